@@ -1,0 +1,61 @@
+# nfos top-level Makefile.
+#
+#   make APP=helloworld [PLAT=kvm|linuxu] [V=1]   configure (from the app's
+#                                                 defconfig) and link one image
+#   make menuconfig APP=...                       edit that build's .config
+#   make test                                     unit + integration tests
+#
+# Every image is built out of tree in build/<app>_<plat>-<arch>/. The build is
+# two-staged the way Linux does it: the Kconfig output (auto.conf) is itself a
+# makefile with a rule, so make configures first and restarts with the
+# resolved library set.
+
+APP  ?= helloworld
+PLAT ?= kvm
+ARCH ?= x86_64
+
+NFOS_ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
+BUILD     ?= $(NFOS_ROOT)/build/$(APP)_$(PLAT)-$(ARCH)
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+.DEFAULT_GOAL := image
+.PHONY: image menuconfig savedefconfig test unit-tests integration-tests \
+	format format-check clean distclean help
+
+help:
+	@echo "make APP=NAME [PLAT=kvm|linuxu] [V=1]  build one image into build/"
+	@echo "make menuconfig APP=NAME [PLAT=...]    edit that build's configuration"
+	@echo "make savedefconfig APP=NAME            print the minimal config"
+	@echo "make test                              unit tests (Criterion) + pytest"
+	@echo "make format-check                      clang-format check"
+	@echo "make clean | distclean"
+
+# Targets that never need a configured build.
+NOCONFIG_GOALS := help test unit-tests integration-tests format format-check \
+	clean distclean
+
+ifneq ($(filter-out $(NOCONFIG_GOALS),$(or $(MAKECMDGOALS),image)),)
+include $(NFOS_ROOT)/mk/config.mk
+include $(NFOS_ROOT)/mk/image.mk
+endif
+
+include $(NFOS_ROOT)/mk/test.mk
+
+CLANG_FORMAT_FILES = $(shell cd $(NFOS_ROOT) && git ls-files '*.c' '*.h' 2>/dev/null)
+
+format:
+	$(Q)cd $(NFOS_ROOT) && clang-format -i $(CLANG_FORMAT_FILES)
+
+format-check:
+	$(Q)cd $(NFOS_ROOT) && clang-format --dry-run -Werror $(CLANG_FORMAT_FILES)
+
+clean:
+	$(Q)rm -rf $(BUILD)
+
+distclean:
+	$(Q)rm -rf $(NFOS_ROOT)/build

@@ -1,0 +1,9 @@
+/* Platform contract: ending the image with a status. kvm uses QEMU's
+ * isa-debug-exit port (QEMU exits with status*2+1), linuxu calls exit(). */
+#ifndef NFOS_PLAT_EXIT_H
+#define NFOS_PLAT_EXIT_H
+
+/* Ends the image; status 0..127 survives the kvm round trip. */
+_Noreturn void plat_exit(int status);
+
+#endif /* NFOS_PLAT_EXIT_H */

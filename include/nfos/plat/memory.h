@@ -1,0 +1,21 @@
+/* Platform contract: the RAM an image may allocate from. The platform has
+ * already removed what the image itself occupies (code, data, boot stacks). */
+#ifndef NFOS_PLAT_MEMORY_H
+#define NFOS_PLAT_MEMORY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct plat_mem_region {
+	uintptr_t base; /* page aligned, mapped, usable by the image */
+	size_t len;     /* bytes, a multiple of the page size */
+};
+
+/* Fills *regions with the platform's free RAM regions, lowest first;
+ * returns their count (0 when there is none). */
+int plat_mem_regions(const struct plat_mem_region **regions);
+
+/* Bytes of RAM the machine has in all (including the image itself). */
+uint64_t plat_mem_total(void);
+
+#endif /* NFOS_PLAT_MEMORY_H */

@@ -1,0 +1,97 @@
+# Configuration stage: app defconfig + platform -> .config -> auto.conf.
+#
+# The top-level Kconfig is generated per build because Kconfig (4.11) cannot
+# glob: it sources the root Config.uk, every platform, the arch, every library
+# under lib/ and the one app being built. Sources resolve through $srctree.
+
+APP_DIR := $(NFOS_ROOT)/apps/$(APP)
+PLATS   := $(notdir $(wildcard $(NFOS_ROOT)/plat/*))
+ALL_LIBS := $(notdir $(patsubst %/Config.uk,%,$(wildcard $(NFOS_ROOT)/lib/*/Config.uk)))
+
+ifeq ($(wildcard $(APP_DIR)/Config.uk),)
+$(error nfos: unknown app '$(APP)' (apps: $(notdir $(wildcard $(NFOS_ROOT)/apps/*))))
+endif
+ifeq ($(filter $(PLAT),$(PLATS)),)
+$(error nfos: unknown platform '$(PLAT)' (platforms: $(PLATS)))
+endif
+ifeq ($(wildcard $(NFOS_ROOT)/arch/$(ARCH)/Config.uk),)
+$(error nfos: unknown arch '$(ARCH)' (arches: $(notdir $(wildcard $(NFOS_ROOT)/arch/*))))
+endif
+
+KCONFIG_TOP  := $(BUILD)/kconfig/Config.top
+KCONFIG_SEED := $(BUILD)/kconfig/defconfig.seed
+DOTCONFIG    := $(BUILD)/.config
+AUTOCONF     := $(BUILD)/include/config/auto.conf
+AUTOHEADER   := $(BUILD)/include/generated/autoconf.h
+KCONFIG_ALL  := $(NFOS_ROOT)/Config.uk $(wildcard $(NFOS_ROOT)/plat/*/Config.uk) \
+	$(NFOS_ROOT)/arch/$(ARCH)/Config.uk $(wildcard $(NFOS_ROOT)/lib/*/Config.uk) \
+	$(APP_DIR)/Config.uk
+
+KCONFIG_ENV := srctree=$(NFOS_ROOT) KCONFIG_CONFIG=$(DOTCONFIG) \
+	KCONFIG_AUTOCONFIG=$(AUTOCONF) KCONFIG_AUTOHEADER=$(AUTOHEADER) \
+	KCONFIG_TRISTATE=$(BUILD)/include/config/tristate.conf
+KCONF  := kconfig-conf
+KMCONF := kconfig-mconf
+
+PLAT_SYM := PLAT_$(shell echo $(PLAT) | tr a-z A-Z)
+ARCH_SYM := ARCH_$(shell echo $(ARCH) | tr a-z A-Z)
+
+define kconfig_top_text
+mainmenu "nfos: $(APP) on $(PLAT)-$(ARCH)"
+source "Config.uk"
+menu "Architecture"
+source "arch/$(ARCH)/Config.uk"
+endmenu
+menu "Platform"
+$(foreach p,$(PLATS),source "plat/$(p)/Config.uk"
+)endmenu
+menu "Libraries"
+$(foreach l,$(ALL_LIBS),source "lib/$(l)/Config.uk"
+)endmenu
+menu "Application"
+source "apps/$(APP)/Config.uk"
+endmenu
+endef
+export kconfig_top_text
+
+# Rewritten only when its text changes, so it does not force reconfiguration.
+$(KCONFIG_TOP): FORCE
+	$(Q)mkdir -p $(dir $@)
+	$(Q)printf '%s\n' "$$kconfig_top_text" > $@.tmp
+	$(Q)if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
+
+$(KCONFIG_SEED): $(APP_DIR)/defconfig $(KCONFIG_TOP)
+	$(Q)mkdir -p $(dir $@)
+	$(Q){ cat $<; echo "CONFIG_$(PLAT_SYM)=y"; echo "CONFIG_$(ARCH_SYM)=y"; } > $@
+
+# A fresh .config comes from the seed; an existing one (perhaps edited with
+# menuconfig) is only brought up to date with new symbols.
+$(DOTCONFIG): $(KCONFIG_SEED) $(KCONFIG_ALL)
+	$(Q)mkdir -p $(BUILD)
+	$(Q)if [ ! -f $@ ] || [ $(KCONFIG_SEED) -nt $@ ]; then \
+		cd $(BUILD) && $(KCONFIG_ENV) $(KCONF) -s --defconfig=$(KCONFIG_SEED) $(KCONFIG_TOP) >/dev/null; \
+	else \
+		cd $(BUILD) && $(KCONFIG_ENV) $(KCONF) -s --olddefconfig $(KCONFIG_TOP) >/dev/null; \
+	fi
+	$(Q)grep -q '^CONFIG_$(PLAT_SYM)=y' $@ || \
+		{ echo "nfos: $(APP) cannot be built for $(PLAT): its configuration drops $(PLAT_SYM)"; rm -f $@; exit 1; }
+	$(Q)touch $@
+
+$(AUTOCONF) $(AUTOHEADER): $(DOTCONFIG)
+	$(Q)mkdir -p $(BUILD)/include/config $(BUILD)/include/generated
+	$(Q)cd $(BUILD) && $(KCONFIG_ENV) $(KCONF) -s --silentoldconfig $(KCONFIG_TOP)
+	$(Q)touch $(AUTOCONF) $(AUTOHEADER)
+
+menuconfig: $(DOTCONFIG)
+	$(Q)cd $(BUILD) && $(KCONFIG_ENV) $(KMCONF) $(KCONFIG_TOP)
+	$(Q)cd $(BUILD) && $(KCONFIG_ENV) $(KCONF) -s --silentoldconfig $(KCONFIG_TOP)
+
+savedefconfig: $(DOTCONFIG)
+	$(Q)cd $(BUILD) && $(KCONFIG_ENV) $(KCONF) -s --savedefconfig=$(BUILD)/defconfig $(KCONFIG_TOP)
+	$(Q)grep -v -e '^CONFIG_$(PLAT_SYM)=y' -e '^CONFIG_$(ARCH_SYM)=y' $(BUILD)/defconfig
+
+.PHONY: FORCE
+FORCE:
+
+# auto.conf is a makefile with a rule above: make builds it, then restarts.
+-include $(AUTOCONF)

@@ -1,0 +1,109 @@
+# Image stage: every enabled library's Makefile.uk adds its sources; each
+# library is compiled, partially linked and checked against the others'
+# exportsyms.uk; then the platform links one image.
+#
+# A Makefile.uk registers its library and lists sources, nothing else:
+#
+#   $(eval $(call addlib,libfoo,$(CONFIG_LIBFOO)))
+#   LIBFOO_SRCS-y                 += $(LIBFOO_BASE)/foo.c
+#   LIBFOO_SRCS-$(CONFIG_PLAT_KVM) += $(LIBFOO_BASE)/foo_kvm.c
+#   LIBFOO_CFLAGS-y               += -DFOO_EXTRA
+#
+# LIBFOO_BASE is the library's folder. Its include/ folder is on every other
+# enabled library's include path; nothing else of it is.
+
+CC      ?= gcc
+LD      ?= ld
+OBJCOPY ?= objcopy
+STRIP   ?= strip
+NM      ?= nm
+ifeq ($(origin CC),default)
+CC := gcc
+endif
+
+uc = $(shell echo '$(1)' | tr a-z- A-Z_)
+
+# $(1): library name, $(2): y when enabled. Sets <NAME>_BASE to the folder of
+# the Makefile.uk being read.
+define addlib
+$(call uc,$(1))_BASE := $(_nfos_dir)
+NFOS_ALL_LIBS += $(1)
+ifeq ($(2),y)
+NFOS_LIBS += $(1)
+endif
+endef
+
+define nfos_read_makefile
+_nfos_dir := $(1)
+include $(1)/Makefile.uk
+endef
+
+NFOS_LIBS :=
+NFOS_ALL_LIBS :=
+NFOS_GLOBAL_CFLAGS :=
+NFOS_GLOBAL_ASFLAGS :=
+
+NFOS_BASE_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Wno-unused-parameter \
+	-fno-omit-frame-pointer -ffunction-sections -fdata-sections -fno-common \
+	-fno-asynchronous-unwind-tables -fcf-protection=none \
+	-ffile-prefix-map=$(NFOS_ROOT)/= -ffile-prefix-map=$(BUILD)/=build/ \
+	-I$(NFOS_ROOT)/include -I$(BUILD)/include -include $(AUTOHEADER) -MMD -MP
+
+$(foreach d,$(NFOS_ROOT)/arch/$(ARCH) $(NFOS_ROOT)/plat/$(PLAT) \
+	$(wildcard $(NFOS_ROOT)/lib/*) $(APP_DIR),\
+	$(if $(wildcard $(d)/Makefile.uk),$(eval $(call nfos_read_makefile,$(d)))))
+
+lib_base = $($(call uc,$(1))_BASE)
+lib_srcs = $($(call uc,$(1))_SRCS-y)
+lib_objs = $(patsubst $(NFOS_ROOT)/%,$(BUILD)/obj/$(1)/%.o,$(call lib_srcs,$(1)))
+
+NFOS_INCLUDES := $(foreach l,$(NFOS_LIBS),$(if $(wildcard $(call lib_base,$(l))/include),-I$(call lib_base,$(l))/include))
+NFOS_CFLAGS = $(NFOS_BASE_CFLAGS) $(NFOS_INCLUDES) $(NFOS_GLOBAL_CFLAGS)
+
+IMAGE      := $(BUILD)/$(APP)_$(PLAT)-$(ARCH)
+IMAGE_DBG  := $(IMAGE).dbg
+LIB_PARTS  := $(foreach l,$(NFOS_LIBS),$(if $(call lib_srcs,$(l)),$(BUILD)/obj/$(l).ro))
+LIB_FINALS := $(LIB_PARTS:.ro=.lo)
+
+image: $(IMAGE)
+	@echo "image: $(IMAGE)"
+
+# Compile rules, one set per library so each gets its own flags.
+define lib_rules
+$(BUILD)/obj/$(1)/%.c.o: $(NFOS_ROOT)/%.c $(AUTOHEADER)
+	@mkdir -p $$(dir $$@)
+	$$(if $(Q),@echo "  CC      $(1): $$*.c")
+	$(Q)$$(CC) $$(NFOS_CFLAGS) $$($(call uc,$(1))_CFLAGS-y) -c $$< -o $$@
+
+$(BUILD)/obj/$(1)/%.S.o: $(NFOS_ROOT)/%.S $(AUTOHEADER)
+	@mkdir -p $$(dir $$@)
+	$$(if $(Q),@echo "  AS      $(1): $$*.S")
+	$(Q)$$(CC) $$(NFOS_CFLAGS) $$(NFOS_GLOBAL_ASFLAGS) $$($(call uc,$(1))_ASFLAGS-y) -D__ASSEMBLY__ -c $$< -o $$@
+
+$(BUILD)/obj/$(1).ro: $(call lib_objs,$(1))
+	$$(if $(Q),@echo "  LD -r   $(1)")
+	$(Q)$$(LD) -r -o $$@ $$^
+
+-include $(patsubst %.o,%.d,$(call lib_objs,$(1)))
+endef
+$(foreach l,$(NFOS_LIBS),$(eval $(call lib_rules,$(l))))
+
+# Symbol visibility between libraries: a library may use another's symbol
+# only if that library's exportsyms.uk lists it. Checked over all libraries
+# at once so that the message can name both sides.
+$(BUILD)/obj/exports.ok: $(LIB_PARTS) $(NFOS_ROOT)/mk/checksyms.sh \
+		$(foreach l,$(NFOS_LIBS),$(wildcard $(call lib_base,$(l))/exportsyms.uk))
+	$(if $(Q),@echo "  CHECK   exported symbols")
+	$(Q)NM=$(NM) sh $(NFOS_ROOT)/mk/checksyms.sh $(foreach l,$(NFOS_LIBS),$(if $(call lib_srcs,$(l)),$(l):$(BUILD)/obj/$(l).ro:$(call lib_base,$(l))/exportsyms.uk))
+	$(Q)touch $@
+
+# Then each library keeps only its exported symbols global.
+$(BUILD)/obj/%.lo: $(BUILD)/obj/%.ro $(BUILD)/obj/exports.ok
+	$(Q)$(OBJCOPY) --keep-global-symbols=$(call lib_base,$*)/exportsyms.uk $< $@
+
+$(IMAGE_DBG): $(LIB_FINALS) $(PLAT_LINK_DEPS)
+	$(if $(Q),@echo "  LINK    $(notdir $(IMAGE))")
+	$(Q)$(call plat_link,$@,$(LIB_FINALS))
+
+$(IMAGE): $(IMAGE_DBG)
+	$(Q)$(STRIP) --strip-all -R .comment -o $@ $<

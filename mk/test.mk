@@ -1,0 +1,41 @@
+# Tests: host unit tests (Criterion) next to each library, then the pytest
+# integration suite that builds and boots images.
+#
+# A library with unit tests has lib/<name>/tests/Makefile.test:
+#
+#   UNIT_TESTS += foo
+#   foo_TEST_SRCS   := $(NFOS_ROOT)/lib/foo/tests/test_foo.c $(NFOS_ROOT)/lib/foo/foo.c
+#   foo_TEST_CFLAGS := -DCONFIG_LIBFOO_OPTION=1
+#
+# Tests compile with the host compiler and libc, -I include/ and
+# -I lib/<name>/include; anything else they need they add themselves.
+
+UNIT_TESTS :=
+UNIT_BUILD := $(NFOS_ROOT)/build/unit
+HOST_CC    ?= gcc
+UNIT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Wno-unused-parameter \
+	-fsanitize=address,undefined -fno-omit-frame-pointer -DNFOS_UNIT_TEST \
+	-I$(NFOS_ROOT)/include
+
+-include $(wildcard $(NFOS_ROOT)/lib/*/tests/Makefile.test \
+	$(NFOS_ROOT)/plat/*/tests/Makefile.test)
+
+define unit_rule
+$(UNIT_BUILD)/$(1): $($(1)_TEST_SRCS) $(wildcard $(NFOS_ROOT)/lib/$(1)/include/nfos/*.h \
+		$(NFOS_ROOT)/lib/$(1)/*.h) $(NFOS_ROOT)/mk/test.mk
+	@mkdir -p $$(dir $$@)
+	$$(if $(Q),@echo "  HOSTCC  unit/$(1)")
+	$(Q)$(HOST_CC) $(UNIT_CFLAGS) -I$(NFOS_ROOT)/lib/$(1)/include $($(1)_TEST_CFLAGS) \
+		-o $$@ $($(1)_TEST_SRCS) -lcriterion $($(1)_TEST_LDFLAGS)
+endef
+$(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
+
+# Each binary prints Criterion's "Synthesis: Tested: N | Passing: N | ..."
+unit-tests: $(addprefix $(UNIT_BUILD)/,$(UNIT_TESTS))
+	$(Q)set -e; for t in $^; do echo "== unit: $$(basename $$t)"; $$t --jobs 1; done
+
+PYTEST ?= python3 -m pytest
+integration-tests:
+	$(Q)cd $(NFOS_ROOT) && $(PYTEST) -v tests/integration
+
+test: unit-tests integration-tests
