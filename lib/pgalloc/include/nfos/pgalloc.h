@@ -1,0 +1,71 @@
+/* pgalloc: a buddy page allocator over one memory region with O(1) set-up.
+ * Blocks of 2^order pages, aligned to their size in address terms. Not
+ * thread- or interrupt-safe: one owner at a time, the caller serialises. */
+#ifndef NFOS_PGALLOC_H
+#define NFOS_PGALLOC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <nfos/compiler.h>
+
+/* Largest block: 2^20 pages (4 GiB). Larger regions work; their blocks just
+ * never merge beyond this order. */
+#define PGALLOC_MAX_ORDER 20
+
+struct pgalloc_node;
+
+/* One region's allocator. Callers embed it (it needs no memory of its own
+ * besides the region) but must treat every field as private. */
+struct pgalloc {
+	struct pgalloc_node *free[PGALLOC_MAX_ORDER + 1]; /* free lists */
+	uint32_t nonempty;   /* bit k set: free[k] is not empty */
+	uintptr_t start_pfn; /* first usable page frame (address >> 12) */
+	uintptr_t end_pfn;   /* one past the last usable page frame */
+	uintptr_t frontier;  /* frames at or above it were never handed out */
+	uint8_t *meta;       /* one byte per usable page, valid below frontier */
+	size_t listed_pages; /* pages sitting on the free lists */
+	size_t invalid_frees; /* pgalloc_free calls refused */
+};
+
+/* Takes over [base, base + len), trimmed inward to whole pages. The last
+ * 1/4097 of the region holds per-page metadata. Only *pa is written; no page
+ * of the region is touched, so the cost is the same for 8 MiB and 64 GiB
+ * (pages and their metadata are touched as the blocks are first handed out).
+ * Returns 0, or -EINVAL when fewer than two whole pages remain (one for data,
+ * one for metadata). Slow path; never prints. */
+int pgalloc_init(struct pgalloc *pa, uintptr_t base, size_t len);
+
+/* Returns 2^order contiguous pages whose address is a multiple of
+ * 2^order * NFOS_PAGE_SIZE, or NULL when no such block is free or when order
+ * exceeds PGALLOC_MAX_ORDER. O(log n); never prints (the caller decides
+ * whether exhaustion deserves a message). Contents are not cleared. */
+void *pgalloc_alloc(struct pgalloc *pa, unsigned order);
+
+/* Gives back a block from pgalloc_alloc(pa, order). Coalesces with its buddy
+ * and lowers the frontier when it can, so freeing everything restores the
+ * state right after pgalloc_init. O(log n); never prints.
+ * Invalid frees are refused silently and counted (pgalloc_invalid_frees):
+ * a pointer outside the region, not aligned to the order, not the start of
+ * an allocated block, freed with another order than it was allocated with,
+ * or already free. All of these are detected, nothing is corrupted. */
+void pgalloc_free(struct pgalloc *pa, void *p, unsigned order);
+
+/* The order p was allocated with when p is the start of a block currently
+ * allocated from pa; -EINVAL otherwise (including interior pointers). O(1). */
+int pgalloc_block_order(const struct pgalloc *pa, const void *p);
+
+/* Bytes not allocated (free lists plus never-touched memory). O(1). */
+size_t pgalloc_free_bytes(const struct pgalloc *pa);
+
+/* Bytes the allocator can hand out in all (region minus trim and metadata). */
+size_t pgalloc_total_bytes(const struct pgalloc *pa);
+
+/* True when p lies in the allocatable part of the region. O(1). */
+bool pgalloc_contains(const struct pgalloc *pa, const void *p);
+
+/* Number of pgalloc_free calls refused as invalid since init. */
+size_t pgalloc_invalid_frees(const struct pgalloc *pa);
+
+#endif /* NFOS_PGALLOC_H */

@@ -1,0 +1,283 @@
+/* Buddy page allocator with a frontier: set-up touches no memory, pages and
+ * their metadata are touched only when first handed out. No locking, no
+ * printing, no per-CPU caches: callers serialise and report.
+ *
+ * Region layout (page frame numbers, pfn = address >> 12):
+ *
+ *   base                                                         base + len
+ *   | trim |<------------- usable: U pages ------------->|<- M pages ->| trim |
+ *          | blocks: allocated or on  | never handed out  | meta[U]     |
+ *          | the free lists           | (not even read)   | 1 B / page  |
+ *          ^ start_pfn                ^ frontier          ^ end_pfn
+ *
+ *   M = ceil((U + M) / 4097): one metadata byte per usable page, at the end
+ *   so that the start keeps whatever large alignment the region has.
+ *
+ * Invariants:
+ *  1. [start_pfn, frontier) is tiled by blocks; a block of order k starts at
+ *     a pfn that is a multiple of 2^k (natural alignment in address terms),
+ *     so a block's buddy is pfn ^ 2^k. Nothing at or above the frontier is
+ *     on a free list or trusted in meta[].
+ *  2. meta[] below the frontier: the first and last page of a free block say
+ *     FREE | order (one byte when order is 0); the first page of an allocated
+ *     block says ALLOC | order; no other byte has ALLOC set, so ALLOC marks
+ *     exactly the live blocks. Other bytes are stale and never read: we only
+ *     read the head of a buddy (always a block head, by 1.) and the last page
+ *     below the frontier (always a block's last page).
+ *  3. free[k] holds the free blocks of order k, doubly linked through nodes
+ *     stored in the blocks' first page; bit k of nonempty says free[k] != NULL.
+ *  4. A free block never ends at the frontier: it would have been absorbed
+ *     by lowering the frontier. Hence freeing everything gives frontier ==
+ *     start_pfn and empty lists, the state pgalloc_init leaves.
+ * Moving the frontier up zeroes meta[] for the pages it passes (1/4096 of
+ * what the caller is about to use) so that stale bytes can never read ALLOC. */
+#include <errno.h>
+#include <string.h>
+
+#include <nfos/pgalloc.h>
+
+#define META_FREE  0x80
+#define META_ALLOC 0x40
+#define META_ORDER 0x1f
+
+_Static_assert(PGALLOC_MAX_ORDER <= META_ORDER, "order must fit in meta");
+_Static_assert(PGALLOC_MAX_ORDER < 32, "nonempty is a 32-bit mask");
+
+struct pgalloc_node {
+	struct pgalloc_node *next;
+	struct pgalloc_node *prev;
+};
+
+static inline struct pgalloc_node *pfn_node(uintptr_t pfn)
+{
+	return (struct pgalloc_node *)(pfn << NFOS_PAGE_SHIFT);
+}
+
+static inline uintptr_t node_pfn(const void *p)
+{
+	return (uintptr_t)p >> NFOS_PAGE_SHIFT;
+}
+
+static inline uint8_t *meta_of(const struct pgalloc *pa, uintptr_t pfn)
+{
+	return &pa->meta[pfn - pa->start_pfn];
+}
+
+static void list_push(struct pgalloc *pa, uintptr_t pfn, unsigned order)
+{
+	struct pgalloc_node *n = pfn_node(pfn);
+	uintptr_t pages = (uintptr_t)1 << order;
+
+	n->prev = NULL;
+	n->next = pa->free[order];
+	if (n->next)
+		n->next->prev = n;
+	pa->free[order] = n;
+	pa->nonempty |= 1u << order;
+	pa->listed_pages += pages;
+	*meta_of(pa, pfn) = META_FREE | order;
+	*meta_of(pa, pfn + pages - 1) = META_FREE | order;
+}
+
+static void list_remove(struct pgalloc *pa, struct pgalloc_node *n,
+			unsigned order)
+{
+	if (n->prev)
+		n->prev->next = n->next;
+	else
+		pa->free[order] = n->next;
+	if (n->next)
+		n->next->prev = n->prev;
+	if (!pa->free[order])
+		pa->nonempty &= ~(1u << order);
+	pa->listed_pages -= (uintptr_t)1 << order;
+}
+
+static void *mark_alloc(struct pgalloc *pa, uintptr_t pfn, unsigned order)
+{
+	*meta_of(pa, pfn + ((uintptr_t)1 << order) - 1) = 0; /* tail first: */
+	*meta_of(pa, pfn) = META_ALLOC | order; /* order 0 has head == tail */
+	return pfn_node(pfn);
+}
+
+int pgalloc_init(struct pgalloc *pa, uintptr_t base, size_t len)
+{
+	uintptr_t first, last, pages, meta_pages;
+	unsigned k;
+
+	if (base + len < base)
+		return -EINVAL;
+	first = NFOS_ALIGN_UP(base, NFOS_PAGE_SIZE) >> NFOS_PAGE_SHIFT;
+	last = NFOS_ALIGN_DOWN(base + len, NFOS_PAGE_SIZE) >> NFOS_PAGE_SHIFT;
+	if (first == 0)
+		first = 1; /* pfn 0 would be a NULL block */
+	if (last <= first || last - first < 2)
+		return -EINVAL;
+	pages = last - first;
+	meta_pages = (pages + 4096) / 4097;
+
+	for (k = 0; k <= PGALLOC_MAX_ORDER; k++)
+		pa->free[k] = NULL;
+	pa->nonempty = 0;
+	pa->start_pfn = first;
+	pa->end_pfn = last - meta_pages;
+	pa->frontier = first;
+	pa->meta = (uint8_t *)(pa->end_pfn << NFOS_PAGE_SHIFT);
+	pa->listed_pages = 0;
+	pa->invalid_frees = 0;
+	return 0;
+}
+
+/* Largest order a block starting at pfn may have without passing limit. */
+static unsigned gap_order(uintptr_t pfn, uintptr_t limit)
+{
+	unsigned k = PGALLOC_MAX_ORDER;
+
+	if (pfn & (((uintptr_t)1 << k) - 1))
+		k = (unsigned)__builtin_ctzl(pfn);
+	while (pfn + ((uintptr_t)1 << k) > limit)
+		k--;
+	return k;
+}
+
+/* Takes a naturally aligned block from never-used memory; the pages skipped
+ * to reach the alignment go onto the free lists. */
+static void *carve(struct pgalloc *pa, unsigned order)
+{
+	uintptr_t pages = (uintptr_t)1 << order;
+	uintptr_t at = NFOS_ALIGN_UP(pa->frontier, pages);
+	uintptr_t pfn;
+
+	if (at < pa->frontier || at > pa->end_pfn || pa->end_pfn - at < pages)
+		return NULL;
+	memset(meta_of(pa, pa->frontier), 0, at + pages - pa->frontier);
+	for (pfn = pa->frontier; pfn < at;) {
+		unsigned k = gap_order(pfn, at);
+
+		list_push(pa, pfn, k);
+		pfn += (uintptr_t)1 << k;
+	}
+	pa->frontier = at + pages;
+	return mark_alloc(pa, at, order);
+}
+
+void *pgalloc_alloc(struct pgalloc *pa, unsigned order)
+{
+	struct pgalloc_node *n;
+	uintptr_t pfn;
+	uint32_t avail;
+	unsigned k;
+
+	if (order > PGALLOC_MAX_ORDER)
+		return NULL;
+	avail = pa->nonempty >> order;
+	if (!avail)
+		return carve(pa, order);
+
+	/* Smallest listed block that fits; split off upper halves. */
+	k = order + (unsigned)__builtin_ctz(avail);
+	n = pa->free[k];
+	list_remove(pa, n, k);
+	pfn = node_pfn(n);
+	while (k > order) {
+		k--;
+		list_push(pa, pfn + ((uintptr_t)1 << k), k);
+	}
+	return mark_alloc(pa, pfn, order);
+}
+
+/* The frontier just came down: take back the free blocks now below it. */
+static void frontier_lower(struct pgalloc *pa)
+{
+	while (pa->frontier > pa->start_pfn) {
+		uint8_t m = *meta_of(pa, pa->frontier - 1);
+		unsigned k = m & META_ORDER;
+
+		if (!(m & META_FREE))
+			break;
+		pa->frontier -= (uintptr_t)1 << k;
+		list_remove(pa, pfn_node(pa->frontier), k);
+	}
+}
+
+/* True when pfn is the head of a block allocated with this order. */
+static bool is_live_block(const struct pgalloc *pa, uintptr_t pfn,
+			  unsigned order)
+{
+	uintptr_t pages = (uintptr_t)1 << order;
+
+	if (order > PGALLOC_MAX_ORDER || pfn < pa->start_pfn ||
+	    pfn >= pa->frontier || (pfn & (pages - 1)) ||
+	    pa->frontier - pfn < pages)
+		return false;
+	return *meta_of(pa, pfn) == (META_ALLOC | order);
+}
+
+void pgalloc_free(struct pgalloc *pa, void *p, unsigned order)
+{
+	uintptr_t pfn = node_pfn(p);
+
+	if (((uintptr_t)p & (NFOS_PAGE_SIZE - 1)) ||
+	    !is_live_block(pa, pfn, order)) {
+		pa->invalid_frees++;
+		return;
+	}
+	*meta_of(pa, pfn) = 0; /* no longer live, even if merged away below */
+
+	while (order < PGALLOC_MAX_ORDER) {
+		uintptr_t pages = (uintptr_t)1 << order;
+		uintptr_t buddy = pfn ^ pages;
+
+		if (buddy < pa->start_pfn || buddy >= pa->frontier ||
+		    pa->frontier - buddy < pages ||
+		    *meta_of(pa, buddy) != (META_FREE | order))
+			break;
+		list_remove(pa, pfn_node(buddy), order);
+		pfn &= ~pages;
+		order++;
+	}
+
+	if (pfn + ((uintptr_t)1 << order) == pa->frontier) {
+		pa->frontier = pfn;
+		frontier_lower(pa);
+	} else {
+		list_push(pa, pfn, order);
+	}
+}
+
+int pgalloc_block_order(const struct pgalloc *pa, const void *p)
+{
+	uintptr_t pfn = node_pfn(p);
+	uint8_t m;
+
+	if (((uintptr_t)p & (NFOS_PAGE_SIZE - 1)) || pfn < pa->start_pfn ||
+	    pfn >= pa->frontier)
+		return -EINVAL;
+	m = *meta_of(pa, pfn);
+	if (!(m & META_ALLOC))
+		return -EINVAL;
+	return m & META_ORDER;
+}
+
+size_t pgalloc_free_bytes(const struct pgalloc *pa)
+{
+	return (pa->listed_pages + (pa->end_pfn - pa->frontier))
+	       << NFOS_PAGE_SHIFT;
+}
+
+size_t pgalloc_total_bytes(const struct pgalloc *pa)
+{
+	return (pa->end_pfn - pa->start_pfn) << NFOS_PAGE_SHIFT;
+}
+
+bool pgalloc_contains(const struct pgalloc *pa, const void *p)
+{
+	uintptr_t pfn = node_pfn(p);
+
+	return pfn >= pa->start_pfn && pfn < pa->end_pfn;
+}
+
+size_t pgalloc_invalid_frees(const struct pgalloc *pa)
+{
+	return pa->invalid_frees;
+}
