@@ -3,6 +3,11 @@
 #ifndef NFOS_PLAT_EXIT_H
 #define NFOS_PLAT_EXIT_H
 
+/* Status of an image ended by a CPU exception or a failed NFOS_ASSERT. */
+#define PLAT_EXIT_CRASH 126
+/* Status of abort(). */
+#define PLAT_EXIT_ABORT 127
+
 /* Ends the image; status 0..127 survives the kvm round trip. */
 _Noreturn void plat_exit(int status);
 

@@ -5,6 +5,10 @@
 
 #include <stdint.h>
 
+/* Finds the TSC frequency; the core calls it once, after the command line
+ * is parsed (it may read nfos.tsc_khz) and before anything reads time. */
+void plat_time_init(void);
+
 /* Monotonic nanoseconds since the platform started. Fast path safe. */
 uint64_t plat_time_ns(void);
 

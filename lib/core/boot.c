@@ -1,0 +1,57 @@
+/* The boot sequence, in order. Platforms get here at CPL3 (kvm) or from the
+ * process entry (linuxu) with the command line split into words. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <nfos/arch/cpu.h>
+#include <nfos/core.h>
+#include <nfos/plat/exit.h>
+#include <nfos/plat/time.h>
+#if CONFIG_LIBALLOC
+#include <nfos/alloc.h>
+#endif
+#include "core_priv.h"
+
+#ifndef NFOS_APP_NAME
+#define NFOS_APP_NAME "app"
+#endif
+#define CORE_APP_ARGV_MAX 128
+
+/* On linuxu the process entry is plat/linuxu's __wrap_main (ld --wrap), so
+ * the app's own main is reached as __real_main. */
+#if CONFIG_PLAT_LINUXU
+int __real_main(int argc, char **argv);
+#define app_main __real_main
+#else
+int main(int argc, char **argv);
+#define app_main main
+#endif
+
+static char *app_argv[CORE_APP_ARGV_MAX + 1] = { NFOS_APP_NAME };
+
+_Noreturn void core_boot(int argc, char **argv)
+{
+	int app_argc = 1;
+
+	/* 1. The command line: OS parameters and the app's argv. */
+	if (core_params_parse(argc, argv, &app_argc, app_argv, CORE_APP_ARGV_MAX))
+		plat_exit(2);
+
+	/* 2. Time: the TSC frequency (nfos.tsc_khz may override it). */
+	plat_time_init();
+
+	/* 3. Memory: one page allocator per RAM region, set up lazily. */
+#if CONFIG_LIBALLOC
+	if (alloc_init())
+		plat_exit(2);
+#endif
+	core_boottrace_mark(CORE_BT_MEMORY, arch_rdtsc());
+
+	/* 4. Devices: buses and drivers come with the packet libraries. */
+	core_boottrace_mark(CORE_BT_DEVICES, arch_rdtsc());
+
+	/* 5. The app. */
+	core_boottrace_mark(CORE_BT_MAIN, arch_rdtsc());
+	if (core_param("nfos.boottrace") && *core_param("nfos.boottrace") != '0')
+		core_boottrace_print();
+	exit(app_main(app_argc, app_argv));
+}

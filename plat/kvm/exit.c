@@ -1,0 +1,22 @@
+/* Ending the guest. QEMU's isa-debug-exit (iobase 0xf4, iosize 4) makes QEMU
+ * exit with status*2+1. Without that device, the fallback is a triple fault,
+ * which QEMU with -no-reboot turns into an exit (the status is lost). */
+#include <nfos/arch/cpu.h>
+#include <nfos/plat/exit.h>
+#include "kvm_priv.h"
+#include "x86_64/cpu_defs.h"
+
+#define DEBUG_EXIT_PORT 0xf4
+
+_Noreturn void plat_exit(int status)
+{
+	arch_outl(DEBUG_EXIT_PORT, (uint32_t)status & 0x7f);
+
+	/* Still here: no exit device. CPL3 cannot reset the CPU, but the TSS
+	 * is ordinary memory: a non-canonical RSP0 makes the next exception
+	 * undeliverable, which escalates to a triple fault. */
+	*(volatile uint64_t *)(kvm_tss + TSS_RSP0_OFF) = 0x8000000000000000ULL;
+	__asm__ __volatile__("ud2");
+	for (;;)
+		arch_pause();
+}

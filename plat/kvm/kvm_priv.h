@@ -1,0 +1,57 @@
+/* plat/kvm internals shared between its files; not a public header. */
+#ifndef NFOS_KVM_PRIV_H
+#define NFOS_KVM_PRIV_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+/* PVH boot information (Xen's hvm_start_info, version 1). */
+#define HVM_START_MAGIC 0x336ec578
+struct hvm_start_info {
+	uint32_t magic;
+	uint32_t version;
+	uint32_t flags;
+	uint32_t nr_modules;
+	uint64_t modlist_paddr;
+	uint64_t cmdline_paddr;
+	uint64_t rsdp_paddr;
+	uint64_t memmap_paddr; /* version >= 1 */
+	uint32_t memmap_entries;
+	uint32_t reserved;
+};
+
+struct hvm_memmap_entry {
+	uint64_t addr;
+	uint64_t size;
+	uint32_t type; /* 1: RAM */
+	uint32_t reserved;
+};
+#define HVM_MEMMAP_RAM 1
+
+/* What trap_common (traps.S) pushes, lowest address first. */
+struct kvm_trap_frame {
+	uint64_t cr2;
+	uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp;
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+	uint64_t vector, error;
+	uint64_t rip, cs, rflags, rsp, ss; /* pushed by the CPU */
+};
+
+/* Written by entry.S at CPL0. */
+extern uint64_t kvm_tsc_entry, kvm_tsc_longmode;
+extern uint8_t kvm_tss[];
+extern uint8_t kvm_idt[];
+extern const uint8_t kvm_trap_stubs[];
+extern uint64_t kvm_pdpt[];
+extern const char __image_start[], __image_end[];
+
+void kvm_start64(uint32_t start_info);
+_Noreturn void kvm_trap_report(struct kvm_trap_frame *f);
+void kvm_traps_init(void);
+int kvm_memory_init(const struct hvm_start_info *si);
+
+/* Formats without the libc: the trap report must work when all else broke. */
+void kvm_puts(const char *s);
+void kvm_puthex(uint64_t v);
+
+#endif /* NFOS_KVM_PRIV_H */

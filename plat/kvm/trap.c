@@ -1,0 +1,128 @@
+/* Exceptions: the IDT (filled here, at CPL3, where it costs nothing: it is
+ * ordinary memory loaded by lidt at boot) and the fatal report, which runs
+ * at CPL3 on its own stack after traps.S saved the registers. There is no
+ * recovery: every exception ends the image with PLAT_EXIT_CRASH. */
+#include <stdint.h>
+#include <nfos/compiler.h>
+#include <nfos/plat/exit.h>
+#include "kvm_priv.h"
+#include "x86_64/cpu_defs.h"
+
+#define IDT_INTERRUPT_GATE 0x8e /* present, DPL0: `int n` from CPL3 faults */
+#define BACKTRACE_MAX      16
+
+static const char *const trap_names[KVM_NR_TRAPS] = {
+	"#DE divide error", "#DB debug", "NMI", "#BP breakpoint",
+	"#OF overflow", "#BR bound range", "#UD invalid opcode",
+	"#NM device not available", "#DF double fault", "coprocessor overrun",
+	"#TS invalid TSS", "#NP segment not present", "#SS stack fault",
+	"#GP general protection", "#PF page fault", "reserved",
+	"#MF x87 floating point", "#AC alignment check", "#MC machine check",
+	"#XM SIMD floating point", "#VE virtualization", "#CP control protection",
+};
+
+void kvm_traps_init(void)
+{
+	unsigned v;
+
+	for (v = 0; v < KVM_NR_TRAPS; v++) {
+		uint64_t h = (uint64_t)(uintptr_t)kvm_trap_stubs + v * KVM_TRAP_STUB_SIZE;
+		uint8_t *e = kvm_idt + v * 16;
+
+		e[0] = h & 0xff;
+		e[1] = (h >> 8) & 0xff;
+		e[2] = GDT_KCODE;
+		e[3] = 0;
+		e[4] = 0; /* IST: none, RSP0 from the TSS */
+		e[5] = IDT_INTERRUPT_GATE;
+		e[6] = (h >> 16) & 0xff;
+		e[7] = (h >> 24) & 0xff;
+		*(uint32_t *)(e + 8) = (uint32_t)(h >> 32);
+		*(uint32_t *)(e + 12) = 0;
+	}
+	/* The I/O bitmap's terminating byte (entry.S zeroed the rest). */
+	kvm_tss[TSS_SIZE - 1] = 0xff;
+}
+
+static void reg(const char *name, uint64_t v)
+{
+	kvm_puts(name);
+	kvm_puthex(v);
+}
+
+/* A frame pointer is followed only while it stays inside the image's own
+ * memory and moves up the stack, so a corrupt chain ends the walk. */
+static int frame_ok(uint64_t fp, uint64_t prev)
+{
+	return fp > prev && !(fp & 7) && fp >= (uint64_t)(uintptr_t)__image_start &&
+	       fp + 16 <= (1ULL << 30);
+}
+
+static void backtrace(uint64_t rip, uint64_t rbp)
+{
+	int i;
+
+	kvm_puts("backtrace:\n  ");
+	kvm_puthex(rip);
+	kvm_puts("\n");
+	for (i = 0; i < BACKTRACE_MAX && frame_ok(rbp, 0); i++) {
+		const uint64_t *fp = (const uint64_t *)(uintptr_t)rbp;
+
+		if (!fp[1])
+			break;
+		kvm_puts("  ");
+		kvm_puthex(fp[1]);
+		kvm_puts("\n");
+		if (!frame_ok(fp[0], rbp))
+			break;
+		rbp = fp[0];
+	}
+}
+
+_Noreturn void kvm_trap_report(struct kvm_trap_frame *f)
+{
+	static int reporting;
+
+	if (reporting++) {
+		kvm_puts("nfos: exception in the exception report\n");
+		plat_exit(PLAT_EXIT_CRASH);
+	}
+	kvm_puts("\nnfos: fatal exception ");
+	kvm_puthex(f->vector);
+	kvm_puts(" (");
+	kvm_puts(f->vector < NFOS_ARRAY_SIZE(trap_names) && trap_names[f->vector]
+			 ? trap_names[f->vector] : "reserved");
+	kvm_puts(")\n");
+	reg(" error ", f->error);
+	reg("  cr2 ", f->cr2);
+	kvm_puts("\n");
+	reg(" rip ", f->rip);
+	reg("  cs ", f->cs);
+	reg("  rflags ", f->rflags);
+	kvm_puts("\n");
+	reg(" rsp ", f->rsp);
+	reg("  ss ", f->ss);
+	reg("  rbp ", f->rbp);
+	kvm_puts("\n");
+	reg(" rax ", f->rax);
+	reg("  rbx ", f->rbx);
+	reg("  rcx ", f->rcx);
+	kvm_puts("\n");
+	reg(" rdx ", f->rdx);
+	reg("  rsi ", f->rsi);
+	reg("  rdi ", f->rdi);
+	kvm_puts("\n");
+	reg(" r8  ", f->r8);
+	reg("  r9  ", f->r9);
+	reg("  r10 ", f->r10);
+	kvm_puts("\n");
+	reg(" r11 ", f->r11);
+	reg("  r12 ", f->r12);
+	reg("  r13 ", f->r13);
+	kvm_puts("\n");
+	reg(" r14 ", f->r14);
+	reg("  r15 ", f->r15);
+	kvm_puts("\n");
+	backtrace(f->rip, f->rbp);
+	plat_exit(PLAT_EXIT_CRASH);
+}

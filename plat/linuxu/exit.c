@@ -1,0 +1,10 @@
+/* linuxu exit: the process's exit status is the image's. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <nfos/plat/exit.h>
+
+_Noreturn void plat_exit(int status)
+{
+	fflush(stdout);
+	exit(status);
+}

@@ -1,0 +1,310 @@
+"""The nfos command: build, run and benchmark nfos images.
+
+Python 3 standard library only. `./nfos --help` lists the commands. Errors in
+the command line print one line and exit 2.
+"""
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PLATS = ("kvm", "linuxu")
+MACHINES = ("microvm", "q35")
+ARCH = "x86_64"
+
+# Debian packages the project needs, with a command each proves it is there.
+DEPS = [
+    ("make", "make"),
+    ("gcc", "gcc"),
+    ("binutils", "ld"),
+    ("kconfig-frontends", "kconfig-conf"),
+    ("qemu-system-x86", "qemu-system-x86_64"),
+    ("libcriterion-dev", None),
+    ("python3-pytest", None),
+    ("clang-format", "clang-format"),
+]
+
+# QEMU's isa-debug-exit makes QEMU exit with status*2+1.
+DEBUG_EXIT = "isa-debug-exit,iobase=0xf4,iosize=4"
+EXIT_NO_STATUS = 125  # guest ended without writing a status (triple fault)
+
+
+class UsageError(Exception):
+    pass
+
+
+def die(msg, code=2):
+    print(f"nfos: {msg}", file=sys.stderr)
+    sys.exit(code)
+
+
+def apps():
+    d = os.path.join(ROOT, "apps")
+    return sorted(a for a in os.listdir(d) if os.path.isfile(os.path.join(d, a, "Config.uk")))
+
+
+def check_app(app):
+    if app not in apps():
+        raise UsageError(f"unknown app '{app}' (apps: {', '.join(apps())})")
+
+
+def parse_size(text):
+    """'64M' -> bytes. Accepts K, M, G suffixes (powers of 1024) and plain bytes."""
+    m = re.fullmatch(r"(\d+)([KkMmGg]?)(i?B)?", text or "")
+    if not m:
+        raise UsageError(f"bad size '{text}' (expected e.g. 2M, 512M, 4G)")
+    n = int(m.group(1)) << {"": 0, "k": 10, "m": 20, "g": 30}[m.group(2).lower()]
+    if n == 0:
+        raise UsageError(f"bad size '{text}': must be more than zero")
+    return n
+
+
+def image_path(app, plat):
+    return os.path.join(ROOT, "build", f"{app}_{plat}-{ARCH}", f"{app}_{plat}-{ARCH}")
+
+
+# --- deps ---------------------------------------------------------------------
+
+def missing_deps():
+    missing = []
+    for pkg, cmd in DEPS:
+        if cmd and shutil.which(cmd):
+            continue
+        r = subprocess.run(["dpkg-query", "-W", "-f=${Status}", pkg],
+                           capture_output=True, text=True)
+        if "install ok installed" not in r.stdout:
+            missing.append(pkg)
+    return missing
+
+
+def cmd_deps(args=None, quiet=False):
+    missing = missing_deps()
+    if not missing:
+        if not quiet:
+            print("nfos: all dependencies are installed")
+        return 0
+    if os.geteuid() != 0:
+        die(f"missing Debian packages: {' '.join(missing)}; as root run: "
+            f"apt-get install -y {' '.join(missing)}", 1)
+    print(f"nfos: installing {' '.join(missing)}", file=sys.stderr)
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    subprocess.run(["apt-get", "update"], check=True, env=env, stdout=subprocess.DEVNULL)
+    subprocess.run(["apt-get", "install", "-y", "--no-install-recommends"] + missing,
+                   check=True, env=env)
+    return 0
+
+
+def ensure_deps():
+    if missing_deps():
+        cmd_deps(quiet=True)
+
+
+# --- build --------------------------------------------------------------------
+
+def build(app, plat, verbose=False, jobs=None, quiet=False):
+    check_app(app)
+    if plat not in PLATS:
+        raise UsageError(f"unknown platform '{plat}' (platforms: {', '.join(PLATS)})")
+    ensure_deps()
+    cmd = ["make", "-C", ROOT, f"-j{jobs or os.cpu_count() or 1}", f"APP={app}", f"PLAT={plat}"]
+    if verbose:
+        cmd.append("V=1")
+    r = subprocess.run(cmd, stdout=subprocess.PIPE if quiet else None, text=True)
+    if r.returncode != 0:
+        if quiet and r.stdout:
+            sys.stdout.write(r.stdout)
+        die(f"build of {app} for {plat} failed", 1)
+    return image_path(app, plat)
+
+
+def cmd_build(args):
+    path = build(args.app, args.plat, verbose=args.verbose, jobs=args.jobs)
+    print(f"image: {path}")
+    return 0
+
+
+# --- run ----------------------------------------------------------------------
+
+def kvm_usable():
+    return os.access("/dev/kvm", os.R_OK | os.W_OK)
+
+
+def qemu_command(image, mem, machine, accel, cmdline):
+    """The QEMU command line for an image. Public so that tests and the boot
+    benchmark start exactly what `nfos run` starts."""
+    if machine == "microvm":
+        # No option ROMs, no legacy PIC or RTC (nothing uses them; CMOS polls
+        # hang with rtc=off, so nfos never touches CMOS); the PIT stays for
+        # TSC calibration when CPUID has no frequency leaf (TCG).
+        m = "microvm,x-option-roms=off,pic=off,rtc=off"
+    else:
+        m = "q35"
+    cpu = "host,-arch-capabilities,+invtsc" if accel == "kvm" else "max"
+    return ["qemu-system-x86_64", "-accel", accel, "-M", m, "-cpu", cpu,
+            "-m", f"{mem // 1024}K", "-nodefaults", "-no-user-config", "-nographic",
+            "-no-reboot", "-serial", "stdio", "-device", DEBUG_EXIT,
+            "-kernel", image, "-append", cmdline]
+
+
+def guest_cmdline(params, app_args):
+    def quote(w):
+        if '"' in w:
+            raise UsageError(f"argument {w!r}: double quotes cannot pass the kernel command line")
+        return f'"{w}"' if (not w or any(c in w for c in " \t\n")) else w
+    words = [quote(p) for p in params]
+    if app_args:
+        words += ["--"] + [quote(a) for a in app_args]
+    return " ".join(words)
+
+
+def map_qemu_status(rc, qemu_error):
+    """QEMU's exit code -> the guest's status."""
+    if rc < 0:
+        return 128 - rc  # killed by a signal
+    if rc == 1 and qemu_error:
+        return None  # QEMU itself failed
+    if rc % 2 == 1:
+        return (rc - 1) // 2
+    return EXIT_NO_STATUS
+
+
+def run_qemu(cmd, timeout=None):
+    """Runs QEMU with the console on our stdout; returns the guest status."""
+    qemu_error = []
+
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+    def relay():
+        for line in proc.stderr:
+            if line.startswith("qemu-system-"):
+                qemu_error.append(line.rstrip())
+            sys.stderr.write(line)
+    t = threading.Thread(target=relay, daemon=True)
+    t.start()
+    try:
+        rc = proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        t.join(1)
+        die(f"guest still running after {timeout} s: killed", 124)
+    t.join(5)
+    status = map_qemu_status(rc, qemu_error)
+    if status is None:
+        die("QEMU failed to start the image: " + qemu_error[0], 1)
+    if status == EXIT_NO_STATUS:
+        print("nfos: the guest stopped without an exit status (triple fault, or no "
+              "isa-debug-exit device)", file=sys.stderr)
+    return status
+
+
+def cmd_run(args):
+    check_app(args.app)
+    if args.plat not in PLATS:
+        raise UsageError(f"unknown platform '{args.plat}' (platforms: {', '.join(PLATS)})")
+    if args.machine not in MACHINES:
+        raise UsageError(f"unknown machine '{args.machine}' (machines: {', '.join(MACHINES)})")
+    mem = parse_size(args.mem or "64M")
+    params = list(args.param or [])
+    for p in params:
+        if "=" not in p and not p.startswith("nfos."):
+            raise UsageError(f"bad --param '{p}' (expected KEY=VALUE)")
+    app_args = args.app_args
+    image = build(args.app, args.plat, quiet=True)
+    sys.stdout.flush()
+    if args.plat == "linuxu":
+        if args.mem:
+            params.insert(0, f"nfos.mem={mem}")
+        cmd = [image] + params + ["--"] + app_args
+        try:
+            r = subprocess.run(cmd, stdin=subprocess.DEVNULL, timeout=args.timeout)
+        except subprocess.TimeoutExpired:
+            die(f"still running after {args.timeout} s: killed", 124)
+        return r.returncode if r.returncode >= 0 else 128 - r.returncode
+    accel = args.accel or ("kvm" if kvm_usable() else "tcg")
+    if accel == "kvm" and not kvm_usable():
+        raise UsageError("--accel kvm: /dev/kvm is not usable here")
+    cmd = qemu_command(image, mem, args.machine, accel, guest_cmdline(params, app_args))
+    if args.verbose:
+        print("nfos: " + " ".join(cmd), file=sys.stderr)
+    return run_qemu(cmd, timeout=args.timeout)
+
+
+# --- bench --------------------------------------------------------------------
+
+def cmd_bench(args):
+    sys.path.insert(0, os.path.join(ROOT, "bench", args.what))
+    if args.what == "boot":
+        import bench_boot
+        return bench_boot.main(args.app_args)
+    raise UsageError(f"unknown benchmark '{args.what}'")
+
+
+# --- main ---------------------------------------------------------------------
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise UsageError(message)
+
+
+def parser():
+    p = Parser(prog="nfos", description="Build, run and benchmark nfos images.",
+               epilog="Quick start: ./nfos run helloworld   Tests: make test")
+    sub = p.add_subparsers(dest="cmd", metavar="COMMAND", parser_class=Parser)
+
+    b = sub.add_parser("build", help="build an app's image (last line: image: PATH)")
+    b.add_argument("app")
+    b.add_argument("--plat", default="kvm", help="kvm (default) or linuxu")
+    b.add_argument("-j", "--jobs", type=int)
+    b.add_argument("-v", "--verbose", action="store_true", help="show compiler commands")
+    b.set_defaults(fn=cmd_build)
+
+    r = sub.add_parser("run", help="build and run an app: ./nfos run APP [-- ARGS]",
+                       description="Build and run APP. On kvm it boots under QEMU with "
+                       "KVM when /dev/kvm is usable, TCG otherwise; its exit status "
+                       "becomes ours.")
+    r.add_argument("app")
+    r.add_argument("--plat", default="kvm", help="kvm (default) or linuxu")
+    r.add_argument("--mem", help="guest RAM, e.g. 2M, 64M, 4G (default 64M; on linuxu "
+                   "the size of its memory mapping)")
+    r.add_argument("--machine", default="microvm", help="microvm (default) or q35")
+    r.add_argument("--accel", choices=("kvm", "tcg"), help="default: kvm if usable, else tcg")
+    r.add_argument("-p", "--param", action="append", metavar="KEY=VALUE",
+                   help="OS parameter for the kernel command line, e.g. nfos.boottrace=1")
+    r.add_argument("--timeout", type=float, help="kill the guest after this many seconds")
+    r.add_argument("-v", "--verbose", action="store_true", help="print the QEMU command")
+    r.set_defaults(fn=cmd_run)
+
+    d = sub.add_parser("deps", help="install the Debian packages nfos needs (as root)")
+    d.set_defaults(fn=cmd_deps)
+
+    be = sub.add_parser("bench", help="run a benchmark: boot")
+    be.add_argument("what", help="boot")
+    be.set_defaults(fn=cmd_bench)
+    return p
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    # Everything after the first `--` belongs to the app (or the benchmark).
+    app_args = []
+    if "--" in argv:
+        i = argv.index("--")
+        argv, app_args = argv[:i], argv[i + 1:]
+    p = parser()
+    try:
+        args = p.parse_args(argv)
+        if not getattr(args, "cmd", None):
+            p.print_help()
+            return 2
+        args.app_args = app_args
+        return args.fn(args)
+    except UsageError as e:
+        die(str(e))
+    except KeyboardInterrupt:
+        return 130
