@@ -1,0 +1,109 @@
+/* alloc: malloc and friends over pgalloc, for the default heap (all the
+ * platform's RAM regions) and for heaps over regions callers hand in.
+ *
+ * Contract for every function here: slow path. No locks and no interrupt
+ * safety: one core at a time (use lib/pool on the fast path). Failures
+ * return NULL or a negative errno and print exactly one line to stderr
+ * ("alloc: out of memory: malloc(N) failed, F bytes free in R region(s)");
+ * the heap stays consistent, later calls work and frees recover memory.
+ *
+ * Sizes up to ALLOC_SMALL_MAX come from power-of-two size classes carved
+ * from 16 KiB slabs; larger ones are whole buddy blocks (2^k pages, aligned
+ * to their size) with no header, so a 4 KiB malloc costs exactly one page
+ * but a 9 KiB one costs four. */
+#ifndef NFOS_ALLOC_H
+#define NFOS_ALLOC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef CONFIG_LIBALLOC_MAX_REGIONS
+#define ALLOC_HEAP_MAX_REGIONS CONFIG_LIBALLOC_MAX_REGIONS
+#else
+#define ALLOC_HEAP_MAX_REGIONS 16
+#endif
+
+#define ALLOC_SMALL_MIN   16   /* every pointer is aligned to this */
+#define ALLOC_SMALL_MAX   2048 /* larger requests take whole pages */
+#define ALLOC_NR_CLASSES  8    /* 16, 32, ..., 2048 */
+#define ALLOC_REGION_MIN  (64 * 1024) /* smaller regions are not used */
+
+struct pgalloc;
+struct alloc_slab;
+
+struct alloc_stats {
+	size_t in_use_bytes;   /* granted to live allocations (size classes
+				* and whole blocks, so >= what was asked) */
+	size_t free_bytes;     /* pages the heap can still hand out */
+	size_t total_bytes;    /* pages the heap manages in all */
+	size_t nr_allocs;      /* live allocations */
+	uint64_t nr_failures;  /* failed malloc/calloc/realloc/memalign */
+	uint64_t nr_invalid_frees; /* refused frees and reallocs */
+	unsigned nr_regions;
+};
+
+/* A heap. Embed it and treat the fields as private. */
+struct alloc_heap {
+	struct pgalloc *region[ALLOC_HEAP_MAX_REGIONS];
+	unsigned nr_regions;
+	struct alloc_slab *partial[ALLOC_NR_CLASSES]; /* slabs with room */
+	size_t in_use_bytes;
+	size_t nr_allocs;
+	uint64_t nr_failures;
+	uint64_t nr_invalid_frees;
+};
+
+/* --- The default heap ------------------------------------------------ */
+
+/* Builds the default heap from plat_mem_regions(): one page allocator per
+ * region of at least ALLOC_REGION_MIN bytes, up to ALLOC_HEAP_MAX_REGIONS
+ * (CONFIG_LIBALLOC_MAX_REGIONS; extra regions are reported and ignored).
+ * O(1) in the size of RAM. Boot path, called once. Returns 0, or -ENOMEM
+ * (with one printed line) when no region is usable. */
+int alloc_init(void);
+
+/* C semantics: malloc(0) returns a unique pointer; free(NULL) does nothing;
+ * calloc checks n * size for overflow and zeroes; realloc(NULL, n) is
+ * malloc, realloc(p, 0) frees p and returns NULL, a failed realloc leaves p
+ * untouched, shrinking never fails. Pointers are 16-byte aligned.
+ * Freeing a pointer this heap did not hand out, or twice, is refused,
+ * counted (nr_invalid_frees) and printed; it never corrupts the heap (a
+ * forged slab header in user data could fool the check, nothing else). */
+void *alloc_malloc(size_t size);
+void alloc_free(void *p);
+void *alloc_calloc(size_t n, size_t size);
+void *alloc_realloc(void *p, size_t size);
+
+/* Stores in *out a block of size bytes aligned to align. align must be a
+ * power of two and a multiple of sizeof(void *); any such alignment up to
+ * the largest buddy block (4 GiB) really holds. Returns 0, -EINVAL for a
+ * bad alignment (nothing printed, *out untouched) or -ENOMEM (one line). */
+int alloc_memalign(void **out, size_t align, size_t size);
+
+/* Bytes usable at p (its size class or block), 0 for a foreign pointer. */
+size_t alloc_usable_size(const void *p);
+
+/* Fills *st for the default heap. */
+void alloc_stats(struct alloc_stats *st);
+
+/* --- Explicit heaps ----------------------------------------------------- */
+
+/* Makes h a heap over [base, base + len) (e.g. a region kept for packet
+ * buffers). The heap's bookkeeping lives inside the region; h itself may be
+ * anywhere. O(1). Returns 0, or -EINVAL when len < ALLOC_REGION_MIN. */
+int alloc_heap_init(struct alloc_heap *h, void *base, size_t len);
+
+/* Adds another region to h: 0, -EINVAL (too small) or -ENOSPC (h already
+ * has ALLOC_HEAP_MAX_REGIONS). */
+int alloc_heap_add_region(struct alloc_heap *h, void *base, size_t len);
+
+/* As alloc_malloc, alloc_free, alloc_realloc, alloc_memalign and
+ * alloc_stats, on heap h. */
+void *alloc_heap_malloc(struct alloc_heap *h, size_t size);
+void alloc_heap_free(struct alloc_heap *h, void *p);
+void *alloc_heap_realloc(struct alloc_heap *h, void *p, size_t size);
+int alloc_heap_memalign(struct alloc_heap *h, void **out, size_t align,
+			size_t size);
+void alloc_heap_stats(const struct alloc_heap *h, struct alloc_stats *st);
+
+#endif /* NFOS_ALLOC_H */
