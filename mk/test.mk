@@ -34,7 +34,9 @@ $(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
 unit-tests: $(addprefix $(UNIT_BUILD)/,$(UNIT_TESTS))
 	$(Q)set -e; for t in $^; do echo "== unit: $$(basename $$t)"; $$t --jobs 1; done
 
-PYTEST ?= python3 -m pytest
+# Debian's pytest (python3-pytest) lives with Debian's python3, which may not be
+# the first python3 on PATH.
+PYTEST ?= $(if $(wildcard /usr/bin/python3),/usr/bin/python3,python3) -m pytest
 integration-tests:
 	$(Q)cd $(NFOS_ROOT) && $(PYTEST) -v tests/integration
 

@@ -151,6 +151,26 @@ def qemu_command(image, mem, machine, accel, cmdline):
             "-kernel", image, "-append", cmdline]
 
 
+def image_ram_need(image):
+    """Bytes of guest RAM an image occupies from address 0: the end of its
+    highest PT_LOAD segment (code, data, bss and boot stacks). Below that, QEMU
+    cannot even load it, so the guest could not say anything."""
+    import struct
+    with open(image, "rb") as f:
+        ehdr = f.read(64)
+        if ehdr[:4] != b"\x7fELF" or ehdr[4] != 2:
+            raise UsageError(f"{image}: not an ELF64 image")
+        phoff, = struct.unpack_from("<Q", ehdr, 32)
+        phentsize, phnum = struct.unpack_from("<HH", ehdr, 54)
+        need = 0
+        for i in range(phnum):
+            f.seek(phoff + i * phentsize)
+            p_type, _, _, _, paddr, _, memsz = struct.unpack("<IIQQQQQ", f.read(48))
+            if p_type == 1:  # PT_LOAD
+                need = max(need, paddr + memsz)
+    return need
+
+
 def guest_cmdline(params, app_args):
     def quote(w):
         if '"' in w:
@@ -226,6 +246,11 @@ def cmd_run(args):
         except subprocess.TimeoutExpired:
             die(f"still running after {args.timeout} s: killed", 124)
         return r.returncode if r.returncode >= 0 else 128 - r.returncode
+    need = image_ram_need(image)
+    if mem < need:
+        raise UsageError(f"--mem {args.mem} is too small for {args.app}: the image alone "
+                         f"reaches {need / 2**20:.2f} MiB of guest RAM (it loads at 1 MiB); "
+                         f"give at least {(need + 2**20 - 1) >> 20}M")
     accel = args.accel or ("kvm" if kvm_usable() else "tcg")
     if accel == "kvm" and not kvm_usable():
         raise UsageError("--accel kvm: /dev/kvm is not usable here")
@@ -308,3 +333,7 @@ def main(argv=None):
         die(str(e))
     except KeyboardInterrupt:
         return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -109,3 +109,5 @@ kvm_stack3_top:
 kvm_stack0: .skip KVM_STACK0_SIZE
 	.globl kvm_stack0_top
 kvm_stack0_top:
+
+	.section .note.GNU-stack, "", @progbits

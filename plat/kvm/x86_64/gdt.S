@@ -29,3 +29,5 @@ kvm_idt_ptr:
 	.balign 16
 	.globl kvm_idt
 kvm_idt: .skip KVM_NR_TRAPS * 16
+
+	.section .note.GNU-stack, "", @progbits

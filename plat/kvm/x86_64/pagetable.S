@@ -38,3 +38,5 @@ kvm_pd3:
 	.quad (0xc0000000 + (i << 21)) | PTE_MMIO_2M
 	.set i, i + 1
 	.endr
+
+	.section .note.GNU-stack, "", @progbits

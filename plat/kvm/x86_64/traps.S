@@ -58,3 +58,5 @@ trap_common:
 	.balign 4096
 	.skip KVM_TRAPSTACK_SIZE
 kvm_trapstack_top:
+
+	.section .note.GNU-stack, "", @progbits
