@@ -1,5 +1,6 @@
 /* In-image allocator tests: malloc family over the platform's real RAM,
  * exhaustion and recovery, alignment. */
+#include <errno.h>
 #include <stdint.h>
 #include <string.h>
 #include <nfos/alloc.h>

@@ -85,7 +85,7 @@ start64:
 
 	/* To CPL3 with IOPL=3 (port I/O allowed), interrupts off for good. */
 	pushq $(GDT_UDATA | 3)
-	pushq $kvm_stack3_top
+	pushq $kvm_stack3_top - 8      /* as if called: SysV wants rsp+8 16-aligned */
 	pushq $(RFLAGS_IOPL3 | RFLAGS_RESERVED)
 	pushq $(GDT_UCODE | 3)
 	pushq $kvm_start64

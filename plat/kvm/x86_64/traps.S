@@ -48,7 +48,7 @@ trap_common:
 	movq %rsp, %rdi
 
 	pushq $(GDT_UDATA | 3)
-	pushq $kvm_trapstack_top
+	pushq $kvm_trapstack_top - 8   /* as if called, for SysV alignment */
 	pushq $(RFLAGS_IOPL3 | RFLAGS_RESERVED)
 	pushq $(GDT_UCODE | 3)
 	pushq $kvm_trap_report
