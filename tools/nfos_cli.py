@@ -323,11 +323,13 @@ def main(argv=None):
         argv, app_args = argv[:i], argv[i + 1:]
     p = parser()
     try:
-        args = p.parse_args(argv)
+        args, rest = p.parse_known_args(argv)
         if not getattr(args, "cmd", None):
             p.print_help()
             return 2
-        args.app_args = app_args
+        if rest and args.cmd != "bench":
+            raise UsageError(f"unrecognized arguments: {' '.join(rest)}")
+        args.app_args = rest + app_args
         return args.fn(args)
     except UsageError as e:
         die(str(e))

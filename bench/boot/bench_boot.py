@@ -41,15 +41,20 @@ def qemu(image, mem, accel, params=()):
 
 def boots(image, mem, accel):
     """True when helloworld reaches main and exits 0 with mem bytes of RAM."""
-    r = subprocess.run(qemu(image, mem, accel), capture_output=True, text=True,
-                       timeout=TIMEOUT, stdin=subprocess.DEVNULL)
+    try:
+        r = subprocess.run(qemu(image, mem, accel), capture_output=True, text=True,
+                           timeout=10, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        return False
     return r.returncode == 1 and GREETING in r.stdout
 
 
 def smallest_ram(image, accel):
-    """Binary search over 64 KiB steps between 512 KiB and 8 MiB."""
+    """Binary search over 64 KiB steps, from the image's own end (below which
+    QEMU cannot load it) to 8 MiB."""
     step = 64 << 10
-    lo, hi = (512 << 10) // step, (8 << 20) // step  # lo fails (assumed), hi boots
+    lo = nfos_cli.image_ram_need(image) // step - 1  # cannot boot: image cut
+    hi = (8 << 20) // step
     if not boots(image, hi * step, accel):
         return None
     while hi - lo > 1:

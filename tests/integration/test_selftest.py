@@ -24,7 +24,7 @@ def test_selftest_kvm(selftest_kvm, machine):
 
 
 def test_selftest_kvm_small_ram(selftest_kvm):
-    check_tap(boot(selftest_kvm, mem="4M"))
+    check_tap(boot(selftest_kvm, mem="8M"))
 
 
 def test_selftest_linuxu(selftest_linuxu):
@@ -34,7 +34,7 @@ def test_selftest_linuxu(selftest_linuxu):
 def test_exhaustion_prints_one_line(selftest_kvm):
     r = boot(selftest_kvm, mem="16M")
     check_tap(r)
-    assert len(re.findall(r"out of memory", r.text)) == 1, r
+    assert len(re.findall(r"^alloc: out of memory", r.text, re.M)) == 1, r
 
 
 def test_fault_report_kvm(selftest_kvm):

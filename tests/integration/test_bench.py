@@ -1,0 +1,19 @@
+"""The benchmark drivers in --smoke mode, so that they cannot rot. No figure
+is checked here: benchmarks report, tests check behaviour."""
+
+import re
+
+from conftest import nfos
+
+
+def test_bench_boot_smoke(hello_kvm):
+    r = nfos("bench", "boot", "--smoke", timeout=600)
+    assert r.status == 0, r
+    assert re.search(r"image size \(stripped ELF\) +\d+ bytes", r.out), r
+    assert re.search(r"smallest guest RAM that boots +\d+ KiB", r.out), r
+    assert "results:" not in r.out  # smoke runs keep nothing
+
+
+def test_bench_unknown():
+    r = nfos("bench", "nope")
+    assert r.status == 2 and "unknown benchmark 'nope'" in r.err, r
