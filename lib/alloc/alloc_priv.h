@@ -13,6 +13,7 @@
 #define ALLOC_SLAB_BYTES    (NFOS_PAGE_SIZE << ALLOC_SLAB_ORDER)
 #define ALLOC_SLAB_MAX_OBJS (ALLOC_SLAB_BYTES / ALLOC_SMALL_MIN)
 #define ALLOC_SLAB_MAGIC    0x51ab0a11u
+#define ALLOC_MIN_SHIFT     4 /* log2(ALLOC_SMALL_MIN) */
 
 /* Heads a slab, at the start of its 16 KiB block. Object i of a class of
  * size C sits at offset first + i * C with first a multiple of C, so objects
@@ -33,6 +34,7 @@ struct alloc_slab {
 	uint64_t live[ALLOC_SLAB_MAX_OBJS / 64]; /* bit per handed-out object */
 };
 
+_Static_assert(ALLOC_SMALL_MIN == 1 << ALLOC_MIN_SHIFT, "shift of min");
 _Static_assert(ALLOC_SLAB_MAX_OBJS <= UINT16_MAX, "slab counts are 16-bit");
 _Static_assert(sizeof(struct alloc_slab) < ALLOC_SMALL_MAX,
 	       "the largest class must fit after the header");

@@ -1,11 +1,11 @@
-/* The heap mechanism: size-class slabs and whole buddy blocks over one
- * pgalloc per region. Silent: alloc.c decides what to count and print.
+/* The heap mechanism: size-class slabs and page runs over one pgalloc per
+ * region. Silent: alloc.c decides what to count and print.
  *
- * A pointer is told apart by the page allocator's own metadata: if it is the
- * start of a live pgalloc block (and that block is not a slab) it is a large
- * allocation of that order, with no header; otherwise it must be an object
- * inside the 16 KiB slab at its 16 KiB-aligned address, whose header says
- * the class and whose bitmap says whether the object is live. */
+ * A pointer is told apart by the page allocator's own metadata: if it starts
+ * a live pgalloc run (and that run is not a slab) it is a large allocation
+ * of that many pages, with no header; otherwise it must be an object inside
+ * the 16 KiB slab at its 16 KiB-aligned address, whose header says the
+ * class and whose bitmap says whether the object is live. */
 #include <errno.h>
 #include <stdbool.h>
 #include <string.h>
@@ -50,12 +50,15 @@ static struct pgalloc *heap_region(const struct alloc_heap *h, const void *p)
 	return NULL;
 }
 
-static void *heap_pages(struct alloc_heap *h, unsigned order)
+/* A run of npages from the first region that has one. */
+static void *heap_pages(struct alloc_heap *h, size_t npages,
+			unsigned align_order)
 {
 	unsigned i;
 
 	for (i = 0; i < h->nr_regions; i++) {
-		void *p = pgalloc_alloc(h->region[i], order);
+		void *p = pgalloc_alloc_pages(h->region[i], npages,
+					      align_order);
 
 		if (p)
 			return p;
@@ -85,7 +88,7 @@ static void partial_remove(struct alloc_heap *h, struct alloc_slab *s)
 
 static struct alloc_slab *slab_new(struct alloc_heap *h, unsigned cls)
 {
-	struct alloc_slab *s = heap_pages(h, ALLOC_SLAB_ORDER);
+	struct alloc_slab *s = heap_pages(h, 1u << ALLOC_SLAB_ORDER, 0);
 
 	if (!s)
 		return NULL;
@@ -93,7 +96,7 @@ static struct alloc_slab *slab_new(struct alloc_heap *h, unsigned cls)
 	s->magic = ALLOC_SLAB_MAGIC;
 	s->self = s;
 	s->cls = (uint8_t)cls;
-	s->shift = (uint8_t)(4 + cls);
+	s->shift = (uint8_t)(ALLOC_MIN_SHIFT + cls);
 	s->first = (uint16_t)NFOS_ALIGN_UP(sizeof(*s), ALLOC_SMALL_MIN << cls);
 	s->nr_objs = (uint16_t)((ALLOC_SLAB_BYTES - s->first) >> s->shift);
 	s->nr_free = s->nr_objs;
@@ -135,7 +138,7 @@ static void slab_put(struct alloc_heap *h, struct pgalloc *pa,
 	if (s->nr_free == s->nr_objs && (s->next || s->prev)) {
 		partial_remove(h, s);
 		s->magic = 0;
-		pgalloc_free(pa, s, ALLOC_SLAB_ORDER);
+		pgalloc_free_pages(pa, s);
 	}
 }
 
@@ -146,11 +149,11 @@ static bool is_slab(const void *p)
 	return s->magic == ALLOC_SLAB_MAGIC && s->self == s;
 }
 
-/* Where a live allocation p lives: a large block (*slab NULL, *order its
- * order) or object *idx of *slab. -EINVAL when p is not live in h. */
+/* Where a live allocation p lives: a run of *pages (*slab NULL) or object
+ * *idx of *slab. -EINVAL when p is not live in h. */
 static int heap_find(const struct alloc_heap *h, const void *p,
 		     struct pgalloc **pa, struct alloc_slab **slab,
-		     size_t *idx, int *order)
+		     size_t *idx, size_t *pages)
 {
 	struct alloc_slab *s;
 	size_t off;
@@ -158,13 +161,13 @@ static int heap_find(const struct alloc_heap *h, const void *p,
 	*pa = heap_region(h, p);
 	if (!*pa)
 		return -EINVAL;
-	*order = pgalloc_block_order(*pa, p);
-	if (*order >= 0) {
+	*pages = pgalloc_run_pages(*pa, p);
+	if (*pages) {
 		*slab = NULL;
 		return is_slab(p) ? -EINVAL : 0;
 	}
 	s = (struct alloc_slab *)NFOS_ALIGN_DOWN((uintptr_t)p, ALLOC_SLAB_BYTES);
-	if (pgalloc_block_order(*pa, s) != ALLOC_SLAB_ORDER || !is_slab(s))
+	if (pgalloc_run_pages(*pa, s) != 1u << ALLOC_SLAB_ORDER || !is_slab(s))
 		return -EINVAL;
 	off = (size_t)((const char *)p - (const char *)s);
 	if (off < s->first || ((off - s->first) & ((1u << s->shift) - 1)))
@@ -178,24 +181,24 @@ static int heap_find(const struct alloc_heap *h, const void *p,
 
 void *heap_alloc(struct alloc_heap *h, size_t size, size_t align)
 {
-	size_t granted;
-	unsigned order;
+	size_t granted, pages;
+	unsigned align_order = 0;
 	void *p;
 
 	if (size <= ALLOC_SMALL_MAX && align <= ALLOC_SMALL_MAX) {
 		size_t want = NFOS_MAX(NFOS_MAX(size, align), ALLOC_SMALL_MIN);
-		unsigned cls = ceil_log2(want) - 4;
+		unsigned cls = ceil_log2(want) - ALLOC_MIN_SHIFT;
 
 		p = slab_get(h, cls);
 		granted = (size_t)ALLOC_SMALL_MIN << cls;
 	} else {
 		if (size > LARGE_MAX || align > LARGE_MAX)
 			return NULL;
-		order = ceil_log2((size + NFOS_PAGE_SIZE - 1) >> NFOS_PAGE_SHIFT);
+		pages = (size + NFOS_PAGE_SIZE - 1) >> NFOS_PAGE_SHIFT;
 		if (align > NFOS_PAGE_SIZE)
-			order = NFOS_MAX(order, ceil_log2(align) - NFOS_PAGE_SHIFT);
-		p = heap_pages(h, order);
-		granted = (size_t)NFOS_PAGE_SIZE << order;
+			align_order = ceil_log2(align) - NFOS_PAGE_SHIFT;
+		p = heap_pages(h, pages, align_order);
+		granted = pages << NFOS_PAGE_SHIFT;
 	}
 	if (p) {
 		h->in_use_bytes += granted;
@@ -208,17 +211,16 @@ int heap_release(struct alloc_heap *h, void *p)
 {
 	struct alloc_slab *s;
 	struct pgalloc *pa;
-	size_t i;
-	int order;
+	size_t i, pages;
 
-	if (heap_find(h, p, &pa, &s, &i, &order))
+	if (heap_find(h, p, &pa, &s, &i, &pages))
 		return -EINVAL;
 	if (s) {
 		h->in_use_bytes -= (size_t)1 << s->shift;
 		slab_put(h, pa, s, p, i);
 	} else {
-		h->in_use_bytes -= (size_t)NFOS_PAGE_SIZE << order;
-		pgalloc_free(pa, p, (unsigned)order);
+		h->in_use_bytes -= pages << NFOS_PAGE_SHIFT;
+		pgalloc_free_pages(pa, p);
 	}
 	h->nr_allocs--;
 	return 0;
@@ -228,12 +230,11 @@ size_t heap_usable(const struct alloc_heap *h, const void *p)
 {
 	struct alloc_slab *s;
 	struct pgalloc *pa;
-	size_t i;
-	int order;
+	size_t i, pages;
 
-	if (heap_find(h, p, &pa, &s, &i, &order))
+	if (heap_find(h, p, &pa, &s, &i, &pages))
 		return 0;
-	return s ? (size_t)1 << s->shift : (size_t)NFOS_PAGE_SIZE << order;
+	return s ? (size_t)1 << s->shift : pages << NFOS_PAGE_SHIFT;
 }
 
 size_t heap_granted(size_t size)
@@ -242,8 +243,7 @@ size_t heap_granted(size_t size)
 		return (size_t)1 << ceil_log2(NFOS_MAX(size, ALLOC_SMALL_MIN));
 	if (size > LARGE_MAX)
 		return 0;
-	return NFOS_PAGE_SIZE << ceil_log2((size + NFOS_PAGE_SIZE - 1) >>
-					   NFOS_PAGE_SHIFT);
+	return NFOS_ALIGN_UP(size, NFOS_PAGE_SIZE);
 }
 
 size_t heap_free_bytes(const struct alloc_heap *h)

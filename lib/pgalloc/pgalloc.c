@@ -19,16 +19,20 @@
  *     so a block's buddy is pfn ^ 2^k. Nothing at or above the frontier is
  *     on a free list or trusted in meta[].
  *  2. meta[] below the frontier: the first and last page of a free block say
- *     FREE | order (one byte when order is 0); the first page of an allocated
- *     block says ALLOC | order; no other byte has ALLOC set, so ALLOC marks
- *     exactly the live blocks. Other bytes are stale and never read: we only
- *     read the head of a buddy (always a block head, by 1.) and the last page
- *     below the frontier (always a block's last page).
+ *     FREE | order (one byte when order is 0); the first page of a live
+ *     block says ALLOC | order (| RUN, see 5); no other byte has ALLOC set.
+ *     Other bytes are stale and never read: we only read the head of a
+ *     buddy (a block head, by 1.), the last page below the frontier (a
+ *     block's last page) and the page right after a live block (a head).
  *  3. free[k] holds the free blocks of order k, doubly linked through nodes
  *     stored in the blocks' first page; bit k of nonempty says free[k] != NULL.
  *  4. A free block never ends at the frontier: it would have been absorbed
  *     by lowering the frontier. Hence freeing everything gives frontier ==
  *     start_pfn and empty lists, the state pgalloc_init leaves.
+ *  5. A run of N pages (pgalloc_alloc_pages) is the live blocks of N's binary
+ *     digits, largest first, from a start aligned to the largest; all but the
+ *     first say ALLOC | RUN, so a run's length can be read back, and a plain
+ *     block is one whose successor is not ALLOC | RUN.
  * Moving the frontier up zeroes meta[] for the pages it passes (1/4096 of
  * what the caller is about to use) so that stale bytes can never read ALLOC. */
 #include <errno.h>
@@ -38,6 +42,7 @@
 
 #define META_FREE  0x80
 #define META_ALLOC 0x40
+#define META_RUN   0x20 /* with ALLOC: this block continues a run */
 #define META_ORDER 0x1f
 
 _Static_assert(PGALLOC_MAX_ORDER <= META_ORDER, "order must fit in meta");
@@ -200,28 +205,10 @@ static void frontier_lower(struct pgalloc *pa)
 	}
 }
 
-/* True when pfn is the head of a block allocated with this order. */
-static bool is_live_block(const struct pgalloc *pa, uintptr_t pfn,
-			  unsigned order)
+/* Frees the live block at pfn: merges it with free buddies, then lowers the
+ * frontier or lists it. The caller has validated it. */
+static void release(struct pgalloc *pa, uintptr_t pfn, unsigned order)
 {
-	uintptr_t pages = (uintptr_t)1 << order;
-
-	if (order > PGALLOC_MAX_ORDER || pfn < pa->start_pfn ||
-	    pfn >= pa->frontier || (pfn & (pages - 1)) ||
-	    pa->frontier - pfn < pages)
-		return false;
-	return *meta_of(pa, pfn) == (META_ALLOC | order);
-}
-
-void pgalloc_free(struct pgalloc *pa, void *p, unsigned order)
-{
-	uintptr_t pfn = node_pfn(p);
-
-	if (((uintptr_t)p & (NFOS_PAGE_SIZE - 1)) ||
-	    !is_live_block(pa, pfn, order)) {
-		pa->invalid_frees++;
-		return;
-	}
 	*meta_of(pa, pfn) = 0; /* no longer live, even if merged away below */
 
 	while (order < PGALLOC_MAX_ORDER) {
@@ -245,18 +232,107 @@ void pgalloc_free(struct pgalloc *pa, void *p, unsigned order)
 	}
 }
 
-int pgalloc_block_order(const struct pgalloc *pa, const void *p)
+/* Pages of the live run starting at pfn; 0 when pfn does not start one. */
+static size_t run_pages(const struct pgalloc *pa, uintptr_t pfn)
 {
-	uintptr_t pfn = node_pfn(p);
+	uintptr_t next;
 	uint8_t m;
 
-	if (((uintptr_t)p & (NFOS_PAGE_SIZE - 1)) || pfn < pa->start_pfn ||
-	    pfn >= pa->frontier)
-		return -EINVAL;
+	if (pfn < pa->start_pfn || pfn >= pa->frontier)
+		return 0;
 	m = *meta_of(pa, pfn);
-	if (!(m & META_ALLOC))
-		return -EINVAL;
-	return m & META_ORDER;
+	if ((m & (META_ALLOC | META_RUN)) != META_ALLOC)
+		return 0;
+	next = pfn + ((uintptr_t)1 << (m & META_ORDER));
+	while (next < pa->frontier) {
+		m = *meta_of(pa, next);
+		if ((m & (META_ALLOC | META_RUN)) != (META_ALLOC | META_RUN))
+			break;
+		next += (uintptr_t)1 << (m & META_ORDER);
+	}
+	return next - pfn;
+}
+
+void pgalloc_free(struct pgalloc *pa, void *p, unsigned order)
+{
+	uintptr_t pfn = node_pfn(p);
+
+	if (((uintptr_t)p & (NFOS_PAGE_SIZE - 1)) ||
+	    order > PGALLOC_MAX_ORDER ||
+	    run_pages(pa, pfn) != (size_t)1 << order) {
+		pa->invalid_frees++;
+		return;
+	}
+	release(pa, pfn, order);
+}
+
+static unsigned ceil_log2(size_t x)
+{
+	return x <= 1 ? 0 : 64 - (unsigned)__builtin_clzl(x - 1);
+}
+
+void *pgalloc_alloc_pages(struct pgalloc *pa, size_t npages,
+			  unsigned align_order)
+{
+	uintptr_t pfn, at, end, tail[PGALLOC_MAX_ORDER + 1];
+	unsigned order, k, n = 0;
+	bool first = true;
+	void *p;
+
+	if (npages == 0 || npages > ((size_t)1 << PGALLOC_MAX_ORDER))
+		return NULL;
+	order = NFOS_MAX(ceil_log2(npages), align_order);
+	p = pgalloc_alloc(pa, order);
+	if (!p || npages == (size_t)1 << order)
+		return p;
+
+	/* Keep the blocks of npages' binary digits... */
+	pfn = node_pfn(p);
+	for (k = order + 1, at = pfn; k-- > 0;) {
+		if (!(npages & ((size_t)1 << k)))
+			continue;
+		mark_alloc(pa, at, k);
+		if (!first)
+			*meta_of(pa, at) |= META_RUN;
+		first = false;
+		at += (uintptr_t)1 << k;
+	}
+	/* ...and free the rest, highest block first, so that a block carved
+	 * from the frontier just lowers it again instead of being listed. All
+	 * are marked live first: none may look free to another's buddy check. */
+	end = pfn + ((uintptr_t)1 << order);
+	for (; at < end; at += (uintptr_t)1 << k) {
+		k = gap_order(at, end);
+		mark_alloc(pa, at, k);
+		tail[n++] = at;
+	}
+	while (n-- > 0)
+		release(pa, tail[n], gap_order(tail[n], end));
+	return p;
+}
+
+void pgalloc_free_pages(struct pgalloc *pa, void *p)
+{
+	uintptr_t pfn = node_pfn(p);
+	size_t pages;
+	unsigned k;
+
+	if ((uintptr_t)p & (NFOS_PAGE_SIZE - 1) ||
+	    !(pages = run_pages(pa, pfn))) {
+		pa->invalid_frees++;
+		return;
+	}
+	/* Smallest block first: it is the last one, nearest the frontier. */
+	for (k = 0; k <= PGALLOC_MAX_ORDER; k++)
+		if (pages & ((size_t)1 << k))
+			release(pa, pfn + (pages & ~(((size_t)2 << k) - 1)), k);
+}
+
+size_t pgalloc_run_pages(const struct pgalloc *pa, const void *p)
+{
+	if ((uintptr_t)p & (NFOS_PAGE_SIZE - 1))
+		return 0;
+	return run_pages(pa, node_pfn(p));
 }
 
 size_t pgalloc_free_bytes(const struct pgalloc *pa)

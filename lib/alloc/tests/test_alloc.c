@@ -151,6 +151,28 @@ Test(alloc, malloc_sizes_are_aligned_usable_and_distinct)
 	cr_expect_eq(alloc_usable_size(ptrs[0]), 0, "freed");
 }
 
+Test(alloc, large_allocations_cost_whole_pages_only)
+{
+	struct alloc_stats a, b;
+	void *p, *q;
+
+	setup_heap(64 * MiB);
+	alloc_stats(&a);
+	p = alloc_malloc(9 * 1024);
+	q = alloc_malloc(4096 * 2056 + 1); /* a 2048-packet pool, say */
+	cr_assert(p && q);
+	cr_expect_eq((uintptr_t)p % 16384, 0, "aligned to 4 pages");
+	cr_expect_eq(alloc_usable_size(p), 3 * 4096);
+	cr_expect_eq(alloc_usable_size(q), 2057 * 4096);
+	alloc_stats(&b);
+	cr_expect_eq(a.free_bytes - b.free_bytes, (3 + 2057) * 4096);
+	cr_expect_eq(b.in_use_bytes, (3 + 2057) * 4096);
+	alloc_free(q);
+	alloc_free(p);
+	alloc_stats(&b);
+	cr_expect_eq(b.free_bytes, a.free_bytes);
+}
+
 Test(alloc, memalign_alignments_really_hold)
 {
 	size_t align, sizes[5];

@@ -1,6 +1,7 @@
 /* Unit tests for pgalloc: O(1) set-up (proved by PROT_NONE memory, not by
- * timing), every order and its alignment, coalescing back to an untouched
- * region, exhaustion and recovery, refused invalid frees. */
+ * timing), every order and its alignment, runs of any length, coalescing
+ * back to an untouched region, exhaustion and recovery, refused invalid
+ * frees. */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -44,6 +45,35 @@ static void assert_pristine(struct pgalloc *pa)
 	cr_assert_eq(pa->nonempty, 0, "free lists are empty again");
 }
 
+/* Walks the free lists against invariants 1-4 of pgalloc.c. */
+static void check_invariants(const struct pgalloc *pa)
+{
+	struct node {
+		struct node *next, *prev;
+	};
+	size_t listed = 0;
+	unsigned k;
+
+	for (k = 0; k <= PGALLOC_MAX_ORDER; k++) {
+		const struct node *n = (const void *)pa->free[k], *prev = NULL;
+
+		cr_assert_eq(!!(pa->nonempty & (1u << k)), n != NULL);
+		for (; n; prev = n, n = n->next) {
+			uintptr_t pfn = (uintptr_t)n / PAGE, pages = 1UL << k;
+
+			cr_assert_eq(n->prev, prev);
+			cr_assert_eq(pfn % pages, 0, "order %u aligned", k);
+			cr_assert(pfn >= pa->start_pfn &&
+				  pfn + pages < pa->frontier);
+			cr_assert_eq(pa->meta[pfn - pa->start_pfn], 0x80 | k);
+			cr_assert_eq(pa->meta[pfn + pages - 1 - pa->start_pfn],
+				     0x80 | k);
+			listed += pages;
+		}
+	}
+	cr_assert_eq(listed, pa->listed_pages);
+}
+
 Test(pgalloc, init_rejects_tiny_and_wrapping_regions)
 {
 	struct pgalloc pa;
@@ -68,7 +98,7 @@ Test(pgalloc, init_over_64GiB_touches_nothing)
 	const size_t len = 64 * GiB, window = 64 * MiB;
 	struct pgalloc pa;
 	char *m = map(len, PROT_NONE);
-	char *meta, *blocks[12];
+	char *meta, *blocks[12], *run;
 	unsigned i;
 
 	cr_assert_eq(pgalloc_init(&pa, (uintptr_t)m, len), 0);
@@ -83,10 +113,14 @@ Test(pgalloc, init_over_64GiB_touches_nothing)
 		cr_assert(blocks[i] + (PAGE << i) <= m + window);
 		memset(blocks[i], 0xa5, PAGE << i);
 	}
+	run = pgalloc_alloc_pages(&pa, 1000, 0);
+	cr_assert(run && run + 1000 * PAGE <= m + window);
+	memset(run, 0x5a, 1000 * PAGE);
 	cr_expect_eq(pgalloc_free_bytes(&pa),
-		     pgalloc_total_bytes(&pa) - ((1UL << 12) - 1) * PAGE);
+		     pgalloc_total_bytes(&pa) - ((1UL << 12) - 1 + 1000) * PAGE);
 	for (i = 0; i < 12; i++)
 		pgalloc_free(&pa, blocks[i], i);
+	pgalloc_free_pages(&pa, run);
 	assert_pristine(&pa);
 	cr_expect_leq(resident_pages(meta, MiB), 2, "metadata touched lazily");
 	munmap(m, len);
@@ -105,7 +139,7 @@ Test(pgalloc, gigabyte_block_backs_almost_nothing)
 	b = pgalloc_alloc(&pa, 18);
 	cr_assert(b);
 	cr_expect_eq((uintptr_t)b % GiB, 0);
-	cr_expect_eq(pgalloc_block_order(&pa, b), 18);
+	cr_expect_eq(pgalloc_run_pages(&pa, b), 1UL << 18);
 	cr_expect_leq(resident_pages(m, len), 200);
 	pgalloc_free(&pa, b, 18);
 	assert_pristine(&pa);
@@ -114,9 +148,10 @@ Test(pgalloc, gigabyte_block_backs_almost_nothing)
 
 Test(pgalloc, every_order_is_naturally_aligned)
 {
-	const size_t len = 128 * MiB;
+	const size_t len = 192 * MiB; /* room for one aligned 64 MiB block */
 	struct pgalloc pa;
-	char *m = map(len, PROT_READ | PROT_WRITE);
+	char *raw = map(len + 64 * MiB, PROT_READ | PROT_WRITE);
+	char *m = (char *)NFOS_ALIGN_UP((uintptr_t)raw, 64 * MiB);
 	unsigned order;
 
 	cr_assert_eq(pgalloc_init(&pa, (uintptr_t)m + 123, len - 123), 0);
@@ -128,24 +163,25 @@ Test(pgalloc, every_order_is_naturally_aligned)
 		cr_expect_eq((uintptr_t)b % size, 0, "order %u aligned", order);
 		cr_expect(pgalloc_contains(&pa, b));
 		cr_expect(pgalloc_contains(&pa, b + size - 1));
-		cr_expect_eq(pgalloc_block_order(&pa, b), (int)order);
+		cr_expect_eq(pgalloc_run_pages(&pa, b), 1UL << order);
 		if (order > 0)
-			cr_expect_eq(pgalloc_block_order(&pa, b + PAGE), -EINVAL);
+			cr_expect_eq(pgalloc_run_pages(&pa, b + PAGE), 0);
 		b[0] = 1;
 		b[size - 1] = 2;
 		pgalloc_free(&pa, b, order);
-		cr_expect_eq(pgalloc_block_order(&pa, b), -EINVAL);
+		cr_expect_eq(pgalloc_run_pages(&pa, b), 0);
 		assert_pristine(&pa);
 	}
 	cr_expect_eq(pgalloc_alloc(&pa, PGALLOC_MAX_ORDER + 1), NULL);
-	cr_expect_eq(pgalloc_alloc(&pa, 15), NULL, "64 MiB cannot fit aligned");
+	cr_expect_eq(pgalloc_alloc(&pa, 15), NULL, "128 MiB cannot fit");
 	cr_expect_not(pgalloc_contains(&pa, m));
-	munmap(m, len);
+	munmap(raw, len + 64 * MiB);
 }
 
 struct blk {
 	uint32_t *p;
 	unsigned order;
+	size_t pages; /* runs */
 };
 
 static void fill(struct blk *b, uint32_t tag)
@@ -181,7 +217,7 @@ Test(pgalloc, random_fill_and_free_coalesces_to_pristine)
 	cr_assert_eq(pgalloc_init(&pa, (uintptr_t)m, len), 0);
 	for (round = 0; round < 3; round++) {
 		while (fails < 64) {
-			struct blk b = { NULL, (unsigned)(rand() % 6) };
+			struct blk b = { NULL, (unsigned)(rand() % 6), 0 };
 
 			b.p = pgalloc_alloc(&pa, b.order);
 			if (!b.p) {
@@ -195,6 +231,7 @@ Test(pgalloc, random_fill_and_free_coalesces_to_pristine)
 		}
 		cr_expect_eq(pgalloc_free_bytes(&pa) + used,
 			     pgalloc_total_bytes(&pa));
+		check_invariants(&pa);
 		for (i = 0; i < n; i++)
 			check(&blks[i], (uint32_t)i);
 		for (i = n; i > 1; i--) { /* Fisher-Yates, then free */
@@ -273,7 +310,7 @@ Test(pgalloc, invalid_frees_are_refused_and_counted)
 	munmap(m, len);
 }
 
-/* Random interleaved alloc/free against a page-owner map. */
+/* Random interleaved blocks and runs against a page-owner map. */
 Test(pgalloc, interleaved_stress_never_overlaps)
 {
 	const size_t len = 8 * MiB;
@@ -288,22 +325,32 @@ Test(pgalloc, interleaved_stress_never_overlaps)
 	memset(owner, 0xff, sizeof(owner));
 	cr_assert_eq(pgalloc_init(&pa, (uintptr_t)m, len), 0);
 	for (op = 0; op < 200000; op++) {
+		if (op % 5000 == 0)
+			check_invariants(&pa);
 		if (n > 0 && (rand() % 2 || n == 4096)) {
 			i = (size_t)rand() % n;
 			k = ((char *)live[i].p - m) / PAGE;
-			for (size_t j = 0; j < (1UL << live[i].order); j++)
+			for (size_t j = 0; j < live[i].pages; j++)
 				owner[k + j] = -1;
-			pgalloc_free(&pa, live[i].p, live[i].order);
+			pgalloc_free_pages(&pa, live[i].p);
 			live[i] = live[--n];
 			continue;
 		}
-		struct blk b = { NULL, (unsigned)(rand() % 8) };
+		struct blk b = { NULL, (unsigned)(rand() % 8), 0 };
 
-		b.p = pgalloc_alloc(&pa, b.order);
+		if (rand() % 2) {
+			b.pages = 1 + (size_t)rand() % 300;
+			b.p = pgalloc_alloc_pages(&pa, b.pages,
+						  (unsigned)(rand() % 4));
+		} else {
+			b.pages = 1UL << b.order;
+			b.p = pgalloc_alloc(&pa, b.order);
+		}
 		if (!b.p)
 			continue;
+		cr_assert_eq(pgalloc_run_pages(&pa, b.p), b.pages);
 		k = ((char *)b.p - m) / PAGE;
-		for (size_t j = 0; j < (1UL << b.order); j++) {
+		for (size_t j = 0; j < b.pages; j++) {
 			cr_assert_eq(owner[k + j], -1, "page %zu owned twice",
 				     k + j);
 			owner[k + j] = 1;
@@ -311,8 +358,48 @@ Test(pgalloc, interleaved_stress_never_overlaps)
 		live[n++] = b;
 	}
 	for (i = 0; i < n; i++)
-		pgalloc_free(&pa, live[i].p, live[i].order);
+		pgalloc_free_pages(&pa, live[i].p);
 	cr_expect_eq(pgalloc_invalid_frees(&pa), 0);
+	assert_pristine(&pa);
+	munmap(m, len);
+}
+
+Test(pgalloc, runs_waste_nothing_and_keep_their_alignment)
+{
+	const size_t len = 64 * MiB;
+	struct pgalloc pa;
+	char *m = map(len, PROT_READ | PROT_WRITE);
+	char *r, *s;
+
+	cr_assert_eq(pgalloc_init(&pa, (uintptr_t)m, len), 0);
+	r = pgalloc_alloc_pages(&pa, 2100, 0);
+	cr_assert(r);
+	cr_expect_eq((uintptr_t)r % (4096 * PAGE), 0, "aligned as a 4096 block");
+	cr_expect_eq(pgalloc_run_pages(&pa, r), 2100);
+	cr_expect_eq(pgalloc_free_bytes(&pa),
+		     pgalloc_total_bytes(&pa) - 2100 * PAGE);
+	memset(r, 1, 2100 * PAGE);
+
+	s = pgalloc_alloc_pages(&pa, 1, 9);
+	cr_assert(s);
+	cr_expect_eq((uintptr_t)s % (2 * MiB), 0);
+	cr_expect_eq(pgalloc_run_pages(&pa, s), 1);
+	cr_expect_eq(pgalloc_free_bytes(&pa),
+		     pgalloc_total_bytes(&pa) - 2101 * PAGE);
+	cr_expect_null(pgalloc_alloc_pages(&pa, 0, 0));
+	cr_expect_null(pgalloc_alloc_pages(&pa, (1UL << PGALLOC_MAX_ORDER) + 1,
+					   0));
+
+	pgalloc_free(&pa, r, 11);            /* only its first block */
+	pgalloc_free_pages(&pa, r + 2048 * PAGE); /* a later block */
+	pgalloc_free_pages(&pa, r + 8);
+	cr_expect_eq(pgalloc_invalid_frees(&pa), 3);
+	cr_expect_eq(pgalloc_run_pages(&pa, r), 2100);
+
+	pgalloc_free_pages(&pa, r);
+	pgalloc_free_pages(&pa, r);
+	cr_expect_eq(pgalloc_invalid_frees(&pa), 4);
+	pgalloc_free(&pa, s, 0);             /* a 1-page run is a block */
 	assert_pristine(&pa);
 	munmap(m, len);
 }

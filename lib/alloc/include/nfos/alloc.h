@@ -8,9 +8,9 @@
  * the heap stays consistent, later calls work and frees recover memory.
  *
  * Sizes up to ALLOC_SMALL_MAX come from power-of-two size classes carved
- * from 16 KiB slabs; larger ones are whole buddy blocks (2^k pages, aligned
- * to their size) with no header, so a 4 KiB malloc costs exactly one page
- * but a 9 KiB one costs four. */
+ * from 16 KiB slabs; larger ones are page runs with no header (pgalloc
+ * records their length): a 9 KiB malloc costs three pages, and its address
+ * is aligned to the power of two of pages above its size (four here). */
 #ifndef NFOS_ALLOC_H
 #define NFOS_ALLOC_H
 

@@ -1,6 +1,8 @@
 /* pgalloc: a buddy page allocator over one memory region with O(1) set-up.
- * Blocks of 2^order pages, aligned to their size in address terms. Not
- * thread- or interrupt-safe: one owner at a time, the caller serialises. */
+ * Blocks of 2^order pages aligned to their size in address terms, and runs
+ * of any number of pages. Not thread- or interrupt-safe: one owner at a
+ * time, the caller serialises. Memory is neither cleared nor touched beyond
+ * one metadata byte per page and a list node in each free block. */
 #ifndef NFOS_PGALLOC_H
 #define NFOS_PGALLOC_H
 
@@ -26,7 +28,7 @@ struct pgalloc {
 	uintptr_t frontier;  /* frames at or above it were never handed out */
 	uint8_t *meta;       /* one byte per usable page, valid below frontier */
 	size_t listed_pages; /* pages sitting on the free lists */
-	size_t invalid_frees; /* pgalloc_free calls refused */
+	size_t invalid_frees; /* frees refused */
 };
 
 /* Takes over [base, base + len), trimmed inward to whole pages. The last
@@ -39,22 +41,35 @@ int pgalloc_init(struct pgalloc *pa, uintptr_t base, size_t len);
 
 /* Returns 2^order contiguous pages whose address is a multiple of
  * 2^order * NFOS_PAGE_SIZE, or NULL when no such block is free or when order
- * exceeds PGALLOC_MAX_ORDER. O(log n); never prints (the caller decides
- * whether exhaustion deserves a message). Contents are not cleared. */
+ * exceeds PGALLOC_MAX_ORDER. O(log n), plus zeroing a metadata byte per page
+ * the first time a page is handed out; never prints (the caller decides
+ * whether exhaustion deserves a message). */
 void *pgalloc_alloc(struct pgalloc *pa, unsigned order);
 
 /* Gives back a block from pgalloc_alloc(pa, order). Coalesces with its buddy
  * and lowers the frontier when it can, so freeing everything restores the
  * state right after pgalloc_init. O(log n); never prints.
  * Invalid frees are refused silently and counted (pgalloc_invalid_frees):
- * a pointer outside the region, not aligned to the order, not the start of
- * an allocated block, freed with another order than it was allocated with,
- * or already free. All of these are detected, nothing is corrupted. */
+ * a pointer outside the region, not page aligned, not the start of a live
+ * block, freed with another order than it was allocated with, the start of
+ * a run from pgalloc_alloc_pages, or already free. All of these are
+ * detected; nothing is corrupted. */
 void pgalloc_free(struct pgalloc *pa, void *p, unsigned order);
 
-/* The order p was allocated with when p is the start of a block currently
- * allocated from pa; -EINVAL otherwise (including interior pointers). O(1). */
-int pgalloc_block_order(const struct pgalloc *pa, const void *p);
+/* Returns npages contiguous pages (1 .. 2^PGALLOC_MAX_ORDER) starting at an
+ * address aligned to 2^max(ceil(log2(npages)), align_order) pages, or NULL.
+ * Unlike a block, a run wastes no pages: the aligned block is trimmed to
+ * npages and the rest goes back at once. O(log n); never prints. */
+void *pgalloc_alloc_pages(struct pgalloc *pa, size_t npages,
+			  unsigned align_order);
+
+/* Gives back the run or block that starts at p (its length is recorded).
+ * Invalid frees are refused and counted as for pgalloc_free. O(log n). */
+void pgalloc_free_pages(struct pgalloc *pa, void *p);
+
+/* Pages in the live run or block that starts at p; 0 when p does not start
+ * one (interior pointers, free memory, foreign pointers). O(log n). */
+size_t pgalloc_run_pages(const struct pgalloc *pa, const void *p);
 
 /* Bytes not allocated (free lists plus never-touched memory). O(1). */
 size_t pgalloc_free_bytes(const struct pgalloc *pa);
