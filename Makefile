@@ -37,7 +37,7 @@ help:
 
 # Targets that never need a configured build.
 NOCONFIG_GOALS := help test unit-tests integration-tests format format-check \
-	clean distclean
+	clean distclean build/unit/% $(NFOS_ROOT)/build/unit/%
 
 ifneq ($(filter-out $(NOCONFIG_GOALS),$(or $(MAKECMDGOALS),image)),)
 include $(NFOS_ROOT)/mk/config.mk

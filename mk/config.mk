@@ -88,7 +88,7 @@ menuconfig: $(DOTCONFIG)
 
 savedefconfig: $(DOTCONFIG)
 	$(Q)cd $(BUILD) && $(KCONFIG_ENV) $(KCONF) -s --savedefconfig=$(BUILD)/defconfig $(KCONFIG_TOP)
-	$(Q)grep -v -e '^CONFIG_$(PLAT_SYM)=y' -e '^CONFIG_$(ARCH_SYM)=y' $(BUILD)/defconfig
+	$(Q)grep -v -e '^CONFIG_$(PLAT_SYM)=y' -e '^CONFIG_$(ARCH_SYM)=y' $(BUILD)/defconfig || true
 
 .PHONY: FORCE
 FORCE:

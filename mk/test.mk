@@ -30,6 +30,9 @@ $(UNIT_BUILD)/$(1): $($(1)_TEST_SRCS) $(wildcard $(NFOS_ROOT)/lib/$(1)/include/n
 endef
 $(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
 
+# `make build/unit/foo` from the top as well as the absolute path.
+build/unit/%: $(UNIT_BUILD)/% ;
+
 # Each binary prints Criterion's "Synthesis: Tested: N | Passing: N | ..."
 unit-tests: $(addprefix $(UNIT_BUILD)/,$(UNIT_TESTS))
 	$(Q)set -e; for t in $^; do echo "== unit: $$(basename $$t)"; $$t --jobs 1; done

@@ -34,3 +34,15 @@ void kvm_puthex(uint64_t v)
 		buf[2 + i] = "0123456789abcdef"[(v >> (60 - 4 * i)) & 0xf];
 	plat_console_write(buf, sizeof(buf));
 }
+
+void kvm_putdec(uint64_t v)
+{
+	char buf[20];
+	int i = sizeof(buf);
+
+	do {
+		buf[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	plat_console_write(buf + i, sizeof(buf) - i);
+}

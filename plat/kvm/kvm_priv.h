@@ -53,5 +53,6 @@ int kvm_memory_init(const struct hvm_start_info *si);
 /* Formats without the libc: the trap report must work when all else broke. */
 void kvm_puts(const char *s);
 void kvm_puthex(uint64_t v);
+void kvm_putdec(uint64_t v);
 
 #endif /* NFOS_KVM_PRIV_H */

@@ -137,9 +137,11 @@ int kvm_memory_init(const struct hvm_start_info *si)
 	}
 	mem.nr = n;
 	if (!mem.nr || mem.regions[0].len < NFOS_PAGE_SIZE) {
-		kvm_puts("nfos: not enough guest RAM: nothing is left after the image (");
-		kvm_puthex((uintptr_t)__image_end - (uintptr_t)__image_start);
-		kvm_puts(" bytes at 1 MiB)\n");
+		kvm_puts("nfos: not enough guest RAM: ");
+		kvm_putdec(mem.total >> 10);
+		kvm_puts(" KiB, and the image alone ends at ");
+		kvm_putdec((uintptr_t)__image_end >> 10);
+		kvm_puts(" KiB\n");
 		return -1;
 	}
 	return 0;

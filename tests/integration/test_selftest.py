@@ -58,3 +58,17 @@ def test_fault_report_linuxu(selftest_linuxu):
 def test_selftest_usage(selftest_kvm):
     r = boot(selftest_kvm, args=["bogus"])
     assert r.status == 2 and "usage: selftest" in r.text, r
+
+
+@pytest.mark.parametrize("extra_kib,message", [
+    (0, "nfos: not enough guest RAM"),
+    (8, "alloc: no usable RAM region"),
+])
+def test_too_little_ram_guest_side(selftest_kvm, extra_kib, message):
+    """RAM that holds the image but leaves no heap: the guest says so and
+    exits 2 (QEMU rounds RAM up to a page, so sizes are given in KiB)."""
+    import nfos_cli
+    need_kib = (nfos_cli.image_ram_need(selftest_kvm) + 4095) // 4096 * 4
+    r = boot(selftest_kvm, mem=f"{need_kib + extra_kib}K")
+    assert r.status == 2, r
+    assert message in r.text, r
