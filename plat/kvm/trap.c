@@ -44,10 +44,37 @@ void kvm_traps_init(void)
 	kvm_tss[TSS_SIZE - 1] = 0xff;
 }
 
-static void reg(const char *name, uint64_t v)
+#define REG(name, field) { name, __builtin_offsetof(struct kvm_trap_frame, field) }
+
+/* The report's register lines, three to a line; NULL ends a line early. */
+static const struct {
+	const char *name;
+	unsigned off;
+} report_regs[] = {
+	REG("error", error), REG("cr2", cr2), { NULL, 0 },
+	REG("rip", rip), REG("cs", cs), REG("rflags", rflags),
+	REG("rsp", rsp), REG("ss", ss), REG("rbp", rbp),
+	REG("rax", rax), REG("rbx", rbx), REG("rcx", rcx),
+	REG("rdx", rdx), REG("rsi", rsi), REG("rdi", rdi),
+	REG("r8 ", r8), REG("r9 ", r9), REG("r10", r10),
+	REG("r11", r11), REG("r12", r12), REG("r13", r13),
+	REG("r14", r14), REG("r15", r15), { NULL, 0 },
+};
+
+static void print_regs(const struct kvm_trap_frame *f)
 {
-	kvm_puts(name);
-	kvm_puthex(v);
+	unsigned i;
+
+	for (i = 0; i < NFOS_ARRAY_SIZE(report_regs); i++) {
+		if (report_regs[i].name) {
+			kvm_puts(i % 3 ? "  " : " ");
+			kvm_puts(report_regs[i].name);
+			kvm_puts(" ");
+			kvm_puthex(*(const uint64_t *)((const char *)f + report_regs[i].off));
+		}
+		if (i % 3 == 2)
+			kvm_puts("\n");
+	}
 }
 
 /* A frame pointer is followed only while it stays inside the image's own
@@ -93,36 +120,7 @@ _Noreturn void kvm_trap_report(struct kvm_trap_frame *f)
 	kvm_puts(f->vector < NFOS_ARRAY_SIZE(trap_names) && trap_names[f->vector]
 			 ? trap_names[f->vector] : "reserved");
 	kvm_puts(")\n");
-	reg(" error ", f->error);
-	reg("  cr2 ", f->cr2);
-	kvm_puts("\n");
-	reg(" rip ", f->rip);
-	reg("  cs ", f->cs);
-	reg("  rflags ", f->rflags);
-	kvm_puts("\n");
-	reg(" rsp ", f->rsp);
-	reg("  ss ", f->ss);
-	reg("  rbp ", f->rbp);
-	kvm_puts("\n");
-	reg(" rax ", f->rax);
-	reg("  rbx ", f->rbx);
-	reg("  rcx ", f->rcx);
-	kvm_puts("\n");
-	reg(" rdx ", f->rdx);
-	reg("  rsi ", f->rsi);
-	reg("  rdi ", f->rdi);
-	kvm_puts("\n");
-	reg(" r8  ", f->r8);
-	reg("  r9  ", f->r9);
-	reg("  r10 ", f->r10);
-	kvm_puts("\n");
-	reg(" r11 ", f->r11);
-	reg("  r12 ", f->r12);
-	reg("  r13 ", f->r13);
-	kvm_puts("\n");
-	reg(" r14 ", f->r14);
-	reg("  r15 ", f->r15);
-	kvm_puts("\n");
+	print_regs(f);
 	backtrace(f->rip, f->rbp);
 	plat_exit(PLAT_EXIT_CRASH);
 }
