@@ -145,16 +145,17 @@ static unsigned gap_order(uintptr_t pfn, uintptr_t limit)
 	return k;
 }
 
-/* Takes a naturally aligned block from never-used memory; the pages skipped
- * to reach the alignment go onto the free lists. */
-static void *carve(struct pgalloc *pa, unsigned order)
+/* Where `pages` of never-used memory aligned to 2^order start, with the
+ * frontier moved past them and the pages skipped to reach the alignment on
+ * the free lists; 0 when they do not fit. */
+static uintptr_t frontier_take(struct pgalloc *pa, uintptr_t pages,
+			       unsigned order)
 {
-	uintptr_t pages = (uintptr_t)1 << order;
-	uintptr_t at = NFOS_ALIGN_UP(pa->frontier, pages);
+	uintptr_t at = NFOS_ALIGN_UP(pa->frontier, (uintptr_t)1 << order);
 	uintptr_t pfn;
 
 	if (at < pa->frontier || at > pa->end_pfn || pa->end_pfn - at < pages)
-		return NULL;
+		return 0;
 	memset(meta_of(pa, pa->frontier), 0, at + pages - pa->frontier);
 	for (pfn = pa->frontier; pfn < at;) {
 		unsigned k = gap_order(pfn, at);
@@ -163,7 +164,15 @@ static void *carve(struct pgalloc *pa, unsigned order)
 		pfn += (uintptr_t)1 << k;
 	}
 	pa->frontier = at + pages;
-	return mark_alloc(pa, at, order);
+	return at;
+}
+
+/* Takes a naturally aligned block from never-used memory. */
+static void *carve(struct pgalloc *pa, unsigned order)
+{
+	uintptr_t at = frontier_take(pa, (uintptr_t)1 << order, order);
+
+	return at ? mark_alloc(pa, at, order) : NULL;
 }
 
 void *pgalloc_alloc(struct pgalloc *pa, unsigned order)
@@ -271,32 +280,60 @@ static unsigned ceil_log2(size_t x)
 	return x <= 1 ? 0 : 64 - (unsigned)__builtin_clzl(x - 1);
 }
 
+/* Marks the blocks of npages' binary digits live, largest first from pfn
+ * (aligned to the largest, so each is naturally aligned), all but the first
+ * as continuing a run (invariant 5). Returns the pfn after the run. */
+static uintptr_t mark_run(struct pgalloc *pa, uintptr_t pfn, size_t npages)
+{
+	unsigned k = 64;
+	bool first = true;
+
+	while (k-- > 0) {
+		if (!(npages & ((size_t)1 << k)))
+			continue;
+		mark_alloc(pa, pfn, k);
+		if (!first)
+			*meta_of(pa, pfn) |= META_RUN;
+		first = false;
+		pfn += (uintptr_t)1 << k;
+	}
+	return pfn;
+}
+
+/* A run carved straight from the frontier when no free block of the
+ * rounded-up order exists: it needs npages of never-used memory aligned to
+ * its largest block, not a block of twice its size. */
+static void *carve_run(struct pgalloc *pa, size_t npages, unsigned align_order)
+{
+	unsigned hi = NFOS_MAX(63u - (unsigned)__builtin_clzl(npages),
+			       align_order);
+	uintptr_t at = frontier_take(pa, npages, hi);
+
+	if (!at)
+		return NULL;
+	mark_run(pa, at, npages);
+	return pfn_node(at);
+}
+
 void *pgalloc_alloc_pages(struct pgalloc *pa, size_t npages,
 			  unsigned align_order)
 {
 	uintptr_t pfn, at, end, tail[PGALLOC_MAX_ORDER + 1];
 	unsigned order, k, n = 0;
-	bool first = true;
 	void *p;
 
 	if (npages == 0 || npages > ((size_t)1 << PGALLOC_MAX_ORDER))
 		return NULL;
 	order = NFOS_MAX(ceil_log2(npages), align_order);
 	p = pgalloc_alloc(pa, order);
+	if (!p && npages != (size_t)1 << order)
+		return carve_run(pa, npages, align_order);
 	if (!p || npages == (size_t)1 << order)
 		return p;
 
 	/* Keep the blocks of npages' binary digits... */
 	pfn = node_pfn(p);
-	for (k = order + 1, at = pfn; k-- > 0;) {
-		if (!(npages & ((size_t)1 << k)))
-			continue;
-		mark_alloc(pa, at, k);
-		if (!first)
-			*meta_of(pa, at) |= META_RUN;
-		first = false;
-		at += (uintptr_t)1 << k;
-	}
+	at = mark_run(pa, pfn, npages);
 	/* ...and free the rest, highest block first, so that a block carved
 	 * from the frontier just lowers it again instead of being listed. All
 	 * are marked live first: none may look free to another's buddy check. */

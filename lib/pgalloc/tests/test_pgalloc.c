@@ -403,3 +403,34 @@ Test(pgalloc, runs_waste_nothing_and_keep_their_alignment)
 	assert_pristine(&pa);
 	munmap(m, len);
 }
+
+Test(pgalloc, run_fits_where_its_rounded_up_block_does_not)
+{
+	/* 8 MiB from a 4 MiB boundary: the metadata at the end leaves one
+	 * 4 MiB block, and one live page breaks it. 515 pages (2 MiB + 12 KiB)
+	 * round up to order 10, yet they fit from the frontier. */
+	const size_t len = 8 * MiB;
+	char *m = map(len + 4 * MiB, PROT_READ | PROT_WRITE);
+	char *base = (char *)NFOS_ALIGN_UP((uintptr_t)m, 4 * MiB);
+	struct pgalloc pa;
+	char *one, *r;
+
+	cr_assert_eq(pgalloc_init(&pa, (uintptr_t)base, len), 0);
+	one = pgalloc_alloc(&pa, 0);
+	cr_assert_eq(one, base);
+	cr_expect_null(pgalloc_alloc(&pa, 10));
+	r = pgalloc_alloc_pages(&pa, 515, 0);
+	cr_assert(r, "a 515-page run in %zu free bytes", pgalloc_free_bytes(&pa));
+	cr_expect_eq((uintptr_t)r % (2 * MiB), 0, "aligned as its 512 block");
+	cr_expect_eq(pgalloc_run_pages(&pa, r), 515);
+	cr_expect_eq(pgalloc_free_bytes(&pa),
+		     pgalloc_total_bytes(&pa) - 516 * PAGE);
+	memset(r, 0xa5, 515 * PAGE);
+	check_invariants(&pa);
+	cr_expect_null(pgalloc_alloc_pages(&pa, 1023, 0), "no room left");
+	pgalloc_free_pages(&pa, r);
+	pgalloc_free(&pa, one, 0);
+	cr_expect_eq(pgalloc_invalid_frees(&pa), 0);
+	assert_pristine(&pa);
+	munmap(m, len + 4 * MiB);
+}
