@@ -7,23 +7,22 @@
 
 int main(int argc, char **argv)
 {
-	int status = 0;
-	int i;
+    int status = 0;
+    int i;
 
-	printf("Hello from nfos!\n");
-	for (i = 0; i < argc; i++) {
-		printf("argv[%d] = \"%s\"\n", i, argv[i]);
-		if (!strncmp(argv[i], "exit=", 5)) {
-			char *end;
-			long v = strtol(argv[i] + 5, &end, 10);
+    printf("Hello from nfos!\n");
+    for (i = 0; i < argc; i++) {
+        printf("argv[%d] = \"%s\"\n", i, argv[i]);
+        if (!strncmp(argv[i], "exit=", 5)) {
+            char *end;
+            long v = strtol(argv[i] + 5, &end, 10);
 
-			if (*end || end == argv[i] + 5 || v < 0 || v > 127) {
-				fprintf(stderr, "helloworld: exit=N wants 0..127, got '%s'\n",
-					argv[i] + 5);
-				return 2;
-			}
-			status = (int)v;
-		}
-	}
-	return status;
+            if (*end || end == argv[i] + 5 || v < 0 || v > 127) {
+                fprintf(stderr, "helloworld: exit=N wants 0..127, got '%s'\n", argv[i] + 5);
+                return 2;
+            }
+            status = (int)v;
+        }
+    }
+    return status;
 }

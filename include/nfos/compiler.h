@@ -18,15 +18,15 @@
 #define __nfos_section(s)    __attribute__((section(s)))
 #define __nfos_printf(f, a)  __attribute__((format(printf, f, a)))
 
-#define NFOS_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define NFOS_ALIGN_UP(x, a)   (((x) + ((a) - 1)) & ~((__typeof__(x))(a) - 1))
-#define NFOS_ALIGN_DOWN(x, a) ((x) & ~((__typeof__(x))(a) - 1))
-#define NFOS_IS_POW2(x)       ((x) != 0 && ((x) & ((x) - 1)) == 0)
-#define NFOS_MIN(a, b) ((a) < (b) ? (a) : (b))
-#define NFOS_MAX(a, b) ((a) > (b) ? (a) : (b))
+#define NFOS_ARRAY_SIZE(a)    (sizeof(a) / sizeof((a)[0]))
+#define NFOS_ALIGN_UP(x, a)   (((x) + ((a)-1)) & ~((__typeof__(x))(a)-1))
+#define NFOS_ALIGN_DOWN(x, a) ((x) & ~((__typeof__(x))(a)-1))
+#define NFOS_IS_POW2(x)       ((x) != 0 && ((x) & ((x)-1)) == 0)
+#define NFOS_MIN(a, b)        ((a) < (b) ? (a) : (b))
+#define NFOS_MAX(a, b)        ((a) > (b) ? (a) : (b))
 
 #define nfos_container_of(ptr, type, member) \
-	((type *)((char *)(ptr) - __builtin_offsetof(type, member)))
+    ((type *)((char *)(ptr) - __builtin_offsetof(type, member)))
 
 #define nfos_barrier() __asm__ __volatile__("" ::: "memory")
 

@@ -14,187 +14,181 @@ static struct alloc_heap alloc_default;
 
 static void alloc_fail(struct alloc_heap *h, const char *call)
 {
-	h->nr_failures++;
-	fprintf(stderr,
-		"alloc: out of memory: %s failed, %zu bytes free in %u region(s)\n",
-		call, heap_free_bytes(h), h->nr_regions);
+    h->nr_failures++;
+    fprintf(stderr, "alloc: out of memory: %s failed, %zu bytes free in %u region(s)\n", call,
+            heap_free_bytes(h), h->nr_regions);
 }
 
 static void alloc_refuse(struct alloc_heap *h, const char *what, void *p)
 {
-	h->nr_invalid_frees++;
-	fprintf(stderr, "alloc: %s(%p) refused: not a live allocation\n",
-		what, p);
+    h->nr_invalid_frees++;
+    fprintf(stderr, "alloc: %s(%p) refused: not a live allocation\n", what, p);
 }
 
 int alloc_init(void)
 {
-	const struct plat_mem_region *r;
-	int n = plat_mem_regions(&r), i, used = 0;
+    const struct plat_mem_region *r;
+    int n = plat_mem_regions(&r), i, used = 0;
 
-	memset(&alloc_default, 0, sizeof(alloc_default));
-	for (i = 0; i < n; i++) {
-		if (alloc_default.nr_regions == ALLOC_HEAP_MAX_REGIONS)
-			break;
-		if (heap_add_region(&alloc_default, (void *)r[i].base,
-				    r[i].len) == 0)
-			used++;
-	}
-	if (used == 0) {
-		fprintf(stderr,
-			"alloc: no usable RAM region (need at least %d KiB)\n",
-			ALLOC_REGION_MIN / 1024);
-		return -ENOMEM;
-	}
-	if (i < n)
-		fprintf(stderr,
-			"alloc: using %d of %d RAM regions "
-			"(CONFIG_LIBALLOC_MAX_REGIONS is %d)\n",
-			used, n, ALLOC_HEAP_MAX_REGIONS);
-	return 0;
+    memset(&alloc_default, 0, sizeof(alloc_default));
+    for (i = 0; i < n; i++) {
+        if (alloc_default.nr_regions == ALLOC_HEAP_MAX_REGIONS)
+            break;
+        if (heap_add_region(&alloc_default, (void *)r[i].base, r[i].len) == 0)
+            used++;
+    }
+    if (used == 0) {
+        fprintf(stderr, "alloc: no usable RAM region (need at least %d KiB)\n",
+                ALLOC_REGION_MIN / 1024);
+        return -ENOMEM;
+    }
+    if (i < n)
+        fprintf(stderr,
+                "alloc: using %d of %d RAM regions "
+                "(CONFIG_LIBALLOC_MAX_REGIONS is %d)\n",
+                used, n, ALLOC_HEAP_MAX_REGIONS);
+    return 0;
 }
 
 int alloc_heap_init(struct alloc_heap *h, void *base, size_t len)
 {
-	memset(h, 0, sizeof(*h));
-	return heap_add_region(h, base, len);
+    memset(h, 0, sizeof(*h));
+    return heap_add_region(h, base, len);
 }
 
 int alloc_heap_add_region(struct alloc_heap *h, void *base, size_t len)
 {
-	return heap_add_region(h, base, len);
+    return heap_add_region(h, base, len);
 }
 
 void *alloc_heap_malloc(struct alloc_heap *h, size_t size)
 {
-	void *p = heap_alloc(h, size, 0);
+    void *p = heap_alloc(h, size, 0);
 
-	if (unlikely(!p)) {
-		char call[40];
+    if (unlikely(!p)) {
+        char call[40];
 
-		snprintf(call, sizeof(call), "malloc(%zu)", size);
-		alloc_fail(h, call);
-	}
-	return p;
+        snprintf(call, sizeof(call), "malloc(%zu)", size);
+        alloc_fail(h, call);
+    }
+    return p;
 }
 
 void alloc_heap_free(struct alloc_heap *h, void *p)
 {
-	if (p && heap_release(h, p))
-		alloc_refuse(h, "free", p);
+    if (p && heap_release(h, p))
+        alloc_refuse(h, "free", p);
 }
 
 void *alloc_heap_realloc(struct alloc_heap *h, void *p, size_t size)
 {
-	size_t old;
-	void *n;
+    size_t old;
+    void *n;
 
-	if (!p)
-		return alloc_heap_malloc(h, size);
-	if (size == 0) {
-		alloc_heap_free(h, p);
-		return NULL;
-	}
-	old = heap_usable(h, p);
-	if (!old) {
-		alloc_refuse(h, "realloc", p);
-		return NULL;
-	}
-	if (heap_granted(size) == old)
-		return p;
-	n = heap_alloc(h, size, 0);
-	if (!n) {
-		char call[64];
+    if (!p)
+        return alloc_heap_malloc(h, size);
+    if (size == 0) {
+        alloc_heap_free(h, p);
+        return NULL;
+    }
+    old = heap_usable(h, p);
+    if (!old) {
+        alloc_refuse(h, "realloc", p);
+        return NULL;
+    }
+    if (heap_granted(size) == old)
+        return p;
+    n = heap_alloc(h, size, 0);
+    if (!n) {
+        char call[64];
 
-		if (size <= old)
-			return p; /* shrinking never fails */
-		snprintf(call, sizeof(call), "realloc(%p, %zu)", p, size);
-		alloc_fail(h, call);
-		return NULL;
-	}
-	memcpy(n, p, NFOS_MIN(old, size));
-	heap_release(h, p);
-	return n;
+        if (size <= old)
+            return p; /* shrinking never fails */
+        snprintf(call, sizeof(call), "realloc(%p, %zu)", p, size);
+        alloc_fail(h, call);
+        return NULL;
+    }
+    memcpy(n, p, NFOS_MIN(old, size));
+    heap_release(h, p);
+    return n;
 }
 
-int alloc_heap_memalign(struct alloc_heap *h, void **out, size_t align,
-			size_t size)
+int alloc_heap_memalign(struct alloc_heap *h, void **out, size_t align, size_t size)
 {
-	void *p;
+    void *p;
 
-	if (!NFOS_IS_POW2(align) || align % sizeof(void *))
-		return -EINVAL;
-	p = heap_alloc(h, size, align <= ALLOC_SMALL_MIN ? 0 : align);
-	if (unlikely(!p)) {
-		char call[64];
+    if (!NFOS_IS_POW2(align) || align % sizeof(void *))
+        return -EINVAL;
+    p = heap_alloc(h, size, align <= ALLOC_SMALL_MIN ? 0 : align);
+    if (unlikely(!p)) {
+        char call[64];
 
-		snprintf(call, sizeof(call), "memalign(%zu, %zu)", align, size);
-		alloc_fail(h, call);
-		return -ENOMEM;
-	}
-	*out = p;
-	return 0;
+        snprintf(call, sizeof(call), "memalign(%zu, %zu)", align, size);
+        alloc_fail(h, call);
+        return -ENOMEM;
+    }
+    *out = p;
+    return 0;
 }
 
 void alloc_heap_stats(const struct alloc_heap *h, struct alloc_stats *st)
 {
-	st->in_use_bytes = h->in_use_bytes;
-	st->free_bytes = heap_free_bytes(h);
-	st->total_bytes = heap_total_bytes(h);
-	st->nr_allocs = h->nr_allocs;
-	st->nr_failures = h->nr_failures;
-	st->nr_invalid_frees = h->nr_invalid_frees;
-	st->nr_regions = h->nr_regions;
+    st->in_use_bytes = h->in_use_bytes;
+    st->free_bytes = heap_free_bytes(h);
+    st->total_bytes = heap_total_bytes(h);
+    st->nr_allocs = h->nr_allocs;
+    st->nr_failures = h->nr_failures;
+    st->nr_invalid_frees = h->nr_invalid_frees;
+    st->nr_regions = h->nr_regions;
 }
 
 void *alloc_malloc(size_t size)
 {
-	return alloc_heap_malloc(&alloc_default, size);
+    return alloc_heap_malloc(&alloc_default, size);
 }
 
 void alloc_free(void *p)
 {
-	alloc_heap_free(&alloc_default, p);
+    alloc_heap_free(&alloc_default, p);
 }
 
 void *alloc_calloc(size_t n, size_t size)
 {
-	size_t bytes;
-	void *p;
+    size_t bytes;
+    void *p;
 
-	if (__builtin_mul_overflow(n, size, &bytes)) {
-		alloc_default.nr_failures++;
-		fprintf(stderr, "alloc: calloc(%zu, %zu) failed: size overflows\n",
-			n, size);
-		return NULL;
-	}
-	p = heap_alloc(&alloc_default, bytes, 0);
-	if (unlikely(!p)) {
-		char call[64];
+    if (__builtin_mul_overflow(n, size, &bytes)) {
+        alloc_default.nr_failures++;
+        fprintf(stderr, "alloc: calloc(%zu, %zu) failed: size overflows\n", n, size);
+        return NULL;
+    }
+    p = heap_alloc(&alloc_default, bytes, 0);
+    if (unlikely(!p)) {
+        char call[64];
 
-		snprintf(call, sizeof(call), "calloc(%zu, %zu)", n, size);
-		alloc_fail(&alloc_default, call);
-		return NULL;
-	}
-	return memset(p, 0, bytes);
+        snprintf(call, sizeof(call), "calloc(%zu, %zu)", n, size);
+        alloc_fail(&alloc_default, call);
+        return NULL;
+    }
+    return memset(p, 0, bytes);
 }
 
 void *alloc_realloc(void *p, size_t size)
 {
-	return alloc_heap_realloc(&alloc_default, p, size);
+    return alloc_heap_realloc(&alloc_default, p, size);
 }
 
 int alloc_memalign(void **out, size_t align, size_t size)
 {
-	return alloc_heap_memalign(&alloc_default, out, align, size);
+    return alloc_heap_memalign(&alloc_default, out, align, size);
 }
 
 size_t alloc_usable_size(const void *p)
 {
-	return heap_usable(&alloc_default, p);
+    return heap_usable(&alloc_default, p);
 }
 
 void alloc_stats(struct alloc_stats *st)
 {
-	alloc_heap_stats(&alloc_default, st);
+    alloc_heap_stats(&alloc_default, st);
 }

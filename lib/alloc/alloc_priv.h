@@ -19,27 +19,27 @@
  * size C sits at offset first + i * C with first a multiple of C, so objects
  * are aligned to their size (memalign relies on that). */
 struct alloc_slab {
-	uint32_t magic;
-	uint8_t cls;      /* object size is ALLOC_SMALL_MIN << cls */
-	uint8_t shift;    /* log2 of the object size */
-	uint16_t first;   /* offset of object 0 */
-	uint16_t nr_objs;
-	uint16_t nr_free;
-	uint16_t bump;    /* objects from bump on were never handed out */
-	struct alloc_slab *self;  /* == this: with magic, tells a slab header
-				   * from user data at the start of a block */
-	void *free_list;          /* freed objects, linked by their first word */
-	struct alloc_slab *next;  /* in heap->partial[cls] while not full */
-	struct alloc_slab *prev;
-	uint64_t live[ALLOC_SLAB_MAX_OBJS / 64]; /* bit per handed-out object */
+    uint32_t magic;
+    uint8_t cls;    /* object size is ALLOC_SMALL_MIN << cls */
+    uint8_t shift;  /* log2 of the object size */
+    uint16_t first; /* offset of object 0 */
+    uint16_t nr_objs;
+    uint16_t nr_free;
+    uint16_t bump;           /* objects from bump on were never handed out */
+    struct alloc_slab *self; /* == this: with magic, tells a slab header
+                              * from user data at the start of a block */
+    void *free_list;         /* freed objects, linked by their first word */
+    struct alloc_slab *next; /* in heap->partial[cls] while not full */
+    struct alloc_slab *prev;
+    uint64_t live[ALLOC_SLAB_MAX_OBJS / 64]; /* bit per handed-out object */
 };
 
 _Static_assert(ALLOC_SMALL_MIN == 1 << ALLOC_MIN_SHIFT, "shift of min");
 _Static_assert(ALLOC_SLAB_MAX_OBJS <= UINT16_MAX, "slab counts are 16-bit");
 _Static_assert(sizeof(struct alloc_slab) < ALLOC_SMALL_MAX,
-	       "the largest class must fit after the header");
+               "the largest class must fit after the header");
 _Static_assert((ALLOC_SMALL_MIN << (ALLOC_NR_CLASSES - 1)) == ALLOC_SMALL_MAX,
-	       "classes are the powers of two from min to max");
+               "classes are the powers of two from min to max");
 
 /* heap.c: never prints, never touches the counters of failures. */
 int heap_add_region(struct alloc_heap *h, void *base, size_t len);

@@ -30,28 +30,28 @@ static char *app_argv[CORE_APP_ARGV_MAX + 1] = { NFOS_APP_NAME };
 
 _Noreturn void core_boot(int argc, char **argv)
 {
-	int app_argc = 1;
+    int app_argc = 1;
 
-	/* 1. The command line: OS parameters and the app's argv. */
-	if (core_params_parse(argc, argv, &app_argc, app_argv, CORE_APP_ARGV_MAX))
-		plat_exit(2);
+    /* 1. The command line: OS parameters and the app's argv. */
+    if (core_params_parse(argc, argv, &app_argc, app_argv, CORE_APP_ARGV_MAX))
+        plat_exit(2);
 
-	/* 2. Time: the TSC frequency (nfos.tsc_khz may override it). */
-	plat_time_init();
+    /* 2. Time: the TSC frequency (nfos.tsc_khz may override it). */
+    plat_time_init();
 
-	/* 3. Memory: one page allocator per RAM region, set up lazily. */
+    /* 3. Memory: one page allocator per RAM region, set up lazily. */
 #if CONFIG_LIBALLOC
-	if (alloc_init())
-		plat_exit(2);
+    if (alloc_init())
+        plat_exit(2);
 #endif
-	core_boottrace_mark(CORE_BT_MEMORY, arch_rdtsc());
+    core_boottrace_mark(CORE_BT_MEMORY, arch_rdtsc());
 
-	/* 4. Devices: buses and drivers come with the packet libraries. */
-	core_boottrace_mark(CORE_BT_DEVICES, arch_rdtsc());
+    /* 4. Devices: buses and drivers come with the packet libraries. */
+    core_boottrace_mark(CORE_BT_DEVICES, arch_rdtsc());
 
-	/* 5. The app. */
-	core_boottrace_mark(CORE_BT_MAIN, arch_rdtsc());
-	if (core_param("nfos.boottrace") && *core_param("nfos.boottrace") != '0')
-		core_boottrace_print();
-	exit(app_main(app_argc, app_argv));
+    /* 5. The app. */
+    core_boottrace_mark(CORE_BT_MAIN, arch_rdtsc());
+    if (core_param("nfos.boottrace") && *core_param("nfos.boottrace") != '0')
+        core_boottrace_print();
+    exit(app_main(app_argc, app_argv));
 }

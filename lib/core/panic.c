@@ -7,24 +7,24 @@
 
 void core_err(const char *fmt, ...)
 {
-	char buf[256];
-	va_list ap;
+    char buf[256];
+    va_list ap;
 
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "nfos: %s\n", buf);
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "nfos: %s\n", buf);
 }
 
 _Noreturn void core_panic(const char *fmt, ...)
 {
-	char buf[256];
-	va_list ap;
+    char buf[256];
+    va_list ap;
 
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	fflush(stdout);
-	fprintf(stderr, "nfos: panic: %s\n", buf);
-	plat_exit(PLAT_EXIT_CRASH);
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    fflush(stdout);
+    fprintf(stderr, "nfos: panic: %s\n", buf);
+    plat_exit(PLAT_EXIT_CRASH);
 }

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 
 _Noreturn void __assert_fail(const char *expr, const char *file, unsigned int line,
-			     const char *func)
+                             const char *func)
 {
-	/* stderr writes the whole line in one console write. */
-	fprintf(stderr, "Assertion failed: %s (%s:%u: %s)\n", expr, file, line, func);
-	abort();
+    /* stderr writes the whole line in one console write. */
+    fprintf(stderr, "Assertion failed: %s (%s:%u: %s)\n", expr, file, line, func);
+    abort();
 }

@@ -4,66 +4,66 @@
 
 int isdigit(int c)
 {
-	return (unsigned)c - '0' < 10;
+    return (unsigned)c - '0' < 10;
 }
 
 int islower(int c)
 {
-	return (unsigned)c - 'a' < 26;
+    return (unsigned)c - 'a' < 26;
 }
 
 int isupper(int c)
 {
-	return (unsigned)c - 'A' < 26;
+    return (unsigned)c - 'A' < 26;
 }
 
 int isalpha(int c)
 {
-	/* Setting bit 5 folds upper case onto lower case. */
-	return ((unsigned)c | 32) - 'a' < 26;
+    /* Setting bit 5 folds upper case onto lower case. */
+    return ((unsigned)c | 32) - 'a' < 26;
 }
 
 int isalnum(int c)
 {
-	return isalpha(c) || isdigit(c);
+    return isalpha(c) || isdigit(c);
 }
 
 int isxdigit(int c)
 {
-	return isdigit(c) || ((unsigned)c | 32) - 'a' < 6;
+    return isdigit(c) || ((unsigned)c | 32) - 'a' < 6;
 }
 
 int isspace(int c)
 {
-	return c == ' ' || (unsigned)c - '\t' < 5; /* \t \n \v \f \r */
+    return c == ' ' || (unsigned)c - '\t' < 5; /* \t \n \v \f \r */
 }
 
 int iscntrl(int c)
 {
-	return (unsigned)c < 0x20 || c == 0x7f;
+    return (unsigned)c < 0x20 || c == 0x7f;
 }
 
 int isprint(int c)
 {
-	return (unsigned)c - 0x20 < 0x5f; /* ' ' to '~' */
+    return (unsigned)c - 0x20 < 0x5f; /* ' ' to '~' */
 }
 
 int isgraph(int c)
 {
-	return (unsigned)c - 0x21 < 0x5e; /* '!' to '~' */
+    return (unsigned)c - 0x21 < 0x5e; /* '!' to '~' */
 }
 
 int ispunct(int c)
 {
-	return isgraph(c) && !isalnum(c);
+    return isgraph(c) && !isalnum(c);
 }
 
 int tolower(int c)
 {
-	return isupper(c) ? c | 32 : c;
+    return isupper(c) ? c | 32 : c;
 }
 
 int toupper(int c)
 {
-	return islower(c) ? c & 0x5f : c;
+    return islower(c) ? c & 0x5f : c;
 }

@@ -13,7 +13,7 @@
  * chunks of 32), so a sink costs one call per run, not per byte.
  */
 struct nolibc_sink {
-	void (*put)(struct nolibc_sink *sink, const char *buf, size_t len);
+    void (*put)(struct nolibc_sink *sink, const char *buf, size_t len);
 };
 
 /* Formats into sink; returns the number of bytes produced, or -EOVERFLOW
@@ -27,13 +27,13 @@ int nolibc_vfmt(struct nolibc_sink *sink, const char *fmt, va_list ap);
  * The sign is left to the caller; special is set for inf and nan.
  */
 struct nolibc_fnum {
-	char head[24];
-	char frac[24];
-	char exp[8];
-	unsigned char head_len, frac_len, exp_len;
-	unsigned char point, neg, special;
-	size_t head_zeros;
-	size_t frac_zeros;
+    char head[24];
+    char frac[24];
+    char exp[8];
+    unsigned char head_len, frac_len, exp_len;
+    unsigned char point, neg, special;
+    size_t head_zeros;
+    size_t frac_zeros;
 };
 
 /* conv is one of f F e E g G a A (a prints as e); prec < 0 means 6. */

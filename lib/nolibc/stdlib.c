@@ -10,33 +10,33 @@
 
 _Noreturn void exit(int status)
 {
-	nolibc_stdout_flush();
-	plat_exit(status);
+    nolibc_stdout_flush();
+    plat_exit(status);
 }
 
 _Noreturn void abort(void)
 {
-	/* C's abort does not flush, but on a console the last buffered lines
-	 * are usually the ones that explain the abort. */
-	nolibc_stdout_flush();
-	fputs("abort()\n", stderr);
-	/* 134 (128 + SIGABRT) is out of range of the kvm debug-exit port. */
-	plat_exit(127);
+    /* C's abort does not flush, but on a console the last buffered lines
+     * are usually the ones that explain the abort. */
+    nolibc_stdout_flush();
+    fputs("abort()\n", stderr);
+    /* 134 (128 + SIGABRT) is out of range of the kvm debug-exit port. */
+    plat_exit(127);
 }
 
 int abs(int x)
 {
-	return x < 0 ? -x : x;
+    return x < 0 ? -x : x;
 }
 
 long labs(long x)
 {
-	return x < 0 ? -x : x;
+    return x < 0 ? -x : x;
 }
 
 long long llabs(long long x)
 {
-	return x < 0 ? -x : x;
+    return x < 0 ? -x : x;
 }
 
 /*
@@ -50,17 +50,17 @@ static uint64_t rand_state = 1 ^ RAND_MIX; /* as if srand(1) */
 
 void srand(unsigned int seed)
 {
-	rand_state = seed ^ RAND_MIX;
+    rand_state = seed ^ RAND_MIX;
 }
 
 int rand(void)
 {
-	uint64_t x = rand_state;
+    uint64_t x = rand_state;
 
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	rand_state = x;
-	/* The top bits of the product are the best ones; keep 31. */
-	return (int)((x * 0x2545f4914f6cdd1dULL) >> 33);
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    rand_state = x;
+    /* The top bits of the product are the best ones; keep 31. */
+    return (int)((x * 0x2545f4914f6cdd1dULL) >> 33);
 }

@@ -49,235 +49,231 @@ _Static_assert(PGALLOC_MAX_ORDER <= META_ORDER, "order must fit in meta");
 _Static_assert(PGALLOC_MAX_ORDER < 32, "nonempty is a 32-bit mask");
 
 struct pgalloc_node {
-	struct pgalloc_node *next;
-	struct pgalloc_node *prev;
+    struct pgalloc_node *next;
+    struct pgalloc_node *prev;
 };
 
 static inline struct pgalloc_node *pfn_node(uintptr_t pfn)
 {
-	return (struct pgalloc_node *)(pfn << NFOS_PAGE_SHIFT);
+    return (struct pgalloc_node *)(pfn << NFOS_PAGE_SHIFT);
 }
 
 static inline uintptr_t node_pfn(const void *p)
 {
-	return (uintptr_t)p >> NFOS_PAGE_SHIFT;
+    return (uintptr_t)p >> NFOS_PAGE_SHIFT;
 }
 
 static inline uint8_t *meta_of(const struct pgalloc *pa, uintptr_t pfn)
 {
-	return &pa->meta[pfn - pa->start_pfn];
+    return &pa->meta[pfn - pa->start_pfn];
 }
 
 static void list_push(struct pgalloc *pa, uintptr_t pfn, unsigned order)
 {
-	struct pgalloc_node *n = pfn_node(pfn);
-	uintptr_t pages = (uintptr_t)1 << order;
+    struct pgalloc_node *n = pfn_node(pfn);
+    uintptr_t pages = (uintptr_t)1 << order;
 
-	n->prev = NULL;
-	n->next = pa->free[order];
-	if (n->next)
-		n->next->prev = n;
-	pa->free[order] = n;
-	pa->nonempty |= 1u << order;
-	pa->listed_pages += pages;
-	*meta_of(pa, pfn) = META_FREE | order;
-	*meta_of(pa, pfn + pages - 1) = META_FREE | order;
+    n->prev = NULL;
+    n->next = pa->free[order];
+    if (n->next)
+        n->next->prev = n;
+    pa->free[order] = n;
+    pa->nonempty |= 1u << order;
+    pa->listed_pages += pages;
+    *meta_of(pa, pfn) = META_FREE | order;
+    *meta_of(pa, pfn + pages - 1) = META_FREE | order;
 }
 
-static void list_remove(struct pgalloc *pa, struct pgalloc_node *n,
-			unsigned order)
+static void list_remove(struct pgalloc *pa, struct pgalloc_node *n, unsigned order)
 {
-	if (n->prev)
-		n->prev->next = n->next;
-	else
-		pa->free[order] = n->next;
-	if (n->next)
-		n->next->prev = n->prev;
-	if (!pa->free[order])
-		pa->nonempty &= ~(1u << order);
-	pa->listed_pages -= (uintptr_t)1 << order;
+    if (n->prev)
+        n->prev->next = n->next;
+    else
+        pa->free[order] = n->next;
+    if (n->next)
+        n->next->prev = n->prev;
+    if (!pa->free[order])
+        pa->nonempty &= ~(1u << order);
+    pa->listed_pages -= (uintptr_t)1 << order;
 }
 
 static void *mark_alloc(struct pgalloc *pa, uintptr_t pfn, unsigned order)
 {
-	*meta_of(pa, pfn + ((uintptr_t)1 << order) - 1) = 0; /* tail first: */
-	*meta_of(pa, pfn) = META_ALLOC | order; /* order 0 has head == tail */
-	return pfn_node(pfn);
+    *meta_of(pa, pfn + ((uintptr_t)1 << order) - 1) = 0; /* tail first: */
+    *meta_of(pa, pfn) = META_ALLOC | order;              /* order 0 has head == tail */
+    return pfn_node(pfn);
 }
 
 int pgalloc_init(struct pgalloc *pa, uintptr_t base, size_t len)
 {
-	uintptr_t first, last, pages, meta_pages;
-	unsigned k;
+    uintptr_t first, last, pages, meta_pages;
+    unsigned k;
 
-	if (base + len < base)
-		return -EINVAL;
-	first = NFOS_ALIGN_UP(base, NFOS_PAGE_SIZE) >> NFOS_PAGE_SHIFT;
-	last = NFOS_ALIGN_DOWN(base + len, NFOS_PAGE_SIZE) >> NFOS_PAGE_SHIFT;
-	if (first == 0)
-		first = 1; /* pfn 0 would be a NULL block */
-	if (last <= first || last - first < 2)
-		return -EINVAL;
-	pages = last - first;
-	meta_pages = (pages + 4096) / 4097;
+    if (base + len < base)
+        return -EINVAL;
+    first = NFOS_ALIGN_UP(base, NFOS_PAGE_SIZE) >> NFOS_PAGE_SHIFT;
+    last = NFOS_ALIGN_DOWN(base + len, NFOS_PAGE_SIZE) >> NFOS_PAGE_SHIFT;
+    if (first == 0)
+        first = 1; /* pfn 0 would be a NULL block */
+    if (last <= first || last - first < 2)
+        return -EINVAL;
+    pages = last - first;
+    meta_pages = (pages + 4096) / 4097;
 
-	for (k = 0; k <= PGALLOC_MAX_ORDER; k++)
-		pa->free[k] = NULL;
-	pa->nonempty = 0;
-	pa->start_pfn = first;
-	pa->end_pfn = last - meta_pages;
-	pa->frontier = first;
-	pa->meta = (uint8_t *)(pa->end_pfn << NFOS_PAGE_SHIFT);
-	pa->listed_pages = 0;
-	pa->invalid_frees = 0;
-	return 0;
+    for (k = 0; k <= PGALLOC_MAX_ORDER; k++)
+        pa->free[k] = NULL;
+    pa->nonempty = 0;
+    pa->start_pfn = first;
+    pa->end_pfn = last - meta_pages;
+    pa->frontier = first;
+    pa->meta = (uint8_t *)(pa->end_pfn << NFOS_PAGE_SHIFT);
+    pa->listed_pages = 0;
+    pa->invalid_frees = 0;
+    return 0;
 }
 
 /* Largest order a block starting at pfn may have without passing limit. */
 static unsigned gap_order(uintptr_t pfn, uintptr_t limit)
 {
-	unsigned k = PGALLOC_MAX_ORDER;
+    unsigned k = PGALLOC_MAX_ORDER;
 
-	if (pfn & (((uintptr_t)1 << k) - 1))
-		k = (unsigned)__builtin_ctzl(pfn);
-	while (pfn + ((uintptr_t)1 << k) > limit)
-		k--;
-	return k;
+    if (pfn & (((uintptr_t)1 << k) - 1))
+        k = (unsigned)__builtin_ctzl(pfn);
+    while (pfn + ((uintptr_t)1 << k) > limit)
+        k--;
+    return k;
 }
 
 /* Where `pages` of never-used memory aligned to 2^order start, with the
  * frontier moved past them and the pages skipped to reach the alignment on
  * the free lists; 0 when they do not fit. */
-static uintptr_t frontier_take(struct pgalloc *pa, uintptr_t pages,
-			       unsigned order)
+static uintptr_t frontier_take(struct pgalloc *pa, uintptr_t pages, unsigned order)
 {
-	uintptr_t at = NFOS_ALIGN_UP(pa->frontier, (uintptr_t)1 << order);
-	uintptr_t pfn;
+    uintptr_t at = NFOS_ALIGN_UP(pa->frontier, (uintptr_t)1 << order);
+    uintptr_t pfn;
 
-	if (at < pa->frontier || at > pa->end_pfn || pa->end_pfn - at < pages)
-		return 0;
-	memset(meta_of(pa, pa->frontier), 0, at + pages - pa->frontier);
-	for (pfn = pa->frontier; pfn < at;) {
-		unsigned k = gap_order(pfn, at);
+    if (at < pa->frontier || at > pa->end_pfn || pa->end_pfn - at < pages)
+        return 0;
+    memset(meta_of(pa, pa->frontier), 0, at + pages - pa->frontier);
+    for (pfn = pa->frontier; pfn < at;) {
+        unsigned k = gap_order(pfn, at);
 
-		list_push(pa, pfn, k);
-		pfn += (uintptr_t)1 << k;
-	}
-	pa->frontier = at + pages;
-	return at;
+        list_push(pa, pfn, k);
+        pfn += (uintptr_t)1 << k;
+    }
+    pa->frontier = at + pages;
+    return at;
 }
 
 /* Takes a naturally aligned block from never-used memory. */
 static void *carve(struct pgalloc *pa, unsigned order)
 {
-	uintptr_t at = frontier_take(pa, (uintptr_t)1 << order, order);
+    uintptr_t at = frontier_take(pa, (uintptr_t)1 << order, order);
 
-	return at ? mark_alloc(pa, at, order) : NULL;
+    return at ? mark_alloc(pa, at, order) : NULL;
 }
 
 void *pgalloc_alloc(struct pgalloc *pa, unsigned order)
 {
-	struct pgalloc_node *n;
-	uintptr_t pfn;
-	uint32_t avail;
-	unsigned k;
+    struct pgalloc_node *n;
+    uintptr_t pfn;
+    uint32_t avail;
+    unsigned k;
 
-	if (order > PGALLOC_MAX_ORDER)
-		return NULL;
-	avail = pa->nonempty >> order;
-	if (!avail)
-		return carve(pa, order);
+    if (order > PGALLOC_MAX_ORDER)
+        return NULL;
+    avail = pa->nonempty >> order;
+    if (!avail)
+        return carve(pa, order);
 
-	/* Smallest listed block that fits; split off upper halves. */
-	k = order + (unsigned)__builtin_ctz(avail);
-	n = pa->free[k];
-	list_remove(pa, n, k);
-	pfn = node_pfn(n);
-	while (k > order) {
-		k--;
-		list_push(pa, pfn + ((uintptr_t)1 << k), k);
-	}
-	return mark_alloc(pa, pfn, order);
+    /* Smallest listed block that fits; split off upper halves. */
+    k = order + (unsigned)__builtin_ctz(avail);
+    n = pa->free[k];
+    list_remove(pa, n, k);
+    pfn = node_pfn(n);
+    while (k > order) {
+        k--;
+        list_push(pa, pfn + ((uintptr_t)1 << k), k);
+    }
+    return mark_alloc(pa, pfn, order);
 }
 
 /* The frontier just came down: take back the free blocks now below it. */
 static void frontier_lower(struct pgalloc *pa)
 {
-	while (pa->frontier > pa->start_pfn) {
-		uint8_t m = *meta_of(pa, pa->frontier - 1);
-		unsigned k = m & META_ORDER;
+    while (pa->frontier > pa->start_pfn) {
+        uint8_t m = *meta_of(pa, pa->frontier - 1);
+        unsigned k = m & META_ORDER;
 
-		if (!(m & META_FREE))
-			break;
-		pa->frontier -= (uintptr_t)1 << k;
-		list_remove(pa, pfn_node(pa->frontier), k);
-	}
+        if (!(m & META_FREE))
+            break;
+        pa->frontier -= (uintptr_t)1 << k;
+        list_remove(pa, pfn_node(pa->frontier), k);
+    }
 }
 
 /* Frees the live block at pfn: merges it with free buddies, then lowers the
  * frontier or lists it. The caller has validated it. */
 static void release(struct pgalloc *pa, uintptr_t pfn, unsigned order)
 {
-	*meta_of(pa, pfn) = 0; /* no longer live, even if merged away below */
+    *meta_of(pa, pfn) = 0; /* no longer live, even if merged away below */
 
-	while (order < PGALLOC_MAX_ORDER) {
-		uintptr_t pages = (uintptr_t)1 << order;
-		uintptr_t buddy = pfn ^ pages;
+    while (order < PGALLOC_MAX_ORDER) {
+        uintptr_t pages = (uintptr_t)1 << order;
+        uintptr_t buddy = pfn ^ pages;
 
-		if (buddy < pa->start_pfn || buddy >= pa->frontier ||
-		    pa->frontier - buddy < pages ||
-		    *meta_of(pa, buddy) != (META_FREE | order))
-			break;
-		list_remove(pa, pfn_node(buddy), order);
-		pfn &= ~pages;
-		order++;
-	}
+        if (buddy < pa->start_pfn || buddy >= pa->frontier || pa->frontier - buddy < pages ||
+            *meta_of(pa, buddy) != (META_FREE | order))
+            break;
+        list_remove(pa, pfn_node(buddy), order);
+        pfn &= ~pages;
+        order++;
+    }
 
-	if (pfn + ((uintptr_t)1 << order) == pa->frontier) {
-		pa->frontier = pfn;
-		frontier_lower(pa);
-	} else {
-		list_push(pa, pfn, order);
-	}
+    if (pfn + ((uintptr_t)1 << order) == pa->frontier) {
+        pa->frontier = pfn;
+        frontier_lower(pa);
+    } else {
+        list_push(pa, pfn, order);
+    }
 }
 
 /* Pages of the live run starting at pfn; 0 when pfn does not start one. */
 static size_t run_pages(const struct pgalloc *pa, uintptr_t pfn)
 {
-	uintptr_t next;
-	uint8_t m;
+    uintptr_t next;
+    uint8_t m;
 
-	if (pfn < pa->start_pfn || pfn >= pa->frontier)
-		return 0;
-	m = *meta_of(pa, pfn);
-	if ((m & (META_ALLOC | META_RUN)) != META_ALLOC)
-		return 0;
-	next = pfn + ((uintptr_t)1 << (m & META_ORDER));
-	while (next < pa->frontier) {
-		m = *meta_of(pa, next);
-		if ((m & (META_ALLOC | META_RUN)) != (META_ALLOC | META_RUN))
-			break;
-		next += (uintptr_t)1 << (m & META_ORDER);
-	}
-	return next - pfn;
+    if (pfn < pa->start_pfn || pfn >= pa->frontier)
+        return 0;
+    m = *meta_of(pa, pfn);
+    if ((m & (META_ALLOC | META_RUN)) != META_ALLOC)
+        return 0;
+    next = pfn + ((uintptr_t)1 << (m & META_ORDER));
+    while (next < pa->frontier) {
+        m = *meta_of(pa, next);
+        if ((m & (META_ALLOC | META_RUN)) != (META_ALLOC | META_RUN))
+            break;
+        next += (uintptr_t)1 << (m & META_ORDER);
+    }
+    return next - pfn;
 }
 
 void pgalloc_free(struct pgalloc *pa, void *p, unsigned order)
 {
-	uintptr_t pfn = node_pfn(p);
+    uintptr_t pfn = node_pfn(p);
 
-	if (((uintptr_t)p & (NFOS_PAGE_SIZE - 1)) ||
-	    order > PGALLOC_MAX_ORDER ||
-	    run_pages(pa, pfn) != (size_t)1 << order) {
-		pa->invalid_frees++;
-		return;
-	}
-	release(pa, pfn, order);
+    if (((uintptr_t)p & (NFOS_PAGE_SIZE - 1)) || order > PGALLOC_MAX_ORDER ||
+        run_pages(pa, pfn) != (size_t)1 << order) {
+        pa->invalid_frees++;
+        return;
+    }
+    release(pa, pfn, order);
 }
 
 static unsigned ceil_log2(size_t x)
 {
-	return x <= 1 ? 0 : 64 - (unsigned)__builtin_clzl(x - 1);
+    return x <= 1 ? 0 : 64 - (unsigned)__builtin_clzl(x - 1);
 }
 
 /* Marks the blocks of npages' binary digits live, largest first from pfn
@@ -285,19 +281,19 @@ static unsigned ceil_log2(size_t x)
  * as continuing a run (invariant 5). Returns the pfn after the run. */
 static uintptr_t mark_run(struct pgalloc *pa, uintptr_t pfn, size_t npages)
 {
-	unsigned k = 64;
-	bool first = true;
+    unsigned k = 64;
+    bool first = true;
 
-	while (k-- > 0) {
-		if (!(npages & ((size_t)1 << k)))
-			continue;
-		mark_alloc(pa, pfn, k);
-		if (!first)
-			*meta_of(pa, pfn) |= META_RUN;
-		first = false;
-		pfn += (uintptr_t)1 << k;
-	}
-	return pfn;
+    while (k-- > 0) {
+        if (!(npages & ((size_t)1 << k)))
+            continue;
+        mark_alloc(pa, pfn, k);
+        if (!first)
+            *meta_of(pa, pfn) |= META_RUN;
+        first = false;
+        pfn += (uintptr_t)1 << k;
+    }
+    return pfn;
 }
 
 /* A run carved straight from the frontier when no free block of the
@@ -305,92 +301,88 @@ static uintptr_t mark_run(struct pgalloc *pa, uintptr_t pfn, size_t npages)
  * its largest block, not a block of twice its size. */
 static void *carve_run(struct pgalloc *pa, size_t npages, unsigned align_order)
 {
-	unsigned hi = NFOS_MAX(63u - (unsigned)__builtin_clzl(npages),
-			       align_order);
-	uintptr_t at = frontier_take(pa, npages, hi);
+    unsigned hi = NFOS_MAX(63u - (unsigned)__builtin_clzl(npages), align_order);
+    uintptr_t at = frontier_take(pa, npages, hi);
 
-	if (!at)
-		return NULL;
-	mark_run(pa, at, npages);
-	return pfn_node(at);
+    if (!at)
+        return NULL;
+    mark_run(pa, at, npages);
+    return pfn_node(at);
 }
 
-void *pgalloc_alloc_pages(struct pgalloc *pa, size_t npages,
-			  unsigned align_order)
+void *pgalloc_alloc_pages(struct pgalloc *pa, size_t npages, unsigned align_order)
 {
-	uintptr_t pfn, at, end, tail[PGALLOC_MAX_ORDER + 1];
-	unsigned order, k, n = 0;
-	void *p;
+    uintptr_t pfn, at, end, tail[PGALLOC_MAX_ORDER + 1];
+    unsigned order, k, n = 0;
+    void *p;
 
-	if (npages == 0 || npages > ((size_t)1 << PGALLOC_MAX_ORDER))
-		return NULL;
-	order = NFOS_MAX(ceil_log2(npages), align_order);
-	p = pgalloc_alloc(pa, order);
-	if (!p && npages != (size_t)1 << order)
-		return carve_run(pa, npages, align_order);
-	if (!p || npages == (size_t)1 << order)
-		return p;
+    if (npages == 0 || npages > ((size_t)1 << PGALLOC_MAX_ORDER))
+        return NULL;
+    order = NFOS_MAX(ceil_log2(npages), align_order);
+    p = pgalloc_alloc(pa, order);
+    if (!p && npages != (size_t)1 << order)
+        return carve_run(pa, npages, align_order);
+    if (!p || npages == (size_t)1 << order)
+        return p;
 
-	/* Keep the blocks of npages' binary digits... */
-	pfn = node_pfn(p);
-	at = mark_run(pa, pfn, npages);
-	/* ...and free the rest, highest block first, so that a block carved
-	 * from the frontier just lowers it again instead of being listed. All
-	 * are marked live first: none may look free to another's buddy check. */
-	end = pfn + ((uintptr_t)1 << order);
-	for (; at < end; at += (uintptr_t)1 << k) {
-		k = gap_order(at, end);
-		mark_alloc(pa, at, k);
-		tail[n++] = at;
-	}
-	while (n-- > 0)
-		release(pa, tail[n], gap_order(tail[n], end));
-	return p;
+    /* Keep the blocks of npages' binary digits... */
+    pfn = node_pfn(p);
+    at = mark_run(pa, pfn, npages);
+    /* ...and free the rest, highest block first, so that a block carved
+     * from the frontier just lowers it again instead of being listed. All
+     * are marked live first: none may look free to another's buddy check. */
+    end = pfn + ((uintptr_t)1 << order);
+    for (; at < end; at += (uintptr_t)1 << k) {
+        k = gap_order(at, end);
+        mark_alloc(pa, at, k);
+        tail[n++] = at;
+    }
+    while (n-- > 0)
+        release(pa, tail[n], gap_order(tail[n], end));
+    return p;
 }
 
 void pgalloc_free_pages(struct pgalloc *pa, void *p)
 {
-	uintptr_t pfn = node_pfn(p);
-	size_t pages;
-	unsigned k;
+    uintptr_t pfn = node_pfn(p);
+    size_t pages;
+    unsigned k;
 
-	if ((uintptr_t)p & (NFOS_PAGE_SIZE - 1) ||
-	    !(pages = run_pages(pa, pfn))) {
-		pa->invalid_frees++;
-		return;
-	}
-	/* Smallest block first: it is the last one, nearest the frontier. */
-	for (k = 0; k <= PGALLOC_MAX_ORDER; k++)
-		if (pages & ((size_t)1 << k))
-			release(pa, pfn + (pages & ~(((size_t)2 << k) - 1)), k);
+    if ((uintptr_t)p & (NFOS_PAGE_SIZE - 1) || !(pages = run_pages(pa, pfn))) {
+        pa->invalid_frees++;
+        return;
+    }
+    /* Smallest block first: it is the last one, nearest the frontier. */
+    for (k = 0; k <= PGALLOC_MAX_ORDER; k++)
+        if (pages & ((size_t)1 << k))
+            release(pa, pfn + (pages & ~(((size_t)2 << k) - 1)), k);
 }
 
 size_t pgalloc_run_pages(const struct pgalloc *pa, const void *p)
 {
-	if ((uintptr_t)p & (NFOS_PAGE_SIZE - 1))
-		return 0;
-	return run_pages(pa, node_pfn(p));
+    if ((uintptr_t)p & (NFOS_PAGE_SIZE - 1))
+        return 0;
+    return run_pages(pa, node_pfn(p));
 }
 
 size_t pgalloc_free_bytes(const struct pgalloc *pa)
 {
-	return (pa->listed_pages + (pa->end_pfn - pa->frontier))
-	       << NFOS_PAGE_SHIFT;
+    return (pa->listed_pages + (pa->end_pfn - pa->frontier)) << NFOS_PAGE_SHIFT;
 }
 
 size_t pgalloc_total_bytes(const struct pgalloc *pa)
 {
-	return (pa->end_pfn - pa->start_pfn) << NFOS_PAGE_SHIFT;
+    return (pa->end_pfn - pa->start_pfn) << NFOS_PAGE_SHIFT;
 }
 
 bool pgalloc_contains(const struct pgalloc *pa, const void *p)
 {
-	uintptr_t pfn = node_pfn(p);
+    uintptr_t pfn = node_pfn(p);
 
-	return pfn >= pa->start_pfn && pfn < pa->end_pfn;
+    return pfn >= pa->start_pfn && pfn < pa->end_pfn;
 }
 
 size_t pgalloc_invalid_frees(const struct pgalloc *pa)
 {
-	return pa->invalid_frees;
+    return pa->invalid_frees;
 }

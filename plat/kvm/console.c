@@ -12,37 +12,37 @@
 
 void plat_console_write(const char *buf, size_t len)
 {
-	if (len)
-		arch_outsb(COM1, buf, len);
+    if (len)
+        arch_outsb(COM1, buf, len);
 }
 
 void kvm_puts(const char *s)
 {
-	size_t n = 0;
+    size_t n = 0;
 
-	while (s[n])
-		n++;
-	plat_console_write(s, n);
+    while (s[n])
+        n++;
+    plat_console_write(s, n);
 }
 
 void kvm_puthex(uint64_t v)
 {
-	char buf[18] = "0x";
-	int i;
+    char buf[18] = "0x";
+    int i;
 
-	for (i = 0; i < 16; i++)
-		buf[2 + i] = "0123456789abcdef"[(v >> (60 - 4 * i)) & 0xf];
-	plat_console_write(buf, sizeof(buf));
+    for (i = 0; i < 16; i++)
+        buf[2 + i] = "0123456789abcdef"[(v >> (60 - 4 * i)) & 0xf];
+    plat_console_write(buf, sizeof(buf));
 }
 
 void kvm_putdec(uint64_t v)
 {
-	char buf[20];
-	int i = sizeof(buf);
+    char buf[20];
+    int i = sizeof(buf);
 
-	do {
-		buf[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	plat_console_write(buf + i, sizeof(buf) - i);
+    do {
+        buf[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    plat_console_write(buf + i, sizeof(buf) - i);
 }

@@ -10,13 +10,13 @@
 
 _Noreturn void plat_exit(int status)
 {
-	arch_outl(DEBUG_EXIT_PORT, (uint32_t)status & 0x7f);
+    arch_outl(DEBUG_EXIT_PORT, (uint32_t)status & 0x7f);
 
-	/* Still here: no exit device. CPL3 cannot reset the CPU, but the TSS
-	 * is ordinary memory: a non-canonical RSP0 makes the next exception
-	 * undeliverable, which escalates to a triple fault. */
-	*(volatile uint64_t *)(kvm_tss + TSS_RSP0_OFF) = 0x8000000000000000ULL;
-	__asm__ __volatile__("ud2");
-	for (;;)
-		arch_pause();
+    /* Still here: no exit device. CPL3 cannot reset the CPU, but the TSS
+     * is ordinary memory: a non-canonical RSP0 makes the next exception
+     * undeliverable, which escalates to a triple fault. */
+    *(volatile uint64_t *)(kvm_tss + TSS_RSP0_OFF) = 0x8000000000000000ULL;
+    __asm__ __volatile__("ud2");
+    for (;;)
+        arch_pause();
 }

@@ -8,33 +8,33 @@
 /* PVH boot information (Xen's hvm_start_info, version 1). */
 #define HVM_START_MAGIC 0x336ec578
 struct hvm_start_info {
-	uint32_t magic;
-	uint32_t version;
-	uint32_t flags;
-	uint32_t nr_modules;
-	uint64_t modlist_paddr;
-	uint64_t cmdline_paddr;
-	uint64_t rsdp_paddr;
-	uint64_t memmap_paddr; /* version >= 1 */
-	uint32_t memmap_entries;
-	uint32_t reserved;
+    uint32_t magic;
+    uint32_t version;
+    uint32_t flags;
+    uint32_t nr_modules;
+    uint64_t modlist_paddr;
+    uint64_t cmdline_paddr;
+    uint64_t rsdp_paddr;
+    uint64_t memmap_paddr; /* version >= 1 */
+    uint32_t memmap_entries;
+    uint32_t reserved;
 };
 
 struct hvm_memmap_entry {
-	uint64_t addr;
-	uint64_t size;
-	uint32_t type; /* 1: RAM */
-	uint32_t reserved;
+    uint64_t addr;
+    uint64_t size;
+    uint32_t type; /* 1: RAM */
+    uint32_t reserved;
 };
 #define HVM_MEMMAP_RAM 1
 
 /* What trap_common (traps.S) pushes, lowest address first. */
 struct kvm_trap_frame {
-	uint64_t cr2;
-	uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp;
-	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
-	uint64_t vector, error;
-	uint64_t rip, cs, rflags, rsp, ss; /* pushed by the CPU */
+    uint64_t cr2;
+    uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp;
+    uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+    uint64_t vector, error;
+    uint64_t rip, cs, rflags, rsp, ss; /* pushed by the CPU */
 };
 
 /* Written by entry.S at CPL0. */

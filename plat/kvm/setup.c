@@ -11,57 +11,55 @@
 #define KVM_ARGV_MAX    256
 
 static struct {
-	char cmdline[KVM_CMDLINE_MAX];
-	char *argv[KVM_ARGV_MAX];
+    char cmdline[KVM_CMDLINE_MAX];
+    char *argv[KVM_ARGV_MAX];
 } boot;
 
 /* Copies the command line out of guest memory the loader owns. */
 static int kvm_cmdline_copy(const struct hvm_start_info *si)
 {
-	const char *src = (const char *)(uintptr_t)si->cmdline_paddr;
-	size_t i;
+    const char *src = (const char *)(uintptr_t)si->cmdline_paddr;
+    size_t i;
 
-	if (!si->cmdline_paddr)
-		return 0;
-	for (i = 0; i < KVM_CMDLINE_MAX; i++) {
-		boot.cmdline[i] = src[i];
-		if (!src[i])
-			return 0;
-	}
-	return -1;
+    if (!si->cmdline_paddr)
+        return 0;
+    for (i = 0; i < KVM_CMDLINE_MAX; i++) {
+        boot.cmdline[i] = src[i];
+        if (!src[i])
+            return 0;
+    }
+    return -1;
 }
 
 void kvm_start64(uint32_t start_info)
 {
-	const struct hvm_start_info *si =
-		(const struct hvm_start_info *)(uintptr_t)start_info;
-	int argc;
+    const struct hvm_start_info *si = (const struct hvm_start_info *)(uintptr_t)start_info;
+    int argc;
 
-	core_boottrace_mark(CORE_BT_ENTRY, kvm_tsc_entry);
-	core_boottrace_mark(CORE_BT_LONGMODE, kvm_tsc_longmode);
-	core_boottrace_mark(CORE_BT_CPL3, arch_rdtsc());
+    core_boottrace_mark(CORE_BT_ENTRY, kvm_tsc_entry);
+    core_boottrace_mark(CORE_BT_LONGMODE, kvm_tsc_longmode);
+    core_boottrace_mark(CORE_BT_CPL3, arch_rdtsc());
 
-	/* Exceptions are fatal until this has run: the IDT is still empty. */
-	kvm_traps_init();
+    /* Exceptions are fatal until this has run: the IDT is still empty. */
+    kvm_traps_init();
 
-	if (si->magic != HVM_START_MAGIC) {
-		kvm_puts("nfos: bad PVH start info magic: boot through the "
-			 "image's PVH ELF note\n");
-		plat_exit(2);
-	}
-	if (kvm_cmdline_copy(si) < 0) {
-		kvm_puts("nfos: kernel command line longer than 4095 bytes\n");
-		plat_exit(2);
-	}
-	if (kvm_memory_init(si) < 0)
-		plat_exit(2);
+    if (si->magic != HVM_START_MAGIC) {
+        kvm_puts("nfos: bad PVH start info magic: boot through the "
+                 "image's PVH ELF note\n");
+        plat_exit(2);
+    }
+    if (kvm_cmdline_copy(si) < 0) {
+        kvm_puts("nfos: kernel command line longer than 4095 bytes\n");
+        plat_exit(2);
+    }
+    if (kvm_memory_init(si) < 0)
+        plat_exit(2);
 
-	argc = core_cmdline_split(boot.cmdline, boot.argv, KVM_ARGV_MAX);
-	if (argc < 0) {
-		kvm_puts("nfos: malformed kernel command line: ");
-		kvm_puts(argc == CORE_CMDLINE_EQUOTE ? "unterminated quote\n"
-						     : "too many words\n");
-		plat_exit(2);
-	}
-	core_boot(argc, boot.argv);
+    argc = core_cmdline_split(boot.cmdline, boot.argv, KVM_ARGV_MAX);
+    if (argc < 0) {
+        kvm_puts("nfos: malformed kernel command line: ");
+        kvm_puts(argc == CORE_CMDLINE_EQUOTE ? "unterminated quote\n" : "too many words\n");
+        plat_exit(2);
+    }
+    core_boot(argc, boot.argv);
 }

@@ -16,103 +16,103 @@
 #define FALLBACK_HZ   2000000000ULL
 
 static struct {
-	uint64_t hz;
-	uint64_t tsc0;
-	uint64_t mult; /* ns = (ticks * mult) >> 32 */
-	const char *source;
+    uint64_t hz;
+    uint64_t tsc0;
+    uint64_t mult; /* ns = (ticks * mult) >> 32 */
+    const char *source;
 } clk;
 
 static uint16_t pit_read(void)
 {
-	uint8_t lo, hi;
+    uint8_t lo, hi;
 
-	arch_outb(PIT_CMD, 0x00); /* latch channel 0 */
-	lo = arch_inb(PIT_CH0);
-	hi = arch_inb(PIT_CH0);
-	return (uint16_t)(hi << 8 | lo);
+    arch_outb(PIT_CMD, 0x00); /* latch channel 0 */
+    lo = arch_inb(PIT_CH0);
+    hi = arch_inb(PIT_CH0);
+    return (uint16_t)(hi << 8 | lo);
 }
 
 static uint64_t pit_calibrate(void)
 {
-	uint64_t t0, t1;
-	uint16_t c0, c;
-	int i;
+    uint64_t t0, t1;
+    uint16_t c0, c;
+    int i;
 
-	arch_outb(PIT_CMD, 0x34); /* channel 0, lo/hi, rate generator */
-	arch_outb(PIT_CH0, 0xff);
-	arch_outb(PIT_CH0, 0xff);
-	c0 = pit_read();
-	t0 = arch_rdtsc();
-	for (i = 0; i < PIT_CAL_POLLS; i++) {
-		c = pit_read();
-		if (c < c0 && (uint64_t)(c0 - c) >= PIT_CAL_TICKS) {
-			t1 = arch_rdtsc();
-			return (t1 - t0) * PIT_HZ / (c0 - c);
-		}
-	}
-	return 0;
+    arch_outb(PIT_CMD, 0x34); /* channel 0, lo/hi, rate generator */
+    arch_outb(PIT_CH0, 0xff);
+    arch_outb(PIT_CH0, 0xff);
+    c0 = pit_read();
+    t0 = arch_rdtsc();
+    for (i = 0; i < PIT_CAL_POLLS; i++) {
+        c = pit_read();
+        if (c < c0 && (uint64_t)(c0 - c) >= PIT_CAL_TICKS) {
+            t1 = arch_rdtsc();
+            return (t1 - t0) * PIT_HZ / (c0 - c);
+        }
+    }
+    return 0;
 }
 
 static uint64_t cpuid_hz(const char **source)
 {
-	uint32_t r[4];
+    uint32_t r[4];
 
-	arch_cpuid(0x40000000, 0, r);
-	if (r[0] >= 0x40000010 && r[0] < 0x40000100) {
-		arch_cpuid(0x40000010, 0, r);
-		if (r[0]) {
-			*source = "cpuid-0x40000010";
-			return (uint64_t)r[0] * 1000;
-		}
-	}
-	arch_cpuid(0, 0, r);
-	if (r[0] >= 0x15) {
-		arch_cpuid(0x15, 0, r);
-		if (r[0] && r[1] && r[2]) {
-			*source = "cpuid-0x15";
-			return (uint64_t)r[2] * r[1] / r[0];
-		}
-	}
-	return 0;
+    arch_cpuid(0x40000000, 0, r);
+    if (r[0] >= 0x40000010 && r[0] < 0x40000100) {
+        arch_cpuid(0x40000010, 0, r);
+        if (r[0]) {
+            *source = "cpuid-0x40000010";
+            return (uint64_t)r[0] * 1000;
+        }
+    }
+    arch_cpuid(0, 0, r);
+    if (r[0] >= 0x15) {
+        arch_cpuid(0x15, 0, r);
+        if (r[0] && r[1] && r[2]) {
+            *source = "cpuid-0x15";
+            return (uint64_t)r[2] * r[1] / r[0];
+        }
+    }
+    return 0;
 }
 
 void plat_time_init(void)
 {
-	uint64_t khz;
+    uint64_t khz;
 
-	clk.tsc0 = core_boottrace_tsc(CORE_BT_ENTRY);
-	if (!clk.tsc0)
-		clk.tsc0 = arch_rdtsc();
-	if (core_param_u64("nfos.tsc_khz", &khz) == 0 && khz) {
-		clk.hz = khz * 1000;
-		clk.source = "cmdline";
-	}
-	if (!clk.hz)
-		clk.hz = cpuid_hz(&clk.source);
-	if (!clk.hz) {
-		clk.hz = pit_calibrate();
-		clk.source = "pit";
-	}
-	if (!clk.hz) {
-		clk.hz = FALLBACK_HZ;
-		clk.source = "assumed (no PIT; pass nfos.tsc_khz=)";
-	}
-	clk.mult = (1000000000ULL << 32) / clk.hz;
+    clk.tsc0 = core_boottrace_tsc(CORE_BT_ENTRY);
+    if (!clk.tsc0)
+        clk.tsc0 = arch_rdtsc();
+    if (core_param_u64("nfos.tsc_khz", &khz) == 0 && khz) {
+        clk.hz = khz * 1000;
+        clk.source = "cmdline";
+    }
+    if (!clk.hz)
+        clk.hz = cpuid_hz(&clk.source);
+    if (!clk.hz) {
+        clk.hz = pit_calibrate();
+        clk.source = "pit";
+    }
+    if (!clk.hz) {
+        clk.hz = FALLBACK_HZ;
+        clk.source = "assumed (no PIT; pass nfos.tsc_khz=)";
+    }
+    clk.mult = (1000000000ULL << 32) / clk.hz;
 }
 
 uint64_t plat_time_ns(void)
 {
-	uint64_t d = arch_rdtsc() - clk.tsc0;
+    uint64_t d = arch_rdtsc() - clk.tsc0;
 
-	return (uint64_t)(((unsigned __int128)d * clk.mult) >> 32);
+    return (uint64_t)(((unsigned __int128)d * clk.mult) >> 32);
 }
 
 uint64_t plat_tsc_hz(void)
 {
-	return clk.hz;
+    return clk.hz;
 }
 
 const char *plat_tsc_source(void)
 {
-	return clk.source;
+    return clk.source;
 }

@@ -4,6 +4,6 @@
 
 void plat_console_write(const char *buf, size_t len)
 {
-	fwrite(buf, 1, len, stdout);
-	fflush(stdout);
+    fwrite(buf, 1, len, stdout);
+    fflush(stdout);
 }

@@ -5,6 +5,6 @@
 
 _Noreturn void plat_exit(int status)
 {
-	fflush(stdout);
-	exit(status);
+    fflush(stdout);
+    exit(status);
 }

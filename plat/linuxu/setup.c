@@ -19,41 +19,40 @@ static char altstack[16384];
 
 static void fatal_signal(int sig, siginfo_t *si, void *uc_)
 {
-	const ucontext_t *uc = uc_;
-	char buf[256];
-	int n;
+    const ucontext_t *uc = uc_;
+    char buf[256];
+    int n;
 
-	n = snprintf(buf, sizeof(buf),
-		     "\nnfos: fatal signal %d (%s): address %p, rip %#llx, rsp %#llx\n",
-		     sig, strsignal(sig), si->si_addr,
-		     (unsigned long long)uc->uc_mcontext.gregs[REG_RIP],
-		     (unsigned long long)uc->uc_mcontext.gregs[REG_RSP]);
-	fflush(stdout);
-	if (write(2, buf, (size_t)n) < 0)
-		_exit(PLAT_EXIT_CRASH);
-	_exit(PLAT_EXIT_CRASH);
+    n = snprintf(buf, sizeof(buf),
+                 "\nnfos: fatal signal %d (%s): address %p, rip %#llx, rsp %#llx\n", sig,
+                 strsignal(sig), si->si_addr, (unsigned long long)uc->uc_mcontext.gregs[REG_RIP],
+                 (unsigned long long)uc->uc_mcontext.gregs[REG_RSP]);
+    fflush(stdout);
+    if (write(2, buf, (size_t)n) < 0)
+        _exit(PLAT_EXIT_CRASH);
+    _exit(PLAT_EXIT_CRASH);
 }
 
 static void catch_fatal_signals(void)
 {
-	static const int sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE };
-	struct sigaction sa;
-	stack_t ss = { .ss_sp = altstack, .ss_size = sizeof(altstack) };
-	size_t i;
+    static const int sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE };
+    struct sigaction sa;
+    stack_t ss = { .ss_sp = altstack, .ss_size = sizeof(altstack) };
+    size_t i;
 
-	sigaltstack(&ss, NULL);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = fatal_signal;
-	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigaction(sigs[i], &sa, NULL);
+    sigaltstack(&ss, NULL);
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = fatal_signal;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+        sigaction(sigs[i], &sa, NULL);
 }
 
 int __wrap_main(int argc, char **argv)
 {
-	core_boottrace_mark(CORE_BT_ENTRY, arch_rdtsc());
-	/* Line-buffered even into a pipe: tests and tools read lines. */
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	catch_fatal_signals();
-	core_boot(argc - 1, argv + 1);
+    core_boottrace_mark(CORE_BT_ENTRY, arch_rdtsc());
+    /* Line-buffered even into a pipe: tests and tools read lines. */
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    catch_fatal_signals();
+    core_boot(argc - 1, argv + 1);
 }

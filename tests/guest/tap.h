@@ -5,32 +5,32 @@
 #include <stdio.h>
 
 struct tap {
-	int n;
-	int failed;
+    int n;
+    int failed;
 };
 extern struct tap tap;
 
 /* One TAP line: "ok N - name" or "not ok N - name". Returns cond. */
-#define TAP_OK(cond, ...)                                                     \
-	({                                                                    \
-		int _c = !!(cond);                                            \
-		tap.n++;                                                      \
-		if (!_c)                                                      \
-			tap.failed++;                                         \
-		printf("%sok %d - ", _c ? "" : "not ", tap.n);               \
-		printf(__VA_ARGS__);                                          \
-		printf("\n");                                                 \
-		if (!_c)                                                      \
-			printf("#   failed at %s:%d\n", __FILE__, __LINE__);   \
-		_c;                                                           \
-	})
+#define TAP_OK(cond, ...)                                        \
+    ({                                                           \
+        int _c = !!(cond);                                       \
+        tap.n++;                                                 \
+        if (!_c)                                                 \
+            tap.failed++;                                        \
+        printf("%sok %d - ", _c ? "" : "not ", tap.n);           \
+        printf(__VA_ARGS__);                                     \
+        printf("\n");                                            \
+        if (!_c)                                                 \
+            printf("#   failed at %s:%d\n", __FILE__, __LINE__); \
+        _c;                                                      \
+    })
 
-#define TAP_DIAG(...)                                                         \
-	do {                                                                  \
-		printf("# ");                                                 \
-		printf(__VA_ARGS__);                                          \
-		printf("\n");                                                 \
-	} while (0)
+#define TAP_DIAG(...)        \
+    do {                     \
+        printf("# ");        \
+        printf(__VA_ARGS__); \
+        printf("\n");        \
+    } while (0)
 
 /* The test groups, one file each. */
 void selftest_alloc(void);

@@ -7,8 +7,8 @@
 #include <stdint.h>
 
 struct plat_mem_region {
-	uintptr_t base; /* page aligned, mapped, usable by the image */
-	size_t len;     /* bytes, a multiple of the page size */
+    uintptr_t base; /* page aligned, mapped, usable by the image */
+    size_t len;     /* bytes, a multiple of the page size */
 };
 
 /* Fills *regions with the platform's free RAM regions, lowest first;

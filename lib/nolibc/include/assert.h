@@ -5,7 +5,7 @@
 
 /* Prints "Assertion failed: EXPR (FILE:LINE: FUNC)" on stderr, aborts. */
 _Noreturn void __assert_fail(const char *expr, const char *file, unsigned int line,
-			     const char *func);
+                             const char *func);
 
 #define static_assert _Static_assert
 

@@ -24,10 +24,10 @@ extern FILE *stderr;
  */
 int printf(const char *restrict fmt, ...) __attribute__((format(__printf__, 1, 2)));
 int fprintf(FILE *restrict f, const char *restrict fmt, ...)
-	__attribute__((format(__printf__, 2, 3)));
+    __attribute__((format(__printf__, 2, 3)));
 int vprintf(const char *restrict fmt, va_list ap) __attribute__((format(__printf__, 1, 0)));
 int vfprintf(FILE *restrict f, const char *restrict fmt, va_list ap)
-	__attribute__((format(__printf__, 2, 0)));
+    __attribute__((format(__printf__, 2, 0)));
 int puts(const char *s);
 int fputs(const char *restrict s, FILE *restrict f);
 int putchar(int c);
@@ -48,12 +48,12 @@ int fflush(FILE *f);
  * prints a byte, %ls is not supported).
  */
 int snprintf(char *restrict buf, size_t size, const char *restrict fmt, ...)
-	__attribute__((format(__printf__, 3, 4)));
+    __attribute__((format(__printf__, 3, 4)));
 int vsnprintf(char *restrict buf, size_t size, const char *restrict fmt, va_list ap)
-	__attribute__((format(__printf__, 3, 0)));
+    __attribute__((format(__printf__, 3, 0)));
 int sprintf(char *restrict buf, const char *restrict fmt, ...)
-	__attribute__((format(__printf__, 2, 3)));
+    __attribute__((format(__printf__, 2, 3)));
 int vsprintf(char *restrict buf, const char *restrict fmt, va_list ap)
-	__attribute__((format(__printf__, 2, 0)));
+    __attribute__((format(__printf__, 2, 0)));
 
 #endif /* NFOS_NOLIBC_STDIO_H */

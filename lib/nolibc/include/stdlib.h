@@ -7,7 +7,7 @@
 
 #define EXIT_SUCCESS 0
 #define EXIT_FAILURE 1
-#define RAND_MAX 0x7fffffff
+#define RAND_MAX     0x7fffffff
 
 /*
  * Heap, present only when lib/alloc is in the image. On failure they return
@@ -42,10 +42,9 @@ long long llabs(long long x);
 
 /* qsort is not stable; worst case O(n log n), no allocation, no recursion
  * deeper than log2(n). */
-void qsort(void *base, size_t nmemb, size_t size,
-	   int (*cmp)(const void *, const void *));
+void qsort(void *base, size_t nmemb, size_t size, int (*cmp)(const void *, const void *));
 void *bsearch(const void *key, const void *base, size_t nmemb, size_t size,
-	      int (*cmp)(const void *, const void *));
+              int (*cmp)(const void *, const void *));
 
 /* Deterministic pseudo-random numbers (xorshift), not for cryptography.
  * The sequence starts as if srand(1) had been called. */

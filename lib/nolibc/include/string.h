@@ -44,11 +44,11 @@ char *strndup(const char *s, size_t n);
  * functions above. nolibc's own string.c and the unit tests turn them off.
  */
 #ifndef NFOS_NOLIBC_NO_BUILTIN_MACROS
-#define memcpy(dst, src, n) __builtin_memcpy((dst), (src), (n))
+#define memcpy(dst, src, n)  __builtin_memcpy((dst), (src), (n))
 #define memmove(dst, src, n) __builtin_memmove((dst), (src), (n))
-#define memset(dst, c, n) __builtin_memset((dst), (c), (n))
-#define memcmp(a, b, n) __builtin_memcmp((a), (b), (n))
-#define strlen(s) __builtin_strlen((s))
+#define memset(dst, c, n)    __builtin_memset((dst), (c), (n))
+#define memcmp(a, b, n)      __builtin_memcmp((a), (b), (n))
+#define strlen(s)            __builtin_strlen((s))
 #endif
 
 #endif /* NFOS_NOLIBC_STRING_H */

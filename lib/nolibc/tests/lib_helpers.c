@@ -24,7 +24,7 @@ _Static_assert(CHAR_MIN == SCHAR_MIN && UCHAR_MAX == 255, "char limits");
 const unsigned int nolibc_test_assert_line = __LINE__ + 3;
 void nolibc_test_assert_positive(int x)
 {
-	assert(x > 0);
+    assert(x > 0);
 }
 
 /* assert.h has no guard around assert: this inclusion redefines it. */
@@ -33,26 +33,28 @@ void nolibc_test_assert_positive(int x)
 
 void nolibc_test_assert_ndebug(int x)
 {
-	assert(x > 0);
-	(void)x;
+    assert(x > 0);
+    (void)x;
 }
 
-#define E(name) { #name, name }
+#define E(name)     \
+    {               \
+#name, name \
+    }
 static const struct {
-	const char *name;
-	int value;
+    const char *name;
+    int value;
 } errno_names[] = {
-	E(EPERM),     E(ENOENT),    E(EIO),          E(EAGAIN),       E(EWOULDBLOCK),
-	E(ENOMEM),    E(EBUSY),     E(EEXIST),       E(ENODEV),       E(EINVAL),
-	E(ENOSPC),    E(ERANGE),    E(ENOSYS),       E(ENOTSUP),      E(EOPNOTSUPP),
-	E(ETIMEDOUT), E(EMSGSIZE),  E(EPROTO),       E(EOVERFLOW),    E(ENOBUFS),
-	E(EADDRINUSE), E(ECONNREFUSED), E(EHWPOISON),
+    E(EPERM),     E(ENOENT),  E(EIO),        E(EAGAIN),       E(EWOULDBLOCK), E(ENOMEM),
+    E(EBUSY),     E(EEXIST),  E(ENODEV),     E(EINVAL),       E(ENOSPC),      E(ERANGE),
+    E(ENOSYS),    E(ENOTSUP), E(EOPNOTSUPP), E(ETIMEDOUT),    E(EMSGSIZE),    E(EPROTO),
+    E(EOVERFLOW), E(ENOBUFS), E(EADDRINUSE), E(ECONNREFUSED), E(EHWPOISON),
 };
 
 int nolibc_test_errno_value(const char *name)
 {
-	for (size_t i = 0; i < sizeof(errno_names) / sizeof(errno_names[0]); i++)
-		if (!strcmp(errno_names[i].name, name))
-			return errno_names[i].value;
-	return -1;
+    for (size_t i = 0; i < sizeof(errno_names) / sizeof(errno_names[0]); i++)
+        if (!strcmp(errno_names[i].name, name))
+            return errno_names[i].value;
+    return -1;
 }

@@ -46,7 +46,7 @@ int nolibc_fputs(const char *restrict s, struct nolibc_file *restrict f);
 int nolibc_putchar(int c);
 int nolibc_fputc(int c, struct nolibc_file *f);
 size_t nolibc_fwrite(const void *restrict p, size_t size, size_t nmemb,
-		     struct nolibc_file *restrict f);
+                     struct nolibc_file *restrict f);
 int nolibc_fflush(struct nolibc_file *f);
 int nolibc_snprintf(char *restrict buf, size_t size, const char *restrict fmt, ...);
 int nolibc_vsnprintf(char *restrict buf, size_t size, const char *restrict fmt, va_list ap);
@@ -73,7 +73,7 @@ long nolibc_labs(long x);
 long long nolibc_llabs(long long x);
 void nolibc_qsort(void *base, size_t nmemb, size_t size, int (*cmp)(const void *, const void *));
 void *nolibc_bsearch(const void *key, const void *base, size_t nmemb, size_t size,
-		     int (*cmp)(const void *, const void *));
+                     int (*cmp)(const void *, const void *));
 int nolibc_rand(void);
 void nolibc_srand(unsigned int seed);
 
@@ -93,7 +93,7 @@ int nolibc_toupper(int c);
 
 extern int nolibc_errno;
 _Noreturn void nolibc___assert_fail(const char *expr, const char *file, unsigned int line,
-				    const char *func);
+                                    const char *func);
 
 int nolibc_setjmp(nolibc_jmp_buf env) __attribute__((returns_twice));
 _Noreturn void nolibc_longjmp(nolibc_jmp_buf env, int val);

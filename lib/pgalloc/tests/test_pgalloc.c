@@ -17,77 +17,74 @@
 
 static void *map(size_t len, int prot)
 {
-	void *p = mmap(NULL, len, prot,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    void *p = mmap(NULL, len, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 
-	cr_assert(p != MAP_FAILED, "mmap %zu bytes", len);
-	return p;
+    cr_assert(p != MAP_FAILED, "mmap %zu bytes", len);
+    return p;
 }
 
 /* Pages of [p, p + len) the kernel has actually backed. */
 static size_t resident_pages(void *p, size_t len)
 {
-	size_t n = len / PAGE, i, count = 0;
-	unsigned char *vec = malloc(n);
+    size_t n = len / PAGE, i, count = 0;
+    unsigned char *vec = malloc(n);
 
-	cr_assert(vec);
-	cr_assert_eq(mincore(p, len, vec), 0);
-	for (i = 0; i < n; i++)
-		count += vec[i] & 1;
-	free(vec);
-	return count;
+    cr_assert(vec);
+    cr_assert_eq(mincore(p, len, vec), 0);
+    for (i = 0; i < n; i++)
+        count += vec[i] & 1;
+    free(vec);
+    return count;
 }
 
 static void assert_pristine(struct pgalloc *pa)
 {
-	cr_assert_eq(pgalloc_free_bytes(pa), pgalloc_total_bytes(pa));
-	cr_assert_eq(pa->frontier, pa->start_pfn, "frontier came back down");
-	cr_assert_eq(pa->nonempty, 0, "free lists are empty again");
+    cr_assert_eq(pgalloc_free_bytes(pa), pgalloc_total_bytes(pa));
+    cr_assert_eq(pa->frontier, pa->start_pfn, "frontier came back down");
+    cr_assert_eq(pa->nonempty, 0, "free lists are empty again");
 }
 
 /* Walks the free lists against invariants 1-4 of pgalloc.c. */
 static void check_invariants(const struct pgalloc *pa)
 {
-	struct node {
-		struct node *next, *prev;
-	};
-	size_t listed = 0;
-	unsigned k;
+    struct node {
+        struct node *next, *prev;
+    };
+    size_t listed = 0;
+    unsigned k;
 
-	for (k = 0; k <= PGALLOC_MAX_ORDER; k++) {
-		const struct node *n = (const void *)pa->free[k], *prev = NULL;
+    for (k = 0; k <= PGALLOC_MAX_ORDER; k++) {
+        const struct node *n = (const void *)pa->free[k], *prev = NULL;
 
-		cr_assert_eq(!!(pa->nonempty & (1u << k)), n != NULL);
-		for (; n; prev = n, n = n->next) {
-			uintptr_t pfn = (uintptr_t)n / PAGE, pages = 1UL << k;
+        cr_assert_eq(!!(pa->nonempty & (1u << k)), n != NULL);
+        for (; n; prev = n, n = n->next) {
+            uintptr_t pfn = (uintptr_t)n / PAGE, pages = 1UL << k;
 
-			cr_assert_eq(n->prev, prev);
-			cr_assert_eq(pfn % pages, 0, "order %u aligned", k);
-			cr_assert(pfn >= pa->start_pfn &&
-				  pfn + pages < pa->frontier);
-			cr_assert_eq(pa->meta[pfn - pa->start_pfn], 0x80 | k);
-			cr_assert_eq(pa->meta[pfn + pages - 1 - pa->start_pfn],
-				     0x80 | k);
-			listed += pages;
-		}
-	}
-	cr_assert_eq(listed, pa->listed_pages);
+            cr_assert_eq(n->prev, prev);
+            cr_assert_eq(pfn % pages, 0, "order %u aligned", k);
+            cr_assert(pfn >= pa->start_pfn && pfn + pages < pa->frontier);
+            cr_assert_eq(pa->meta[pfn - pa->start_pfn], 0x80 | k);
+            cr_assert_eq(pa->meta[pfn + pages - 1 - pa->start_pfn], 0x80 | k);
+            listed += pages;
+        }
+    }
+    cr_assert_eq(listed, pa->listed_pages);
 }
 
 Test(pgalloc, init_rejects_tiny_and_wrapping_regions)
 {
-	struct pgalloc pa;
-	char *m = map(16 * PAGE, PROT_READ | PROT_WRITE);
+    struct pgalloc pa;
+    char *m = map(16 * PAGE, PROT_READ | PROT_WRITE);
 
-	cr_expect_eq(pgalloc_init(&pa, (uintptr_t)m, PAGE), -EINVAL);
-	cr_expect_eq(pgalloc_init(&pa, (uintptr_t)m + 1, 2 * PAGE), -EINVAL);
-	cr_expect_eq(pgalloc_init(&pa, UINTPTR_MAX - PAGE, 4 * PAGE), -EINVAL);
-	cr_expect_eq(pgalloc_init(&pa, (uintptr_t)m, 2 * PAGE), 0);
-	cr_expect_eq(pgalloc_total_bytes(&pa), PAGE);
-	cr_expect_eq(pgalloc_alloc(&pa, 1), NULL);
-	cr_expect_eq(pgalloc_alloc(&pa, 0), m);
-	cr_expect_eq(pgalloc_alloc(&pa, 0), NULL);
-	munmap(m, 16 * PAGE);
+    cr_expect_eq(pgalloc_init(&pa, (uintptr_t)m, PAGE), -EINVAL);
+    cr_expect_eq(pgalloc_init(&pa, (uintptr_t)m + 1, 2 * PAGE), -EINVAL);
+    cr_expect_eq(pgalloc_init(&pa, UINTPTR_MAX - PAGE, 4 * PAGE), -EINVAL);
+    cr_expect_eq(pgalloc_init(&pa, (uintptr_t)m, 2 * PAGE), 0);
+    cr_expect_eq(pgalloc_total_bytes(&pa), PAGE);
+    cr_expect_eq(pgalloc_alloc(&pa, 1), NULL);
+    cr_expect_eq(pgalloc_alloc(&pa, 0), m);
+    cr_expect_eq(pgalloc_alloc(&pa, 0), NULL);
+    munmap(m, 16 * PAGE);
 }
 
 /* 64 GiB of address space that faults on any access except a window at the
@@ -95,342 +92,335 @@ Test(pgalloc, init_rejects_tiny_and_wrapping_regions)
  * touch anything else, and may not even back much of the windows. */
 Test(pgalloc, init_over_64GiB_touches_nothing)
 {
-	const size_t len = 64 * GiB, window = 64 * MiB;
-	struct pgalloc pa;
-	char *m = map(len, PROT_NONE);
-	char *meta, *blocks[12], *run;
-	unsigned i;
+    const size_t len = 64 * GiB, window = 64 * MiB;
+    struct pgalloc pa;
+    char *m = map(len, PROT_NONE);
+    char *meta, *blocks[12], *run;
+    unsigned i;
 
-	cr_assert_eq(pgalloc_init(&pa, (uintptr_t)m, len), 0);
-	meta = m + pgalloc_total_bytes(&pa);
-	cr_assert_eq(pgalloc_total_bytes(&pa), len - 4096 * PAGE);
-	cr_assert_eq(mprotect(m, window, PROT_READ | PROT_WRITE), 0);
-	cr_assert_eq(mprotect(meta, MiB, PROT_READ | PROT_WRITE), 0);
+    cr_assert_eq(pgalloc_init(&pa, (uintptr_t)m, len), 0);
+    meta = m + pgalloc_total_bytes(&pa);
+    cr_assert_eq(pgalloc_total_bytes(&pa), len - 4096 * PAGE);
+    cr_assert_eq(mprotect(m, window, PROT_READ | PROT_WRITE), 0);
+    cr_assert_eq(mprotect(meta, MiB, PROT_READ | PROT_WRITE), 0);
 
-	for (i = 0; i < 12; i++) {
-		blocks[i] = pgalloc_alloc(&pa, i);
-		cr_assert(blocks[i], "order %u", i);
-		cr_assert(blocks[i] + (PAGE << i) <= m + window);
-		memset(blocks[i], 0xa5, PAGE << i);
-	}
-	run = pgalloc_alloc_pages(&pa, 1000, 0);
-	cr_assert(run && run + 1000 * PAGE <= m + window);
-	memset(run, 0x5a, 1000 * PAGE);
-	cr_expect_eq(pgalloc_free_bytes(&pa),
-		     pgalloc_total_bytes(&pa) - ((1UL << 12) - 1 + 1000) * PAGE);
-	for (i = 0; i < 12; i++)
-		pgalloc_free(&pa, blocks[i], i);
-	pgalloc_free_pages(&pa, run);
-	assert_pristine(&pa);
-	cr_expect_leq(resident_pages(meta, MiB), 2, "metadata touched lazily");
-	munmap(m, len);
+    for (i = 0; i < 12; i++) {
+        blocks[i] = pgalloc_alloc(&pa, i);
+        cr_assert(blocks[i], "order %u", i);
+        cr_assert(blocks[i] + (PAGE << i) <= m + window);
+        memset(blocks[i], 0xa5, PAGE << i);
+    }
+    run = pgalloc_alloc_pages(&pa, 1000, 0);
+    cr_assert(run && run + 1000 * PAGE <= m + window);
+    memset(run, 0x5a, 1000 * PAGE);
+    cr_expect_eq(pgalloc_free_bytes(&pa),
+                 pgalloc_total_bytes(&pa) - ((1UL << 12) - 1 + 1000) * PAGE);
+    for (i = 0; i < 12; i++)
+        pgalloc_free(&pa, blocks[i], i);
+    pgalloc_free_pages(&pa, run);
+    assert_pristine(&pa);
+    cr_expect_leq(resident_pages(meta, MiB), 2, "metadata touched lazily");
+    munmap(m, len);
 }
 
 /* A 1 GiB block in a 4 GiB region: only list nodes and a little metadata
  * get backed, not the gap before the block. */
 Test(pgalloc, gigabyte_block_backs_almost_nothing)
 {
-	const size_t len = 4 * GiB;
-	struct pgalloc pa;
-	char *m = map(len, PROT_READ | PROT_WRITE);
-	char *b;
+    const size_t len = 4 * GiB;
+    struct pgalloc pa;
+    char *m = map(len, PROT_READ | PROT_WRITE);
+    char *b;
 
-	cr_assert_eq(pgalloc_init(&pa, (uintptr_t)m, len), 0);
-	b = pgalloc_alloc(&pa, 18);
-	cr_assert(b);
-	cr_expect_eq((uintptr_t)b % GiB, 0);
-	cr_expect_eq(pgalloc_run_pages(&pa, b), 1UL << 18);
-	cr_expect_leq(resident_pages(m, len), 200);
-	pgalloc_free(&pa, b, 18);
-	assert_pristine(&pa);
-	munmap(m, len);
+    cr_assert_eq(pgalloc_init(&pa, (uintptr_t)m, len), 0);
+    b = pgalloc_alloc(&pa, 18);
+    cr_assert(b);
+    cr_expect_eq((uintptr_t)b % GiB, 0);
+    cr_expect_eq(pgalloc_run_pages(&pa, b), 1UL << 18);
+    cr_expect_leq(resident_pages(m, len), 200);
+    pgalloc_free(&pa, b, 18);
+    assert_pristine(&pa);
+    munmap(m, len);
 }
 
 Test(pgalloc, every_order_is_naturally_aligned)
 {
-	const size_t len = 192 * MiB; /* room for one aligned 64 MiB block */
-	struct pgalloc pa;
-	char *raw = map(len + 64 * MiB, PROT_READ | PROT_WRITE);
-	char *m = (char *)NFOS_ALIGN_UP((uintptr_t)raw, 64 * MiB);
-	unsigned order;
+    const size_t len = 192 * MiB; /* room for one aligned 64 MiB block */
+    struct pgalloc pa;
+    char *raw = map(len + 64 * MiB, PROT_READ | PROT_WRITE);
+    char *m = (char *)NFOS_ALIGN_UP((uintptr_t)raw, 64 * MiB);
+    unsigned order;
 
-	cr_assert_eq(pgalloc_init(&pa, (uintptr_t)m + 123, len - 123), 0);
-	for (order = 0; order <= 14; order++) {
-		char *b = pgalloc_alloc(&pa, order);
-		size_t size = PAGE << order;
+    cr_assert_eq(pgalloc_init(&pa, (uintptr_t)m + 123, len - 123), 0);
+    for (order = 0; order <= 14; order++) {
+        char *b = pgalloc_alloc(&pa, order);
+        size_t size = PAGE << order;
 
-		cr_assert(b, "order %u", order);
-		cr_expect_eq((uintptr_t)b % size, 0, "order %u aligned", order);
-		cr_expect(pgalloc_contains(&pa, b));
-		cr_expect(pgalloc_contains(&pa, b + size - 1));
-		cr_expect_eq(pgalloc_run_pages(&pa, b), 1UL << order);
-		if (order > 0)
-			cr_expect_eq(pgalloc_run_pages(&pa, b + PAGE), 0);
-		b[0] = 1;
-		b[size - 1] = 2;
-		pgalloc_free(&pa, b, order);
-		cr_expect_eq(pgalloc_run_pages(&pa, b), 0);
-		assert_pristine(&pa);
-	}
-	cr_expect_eq(pgalloc_alloc(&pa, PGALLOC_MAX_ORDER + 1), NULL);
-	cr_expect_eq(pgalloc_alloc(&pa, 15), NULL, "128 MiB cannot fit");
-	cr_expect_not(pgalloc_contains(&pa, m));
-	munmap(raw, len + 64 * MiB);
+        cr_assert(b, "order %u", order);
+        cr_expect_eq((uintptr_t)b % size, 0, "order %u aligned", order);
+        cr_expect(pgalloc_contains(&pa, b));
+        cr_expect(pgalloc_contains(&pa, b + size - 1));
+        cr_expect_eq(pgalloc_run_pages(&pa, b), 1UL << order);
+        if (order > 0)
+            cr_expect_eq(pgalloc_run_pages(&pa, b + PAGE), 0);
+        b[0] = 1;
+        b[size - 1] = 2;
+        pgalloc_free(&pa, b, order);
+        cr_expect_eq(pgalloc_run_pages(&pa, b), 0);
+        assert_pristine(&pa);
+    }
+    cr_expect_eq(pgalloc_alloc(&pa, PGALLOC_MAX_ORDER + 1), NULL);
+    cr_expect_eq(pgalloc_alloc(&pa, 15), NULL, "128 MiB cannot fit");
+    cr_expect_not(pgalloc_contains(&pa, m));
+    munmap(raw, len + 64 * MiB);
 }
 
 struct blk {
-	uint32_t *p;
-	unsigned order;
-	size_t pages; /* runs */
+    uint32_t *p;
+    unsigned order;
+    size_t pages; /* runs */
 };
 
 static void fill(struct blk *b, uint32_t tag)
 {
-	size_t i, n = (PAGE << b->order) / sizeof(uint32_t);
+    size_t i, n = (PAGE << b->order) / sizeof(uint32_t);
 
-	for (i = 0; i < n; i += 1024)
-		b->p[i] = tag;
-	b->p[n - 1] = tag;
+    for (i = 0; i < n; i += 1024)
+        b->p[i] = tag;
+    b->p[n - 1] = tag;
 }
 
 static void check(const struct blk *b, uint32_t tag)
 {
-	size_t i, n = (PAGE << b->order) / sizeof(uint32_t);
+    size_t i, n = (PAGE << b->order) / sizeof(uint32_t);
 
-	for (i = 0; i < n; i += 1024)
-		cr_assert_eq(b->p[i], tag, "block %u overlapped", tag);
-	cr_assert_eq(b->p[n - 1], tag);
+    for (i = 0; i < n; i += 1024)
+        cr_assert_eq(b->p[i], tag, "block %u overlapped", tag);
+    cr_assert_eq(b->p[n - 1], tag);
 }
 
 /* Fill the region with random orders until exhausted, check nothing
  * overlaps, free in random order: everything coalesces back. */
 Test(pgalloc, random_fill_and_free_coalesces_to_pristine)
 {
-	const size_t len = 16 * MiB + 5 * PAGE;
-	static struct blk blks[8192];
-	struct pgalloc pa;
-	char *m = map(len, PROT_READ | PROT_WRITE);
-	size_t n = 0, i, used = 0, fails = 0;
-	int round;
+    const size_t len = 16 * MiB + 5 * PAGE;
+    static struct blk blks[8192];
+    struct pgalloc pa;
+    char *m = map(len, PROT_READ | PROT_WRITE);
+    size_t n = 0, i, used = 0, fails = 0;
+    int round;
 
-	srand(42);
-	cr_assert_eq(pgalloc_init(&pa, (uintptr_t)m, len), 0);
-	for (round = 0; round < 3; round++) {
-		while (fails < 64) {
-			struct blk b = { NULL, (unsigned)(rand() % 6), 0 };
+    srand(42);
+    cr_assert_eq(pgalloc_init(&pa, (uintptr_t)m, len), 0);
+    for (round = 0; round < 3; round++) {
+        while (fails < 64) {
+            struct blk b = { NULL, (unsigned)(rand() % 6), 0 };
 
-			b.p = pgalloc_alloc(&pa, b.order);
-			if (!b.p) {
-				fails++;
-				continue;
-			}
-			cr_assert_lt(n, 8192);
-			fill(&b, (uint32_t)n);
-			used += PAGE << b.order;
-			blks[n++] = b;
-		}
-		cr_expect_eq(pgalloc_free_bytes(&pa) + used,
-			     pgalloc_total_bytes(&pa));
-		check_invariants(&pa);
-		for (i = 0; i < n; i++)
-			check(&blks[i], (uint32_t)i);
-		for (i = n; i > 1; i--) { /* Fisher-Yates, then free */
-			size_t j = (size_t)rand() % i;
-			struct blk t = blks[i - 1];
+            b.p = pgalloc_alloc(&pa, b.order);
+            if (!b.p) {
+                fails++;
+                continue;
+            }
+            cr_assert_lt(n, 8192);
+            fill(&b, (uint32_t)n);
+            used += PAGE << b.order;
+            blks[n++] = b;
+        }
+        cr_expect_eq(pgalloc_free_bytes(&pa) + used, pgalloc_total_bytes(&pa));
+        check_invariants(&pa);
+        for (i = 0; i < n; i++)
+            check(&blks[i], (uint32_t)i);
+        for (i = n; i > 1; i--) { /* Fisher-Yates, then free */
+            size_t j = (size_t)rand() % i;
+            struct blk t = blks[i - 1];
 
-			blks[i - 1] = blks[j];
-			blks[j] = t;
-		}
-		for (i = 0; i < n; i++)
-			pgalloc_free(&pa, blks[i].p, blks[i].order);
-		cr_expect_eq(pgalloc_invalid_frees(&pa), 0);
-		assert_pristine(&pa);
-		n = used = fails = 0;
-	}
-	munmap(m, len);
+            blks[i - 1] = blks[j];
+            blks[j] = t;
+        }
+        for (i = 0; i < n; i++)
+            pgalloc_free(&pa, blks[i].p, blks[i].order);
+        cr_expect_eq(pgalloc_invalid_frees(&pa), 0);
+        assert_pristine(&pa);
+        n = used = fails = 0;
+    }
+    munmap(m, len);
 }
 
 Test(pgalloc, exhaustion_returns_null_then_recovers)
 {
-	const size_t len = 64 * PAGE;
-	struct pgalloc pa;
-	char *m = map(len, PROT_READ | PROT_WRITE);
-	void *pages[64], *p;
-	size_t n = 0, i;
+    const size_t len = 64 * PAGE;
+    struct pgalloc pa;
+    char *m = map(len, PROT_READ | PROT_WRITE);
+    void *pages[64], *p;
+    size_t n = 0, i;
 
-	cr_assert_eq(pgalloc_init(&pa, (uintptr_t)m, len), 0);
-	while ((p = pgalloc_alloc(&pa, 0)) != NULL)
-		pages[n++] = p;
-	cr_expect_eq(n * PAGE, pgalloc_total_bytes(&pa));
-	cr_expect_eq(pgalloc_free_bytes(&pa), 0);
-	cr_expect_eq(pgalloc_alloc(&pa, 0), NULL);
-	cr_expect_eq(pgalloc_alloc(&pa, 3), NULL);
+    cr_assert_eq(pgalloc_init(&pa, (uintptr_t)m, len), 0);
+    while ((p = pgalloc_alloc(&pa, 0)) != NULL)
+        pages[n++] = p;
+    cr_expect_eq(n * PAGE, pgalloc_total_bytes(&pa));
+    cr_expect_eq(pgalloc_free_bytes(&pa), 0);
+    cr_expect_eq(pgalloc_alloc(&pa, 0), NULL);
+    cr_expect_eq(pgalloc_alloc(&pa, 3), NULL);
 
-	pgalloc_free(&pa, pages[7], 0);
-	cr_expect_eq(pgalloc_alloc(&pa, 0), pages[7], "the freed page returns");
-	for (i = 0; i < n; i++)
-		pgalloc_free(&pa, pages[i], 0);
-	assert_pristine(&pa);
-	cr_expect_not_null(pgalloc_alloc(&pa, 5));
-	munmap(m, len);
+    pgalloc_free(&pa, pages[7], 0);
+    cr_expect_eq(pgalloc_alloc(&pa, 0), pages[7], "the freed page returns");
+    for (i = 0; i < n; i++)
+        pgalloc_free(&pa, pages[i], 0);
+    assert_pristine(&pa);
+    cr_expect_not_null(pgalloc_alloc(&pa, 5));
+    munmap(m, len);
 }
 
 Test(pgalloc, invalid_frees_are_refused_and_counted)
 {
-	const size_t len = 256 * PAGE;
-	struct pgalloc pa;
-	char *m = map(len, PROT_READ | PROT_WRITE);
-	char outside[64];
-	char *a, *b;
-	size_t free_before;
+    const size_t len = 256 * PAGE;
+    struct pgalloc pa;
+    char *m = map(len, PROT_READ | PROT_WRITE);
+    char outside[64];
+    char *a, *b;
+    size_t free_before;
 
-	cr_assert_eq(pgalloc_init(&pa, (uintptr_t)m, len), 0);
-	a = pgalloc_alloc(&pa, 2);
-	b = pgalloc_alloc(&pa, 0);
-	cr_assert(a && b);
-	free_before = pgalloc_free_bytes(&pa);
+    cr_assert_eq(pgalloc_init(&pa, (uintptr_t)m, len), 0);
+    a = pgalloc_alloc(&pa, 2);
+    b = pgalloc_alloc(&pa, 0);
+    cr_assert(a && b);
+    free_before = pgalloc_free_bytes(&pa);
 
-	pgalloc_free(&pa, NULL, 0);
-	pgalloc_free(&pa, outside, 0);
-	pgalloc_free(&pa, a + 8, 2);               /* misaligned */
-	pgalloc_free(&pa, a + PAGE, 0);            /* interior page */
-	pgalloc_free(&pa, a, 1);                   /* wrong order */
-	pgalloc_free(&pa, a, PGALLOC_MAX_ORDER + 3);
-	pgalloc_free(&pa, m + 128 * PAGE, 0);      /* above the frontier */
-	cr_expect_eq(pgalloc_invalid_frees(&pa), 7);
-	cr_expect_eq(pgalloc_free_bytes(&pa), free_before);
+    pgalloc_free(&pa, NULL, 0);
+    pgalloc_free(&pa, outside, 0);
+    pgalloc_free(&pa, a + 8, 2);    /* misaligned */
+    pgalloc_free(&pa, a + PAGE, 0); /* interior page */
+    pgalloc_free(&pa, a, 1);        /* wrong order */
+    pgalloc_free(&pa, a, PGALLOC_MAX_ORDER + 3);
+    pgalloc_free(&pa, m + 128 * PAGE, 0); /* above the frontier */
+    cr_expect_eq(pgalloc_invalid_frees(&pa), 7);
+    cr_expect_eq(pgalloc_free_bytes(&pa), free_before);
 
-	pgalloc_free(&pa, a, 2);
-	pgalloc_free(&pa, a, 2);                   /* double free */
-	cr_expect_eq(pgalloc_invalid_frees(&pa), 8);
-	pgalloc_free(&pa, b, 0);
-	pgalloc_free(&pa, b, 0);                   /* double, after merging */
-	cr_expect_eq(pgalloc_invalid_frees(&pa), 9);
-	assert_pristine(&pa);
-	munmap(m, len);
+    pgalloc_free(&pa, a, 2);
+    pgalloc_free(&pa, a, 2); /* double free */
+    cr_expect_eq(pgalloc_invalid_frees(&pa), 8);
+    pgalloc_free(&pa, b, 0);
+    pgalloc_free(&pa, b, 0); /* double, after merging */
+    cr_expect_eq(pgalloc_invalid_frees(&pa), 9);
+    assert_pristine(&pa);
+    munmap(m, len);
 }
 
 /* Random interleaved blocks and runs against a page-owner map. */
 Test(pgalloc, interleaved_stress_never_overlaps)
 {
-	const size_t len = 8 * MiB;
-	static struct blk live[4096];
-	static int32_t owner[2048];
-	struct pgalloc pa;
-	char *m = map(len, PROT_READ | PROT_WRITE);
-	size_t n = 0, i, k;
-	int op;
+    const size_t len = 8 * MiB;
+    static struct blk live[4096];
+    static int32_t owner[2048];
+    struct pgalloc pa;
+    char *m = map(len, PROT_READ | PROT_WRITE);
+    size_t n = 0, i, k;
+    int op;
 
-	srand(7);
-	memset(owner, 0xff, sizeof(owner));
-	cr_assert_eq(pgalloc_init(&pa, (uintptr_t)m, len), 0);
-	for (op = 0; op < 200000; op++) {
-		if (op % 5000 == 0)
-			check_invariants(&pa);
-		if (n > 0 && (rand() % 2 || n == 4096)) {
-			i = (size_t)rand() % n;
-			k = ((char *)live[i].p - m) / PAGE;
-			for (size_t j = 0; j < live[i].pages; j++)
-				owner[k + j] = -1;
-			pgalloc_free_pages(&pa, live[i].p);
-			live[i] = live[--n];
-			continue;
-		}
-		struct blk b = { NULL, (unsigned)(rand() % 8), 0 };
+    srand(7);
+    memset(owner, 0xff, sizeof(owner));
+    cr_assert_eq(pgalloc_init(&pa, (uintptr_t)m, len), 0);
+    for (op = 0; op < 200000; op++) {
+        if (op % 5000 == 0)
+            check_invariants(&pa);
+        if (n > 0 && (rand() % 2 || n == 4096)) {
+            i = (size_t)rand() % n;
+            k = ((char *)live[i].p - m) / PAGE;
+            for (size_t j = 0; j < live[i].pages; j++)
+                owner[k + j] = -1;
+            pgalloc_free_pages(&pa, live[i].p);
+            live[i] = live[--n];
+            continue;
+        }
+        struct blk b = { NULL, (unsigned)(rand() % 8), 0 };
 
-		if (rand() % 2) {
-			b.pages = 1 + (size_t)rand() % 300;
-			b.p = pgalloc_alloc_pages(&pa, b.pages,
-						  (unsigned)(rand() % 4));
-		} else {
-			b.pages = 1UL << b.order;
-			b.p = pgalloc_alloc(&pa, b.order);
-		}
-		if (!b.p)
-			continue;
-		cr_assert_eq(pgalloc_run_pages(&pa, b.p), b.pages);
-		k = ((char *)b.p - m) / PAGE;
-		for (size_t j = 0; j < b.pages; j++) {
-			cr_assert_eq(owner[k + j], -1, "page %zu owned twice",
-				     k + j);
-			owner[k + j] = 1;
-		}
-		live[n++] = b;
-	}
-	for (i = 0; i < n; i++)
-		pgalloc_free_pages(&pa, live[i].p);
-	cr_expect_eq(pgalloc_invalid_frees(&pa), 0);
-	assert_pristine(&pa);
-	munmap(m, len);
+        if (rand() % 2) {
+            b.pages = 1 + (size_t)rand() % 300;
+            b.p = pgalloc_alloc_pages(&pa, b.pages, (unsigned)(rand() % 4));
+        } else {
+            b.pages = 1UL << b.order;
+            b.p = pgalloc_alloc(&pa, b.order);
+        }
+        if (!b.p)
+            continue;
+        cr_assert_eq(pgalloc_run_pages(&pa, b.p), b.pages);
+        k = ((char *)b.p - m) / PAGE;
+        for (size_t j = 0; j < b.pages; j++) {
+            cr_assert_eq(owner[k + j], -1, "page %zu owned twice", k + j);
+            owner[k + j] = 1;
+        }
+        live[n++] = b;
+    }
+    for (i = 0; i < n; i++)
+        pgalloc_free_pages(&pa, live[i].p);
+    cr_expect_eq(pgalloc_invalid_frees(&pa), 0);
+    assert_pristine(&pa);
+    munmap(m, len);
 }
 
 Test(pgalloc, runs_waste_nothing_and_keep_their_alignment)
 {
-	const size_t len = 64 * MiB;
-	struct pgalloc pa;
-	char *m = map(len, PROT_READ | PROT_WRITE);
-	char *r, *s;
+    const size_t len = 64 * MiB;
+    struct pgalloc pa;
+    char *m = map(len, PROT_READ | PROT_WRITE);
+    char *r, *s;
 
-	cr_assert_eq(pgalloc_init(&pa, (uintptr_t)m, len), 0);
-	r = pgalloc_alloc_pages(&pa, 2100, 0);
-	cr_assert(r);
-	cr_expect_eq((uintptr_t)r % (4096 * PAGE), 0, "aligned as a 4096 block");
-	cr_expect_eq(pgalloc_run_pages(&pa, r), 2100);
-	cr_expect_eq(pgalloc_free_bytes(&pa),
-		     pgalloc_total_bytes(&pa) - 2100 * PAGE);
-	memset(r, 1, 2100 * PAGE);
+    cr_assert_eq(pgalloc_init(&pa, (uintptr_t)m, len), 0);
+    r = pgalloc_alloc_pages(&pa, 2100, 0);
+    cr_assert(r);
+    cr_expect_eq((uintptr_t)r % (4096 * PAGE), 0, "aligned as a 4096 block");
+    cr_expect_eq(pgalloc_run_pages(&pa, r), 2100);
+    cr_expect_eq(pgalloc_free_bytes(&pa), pgalloc_total_bytes(&pa) - 2100 * PAGE);
+    memset(r, 1, 2100 * PAGE);
 
-	s = pgalloc_alloc_pages(&pa, 1, 9);
-	cr_assert(s);
-	cr_expect_eq((uintptr_t)s % (2 * MiB), 0);
-	cr_expect_eq(pgalloc_run_pages(&pa, s), 1);
-	cr_expect_eq(pgalloc_free_bytes(&pa),
-		     pgalloc_total_bytes(&pa) - 2101 * PAGE);
-	cr_expect_null(pgalloc_alloc_pages(&pa, 0, 0));
-	cr_expect_null(pgalloc_alloc_pages(&pa, (1UL << PGALLOC_MAX_ORDER) + 1,
-					   0));
+    s = pgalloc_alloc_pages(&pa, 1, 9);
+    cr_assert(s);
+    cr_expect_eq((uintptr_t)s % (2 * MiB), 0);
+    cr_expect_eq(pgalloc_run_pages(&pa, s), 1);
+    cr_expect_eq(pgalloc_free_bytes(&pa), pgalloc_total_bytes(&pa) - 2101 * PAGE);
+    cr_expect_null(pgalloc_alloc_pages(&pa, 0, 0));
+    cr_expect_null(pgalloc_alloc_pages(&pa, (1UL << PGALLOC_MAX_ORDER) + 1, 0));
 
-	pgalloc_free(&pa, r, 11);            /* only its first block */
-	pgalloc_free_pages(&pa, r + 2048 * PAGE); /* a later block */
-	pgalloc_free_pages(&pa, r + 8);
-	cr_expect_eq(pgalloc_invalid_frees(&pa), 3);
-	cr_expect_eq(pgalloc_run_pages(&pa, r), 2100);
+    pgalloc_free(&pa, r, 11);                 /* only its first block */
+    pgalloc_free_pages(&pa, r + 2048 * PAGE); /* a later block */
+    pgalloc_free_pages(&pa, r + 8);
+    cr_expect_eq(pgalloc_invalid_frees(&pa), 3);
+    cr_expect_eq(pgalloc_run_pages(&pa, r), 2100);
 
-	pgalloc_free_pages(&pa, r);
-	pgalloc_free_pages(&pa, r);
-	cr_expect_eq(pgalloc_invalid_frees(&pa), 4);
-	pgalloc_free(&pa, s, 0);             /* a 1-page run is a block */
-	assert_pristine(&pa);
-	munmap(m, len);
+    pgalloc_free_pages(&pa, r);
+    pgalloc_free_pages(&pa, r);
+    cr_expect_eq(pgalloc_invalid_frees(&pa), 4);
+    pgalloc_free(&pa, s, 0); /* a 1-page run is a block */
+    assert_pristine(&pa);
+    munmap(m, len);
 }
 
 Test(pgalloc, run_fits_where_its_rounded_up_block_does_not)
 {
-	/* 8 MiB from a 4 MiB boundary: the metadata at the end leaves one
-	 * 4 MiB block, and one live page breaks it. 515 pages (2 MiB + 12 KiB)
-	 * round up to order 10, yet they fit from the frontier. */
-	const size_t len = 8 * MiB;
-	char *m = map(len + 4 * MiB, PROT_READ | PROT_WRITE);
-	char *base = (char *)NFOS_ALIGN_UP((uintptr_t)m, 4 * MiB);
-	struct pgalloc pa;
-	char *one, *r;
+    /* 8 MiB from a 4 MiB boundary: the metadata at the end leaves one
+     * 4 MiB block, and one live page breaks it. 515 pages (2 MiB + 12 KiB)
+     * round up to order 10, yet they fit from the frontier. */
+    const size_t len = 8 * MiB;
+    char *m = map(len + 4 * MiB, PROT_READ | PROT_WRITE);
+    char *base = (char *)NFOS_ALIGN_UP((uintptr_t)m, 4 * MiB);
+    struct pgalloc pa;
+    char *one, *r;
 
-	cr_assert_eq(pgalloc_init(&pa, (uintptr_t)base, len), 0);
-	one = pgalloc_alloc(&pa, 0);
-	cr_assert_eq(one, base);
-	cr_expect_null(pgalloc_alloc(&pa, 10));
-	r = pgalloc_alloc_pages(&pa, 515, 0);
-	cr_assert(r, "a 515-page run in %zu free bytes", pgalloc_free_bytes(&pa));
-	cr_expect_eq((uintptr_t)r % (2 * MiB), 0, "aligned as its 512 block");
-	cr_expect_eq(pgalloc_run_pages(&pa, r), 515);
-	cr_expect_eq(pgalloc_free_bytes(&pa),
-		     pgalloc_total_bytes(&pa) - 516 * PAGE);
-	memset(r, 0xa5, 515 * PAGE);
-	check_invariants(&pa);
-	cr_expect_null(pgalloc_alloc_pages(&pa, 1023, 0), "no room left");
-	pgalloc_free_pages(&pa, r);
-	pgalloc_free(&pa, one, 0);
-	cr_expect_eq(pgalloc_invalid_frees(&pa), 0);
-	assert_pristine(&pa);
-	munmap(m, len + 4 * MiB);
+    cr_assert_eq(pgalloc_init(&pa, (uintptr_t)base, len), 0);
+    one = pgalloc_alloc(&pa, 0);
+    cr_assert_eq(one, base);
+    cr_expect_null(pgalloc_alloc(&pa, 10));
+    r = pgalloc_alloc_pages(&pa, 515, 0);
+    cr_assert(r, "a 515-page run in %zu free bytes", pgalloc_free_bytes(&pa));
+    cr_expect_eq((uintptr_t)r % (2 * MiB), 0, "aligned as its 512 block");
+    cr_expect_eq(pgalloc_run_pages(&pa, r), 515);
+    cr_expect_eq(pgalloc_free_bytes(&pa), pgalloc_total_bytes(&pa) - 516 * PAGE);
+    memset(r, 0xa5, 515 * PAGE);
+    check_invariants(&pa);
+    cr_expect_null(pgalloc_alloc_pages(&pa, 1023, 0), "no room left");
+    pgalloc_free_pages(&pa, r);
+    pgalloc_free(&pa, one, 0);
+    cr_expect_eq(pgalloc_invalid_frees(&pa), 0);
+    assert_pristine(&pa);
+    munmap(m, len + 4 * MiB);
 }

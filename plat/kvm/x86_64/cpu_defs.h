@@ -23,22 +23,22 @@
 #define CR4_FSGSBASE   (1 << 16)
 #define CR4_OSXSAVE    (1 << 18)
 
-#define MSR_EFER  0xc0000080
-#define EFER_LME  (1 << 8)
+#define MSR_EFER 0xc0000080
+#define EFER_LME (1 << 8)
 
 #define RFLAGS_RESERVED 0x2
 #define RFLAGS_IOPL3    0x3000
 
 /* Page-table entry bits. Accessed and dirty are preset so that the CPU (or,
  * under nested PVM, the shadow MMU) never has to write them back. */
-#define PTE_P   0x01
-#define PTE_W   0x02
-#define PTE_U   0x04
-#define PTE_PWT 0x08
-#define PTE_PCD 0x10
-#define PTE_A   0x20
-#define PTE_D   0x40
-#define PTE_PS  0x80
+#define PTE_P       0x01
+#define PTE_W       0x02
+#define PTE_U       0x04
+#define PTE_PWT     0x08
+#define PTE_PCD     0x10
+#define PTE_A       0x20
+#define PTE_D       0x40
+#define PTE_PS      0x80
 #define PTE_TABLE   (PTE_P | PTE_W | PTE_U | PTE_A)
 #define PTE_RAM_2M  (PTE_P | PTE_W | PTE_U | PTE_A | PTE_D | PTE_PS)
 #define PTE_MMIO_2M (PTE_RAM_2M | PTE_PWT | PTE_PCD)
@@ -46,17 +46,17 @@
 /* 64-bit TSS: 104 bytes, then an I/O bitmap of all-zero bits (every port
  * allowed) and the terminating 0xff byte. kvm-pvm consults the bitmap even
  * with IOPL=3, so it must be complete. */
-#define TSS_RSP0_OFF    4
-#define TSS_IOMAP_OFF   102
-#define TSS_HEAD_SIZE   104
+#define TSS_RSP0_OFF      4
+#define TSS_IOMAP_OFF     102
+#define TSS_HEAD_SIZE     104
 #define TSS_IOBITMAP_SIZE 8192
-#define TSS_SIZE        (TSS_HEAD_SIZE + TSS_IOBITMAP_SIZE + 1)
+#define TSS_SIZE          (TSS_HEAD_SIZE + TSS_IOBITMAP_SIZE + 1)
 
-#define KVM_NR_TRAPS      32
+#define KVM_NR_TRAPS       32
 #define KVM_TRAP_STUB_SIZE 16
 
-#define KVM_STACK0_SIZE 4096     /* CPL0: exception entry only */
-#define KVM_STACK3_SIZE 65536    /* CPL3: the boot thread, then the app */
+#define KVM_STACK0_SIZE    4096  /* CPL0: exception entry only */
+#define KVM_STACK3_SIZE    65536 /* CPL3: the boot thread, then the app */
 #define KVM_TRAPSTACK_SIZE 16384 /* CPL3 stack of the exception report */
 
 #endif /* NFOS_KVM_CPU_DEFS_H */

@@ -23,34 +23,34 @@
 #define ALLOC_HEAP_MAX_REGIONS 16
 #endif
 
-#define ALLOC_SMALL_MIN   16   /* every pointer is aligned to this */
-#define ALLOC_SMALL_MAX   2048 /* larger requests take whole pages */
-#define ALLOC_NR_CLASSES  8    /* 16, 32, ..., 2048 */
-#define ALLOC_REGION_MIN  (64 * 1024) /* smaller regions are not used */
+#define ALLOC_SMALL_MIN  16          /* every pointer is aligned to this */
+#define ALLOC_SMALL_MAX  2048        /* larger requests take whole pages */
+#define ALLOC_NR_CLASSES 8           /* 16, 32, ..., 2048 */
+#define ALLOC_REGION_MIN (64 * 1024) /* smaller regions are not used */
 
 struct pgalloc;
 struct alloc_slab;
 
 struct alloc_stats {
-	size_t in_use_bytes;   /* granted to live allocations (size classes
-				* and whole blocks, so >= what was asked) */
-	size_t free_bytes;     /* pages the heap can still hand out */
-	size_t total_bytes;    /* pages the heap manages in all */
-	size_t nr_allocs;      /* live allocations */
-	uint64_t nr_failures;  /* failed malloc/calloc/realloc/memalign */
-	uint64_t nr_invalid_frees; /* refused frees and reallocs */
-	unsigned nr_regions;
+    size_t in_use_bytes;       /* granted to live allocations (size classes
+                                * and whole blocks, so >= what was asked) */
+    size_t free_bytes;         /* pages the heap can still hand out */
+    size_t total_bytes;        /* pages the heap manages in all */
+    size_t nr_allocs;          /* live allocations */
+    uint64_t nr_failures;      /* failed malloc/calloc/realloc/memalign */
+    uint64_t nr_invalid_frees; /* refused frees and reallocs */
+    unsigned nr_regions;
 };
 
 /* A heap. Embed it and treat the fields as private. */
 struct alloc_heap {
-	struct pgalloc *region[ALLOC_HEAP_MAX_REGIONS];
-	unsigned nr_regions;
-	struct alloc_slab *partial[ALLOC_NR_CLASSES]; /* slabs with room */
-	size_t in_use_bytes;
-	size_t nr_allocs;
-	uint64_t nr_failures;
-	uint64_t nr_invalid_frees;
+    struct pgalloc *region[ALLOC_HEAP_MAX_REGIONS];
+    unsigned nr_regions;
+    struct alloc_slab *partial[ALLOC_NR_CLASSES]; /* slabs with room */
+    size_t in_use_bytes;
+    size_t nr_allocs;
+    uint64_t nr_failures;
+    uint64_t nr_invalid_frees;
 };
 
 /* --- The default heap ------------------------------------------------ */
@@ -102,8 +102,7 @@ int alloc_heap_add_region(struct alloc_heap *h, void *base, size_t len);
 void *alloc_heap_malloc(struct alloc_heap *h, size_t size);
 void alloc_heap_free(struct alloc_heap *h, void *p);
 void *alloc_heap_realloc(struct alloc_heap *h, void *p, size_t size);
-int alloc_heap_memalign(struct alloc_heap *h, void **out, size_t align,
-			size_t size);
+int alloc_heap_memalign(struct alloc_heap *h, void **out, size_t align, size_t size);
 void alloc_heap_stats(const struct alloc_heap *h, struct alloc_stats *st);
 
 #endif /* NFOS_ALLOC_H */

@@ -13,13 +13,13 @@
 
 /* Boot stages stamped with the TSC; printed with nfos.boottrace=1. */
 enum core_bt_stage {
-	CORE_BT_ENTRY,    /* first instruction (kvm: PVH entry, CPL0) */
-	CORE_BT_LONGMODE, /* kvm: paging and long mode on */
-	CORE_BT_CPL3,     /* kvm: first instruction at CPL3 */
-	CORE_BT_MEMORY,   /* allocators ready */
-	CORE_BT_DEVICES,  /* buses probed */
-	CORE_BT_MAIN,     /* right before the app's main() */
-	CORE_BT_COUNT
+    CORE_BT_ENTRY,    /* first instruction (kvm: PVH entry, CPL0) */
+    CORE_BT_LONGMODE, /* kvm: paging and long mode on */
+    CORE_BT_CPL3,     /* kvm: first instruction at CPL3 */
+    CORE_BT_MEMORY,   /* allocators ready */
+    CORE_BT_DEVICES,  /* buses probed */
+    CORE_BT_MAIN,     /* right before the app's main() */
+    CORE_BT_COUNT
 };
 
 /* Records stage at TSC value tsc. Boot path only. */
@@ -49,11 +49,10 @@ unsigned core_verbose(void);
 /* Prints "nfos: panic: ..." and ends the image with PLAT_EXIT_CRASH. */
 _Noreturn void core_panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-#define NFOS_ASSERT(cond)                                                     \
-	do {                                                                  \
-		if (__builtin_expect(!(cond), 0))                             \
-			core_panic("assertion failed: %s (%s:%d)", #cond,     \
-				   __FILE__, __LINE__);                       \
-	} while (0)
+#define NFOS_ASSERT(cond)                                                          \
+    do {                                                                           \
+        if (__builtin_expect(!(cond), 0))                                          \
+            core_panic("assertion failed: %s (%s:%d)", #cond, __FILE__, __LINE__); \
+    } while (0)
 
 #endif /* NFOS_CORE_H */

@@ -10,18 +10,12 @@
 
 static inline void nolibc_bulk_copy(void *dst, const void *src, size_t n)
 {
-	__asm__ __volatile__("rep movsb"
-			     : "+D"(dst), "+S"(src), "+c"(n)
-			     :
-			     : "memory");
+    __asm__ __volatile__("rep movsb" : "+D"(dst), "+S"(src), "+c"(n) : : "memory");
 }
 
 static inline void nolibc_bulk_fill(void *dst, unsigned char c, size_t n)
 {
-	__asm__ __volatile__("rep stosb"
-			     : "+D"(dst), "+c"(n)
-			     : "a"(c)
-			     : "memory");
+    __asm__ __volatile__("rep stosb" : "+D"(dst), "+c"(n) : "a"(c) : "memory");
 }
 
 #endif /* NFOS_NOLIBC_STRING_ARCH_H */

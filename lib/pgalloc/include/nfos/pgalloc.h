@@ -21,14 +21,14 @@ struct pgalloc_node;
 /* One region's allocator. Callers embed it (it needs no memory of its own
  * besides the region) but must treat every field as private. */
 struct pgalloc {
-	struct pgalloc_node *free[PGALLOC_MAX_ORDER + 1]; /* free lists */
-	uint32_t nonempty;   /* bit k set: free[k] is not empty */
-	uintptr_t start_pfn; /* first usable page frame (address >> 12) */
-	uintptr_t end_pfn;   /* one past the last usable page frame */
-	uintptr_t frontier;  /* frames at or above it were never handed out */
-	uint8_t *meta;       /* one byte per usable page, valid below frontier */
-	size_t listed_pages; /* pages sitting on the free lists */
-	size_t invalid_frees; /* frees refused */
+    struct pgalloc_node *free[PGALLOC_MAX_ORDER + 1]; /* free lists */
+    uint32_t nonempty;                                /* bit k set: free[k] is not empty */
+    uintptr_t start_pfn;                              /* first usable page frame (address >> 12) */
+    uintptr_t end_pfn;                                /* one past the last usable page frame */
+    uintptr_t frontier;   /* frames at or above it were never handed out */
+    uint8_t *meta;        /* one byte per usable page, valid below frontier */
+    size_t listed_pages;  /* pages sitting on the free lists */
+    size_t invalid_frees; /* frees refused */
 };
 
 /* Takes over [base, base + len), trimmed inward to whole pages. The last
@@ -60,8 +60,7 @@ void pgalloc_free(struct pgalloc *pa, void *p, unsigned order);
  * address aligned to 2^max(ceil(log2(npages)), align_order) pages, or NULL.
  * Unlike a block, a run wastes no pages: the aligned block is trimmed to
  * npages and the rest goes back at once. O(log n); never prints. */
-void *pgalloc_alloc_pages(struct pgalloc *pa, size_t npages,
-			  unsigned align_order);
+void *pgalloc_alloc_pages(struct pgalloc *pa, size_t npages, unsigned align_order);
 
 /* Gives back the run or block that starts at p (its length is recorded).
  * Invalid frees are refused and counted as for pgalloc_free. O(log n). */

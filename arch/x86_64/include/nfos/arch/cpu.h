@@ -8,58 +8,55 @@
 
 static inline uint64_t arch_rdtsc(void)
 {
-	uint32_t lo, hi;
+    uint32_t lo, hi;
 
-	__asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
-	return ((uint64_t)hi << 32) | lo;
+    __asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
+    return ((uint64_t)hi << 32) | lo;
 }
 
 static inline void arch_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
 {
-	__asm__ __volatile__("cpuid"
-			     : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
-			     : "a"(leaf), "c"(sub));
+    __asm__ __volatile__("cpuid"
+                         : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+                         : "a"(leaf), "c"(sub));
 }
 
 static inline void arch_pause(void)
 {
-	__asm__ __volatile__("pause" ::: "memory");
+    __asm__ __volatile__("pause" ::: "memory");
 }
 
 static inline void arch_outb(uint16_t port, uint8_t v)
 {
-	__asm__ __volatile__("outb %0, %1" : : "a"(v), "Nd"(port));
+    __asm__ __volatile__("outb %0, %1" : : "a"(v), "Nd"(port));
 }
 
 static inline void arch_outl(uint16_t port, uint32_t v)
 {
-	__asm__ __volatile__("outl %0, %1" : : "a"(v), "Nd"(port));
+    __asm__ __volatile__("outl %0, %1" : : "a"(v), "Nd"(port));
 }
 
 static inline uint8_t arch_inb(uint16_t port)
 {
-	uint8_t v;
+    uint8_t v;
 
-	__asm__ __volatile__("inb %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
+    __asm__ __volatile__("inb %1, %0" : "=a"(v) : "Nd"(port));
+    return v;
 }
 
 /* One string instruction for a whole buffer: KVM and QEMU turn it into one
  * exit per page of data instead of one per byte. */
 static inline void arch_outsb(uint16_t port, const void *buf, size_t len)
 {
-	__asm__ __volatile__("rep outsb"
-			     : "+S"(buf), "+c"(len)
-			     : "d"(port)
-			     : "memory");
+    __asm__ __volatile__("rep outsb" : "+S"(buf), "+c"(len) : "d"(port) : "memory");
 }
 
 static inline uint64_t arch_read_rbp(void)
 {
-	uint64_t v;
+    uint64_t v;
 
-	__asm__ __volatile__("mov %%rbp, %0" : "=r"(v));
-	return v;
+    __asm__ __volatile__("mov %%rbp, %0" : "=r"(v));
+    return v;
 }
 
 #define arch_mb()  __asm__ __volatile__("mfence" ::: "memory")
