@@ -7,18 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/*
- * Where vfmt sends its output: put() receives runs of bytes (a literal
- * stretch of the format, a converted field or a piece of one, padding in
- * chunks of 32), so a sink costs one call per run, not per byte.
- */
-struct nolibc_sink {
-    void (*put)(struct nolibc_sink *sink, const char *buf, size_t len);
-};
-
-/* Formats into sink; returns the number of bytes produced, or -EOVERFLOW
- * (and stops producing) when that would exceed INT_MAX. */
-int nolibc_vfmt(struct nolibc_sink *sink, const char *fmt, va_list ap);
+#include <nfos/nolibc.h>
 
 /*
  * A double converted for printf (dtoa.c), in pieces so that padding and
