@@ -1,0 +1,203 @@
+/* Unit tests for lib/netbuf: layout and alignment, headroom and tailroom
+ * arithmetic at the edges, chains, reads across segments, reference counts
+ * and pool accounting, over lib/pool with a fake lib/alloc. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nfos/alloc.h>
+#include <nfos/netbuf.h>
+
+int alloc_memalign(void **out, size_t align, size_t size)
+{
+    *out = aligned_alloc(align, NFOS_ALIGN_UP(size, align));
+    return *out ? 0 : -ENOMEM;
+}
+
+void alloc_free(void *p)
+{
+    free(p);
+}
+
+static struct pool *pool;
+
+static void setup(void)
+{
+    pool = netbuf_pool_create("test", 8, 40, NETBUF_HEADROOM, 256);
+    cr_assert(pool);
+}
+
+static void teardown(void)
+{
+    cr_assert_eq(pool_in_use(pool), 0, "every netbuf went back");
+    cr_assert_eq(netbuf_pool_destroy(pool), 0);
+}
+
+TestSuite(netbuf, .init = setup, .fini = teardown);
+
+Test(netbuf, layout_and_fresh_state)
+{
+    struct netbuf *nb = netbuf_alloc(pool);
+
+    cr_assert(nb);
+    cr_expect_eq((uintptr_t)nb % NFOS_CACHE_LINE, 0);
+    cr_expect_eq(nb->priv_len, 64, "private area rounded up to a cache line");
+    cr_expect_eq((uint8_t *)netbuf_priv(nb), (uint8_t *)nb + 64);
+    cr_expect_eq(nb->buf, (uint8_t *)nb + 128);
+    cr_expect_eq((uintptr_t)nb->buf % NFOS_CACHE_LINE, 0);
+    cr_expect_eq(netbuf_headroom(nb), NETBUF_HEADROOM);
+    cr_expect_eq(netbuf_tailroom(nb), 256);
+    cr_expect_eq(nb->len, 0);
+    cr_expect_eq(nb->pkt_len, 0);
+    cr_expect_eq(nb->nb_segs, 1);
+    cr_expect_eq(nb->refcnt, 1);
+    cr_expect_eq(nb->pool, pool);
+    cr_expect_eq(netbuf_check(nb), 0);
+    netbuf_free(nb);
+}
+
+Test(netbuf, bad_pool_arguments_fail_cleanly)
+{
+    cr_expect_null(netbuf_pool_create("x", 0, 0, 0, 2048));
+    cr_expect_null(netbuf_pool_create("x", 4, 0, 0, 0));
+    cr_expect_null(netbuf_pool_create("x", 4, 70000, 0, 2048));
+    cr_expect_null(netbuf_pool_create("x", 4, 0, 70000, 2048));
+    cr_expect_null(netbuf_pool_create("x", 4, 0, 0, 70000));
+}
+
+Test(netbuf, prepend_append_adj_trim_at_the_edges)
+{
+    struct netbuf *nb = netbuf_alloc(pool);
+    uint8_t *p;
+
+    cr_assert(nb);
+    p = netbuf_append(nb, 256);
+    cr_expect_eq(p, nb->buf + NETBUF_HEADROOM, "append fills the whole tailroom");
+    cr_expect_eq(netbuf_tailroom(nb), 0);
+    cr_expect_null(netbuf_append(nb, 1), "no tailroom left");
+    cr_expect_eq(nb->len, 256);
+
+    cr_expect_eq(netbuf_prepend(nb, NETBUF_HEADROOM), nb->buf);
+    cr_expect_null(netbuf_prepend(nb, 1), "no headroom left");
+    cr_expect_eq(nb->len, 256 + NETBUF_HEADROOM);
+    cr_expect_eq(nb->pkt_len, nb->len);
+
+    cr_expect_eq(netbuf_adj(nb, 14), nb->buf + 14);
+    cr_expect_null(netbuf_adj(nb, nb->len + 1));
+    cr_expect_eq(netbuf_trim(nb, 10), 0);
+    cr_expect_eq(netbuf_trim(nb, nb->len + 1), -EINVAL);
+    cr_expect_eq(nb->len, 256 + NETBUF_HEADROOM - 24);
+    cr_expect_eq(netbuf_headroom(nb) + nb->len + netbuf_tailroom(nb), nb->buf_len);
+    cr_expect_eq(netbuf_adj(nb, nb->len), netbuf_data(nb), "adj may empty it");
+    cr_expect_eq(nb->len, 0);
+    cr_expect_eq(netbuf_check(nb), 0);
+
+    cr_expect_eq(netbuf_set_len(nb, netbuf_tailroom(nb) + 1), -EINVAL);
+    cr_expect_eq(netbuf_set_len(nb, netbuf_tailroom(nb)), 0);
+    netbuf_reset(nb);
+    cr_expect_eq(netbuf_headroom(nb), NETBUF_HEADROOM);
+    cr_expect_eq(nb->len, 0);
+    netbuf_free(nb);
+}
+
+static struct netbuf *filled(uint8_t start, uint32_t len)
+{
+    struct netbuf *nb = netbuf_alloc(pool);
+    uint8_t *p;
+    uint32_t i;
+
+    cr_assert(nb);
+    p = netbuf_append(nb, len);
+    cr_assert(p);
+    for (i = 0; i < len; i++)
+        p[i] = (uint8_t)(start + i);
+    return nb;
+}
+
+Test(netbuf, chains_keep_lengths_and_read_across_segments)
+{
+    struct netbuf *a = filled(0, 100), *b = filled(100, 50), *c = filled(150, 106);
+    uint8_t out[256];
+    unsigned i;
+
+    cr_assert_eq(netbuf_chain(b, c), 0);
+    cr_assert_eq(netbuf_chain(a, b), 0);
+    cr_expect_eq(a->nb_segs, 3);
+    cr_expect_eq(a->pkt_len, 256);
+    cr_expect_eq(netbuf_last(a), c);
+    cr_expect_eq(netbuf_check(a), 0);
+    cr_assert_eq(netbuf_read(a, 0, 256, out), out);
+    for (i = 0; i < 256; i++)
+        cr_assert_eq(out[i], (uint8_t)i, "byte %u", i);
+    cr_assert_eq(netbuf_read(a, 95, 60, out), out, "across two boundaries");
+    for (i = 0; i < 60; i++)
+        cr_assert_eq(out[i], (uint8_t)(95 + i));
+    cr_expect_null(netbuf_read(a, 200, 57, out), "past the end");
+    cr_expect_null(netbuf_read(a, UINT32_MAX, 2, out), "offset overflow");
+
+    /* append and trim work on the last segment, lengths on the first */
+    cr_expect_null(netbuf_append(a, 151), "the last segment has 150 free");
+    cr_expect(netbuf_append(a, 150));
+    cr_expect_eq(a->pkt_len, 406);
+    cr_expect_eq(netbuf_trim(a, 257), -EINVAL);
+    cr_expect_eq(netbuf_trim(a, 256), 0);
+    cr_expect_eq(c->len, 0);
+    cr_expect_eq(netbuf_check(a), 0);
+
+    a->pkt_len++;
+    cr_expect_eq(netbuf_check(a), -EINVAL, "a wrong pkt_len is caught");
+    a->pkt_len--;
+    netbuf_free(a);
+    cr_expect_eq(pool_in_use(pool), 0, "freeing the head frees the chain");
+}
+
+Test(netbuf, refcounts_free_on_the_last_reference)
+{
+    struct netbuf *a = filled(0, 10), *b = filled(0, 10);
+
+    cr_assert_eq(netbuf_chain(a, b), 0);
+    cr_assert_eq(netbuf_ref(a), 0);
+    cr_expect_eq(a->refcnt, 2);
+    cr_expect_eq(b->refcnt, 2);
+    netbuf_free(a);
+    cr_expect_eq(pool_in_use(pool), 2, "one reference left: nothing freed");
+    cr_expect_eq(a->refcnt, 1);
+    netbuf_free(a);
+    cr_expect_eq(pool_in_use(pool), 0);
+
+    a = filled(0, 1);
+    a->refcnt = NETBUF_REFCNT_MAX;
+    cr_expect_eq(netbuf_ref(a), -EOVERFLOW);
+    cr_expect_eq(a->refcnt, NETBUF_REFCNT_MAX, "unchanged");
+    a->refcnt = 1;
+    netbuf_free(a);
+}
+
+Test(netbuf, exhaustion_and_bulk)
+{
+    struct netbuf *nbs[9];
+    unsigned i;
+
+    cr_expect_eq(netbuf_alloc_bulk(pool, nbs, 9), -ENOBUFS, "all or nothing");
+    cr_expect_eq(pool_in_use(pool), 0);
+    cr_assert_eq(netbuf_alloc_bulk(pool, nbs, 8), 0);
+    for (i = 0; i < 8; i++)
+        cr_expect_eq(nbs[i]->refcnt, 1);
+    cr_expect_null(netbuf_alloc(pool));
+    cr_expect_eq(pool->stats.empty, 2);
+    netbuf_free_bulk(nbs, 8);
+    netbuf_free(NULL);
+}
+
+Test(netbuf, chain_overflow_is_refused)
+{
+    struct netbuf *a = filled(0, 1), *b = filled(0, 1);
+
+    a->nb_segs = UINT16_MAX;
+    cr_expect_eq(netbuf_chain(a, b), -EOVERFLOW);
+    cr_expect_null(a->next, "unchanged");
+    a->nb_segs = 1;
+    netbuf_free(a);
+    netbuf_free(b);
+}
