@@ -9,6 +9,9 @@
 #if CONFIG_LIBALLOC
 #include <nfos/alloc.h>
 #endif
+#if CONFIG_LIBBUS
+#include <nfos/bus.h>
+#endif
 #include "core_priv.h"
 
 #ifndef NFOS_APP_NAME
@@ -46,7 +49,11 @@ _Noreturn void core_boot(int argc, char **argv)
 #endif
     core_boottrace_mark(CORE_BT_MEMORY, arch_rdtsc());
 
-    /* 4. Devices: buses and drivers come with the packet libraries. */
+    /* 4. Devices: every linked bus scanned, its devices probed once. */
+#if CONFIG_LIBBUS
+    if (bus_probe_all())
+        plat_exit(2);
+#endif
     core_boottrace_mark(CORE_BT_DEVICES, arch_rdtsc());
 
     /* 5. The app. */
