@@ -21,6 +21,7 @@ static const struct {
     { "nfos.verbose", PARAM_NUM, "N: boot messages (devices, memory)" },
     { "nfos.tsc_khz", PARAM_NUM, "kHz: TSC frequency, skips detection" },
     { "nfos.mem", PARAM_SIZE, "SIZE: linuxu memory (K/M/G suffix)" },
+    { "nfos.stats", PARAM_NUM, "N: network apps print counters every N seconds" },
 };
 
 static struct {

@@ -166,9 +166,8 @@ static const struct netdev_ops null_ops = {
 };
 
 /* An Ethernet/IPv4/UDP frame from 02:00:00:00:00:01 10.0.0.1:1024 to
- * 02:00:00:00:00:02 10.0.0.2:1024, payload zero; IPv4 checksum right for
- * the 64-byte size (lengths follow the size, checksum is then stale: the
- * null driver is for benchmarks, not for protocol tests). */
+ * 02:00:00:00:00:02 10.0.0.2:1024, zero payload, lengths and IPv4 header
+ * checksum for the frame size; UDP checksum 0 (none). */
 static void null_template(uint8_t *t, uint32_t size)
 {
     static const uint8_t head[42] = {
@@ -177,7 +176,8 @@ static void null_template(uint8_t *t, uint32_t size)
         10,   0,    0,    1,    10, 0,    0,    2,                                 /* addresses */
         0x04, 0x00, 0x04, 0x00, 0,  30,   0,    0,                                 /* UDP */
     };
-    uint32_t ip_len = size - 14, udp_len = size - 34;
+    uint32_t ip_len = size - 14, udp_len = size - 34, sum = 0;
+    unsigned i;
 
     memset(t, 0, size);
     memcpy(t, head, NFOS_MIN(size, sizeof(head)));
@@ -186,6 +186,12 @@ static void null_template(uint8_t *t, uint32_t size)
         t[17] = (uint8_t)ip_len;
         t[38] = (uint8_t)(udp_len >> 8);
         t[39] = (uint8_t)udp_len;
+        for (i = 14; i < 34; i += 2)
+            sum += (uint32_t)(t[i] << 8 | t[i + 1]);
+        while (sum >> 16)
+            sum = (sum & 0xffff) + (sum >> 16);
+        t[24] = (uint8_t)(~sum >> 8);
+        t[25] = (uint8_t)~sum;
     }
 }
 
@@ -212,7 +218,8 @@ static int null_probe(struct bus_device *bdev)
     p->dev.ops = &null_ops;
     p->dev.rx_burst = null_rx;
     p->dev.tx_burst = null_tx;
-    memcpy(p->dev.mac, (const uint8_t[6]){ 0x02, 0, 0, 0, 0, 0x02 }, 6);
+    p->dev.mac[0] = 0x02; /* 02:00:00:00:00:02, locally administered */
+    p->dev.mac[5] = 0x02;
     snprintf(p->dev.name, sizeof(p->dev.name), "null%u", v->index);
     bdev->priv = p;
     return netdev_register(&p->dev);

@@ -6,6 +6,9 @@
 #include "kvm_priv.h"
 #include "x86_64/cpu_defs.h"
 
+/* Never set on kvm: QEMU is ended from outside. */
+volatile int plat_stop_flag;
+
 #define DEBUG_EXIT_PORT 0xf4
 
 _Noreturn void plat_exit(int status)

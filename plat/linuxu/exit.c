@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <nfos/plat/exit.h>
 
+volatile int plat_stop_flag;
+
 _Noreturn void plat_exit(int status)
 {
     fflush(stdout);

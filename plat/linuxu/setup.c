@@ -33,6 +33,15 @@ static void fatal_signal(int sig, siginfo_t *si, void *uc_)
     _exit(PLAT_EXIT_CRASH);
 }
 
+/* SIGINT/SIGTERM: the first asks the app to stop (plat_stop_requested),
+ * a second one ends the process at once. */
+static void stop_signal(int sig)
+{
+    if (plat_stop_flag)
+        _exit(128 + sig);
+    plat_stop_flag = 1;
+}
+
 static void catch_fatal_signals(void)
 {
     static const int sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE };
@@ -46,6 +55,8 @@ static void catch_fatal_signals(void)
     sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
     for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
         sigaction(sigs[i], &sa, NULL);
+    signal(SIGINT, stop_signal);
+    signal(SIGTERM, stop_signal);
 }
 
 int __wrap_main(int argc, char **argv)

@@ -8,6 +8,16 @@
 /* Status of abort(). */
 #define PLAT_EXIT_ABORT 127
 
+/* True once the outside asked the image to stop: SIGINT or SIGTERM on
+ * linuxu; never on kvm (QEMU is ended from outside). Long-running apps poll
+ * it (a plain load) and leave main() with their report. */
+#include <stdbool.h>
+extern volatile int plat_stop_flag;
+static inline bool plat_stop_requested(void)
+{
+    return plat_stop_flag != 0;
+}
+
 /* Ends the image; status 0..127 survives the kvm round trip. */
 _Noreturn void plat_exit(int status);
 

@@ -1,0 +1,156 @@
+/* Shared network-function app plumbing: ports, pool, limits, reports. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <nfos/core.h>
+#include <nfos/nfapp.h>
+#include <nfos/plat/exit.h>
+#include <nfos/plat/time.h>
+
+void nfapp_init(struct nfapp *app, const char *name, uint64_t max_pkts, double max_seconds)
+{
+    uint64_t every = 0;
+
+    memset(app, 0, sizeof(*app));
+    app->name = name;
+    app->tsc_hz = plat_tsc_hz();
+    app->max_pkts = max_pkts;
+    app->max_cycles = (uint64_t)(max_seconds * (double)app->tsc_hz);
+    core_param_u64("nfos.stats", &every);
+    app->report_every = every * app->tsc_hz;
+    app->start_tsc = app->last_tsc = arch_rdtsc();
+    app->next_report_tsc = app->report_every ? app->start_tsc + app->report_every : UINT64_MAX;
+}
+
+struct pool *nfapp_pool(struct nfapp *app, unsigned count)
+{
+    struct pool *p = netbuf_pool_create(app->name, count, 0, NETBUF_HEADROOM, NETBUF_DATA_ROOM);
+
+    if (!p)
+        fprintf(stderr, "%s: cannot make a pool of %u packet buffers; give the guest more RAM\n",
+                app->name, count);
+    return p;
+}
+
+struct netdev *nfapp_port(struct nfapp *app, unsigned port, struct pool *pool)
+{
+    struct netdev *dev = netdev_get(port);
+
+    if (!dev) {
+        fprintf(stderr,
+                "%s: no network port %u (%u found); attach one: ./nfos run %s --net tap:IF "
+                "(or netdev%s.dev=... on linuxu)\n",
+                app->name, port, netdev_count(), app->name, port ? "N" : "");
+        return NULL;
+    }
+    if (netdev_quick_start(dev, pool))
+        return NULL;
+    return dev;
+}
+
+static double mpps(uint64_t pkts, uint64_t cycles, uint64_t hz)
+{
+    return cycles ? (double)pkts * (double)hz / (double)cycles / 1e6 : 0.0;
+}
+
+static void report(struct nfapp *app, const struct nfapp_counters *c, uint64_t cycles,
+                   const char *tag)
+{
+    double secs = (double)cycles / (double)app->tsc_hz;
+    double busy = c->busy_pkts ? (double)c->busy_cycles / (double)c->busy_pkts : 0.0;
+
+    printf("%s: %srx %llu pkts %.3f Mpp/s | tx %llu pkts %.3f Mpp/s | drops %llu | busy %.1f "
+           "cycles/pkt | %.2f s\n",
+           app->name, tag, (unsigned long long)c->rx, mpps(c->rx, cycles, app->tsc_hz),
+           (unsigned long long)c->tx, mpps(c->tx, cycles, app->tsc_hz),
+           (unsigned long long)c->drops, busy, secs);
+}
+
+bool nfapp_poll(struct nfapp *app, uint64_t pkts_for_limit)
+{
+    uint64_t now;
+
+    if (app->max_pkts && pkts_for_limit >= app->max_pkts)
+        return true;
+    if (unlikely(plat_stop_requested()))
+        return true;
+    if (!app->max_cycles && app->next_report_tsc == UINT64_MAX)
+        return false;
+    now = arch_rdtsc();
+    if (now >= app->next_report_tsc) {
+        struct nfapp_counters d = app->c;
+
+        d.rx -= app->last.rx;
+        d.tx -= app->last.tx;
+        d.drops -= app->last.drops;
+        d.busy_cycles -= app->last.busy_cycles;
+        d.busy_pkts -= app->last.busy_pkts;
+        report(app, &d, now - app->last_tsc, "interval ");
+        app->last = app->c;
+        app->last_tsc = now;
+        app->next_report_tsc = now + app->report_every;
+    }
+    return app->max_cycles && now - app->start_tsc >= app->max_cycles;
+}
+
+int nfapp_finish(struct nfapp *app)
+{
+    unsigned port;
+
+    report(app, &app->c, arch_rdtsc() - app->start_tsc, "total ");
+    for (port = 0; port < netdev_count(); port++) {
+        struct netdev *dev = netdev_get(port);
+        struct netdev_stats s;
+
+        if (dev->state != NETDEV_STARTED || netdev_stats(dev, &s))
+            continue;
+        printf("%s: port %u %s: rx %llu pkts %llu bytes %llu errors %llu drops %llu empty-polls "
+               "| tx %llu pkts %llu bytes %llu errors %llu drops\n",
+               app->name, port, dev->name, (unsigned long long)s.rx_total.packets,
+               (unsigned long long)s.rx_total.bytes, (unsigned long long)s.rx_total.errors,
+               (unsigned long long)s.rx_total.drops, (unsigned long long)s.rx_total.empty_polls,
+               (unsigned long long)s.tx_total.packets, (unsigned long long)s.tx_total.bytes,
+               (unsigned long long)s.tx_total.errors, (unsigned long long)s.tx_total.drops);
+    }
+    return 0;
+}
+
+int nfapp_parse_count(const char *s, uint64_t *out)
+{
+    char *end;
+    unsigned long long v;
+    uint64_t mult = 1;
+
+    if (!s || !*s || *s == '-')
+        return -EINVAL;
+    v = strtoull(s, &end, 10);
+    if (*end == 'K' || *end == 'k')
+        mult = 1000, end++;
+    else if (*end == 'M' || *end == 'm')
+        mult = 1000000, end++;
+    else if (*end == 'G' || *end == 'g')
+        mult = 1000000000, end++;
+    if (*end || end == s || v > UINT64_MAX / mult)
+        return -EINVAL;
+    *out = v * mult;
+    return 0;
+}
+
+int nfapp_parse_seconds(const char *s, double *out)
+{
+    uint64_t whole = 0, frac = 0, scale = 1;
+    const char *p = s;
+
+    if (!s || !*s)
+        return -EINVAL;
+    while (*p >= '0' && *p <= '9' && whole < 100000000)
+        whole = whole * 10 + (uint64_t)(*p++ - '0');
+    if (*p == '.')
+        for (p++; *p >= '0' && *p <= '9' && scale < 1000000000; p++)
+            frac = frac * 10 + (uint64_t)(*p - '0'), scale *= 10;
+    if (*p || p == s)
+        return -EINVAL;
+    *out = (double)whole + (double)frac / (double)scale;
+    return 0;
+}
