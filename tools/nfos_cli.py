@@ -14,7 +14,8 @@ import threading
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PLATS = ("kvm", "linuxu")
-MACHINES = ("microvm", "q35")
+MACHINES = ("microvm", "microvm,pcie=on", "q35")
+NET_KINDS = {"kvm": ("tap", "vhost-user"), "linuxu": ("tap", "packet", "vhost-user", "null")}
 ARCH = "x86_64"
 
 # Debian packages the project needs, with a command each proves it is there.
@@ -134,21 +135,117 @@ def kvm_usable():
     return os.access("/dev/kvm", os.R_OK | os.W_OK)
 
 
-def qemu_command(image, mem, machine, accel, cmdline):
+def qemu_command(image, mem, machine, accel, cmdline, nets=()):
     """The QEMU command line for an image. Public so that tests and the boot
-    benchmark start exactly what `nfos run` starts."""
-    if machine == "microvm":
+    benchmark start exactly what `nfos run` starts. nets: parsed --net
+    values (see parse_net), one virtio-net each."""
+    if machine.startswith("microvm"):
         # No option ROMs, no legacy PIC or RTC (nothing uses them; CMOS polls
         # hang with rtc=off, so nfos never touches CMOS); the PIT stays for
         # TSC calibration when CPUID has no frequency leaf (TCG).
         m = "microvm,x-option-roms=off,pic=off,rtc=off"
+        if machine.endswith("pcie=on"):
+            m += ",pcie=on"
     else:
         m = "q35"
     cpu = "host,-arch-capabilities,+invtsc" if accel == "kvm" else "max"
+    extra = []
+    if any(n["kind"] == "vhost-user" for n in nets):
+        # The backend maps guest RAM: it must be a shared memfd.
+        extra += ["-object", f"memory-backend-memfd,id=mem,size={mem // 1024}K,share=on"]
+        m += ",memory-backend=mem"
+    for i, n in enumerate(nets):
+        mac = f",mac={n['mac']}" if n.get("mac") else ""
+        if n["kind"] == "tap":
+            extra += ["-netdev", f"tap,id=n{i},ifname={n['arg']},script=no,downscript=no"]
+        else:
+            extra += ["-chardev", f"socket,id=c{i},path={n['arg']}",
+                      "-netdev", f"vhost-user,id=n{i},chardev=c{i}"]
+        if machine == "microvm":
+            # virtio-mmio, modern (QEMU's microvm defaults to legacy mmio).
+            extra += ["-device", f"virtio-net-device,netdev=n{i}{mac}"]
+        else:
+            # Modern-only PCI, no option ROM, no MSI-X vectors: nfos polls.
+            extra += ["-device", f"virtio-net-pci,netdev=n{i},disable-legacy=on,romfile=,"
+                      f"vectors=0{mac}"]
+    if machine == "microvm" and nets:
+        extra += ["-global", "virtio-mmio.force-legacy=false"]
     return ["qemu-system-x86_64", "-accel", accel, "-M", m, "-cpu", cpu,
             "-m", f"{mem // 1024}K", "-nodefaults", "-no-user-config", "-nographic",
-            "-no-reboot", "-serial", "stdio", "-device", DEBUG_EXIT,
+            "-no-reboot", "-serial", "stdio", "-device", DEBUG_EXIT] + extra + [
             "-kernel", image, "-append", cmdline]
+
+
+MAC_RE = re.compile(r"[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}")
+
+
+def parse_net(text, plat):
+    """'tap:IF' -> {'kind': 'tap', 'arg': 'IF'}; checks that what it names is
+    there, so that a typo is one line here and not a QEMU or driver error."""
+    kind, _, arg = text.partition(":")
+    kinds = NET_KINDS[plat]
+    if kind not in kinds:
+        raise UsageError(f"--net {text}: unknown kind '{kind}' on {plat} "
+                         f"(kinds: {', '.join(k + (':SIZE' if k == 'null' else ':IF' if k != 'vhost-user' else ':SOCKET') for k in kinds)})")
+    if kind in ("tap", "packet"):
+        if not arg:
+            raise UsageError(f"--net {text}: which interface? e.g. --net {kind}:tap0")
+        if not os.path.exists(f"/sys/class/net/{arg}"):
+            hint = f" (create it: ip tuntap add dev {arg} mode tap)" if kind == "tap" else ""
+            raise UsageError(f"--net {text}: no interface '{arg}' here{hint}")
+        if kind == "tap" and not os.path.exists(f"/sys/class/net/{arg}/tun_flags"):
+            raise UsageError(f"--net {text}: '{arg}' is not a TAP interface")
+    elif kind == "vhost-user":
+        import socket
+        import stat
+        if not arg:
+            raise UsageError(f"--net {text}: which socket? e.g. --net vhost-user:/tmp/vhost.sock")
+        try:
+            if not stat.S_ISSOCK(os.stat(arg).st_mode):
+                raise UsageError(f"--net {text}: '{arg}' is not a UNIX socket")
+        except FileNotFoundError:
+            raise UsageError(f"--net {text}: no socket '{arg}' (start the vhost-user backend "
+                             f"first, e.g. dpdk-testpmd --vdev net_vhost0,iface={arg})")
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.connect(arg)
+        except OSError as e:
+            raise UsageError(f"--net {text}: nobody listens on '{arg}' ({e.strerror})")
+        finally:
+            sock.close()
+    return {"kind": kind, "arg": arg}
+
+
+def net_params(nets, ips, macs, plat):
+    """--net/--ip/--mac -> kernel command line parameters (netdev.ip=... for
+    the first port, netdev1.ip=... for the second)."""
+    import ipaddress
+    if len(ips) > len(nets) or len(macs) > len(nets):
+        raise UsageError("more --ip or --mac than --net: each applies to the --net in the "
+                         "same position")
+    params = []
+    for i, n in enumerate(nets):
+        key = "netdev" if i == 0 else f"netdev{i}"
+        if plat == "linuxu":
+            params.append(f"{key}.dev={n['kind']}" + (f":{n['arg']}" if n["arg"] else ""))
+        if i < len(ips):
+            try:
+                if "/" not in ips[i]:
+                    raise ValueError("no prefix")
+                iface = ipaddress.IPv4Interface(ips[i])
+            except ValueError as e:
+                raise UsageError(f"--ip {ips[i]}: expected ADDR/PREFIX, e.g. 10.0.0.2/24 ({e})")
+            params.append(f"{key}.ip={iface.ip}/{iface.network.prefixlen}")
+        if i < len(macs):
+            if not MAC_RE.fullmatch(macs[i]):
+                raise UsageError(f"--mac {macs[i]}: expected six hex pairs, e.g. "
+                                 f"02:00:00:00:00:01")
+            if int(macs[i][:2], 16) & 1:
+                raise UsageError(f"--mac {macs[i]}: a multicast address cannot be a port's")
+            n["mac"] = macs[i].lower()
+            if plat == "linuxu":
+                params.append(f"{key}.mac={n['mac']}")
+    return params
 
 
 def image_ram_need(image):
@@ -227,10 +324,14 @@ def cmd_run(args):
     check_app(args.app)
     if args.plat not in PLATS:
         raise UsageError(f"unknown platform '{args.plat}' (platforms: {', '.join(PLATS)})")
+    if args.machine is None:
+        args.machine = "microvm,pcie=on" if args.net else "microvm"
     if args.machine not in MACHINES:
         raise UsageError(f"unknown machine '{args.machine}' (machines: {', '.join(MACHINES)})")
     mem = parse_size(args.mem or "64M")
-    params = list(args.param or [])
+    nets = [parse_net(n, args.plat) for n in (args.net or [])]
+    params = net_params(nets, args.ip or [], args.mac or [], args.plat)
+    params += list(args.param or [])
     for p in params:
         if "=" not in p and not p.startswith("nfos."):
             raise UsageError(f"bad --param '{p}' (expected KEY=VALUE)")
@@ -254,7 +355,7 @@ def cmd_run(args):
     accel = args.accel or ("kvm" if kvm_usable() else "tcg")
     if accel == "kvm" and not kvm_usable():
         raise UsageError("--accel kvm: /dev/kvm is not usable here")
-    cmd = qemu_command(image, mem, args.machine, accel, guest_cmdline(params, app_args))
+    cmd = qemu_command(image, mem, args.machine, accel, guest_cmdline(params, app_args), nets)
     if args.verbose:
         print("nfos: " + " ".join(cmd), file=sys.stderr)
     return run_qemu(cmd, timeout=args.timeout)
@@ -297,7 +398,15 @@ def parser():
     r.add_argument("--plat", default="kvm", help="kvm (default) or linuxu")
     r.add_argument("--mem", help="guest RAM, e.g. 2M, 64M, 4G (default 64M; on linuxu "
                    "the size of its memory mapping)")
-    r.add_argument("--machine", default="microvm", help="microvm (default) or q35")
+    r.add_argument("--machine", help="microvm (default), microvm,pcie=on (default with --net: "
+                   "virtio-net-pci) or q35; plain microvm attaches virtio-mmio")
+    r.add_argument("--net", action="append", metavar="KIND:ARG",
+                   help="attach a network port (repeatable; port 0 first): kvm: tap:IF, "
+                   "vhost-user:SOCKET; linuxu: tap:IF, packet:IF, vhost-user:SOCKET, null[:SIZE]")
+    r.add_argument("--ip", action="append", metavar="ADDR/PREFIX",
+                   help="the address of the port in the same position (netdev[N].ip=)")
+    r.add_argument("--mac", action="append", metavar="MAC",
+                   help="the MAC of the port in the same position")
     r.add_argument("--accel", choices=("kvm", "tcg"), help="default: kvm if usable, else tcg")
     r.add_argument("-p", "--param", action="append", metavar="KEY=VALUE",
                    help="OS parameter for the kernel command line, e.g. nfos.boottrace=1")

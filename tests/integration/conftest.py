@@ -50,7 +50,7 @@ def boot(image, mem="64M", machine="microvm", params=(), args=(), cmdline=None,
     if cmdline is None:
         cmdline = nfos_cli.guest_cmdline(list(params), list(args))
     cmd = nfos_cli.qemu_command(image, nfos_cli.parse_size(mem), machine, accel(), cmdline)
-    if machine != "microvm" and machine != "q35":
+    if machine not in nfos_cli.MACHINES:
         i = cmd.index("-M")
         cmd[i + 1] = machine
     cmd += list(extra)
