@@ -171,10 +171,10 @@ static const struct netdev_ops null_ops = {
 static void null_template(uint8_t *t, uint32_t size)
 {
     static const uint8_t head[42] = {
-        0x02, 0,    0,    0,    0,  0x02, 0x02, 0, 0,  0,  0,    0x01, 0x08, 0x00, /* Ethernet */
-        0x45, 0,    0,    50,   0,  0,    0x40, 0, 64, 17, 0x26, 0xb5,             /* IPv4 */
-        10,   0,    0,    1,    10, 0,    0,    2,                                 /* addresses */
-        0x04, 0x00, 0x04, 0x00, 0,  30,   0,    0,                                 /* UDP */
+        0x02, 0,    0,    0,    0,  0x02, 0x02, 0, 0,  0,  0, 0x01, 0x08, 0x00, /* Ethernet */
+        0x45, 0,    0,    50,   0,  0,    0x40, 0, 64, 17, 0, 0,                /* IPv4 */
+        10,   0,    0,    1,    10, 0,    0,    2,                              /* addresses */
+        0x04, 0x00, 0x04, 0x00, 0,  30,   0,    0,                              /* UDP */
     };
     uint32_t ip_len = size - 14, udp_len = size - 34, sum = 0;
     unsigned i;
@@ -186,6 +186,7 @@ static void null_template(uint8_t *t, uint32_t size)
         t[17] = (uint8_t)ip_len;
         t[38] = (uint8_t)(udp_len >> 8);
         t[39] = (uint8_t)udp_len;
+        t[24] = t[25] = 0;
         for (i = 14; i < 34; i += 2)
             sum += (uint32_t)(t[i] << 8 | t[i + 1]);
         while (sum >> 16)
