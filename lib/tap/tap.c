@@ -1,0 +1,321 @@
+/* tap: a netdev port over an existing TAP interface, netdev.dev=tap:IFNAME.
+ *
+ * Attaches to a TAP someone made (`ip tuntap add dev IFNAME mode tap`);
+ * it never creates one: a TAP made here would vanish with the process and
+ * hide a typo in the name. Bringing the interface up is the user's; the
+ * link state reports it. The port's MAC is our end of the wire, not the
+ * kernel's TAP MAC: netdev.mac= when given, else a locally administered
+ * MAC derived from the interface name (stable across runs).
+ *
+ * A TAP has no address filter: every frame the kernel sends on it
+ * arrives, so promiscuous mode is always on. One rx and one tx queue. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <linux/if_tun.h>
+#include <nfos/bus.h>
+#include <nfos/core.h>
+#include "tap_priv.h"
+
+struct tap_port {
+    struct netdev dev;
+    struct tap_rxq rxq;
+    struct tap_txq txq;
+    int fd;
+    char ifname[IFNAMSIZ];
+    uint64_t kernel_drops_base; /* the TAP's tx_dropped when counting began */
+};
+
+static struct tap_port tap_ports[NETDEV_MAX_PORTS];
+static unsigned tap_nr;
+
+static struct tap_port *tap_of(struct netdev *dev)
+{
+    return nfos_container_of(dev, struct tap_port, dev);
+}
+
+/* SIOCGIF* on the interface: 0 or a negative errno. */
+static int tap_ifreq(const char *ifname, unsigned long req, struct ifreq *ifr)
+{
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), err = 0;
+
+    if (s < 0)
+        return -errno;
+    memset(ifr, 0, sizeof(*ifr));
+    snprintf(ifr->ifr_name, IFNAMSIZ, "%s", ifname);
+    if (ioctl(s, req, ifr) < 0)
+        err = -errno;
+    close(s);
+    return err;
+}
+
+/* Frames the kernel could not queue for us (our queue full): the TAP's own
+ * tx_dropped, as the kernel's side of the wire sees it. 0 when unreadable. */
+static uint64_t tap_kernel_drops(const struct tap_port *p)
+{
+    char path[64 + IFNAMSIZ];
+    unsigned long long v = 0;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/tx_dropped", p->ifname);
+    if (!(f = fopen(path, "r")))
+        return 0;
+    if (fscanf(f, "%llu", &v) != 1)
+        v = 0;
+    fclose(f);
+    return v;
+}
+
+static int tap_info(struct netdev *dev, struct netdev_info *info)
+{
+    info->driver = "tap";
+    info->max_mtu = dev->mtu; /* the interface's: set it with ip link */
+    info->min_rx_buf = dev->mtu + 18;
+    return 0;
+}
+
+static int tap_configure(struct netdev *dev, const struct netdev_conf *conf)
+{
+    (void)dev;
+    (void)conf; /* promisc either way: see the top of the file */
+    return 0;
+}
+
+static int tap_rxq_setup(struct netdev *dev, uint16_t q, uint16_t ring_size, struct pool *pool,
+                         void **queue)
+{
+    struct tap_port *p = tap_of(dev);
+
+    (void)q;
+    (void)ring_size; /* the kernel's queue is the ring */
+    tap_rxq_flush(&p->rxq);
+    memset(&p->rxq, 0, sizeof(p->rxq));
+    p->rxq.fd = p->fd;
+    p->rxq.port = dev->port;
+    p->rxq.pool = pool;
+    *queue = &p->rxq;
+    return 0;
+}
+
+static int tap_txq_setup(struct netdev *dev, uint16_t q, uint16_t ring_size, void **queue)
+{
+    struct tap_port *p = tap_of(dev);
+
+    (void)q;
+    (void)ring_size;
+    memset(&p->txq, 0, sizeof(p->txq));
+    p->txq.fd = p->fd;
+    *queue = &p->txq;
+    return 0;
+}
+
+static int tap_start(struct netdev *dev)
+{
+    struct tap_port *p = tap_of(dev);
+
+    p->kernel_drops_base = tap_kernel_drops(p);
+    return 0;
+}
+
+static void tap_stop(struct netdev *dev)
+{
+    tap_rxq_flush(&tap_of(dev)->rxq);
+}
+
+static int tap_set_promisc(struct netdev *dev, bool on)
+{
+    (void)dev;
+    return on ? 0 : -ENOTSUP;
+}
+
+static int tap_link(struct netdev *dev, struct netdev_link *link)
+{
+    struct ifreq ifr;
+    int err = tap_ifreq(tap_of(dev)->ifname, SIOCGIFFLAGS, &ifr);
+
+    if (err)
+        return err;
+    /* RUNNING: the kernel side is up and has carrier (we are attached). */
+    link->up = (ifr.ifr_flags & IFF_UP) && (ifr.ifr_flags & IFF_RUNNING);
+    link->full_duplex = true;
+    return 0;
+}
+
+static void tap_stats(struct netdev *dev, struct netdev_stats *stats)
+{
+    struct tap_port *p = tap_of(dev);
+
+    stats->rx[0] = p->rxq.stats;
+    stats->tx[0] = p->txq.stats;
+    stats->rx[0].drops += tap_kernel_drops(p) - p->kernel_drops_base;
+}
+
+static void tap_stats_reset(struct netdev *dev)
+{
+    struct tap_port *p = tap_of(dev);
+
+    memset(&p->rxq.stats, 0, sizeof(p->rxq.stats));
+    memset(&p->txq.stats, 0, sizeof(p->txq.stats));
+    p->kernel_drops_base = tap_kernel_drops(p);
+}
+
+static const struct netdev_ops tap_ops = {
+    .info = tap_info,
+    .configure = tap_configure,
+    .rxq_setup = tap_rxq_setup,
+    .txq_setup = tap_txq_setup,
+    .start = tap_start,
+    .stop = tap_stop,
+    .set_promisc = tap_set_promisc,
+    .link = tap_link,
+    .stats = tap_stats,
+    .stats_reset = tap_stats_reset,
+};
+
+/* FNV-1a of the name, made locally administered and unicast. */
+static void tap_mac_from_name(uint8_t mac[6], const char *name)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    int i;
+
+    for (; *name; name++)
+        h = (h ^ (uint8_t)*name) * 0x100000001b3ULL;
+    for (i = 0; i < 6; i++)
+        mac[i] = (uint8_t)(h >> (8 * i));
+    mac[0] = (uint8_t)((mac[0] & 0xfe) | 0x02);
+}
+
+/* "aa:bb:cc:dd:ee:ff", unicast: 0 or -EINVAL. */
+static int tap_mac_parse(const char *s, uint8_t mac[6])
+{
+    unsigned v[6];
+    int i, end = 0;
+
+    if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%n", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &end) !=
+            6 ||
+        end != 17 || s[end] || (v[0] & 1))
+        return -EINVAL;
+    for (i = 0; i < 6; i++)
+        mac[i] = (uint8_t)v[i];
+    return 0;
+}
+
+/* netdev_param() keys by port, and the port is known only once registered,
+ * but the MAC must be right when netdev_register() prints it: the port
+ * about to be registered is netdev_count(). */
+static const char *tap_port_param(const char *key)
+{
+    unsigned port = netdev_count();
+    char full[32];
+
+    if (port)
+        snprintf(full, sizeof(full), "netdev%u.%s", port, key);
+    else
+        snprintf(full, sizeof(full), "netdev.%s", key);
+    return core_param(full);
+}
+
+static const char *tap_attach_hint(int err)
+{
+    switch (err) {
+    case EPERM:
+        return " (needs CAP_NET_ADMIN, or a TAP made with `user` set to this user)";
+    case EINVAL:
+        return " (not a TAP, or made with multi_queue)";
+    case EBUSY:
+        return " (another process has it)";
+    default:
+        return "";
+    }
+}
+
+/* Opens /dev/net/tun on the existing TAP ifname: the fd or a negative
+ * errno, after one line naming the interface and the error. */
+static int tap_open(const char *ifname)
+{
+    struct ifreq ifr;
+    int fd, err;
+
+    if (!if_nametoindex(ifname)) {
+        err = errno;
+        fprintf(stderr,
+                "tap: %s: no such interface (%s); make it with: ip tuntap add dev %s mode tap\n",
+                ifname, strerror(err), ifname);
+        /* Not -ENODEV: to the vdev bus that means "no driver for tap". */
+        return err == ENODEV ? -ENXIO : -err;
+    }
+    if ((fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC)) < 0) {
+        err = errno;
+        fprintf(stderr, "tap: %s: cannot open /dev/net/tun: %s\n", ifname, strerror(err));
+        return -err;
+    }
+    memset(&ifr, 0, sizeof(ifr));
+    snprintf(ifr.ifr_name, IFNAMSIZ, "%s", ifname);
+    ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+    if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+        err = errno;
+        fprintf(stderr, "tap: %s: cannot attach (TUNSETIFF): %s%s\n", ifname, strerror(err),
+                tap_attach_hint(err));
+        close(fd);
+        return err == ENODEV ? -ENXIO : -err;
+    }
+    return fd;
+}
+
+static int tap_probe(struct bus_device *bdev)
+{
+    struct vdev_device *v = nfos_container_of(bdev, struct vdev_device, dev);
+    struct tap_port *p;
+    const char *mac;
+    struct ifreq ifr;
+    int fd, err;
+
+    if (tap_nr == NETDEV_MAX_PORTS)
+        return -ENOSPC;
+    if (!v->arg[0] || strlen(v->arg) >= IFNAMSIZ) {
+        fprintf(stderr, "tap: '%s': expected tap:IFNAME, a name of 1 to %d characters\n", v->arg,
+                IFNAMSIZ - 1);
+        return -EINVAL;
+    }
+    p = &tap_ports[tap_nr];
+    snprintf(p->ifname, sizeof(p->ifname), "%s", v->arg);
+    if ((mac = tap_port_param("mac"))) {
+        if (tap_mac_parse(mac, p->dev.mac)) {
+            fprintf(stderr, "tap: %s: mac '%s': expected a unicast aa:bb:cc:dd:ee:ff\n", p->ifname,
+                    mac);
+            return -EINVAL;
+        }
+    } else {
+        tap_mac_from_name(p->dev.mac, p->ifname);
+    }
+    if ((fd = tap_open(p->ifname)) < 0)
+        return fd;
+    p->fd = fd;
+    if (!tap_ifreq(p->ifname, SIOCGIFMTU, &ifr) && ifr.ifr_mtu > 0)
+        p->dev.mtu = (uint32_t)ifr.ifr_mtu;
+    p->dev.ops = &tap_ops;
+    p->dev.rx_burst = tap_rx_burst;
+    p->dev.tx_burst = tap_tx_burst;
+    snprintf(p->dev.name, sizeof(p->dev.name), "%s", v->arg);
+    if ((err = netdev_register(&p->dev))) {
+        close(fd);
+        return err;
+    }
+    bdev->priv = p;
+    tap_nr++;
+    return 0;
+}
+
+static const struct bus_driver tap_driver = {
+    .name = "tap",
+    .bus = "vdev",
+    .ids = "tap",
+    .probe = tap_probe,
+};
+BUS_DRIVER_REGISTER(tap_driver);
