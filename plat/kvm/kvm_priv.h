@@ -49,6 +49,8 @@ void kvm_start64(uint32_t start_info);
 _Noreturn void kvm_trap_report(struct kvm_trap_frame *f);
 void kvm_traps_init(void);
 int kvm_memory_init(const struct hvm_start_info *si);
+/* Keeps the PVH rsdp_paddr for plat_acpi_rsdp(). */
+void kvm_acpi_init(const struct hvm_start_info *si);
 
 /* Formats without the libc: the trap report must work when all else broke. */
 void kvm_puts(const char *s);

@@ -54,6 +54,7 @@ void kvm_start64(uint32_t start_info)
     }
     if (kvm_memory_init(si) < 0)
         plat_exit(2);
+    kvm_acpi_init(si);
 
     argc = core_cmdline_split(boot.cmdline, boot.argv, KVM_ARGV_MAX);
     if (argc < 0) {
