@@ -1,0 +1,109 @@
+/* The "pci" bus: finds the config access method, enumerates, fixes up the
+ * BARs when the firmware did not (see nfos/pci.h), then offers every
+ * function to the pci drivers. Functions live in one static table sized by
+ * CONFIG_LIBPCI_MAX_DEVICES. */
+#include <stdio.h>
+#include <string.h>
+#include <nfos/bus.h>
+#include <nfos/compiler.h>
+#include <nfos/core.h>
+#include <nfos/pci.h>
+#include "pci_priv.h"
+
+static struct {
+    struct pci_device devs[CONFIG_LIBPCI_MAX_DEVICES];
+    unsigned n;
+} pci;
+
+static bool pci_match(const struct bus_driver *drv, const struct bus_device *dev)
+{
+    const struct pci_device *pdev = nfos_container_of(dev, struct pci_device, dev);
+    const struct pci_id *id;
+
+    for (id = drv->ids; id->vendor; id++)
+        if (id->vendor == pdev->vendor && (id->device == PCI_ANY_ID || id->device == pdev->device))
+            return true;
+    return false;
+}
+
+static int pci_scan(void);
+
+static const struct bus pci_bus = { .name = "pci", .scan = pci_scan, .match = pci_match };
+BUS_REGISTER(pci_bus);
+
+static void print_bars(const struct pci_device *d)
+{
+    char line[160];
+    int len = snprintf(line, sizeof(line), "pci: %s class %02x.%02x.%02x", d->dev.name,
+                       d->class_code, d->subclass, d->prog_if);
+
+    for (unsigned i = 0; i < 6 && len > 0 && (size_t)len < sizeof(line); i++) {
+        const struct pci_bar *b = &d->bar[i];
+
+        if (!b->size)
+            continue;
+        len += snprintf(line + len, sizeof(line) - (size_t)len, " BAR%u %s%s 0x%llx+0x%llx", i,
+                        b->io     ? "io"
+                        : b->is64 ? "mem64"
+                                  : "mem32",
+                        b->prefetch ? "-pref" : "", (unsigned long long)b->addr,
+                        (unsigned long long)b->size);
+    }
+    printf("%s\n", line);
+}
+
+/* Keeps the firmware's BARs when they are usable, else assigns them. */
+static void pci_resources(void)
+{
+    const struct pci_device *host = &pci.devs[0];
+    struct pci_window w;
+    bool forced = core_param("pci.assign") && strcmp(core_param("pci.assign"), "0");
+    int err;
+
+    if (!forced && !pci_needs_assign(pci.devs, pci.n)) {
+        if (core_verbose())
+            printf("pci: BARs as the firmware assigned them\n");
+        return;
+    }
+    if (host->bus || host->slot || host->func || !pci_host_window(host->vendor, host->device, &w)) {
+        printf("pci: BARs unassigned or above 4 GiB, and no known window for host bridge "
+               "%04x:%04x: left as they are\n",
+               host->vendor, host->device);
+        return;
+    }
+    err = pci_assign(pci.devs, pci.n, 0, &w);
+    if (err)
+        printf("pci: window 0x%llx-0x%llx too small: some BARs left unassigned\n",
+               (unsigned long long)w.base, (unsigned long long)w.end - 1);
+    else if (core_verbose())
+        printf("pci: BARs assigned by nfos in 0x%llx-0x%llx (%s)\n", (unsigned long long)w.base,
+               (unsigned long long)w.end - 1,
+               forced ? "pci.assign=1" : "the firmware left some unassigned or above 4 GiB");
+}
+
+static int pci_scan(void)
+{
+    const struct pci_cfg_ops *ops;
+    uint8_t last_bus;
+    unsigned found, k;
+
+    ops = pci_cfg_probe(&last_bus);
+    if (!ops)
+        return 0;
+    pci_cfg_set(ops);
+    found = pci_enumerate(pci.devs, CONFIG_LIBPCI_MAX_DEVICES, last_bus);
+    pci.n = NFOS_MIN(found, CONFIG_LIBPCI_MAX_DEVICES);
+    if (found > pci.n)
+        printf("pci: %u functions, only the first %u used (CONFIG_LIBPCI_MAX_DEVICES)\n", found,
+               pci.n);
+    if (!pci.n)
+        return 0;
+    pci_resources();
+    for (k = 0; k < pci.n; k++) {
+        pci.devs[k].dev.bus = &pci_bus;
+        if (core_verbose() >= 2)
+            print_bars(&pci.devs[k]);
+        bus_device_add(&pci.devs[k].dev);
+    }
+    return 0;
+}
