@@ -36,9 +36,8 @@ static inline void afp_block_release(struct afp_rxq *q, struct tpacket_block_des
         q->block = 0;
 }
 
-/* The frame at q->frame_off, or NULL when it, its data or the offset to the
- * frame after it would leave the block. Offsets only grow, by at least a
- * frame header, so a block cannot make the walker loop. */
+/* The frame at q->frame_off, or NULL when it or its data would leave the
+ * block. */
 static inline const struct tpacket3_hdr *afp_frame_check(const struct afp_rxq *q,
                                                          const uint8_t *block)
 {
@@ -52,9 +51,6 @@ static inline const struct tpacket3_hdr *afp_frame_check(const struct afp_rxq *q
     left = q->block_size - off;
     if (unlikely(h->tp_mac < AFP_RX_FRAME_MIN || h->tp_mac > left ||
                  h->tp_snaplen > left - h->tp_mac))
-        return NULL;
-    if (q->frames_left > 1 &&
-        unlikely(h->tp_next_offset < AFP_RX_FRAME_MIN || h->tp_next_offset % AFP_RX_ALIGN))
         return NULL;
     return h;
 }
@@ -127,9 +123,17 @@ uint16_t afp_rx_burst(void *queue, struct netbuf **pkts, uint16_t n)
         if (unlikely((r = afp_frame_copy(q, h, &pkts[got])) < 0))
             break;
         got = (uint16_t)(got + r);
-        q->frame_off += h->tp_next_offset;
-        if (--q->frames_left == 0)
+        /* Offsets only grow, by a frame at least, and stay in the block:
+         * a block cannot make the walker loop or leave it. */
+        if (--q->frames_left == 0) {
             afp_block_release(q, bd);
+        } else if (unlikely(h->tp_next_offset < AFP_RX_FRAME_MIN ||
+                            h->tp_next_offset > q->block_size - q->frame_off)) {
+            q->stats.errors++;
+            afp_block_release(q, bd);
+        } else {
+            q->frame_off += h->tp_next_offset;
+        }
     }
     q->stats.packets += got;
     if (!got)
