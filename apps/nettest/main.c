@@ -1,0 +1,90 @@
+/* nettest: what a port driver reports, for the driver tests. Starts port 0
+ * (promiscuous with --promisc), prints one line with its driver, MAC, MTU,
+ * link and promiscuous state, receives and frees frames until --count or
+ * --time, then prints the link again and the counters. Traffic tests use
+ * l2fwd and rxsink; this app shows what they do not. */
+#include <stdio.h>
+#include <string.h>
+#include <nfos/nfapp.h>
+
+static const char usage[] = "usage: nettest [--promisc] [--count PKTS] [--time SECONDS]\n";
+
+static void show(struct netdev *dev, const char *when)
+{
+    struct netdev_info info;
+    struct netdev_link link;
+    char mac[18];
+    int err;
+
+    netdev_info(dev, &info);
+    err = netdev_link(dev, &link);
+    printf("nettest: %s port %u %s driver %s mac %s mtu %u link %s speed %u promisc %s\n", when,
+           dev->port, dev->name, info.driver, netdev_mac_str(dev->mac, mac), dev->mtu,
+           err       ? "unknown"
+           : link.up ? "up"
+                     : "down",
+           link.speed_mbps, dev->promisc ? "on" : "off");
+}
+
+static int start(struct netdev *dev, struct pool *pool, bool promisc)
+{
+    struct netdev_conf conf = { .nb_rx_queues = 1, .nb_tx_queues = 1, .promisc = promisc };
+    int err;
+
+    if ((err = netdev_configure(dev, &conf)) || (err = netdev_rxq_setup(dev, 0, 0, pool)) ||
+        (err = netdev_txq_setup(dev, 0, 0)) || (err = netdev_start(dev))) {
+        fprintf(stderr, "nettest: port %u (%s): start failed: %s\n", dev->port, dev->name,
+                strerror(-err));
+        return err;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct netbuf *pkts[NFAPP_BURST];
+    uint64_t count = 0;
+    double seconds = 0;
+    bool promisc = false;
+    struct netdev *dev;
+    struct pool *pool;
+    struct nfapp app;
+    int i;
+
+    for (i = 1; i < argc; i++) {
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int bad = 0;
+
+        if (!strcmp(argv[i], "--promisc"))
+            promisc = true;
+        else if (!strcmp(argv[i], "--count"))
+            bad = nfapp_parse_count(v, &count), i++;
+        else if (!strcmp(argv[i], "--time"))
+            bad = nfapp_parse_seconds(v, &seconds), i++;
+        else
+            bad = 1;
+        if (bad) {
+            fprintf(stderr, "nettest: bad argument '%s'\n%s", argv[i], usage);
+            return 2;
+        }
+    }
+
+    nfapp_init(&app, "nettest", count, seconds);
+    if (!(pool = nfapp_pool(&app, NFAPP_POOL_BUFS)))
+        return 2;
+    if (!(dev = netdev_get(0))) {
+        fprintf(stderr, "nettest: no network port (netdev.dev=KIND:ARG)\n");
+        return 2;
+    }
+    if (start(dev, pool, promisc))
+        return 1;
+    show(dev, "started");
+    while (!nfapp_poll(&app, app.c.rx)) {
+        uint16_t n = netdev_rx_burst(dev, 0, pkts, NFAPP_BURST);
+
+        app.c.rx += n;
+        netbuf_free_bulk(pkts, n);
+    }
+    show(dev, "stopping");
+    return nfapp_finish(&app);
+}
