@@ -52,6 +52,25 @@ static void print_bars(const struct pci_device *d)
     printf("%s\n", line);
 }
 
+/* With nfos.verbose=2: the firmware's BARs that made nfos assign. */
+static void print_unusable(void)
+{
+    for (unsigned k = 0; k < pci.n; k++)
+        for (unsigned i = 0; i < 6; i++) {
+            const struct pci_bar *b = &pci.devs[k].bar[i];
+
+            if (!b->size || b->io)
+                continue;
+            if (!b->addr)
+                printf("pci: %s BAR%u (0x%llx bytes): unassigned by the firmware\n",
+                       pci.devs[k].dev.name, i, (unsigned long long)b->size);
+            else if (b->addr + b->size > 1ULL << 32)
+                printf("pci: %s BAR%u (0x%llx bytes): at 0x%llx, above 4 GiB\n",
+                       pci.devs[k].dev.name, i, (unsigned long long)b->size,
+                       (unsigned long long)b->addr);
+        }
+}
+
 /* Keeps the firmware's BARs when they are usable, else assigns them. */
 static void pci_resources(void)
 {
@@ -71,6 +90,8 @@ static void pci_resources(void)
                host->vendor, host->device);
         return;
     }
+    if (core_verbose() >= 2)
+        print_unusable();
     err = pci_assign(pci.devs, pci.n, 0, &w);
     if (err)
         printf("pci: window 0x%llx-0x%llx too small: some BARs left unassigned\n",
