@@ -23,9 +23,7 @@
 #define PCI_CFG_DATA   0xcfc
 #define PCI_CFG_ENABLE 0x80000000u
 #define ECAM_BUS_SIZE  (1ULL << 20)
-#define ACPI_HDR_LEN   36
-#define ACPI_MAX_LEN   (1u << 20) /* no table here is near that: a bad pointer */
-#define MCFG_ENTRIES   44         /* offset of the first allocation */
+#define MCFG_ENTRIES   44 /* offset of the first allocation */
 #define MCFG_ENTRY_LEN 16
 
 #define MICROVM_ECAM_BASE 0xe0000000ULL /* QEMU hw/i386/microvm.h PCIE_ECAM_BASE */
@@ -169,63 +167,26 @@ static const struct pci_cfg_ops ecam_ops = { .name = "ECAM",
 
 /* --- ACPI MCFG --------------------------------------------------------- */
 
-/* The table at pa, mapped and checksummed, or NULL. */
-static const uint8_t *acpi_table(uint64_t pa)
-{
-    const uint8_t *t = (const uint8_t *)(uintptr_t)pa;
-    uint32_t len;
-    uint8_t sum = 0;
-
-    if (!pa || plat_mmio_map(pa, ACPI_HDR_LEN))
-        return NULL;
-    memcpy(&len, t + 4, 4);
-    if (len < ACPI_HDR_LEN || len > ACPI_MAX_LEN || plat_mmio_map(pa, len))
-        return NULL;
-    for (uint32_t i = 0; i < len; i++)
-        sum += t[i];
-    return sum ? NULL : t;
-}
-
 /* Segment 0's ECAM from MCFG: 0, or -ENOENT. */
 static int mcfg_find(void)
 {
-    const uint8_t *rsdp = (const uint8_t *)(uintptr_t)plat_acpi_rsdp(), *root, *t;
-    uint64_t root_pa = 0;
-    uint32_t len, tlen, esize;
+    const uint8_t *t = plat_acpi_table("MCFG");
+    uint32_t len;
 
-    if (!rsdp)
+    if (!t)
         return -ENOENT;
-    if (rsdp[15] >= 2) /* revision: 2 has the 64-bit XSDT */
-        memcpy(&root_pa, rsdp + 24, 8);
-    esize = root_pa ? 8 : 4;
-    if (!root_pa)
-        memcpy(&root_pa, rsdp + 16, 4);
-    root = acpi_table(root_pa);
-    if (!root)
-        return -ENOENT;
-    memcpy(&len, root + 4, 4);
-    for (uint32_t off = ACPI_HDR_LEN; off + esize <= len; off += esize) {
-        uint64_t pa = 0;
+    memcpy(&len, t + 4, 4);
+    for (uint32_t off = MCFG_ENTRIES; off + MCFG_ENTRY_LEN <= len; off += MCFG_ENTRY_LEN) {
+        const uint8_t *e = t + off;
+        uint16_t seg;
 
-        memcpy(&pa, root + off, esize);
-        t = acpi_table(pa);
-        if (!t || memcmp(t, "MCFG", 4))
+        memcpy(&seg, e + 8, 2);
+        if (seg != 0 || e[11] < e[10])
             continue;
-        memcpy(&tlen, t + 4, 4);
-        for (uint32_t e_off = MCFG_ENTRIES; e_off + MCFG_ENTRY_LEN <= tlen;
-             e_off += MCFG_ENTRY_LEN) {
-            const uint8_t *e = t + e_off;
-            uint16_t seg;
-
-            memcpy(&seg, e + 8, 2);
-            if (seg != 0 || e[11] < e[10])
-                continue;
-            memcpy(&ecam.base, e, 8);
-            ecam.start = e[10];
-            ecam.end = e[11];
-            return 0;
-        }
-        return -ENOENT;
+        memcpy(&ecam.base, e, 8);
+        ecam.start = e[10];
+        ecam.end = e[11];
+        return 0;
     }
     return -ENOENT;
 }

@@ -1,6 +1,7 @@
-/* Platform contract: where the firmware's ACPI tables start. kvm: the RSDP
- * the PVH loader passed, else the one found in the BIOS area; linuxu: none.
- * Parsing the tables is the reader's business (lib/pci reads MCFG). */
+/* Platform contract: the firmware's ACPI tables. kvm: from the RSDP the PVH
+ * loader passed, else the one found in the BIOS area; linuxu: none. Tables
+ * are found by signature; what is in them is the reader's business (lib/pci
+ * reads MCFG, lib/virtio-mmio the FADT). No AML interpreter. */
 #ifndef NFOS_PLAT_ACPI_H
 #define NFOS_PLAT_ACPI_H
 
@@ -10,5 +11,11 @@
  * Slow path (boot). The RSDP itself is always readable at that address;
  * the tables it points to may need plat_mmio_map() first (nfos/plat/mmio.h). */
 uint64_t plat_acpi_rsdp(void);
+
+/* The first table whose signature is sig (4 characters, e.g. "MCFG",
+ * "FACP") listed in the XSDT (the RSDT for ACPI 1.0), mapped and with a
+ * valid checksum; NULL when there is none. The DSDT is not listed there
+ * (it hangs off the FADT). Slow path. */
+const void *plat_acpi_table(const char *sig);
 
 #endif /* NFOS_PLAT_ACPI_H */
