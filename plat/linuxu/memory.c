@@ -1,12 +1,17 @@
-/* linuxu memory: one anonymous mapping, of nfos.mem bytes (default 64 MiB),
- * backed by 2 MiB huge pages when the host has them free, else by normal
- * pages. Huge pages are reserved up front (a NORESERVE huge mapping would
- * SIGBUS later when the pool runs dry); normal pages use MAP_NORESERVE, so
- * untouched memory costs nothing, like guest RAM. */
+/* linuxu memory: one shared mapping of a memfd, of nfos.mem bytes (default
+ * 64 MiB), on 2 MiB huge pages when the host has them free (MFD_HUGETLB),
+ * else on normal pages. A file, not anonymous memory, so that another
+ * process can map the same pages: a vhost-user backend reads and writes
+ * packet buffers and rings in place (plat_mem_share). Huge pages are
+ * reserved when mapped (a huge mapping that ran dry later would SIGBUS);
+ * normal pages are allocated on first touch, so untouched memory costs
+ * nothing, like guest RAM. Region 0 starts at offset 0 of the file. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/mman.h>
+#include <unistd.h>
 #include <nfos/core.h>
 #include <nfos/plat/memory.h>
 
@@ -17,7 +22,26 @@ static struct {
     struct plat_mem_region region;
     int nr;
     int huge;
+    int fd;
 } mem;
+
+/* A memfd of len bytes mapped shared, or MAP_FAILED (fd closed). */
+static void *map_memfd(uint64_t len, unsigned flags, int *fd)
+{
+    void *p;
+
+    *fd = memfd_create("nfos-mem", MFD_CLOEXEC | flags);
+    if (*fd < 0)
+        return MAP_FAILED;
+    if (ftruncate(*fd, (off_t)len) == 0) {
+        p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, *fd, 0);
+        if (p != MAP_FAILED)
+            return p;
+    }
+    close(*fd);
+    *fd = -1;
+    return MAP_FAILED;
+}
 
 static int map_memory(void)
 {
@@ -26,13 +50,12 @@ static int map_memory(void)
 
     core_param_u64("nfos.mem", &len);
     len = (len + HUGE_2M - 1) & ~(HUGE_2M - 1);
-    p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+    p = map_memfd(len, MFD_HUGETLB, &mem.fd);
     mem.huge = p != MAP_FAILED;
     if (p == MAP_FAILED)
-        p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
-                 0);
+        p = map_memfd(len, 0, &mem.fd);
     if (p == MAP_FAILED) {
-        fprintf(stderr, "nfos: cannot map %llu bytes of memory (nfos.mem)\n",
+        fprintf(stderr, "nfos: cannot map %llu bytes of memory (nfos.mem): %m\n",
                 (unsigned long long)len);
         return -1;
     }
@@ -40,8 +63,8 @@ static int map_memory(void)
     mem.region.len = len;
     mem.nr = 1;
     if (core_verbose())
-        printf("nfos: linuxu memory %llu MiB at %p (%s pages)\n", (unsigned long long)(len >> 20),
-               p, mem.huge ? "2 MiB" : "4 KiB");
+        printf("nfos: linuxu memory %llu MiB at %p (shared memfd, %s pages)\n",
+               (unsigned long long)(len >> 20), p, mem.huge ? "2 MiB" : "4 KiB");
     return 0;
 }
 
@@ -56,4 +79,13 @@ int plat_mem_regions(const struct plat_mem_region **regions)
 uint64_t plat_mem_total(void)
 {
     return mem.region.len;
+}
+
+int plat_mem_share(unsigned region, int *fd, uint64_t *offset)
+{
+    if (region >= (unsigned)mem.nr)
+        return -EINVAL;
+    *fd = mem.fd;
+    *offset = 0;
+    return 0;
 }

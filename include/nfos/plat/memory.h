@@ -18,4 +18,11 @@ int plat_mem_regions(const struct plat_mem_region **regions);
 /* Bytes of RAM the machine has in all (including the image itself). */
 uint64_t plat_mem_total(void);
 
+/* linuxu only (kvm does not define it): region number `region` of
+ * plat_mem_regions() is backed by a file another process may map, e.g. a
+ * vhost-user backend: *fd (owned by the platform, kept open; dup it to
+ * keep it past the platform) and the file offset of the region's base.
+ * 0, or -EINVAL for no such region. Slow path. */
+int plat_mem_share(unsigned region, int *fd, uint64_t *offset);
+
 #endif /* NFOS_PLAT_MEMORY_H */

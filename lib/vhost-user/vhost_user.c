@@ -1,0 +1,491 @@
+/* The vhost-user transport: the vdev kind "vhost-user" (nfos/vhost_user.h).
+ * Set-up talks the protocol over the socket; the data path never touches
+ * it (rings in shared memory, kicks through an eventfd). It does not
+ * reconnect, migrate, log dirty pages or take backend requests. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <nfos/bus.h>
+#include <nfos/core.h>
+#include <nfos/plat/memory.h>
+#include <nfos/vhost_user.h>
+#include <nfos/virtio.h>
+#include <nfos/virtio_net.h>
+
+#define VHU_DEVS      8 /* as many as vdev ports */
+#define VHU_QUEUES    2 /* one rx, one tx */
+#define VHU_TIMEOUT_S 5 /* for every reply */
+#define VHU_PROTOCOL  (1ULL << VHOST_USER_PROTOCOL_F_REPLY_ACK)
+/* Bits the transport itself provides (config space is ours). */
+#define VHU_EMULATED   ((1ULL << VIRTIO_NET_F_MAC) | (1ULL << VIRTIO_NET_F_STATUS))
+#define VHU_F_PROTOCOL (1ULL << VHOST_USER_F_PROTOCOL_FEATURES)
+
+struct vhu_ring {
+    struct virtqueue *vq;
+    int kickfd, callfd;
+};
+
+struct vhu_dev {
+    struct virtio_dev vdev;
+    int sock;
+    char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    uint64_t backend_features;  /* as GET_FEATURES said */
+    uint64_t protocol_features; /* negotiated */
+    uint8_t status;
+    bool running;
+    struct virtio_net_config config;
+    struct vhu_ring ring[VHU_QUEUES];
+};
+
+static struct vhu_dev vhu_devs[VHU_DEVS];
+
+static struct vhu_dev *vhu_of(struct virtio_dev *vdev)
+{
+    return nfos_container_of(vdev, struct vhu_dev, vdev);
+}
+
+static const char *req_name(uint32_t req)
+{
+    static const char *const names[] = {
+        [VHOST_USER_GET_FEATURES] = "GET_FEATURES",
+        [VHOST_USER_SET_FEATURES] = "SET_FEATURES",
+        [VHOST_USER_SET_OWNER] = "SET_OWNER",
+        [VHOST_USER_SET_MEM_TABLE] = "SET_MEM_TABLE",
+        [VHOST_USER_SET_VRING_NUM] = "SET_VRING_NUM",
+        [VHOST_USER_SET_VRING_ADDR] = "SET_VRING_ADDR",
+        [VHOST_USER_SET_VRING_BASE] = "SET_VRING_BASE",
+        [VHOST_USER_GET_VRING_BASE] = "GET_VRING_BASE",
+        [VHOST_USER_SET_VRING_KICK] = "SET_VRING_KICK",
+        [VHOST_USER_SET_VRING_CALL] = "SET_VRING_CALL",
+        [VHOST_USER_GET_PROTOCOL_FEATURES] = "GET_PROTOCOL_FEATURES",
+        [VHOST_USER_SET_PROTOCOL_FEATURES] = "SET_PROTOCOL_FEATURES",
+        [VHOST_USER_SET_VRING_ENABLE] = "SET_VRING_ENABLE",
+    };
+
+    return req < NFOS_ARRAY_SIZE(names) && names[req] ? names[req] : "?";
+}
+
+/* --- Messages -------------------------------------------------------------- */
+
+static int vhu_send(struct vhu_dev *d, struct vhost_user_msg *m, const int *fds, unsigned nfds)
+{
+    char control[CMSG_SPACE(sizeof(int) * VHOST_USER_MAX_REGIONS)] = { 0 };
+    struct iovec iov = { .iov_base = m, .iov_len = VHOST_USER_HDR_LEN + m->size };
+    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+    ssize_t n;
+
+    if (nfds) {
+        struct cmsghdr *c;
+
+        mh.msg_control = control;
+        mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+        c = CMSG_FIRSTHDR(&mh);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+        memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+    }
+    do {
+        n = sendmsg(d->sock, &mh, MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return -errno;
+    return (size_t)n == iov.iov_len ? 0 : -EPIPE;
+}
+
+static int recv_all(int sock, void *buf, size_t len)
+{
+    ssize_t n;
+
+    while (len) {
+        n = recv(sock, buf, len, MSG_WAITALL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return errno == EAGAIN ? -ETIMEDOUT : -errno;
+        if (n == 0)
+            return -EPIPE;
+        buf = (char *)buf + n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* The reply to request req: exactly size bytes of payload into *payload. */
+static int vhu_recv_reply(struct vhu_dev *d, uint32_t req, void *payload, uint32_t size)
+{
+    struct vhost_user_msg m;
+    int err;
+
+    if ((err = recv_all(d->sock, &m, VHOST_USER_HDR_LEN)))
+        return err;
+    if (m.request != req ||
+        (m.flags & ~VHOST_USER_NEED_REPLY) != (VHOST_USER_REPLY | VHOST_USER_VERSION) ||
+        m.size != size)
+        return -EPROTO;
+    return recv_all(d->sock, payload, size);
+}
+
+/* A request with a reply of size bytes (GET_*). */
+static int vhu_get(struct vhu_dev *d, uint32_t req, const void *arg, uint32_t arg_size, void *reply,
+                   uint32_t reply_size)
+{
+    struct vhost_user_msg m = { .request = req, .flags = VHOST_USER_VERSION, .size = arg_size };
+    int err;
+
+    if (arg_size)
+        memcpy(&m.payload, arg, arg_size);
+    if (!(err = vhu_send(d, &m, NULL, 0)))
+        err = vhu_recv_reply(d, req, reply, reply_size);
+    if (err)
+        fprintf(stderr, "vhost-user: %s: %s: %s\n", d->path, req_name(req), strerror(-err));
+    return err;
+}
+
+/* A request without a reply of its own; acknowledged by the backend when
+ * REPLY_ACK was negotiated (then a refusal is -EIO). */
+static int vhu_set(struct vhu_dev *d, uint32_t req, const void *arg, uint32_t arg_size,
+                   const int *fds, unsigned nfds)
+{
+    struct vhost_user_msg m = { .request = req, .flags = VHOST_USER_VERSION, .size = arg_size };
+    bool ack = d->protocol_features & (1ULL << VHOST_USER_PROTOCOL_F_REPLY_ACK);
+    uint64_t status = 0;
+    int err;
+
+    if (arg_size)
+        memcpy(&m.payload, arg, arg_size);
+    if (ack)
+        m.flags |= VHOST_USER_NEED_REPLY;
+    err = vhu_send(d, &m, fds, nfds);
+    if (!err && ack && !(err = vhu_recv_reply(d, req, &status, sizeof(status))) && status)
+        err = -EIO;
+    if (err)
+        fprintf(stderr, "vhost-user: %s: %s: %s\n", d->path, req_name(req),
+                err == -EIO ? "refused by the backend" : strerror(-err));
+    return err;
+}
+
+static int vhu_set_u64(struct vhu_dev *d, uint32_t req, uint64_t v)
+{
+    return vhu_set(d, req, &v, sizeof(v), NULL, 0);
+}
+
+static int vhu_set_state(struct vhu_dev *d, uint32_t req, uint32_t index, uint32_t num)
+{
+    struct vhost_user_vring_state s = { .index = index, .num = num };
+
+    return vhu_set(d, req, &s, sizeof(s), NULL, 0);
+}
+
+static int vhu_set_fd(struct vhu_dev *d, uint32_t req, uint32_t index, int fd)
+{
+    uint64_t v = index;
+
+    return vhu_set(d, req, &v, sizeof(v), &fd, 1);
+}
+
+/* --- Transport operations ---------------------------------------------------- */
+
+/* Stops the backend's rings (GET_VRING_BASE stops one) if they run. */
+static int vhu_reset(struct virtio_dev *vdev)
+{
+    struct vhu_dev *d = vhu_of(vdev);
+    struct vhost_user_vring_state s;
+    unsigned i;
+
+    for (i = 0; d->running && i < VHU_QUEUES; i++) {
+        struct vhost_user_vring_state q = { .index = i };
+
+        if (d->protocol_features)
+            vhu_set_state(d, VHOST_USER_SET_VRING_ENABLE, i, 0);
+        vhu_get(d, VHOST_USER_GET_VRING_BASE, &q, sizeof(q), &s, sizeof(s));
+    }
+    d->running = false;
+    d->status = 0;
+    return 0;
+}
+
+static uint8_t vhu_get_status(struct virtio_dev *vdev)
+{
+    return vhu_of(vdev)->status;
+}
+
+static void vhu_set_status(struct virtio_dev *vdev, uint8_t status)
+{
+    vhu_of(vdev)->status = status;
+}
+
+static uint64_t vhu_get_features(struct virtio_dev *vdev)
+{
+    return (vhu_of(vdev)->backend_features & ~VHU_F_PROTOCOL) | VHU_EMULATED;
+}
+
+static int vhu_set_features(struct virtio_dev *vdev, uint64_t features)
+{
+    struct vhu_dev *d = vhu_of(vdev);
+
+    features &= d->backend_features;
+    features |= d->backend_features & VHU_F_PROTOCOL;
+    return vhu_set_u64(d, VHOST_USER_SET_FEATURES, features);
+}
+
+static void vhu_read_config(struct virtio_dev *vdev, unsigned off, void *buf, unsigned len)
+{
+    struct vhu_dev *d = vhu_of(vdev);
+
+    if (off + len <= sizeof(d->config))
+        memcpy(buf, (const uint8_t *)&d->config + off, len);
+    else
+        memset(buf, 0, len);
+}
+
+static void vhu_write_config(struct virtio_dev *vdev, unsigned off, const void *buf, unsigned len)
+{
+    /* Nothing in a net device's config is writable here. */
+}
+
+static uint32_t vhu_config_generation(struct virtio_dev *vdev)
+{
+    return 0;
+}
+
+static uint16_t vhu_queue_max_size(struct virtio_dev *vdev, uint16_t idx)
+{
+    return idx < VHU_QUEUES ? VIRTQ_SIZE_MAX : 0;
+}
+
+static void vhu_notify(struct virtqueue *vq)
+{
+    struct vhu_ring *r = vq->t.transport_priv;
+    uint64_t one = 1;
+
+    /* EAGAIN means the counter is already high: the backend is woken. */
+    if (write(r->kickfd, &one, sizeof(one)) < 0)
+        return;
+}
+
+static int vhu_queue_enable(struct virtio_dev *vdev, struct virtqueue *vq)
+{
+    struct vhu_ring *r = &vhu_of(vdev)->ring[vq->t.index];
+
+    if (vq->t.index >= VHU_QUEUES)
+        return -ENOENT;
+    if (r->kickfd < 0 && (r->kickfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
+        return -errno;
+    if (r->callfd < 0 && (r->callfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
+        return -errno;
+    r->vq = vq;
+    vq->t.notify = vhu_notify;
+    vq->t.transport_priv = r;
+    return 0;
+}
+
+static int vhu_send_mem_table(struct vhu_dev *d)
+{
+    const struct plat_mem_region *reg;
+    struct vhost_user_memory mem = { 0 };
+    int fds[VHOST_USER_MAX_REGIONS];
+    int nr = plat_mem_regions(&reg), i, err;
+
+    for (i = 0; i < nr && i < VHOST_USER_MAX_REGIONS; i++) {
+        struct vhost_user_mem_region *r = &mem.regions[i];
+
+        if ((err = plat_mem_share((unsigned)i, &fds[i], &r->mmap_offset)))
+            return err;
+        r->guest_phys_addr = r->userspace_addr = reg[i].base;
+        r->memory_size = reg[i].len;
+    }
+    mem.nregions = (uint32_t)i;
+    return vhu_set(d, VHOST_USER_SET_MEM_TABLE, &mem,
+                   (uint32_t)(offsetof(struct vhost_user_memory, regions) +
+                              sizeof(mem.regions[0]) * mem.nregions),
+                   fds, mem.nregions);
+}
+
+static int vhu_start_ring(struct vhu_dev *d, unsigned i)
+{
+    struct virtqueue *vq = d->ring[i].vq;
+    struct vhost_user_vring_addr a = {
+        .index = i,
+        .desc_user_addr = vq->t.desc_addr,
+        .used_user_addr = vq->t.used_addr,
+        .avail_user_addr = vq->t.avail_addr,
+    };
+    int err;
+
+    if ((err = vhu_set_fd(d, VHOST_USER_SET_VRING_CALL, i, d->ring[i].callfd)) ||
+        (err = vhu_set_state(d, VHOST_USER_SET_VRING_NUM, i, vq->t.size)) ||
+        (err = vhu_set_state(d, VHOST_USER_SET_VRING_BASE, i, vq->last_used)) ||
+        (err = vhu_set(d, VHOST_USER_SET_VRING_ADDR, &a, sizeof(a), NULL, 0)) ||
+        (err = vhu_set_fd(d, VHOST_USER_SET_VRING_KICK, i, d->ring[i].kickfd)))
+        return err;
+    return 0;
+}
+
+/* DRIVER_OK: the backend gets our memory and the rings, and starts. */
+static int vhu_driver_ok(struct virtio_dev *vdev)
+{
+    struct vhu_dev *d = vhu_of(vdev);
+    unsigned i;
+    int err;
+
+    if ((err = vhu_send_mem_table(d)))
+        return err;
+    for (i = 0; i < VHU_QUEUES; i++)
+        if (d->ring[i].vq && (err = vhu_start_ring(d, i)))
+            return err;
+    /* With protocol features rings start disabled (the spec's rule). */
+    for (i = 0; d->backend_features & VHU_F_PROTOCOL && i < VHU_QUEUES; i++)
+        if (d->ring[i].vq && (err = vhu_set_state(d, VHOST_USER_SET_VRING_ENABLE, i, 1)))
+            return err;
+    d->running = true;
+    if (core_verbose())
+        printf("vhost-user: %s: rings started\n", d->path);
+    return 0;
+}
+
+static const struct virtio_transport_ops vhu_ops = {
+    .name = "vhost-user",
+    .reset = vhu_reset,
+    .get_status = vhu_get_status,
+    .set_status = vhu_set_status,
+    .get_features = vhu_get_features,
+    .set_features = vhu_set_features,
+    .read_config = vhu_read_config,
+    .write_config = vhu_write_config,
+    .config_generation = vhu_config_generation,
+    .queue_max_size = vhu_queue_max_size,
+    .queue_enable = vhu_queue_enable,
+    .driver_ok = vhu_driver_ok,
+};
+
+/* --- Probe ----------------------------------------------------------------- */
+
+/* "PATH[,mac=AA:BB:CC:DD:EE:FF]" into d->path and d->config.mac. */
+static int vhu_parse(struct vhu_dev *d, const char *arg, unsigned index)
+{
+    const char *comma = strchr(arg, ',');
+    size_t len = comma ? (size_t)(comma - arg) : strlen(arg);
+    unsigned m[6], i;
+    char end;
+
+    if (len == 0 || len >= sizeof(d->path))
+        return -EINVAL;
+    memcpy(d->path, arg, len);
+    d->path[len] = '\0';
+    memcpy(d->config.mac, (const uint8_t[6]){ 0x02, 0, 0, 0, 0x76, (uint8_t)index }, 6);
+    if (!comma)
+        return 0;
+    if (sscanf(comma + 1, "mac=%x:%x:%x:%x:%x:%x%c", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5],
+               &end) != 6)
+        return -EINVAL;
+    for (i = 0; i < 6; i++) {
+        if (m[i] > 0xff)
+            return -EINVAL;
+        d->config.mac[i] = (uint8_t)m[i];
+    }
+    return 0;
+}
+
+static int vhu_connect(struct vhu_dev *d)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    struct timeval tv = { .tv_sec = VHU_TIMEOUT_S };
+
+    strcpy(sa.sun_path, d->path);
+    if ((d->sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+        return -errno;
+    setsockopt(d->sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(d->sock, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    if (connect(d->sock, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+        return -errno;
+    return 0;
+}
+
+/* SET_OWNER, the backend's features and the protocol features. */
+static int vhu_handshake(struct vhu_dev *d)
+{
+    uint64_t pf;
+    int err;
+
+    if ((err = vhu_set(d, VHOST_USER_SET_OWNER, NULL, 0, NULL, 0)) ||
+        (err = vhu_get(d, VHOST_USER_GET_FEATURES, NULL, 0, &d->backend_features,
+                       sizeof(d->backend_features))))
+        return err;
+    if (d->backend_features & VHU_F_PROTOCOL) {
+        if ((err = vhu_get(d, VHOST_USER_GET_PROTOCOL_FEATURES, NULL, 0, &pf, sizeof(pf))) ||
+            (err = vhu_set_u64(d, VHOST_USER_SET_PROTOCOL_FEATURES, pf & VHU_PROTOCOL)))
+            return err;
+        d->protocol_features = pf & VHU_PROTOCOL;
+    }
+    if (core_verbose())
+        printf("vhost-user: %s: connected, backend features %#llx, protocol features %#llx\n",
+               d->path, (unsigned long long)d->backend_features,
+               (unsigned long long)d->protocol_features);
+    return 0;
+}
+
+static void vhu_close(struct vhu_dev *d)
+{
+    unsigned i;
+
+    for (i = 0; i < VHU_QUEUES; i++) {
+        if (d->ring[i].kickfd >= 0)
+            close(d->ring[i].kickfd);
+        if (d->ring[i].callfd >= 0)
+            close(d->ring[i].callfd);
+    }
+    if (d->sock >= 0)
+        close(d->sock);
+    memset(d, 0, sizeof(*d));
+}
+
+/* Errors come back to the vdev bus, which prints the one line and stops
+ * the boot: a missing backend reads "Connection refused" (or "No such
+ * file or directory"), a bad argument "Invalid argument". */
+static int vhu_probe(struct bus_device *bdev)
+{
+    struct vdev_device *v = nfos_container_of(bdev, struct vdev_device, dev);
+    struct vhu_dev *d = &vhu_devs[v->index % VHU_DEVS];
+    unsigned i;
+    int err;
+
+    if (d->vdev.ops)
+        return -EBUSY;
+    d->sock = -1;
+    for (i = 0; i < VHU_QUEUES; i++)
+        d->ring[i].kickfd = d->ring[i].callfd = -1;
+    if ((err = vhu_parse(d, v->arg, v->index)) || (err = vhu_connect(d)) ||
+        (err = vhu_handshake(d)))
+        goto err_close;
+    d->config.status = VIRTIO_NET_S_LINK_UP;
+    d->config.max_virtqueue_pairs = 1;
+    d->config.mtu = 1500;
+    d->vdev.ops = &vhu_ops;
+    d->vdev.bdev = bdev;
+    d->vdev.device_id = VIRTIO_ID_NET;
+    snprintf(d->vdev.name, sizeof(d->vdev.name), "vhost-user %s", d->path);
+    if ((err = virtio_device_add(&d->vdev)))
+        goto err_close;
+    bdev->priv = d;
+    return 0;
+
+err_close:
+    vhu_close(d);
+    return err;
+}
+
+static const struct bus_driver vhu_driver = {
+    .name = "vhost-user",
+    .bus = "vdev",
+    .ids = "vhost-user",
+    .probe = vhu_probe,
+};
+BUS_DRIVER_REGISTER(vhu_driver);

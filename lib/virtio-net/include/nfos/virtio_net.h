@@ -1,0 +1,57 @@
+/* virtio-net: the poll-mode virtio network driver, a netdev driver over any
+ * virtio transport (pci, mmio, vhost-user). It binds itself to every
+ * VIRTIO_ID_NET device the virtio core is handed; apps reach it only
+ * through nfos/netdev.h. This header holds the device's wire contract
+ * (virtio 1.x, 5.1), which transports that emulate a net device (vhost-user
+ * has no config space of its own) share with the driver.
+ *
+ * The driver: one rx and one tx queue (virtqueues 0 and 1); features MAC,
+ * STATUS, EVENT_IDX, VERSION_1 when offered; no offloads. Zero copy both
+ * ways: the 12-byte virtio_net_hdr lives in the netbuf headroom right
+ * before the frame, so an rx buffer is posted from buf + data_off - 12 and
+ * tx writes the header in front of the data. Netbufs therefore need at
+ * least VIRTIO_NET_HDR_LEN bytes of headroom (NETBUF_HEADROOM has 128). */
+#ifndef NFOS_VIRTIO_NET_H
+#define NFOS_VIRTIO_NET_H
+
+#include <stdint.h>
+
+/* Device feature bits (5.1.3) */
+#define VIRTIO_NET_F_CSUM       0
+#define VIRTIO_NET_F_GUEST_CSUM 1
+#define VIRTIO_NET_F_MTU        3
+#define VIRTIO_NET_F_MAC        5
+#define VIRTIO_NET_F_MRG_RXBUF  15
+#define VIRTIO_NET_F_STATUS     16
+#define VIRTIO_NET_F_CTRL_VQ    17
+#define VIRTIO_NET_F_MQ         22
+
+#define VIRTIO_NET_S_LINK_UP 1
+
+#define VIRTIO_NET_RXQ 0
+#define VIRTIO_NET_TXQ 1
+
+/* Device config space (5.1.4), little-endian. */
+struct virtio_net_config {
+    uint8_t mac[6];
+    uint16_t status; /* VIRTIO_NET_S_* with VIRTIO_NET_F_STATUS */
+    uint16_t max_virtqueue_pairs;
+    uint16_t mtu;
+};
+
+/* The header in front of every frame (5.1.6); VERSION_1 makes it 12 bytes
+ * with or without MRG_RXBUF. All zero on tx: no offloads. */
+struct virtio_net_hdr {
+    uint8_t flags;
+    uint8_t gso_type;
+    uint16_t hdr_len;
+    uint16_t gso_size;
+    uint16_t csum_start;
+    uint16_t csum_offset;
+    uint16_t num_buffers;
+};
+
+#define VIRTIO_NET_HDR_LEN 12
+_Static_assert(sizeof(struct virtio_net_hdr) == VIRTIO_NET_HDR_LEN, "virtio 1.x net header");
+
+#endif /* NFOS_VIRTIO_NET_H */

@@ -1,0 +1,392 @@
+/* The virtio-net poll-mode driver: a netdev over one rx and one tx split
+ * virtqueue. It never takes interrupts, never copies a frame, and kicks
+ * only when the device asked (the virtio core decides). It does not do
+ * multiqueue, offloads, mergeable rx buffers or a control queue. */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <nfos/alloc.h>
+#include <nfos/netdev.h>
+#include <nfos/virtio.h>
+#include <nfos/virtio_net.h>
+
+#define HDR_LEN VIRTIO_NET_HDR_LEN
+/* At most this many frames per burst (NETDEV_BURST_MAX). */
+#define VNET_BURST_MAX 64
+/* rx refills once this many descriptors are free (or half a small ring). */
+#define VNET_REFILL_MIN 32
+/* A tx frame may have at most this many segments. */
+#define VNET_TX_SEGS_MAX 16
+
+#define VNET_WANTED                                               \
+    ((1ULL << VIRTIO_NET_F_MAC) | (1ULL << VIRTIO_NET_F_STATUS) | \
+     (1ULL << VIRTIO_F_RING_EVENT_IDX) | (1ULL << VIRTIO_F_VERSION_1))
+
+struct vnet_rxq {
+    struct virtqueue *vq;
+    struct pool *pool;
+    uint16_t port;
+    uint16_t refill_min;
+    struct netdev_queue_stats stats;
+} __nfos_cache_aligned;
+
+struct vnet_txq {
+    struct virtqueue *vq;
+    struct netdev_queue_stats stats;
+} __nfos_cache_aligned;
+
+struct vnet_port {
+    struct netdev dev;
+    struct vnet_rxq rxq;
+    struct vnet_txq txq;
+    struct virtio_dev *vdev;
+    uint32_t max_mtu;
+    bool started;
+};
+
+static unsigned vnet_count;
+
+static struct vnet_port *port_of(struct netdev *dev)
+{
+    return nfos_container_of(dev, struct vnet_port, dev);
+}
+
+/* --- Fast path ----------------------------------------------------------- */
+
+/* Posts pool netbufs until the ring is full or the pool is empty; what the
+ * pool could not give counts as rx drops. */
+static void vnet_rx_refill(struct vnet_rxq *q)
+{
+    struct netbuf *nbs[VNET_BURST_MAX];
+    unsigned want = virtq_nr_free(q->vq), have = pool_avail(q->pool), n, i;
+
+    if (want < q->refill_min)
+        return;
+    if (unlikely(have < want)) {
+        q->stats.drops += want - have;
+        want = have;
+    }
+    for (; want; want -= n) {
+        n = NFOS_MIN(want, VNET_BURST_MAX);
+        if (unlikely(netbuf_alloc_bulk(q->pool, nbs, n)))
+            break;
+        for (i = 0; i < n; i++) {
+            struct netbuf *nb = nbs[i];
+            uint8_t *hdr = netbuf_data(nb) - HDR_LEN;
+
+            virtq_add_buf(q->vq, (uintptr_t)hdr, nb->buf_len - nb->data_off + HDR_LEN, true, nb);
+        }
+    }
+    virtq_publish(q->vq);
+}
+
+static uint16_t vnet_rx_burst(void *queue, struct netbuf **pkts, uint16_t n)
+{
+    struct vnet_rxq *q = queue;
+    uint32_t lens[VNET_BURST_MAX];
+    unsigned got, i, kept = 0;
+    uint64_t bytes = 0;
+
+    got = virtq_get_used_burst(q->vq, (void **)pkts, lens, NFOS_MIN(n, VNET_BURST_MAX));
+    for (i = 0; i < got; i++) {
+        struct netbuf *nb = pkts[i];
+        uint32_t len = lens[i];
+
+        if (unlikely(len <= HDR_LEN)) {
+            /* Empty, or a length the core found impossible. */
+            q->stats.errors++;
+            netbuf_free(nb);
+            continue;
+        }
+        len -= HDR_LEN;
+        nb->len = len;
+        nb->pkt_len = len;
+        nb->port = q->port;
+        bytes += len;
+        pkts[kept++] = nb;
+    }
+    vnet_rx_refill(q);
+    q->stats.packets += kept;
+    q->stats.bytes += bytes;
+    if (!kept)
+        q->stats.empty_polls++;
+    return (uint16_t)kept;
+}
+
+static void vnet_tx_reclaim(struct vnet_txq *q)
+{
+    void *done[VNET_BURST_MAX];
+    uint32_t lens[VNET_BURST_MAX];
+    unsigned got, i;
+
+    while ((got = virtq_get_used_burst(q->vq, done, lens, VNET_BURST_MAX)))
+        for (i = 0; i < got; i++)
+            netbuf_free(done[i]);
+}
+
+/* A frame of several segments: the header in front of the first. 0,
+ * -ENOSPC (ring too full, retry later) or -EINVAL (cannot be sent). */
+static int vnet_tx_chain(struct vnet_txq *q, struct netbuf *nb)
+{
+    struct virtq_sg sg[VNET_TX_SEGS_MAX];
+    struct netbuf *seg;
+    unsigned n = 0;
+
+    for (seg = nb; seg; seg = seg->next) {
+        if (n == VNET_TX_SEGS_MAX)
+            return -EINVAL;
+        sg[n].addr = (uintptr_t)netbuf_data(seg);
+        sg[n++].len = seg->len;
+    }
+    sg[0].addr -= HDR_LEN;
+    sg[0].len += HDR_LEN;
+    memset(netbuf_data(nb) - HDR_LEN, 0, HDR_LEN);
+    return virtq_add_chain(q->vq, sg, n, 0, nb);
+}
+
+static uint16_t vnet_tx_burst(void *queue, struct netbuf **pkts, uint16_t n)
+{
+    struct vnet_txq *q = queue;
+    unsigned i, sent = 0;
+    uint64_t bytes = 0;
+    int err;
+
+    vnet_tx_reclaim(q);
+    for (i = 0; i < n; i++) {
+        struct netbuf *nb = pkts[i];
+
+        if (unlikely(nb->data_off < HDR_LEN)) {
+            err = -EINVAL;
+        } else if (likely(!nb->next)) {
+            uint8_t *hdr = netbuf_data(nb) - HDR_LEN;
+
+            memset(hdr, 0, HDR_LEN);
+            err = virtq_add_buf(q->vq, (uintptr_t)hdr, nb->len + HDR_LEN, false, nb);
+        } else {
+            err = vnet_tx_chain(q, nb);
+        }
+        if (unlikely(err)) {
+            if (err == -ENOSPC)
+                break;
+            /* Taken and dropped: the caller must not free it again. */
+            q->stats.errors++;
+            netbuf_free(nb);
+            continue;
+        }
+        bytes += nb->pkt_len;
+        sent++;
+    }
+    virtq_publish(q->vq);
+    q->stats.packets += sent;
+    q->stats.bytes += bytes;
+    q->stats.drops += n - i;
+    return (uint16_t)i;
+}
+
+/* --- Slow path ----------------------------------------------------------- */
+
+static int vnet_info(struct netdev *dev, struct netdev_info *info)
+{
+    struct vnet_port *p = port_of(dev);
+    uint16_t max = p->vdev->ops->queue_max_size(p->vdev, VIRTIO_NET_RXQ);
+
+    info->driver = "virtio-net";
+    info->max_ring_size = NFOS_MIN(max, (uint16_t)VIRTQ_SIZE_MAX);
+    info->max_mtu = p->max_mtu;
+    info->min_rx_buf = p->max_mtu + 14;
+    return 0;
+}
+
+static int vnet_configure(struct netdev *dev, const struct netdev_conf *conf)
+{
+    /* Without a control queue the device delivers every frame: it is as
+     * promiscuous as it gets, whatever conf->promisc says. */
+    return port_of(dev)->started ? -EBUSY : 0;
+}
+
+/* The queue's virtqueue, created on first use, emptied and rewound on a
+ * later set-up (only before start: virtio cannot stop one queue). */
+static int vnet_queue(struct vnet_port *p, struct virtqueue **vqp, uint16_t index, uint16_t size)
+{
+    struct netbuf *nb;
+    int err;
+
+    if (p->started)
+        return -EBUSY;
+    if (*vqp) {
+        if (size && size != (*vqp)->t.size)
+            return -EBUSY; /* the device already has the ring's size */
+        while ((nb = virtq_detach_unused(*vqp)))
+            netbuf_free(nb);
+        return virtq_rewind(*vqp);
+    }
+    if ((err = virtq_create(p->vdev, index, size, vqp)))
+        *vqp = NULL;
+    return err;
+}
+
+static int vnet_rxq_setup(struct netdev *dev, uint16_t qi, uint16_t ring_size, struct pool *pool,
+                          void **queue)
+{
+    struct vnet_port *p = port_of(dev);
+    struct vnet_rxq *q = &p->rxq;
+    struct netbuf *probe;
+    bool fits;
+    int err;
+
+    if (!(probe = netbuf_alloc(pool)))
+        return -ENOBUFS;
+    fits = probe->data_off >= HDR_LEN && netbuf_tailroom(probe) >= p->max_mtu + 14;
+    netbuf_free(probe);
+    if (!fits)
+        return -EINVAL;
+    if ((err = vnet_queue(p, &q->vq, VIRTIO_NET_RXQ, ring_size)))
+        return err;
+    q->pool = pool;
+    q->port = dev->port;
+    q->refill_min = NFOS_MIN(VNET_REFILL_MIN, q->vq->t.size / 2);
+    memset(&q->stats, 0, sizeof(q->stats));
+    vnet_rx_refill(q);
+    q->stats.drops = 0; /* a small pool at set-up is not a drop */
+    *queue = q;
+    return 0;
+}
+
+static int vnet_txq_setup(struct netdev *dev, uint16_t qi, uint16_t ring_size, void **queue)
+{
+    struct vnet_port *p = port_of(dev);
+    int err;
+
+    if ((err = vnet_queue(p, &p->txq.vq, VIRTIO_NET_TXQ, ring_size)))
+        return err;
+    memset(&p->txq.stats, 0, sizeof(p->txq.stats));
+    *queue = &p->txq;
+    return 0;
+}
+
+static int vnet_start(struct netdev *dev)
+{
+    struct vnet_port *p = port_of(dev);
+    int err;
+
+    if (p->started)
+        return 0;
+    if ((err = virtio_driver_ok(p->vdev)))
+        return err;
+    p->started = true;
+    return 0;
+}
+
+static int vnet_set_promisc(struct netdev *dev, bool on)
+{
+    return on ? 0 : -ENOTSUP;
+}
+
+static int vnet_link(struct netdev *dev, struct netdev_link *link)
+{
+    struct vnet_port *p = port_of(dev);
+    uint16_t status = VIRTIO_NET_S_LINK_UP;
+
+    if (virtio_has(p->vdev, VIRTIO_NET_F_STATUS))
+        virtio_config_read(p->vdev, offsetof(struct virtio_net_config, status), &status,
+                           sizeof(status));
+    link->up = p->started && (status & VIRTIO_NET_S_LINK_UP);
+    link->full_duplex = true;
+    return 0;
+}
+
+static void vnet_stats(struct netdev *dev, struct netdev_stats *stats)
+{
+    struct vnet_port *p = port_of(dev);
+
+    stats->rx[0] = p->rxq.stats;
+    stats->tx[0] = p->txq.stats;
+}
+
+static void vnet_stats_reset(struct netdev *dev)
+{
+    struct vnet_port *p = port_of(dev);
+
+    memset(&p->rxq.stats, 0, sizeof(p->rxq.stats));
+    memset(&p->txq.stats, 0, sizeof(p->txq.stats));
+}
+
+static const struct netdev_ops vnet_ops = {
+    .info = vnet_info,
+    .configure = vnet_configure,
+    .rxq_setup = vnet_rxq_setup,
+    .txq_setup = vnet_txq_setup,
+    .start = vnet_start,
+    .set_promisc = vnet_set_promisc,
+    .link = vnet_link,
+    .stats = vnet_stats,
+    .stats_reset = vnet_stats_reset,
+};
+
+static int vnet_probe(struct virtio_dev *vdev)
+{
+    struct vnet_port *p;
+    int err;
+
+    if ((err = virtio_negotiate(vdev, VNET_WANTED)))
+        return err;
+    if ((err = alloc_memalign((void **)&p, NFOS_CACHE_LINE, sizeof(*p))))
+        return err;
+    memset(p, 0, sizeof(*p));
+    p->vdev = vdev;
+    p->max_mtu = 1500;
+    if (virtio_has(vdev, VIRTIO_NET_F_MAC))
+        virtio_config_read(vdev, offsetof(struct virtio_net_config, mac), p->dev.mac, 6);
+    else /* locally administered, unique in this image */
+        memcpy(p->dev.mac, (const uint8_t[6]){ 0x02, 0, 0, 0, 0x76, (uint8_t)vnet_count }, 6);
+    p->dev.ops = &vnet_ops;
+    p->dev.rx_burst = vnet_rx_burst;
+    p->dev.tx_burst = vnet_tx_burst;
+    p->dev.priv = p;
+    snprintf(p->dev.name, sizeof(p->dev.name), "vnet%u", vnet_count);
+    if ((err = netdev_register(&p->dev))) {
+        alloc_free(p);
+        return err;
+    }
+    vnet_count++;
+    vdev->driver_priv = p;
+    return 0;
+}
+
+static const char *const vnet_feature_names[64] = {
+    [VIRTIO_NET_F_CSUM] = "CSUM",
+    [VIRTIO_NET_F_GUEST_CSUM] = "GUEST_CSUM",
+    [2] = "CTRL_GUEST_OFFLOADS",
+    [VIRTIO_NET_F_MTU] = "MTU",
+    [VIRTIO_NET_F_MAC] = "MAC",
+    [6] = "GSO",
+    [7] = "GUEST_TSO4",
+    [8] = "GUEST_TSO6",
+    [9] = "GUEST_ECN",
+    [10] = "GUEST_UFO",
+    [11] = "HOST_TSO4",
+    [12] = "HOST_TSO6",
+    [13] = "HOST_ECN",
+    [14] = "HOST_UFO",
+    [VIRTIO_NET_F_MRG_RXBUF] = "MRG_RXBUF",
+    [VIRTIO_NET_F_STATUS] = "STATUS",
+    [VIRTIO_NET_F_CTRL_VQ] = "CTRL_VQ",
+    [18] = "CTRL_RX",
+    [19] = "CTRL_VLAN",
+    [20] = "CTRL_RX_EXTRA",
+    [21] = "GUEST_ANNOUNCE",
+    [VIRTIO_NET_F_MQ] = "MQ",
+    [23] = "CTRL_MAC_ADDR",
+    [61] = "RSC_EXT",
+    [62] = "STANDBY",
+    [63] = "SPEED_DUPLEX",
+};
+
+static const struct virtio_driver vnet_driver = {
+    .name = "virtio-net",
+    .device_id = VIRTIO_ID_NET,
+    .probe = vnet_probe,
+    .feature_names = vnet_feature_names,
+};
+VIRTIO_DRIVER_REGISTER(vnet_driver);
