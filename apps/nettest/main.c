@@ -1,13 +1,17 @@
 /* nettest: what a port driver reports, for the driver tests. Starts port 0
  * (promiscuous with --promisc), prints one line with its driver, MAC, MTU,
- * link and promiscuous state, receives and frees frames until --count or
- * --time, then prints the link again and the counters. Traffic tests use
- * l2fwd and rxsink; this app shows what they do not. */
+ * link and promiscuous state, waits --pause seconds without polling (so
+ * that the kernel's queue overflows and its drops can be seen), receives
+ * and frees frames until --count or --time, then prints the link again and
+ * the counters. Traffic tests use l2fwd and rxsink; this app shows what
+ * they do not. */
 #include <stdio.h>
 #include <string.h>
 #include <nfos/nfapp.h>
 
-static const char usage[] = "usage: nettest [--promisc] [--count PKTS] [--time SECONDS]\n";
+static const char usage[] =
+    "usage: nettest [--promisc] [--ring N] [--pause SECONDS] [--count PKTS] [--time SECONDS]\n"
+    "  --ring N   rx ring size asked of the driver (0: its default)\n";
 
 static void show(struct netdev *dev, const char *when)
 {
@@ -26,12 +30,12 @@ static void show(struct netdev *dev, const char *when)
            link.speed_mbps, dev->promisc ? "on" : "off");
 }
 
-static int start(struct netdev *dev, struct pool *pool, bool promisc)
+static int start(struct netdev *dev, struct pool *pool, bool promisc, uint16_t ring)
 {
     struct netdev_conf conf = { .nb_rx_queues = 1, .nb_tx_queues = 1, .promisc = promisc };
     int err;
 
-    if ((err = netdev_configure(dev, &conf)) || (err = netdev_rxq_setup(dev, 0, 0, pool)) ||
+    if ((err = netdev_configure(dev, &conf)) || (err = netdev_rxq_setup(dev, 0, ring, pool)) ||
         (err = netdev_txq_setup(dev, 0, 0)) || (err = netdev_start(dev))) {
         fprintf(stderr, "nettest: port %u (%s): start failed: %s\n", dev->port, dev->name,
                 strerror(-err));
@@ -43,8 +47,9 @@ static int start(struct netdev *dev, struct pool *pool, bool promisc)
 int main(int argc, char **argv)
 {
     struct netbuf *pkts[NFAPP_BURST];
-    uint64_t count = 0;
-    double seconds = 0;
+    uint64_t count = 0, ring = 0;
+    double seconds = 0, pause = 0;
+    uint64_t t0;
     bool promisc = false;
     struct netdev *dev;
     struct pool *pool;
@@ -57,6 +62,10 @@ int main(int argc, char **argv)
 
         if (!strcmp(argv[i], "--promisc"))
             promisc = true;
+        else if (!strcmp(argv[i], "--ring"))
+            bad = nfapp_parse_count(v, &ring) || ring > UINT16_MAX, i++;
+        else if (!strcmp(argv[i], "--pause"))
+            bad = nfapp_parse_seconds(v, &pause), i++;
         else if (!strcmp(argv[i], "--count"))
             bad = nfapp_parse_count(v, &count), i++;
         else if (!strcmp(argv[i], "--time"))
@@ -76,9 +85,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "nettest: no network port (netdev.dev=KIND:ARG)\n");
         return 2;
     }
-    if (start(dev, pool, promisc))
+    if (start(dev, pool, promisc, (uint16_t)ring))
         return 1;
     show(dev, "started");
+    for (t0 = nfapp_now(); nfapp_now() - t0 < (uint64_t)(pause * (double)app.tsc_hz);)
+        ;
     while (!nfapp_poll(&app, app.c.rx)) {
         uint16_t n = netdev_rx_burst(dev, 0, pkts, NFAPP_BURST);
 

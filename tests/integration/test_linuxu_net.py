@@ -358,3 +358,34 @@ def test_packet_without_privilege_says_so(veth, l2fwd):
     assert r.returncode == 2, r
     assert ("packet: nv0: cannot open an AF_PACKET socket: Operation not permitted "
             "(needs CAP_NET_RAW)") in r.stderr, r
+
+
+@pytest.mark.parametrize("kind", ["tap", "packet"])
+def test_kernel_drops_count_in_rx_drops(ns, nettest, kind):
+    """The app does not poll for a while; the kernel's queue (TAP, 500
+    frames) or the rx ring (AF_PACKET, 4 blocks of 64 KiB: about 170
+    full-size frames) overflows, and every frame sent is either received or
+    counted in rx drops."""
+    if kind == "tap":
+        ns.ip("tuntap", "add", "dev", "nt0", "mode", "tap")
+        ns.ip("link", "set", "nt0", "up")
+        app_if, peer_if, sent = "nt0", "nt0", 1500
+    else:
+        ns.ip("link", "add", "nv0", "type", "veth", "peer", "name", "nv1")
+        for i in ("nv0", "nv1"):
+            ns.ip("link", "set", i, "up")
+        app_if, peer_if, sent = "nv0", "nv1", 1000
+    app = ns.run(nettest, [f"netdev.dev={kind}:{app_if}"],
+                 ["--ring", "64", "--pause", "3", "--time", "5"])
+    info_line(app)
+    sock = ns.socket(peer_if)
+    t0 = time.monotonic()
+    for i in range(sent):
+        sock.send(frame(i, 1514))
+    assert time.monotonic() - t0 < 2.5, "sent while the app was not polling"
+    status, out, err = app.finish()
+    assert status == 0, (out, err)
+    c = port_counters(out, "nettest", app_if)
+    assert c["rx_drops"] > 0, out
+    assert c["rx"] + c["rx_drops"] == sent, out
+    assert c["rx_errors"] == 0, out
