@@ -88,55 +88,33 @@ static int vpci_set_features(struct virtio_dev *vdev, uint64_t features)
     return 0;
 }
 
-/* Device config: one access of the field's width (8-byte fields as two
- * 32-bit ones, low first; the core retries on a generation change).
- * Outside the structure reads all ones and writes nothing. */
-static void vpci_read_config(struct virtio_dev *vdev, unsigned off, void *buf, unsigned len)
+/* Device config: plat_mmio_read_n's accesses (the core retries on a
+ * generation change). Outside the structure reads all ones, writes nothing. */
+static volatile uint8_t *config_at(struct virtio_dev *vdev, unsigned off, unsigned len)
 {
     struct vpci *v = vpci_of(vdev);
-    volatile uint8_t *p;
-    uint32_t w[2];
 
-    if (!v->device || off > v->device_len || len > v->device_len - off) {
+    if (!v->device || off > v->device_len || len > v->device_len - off)
+        return NULL;
+    return v->device + off;
+}
+
+static void vpci_read_config(struct virtio_dev *vdev, unsigned off, void *buf, unsigned len)
+{
+    volatile uint8_t *p = config_at(vdev, off, len);
+
+    if (p)
+        plat_mmio_read_n(p, buf, len);
+    else
         memset(buf, 0xff, len);
-        return;
-    }
-    p = v->device + off;
-    if (len == 1) {
-        *(uint8_t *)buf = plat_mmio_read8(p);
-    } else if (len == 2) {
-        uint16_t h = plat_mmio_read16(p);
-
-        memcpy(buf, &h, 2);
-    } else {
-        w[0] = plat_mmio_read32(p);
-        if (len == 8)
-            w[1] = plat_mmio_read32(p + 4);
-        memcpy(buf, w, len == 8 ? 8 : 4);
-    }
 }
 
 static void vpci_write_config(struct virtio_dev *vdev, unsigned off, const void *buf, unsigned len)
 {
-    struct vpci *v = vpci_of(vdev);
-    volatile uint8_t *p;
-    uint32_t w[2] = { 0, 0 };
-    uint16_t h;
+    volatile uint8_t *p = config_at(vdev, off, len);
 
-    if (!v->device || off > v->device_len || len > v->device_len - off)
-        return;
-    p = v->device + off;
-    if (len == 1) {
-        plat_mmio_write8(p, *(const uint8_t *)buf);
-    } else if (len == 2) {
-        memcpy(&h, buf, 2);
-        plat_mmio_write16(p, h);
-    } else {
-        memcpy(w, buf, len == 8 ? 8 : 4);
-        plat_mmio_write32(p, w[0]);
-        if (len == 8)
-            plat_mmio_write32(p + 4, w[1]);
-    }
+    if (p)
+        plat_mmio_write_n(p, buf, len);
 }
 
 static uint32_t vpci_config_generation(struct virtio_dev *vdev)

@@ -49,4 +49,45 @@ static inline void plat_mmio_write32(volatile void *p, uint32_t v)
     *(volatile uint32_t *)p = v;
 }
 
+/* A device field of len 1, 2, 4 or 8 bytes at p, as one access of its
+ * width (8 bytes as two 32-bit accesses, low first: virtio's rule for its
+ * config spaces), to or from the unaligned bytes at buf. */
+static inline void plat_mmio_read_n(const volatile void *p, void *buf, unsigned len)
+{
+    const volatile uint8_t *b = (const volatile uint8_t *)p;
+    uint32_t w[2];
+    uint16_t h;
+
+    if (len == 1) {
+        *(uint8_t *)buf = plat_mmio_read8(b);
+    } else if (len == 2) {
+        h = plat_mmio_read16(b);
+        __builtin_memcpy(buf, &h, 2);
+    } else {
+        w[0] = plat_mmio_read32(b);
+        if (len == 8)
+            w[1] = plat_mmio_read32(b + 4);
+        __builtin_memcpy(buf, w, len == 8 ? 8 : 4);
+    }
+}
+
+static inline void plat_mmio_write_n(volatile void *p, const void *buf, unsigned len)
+{
+    volatile uint8_t *b = (volatile uint8_t *)p;
+    uint32_t w[2] = { 0, 0 };
+    uint16_t h;
+
+    if (len == 1) {
+        plat_mmio_write8(b, *(const uint8_t *)buf);
+    } else if (len == 2) {
+        __builtin_memcpy(&h, buf, 2);
+        plat_mmio_write16(b, h);
+    } else {
+        __builtin_memcpy(w, buf, len == 8 ? 8 : 4);
+        plat_mmio_write32(b, w[0]);
+        if (len == 8)
+            plat_mmio_write32(b + 4, w[1]);
+    }
+}
+
 #endif /* NFOS_PLAT_MMIO_H */
