@@ -307,6 +307,14 @@ def test_tap_bad_mac_param_stops_the_boot(tap, nettest):
     assert "tap: nt0: mac '01:00:5e:00:00:01': expected a unicast" in err, err
 
 
+def test_packet_refuses_a_mac_param(veth, nettest):
+    app = veth.run(nettest, ["netdev.dev=packet:nv0", "netdev.mac=02:11:22:33:44:55"],
+                   ["--time", "1"])
+    status, out, err = app.finish()
+    assert status == 2, (out, err)
+    assert "packet: nv0: the port's MAC is the interface's" in err, err
+
+
 def test_tap_link_follows_the_interface(ns, nettest):
     ns.ip("tuntap", "add", "dev", "nt0", "mode", "tap")
     assert run_info(ns, nettest, ["netdev.dev=tap:nt0"])["link"] == "down"
