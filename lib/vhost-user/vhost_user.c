@@ -447,6 +447,19 @@ static void vhu_close(struct vhu_dev *d)
     memset(d, 0, sizeof(*d));
 }
 
+/* "vhost-user PATH" for messages, or "vhost-user ...ATH" (the end of the
+ * path, where it differs from others) when the whole does not fit. */
+static void vhu_name(struct vhu_dev *d)
+{
+    const size_t tail = sizeof(d->vdev.name) - sizeof("vhost-user ...");
+    size_t len = strlen(d->path);
+
+    if (len <= tail + 3)
+        snprintf(d->vdev.name, sizeof(d->vdev.name), "vhost-user %s", d->path);
+    else
+        snprintf(d->vdev.name, sizeof(d->vdev.name), "vhost-user ...%s", d->path + len - tail);
+}
+
 /* Errors come back to the vdev bus, which prints the one line and stops
  * the boot: a missing backend reads "Connection refused" (or "No such
  * file or directory"), a bad argument "Invalid argument". */
@@ -471,7 +484,7 @@ static int vhu_probe(struct bus_device *bdev)
     d->vdev.ops = &vhu_ops;
     d->vdev.bdev = bdev;
     d->vdev.device_id = VIRTIO_ID_NET;
-    snprintf(d->vdev.name, sizeof(d->vdev.name), "vhost-user %s", d->path);
+    vhu_name(d);
     if ((err = virtio_device_add(&d->vdev)))
         goto err_close;
     bdev->priv = d;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <nfos/alloc.h>
 #include <nfos/netdev.h>
+#include <nfos/plat/time.h>
 #include <nfos/virtio.h>
 #include <nfos/virtio_net.h>
 
@@ -18,6 +19,8 @@
 #define VNET_REFILL_MIN 32
 /* A tx frame may have at most this many segments. */
 #define VNET_TX_SEGS_MAX 16
+/* How long stop waits for the device to finish the tx ring. */
+#define VNET_STOP_DRAIN_NS (100 * 1000 * 1000ULL)
 
 #define VNET_WANTED                                               \
     ((1ULL << VIRTIO_NET_F_MAC) | (1ULL << VIRTIO_NET_F_STATUS) | \
@@ -278,6 +281,22 @@ static int vnet_start(struct netdev *dev)
     return 0;
 }
 
+/* Virtio cannot pause a queue without a reset, so the device keeps its rx
+ * buffers and a later start just goes on. What stop does: wait (a bounded
+ * while) until the device has taken every frame tx holds, and free them, so
+ * that an app that stops its ports before exiting loses no frame. */
+static void vnet_stop(struct netdev *dev)
+{
+    struct vnet_port *p = port_of(dev);
+    uint64_t deadline = plat_time_ns() + VNET_STOP_DRAIN_NS;
+
+    if (!p->txq.vq)
+        return;
+    do {
+        vnet_tx_reclaim(&p->txq);
+    } while (p->txq.vq->in_flight && plat_time_ns() < deadline);
+}
+
 static int vnet_set_promisc(struct netdev *dev, bool on)
 {
     return on ? 0 : -ENOTSUP;
@@ -318,6 +337,7 @@ static const struct netdev_ops vnet_ops = {
     .rxq_setup = vnet_rxq_setup,
     .txq_setup = vnet_txq_setup,
     .start = vnet_start,
+    .stop = vnet_stop,
     .set_promisc = vnet_set_promisc,
     .link = vnet_link,
     .stats = vnet_stats,

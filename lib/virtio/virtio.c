@@ -121,17 +121,19 @@ int virtio_negotiate(struct virtio_dev *vdev, uint64_t wanted)
         virtio_fail(vdev);
         return -ENOTSUP;
     }
+    /* A transport that could not pass the features on says why itself. */
     if (vdev->ops->set_features(vdev, accepted))
-        goto err_refused;
+        goto err_fail;
     set_status_bits(vdev, VIRTIO_STATUS_FEATURES_OK);
-    if (!(vdev->ops->get_status(vdev) & VIRTIO_STATUS_FEATURES_OK))
-        goto err_refused;
+    if (!(vdev->ops->get_status(vdev) & VIRTIO_STATUS_FEATURES_OK)) {
+        fprintf(stderr, "virtio: %s: device refused features %#llx\n", vdev->name,
+                (unsigned long long)accepted);
+        goto err_fail;
+    }
     vdev->features = accepted;
     return 0;
 
-err_refused:
-    fprintf(stderr, "virtio: %s: device refused features %#llx\n", vdev->name,
-            (unsigned long long)accepted);
+err_fail:
     virtio_fail(vdev);
     return -EIO;
 }

@@ -29,6 +29,14 @@ const char *core_param(const char *key)
     return NULL;
 }
 
+/* A clock that moves 1 ms per reading: stop's wait runs out quickly. */
+static uint64_t fake_ns;
+
+uint64_t plat_time_ns(void)
+{
+    return fake_ns += 1000000;
+}
+
 int alloc_memalign(void **out, size_t align, size_t size)
 {
     *out = aligned_alloc(align, NFOS_ALIGN_UP(size, align));
@@ -328,4 +336,39 @@ Test(virtio_net, tx_chain_and_refused_frames)
     cr_expect_eq(st.tx[0].errors, 1);
     cr_expect_eq(st.tx[0].packets, 1);
     cr_expect_eq(st.tx[0].bytes, 70);
+}
+
+Test(virtio_net, stop_waits_for_tx_then_reclaims)
+{
+    struct netbuf *pkts[4];
+    struct fake_chain c;
+    unsigned i, in_use;
+    uint64_t t0;
+
+    start(512);
+    in_use = pool_in_use(pool);
+    for (i = 0; i < 4; i++)
+        pkts[i] = tx_frame(60, 1);
+    cr_assert_eq(netdev_tx_burst(dev, 0, pkts, 4), 4);
+    /* The device finishes two; the others never: stop gives up in time. */
+    for (i = 0; i < 2; i++) {
+        cr_assert(fake_pop(&fk, TXQ, &c));
+        fake_push(&fk, TXQ, c.head, 0);
+    }
+    fake_flush(&fk, TXQ);
+    t0 = fake_ns;
+    netdev_stop(dev);
+    cr_expect_geq(fake_ns - t0, 100 * 1000000ULL, "waited its 100 ms");
+    cr_expect_lt(fake_ns - t0, 110 * 1000000ULL);
+    cr_expect_eq(pool_in_use(pool), in_use + 2, "the finished two were freed");
+    for (i = 0; i < 2; i++) {
+        cr_assert(fake_pop(&fk, TXQ, &c));
+        fake_push(&fk, TXQ, c.head, 0);
+    }
+    fake_flush(&fk, TXQ);
+    cr_expect_eq(netdev_start(dev), 0);
+    t0 = fake_ns;
+    netdev_stop(dev);
+    cr_expect_lt(fake_ns - t0, 5 * 1000000ULL, "nothing left: no wait");
+    cr_expect_eq(pool_in_use(pool), in_use);
 }

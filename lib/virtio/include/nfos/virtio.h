@@ -123,7 +123,8 @@ int virtio_device_add(struct virtio_dev *vdev);
  * required and always wanted), sets FEATURES_OK and checks the device kept
  * it. Logs offered/wanted/accepted with nfos.verbose. 0, -ENOTSUP (no
  * VERSION_1: a legacy-only device), or -EIO (device refused). A failure
- * prints one line and marks the device FAILED. */
+ * prints one line (a transport whose set_features failed prints its own)
+ * and marks the device FAILED. */
 int virtio_negotiate(struct virtio_dev *vdev, uint64_t wanted);
 
 /* Sets DRIVER_OK (and calls the transport's driver_ok): 0 or its error
