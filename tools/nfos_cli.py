@@ -28,6 +28,7 @@ DEPS = [
     ("libcriterion-dev", None),
     ("python3-pytest", None),
     ("clang-format", "clang-format"),
+    ("dpdk-dev", "dpdk-testpmd"),
 ]
 
 # QEMU's isa-debug-exit makes QEMU exit with status*2+1.
@@ -368,6 +369,9 @@ def cmd_bench(args):
     if args.what == "boot":
         import bench_boot
         return bench_boot.main(args.app_args)
+    if args.what == "pps":
+        import bench_pps
+        return bench_pps.main(args.app_args)
     raise UsageError(f"unknown benchmark '{args.what}'")
 
 
@@ -417,8 +421,8 @@ def parser():
     d = sub.add_parser("deps", help="install the Debian packages nfos needs (as root)")
     d.set_defaults(fn=cmd_deps)
 
-    be = sub.add_parser("bench", help="run a benchmark: boot")
-    be.add_argument("what", help="boot")
+    be = sub.add_parser("bench", help="run a benchmark: boot, pps")
+    be.add_argument("what", help="boot or pps")
     be.set_defaults(fn=cmd_bench)
     return p
 

@@ -1,0 +1,64 @@
+"""./nfos bench pps in --smoke mode (1 run, 1 s, 64 B), so that the driver
+cannot rot: every subject gets a row with figures or the reason it has none.
+No figure is checked here: benchmarks report, tests check behaviour."""
+
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import nfos
+
+SUBJECTS = ("nfos-linuxu", "dpdk", "nfos-kvm")
+
+
+def dpdk_unusable():
+    """Why the benchmark cannot run here, or None."""
+    if not shutil.which("dpdk-testpmd"):
+        return "dpdk-testpmd is missing (./nfos deps, or apt-get install dpdk-dev)"
+    if (os.cpu_count() or 1) < 2:
+        return "needs two cores"
+    with open("/proc/meminfo") as f:
+        free = int(re.search(r"HugePages_Free:\s+(\d+)", f.read()).group(1))
+    with open("/proc/mounts") as f:
+        mounted = " hugetlbfs " in f.read()
+    if (mounted or os.geteuid() == 0) and free >= 72:
+        return None
+    # The fallback: DPDK's EAL on a shared memfd instead of hugepages.
+    r = subprocess.run(["dpdk-testpmd", "--no-huge", "-m", "64", "--no-pci", "-l", "0",
+                        "--file-prefix=nfos-pps-probe", "--", "--help"],
+                       capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    shutil.rmtree("/var/run/dpdk/nfos-pps-probe", ignore_errors=True)
+    if "Cannot init EAL" in r.stdout + r.stderr:
+        return f"no hugepages ({free} free) and EAL with --no-huge fails"
+    return None
+
+
+def test_bench_pps_smoke():
+    why = dpdk_unusable()
+    if why:
+        pytest.skip(why)
+    r = nfos("bench", "pps", "--smoke", timeout=300)
+    assert r.status == 0, r
+    assert "SMOKE" in r.out and "results:" not in r.out, r  # smoke runs keep nothing
+    said = dict(re.findall(r"^  (nfos-\w+|dpdk): ((?:unavailable|skipped): .+)$", r.out, re.M))
+    assert "dpdk" not in said, r
+    for case in ("rx", "tx", "fwd"):
+        for subject in SUBJECTS:
+            row = re.search(rf"^  {case} +64 +{subject} +(\w+) +(.*)$", r.out, re.M)
+            assert row, (case, subject, r)
+            if subject in said:
+                assert row.group(2).startswith(said[subject].split(":")[0]), (row.group(0), r)
+            else:
+                assert re.match(r"[\d.]+ \([\d.]+-[\d.]+\) +[\d.]+ \(", row.group(2)), (
+                    row.group(0), r)
+    assert re.search(r"^  case +size +nfos/dpdk busy cycles", r.out, re.M), r
+
+
+@pytest.mark.parametrize("argv", [["--bogus"], ["--cases", "rx,nope"], ["--sizes", "12"],
+                                  ["--subjects", "linux"], ["--runs", "0"]])
+def test_bench_pps_bad_options(argv):
+    r = nfos("bench", "pps", *argv, timeout=60)
+    assert r.status == 2 and "nfos bench pps: error:" in r.err, r
