@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <nfos/bus.h>
 #include <nfos/core.h>
+#include <nfos/netdev.h>
 #include <nfos/plat/memory.h>
 #include <nfos/vhost_user.h>
 #include <nfos/virtio.h>
@@ -368,29 +369,29 @@ static const struct virtio_transport_ops vhu_ops = {
 
 /* --- Probe ----------------------------------------------------------------- */
 
-/* "PATH[,mac=AA:BB:CC:DD:EE:FF]" into d->path and d->config.mac. */
-static int vhu_parse(struct vhu_dev *d, const char *arg, unsigned index)
+/* The socket path, and the MAC from netdev[N].mac= (N: the port this
+ * device will be), else 02:00:00:00:76:N. */
+static int vhu_parse(struct vhu_dev *d, const char *arg)
 {
-    const char *comma = strchr(arg, ',');
-    size_t len = comma ? (size_t)(comma - arg) : strlen(arg);
-    unsigned m[6], i;
-    char end;
+    unsigned port = netdev_count(), m[6], i;
+    const char *mac;
+    char key[24], end;
 
-    if (len == 0 || len >= sizeof(d->path))
-        return -EINVAL;
-    memcpy(d->path, arg, len);
-    d->path[len] = '\0';
-    memcpy(d->config.mac, (const uint8_t[6]){ 0x02, 0, 0, 0, 0x76, (uint8_t)index }, 6);
-    if (!comma)
+    if (!arg[0] || strlen(arg) >= sizeof(d->path))
+        return -EINVAL; /* "Invalid argument": no path, or longer than a socket's */
+    strcpy(d->path, arg);
+    memcpy(d->config.mac, (const uint8_t[6]){ 0x02, 0, 0, 0, 0x76, (uint8_t)port }, 6);
+    snprintf(key, sizeof(key), port ? "netdev%u.mac" : "netdev.mac", port);
+    if (!(mac = core_param(key)))
         return 0;
-    if (sscanf(comma + 1, "mac=%x:%x:%x:%x:%x:%x%c", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5],
-               &end) != 6)
+    if (sscanf(mac, "%2x:%2x:%2x:%2x:%2x:%2x%c", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5], &end) !=
+            6 ||
+        (m[0] & 1)) {
+        fprintf(stderr, "vhost-user: %s=%s: expected a unicast aa:bb:cc:dd:ee:ff\n", key, mac);
         return -EINVAL;
-    for (i = 0; i < 6; i++) {
-        if (m[i] > 0xff)
-            return -EINVAL;
-        d->config.mac[i] = (uint8_t)m[i];
     }
+    for (i = 0; i < 6; i++)
+        d->config.mac[i] = (uint8_t)m[i];
     return 0;
 }
 
@@ -475,8 +476,7 @@ static int vhu_probe(struct bus_device *bdev)
     d->sock = -1;
     for (i = 0; i < VHU_QUEUES; i++)
         d->ring[i].kickfd = d->ring[i].callfd = -1;
-    if ((err = vhu_parse(d, v->arg, v->index)) || (err = vhu_connect(d)) ||
-        (err = vhu_handshake(d)))
+    if ((err = vhu_parse(d, v->arg)) || (err = vhu_connect(d)) || (err = vhu_handshake(d)))
         goto err_close;
     d->config.status = VIRTIO_NET_S_LINK_UP;
     d->config.max_virtqueue_pairs = 1;

@@ -155,7 +155,11 @@ static uint16_t vnet_tx_burst(void *queue, struct netbuf **pkts, uint16_t n)
     uint64_t bytes = 0;
     int err;
 
-    vnet_tx_reclaim(q);
+    /* Reclaim in big batches, only when the burst might not fit: reading
+     * the used ring every call would pull its cache lines away from the
+     * device while it writes them. */
+    if (virtq_nr_free(q->vq) < NFOS_MAX(n, VNET_REFILL_MIN))
+        vnet_tx_reclaim(q);
     for (i = 0; i < n; i++) {
         struct netbuf *nb = pkts[i];
 

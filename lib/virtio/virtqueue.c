@@ -47,6 +47,7 @@ static void virtq_init(struct virtqueue *vq, void *mem, struct virtq_slot *slot,
     vq->event_idx = event_idx;
     for (i = 0; i + 1 < size; i++)
         slot[i].next = (uint16_t)(i + 1);
+    vq->free_tail = (uint16_t)(size - 1);
     /* Poll mode: never interrupt us. The flag is a hint without EVENT_IDX;
      * with it, used_event is what counts. */
     vq->avail->flags = VIRTQ_AVAIL_F_NO_INTERRUPT;

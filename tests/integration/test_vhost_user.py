@@ -294,12 +294,23 @@ def test_no_listener(hello_vhost_image, tmp_path):
         f"vdev: netdev.dev=vhost-user:{gone}: Connection refused"], r
 
 
-@pytest.mark.parametrize("arg", ["", ",mac=02:00:00:00:00", ",mac=02:00:00:00:00:1ff", ",x=1"])
-def test_bad_argument(hello_vhost_image, tmp_path, arg):
-    spec = f"vhost-user:{tmp_path / 'x.sock'}{arg}" if arg else "vhost-user:"
-    r = run_linuxu(hello_vhost_image, params=[f"netdev.dev={spec}"])
+@pytest.mark.parametrize("case", ["no path", "path too long", "bad mac", "multicast mac"])
+def test_bad_argument(hello_vhost_image, tmp_path, case):
+    """What the user typed is wrong: Invalid argument, status 2; a bad MAC
+    also gets a line saying what a good one looks like."""
+    spec = {"no path": "vhost-user:", "path too long": "vhost-user:/" + "x" * 120}.get(
+        case, f"vhost-user:{tmp_path / 'x.sock'}")
+    mac = {"bad mac": "02:00:00:00:00", "multicast mac": "03:00:00:00:00:01"}.get(case)
+    r = run_linuxu(hello_vhost_image,
+                   params=[f"netdev.dev={spec}"] + ([f"netdev.mac={mac}"] if mac else []))
     assert r.status == 2, r
-    assert r.err.strip().splitlines() == [f"vdev: netdev.dev={spec}: Invalid argument"], r
+    lines = r.err.strip().splitlines()
+    assert lines[-1] == f"vdev: netdev.dev={spec}: Invalid argument", r
+    if mac:
+        assert lines == [f"vhost-user: netdev.mac={mac}: expected a unicast aa:bb:cc:dd:ee:ff",
+                         lines[-1]], r
+    else:
+        assert len(lines) == 1, r
 
 
 VIRTIO_F_VERSION_1, VIRTIO_F_EVENT_IDX, F_PROTOCOL = 1 << 32, 1 << 29, 1 << 30
@@ -378,7 +389,7 @@ def test_protocol_and_memory_table(hello_vhost_image, tmp_path):
                      protocol=REPLY_ACK | (1 << 0))
     try:
         r = run_linuxu(hello_vhost_image,
-                       params=[f"netdev.dev=vhost-user:{path},mac=02:aa:bb:cc:dd:ee",
+                       params=[f"netdev.dev=vhost-user:{path}", "netdev.mac=02:aa:bb:cc:dd:ee",
                                "nfos.verbose=1", "nfos.mem=32M"], args=["--time", "0.2"])
         assert r.status == 0, r
         assert "netdev: port 0: vnet0, mac 02:aa:bb:cc:dd:ee" in r.out, r

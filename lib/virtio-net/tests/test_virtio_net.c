@@ -278,13 +278,20 @@ Test(virtio_net, tx_header_in_headroom_and_reclaim)
     fake_flush(&fk, TXQ);
     cr_expect_eq(pool_in_use(pool), in_use + 3, "sent frames are held until reclaimed");
     cr_expect_eq(netdev_tx_burst(dev, 0, pkts, 0), 0);
-    cr_expect_eq(pool_in_use(pool), in_use, "reclaimed at the start of the next burst");
+    cr_expect_eq(pool_in_use(pool), in_use + 3, "plenty of room: no reclaim yet");
     {
+        struct netbuf *more[31];
         struct netdev_stats st;
 
+        for (i = 0; i < 31; i++)
+            more[i] = tx_frame(100, 0);
+        cr_assert_eq(netdev_tx_burst(dev, 0, more, 30), 30);
+        cr_expect_eq(pool_in_use(pool), in_use + 34, "31 descriptors left: still no reclaim");
+        cr_assert_eq(netdev_tx_burst(dev, 0, more + 30, 1), 1);
+        cr_expect_eq(pool_in_use(pool), in_use + 31, "short of room: the finished three came back");
         netdev_stats(dev, &st);
-        cr_expect_eq(st.tx[0].packets, 3);
-        cr_expect_eq(st.tx[0].bytes, 60 + 61 + 62);
+        cr_expect_eq(st.tx[0].packets, 34);
+        cr_expect_eq(st.tx[0].bytes, 60 + 61 + 62 + 31 * 100);
     }
 }
 

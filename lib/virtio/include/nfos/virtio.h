@@ -232,6 +232,7 @@ struct virtqueue {
     uint16_t published;             /* avail.idx as last published */
     uint16_t last_used;             /* next used.ring entry to read */
     uint16_t free_head;             /* first free descriptor */
+    uint16_t free_tail;             /* last free descriptor */
     uint16_t nr_free;               /* free descriptors */
     uint16_t in_flight;             /* chains the device owns (published or not) */
     uint16_t used_event_base;       /* avail idx when used_event was last moved */
@@ -294,7 +295,10 @@ static inline uint16_t virtq__take(struct virtqueue *vq, void *cookie, uint32_t 
     return head;
 }
 
-/* Puts the chain at head back on the free list. */
+/* Puts the chain at head at the end of the free list: descriptors are
+ * reused in the order they come back, so with a device that completes in
+ * order descriptor i serves avail slot i and the device reads the table
+ * sequentially. */
 static inline void virtq__give_back(struct virtqueue *vq, uint16_t head)
 {
     struct virtq_slot *s = &vq->slot[head];
@@ -302,8 +306,11 @@ static inline void virtq__give_back(struct virtqueue *vq, uint16_t head)
 
     for (i = 1; i < s->ndesc; i++)
         last = vq->slot[last].next;
-    vq->slot[last].next = vq->free_head;
-    vq->free_head = head;
+    if (vq->nr_free)
+        vq->slot[vq->free_tail].next = head;
+    else
+        vq->free_head = head;
+    vq->free_tail = last;
     vq->nr_free += s->ndesc;
     vq->in_flight--;
     s->cookie = NULL;
