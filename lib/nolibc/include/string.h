@@ -44,11 +44,13 @@ char *strndup(const char *s, size_t n);
  * functions above. nolibc's own string.c and the unit tests turn them off.
  */
 #ifndef NFOS_NOLIBC_NO_BUILTIN_MACROS
-#define memcpy(dst, src, n)  __builtin_memcpy((dst), (src), (n))
-#define memmove(dst, src, n) __builtin_memmove((dst), (src), (n))
-#define memset(dst, c, n)    __builtin_memset((dst), (c), (n))
-#define memcmp(a, b, n)      __builtin_memcmp((a), (b), (n))
-#define strlen(s)            __builtin_strlen((s))
+/* Object-like, not function-like: an argument with a comma of its own (a
+ * compound literal) must not split into two. */
+#define memcpy  __builtin_memcpy
+#define memmove __builtin_memmove
+#define memset  __builtin_memset
+#define memcmp  __builtin_memcmp
+#define strlen  __builtin_strlen
 #endif
 
 #endif /* NFOS_NOLIBC_STRING_H */

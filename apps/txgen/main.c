@@ -1,0 +1,187 @@
+/* txgen: sends UDP frames of one size on port 0, at full speed or at a
+ * chosen rate, forever or for a count or a time. Each frame's payload
+ * starts with its 64-bit sequence number (network order), so a receiver
+ * can count losses and reordering. Frames are copied from one template
+ * built with lib/net; the IPv4 checksum is fixed (constant IP id), the UDP
+ * checksum 0 unless --udp-csum. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <nfos/net.h>
+#include <nfos/nfapp.h>
+#include <nfos/plat/time.h>
+
+#define TXGEN_MAX_FRAME 1514
+#define TXGEN_MIN_FRAME (NET_UDP_FRAME_HLEN + 8) /* headers and the sequence number */
+
+static const char usage[] =
+    "usage: txgen [--size BYTES] [--rate PPS] [--count PKTS] [--time SECONDS]\n"
+    "             [--dst-mac MAC] [--dst-ip ADDR] [--sport N] [--dport N] [--udp-csum]\n"
+    "             [--burst N]\n"
+    "  Sends UDP frames on port 0 from its address (--ip of ./nfos run; default 10.0.0.1).\n"
+    "  --size BYTES     frame size without FCS, 50..1514 (default 60: 64 on the wire)\n"
+    "  --rate PPS       frames per second (K/M/G suffixes); default: as fast as possible\n"
+    "  --count PKTS     stop after PKTS frames\n"
+    "  --time SECONDS   stop after SECONDS\n"
+    "  --dst-mac MAC    default ff:ff:ff:ff:ff:ff\n"
+    "  --dst-ip ADDR    default: the port's subnet broadcast, else 10.0.0.2\n"
+    "  --sport, --dport UDP ports (default 1024, 9)\n"
+    "  --udp-csum       compute the UDP checksum of every frame\n"
+    "  --burst N        frames per tx burst (1..64, default 32)\n"
+    "  nfos.stats=N on the command line prints counters every N seconds.\n";
+
+struct txgen {
+    struct net_udp_flow flow;
+    uint64_t size, rate, burst;
+    bool udp_csum;
+    uint8_t template[TXGEN_MAX_FRAME];
+};
+
+static int parse_args(struct txgen *g, int argc, char **argv, uint64_t *count, double *seconds)
+{
+    int i;
+
+    for (i = 1; i < argc; i++) {
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        const char *opt = argv[i];
+        uint64_t n = 0;
+        unsigned prefix;
+        int bad = 0;
+
+        if (!strcmp(opt, "--help") || !strcmp(opt, "-h")) {
+            fputs(usage, stdout);
+            exit(0);
+        } else if (!strcmp(opt, "--udp-csum")) {
+            g->udp_csum = true;
+            continue;
+        }
+        i++;
+        if (!strcmp(opt, "--size"))
+            bad = nfapp_parse_count(v, &g->size) || g->size < TXGEN_MIN_FRAME ||
+                  g->size > TXGEN_MAX_FRAME;
+        else if (!strcmp(opt, "--rate"))
+            bad = nfapp_parse_count(v, &g->rate) || !g->rate;
+        else if (!strcmp(opt, "--count"))
+            bad = nfapp_parse_count(v, count);
+        else if (!strcmp(opt, "--time"))
+            bad = nfapp_parse_seconds(v, seconds);
+        else if (!strcmp(opt, "--burst"))
+            bad = nfapp_parse_count(v, &g->burst) || !g->burst || g->burst > NETDEV_BURST_MAX;
+        else if (!strcmp(opt, "--dst-mac"))
+            bad = !v || net_mac_parse(v, g->flow.dst_mac) != 0;
+        else if (!strcmp(opt, "--dst-ip"))
+            bad = !v || net_ipv4_parse(v, &g->flow.dst_ip, &prefix) != 0;
+        else if (!strcmp(opt, "--sport"))
+            bad = nfapp_parse_count(v, &n) || n > 65535, g->flow.src_port = (uint16_t)n;
+        else if (!strcmp(opt, "--dport"))
+            bad = nfapp_parse_count(v, &n) || n > 65535, g->flow.dst_port = (uint16_t)n;
+        else {
+            fprintf(stderr, "txgen: unknown argument '%s'\n%s", opt, usage);
+            return -1;
+        }
+        if (bad) {
+            fprintf(stderr, "txgen: bad value '%s' for %s\n%s", v ? v : "(none)", opt, usage);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The port's address and the default destination from netdev.ip=. */
+static int addresses(struct txgen *g, struct netdev *dev)
+{
+    const char *ipstr = netdev_param(dev, "ip");
+    unsigned prefix = 24;
+    uint32_t ip = NET_IPV4(10, 0, 0, 1);
+
+    if (ipstr && net_ipv4_parse(ipstr, &ip, &prefix)) {
+        fprintf(stderr, "txgen: %s.ip=%s: expected ADDR/PREFIX\n", dev->param_prefix, ipstr);
+        return -1;
+    }
+    g->flow.src_ip = ip;
+    if (!g->flow.dst_ip)
+        g->flow.dst_ip =
+            ipstr && prefix < 31 ? (ip | ~net_ipv4_prefix_mask(prefix)) : NET_IPV4(10, 0, 0, 2);
+    memcpy(g->flow.src_mac, dev->mac, NET_ETH_ALEN);
+    return 0;
+}
+
+static inline void fill(const struct txgen *g, struct netbuf *nb, uint64_t seq)
+{
+    uint8_t *f = netbuf_data(nb);
+    uint64_t be = __builtin_bswap64(seq);
+
+    memcpy(f, g->template, g->size);
+    memcpy(f + NET_UDP_FRAME_HLEN, &be, sizeof(be));
+    nb->len = nb->pkt_len = (uint32_t)g->size;
+    if (g->udp_csum) {
+        struct net_udp_hdr *udp = (struct net_udp_hdr *)(f + NET_ETH_HLEN + NET_IPV4_HLEN);
+
+        udp->csum = 0;
+        net_udp_csum_set(udp, g->flow.src_ip, g->flow.dst_ip);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    static struct txgen g = { .size = 60, .burst = NFAPP_BURST };
+    struct netbuf *pkts[NETDEV_BURST_MAX];
+    uint64_t count = 0, seq = 0, hz = plat_tsc_hz(), start;
+    char src[NET_IPV4_STRLEN], dst[NET_IPV4_STRLEN];
+    double seconds = 0;
+    struct netdev *dev;
+    struct pool *pool;
+    struct nfapp app;
+    int len;
+
+    memset(g.flow.dst_mac, 0xff, NET_ETH_ALEN);
+    g.flow.src_port = 1024;
+    g.flow.dst_port = 9;
+    if (parse_args(&g, argc, argv, &count, &seconds))
+        return 2;
+    nfapp_init(&app, "txgen", count, seconds);
+    if (!(pool = nfapp_pool(&app, NFAPP_POOL_BUFS)))
+        return 2;
+    if (!(dev = nfapp_port(&app, 0, pool)) || addresses(&g, dev))
+        return 2;
+    len = net_udp_build(g.template, sizeof(g.template), &g.flow, g.size - NET_UDP_FRAME_HLEN, 0,
+                        false);
+    if (len != (int)g.size) {
+        fprintf(stderr, "txgen: cannot build a %llu-byte frame (%d)\n", (unsigned long long)g.size,
+                len);
+        return 2;
+    }
+    printf("txgen: port 0 (%s): %llu-byte UDP frames %s:%u -> %s:%u, %s\n", dev->name,
+           (unsigned long long)g.size, net_ipv4_format(g.flow.src_ip, src), g.flow.src_port,
+           net_ipv4_format(g.flow.dst_ip, dst), g.flow.dst_port,
+           g.rate ? "rate-limited" : "full speed");
+
+    start = nfapp_now();
+    while (!nfapp_poll(&app, app.c.tx)) {
+        uint64_t t0 = nfapp_now(), want = g.burst;
+        uint16_t n, k, sent;
+
+        if (g.rate) {
+            /* Frames due by now since start, minus those sent. */
+            uint64_t due = (uint64_t)((double)(t0 - start) * (double)g.rate / (double)hz);
+
+            want = due > seq ? NFOS_MIN(due - seq, g.burst) : 0;
+        }
+        if (count)
+            want = NFOS_MIN(want, count - app.c.tx);
+        if (!want || netbuf_alloc_bulk(pool, pkts, (unsigned)want))
+            continue;
+        n = (uint16_t)want;
+        for (k = 0; k < n; k++)
+            fill(&g, pkts[k], seq + k);
+        sent = netdev_tx_burst(dev, 0, pkts, n);
+        if (sent < n)
+            netbuf_free_bulk(pkts + sent, n - sent); /* ring full: sent again next time */
+        seq += sent;
+        app.c.tx += sent;
+        app.c.tx_bytes += sent * g.size;
+        if (sent)
+            nfapp_busy(&app, t0, sent);
+    }
+    return nfapp_finish(&app);
+}
