@@ -225,7 +225,7 @@ static const char *tap_attach_hint(int err)
 {
     switch (err) {
     case EPERM:
-        return " (needs CAP_NET_ADMIN, or a TAP made with `user` set to this user)";
+        return " (it belongs to another user or group: needs CAP_NET_ADMIN)";
     case EINVAL:
         return " (not a TAP, or made with multi_queue)";
     case EBUSY:

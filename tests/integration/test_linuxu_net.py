@@ -357,15 +357,28 @@ def test_bad_interface_stops_the_boot(ns, l2fwd, kind, ifname, line):
     assert "forwarding" not in out
 
 
+def run_unprivileged(ns, image, dev):
+    cmd = ["ip", "netns", "exec", ns.name, "setpriv", "--reuid=65534", "--regid=65534",
+           "--clear-groups", "--inh-caps=-all", image, f"netdev.dev={dev}", "--", "--time", "5"]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=APP_TIMEOUT,
+                          stdin=subprocess.DEVNULL)
+
+
 def test_packet_without_privilege_says_so(veth, l2fwd):
-    cmd = ["ip", "netns", "exec", veth.name, "setpriv", "--reuid=65534", "--regid=65534",
-           "--clear-groups", "--inh-caps=-all", l2fwd, "netdev.dev=packet:nv0", "--", "--time",
-           "5"]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=APP_TIMEOUT,
-                       stdin=subprocess.DEVNULL)
+    r = run_unprivileged(veth, l2fwd, "packet:nv0")
     assert r.returncode == 2, r
     assert ("packet: nv0: cannot open an AF_PACKET socket: Operation not permitted "
             "(needs CAP_NET_RAW)") in r.stderr, r
+
+
+def test_tap_of_another_user_says_so(ns, l2fwd):
+    """A TAP without an owner is anyone's to attach to; one owned by root
+    is not nobody's."""
+    ns.ip("tuntap", "add", "dev", "nt0", "mode", "tap", "user", "0")
+    r = run_unprivileged(ns, l2fwd, "tap:nt0")
+    assert r.returncode == 2, r
+    assert ("tap: nt0: cannot attach (TUNSETIFF): Operation not permitted (it belongs to "
+            "another user or group: needs CAP_NET_ADMIN)") in r.stderr, r
 
 
 @pytest.mark.parametrize("kind", ["tap", "packet"])
