@@ -57,10 +57,8 @@ static int vdev_scan(void)
             fprintf(stderr, "vdev: %s=%s: no driver for '%s' in this image\n", key, spec, v->kind);
             return -ENODEV;
         }
-        if (err) {
-            fprintf(stderr, "vdev: %s=%s: %s\n", key, spec, strerror(-err));
+        if (err) /* the driver said why, in its one line */
             return err;
-        }
     }
     return 0;
 }

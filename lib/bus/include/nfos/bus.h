@@ -11,7 +11,8 @@
  *
  * e.g. netdev.dev=tap:tap0, netdev.dev=null (linuxu backends, the null
  * driver). A vdev nobody claims is a boot error (exit 2): the user asked
- * for it by name.
+ * for it by name; a vdev driver whose probe fails prints the one line that
+ * says why (the bus adds none).
  *
  * Registration is static, by linker section:
  *
