@@ -1,9 +1,10 @@
 /* txgen: sends UDP frames of one size on port 0, at full speed or at a
  * chosen rate, forever or for a count or a time. Each frame's payload
  * starts with its 64-bit sequence number (network order), so a receiver
- * can count losses and reordering. Frames are copied from one template
- * built with lib/net; the IPv4 checksum is fixed (constant IP id), the UDP
- * checksum 0 unless --udp-csum. */
+ * can count losses and reordering. Every buffer of txgen's pool holds one
+ * template frame built with lib/net, written once at start; per frame only
+ * the sequence number changes. The IPv4 checksum is fixed (constant IP id),
+ * the UDP checksum 0 unless --udp-csum. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,12 +107,31 @@ static int addresses(struct txgen *g, struct netdev *dev)
     return 0;
 }
 
+/* Writes the template into every buffer of the pool once: the pool is
+ * txgen's alone and tx only reads the data, so afterwards a frame costs its
+ * sequence number (and a checksum with --udp-csum), not a copy of it all.
+ * Returns 0, or -1 when the pool cannot be drained (it was just made). */
+static int prefill(const struct txgen *g, struct pool *pool)
+{
+    unsigned n = pool_avail(pool), i;
+    struct netbuf **all = malloc(n * sizeof(*all));
+
+    if (!all || netbuf_alloc_bulk(pool, all, n)) {
+        free(all);
+        return -1;
+    }
+    for (i = 0; i < n; i++)
+        memcpy(netbuf_data(all[i]), g->template, g->size);
+    netbuf_free_bulk(all, n);
+    free(all);
+    return 0;
+}
+
 static inline void fill(const struct txgen *g, struct netbuf *nb, uint64_t seq)
 {
     uint8_t *f = netbuf_data(nb);
     uint64_t be = __builtin_bswap64(seq);
 
-    memcpy(f, g->template, g->size);
     memcpy(f + NET_UDP_FRAME_HLEN, &be, sizeof(be));
     nb->len = nb->pkt_len = (uint32_t)g->size;
     if (g->udp_csum) {
@@ -149,6 +169,10 @@ int main(int argc, char **argv)
     if (len != (int)g.size) {
         fprintf(stderr, "txgen: cannot build a %llu-byte frame (%d)\n", (unsigned long long)g.size,
                 len);
+        return 2;
+    }
+    if (prefill(&g, pool)) {
+        fprintf(stderr, "txgen: cannot prepare the packet buffers\n");
         return 2;
     }
     printf("txgen: port 0 (%s): %llu-byte UDP frames %s:%u -> %s:%u, %s\n", dev->name,
