@@ -377,8 +377,13 @@ static int vhu_parse(struct vhu_dev *d, const char *arg)
     const char *mac;
     char key[24], end;
 
-    if (!arg[0] || strlen(arg) >= sizeof(d->path))
-        return -EINVAL; /* "Invalid argument": no path, or longer than a socket's */
+    if (!arg[0] || strlen(arg) >= sizeof(d->path)) {
+        fprintf(stderr,
+                "vhost-user: '%s': expected vhost-user:PATH, a socket path of 1 to %zu "
+                "characters\n",
+                arg, sizeof(d->path) - 1);
+        return -EINVAL;
+    }
     strcpy(d->path, arg);
     memcpy(d->config.mac, (const uint8_t[6]){ 0x02, 0, 0, 0, 0x76, (uint8_t)port }, 6);
     snprintf(key, sizeof(key), port ? "netdev%u.mac" : "netdev.mac", port);
@@ -400,13 +405,18 @@ static int vhu_connect(struct vhu_dev *d)
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
     struct timeval tv = { .tv_sec = VHU_TIMEOUT_S };
 
+    int err;
+
     strcpy(sa.sun_path, d->path);
-    if ((d->sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-        return -errno;
+    if ((d->sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+        connect(d->sock, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+        err = -errno;
+        fprintf(stderr, "vhost-user: cannot connect to %s: %s (is the backend listening?)\n",
+                d->path, strerror(-err));
+        return err;
+    }
     setsockopt(d->sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     setsockopt(d->sock, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-    if (connect(d->sock, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-        return -errno;
     return 0;
 }
 
@@ -461,9 +471,8 @@ static void vhu_name(struct vhu_dev *d)
         snprintf(d->vdev.name, sizeof(d->vdev.name), "vhost-user ...%s", d->path + len - tail);
 }
 
-/* Errors come back to the vdev bus, which prints the one line and stops
- * the boot: a missing backend reads "Connection refused" (or "No such
- * file or directory"), a bad argument "Invalid argument". */
+/* Every failure prints one line (here, in the protocol code, or in the
+ * virtio core and driver) and stops the boot through the vdev bus. */
 static int vhu_probe(struct bus_device *bdev)
 {
     struct vdev_device *v = nfos_container_of(bdev, struct vdev_device, dev);

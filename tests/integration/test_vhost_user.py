@@ -282,7 +282,8 @@ def test_no_listener(hello_vhost_image, tmp_path):
     r = run_linuxu(hello_vhost_image, params=[f"netdev.dev=vhost-user:{gone}"])
     assert r.status == 2, r
     assert r.err.strip().splitlines() == [
-        f"vdev: netdev.dev=vhost-user:{gone}: No such file or directory"], r
+        f"vhost-user: cannot connect to {gone}: No such file or directory "
+        "(is the backend listening?)"], r
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.bind(str(gone))  # bound, never listening
     try:
@@ -291,26 +292,23 @@ def test_no_listener(hello_vhost_image, tmp_path):
         s.close()
     assert r.status == 2, r
     assert r.err.strip().splitlines() == [
-        f"vdev: netdev.dev=vhost-user:{gone}: Connection refused"], r
+        f"vhost-user: cannot connect to {gone}: Connection refused (is the backend listening?)"], r
 
 
 @pytest.mark.parametrize("case", ["no path", "path too long", "bad mac", "multicast mac"])
 def test_bad_argument(hello_vhost_image, tmp_path, case):
-    """What the user typed is wrong: Invalid argument, status 2; a bad MAC
-    also gets a line saying what a good one looks like."""
-    spec = {"no path": "vhost-user:", "path too long": "vhost-user:/" + "x" * 120}.get(
-        case, f"vhost-user:{tmp_path / 'x.sock'}")
+    """What the user typed is wrong: one line saying what is expected,
+    status 2."""
+    path = {"no path": "", "path too long": "/" + "x" * 120}.get(case, str(tmp_path / "x.sock"))
     mac = {"bad mac": "02:00:00:00:00", "multicast mac": "03:00:00:00:00:01"}.get(case)
     r = run_linuxu(hello_vhost_image,
-                   params=[f"netdev.dev={spec}"] + ([f"netdev.mac={mac}"] if mac else []))
+                   params=[f"netdev.dev=vhost-user:{path}"] + ([f"netdev.mac={mac}"] if mac else []))
     assert r.status == 2, r
-    lines = r.err.strip().splitlines()
-    assert lines[-1] == f"vdev: netdev.dev={spec}: Invalid argument", r
     if mac:
-        assert lines == [f"vhost-user: netdev.mac={mac}: expected a unicast aa:bb:cc:dd:ee:ff",
-                         lines[-1]], r
+        want = f"vhost-user: netdev.mac={mac}: expected a unicast aa:bb:cc:dd:ee:ff"
     else:
-        assert len(lines) == 1, r
+        want = f"vhost-user: '{path}': expected vhost-user:PATH, a socket path of 1 to 107 characters"
+    assert r.err.strip().splitlines() == [want], r
 
 
 VIRTIO_F_VERSION_1, VIRTIO_F_EVENT_IDX, F_PROTOCOL = 1 << 32, 1 << 29, 1 << 30
@@ -445,19 +443,18 @@ def device_name(path):
 @pytest.mark.parametrize("case", ["no VERSION_1", "SET_FEATURES refused"])
 def test_backend_refusal(hello_vhost_image, tmp_path, case):
     """A backend that cannot drive a modern device, and one that says no to
-    the features: a line saying why, the vdev's line, status 2."""
+    the features: one line saying why, status 2."""
     path = str(tmp_path / "be.sock")
     if case == "no VERSION_1":
         be = FakeBackend(path, VIRTIO_F_EVENT_IDX)
         why = f"virtio: {device_name(path)}: legacy-only device (no VERSION_1), not supported"
-        err = "Operation not supported"
     else:
         be = FakeBackend(path, VIRTIO_F_VERSION_1 | VIRTIO_F_EVENT_IDX | F_PROTOCOL,
                          protocol=REPLY_ACK, refuse={"SET_FEATURES"})
-        why, err = f"vhost-user: {path}: SET_FEATURES: refused by the backend", "Input/output error"
+        why = f"vhost-user: {path}: SET_FEATURES: refused by the backend"
     try:
         r = run_linuxu(hello_vhost_image, params=[f"netdev.dev=vhost-user:{path}"])
     finally:
         be.close()
     assert r.status == 2, r
-    assert r.err.strip().splitlines() == [why, f"vdev: netdev.dev=vhost-user:{path}: {err}"], r
+    assert r.err.strip().splitlines() == [why], r

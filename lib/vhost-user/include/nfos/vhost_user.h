@@ -15,8 +15,8 @@
  * table and the rings (CALL, NUM, BASE, ADDR, KICK, ENABLE) at DRIVER_OK.
  * Kicks are eventfd writes, made only when the ring asks for one; call
  * eventfds exist because backends insist on them, and are never read.
- * A missing backend fails the probe with the connect error ("No such file
- * or directory", "Connection refused"): the vdev bus prints it, status 2.
+ * Whatever fails (no backend listening, a refused feature or message, a
+ * bad argument) is said in one line and stops the boot with status 2.
  *
  * There is no config space over vhost-user: the transport presents one,
  * with the MAC from netdev[N].mac= (default 02:00:00:00:76:N for port N)
