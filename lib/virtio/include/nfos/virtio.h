@@ -280,7 +280,7 @@ static inline uint16_t virtq_nr_free(const struct virtqueue *vq)
 /* Takes n chained free descriptors; returns the head. n <= nr_free. */
 static inline uint16_t virtq__take(struct virtqueue *vq, void *cookie, uint32_t in_len, uint16_t n)
 {
-    uint16_t head = vq->free_head, last = head, i;
+    uint16_t head = vq->free_head, last = head, i, *slot_in_avail;
     struct virtq_slot *s = &vq->slot[head];
 
     for (i = 1; i < n; i++)
@@ -291,7 +291,12 @@ static inline uint16_t virtq__take(struct virtqueue *vq, void *cookie, uint32_t 
     s->in_len = in_len;
     s->ndesc = n;
     vq->in_flight++;
-    vq->avail->ring[vq->avail_idx++ & vq->mask] = head;
+    slot_in_avail = &vq->avail->ring[vq->avail_idx++ & vq->mask];
+    /* With descriptors reused in order, the entry usually holds head
+     * already: leaving it alone keeps the line shared with the device
+     * instead of taking it away (as DPDK's fixed avail ring does). */
+    if (*slot_in_avail != head)
+        *slot_in_avail = head;
     return head;
 }
 
@@ -410,26 +415,31 @@ static inline void virtq_publish(struct virtqueue *vq)
 static inline unsigned virtq_get_used_burst(struct virtqueue *vq, void **cookies, uint32_t *lens,
                                             unsigned n)
 {
+    /* The ring state lives in locals for the loop and is stored once: the
+     * compiler cannot tell the stores below from vq's fields. */
+    const struct virtq_used_elem *ring = vq->used->ring;
+    struct virtq_slot *slot = vq->slot;
     uint16_t used_idx = __atomic_load_n(&vq->used->idx, __ATOMIC_ACQUIRE);
-    uint16_t ready = (uint16_t)(used_idx - vq->last_used);
+    uint16_t last = vq->last_used, mask = vq->mask;
+    uint16_t tail = vq->free_tail, nr_free = vq->nr_free, done = 0;
     unsigned got = 0;
 
-    if (unlikely(ready > vq->in_flight)) {
+    if (unlikely((uint16_t)(used_idx - last) > vq->in_flight)) {
         /* More than we gave it: believe none of the new entries. */
         vq->stats.bad_used_idx++;
         return 0;
     }
-    while (got < n && vq->last_used != used_idx) {
-        const struct virtq_used_elem *e = &vq->used->ring[vq->last_used & vq->mask];
+    while (got < n && last != used_idx) {
+        const struct virtq_used_elem *e = &ring[last++ & mask];
         uint32_t id = e->id, len = e->len;
         struct virtq_slot *s;
+        uint16_t end, i;
 
-        vq->last_used++;
-        if (unlikely(id > vq->mask || !vq->slot[id].cookie)) {
+        if (unlikely(id > mask || !slot[id].cookie)) {
             vq->stats.bad_used_id++;
             continue;
         }
-        s = &vq->slot[id];
+        s = &slot[id];
         if (unlikely(len > s->in_len)) {
             if (s->in_len)
                 vq->stats.bad_used_len++;
@@ -437,8 +447,22 @@ static inline unsigned virtq_get_used_burst(struct virtqueue *vq, void **cookies
         }
         cookies[got] = s->cookie;
         lens[got++] = len;
-        virtq__give_back(vq, (uint16_t)id);
+        s->cookie = NULL;
+        /* The chain goes to the end of the free list (virtq__give_back). */
+        for (end = (uint16_t)id, i = 1; i < s->ndesc; i++)
+            end = slot[end].next;
+        if (nr_free)
+            slot[tail].next = (uint16_t)id;
+        else
+            vq->free_head = (uint16_t)id;
+        tail = end;
+        nr_free += s->ndesc;
+        done++;
     }
+    vq->last_used = last;
+    vq->free_tail = tail;
+    vq->nr_free = nr_free;
+    vq->in_flight -= done;
     return got;
 }
 
