@@ -29,6 +29,8 @@ DEPS = [
     ("python3-pytest", None),
     ("clang-format", "clang-format"),
     ("dpdk-dev", "dpdk-testpmd"),
+    ("iproute2", "ip"),
+    ("iputils-ping", "ping"),
 ]
 
 # QEMU's isa-debug-exit makes QEMU exit with status*2+1.

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
 #include <nfos/arch/cpu.h>
@@ -34,11 +35,25 @@ static void fatal_signal(int sig, siginfo_t *si, void *uc_)
 }
 
 /* SIGINT/SIGTERM: the first asks the app to stop (plat_stop_requested),
- * a second one ends the process at once. */
+ * a second one ends the process at once. A repeat within half a second is
+ * the same request: Ctrl-C reaches every process of the terminal's group,
+ * and timeout(1) forwards the signal to its child and then to its group, so
+ * one request often arrives twice. */
 static void stop_signal(int sig)
 {
-    if (plat_stop_flag)
-        _exit(128 + sig);
+    static struct timespec first;
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (plat_stop_flag) {
+        long long ms =
+            (now.tv_sec - first.tv_sec) * 1000LL + (now.tv_nsec - first.tv_nsec) / 1000000;
+
+        if (ms >= 500)
+            _exit(128 + sig);
+        return;
+    }
+    first = now;
     plat_stop_flag = 1;
 }
 

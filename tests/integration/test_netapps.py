@@ -125,15 +125,19 @@ def test_rxsink_kvm_null():
     assert totals(r)["rx"] == 200000
 
 
-def test_sigterm_stops_an_app_with_its_report_linuxu():
+@pytest.mark.parametrize("wrapper,sig", [([], "SIGTERM"), (["timeout", "60"], "SIGINT")])
+def test_a_stop_signal_ends_an_app_with_its_report_linuxu(wrapper, sig):
+    """SIGTERM, or SIGINT through timeout(1), which forwards it to the app and
+    then to its whole process group: the app sees the one request twice and
+    still stops cleanly with its report (exit 0, not 128+signal)."""
     import signal
     import subprocess
     import time
-    p = subprocess.Popen([build("rxsink", "linuxu"), "netdev.dev=null"], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
+    p = subprocess.Popen(wrapper + [build("rxsink", "linuxu"), "netdev.dev=null"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         time.sleep(0.5)
-        p.send_signal(signal.SIGTERM)
+        p.send_signal(getattr(signal, sig))
         out, err = p.communicate(timeout=30)
     finally:
         p.kill()
