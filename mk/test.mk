@@ -18,7 +18,7 @@ UNIT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Wno-unused-parameter \
 	-I$(NFOS_ROOT)/include
 
 -include $(wildcard $(NFOS_ROOT)/lib/*/tests/Makefile.test \
-	$(NFOS_ROOT)/plat/*/tests/Makefile.test)
+	$(NFOS_ROOT)/plat/*/tests/Makefile.test $(NFOS_ROOT)/bench/*/tests/Makefile.test)
 
 define unit_rule
 $(UNIT_BUILD)/$(1): $($(1)_TEST_SRCS) $(wildcard $(NFOS_ROOT)/lib/$(1)/include/nfos/*.h \
