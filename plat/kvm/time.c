@@ -1,8 +1,9 @@
-/* TSC time. The frequency comes, in this order, from nfos.tsc_khz=, the
- * hypervisor's CPUID leaf 0x40000010 (QEMU offers it with +invtsc under
- * KVM), CPUID 0x15, and last from PIT channel 0 over 10 ms. The PIT is read
- * by latching (not through port 0x61, which microvm lacks), and CMOS is never
- * touched (it hangs on microvm with rtc=off). No timer interrupt. */
+/* TSC time. The frequency comes, in this order, from nfos.tsc_khz=, KVM's
+ * kvmclock (the boot path enables it with one wrmsr; KVM writes the TSC to
+ * nanoseconds scale into kvm_pvclock), the hypervisor's CPUID leaf 0x40000010 (QEMU offers it with
+ * +invtsc under KVM), CPUID 0x15, and last from PIT channel 0 over 10 ms. The PIT is read by
+ * latching (not through port 0x61, which microvm lacks), and CMOS is never touched (it hangs on
+ * microvm with rtc=off). No timer interrupt. */
 #include <stdint.h>
 #include <nfos/arch/cpu.h>
 #include <nfos/core.h>
@@ -53,6 +54,41 @@ static uint64_t pit_calibrate(void)
     return 0;
 }
 
+/* struct pvclock_vcpu_time_info (KVM ABI). */
+struct pvclock {
+    uint32_t version;
+    uint32_t pad0;
+    uint64_t tsc_timestamp;
+    uint64_t system_time;
+    uint32_t tsc_to_system_mul;
+    int8_t tsc_shift;
+    uint8_t flags;
+    uint8_t pad[2];
+};
+
+extern volatile struct pvclock kvm_pvclock;
+
+/* ns = ((tsc << shift) * mul) >> 32 (shift may be negative), so
+ * hz = 1e9 * 2^32 / (mul * 2^shift). KVM derives mul from its TSC kHz. */
+static uint64_t kvmclock_hz(void)
+{
+    uint32_t version, mul;
+    int8_t shift;
+
+    do {
+        version = kvm_pvclock.version;
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        mul = kvm_pvclock.tsc_to_system_mul;
+        shift = kvm_pvclock.tsc_shift;
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    } while ((version & 1) || version != kvm_pvclock.version);
+    if (!version || !mul || shift > 31 || shift < -31)
+        return 0;
+    if (shift >= 0)
+        return (uint64_t)((1000000000ULL << 32) / ((unsigned __int128)mul << shift));
+    return (uint64_t)(((unsigned __int128)1000000000ULL << (32 - shift)) / mul);
+}
+
 static uint64_t cpuid_hz(const char **source)
 {
     uint32_t r[4];
@@ -87,6 +123,8 @@ void plat_time_init(void)
         clk.hz = khz * 1000;
         clk.source = "cmdline";
     }
+    if (!clk.hz && (clk.hz = kvmclock_hz()))
+        clk.source = "kvmclock";
     if (!clk.hz)
         clk.hz = cpuid_hz(&clk.source);
     if (!clk.hz) {

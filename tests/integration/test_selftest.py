@@ -61,8 +61,11 @@ def test_selftest_usage(selftest_kvm):
 
 
 @pytest.mark.parametrize("extra_kib,message", [
-    (0, "nfos: not enough guest RAM"),
-    (8, "alloc: no usable RAM region"),
+    # Whether the page after the image is still RAM depends on where the
+    # image ends within its last page and on QEMU's rounding: either the
+    # platform or the allocator says so.
+    (0, r"nfos: not enough guest RAM|alloc: no usable RAM region"),
+    (8, r"alloc: no usable RAM region"),
 ])
 def test_too_little_ram_guest_side(selftest_kvm, extra_kib, message):
     """RAM that holds the image but leaves no heap: the guest says so and
@@ -71,4 +74,4 @@ def test_too_little_ram_guest_side(selftest_kvm, extra_kib, message):
     need_kib = (nfos_cli.image_ram_need(selftest_kvm) + 4095) // 4096 * 4
     r = boot(selftest_kvm, mem=f"{need_kib + extra_kib}K")
     assert r.status == 2, r
-    assert message in r.text, r
+    assert re.search(message, r.text), r

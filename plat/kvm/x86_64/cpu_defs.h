@@ -24,7 +24,14 @@
 #define CR4_OSXSAVE    (1 << 18)
 
 #define MSR_EFER 0xc0000080
-#define EFER_LME (1 << 8)
+
+/* KVM's paravirtual CPUID leaves and kvmclock. */
+#define KVM_CPUID_SIGNATURE      0x40000000
+#define KVM_SIGNATURE_EBX        0x4b4d564b /* "KVMK" */
+#define KVM_CPUID_FEATURES       0x40000001
+#define KVM_FEATURE_CLOCKSOURCE2 (1 << 3)
+#define MSR_KVM_SYSTEM_TIME_NEW  0x4b564d01
+#define EFER_LME                 (1 << 8)
 
 #define RFLAGS_RESERVED 0x2
 #define RFLAGS_IOPL3    0x3000

@@ -53,6 +53,24 @@ pvh_start32:
 	jmp 4f
 3:	movl %edi, %cr4
 4:
+	/* Under KVM with kvmclock, one wrmsr asks the host to fill in
+	 * kvm_pvclock, from which CPL3 code reads the TSC frequency
+	 * (plat/kvm/time.c): no PIT calibration, which costs ~10 ms. */
+	movl $KVM_CPUID_SIGNATURE, %eax
+	cpuid
+	cmpl $KVM_SIGNATURE_EBX, %ebx
+	jne 5f
+	cmpl $KVM_CPUID_FEATURES, %eax
+	jb 5f
+	movl $KVM_CPUID_FEATURES, %eax
+	cpuid
+	testl $KVM_FEATURE_CLOCKSOURCE2, %eax
+	jz 5f
+	movl $MSR_KVM_SYSTEM_TIME_NEW, %ecx
+	movl $(kvm_pvclock + 1), %eax   /* bit 0: enable */
+	xorl %edx, %edx
+	wrmsr
+5:
 	/* Prebuilt identity map (pagetable.S): nothing to compute here. */
 	movl $kvm_pml4, %eax
 	movl %eax, %cr3
@@ -98,6 +116,11 @@ start64:
 kvm_tsc_entry:    .skip 8
 kvm_tsc_longmode: .skip 8
 kvm_start_info:   .skip 8
+
+	/* struct pvclock_vcpu_time_info, which KVM keeps up to date. */
+	.balign 64
+	.globl kvm_pvclock
+kvm_pvclock:      .skip 32
 
 	.balign 16
 	.globl kvm_tss
