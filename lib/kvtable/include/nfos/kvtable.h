@@ -1,0 +1,173 @@
+/* kvtable: the table of a memcached-compatible key-value store. Keys up to
+ * 250 bytes, values stored with their trailing "\r\n" so that a reply can
+ * take them as they are. memcached 1.6's semantics where a client can see
+ * them: which store modes store, cas unique ids (one counter bumped by
+ * every link, incr/decr and immediate flush_all), expiry (relative seconds
+ * up to 30 days, absolute unix times beyond, negative = already expired),
+ * flush_all with and without delay, incr/decr rewriting short results in
+ * place padded with spaces, and the "bytes" an item counts for.
+ *
+ * Layout: a bucketised hash index, two candidate buckets of 8 (16-bit tag,
+ * item reference) pairs per 64-byte line; items in size classes (x1.25)
+ * carved from 1 MiB pages of one arena of mem_limit bytes; when a class has
+ * no free item and no page is left, a CLOCK hand over that class evicts the
+ * first item not referenced since it last passed (counted in evictions).
+ * One thread; no allocation after kvtable_init; every call below but init
+ * and fini is fast path (no printing, no blocking). */
+#ifndef NFOS_KVTABLE_H
+#define NFOS_KVTABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define KVTABLE_KEY_MAX      250
+#define KVTABLE_PAGE         (1u << 20)
+#define KVTABLE_MAX_CLASSES  64
+#define KVTABLE_REALTIME_MAX (60 * 60 * 24 * 30) /* 30 days: beyond, a unix time */
+
+struct kvtable_item {
+    uint32_t exptime; /* table seconds; 0: never */
+    uint32_t time;    /* table seconds of the last link or touch */
+    uint64_t cas;
+    uint32_t flags;
+    uint32_t nbytes; /* value bytes, "\r\n" included */
+    uint32_t slot;   /* index position: bucket * 8 + way */
+    uint8_t nkey;
+    uint8_t cls;    /* size class */
+    uint8_t clock;  /* referenced since the CLOCK hand last passed */
+    uint8_t state;  /* KVTABLE_ITEM_* */
+    uint8_t data[]; /* key, then value and "\r\n" */
+};
+
+static inline uint8_t *kvtable_item_key(struct kvtable_item *it)
+{
+    return it->data;
+}
+
+static inline uint8_t *kvtable_item_value(struct kvtable_item *it)
+{
+    return it->data + it->nkey;
+}
+
+struct kvtable_stats {
+    uint64_t curr_items, total_items, bytes; /* bytes: memcached's item sizes */
+    uint64_t evictions;                      /* live items dropped for room */
+    uint64_t reclaimed;                      /* expired items whose room was reused */
+    uint64_t expired_unfetched, get_expired, get_flushed;
+    uint64_t limit_maxbytes, hash_bytes;
+    uint64_t out_of_memory; /* stores refused: no page for the class, nothing to evict */
+};
+
+struct kvtable_bucket;
+struct kvtable_class {
+    uint32_t size;      /* bytes per item in this class */
+    uint32_t per_page;  /* items per page */
+    uint32_t free;      /* free list head (reference), 0: empty */
+    uint32_t npages;    /* pages owned */
+    uint32_t *pages;    /* their numbers, in order of acquisition */
+    uint32_t hand_page; /* CLOCK hand: index into pages, item in page */
+    uint32_t hand_item;
+};
+
+struct kvtable {
+    struct kvtable_bucket *buckets;
+    uint64_t bucket_mask;
+    uint8_t *arena; /* mem_limit bytes of pages */
+    uint32_t npages, next_page;
+    uint32_t nclasses;
+    uint32_t item_size_max; /* memcached's -I: item_size_max */
+    uint32_t now;           /* memcached's current_time */
+    int64_t started;        /* unix time of time 0 (memcached's process_started) */
+    uint64_t cas_id;
+    uint32_t oldest_live; /* flush_all */
+    uint64_t oldest_cas;
+    struct kvtable_stats st;
+    struct kvtable_class cls[KVTABLE_MAX_CLASSES];
+    uint32_t *page_lists; /* storage behind cls[].pages */
+};
+
+/* Sets up t with mem_limit bytes of item memory (at least one page; the
+ * index comes on top and is reported as hash_bytes), items up to
+ * item_size_max bytes by memcached's count (-I), and the unix time now.
+ * Returns 0, -EINVAL (sizes), or -ENOMEM (malloc failed). Slow path. */
+int kvtable_init(struct kvtable *t, size_t mem_limit, size_t item_size_max, int64_t unix_now);
+void kvtable_fini(struct kvtable *t);
+
+/* Advances the table's clock (whole seconds, never backwards). */
+void kvtable_clock(struct kvtable *t, int64_t unix_now);
+
+/* memcached's realtime(): an exptime as sent (relative seconds up to 30
+ * days, a unix time beyond, negative: expired) to table seconds. */
+uint32_t kvtable_realtime(const struct kvtable *t, int64_t exptime);
+
+/* Whether an item of this key length, flags and value (bytes without
+ * "\r\n") is within item_size_max, as memcached counts it; when not,
+ * memcached answers "SERVER_ERROR object too large for cache". */
+bool kvtable_item_fits(const struct kvtable *t, size_t nkey, uint32_t flags, size_t vlen);
+
+uint64_t kvtable_hash(const void *key, size_t n);
+
+/* Burst batching: prefetch_bucket for every request of a burst, then
+ * prefetch_item (reads the buckets, prefetches the items whose tag
+ * matches), then the lookups proper, in order. */
+void kvtable_prefetch_item(struct kvtable *t, uint64_t hash);
+
+static inline uint64_t kvtable_bucket_index(const struct kvtable *t, uint64_t hash, int which)
+{
+    uint64_t h = which ? (hash >> 32) ^ ((hash & 0xffff) * 0x9e3779b97f4a7c15ULL) : hash;
+
+    return h & t->bucket_mask;
+}
+
+void kvtable_prefetch_bucket(struct kvtable *t, uint64_t hash);
+
+/* The live item of key, or NULL (expired and flushed items are dropped on
+ * the way). Marks it referenced for CLOCK. The item stays valid until the
+ * next call that stores, deletes, flushes or touches. */
+struct kvtable_item *kvtable_get(struct kvtable *t, const void *key, size_t n, uint64_t hash);
+
+/* get-and-touch: sets the expiry (table seconds from kvtable_realtime). */
+struct kvtable_item *kvtable_touch(struct kvtable *t, const void *key, size_t n, uint64_t hash,
+                                   uint32_t exptime);
+
+enum kvtable_mode {
+    KVTABLE_SET,
+    KVTABLE_ADD,
+    KVTABLE_REPLACE,
+    KVTABLE_APPEND,
+    KVTABLE_PREPEND,
+    KVTABLE_CAS
+};
+
+enum kvtable_result {
+    KVTABLE_STORED,
+    KVTABLE_NOT_STORED,
+    KVTABLE_EXISTS,
+    KVTABLE_NOT_FOUND,
+    KVTABLE_NO_MEMORY, /* "SERVER_ERROR out of memory storing object" */
+    KVTABLE_NON_NUMERIC,
+    KVTABLE_DELTA_OK,
+};
+
+/* Stores value[0 .. vlen) (without "\r\n") under key as memcached's
+ * set/add/replace/append/prepend/cas do; cas_in is the cas command's
+ * unique (0 otherwise); exptime in table seconds. The caller has checked
+ * kvtable_item_fits. */
+enum kvtable_result kvtable_store(struct kvtable *t, enum kvtable_mode mode, const void *key,
+                                  size_t n, uint64_t hash, uint32_t flags, uint32_t exptime,
+                                  const void *value, size_t vlen, uint64_t cas_in);
+
+/* 0, or -ENOENT. */
+int kvtable_delete(struct kvtable *t, const void *key, size_t n, uint64_t hash);
+
+/* incr/decr: KVTABLE_DELTA_OK with the new value in *out, NOT_FOUND,
+ * NON_NUMERIC, or NO_MEMORY. */
+enum kvtable_result kvtable_delta(struct kvtable *t, const void *key, size_t n, uint64_t hash,
+                                  bool incr, uint64_t delta, uint64_t *out);
+
+/* flush_all [exptime as sent]: every item stored so far is invalid at once
+ * (0) or from that time on. */
+void kvtable_flush(struct kvtable *t, int32_t exptime);
+
+#endif /* NFOS_KVTABLE_H */

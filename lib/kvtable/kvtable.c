@@ -1,0 +1,530 @@
+/* The key-value table: a two-choice bucketised hash index over items kept
+ * in size classes, with memcached's store, expiry, flush and cas rules and
+ * CLOCK eviction per class. Not here: the protocol, threads, persistence. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <nfos/kvtable.h>
+
+#define WAYS            8
+#define ITEM_FREE       0
+#define ITEM_LINKED     1
+#define ITEM_PINNED     2  /* with LINKED: CLOCK must not take it */
+#define UPDATE_INTERVAL 60 /* memcached's ITEM_UPDATE_INTERVAL */
+
+struct kvtable_bucket {
+    uint16_t tag[WAYS];
+    uint32_t ref[WAYS]; /* 1 + item offset / 8; 0: empty */
+    uint8_t pad[16];
+} __attribute__((aligned(64)));
+
+_Static_assert(sizeof(struct kvtable_bucket) == 64, "one bucket, one cache line");
+_Static_assert(sizeof(struct kvtable_item) == 32, "item header");
+
+static inline uint16_t tag_of(uint64_t hash)
+{
+    return (uint16_t)(hash >> 48);
+}
+
+static inline struct kvtable_item *item_at(const struct kvtable *t, uint32_t ref)
+{
+    return (struct kvtable_item *)(t->arena + ((size_t)(ref - 1) << 3));
+}
+
+static inline uint32_t ref_of(const struct kvtable *t, const struct kvtable_item *it)
+{
+    return (uint32_t)(((const uint8_t *)it - t->arena) >> 3) + 1;
+}
+
+/* What memcached counts an item as (ITEM_ntotal, with cas): the "bytes"
+ * statistic and the item_size_max check. */
+static inline uint64_t mc_size(size_t nkey, uint32_t flags, size_t nbytes)
+{
+    return 48 + nkey + 1 + nbytes + (flags ? 4 : 0) + 8;
+}
+
+uint64_t kvtable_hash(const void *key, size_t n)
+{
+    const uint8_t *p = key;
+    uint64_t h = 0x243f6a8885a308d3ULL ^ (n * 0x9e3779b97f4a7c15ULL), w;
+
+    for (; n >= 8; n -= 8, p += 8) {
+        memcpy(&w, p, 8);
+        h = (h ^ (w * 0xbf58476d1ce4e5b9ULL)) * 0x94d049bb133111ebULL;
+        h ^= h >> 29;
+    }
+    w = 0;
+    memcpy(&w, p, n);
+    h = (h ^ (w * 0xbf58476d1ce4e5b9ULL)) * 0x94d049bb133111ebULL;
+    h ^= h >> 31;
+    h *= 0xd6e8feb86659fd93ULL;
+    return h ^ (h >> 32);
+}
+
+int kvtable_init(struct kvtable *t, size_t mem_limit, size_t item_size_max, int64_t unix_now)
+{
+    uint64_t nb = 1, max_items;
+    uint32_t size = 64, c = 0;
+
+    memset(t, 0, sizeof(*t));
+    if (mem_limit < KVTABLE_PAGE || item_size_max < 64 || item_size_max > KVTABLE_PAGE ||
+        mem_limit / KVTABLE_PAGE > UINT32_MAX / 2)
+        return -EINVAL;
+    t->npages = (uint32_t)(mem_limit / KVTABLE_PAGE);
+    /* Twice as many slots as the smallest items could fill. */
+    max_items = (uint64_t)t->npages * (KVTABLE_PAGE / 64);
+    while (nb * WAYS < 2 * max_items)
+        nb <<= 1;
+    t->bucket_mask = nb - 1;
+    t->buckets = aligned_alloc(64, nb * sizeof(struct kvtable_bucket));
+    t->arena = aligned_alloc(64, (size_t)t->npages * KVTABLE_PAGE);
+    t->page_lists = calloc((size_t)t->npages * KVTABLE_MAX_CLASSES, sizeof(uint32_t));
+    if (!t->buckets || !t->arena || !t->page_lists) {
+        kvtable_fini(t);
+        return -ENOMEM;
+    }
+    memset(t->buckets, 0, nb * sizeof(struct kvtable_bucket));
+    for (;;) {
+        struct kvtable_class *k = &t->cls[c];
+
+        k->size = size;
+        k->per_page = KVTABLE_PAGE / size;
+        k->pages = t->page_lists + (size_t)c * t->npages;
+        c++;
+        if (size == KVTABLE_PAGE)
+            break;
+        size = (uint32_t)(((uint64_t)size * 5 / 4 + 7) & ~7ULL);
+        if (size > KVTABLE_PAGE / 2 || c == KVTABLE_MAX_CLASSES - 1)
+            size = KVTABLE_PAGE;
+    }
+    t->nclasses = c;
+    t->item_size_max = (uint32_t)item_size_max;
+    t->started = unix_now - 2; /* as memcached: time 0 is never "now" */
+    t->now = 2;
+    t->st.limit_maxbytes = (uint64_t)t->npages * KVTABLE_PAGE;
+    t->st.hash_bytes = nb * sizeof(struct kvtable_bucket);
+    return 0;
+}
+
+void kvtable_fini(struct kvtable *t)
+{
+    free(t->buckets);
+    free(t->arena);
+    free(t->page_lists);
+    t->buckets = NULL;
+    t->arena = NULL;
+    t->page_lists = NULL;
+}
+
+void kvtable_clock(struct kvtable *t, int64_t unix_now)
+{
+    int64_t now = unix_now - t->started;
+
+    if (now > (int64_t)t->now && now <= UINT32_MAX)
+        t->now = (uint32_t)now;
+}
+
+uint32_t kvtable_realtime(const struct kvtable *t, int64_t exptime)
+{
+    if (exptime == 0)
+        return 0;
+    if (exptime < 0) /* memcached's EXPTIME_TO_POSITIVE_TIME */
+        exptime = KVTABLE_REALTIME_MAX + 1;
+    if (exptime > KVTABLE_REALTIME_MAX) {
+        if (exptime <= t->started)
+            return 1;
+        return (uint32_t)(exptime - t->started);
+    }
+    return (uint32_t)(exptime + t->now);
+}
+
+bool kvtable_item_fits(const struct kvtable *t, size_t nkey, uint32_t flags, size_t vlen)
+{
+    return mc_size(nkey, flags, vlen + 2) <= t->item_size_max;
+}
+
+void kvtable_prefetch_bucket(struct kvtable *t, uint64_t hash)
+{
+    __builtin_prefetch(&t->buckets[kvtable_bucket_index(t, hash, 0)]);
+    __builtin_prefetch(&t->buckets[kvtable_bucket_index(t, hash, 1)]);
+}
+
+void kvtable_prefetch_item(struct kvtable *t, uint64_t hash)
+{
+    uint16_t tag = tag_of(hash);
+    int b, w;
+
+    for (b = 0; b < 2; b++) {
+        const struct kvtable_bucket *bk = &t->buckets[kvtable_bucket_index(t, hash, b)];
+
+        for (w = 0; w < WAYS; w++)
+            if (bk->tag[w] == tag && bk->ref[w])
+                __builtin_prefetch(item_at(t, bk->ref[w]));
+    }
+}
+
+/* --- Index ------------------------------------------------------------- */
+
+static struct kvtable_item *find(struct kvtable *t, const void *key, size_t n, uint64_t hash)
+{
+    uint16_t tag = tag_of(hash);
+    int b, w;
+
+    for (b = 0; b < 2; b++) {
+        struct kvtable_bucket *bk = &t->buckets[kvtable_bucket_index(t, hash, b)];
+
+        for (w = 0; w < WAYS; w++) {
+            struct kvtable_item *it;
+
+            if (bk->tag[w] != tag || !bk->ref[w])
+                continue;
+            it = item_at(t, bk->ref[w]);
+            if (it->nkey == n && !memcmp(it->data, key, n))
+                return it;
+        }
+    }
+    return NULL;
+}
+
+static void item_free(struct kvtable *t, struct kvtable_item *it)
+{
+    struct kvtable_class *k = &t->cls[it->cls];
+
+    it->state = ITEM_FREE;
+    it->exptime = k->free; /* the free list runs through exptime */
+    k->free = ref_of(t, it);
+}
+
+static void unlink_item(struct kvtable *t, struct kvtable_item *it)
+{
+    struct kvtable_bucket *bk = &t->buckets[it->slot / WAYS];
+
+    bk->ref[it->slot % WAYS] = 0;
+    t->st.curr_items--;
+    t->st.bytes -= mc_size(it->nkey, it->flags, it->nbytes);
+    it->state = ITEM_FREE;
+}
+
+static void drop(struct kvtable *t, struct kvtable_item *it)
+{
+    unlink_item(t, it);
+    item_free(t, it);
+}
+
+static void link_item(struct kvtable *t, struct kvtable_item *it, uint64_t hash)
+{
+    uint64_t bi[2] = { kvtable_bucket_index(t, hash, 0), kvtable_bucket_index(t, hash, 1) };
+    struct kvtable_bucket *bk;
+    int b, w;
+
+    for (b = 0; b < 2; b++) {
+        bk = &t->buckets[bi[b]];
+        for (w = 0; w < WAYS; w++)
+            if (!bk->ref[w])
+                goto found;
+    }
+    /* Both candidates full (rare below half load): the index evicts. */
+    b = 0;
+    bk = &t->buckets[bi[0]];
+    w = (int)((hash >> 8) % WAYS);
+    drop(t, item_at(t, bk->ref[w]));
+    t->st.evictions++;
+found:
+    bk->tag[w] = tag_of(hash);
+    bk->ref[w] = ref_of(t, it);
+    it->slot = (uint32_t)(bi[b] * WAYS + (unsigned)w);
+    it->state = ITEM_LINKED;
+    it->clock = 0;
+    it->cas = ++t->cas_id;
+    it->time = t->now;
+    t->st.curr_items++;
+    t->st.total_items++;
+    t->st.bytes += mc_size(it->nkey, it->flags, it->nbytes);
+}
+
+static bool is_flushed(const struct kvtable *t, const struct kvtable_item *it)
+{
+    if (t->oldest_live == 0 || t->oldest_live > t->now)
+        return false;
+    return it->time <= t->oldest_live || (t->oldest_cas && it->cas && it->cas < t->oldest_cas);
+}
+
+static bool is_dead(const struct kvtable *t, const struct kvtable_item *it)
+{
+    return is_flushed(t, it) || (it->exptime && it->exptime <= t->now);
+}
+
+/* --- Memory ------------------------------------------------------------ */
+
+static bool class_grow(struct kvtable *t, struct kvtable_class *k)
+{
+    uint8_t *page;
+    uint32_t i;
+
+    if (t->next_page == t->npages)
+        return false;
+    k->pages[k->npages++] = t->next_page;
+    page = t->arena + (size_t)t->next_page++ * KVTABLE_PAGE;
+    for (i = k->per_page; i-- > 0;) {
+        struct kvtable_item *it = (struct kvtable_item *)(page + (size_t)i * k->size);
+
+        it->cls = (uint8_t)(k - t->cls);
+        item_free(t, it);
+    }
+    return true;
+}
+
+/* CLOCK over the class's items: dead ones are reclaimed, referenced ones
+ * get their bit cleared, the first other one is evicted. */
+static struct kvtable_item *class_evict(struct kvtable *t, struct kvtable_class *k)
+{
+    uint64_t steps, max = 2ULL * k->npages * k->per_page + 1;
+
+    for (steps = 0; k->npages && steps < max; steps++) {
+        uint8_t *page = t->arena + (size_t)k->pages[k->hand_page] * KVTABLE_PAGE;
+        struct kvtable_item *it = (struct kvtable_item *)(page + (size_t)k->hand_item * k->size);
+
+        if (++k->hand_item == k->per_page) {
+            k->hand_item = 0;
+            if (++k->hand_page == k->npages)
+                k->hand_page = 0;
+        }
+        if (it->state != ITEM_LINKED)
+            continue; /* free (not on a full class) or pinned */
+        if (is_dead(t, it)) {
+            t->st.reclaimed++;
+        } else if (it->clock) {
+            it->clock = 0;
+            continue;
+        } else {
+            t->st.evictions++;
+        }
+        unlink_item(t, it);
+        return it;
+    }
+    return NULL;
+}
+
+static struct kvtable_item *item_alloc(struct kvtable *t, size_t nkey, size_t nbytes)
+{
+    size_t need = sizeof(struct kvtable_item) + nkey + nbytes;
+    struct kvtable_class *k = t->cls;
+    struct kvtable_item *it;
+
+    while (k->size < need) {
+        if (k == &t->cls[t->nclasses - 1])
+            return NULL;
+        k++;
+    }
+    if (!k->free && !class_grow(t, k)) {
+        if (!(it = class_evict(t, k))) {
+            t->st.out_of_memory++;
+            return NULL;
+        }
+        return it;
+    }
+    it = item_at(t, k->free);
+    k->free = it->exptime;
+    return it;
+}
+
+static struct kvtable_item *item_new(struct kvtable *t, const void *key, size_t n, uint32_t flags,
+                                     uint32_t exptime, size_t nbytes, struct kvtable_item *pin)
+{
+    struct kvtable_item *it;
+
+    if (pin)
+        pin->state |= ITEM_PINNED;
+    it = item_alloc(t, n, nbytes);
+    if (pin)
+        pin->state &= (uint8_t)~ITEM_PINNED;
+    if (!it)
+        return NULL;
+    it->nkey = (uint8_t)n;
+    it->flags = flags;
+    it->exptime = exptime;
+    it->nbytes = (uint32_t)nbytes;
+    memcpy(it->data, key, n);
+    return it;
+}
+
+/* --- Operations ---------------------------------------------------------- */
+
+static struct kvtable_item *lookup(struct kvtable *t, const void *key, size_t n, uint64_t hash)
+{
+    struct kvtable_item *it = find(t, key, n, hash);
+
+    if (!it)
+        return NULL;
+    if (is_flushed(t, it)) {
+        t->st.get_flushed++;
+        drop(t, it);
+        return NULL;
+    }
+    if (it->exptime && it->exptime <= t->now) {
+        t->st.get_expired++;
+        drop(t, it);
+        return NULL;
+    }
+    return it;
+}
+
+struct kvtable_item *kvtable_get(struct kvtable *t, const void *key, size_t n, uint64_t hash)
+{
+    struct kvtable_item *it = lookup(t, key, n, hash);
+
+    if (it) {
+        it->clock = 1;
+        if (it->time + UPDATE_INTERVAL < t->now)
+            it->time = t->now;
+    }
+    return it;
+}
+
+struct kvtable_item *kvtable_touch(struct kvtable *t, const void *key, size_t n, uint64_t hash,
+                                   uint32_t exptime)
+{
+    struct kvtable_item *it = kvtable_get(t, key, n, hash);
+
+    if (it)
+        it->exptime = exptime;
+    return it;
+}
+
+static void replace(struct kvtable *t, struct kvtable_item *old, struct kvtable_item *it,
+                    uint64_t hash)
+{
+    if (old)
+        drop(t, old);
+    link_item(t, it, hash);
+}
+
+enum kvtable_result kvtable_store(struct kvtable *t, enum kvtable_mode mode, const void *key,
+                                  size_t n, uint64_t hash, uint32_t flags, uint32_t exptime,
+                                  const void *value, size_t vlen, uint64_t cas_in)
+{
+    struct kvtable_item *old = lookup(t, key, n, hash), *it;
+
+    if (!old) {
+        if (mode == KVTABLE_CAS)
+            return KVTABLE_NOT_FOUND;
+        if (mode != KVTABLE_SET && mode != KVTABLE_ADD)
+            return KVTABLE_NOT_STORED;
+    } else if (mode == KVTABLE_ADD) {
+        old->clock = 1; /* memcached bumps it in its LRU */
+        return KVTABLE_NOT_STORED;
+    } else if (mode == KVTABLE_CAS && cas_in != old->cas) {
+        return KVTABLE_EXISTS;
+    }
+    if (old && (mode == KVTABLE_APPEND || mode == KVTABLE_PREPEND)) {
+        size_t ov = old->nbytes - 2;
+
+        it = item_new(t, key, n, old->flags, old->exptime, ov + vlen + 2, old);
+        if (!it)
+            return KVTABLE_NOT_STORED;
+        if (mode == KVTABLE_APPEND) {
+            memcpy(kvtable_item_value(it), kvtable_item_value(old), ov);
+            memcpy(kvtable_item_value(it) + ov, value, vlen);
+        } else {
+            memcpy(kvtable_item_value(it), value, vlen);
+            memcpy(kvtable_item_value(it) + vlen, kvtable_item_value(old), ov);
+        }
+    } else {
+        it = item_new(t, key, n, flags, exptime, vlen + 2, old);
+        if (!it) {
+            if (old && mode == KVTABLE_SET) /* no stale value left behind */
+                drop(t, old);
+            return KVTABLE_NO_MEMORY;
+        }
+        memcpy(kvtable_item_value(it), value, vlen);
+    }
+    memcpy(kvtable_item_value(it) + it->nbytes - 2, "\r\n", 2);
+    replace(t, old, it, hash);
+    return KVTABLE_STORED;
+}
+
+int kvtable_delete(struct kvtable *t, const void *key, size_t n, uint64_t hash)
+{
+    struct kvtable_item *it = lookup(t, key, n, hash);
+
+    if (!it)
+        return -ENOENT;
+    drop(t, it);
+    return 0;
+}
+
+/* memcached's safe_strtoull over an item's value: digits after optional
+ * spaces and sign, ending at the value's end (its "\r\n"), a NUL or a
+ * space. */
+static bool value_number(const uint8_t *v, size_t n, uint64_t *out)
+{
+    const uint8_t *z = memchr(v, '\0', n);
+    size_t i = 0, d0;
+    uint64_t x = 0;
+    bool neg = false;
+
+    if (z)
+        n = (size_t)(z - v);
+    while (i < n && (v[i] == ' ' || (v[i] >= '\t' && v[i] <= '\r')))
+        i++;
+    if (i < n && (v[i] == '+' || v[i] == '-'))
+        neg = v[i++] == '-';
+    for (d0 = i; i < n && v[i] >= '0' && v[i] <= '9'; i++) {
+        if (x > (UINT64_MAX - (uint64_t)(v[i] - '0')) / 10)
+            return false;
+        x = x * 10 + (uint64_t)(v[i] - '0');
+    }
+    if (i == d0 || (i < n && !(v[i] == ' ' || (v[i] >= '\t' && v[i] <= '\r'))))
+        return false;
+    if (neg)
+        x = (uint64_t)0 - x;
+    if (neg && (int64_t)x < 0)
+        return false;
+    *out = x;
+    return true;
+}
+
+enum kvtable_result kvtable_delta(struct kvtable *t, const void *key, size_t n, uint64_t hash,
+                                  bool incr, uint64_t delta, uint64_t *out)
+{
+    struct kvtable_item *it = lookup(t, key, n, hash), *nit;
+    char buf[24], *e;
+    uint64_t v;
+    size_t res;
+
+    if (!it)
+        return KVTABLE_NOT_FOUND;
+    if (it->nbytes <= 2 || !value_number(kvtable_item_value(it), it->nbytes - 2, &v))
+        return KVTABLE_NON_NUMERIC;
+    v = incr ? v + delta : (delta > v ? 0 : v - delta);
+    *out = v;
+    e = buf + sizeof(buf);
+    do {
+        *--e = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    res = (size_t)(buf + sizeof(buf) - e);
+    if (res + 2 <= it->nbytes) { /* in place, padded as memcached does */
+        memcpy(kvtable_item_value(it), e, res);
+        memset(kvtable_item_value(it) + res, ' ', it->nbytes - 2 - res);
+        it->cas = ++t->cas_id;
+        it->clock = 1;
+        return KVTABLE_DELTA_OK;
+    }
+    nit = item_new(t, key, n, it->flags, it->exptime, res + 2, it);
+    if (!nit)
+        return KVTABLE_NO_MEMORY;
+    memcpy(kvtable_item_value(nit), e, res);
+    memcpy(kvtable_item_value(nit) + res, "\r\n", 2);
+    replace(t, it, nit, hash);
+    return KVTABLE_DELTA_OK;
+}
+
+void kvtable_flush(struct kvtable *t, int32_t exptime)
+{
+    uint32_t oldest = exptime > 0 ? kvtable_realtime(t, exptime) : t->now;
+
+    t->oldest_live = oldest - 1;
+    if (t->oldest_live <= t->now)
+        t->oldest_cas = ++t->cas_id;
+}
