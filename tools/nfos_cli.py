@@ -29,6 +29,8 @@ DEPS = [
     ("python3-pytest", None),
     ("clang-format", "clang-format"),
     ("dpdk-dev", "dpdk-testpmd"),
+    ("pkg-config", "pkg-config"),
+    ("memcached", "memcached"),
     ("iproute2", "ip"),
     ("iputils-ping", "ping"),
 ]
@@ -374,6 +376,9 @@ def cmd_bench(args):
     if args.what == "pps":
         import bench_pps
         return bench_pps.main(args.app_args)
+    if args.what == "kv":
+        import bench_kv
+        return bench_kv.main(args.app_args)
     raise UsageError(f"unknown benchmark '{args.what}'")
 
 
@@ -423,8 +428,8 @@ def parser():
     d = sub.add_parser("deps", help="install the Debian packages nfos needs (as root)")
     d.set_defaults(fn=cmd_deps)
 
-    be = sub.add_parser("bench", help="run a benchmark: boot, pps")
-    be.add_argument("what", help="boot or pps")
+    be = sub.add_parser("bench", help="run a benchmark: boot, pps, kv")
+    be.add_argument("what", help="boot, pps or kv")
     be.set_defaults(fn=cmd_bench)
     return p
 

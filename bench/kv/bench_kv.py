@@ -1,0 +1,667 @@
+"""bench/kv: key-value requests per second, kvstore against memcached.
+
+    ./nfos bench kv [--smoke] [--runs N] [--seconds S] [--warmup S] [--keys N]
+                    [--workloads get100-uniform,get90-zipf,...] [--window N]
+                    [--subjects kvstore-linuxu,kvstore-kvm,memcached] [--no-huge] [--logs DIR]
+
+The load generator is kvgen (bench/kv/kvgen.c, built here against Debian's
+DPDK into build/bench/kvgen) on core 0, owning one DPDK port; the server
+runs on core 1:
+  kvstore-linuxu  apps/kvstore as a Linux process over the vhost-user
+                  transport (netdev.dev=vhost-user:SOCK); kvgen's port is a
+                  net_vhost server socket
+  kvstore-kvm     kvstore's kvm image under QEMU with -netdev vhost-user on
+                  the same kind of socket; under TCG (no usable /dev/kvm) it
+                  is skipped unless --subjects names it; rows say the accelerator
+  memcached       Debian's memcached, one worker thread (-t 1), UDP only, on
+                  the kernel's UDP stack in a network namespace of its own;
+                  kvgen reaches it from a second namespace over a veth pair
+                  with DPDK's net_af_packet (all traffic stays in the two)
+Each run starts kvgen and the server afresh; kvgen resolves the server by
+ARP, preloads --keys keys (16-byte keys, 32-byte values, each set resent
+until stored), then runs every workload (get<P>-<uniform|zipf>: P percent
+gets, the rest sets): --warmup s, then --seconds s measured, with at most
+--window requests outstanding, replies matched by request id. kvgen prints
+requests/s, hit ratio and p50/p99 latency (TSC) per workload; kvstore's
+busy cycles per request come from its nfos.stats=1 interval lines that fall
+in the workload's measured window (weighted by the requests in each).
+
+A run is clean when, during each measured window, other processes took at
+most 10% of either core (per-core /proc/stat time outside softirq, minus
+what kvgen and the server used); a disturbed run is tried again, up to
+--runs more times, and medians (min, max) are over the clean runs when there
+are any. Subjects alternate within one invocation (A B C, C B A, ...).
+A table goes to stdout and JSON to bench/results/kv-<date>.json (not with
+--smoke: 1 run, 10K keys, two short workloads, figures marked smoke).
+
+Notes: memcached's receive path (veth, IP, UDP) runs in softirq on the
+sending core, which is kvgen's core 0, not memcached's core 1; memcached's
+own share covers recvmsg, its work and sendmsg. memcached's socket buffer
+holds about 200 UDP requests: a window larger than that loses requests to
+it (counted lost by kvgen, UdpRcvbufErrors in the namespace), so its
+window is --mc-window (default 64)."""
+
+import argparse
+import datetime
+import fcntl
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import types
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "bench", "pps"))
+import bench_pps  # noqa: E402  (processes, DPDK memory, image builds, tables)
+from bench_pps import (BenchError, Proc, RunFailed, Stop, Unavailable, check_alive,  # noqa: E402
+                       fmt, summary, table, wait_socket)
+
+nfos_cli = bench_pps.nfos_cli
+GEN_CORE, SERVER_CORE = 0, 1
+GEN_PREFIX = "nfos-kv-gen"      # kvgen's --file-prefix
+KVGEN = os.path.join(ROOT, "build", "bench", "kvgen")
+LOCK = os.path.join(tempfile.gettempdir(), "nfos-bench-kv.lock")
+SUBJECTS = ("kvstore-linuxu", "kvstore-kvm", "memcached")
+WORKLOADS = ("get100-uniform", "get90-uniform", "get90-zipf", "get50-uniform", "get50-zipf")
+SMOKE_WORKLOADS = ("get100-uniform", "get50-zipf")
+GEN_IP, SERVER_IP, PREFIXLEN, PORT = "10.99.0.1", "10.99.0.2", 24, 11211
+KV_MEM = 512 << 20              # kvstore's memory: linuxu nfos.mem=, kvm guest RAM
+KV_ARGS = []                    # kvstore's own options after --
+CLEAN_OTHER = 0.1               # share of a core others may take in a clean window
+KVSTORE_LINE = bench_pps.NFOS_LINE
+KVGEN_JSON = re.compile(r"^KVGEN (\{.*\})$")
+
+
+class KvMemory(bench_pps.Memory):
+    """bench_pps's DPDK memory (hugepages, else --no-huge); one DPDK process
+    here, with its own file prefix."""
+
+    def scrub(self):
+        if self.dir and os.path.isdir(self.dir):
+            for f in os.listdir(self.dir):
+                if f.startswith(GEN_PREFIX + "map_"):
+                    try:
+                        os.unlink(os.path.join(self.dir, f))
+                    except OSError:
+                        pass
+        shutil.rmtree(os.path.join("/var/run/dpdk", GEN_PREFIX), ignore_errors=True)
+
+
+# --- network namespaces for memcached -------------------------------------------
+
+def sh(*argv, timeout=20):
+    r = subprocess.run(list(argv), capture_output=True, text=True, timeout=timeout,
+                       stdin=subprocess.DEVNULL)
+    if r.returncode != 0:
+        raise RunFailed(f"`{' '.join(argv)}` failed: {(r.stderr or r.stdout).strip()}")
+    return r.stdout
+
+
+class Namespaces:
+    """Two network namespaces joined by a veth pair: the server's side has
+    SERVER_IP, kvgen's side no address (kvgen is the host there). Removed
+    by close(), which deleting the namespaces does for the veth too."""
+
+    def __init__(self):
+        tag = os.getpid() % 10000000
+        self.server, self.client = f"nfos-kv-s{tag}", f"nfos-kv-c{tag}"
+        self.server_if, self.client_if = f"kvs{tag}", f"kvc{tag}"
+        self.made = []
+        try:
+            for ns in (self.server, self.client):
+                sh("ip", "netns", "add", ns)
+                self.made.append(ns)
+                for key in ("all", "default"):  # no IPv6 chatter on the pair
+                    sh("ip", "netns", "exec", ns, "sysctl", "-qw",
+                       f"net.ipv6.conf.{key}.disable_ipv6=1")
+                sh("ip", "-n", ns, "link", "set", "lo", "up")
+            sh("ip", "link", "add", self.client_if, "netns", self.client, "type", "veth",
+               "peer", "name", self.server_if, "netns", self.server)
+            sh("ip", "-n", self.server, "addr", "add", f"{SERVER_IP}/{PREFIXLEN}",
+               "dev", self.server_if)
+            for ns, dev in ((self.server, self.server_if), (self.client, self.client_if)):
+                sh("ip", "-n", ns, "link", "set", dev, "up")
+        except BaseException:
+            self.close()
+            raise
+
+    def exec(self, ns):
+        return ["ip", "netns", "exec", ns]
+
+    def udp_stats(self):
+        try:
+            out = sh(*self.exec(self.server), "nstat", "-az", "UdpRcvbufErrors", "UdpInDatagrams")
+        except (RunFailed, OSError, subprocess.TimeoutExpired):
+            return {}
+        return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)", out, re.M)}
+
+    def close(self):
+        for ns in reversed(self.made):
+            subprocess.run(["ip", "netns", "del", ns], capture_output=True, timeout=20)
+        self.made = []
+
+
+def wait_udp_listen(ns, proc, timeout=15):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        check_alive([proc])
+        out = subprocess.run(ns.exec(ns.server) + ["ss", "-Hnuln", f"sport = :{PORT}"],
+                             capture_output=True, text=True, timeout=10).stdout
+        if out.strip():
+            return
+        time.sleep(0.05)
+    raise RunFailed(f"memcached is not listening on UDP {PORT} after {timeout} s", proc.tail())
+
+
+# --- CPU accounting -------------------------------------------------------------
+
+def core_busy():
+    """{core: seconds busy outside softirq and idle} from /proc/stat."""
+    out = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    with open("/proc/stat") as f:
+        for line in f:
+            m = re.match(r"cpu(\d+) (.*)", line)
+            if m:
+                v = [int(x) for x in m.group(2).split()]
+                # user nice system idle iowait irq softirq steal
+                out[int(m.group(1))] = (v[0] + v[1] + v[2] + v[5] + v[7]) / tick
+    return out
+
+
+def cpu_sample(procs):
+    return time.monotonic(), [p.cpu_seconds() for p in procs], core_busy()
+
+
+def shares(a, b):
+    """Each process's share of its core and what others took of the cores."""
+    span = b[0] - a[0]
+    own = [None if x is None or y is None else round((y - x) / span, 3)
+           for x, y in zip(a[1], b[1])]
+    cores = {c: (b[2][c] - a[2][c]) / span for c in (GEN_CORE, SERVER_CORE)}
+    others = {c: None if own[i] is None else round(max(0.0, cores[c] - own[i]), 3)
+              for i, c in enumerate((GEN_CORE, SERVER_CORE))}
+    return own, others
+
+
+# --- one run --------------------------------------------------------------------
+
+def kvgen_argv(ctx, vdev, window):
+    return ([KVGEN, "-l", "0", f"--file-prefix={GEN_PREFIX}", "--no-pci", "--vdev", vdev] +
+            ctx.mem.eal() +
+            ["--", "--server", SERVER_IP, "--ip", GEN_IP, "--port", str(PORT),
+             "--keys", str(ctx.keys), "--workloads", ",".join(ctx.workloads),
+             "--seconds", f"{ctx.seconds:g}", "--warmup", f"{ctx.warmup:g}",
+             "--window", str(window), "--link-timeout", "60" if ctx.accel == "tcg" else "30"])
+
+
+def server_argv(ctx, subject, sock, ns):
+    if subject == "kvstore-linuxu":
+        return ([ctx.images[("kvstore", "linuxu")], f"nfos.mem={KV_MEM}",
+                 f"netdev.dev=vhost-user:{sock}", f"netdev.ip={SERVER_IP}/{PREFIXLEN}",
+                 "nfos.stats=1", "--"] + KV_ARGS)
+    if subject == "kvstore-kvm":
+        cmdline = nfos_cli.guest_cmdline([f"netdev.ip={SERVER_IP}/{PREFIXLEN}", "nfos.stats=1"],
+                                         KV_ARGS)
+        return nfos_cli.qemu_command(ctx.images[("kvstore", "kvm")], KV_MEM, "microvm,pcie=on",
+                                     ctx.accel, cmdline, [{"kind": "vhost-user", "arg": sock}])
+    user = ["-u", "root"] if os.geteuid() == 0 else []
+    return ns.exec(ns.server) + ["memcached", "-U", str(PORT), "-p", "0", "-t", "1",
+                                 "-l", SERVER_IP, "-m", "2048"] + user
+
+
+def follow(ctx, gen, procs, deadline):
+    """Waits for kvgen to end, sampling CPU time when each workload's
+    measured window opens and closes: {workload: (sample at open, at close)}."""
+    marks, seen = {}, 0
+    start_re = re.compile(r"^kvgen: ([\w-]+): measuring")
+    end_re = re.compile(r"^kvgen: ([\w-]+): [\d.]+ req/s")
+    while gen.alive():
+        lines = gen.lines
+        for _, text in lines[seen:]:
+            m = start_re.match(text) or end_re.match(text)
+            if m:
+                marks.setdefault(m.group(1), []).append(cpu_sample(procs))
+        seen = len(lines)
+        check_alive(procs[1:])
+        if time.monotonic() > deadline:
+            raise RunFailed("kvgen still running at its deadline", gen.tail())
+        time.sleep(0.01)
+    gen.wait(10)
+    for _, text in gen.lines[seen:]:  # lines read after the last look
+        m = end_re.match(text)
+        if m:
+            marks.setdefault(m.group(1), []).append(cpu_sample(procs))
+    return marks
+
+
+def busy_in(server, w0, w1):
+    """kvstore's busy cycles per packet over its interval lines that overlap
+    [w0, w1] (each covers the seconds it states, up to when it came),
+    weighted by its packets times the part of it inside the window."""
+    num = den = 0.0
+    for t, s in server.lines:
+        m = KVSTORE_LINE.search(s)
+        if not m or m.group(2) != "interval":
+            continue
+        start = t - float(m.group(9))
+        inside = max(0.0, min(t, w1) - max(start, w0)) / max(float(m.group(9)), 1e-3)
+        num += int(m.group(3)) * inside * float(m.group(8))
+        den += int(m.group(3)) * inside
+    return round(num / den, 1) if den else None
+
+
+def run_once(ctx, subject, run):
+    sock = os.path.join(ctx.tmp, "kv.sock")
+    if os.path.exists(sock):
+        os.unlink(sock)
+    ctx.mem.scrub()
+    procs, ns = [], None
+    try:
+        if subject == "memcached":
+            ns = Namespaces()
+            server = Proc(subject, server_argv(ctx, subject, sock, ns), SERVER_CORE, ctx.tmp)
+            wait_udp_listen(ns, server)
+            vdev = (f"net_af_packet0,iface={ns.client_if},qpairs=1,blocksz=4096,framesz=2048,"
+                    "framecnt=2048,qdisc_bypass=1")
+            gen = Proc("kvgen", ns.exec(ns.client) + kvgen_argv(ctx, vdev, ctx.mc_window),
+                       GEN_CORE, ctx.tmp)
+            procs = [gen, server]
+            udp0 = ns.udp_stats()
+        else:
+            gen = Proc("kvgen", kvgen_argv(ctx, f"net_vhost0,iface={sock},queues=1", ctx.window),
+                       GEN_CORE, ctx.tmp)
+            procs = [gen]
+            wait_socket(sock, gen)
+            server = Proc(subject, server_argv(ctx, subject, sock, ns), SERVER_CORE, ctx.tmp)
+            procs.append(server)
+        gen.wait_for(re.compile(r"^kvgen: server .* is at"),
+                     180 if ctx.accel == "tcg" and subject == "kvstore-kvm" else 60, [server])
+        per = ctx.warmup + ctx.seconds + 1
+        marks = follow(ctx, gen, procs,
+                       time.monotonic() + ctx.preload_timeout + len(ctx.workloads) * per + 60)
+        if gen.p.returncode != 0:
+            raise RunFailed(f"kvgen ended with status {gen.p.returncode}", gen.tail())
+        udp1 = ns.udp_stats() if ns else {}
+        server.stop(15) if subject != "kvstore-kvm" else server.wait(0.1)
+    finally:
+        for p in reversed(procs):
+            if p.alive():
+                p.signal(signal.SIGTERM if p.name == "kvstore-kvm" else signal.SIGINT)
+                p.wait(10)
+        if ns:
+            ns.close()
+        if os.path.exists(sock):
+            os.unlink(sock)
+        if ctx.logs:
+            for p in procs:
+                shutil.copy(p.log.name, os.path.join(ctx.logs, f"{subject}-{run}-{p.name}.log"))
+    return parse_run(ctx, subject, gen, server, marks,
+                     {k: udp1.get(k, 0) - udp0.get(k, 0) for k in udp1} if ns else None)
+
+
+def parse_run(ctx, subject, gen, server, marks, udp):
+    out = {}
+    for t, text in gen.lines:
+        m = KVGEN_JSON.match(text)
+        if not m:
+            continue
+        r = json.loads(m.group(1))
+        w = r["workload"]
+        pair = marks.get(w, [])
+        if len(pair) != 2:
+            raise RunFailed(f"kvgen's window of {w} was not seen opening and closing", gen.tail())
+        own, others = shares(pair[0], pair[1])
+        r["cpu_share"] = {"kvgen": own[0], "server": own[1]}
+        r["others_share"] = {f"core{GEN_CORE}": others[GEN_CORE],
+                             f"core{SERVER_CORE}": others[SERVER_CORE]}
+        r["clean"] = all(v is not None and v <= CLEAN_OTHER for v in others.values())
+        if subject.startswith("kvstore"):
+            r["busy_cycles_per_req"] = busy_in(server, pair[0][0], pair[1][0])
+        out[w] = r
+    missing = [w for w in ctx.workloads if w not in out]
+    if missing:
+        raise RunFailed(f"kvgen printed no result for {', '.join(missing)}", gen.tail())
+    pre = [t for _, t in gen.lines if t.startswith("kvgen: preload:")]
+    return {"workloads": out, "preload": pre[-1][len("kvgen: preload: "):] if pre else None,
+            "udp": udp}
+
+
+# --- reporting ------------------------------------------------------------------
+
+def summarize(runs, workload):
+    rs = [r["workloads"][workload] for r in runs]
+    clean = [r for r in rs if r["clean"]]
+    use = clean or rs
+    pick = lambda k: summary([r[k] for r in use if r.get(k) is not None])  # noqa: E731
+    return {"rps": pick("rps"), "hit_ratio": pick("hit_ratio"), "p50_us": pick("p50_us"),
+            "p99_us": pick("p99_us"), "busy_cycles_per_req": pick("busy_cycles_per_req"),
+            "lost": sum(r["lost"] for r in use), "malformed": sum(r["malformed"] for r in use),
+            "unmatched": sum(r["unmatched"] for r in use), "errors": sum(r["errors"] for r in use),
+            "bad_value": sum(r["bad_value"] for r in use),
+            "clean_runs": len(clean), "runs": len(rs),
+            "over": "clean runs" if clean else "all runs (none clean)"}
+
+
+def ratios(results, workloads):
+    out = []
+    mc = results.get("memcached", {}).get("summary", {})
+    for w in workloads:
+        r = {"workload": w}
+        for s in ("kvstore-linuxu", "kvstore-kvm"):
+            kv = results.get(s, {}).get("summary", {})
+            if kv.get(w) and mc.get(w) and kv[w]["rps"] and mc[w]["rps"]:
+                r[f"{s}_over_memcached_rps"] = kv[w]["rps"]["median"] / mc[w]["rps"]["median"]
+        out.append(r)
+    return out
+
+
+def acceptance(results, rat, workloads):
+    """The issue's two targets, from this run's figures, or why not judged."""
+    kv = results.get("kvstore-linuxu", {}).get("summary", {})
+    gets = [w for w in workloads if w.startswith("get100-")]
+    busy = [kv[w]["busy_cycles_per_req"]["median"] for w in gets
+            if kv.get(w) and kv[w]["busy_cycles_per_req"]]
+    out = {}
+    if busy:
+        out["busy_per_get"] = {"value": max(busy), "target": 500,
+                               "met": max(busy) <= 500, "from": ",".join(gets)}
+    else:
+        out["busy_per_get"] = {"met": None, "why": "no kvstore-linuxu figure for a get100 "
+                               "workload"}
+    x = [r["kvstore-linuxu_over_memcached_rps"] for r in rat
+         if "kvstore-linuxu_over_memcached_rps" in r]
+    if x:
+        out["rps_10x_memcached"] = {"value": min(x), "target": 10, "met": min(x) >= 10,
+                                    "from": "lowest kvstore-linuxu/memcached ratio over "
+                                            "the workloads"}
+    else:
+        out["rps_10x_memcached"] = {"met": None, "why": "no kvstore-linuxu and memcached "
+                                    "figures of the same workload"}
+    return out
+
+
+def print_tables(ctx, subjects, status, results, rat, acc):
+    rows = [("subject", "accel", "workload", "req/s median (min-max)", "hit ratio",
+             "p50 us", "p99 us", "busy cycles/req", "lost", "clean")]
+    for s in subjects:
+        res = results.get(s)
+        for w in ctx.workloads:
+            if res and "summary" in res:
+                sm = res["summary"][w]
+                rows.append((s, ctx.accel_of[s], w, fmt(sm["rps"], 0), fmt(sm["hit_ratio"], 4),
+                             fmt(sm["p50_us"], 1), fmt(sm["p99_us"], 1),
+                             fmt(sm["busy_cycles_per_req"], 1) if s != "memcached" else "n/a",
+                             sm["lost"], f"{sm['clean_runs']}/{sm['runs']}"))
+            elif res:
+                rows.append((s, ctx.accel_of[s], w, "failed: " + res["error"]))
+            else:
+                rows.append((s, ctx.accel_of[s], w, status[s]))
+    print()
+    print("\n".join(table(rows)))
+    rrows = [("workload", "kvstore-linuxu/memcached req/s",
+              f"kvstore-kvm ({ctx.accel})/memcached req/s")]
+    for r in rat:
+        x = lambda k: f"{r[k]:.2f}x" if k in r else "-"  # noqa: E731
+        rrows.append((r["workload"], x("kvstore-linuxu_over_memcached_rps"),
+                      x("kvstore-kvm_over_memcached_rps")))
+    print()
+    print("\n".join(table(rrows)))
+    print()
+    b, t = acc["busy_per_get"], acc["rps_10x_memcached"]
+    print("  target: kvstore-linuxu busy cycles per GET <= 500: " +
+          (f"{b['value']:.1f} ({'met' if b['met'] else 'not met'})" if b["met"] is not None
+           else f"not judged ({b['why']})"))
+    print("  target: kvstore-linuxu req/s >= 10x memcached's: " +
+          (f"{t['value']:.2f}x ({'met' if t['met'] else 'not met'})" if t["met"] is not None
+           else f"not judged ({t['why']})"))
+    if any(not v.get("summary", {}).get(w, {"clean_runs": 1})["clean_runs"]
+           for v in results.values() for w in ctx.workloads):
+        print("  note: some figures come from disturbed runs (other processes took more than "
+              f"{CLEAN_OTHER:.0%} of core {GEN_CORE} or {SERVER_CORE}); see others_share in "
+              "the JSON")
+
+
+# --- main -----------------------------------------------------------------------
+
+def build_kvgen():
+    r = subprocess.run(["make", "-C", HERE, "--no-print-directory"], capture_output=True,
+                       text=True, timeout=300, stdin=subprocess.DEVNULL)
+    if r.returncode != 0:
+        last = [l for l in (r.stdout + r.stderr).splitlines() if l.strip()][-1:] or ["?"]
+        raise BenchError(f"building kvgen failed: {last[0]}")
+
+
+def workload_list(text):
+    items = [x for x in text.split(",") if x]
+    bad = [x for x in items if not re.fullmatch(r"get(\d|[1-9]\d|100)-(uniform|zipf)", x)]
+    if not items or bad:
+        raise argparse.ArgumentTypeError(
+            f"workloads: {','.join(bad) or 'none given'} (get<0..100>-<uniform|zipf>, "
+            f"e.g. get90-zipf)")
+    return list(dict.fromkeys(items))
+
+
+def count(text):
+    m = re.fullmatch(r"(\d+)([KkMm]?)", text)
+    if not m:
+        raise argparse.ArgumentTypeError(f"bad count '{text}' (e.g. 100K, 1M)")
+    return int(m.group(1)) * {"": 1, "k": 1000, "m": 1000000}[m.group(2).lower()]
+
+
+def main(argv):
+    ap = argparse.ArgumentParser(prog="nfos bench kv", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--runs", type=int, help="runs per subject (default 3)")
+    ap.add_argument("--seconds", type=float, help="measured seconds per workload (default 3)")
+    ap.add_argument("--warmup", type=float, help="seconds before each measurement (default 1)")
+    ap.add_argument("--keys", type=count, help="keys preloaded (default 1M)")
+    ap.add_argument("--workloads", type=workload_list,
+                    help=f"default {','.join(WORKLOADS)}")
+    ap.add_argument("--subjects", type=bench_pps.csv("subjects", SUBJECTS),
+                    help="default: all; kvstore-kvm is skipped under TCG unless named here")
+    ap.add_argument("--window", type=int, default=256,
+                    help="kvgen's outstanding requests for kvstore (default 256)")
+    ap.add_argument("--mc-window", type=int, default=64,
+                    help="kvgen's outstanding requests for memcached (default 64)")
+    ap.add_argument("--no-huge", action="store_true", help="DPDK without hugepages (memfd)")
+    ap.add_argument("--logs", metavar="DIR", help="keep every process's output in DIR")
+    ap.add_argument("--smoke", action="store_true",
+                    help="1 run, 10K keys, two short workloads; nothing written (for tests)")
+    args = ap.parse_args(argv)
+    if args.runs is not None and args.runs < 1:
+        ap.error("--runs must be at least 1")
+    for name in ("seconds", "warmup"):
+        v = getattr(args, name)
+        if v is not None and not 0 <= v <= 600 or (name == "seconds" and v == 0):
+            ap.error(f"--{name} must be in (0, 600]")
+    if args.keys is not None and not 2 <= args.keys <= 100_000_000:
+        ap.error("--keys must be in 2..100M")
+    for name in ("window", "mc_window"):
+        if not 1 <= getattr(args, name) <= 16384:
+            ap.error(f"--{name.replace('_', '-')} must be in 1..16384")
+
+    ctx = types.SimpleNamespace()
+    ctx.runs = args.runs or (1 if args.smoke else 3)
+    ctx.seconds = args.seconds or (0.5 if args.smoke else 3.0)
+    ctx.warmup = args.warmup if args.warmup is not None else (0.2 if args.smoke else 1.0)
+    ctx.keys = args.keys or (10000 if args.smoke else 1000000)
+    ctx.workloads = args.workloads or list(SMOKE_WORKLOADS if args.smoke else WORKLOADS)
+    ctx.window, ctx.mc_window = args.window, args.mc_window
+    ctx.preload_timeout = 300
+
+    if not shutil.which(bench_pps.TESTPMD) or subprocess.run(
+            ["pkg-config", "--exists", "libdpdk"], capture_output=True).returncode != 0:
+        print("nfos bench kv: DPDK's development files are missing: install them with "
+              "./nfos deps (or apt-get install dpdk-dev pkg-config)", file=sys.stderr)
+        return 1
+    if (os.cpu_count() or 1) < 2:
+        print("nfos bench kv: needs two cores (kvgen on 0, the server on 1)", file=sys.stderr)
+        return 1
+    lock = open(LOCK, "w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        print(f"nfos bench kv: another one is running ({LOCK})", file=sys.stderr)
+        return 1
+    old_term = signal.signal(signal.SIGTERM, _on_term)
+    ctx.tmp = tempfile.mkdtemp(prefix="nfos-kv-")
+    ctx.mem = None
+    ctx.logs = args.logs and os.path.abspath(args.logs)
+    if ctx.logs:
+        os.makedirs(ctx.logs, exist_ok=True)
+    try:
+        build_kvgen()
+        ctx.mem = KvMemory(args.no_huge)
+        return bench(ctx, args)
+    except (KeyboardInterrupt, Stop):
+        print("nfos bench kv: interrupted; everything it started is stopped", file=sys.stderr)
+        return 130
+    except BenchError as e:
+        print(f"nfos bench kv: {e}", file=sys.stderr)
+        return 1
+    finally:
+        for p in bench_pps.LIVE:
+            if p.alive():
+                p.signal(signal.SIGKILL)
+                p.wait(10)
+        if ctx.mem:
+            ctx.mem.scrub()
+            ctx.mem.restore()
+        shutil.rmtree(ctx.tmp, ignore_errors=True)
+        signal.signal(signal.SIGTERM, old_term)
+        lock.close()
+
+
+def _on_term(signum, frame):
+    raise Stop()
+
+
+def subject_status(ctx, args, subjects):
+    status = {s: "available" for s in subjects}
+    if "kvstore-kvm" in subjects and ctx.accel == "tcg" and not args.subjects:
+        status["kvstore-kvm"] = ("skipped: no usable /dev/kvm, and under TCG its figures say "
+                                 "nothing about kvstore (name it in --subjects to run it anyway)")
+    if "memcached" in subjects and not shutil.which("memcached"):
+        status["memcached"] = "unavailable: memcached is missing (./nfos deps)"
+    if "memcached" in subjects and os.geteuid() != 0:
+        status["memcached"] = "unavailable: network namespaces need root"
+    plats = {s: p for s, p in (("kvstore-linuxu", "linuxu"), ("kvstore-kvm", "kvm"))
+             if status.get(s) == "available"}
+    ctx.images = {}
+    if plats:
+        if not os.path.isdir(os.path.join(ROOT, "apps", "kvstore")):
+            for s in plats:
+                status[s] = "unavailable: apps/kvstore is not in this tree yet"
+            return status
+        ctx.images = bench_pps.build_images([("kvstore", p) for p in plats.values()])
+    for s, plat in plats.items():
+        image = ctx.images[("kvstore", plat)]
+        try:
+            if isinstance(image, Unavailable):
+                raise image
+            if plat == "linuxu":
+                bench_pps.probe_linuxu(image, ctx.tmp)
+        except Unavailable as e:
+            status[s] = f"unavailable: {e}"
+    return status
+
+
+def bench(ctx, args):
+    subjects = args.subjects or list(SUBJECTS)
+    ctx.accel = "kvm" if nfos_cli.kvm_usable() else "tcg"
+    ctx.accel_of = {"kvstore-linuxu": "native", "kvstore-kvm": ctx.accel, "memcached": "native"}
+    status = subject_status(ctx, args, subjects)
+    active = [s for s in subjects if status[s] == "available"]
+
+    tag = " [SMOKE: not a measurement]" if args.smoke else ""
+    print(f"nfos bench kv{tag}: {ctx.runs} run(s), {ctx.keys} keys, workloads "
+          f"{','.join(ctx.workloads)} ({ctx.warmup:g} s warm-up + {ctx.seconds:g} s each); "
+          f"kvgen on core {GEN_CORE}, servers on core {SERVER_CORE}; DPDK memory: "
+          f"{ctx.mem.mode} ({ctx.mem.reason})")
+    for s in subjects:
+        if status[s] != "available":
+            print(f"  {s}: {status[s]}")
+    sys.stdout.flush()
+
+    results, failed = {}, False
+    todo = {s: [] for s in active}
+    max_attempts = ctx.runs if args.smoke else 2 * ctx.runs
+    for i in range(max_attempts):
+        want = [s for s in active if s in todo and status[s] == "available" and
+                sum(all(w["clean"] for w in r["workloads"].values()) for r in todo[s]) < ctx.runs]
+        if not want:
+            break
+        for subject in want if i % 2 == 0 else want[::-1]:
+            try:
+                r = run_once(ctx, subject, i + 1)
+            except Unavailable as e:
+                status[subject] = f"unavailable: {e}"
+                print(f"  {subject}: {status[subject]}")
+                continue
+            except RunFailed as e:
+                failed = True
+                print(f"nfos bench kv: {subject} run {i + 1}: {e}"
+                      + "".join(f"\n    | {l}" for l in e.tail), file=sys.stderr)
+                results[subject] = {"error": str(e), "tail": e.tail}
+                del todo[subject]
+                continue
+            r["round"] = i + 1
+            todo[subject].append(r)
+            for w, x in r["workloads"].items():
+                busy = x.get("busy_cycles_per_req")
+                print(f"  {subject:<14} run {i + 1} {w:<14} {x['rps']:>10.0f} req/s, hit "
+                      f"{x['hit_ratio']:.4f}, p50 {x['p50_us']:.1f} us, p99 {x['p99_us']:.1f} us"
+                      + (f", busy {busy:.1f} cycles/req" if busy is not None else "")
+                      + f", lost {x['lost']}"
+                      + ("" if x["clean"] else f" (disturbed: others took {x['others_share']})"))
+            sys.stdout.flush()
+    for subject, rs in todo.items():
+        if rs:
+            results[subject] = {"accel": ctx.accel_of[subject], "runs": rs,
+                                "summary": {w: summarize(rs, w) for w in ctx.workloads}}
+
+    rat = ratios(results, ctx.workloads)
+    acc = acceptance(results, rat, ctx.workloads)
+    print_tables(ctx, subjects, status, results, rat, acc)
+    res = {
+        "benchmark": "kv",
+        "date": datetime.datetime.now().isoformat(timespec="seconds"),
+        "host": {"cpu": bench_pps.bench_boot._cpu_model(), "cores": os.cpu_count(),
+                 "kernel": platform.release(), "dpdk": bench_pps._pkg_version("dpdk-dev"),
+                 "qemu": bench_pps._pkg_version("qemu-system-x86"),
+                 "memcached": bench_pps._pkg_version("memcached")},
+        "setup": {"generator": f"build/bench/kvgen on core {GEN_CORE}, one DPDK port",
+                  "server_core": SERVER_CORE, "keys": ctx.keys, "key_bytes": 16,
+                  "value_bytes": 32, "workloads": ctx.workloads, "runs": ctx.runs,
+                  "seconds": ctx.seconds, "warmup_s": ctx.warmup, "window": ctx.window,
+                  "memcached_window": ctx.mc_window, "dpdk_memory": ctx.mem.mode,
+                  "dpdk_memory_note": ctx.mem.reason, "kvm_accel": ctx.accel,
+                  "kvstore_mem": KV_MEM, "kvstore_args": KV_ARGS,
+                  "clean_others_share": CLEAN_OTHER},
+        "subjects": status,
+        "results": results,
+        "ratios": rat,
+        "acceptance": acc,
+        "notes": __doc__.split("\n\n")[-1].strip(),
+    }
+    if args.smoke:
+        print("smoke run: figures are not measurements and are not written")
+    else:
+        out = os.path.join(ROOT, "bench", "results",
+                           f"kv-{datetime.datetime.now():%Y%m%d-%H%M%S}.json")
+        os.makedirs(os.path.dirname(out), exist_ok=True)
+        with open(out, "w") as f:
+            json.dump(res, f, indent=2)
+        print(f"results: {os.path.relpath(out, ROOT)}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
