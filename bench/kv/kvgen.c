@@ -308,19 +308,17 @@ static void report(const struct kvgen *g, const struct workload *w, double secs)
            g->window, g->tsc_hz);
 }
 
-/* Warm-up, then the measured window. -EIO when nothing was answered. */
-static int workload(struct kvgen *g, const struct workload *w, const struct opts *o)
+/* Warm-up, then the measured window, with keys from zipf (drawn before
+ * the preload: drawing takes a few hundred ms) or a uniform generator.
+ * -EIO when nothing was answered. */
+static int workload(struct kvgen *g, const struct workload *w, const struct opts *o,
+                    struct kvkeys *zipf)
 {
-    struct kvkeys keys;
+    struct kvkeys uniform;
     uint64_t t0, end;
-    int ret = w->zipf ? kvkeys_zipf(&keys, g->nkeys, o->theta, 22, o->seed)
-                      : kvkeys_uniform(&keys, g->nkeys, o->seed);
 
-    if (ret < 0) {
-        printf("kvgen: %s: key generator: %s\n", w->name, strerror(-ret));
-        return ret;
-    }
-    g->keys = &keys;
+    kvkeys_uniform(&uniform, g->nkeys, o->seed);
+    g->keys = w->zipf ? zipf : &uniform;
     g->get_pct = w->get_pct;
     printf("kvgen: %s: warm-up %.1f s\n", w->name, o->warmup);
     end = rte_rdtsc() + (uint64_t)(o->warmup * (double)g->tsc_hz);
@@ -334,7 +332,6 @@ static int workload(struct kvgen *g, const struct workload *w, const struct opts
         poll_once(g);
     report(g, w, (double)(rte_rdtsc() - t0) / (double)g->tsc_hz);
     g->keys = NULL;
-    kvkeys_free(&keys);
     if (!g->c.done && !stop) {
         printf("kvgen: %s: no replies in %.1f s (did the server stop?)\n", w->name, o->seconds);
         return -EIO;
@@ -569,8 +566,22 @@ static void totals(const struct kvgen *g)
            c->bad_l3, c->other, c->arp, c->bad_value);
 }
 
+/* The Zipf keys, when a workload wants them. */
+static int zipf_setup(struct kvkeys *zipf, const struct opts *o)
+{
+    int ret = 0;
+
+    for (unsigned i = 0; i < o->nwl && !zipf->table && ret == 0; i++)
+        if (o->wl[i].zipf)
+            ret = kvkeys_zipf(zipf, o->keys, o->theta, 22, o->seed);
+    if (ret < 0)
+        fprintf(stderr, "kvgen: zipf keys: %s\n", strerror(-ret));
+    return ret;
+}
+
 int main(int argc, char **argv)
 {
+    struct kvkeys zipf = { 0 };
     struct opts o;
     int split = argc, ret, status = 0;
 
@@ -597,17 +608,19 @@ int main(int argc, char **argv)
     if (gen)
         memset(gen, 0, sizeof(*gen));
     if (!gen) {
-        fprintf(stderr, "kvgen: out of memory (give DPDK more: -m)\n");
+        fprintf(stderr, "kvgen: out of memory\n");
         status = 1;
-    } else if (setup(gen, &o) < 0 || preload(gen, o.preload_timeout) < 0) {
+    } else if (setup(gen, &o) < 0 || zipf_setup(&zipf, &o) < 0 ||
+               preload(gen, o.preload_timeout) < 0) {
         status = stop ? 130 : 1;
     } else {
         for (unsigned i = 0; i < o.nwl && !status; i++)
-            if (workload(gen, &o.wl[i], &o) < 0)
+            if (workload(gen, &o.wl[i], &o, &zipf) < 0)
                 status = stop ? 130 : 1;
         drain(gen, rte_rdtsc() + gen->timeout + gen->tsc_hz / 10);
         totals(gen);
     }
+    kvkeys_free(&zipf);
     if (stop)
         printf("kvgen: stopped by a signal\n");
     if (gen && gen->pool)
