@@ -29,10 +29,11 @@
  *  4. A free block never ends at the frontier: it would have been absorbed
  *     by lowering the frontier. Hence freeing everything gives frontier ==
  *     start_pfn and empty lists, the state pgalloc_init leaves.
- *  5. A run of N pages (pgalloc_alloc_pages) is the live blocks of N's binary
- *     digits, largest first, from a start aligned to the largest; all but the
- *     first say ALLOC | RUN, so a run's length can be read back, and a plain
- *     block is one whose successor is not ALLOC | RUN.
+ *  5. A run of N pages (pgalloc_alloc_pages) is consecutive live blocks,
+ *     each the largest naturally aligned block that fits where it starts
+ *     (from a start aligned to 2^k these are N's binary digits, largest
+ *     first); all but the first say ALLOC | RUN, so a run's length can be
+ *     read back, and a plain block is one whose successor is not ALLOC | RUN.
  * Moving the frontier up zeroes meta[] for the pages it passes (1/4096 of
  * what the caller is about to use) so that stale bytes can never read ALLOC. */
 #include <errno.h>
@@ -276,17 +277,17 @@ static unsigned ceil_log2(size_t x)
     return x <= 1 ? 0 : 64 - (unsigned)__builtin_clzl(x - 1);
 }
 
-/* Marks the blocks of npages' binary digits live, largest first from pfn
- * (aligned to the largest, so each is naturally aligned), all but the first
- * as continuing a run (invariant 5). Returns the pfn after the run. */
+/* Marks npages from pfn live as a run (invariant 5): the largest naturally
+ * aligned block that fits at each step, all but the first as continuing the
+ * run. Returns the pfn after the run. */
 static uintptr_t mark_run(struct pgalloc *pa, uintptr_t pfn, size_t npages)
 {
-    unsigned k = 64;
+    uintptr_t end = pfn + npages;
     bool first = true;
 
-    while (k-- > 0) {
-        if (!(npages & ((size_t)1 << k)))
-            continue;
+    while (pfn < end) {
+        unsigned k = gap_order(pfn, end);
+
         mark_alloc(pa, pfn, k);
         if (!first)
             *meta_of(pa, pfn) |= META_RUN;
@@ -298,11 +299,11 @@ static uintptr_t mark_run(struct pgalloc *pa, uintptr_t pfn, size_t npages)
 
 /* A run carved straight from the frontier when no free block of the
  * rounded-up order exists: it needs npages of never-used memory aligned to
- * its largest block, not a block of twice its size. */
+ * what the caller asked, not a block of twice its size nor an alignment to
+ * its largest block (which in a small region may leave no room at all). */
 static void *carve_run(struct pgalloc *pa, size_t npages, unsigned align_order)
 {
-    unsigned hi = NFOS_MAX(63u - (unsigned)__builtin_clzl(npages), align_order);
-    uintptr_t at = frontier_take(pa, npages, hi);
+    uintptr_t at = frontier_take(pa, npages, align_order);
 
     if (!at)
         return NULL;
@@ -344,18 +345,24 @@ void *pgalloc_alloc_pages(struct pgalloc *pa, size_t npages, unsigned align_orde
 
 void pgalloc_free_pages(struct pgalloc *pa, void *p)
 {
-    uintptr_t pfn = node_pfn(p);
+    uintptr_t pfn = node_pfn(p), end, blocks[2 * (PGALLOC_MAX_ORDER + 1)];
+    uint8_t orders[2 * (PGALLOC_MAX_ORDER + 1)];
     size_t pages;
-    unsigned k;
+    unsigned k, n = 0;
 
     if ((uintptr_t)p & (NFOS_PAGE_SIZE - 1) || !(pages = run_pages(pa, pfn))) {
         pa->invalid_frees++;
         return;
     }
-    /* Smallest block first: it is the last one, nearest the frontier. */
-    for (k = 0; k <= PGALLOC_MAX_ORDER; k++)
-        if (pages & ((size_t)1 << k))
-            release(pa, pfn + (pages & ~(((size_t)2 << k) - 1)), k);
+    /* The run's blocks, then released last first (nearest the frontier, so
+     * that it comes down instead of listing them). */
+    for (end = pfn + pages; pfn < end && n < NFOS_ARRAY_SIZE(blocks); pfn += (uintptr_t)1 << k) {
+        k = *meta_of(pa, pfn) & META_ORDER;
+        orders[n] = (uint8_t)k;
+        blocks[n++] = pfn;
+    }
+    while (n-- > 0)
+        release(pa, blocks[n], orders[n]);
 }
 
 size_t pgalloc_run_pages(const struct pgalloc *pa, const void *p)
