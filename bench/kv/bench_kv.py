@@ -39,7 +39,9 @@ sending core, which is kvgen's core 0, not memcached's core 1; memcached's
 own share covers recvmsg, its work and sendmsg. memcached's socket buffer
 holds about 200 UDP requests: a window larger than that loses requests to
 it (counted lost by kvgen, UdpRcvbufErrors in the namespace), so its
-window is --mc-window (default 64)."""
+window is --mc-window (default 64). "kvgen idle" is the share of kvgen's
+loop iterations that neither sent nor received: near 0, kvgen itself is
+the bottleneck and the server's req/s is a lower bound."""
 
 import argparse
 import datetime
@@ -343,6 +345,7 @@ def summarize(runs, workload):
     pick = lambda k: summary([r[k] for r in use if r.get(k) is not None])  # noqa: E731
     return {"rps": pick("rps"), "hit_ratio": pick("hit_ratio"), "p50_us": pick("p50_us"),
             "p99_us": pick("p99_us"), "busy_cycles_per_req": pick("busy_cycles_per_req"),
+            "gen_idle_share": pick("gen_idle_share"),
             "lost": sum(r["lost"] for r in use), "malformed": sum(r["malformed"] for r in use),
             "unmatched": sum(r["unmatched"] for r in use), "errors": sum(r["errors"] for r in use),
             "bad_value": sum(r["bad_value"] for r in use),
@@ -390,7 +393,7 @@ def acceptance(results, rat, workloads):
 
 def print_tables(ctx, subjects, status, results, rat, acc):
     rows = [("subject", "accel", "workload", "req/s median (min-max)", "hit ratio",
-             "p50 us", "p99 us", "busy cycles/req", "lost", "clean")]
+             "p50 us", "p99 us", "busy cycles/req", "kvgen idle", "lost", "clean")]
     for s in subjects:
         res = results.get(s)
         for w in ctx.workloads:
@@ -399,7 +402,7 @@ def print_tables(ctx, subjects, status, results, rat, acc):
                 rows.append((s, ctx.accel_of[s], w, fmt(sm["rps"], 0), fmt(sm["hit_ratio"], 4),
                              fmt(sm["p50_us"], 1), fmt(sm["p99_us"], 1),
                              fmt(sm["busy_cycles_per_req"], 1) if s != "memcached" else "n/a",
-                             sm["lost"], f"{sm['clean_runs']}/{sm['runs']}"))
+                             fmt(sm["gen_idle_share"], 2), sm["lost"], f"{sm['clean_runs']}/{sm['runs']}"))
             elif res:
                 rows.append((s, ctx.accel_of[s], w, "failed: " + res["error"]))
             else:
@@ -619,7 +622,7 @@ def bench(ctx, args):
                 print(f"  {subject:<14} run {i + 1} {w:<14} {x['rps']:>10.0f} req/s, hit "
                       f"{x['hit_ratio']:.4f}, p50 {x['p50_us']:.1f} us, p99 {x['p99_us']:.1f} us"
                       + (f", busy {busy:.1f} cycles/req" if busy is not None else "")
-                      + f", lost {x['lost']}"
+                      + f", lost {x['lost']}, kvgen idle {x['gen_idle_share']:.2f}"
                       + ("" if x["clean"] else f" (disturbed: others took {x['others_share']})"))
             sys.stdout.flush()
     for subject, rs in todo.items():

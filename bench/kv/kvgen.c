@@ -143,7 +143,8 @@ static int next_request(struct kvgen *g, uint32_t *key, uint8_t *op)
     return 1;
 }
 
-static void send_burst(struct kvgen *g, uint64_t now)
+/* Sends what the window allows; returns how many went out. */
+static unsigned send_burst(struct kvgen *g, uint64_t now)
 {
     struct rte_mbuf *m[KVGEN_BURST];
     uint32_t room = g->inflight < g->window ? g->window - g->inflight : 0;
@@ -154,7 +155,7 @@ static void send_burst(struct kvgen *g, uint64_t now)
     n = n < room ? n : room;
     n = n < span ? n : span;
     if (n == 0 || rte_pktmbuf_alloc_bulk(g->pool, m, n) != 0)
-        return;
+        return 0;
     for (i = 0; i < n; i++) {
         struct kvgen_req *q = &g->req[g->head];
         uint8_t *p = rte_pktmbuf_mtod(m[i], uint8_t *);
@@ -192,8 +193,11 @@ static void send_burst(struct kvgen *g, uint64_t now)
     g->c.tx_full += i - sent;
     for (unsigned j = sent; j < n; j++)
         rte_pktmbuf_free(m[j]);
+    return sent;
 }
 
+/* One loop iteration; counts it idle when it neither received nor sent
+ * (then the generator waits for the server, not the other way round). */
 static void poll_once(struct kvgen *g)
 {
     struct rte_mbuf *m[KVGEN_BURST];
@@ -206,7 +210,8 @@ static void poll_once(struct kvgen *g)
         kvnet_rx(g, m[i], now);
     }
     expire(g, now);
-    send_burst(g, now);
+    g->c.polls++;
+    g->c.idle_polls += (n | send_burst(g, now)) == 0;
 }
 
 /* Polls until the outstanding requests are answered or timed out, or
@@ -301,11 +306,11 @@ static void report(const struct kvgen *g, const struct workload *w, double secs)
            ", \"bad_value\": %" PRIu64 ", \"lost\": %" PRIu64 ", \"late\": %" PRIu64
            ", \"unmatched\": %" PRIu64 ", \"malformed\": %" PRIu64 ", \"bad_l3\": %" PRIu64
            ", \"tx_full\": %" PRIu64 ", \"p50_us\": %.3f, \"p99_us\": %.3f, \"p999_us\": %.3f, "
-           "\"window\": %u, \"tsc_hz\": %" PRIu64 "}\n",
+           "\"gen_idle_share\": %.4f, \"window\": %u, \"tsc_hz\": %" PRIu64 "}\n",
            w->name, w->get_pct, w->zipf ? "zipf" : "uniform", secs, c->done, rps, c->sent,
            c->sent_get, c->sent_set, c->hits, c->misses, hit, c->stored, c->errors, c->bad_value,
            c->lost, c->late, c->unmatched, sum_malformed(c), c->bad_l3, c->tx_full, p50, p99, p999,
-           g->window, g->tsc_hz);
+           c->polls ? (double)c->idle_polls / (double)c->polls : 0.0, g->window, g->tsc_hz);
 }
 
 /* Warm-up, then the measured window, with keys from zipf (drawn before
