@@ -1,17 +1,22 @@
 """bench/boot: how small and how fast an nfos image boots.
 
-    ./nfos bench boot [--runs N] [--no-kvm-ok]
+    ./nfos bench boot [--runs N] [--accels kvm,tcg] [--smoke]
 
-Reports, for the helloworld image on microvm:
-  - image size (bytes of the stripped ELF the VMM loads)
+Reports, on microvm:
+  - image size: bytes of the stripped ELF the VMM loads, helloworld and
+    every network function
   - guest-side boot time from the boot-trace stamps (PVH entry -> main),
-    at 8 MiB and at 4 GiB of guest RAM (must stay flat)
-  - end-to-end wall time from QEMU's start to the app's first line and to
-    QEMU's exit
-  - the smallest guest RAM at which helloworld still boots
-Medians (with min and max) of --runs runs (default 20). Times are reported
-only under KVM: TCG times say nothing about nfos, so they are refused.
-A table goes to stdout and JSON to bench/results/boot-<date>.json.
+    at 8 MiB and (under KVM) at 4 GiB of guest RAM (must stay flat)
+  - end-to-end wall time from exec of QEMU to the app's first line
+    (helloworld's greeting; rxsink's "receiving on port 0" with a null
+    port: a network function ready for packets) and to QEMU's exit
+  - the smallest guest RAM at which helloworld boots, and at which each
+    network function runs (100,000 packets through a null port; pong runs
+    for 0.2 s), found by bisection in 64 KiB steps
+Each accelerator in --accels (default: kvm and tcg where /dev/kvm is usable,
+else tcg) is measured and labelled; the smallest-RAM search uses the first.
+Medians (with min and max) of --runs runs (default 20). A table goes to
+stdout and JSON to bench/results/boot-<date>.json (not with --smoke).
 """
 
 import argparse
@@ -32,34 +37,45 @@ import nfos_cli  # noqa: E402
 APP = "helloworld"
 GREETING = "Hello from nfos!"
 TIMEOUT = 60
+# The network functions and how each runs without a host network: a null
+# port (infinite rx of a template frame, tx frees) and a bounded run.
+FUNCTIONS = {
+    "rxsink": (["netdev.dev=null"], ["--count", "100000"]),
+    "txgen": (["netdev.dev=null"], ["--count", "100000"]),
+    "l2fwd": (["netdev.dev=null"], ["--macswap", "--count", "100000"]),
+    "pong": (["netdev.dev=null", "netdev.ip=10.0.0.2/24"], ["--time", "0.2"]),
+}
+READY = "rxsink: receiving on port 0"
 
 
-def qemu(image, mem, accel, params=()):
+def qemu(image, mem, accel, params=(), args=()):
     return nfos_cli.qemu_command(image, mem, "microvm", accel,
-                                 nfos_cli.guest_cmdline(list(params), []))
+                                 nfos_cli.guest_cmdline(list(params), list(args)))
 
 
-def boots(image, mem, accel):
-    """True when helloworld reaches main and exits 0 with mem bytes of RAM."""
+def boots(image, mem, accel, params=(), args=(), want=GREETING):
+    """True when the app runs to a clean exit (status 0) with mem bytes of
+    RAM and printed want."""
     try:
-        r = subprocess.run(qemu(image, mem, accel), capture_output=True, text=True,
-                           timeout=10, stdin=subprocess.DEVNULL)
+        r = subprocess.run(qemu(image, mem, accel, params, args), capture_output=True,
+                           text=True, timeout=TIMEOUT if accel == "tcg" else 20,
+                           stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
         return False
-    return r.returncode == 1 and GREETING in r.stdout
+    return r.returncode == 1 and want in r.stdout
 
 
-def smallest_ram(image, accel):
+def smallest_ram(image, accel, params=(), args=(), want=GREETING, top=8 << 20):
     """Binary search over 64 KiB steps, from the image's own end (below which
-    QEMU cannot load it) to 8 MiB."""
+    QEMU cannot load it) to top."""
     step = 64 << 10
     lo = nfos_cli.image_ram_need(image) // step - 1  # cannot boot: image cut
-    hi = (8 << 20) // step
-    if not boots(image, hi * step, accel):
+    hi = top // step
+    if not boots(image, hi * step, accel, params, args, want):
         return None
     while hi - lo > 1:
         mid = (lo + hi) // 2
-        if boots(image, mid * step, accel):
+        if boots(image, mid * step, accel, params, args, want):
             hi = mid
         else:
             lo = mid
@@ -76,16 +92,18 @@ def trace_ns(image, mem, accel):
     return {k: int(v) for k, v in stages.items()}
 
 
-def wall_times(image, mem, accel):
-    """Seconds from QEMU's start to the app's first line, and to QEMU's exit."""
+def wall_times(image, mem, accel, params=(), args=(), want=GREETING):
+    """Seconds from exec of QEMU to the line holding want, and to QEMU's exit."""
     t0 = time.perf_counter()
-    p = subprocess.Popen(qemu(image, mem, accel), stdout=subprocess.PIPE,
+    p = subprocess.Popen(qemu(image, mem, accel, params, args), stdout=subprocess.PIPE,
                          stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, text=True)
     t_main = None
     for line in p.stdout:
-        if t_main is None and GREETING in line:
+        if t_main is None and want in line:
             t_main = time.perf_counter() - t0
     p.wait(timeout=TIMEOUT)
+    if t_main is None:
+        raise RuntimeError(f"{os.path.basename(image)} under {accel} never printed {want!r}")
     return t_main, time.perf_counter() - t0
 
 
@@ -103,58 +121,106 @@ def fmt_s(s):
             f"max {s['max'] * 1000:.1f})")
 
 
-def main(argv):
-    ap = argparse.ArgumentParser(prog="nfos bench boot", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--runs", type=int, default=20)
-    ap.add_argument("--smoke", action="store_true",
-                    help="2 runs, nothing written to bench/results (for tests)")
-    args = ap.parse_args(argv)
-    runs = 2 if args.smoke else args.runs
+def measure_accel(images, accel, runs):
+    """Boot times of helloworld and rxsink under one accelerator."""
+    hello = images[APP]
+    t = {"guest_entry_to_main_ns_8M": summary(
+        [trace_ns(hello, 8 << 20, accel)["main"] for _ in range(runs)])}
+    if accel == "kvm":
+        t["guest_entry_to_main_ns_4G"] = summary(
+            [trace_ns(hello, 4 << 30, accel)["main"] for _ in range(runs)])
+    walls = [wall_times(hello, 64 << 20, accel) for _ in range(runs)]
+    t["wall_exec_to_main_s"] = summary([w[0] for w in walls])
+    t["wall_exec_to_exit_s"] = summary([w[1] for w in walls])
+    params, args = FUNCTIONS["rxsink"]
+    ready = [wall_times(images["rxsink"], 64 << 20, accel, params, args, READY)[0]
+             for _ in range(runs)]
+    t["wall_exec_to_rxsink_ready_s"] = summary(ready)
+    return t
 
-    image = nfos_cli.build(APP, "kvm", quiet=True)
-    accel = "kvm" if nfos_cli.kvm_usable() else "tcg"
+
+def run(runs, accels, log=print):
+    """Measures everything; returns the result dict (bench all calls this)."""
+    images = {a: nfos_cli.build(a, "kvm", quiet=True) for a in [APP] + list(FUNCTIONS)}
     res = {
         "benchmark": "boot",
         "date": datetime.datetime.now().isoformat(timespec="seconds"),
         "host": {"cpu": _cpu_model(), "kernel": platform.release(),
                  "qemu": _qemu_version()},
-        "accel": accel,
+        "machine": "microvm",
+        "runs": runs,
         "app": APP,
-        "image": os.path.relpath(image, ROOT),
-        "image_bytes": os.path.getsize(image),
+        "image": os.path.relpath(images[APP], ROOT),
+        "image_bytes": os.path.getsize(images[APP]),
+        "images": {a: {"path": os.path.relpath(p, ROOT), "bytes": os.path.getsize(p)}
+                   for a, p in images.items()},
+        "min_ram_accel": accels[0],
     }
-    res["min_ram_bytes"] = smallest_ram(image, accel)
+    log(f"nfos bench boot: smallest RAM under {accels[0]} ...")
+    res["min_ram_bytes"] = smallest_ram(images[APP], accels[0])
+    res["functions_min_ram_bytes"] = {}
+    for app, (params, args) in FUNCTIONS.items():
+        res["functions_min_ram_bytes"][app] = smallest_ram(
+            images[app], accels[0], params, args, f"{app}: total", top=256 << 20)
+    res["times"] = {}
+    for accel in accels:
+        log(f"nfos bench boot: boot times under {accel}, {runs} runs ...")
+        res["times"][accel] = measure_accel(images, accel, runs)
+    return res
 
+
+def kib(b):
+    return "failed" if b is None else f"{b >> 10} KiB"
+
+
+def report(res):
     rows = [("image size (stripped ELF)", f"{res['image_bytes']} bytes"),
-            ("smallest guest RAM that boots", f"{(res['min_ram_bytes'] or 0) >> 10} KiB")]
-    if accel != "kvm":
-        res["times"] = None
-        res["refused"] = "no usable /dev/kvm: times under TCG are not reported"
-        rows.append(("boot times", "refused: no usable /dev/kvm (TCG times say "
-                     "nothing about nfos)"))
-    else:
-        small = [trace_ns(image, 8 << 20, accel)["main"] for _ in range(runs)]
-        big = [trace_ns(image, 4 << 30, accel)["main"] for _ in range(runs)]
-        walls = [wall_times(image, 64 << 20, accel) for _ in range(runs)]
-        res["times"] = {
-            "guest_entry_to_main_ns_8M": summary(small),
-            "guest_entry_to_main_ns_4G": summary(big),
-            "wall_qemu_start_to_main_s": summary([w[0] for w in walls]),
-            "wall_qemu_start_to_exit_s": summary([w[1] for w in walls]),
-        }
-        t = res["times"]
-        rows += [
-            ("guest PVH entry -> main, 8 MiB", fmt_ns(t["guest_entry_to_main_ns_8M"])),
-            ("guest PVH entry -> main, 4 GiB", fmt_ns(t["guest_entry_to_main_ns_4G"])),
-            ("4 GiB / 8 MiB", f"{t['guest_entry_to_main_ns_4G']['median'] / t['guest_entry_to_main_ns_8M']['median']:.2f}x"),
-            ("wall: QEMU start -> main", fmt_s(t["wall_qemu_start_to_main_s"])),
-            ("wall: QEMU start -> exit", fmt_s(t["wall_qemu_start_to_exit_s"])),
-        ]
-
-    print(f"nfos bench boot: {APP} on microvm, accel {accel}, {runs} runs, medians")
+            ("smallest guest RAM that boots", kib(res["min_ram_bytes"]))]
+    for app, b in res["functions_min_ram_bytes"].items():
+        rows.append((f"{app}: image / smallest RAM that runs it",
+                     f"{res['images'][app]['bytes']} bytes / {kib(b)}"))
+    for accel, t in res["times"].items():
+        rows.append((f"[{accel}] guest PVH entry -> main, 8 MiB",
+                     fmt_ns(t["guest_entry_to_main_ns_8M"])))
+        if "guest_entry_to_main_ns_4G" in t:
+            rows.append((f"[{accel}] guest PVH entry -> main, 4 GiB",
+                         fmt_ns(t["guest_entry_to_main_ns_4G"])))
+            rows.append((f"[{accel}] 4 GiB / 8 MiB",
+                         f"{t['guest_entry_to_main_ns_4G']['median'] / t['guest_entry_to_main_ns_8M']['median']:.2f}x"))
+        rows += [(f"[{accel}] wall: exec -> helloworld's first line",
+                  fmt_s(t["wall_exec_to_main_s"])),
+                 (f"[{accel}] wall: exec -> QEMU exit", fmt_s(t["wall_exec_to_exit_s"])),
+                 (f"[{accel}] wall: exec -> rxsink ready",
+                  fmt_s(t["wall_exec_to_rxsink_ready_s"]))]
+    print(f"nfos bench boot: microvm, accelerators {', '.join(res['times'])}, "
+          f"{res['runs']} runs, medians; smallest RAM under {res['min_ram_accel']}")
     w = max(len(r[0]) for r in rows)
     for k, v in rows:
         print(f"  {k:<{w}}  {v}")
+
+
+def main(argv):
+    ap = argparse.ArgumentParser(prog="nfos bench boot", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--runs", type=int, default=20)
+    ap.add_argument("--accels", help="comma-separated: kvm, tcg (default: kvm,tcg when "
+                    "/dev/kvm is usable, else tcg)")
+    ap.add_argument("--smoke", action="store_true",
+                    help="2 runs, nothing written to bench/results (for tests)")
+    args = ap.parse_args(argv)
+    runs = 2 if args.smoke else args.runs
+    if runs < 1:
+        ap.error("--runs must be at least 1")
+    if args.accels:
+        accels = args.accels.split(",")
+        bad = [a for a in accels if a not in ("kvm", "tcg")]
+        if bad:
+            ap.error(f"--accels: unknown accelerator {bad[0]!r} (kvm, tcg)")
+        if "kvm" in accels and not nfos_cli.kvm_usable():
+            ap.error("--accels kvm: /dev/kvm is not usable here")
+    else:
+        accels = ["kvm", "tcg"] if nfos_cli.kvm_usable() else ["tcg"]
+    res = run(runs, accels)
+    report(res)
     if not args.smoke:
         out = os.path.join(ROOT, "bench", "results",
                            f"boot-{datetime.datetime.now():%Y%m%d-%H%M%S}.json")

@@ -11,6 +11,10 @@ def test_bench_boot_smoke(hello_kvm):
     assert r.status == 0, r
     assert re.search(r"image size \(stripped ELF\) +\d+ bytes", r.out), r
     assert re.search(r"smallest guest RAM that boots +\d+ KiB", r.out), r
+    for app in ("rxsink", "txgen", "l2fwd", "pong"):
+        assert re.search(rf"{app}: image / smallest RAM that runs it +\d+ bytes / \d+ KiB",
+                         r.out), r
+    assert re.search(r"\[tcg\] wall: exec -> rxsink ready +[\d.]+ ms", r.out), r
     assert "results:" not in r.out  # smoke runs keep nothing
 
 
