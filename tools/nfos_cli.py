@@ -33,6 +33,7 @@ DEPS = [
     ("memcached", "memcached"),
     ("iproute2", "ip"),
     ("iputils-ping", "ping"),
+    ("gnuplot-nox", "gnuplot"),
 ]
 
 # QEMU's isa-debug-exit makes QEMU exit with status*2+1.
@@ -379,6 +380,9 @@ def cmd_bench(args):
     if args.what == "kv":
         import bench_kv
         return bench_kv.main(args.app_args)
+    if args.what == "all":
+        import bench_all
+        return bench_all.main(args.app_args)
     raise UsageError(f"unknown benchmark '{args.what}'")
 
 
@@ -428,8 +432,9 @@ def parser():
     d = sub.add_parser("deps", help="install the Debian packages nfos needs (as root)")
     d.set_defaults(fn=cmd_deps)
 
-    be = sub.add_parser("bench", help="run a benchmark: boot, pps, kv")
-    be.add_argument("what", help="boot, pps or kv")
+    be = sub.add_parser("bench", help="run a benchmark: boot, pps, kv, all")
+    be.add_argument("what", help="boot, pps, kv or all (every one, the comparison "
+                    "table, plots and docs/PERFORMANCE.md)")
     be.set_defaults(fn=cmd_bench)
     return p
 

@@ -206,6 +206,8 @@ def main(argv):
                     "/dev/kvm is usable, else tcg)")
     ap.add_argument("--smoke", action="store_true",
                     help="2 runs, nothing written to bench/results (for tests)")
+    ap.add_argument("--json", metavar="FILE",
+                    help="write the results to FILE instead (also with --smoke)")
     args = ap.parse_args(argv)
     runs = 2 if args.smoke else args.runs
     if runs < 1:
@@ -221,13 +223,13 @@ def main(argv):
         accels = ["kvm", "tcg"] if nfos_cli.kvm_usable() else ["tcg"]
     res = run(runs, accels)
     report(res)
-    if not args.smoke:
-        out = os.path.join(ROOT, "bench", "results",
-                           f"boot-{datetime.datetime.now():%Y%m%d-%H%M%S}.json")
-        os.makedirs(os.path.dirname(out), exist_ok=True)
+    if args.json or not args.smoke:
+        out = args.json or os.path.join(ROOT, "bench", "results",
+                                        f"boot-{datetime.datetime.now():%Y%m%d-%H%M%S}.json")
+        os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
         with open(out, "w") as f:
             json.dump(res, f, indent=2)
-        print(f"results: {os.path.relpath(out, ROOT)}")
+        print(f"results: {os.path.abspath(out)}")
     return 0
 
 
