@@ -15,7 +15,10 @@ import threading
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PLATS = ("kvm", "linuxu")
 MACHINES = ("microvm", "microvm,pcie=on", "q35")
-NET_KINDS = {"kvm": ("tap", "vhost-user"), "linuxu": ("tap", "packet", "vhost-user", "null")}
+NET_KINDS = {"kvm": ("tap", "vhost-user", "user"),
+             "linuxu": ("tap", "packet", "vhost-user", "null")}
+# kvm, no --net: what an app gets (QEMU's user network, guest 10.0.2.15).
+APP_DEFAULT_NET = {"kvstore": ("user:udp:11211", "10.0.2.15/24")}
 ARCH = "x86_64"
 
 # Debian packages the project needs, with a command each proves it is there.
@@ -31,6 +34,7 @@ DEPS = [
     ("dpdk-dev", "dpdk-testpmd"),
     ("pkg-config", "pkg-config"),
     ("memcached", "memcached"),
+    ("netcat-openbsd", "nc"),
     ("iproute2", "ip"),
     ("iputils-ping", "ping"),
     ("gnuplot-nox", "gnuplot"),
@@ -164,6 +168,10 @@ def qemu_command(image, mem, machine, accel, cmdline, nets=()):
         mac = f",mac={n['mac']}" if n.get("mac") else ""
         if n["kind"] == "tap":
             extra += ["-netdev", f"tap,id=n{i},ifname={n['arg']},script=no,downscript=no"]
+        elif n["kind"] == "user":
+            # QEMU's user network: host 127.0.0.1:PORT forwarded to the guest's.
+            fwd = "".join(f",hostfwd={p}:127.0.0.1:{h}-:{g}" for p, h, g in n["fwd"])
+            extra += ["-netdev", f"user,id=n{i},net=10.0.2.0/24{fwd}"]
         else:
             extra += ["-chardev", f"socket,id=c{i},path={n['arg']}",
                       "-netdev", f"vhost-user,id=n{i},chardev=c{i}"]
@@ -192,7 +200,7 @@ def parse_net(text, plat):
     kinds = NET_KINDS[plat]
     if kind not in kinds:
         raise UsageError(f"--net {text}: unknown kind '{kind}' on {plat} "
-                         f"(kinds: {', '.join(k + (':SIZE' if k == 'null' else ':IF' if k != 'vhost-user' else ':SOCKET') for k in kinds)})")
+                         f"(kinds: {', '.join(k + {'null': ':SIZE', 'vhost-user': ':SOCKET', 'user': '[:udp:PORT]'}.get(k, ':IF') for k in kinds)})")
     if kind in ("tap", "packet"):
         if not arg:
             raise UsageError(f"--net {text}: which interface? e.g. --net {kind}:tap0")
@@ -201,6 +209,15 @@ def parse_net(text, plat):
             raise UsageError(f"--net {text}: no interface '{arg}' here{hint}")
         if kind == "tap" and not os.path.exists(f"/sys/class/net/{arg}/tun_flags"):
             raise UsageError(f"--net {text}: '{arg}' is not a TAP interface")
+    elif kind == "user":
+        fwd = []
+        for f in filter(None, arg.split(",")):
+            m = re.fullmatch(r"(udp|tcp):(\d+)(?:-(\d+))?", f)
+            if not m or not 0 < int(m[2]) < 65536 or not 0 < int(m[3] or m[2]) < 65536:
+                raise UsageError(f"--net {text}: expected user[:udp|tcp:HOSTPORT[-GUESTPORT],...], "
+                                 f"e.g. --net user:udp:11211")
+            fwd.append((m[1], int(m[2]), int(m[3] or m[2])))
+        return {"kind": kind, "arg": arg, "fwd": fwd}
     elif kind == "vhost-user":
         import socket
         import stat
@@ -330,6 +347,15 @@ def cmd_run(args):
     check_app(args.app)
     if args.plat not in PLATS:
         raise UsageError(f"unknown platform '{args.plat}' (platforms: {', '.join(PLATS)})")
+    app_args = args.app_args
+    if args.plat == "kvm" and not args.net and args.app in APP_DEFAULT_NET:
+        args.net, ip = [APP_DEFAULT_NET[args.app][0]], APP_DEFAULT_NET[args.app][1]
+        args.ip = args.ip or [ip]
+        print(f"nfos: {args.app} on QEMU's user network ({ip}): --net {args.net[0]}",
+              file=sys.stderr)
+    if args.app == "kvstore" and args.plat == "kvm" and "--epoch" not in app_args:
+        import time  # no RTC in the guest: absolute expiry times need the host's clock
+        app_args = ["--epoch", str(int(time.time()))] + app_args
     if args.machine is None:
         args.machine = "microvm,pcie=on" if args.net else "microvm"
     if args.machine not in MACHINES:
@@ -341,7 +367,6 @@ def cmd_run(args):
     for p in params:
         if "=" not in p and not p.startswith("nfos."):
             raise UsageError(f"bad --param '{p}' (expected KEY=VALUE)")
-    app_args = args.app_args
     image = build(args.app, args.plat, quiet=True)
     sys.stdout.flush()
     if args.plat == "linuxu":
@@ -417,7 +442,8 @@ def parser():
                    "virtio-net-pci) or q35; plain microvm attaches virtio-mmio")
     r.add_argument("--net", action="append", metavar="KIND:ARG",
                    help="attach a network port (repeatable; port 0 first): kvm: tap:IF, "
-                   "vhost-user:SOCKET; linuxu: tap:IF, packet:IF, vhost-user:SOCKET, null[:SIZE]")
+                   "vhost-user:SOCKET, user[:udp:HOSTPORT[-GUESTPORT],...] (QEMU's user "
+                   "network, 127.0.0.1 forwards); linuxu: tap:IF, packet:IF, vhost-user:SOCKET, null[:SIZE]")
     r.add_argument("--ip", action="append", metavar="ADDR/PREFIX",
                    help="the address of the port in the same position (netdev[N].ip=)")
     r.add_argument("--mac", action="append", metavar="MAC",

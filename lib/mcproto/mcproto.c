@@ -346,7 +346,10 @@ int mcproto_req_parse(const uint8_t *p, size_t len, struct mcproto_req *r)
         if (nt > 2) {
             r->arg = t[1].v;
             r->narg = (uint8_t)(t[1].n > 255 ? 255 : t[1].n);
-            r->arg2 = nt > 3;
+            if (nt > 3) {
+                r->arg2 = t[2].v;
+                r->narg2 = (uint8_t)(t[2].n > 255 ? 255 : t[2].n);
+            }
         }
         return 0;
     }

@@ -101,9 +101,9 @@ struct mcproto_req {
     const uint8_t *data; /* storage: the value, followed by "\r\n" when DATA_OK */
     const char *err;     /* OP_ERROR: the reply line, without "\r\n" */
     const uint8_t *arg;  /* stats: the subcommand token, or NULL */
-    uint8_t narg;
-    uint8_t arg2; /* stats detail: 1 when a third token follows */
-    size_t len;   /* bytes of the buffer this command used */
+    const uint8_t *arg2; /* stats: the token after it, or NULL */
+    uint8_t narg, narg2; /* their lengths (255 for longer ones) */
+    size_t len;          /* bytes of the buffer this command used */
 };
 
 /* Parses one command at p (len bytes left in the datagram). Returns 0 with

@@ -1,0 +1,475 @@
+/* Executes memcached commands on kvtable and lays replies out as memcached
+ * 1.6 sends them over UDP: one response object per command (per key for
+ * the get family, "END" on the last), each split into 1392-byte numbered
+ * datagrams, sent in batches (after every get-family command and at the
+ * end of the datagram) where an empty response goes out as a bare header
+ * only at the head of a batch. Not here: frames, devices, the meta and
+ * binary protocols. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "kv.h"
+
+int kv_init(struct kv *kv, size_t mem_limit, size_t item_size_max, int64_t unix_now)
+{
+    int rc;
+
+    memset(kv, 0, sizeof(*kv));
+    kv->scratch = malloc(KV_SCRATCH);
+    if (!kv->scratch) {
+        fprintf(stderr, "kvstore: no memory for the reply buffer; give the guest more RAM\n");
+        return -ENOMEM;
+    }
+    rc = kvtable_init(&kv->table, mem_limit, item_size_max, unix_now);
+    if (rc == -ENOMEM)
+        fprintf(stderr,
+                "kvstore: cannot allocate --mem-limit %zu MiB and its index; give the guest "
+                "more RAM (--mem) or a smaller --mem-limit\n",
+                mem_limit >> 20);
+    else if (rc)
+        fprintf(stderr, "kvstore: --mem-limit must be at least 1M, --max-item-size 64..1M\n");
+    if (rc) {
+        free(kv->scratch);
+        return rc;
+    }
+    kv->unix_now = unix_now;
+    kv->started = unix_now;
+    return 0;
+}
+
+/* --- Building responses ------------------------------------------------- */
+
+static bool put(struct kv *kv, const void *p, size_t n)
+{
+    if (kv->len + n > KV_SCRATCH)
+        return false;
+    memcpy(kv->scratch + kv->len, p, n);
+    kv->len += n;
+    return true;
+}
+
+static bool put_str(struct kv *kv, const char *s)
+{
+    return put(kv, s, strlen(s));
+}
+
+static bool put_u64(struct kv *kv, uint64_t v)
+{
+    char b[20];
+
+    return put(kv, b, (size_t)(mcproto_put_u64(b, v) - b));
+}
+
+static bool resp_start(struct kv *kv)
+{
+    if (kv->nresp == KV_MAX_RESPS)
+        return false;
+    kv->resp[kv->nresp].off = (uint32_t)kv->len;
+    kv->resp[kv->nresp].len = 0;
+    kv->resp[kv->nresp].skip = 0;
+    kv->nresp++;
+    return true;
+}
+
+static void resp_end(struct kv *kv)
+{
+    struct kv_resp *r = &kv->resp[kv->nresp - 1];
+
+    r->len = (uint32_t)(kv->len - r->off);
+}
+
+/* memcached's out_string: the whole response is one line (or nothing with
+ * noreply). */
+static void out_string(struct kv *kv, const struct mcproto_req *r, const char *s)
+{
+    if (!resp_start(kv)) {
+        kv->st.reply_overflow++;
+        return;
+    }
+    if (r->noreply)
+        kv->resp[kv->nresp - 1].skip = 1;
+    else if (!put_str(kv, s) || !put(kv, "\r\n", 2))
+        kv->st.reply_overflow++;
+    resp_end(kv);
+}
+
+static void add_dgram(struct kv *kv, uint32_t off, uint32_t len, unsigned seq, unsigned total)
+{
+    struct kv_dgram *d;
+
+    if (kv->ndgram == KV_MAX_DGRAMS) {
+        kv->st.reply_overflow++;
+        return;
+    }
+    d = &kv->dgram[kv->ndgram++];
+    d->off = off;
+    d->len = len;
+    mcproto_frame_write(d->hdr, kv->req_id, (uint16_t)seq, (uint16_t)total);
+    kv->st.bytes_written += MCPROTO_HDR_LEN + len;
+}
+
+/* memcached's transmit_udp over the responses queued since the last one. */
+static void flush(struct kv *kv)
+{
+    bool head = true;
+    unsigned i;
+
+    for (i = kv->batch; i < kv->nresp; i++) {
+        const struct kv_resp *r = &kv->resp[i];
+        unsigned total = mcproto_datagrams(r->len), seq;
+
+        if (r->skip || (!r->len && !head))
+            continue;
+        head = false;
+        if (!total)
+            add_dgram(kv, r->off, 0, 0, 0);
+        for (seq = 0; seq < total; seq++) {
+            uint32_t off = seq * MCPROTO_UDP_DATA;
+            uint32_t n = r->len - off < MCPROTO_UDP_DATA ? r->len - off : MCPROTO_UDP_DATA;
+
+            add_dgram(kv, r->off + off, n, seq, total);
+        }
+    }
+    kv->batch = kv->nresp;
+}
+
+/* --- Commands ------------------------------------------------------------ */
+
+static void do_get(struct kv *kv, const struct mcproto_req *r)
+{
+    bool touch = r->op == MCPROTO_OP_GAT || r->op == MCPROTO_OP_GATS;
+    bool cas = r->op == MCPROTO_OP_GETS || r->op == MCPROTO_OP_GATS;
+    uint32_t exptime = touch ? kvtable_realtime(&kv->table, r->exptime) : 0;
+    unsigned nresp0 = kv->nresp;
+    size_t len0 = kv->len, n;
+    const uint8_t *cur = r->key, *k = NULL;
+    bool ok = resp_start(kv);
+
+    while (ok && cur && (k = mcproto_key_next(&cur, r->keys_end, &n))) {
+        uint64_t h = kvtable_hash(k, n);
+        struct kvtable_item *it =
+            touch ? kvtable_touch(&kv->table, k, n, h, exptime) : kvtable_get(&kv->table, k, n, h);
+        const uint8_t *next = cur;
+        size_t nn;
+
+        if (touch) {
+            kv->st.cmd_touch++;
+            it ? kv->st.touch_hits++ : kv->st.touch_misses++;
+        } else {
+            kv->st.cmd_get++;
+            it ? kv->st.get_hits++ : kv->st.get_misses++;
+        }
+        if (it) {
+            ok = put(kv, "VALUE ", 6) && put(kv, kvtable_item_key(it), it->nkey) &&
+                 put(kv, " ", 1) && put_u64(kv, it->flags) && put(kv, " ", 1) &&
+                 put_u64(kv, it->nbytes - 2) &&
+                 (!cas || (put(kv, " ", 1) && put_u64(kv, it->cas))) && put(kv, "\r\n", 2) &&
+                 put(kv, kvtable_item_value(it), it->nbytes);
+        }
+        if (ok && mcproto_key_next(&next, r->keys_end, &nn)) {
+            resp_end(kv);
+            ok = resp_start(kv);
+        }
+    }
+    if (ok && put(kv, "END\r\n", 5)) {
+        resp_end(kv);
+    } else { /* as memcached when it runs out of response memory */
+        kv->st.reply_overflow++;
+        kv->nresp = nresp0;
+        kv->len = len0;
+        out_string(kv, r, "SERVER_ERROR out of memory writing get response");
+    }
+    flush(kv); /* memcached transmits after every get */
+}
+
+static const enum kvtable_mode store_mode[MCPROTO_OP_COUNT] = {
+    [MCPROTO_OP_SET] = KVTABLE_SET,         [MCPROTO_OP_ADD] = KVTABLE_ADD,
+    [MCPROTO_OP_REPLACE] = KVTABLE_REPLACE, [MCPROTO_OP_APPEND] = KVTABLE_APPEND,
+    [MCPROTO_OP_PREPEND] = KVTABLE_PREPEND, [MCPROTO_OP_CAS] = KVTABLE_CAS,
+};
+
+/* Whether a storage command's value is over the size limit: then memcached
+ * answers so, and a set also removes the old value. */
+static bool too_large(struct kv *kv, const struct mcproto_req *r)
+{
+    if (kvtable_item_fits(&kv->table, r->nkey, r->flags, r->vlen))
+        return false;
+    kv->st.store_too_large++;
+    out_string(kv, r, "SERVER_ERROR object too large for cache");
+    if (r->op == MCPROTO_OP_SET)
+        kvtable_delete(&kv->table, r->key, r->nkey, kvtable_hash(r->key, r->nkey));
+    return true;
+}
+
+static void do_store(struct kv *kv, const struct mcproto_req *r)
+{
+    enum kvtable_result res;
+
+    if (too_large(kv, r))
+        return;
+    kv->st.cmd_set++;
+    if (r->data_st != MCPROTO_DATA_OK) {
+        out_string(kv, r, "CLIENT_ERROR bad data chunk");
+        return;
+    }
+    res =
+        kvtable_store(&kv->table, store_mode[r->op], r->key, r->nkey, kvtable_hash(r->key, r->nkey),
+                      r->flags, kvtable_realtime(&kv->table, r->exptime), r->data, r->vlen,
+                      r->op == MCPROTO_OP_CAS ? r->num : 0);
+    if (r->op == MCPROTO_OP_CAS)
+        res == KVTABLE_STORED      ? kv->st.cas_hits++
+        : res == KVTABLE_EXISTS    ? kv->st.cas_badval++
+        : res == KVTABLE_NOT_FOUND ? kv->st.cas_misses++
+                                   : 0;
+    switch (res) {
+    case KVTABLE_STORED:
+        out_string(kv, r, "STORED");
+        break;
+    case KVTABLE_EXISTS:
+        out_string(kv, r, "EXISTS");
+        break;
+    case KVTABLE_NOT_FOUND:
+        out_string(kv, r, "NOT_FOUND");
+        break;
+    case KVTABLE_NO_MEMORY:
+        kv->st.cmd_set--; /* memcached fails before reading the data */
+        kv->st.store_no_memory++;
+        out_string(kv, r, "SERVER_ERROR out of memory storing object");
+        break;
+    default:
+        out_string(kv, r, "NOT_STORED");
+    }
+}
+
+static void do_delta(struct kv *kv, const struct mcproto_req *r)
+{
+    bool incr = r->op == MCPROTO_OP_INCR;
+    uint64_t v;
+    char num[24];
+
+    switch (kvtable_delta(&kv->table, r->key, r->nkey, kvtable_hash(r->key, r->nkey), incr, r->num,
+                          &v)) {
+    case KVTABLE_DELTA_OK:
+        incr ? kv->st.incr_hits++ : kv->st.decr_hits++;
+        *mcproto_put_u64(num, v) = 0;
+        out_string(kv, r, num);
+        break;
+    case KVTABLE_NOT_FOUND:
+        incr ? kv->st.incr_misses++ : kv->st.decr_misses++;
+        out_string(kv, r, "NOT_FOUND");
+        break;
+    case KVTABLE_NON_NUMERIC:
+        out_string(kv, r, "CLIENT_ERROR cannot increment or decrement non-numeric value");
+        break;
+    default:
+        out_string(kv, r, "SERVER_ERROR out of memory");
+    }
+}
+
+static void do_stats(struct kv *kv, const struct mcproto_req *r)
+{
+    size_t n;
+
+    if (!r->arg) {
+        if (!resp_start(kv))
+            return;
+        n = kv_stats_write(kv, (char *)kv->scratch + kv->len, KV_SCRATCH - kv->len);
+        if (!n) {
+            kv->nresp--;
+            out_string(kv, r, "SERVER_ERROR out of memory writing stats");
+            return;
+        }
+        kv->len += n;
+        resp_end(kv);
+    } else if (r->narg == 5 && !memcmp(r->arg, "reset", 5)) {
+        memset(&kv->st, 0, sizeof(kv->st));
+        out_string(kv, r, "RESET");
+    } else if (r->narg == 6 && !memcmp(r->arg, "detail", 6)) {
+        const uint8_t *a = r->arg2;
+
+        if (a &&
+            ((r->narg2 == 2 && !memcmp(a, "on", 2)) || (r->narg2 == 3 && !memcmp(a, "off", 3))))
+            out_string(kv, r, "OK"); /* per-prefix statistics are not kept */
+        else if (a && r->narg2 == 4 && !memcmp(a, "dump", 4))
+            out_string(kv, r, "END");
+        else
+            out_string(kv, r, "CLIENT_ERROR usage: stats detail on|off|dump");
+    } else {
+        out_string(kv, r, "ERROR"); /* items, slabs, settings, ...: not kept */
+    }
+}
+
+/* Runs one parsed command; false when the datagram ends here (quit). */
+static bool execute(struct kv *kv, const struct mcproto_req *r)
+{
+    switch (r->op) {
+    case MCPROTO_OP_GET:
+    case MCPROTO_OP_GETS:
+    case MCPROTO_OP_GAT:
+    case MCPROTO_OP_GATS:
+        do_get(kv, r);
+        break;
+    case MCPROTO_OP_SET:
+    case MCPROTO_OP_ADD:
+    case MCPROTO_OP_REPLACE:
+    case MCPROTO_OP_APPEND:
+    case MCPROTO_OP_PREPEND:
+    case MCPROTO_OP_CAS:
+        do_store(kv, r);
+        break;
+    case MCPROTO_OP_DELETE:
+        if (kvtable_delete(&kv->table, r->key, r->nkey, kvtable_hash(r->key, r->nkey))) {
+            kv->st.delete_misses++;
+            out_string(kv, r, "NOT_FOUND");
+        } else {
+            kv->st.delete_hits++;
+            out_string(kv, r, "DELETED");
+        }
+        break;
+    case MCPROTO_OP_INCR:
+    case MCPROTO_OP_DECR:
+        do_delta(kv, r);
+        break;
+    case MCPROTO_OP_TOUCH:
+        kv->st.cmd_touch++;
+        if (kvtable_touch(&kv->table, r->key, r->nkey, kvtable_hash(r->key, r->nkey),
+                          kvtable_realtime(&kv->table, r->exptime))) {
+            kv->st.touch_hits++;
+            out_string(kv, r, "TOUCHED");
+        } else {
+            kv->st.touch_misses++;
+            out_string(kv, r, "NOT_FOUND");
+        }
+        break;
+    case MCPROTO_OP_FLUSH_ALL:
+        kv->st.cmd_flush++;
+        kvtable_flush(&kv->table, r->exptime);
+        out_string(kv, r, "OK");
+        break;
+    case MCPROTO_OP_VERSION:
+        out_string(kv, r, "VERSION " KV_VERSION);
+        break;
+    case MCPROTO_OP_VERBOSITY:
+        out_string(kv, r, "OK");
+        break;
+    case MCPROTO_OP_STATS:
+        do_stats(kv, r);
+        break;
+    case MCPROTO_OP_QUIT:
+        if (resp_start(kv)) /* memcached sends it as an empty response */
+            resp_end(kv);
+        return false;
+    default:
+        out_string(kv, r, r->err);
+    }
+    return true;
+}
+
+unsigned kv_serve(struct kv *kv, const uint8_t *req, size_t len)
+{
+    struct mcproto_frame f;
+    const uint8_t *p = req + MCPROTO_HDR_LEN;
+    size_t n = len - MCPROTO_HDR_LEN;
+    int rc;
+
+    kv->len = kv->nresp = kv->batch = kv->ndgram = 0;
+    rc = mcproto_frame_parse(req, len, &f);
+    if (rc) {
+        rc == -EMSGSIZE ? kv->st.bad_header++ : kv->st.multi_datagram++;
+        return 0;
+    }
+    kv->req_id = f.req_id;
+    kv->st.requests++;
+    kv->st.bytes_read += len;
+    while (n) {
+        struct mcproto_req r;
+
+        rc = mcproto_req_parse(p, n, &r);
+        if (rc == MCPROTO_NEED_LINE) {
+            kv->st.truncated++;
+            break;
+        }
+        if (rc == MCPROTO_NEED_DATA) {
+            if (!too_large(kv, &r))
+                kv->st.truncated++;
+            break;
+        }
+        if (!execute(kv, &r))
+            break;
+        p += r.len;
+        n -= r.len;
+    }
+    flush(kv);
+    return kv->ndgram;
+}
+
+size_t kv_serve_inplace(struct kv *kv, uint8_t *buf, size_t len, size_t cap)
+{
+    uint8_t *p = buf + MCPROTO_HDR_LEN, *o;
+    const uint8_t *cur;
+    struct mcproto_req r;
+    struct kvtable_item *it;
+    size_t n = len - MCPROTO_HDR_LEN, kn;
+    bool gets;
+
+    if (len < MCPROTO_HDR_LEN + 6 || buf[4] != 0 || buf[5] != 1 || memcmp(p, "get", 3))
+        return 0;
+    if (mcproto_req_parse(p, n, &r) || r.len != n ||
+        (r.op != MCPROTO_OP_GET && r.op != MCPROTO_OP_GETS))
+        return 0;
+    cur = r.key + r.nkey;
+    if (mcproto_key_next(&cur, r.keys_end, &kn))
+        return 0;
+    gets = r.op == MCPROTO_OP_GETS;
+    if (cap > MCPROTO_UDP_MAX)
+        cap = MCPROTO_UDP_MAX;
+    it = kvtable_get(&kv->table, r.key, r.nkey, kvtable_hash(r.key, r.nkey));
+    /* Room for the longest header line this item can have. */
+    if (it && MCPROTO_HDR_LEN + 6 + it->nkey + 1 + 10 + 1 + 10 + 21 + 2 + it->nbytes + 5 > cap)
+        return 0;
+    kv->st.requests++;
+    kv->st.bytes_read += len;
+    kv->st.cmd_get++;
+    o = p;
+    if (it) {
+        kv->st.get_hits++;
+        memcpy(o, "VALUE ", 6);
+        memcpy(o + 6, kvtable_item_key(it), it->nkey);
+        o += 6 + it->nkey;
+        *o++ = ' ';
+        o = (uint8_t *)mcproto_put_u64((char *)o, it->flags);
+        *o++ = ' ';
+        o = (uint8_t *)mcproto_put_u64((char *)o, it->nbytes - 2);
+        if (gets) {
+            *o++ = ' ';
+            o = (uint8_t *)mcproto_put_u64((char *)o, it->cas);
+        }
+        *o++ = '\r';
+        *o++ = '\n';
+        memcpy(o, kvtable_item_value(it), it->nbytes); /* the one copy of the value */
+        o += it->nbytes;
+    } else {
+        kv->st.get_misses++;
+    }
+    memcpy(o, "END\r\n", 5);
+    o += 5;
+    mcproto_frame_write(buf, (uint16_t)(buf[0] << 8 | buf[1]), 0, 1);
+    kv->st.bytes_written += (size_t)(o - buf);
+    return (size_t)(o - buf);
+}
+
+uint64_t kv_request_hash(const uint8_t *req, size_t len)
+{
+    const uint8_t *p = req + MCPROTO_HDR_LEN, *end = req + len, *k;
+
+    if (len <= MCPROTO_HDR_LEN)
+        return 0;
+    while (p < end && *p != ' ')
+        p++;
+    while (p < end && *p == ' ')
+        p++;
+    for (k = p; p < end && *p != ' ' && *p != '\r' && *p != '\n'; p++)
+        ;
+    return p > k && p - k <= MCPROTO_KEY_MAX ? kvtable_hash(k, (size_t)(p - k)) : 0;
+}

@@ -1,0 +1,79 @@
+/* kvstore's memcached engine: one request datagram in, its reply datagrams
+ * out, with memcached 1.6's replies, statistics and datagram rules. Knows
+ * nothing of frames or devices (main.c does those). */
+#ifndef KVSTORE_KV_H
+#define KVSTORE_KV_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <nfos/kvtable.h>
+#include <nfos/mcproto.h>
+
+#define KV_SCRATCH    (256 * 1024) /* replies to one datagram, at most */
+#define KV_MAX_DGRAMS 512
+#define KV_MAX_RESPS  512
+#define KV_VERSION    "1.6.18" /* the memcached whose replies kvstore gives */
+
+/* memcached's counters, under its names (stats.c prints them). */
+struct kv_stats {
+    uint64_t cmd_get, cmd_set, cmd_flush, cmd_touch;
+    uint64_t get_hits, get_misses;
+    uint64_t delete_misses, delete_hits, incr_misses, incr_hits, decr_misses, decr_hits;
+    uint64_t cas_misses, cas_hits, cas_badval, touch_hits, touch_misses;
+    uint64_t store_too_large, store_no_memory;
+    uint64_t bytes_read, bytes_written;
+    /* kvstore's own */
+    uint64_t requests, bad_header, multi_datagram, truncated, reply_overflow;
+};
+
+struct kv_dgram {
+    uint8_t hdr[MCPROTO_HDR_LEN];
+    uint32_t off, len; /* the data after the header, in kv->scratch */
+};
+
+struct kv_resp {
+    uint32_t off, len;
+    uint8_t skip; /* noreply */
+};
+
+struct kv {
+    struct kvtable table;
+    struct kv_stats st;
+    int64_t unix_now;
+    int64_t started;
+    /* One datagram's replies. */
+    uint8_t *scratch;
+    size_t len;
+    struct kv_resp resp[KV_MAX_RESPS];
+    unsigned nresp, batch;
+    struct kv_dgram dgram[KV_MAX_DGRAMS];
+    unsigned ndgram;
+    uint16_t req_id;
+};
+
+/* 0, or a negative errno after one line on stderr. Slow path. */
+int kv_init(struct kv *kv, size_t mem_limit, size_t item_size_max, int64_t unix_now);
+
+static inline void kv_clock(struct kv *kv, int64_t unix_now)
+{
+    kv->unix_now = unix_now;
+    kvtable_clock(&kv->table, unix_now);
+}
+
+/* Serves one request (a UDP payload, frame header included). Returns the
+ * number of reply datagrams, laid out in kv->dgram[] over kv->scratch. */
+unsigned kv_serve(struct kv *kv, const uint8_t *req, size_t len);
+
+/* The fast path: a datagram holding one get/gets of one key, answered in
+ * place in buf (cap bytes of room). Returns the reply's length, or 0 when
+ * the datagram is not such a request or the reply would not fit (then
+ * kv_serve answers it). */
+size_t kv_serve_inplace(struct kv *kv, uint8_t *buf, size_t len, size_t cap);
+
+/* Burst batching: the hash of the request's first key (0 when none). */
+uint64_t kv_request_hash(const uint8_t *req, size_t len);
+
+/* The reply to "stats", into p (room for cap bytes); its length or 0. */
+size_t kv_stats_write(struct kv *kv, char *p, size_t cap);
+
+#endif /* KVSTORE_KV_H */

@@ -1,0 +1,372 @@
+/* kvstore: a memcached-compatible key-value store as a network function.
+ * Run to completion on every port: rx burst -> parse -> table -> reply
+ * built in place in the received netbuf when it fits (addresses and ports
+ * swapped, lengths and checksums fixed) -> tx burst. Speaks memcached's
+ * ASCII protocol over UDP (port 11211 or --port), answers ARP and ping
+ * like pong; everything else is counted and dropped. Not here: TCP, the
+ * binary and meta protocols, IP fragments (requests must fit a frame). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#if CONFIG_PLAT_LINUXU
+#include <time.h>
+#endif
+#include <nfos/net.h>
+#include <nfos/nfapp.h>
+#include "kv.h"
+
+static const char usage[] =
+    "usage: kvstore [--port N] [--mem-limit SIZE] [--max-item-size SIZE] [--epoch UNIXTIME]\n"
+    "               [--count REQUESTS] [--time SECONDS]\n"
+    "  memcached's ASCII protocol over UDP on each port with an address:\n"
+    "  ./nfos run kvstore --net tap:IF --ip ADDR/PREFIX (netdev.ip=, netdev1.ip=, ...).\n"
+    "  --port N             UDP port (default 11211)\n"
+    "  --mem-limit SIZE     item memory, K/M/G suffixes (default 16M; the index comes on top)\n"
+    "  --max-item-size SIZE largest item as memcached -I counts it (default 1M, at most 1M)\n"
+    "  --epoch UNIXTIME     the unix time at start, for absolute expiry times (linuxu: the\n"
+    "                       host's clock; kvm: ./nfos run passes it)\n"
+    "  --count REQUESTS     stop after REQUESTS requests (K/M/G suffixes)\n"
+    "  --time SECONDS       stop after SECONDS\n";
+
+struct port {
+    struct netdev *dev;
+    uint32_t ip;
+    struct net_parse_stats parse;
+    uint64_t arp_replies, echo_replies, ignored, tx_nobuf;
+};
+
+static struct port ports[NETDEV_MAX_PORTS];
+static unsigned nr_ports;
+static uint16_t udp_port = MCPROTO_PORT;
+static struct kv kv;
+static struct pool *pool;
+static uint64_t req_cycles, reqs;
+
+static int port_open(struct nfapp *app, unsigned i)
+{
+    struct port *p = &ports[nr_ports];
+    const char *ipstr;
+    unsigned prefix;
+    char buf[NET_IPV4_STRLEN];
+    struct netbuf *nb;
+
+    if (!(p->dev = nfapp_port(app, i, pool)))
+        return -1;
+    ipstr = netdev_param(p->dev, "ip");
+    if (!ipstr || net_ipv4_parse(ipstr, &p->ip, &prefix) || !net_ipv4_is_unicast(p->ip)) {
+        fprintf(stderr,
+                "kvstore: port %u (%s) needs a unicast address: give --ip ADDR/PREFIX (%s.ip=)\n",
+                i, p->dev->name, p->dev->param_prefix);
+        return -1;
+    }
+    /* A gratuitous ARP: peers such as QEMU's user network learn our MAC. */
+    if ((nb = netbuf_alloc(pool))) {
+        int len =
+            net_arp_request_build(netbuf_data(nb), netbuf_tailroom(nb), p->dev->mac, p->ip, p->ip);
+
+        if (len < 0 || netbuf_set_len(nb, (uint32_t)len) || !netdev_tx_burst(p->dev, 0, &nb, 1))
+            netbuf_free(nb);
+    }
+    printf("kvstore: port %u (%s) serves memcached UDP on %s:%u\n", i, p->dev->name,
+           net_ipv4_format(p->ip, buf), udp_port);
+    nr_ports++;
+    return 0;
+}
+
+struct burst {
+    struct netbuf *out[NFAPP_BURST];
+    unsigned nout;
+    struct nfapp *app;
+    struct port *p;
+};
+
+static void tx_flush(struct burst *b)
+{
+    uint16_t sent = b->nout ? netdev_tx_burst(b->p->dev, 0, b->out, (uint16_t)b->nout) : 0;
+
+    if (sent < b->nout) {
+        netbuf_free_bulk(b->out + sent, b->nout - sent);
+        b->app->c.drops += b->nout - sent;
+    }
+    b->app->c.tx += sent;
+    b->nout = 0;
+}
+
+static void tx_add(struct burst *b, struct netbuf *nb)
+{
+    if (b->nout == NFAPP_BURST)
+        tx_flush(b);
+    b->out[b->nout++] = nb;
+}
+
+/* Turns the frame in nb (parsed as h) into a reply carrying payload_len
+ * bytes of memcached datagram; NULL (nb freed) when it cannot. */
+static struct netbuf *reply(struct netbuf *nb, const struct net_hdrs *h, size_t payload_len)
+{
+    int len = net_udp_reply(netbuf_data(nb), nb->buf_len - nb->data_off, h, payload_len,
+                            NET_UDP_CSUM_FULL);
+
+    if (len > 0 && !netbuf_set_len(nb, (uint32_t)len))
+        return nb;
+    netbuf_free(nb);
+    return NULL;
+}
+
+/* Datagram d of kv_serve's reply into o, whose first h->payload_off bytes
+ * hold the request's headers. */
+static struct netbuf *fill(struct netbuf *o, const struct net_hdrs *h, const struct kv_dgram *d)
+{
+    uint8_t *pl = netbuf_data(o) + h->payload_off;
+
+    memcpy(pl, d->hdr, MCPROTO_HDR_LEN);
+    memcpy(pl + MCPROTO_HDR_LEN, kv.scratch + d->off, d->len);
+    return reply(o, h, MCPROTO_HDR_LEN + d->len);
+}
+
+/* The datagrams kv_serve laid out: the others in fresh netbufs with a copy
+ * of the request's headers, then the first in place, sent in order. */
+static void send_dgrams(struct burst *b, struct netbuf *nb, const struct net_hdrs *h, unsigned nd)
+{
+    static struct netbuf *o[KV_MAX_DGRAMS];
+    size_t room = nb->buf_len - nb->data_off - h->payload_off;
+    unsigned i;
+
+    for (i = nd; i-- > 0;) {
+        const struct kv_dgram *d = &kv.dgram[i];
+
+        o[i] = NULL;
+        if (i == 0 && MCPROTO_HDR_LEN + d->len <= room) {
+            o[0] = fill(nb, h, d);
+            nb = NULL;
+            break;
+        }
+        if (!(o[i] = netbuf_alloc(pool)) ||
+            netbuf_tailroom(o[i]) < h->payload_off + MCPROTO_HDR_LEN + d->len) {
+            if (o[i])
+                netbuf_free(o[i]);
+            o[i] = NULL;
+            b->p->tx_nobuf++;
+            continue;
+        }
+        memcpy(netbuf_data(o[i]), netbuf_data(nb), h->payload_off);
+        o[i] = fill(o[i], h, d);
+    }
+    if (nb)
+        netbuf_free(nb);
+    for (i = 0; i < nd; i++)
+        if (o[i])
+            tx_add(b, o[i]);
+}
+
+static void serve_request(struct burst *b, struct netbuf *nb, const struct net_hdrs *h)
+{
+    uint8_t *pl = netbuf_data(nb) + h->payload_off;
+    size_t room = nb->buf_len - nb->data_off - h->payload_off, n;
+    unsigned nd;
+
+    if ((n = kv_serve_inplace(&kv, pl, h->payload_len, room))) {
+        if ((nb = reply(nb, h, n)))
+            tx_add(b, nb);
+        return;
+    }
+    nd = kv_serve(&kv, pl, h->payload_len);
+    if (nd)
+        send_dgrams(b, nb, h, nd);
+    else
+        netbuf_free(nb);
+}
+
+static inline bool is_request(const struct port *p, uint8_t *f, const struct net_hdrs *h)
+{
+    return net_ntohs(net_hdrs_udp(f, h)->dport) == udp_port && net_hdrs_ipv4(f, h)->dst == p->ip;
+}
+
+static void serve(struct nfapp *app, struct port *p)
+{
+    struct netbuf *pkts[NFAPP_BURST];
+    struct net_hdrs h[NFAPP_BURST];
+    uint64_t hash[NFAPP_BURST];
+    int kind[NFAPP_BURST];
+    struct burst b = { .nout = 0, .app = app, .p = p };
+    uint64_t t0 = nfapp_now();
+    uint16_t n = netdev_rx_burst(p->dev, 0, pkts, NFAPP_BURST), k, nreq = 0;
+
+    if (!n)
+        return;
+    app->c.rx += n;
+    /* Stage 1: classify, hash the first key, prefetch its buckets. */
+    for (k = 0; k < n; k++) {
+        uint8_t *f = netbuf_data(pkts[k]);
+
+        app->c.rx_bytes += pkts[k]->pkt_len;
+        hash[k] = 0;
+        kind[k] = -1;
+        if (pkts[k]->next) /* a jumbo chain: no request is that long */
+            continue;
+        kind[k] = net_frame_parse(f, pkts[k]->len, &h[k], 0);
+        net_parse_stats_count(&p->parse, kind[k]);
+        if (kind[k] == NET_KIND_UDP && is_request(p, f, &h[k])) {
+            hash[k] = kv_request_hash(f + h[k].payload_off, h[k].payload_len);
+            kvtable_prefetch_bucket(&kv.table, hash[k]);
+            nreq++;
+        } else if (kind[k] == NET_KIND_UDP) {
+            kind[k] = -1;
+        }
+    }
+    /* Stage 2: the items whose tags match. */
+    for (k = 0; k < n; k++)
+        if (hash[k])
+            kvtable_prefetch_item(&kv.table, hash[k]);
+    /* Stage 3: answer, in order. */
+    for (k = 0; k < n; k++) {
+        uint8_t *f = netbuf_data(pkts[k]);
+        int len = -1;
+
+        if (kind[k] == NET_KIND_UDP) {
+            serve_request(&b, pkts[k], &h[k]);
+            continue;
+        }
+        if (kind[k] == NET_KIND_ARP &&
+            (len = net_arp_reply(f, pkts[k]->len, &h[k], p->dev->mac, p->ip)) > 0)
+            p->arp_replies++;
+        else if (kind[k] == NET_KIND_ICMP &&
+                 (len = net_icmp_echo_reply(f, pkts[k]->len, &h[k], p->ip)) > 0)
+            p->echo_replies++;
+        if (len > 0 && !netbuf_set_len(pkts[k], (uint32_t)len)) {
+            tx_add(&b, pkts[k]);
+        } else {
+            p->ignored++;
+            netbuf_free(pkts[k]);
+        }
+    }
+    tx_flush(&b);
+    nfapp_busy(app, t0, n);
+    if (nreq) {
+        req_cycles += nfapp_now() - t0;
+        reqs += nreq;
+    }
+}
+
+static void print_report(void)
+{
+    const struct kv_stats *s = &kv.st;
+    unsigned i;
+
+    printf("kvstore: requests %llu | get %llu (hits %llu) | set %llu | busy %.1f cycles/request"
+           " | items %llu, evictions %llu\n",
+           (unsigned long long)s->requests, (unsigned long long)s->cmd_get,
+           (unsigned long long)s->get_hits, (unsigned long long)s->cmd_set,
+           reqs ? (double)req_cycles / (double)reqs : 0.0,
+           (unsigned long long)kv.table.st.curr_items, (unsigned long long)kv.table.st.evictions);
+    printf("kvstore: dropped: bad header %llu, multi-datagram %llu, truncated %llu, reply "
+           "overflow %llu\n",
+           (unsigned long long)s->bad_header, (unsigned long long)s->multi_datagram,
+           (unsigned long long)s->truncated, (unsigned long long)s->reply_overflow);
+    for (i = 0; i < nr_ports; i++) {
+        const struct port *p = &ports[i];
+        unsigned e;
+
+        printf("kvstore: port %u: %llu ARP replies, %llu echo replies, %llu frames not "
+               "answered, %llu replies without a buffer\n",
+               p->dev->port, (unsigned long long)p->arp_replies,
+               (unsigned long long)p->echo_replies, (unsigned long long)p->ignored,
+               (unsigned long long)p->tx_nobuf);
+        for (e = 1; e < NET_ERR_COUNT; e++)
+            if (p->parse.err[e])
+                printf("kvstore: port %u dropped malformed (%s): %llu\n", p->dev->port,
+                       net_err_names[e], (unsigned long long)p->parse.err[e]);
+    }
+}
+
+/* SIZE with K/M/G (powers of 1024). */
+static int parse_size(const char *s, size_t *out)
+{
+    char *end;
+    unsigned long long v;
+
+    if (!s || *s < '0' || *s > '9')
+        return -1;
+    v = strtoull(s, &end, 10);
+    if (*end == 'K' || *end == 'k')
+        v <<= 10, end++;
+    else if (*end == 'M' || *end == 'm')
+        v <<= 20, end++;
+    else if (*end == 'G' || *end == 'g')
+        v <<= 30, end++;
+    if (*end || v == 0)
+        return -1;
+    *out = (size_t)v;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    uint64_t count = 0, port = MCPROTO_PORT, epoch = 0, sec_tsc;
+    size_t mem_limit = 16 << 20, item_max = 1 << 20;
+    double seconds = 0;
+    struct nfapp app;
+    int64_t unix_now;
+    unsigned i;
+
+#if CONFIG_PLAT_LINUXU
+    epoch = (uint64_t)time(NULL);
+#endif
+    for (i = 1; i < (unsigned)argc; i++) {
+        const char *v = i + 1 < (unsigned)argc ? argv[i + 1] : NULL;
+        int bad = 0;
+
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            fputs(usage, stdout);
+            return 0;
+        } else if (!strcmp(argv[i], "--count")) {
+            bad = nfapp_parse_count(v, &count), i++;
+        } else if (!strcmp(argv[i], "--time")) {
+            bad = nfapp_parse_seconds(v, &seconds), i++;
+        } else if (!strcmp(argv[i], "--port")) {
+            bad = nfapp_parse_count(v, &port) || port == 0 || port > 65535, i++;
+        } else if (!strcmp(argv[i], "--epoch")) {
+            bad = nfapp_parse_count(v, &epoch), i++;
+        } else if (!strcmp(argv[i], "--mem-limit")) {
+            bad = parse_size(v, &mem_limit), i++;
+        } else if (!strcmp(argv[i], "--max-item-size")) {
+            bad = parse_size(v, &item_max), i++;
+        } else {
+            fprintf(stderr, "kvstore: unknown argument '%s'\n%s", argv[i], usage);
+            return 2;
+        }
+        if (bad) {
+            fprintf(stderr, "kvstore: bad value '%s' for %s\n%s", v ? v : "(none)", argv[i - 1],
+                    usage);
+            return 2;
+        }
+    }
+    udp_port = (uint16_t)port;
+    unix_now = (int64_t)epoch;
+
+    nfapp_init(&app, "kvstore", count, seconds);
+    if (kv_init(&kv, mem_limit, item_max, unix_now))
+        return 2;
+    if (!(pool = nfapp_pool(&app, 2048)))
+        return 2;
+    if (netdev_count() == 0) {
+        nfapp_port(&app, 0, pool); /* prints how to attach one */
+        return 2;
+    }
+    for (i = 0; i < netdev_count(); i++)
+        if (port_open(&app, i))
+            return 2;
+    printf("kvstore: ready, %zu MiB of item memory, items up to %zu bytes\n", mem_limit >> 20,
+           item_max);
+
+    sec_tsc = nfapp_now() + app.tsc_hz;
+    while (!nfapp_poll(&app, kv.st.requests)) {
+        if (nfapp_now() >= sec_tsc) { /* the table's clock, in whole seconds */
+            sec_tsc += app.tsc_hz;
+            kv_clock(&kv, ++unix_now);
+        }
+        for (i = 0; i < nr_ports; i++)
+            serve(&app, &ports[i]);
+    }
+    print_report();
+    return nfapp_finish(&app);
+}

@@ -1,0 +1,67 @@
+/* "stats": memcached's field names, in memcached's order, for what kvstore
+ * keeps (connections, rusage, slabs and the LRU crawler are not). */
+#include <stdio.h>
+#include <string.h>
+#include "kv.h"
+
+size_t kv_stats_write(struct kv *kv, char *p, size_t cap)
+{
+    const struct kv_stats *s = &kv->st;
+    const struct kvtable_stats *t = &kv->table.st;
+    const struct {
+        const char *name;
+        uint64_t v;
+    } f[] = {
+        { "uptime", (uint64_t)(kv->unix_now - kv->started) + 2 },
+        { "time", (uint64_t)kv->unix_now },
+        { "pointer_size", 8 * sizeof(void *) },
+        { "cmd_get", s->cmd_get },
+        { "cmd_set", s->cmd_set },
+        { "cmd_flush", s->cmd_flush },
+        { "cmd_touch", s->cmd_touch },
+        { "get_hits", s->get_hits },
+        { "get_misses", s->get_misses },
+        { "get_expired", t->get_expired },
+        { "get_flushed", t->get_flushed },
+        { "delete_misses", s->delete_misses },
+        { "delete_hits", s->delete_hits },
+        { "incr_misses", s->incr_misses },
+        { "incr_hits", s->incr_hits },
+        { "decr_misses", s->decr_misses },
+        { "decr_hits", s->decr_hits },
+        { "cas_misses", s->cas_misses },
+        { "cas_hits", s->cas_hits },
+        { "cas_badval", s->cas_badval },
+        { "touch_hits", s->touch_hits },
+        { "touch_misses", s->touch_misses },
+        { "store_too_large", s->store_too_large },
+        { "store_no_memory", s->store_no_memory },
+        { "bytes_read", s->bytes_read },
+        { "bytes_written", s->bytes_written },
+        { "limit_maxbytes", t->limit_maxbytes },
+        { "threads", 1 },
+        { "hash_bytes", t->hash_bytes },
+        { "bytes", t->bytes },
+        { "curr_items", t->curr_items },
+        { "total_items", t->total_items },
+        { "evictions", t->evictions },
+        { "reclaimed", t->reclaimed },
+    };
+    size_t n = 0, i;
+    int w;
+
+    w = snprintf(p, cap, "STAT version " KV_VERSION "\r\n");
+    if (w < 0 || (size_t)w >= cap)
+        return 0;
+    n = (size_t)w;
+    for (i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+        w = snprintf(p + n, cap - n, "STAT %s %llu\r\n", f[i].name, (unsigned long long)f[i].v);
+        if (w < 0 || (size_t)w >= cap - n)
+            return 0;
+        n += (size_t)w;
+    }
+    if (cap - n < 5)
+        return 0;
+    memcpy(p + n, "END\r\n", 5);
+    return n + 5;
+}
