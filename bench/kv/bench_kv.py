@@ -74,8 +74,8 @@ SUBJECTS = ("kvstore-linuxu", "kvstore-kvm", "memcached")
 WORKLOADS = ("get100-uniform", "get90-uniform", "get90-zipf", "get50-uniform", "get50-zipf")
 SMOKE_WORKLOADS = ("get100-uniform", "get50-zipf")
 GEN_IP, SERVER_IP, PREFIXLEN, PORT = "10.99.0.1", "10.99.0.2", 24, 11211
-KV_MEM = 512 << 20              # kvstore's memory: linuxu nfos.mem=, kvm guest RAM
-KV_ARGS = []                    # kvstore's own options after --
+KV_MEM = 1 << 30                # kvstore's memory: linuxu nfos.mem=, kvm guest RAM
+KV_ARGS = ["--mem-limit", "256M"]  # kvstore's own options after --: 1M items fit
 CLEAN_OTHER = 0.1               # share of a core others may take in a clean window
 KVSTORE_LINE = bench_pps.NFOS_LINE
 KVGEN_JSON = re.compile(r"^KVGEN (\{.*\})$")

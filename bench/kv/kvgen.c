@@ -42,7 +42,8 @@ struct opts {
     uint64_t seed;
 };
 
-static volatile sig_atomic_t stop;
+volatile sig_atomic_t kvgen_stop;
+#define stop kvgen_stop
 static struct kvgen *gen;
 
 static void on_signal(int sig)
@@ -542,15 +543,17 @@ static int setup(struct kvgen *g, const struct opts *o)
     printf("kvgen: port %u: mac %s, ip %s, server %s:%u; waiting for the link\n", g->port, mac,
            o->ip, o->server, o->port);
     if (kvnet_link_wait(g, o->link_timeout) < 0) {
-        printf("kvgen: the port's link is still down after %.0f s (is the server connected?)\n",
-               o->link_timeout);
+        if (!stop)
+            printf("kvgen: the port's link is still down after %.0f s (is the server connected?)\n",
+                   o->link_timeout);
         return -ETIMEDOUT;
     }
     if (o->dst_mac) {
         rte_ether_unformat_addr(o->dst_mac, &g->server_mac);
         g->server_mac_known = 1;
     } else if (resolve(g, o->link_timeout) < 0) {
-        printf("kvgen: no ARP reply from %s in %.0f s\n", o->server, o->link_timeout);
+        if (!stop)
+            printf("kvgen: no ARP reply from %s in %.0f s\n", o->server, o->link_timeout);
         return -ETIMEDOUT;
     }
     rte_ether_format_addr(mac, sizeof(mac), &g->server_mac);
@@ -604,7 +607,8 @@ int main(int argc, char **argv)
     }
     ret = rte_eal_init(split, argv);
     if (ret < 0) {
-        fprintf(stderr, "kvgen: DPDK's EAL did not start: %s\n", rte_strerror(rte_errno));
+        fprintf(stderr, "kvgen: DPDK's EAL did not start%s%s (its EAL: lines say why)\n",
+                rte_errno ? ": " : "", rte_errno ? rte_strerror(rte_errno) : "");
         return 1;
     }
     signal(SIGINT, on_signal);

@@ -3,6 +3,7 @@
 #ifndef KVGEN_H
 #define KVGEN_H
 
+#include <signal.h>
 #include <stdint.h>
 
 #include <rte_ether.h>
@@ -66,6 +67,9 @@ struct kvgen {
 
     struct kvgen_req req[KVGEN_IDS];
 };
+
+/* Set by SIGINT/SIGTERM: every wait ends early. */
+extern volatile sig_atomic_t kvgen_stop;
 
 /* kvnet.c */
 int kvnet_port_setup(struct kvgen *g, uint16_t port);

@@ -49,8 +49,8 @@ int kvnet_link_wait(struct kvgen *g, double seconds)
         if (rte_eth_link_get_nowait(g->port, &link) == 0 && link.link_status)
             return 0;
         rte_delay_ms(10);
-    } while (rte_rdtsc() < end);
-    return -ETIMEDOUT;
+    } while (rte_rdtsc() < end && !kvgen_stop);
+    return kvgen_stop ? -EINTR : -ETIMEDOUT;
 }
 
 /* Ethernet + IPv4 + UDP headers for a payload of plen bytes; the IP
