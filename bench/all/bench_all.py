@@ -477,15 +477,16 @@ def measure_into(args, skip, all_, tmp):
             log(f"linuxvm: failed: {e}")
             failed.append("linuxvm")
     if "pps" not in skip:
-        subjects = ",".join(PPS_SUBJECTS)
-        st, path = sub_bench("pps", smoke + runs + ["--subjects", subjects] + (
+        import bench_pps
+        subjects = ",".join(s for s in PPS_SUBJECTS if s in bench_pps.SUBJECTS)
+        st, path = sub_bench("pps", smoke + runs + json_to("pps") + ["--subjects", subjects] + (
             [] if args.smoke else ["--seconds", f"{args.seconds:g}"]))
         if path:
             all_["pps"] = load(path)
         if st != 0:
             failed.append("pps")
     if "kv" not in skip and os.path.exists(os.path.join(ROOT, "bench", "kv", "bench_kv.py")):
-        st, path = sub_bench("kv", smoke + runs)
+        st, path = sub_bench("kv", smoke + runs + json_to("kv"))
         if path:
             all_["kv"] = load(path)
         if st != 0:

@@ -1,7 +1,8 @@
 """bench/pps: packets per second and busy CPU cycles per packet, nfos against DPDK.
 
     ./nfos bench pps [--smoke] [--runs N] [--seconds S] [--cases rx,tx,fwd]
-                     [--sizes 64,1500] [--subjects nfos-linuxu,dpdk,nfos-kvm] [--no-huge]
+                     [--sizes 64,1500] [--subjects nfos-linuxu,dpdk,nfos-kvm,nfos-tcg] [--no-huge]
+                     [--json FILE]
 
 The host backend is dpdk-testpmd with a net_vhost port (vhost-user server,
 --no-pci) pinned to core 0; a subject on core 1 connects to its socket:
@@ -10,6 +11,8 @@ The host backend is dpdk-testpmd with a net_vhost port (vhost-user server,
   nfos-kvm     the nfos app's kvm image under QEMU with -netdev vhost-user;
                under TCG (no usable /dev/kvm) it is skipped unless --subjects
                names it, and every row says its accelerator.
+  nfos-tcg     the same image under TCG (only when --subjects names it): the
+               figure to compare with a Linux VM that can only run under TCG.
 Cases (backend mode -> subject -> backend):
   rx   backend txonly -> subject receives and frees (rxsink / testpmd rxonly)
   tx   subject sends (txgen / testpmd txonly) -> backend rxonly
@@ -79,7 +82,9 @@ GRACE = 0.5             # s after the window, so that its last rate lines print
 CLEAN_SHARE = 0.9       # share of a core below which a run counts as disturbed
 SLACK = 8192            # packets a ring or two may hold when the ends stop
 LOCK = os.path.join(tempfile.gettempdir(), "nfos-bench-pps.lock")
-SUBJECTS = ("nfos-linuxu", "dpdk", "nfos-kvm")
+SUBJECTS = ("nfos-linuxu", "dpdk", "nfos-kvm", "nfos-tcg")
+# Subjects that run only when --subjects names them.
+ON_REQUEST = ("nfos-tcg",)
 CASES = {
     "rx": {"backend": "txonly", "dpdk": "rxonly", "app": "rxsink", "args": [], "metric": "rx"},
     "tx": {"backend": "rxonly", "dpdk": "txonly", "app": "txgen", "args": [], "metric": "tx"},
@@ -355,8 +360,9 @@ def subject_argv(subject, case, size, sock, mem, images, accel, warmup, seconds)
     # SIGINT would end QEMU, not the guest: the guest stops itself.
     cmdline = nfos_cli.guest_cmdline(["nfos.stats=1"],
                                       args + ["--time", f"{warmup + seconds + GRACE + 0.5:g}"])
-    return nfos_cli.qemu_command(images[(c["app"], "kvm")], NFOS_MEM, "microvm,pcie=on", accel,
-                                 cmdline, [{"kind": "vhost-user", "arg": sock}])
+    return nfos_cli.qemu_command(images[(c["app"], "kvm")], NFOS_MEM, "microvm,pcie=on",
+                                 "tcg" if subject == "nfos-tcg" else accel, cmdline,
+                                 [{"kind": "vhost-user", "arg": sock}])
 
 
 def build_images(wanted):
@@ -527,13 +533,14 @@ def run_once(ctx, case, size, subject, run, seconds):
                                         ctx.accel, ctx.warmup, seconds), SUBJECT_CORE, ctx.tmp)
         procs.append(su)
         ready = su.wait_for(READY["dpdk" if subject == "dpdk" else c["app"]],
-                            180 if ctx.accel == "tcg" and subject == "nfos-kvm" else 30, [be])
+                            180 if subject == "nfos-tcg" or (ctx.accel == "tcg" and
+                                                             subject == "nfos-kvm") else 30, [be])
         watch(procs, max(0.0, ready + ctx.warmup - time.monotonic()))
         w0, cpu0 = time.monotonic(), [p.cpu_seconds() for p in procs]
         watch(procs, seconds)
         w1, cpu1 = time.monotonic(), [p.cpu_seconds() for p in procs]
         watch(procs, GRACE)
-        if subject == "nfos-kvm":
+        if subject in ("nfos-kvm", "nfos-tcg"):
             status = su.wait(60)  # the guest's --time ends it; QEMU says status*2+1
             if status is not None:
                 status = nfos_cli.map_qemu_status(status, [])
@@ -623,7 +630,7 @@ def ratios(results, cases, sizes, kvm_accel):
     for case in cases:
         for size in sizes:
             get = lambda s: results.get(f"{case}/{size}/{s}", {})  # noqa: E731
-            nf, dp, kv = (get(s).get("summary") for s in SUBJECTS)
+            nf, dp, kv = (get(s).get("summary") for s in ("nfos-linuxu", "dpdk", "nfos-kvm"))
             r = {"case": case, "size": size}
             if nf and dp:
                 r["nfos_over_dpdk_busy"] = (nf["busy_cycles_per_pkt"]["median"] /
@@ -677,6 +684,8 @@ def main(argv):
     ap.add_argument("--logs", metavar="DIR", help="keep every process's output in DIR")
     ap.add_argument("--smoke", action="store_true",
                     help="1 run, 1 s, 64 B; figures marked smoke, nothing written (for tests)")
+    ap.add_argument("--json", metavar="FILE",
+                    help="write the results to FILE instead (also with --smoke)")
     args = ap.parse_args(argv)
     if args.runs is not None and args.runs < 1:
         ap.error("--runs must be at least 1")
@@ -738,11 +747,14 @@ def bench(ctx, args, runs, seconds, sizes):
     subjects = args.subjects or list(SUBJECTS)
     ctx.accel = "kvm" if nfos_cli.kvm_usable() else "tcg"
     status = {s: "available" for s in subjects}
+    if not args.subjects:
+        for s in ON_REQUEST:
+            status[s] = "not run: name it in --subjects (./nfos bench all does)"
     if "nfos-kvm" in subjects and ctx.accel == "tcg" and not args.subjects:
         status["nfos-kvm"] = ("skipped: no usable /dev/kvm, and under TCG its figures say "
                               "nothing about nfos (name it in --subjects to run it anyway)")
-    plats = {s: p for s, p in (("nfos-linuxu", "linuxu"), ("nfos-kvm", "kvm"))
-             if status.get(s) == "available"}
+    plats = {s: p for s, p in (("nfos-linuxu", "linuxu"), ("nfos-kvm", "kvm"),
+                               ("nfos-tcg", "kvm")) if status.get(s) == "available"}
     ctx.images = build_images([(CASES[c]["app"], p) for p in plats.values() for c in cases])
     for subject, plat in plats.items():
         try:
@@ -755,7 +767,8 @@ def bench(ctx, args, runs, seconds, sizes):
         except Unavailable as e:
             status[subject] = f"unavailable: {e}"
     active = [s for s in subjects if status[s] == "available"]
-    accel_of = {"nfos-linuxu": "native", "dpdk": "native", "nfos-kvm": ctx.accel}
+    accel_of = {"nfos-linuxu": "native", "dpdk": "native", "nfos-kvm": ctx.accel,
+                "nfos-tcg": "tcg"}
 
     tag = " [SMOKE: not a measurement]" if args.smoke else ""
     print(f"nfos bench pps{tag}: {runs} run(s) x {seconds:g} s, backend dpdk-testpmd net_vhost "
@@ -858,15 +871,16 @@ def bench(ctx, args, runs, seconds, sizes):
         "ratios": rat,
         "notes": __doc__.split("\n\n")[-1].strip(),
     }
-    if args.smoke:
+    if args.smoke and not args.json:
         print("smoke run: figures are not measurements and are not written")
     else:
-        out = os.path.join(ROOT, "bench", "results",
-                           f"pps-{datetime.datetime.now():%Y%m%d-%H%M%S}.json")
-        os.makedirs(os.path.dirname(out), exist_ok=True)
+        res["smoke"] = args.smoke
+        out = args.json or os.path.join(ROOT, "bench", "results",
+                                        f"pps-{datetime.datetime.now():%Y%m%d-%H%M%S}.json")
+        os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
         with open(out, "w") as f:
             json.dump(res, f, indent=2)
-        print(f"results: {os.path.relpath(out, ROOT)}")
+        print(f"results: {os.path.abspath(out)}")
     return 1 if failed else 0
 
 
