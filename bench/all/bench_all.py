@@ -485,8 +485,11 @@ def measure_into(args, skip, all_, tmp):
             all_["pps"] = load(path)
         if st != 0:
             failed.append("pps")
-    if "kv" not in skip and os.path.exists(os.path.join(ROOT, "bench", "kv", "bench_kv.py")):
-        st, path = sub_bench("kv", smoke + runs + json_to("kv"))
+    kv_py = os.path.join(ROOT, "bench", "kv", "bench_kv.py")
+    if "kv" not in skip and os.path.exists(kv_py):
+        with open(kv_py) as f:
+            has_json = '"--json"' in f.read()
+        st, path = sub_bench("kv", smoke + runs + (json_to("kv") if has_json else []))
         if path:
             all_["kv"] = load(path)
         if st != 0:
