@@ -256,21 +256,26 @@ static bool is_dead(const struct kvtable *t, const struct kvtable_item *it)
 
 /* --- Memory ------------------------------------------------------------ */
 
-static bool class_grow(struct kvtable *t, struct kvtable_class *k)
+/* Page pg becomes k's: all its items free. */
+static void class_add_page(struct kvtable *t, struct kvtable_class *k, uint32_t pg)
 {
-    uint8_t *page;
+    uint8_t *page = t->arena + (size_t)pg * KVTABLE_PAGE;
     uint32_t i;
 
-    if (t->next_page == t->npages)
-        return false;
-    k->pages[k->npages++] = t->next_page;
-    page = t->arena + (size_t)t->next_page++ * KVTABLE_PAGE;
+    k->pages[k->npages++] = pg;
     for (i = k->per_page; i-- > 0;) {
         struct kvtable_item *it = (struct kvtable_item *)(page + (size_t)i * k->size);
 
         it->cls = (uint8_t)(k - t->cls);
         item_free(t, it);
     }
+}
+
+static bool class_grow(struct kvtable *t, struct kvtable_class *k)
+{
+    if (t->next_page == t->npages)
+        return false;
+    class_add_page(t, k, t->next_page++);
     return true;
 }
 
@@ -305,6 +310,62 @@ static struct kvtable_item *class_evict(struct kvtable *t, struct kvtable_class 
     return NULL;
 }
 
+static bool page_has_pinned(struct kvtable *t, const struct kvtable_class *v, uint8_t *page)
+{
+    uint32_t i;
+
+    for (i = 0; i < v->per_page; i++)
+        if (((struct kvtable_item *)(page + (size_t)i * v->size))->state & ITEM_PINNED)
+            return true;
+    return false;
+}
+
+/* No page left and nothing of the class's own to evict: take a page from
+ * the class holding the most (its items evicted), as memcached's slab
+ * rebalancer would. Slow: the victim's free list is rebuilt. */
+static bool page_steal(struct kvtable *t, struct kvtable_class *k)
+{
+    struct kvtable_class *v = NULL;
+    uint32_t c, j, i, pg = 0;
+    uint8_t *page = NULL;
+
+    for (c = 0; c < t->nclasses; c++)
+        if (&t->cls[c] != k && t->cls[c].npages && (!v || t->cls[c].npages > v->npages))
+            v = &t->cls[c];
+    if (!v)
+        return false;
+    for (j = v->npages; j-- > 0;) {
+        page = t->arena + (size_t)v->pages[j] * KVTABLE_PAGE;
+        if (!page_has_pinned(t, v, page))
+            break;
+    }
+    if (j == UINT32_MAX)
+        return false;
+    pg = v->pages[j];
+    for (i = 0; i < v->per_page; i++) {
+        struct kvtable_item *it = (struct kvtable_item *)(page + (size_t)i * v->size);
+
+        if (it->state == ITEM_LINKED) {
+            is_dead(t, it) ? t->st.reclaimed++ : t->st.evictions++;
+            unlink_item(t, it);
+        }
+    }
+    v->pages[j] = v->pages[--v->npages];
+    v->hand_page = v->hand_item = 0;
+    v->free = 0;
+    for (j = 0; j < v->npages; j++)
+        for (i = 0; i < v->per_page; i++) {
+            struct kvtable_item *it =
+                (struct kvtable_item *)(t->arena + (size_t)v->pages[j] * KVTABLE_PAGE +
+                                        (size_t)i * v->size);
+
+            if (it->state == ITEM_FREE)
+                item_free(t, it);
+        }
+    class_add_page(t, k, pg);
+    return true;
+}
+
 static struct kvtable_item *item_alloc(struct kvtable *t, size_t nkey, size_t nbytes)
 {
     size_t need = sizeof(struct kvtable_item) + nkey + nbytes;
@@ -317,11 +378,12 @@ static struct kvtable_item *item_alloc(struct kvtable *t, size_t nkey, size_t nb
         k++;
     }
     if (!k->free && !class_grow(t, k)) {
-        if (!(it = class_evict(t, k))) {
+        if ((it = class_evict(t, k)))
+            return it;
+        if (!page_steal(t, k)) {
             t->st.out_of_memory++;
             return NULL;
         }
-        return it;
     }
     it = item_at(t, k->free);
     k->free = it->exptime;
@@ -419,6 +481,8 @@ enum kvtable_result kvtable_store(struct kvtable *t, enum kvtable_mode mode, con
     if (old && (mode == KVTABLE_APPEND || mode == KVTABLE_PREPEND)) {
         size_t ov = old->nbytes - 2;
 
+        if (!kvtable_item_fits(t, n, old->flags, ov + vlen))
+            return KVTABLE_NOT_STORED; /* memcached's allocation fails */
         it = item_new(t, key, n, old->flags, old->exptime, ov + vlen + 2, old);
         if (!it)
             return KVTABLE_NOT_STORED;

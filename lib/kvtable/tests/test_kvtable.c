@@ -175,12 +175,26 @@ Test(kvtable, fits_like_memcached)
 {
     struct kvtable x;
 
-    cr_assert_eq(kvtable_init(&x, 1 << 20, 2048, T0), 0);
+    cr_assert_eq(kvtable_init(&x, 2 << 20, 2048, T0), 0);
     /* memcached -I 2k: key "big", flags 0: 1986 bytes fit, 1987 do not */
     cr_assert(kvtable_item_fits(&x, 3, 0, 1986));
     cr_assert(!kvtable_item_fits(&x, 3, 0, 1987));
     cr_assert(kvtable_item_fits(&x, 3, 1, 1982));
     cr_assert(!kvtable_item_fits(&x, 3, 1, 1983));
+    /* append past the limit: NOT_STORED, the old value stays */
+    cr_assert_eq(
+        kvtable_store(&x, KVTABLE_SET, "big", 3, kvtable_hash("big", 3), 0, 0, "0123456789", 10, 0),
+        KVTABLE_STORED);
+    {
+        static char v[1980];
+
+        cr_assert_eq(
+            kvtable_store(&x, KVTABLE_APPEND, "big", 3, kvtable_hash("big", 3), 0, 0, v, 1980, 0),
+            KVTABLE_NOT_STORED);
+        cr_assert_eq(
+            kvtable_store(&x, KVTABLE_APPEND, "big", 3, kvtable_hash("big", 3), 0, 0, v, 1976, 0),
+            KVTABLE_STORED);
+    }
     kvtable_fini(&x);
 }
 
@@ -213,11 +227,19 @@ Test(kvtable, eviction_under_budget)
         }
     }
     cr_assert_eq(found, x.st.curr_items);
-    /* a class with no page left and nothing of its own to evict */
-    memset(v, 'w', sizeof(v));
-    cr_assert_eq(
-        kvtable_store(&x, KVTABLE_SET, "big", 3, kvtable_hash("big", 3), 0, 0, v, 150000, 0),
-        KVTABLE_NO_MEMORY);
+    /* a class with no page of its own takes one from the others */
+    {
+        uint64_t before = x.st.evictions;
+        char *huge = calloc(1, 150000);
+
+        cr_assert_eq(kvtable_store(&x, KVTABLE_SET, "huge", 4, kvtable_hash("huge", 4), 0, 0, huge,
+                                   150000, 0),
+                     KVTABLE_STORED);
+        free(huge);
+        cr_assert(x.st.evictions > before);
+        cr_assert_not_null(kvtable_get(&x, "huge", 4, kvtable_hash("huge", 4)));
+        cr_assert_eq(x.st.curr_items + x.st.evictions, 20001);
+    }
     kvtable_fini(&x);
 }
 
