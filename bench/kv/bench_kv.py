@@ -260,6 +260,16 @@ def busy_in(server, w0, w1):
     return round(num / den, 1) if den else None
 
 
+def last_line_after(server, t0, timeout):
+    """Waits (at most timeout s) for an interval line of kvstore's that
+    came after t0, so that the last window has its busy cycles."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end and server.alive():
+        if any(t > t0 and KVSTORE_LINE.search(s) for t, s in server.lines[-4:]):
+            return
+        time.sleep(0.05)
+
+
 def run_once(ctx, subject, run):
     sock = os.path.join(ctx.tmp, "kv.sock")
     if os.path.exists(sock):
@@ -291,6 +301,8 @@ def run_once(ctx, subject, run):
                        time.monotonic() + ctx.preload_timeout + len(ctx.workloads) * per + 60)
         if gen.p.returncode != 0:
             raise RunFailed(f"kvgen ended with status {gen.p.returncode}", gen.tail())
+        if subject.startswith("kvstore"):
+            last_line_after(server, time.monotonic(), 3.0)  # covers the last window
         udp1 = ns.udp_stats() if ns else {}
         server.stop(15) if subject != "kvstore-kvm" else server.wait(0.1)
     finally:
@@ -392,6 +404,8 @@ def acceptance(results, rat, workloads):
 
 
 def print_tables(ctx, subjects, status, results, rat, acc):
+    """Prints the tables and the targets; returns the lines printed."""
+    out = []
     rows = [("subject", "accel", "workload", "req/s median (min-max)", "hit ratio",
              "p50 us", "p99 us", "busy cycles/req", "kvgen idle", "lost", "clean")]
     for s in subjects:
@@ -402,34 +416,34 @@ def print_tables(ctx, subjects, status, results, rat, acc):
                 rows.append((s, ctx.accel_of[s], w, fmt(sm["rps"], 0), fmt(sm["hit_ratio"], 4),
                              fmt(sm["p50_us"], 1), fmt(sm["p99_us"], 1),
                              fmt(sm["busy_cycles_per_req"], 1) if s != "memcached" else "n/a",
-                             fmt(sm["gen_idle_share"], 2), sm["lost"], f"{sm['clean_runs']}/{sm['runs']}"))
+                             fmt(sm["gen_idle_share"], 2), sm["lost"],
+                             f"{sm['clean_runs']}/{sm['runs']}"))
             elif res:
                 rows.append((s, ctx.accel_of[s], w, "failed: " + res["error"]))
             else:
                 rows.append((s, ctx.accel_of[s], w, status[s]))
-    print()
-    print("\n".join(table(rows)))
+    out += [""] + table(rows)
     rrows = [("workload", "kvstore-linuxu/memcached req/s",
               f"kvstore-kvm ({ctx.accel})/memcached req/s")]
     for r in rat:
         x = lambda k: f"{r[k]:.2f}x" if k in r else "-"  # noqa: E731
         rrows.append((r["workload"], x("kvstore-linuxu_over_memcached_rps"),
                       x("kvstore-kvm_over_memcached_rps")))
-    print()
-    print("\n".join(table(rrows)))
-    print()
+    out += [""] + table(rrows) + [""]
+    judged = lambda a, text: (f"{text} ({'met' if a['met'] else 'not met'})"  # noqa: E731
+                              if a["met"] is not None else f"not judged ({a['why']})")
     b, t = acc["busy_per_get"], acc["rps_10x_memcached"]
-    print("  target: kvstore-linuxu busy cycles per GET <= 500: " +
-          (f"{b['value']:.1f} ({'met' if b['met'] else 'not met'})" if b["met"] is not None
-           else f"not judged ({b['why']})"))
-    print("  target: kvstore-linuxu req/s >= 10x memcached's: " +
-          (f"{t['value']:.2f}x ({'met' if t['met'] else 'not met'})" if t["met"] is not None
-           else f"not judged ({t['why']})"))
+    out.append("  target: kvstore-linuxu busy cycles per GET <= 500: " +
+               judged(b, f"{b.get('value', 0):.1f}"))
+    out.append("  target: kvstore-linuxu req/s >= 10x memcached's: " +
+               judged(t, f"{t.get('value', 0):.2f}x"))
     if any(not v.get("summary", {}).get(w, {"clean_runs": 1})["clean_runs"]
            for v in results.values() for w in ctx.workloads):
-        print("  note: some figures come from disturbed runs (other processes took more than "
-              f"{CLEAN_OTHER:.0%} of core {GEN_CORE} or {SERVER_CORE}); see others_share in "
-              "the JSON")
+        out.append("  note: some figures come from disturbed runs (other processes took more "
+                   f"than {CLEAN_OTHER:.0%} of core {GEN_CORE} or {SERVER_CORE}); see "
+                   "others_share in the JSON")
+    print("\n".join(out))
+    return out
 
 
 # --- main -----------------------------------------------------------------------
@@ -632,7 +646,7 @@ def bench(ctx, args):
 
     rat = ratios(results, ctx.workloads)
     acc = acceptance(results, rat, ctx.workloads)
-    print_tables(ctx, subjects, status, results, rat, acc)
+    lines = print_tables(ctx, subjects, status, results, rat, acc)
     res = {
         "benchmark": "kv",
         "date": datetime.datetime.now().isoformat(timespec="seconds"),
@@ -653,6 +667,7 @@ def bench(ctx, args):
         "ratios": rat,
         "acceptance": acc,
         "notes": __doc__.split("\n\n")[-1].strip(),
+        "summary_lines": lines,
     }
     if args.smoke:
         print("smoke run: figures are not measurements and are not written")
