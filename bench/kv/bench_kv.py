@@ -31,8 +31,9 @@ most 10% of either core (per-core /proc/stat time outside softirq, minus
 what kvgen and the server used); a disturbed run is tried again, up to
 --runs more times, and medians (min, max) are over the clean runs when there
 are any. Subjects alternate within one invocation (A B C, C B A, ...).
-A table goes to stdout and JSON to bench/results/kv-<date>.json (not with
---smoke: 1 run, 10K keys, two short workloads, figures marked smoke).
+A table goes to stdout and JSON to bench/results/kv-<date>.json, or to
+--json FILE (not with --smoke unless --json: 1 run, 10K keys, two short
+workloads, figures marked smoke).
 
 Notes: memcached's receive path (veth, IP, UDP) runs in softirq on the
 sending core, which is kvgen's core 0, not memcached's core 1; memcached's
@@ -491,6 +492,8 @@ def main(argv):
     ap.add_argument("--logs", metavar="DIR", help="keep every process's output in DIR")
     ap.add_argument("--smoke", action="store_true",
                     help="1 run, 10K keys, two short workloads; nothing written (for tests)")
+    ap.add_argument("--json", metavar="FILE",
+                    help="write the results to FILE instead (also with --smoke)")
     args = ap.parse_args(argv)
     if args.runs is not None and args.runs < 1:
         ap.error("--runs must be at least 1")
@@ -670,14 +673,16 @@ def bench(ctx, args):
         "summary_lines": lines,
     }
     if args.smoke:
-        print("smoke run: figures are not measurements and are not written")
-    else:
-        out = os.path.join(ROOT, "bench", "results",
-                           f"kv-{datetime.datetime.now():%Y%m%d-%H%M%S}.json")
+        res["smoke"] = True
+        print("smoke run: figures are not measurements"
+              + ("" if args.json else " and are not written"))
+    if args.json or not args.smoke:
+        out = os.path.abspath(args.json) if args.json else os.path.join(
+            ROOT, "bench", "results", f"kv-{datetime.datetime.now():%Y%m%d-%H%M%S}.json")
         os.makedirs(os.path.dirname(out), exist_ok=True)
         with open(out, "w") as f:
             json.dump(res, f, indent=2)
-        print(f"results: {os.path.relpath(out, ROOT)}")
+        print(f"results: {os.path.relpath(out, ROOT) if not args.json else out}")
     return 1 if failed else 0
 
 
