@@ -117,6 +117,15 @@ def test_kvgen_without_a_port(kvgen):
     assert "kvgen: 0 ports: give exactly one with --vdev" in r.stderr, r
 
 
+def test_kvgen_too_little_memory(kvgen):
+    prefix = f"nfos-kvt-{os.getpid()}"
+    r = run_kvgen([kvgen, "-l", "0", "--no-pci", "--no-huge", "-m", "12",
+                   f"--file-prefix={prefix}", "--vdev", "net_null0", "--",
+                   "--server", "10.0.0.2"], prefix)
+    assert r.returncode == 1, r
+    assert "kvgen: out of memory for 8191 packet buffers (give DPDK more: -m)" in r.stderr, r
+
+
 # A fake memcached: answers gets and sets of kvgen's keys; with "bad" it
 # first sends, for every request of the workload, one datagram from a list
 # of malformed ones (each kind of kvproto's reasons) and one reply with a
