@@ -38,6 +38,7 @@ DEPS = [
     ("iproute2", "ip"),
     ("iputils-ping", "ping"),
     ("gnuplot-nox", "gnuplot"),
+    ("busybox-static", None),  # bench/linuxvm: the initramfs userland
 ]
 
 # QEMU's isa-debug-exit makes QEMU exit with status*2+1.

@@ -34,7 +34,7 @@ subject and the backend each got at least 90% of their core in the window
 up to --runs more times, and medians (min, max) are over the clean runs when
 there are any. Subjects alternate within one invocation (A B, B A, ...).
 A table goes to stdout and JSON to bench/results/pps-<date>.json (not with
---smoke: 1 run, 1 s, 64 B, figures marked smoke).
+--smoke: 1 run, 2 s, 64 B, figures marked smoke).
 
 Busy cycles: both count TSC cycles of loop iterations that moved packets,
 divided by the packets. Differences (DPDK 22.11 app/test-pmd): rxonly and
@@ -683,7 +683,7 @@ def main(argv):
     ap.add_argument("--no-huge", action="store_true", help="DPDK without hugepages (memfd)")
     ap.add_argument("--logs", metavar="DIR", help="keep every process's output in DIR")
     ap.add_argument("--smoke", action="store_true",
-                    help="1 run, 1 s, 64 B; figures marked smoke, nothing written (for tests)")
+                    help="1 run, 2 s, 64 B; figures marked smoke, nothing written (for tests)")
     ap.add_argument("--json", metavar="FILE",
                     help="write the results to FILE instead (also with --smoke)")
     args = ap.parse_args(argv)
@@ -692,7 +692,7 @@ def main(argv):
     if args.seconds is not None and not 0 < args.seconds <= 600:
         ap.error("--seconds must be in (0, 600]")
     runs = args.runs or (1 if args.smoke else 5)
-    seconds = args.seconds or (1.0 if args.smoke else 5.0)
+    seconds = args.seconds or (2.0 if args.smoke else 5.0)
     sizes = args.sizes or ([64] if args.smoke else [64, 1500])
 
     if not shutil.which(TESTPMD):
