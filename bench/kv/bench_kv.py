@@ -41,8 +41,8 @@ own share covers recvmsg, its work and sendmsg. memcached's socket buffer
 holds about 200 UDP requests: a window larger than that loses requests to
 it (counted lost by kvgen, UdpRcvbufErrors in the namespace), so its
 window is --mc-window (default 64). "kvgen idle" is the share of kvgen's
-loop iterations that neither sent nor received: near 0, kvgen itself is
-the bottleneck and the server's req/s is a lower bound."""
+time spent in loop iterations that neither sent nor received: near 0,
+kvgen itself is the bottleneck and the server's req/s is a lower bound."""
 
 import argparse
 import datetime

@@ -197,11 +197,12 @@ static unsigned send_burst(struct kvgen *g, uint64_t now)
     return sent;
 }
 
-/* One loop iteration; counts it idle when it neither received nor sent
- * (then the generator waits for the server, not the other way round). */
+/* One loop iteration; its cycles count as idle when it neither received
+ * nor sent (the generator waited for the server, not the other way round). */
 static void poll_once(struct kvgen *g)
 {
     struct rte_mbuf *m[KVGEN_BURST];
+    uint64_t t0 = rte_rdtsc();
     uint16_t n = rte_eth_rx_burst(g->port, 0, m, KVGEN_BURST);
     uint64_t now = rte_rdtsc();
 
@@ -211,8 +212,8 @@ static void poll_once(struct kvgen *g)
         kvnet_rx(g, m[i], now);
     }
     expire(g, now);
-    g->c.polls++;
-    g->c.idle_polls += (n | send_burst(g, now)) == 0;
+    if ((n | send_burst(g, now)) == 0)
+        g->c.idle_cycles += rte_rdtsc() - t0;
 }
 
 /* Polls until the outstanding requests are answered or timed out, or
@@ -311,7 +312,7 @@ static void report(const struct kvgen *g, const struct workload *w, double secs)
            w->name, w->get_pct, w->zipf ? "zipf" : "uniform", secs, c->done, rps, c->sent,
            c->sent_get, c->sent_set, c->hits, c->misses, hit, c->stored, c->errors, c->bad_value,
            c->lost, c->late, c->unmatched, sum_malformed(c), c->bad_l3, c->tx_full, p50, p99, p999,
-           c->polls ? (double)c->idle_polls / (double)c->polls : 0.0, g->window, g->tsc_hz);
+           (double)c->idle_cycles / (secs * (double)g->tsc_hz), g->window, g->tsc_hz);
 }
 
 /* Warm-up, then the measured window, with keys from zipf (drawn before

@@ -35,7 +35,7 @@ struct kvgen_counters {
     uint64_t done, hits, misses, stored, errors, bad_value;
     uint64_t lost, late, unmatched;
     uint64_t malformed[KVP_BAD_NREASONS], bad_l3, other, arp;
-    uint64_t polls, idle_polls; /* loop iterations; those that moved nothing */
+    uint64_t idle_cycles; /* in loop iterations that moved nothing */
     struct kvhist lat;
 };
 
