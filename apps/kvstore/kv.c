@@ -146,6 +146,24 @@ static void do_get(struct kv *kv, const struct mcproto_req *r)
     const uint8_t *cur = r->key, *k = NULL;
     bool ok = resp_start(kv);
 
+    if (r->err) { /* a key too long: the ones before it count, nothing else */
+        while (cur && (k = mcproto_key_next(&cur, r->keys_end, &n))) {
+            uint64_t h = kvtable_hash(k, n);
+            bool hit = touch ? kvtable_touch(&kv->table, k, n, h, exptime)
+                             : kvtable_get(&kv->table, k, n, h);
+
+            touch ? kv->st.cmd_touch++ : kv->st.cmd_get++;
+            if (touch)
+                hit ? kv->st.touch_hits++ : kv->st.touch_misses++;
+            else
+                hit ? kv->st.get_hits++ : kv->st.get_misses++;
+        }
+        kv->nresp = nresp0;
+        out_string(kv, r, r->err);
+        flush(kv);
+        return;
+    }
+
     while (ok && cur && (k = mcproto_key_next(&cur, r->keys_end, &n))) {
         uint64_t h = kvtable_hash(k, n);
         struct kvtable_item *it =
@@ -191,12 +209,13 @@ static const enum kvtable_mode store_mode[MCPROTO_OP_COUNT] = {
 
 /* Whether a storage command's value is over the size limit: then memcached
  * answers so, and a set also removes the old value. */
-static bool too_large(struct kv *kv, const struct mcproto_req *r)
+static bool too_large(struct kv *kv, const struct mcproto_req *r, bool reply)
 {
     if (kvtable_item_fits(&kv->table, r->nkey, r->flags, r->vlen))
         return false;
     kv->st.store_too_large++;
-    out_string(kv, r, "SERVER_ERROR object too large for cache");
+    if (reply)
+        out_string(kv, r, "SERVER_ERROR object too large for cache");
     if (r->op == MCPROTO_OP_SET)
         kvtable_delete(&kv->table, r->key, r->nkey, kvtable_hash(r->key, r->nkey));
     return true;
@@ -206,7 +225,7 @@ static void do_store(struct kv *kv, const struct mcproto_req *r)
 {
     enum kvtable_result res;
 
-    if (too_large(kv, r))
+    if (too_large(kv, r, true))
         return;
     kv->st.cmd_set++;
     if (r->data_st != MCPROTO_DATA_OK) {
@@ -391,8 +410,10 @@ unsigned kv_serve(struct kv *kv, const uint8_t *req, size_t len)
             break;
         }
         if (rc == MCPROTO_NEED_DATA) {
-            if (!too_large(kv, &r))
-                kv->st.truncated++;
+            /* memcached answers a value too large only once it has
+             * swallowed all of it, which never comes in this datagram */
+            too_large(kv, &r, false);
+            kv->st.truncated++;
             break;
         }
         if (!execute(kv, &r))
@@ -415,7 +436,7 @@ size_t kv_serve_inplace(struct kv *kv, uint8_t *buf, size_t len, size_t cap)
 
     if (len < MCPROTO_HDR_LEN + 6 || buf[4] != 0 || buf[5] != 1 || memcmp(p, "get", 3))
         return 0;
-    if (mcproto_req_parse(p, n, &r) || r.len != n ||
+    if (mcproto_req_parse(p, n, &r) || r.len != n || r.err ||
         (r.op != MCPROTO_OP_GET && r.op != MCPROTO_OP_GETS))
         return 0;
     cur = r.key + r.nkey;

@@ -357,6 +357,7 @@ int main(int argc, char **argv)
             return 2;
     printf("kvstore: ready, %zu MiB of item memory, items up to %zu bytes\n", mem_limit >> 20,
            item_max);
+    fflush(stdout);
 
     sec_tsc = nfapp_now() + app.tsc_hz;
     while (!nfapp_poll(&app, kv.st.requests)) {

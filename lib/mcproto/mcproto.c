@@ -181,8 +181,15 @@ static int parse_get(struct mcproto_req *r, const uint8_t *line, size_t n, const
         cur = t[1].v + t[1].n; /* "gat 10" alone: no keys, just END */
     }
     while ((k = mcproto_key_next(&cur, end, &kn))) {
-        if (kn > MCPROTO_KEY_MAX)
-            return error(r, bad_format);
+        if (kn > MCPROTO_KEY_MAX) {
+            /* memcached has looked up the keys before this one (they
+             * count, gat touches them) and then answers the error */
+            if (first)
+                r->key = k;
+            r->keys_end = k;
+            r->err = bad_format;
+            return 0;
+        }
         if (first) {
             r->key = k;
             r->nkey = (uint8_t)kn;

@@ -126,7 +126,14 @@ Test(parse, errors_as_memcached)
     memset(key, 'x', sizeof(key));
     memcpy(key, "get ", 4);
     strcpy(key + 4 + 251, "\r\n");
-    expect_err(key, "CLIENT_ERROR bad command line format");
+    {
+        struct mcproto_req r;
+
+        cr_assert_eq(parse(key, &r), 0);
+        cr_assert_eq(r.op, MCPROTO_OP_GET);
+        cr_assert_str_eq(r.err, "CLIENT_ERROR bad command line format");
+        cr_assert_eq(r.keys_end, r.key); /* no key before the long one */
+    }
     memcpy(key, "set ", 4);
     strcpy(key + 4 + 251, " 0 0 1\r\n");
     expect_err(key, "CLIENT_ERROR bad command line format");

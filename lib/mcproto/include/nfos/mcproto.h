@@ -99,7 +99,10 @@ struct mcproto_req {
     uint32_t vlen;       /* storage: value bytes, "\r\n" excluded */
     uint64_t num;        /* cas: unique; incr/decr: delta; verbosity: level */
     const uint8_t *data; /* storage: the value, followed by "\r\n" when DATA_OK */
-    const char *err;     /* OP_ERROR: the reply line, without "\r\n" */
+    const char *err;     /* OP_ERROR: the reply line, without "\r\n"; get family:
+                          * a key is too long, the reply is err, and the keys
+                          * before it are looked up first (memcached counts
+                          * them and gat touches them) */
     const uint8_t *arg;  /* stats: the subcommand token, or NULL */
     const uint8_t *arg2; /* stats: the token after it, or NULL */
     uint8_t narg, narg2; /* their lengths (255 for longer ones) */

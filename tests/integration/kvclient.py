@@ -1,0 +1,166 @@
+"""memcached UDP client for tests/integration/test_kvstore.py, run inside the
+test's network namespace (ip netns exec NS python3 kvclient.py ...); Python
+standard library only. Prints JSON on stdout.
+
+  kvclient.py cases FILE HOST PORT
+      FILE: JSON list of cases {"dgram": hex, "mode": "sentinel"|"quiet"}.
+      Each datagram goes out with request id 2i+1 in its header unless the
+      case says "keep_id"; "{CAS:key}" in it becomes the cas unique of key from
+      the last gets reply. "sentinel": then "version" with id 2i+2, and
+      the replies are what came before its answer; "quiet": what comes in
+      0.5 s. Output: per case, the reply datagrams as hex, in arrival order.
+
+  kvclient.py workload SEED COUNT HOST1 PORT1 HOST2 PORT2
+      COUNT random requests (one reply object each) to both servers in
+      lockstep, then gets of every key; output: counts and the first
+      differences.
+"""
+
+import json
+import random
+import re
+import socket
+import struct
+import sys
+import time
+
+TIMEOUT = 5.0
+
+
+def hdr(rid, seq=0, total=1, res=0):
+    return struct.pack(">HHHH", rid, seq, total, res)
+
+
+class Server:
+    def __init__(self, host, port):
+        self.addr = (host, int(port))
+        self.s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.s.bind(("0.0.0.0", 0))
+        self.cas = {}
+
+    def send(self, data):
+        self.s.sendto(data, self.addr)
+
+    def recv(self, timeout):
+        self.s.settimeout(timeout)
+        try:
+            return self.s.recv(65536)
+        except socket.timeout:
+            return None
+
+    def note_cas(self, payload):
+        for m in re.finditer(rb"VALUE (\S+) \d+ \d+ (\d+)\r\n", payload):
+            self.cas[m[1]] = m[2]
+
+    def fill(self, data):
+        return re.sub(rb"\{CAS:([^}]*)\}", lambda m: self.cas.get(m[1], b"0"), data)
+
+
+def run_cases(path, host, port):
+    cases = json.load(open(path))
+    srv = Server(host, port)
+    out = []
+    for i, c in enumerate(cases):
+        rid, sentinel = (2 * i + 1) & 0xffff, (2 * i + 2) & 0xffff
+        d = srv.fill(bytes.fromhex(c["dgram"]))
+        if not c.get("keep_id") and len(d) >= 2:
+            d = struct.pack(">H", rid) + d[2:]
+        srv.send(d)
+        got = []
+        if c.get("mode", "sentinel") == "sentinel":
+            srv.send(hdr(sentinel) + b"version\r\n")
+            end = time.time() + TIMEOUT
+            while True:
+                r = srv.recv(max(0.01, end - time.time()))
+                if r is None:
+                    got.append("TIMEOUT")
+                    break
+                if r[:2] == struct.pack(">H", sentinel):
+                    break
+                got.append(r.hex())
+                srv.note_cas(r[8:])
+        else:
+            end = time.time() + 0.5
+            while time.time() < end:
+                r = srv.recv(max(0.01, end - time.time()))
+                if r is not None:
+                    got.append(r.hex())
+        out.append(got)
+    print(json.dumps(out))
+
+
+# --- the random workload ------------------------------------------------------
+
+def request(rng, keys, now):
+    k = rng.choice(keys)
+    op = rng.choices(["get", "gets", "set", "add", "replace", "append", "prepend", "cas",
+                      "delete", "incr", "decr", "touch", "setnum"],
+                     [25, 8, 20, 4, 4, 4, 3, 6, 6, 5, 4, 3, 8])[0]
+    exp = rng.choice([0, 0, 0, 0, 100000, -1, 1000000000, now + 365 * 86400])
+    flags = rng.choice([0, 0, 1, 4294967295])
+    if op in ("get", "gets", "delete"):
+        return op, f"{op} {k}\r\n".encode()
+    if op in ("incr", "decr"):
+        return op, f"{op} {k} {rng.choice([1, 7, 1000, 18446744073709551615])}\r\n".encode()
+    if op == "touch":
+        return op, f"touch {k} {exp}\r\n".encode()
+    if op == "setnum":
+        v = str(rng.choice([0, 9, 99, 18446744073709551614, rng.randrange(10**6)])).encode()
+        return op, f"set {k} {flags} {exp} {len(v)}\r\n".encode() + v + b"\r\n"
+    v = bytes(rng.choice(b"abcdefghijklmnopqrstuvwxyz0123456789 ") for _ in range(rng.randrange(0, 120)))
+    cas = f" {{CAS:{k}}}" if op == "cas" else ""
+    return op, f"{op} {k} {flags} {exp} {len(v)}{cas}\r\n".encode() + v + b"\r\n"
+
+
+def one_reply(srv, rid):
+    """The datagrams of one reply object: as many as its header counts."""
+    got, total = [], None
+    end = time.time() + TIMEOUT
+    while total is None or len(got) < max(total, 1):
+        r = srv.recv(max(0.01, end - time.time()))
+        if r is None:
+            return got + ["TIMEOUT"]
+        if struct.unpack(">H", r[:2])[0] != rid:
+            continue
+        got.append(r.hex())
+        srv.note_cas(r[8:])
+        total = struct.unpack(">H", r[4:6])[0]
+    return got
+
+
+def run_workload(seed, count, h1, p1, h2, p2):
+    rng, count = random.Random(int(seed)), int(count)
+    a, b = Server(h1, p1), Server(h2, p2)
+    keys = [f"key{i}" for i in range(1000)]
+    now = int(time.time())
+    diffs, n = [], 0
+    for i in range(int(count)):
+        rid = i & 0xffff
+        op, req = request(rng, keys, now)
+        a.send(hdr(rid) + a.fill(req))
+        b.send(hdr(rid) + b.fill(req))
+        ra, rb = one_reply(a, rid), one_reply(b, rid)
+        n += 1
+        if ra != rb and len(diffs) < 10:
+            diffs.append({"i": i, "req": req.decode("latin1"), "a": ra, "b": rb})
+    final, fdiffs, live = 0, [], 0
+    for i, k in enumerate(keys):
+        rid = (count + i) & 0xffff
+        for s in (a, b):
+            s.send(hdr(rid) + f"gets {k}\r\n".encode())
+        ra, rb = one_reply(a, rid), one_reply(b, rid)
+        final += 1
+        live += any(b"VALUE " in bytes.fromhex(d)[8:] for d in ra if d != "TIMEOUT")
+        if ra != rb and len(fdiffs) < 10:
+            fdiffs.append({"key": k, "a": ra, "b": rb})
+    print(json.dumps({"requests": n, "diffs": diffs, "keys": final, "final_diffs": fdiffs,
+                      "live_keys": live}))
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "cases":
+        run_cases(*sys.argv[2:5])
+    elif sys.argv[1] == "workload":
+        run_workload(*sys.argv[2:8])
+    else:
+        sys.exit(f"unknown mode {sys.argv[1]}")

@@ -1,0 +1,364 @@
+"""kvstore against Debian's memcached (1.6.18), in network namespaces the
+tests create and remove: the same request datagrams go to `memcached -U
+11211 -p 0 -t 1` on the namespace's TAP address and to kvstore behind that
+TAP (linuxu, and kvm through QEMU), and the replies must be identical byte
+for byte, frame headers included: every command, noreply, the error
+strings, bad frame headers, truncated frames, oversized keys and values,
+multi-datagram replies, and a 100,000-request random workload whose final
+state is compared key by key. Also: `./nfos run kvstore` with no arguments
+answers nc through QEMU's user network, memcslap (libmemcached-tools) drives
+it over UDP, and malformed input leaves it alive. Needs root."""
+
+import json
+import os
+import re
+import struct
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+from conftest import ROOT, boot, build, nfos_cli, accel
+from test_packets import Netns, stop, wait_line
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root")
+
+PY = "/usr/bin/python3"
+KVCLIENT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "kvclient.py")
+HOST, KV = "10.13.0.1", "10.13.0.2"
+NOW = int(time.time())
+
+
+@pytest.fixture
+def ns():
+    n = Netns(f"nfos-kv{os.getpid()}")
+    try:
+        n.tap("tap0", f"{HOST}/24")
+        n.run("ip", "link", "set", "tap0", "mtu", "2000")  # 1.9 KB values in one frame
+        yield n
+    finally:
+        n.remove()
+
+
+def run_cases(ns, cases, host):
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(cases, f)
+    try:
+        r = ns.run(PY, KVCLIENT, "cases", f.name, host, "11211", timeout=300)
+    finally:
+        os.unlink(f.name)
+    return json.loads(r.stdout)
+
+
+def wait_ready(ns, host):
+    """Until a version request is answered (memcached has no ready line)."""
+    for _ in range(100):
+        if run_cases(ns, [case(b"version\r\n")], host) != [["TIMEOUT"]]:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"nothing answers on {host}:11211")
+
+
+def memcached(ns, item_max):
+    proc = ns.popen("memcached", "-U", "11211", "-p", "0", "-l", HOST, "-u", "root", "-t", "1",
+                    "-m", "64", "-I", str(item_max), "-o", f"slab_chunk_max={item_max // 2}")
+    wait_ready(ns, HOST)
+    return proc
+
+
+def kvstore(ns, plat, args=()):
+    args = ["--mem-limit", "64M"] + list(args)
+    if plat == "linuxu":
+        proc = ns.popen(build("kvstore", "linuxu"), "netdev.dev=tap:tap0", f"netdev.ip={KV}/24",
+                        "--", *args)
+    else:
+        nets = [{"kind": "tap", "arg": "tap0"}]
+        params = nfos_cli.net_params(nets, [f"{KV}/24"], [], "kvm")
+        cmd = nfos_cli.qemu_command(build("kvstore", "kvm"), 128 << 20, "microvm,pcie=on", accel(),
+                                    nfos_cli.guest_cmdline(params, ["--epoch", str(int(time.time()))]
+                                                           + args), nets)
+        proc = ns.popen(*cmd)
+    wait_line(proc, r"kvstore: ready", timeout=120)
+    return proc
+
+
+def case(payload, mode="sentinel", header=None, stats=False):
+    d = (header if header is not None else struct.pack(">HHHH", 0, 0, 1, 0)) + payload
+    return {"dgram": d.hex(), "mode": mode, "keep_id": header is not None, "stats": stats}
+
+
+def show(dgrams):
+    return [(d[:16], bytes.fromhex(d[16:])[:120]) if d != "TIMEOUT" else d for d in dgrams]
+
+
+STATS_EQUAL = ("cmd_get", "cmd_set", "cmd_touch", "get_hits", "get_misses", "delete_misses",
+               "delete_hits", "incr_misses", "incr_hits", "decr_misses", "decr_hits",
+               "cas_misses", "cas_hits", "cas_badval", "touch_hits", "touch_misses",
+               "store_too_large", "curr_items", "total_items", "bytes", "evictions",
+               "limit_maxbytes")
+
+
+def stats_of(dgrams):
+    data = b"".join(bytes.fromhex(d)[8:] for d in sorted(
+        dgrams, key=lambda d: struct.unpack(">H", bytes.fromhex(d)[2:4])[0]))
+    assert data.endswith(b"END\r\n"), data
+    return dict(re.findall(r"STAT (\S+) (\S+)\r\n", data.decode()))
+
+
+def compare(cases, mc, kv):
+    assert len(mc) == len(kv) == len(cases)
+    bad = []
+    for c, a, b in zip(cases, mc, kv):
+        req = bytes.fromhex(c["dgram"])[8:]
+        if c["stats"]:
+            sa, sb = stats_of(a), stats_of(b)
+            assert set(sb) <= set(sa), f"kvstore stats not in memcached's: {set(sb) - set(sa)}"
+            diff = {k: (sa[k], sb.get(k)) for k in STATS_EQUAL if sa[k] != sb.get(k)}
+            if diff:
+                bad.append(f"stats differ (memcached, kvstore): {diff}")
+        elif a != b:
+            bad.append(f"{req[:80]!r}:\n   memcached {show(a)}\n   kvstore   {show(b)}")
+    assert not bad, f"{len(bad)} of {len(cases)} differ:\n" + "\n".join(bad[:20])
+
+
+K251, K250 = b"k" * 251, b"k" * 250
+BIG = b"".join(b"%04d" % i for i in range(475))  # 1900 bytes: two reply datagrams
+
+
+def main_cases():
+    """Every command, its noreply form and its errors; bad frame headers;
+    oversized keys; multi-datagram replies. One command per datagram, as
+    UDP clients send them, plus the continuations memcached itself makes
+    after an error (a data line read as a command)."""
+    p = []
+    for line in [
+            b"version\r\n", b"get a\r\n", b"set a 5 0 3\r\nabc\r\n", b"get a\r\n", b"gets a\r\n",
+            b"get a b\r\n", b"get b a\r\n", b"get b c\r\n", b"get a b a\r\n", b"gets a b\r\n",
+            b"get  a\r\n", b"get a\n", b"bget a\r\n",
+            b"add a 0 0 1\r\nx\r\n", b"add b 7 0 2\r\nbb\r\n", b"replace c 0 0 1\r\nx\r\n",
+            b"replace b 9 0 3\r\nbbb\r\n", b"append b 0 0 2\r\n++\r\n", b"prepend b 0 0 2\r\n--\r\n",
+            b"append c 0 0 1\r\nx\r\n", b"prepend c 0 0 1\r\nx\r\n", b"gets b\r\n",
+            b"cas b 0 0 1 {CAS:b}\r\nB\r\n", b"cas b 0 0 1 {CAS:b}\r\nC\r\n", b"gets b\r\n",
+            b"cas b 0 0 1 {CAS:b} noreply\r\nD\r\n", b"get b\r\n", b"cas c 0 0 1 1\r\nx\r\n",
+            b"cas b 0 0 1 x\r\nx\r\n", b"cas b 0 0 1\r\nx\r\n",
+            b"set n 0 0 1\r\n5\r\n", b"incr n 1\r\n", b"incr n 18446744073709551610\r\n",
+            b"get n\r\n", b"decr n 100\r\n", b"get n\r\n", b"incr n 123456789\r\n", b"get n\r\n",
+            b"decr n 1 noreply\r\n", b"get n\r\n", b"incr a 1\r\n", b"incr zz 1\r\n",
+            b"decr zz 1\r\n", b"incr n -1\r\n", b"incr n x\r\n", b"incr n\r\n", b"incr\r\n",
+            b"incr n 18446744073709551616\r\n", b"set n 0 0 3\r\n 12\r\n", b"incr n 1\r\n",
+            b"set n 0 0 3\r\n12 \r\n", b"incr n 1\r\n", b"set n 0 0 2\r\n1\x00\r\n",
+            b"incr n 1\r\n", b"get n\r\n", b"set n 0 0 0\r\n\r\n", b"incr n 1\r\n",
+            b"touch a 100\r\n", b"touch zz 100\r\n", b"touch a x\r\n", b"touch a\r\n",
+            b"touch a 100 noreply\r\n", b"gat 100 a\r\n", b"gats 100 a b zz\r\n", b"gat x a\r\n",
+            b"gat 10\r\n", b"gat\r\n",
+            b"set e1 0 -1 1\r\nx\r\n", b"get e1\r\n", b"set e2 0 1000000000 1\r\nx\r\n",
+            b"get e2\r\n", b"set e3 0 %d 1\r\nx\r\n" % (NOW + 365 * 86400), b"get e3\r\n",
+            b"set e4 0 100000 1\r\nx\r\n", b"get e4\r\n", b"touch e3 -1\r\n", b"get e3\r\n",
+            b"delete a\r\n", b"delete a\r\n", b"delete b 0\r\n", b"delete n noreply\r\n",
+            b"get n\r\n", b"set d 0 0 1\r\nx\r\n", b"delete d 0 noreply\r\n", b"get d\r\n",
+            b"delete d 5\r\n", b"delete d 0 x\r\n", b"delete\r\n", b"delete a b c d\r\n",
+            b"set a 0 0 1 noreply\r\na\r\n", b"add a 0 0 1 noreply\r\nb\r\n",
+            b"replace a 0 0 1 noreply\r\nc\r\n", b"append a 0 0 1 noreply\r\nd\r\n",
+            b"prepend a 0 0 1 noreply\r\ne\r\n", b"get a\r\n", b"incr a 1 noreply\r\n",
+            b"set f 4294967295 0 1\r\nx\r\n", b"get f\r\n", b"set f 4294967296 0 1\r\nx\r\n",
+            b"get f\r\n", b"set f +1 0 01\r\nx\r\n", b"get f\r\n", b"set  f  2  0  1\r\nx\r\n",
+            b"get f\r\n",
+            b"bogus\r\n", b"\r\n", b"\n", b"g\r\n", b"get\r\n", b"gets\r\n", b"SET a 0 0 1\r\n",
+            b"set a 0 0\r\n", b"set a 0 0 1 2 3\r\n", b"set a 0 0 1 noreply x\r\n",
+            b"set a x 0 1\r\nv\r\n", b"set a -1 0 1\r\nv\r\n", b"set a 0 x 1\r\nv\r\n",
+            b"set a 0 0 x\r\nv\r\n", b"set a 0 0 -1\r\nv\r\n", b"set a 0 0 1\r\nvvv\r\n",
+            b"set a 0 0 1 noreply\r\nvvv\r\n", b"set a x 0 1 noreply\r\nv\r\n",
+            b"shutdown\r\n", b"verbosity 1\r\n", b"verbosity\r\n", b"verbosity x\r\n",
+            b"verbosity 1 noreply\r\n", b"verbosity 1 2 3\r\n", b"version foo\r\n",
+            b"get a\x00b\r\n", b"flush_all x\r\n", b"flush_all 1 2 3\r\n",
+            b"stats detail\r\n", b"stats detail on\r\n", b"stats detail off\r\n",
+            b"stats bogus\r\n",
+            b"set " + K250 + b" 0 0 1\r\nx\r\n", b"get " + K250 + b"\r\n",
+            b"set " + K251 + b" 0 0 1\r\nx\r\n", b"get " + K251 + b"\r\n",
+            b"gets a " + K251 + b" a\r\n", b"delete " + K251 + b"\r\n",
+            b"incr " + K251 + b" 1\r\n", b"touch " + K251 + b" 1\r\n",
+            b"gat 1 " + K251 + b"\r\n", b"get " + b" ".join(b"x%d" % i for i in range(40)) + b" a\r\n",
+            b"set big 3 0 %d\r\n" % len(BIG) + BIG + b"\r\n", b"get big\r\n", b"gets big\r\n",
+            b"get big big\r\n", b"get big a zz big\r\n", b"append big 0 0 60\r\n" + b"z" * 60 + b"\r\n",
+            b"get big\r\n",
+            b"get a\r\nget a\r\n", b"version\r\nversion\r\n", b"set x 0 0 1\r\nv\r\nset y 0 0 1\r\nw\r\n",
+            b"version\r\nget x",
+            b"quit\r\n", b"version\r\nquit\r\nversion\r\n", b"get x\r\n",
+    ]:
+        p.append(case(line))
+    p.append(case(b"", stats=True, header=b""))  # placeholder, replaced below
+    p[-1] = case(b"stats\r\n", stats=True)
+    p += [case(b"flush_all\r\n"), case(b"get x\r\n"), case(b"set x 0 0 1\r\nv\r\n"),
+          case(b"get x\r\n"), case(b"flush_all 0\r\n"), case(b"flush_all noreply\r\n"),
+          case(b"flush_all 0 noreply\r\n"), case(b"flush_all -1\r\n"), case(b"get x y\r\n")]
+    # Frame headers: ids are kept as written here.
+    p += [case(b"version\r\n", header=struct.pack(">HHHH", 7, 0, 2, 0)),
+          case(b"version\r\n", header=struct.pack(">HHHH", 7, 0, 0, 0)),
+          case(b"version\r\n", header=struct.pack(">HHHH", 7, 1, 1, 0)),
+          case(b"version\r\n", header=struct.pack(">HHHH", 7, 0, 1, 0x101)),
+          case(b"version\r\n", header=struct.pack(">HHHH", 0xffff, 0xffff, 1, 0xffff)),
+          case(b"", header=struct.pack(">HHHH", 7, 0, 1, 0)),
+          case(b"", header=b"\0\7\0\0\0"),
+          case(b"", header=b"\0")]
+    # Last: memcached keeps waiting for the rest of a value across datagrams.
+    p += [case(b"set t 0 0 5\r\nab", mode="quiet")]
+    return p
+
+
+def size_cases():
+    """With a 1 KiB item limit (memcached -I 1k, kvstore --max-item-size 1k):
+    values at and past the limit, as memcached counts item sizes."""
+    p = []
+    for line in [b"set big 0 0 962\r\n" + b"v" * 962 + b"\r\n",
+                 b"set big 0 0 963\r\n" + b"v" * 963 + b"\r\n",
+                 b"set big 1 0 958\r\n" + b"v" * 958 + b"\r\n",
+                 b"set big 1 0 959\r\n" + b"v" * 959 + b"\r\n",
+                 b"set big 0 0 1000 noreply\r\n" + b"v" * 1000 + b"\r\n",
+                 b"set k 0 0 1\r\nx\r\n", b"set k 0 0 1000\r\n" + b"v" * 1000 + b"\r\n",
+                 b"get k\r\n", b"set k 0 0 1\r\nx\r\n",
+                 b"add k 0 0 1000\r\n" + b"v" * 1000 + b"\r\n",
+                 b"replace k 0 0 1000\r\n" + b"v" * 1000 + b"\r\n",
+                 b"cas k 0 0 1000 1\r\n" + b"v" * 1000 + b"\r\n", b"get k\r\n",
+                 b"append k 0 0 900\r\n" + b"v" * 900 + b"\r\n",
+                 b"append k 0 0 990\r\n" + b"v" * 990 + b"\r\n", b"get k\r\n"]:
+        p.append(case(line))
+    p.append(case(b"stats\r\n", stats=True))
+    # Last: too large and cut short; memcached answers, then swallows what
+    # follows (kvstore drops the rest of the datagram only).
+    p.append(case(b"set k 0 0 2000\r\n" + b"v" * 10, mode="quiet"))
+    return p
+
+
+def conformance(ns, plat, cases, item_max):
+    mc = memcached(ns, item_max)
+    kv = kvstore(ns, plat, ["--max-item-size", str(item_max)])
+    try:
+        a = run_cases(ns, cases, HOST)
+        b = run_cases(ns, cases, KV)
+    finally:
+        stop(mc)
+        out, err = stop(kv)
+    compare(cases, a, b)
+    return out
+
+
+def test_conformance_linuxu(ns):
+    out = conformance(ns, "linuxu", main_cases(), 2048)
+    assert re.search(r"kvstore: requests \d+ \|", out), out
+
+
+def test_conformance_sizes_linuxu(ns):
+    conformance(ns, "linuxu", size_cases(), 1024)
+
+
+def test_conformance_kvm_tap(ns):
+    cases = main_cases()
+    mc = memcached(ns, 2048)
+    kv = kvstore(ns, "kvm", ["--max-item-size", "2048"])
+    try:
+        a = run_cases(ns, cases, HOST)
+        b = run_cases(ns, cases, KV)
+    finally:
+        stop(mc)
+        kv.kill()
+        kv.communicate()
+    compare(cases, a, b)
+
+
+def test_random_workload_100k_linuxu(ns):
+    mc = memcached(ns, 2048)
+    kv = kvstore(ns, "linuxu", ["--max-item-size", "2048"])
+    try:
+        r = ns.run(PY, KVCLIENT, "workload", "5", "100000", HOST, "11211", KV, "11211",
+                   timeout=600)
+    finally:
+        stop(mc)
+        out, err = stop(kv)
+    res = json.loads(r.stdout)
+    assert res["requests"] == 100000 and res["keys"] == 1000, res
+    assert not res["diffs"] and not res["final_diffs"], json.dumps(res, indent=1)
+    assert res["live_keys"] > 100, res  # the comparison saw real data
+    m = re.search(r"kvstore: requests (\d+)", out)
+    assert m and int(m[1]) >= 101000, out
+
+
+def test_memcslap_udp_sets_linuxu(ns):
+    """libmemcached's memcslap over UDP: sets (libmemcached does no gets over
+    UDP) with noreply. Those that fit one frame are stored; larger ones come
+    as IP fragments, which kvstore counts and drops."""
+    kv = kvstore(ns, "linuxu")
+    try:
+        r = ns.run("memcslap", "-U", "-s", f"{KV}:11211", "-t", "set", "-e", "200", timeout=120)
+        time.sleep(0.5)
+        stats = stats_of(run_cases(ns, [case(b"stats\r\n")], KV)[0])
+    finally:
+        out, err = stop(kv)
+    assert "Time to set" in r.stdout + r.stderr, r.stdout + r.stderr
+    frags = re.search(r"frames not answered", out)
+    assert int(stats["cmd_set"]) > 0 and int(stats["curr_items"]) > 0, (stats, out)
+    assert int(stats["cmd_set"]) == int(stats["curr_items"]) + 0, (stats, out)
+    assert frags, out
+
+
+def test_malformed_storm_leaves_kvstore_alive_linuxu(ns):
+    """Random and mutated request datagrams, then the same exact conversation
+    still works."""
+    kv = kvstore(ns, "linuxu")
+    try:
+        ns.run(PY, "-c", f"""
+import random, socket, struct
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+rng = random.Random(3)
+seeds = [b"set k 0 0 3\\r\\nabc\\r\\n", b"get k k k\\r\\n", b"incr k 1\\r\\n", b"gat 1 k\\r\\n"]
+for i in range(20000):
+    d = bytearray(struct.pack(">HHHH", i & 0xffff, 0, 1, 0) + rng.choice(seeds))
+    for _ in range(rng.randrange(4)):
+        d[rng.randrange(len(d))] = rng.choice([0, 10, 13, 32, 45, 48, 255, rng.randrange(256)])
+    if rng.random() < 0.3:
+        d = d[:rng.randrange(len(d) + 1)]
+    if rng.random() < 0.1:
+        d = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 1400)))
+    s.sendto(bytes(d), ("{KV}", 11211))
+""", timeout=300)
+        time.sleep(1)
+        got = run_cases(ns, [case(b"set ok 0 0 2\r\nhi\r\n"), case(b"get ok\r\n")], KV)
+    finally:
+        out, err = stop(kv)
+    assert [[bytes.fromhex(d)[8:] for d in g] for g in got] == \
+        [[b"STORED\r\n"], [b"VALUE ok 0 2\r\nhi\r\nEND\r\n"]], (got, out, err)
+    assert re.search(r"kvstore: requests \d+", out), out
+
+
+def test_kvstore_refuses_bad_arguments_and_memory_linuxu(ns):
+    image = build("kvstore", "linuxu")
+    r = ns.run(image, "netdev.dev=tap:tap0", f"netdev.ip={KV}/24", "--", "--port", "0",
+               check=False)
+    assert r.returncode == 2 and "bad value '0' for --port" in r.stderr, r.stderr
+    r = ns.run(image, "netdev.dev=tap:tap0", f"netdev.ip={KV}/24", "--", "--mem-limit", "1K",
+               check=False)
+    assert r.returncode == 2 and "--mem-limit must be at least 1M" in r.stderr, r.stderr
+    r = boot(build("kvstore", "kvm"), mem="32M", args=["--mem-limit", "64M"])
+    assert r.status == 2 and "cannot allocate --mem-limit 64 MiB" in r.text, r
+    r = ns.run(image, "netdev.dev=tap:tap0", "--", check=False)
+    assert r.returncode == 2 and "needs a unicast address" in r.stderr, r.stderr
+
+
+def test_nfos_run_kvstore_no_arguments_answers_nc():
+    """The README's first command: kvm (TCG without /dev/kvm) on QEMU's user
+    network, 127.0.0.1:11211 forwarded; run in a namespace of its own so the
+    port is ours."""
+    n = Netns(f"nfos-kvu{os.getpid()}")
+    try:
+        proc = n.popen(os.path.join(ROOT, "nfos"), "run", "kvstore", "--timeout", "240")
+        wait_line(proc, r"kvstore: ready", timeout=180)
+        r = n.run("sh", "-c", r"printf '\0\1\0\0\0\1\0\0set k 0 0 1\r\nv\r\n' | "
+                  "nc -u -w1 127.0.0.1 11211", timeout=30)
+        r2 = n.run("sh", "-c", r"printf '\0\2\0\0\0\1\0\0get k\r\n' | nc -u -w1 127.0.0.1 11211",
+                   timeout=30)
+    finally:
+        proc.kill()
+        proc.communicate()
+        n.remove()
+    assert r.stdout == "\0\1\0\0\0\1\0\0STORED\r\n", repr(r.stdout)
+    assert r2.stdout == "\0\2\0\0\0\1\0\0VALUE k 0 1\r\nv\r\nEND\r\n", repr(r2.stdout)
