@@ -27,6 +27,7 @@ VMM loads: kernel + initramfs.
 """
 
 import argparse
+import importlib.util
 import os
 import re
 import shutil
@@ -40,10 +41,13 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(ROOT, "tools"))
-import build as _build  # noqa: E402
 import nfos_cli  # noqa: E402
+
+# build.py by its path: a module named "build" may already be imported (pypa's).
+_spec = importlib.util.spec_from_file_location("linuxvm_build", os.path.join(HERE, "build.py"))
+_build = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_build)
 
 TESTPMD_MODES = ("rxonly", "txonly", "macswap")
 MODES = TESTPMD_MODES + ("memcached",)

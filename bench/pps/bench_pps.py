@@ -1,7 +1,8 @@
 """bench/pps: packets per second and busy CPU cycles per packet, nfos against DPDK.
 
     ./nfos bench pps [--smoke] [--runs N] [--seconds S] [--cases rx,tx,fwd]
-                     [--sizes 64,1500] [--subjects nfos-linuxu,dpdk,nfos-kvm,nfos-tcg] [--no-huge]
+                     [--sizes 64,1500] [--subjects nfos-linuxu,dpdk,nfos-kvm,nfos-tcg,linux-vm]
+                     [--no-huge]
                      [--json FILE]
 
 The host backend is dpdk-testpmd with a net_vhost port (vhost-user server,
@@ -13,6 +14,11 @@ The host backend is dpdk-testpmd with a net_vhost port (vhost-user server,
                names it, and every row says its accelerator.
   nfos-tcg     the same image under TCG (only when --subjects names it): the
                figure to compare with a Linux VM that can only run under TCG.
+  linux-vm     the Linux VM peer (bench/linuxvm: Debian's kernel, testpmd
+               rxonly/txonly/macswap inside on the same virtio-net-pci NIC,
+               bound to uio_pci_generic) under QEMU, KVM where a Linux guest
+               boots on it, else TCG (only when --subjects names it); busy
+               cycles from testpmd's --record-core-cycles inside the guest.
 Cases (backend mode -> subject -> backend):
   rx   backend txonly -> subject receives and frees (rxsink / testpmd rxonly)
   tx   subject sends (txgen / testpmd txonly) -> backend rxonly
@@ -68,7 +74,9 @@ import types
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 sys.path.insert(0, os.path.join(ROOT, "bench", "boot"))
+sys.path.insert(0, os.path.join(ROOT, "bench", "linuxvm"))
 import bench_boot  # noqa: E402  (its host description)
+import linuxvm  # noqa: E402
 import nfos_cli  # noqa: E402
 
 TESTPMD = "dpdk-testpmd"
@@ -77,14 +85,16 @@ PREFIX = {"backend": "nfos-pps-be", "dpdk": "nfos-pps-subj"}  # --file-prefix ea
 DPDK_MEM_MB = 64        # -m for each testpmd
 MBUFS = 8192            # --total-num-mbufs: 8192 x ~2.4 KiB fits in 64 MiB
 NFOS_MEM = 64 << 20     # guest RAM of the kvm subject
+LINUX_VM_MEM = 512 << 20  # guest RAM of the linux-vm subject
 WARMUP = 1.0            # s between the subject's ready line and the window (smoke: half)
 GRACE = 0.5             # s after the window, so that its last rate lines print
 CLEAN_SHARE = 0.9       # share of a core below which a run counts as disturbed
 SLACK = 8192            # packets a ring or two may hold when the ends stop
 LOCK = os.path.join(tempfile.gettempdir(), "nfos-bench-pps.lock")
-SUBJECTS = ("nfos-linuxu", "dpdk", "nfos-kvm", "nfos-tcg")
+SUBJECTS = ("nfos-linuxu", "dpdk", "nfos-kvm", "nfos-tcg", "linux-vm")
 # Subjects that run only when --subjects names them.
-ON_REQUEST = ("nfos-tcg",)
+ON_REQUEST = ("nfos-tcg", "linux-vm")
+TESTPMD_SUBJECTS = ("dpdk", "linux-vm")  # print testpmd's lines
 CASES = {
     "rx": {"backend": "txonly", "dpdk": "rxonly", "app": "rxsink", "args": [], "metric": "rx"},
     "tx": {"backend": "rxonly", "dpdk": "txonly", "app": "txgen", "args": [], "metric": "tx"},
@@ -352,6 +362,13 @@ def subject_argv(subject, case, size, sock, mem, images, accel, warmup, seconds)
     if subject == "dpdk":
         return testpmd_argv("dpdk", f"net_virtio_user0,path={sock},queues=1", SUBJECT_CORE, mem,
                             c["dpdk"], size, True)
+    if subject == "linux-vm":
+        # The guest stops testpmd itself, that long after its ready line
+        # (which comes just before its first rate line, our ready line).
+        image, acc = images["linux-vm"]
+        return linuxvm.qemu_command(c["dpdk"], sock, LINUX_VM_MEM, acc, image,
+                                    warmup + seconds + GRACE + 1.5,
+                                    size - 4 if case == "tx" else None)
     args = c["args"] + (["--size", str(size - 4)] if case == "tx" else [])
     if subject == "nfos-linuxu":
         # It stops on SIGINT; --time only ends it should we not.
@@ -532,7 +549,8 @@ def run_once(ctx, case, size, subject, run, seconds):
         su = Proc(subject, subject_argv(subject, case, size, sock, ctx.mem, ctx.images,
                                         ctx.accel, ctx.warmup, seconds), SUBJECT_CORE, ctx.tmp)
         procs.append(su)
-        ready = su.wait_for(READY["dpdk" if subject == "dpdk" else c["app"]],
+        ready = su.wait_for(READY["dpdk" if subject in TESTPMD_SUBJECTS else c["app"]],
+                            linuxvm.BOOT_TIMEOUT if subject == "linux-vm" else
                             180 if subject == "nfos-tcg" or (ctx.accel == "tcg" and
                                                              subject == "nfos-kvm") else 30, [be])
         watch(procs, max(0.0, ready + ctx.warmup - time.monotonic()))
@@ -540,7 +558,7 @@ def run_once(ctx, case, size, subject, run, seconds):
         watch(procs, seconds)
         w1, cpu1 = time.monotonic(), [p.cpu_seconds() for p in procs]
         watch(procs, GRACE)
-        if subject in ("nfos-kvm", "nfos-tcg"):
+        if subject in ("nfos-kvm", "nfos-tcg", "linux-vm"):
             status = su.wait(60)  # the guest's --time ends it; QEMU says status*2+1
             if status is not None:
                 status = nfos_cli.map_qemu_status(status, [])
@@ -564,7 +582,7 @@ def run_once(ctx, case, size, subject, run, seconds):
                 role = "backend" if p is procs[0] else "subject"
                 shutil.copy(p.log.name,
                             os.path.join(ctx.logs, f"{case}-{size}-{subject}-{run}-{role}.log"))
-    res = (parse_testpmd if subject == "dpdk" else parse_nfos)(su, c["metric"], w0, w1)
+    res = (parse_testpmd if subject in TESTPMD_SUBJECTS else parse_nfos)(su, c["metric"], w0, w1)
     be_res = parse_testpmd(be, c["metric"], w0, w1)
     shares = [None if a is None or b is None else round((b - a) / (w1 - w0), 3)
               for a, b in zip(cpu0, cpu1)]
@@ -625,7 +643,7 @@ def paired(a, b):
     return summary([ra[i]["busy"] / rb[i]["busy"] for i in clean])
 
 
-def ratios(results, cases, sizes, kvm_accel):
+def ratios(results, cases, sizes, kvm_accel, accel_of):
     out = []
     for case in cases:
         for size in sizes:
@@ -644,6 +662,14 @@ def ratios(results, cases, sizes, kvm_accel):
             if nf and kv:
                 r["kvm_over_linuxu_mpps"] = kv["mpps"]["median"] / nf["mpps"]["median"]
                 r["kvm_accel"] = kvm_accel
+            lv = get("linux-vm").get("summary")
+            for s in ("nfos-tcg", "nfos-kvm"):  # same accelerator first, then the best here
+                nv = get(s).get("summary")
+                if lv and nv:
+                    r[f"{s.replace('-', '_')}_over_linux_vm_busy"] = {
+                        "ratio": (nv["busy_cycles_per_pkt"]["median"] /
+                                  lv["busy_cycles_per_pkt"]["median"]),
+                        "accels": f"{accel_of[s]} vs {accel_of['linux-vm']}"}
             out.append(r)
     return out
 
@@ -766,9 +792,17 @@ def bench(ctx, args, runs, seconds, sizes):
                     probe_linuxu(image, ctx.tmp)
         except Unavailable as e:
             status[subject] = f"unavailable: {e}"
+    lvm_accel, lvm_why = linuxvm.accel()
+    lvm = None
+    if status.get("linux-vm") == "available":
+        try:
+            lvm = linuxvm.build(log=lambda line: print(line, flush=True))
+            ctx.images["linux-vm"] = (lvm, lvm_accel)
+        except linuxvm.Error as e:
+            status["linux-vm"] = f"unavailable: {e}"
     active = [s for s in subjects if status[s] == "available"]
     accel_of = {"nfos-linuxu": "native", "dpdk": "native", "nfos-kvm": ctx.accel,
-                "nfos-tcg": "tcg"}
+                "nfos-tcg": "tcg", "linux-vm": lvm_accel}
 
     tag = " [SMOKE: not a measurement]" if args.smoke else ""
     print(f"nfos bench pps{tag}: {runs} run(s) x {seconds:g} s, backend dpdk-testpmd net_vhost "
@@ -777,6 +811,9 @@ def bench(ctx, args, runs, seconds, sizes):
     for s in subjects:
         if status[s] != "available":
             print(f"  {s}: {status[s]}")
+    if "linux-vm" in active:
+        print(f"  linux-vm: {lvm_accel} ({lvm_why}), {LINUX_VM_MEM >> 20} MiB, image "
+              f"{lvm['image_bytes']} bytes ({lvm['kernel_package']} + initramfs)")
     sys.stdout.flush()
 
     results, failed = {}, False
@@ -833,16 +870,19 @@ def bench(ctx, args, runs, seconds, sizes):
                     rows.append((case, size, s, accel_of[s], "failed: " + res["error"]))
                 else:
                     rows.append((case, size, s, accel_of[s], status[s]))
-    rat = ratios(results, cases, sizes, ctx.accel)
+    rat = ratios(results, cases, sizes, ctx.accel, accel_of)
     print()
     print("\n".join(table(rows)))
     rrows = [("case", "size", "nfos/dpdk busy cycles", "same-round pairs median (min-max)",
-              "goal <= 1.3x at 64 B", f"nfos-kvm ({ctx.accel})/linuxu Mpp/s")]
+              "goal <= 1.3x at 64 B", f"nfos-kvm ({ctx.accel})/linuxu Mpp/s",
+              "nfos/linux-vm busy cycles")]
     for r in rat:
         x = lambda k, f="{:.2f}x": f.format(r[k]) if k in r else "-"  # noqa: E731
+        vm = ", ".join(f"{r[k]['ratio']:.2f}x ({r[k]['accels']})" for k in
+                       ("nfos_tcg_over_linux_vm_busy", "nfos_kvm_over_linux_vm_busy") if k in r)
         rrows.append((r["case"], r["size"], x("nfos_over_dpdk_busy"),
                       fmt(r.get("nfos_over_dpdk_busy_paired"), 2), r.get("goal_1_3x", "-"),
-                      x("kvm_over_linuxu_mpps")))
+                      x("kvm_over_linuxu_mpps"), vm or "-"))
     print()
     print("\n".join(table(rrows)))
     if any(not res.get("summary", {"clean_runs": 1})["clean_runs"] for res in results.values()):
@@ -865,7 +905,12 @@ def bench(ctx, args, runs, seconds, sizes):
                                 "nfos": " ".join([v["app"]] + v["args"]),
                                 "mpps_of": v["metric"]} for k, v in CASES.items()
                             if k in cases},
-                  "kvm_accel": ctx.accel},
+                  "kvm_accel": ctx.accel,
+                  "linux_vm": lvm and {
+                      "accel": lvm_accel, "accel_why": lvm_why, "mem": LINUX_VM_MEM,
+                      "kernel": lvm["kernel_package"], "image_bytes": lvm["image_bytes"],
+                      "qemu": "microvm,pcie=on, virtio-net-pci vectors=0, vhost-user, "
+                              "memory-backend-memfd share=on"}},
         "subjects": status,
         "results": results,
         "ratios": rat,
