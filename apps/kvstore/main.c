@@ -271,6 +271,11 @@ static void print_report(void)
                p->dev->port, (unsigned long long)p->arp_replies,
                (unsigned long long)p->echo_replies, (unsigned long long)p->ignored,
                (unsigned long long)p->tx_nobuf);
+        printf("kvstore: port %u parsed:", p->dev->port);
+        for (e = 0; e < NET_KIND_COUNT; e++)
+            if (p->parse.kind[e])
+                printf(" %s %llu", net_kind_names[e], (unsigned long long)p->parse.kind[e]);
+        printf("\n");
         for (e = 1; e < NET_ERR_COUNT; e++)
             if (p->parse.err[e])
                 printf("kvstore: port %u dropped malformed (%s): %llu\n", p->dev->port,
