@@ -305,7 +305,12 @@ def run_once(ctx, subject, run):
         if subject.startswith("kvstore"):
             last_line_after(server, time.monotonic(), 3.0)  # covers the last window
         udp1 = ns.udp_stats() if ns else {}
-        server.stop(15) if subject != "kvstore-kvm" else server.wait(0.1)
+        if subject == "kvstore-kvm":
+            server.signal(signal.SIGTERM)  # QEMU; the guest has no stop of its own here
+            server.wait(15)
+        elif server.stop(15) != 0 and subject == "kvstore-linuxu":
+            raise RunFailed(f"kvstore ended with status {server.p.returncode} on SIGINT",
+                            server.tail())
     finally:
         for p in reversed(procs):
             if p.alive():
