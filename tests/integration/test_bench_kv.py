@@ -256,3 +256,35 @@ def test_kvgen_no_arp_reply_is_one_line(fake_server):
     r = fake_server.gen(["--server", "10.99.0.77", "--link-timeout", "1"])
     assert r.returncode == 1, r
     assert "kvgen: no ARP reply from 10.99.0.77 in 1 s" in r.stdout, r
+
+
+class Lines:
+    def __init__(self, lines):
+        self.lines = lines
+
+
+def interval(rx, busy, secs=1.0):
+    return (f"kvstore: interval rx {rx} pkts 0.100 Mpp/s | tx {rx} pkts 0.100 Mpp/s | drops 0 | "
+            f"busy {busy} cycles/pkt | {secs:.2f} s")
+
+
+def test_busy_cycles_of_a_window():
+    """kvstore's interval lines weighted by packets and by the part of each
+    inside the window; lines outside it, totals and other text ignored."""
+    server = Lines([(10.0, interval(1000, 900.0)),       # covers [9, 10]: outside
+                    (11.0, interval(1000, 100.0)),       # [10, 11]: all inside
+                    (12.0, interval(3000, 300.0)),       # [11, 12]: half inside
+                    (12.5, "kvstore: total rx 5000 pkts 0.1 Mpp/s | tx 5000 pkts 0.1 Mpp/s | "
+                           "drops 0 | busy 1.0 cycles/pkt | 3.00 s"),
+                    (13.0, "kvstore: something else")])
+    # weights: 1000 * 1 and 3000 * 0.5 -> (1000*100 + 1500*300) / 2500
+    assert bench_kv.busy_in(server, 10.0, 11.5) == 220.0
+    assert bench_kv.busy_in(server, 20.0, 21.0) is None
+
+
+def test_others_share_of_the_cores():
+    a = (100.0, [10.0, 20.0], {0: 50.0, 1: 60.0})
+    b = (102.0, [11.9, 21.0], {0: 52.0, 1: 62.0})
+    own, others = bench_kv.shares(a, b)
+    assert own == [0.95, 0.5]
+    assert others == {0: 0.05, 1: 0.5}
