@@ -113,6 +113,8 @@ static void expire(struct kvgen *g, uint64_t now)
     while (g->tail != g->head) {
         struct kvgen_req *q = &g->req[g->tail];
 
+        if (q->state == KVGEN_QUEUED)
+            break; /* built, not yet taken by the port: everything after it is too */
         if (q->state == KVGEN_OUT) {
             if (now - q->tsc < g->timeout)
                 break;
@@ -144,19 +146,44 @@ static int next_request(struct kvgen *g, uint32_t *key, uint8_t *op)
     return 1;
 }
 
-/* Sends what the window allows; returns how many went out. */
+/* Offers the built requests to the port; what its full ring refuses stays
+ * queued, in order, for the next call (never rebuilt, never resent: its
+ * clock starts when the port takes it). Returns how many it took. */
+static unsigned transmit(struct kvgen *g, uint64_t now)
+{
+    unsigned sent = rte_eth_tx_burst(g->port, 0, g->pend, (uint16_t)g->npend);
+
+    for (unsigned j = 0; j < sent; j++) {
+        struct kvgen_req *q = &g->req[(uint16_t)(g->pend_first + j)];
+
+        q->tsc = now;
+        q->state = KVGEN_OUT;
+        g->c.sent_get += q->op == KVGEN_GET;
+        g->c.sent_set += q->op == KVGEN_SET;
+    }
+    g->c.sent += sent;
+    g->c.tx_full += g->npend - sent;
+    g->npend -= sent;
+    g->pend_first = (uint16_t)(g->pend_first + sent);
+    memmove(g->pend, g->pend + sent, g->npend * sizeof(*g->pend));
+    return sent;
+}
+
+/* Builds what the window allows and sends it; returns how many went out. */
 static unsigned send_burst(struct kvgen *g, uint64_t now)
 {
-    struct rte_mbuf *m[KVGEN_BURST];
+    struct rte_mbuf **m = g->pend;
     uint32_t room = g->inflight < g->window ? g->window - g->inflight : 0;
     uint32_t span = KVGEN_SPAN - (uint16_t)(g->head - g->tail);
-    unsigned n = KVGEN_BURST, i, sent;
-    uint16_t first = g->head;
+    unsigned n = KVGEN_BURST, i;
 
+    if (g->npend)
+        return transmit(g, now);
     n = n < room ? n : room;
     n = n < span ? n : span;
     if (n == 0 || rte_pktmbuf_alloc_bulk(g->pool, m, n) != 0)
         return 0;
+    g->pend_first = g->head;
     for (i = 0; i < n; i++) {
         struct kvgen_req *q = &g->req[g->head];
         uint8_t *p = rte_pktmbuf_mtod(m[i], uint8_t *);
@@ -172,29 +199,14 @@ static unsigned send_burst(struct kvgen *g, uint64_t now)
             plen = kvp_set_build(p + KVGEN_HDR_LEN, g->head, q->key, g->version++);
         }
         m[i]->data_len = m[i]->pkt_len = (uint32_t)(KVGEN_HDR_LEN + plen);
-        q->tsc = now;
-        q->state = KVGEN_OUT;
+        q->state = KVGEN_QUEUED;
         g->head++;
     }
-    sent = rte_eth_tx_burst(g->port, 0, m, (uint16_t)i);
-    for (unsigned j = 0; j < i; j++) {
-        struct kvgen_req *q = &g->req[(uint16_t)(first + j)];
-
-        if (j >= sent) { /* the port's ring is full: never sent, nothing to wait for */
-            q->state = KVGEN_DONE;
-            if (g->preload)
-                retry_push(g, q->key);
-            continue;
-        }
-        g->inflight++;
-        g->c.sent++;
-        g->c.sent_get += q->op == KVGEN_GET;
-        g->c.sent_set += q->op == KVGEN_SET;
-    }
-    g->c.tx_full += i - sent;
-    for (unsigned j = sent; j < n; j++)
-        rte_pktmbuf_free(m[j]);
-    return sent;
+    if (i < n)
+        rte_pktmbuf_free_bulk(m + i, n - i);
+    g->npend = i;
+    g->inflight += i;
+    return i ? transmit(g, now) : 0;
 }
 
 /* One loop iteration; its cycles count as idle when it neither received
@@ -270,9 +282,9 @@ static int preload(struct kvgen *g, double timeout)
     secs = (double)(rte_rdtsc() - t0) / (double)g->tsc_hz;
     if (!stop)
         printf("kvgen: preload: %" PRIu64 " keys stored in %.2f s (%.0f sets/s), resent %" PRIu64
-               " (lost %" PRIu64 ", errors %" PRIu64 ", port full %" PRIu64 ")\n",
-               g->nkeys, secs, (double)g->nkeys / secs, g->c.lost + g->c.errors + g->c.tx_full,
-               g->c.lost, g->c.errors, g->c.tx_full);
+               " (lost %" PRIu64 ", errors %" PRIu64 "), port full %" PRIu64 " times\n",
+               g->nkeys, secs, (double)g->nkeys / secs, g->c.lost + g->c.errors, g->c.lost,
+               g->c.errors, g->c.tx_full);
     return stop ? -EINTR : 0;
 }
 

@@ -20,7 +20,7 @@
 #define KVGEN_HDR_LEN (RTE_ETHER_HDR_LEN + 20 + 8)
 
 enum kvgen_op { KVGEN_GET, KVGEN_SET };
-enum kvgen_state { KVGEN_FREE, KVGEN_OUT, KVGEN_DONE, KVGEN_LATE };
+enum kvgen_state { KVGEN_FREE, KVGEN_QUEUED, KVGEN_OUT, KVGEN_DONE, KVGEN_LATE };
 
 struct kvgen_req {
     uint64_t tsc; /* when it was sent */
@@ -31,7 +31,7 @@ struct kvgen_req {
 
 /* Counters of one measurement (reset when a workload's window opens). */
 struct kvgen_counters {
-    uint64_t sent, sent_get, sent_set, tx_full;
+    uint64_t sent, sent_get, sent_set, tx_full; /* tx_full: offers a full port refused */
     uint64_t done, hits, misses, stored, errors, bad_value;
     uint64_t lost, late, unmatched;
     uint64_t malformed[KVP_BAD_NREASONS], bad_l3, other, arp;
@@ -44,8 +44,11 @@ struct kvgen {
     uint16_t port;
     struct rte_mempool *pool;
     uint8_t tmpl_get[KVGEN_HDR_LEN], tmpl_set[KVGEN_HDR_LEN]; /* Ethernet, IPv4, UDP */
-    uint16_t head, tail; /* next id to send; oldest id not yet retired */
-    uint32_t inflight, window;
+    uint16_t head, tail;                /* next id to send; oldest id not yet retired */
+    uint32_t inflight, window;          /* queued or sent, not yet retired; at most that */
+    struct rte_mbuf *pend[KVGEN_BURST]; /* built, refused by a full port: ids pend_first.. */
+    unsigned npend;
+    uint16_t pend_first;
     uint64_t timeout; /* cycles */
     int preload;      /* requests are the preload's sets, retried until stored */
     unsigned get_pct;
