@@ -42,7 +42,9 @@ holds about 200 UDP requests: a window larger than that loses requests to
 it (counted lost by kvgen, UdpRcvbufErrors in the namespace), so its
 window is --mc-window (default 64). "kvgen idle" is the share of kvgen's
 time spent in loop iterations that neither sent nor received: near 0,
-kvgen itself is the bottleneck and the server's req/s is a lower bound."""
+kvgen itself is the bottleneck and the server's req/s is a lower bound;
+gen_cycles_per_req in the JSON is kvgen's own TSC cycles outside those
+iterations per request (time it was preempted included)."""
 
 import argparse
 import datetime
@@ -364,6 +366,7 @@ def summarize(runs, workload):
     return {"rps": pick("rps"), "hit_ratio": pick("hit_ratio"), "p50_us": pick("p50_us"),
             "p99_us": pick("p99_us"), "busy_cycles_per_req": pick("busy_cycles_per_req"),
             "gen_idle_share": pick("gen_idle_share"),
+            "gen_cycles_per_req": pick("gen_cycles_per_req"),
             "lost": sum(r["lost"] for r in use), "malformed": sum(r["malformed"] for r in use),
             "unmatched": sum(r["unmatched"] for r in use), "errors": sum(r["errors"] for r in use),
             "bad_value": sum(r["bad_value"] for r in use),

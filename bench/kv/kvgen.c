@@ -320,11 +320,14 @@ static void report(const struct kvgen *g, const struct workload *w, double secs)
            ", \"bad_value\": %" PRIu64 ", \"lost\": %" PRIu64 ", \"late\": %" PRIu64
            ", \"unmatched\": %" PRIu64 ", \"malformed\": %" PRIu64 ", \"bad_l3\": %" PRIu64
            ", \"tx_full\": %" PRIu64 ", \"p50_us\": %.3f, \"p99_us\": %.3f, \"p999_us\": %.3f, "
-           "\"gen_idle_share\": %.4f, \"window\": %u, \"tsc_hz\": %" PRIu64 "}\n",
+           "\"gen_idle_share\": %.4f, \"gen_cycles_per_req\": %.1f, \"window\": %u, "
+           "\"tsc_hz\": %" PRIu64 "}\n",
            w->name, w->get_pct, w->zipf ? "zipf" : "uniform", secs, c->done, rps, c->sent,
            c->sent_get, c->sent_set, c->hits, c->misses, hit, c->stored, c->errors, c->bad_value,
            c->lost, c->late, c->unmatched, sum_malformed(c), c->bad_l3, c->tx_full, p50, p99, p999,
-           (double)c->idle_cycles / (secs * (double)g->tsc_hz), g->window, g->tsc_hz);
+           (double)c->idle_cycles / (secs * (double)g->tsc_hz),
+           c->done ? (secs * (double)g->tsc_hz - (double)c->idle_cycles) / (double)c->done : 0.0,
+           g->window, g->tsc_hz);
 }
 
 /* Warm-up, then the measured window, with keys from zipf (drawn before
