@@ -421,6 +421,8 @@ def main(argv):
                     "nothing kept (for tests)")
     ap.add_argument("--report", metavar="FILE",
                     help="no measurement: tables, plots and docs from an all-*.json")
+    ap.add_argument("--docs", metavar="DIR", default=os.path.join(ROOT, "docs"),
+                    help="where PERFORMANCE.md and perf/*.png go (default: docs/)")
     args = ap.parse_args(argv)
     skip = [s for s in args.skip.split(",") if s]
     bad = [s for s in skip if s not in PIECES]
@@ -433,7 +435,7 @@ def main(argv):
     try:
         if args.report:
             all_ = load(args.report)
-            md = render(all_, os.path.join(ROOT, "docs"), os.path.relpath(args.report, ROOT))
+            md = render(all_, args.docs, os.path.relpath(os.path.abspath(args.report), ROOT))
             print(md)
             return 0
         return measure(args, skip)
@@ -505,10 +507,10 @@ def measure_into(args, skip, all_, tmp):
         os.makedirs(os.path.dirname(out), exist_ok=True)
         with open(out, "w") as f:
             json.dump(all_, f, indent=2)
-        md = render(all_, os.path.join(ROOT, "docs"), os.path.relpath(out, ROOT))
+        md = render(all_, args.docs, os.path.relpath(out, ROOT))
         print(md)
         print(f"results: {os.path.relpath(out, ROOT)}")
-        print("report: docs/PERFORMANCE.md")
+        print(f"report: {os.path.relpath(os.path.join(args.docs, 'PERFORMANCE.md'), ROOT)}")
     if failed:
         log(f"failed pieces: {', '.join(failed)}")
         return 1
