@@ -122,7 +122,7 @@ def test_smoke_boot_piece_renders_and_keeps_nothing():
     r = nfos("bench", "all", "--", "--smoke", "--skip", "linuxvm,pps,kv", timeout=900)
     assert r.status == 0, r
     assert "$ ./nfos bench boot -- --smoke --json" in r.out, r
-    assert re.search(r"\| \[\w+\] wall: exec -> rxsink ready", r.out), r
+    assert re.search(r"\[\w+\] wall: exec -> rxsink ready", r.out), r
     # Boot alone has no peer to plot against; the document is still made.
     assert "smoke: rendered [] and PERFORMANCE.md; nothing kept" in r.out, r
     after = set(os.listdir(os.path.join(ROOT, "bench", "results"))) \
