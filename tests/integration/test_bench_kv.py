@@ -190,7 +190,12 @@ def fake_server(kvgen):
                          ["--server", bench_kv.SERVER_IP, "--ip", bench_kv.GEN_IP] + args,
                          prefix, timeout)
 
-    yield types_ns(start=start, gen=gen)
+    def server_mac():
+        out = subprocess.run(["ip", "-n", ns.server, "-o", "link", "show", "dev", ns.server_if],
+                             capture_output=True, text=True, timeout=10).stdout
+        return re.search(r"link/ether (\S+)", out).group(1)
+
+    yield types_ns(start=start, gen=gen, server_mac=server_mac)
     for p in procs:
         p.terminate()
         try:
@@ -243,6 +248,19 @@ def test_kvgen_counts_malformed_replies(fake_server):
     fake.terminate()
     sent = json.loads(fake.communicate(timeout=10)[0])
     assert w["malformed"] <= sent["bad"], (w, sent)
+
+
+def test_kvgen_dst_mac_and_answers_arp(fake_server):
+    """With --dst-mac kvgen asks nobody; the server's kernel has to ask ARP
+    for kvgen's address before it can reply, and kvgen answers it."""
+    fake_server.start("ok")
+    mac = fake_server.server_mac()
+    r = fake_server.gen(["--dst-mac", mac, "--keys", "100", "--workloads", "get90-uniform",
+                         "--preload-timeout", "10",
+                         "--seconds", "0.3", "--warmup", "0"])
+    assert r.returncode == 0, r
+    assert f"kvgen: server {bench_kv.SERVER_IP} is at {mac.upper()}" in r.stdout, r
+    assert results(r.stdout)["get90-uniform"]["requests"] > 0, r
 
 
 def test_kvgen_silent_server_is_one_line(fake_server):
