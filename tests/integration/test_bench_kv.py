@@ -129,8 +129,8 @@ def test_kvgen_too_little_memory(kvgen):
 # A fake memcached: answers gets and sets of kvgen's keys; with "bad" it
 # first sends, for every request of the workload, one datagram from a list
 # of malformed ones (each kind of kvproto's reasons) and one reply with a
-# request id nobody asked for, then the right reply; with "mute" it never
-# answers. Counts what it sent; stops on SIGTERM and prints its counts.
+# request id nobody asked for, then the right reply; with "lossy" it
+# ignores every third request; with "mute" it never answers. Counts what it sent; stops on SIGTERM and prints its counts.
 FAKE = r"""
 import json, signal, socket, struct, sys
 mode = sys.argv[1]
@@ -149,6 +149,9 @@ while True:
     data, peer = s.recvfrom(2048)
     if mode == "mute":
         continue
+    i += 1
+    if mode == "lossy" and i % 3 == 0:
+        continue
     rid, body = data[:2], data[8:]
     hdr = rid + b"\x00\x00\x00\x01\x00\x00"
     if body.startswith(b"set "):
@@ -162,7 +165,6 @@ while True:
         s.sendto(other + b"\x00\x00\x00\x01\x00\x00STORED\r\n", peer)
         sent["bad"] += 1
         sent["foreign"] += 1
-        i += 1
     s.sendto(reply, peer)
     sent["ok"] += 1
 """
@@ -261,6 +263,23 @@ def test_kvgen_dst_mac_and_answers_arp(fake_server):
     assert r.returncode == 0, r
     assert f"kvgen: server {bench_kv.SERVER_IP} is at {mac.upper()}" in r.stdout, r
     assert results(r.stdout)["get90-uniform"]["requests"] > 0, r
+
+
+def test_kvgen_preload_resends_what_is_lost(fake_server):
+    """A server that drops a third of the requests: the preload resends
+    until every key is stored (so every get hits), the workload counts the
+    lost ones."""
+    fake = fake_server.start("lossy")
+    r = fake_server.gen(["--keys", "300", "--workloads", "get100-uniform", "--seconds", "0.5",
+                         "--warmup", "0", "--window", "16", "--timeout-ms", "5"])
+    assert r.returncode == 0, r
+    m = re.search(r"^kvgen: preload: 300 keys stored in .*, resent (\d+) \(lost (\d+),", r.stdout,
+                  re.M)
+    assert m and int(m.group(1)) >= 100 and m.group(1) == m.group(2), r
+    w = results(r.stdout)["get100-uniform"]
+    assert w["hit_ratio"] == 1.0 and w["lost"] > 0 and w["requests"] > 0, w
+    fake.terminate()
+    fake.communicate(timeout=10)
 
 
 def test_kvgen_silent_server_is_one_line(fake_server):
