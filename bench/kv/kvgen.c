@@ -43,13 +43,12 @@ struct opts {
 };
 
 volatile sig_atomic_t kvgen_stop;
-#define stop kvgen_stop
 static struct kvgen *gen;
 
 static void on_signal(int sig)
 {
     (void)sig;
-    stop = 1;
+    kvgen_stop = 1;
 }
 
 /* --- replies and requests --------------------------------------------------- */
@@ -235,7 +234,7 @@ static void drain(struct kvgen *g, uint64_t deadline)
     uint32_t saved = g->window;
 
     g->window = 0;
-    while (g->inflight && rte_rdtsc() < deadline && !stop)
+    while (g->inflight && rte_rdtsc() < deadline && !kvgen_stop)
         poll_once(g);
     g->window = saved;
 }
@@ -247,7 +246,7 @@ static int resolve(struct kvgen *g, double seconds)
     uint64_t end = rte_rdtsc() + (uint64_t)(seconds * (double)g->tsc_hz), next = 0;
     struct rte_mbuf *m[KVGEN_BURST];
 
-    while (!g->server_mac_known && !stop) {
+    while (!g->server_mac_known && !kvgen_stop) {
         uint64_t now = rte_rdtsc();
 
         if (now > end)
@@ -260,7 +259,7 @@ static int resolve(struct kvgen *g, double seconds)
         for (uint16_t i = 0; i < n; i++)
             kvnet_rx(g, m[i], now);
     }
-    return stop ? -EINTR : 0;
+    return kvgen_stop ? -EINTR : 0;
 }
 
 static int preload(struct kvgen *g, double timeout)
@@ -269,7 +268,7 @@ static int preload(struct kvgen *g, double timeout)
     double secs;
 
     g->preload = 1;
-    while (g->acked < g->nkeys && !stop) {
+    while (g->acked < g->nkeys && !kvgen_stop) {
         poll_once(g);
         if (rte_rdtsc() > end) {
             printf("kvgen: preload: only %" PRIu64 " of %" PRIu64 " keys stored after %.0f s "
@@ -280,12 +279,12 @@ static int preload(struct kvgen *g, double timeout)
     }
     g->preload = 0;
     secs = (double)(rte_rdtsc() - t0) / (double)g->tsc_hz;
-    if (!stop)
+    if (!kvgen_stop)
         printf("kvgen: preload: %" PRIu64 " keys stored in %.2f s (%.0f sets/s), resent %" PRIu64
                " (lost %" PRIu64 ", errors %" PRIu64 "), port full %" PRIu64 " times\n",
                g->nkeys, secs, (double)g->nkeys / secs, g->c.lost + g->c.errors, g->c.lost,
                g->c.errors, g->c.tx_full);
-    return stop ? -EINTR : 0;
+    return kvgen_stop ? -EINTR : 0;
 }
 
 static double us(const struct kvgen *g, uint64_t cycles)
@@ -344,21 +343,21 @@ static int workload(struct kvgen *g, const struct workload *w, const struct opts
     g->get_pct = w->get_pct;
     printf("kvgen: %s: warm-up %.1f s\n", w->name, o->warmup);
     end = rte_rdtsc() + (uint64_t)(o->warmup * (double)g->tsc_hz);
-    while (rte_rdtsc() < end && !stop)
+    while (rte_rdtsc() < end && !kvgen_stop)
         poll_once(g);
     memset(&g->c, 0, sizeof(g->c));
     printf("kvgen: %s: measuring %.1f s\n", w->name, o->seconds);
     t0 = rte_rdtsc();
     end = t0 + (uint64_t)(o->seconds * (double)g->tsc_hz);
-    while (rte_rdtsc() < end && !stop)
+    while (rte_rdtsc() < end && !kvgen_stop)
         poll_once(g);
     report(g, w, (double)(rte_rdtsc() - t0) / (double)g->tsc_hz);
     g->keys = NULL;
-    if (!g->c.done && !stop) {
+    if (!g->c.done && !kvgen_stop) {
         printf("kvgen: %s: no replies in %.1f s (did the server stop?)\n", w->name, o->seconds);
         return -EIO;
     }
-    return stop ? -EINTR : 0;
+    return kvgen_stop ? -EINTR : 0;
 }
 
 /* --- the command line --------------------------------------------------------- */
@@ -559,7 +558,7 @@ static int setup(struct kvgen *g, const struct opts *o)
     printf("kvgen: port %u: mac %s, ip %s, server %s:%u; waiting for the link\n", g->port, mac,
            o->ip, o->server, o->port);
     if (kvnet_link_wait(g, o->link_timeout) < 0) {
-        if (!stop)
+        if (!kvgen_stop)
             printf("kvgen: the port's link is still down after %.0f s (is the server connected?)\n",
                    o->link_timeout);
         return -ETIMEDOUT;
@@ -568,7 +567,7 @@ static int setup(struct kvgen *g, const struct opts *o)
         rte_ether_unformat_addr(o->dst_mac, &g->server_mac);
         g->server_mac_known = 1;
     } else if (resolve(g, o->link_timeout) < 0) {
-        if (!stop)
+        if (!kvgen_stop)
             printf("kvgen: no ARP reply from %s in %.0f s\n", o->server, o->link_timeout);
         return -ETIMEDOUT;
     }
@@ -637,16 +636,16 @@ int main(int argc, char **argv)
         status = 1;
     } else if (setup(gen, &o) < 0 || zipf_setup(&zipf, &o) < 0 ||
                preload(gen, o.preload_timeout) < 0) {
-        status = stop ? 130 : 1;
+        status = kvgen_stop ? 130 : 1;
     } else {
         for (unsigned i = 0; i < o.nwl && !status; i++)
             if (workload(gen, &o.wl[i], &o, &zipf) < 0)
-                status = stop ? 130 : 1;
+                status = kvgen_stop ? 130 : 1;
         drain(gen, rte_rdtsc() + gen->timeout + gen->tsc_hz / 10);
         totals(gen);
     }
     kvkeys_free(&zipf);
-    if (stop)
+    if (kvgen_stop)
         printf("kvgen: stopped by a signal\n");
     if (gen && gen->pool)
         rte_eth_dev_stop(gen->port);
