@@ -12,7 +12,7 @@
 #                        memcached runs (0: until the VM is stopped); default 10
 #   linuxvm.txpkts=N     testpmd --txpkts (txonly)
 #   linuxvm.mbufs=N      testpmd --total-num-mbufs (default 8192)
-#   linuxvm.hugepages=N  2 MiB pages reserved for DPDK (default 48)
+#   linuxvm.hugepages=N  2 MiB pages reserved for DPDK (default 32: all of -m 64)
 #   linuxvm.dpdkmem=MB   testpmd -m (default 64)
 
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
@@ -69,7 +69,7 @@ run_testpmd() {
     mode=$1
     seconds=$(arg seconds 10); duration seconds "$seconds"
     mbufs=$(arg mbufs 8192); number mbufs "$mbufs"
-    pages=$(arg hugepages 48); number hugepages "$pages"
+    pages=$(arg hugepages 32); number hugepages "$pages"
     dpdkmem=$(arg dpdkmem 64); number dpdkmem "$dpdkmem"
     txpkts=$(arg txpkts ""); [ -z "$txpkts" ] || number txpkts "$txpkts"
 

@@ -54,7 +54,11 @@ MODES = TESTPMD_MODES + ("memcached",)
 BACKEND_MODE = {"rxonly": "txonly", "txonly": "rxonly", "macswap": "flowgen"}
 BACKEND_CORE, VM_CORE = 0, 1
 DEFAULT_MEM = 512 << 20
-KERNEL_PARAMS = ["console=ttyS0", "quiet", "panic=-1"]
+# reboot=t: microvm has no reset the kernel knows (no i8042, no ACPI reset
+# register), so a panic or `reboot -f` would hang; a triple fault ends QEMU
+# (-no-reboot) instead.
+KERNEL_PARAMS = ["console=ttyS0", "quiet", "panic=-1", "reboot=t"]
+PANIC = re.compile(r"Kernel panic - not syncing: .*")
 READY = re.compile(r"^linuxvm: (testpmd|memcached) ready")
 EXIT = re.compile(r"^linuxvm: exit (\d+)")
 BOOT_TIMEOUT = 240  # s to the ready line: TCG on a loaded 2-core host is slow
@@ -270,6 +274,7 @@ class Backend:
                 self.close()
                 raise Error(f"the host dpdk-testpmd backend did not start: {tail}")
             time.sleep(0.05)
+        time.sleep(0.1)  # it binds, then listens
 
     def close(self):
         self.proc.stop(signal.SIGINT)
@@ -287,7 +292,7 @@ class Backend:
 # --- runs ---------------------------------------------------------------------
 
 def run(mode, mem=DEFAULT_MEM, seconds=3, txpkts=60, acc=None, tap=None, ip=None, echo=False,
-        timeout=BOOT_TIMEOUT):
+        timeout=BOOT_TIMEOUT, params=()):
     """Boots the VM once in mode (with its own host backend for testpmd
     modes) and returns a dict: ready_s (exec -> ready line, None if never),
     status (the guest's, None if killed), testpmd figures, lines."""
@@ -298,7 +303,7 @@ def run(mode, mem=DEFAULT_MEM, seconds=3, txpkts=60, acc=None, tap=None, ip=None
         if mode in TESTPMD_MODES:
             backend = Backend(BACKEND_MODE[mode], txpkts)
         cmd = qemu_command(mode, backend and backend.sock, mem, acc, image, seconds,
-                           txpkts if mode == "txonly" else None, tap, ip)
+                           txpkts if mode == "txonly" else None, tap, ip, params)
         vm = Proc(cmd, VM_CORE, echo)
         ready = vm.wait_for(READY, timeout)
         status = vm.wait(seconds + 60 if ready is not None and seconds else
@@ -307,6 +312,9 @@ def run(mode, mem=DEFAULT_MEM, seconds=3, txpkts=60, acc=None, tap=None, ip=None
             status = guest_status(status)
         out = {"mode": mode, "accel": acc, "mem": mem, "ready_s": ready, "status": status,
                "lines": vm.text()}
+        panic = [m.group(0) for m in map(PANIC.search, out["lines"]) if m]
+        if panic:
+            out["panic"] = panic[0]
         if mode in TESTPMD_MODES:
             out.update(parse_testpmd(vm.text()))
         return out
@@ -358,6 +366,8 @@ def smallest_ram(lo=64 << 20, hi=DEFAULT_MEM, step=8 << 20, acc=None, log=None):
 
 def summary(r):
     ready = "never ready" if r["ready_s"] is None else f"ready {r['ready_s']:.2f} s after exec"
+    if "panic" in r:
+        ready += f" ({r['panic'].strip()})"
     if r["mode"] not in TESTPMD_MODES:
         return f"linuxvm: {r['mode']} [{r['accel']}]: {ready}, status {r['status']}"
     pps = r["rx_pps" if r["mode"] == "rxonly" else "tx_pps"]
@@ -392,6 +402,11 @@ def main(argv):
         mem = nfos_cli.parse_size(args.mem)
     except nfos_cli.UsageError as e:
         ap.error(str(e))
+    if args.cmd == "run":
+        if args.mode == "memcached" and not (args.tap and args.ip):
+            ap.error("memcached needs --tap IF and --ip ADDR/PREFIX")
+        if args.seconds < 0 or args.mode in TESTPMD_MODES and args.seconds == 0:
+            ap.error("--seconds must be more than 0 for testpmd modes")
     acc, why = (args.accel, "asked") if args.accel else accel()
     log = lambda s: print(s, file=sys.stderr, flush=True)  # noqa: E731
     try:
@@ -403,10 +418,6 @@ def main(argv):
             return 0
         print(f"linuxvm: {acc} ({why}); {size}", flush=True)
         if args.cmd == "run":
-            if args.mode == "memcached" and not (args.tap and args.ip):
-                ap.error("memcached needs --tap IF and --ip ADDR/PREFIX")
-            if args.seconds < 0 or args.mode in TESTPMD_MODES and args.seconds == 0:
-                ap.error("--seconds must be more than 0 for testpmd modes")
             res = run(args.mode, mem, args.seconds, args.txpkts, acc, args.tap, args.ip,
                       echo=not args.quiet)
             print(summary(res))
