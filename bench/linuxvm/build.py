@@ -15,9 +15,10 @@ kernel on the host.
              autoloads); memcached with its libraries
   /init      init.sh next to this file (busybox sh)
 
-The initramfs is a newc cpio written here (device nodes need no root) and
-gzip-compressed, both with fixed timestamps: the same inputs give the same
-bytes. Output goes to build/linuxvm/<key>/, key = a hash of the kernel
+One initramfs per role, each with only what its modes need: "testpmd"
+(rxonly, txonly, macswap) and "memcached". Each is a newc cpio written here
+(device nodes need no root) and gzip-compressed, both with fixed
+timestamps: the same inputs give the same bytes. Output goes to build/linuxvm/<key>/, key = a hash of the kernel
 package's name and version, every host file copied (path, size, mtime) and
 the sources of this folder, so a second run is instant.
 """
@@ -43,13 +44,17 @@ KERNEL_META = "linux-image-amd64"
 LIBDIR = "/usr/lib/x86_64-linux-gnu"
 PMD_DIR = "/usr/lib/nfos-pmds"  # not DPDK's plugin path: only -d loads them
 PMDS = ("librte_net_virtio.so", "librte_mempool_ring.so")
-BINARIES = ("/usr/bin/dpdk-testpmd", "/usr/bin/memcached")
+# Per role: its program, whether it gets the PMDs, the modules init loads
+# (in this order once their dependencies are put first).
+ROLES = {
+    "testpmd": {"binary": "/usr/bin/dpdk-testpmd", "pmds": True, "modules": ("uio_pci_generic",)},
+    "memcached": {"binary": "/usr/bin/memcached", "pmds": False,
+                  "modules": ("virtio_pci", "virtio_net")},
+}
 # Loaded with dlopen, so ldd does not list it: glibc's pthread_cancel (run
 # by testpmd as it stops) aborts without it.
 DLOPENED = ("libgcc_s.so.1",)
 BUSYBOX = "/bin/busybox"
-# Modules per mode, in the order init loads them once deps are put first.
-MODULES = {"testpmd": ("uio_pci_generic",), "memcached": ("virtio_pci", "virtio_net")}
 INIT = os.path.join(HERE, "init.sh")
 
 
@@ -114,22 +119,23 @@ def needed_libs(path):
     return out
 
 
-def host_files():
-    """[(path in the initramfs, host path)] of the userland."""
-    for b in BINARIES + (BUSYBOX,):
+def host_files(role):
+    """[(path in the initramfs, host path)] of a role's userland."""
+    binary = ROLES[role]["binary"]
+    for b in (binary, BUSYBOX):
         if not os.path.exists(b):
             raise BuildError(f"{b} is missing (./nfos deps)")
-    pmds = find_pmds()
+    pmds = find_pmds() if ROLES[role]["pmds"] else []
     files = [("/bin/busybox", BUSYBOX)]
     libs = {}
-    for b in BINARIES + tuple(pmds):
+    for b in [binary] + pmds:
         libs.update(needed_libs(b))
     for name in DLOPENED:
         path = os.path.join(LIBDIR, name)
         if not os.path.exists(path):
             raise BuildError(f"{path} is missing")
         libs[name] = path
-    files += [(b, b) for b in BINARIES]
+    files.append((binary, binary))
     files += [(f"{PMD_DIR}/{os.path.basename(p)}", p) for p in pmds]
     files += [(f"{LIBDIR}/{name}", path) for name, path in sorted(libs.items())]
     return files
@@ -137,7 +143,7 @@ def host_files():
 
 def cache_key(kpkg, files):
     h = hashlib.sha256(repr(kpkg).encode())
-    for dst, src in files:
+    for dst, src in [f for role in sorted(files) for f in files[role]]:
         st = os.stat(src)
         h.update(f"{dst} {os.path.realpath(src)} {st.st_size} {st.st_mtime_ns}\n".encode())
     for f in sorted(os.listdir(HERE)):
@@ -277,7 +283,7 @@ def busybox_applets():
     return [l.strip() for l in out.splitlines() if l.strip()]
 
 
-def initramfs(files, release, mods, orders):
+def initramfs(files, release, mods, order):
     c = Cpio()
     c._entry(".", 0o40755)  # the rootfs is world-writable otherwise; DPDK refuses that
     for d in ("dev", "proc", "sys", "tmp", "run", "var/run", "mnt/huge", "root", "etc"):
@@ -294,11 +300,9 @@ def initramfs(files, release, mods, orders):
         if applet != "bin/busybox":
             c.symlink("/" + applet, "/bin/busybox")
     mdir = f"/usr/lib/modules/{release}"
-    for name, data in sorted(mods.items()):
-        c.file(f"{mdir}/{name}.ko", data)
-    for mode, order in sorted(orders.items()):
-        c.file(f"/etc/linuxvm/modules-{mode}",
-               "".join(f"{mdir}/{m}.ko\n" for m in order).encode())
+    for name in order:
+        c.file(f"{mdir}/{name}.ko", mods[name])
+    c.file("/etc/linuxvm/modules", "".join(f"{mdir}/{m}.ko\n" for m in order).encode())
     c.file("/etc/passwd", b"root:x:0:0:root:/root:/bin/sh\n")
     c.file("/etc/group", b"root:x:0:\n")
     with open(INIT, "rb") as f:
@@ -310,10 +314,11 @@ def initramfs(files, release, mods, orders):
 
 def build(cache=CACHE, force=False, log=None):
     """Builds (or finds in the cache) the kernel and initramfs. Returns a
-    dict: kernel, initramfs (paths), kernel_bytes, initramfs_bytes,
-    image_bytes (their sum: what the VMM loads), release, packages, cached."""
+    dict: kernel (path), kernel_bytes; initramfs, initramfs_bytes and
+    image_bytes (kernel + initramfs: what the VMM loads), each {role: ...};
+    release, packages, cached."""
     kpkg = kernel_package()
-    files = host_files()
+    files = {role: host_files(role) for role in ROLES}
     out = os.path.join(cache, cache_key(kpkg, files))
     manifest = os.path.join(out, "manifest.json")
     if os.path.exists(manifest) and not force:
@@ -324,27 +329,32 @@ def build(cache=CACHE, force=False, log=None):
     if log:
         log(f"linuxvm: building {out} from {kpkg[0]} {kpkg[1]}")
     deb = download(kpkg, os.path.join(cache, "debs"))
-    wanted = sorted({m for ms in MODULES.values() for m in ms})
+    wanted = sorted({m for r in ROLES.values() for m in r["modules"]})
     vmlinuz, release, mods = read_kernel(deb, wanted)
-    orders = {mode: load_order(mods, ms) for mode, ms in MODULES.items()}
-    initrd = initramfs(files, release, mods, orders)
+    orders = {role: load_order(mods, r["modules"]) for role, r in ROLES.items()}
     tmp = tempfile.mkdtemp(dir=cache, prefix="tmp-")
     try:
         with open(os.path.join(tmp, "vmlinuz"), "wb") as f:
             f.write(vmlinuz)
-        with open(os.path.join(tmp, "initramfs.cpio.gz"), "wb") as f:
-            f.write(initrd)
-        m = {"kernel": os.path.join(out, "vmlinuz"),
-             "initramfs": os.path.join(out, "initramfs.cpio.gz"),
-             "kernel_bytes": len(vmlinuz), "initramfs_bytes": len(initrd),
-             "image_bytes": len(vmlinuz) + len(initrd), "release": release,
-             "kernel_package": f"{kpkg[0]} {kpkg[1]}",
-             "packages": packages_of([src for _, src in files]),
-             "modules": orders, "files": len(files)}
+        m = {"kernel": os.path.join(out, "vmlinuz"), "kernel_bytes": len(vmlinuz),
+             "initramfs": {}, "initramfs_bytes": {}, "image_bytes": {}, "release": release,
+             "kernel_package": f"{kpkg[0]} {kpkg[1]}", "modules": orders, "packages": {}}
+        for role in ROLES:
+            initrd = initramfs(files[role], release, mods, orders[role])
+            name = f"initramfs-{role}.cpio.gz"
+            with open(os.path.join(tmp, name), "wb") as f:
+                f.write(initrd)
+            m["initramfs"][role] = os.path.join(out, name)
+            m["initramfs_bytes"][role] = len(initrd)
+            m["image_bytes"][role] = len(vmlinuz) + len(initrd)
+            m["packages"][role] = packages_of([src for _, src in files[role]])
         with open(os.path.join(tmp, "manifest.json"), "w") as f:
             json.dump(m, f, indent=2)
         shutil.rmtree(out, ignore_errors=True)
         os.rename(tmp, out)
+        for old in os.listdir(cache):  # earlier builds: only the current one is kept
+            if re.fullmatch(r"[0-9a-f]{16}", old) and os.path.join(cache, old) != out:
+                shutil.rmtree(os.path.join(cache, old), ignore_errors=True)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -379,8 +389,11 @@ def main(argv):
         print(f"linuxvm: {e}", file=sys.stderr)
         return 1
     print(f"kernel: {m['kernel']} ({m['kernel_bytes']} bytes, {m['kernel_package']})")
-    print(f"initramfs: {m['initramfs']} ({m['initramfs_bytes']} bytes)")
-    print(f"image: {m['image_bytes']} bytes{' (cached)' if m['cached'] else ''}")
+    for role in ROLES:
+        print(f"initramfs {role}: {m['initramfs'][role]} ({m['initramfs_bytes'][role]} bytes; "
+              f"image {m['image_bytes'][role]} bytes)")
+    if m["cached"]:
+        print("(cached)")
     return 0
 
 

@@ -51,8 +51,13 @@ duration() {
     case "$2" in '' | .* | *.*.* | *[!0-9.]*) say "bad linuxvm.$1='$2' (seconds)"; finish 2 ;; esac
 }
 
+# This initramfs's modules (its role's), dependencies first.
+need() {
+    command -v "$1" > /dev/null || { say "this initramfs has no $1 (another role's)"; finish 2; }
+}
+
 load_modules() {
-    for ko in $(cat "/etc/linuxvm/modules-$1"); do
+    for ko in $(cat /etc/linuxvm/modules); do
         insmod "$ko" || { say "insmod $ko failed"; finish 2; }
     done
 }
@@ -73,7 +78,7 @@ run_testpmd() {
     dpdkmem=$(arg dpdkmem 64); number dpdkmem "$dpdkmem"
     txpkts=$(arg txpkts ""); [ -z "$txpkts" ] || number txpkts "$txpkts"
 
-    load_modules testpmd
+    load_modules
     echo "$pages" > /proc/sys/vm/nr_hugepages
     got=$(sed -n 's/^HugePages_Total: *//p' /proc/meminfo)
     if [ "$got" -lt "$pages" ]; then
@@ -126,7 +131,7 @@ run_memcached() {
     seconds=$(arg seconds 0); duration seconds "$seconds"
     ip=$(arg ip "")
     case "$ip" in */*) ;; *) say "memcached needs linuxvm.ip=ADDR/PREFIX"; finish 2 ;; esac
-    load_modules memcached
+    load_modules
     dev=$(ls /sys/class/net | grep -v '^lo$' | head -n 1)
     [ -n "$dev" ] || { say "no network interface"; finish 2; }
     ip link set lo up
@@ -153,7 +158,7 @@ run_memcached() {
 
 mode=$(arg mode "")
 case "$mode" in
-rxonly | txonly | macswap) run_testpmd "$mode" ;;
-memcached) run_memcached ;;
+rxonly | txonly | macswap) need dpdk-testpmd; run_testpmd "$mode" ;;
+memcached) need memcached; run_memcached ;;
 *) say "bad linuxvm.mode='$mode' (rxonly, txonly, macswap, memcached)"; finish 2 ;;
 esac

@@ -70,9 +70,15 @@ class Error(Exception):
     """Stops the command with one line."""
 
 
+def role(mode):
+    """Which initramfs a mode boots: "testpmd" or "memcached"."""
+    return "memcached" if mode == "memcached" else "testpmd"
+
+
 def build(log=None):
-    """The kernel and initramfs (built once, then from the cache): a dict
-    with kernel, initramfs, kernel_bytes, initramfs_bytes, image_bytes."""
+    """The kernel and initramfs images (built once, then from the cache): a
+    dict with kernel, kernel_bytes, and per role (see role()) initramfs,
+    initramfs_bytes and image_bytes (kernel + initramfs: what QEMU loads)."""
     try:
         return _build.build(log=log)
     except _build.BuildError as e:
@@ -146,7 +152,7 @@ def qemu_command(mode, sock=None, mem=DEFAULT_MEM, accel="tcg", image=None, seco
     return ["qemu-system-x86_64", "-accel", accel, "-M", m, "-cpu", cpu, "-smp", "1",
             "-m", f"{mem >> 10}K", "-nodefaults", "-no-user-config", "-nographic",
             "-no-reboot", "-serial", "stdio", "-device", nfos_cli.DEBUG_EXIT] + extra + [
-            "-kernel", image["kernel"], "-initrd", image["initramfs"],
+            "-kernel", image["kernel"], "-initrd", image["initramfs"][role(mode)],
             "-append", " ".join(cmdline)]
 
 
@@ -411,11 +417,14 @@ def main(argv):
     log = lambda s: print(s, file=sys.stderr, flush=True)  # noqa: E731
     try:
         image = build(log)
-        size = (f"image {image['image_bytes']} bytes (kernel {image['kernel_bytes']} + "
-                f"initramfs {image['initramfs_bytes']})")
+        sizes = {r: f"image {image['image_bytes'][r]} bytes (kernel {image['kernel_bytes']} + "
+                    f"initramfs {image['initramfs_bytes'][r]})" for r in image["image_bytes"]}
         if args.cmd == "build":
-            print(f"kernel: {image['kernel']}\ninitramfs: {image['initramfs']}\n{size}")
+            print(f"kernel: {image['kernel']}")
+            for r in sizes:
+                print(f"{r}: {image['initramfs'][r]}; {sizes[r]}")
             return 0
+        size = sizes[role(args.mode if args.cmd == "run" else "rxonly")]
         print(f"linuxvm: {acc} ({why}); {size}", flush=True)
         if args.cmd == "run":
             res = run(args.mode, mem, args.seconds, args.txpkts, acc, args.tap, args.ip,
