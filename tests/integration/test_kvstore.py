@@ -23,6 +23,17 @@ from conftest import ROOT, boot, build, nfos_cli, accel
 from test_packets import Netns, stop
 
 
+def kill_group(proc):
+    """SIGKILL to proc's process group (it was started in a session of its
+    own), then reap it."""
+    import signal
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.communicate(timeout=30)
+
+
 def wait_line(proc, pattern, timeout=120):
     """Reads proc's stdout until a line matches (in a thread: a select on
     the pipe misses lines already in Python's buffer); the lines read."""
@@ -50,7 +61,10 @@ def wait_line(proc, pattern, timeout=120):
             return lines
     if proc.poll() is None:
         proc.kill()
-    out, err = proc.communicate()
+    try:
+        out, err = proc.communicate(timeout=10)
+    except subprocess.TimeoutExpired:  # a child holds the pipes
+        out, err = "", "(output held by a child process)"
     raise AssertionError(f"no line matching {pattern!r}: {''.join(lines)}{out} {err}")
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root")
@@ -106,7 +120,7 @@ def kvstore(ns, plat, args=()):
     else:
         nets = [{"kind": "tap", "arg": "tap0"}]
         params = nfos_cli.net_params(nets, [f"{KV}/24"], [], "kvm")
-        cmd = nfos_cli.qemu_command(build("kvstore", "kvm"), 128 << 20, "microvm,pcie=on", accel(),
+        cmd = nfos_cli.qemu_command(build("kvstore", "kvm"), 256 << 20, "microvm,pcie=on", accel(),
                                     nfos_cli.guest_cmdline(params, ["--epoch", str(int(time.time()))]
                                                            + args), nets)
         proc = ns.popen(*cmd)
@@ -384,16 +398,22 @@ def test_nfos_run_kvstore_no_arguments_answers_nc():
     network, 127.0.0.1:11211 forwarded; run in a namespace of its own so the
     port is ours."""
     n = Netns(f"nfos-kvu{os.getpid()}")
+    proc = None
     try:
-        proc = n.popen(os.path.join(ROOT, "nfos"), "run", "kvstore", "--timeout", "240")
-        wait_line(proc, r"kvstore: ready", timeout=180)
+        # A session of its own: ./nfos and the QEMU it starts go together.
+        proc = subprocess.Popen(["ip", "netns", "exec", n.name, os.path.join(ROOT, "nfos"),
+                                 "run", "kvstore", "--timeout", "300"], text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+        wait_line(proc, r"kvstore: ready", timeout=240)
+        hexed = " | od -An -tx1 | tr -d ' \\n'"  # the bytes as they came
         r = n.run("sh", "-c", r"printf '\0\1\0\0\0\1\0\0set k 0 0 1\r\nv\r\n' | "
-                  "nc -u -w1 127.0.0.1 11211", timeout=30)
-        r2 = n.run("sh", "-c", r"printf '\0\2\0\0\0\1\0\0get k\r\n' | nc -u -w1 127.0.0.1 11211",
-                   timeout=30)
+                  "nc -u -w1 127.0.0.1 11211" + hexed, timeout=30)
+        r2 = n.run("sh", "-c", r"printf '\0\2\0\0\0\1\0\0get k\r\n' | nc -u -w1 127.0.0.1 11211"
+                   + hexed, timeout=30)
     finally:
-        proc.kill()
-        proc.communicate()
+        if proc:
+            kill_group(proc)
         n.remove()
-    assert r.stdout == "\0\1\0\0\0\1\0\0STORED\r\n", repr(r.stdout)
-    assert r2.stdout == "\0\2\0\0\0\1\0\0VALUE k 0 1\r\nv\r\nEND\r\n", repr(r2.stdout)
+    assert bytes.fromhex(r.stdout) == b"\0\1\0\0\0\1\0\0STORED\r\n", r.stdout
+    assert bytes.fromhex(r2.stdout) == b"\0\2\0\0\0\1\0\0VALUE k 0 1\r\nv\r\nEND\r\n", r2.stdout
