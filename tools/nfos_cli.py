@@ -35,6 +35,7 @@ DEPS = [
     ("pkg-config", "pkg-config"),
     ("memcached", "memcached"),
     ("netcat-openbsd", "nc"),
+    ("libmemcached-tools", "memcslap"),
     ("iproute2", "ip"),
     ("iputils-ping", "ping"),
     ("gnuplot-nox", "gnuplot"),
