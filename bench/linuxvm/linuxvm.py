@@ -372,8 +372,10 @@ def smallest_ram(lo=64 << 20, hi=DEFAULT_MEM, step=8 << 20, acc=None, log=None):
 
 def summary(r):
     ready = "never ready" if r["ready_s"] is None else f"ready {r['ready_s']:.2f} s after exec"
-    if "panic" in r:
-        ready += f" ({r['panic'].strip()})"
+    if r["status"] == nfos_cli.EXIT_NO_STATUS:
+        # No isa-debug-exit write: the kernel reset (reboot=t) before init ended.
+        ready += (f", ended without a status ({r['panic'].strip()})" if "panic" in r else
+                  ", ended without a status (the kernel reset before init ran: too little RAM?)")
     if r["mode"] not in TESTPMD_MODES:
         return f"linuxvm: {r['mode']} [{r['accel']}]: {ready}, status {r['status']}"
     pps = r["rx_pps" if r["mode"] == "rxonly" else "tx_pps"]
