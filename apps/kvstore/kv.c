@@ -302,7 +302,12 @@ static void do_stats(struct kv *kv, const struct mcproto_req *r)
         kv->len += n;
         resp_end(kv);
     } else if (r->narg == 5 && !memcmp(r->arg, "reset", 5)) {
+        struct kvtable_stats *t = &kv->table.st;
+
+        /* as memcached: counters go, what the table holds stays */
         memset(&kv->st, 0, sizeof(kv->st));
+        t->total_items = t->evictions = t->reclaimed = t->expired_unfetched = 0;
+        t->get_expired = t->get_flushed = 0;
         out_string(kv, r, "RESET");
     } else if (r->narg == 6 && !memcmp(r->arg, "detail", 6)) {
         const uint8_t *a = r->arg2;

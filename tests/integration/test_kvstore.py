@@ -71,6 +71,7 @@ pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces ne
 
 PY = "/usr/bin/python3"
 KVCLIENT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "kvclient.py")
+PKTIO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pktio.py")
 HOST, KV = "10.13.0.1", "10.13.0.2"
 NOW = int(time.time())
 
@@ -236,7 +237,9 @@ def main_cases():
     p[-1] = case(b"stats\r\n", stats=True)
     p += [case(b"flush_all\r\n"), case(b"get x\r\n"), case(b"set x 0 0 1\r\nv\r\n"),
           case(b"get x\r\n"), case(b"flush_all 0\r\n"), case(b"flush_all noreply\r\n"),
-          case(b"flush_all 0 noreply\r\n"), case(b"flush_all -1\r\n"), case(b"get x y\r\n")]
+          case(b"flush_all 0 noreply\r\n"), case(b"flush_all -1\r\n"), case(b"get x y\r\n"),
+          case(b"stats reset\r\n"), case(b"set r 0 0 1\r\nv\r\n"), case(b"get r zz\r\n"),
+          case(b"incr r 1\r\n"), case(b"stats\r\n", stats=True)]
     # Frame headers: ids are kept as written here.
     p += [case(b"version\r\n", header=struct.pack(">HHHH", 7, 0, 2, 0)),
           case(b"version\r\n", header=struct.pack(">HHHH", 7, 0, 0, 0)),
@@ -351,10 +354,12 @@ def test_memcslap_udp_sets_linuxu(ns):
 
 
 def test_malformed_storm_leaves_kvstore_alive_linuxu(ns):
-    """Random and mutated request datagrams, then the same exact conversation
-    still works."""
+    """Malformed frames (pktio's storm: cut short, header bits flipped,
+    lengths lied about, garbage), then random and mutated request datagrams;
+    then a plain conversation still works and the drops were counted."""
     kv = kvstore(ns, "linuxu")
     try:
+        ns.run(PY, PKTIO, "storm", "tap0", "100000", "11", timeout=600)
         ns.run(PY, "-c", f"""
 import random, socket, struct
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -377,6 +382,8 @@ for i in range(20000):
     assert [[bytes.fromhex(d)[8:] for d in g] for g in got] == \
         [[b"STORED\r\n"], [b"VALUE ok 0 2\r\nhi\r\nEND\r\n"]], (got, out, err)
     assert re.search(r"kvstore: requests \d+", out), out
+    assert re.search(r"kvstore: port 0 dropped malformed \(ipv4_csum\): [1-9]", out), out
+    assert re.search(r"kvstore: dropped: bad header [1-9]\d*, multi-datagram [1-9]", out), out
 
 
 def test_kvstore_refuses_bad_arguments_and_memory_linuxu(ns):
