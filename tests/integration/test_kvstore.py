@@ -19,7 +19,7 @@ import time
 
 import pytest
 
-from conftest import ROOT, boot, build, nfos_cli, accel
+from conftest import ROOT, boot, build, nfos, nfos_cli, accel
 from test_packets import Netns, stop
 
 
@@ -424,3 +424,12 @@ def test_nfos_run_kvstore_no_arguments_answers_nc():
         n.remove()
     assert bytes.fromhex(r.stdout) == b"\0\1\0\0\0\1\0\0STORED\r\n", r.stdout
     assert bytes.fromhex(r2.stdout) == b"\0\2\0\0\0\1\0\0VALUE k 0 1\r\nv\r\nEND\r\n", r2.stdout
+
+
+@pytest.mark.parametrize("net, msg", [
+    ("user:udp:99999", "--net user:udp:99999: expected user[:udp|tcp:HOSTPORT[-GUESTPORT],...]"),
+    ("user:sctp:1", "--net user:sctp:1: expected user[:udp|tcp:HOSTPORT[-GUESTPORT],...]"),
+])
+def test_nfos_run_refuses_bad_user_net(net, msg):
+    r = nfos("run", "kvstore", "--net", net, timeout=120)
+    assert r.status == 2 and msg in r.err and len(r.err.strip().splitlines()) == 1, r
