@@ -16,11 +16,6 @@ int kv_init(struct kv *kv, size_t mem_limit, size_t item_size_max, int64_t unix_
     int rc;
 
     memset(kv, 0, sizeof(*kv));
-    kv->scratch = malloc(KV_SCRATCH);
-    if (!kv->scratch) {
-        fprintf(stderr, "kvstore: no memory for the reply buffer; give the guest more RAM\n");
-        return -ENOMEM;
-    }
     rc = kvtable_init(&kv->table, mem_limit, item_size_max, unix_now);
     if (rc == -ENOMEM)
         fprintf(stderr,
@@ -29,9 +24,13 @@ int kv_init(struct kv *kv, size_t mem_limit, size_t item_size_max, int64_t unix_
                 mem_limit >> 20);
     else if (rc)
         fprintf(stderr, "kvstore: --mem-limit must be at least 1M, --max-item-size 64..1M\n");
-    if (rc) {
-        free(kv->scratch);
+    if (rc)
         return rc;
+    kv->scratch = malloc(KV_SCRATCH);
+    if (!kv->scratch) {
+        fprintf(stderr, "kvstore: no memory for the reply buffer; give the guest more RAM\n");
+        kvtable_fini(&kv->table);
+        return -ENOMEM;
     }
     kv->unix_now = unix_now;
     kv->started = unix_now;

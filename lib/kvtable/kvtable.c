@@ -76,8 +76,9 @@ int kvtable_init(struct kvtable *t, size_t mem_limit, size_t item_size_max, int6
     while (nb * WAYS < 2 * max_items)
         nb <<= 1;
     t->bucket_mask = nb - 1;
-    t->buckets = aligned_alloc(64, nb * sizeof(struct kvtable_bucket));
+    /* The largest block first: an allocator may align it to its size. */
     t->arena = aligned_alloc(64, (size_t)t->npages * KVTABLE_PAGE);
+    t->buckets = aligned_alloc(64, nb * sizeof(struct kvtable_bucket));
     t->page_lists = calloc((size_t)t->npages * KVTABLE_MAX_CLASSES, sizeof(uint32_t));
     if (!t->buckets || !t->arena || !t->page_lists) {
         kvtable_fini(t);
