@@ -76,8 +76,16 @@ def run(argv, **kw):
 # --- what goes in -------------------------------------------------------------
 
 def kernel_package():
-    """(name, version) of the kernel package linux-image-amd64 depends on."""
-    show = run(["apt-cache", "show", "--no-all-versions", KERNEL_META])
+    """(name, version) of the kernel package linux-image-amd64 depends on.
+    As root, runs apt-get update once when apt does not know it yet (a
+    fresh container has no package lists)."""
+    try:
+        show = run(["apt-cache", "show", "--no-all-versions", KERNEL_META])
+    except BuildError:
+        show = ""
+    if not show and os.geteuid() == 0:
+        run(["apt-get", "update"])
+        show = run(["apt-cache", "show", "--no-all-versions", KERNEL_META])
     m = re.search(r"^Depends:.*?\b(linux-image-[\w.+-]+)", show, re.M)
     if not m:
         raise BuildError(f"apt-cache knows no {KERNEL_META}: run apt-get update")
@@ -314,9 +322,10 @@ def initramfs(files, release, mods, order):
 
 def build(cache=CACHE, force=False, log=None):
     """Builds (or finds in the cache) the kernel and initramfs. Returns a
-    dict: kernel (path), kernel_bytes; initramfs, initramfs_bytes and
-    image_bytes (kernel + initramfs: what the VMM loads), each {role: ...};
-    release, packages, cached."""
+    dict: kernel (path), kernel_bytes; roles: {role: {initramfs (path),
+    initramfs_bytes, image_bytes (kernel + initramfs: what the VMM loads),
+    packages}}; initramfs, initramfs_bytes and image_bytes also at the top
+    level for the "testpmd" role (the packet peer); release, cached."""
     kpkg = kernel_package()
     files = {role: host_files(role) for role in ROLES}
     out = os.path.join(cache, cache_key(kpkg, files))
@@ -337,17 +346,18 @@ def build(cache=CACHE, force=False, log=None):
         with open(os.path.join(tmp, "vmlinuz"), "wb") as f:
             f.write(vmlinuz)
         m = {"kernel": os.path.join(out, "vmlinuz"), "kernel_bytes": len(vmlinuz),
-             "initramfs": {}, "initramfs_bytes": {}, "image_bytes": {}, "release": release,
-             "kernel_package": f"{kpkg[0]} {kpkg[1]}", "modules": orders, "packages": {}}
+             "release": release, "kernel_package": f"{kpkg[0]} {kpkg[1]}", "roles": {}}
         for role in ROLES:
             initrd = initramfs(files[role], release, mods, orders[role])
             name = f"initramfs-{role}.cpio.gz"
             with open(os.path.join(tmp, name), "wb") as f:
                 f.write(initrd)
-            m["initramfs"][role] = os.path.join(out, name)
-            m["initramfs_bytes"][role] = len(initrd)
-            m["image_bytes"][role] = len(vmlinuz) + len(initrd)
-            m["packages"][role] = packages_of([src for _, src in files[role]])
+            m["roles"][role] = {
+                "initramfs": os.path.join(out, name), "initramfs_bytes": len(initrd),
+                "image_bytes": len(vmlinuz) + len(initrd), "modules": orders[role],
+                "packages": packages_of([src for _, src in files[role]])}
+        m.update({k: m["roles"]["testpmd"][k]
+                  for k in ("initramfs", "initramfs_bytes", "image_bytes")})
         with open(os.path.join(tmp, "manifest.json"), "w") as f:
             json.dump(m, f, indent=2)
         shutil.rmtree(out, ignore_errors=True)
@@ -389,9 +399,9 @@ def main(argv):
         print(f"linuxvm: {e}", file=sys.stderr)
         return 1
     print(f"kernel: {m['kernel']} ({m['kernel_bytes']} bytes, {m['kernel_package']})")
-    for role in ROLES:
-        print(f"initramfs {role}: {m['initramfs'][role]} ({m['initramfs_bytes'][role]} bytes; "
-              f"image {m['image_bytes'][role]} bytes)")
+    for role, r in m["roles"].items():
+        print(f"initramfs {role}: {r['initramfs']} ({r['initramfs_bytes']} bytes; "
+              f"image {r['image_bytes']} bytes)")
     if m["cached"]:
         print("(cached)")
     return 0

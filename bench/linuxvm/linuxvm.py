@@ -77,8 +77,9 @@ def role(mode):
 
 def build(log=None):
     """The kernel and initramfs images (built once, then from the cache): a
-    dict with kernel, kernel_bytes, and per role (see role()) initramfs,
-    initramfs_bytes and image_bytes (kernel + initramfs: what QEMU loads)."""
+    dict with kernel, kernel_bytes, initramfs, initramfs_bytes and
+    image_bytes (kernel + initramfs: what QEMU loads) of the testpmd role,
+    and the same per role (see role()) under roles."""
     try:
         return _build.build(log=log)
     except _build.BuildError as e:
@@ -152,7 +153,7 @@ def qemu_command(mode, sock=None, mem=DEFAULT_MEM, accel="tcg", image=None, seco
     return ["qemu-system-x86_64", "-accel", accel, "-M", m, "-cpu", cpu, "-smp", "1",
             "-m", f"{mem >> 10}K", "-nodefaults", "-no-user-config", "-nographic",
             "-no-reboot", "-serial", "stdio", "-device", nfos_cli.DEBUG_EXIT] + extra + [
-            "-kernel", image["kernel"], "-initrd", image["initramfs"][role(mode)],
+            "-kernel", image["kernel"], "-initrd", image["roles"][role(mode)]["initramfs"],
             "-append", " ".join(cmdline)]
 
 
@@ -419,12 +420,12 @@ def main(argv):
     log = lambda s: print(s, file=sys.stderr, flush=True)  # noqa: E731
     try:
         image = build(log)
-        sizes = {r: f"image {image['image_bytes'][r]} bytes (kernel {image['kernel_bytes']} + "
-                    f"initramfs {image['initramfs_bytes'][r]})" for r in image["image_bytes"]}
+        sizes = {r: f"image {v['image_bytes']} bytes (kernel {image['kernel_bytes']} + "
+                    f"initramfs {v['initramfs_bytes']})" for r, v in image["roles"].items()}
         if args.cmd == "build":
             print(f"kernel: {image['kernel']}")
             for r in sizes:
-                print(f"{r}: {image['initramfs'][r]}; {sizes[r]}")
+                print(f"{r}: {image['roles'][r]['initramfs']}; {sizes[r]}")
             return 0
         size = sizes[role(args.mode if args.cmd == "run" else "rxonly")]
         print(f"linuxvm: {acc} ({why}); {size}", flush=True)

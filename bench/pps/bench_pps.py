@@ -813,7 +813,7 @@ def bench(ctx, args, runs, seconds, sizes):
             print(f"  {s}: {status[s]}")
     if "linux-vm" in active:
         print(f"  linux-vm: {lvm_accel} ({lvm_why}), {LINUX_VM_MEM >> 20} MiB, image "
-              f"{lvm['image_bytes']['testpmd']} bytes ({lvm['kernel_package']} + initramfs)")
+              f"{lvm['image_bytes']} bytes ({lvm['kernel_package']} + initramfs)")
     sys.stdout.flush()
 
     results, failed = {}, False
@@ -908,8 +908,7 @@ def bench(ctx, args, runs, seconds, sizes):
                   "kvm_accel": ctx.accel,
                   "linux_vm": lvm and {
                       "accel": lvm_accel, "accel_why": lvm_why, "mem": LINUX_VM_MEM,
-                      "kernel": lvm["kernel_package"],
-                      "image_bytes": lvm["image_bytes"]["testpmd"],
+                      "kernel": lvm["kernel_package"], "image_bytes": lvm["image_bytes"],
                       "qemu": "microvm,pcie=on, virtio-net-pci vectors=0, vhost-user, "
                               "memory-backend-memfd share=on"}},
         "subjects": status,

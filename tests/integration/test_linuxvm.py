@@ -61,8 +61,9 @@ def test_build_is_cached(image):
     """A second build finds the cache (no download, same files)."""
     again = linuxvm.build()
     assert again["cached"] and again["kernel"] == image["kernel"], again
-    for role, path in image["initramfs"].items():
-        assert os.path.getsize(path) == image["initramfs_bytes"][role]
+    for r in image["roles"].values():
+        assert os.path.getsize(r["initramfs"]) == r["initramfs_bytes"]
+    assert image["image_bytes"] == image["roles"]["testpmd"]["image_bytes"]
 
 
 def test_smoke():
