@@ -10,8 +10,8 @@
 #include <nfos/mcproto.h>
 
 #define KV_SCRATCH    (256 * 1024) /* replies to one datagram, at most */
-#define KV_MAX_DGRAMS 512
-#define KV_MAX_RESPS  512
+#define KV_MAX_DGRAMS 1100
+#define KV_MAX_RESPS  1100
 #define KV_VERSION    "1.6.18" /* the memcached whose replies kvstore gives */
 
 /* memcached's counters, under its names (stats.c prints them). */

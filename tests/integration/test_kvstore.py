@@ -228,6 +228,7 @@ def main_cases():
             b"set big 3 0 %d\r\n" % len(BIG) + BIG + b"\r\n", b"get big\r\n", b"gets big\r\n",
             b"get big big\r\n", b"get big a zz big\r\n", b"append big 0 0 60\r\n" + b"z" * 60 + b"\r\n",
             b"get big\r\n",
+            b"get " + b" ".join([b"a", b"zz"] * 100) + b"\r\n",  # 200 reply objects
             b"get a\r\nget a\r\n", b"version\r\nversion\r\n", b"set x 0 0 1\r\nv\r\nset y 0 0 1\r\nw\r\n",
             b"version\r\nget x",
             b"quit\r\n", b"version\r\nquit\r\nversion\r\n", b"get x\r\n",
