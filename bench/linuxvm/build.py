@@ -12,7 +12,10 @@ kernel on the host.
   userland   busybox-static; dpdk-testpmd with exactly the shared libraries
              ldd lists and, as the only PMDs, net_virtio and mempool_ring
              (loaded with -d, outside DPDK's plugin folder so nothing else
-             autoloads); memcached with its libraries
+             autoloads); memcached with its libraries. Debian's testpmd is
+             linked against a few PMD libraries for their private commands
+             (net_bnxt, i40e, ice, ixgbe, mlx5, bond, dpaa): ldd lists them,
+             so they are in; they register drivers that match no device here.
   /init      init.sh next to this file (busybox sh)
 
 One initramfs per role, each with only what its modes need: "testpmd"
