@@ -60,7 +60,6 @@ DEFAULT_MEM = 512 << 20
 KERNEL_PARAMS = ["console=ttyS0", "quiet", "panic=-1", "reboot=t"]
 PANIC = re.compile(r"Kernel panic - not syncing: .*")
 READY = re.compile(r"^linuxvm: (testpmd|memcached) ready")
-EXIT = re.compile(r"^linuxvm: exit (\d+)")
 BOOT_TIMEOUT = 240  # s to the ready line: TCG on a loaded 2-core host is slow
 PMD_CYCLES = re.compile(r"CPU cycles/packet=([\d.]+) \(total cycles=(\d+) / total (\w+) "
                         r"packets=(\d+)\) at (\d+) MHz")

@@ -182,3 +182,71 @@ def test_bench_pps_linux_vm_subject():
     row = re.search(r"^  rx +64 +linux-vm +(\w+) +[\d.]+ \([\d.]+-[\d.]+\) +[\d.]+ \([\d.]+-[\d.]+\)"
                     r" +\d/1 +(.*)$", r.stdout, re.M)
     assert row and row.group(1) == acc and row.group(2) == "ok", r.stdout
+
+
+def test_modules_load_after_their_dependencies(image, tmp_path):
+    """Each role's initramfs holds the modules its modes need and a list
+    that puts every module after what its .modinfo says it depends on."""
+    busybox = shutil.which("busybox")
+    if not busybox:
+        pytest.skip("busybox is missing (./nfos deps installs busybox-static)")
+    for role, needed in (("testpmd", {"uio_pci_generic"}),
+                         ("memcached", {"virtio_pci", "virtio_net"})):
+        d = tmp_path / role
+        d.mkdir()
+        with open(image["roles"][role]["initramfs"], "rb") as f:
+            r = subprocess.run(f"gzip -dc | {busybox} cpio -id 'etc/linuxvm/*' 'usr/lib/modules/*'",
+                               shell=True, stdin=f, cwd=d, capture_output=True, timeout=60)
+        assert r.returncode == 0, r
+        order = [os.path.basename(l)[:-3] for l in
+                 (d / "etc/linuxvm/modules").read_text().split()]
+        assert needed <= set(order) and len(order) == len(set(order)), order
+        for i, name in enumerate(order):
+            ko = next(d.glob(f"usr/lib/modules/*/{name}.ko")).read_bytes()
+            deps = linuxvm._build.modinfo_depends(ko)
+            assert set(deps) <= set(order[:i]), (role, name, deps, order)
+    with open(image["kernel"], "rb") as f:
+        assert f.read(0x206)[0x202:0x206] == b"HdrS"  # a bzImage, as QEMU's -kernel wants
+
+
+def test_cpio_archive_reads_back(tmp_path):
+    """The newc writer: busybox cpio lists and extracts what was written,
+    including a device node made without root, with the modes given."""
+    busybox = shutil.which("busybox")
+    if not busybox:
+        pytest.skip("busybox is missing (./nfos deps installs busybox-static)")
+    c = linuxvm._build.Cpio()
+    c.file("/usr/bin/hello", b"#!/bin/sh\necho hi\n", 0o755)
+    c.symlink("/bin/hi", "/usr/bin/hello")
+    c.chardev("/dev/console", 5, 1)
+    c.dir("/tmp")
+    data = c.bytes()
+    assert len(data) % 512 == 0
+    r = subprocess.run([busybox, "cpio", "-tv"], input=data, capture_output=True, timeout=30)
+    assert r.returncode == 0, r
+    listing = r.stdout.decode()
+    for mode, name in (("-rwxr-xr-x", "usr/bin/hello"), ("lrwxrwxrwx", "bin/hi -> /usr/bin/hello"),
+                       ("crw-------", "dev/console"), ("drwxr-xr-x", "tmp")):
+        assert re.search(rf"^{re.escape(mode)} .* {re.escape(name)}$", listing, re.M), listing
+    r = subprocess.run([busybox, "cpio", "-id", "usr/bin/hello"], input=data, cwd=tmp_path,
+                       capture_output=True, timeout=30)
+    assert r.returncode == 0, r
+    assert (tmp_path / "usr/bin/hello").read_bytes() == b"#!/bin/sh\necho hi\n"
+
+
+def test_parse_testpmd():
+    """Totals from the accumulated statistics and --record-core-cycles, rates
+    from the periodic lines (text as DPDK 22.11's testpmd prints it)."""
+    lines = """\
+  Rx-pps:            0          Rx-bps:            0
+  Rx-pps:      1412469          Rx-bps:    677985352
+  +++++++++++++++ Accumulated forward statistics for all ports+++++++++++++++
+  RX-packets: 2264704        RX-dropped: 0             RX-total: 2264704
+  TX-packets: 0              TX-dropped: 0             TX-total: 0
+  ++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++
+  CPU cycles/packet=2175.31 (total cycles=4926427764 / total rxonly packets=2264704) at 2650 MHz Clock
+""".splitlines()
+    r = linuxvm.parse_testpmd(lines)
+    assert r == {"rx_pps": [0, 1412469], "tx_pps": [], "rx": 2264704, "tx": 0, "drops": 0,
+                 "busy": 2175.31, "busy_per": "rxonly packets", "tsc_mhz": 2650}, r
+    assert linuxvm.parse_testpmd(["EAL: Error - exiting"]) == {"rx_pps": [], "tx_pps": []}
