@@ -445,6 +445,7 @@ def main(argv):
 
 
 def measure(args, skip):
+    nfos_cli.ensure_deps()  # gnuplot, DPDK, QEMU...: no manual step
     all_ = {"benchmark": "all", "date": datetime.datetime.now().isoformat(timespec="seconds"),
             "host": host_info()}
     all_["command"] = " ".join(
