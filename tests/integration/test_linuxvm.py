@@ -182,7 +182,12 @@ def test_bench_pps_linux_vm_subject():
     figure = r"[\d.]+ \([\d.]+-[\d.]+\)"  # median (min-max)
     row = re.search(rf"^  rx +64 +linux-vm +(\w+) +{figure} +{figure} +\d/1 +(.*)$", r.stdout,
                     re.M)
-    assert row and row.group(1) == acc and row.group(2) == "ok", r.stdout
+    # The counts must agree with the backend's. Not checked: bytes per packet,
+    # which bench pps takes from a periodic statistics line that a 1-vCPU
+    # guest may print torn (its forwarding lcore preempted between the packet
+    # and byte counters).
+    assert row and row.group(1) == acc, r.stdout
+    assert not re.search(r"sent|no \S+ counts", row.group(2)), row.group(0)
 
 
 def test_modules_load_after_their_dependencies(image, tmp_path):
