@@ -228,22 +228,32 @@ def follow(ctx, gen, procs, deadline):
     marks, seen = {}, 0
     start_re = re.compile(r"^kvgen: ([\w-]+): measuring")
     end_re = re.compile(r"^kvgen: ([\w-]+): [\d.]+ req/s")
-    while gen.alive():
+    last = None  # the latest sample taken while every process was there
+    while True:
+        alive = gen.alive()
+        now = cpu_sample(procs)
         lines = gen.lines
         for _, text in lines[seen:]:
             m = start_re.match(text) or end_re.match(text)
             if m:
-                marks.setdefault(m.group(1), []).append(cpu_sample(procs))
+                # kvgen may end within milliseconds of its last line: then
+                # the sample taken just before stands for the window's end.
+                gone = any(x is None for x in now[1])
+                marks.setdefault(m.group(1), []).append(last if gone and last else now)
         seen = len(lines)
+        if all(x is not None for x in now[1]):
+            last = now
+        if not alive:
+            break
         check_alive(procs[1:])
         if time.monotonic() > deadline:
             raise RunFailed("kvgen still running at its deadline", gen.tail())
         time.sleep(0.01)
-    gen.wait(10)
-    for _, text in gen.lines[seen:]:  # lines read after the last look
+    gen.wait(10)  # its output read to the end
+    for _, text in gen.lines[seen:]:
         m = end_re.match(text)
-        if m:
-            marks.setdefault(m.group(1), []).append(cpu_sample(procs))
+        if m and last:
+            marks.setdefault(m.group(1), []).append(last)
     return marks
 
 
