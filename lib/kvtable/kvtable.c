@@ -257,26 +257,32 @@ static bool is_dead(const struct kvtable *t, const struct kvtable_item *it)
 
 /* --- Memory ------------------------------------------------------------ */
 
-/* Page pg becomes k's: all its items free. */
-static void class_add_page(struct kvtable *t, struct kvtable_class *k, uint32_t pg)
+/* Page pg becomes k's last page, carved lazily (the one before is full). */
+static void class_add_page(struct kvtable_class *k, uint32_t pg)
 {
-    uint8_t *page = t->arena + (size_t)pg * KVTABLE_PAGE;
-    uint32_t i;
-
     k->pages[k->npages++] = pg;
-    for (i = k->per_page; i-- > 0;) {
-        struct kvtable_item *it = (struct kvtable_item *)(page + (size_t)i * k->size);
+    k->carved = 0;
+}
 
-        it->cls = (uint8_t)(k - t->cls);
-        item_free(t, it);
-    }
+/* The next never-used item of the class's last page, or NULL. */
+static struct kvtable_item *carve_one(struct kvtable *t, struct kvtable_class *k)
+{
+    struct kvtable_item *it;
+
+    if (!k->npages || k->carved == k->per_page)
+        return NULL;
+    it = (struct kvtable_item *)(t->arena + (size_t)k->pages[k->npages - 1] * KVTABLE_PAGE +
+                                 (size_t)k->carved++ * k->size);
+    it->cls = (uint8_t)(k - t->cls);
+    it->state = ITEM_FREE;
+    return it;
 }
 
 static bool class_grow(struct kvtable *t, struct kvtable_class *k)
 {
     if (t->next_page == t->npages)
         return false;
-    class_add_page(t, k, t->next_page++);
+    class_add_page(k, t->next_page++);
     return true;
 }
 
@@ -287,14 +293,16 @@ static struct kvtable_item *class_evict(struct kvtable *t, struct kvtable_class 
     uint64_t steps, max = 2ULL * k->npages * k->per_page + 1;
 
     for (steps = 0; k->npages && steps < max; steps++) {
-        uint8_t *page = t->arena + (size_t)k->pages[k->hand_page] * KVTABLE_PAGE;
-        struct kvtable_item *it = (struct kvtable_item *)(page + (size_t)k->hand_item * k->size);
+        uint32_t lim = k->hand_page == k->npages - 1 ? k->carved : k->per_page;
+        struct kvtable_item *it;
 
-        if (++k->hand_item == k->per_page) {
+        if (k->hand_item >= lim) { /* past the carved items: next page */
             k->hand_item = 0;
-            if (++k->hand_page == k->npages)
-                k->hand_page = 0;
+            k->hand_page = k->hand_page + 1 >= k->npages ? 0 : k->hand_page + 1;
+            continue;
         }
+        it = (struct kvtable_item *)(t->arena + (size_t)k->pages[k->hand_page] * KVTABLE_PAGE +
+                                     (size_t)k->hand_item++ * k->size);
         if (it->state != ITEM_LINKED)
             continue; /* free (not on a full class) or pinned */
         if (is_dead(t, it)) {
@@ -327,6 +335,7 @@ static bool page_has_pinned(struct kvtable *t, const struct kvtable_class *v, ui
 static bool page_steal(struct kvtable *t, struct kvtable_class *k)
 {
     struct kvtable_class *v = NULL;
+    struct kvtable_item *it;
     uint32_t c, j, i, pg = 0;
     uint8_t *page = NULL;
 
@@ -335,6 +344,8 @@ static bool page_steal(struct kvtable *t, struct kvtable_class *k)
             v = &t->cls[c];
     if (!v)
         return false;
+    while ((it = carve_one(t, v))) /* every page of v fully carved */
+        item_free(t, it);
     for (j = v->npages; j-- > 0;) {
         page = t->arena + (size_t)v->pages[j] * KVTABLE_PAGE;
         if (!page_has_pinned(t, v, page))
@@ -344,8 +355,7 @@ static bool page_steal(struct kvtable *t, struct kvtable_class *k)
         return false;
     pg = v->pages[j];
     for (i = 0; i < v->per_page; i++) {
-        struct kvtable_item *it = (struct kvtable_item *)(page + (size_t)i * v->size);
-
+        it = (struct kvtable_item *)(page + (size_t)i * v->size);
         if (it->state == ITEM_LINKED) {
             is_dead(t, it) ? t->st.reclaimed++ : t->st.evictions++;
             unlink_item(t, it);
@@ -354,16 +364,15 @@ static bool page_steal(struct kvtable *t, struct kvtable_class *k)
     v->pages[j] = v->pages[--v->npages];
     v->hand_page = v->hand_item = 0;
     v->free = 0;
+    v->carved = v->per_page;
     for (j = 0; j < v->npages; j++)
         for (i = 0; i < v->per_page; i++) {
-            struct kvtable_item *it =
-                (struct kvtable_item *)(t->arena + (size_t)v->pages[j] * KVTABLE_PAGE +
-                                        (size_t)i * v->size);
-
+            it = (struct kvtable_item *)(t->arena + (size_t)v->pages[j] * KVTABLE_PAGE +
+                                         (size_t)i * v->size);
             if (it->state == ITEM_FREE)
                 item_free(t, it);
         }
-    class_add_page(t, k, pg);
+    class_add_page(k, pg);
     return true;
 }
 
@@ -378,17 +387,19 @@ static struct kvtable_item *item_alloc(struct kvtable *t, size_t nkey, size_t nb
             return NULL;
         k++;
     }
-    if (!k->free && !class_grow(t, k)) {
-        if ((it = class_evict(t, k)))
-            return it;
-        if (!page_steal(t, k)) {
-            t->st.out_of_memory++;
-            return NULL;
-        }
+    if (k->free) {
+        it = item_at(t, k->free);
+        k->free = it->exptime;
+        return it;
     }
-    it = item_at(t, k->free);
-    k->free = it->exptime;
-    return it;
+    if ((it = carve_one(t, k)) || (class_grow(t, k) && (it = carve_one(t, k))))
+        return it;
+    if ((it = class_evict(t, k)))
+        return it;
+    if (page_steal(t, k))
+        return carve_one(t, k);
+    t->st.out_of_memory++;
+    return NULL;
 }
 
 static struct kvtable_item *item_new(struct kvtable *t, const void *key, size_t n, uint32_t flags,

@@ -340,3 +340,54 @@ Test(kvtable, random_against_model)
     }
     cr_assert_eq(t.st.evictions, 0);
 }
+
+/* A small budget, values of every size class: pages move between classes,
+ * items are evicted, and whatever a get returns is the last value stored
+ * under that key; curr_items counts exactly the keys a get finds. */
+Test(kvtable, mixed_sizes_under_pressure)
+{
+    static struct kvtable x;
+    static uint32_t last[5000]; /* seed of the last value stored, 0: none */
+    static uint8_t v[4000];
+    uint64_t s = 7, found = 0;
+    unsigned i, j;
+
+    cr_assert_eq(kvtable_init(&x, 3 << 20, 1 << 20, T0), 0);
+    for (i = 0; i < 60000; i++) {
+        char k[16];
+        unsigned ki, vl;
+        size_t kn;
+        struct kvtable_item *it;
+
+        s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+        ki = (unsigned)(s >> 33) % 5000;
+        vl = (unsigned)(s >> 13) % ((s >> 60) < 4 ? 4000 : 200);
+        kn = (size_t)sprintf(k, "k%u", ki);
+        for (j = 0; j < vl; j++)
+            v[j] = (uint8_t)(i + j);
+        if (kvtable_store(&x, KVTABLE_SET, k, kn, kvtable_hash(k, kn), vl, 0, v, vl, 0) ==
+            KVTABLE_STORED)
+            last[ki] = i + 1;
+        else
+            last[ki] = 0; /* a failed set leaves nothing behind */
+        /* read back a random key */
+        ki = (unsigned)(s >> 20) % 5000;
+        kn = (size_t)sprintf(k, "k%u", ki);
+        it = kvtable_get(&x, k, kn, kvtable_hash(k, kn));
+        if (it) {
+            cr_assert_neq(last[ki], 0, "k%u came back without a store", ki);
+            cr_assert_eq(it->nbytes - 2, it->flags); /* flags hold the length */
+            for (j = 0; j < it->flags; j++)
+                cr_assert_eq(kvtable_item_value(it)[j], (uint8_t)(last[ki] - 1 + j), "k%u", ki);
+        }
+    }
+    for (i = 0; i < 5000; i++) {
+        char k[16];
+        size_t kn = (size_t)sprintf(k, "k%u", i);
+
+        found += kvtable_get(&x, k, kn, kvtable_hash(k, kn)) != NULL;
+    }
+    cr_assert_eq(found, x.st.curr_items);
+    cr_assert(x.st.evictions > 0);
+    kvtable_fini(&x);
+}

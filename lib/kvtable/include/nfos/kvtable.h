@@ -68,6 +68,8 @@ struct kvtable_class {
     uint32_t *pages;    /* their numbers, in order of acquisition */
     uint32_t hand_page; /* CLOCK hand: index into pages, item in page */
     uint32_t hand_item;
+    uint32_t carved; /* items of the last page handed out so far: a page is
+                      * carved as it is used, not touched all at once */
 };
 
 struct kvtable {
