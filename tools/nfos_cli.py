@@ -478,6 +478,9 @@ def main(argv=None):
     if "--" in argv:
         i = argv.index("--")
         argv, app_args = argv[:i], argv[i + 1:]
+    if len(argv) >= 2 and argv[0] == "bench" and not argv[1].startswith("-"):
+        # `nfos bench pps --help`: what follows the benchmark's name is its own.
+        argv, app_args = argv[:2], argv[2:] + app_args
     p = parser()
     try:
         args, rest = p.parse_known_args(argv)

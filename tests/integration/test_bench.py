@@ -21,3 +21,12 @@ def test_bench_boot_smoke(hello_kvm):
 def test_bench_unknown():
     r = nfos("bench", "nope")
     assert r.status == 2 and "unknown benchmark 'nope'" in r.err, r
+
+
+def test_bench_options_belong_to_the_benchmark():
+    """`nfos bench WHAT --help` is the benchmark's help, with or without `--`."""
+    for argv in (["bench", "boot", "--help"], ["bench", "boot", "--", "--help"]):
+        r = nfos(*argv)
+        assert r.status == 0 and "usage: nfos bench boot" in r.out, r
+    r = nfos("bench", "boot", "--runs", "0")
+    assert r.status == 2 and "--runs must be at least 1" in r.err, r
