@@ -492,7 +492,12 @@ def measure_into(args, skip, all_, tmp):
     if "kv" not in skip and os.path.exists(kv_py):
         with open(kv_py) as f:
             has_json = '"--json"' in f.read()
-        st, path = sub_bench("kv", smoke + runs + (json_to("kv") if has_json else []))
+        sys.path.insert(0, os.path.dirname(kv_py))
+        import bench_kv
+        # Every subject it has, those it runs only on request included.
+        kv_subjects = ["--subjects", ",".join(bench_kv.SUBJECTS)]
+        st, path = sub_bench("kv", smoke + runs + (json_to("kv") if has_json else []) +
+                             kv_subjects)
         if path:
             all_["kv"] = load(path)
         if st != 0:
