@@ -109,7 +109,11 @@ def wait_ready(ns, host):
 def memcached(ns, item_max):
     proc = ns.popen("memcached", "-U", "11211", "-p", "0", "-l", HOST, "-u", "root", "-t", "1",
                     "-m", "64", "-I", str(item_max), "-o", f"slab_chunk_max={item_max // 2}")
-    wait_ready(ns, HOST)
+    try:
+        wait_ready(ns, HOST)
+    except BaseException:
+        stop(proc)
+        raise
     return proc
 
 
@@ -126,6 +130,11 @@ def kvstore(ns, plat, args=()):
                                                            + args), nets)
         proc = ns.popen(*cmd)
     wait_line(proc, r"kvstore: ready", timeout=120)
+    try:
+        wait_ready(ns, KV)  # the kernel's ARP for it done before the cases start
+    except BaseException:
+        stop(proc)
+        raise
     return proc
 
 
@@ -143,6 +152,7 @@ STATS_EQUAL = ("cmd_get", "cmd_set", "cmd_touch", "get_hits", "get_misses", "del
                "cas_misses", "cas_hits", "cas_badval", "touch_hits", "touch_misses",
                "store_too_large", "curr_items", "total_items", "bytes", "evictions",
                "limit_maxbytes")
+STATS_COUNTERS = STATS_EQUAL[:16]  # cmd_get ... touch_misses
 
 
 def stats_of(dgrams):
@@ -160,7 +170,10 @@ def compare(cases, mc, kv):
         if c["stats"]:
             sa, sb = stats_of(a), stats_of(b)
             assert set(sb) <= set(sa), f"kvstore stats not in memcached's: {set(sb) - set(sa)}"
-            diff = {k: (sa[k], sb.get(k)) for k in STATS_EQUAL if sa[k] != sb.get(k)}
+            # After a flush, memcached frees flushed items as its LRU meets
+            # them; kvstore when a lookup does: only the counters compare.
+            names = STATS_EQUAL if c["stats"] is True else STATS_COUNTERS
+            diff = {k: (sa[k], sb.get(k)) for k in names if sa[k] != sb.get(k)}
             if diff:
                 bad.append(f"stats differ (memcached, kvstore): {diff}")
         elif a != b:
@@ -234,13 +247,12 @@ def main_cases():
             b"quit\r\n", b"version\r\nquit\r\nversion\r\n", b"get x\r\n",
     ]:
         p.append(case(line))
-    p.append(case(b"", stats=True, header=b""))  # placeholder, replaced below
-    p[-1] = case(b"stats\r\n", stats=True)
+    p.append(case(b"stats\r\n", stats=True))
     p += [case(b"flush_all\r\n"), case(b"get x\r\n"), case(b"set x 0 0 1\r\nv\r\n"),
           case(b"get x\r\n"), case(b"flush_all 0\r\n"), case(b"flush_all noreply\r\n"),
           case(b"flush_all 0 noreply\r\n"), case(b"flush_all -1\r\n"), case(b"get x y\r\n"),
           case(b"stats reset\r\n"), case(b"set r 0 0 1\r\nv\r\n"), case(b"get r zz\r\n"),
-          case(b"incr r 1\r\n"), case(b"stats\r\n", stats=True)]
+          case(b"incr r 1\r\n"), case(b"stats\r\n", stats="counters")]
     # Frame headers: ids are kept as written here.
     p += [case(b"version\r\n", header=struct.pack(">HHHH", 7, 0, 2, 0)),
           case(b"version\r\n", header=struct.pack(">HHHH", 7, 0, 0, 0)),
@@ -280,14 +292,14 @@ def size_cases():
 
 
 def conformance(ns, plat, cases, item_max):
-    mc = memcached(ns, item_max)
-    kv = kvstore(ns, plat, ["--max-item-size", str(item_max)])
+    mc, kv = memcached(ns, item_max), None
     try:
+        kv = kvstore(ns, plat, ["--max-item-size", str(item_max)])
         a = run_cases(ns, cases, HOST)
         b = run_cases(ns, cases, KV)
     finally:
         stop(mc)
-        out, err = stop(kv)
+        out, err = stop(kv) if kv else ("", "")
     compare(cases, a, b)
     return out
 
@@ -303,27 +315,28 @@ def test_conformance_sizes_linuxu(ns):
 
 def test_conformance_kvm_tap(ns):
     cases = main_cases()
-    mc = memcached(ns, 2048)
-    kv = kvstore(ns, "kvm", ["--max-item-size", "2048"])
+    mc, kv = memcached(ns, 2048), None
     try:
+        kv = kvstore(ns, "kvm", ["--max-item-size", "2048"])
         a = run_cases(ns, cases, HOST)
         b = run_cases(ns, cases, KV)
     finally:
         stop(mc)
-        kv.kill()
-        kv.communicate()
+        if kv:
+            kv.kill()
+            kv.communicate()
     compare(cases, a, b)
 
 
 def test_random_workload_100k_linuxu(ns):
-    mc = memcached(ns, 2048)
-    kv = kvstore(ns, "linuxu", ["--max-item-size", "2048"])
+    mc, kv = memcached(ns, 2048), None
     try:
+        kv = kvstore(ns, "linuxu", ["--max-item-size", "2048"])
         r = ns.run(PY, KVCLIENT, "workload", "5", "100000", HOST, "11211", KV, "11211",
                    timeout=600)
     finally:
         stop(mc)
-        out, err = stop(kv)
+        out, err = stop(kv) if kv else ("", "")
     res = json.loads(r.stdout)
     assert res["requests"] == 100000 and res["keys"] == 1000, res
     assert not res["diffs"] and not res["final_diffs"], json.dumps(res, indent=1)
@@ -348,8 +361,10 @@ def test_memcslap_udp_sets_linuxu(ns):
     frags = re.search(r"parsed:.* ipv4_frag (\d+)", out)
     # every datagram that came whole was memcslap's set, and is stored
     assert int(stats["cmd_set"]) >= 5, (stats, out)
-    # all but our stats request and its "version" sentinel
-    assert int(stats["cmd_set"]) == int(stats["curr_items"]) == reqs - 2, (stats, out)
+    # every set that came whole is stored; the other requests are ours
+    # (readiness probe, stats and its "version" sentinel)
+    assert int(stats["cmd_set"]) == int(stats["curr_items"]), (stats, out)
+    assert 3 <= reqs - int(stats["cmd_set"]) <= 5, (stats, out)
     print(f"memcslap -U: {stats['cmd_set']} sets stored, "
           f"{frags[1] if frags else 0} IP fragments dropped")
 
