@@ -11,8 +11,8 @@ Reports, on microvm:
     (helloworld's greeting; rxsink's "receiving on port 0" with a null
     port: a network function ready for packets) and to QEMU's exit
   - the smallest guest RAM at which helloworld boots, and at which each
-    network function runs (100,000 packets through a null port; pong runs
-    for 0.2 s), found by bisection in 64 KiB steps
+    network function runs (100,000 packets through a null port; pong and
+    kvstore run for 0.2 s), found by bisection in 64 KiB steps
 Each accelerator in --accels (default: kvm and tcg where /dev/kvm is usable,
 else tcg) is measured and labelled; the smallest-RAM search uses the first.
 Medians (with min and max) of --runs runs (default 20). A table goes to
@@ -44,6 +44,7 @@ FUNCTIONS = {
     "txgen": (["netdev.dev=null"], ["--count", "100000"]),
     "l2fwd": (["netdev.dev=null"], ["--macswap", "--count", "100000"]),
     "pong": (["netdev.dev=null", "netdev.ip=10.0.0.2/24"], ["--time", "0.2"]),
+    "kvstore": (["netdev.dev=null", "netdev.ip=10.0.0.2/24"], ["--time", "0.2"]),
 }
 READY = "rxsink: receiving on port 0"
 
