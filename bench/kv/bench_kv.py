@@ -2,7 +2,8 @@
 
     ./nfos bench kv [--smoke] [--runs N] [--seconds S] [--warmup S] [--keys N]
                     [--workloads get100-uniform,get90-zipf,...] [--window N]
-                    [--subjects kvstore-linuxu,kvstore-kvm,memcached] [--no-huge] [--logs DIR]
+                    [--subjects kvstore-linuxu,kvstore-kvm,memcached,kvstore-tcg,linux-vm]
+                    [--vm-keys N] [--no-huge] [--logs DIR]
 
 The load generator is kvgen (bench/kv/kvgen.c, built here against Debian's
 DPDK into build/bench/kvgen) on core 0, owning one DPDK port; the server
@@ -17,6 +18,19 @@ runs on core 1:
                   the kernel's UDP stack in a network namespace of its own;
                   kvgen reaches it from a second namespace over a veth pair
                   with DPDK's net_af_packet (all traffic stays in the two)
+  kvstore-tcg     the kvm image under TCG (only when --subjects names it): the
+                  figure to compare with the Linux VM where it runs under TCG
+  linux-vm        memcached (-t 1, -m 64) on the kernel's virtio_net inside the
+                  Linux VM peer (bench/linuxvm: Debian's kernel + initramfs),
+                  under QEMU with -netdev vhost-user on the same kind of
+                  socket as kvstore; KVM where a Linux guest boots on it, else
+                  TCG (linuxvm.accel()); only when --subjects names it
+The two on-request subjects preload --vm-keys keys (default 20K, smoke 2K,
+at most --keys), not --keys: memcached in the VM has 64 MB and under TCG
+stores a few thousand keys per second (1M would take minutes and evict);
+their rows and JSON say how many. kvstore-tcg/linux-vm is the same-
+accelerator ratio; kvstore-kvm/linux-vm is labelled "best available here"
+when the accelerators differ (and its key counts differ too).
 Each run starts kvgen and the server afresh; kvgen resolves the server by
 ARP, preloads --keys keys (16-byte keys, 32-byte values, each set resent
 until stored), then runs every workload (get<P>-<uniform|zipf>: P percent
@@ -65,6 +79,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "bench", "pps"))
 import bench_pps  # noqa: E402  (processes, DPDK memory, image builds, tables)
+import linuxvm  # noqa: E402  (bench_pps put bench/linuxvm on the path)
 from bench_pps import (BenchError, Proc, RunFailed, Stop, Unavailable, check_alive,  # noqa: E402
                        fmt, summary, table, wait_socket)
 
@@ -73,7 +88,12 @@ GEN_CORE, SERVER_CORE = 0, 1
 GEN_PREFIX = "nfos-kv-gen"      # kvgen's --file-prefix
 KVGEN = os.path.join(ROOT, "build", "bench", "kvgen")
 LOCK = os.path.join(tempfile.gettempdir(), "nfos-bench-kv.lock")
-SUBJECTS = ("kvstore-linuxu", "kvstore-kvm", "memcached")
+SUBJECTS = ("kvstore-linuxu", "kvstore-kvm", "memcached", "kvstore-tcg", "linux-vm")
+ON_REQUEST = ("kvstore-tcg", "linux-vm")  # TCG boots and slow servers: only when named
+QEMU_SUBJECTS = ("kvstore-kvm", "kvstore-tcg", "linux-vm")  # stopped with SIGTERM to QEMU
+MEMCACHED_SUBJECTS = ("memcached", "linux-vm")  # UDP socket buffers: --mc-window
+VM_KEYS, SMOKE_VM_KEYS = 20000, 2000
+LINUX_VM_MEM = 512 << 20        # the linux-vm subject's guest RAM
 WORKLOADS = ("get100-uniform", "get90-uniform", "get90-zipf", "get50-uniform", "get50-zipf")
 SMOKE_WORKLOADS = ("get100-uniform", "get50-zipf")
 GEN_IP, SERVER_IP, PREFIXLEN, PORT = "10.99.0.1", "10.99.0.2", 24, 11211
@@ -198,13 +218,28 @@ def shares(a, b):
 
 # --- one run --------------------------------------------------------------------
 
-def kvgen_argv(ctx, vdev, window):
+def ready_timeout(ctx, subject):
+    """Seconds for the server to come up and answer ARP."""
+    if subject == "linux-vm":
+        return linuxvm.BOOT_TIMEOUT
+    return 180 if ctx.accel_of[subject] == "tcg" and subject in QEMU_SUBJECTS else 60
+
+
+def link_timeout(ctx, subject):
+    """Seconds kvgen waits for its port's link and the server's ARP reply."""
+    if subject == "linux-vm":
+        return linuxvm.BOOT_TIMEOUT  # a Linux boot (under TCG here) comes first
+    return 60 if "tcg" in (ctx.accel, ctx.accel_of[subject]) else 30
+
+
+def kvgen_argv(ctx, subject, vdev):
+    window = ctx.mc_window if subject in MEMCACHED_SUBJECTS else ctx.window
     return ([KVGEN, "-l", "0", f"--file-prefix={GEN_PREFIX}", "--no-pci", "--vdev", vdev] +
             ctx.mem.eal() +
             ["--", "--server", SERVER_IP, "--ip", GEN_IP, "--port", str(PORT),
-             "--keys", str(ctx.keys), "--workloads", ",".join(ctx.workloads),
+             "--keys", str(ctx.keys_of[subject]), "--workloads", ",".join(ctx.workloads),
              "--seconds", f"{ctx.seconds:g}", "--warmup", f"{ctx.warmup:g}",
-             "--window", str(window), "--link-timeout", "60" if ctx.accel == "tcg" else "30"])
+             "--window", str(window), "--link-timeout", str(link_timeout(ctx, subject))])
 
 
 def server_argv(ctx, subject, sock, ns):
@@ -212,11 +247,17 @@ def server_argv(ctx, subject, sock, ns):
         return ([ctx.images[("kvstore", "linuxu")], f"nfos.mem={KV_MEM}",
                  f"netdev.dev=vhost-user:{sock}", f"netdev.ip={SERVER_IP}/{PREFIXLEN}",
                  "nfos.stats=1", "--"] + KV_ARGS)
-    if subject == "kvstore-kvm":
+    if subject in ("kvstore-kvm", "kvstore-tcg"):
         cmdline = nfos_cli.guest_cmdline([f"netdev.ip={SERVER_IP}/{PREFIXLEN}", "nfos.stats=1"],
                                          KV_ARGS)
         return nfos_cli.qemu_command(ctx.images[("kvstore", "kvm")], KV_MEM, "microvm,pcie=on",
-                                     ctx.accel, cmdline, [{"kind": "vhost-user", "arg": sock}])
+                                     ctx.accel_of[subject], cmdline,
+                                     [{"kind": "vhost-user", "arg": sock}])
+    if subject == "linux-vm":
+        # seconds=0: memcached runs until QEMU is stopped.
+        return linuxvm.qemu_command("memcached", sock=sock, mem=LINUX_VM_MEM,
+                                    accel=ctx.accel_of[subject], image=ctx.lvm, seconds=0,
+                                    ip=f"{SERVER_IP}/{PREFIXLEN}")
     user = ["-u", "root"] if os.geteuid() == 0 else []
     return ns.exec(ns.server) + ["memcached", "-U", str(PORT), "-p", "0", "-t", "1",
                                  "-l", SERVER_IP, "-m", "2048"] + user
@@ -296,19 +337,19 @@ def run_once(ctx, subject, run):
             wait_udp_listen(ns, server)
             vdev = (f"net_af_packet0,iface={ns.client_if},qpairs=1,blocksz=4096,framesz=2048,"
                     "framecnt=2048,qdisc_bypass=1")
-            gen = Proc("kvgen", ns.exec(ns.client) + kvgen_argv(ctx, vdev, ctx.mc_window),
+            gen = Proc("kvgen", ns.exec(ns.client) + kvgen_argv(ctx, subject, vdev),
                        GEN_CORE, ctx.tmp)
             procs = [gen, server]
             udp0 = ns.udp_stats()
         else:
-            gen = Proc("kvgen", kvgen_argv(ctx, f"net_vhost0,iface={sock},queues=1", ctx.window),
+            gen = Proc("kvgen", kvgen_argv(ctx, subject, f"net_vhost0,iface={sock},queues=1"),
                        GEN_CORE, ctx.tmp)
             procs = [gen]
             wait_socket(sock, gen)
             server = Proc(subject, server_argv(ctx, subject, sock, ns), SERVER_CORE, ctx.tmp)
             procs.append(server)
-        gen.wait_for(re.compile(r"^kvgen: server .* is at"),
-                     180 if ctx.accel == "tcg" and subject == "kvstore-kvm" else 60, [server])
+        gen.wait_for(re.compile(r"^kvgen: server .* is at"), ready_timeout(ctx, subject),
+                     [server])
         per = ctx.warmup + ctx.seconds + 1
         marks = follow(ctx, gen, procs,
                        time.monotonic() + ctx.preload_timeout + len(ctx.workloads) * per + 60)
@@ -317,7 +358,7 @@ def run_once(ctx, subject, run):
         if subject.startswith("kvstore"):
             last_line_after(server, time.monotonic(), 3.0)  # covers the last window
         udp1 = ns.udp_stats() if ns else {}
-        if subject == "kvstore-kvm":
+        if subject in QEMU_SUBJECTS:
             server.signal(signal.SIGTERM)  # QEMU; the guest has no stop of its own here
             server.wait(15)
         elif server.stop(15) != 0 and subject == "kvstore-linuxu":
@@ -326,7 +367,7 @@ def run_once(ctx, subject, run):
     finally:
         for p in reversed(procs):
             if p.alive():
-                p.signal(signal.SIGTERM if p.name == "kvstore-kvm" else signal.SIGINT)
+                p.signal(signal.SIGTERM if p.name in QEMU_SUBJECTS else signal.SIGINT)
                 p.wait(10)
         if ns:
             ns.close()
@@ -385,14 +426,29 @@ def summarize(runs, workload):
 
 
 def ratios(results, workloads):
+    """Per workload: kvstore's req/s over memcached's on the host kernel
+    (plain numbers), and over memcached's in the Linux VM (with the
+    accelerators and key counts of both sides, labelled "same accelerator"
+    or "best available here")."""
     out = []
     mc = results.get("memcached", {}).get("summary", {})
+    lv = results.get("linux-vm", {})
     for w in workloads:
         r = {"workload": w}
         for s in ("kvstore-linuxu", "kvstore-kvm"):
             kv = results.get(s, {}).get("summary", {})
             if kv.get(w) and mc.get(w) and kv[w]["rps"] and mc[w]["rps"]:
                 r[f"{s}_over_memcached_rps"] = kv[w]["rps"]["median"] / mc[w]["rps"]["median"]
+        for s in ("kvstore-tcg", "kvstore-kvm"):  # same accelerator first, then the best here
+            kv = results.get(s, {})
+            a, b = kv.get("summary", {}).get(w), lv.get("summary", {}).get(w)
+            if a and b and a["rps"] and b["rps"]:
+                same = kv["accel"] == lv["accel"]
+                r[f"{s}_over_linux-vm_rps"] = {
+                    "ratio": a["rps"]["median"] / b["rps"]["median"],
+                    "accels": f"{kv['accel']} vs {lv['accel']}",
+                    "label": "same accelerator" if same else "best available here",
+                    "keys": f"{kv['keys']} vs {lv['keys']}"}
         out.append(r)
     return out
 
@@ -438,7 +494,8 @@ def print_tables(ctx, subjects, status, results, rat, acc):
                 sm = res["summary"][w]
                 rows.append((s, ctx.accel_of[s], w, fmt(sm["rps"], 0), fmt(sm["hit_ratio"], 4),
                              fmt(sm["p50_us"], 1), fmt(sm["p99_us"], 1),
-                             fmt(sm["busy_cycles_per_req"], 1) if s != "memcached" else "n/a",
+                             fmt(sm["busy_cycles_per_req"], 1) if s.startswith("kvstore")
+                             else "n/a",
                              fmt(sm["gen_idle_share"], 2), sm["lost"],
                              f"{sm['clean_runs']}/{sm['runs']}"))
             elif res:
@@ -446,13 +503,34 @@ def print_tables(ctx, subjects, status, results, rat, acc):
             else:
                 rows.append((s, ctx.accel_of[s], w, status[s]))
     out += [""] + table(rows)
+    scaled = [s for s in subjects if s in results and "summary" in results[s]
+              and ctx.keys_of[s] != ctx.keys]
+    if scaled:
+        out.append(f"  keys: {', '.join(scaled)} preloaded {ctx.vm_keys} keys (--vm-keys), the "
+                   f"others {ctx.keys}")
     rrows = [("workload", "kvstore-linuxu/memcached req/s",
               f"kvstore-kvm ({ctx.accel})/memcached req/s")]
     for r in rat:
         x = lambda k: f"{r[k]:.2f}x" if k in r else "-"  # noqa: E731
         rrows.append((r["workload"], x("kvstore-linuxu_over_memcached_rps"),
                       x("kvstore-kvm_over_memcached_rps")))
-    out += [""] + table(rrows) + [""]
+    out += [""] + table(rrows)
+    lvm = [r for r in rat if any(k.endswith("_over_linux-vm_rps") for k in r)]
+    if lvm:
+        heads = {}
+        for r in lvm:
+            for s in ("kvstore-tcg", "kvstore-kvm"):
+                x = r.get(f"{s}_over_linux-vm_rps")
+                if x:
+                    heads[s] = (f"{s}/linux-vm req/s ({x['accels']}, {x['label']}; "
+                                f"keys {x['keys']})")
+        vrows = [("workload",) + tuple(heads.values())]
+        for r in lvm:
+            vrows.append((r["workload"],) + tuple(
+                f"{r[f'{s}_over_linux-vm_rps']['ratio']:.2f}x"
+                if f"{s}_over_linux-vm_rps" in r else "-" for s in heads))
+        out += [""] + table(vrows)
+    out.append("")
     def judged(a, text):
         if a["met"] is None:
             return f"not judged ({a['why']})"
@@ -508,7 +586,11 @@ def main(argv):
     ap.add_argument("--workloads", type=workload_list,
                     help=f"default {','.join(WORKLOADS)}")
     ap.add_argument("--subjects", type=bench_pps.csv("subjects", SUBJECTS),
-                    help="default: all; kvstore-kvm is skipped under TCG unless named here")
+                    help="default: all but kvstore-tcg and linux-vm (run only when named); "
+                         "kvstore-kvm is skipped under TCG unless named here")
+    ap.add_argument("--vm-keys", type=count,
+                    help=f"keys preloaded for kvstore-tcg and linux-vm (default "
+                         f"{VM_KEYS // 1000}K, smoke {SMOKE_VM_KEYS // 1000}K; at most --keys)")
     ap.add_argument("--window", type=int, default=256,
                     help="kvgen's outstanding requests for kvstore (default 256)")
     ap.add_argument("--mc-window", type=int, default=64,
@@ -528,6 +610,8 @@ def main(argv):
             ap.error(f"--{name} must be in (0, 600]")
     if args.keys is not None and not 2 <= args.keys <= 100_000_000:
         ap.error("--keys must be in 2..100M")
+    if args.vm_keys is not None and not 2 <= args.vm_keys <= 100_000_000:
+        ap.error("--vm-keys must be in 2..100M")
     for name in ("window", "mc_window"):
         if not 1 <= getattr(args, name) <= 16384:
             ap.error(f"--{name.replace('_', '-')} must be in 1..16384")
@@ -537,6 +621,8 @@ def main(argv):
     ctx.seconds = args.seconds or (0.5 if args.smoke else 3.0)
     ctx.warmup = args.warmup if args.warmup is not None else (0.2 if args.smoke else 1.0)
     ctx.keys = args.keys or (10000 if args.smoke else 1000000)
+    ctx.vm_keys = min(ctx.keys, args.vm_keys or (SMOKE_VM_KEYS if args.smoke else VM_KEYS))
+    ctx.keys_of = {s: ctx.vm_keys if s in ON_REQUEST else ctx.keys for s in SUBJECTS}
     ctx.workloads = args.workloads or list(SMOKE_WORKLOADS if args.smoke else WORKLOADS)
     ctx.window, ctx.mc_window = args.window, args.mc_window
     ctx.preload_timeout = 300
@@ -590,6 +676,9 @@ def _on_term(signum, frame):
 
 def subject_status(ctx, args, subjects):
     status = {s: "available" for s in subjects}
+    if not args.subjects:
+        for s in ON_REQUEST:
+            status[s] = "not run: name it in --subjects (./nfos bench all does)"
     if "kvstore-kvm" in subjects and ctx.accel == "tcg" and not args.subjects:
         status["kvstore-kvm"] = ("skipped: no usable /dev/kvm, and under TCG its figures say "
                                  "nothing about kvstore (name it in --subjects to run it anyway)")
@@ -597,7 +686,14 @@ def subject_status(ctx, args, subjects):
         status["memcached"] = "unavailable: memcached is missing (./nfos deps)"
     if "memcached" in subjects and os.geteuid() != 0:
         status["memcached"] = "unavailable: network namespaces need root"
-    plats = {s: p for s, p in (("kvstore-linuxu", "linuxu"), ("kvstore-kvm", "kvm"))
+    ctx.lvm = None
+    if status.get("linux-vm") == "available":
+        try:
+            ctx.lvm = linuxvm.build(log=lambda line: print(line, flush=True))
+        except linuxvm.Error as e:
+            status["linux-vm"] = f"unavailable: {e}"
+    plats = {s: p for s, p in (("kvstore-linuxu", "linuxu"), ("kvstore-kvm", "kvm"),
+                               ("kvstore-tcg", "kvm"))
              if status.get(s) == "available"}
     ctx.images = {}
     if plats:
@@ -605,7 +701,8 @@ def subject_status(ctx, args, subjects):
             for s in plats:
                 status[s] = "unavailable: apps/kvstore is not in this tree yet"
             return status
-        ctx.images = bench_pps.build_images([("kvstore", p) for p in plats.values()])
+        ctx.images = bench_pps.build_images(list(dict.fromkeys(("kvstore", p)
+                                                               for p in plats.values())))
     for s, plat in plats.items():
         image = ctx.images[("kvstore", plat)]
         try:
@@ -621,7 +718,9 @@ def subject_status(ctx, args, subjects):
 def bench(ctx, args):
     subjects = args.subjects or list(SUBJECTS)
     ctx.accel = "kvm" if nfos_cli.kvm_usable() else "tcg"
-    ctx.accel_of = {"kvstore-linuxu": "native", "kvstore-kvm": ctx.accel, "memcached": "native"}
+    ctx.lvm_accel, ctx.lvm_why = linuxvm.accel()
+    ctx.accel_of = {"kvstore-linuxu": "native", "kvstore-kvm": ctx.accel, "memcached": "native",
+                    "kvstore-tcg": "tcg", "linux-vm": ctx.lvm_accel}
     status = subject_status(ctx, args, subjects)
     active = [s for s in subjects if status[s] == "available"]
 
@@ -633,6 +732,14 @@ def bench(ctx, args):
     for s in subjects:
         if status[s] != "available":
             print(f"  {s}: {status[s]}")
+    if "linux-vm" in active:
+        print(f"  linux-vm: {ctx.lvm_accel} ({ctx.lvm_why}), {LINUX_VM_MEM >> 20} MiB, image "
+              f"{ctx.lvm['roles']['memcached']['image_bytes']} bytes (kernel + memcached "
+              f"initramfs), memcached -t 1 -m 64 on virtio_net over vhost-user")
+    scaled = [s for s in active if ctx.keys_of[s] != ctx.keys]
+    if scaled:
+        print(f"  {', '.join(scaled)}: {ctx.vm_keys} keys preloaded (--vm-keys), not "
+              f"{ctx.keys}: a slow server's preload must finish")
     sys.stdout.flush()
 
     results, failed = {}, False
@@ -669,7 +776,9 @@ def bench(ctx, args):
             sys.stdout.flush()
     for subject, rs in todo.items():
         if rs:
-            results[subject] = {"accel": ctx.accel_of[subject], "runs": rs,
+            results[subject] = {"accel": ctx.accel_of[subject], "keys": ctx.keys_of[subject],
+                                "window": ctx.mc_window if subject in MEMCACHED_SUBJECTS
+                                else ctx.window, "runs": rs,
                                 "summary": {w: summarize(rs, w) for w in ctx.workloads}}
 
     rat = ratios(results, ctx.workloads)
@@ -689,6 +798,12 @@ def bench(ctx, args):
                   "memcached_window": ctx.mc_window, "dpdk_memory": ctx.mem.mode,
                   "dpdk_memory_note": ctx.mem.reason, "kvm_accel": ctx.accel,
                   "kvstore_mem": KV_MEM, "kvstore_args": KV_ARGS,
+                  "vm_keys": ctx.vm_keys, "vm_keys_for": list(ON_REQUEST),
+                  "linux_vm": {"accel": ctx.lvm_accel, "why": ctx.lvm_why,
+                               "mem": LINUX_VM_MEM, "memcached": "-t 1 -m 64 -U 11211",
+                               "image_bytes": ctx.lvm["roles"]["memcached"]["image_bytes"]
+                               if ctx.lvm else None,
+                               "transport": "virtio-net-pci over -netdev vhost-user"},
                   "clean_others_share": CLEAN_OTHER},
         "subjects": status,
         "results": results,

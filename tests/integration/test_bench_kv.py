@@ -70,11 +70,63 @@ def test_bench_kv_smoke():
             if s.startswith("kvstore"):
                 assert re.fullmatch(r"[\d.]+ \([\d.]+-[\d.]+\)", cells[4]), (row.group(0), r)
     assert re.search(r"^  target: kvstore-linuxu busy cycles per GET <= 500: ", r.out, re.M), r
+    # Not named, the slow (TCG) subjects are not run, and say how to get them.
+    for s in bench_kv.ON_REQUEST:
+        assert re.search(rf"^  {s}: not run: name it in --subjects", r.out, re.M), (s, r)
+
+
+def test_bench_kv_linux_vm_smoke():
+    """The linux-vm subject, on request: memcached inside the Linux VM peer
+    (bench/linuxvm) on virtio_net over vhost-user, kvgen on the other end.
+    One row per workload with figures, labelled with the VM's accelerator;
+    every preloaded key found (a real memcached answered, not a timeout);
+    the scaled key count said. Boot (TCG here) plus two 0.7 s workloads:
+    well under a minute on an idle host."""
+    why = kv_unusable()
+    if why:
+        pytest.skip(why)
+    r = nfos("bench", "kv", "--smoke", "--subjects", "linux-vm", "--vm-keys", "1000",
+             timeout=bench_kv.linuxvm.BOOT_TIMEOUT + 120)
+    m = re.search(r"^  linux-vm: unavailable: (.+)$", r.out, re.M)
+    if m:
+        pytest.skip(f"the Linux VM peer is unusable here: {m.group(1)}")
+    assert r.status == 0, r
+    acc = bench_kv.linuxvm.accel()[0]
+    assert re.search(rf"^  linux-vm: {acc} \(.+\), 512 MiB, image \d+ bytes", r.out, re.M), r
+    assert re.search(r"^  linux-vm: 1000 keys preloaded \(--vm-keys\), not 10000", r.out,
+                     re.M), r
+    for w in bench_kv.SMOKE_WORKLOADS:
+        row = re.search(rf"^  linux-vm +(\w+) +{w} +(.*)$", r.out, re.M)
+        assert row and row.group(1) == acc, (w, r)
+        cells = re.split(r"\s{2,}", row.group(2))
+        assert re.fullmatch(r"\d+ \(\d+-\d+\)", cells[0]) and int(cells[0].split()[0]) > 0, \
+            (row.group(0), r)
+        assert cells[1].startswith("1.0000 "), (row.group(0), r)
+        assert cells[4] == "n/a", (row.group(0), r)  # no busy cycles from inside the VM
+
+
+def test_linux_vm_ratios_are_labelled():
+    """kvstore over memcached-in-the-VM: "same accelerator" only when both
+    ran under the same one, else "best available here"; key counts shown."""
+    def res(accel, keys, rps):
+        sm = {"rps": {"median": rps, "min": rps, "max": rps}}
+        return {"accel": accel, "keys": keys, "summary": {"get90-uniform": sm}}
+    results = {"linux-vm": res("tcg", 20000, 1000.0), "kvstore-tcg": res("tcg", 20000, 5000.0),
+               "kvstore-kvm": res("kvm", 1000000, 200000.0)}
+    r = bench_kv.ratios(results, ["get90-uniform"])[0]
+    assert r["kvstore-tcg_over_linux-vm_rps"] == {
+        "ratio": 5.0, "accels": "tcg vs tcg", "label": "same accelerator",
+        "keys": "20000 vs 20000"}
+    assert r["kvstore-kvm_over_linux-vm_rps"]["label"] == "best available here"
+    assert r["kvstore-kvm_over_linux-vm_rps"]["ratio"] == 200.0
+    del results["linux-vm"]
+    assert not any("linux-vm" in k for k in bench_kv.ratios(results, ["get90-uniform"])[0])
 
 
 @pytest.mark.parametrize("argv", [["--bogus"], ["--workloads", "get90-gauss"],
                                   ["--workloads", "get101-zipf"], ["--subjects", "redis"],
-                                  ["--runs", "0"], ["--keys", "1"], ["--window", "0"]])
+                                  ["--runs", "0"], ["--keys", "1"], ["--window", "0"],
+                                  ["--vm-keys", "1"], ["--vm-keys", "lots"]])
 def test_bench_kv_bad_options(argv):
     r = nfos("bench", "kv", *argv, timeout=60)
     assert r.status == 2 and "nfos bench kv: error:" in r.err, r
