@@ -28,6 +28,10 @@ static inline void macswap(struct netbuf *nb)
     memcpy(e + 6, t, 6);
 }
 
+/* Frames ahead whose first line is prefetched while one is swapped: the
+ * device wrote them from another core, so they are not in this one's cache. */
+#define PREFETCH_AHEAD 3
+
 /* One burst from in to out; returns frames forwarded. */
 static inline uint16_t forward(struct nfapp *app, struct netdev *in, struct netdev *out, int swap,
                                uint16_t burst)
@@ -39,10 +43,16 @@ static inline uint16_t forward(struct nfapp *app, struct netdev *in, struct netd
     if (!n)
         return 0;
     app->c.rx += n;
+    if (swap)
+        for (k = 0; k < n && k < PREFETCH_AHEAD; k++)
+            nfos_prefetchw(netbuf_data(pkts[k]));
     for (k = 0; k < n; k++) {
         app->c.rx_bytes += pkts[k]->pkt_len;
-        if (swap)
+        if (swap) {
+            if (k + PREFETCH_AHEAD < n)
+                nfos_prefetchw(netbuf_data(pkts[k + PREFETCH_AHEAD]));
             macswap(pkts[k]);
+        }
     }
     sent = netdev_tx_burst(out, 0, pkts, n);
     if (unlikely(sent < n)) {

@@ -30,4 +30,8 @@
 
 #define nfos_barrier() __asm__ __volatile__("" ::: "memory")
 
+/* Asks for the cache line at p ahead of use: to read, or to write. */
+#define nfos_prefetch(p)  __builtin_prefetch((p), 0, 3)
+#define nfos_prefetchw(p) __builtin_prefetch((p), 1, 3)
+
 #endif /* NFOS_COMPILER_H */
