@@ -386,7 +386,8 @@ def build_images(wanted):
     """{(app, plat): image path or Unavailable with the build's last line},
     all built at once (each build has its own folder)."""
     out, makes = {}, {}
-    for app, plat in wanted:
+    # Each image once: two makes of one folder at a time break each other.
+    for app, plat in dict.fromkeys(wanted):
         makes[(app, plat)] = subprocess.Popen(
             ["make", "-C", ROOT, f"-j{os.cpu_count() or 1}", f"APP={app}", f"PLAT={plat}"],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
