@@ -62,7 +62,6 @@ iterations per request (time it was preempted included)."""
 
 import argparse
 import datetime
-import fcntl
 import json
 import os
 import platform
@@ -80,7 +79,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "bench", "pps"))
 import bench_pps  # noqa: E402  (processes, DPDK memory, image builds, tables)
 import linuxvm  # noqa: E402  (bench_pps put bench/linuxvm on the path)
-from bench_pps import (BenchError, Proc, RunFailed, Stop, Unavailable, check_alive,  # noqa: E402
+from bench_pps import (BenchError, Proc, RunFailed, Unavailable, check_alive,  # noqa: E402
                        fmt, summary, table, wait_socket)
 
 nfos_cli = bench_pps.nfos_cli
@@ -635,43 +634,11 @@ def main(argv):
     if (os.cpu_count() or 1) < 2:
         print("nfos bench kv: needs two cores (kvgen on 0, the server on 1)", file=sys.stderr)
         return 1
-    lock = open(LOCK, "w")
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        print(f"nfos bench kv: another one is running ({LOCK})", file=sys.stderr)
-        return 1
-    old_term = signal.signal(signal.SIGTERM, _on_term)
-    ctx.tmp = tempfile.mkdtemp(prefix="nfos-kv-")
-    ctx.mem = None
-    ctx.logs = args.logs and os.path.abspath(args.logs)
-    if ctx.logs:
-        os.makedirs(ctx.logs, exist_ok=True)
-    try:
+    def start():
         build_kvgen()
         ctx.mem = KvMemory(args.no_huge)
         return bench(ctx, args)
-    except (KeyboardInterrupt, Stop):
-        print("nfos bench kv: interrupted; everything it started is stopped", file=sys.stderr)
-        return 130
-    except BenchError as e:
-        print(f"nfos bench kv: {e}", file=sys.stderr)
-        return 1
-    finally:
-        for p in bench_pps.LIVE:
-            if p.alive():
-                p.signal(signal.SIGKILL)
-                p.wait(10)
-        if ctx.mem:
-            ctx.mem.scrub()
-            ctx.mem.restore()
-        shutil.rmtree(ctx.tmp, ignore_errors=True)
-        signal.signal(signal.SIGTERM, old_term)
-        lock.close()
-
-
-def _on_term(signum, frame):
-    raise Stop()
+    return bench_pps.guarded("kv", LOCK, ctx, args.logs, start)
 
 
 def subject_status(ctx, args, subjects):

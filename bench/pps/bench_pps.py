@@ -729,28 +729,41 @@ def main(argv):
     if (os.cpu_count() or 1) < 2:
         print("nfos bench pps: needs two cores (backend on 0, subject on 1)", file=sys.stderr)
         return 1
-    lock = open(LOCK, "w")
+    ctx = types.SimpleNamespace()
+    ctx.warmup = WARMUP / 2 if args.smoke else WARMUP
+
+    def start():
+        ctx.mem = Memory(args.no_huge)
+        return bench(ctx, args, runs, seconds, sizes)
+    return guarded("pps", LOCK, ctx, args.logs, start)
+
+
+def guarded(name, lock_path, ctx, logs, start):
+    """Runs start() under the benchmark's lock, with ctx.tmp a temporary
+    folder, ctx.logs made, SIGTERM turned into Stop, and at the end every
+    process it started killed, its DPDK memory (ctx.mem, which start sets)
+    scrubbed and restored. Returns start()'s status, 130 when interrupted, 1
+    on a BenchError or when another run holds the lock (one line each)."""
+    lock = open(lock_path, "w")
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
-        print(f"nfos bench pps: another one is running ({LOCK})", file=sys.stderr)
+        print(f"nfos bench {name}: another one is running ({lock_path})", file=sys.stderr)
         return 1
     old_term = signal.signal(signal.SIGTERM, _on_term)
-    ctx = types.SimpleNamespace()
-    ctx.tmp = tempfile.mkdtemp(prefix="nfos-pps-")
+    ctx.tmp = tempfile.mkdtemp(prefix=f"nfos-{name}-")
     ctx.mem = None
-    ctx.warmup = WARMUP / 2 if args.smoke else WARMUP
-    ctx.logs = args.logs and os.path.abspath(args.logs)
+    ctx.logs = logs and os.path.abspath(logs)
     if ctx.logs:
         os.makedirs(ctx.logs, exist_ok=True)
     try:
-        ctx.mem = Memory(args.no_huge)
-        return bench(ctx, args, runs, seconds, sizes)
+        return start()
     except (KeyboardInterrupt, Stop):
-        print("nfos bench pps: interrupted; everything it started is stopped", file=sys.stderr)
+        print(f"nfos bench {name}: interrupted; everything it started is stopped",
+              file=sys.stderr)
         return 130
     except BenchError as e:
-        print(f"nfos bench pps: {e}", file=sys.stderr)
+        print(f"nfos bench {name}: {e}", file=sys.stderr)
         return 1
     finally:
         for p in LIVE:
