@@ -115,8 +115,7 @@ NFOS_PORT = re.compile(r"^\w+: port \d+ .*: rx (\d+) pkts (\d+) bytes .*"
 PMD_RATE = {"rx": re.compile(r"Rx-pps:\s+(\d+)"), "tx": re.compile(r"Tx-pps:\s+(\d+)")}
 PMD_BYTES = {"rx": re.compile(r"RX-packets:\s+(\d+)\s+RX-missed:\s+\d+\s+RX-bytes:\s+(\d+)"),
              "tx": re.compile(r"TX-packets:\s+(\d+)\s+TX-errors:\s+\d+\s+TX-bytes:\s+(\d+)")}
-PMD_CYCLES = re.compile(r"CPU cycles/packet=([\d.]+) \(total cycles=(\d+) / total (\w+) "
-                        r"packets=(\d+)\) at (\d+) MHz")
+PMD_CYCLES = linuxvm.PMD_CYCLES  # one pattern for --record-core-cycles
 
 
 class BenchError(Exception):
@@ -453,17 +452,13 @@ def window_rate(points, w0, w1):
 def parse_testpmd(proc, metric, w0, w1):
     lines = proc.lines
     text = "\n".join(t for _, t in lines)
-    out = {}
-    acc = text.rsplit("Accumulated forward statistics", 1)
-    if len(acc) == 2:
-        m = re.search(r"RX-packets:\s+(\d+)\s+RX-dropped:\s+(\d+)", acc[1])
-        n = re.search(r"TX-packets:\s+(\d+)\s+TX-dropped:\s+(\d+)", acc[1])
-        if m and n:
-            out.update(rx=int(m.group(1)), tx=int(n.group(1)), drops=int(n.group(2)))
+    # Totals and busy cycles as the Linux VM's parser reads them; the rates
+    # come from the lines inside the window instead.
+    out = {k: v for k, v in linuxvm.parse_testpmd([t for _, t in lines]).items()
+           if k not in ("rx_pps", "tx_pps")}
     m = PMD_CYCLES.search(text)
     if m:
-        out.update(busy=float(m.group(1)), busy_total_cycles=int(m.group(2)),
-                   busy_per=f"{m.group(3)} packets", tsc_mhz=int(m.group(5)))
+        out["busy_total_cycles"] = int(m.group(2))
     points = [(t, int(m.group(1)) / 1e6)
               for t, s in lines for m in [PMD_RATE[metric].search(s)] if m]
     out["mpps"] = window_rate(points, w0, w1)
