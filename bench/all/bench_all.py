@@ -77,15 +77,10 @@ def load(path):
         return json.load(f)
 
 
-def summary(values):
-    import statistics
-    return {"median": statistics.median(values), "min": min(values), "max": max(values),
-            "runs": len(values)}
-
-
 def linuxvm_piece(runs, smoke):
     """Image size, boot time and smallest RAM of the Linux VM peer."""
     import linuxvm
+    from bench_boot import summary
     acc, why = linuxvm.accel()
     log(f"linuxvm: building kernel + initramfs (accelerator {acc}: {why})")
     img = linuxvm.build(log=lambda m: print("  | " + m, flush=True))
