@@ -35,7 +35,10 @@ import tempfile
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 sys.path.insert(0, os.path.join(ROOT, "bench", "linuxvm"))
+sys.path.insert(0, os.path.join(ROOT, "bench", "boot"))
+sys.path.insert(0, os.path.join(ROOT, "bench", "pps"))
 import nfos_cli  # noqa: E402
+from bench_pps import fmt as fmt_range  # noqa: E402  (median (min-max))
 
 PIECES = ("boot", "linuxvm", "pps", "kv")
 PPS_SUBJECTS = ("nfos-kvm", "nfos-tcg", "linux-vm", "nfos-linuxu", "dpdk")
@@ -115,12 +118,6 @@ def accel_of(pps, subject):
         if k.endswith("/" + subject) and "accel" in r:
             return r["accel"]
     return "?"
-
-
-def fmt_range(s, digits):
-    if not s:
-        return "-"
-    return f"{s['median']:.{digits}f} ({s['min']:.{digits}f}-{s['max']:.{digits}f})"
 
 
 def ratio(a, b):
@@ -443,8 +440,6 @@ def main(argv):
         ap.error(f"--skip: unknown piece {bad[0]!r} ({', '.join(PIECES)})")
     if args.runs < 1:
         ap.error("--runs must be at least 1")
-    sys.path.insert(0, os.path.join(ROOT, "bench", "boot"))
-    sys.path.insert(0, os.path.join(ROOT, "bench", "pps"))
     try:
         if args.report:
             all_ = load(args.report)
