@@ -710,11 +710,11 @@ def bench(ctx, args):
     sys.stdout.flush()
 
     results, failed = {}, False
-    todo = {s: [] for s in active}
+    pending = {s: [] for s in active}
     max_attempts = ctx.runs if args.smoke else 2 * ctx.runs
     for i in range(max_attempts):
-        want = [s for s in active if s in todo and status[s] == "available" and
-                sum(all(w["clean"] for w in r["workloads"].values()) for r in todo[s]) < ctx.runs]
+        want = [s for s in active if s in pending and status[s] == "available" and
+                sum(all(w["clean"] for w in r["workloads"].values()) for r in pending[s]) < ctx.runs]
         if not want:
             break
         for subject in want if i % 2 == 0 else want[::-1]:
@@ -729,10 +729,10 @@ def bench(ctx, args):
                 print(f"nfos bench kv: {subject} run {i + 1}: {e}"
                       + "".join(f"\n    | {l}" for l in e.tail), file=sys.stderr)
                 results[subject] = {"error": str(e), "tail": e.tail}
-                del todo[subject]
+                del pending[subject]
                 continue
             r["round"] = i + 1
-            todo[subject].append(r)
+            pending[subject].append(r)
             for w, x in r["workloads"].items():
                 busy = x.get("busy_cycles_per_req")
                 print(f"  {subject:<14} run {i + 1} {w:<14} {x['rps']:>10.0f} req/s, hit "
@@ -741,7 +741,7 @@ def bench(ctx, args):
                       + f", lost {x['lost']}, kvgen idle {x['gen_idle_share']:.2f}"
                       + ("" if x["clean"] else f" (disturbed: others took {x['others_share']})"))
             sys.stdout.flush()
-    for subject, rs in todo.items():
+    for subject, rs in pending.items():
         if rs:
             results[subject] = {"accel": ctx.accel_of[subject], "keys": ctx.keys_of[subject],
                                 "window": ctx.mc_window if subject in MEMCACHED_SUBJECTS

@@ -830,10 +830,10 @@ def bench(ctx, args, runs, seconds, sizes):
     max_attempts = runs if args.smoke else 2 * runs
     for case in cases:
         for size in sizes:
-            todo = {s: [] for s in active}
+            pending = {s: [] for s in active}
             for i in range(max_attempts):
-                want = [s for s in active if s in todo and status[s] == "available" and
-                        sum(r["clean"] for r in todo[s]) < runs]
+                want = [s for s in active if s in pending and status[s] == "available" and
+                        sum(r["clean"] for r in pending[s]) < runs]
                 if not want:
                     break
                 for subject in want if i % 2 == 0 else want[::-1]:  # A B, B A: drift cancels
@@ -849,17 +849,17 @@ def bench(ctx, args, runs, seconds, sizes):
                         print(f"nfos bench pps: {case} {size} B {subject} run {i + 1}: {e}"
                               + "".join(f"\n    | {l}" for l in e.tail), file=sys.stderr)
                         results[key] = {"error": str(e), "tail": e.tail}
-                        del todo[subject]
+                        del pending[subject]
                         continue
                     r["round"] = i + 1
-                    todo[subject].append(r)
+                    pending[subject].append(r)
                     print(f"  {case:<3} {size:>4} B  {subject:<11} run {i + 1}: "
                           f"{r['mpps']:.3f} Mpp/s, busy {r['busy']:.1f} cycles/pkt, cpu "
                           f"{r['cpu_share']['subject']}/{r['cpu_share']['backend']}"
                           f"{'' if r['clean'] else ' (disturbed)'}"
                           f"{'' if r['check'] == 'ok' else ', check: ' + r['check']}")
                     sys.stdout.flush()
-            for subject, rs in todo.items():
+            for subject, rs in pending.items():
                 if rs:
                     results[f"{case}/{size}/{subject}"] = {"accel": accel_of[subject],
                                                            "runs": rs, "summary": summarize(rs)}
