@@ -117,6 +117,22 @@ static uint16_t vnet_rx_burst(void *queue, struct netbuf **pkts, uint16_t n)
     return (uint16_t)kept;
 }
 
+/* Zeroes a tx frame's virtio-net header, writing only when it is not zero
+ * already. A forwarded frame's header is the one the device wrote on rx,
+ * all zero without offloads, and its line is in the device's core's cache:
+ * reading leaves it shared there, where a store would take it away and the
+ * device would have to fetch it back to send the frame. */
+static inline void vnet_hdr_clear(uint8_t *hdr)
+{
+    uint64_t a;
+    uint32_t b;
+
+    memcpy(&a, hdr, 8);
+    memcpy(&b, hdr + 8, 4);
+    if (a | b)
+        memset(hdr, 0, HDR_LEN);
+}
+
 static void vnet_tx_reclaim(struct vnet_txq *q)
 {
     void *done[VNET_BURST_MAX];
@@ -144,7 +160,7 @@ static int vnet_tx_chain(struct vnet_txq *q, struct netbuf *nb)
     }
     sg[0].addr -= HDR_LEN;
     sg[0].len += HDR_LEN;
-    memset(netbuf_data(nb) - HDR_LEN, 0, HDR_LEN);
+    vnet_hdr_clear(netbuf_data(nb) - HDR_LEN);
     return virtq_add_chain(q->vq, sg, n, 0, nb);
 }
 
@@ -168,7 +184,7 @@ static uint16_t vnet_tx_burst(void *queue, struct netbuf **pkts, uint16_t n)
         } else if (likely(!nb->next)) {
             uint8_t *hdr = netbuf_data(nb) - HDR_LEN;
 
-            memset(hdr, 0, HDR_LEN);
+            vnet_hdr_clear(hdr);
             err = virtq_add_buf(q->vq, (uintptr_t)hdr, nb->len + HDR_LEN, false, nb);
         } else {
             err = vnet_tx_chain(q, nb);
