@@ -10,12 +10,18 @@
 #define ITEM_FREE       0
 #define ITEM_LINKED     1
 #define ITEM_PINNED     2  /* with LINKED: CLOCK must not take it */
+#define ITEM_SPILLED    4  /* with LINKED: in its second-choice bucket */
 #define UPDATE_INTERVAL 60 /* memcached's ITEM_UPDATE_INTERVAL */
+#define PREFETCH_LINES  4  /* of an item; the hardware streams the rest */
 
+/* An item goes to its second-choice bucket only when the first is full,
+ * and the first counts it in spilled: a lookup reads the second bucket
+ * only when that count is not 0, so a hit or a miss costs one line. */
 struct kvtable_bucket {
     uint16_t tag[WAYS];
     uint32_t ref[WAYS]; /* 1 + item offset / 8; 0: empty */
-    uint8_t pad[16];
+    uint32_t spilled;   /* items whose first choice this is, in their second */
+    uint8_t pad[12];
 } __attribute__((aligned(64)));
 
 _Static_assert(sizeof(struct kvtable_bucket) == 64, "one bucket, one cache line");
@@ -80,7 +86,8 @@ int kvtable_init(struct kvtable *t, size_t mem_limit, size_t item_size_max, int6
     t->arena = aligned_alloc(64, (size_t)t->npages * KVTABLE_PAGE);
     t->buckets = aligned_alloc(64, nb * sizeof(struct kvtable_bucket));
     t->page_lists = calloc((size_t)t->npages * KVTABLE_MAX_CLASSES, sizeof(uint32_t));
-    if (!t->buckets || !t->arena || !t->page_lists) {
+    t->page_cls = calloc(t->npages, 1);
+    if (!t->buckets || !t->arena || !t->page_lists || !t->page_cls) {
         kvtable_fini(t);
         return -ENOMEM;
     }
@@ -112,9 +119,11 @@ void kvtable_fini(struct kvtable *t)
     free(t->buckets);
     free(t->arena);
     free(t->page_lists);
+    free(t->page_cls);
     t->buckets = NULL;
     t->arena = NULL;
     t->page_lists = NULL;
+    t->page_cls = NULL;
 }
 
 void kvtable_clock(struct kvtable *t, int64_t unix_now)
@@ -147,24 +156,60 @@ bool kvtable_item_fits(const struct kvtable *t, size_t nkey, uint32_t flags, siz
 void kvtable_prefetch_bucket(struct kvtable *t, uint64_t hash)
 {
     __builtin_prefetch(&t->buckets[kvtable_bucket_index(t, hash, 0)]);
-    __builtin_prefetch(&t->buckets[kvtable_bucket_index(t, hash, 1)]);
+}
+
+/* Every line of the item's chunk (its class's size, at most
+ * PREFETCH_LINES): its key is compared and its value copied next. */
+static void prefetch_chunk(const struct kvtable *t, uint32_t ref)
+{
+    const uint8_t *it = (const uint8_t *)item_at(t, ref);
+    uint32_t size = t->cls[t->page_cls[(size_t)(it - t->arena) / KVTABLE_PAGE]].size;
+    uintptr_t a = (uintptr_t)it & ~(uintptr_t)63, end = (uintptr_t)it + size;
+    unsigned i;
+
+    for (i = 0; i < PREFETCH_LINES && a < end; i++, a += 64)
+        __builtin_prefetch((const void *)a);
 }
 
 void kvtable_prefetch_item(struct kvtable *t, uint64_t hash)
 {
+    const struct kvtable_bucket *bk = &t->buckets[kvtable_bucket_index(t, hash, 0)];
     uint16_t tag = tag_of(hash);
-    int b, w;
+    int w;
 
-    for (b = 0; b < 2; b++) {
-        const struct kvtable_bucket *bk = &t->buckets[kvtable_bucket_index(t, hash, b)];
-
-        for (w = 0; w < WAYS; w++)
-            if (bk->tag[w] == tag && bk->ref[w])
-                __builtin_prefetch(item_at(t, bk->ref[w]));
-    }
+    for (w = 0; w < WAYS; w++)
+        if (bk->tag[w] == tag && bk->ref[w])
+            prefetch_chunk(t, bk->ref[w]);
+    if (bk->spilled) /* rare: read when the lookup comes */
+        __builtin_prefetch(&t->buckets[kvtable_bucket_index(t, hash, 1)]);
 }
 
 /* --- Index ------------------------------------------------------------- */
+
+static inline uint64_t load64(const uint8_t *p)
+{
+    uint64_t v;
+
+    memcpy(&v, p, sizeof(v));
+    return v;
+}
+
+/* memcmp(a, b, n) == 0 for keys, without a call: 8 bytes at a time, the
+ * last word overlapping the one before. */
+static inline bool key_eq(const uint8_t *a, const uint8_t *b, size_t n)
+{
+    uint64_t d = 0;
+    size_t i;
+
+    if (n < 8) {
+        for (i = 0; i < n; i++)
+            d |= (uint64_t)(a[i] ^ b[i]);
+        return !d;
+    }
+    for (i = 0; i + 8 < n; i += 8)
+        d |= load64(a + i) ^ load64(b + i);
+    return !(d | (load64(a + n - 8) ^ load64(b + n - 8)));
+}
 
 static struct kvtable_item *find(struct kvtable *t, const void *key, size_t n, uint64_t hash)
 {
@@ -180,9 +225,11 @@ static struct kvtable_item *find(struct kvtable *t, const void *key, size_t n, u
             if (bk->tag[w] != tag || !bk->ref[w])
                 continue;
             it = item_at(t, bk->ref[w]);
-            if (it->nkey == n && !memcmp(it->data, key, n))
+            if (it->nkey == n && key_eq(it->data, key, n))
                 return it;
         }
+        if (!bk->spilled)
+            break;
     }
     return NULL;
 }
@@ -201,6 +248,8 @@ static void unlink_item(struct kvtable *t, struct kvtable_item *it)
     struct kvtable_bucket *bk = &t->buckets[it->slot / WAYS];
 
     bk->ref[it->slot % WAYS] = 0;
+    if (it->state & ITEM_SPILLED) /* its first choice counted it */
+        t->buckets[kvtable_bucket_index(t, kvtable_hash(it->data, it->nkey), 0)].spilled--;
     t->st.curr_items--;
     t->st.bytes -= mc_size(it->nkey, it->flags, it->nbytes);
     it->state = ITEM_FREE;
@@ -235,6 +284,10 @@ found:
     bk->ref[w] = ref_of(t, it);
     it->slot = (uint32_t)(bi[b] * WAYS + (unsigned)w);
     it->state = ITEM_LINKED;
+    if (b) {
+        it->state |= ITEM_SPILLED;
+        t->buckets[bi[0]].spilled++;
+    }
     it->clock = 0;
     it->cas = ++t->cas_id;
     it->time = t->now;
@@ -258,8 +311,9 @@ static bool is_dead(const struct kvtable *t, const struct kvtable_item *it)
 /* --- Memory ------------------------------------------------------------ */
 
 /* Page pg becomes k's last page, carved lazily (the one before is full). */
-static void class_add_page(struct kvtable_class *k, uint32_t pg)
+static void class_add_page(struct kvtable *t, struct kvtable_class *k, uint32_t pg)
 {
+    t->page_cls[pg] = (uint8_t)(k - t->cls);
     k->pages[k->npages++] = pg;
     k->carved = 0;
 }
@@ -282,7 +336,7 @@ static bool class_grow(struct kvtable *t, struct kvtable_class *k)
 {
     if (t->next_page == t->npages)
         return false;
-    class_add_page(k, t->next_page++);
+    class_add_page(t, k, t->next_page++);
     return true;
 }
 
@@ -303,7 +357,7 @@ static struct kvtable_item *class_evict(struct kvtable *t, struct kvtable_class 
         }
         it = (struct kvtable_item *)(t->arena + (size_t)k->pages[k->hand_page] * KVTABLE_PAGE +
                                      (size_t)k->hand_item++ * k->size);
-        if (it->state != ITEM_LINKED)
+        if ((it->state & (ITEM_LINKED | ITEM_PINNED)) != ITEM_LINKED)
             continue; /* free (not on a full class) or pinned */
         if (is_dead(t, it)) {
             t->st.reclaimed++;
@@ -356,7 +410,7 @@ static bool page_steal(struct kvtable *t, struct kvtable_class *k)
     pg = v->pages[j];
     for (i = 0; i < v->per_page; i++) {
         it = (struct kvtable_item *)(page + (size_t)i * v->size);
-        if (it->state == ITEM_LINKED) {
+        if (it->state & ITEM_LINKED) { /* none pinned on this page */
             is_dead(t, it) ? t->st.reclaimed++ : t->st.evictions++;
             unlink_item(t, it);
         }
@@ -372,7 +426,7 @@ static bool page_steal(struct kvtable *t, struct kvtable_class *k)
             if (it->state == ITEM_FREE)
                 item_free(t, it);
         }
-    class_add_page(k, pg);
+    class_add_page(t, k, pg);
     return true;
 }
 
@@ -447,8 +501,9 @@ struct kvtable_item *kvtable_get(struct kvtable *t, const void *key, size_t n, u
 {
     struct kvtable_item *it = lookup(t, key, n, hash);
 
-    if (it) {
-        it->clock = 1;
+    if (it) { /* stores only when needed: a clean line costs no write-back */
+        if (!it->clock)
+            it->clock = 1;
         if (it->time + UPDATE_INTERVAL < t->now)
             it->time = t->now;
     }

@@ -391,3 +391,57 @@ Test(kvtable, mixed_sizes_under_pressure)
     cr_assert(x.st.evictions > 0);
     kvtable_fini(&x);
 }
+
+/* Twenty keys with the same first-choice bucket: eight fill it, twelve
+ * spill into their second choices and are still found; a key of that
+ * bucket never stored is not; freed first-choice slots are reused; CLOCK
+ * still evicts spilled items. */
+Test(kvtable, spilled_items_are_found)
+{
+    char keys[20][16], k[16];
+    uint64_t first = UINT64_MAX, absent = UINT64_MAX;
+    unsigned n = 0, i;
+
+    for (i = 0; n < 20 || absent == UINT64_MAX; i++) {
+        size_t kn = (size_t)sprintf(k, "s%u", i);
+        uint64_t b = kvtable_bucket_index(&t, kvtable_hash(k, kn), 0);
+
+        if (first == UINT64_MAX)
+            first = b;
+        if (b != first)
+            continue;
+        if (n < 20)
+            strcpy(keys[n++], k);
+        else
+            absent = i;
+    }
+    for (i = 0; i < 20; i++)
+        cr_assert_eq(put(KVTABLE_SET, keys[i], keys[i], 0, 0), KVTABLE_STORED);
+    for (i = 0; i < 20; i++)
+        expect_value(keys[i], keys[i]);
+    sprintf(k, "s%u", (unsigned)absent);
+    cr_assert_null(get(k));
+    for (i = 0; i < 4; i++) /* first-choice slots and spilled items go */
+        cr_assert_eq(kvtable_delete(&t, keys[i * 5], strlen(keys[i * 5]),
+                                    kvtable_hash(keys[i * 5], strlen(keys[i * 5]))),
+                     0);
+    for (i = 0; i < 20; i++)
+        if (i % 5)
+            expect_value(keys[i], keys[i]);
+        else
+            cr_assert_null(get(keys[i]));
+    for (i = 0; i < 20; i += 5)
+        cr_assert_eq(put(KVTABLE_SET, keys[i], "again", 0, 0), KVTABLE_STORED);
+    for (i = 0; i < 20; i++)
+        expect_value(keys[i], i % 5 ? keys[i] : "again");
+    cr_assert_eq(t.st.curr_items, 20);
+    /* Fill the budget with other keys: CLOCK evicts, spilled or not. */
+    for (i = 0; i < 200000; i++) {
+        size_t kn = (size_t)sprintf(k, "f%u", i);
+
+        kvtable_store(&t, KVTABLE_SET, k, kn, kvtable_hash(k, kn), 0, 0, "v", 1, 0);
+    }
+    for (i = 0; i < 20; i++)
+        cr_assert_null(get(keys[i]), "%s outlived 200000 stores", keys[i]);
+    cr_assert(t.st.evictions > 0);
+}

@@ -8,7 +8,9 @@
  * place padded with spaces, and the "bytes" an item counts for.
  *
  * Layout: a bucketised hash index, two candidate buckets of 8 (16-bit tag,
- * item reference) pairs per 64-byte line; items in size classes (x1.25)
+ * item reference) pairs per 64-byte line, the second used only when the
+ * first is full (and then read only for keys whose first bucket says
+ * so); items in size classes (x1.25)
  * carved from 1 MiB pages of one arena of mem_limit bytes; when a class has
  * no free item and no page is left, a CLOCK hand over that class evicts the
  * first item not referenced since it last passed (counted in evictions).
@@ -87,6 +89,7 @@ struct kvtable {
     struct kvtable_stats st;
     struct kvtable_class cls[KVTABLE_MAX_CLASSES];
     uint32_t *page_lists; /* storage behind cls[].pages */
+    uint8_t *page_cls;    /* each page's class, for prefetching whole items */
 };
 
 /* Sets up t with mem_limit bytes of item memory (at least one page; the
@@ -110,9 +113,11 @@ bool kvtable_item_fits(const struct kvtable *t, size_t nkey, uint32_t flags, siz
 
 uint64_t kvtable_hash(const void *key, size_t n);
 
-/* Burst batching: prefetch_bucket for every request of a burst, then
- * prefetch_item (reads the buckets, prefetches the items whose tag
- * matches), then the lookups proper, in order. */
+/* Burst batching: prefetch_bucket for every request of a burst (the
+ * first-choice bucket's line), then prefetch_item (reads that bucket,
+ * prefetches every line of the items whose tag matches, up to 256 bytes
+ * each, and the second bucket when the first has spilled into it), then
+ * the lookups proper, in order. */
 void kvtable_prefetch_item(struct kvtable *t, uint64_t hash);
 
 static inline uint64_t kvtable_bucket_index(const struct kvtable *t, uint64_t hash, int which)
