@@ -42,6 +42,56 @@ char *mcproto_put_u64(char *p, uint64_t v)
     return p;
 }
 
+static inline uint64_t load64(const uint8_t *p)
+{
+    uint64_t v;
+
+    memcpy(&v, p, sizeof(v));
+    return v;
+}
+
+/* Whether every byte of the word is above ' ' (no space, no control byte:
+ * nothing memcached's tokenizer or line rules look at): the "has a byte
+ * less than 0x21" test of Hacker's Delight, exact for such a bound. */
+static inline bool above_space(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ULL;
+
+    return !((w - ones * 0x21) & ~w & ones * 0x80);
+}
+
+size_t mcproto_get_simple(const uint8_t *p, size_t len, const uint8_t **key, bool *gets)
+{
+    const uint8_t *k = p + MCPROTO_HDR_LEN + 4;
+    size_t n, i;
+    uint64_t w = ~0ULL;
+
+    if (len < MCPROTO_HDR_LEN + 7 || p[4] != 0 || p[5] != 1 || memcmp(p + len - 2, "\r\n", 2))
+        return 0;
+    if (!memcmp(p + MCPROTO_HDR_LEN, "get ", 4))
+        *gets = false;
+    else if (!memcmp(p + MCPROTO_HDR_LEN, "gets ", 5))
+        *gets = true, k++;
+    else
+        return 0;
+    n = (size_t)(p + len - 2 - k);
+    if (n > MCPROTO_KEY_MAX)
+        return 0;
+    if (n < 8) { /* the bytes past the key stay 0xff: above ' ' */
+        memcpy(&w, k, n);
+        if (!above_space(w))
+            return 0;
+    } else {
+        for (i = 0; i + 8 < n; i += 8)
+            if (!above_space(load64(k + i)))
+                return 0;
+        if (!above_space(load64(k + n - 8)))
+            return 0;
+    }
+    *key = k;
+    return n;
+}
+
 static inline bool is_space(uint8_t c)
 {
     return c == ' ' || (c >= '\t' && c <= '\r');

@@ -284,3 +284,108 @@ Test(fuzz, random_and_mutated)
         free(b);
     }
 }
+
+/* The datagram "\0\1\0\0\0\1\0\0" + s in a buffer of exactly its length;
+ * mcproto_get_simple's key length (0: not the simple shape). */
+static size_t simple(const char *s, size_t n, uint8_t total, const uint8_t **key, bool *gets)
+{
+    static uint8_t b[512];
+    uint8_t *d;
+    size_t kn;
+
+    memcpy(b, "\0\1\0\0\0\1\0\0", 8);
+    b[5] = total;
+    memcpy(b + 8, s, n);
+    d = malloc(8 + n);
+    memcpy(d, b, 8 + n);
+    kn = mcproto_get_simple(d, 8 + n, key, gets);
+    if (kn) /* the key, copied where the caller can still read it */
+        *key = b + (*key - d);
+    free(d);
+    return kn;
+}
+
+/* Accepted exactly when the general parser makes it one get or gets of one
+ * key, the whole datagram long: then with the same key. */
+static void expect_same_as_parser(const uint8_t *s, size_t n)
+{
+    struct mcproto_req r;
+    const uint8_t *k = NULL, *cur;
+    bool gets = false, one;
+    size_t kn = simple((const char *)s, n, 1, &k, &gets), kn2;
+    int rc = mcproto_req_parse(s, n, &r);
+
+    cur = r.key ? r.key + r.nkey : NULL;
+    one = rc == 0 && r.len == n && !r.err && (r.op == MCPROTO_OP_GET || r.op == MCPROTO_OP_GETS) &&
+          !mcproto_key_next(&cur, r.keys_end, &kn2);
+    if (!kn)
+        return; /* other shapes may be single gets too: the general path takes them */
+    cr_assert(one, "accepted %.*s", (int)n, s);
+    cr_assert_eq(gets, r.op == MCPROTO_OP_GETS);
+    cr_assert_eq(kn, r.nkey);
+    cr_assert(!memcmp(k, r.key, kn));
+}
+
+Test(parse, get_simple)
+{
+    static const char *no[] = {
+        "get  k\r\n", "get k \r\n",  "get k\n",      "get a\tb\r\n", "get a b\r\n",
+        "get \r\n",   "gets \r\n",   "bget k\r\n",   "GET k\r\n",    "get k\r\nget k\r\n",
+        "get k\r",    "gat 1 k\r\n", "get a\0b\r\n", "getk\r\n",     "get k\r\n\r\n",
+    };
+    char big[300];
+    const uint8_t *k;
+    bool gets;
+    unsigned i;
+
+    cr_assert_eq(simple("get k\r\n", 7, 1, &k, &gets), 1);
+    cr_assert(!gets && k[0] == 'k');
+    cr_assert_eq(simple("gets abcdefghijklmnop\r\n", 23, 1, &k, &gets), 16);
+    cr_assert(gets && !memcmp(k, "abcdefghijklmnop", 16));
+    cr_assert_eq(simple("get \x7f\xff\x80!\r\n", 10, 1, &k, &gets), 4);
+    cr_assert_eq(simple("get k\r\n", 7, 2, &k, &gets), 0); /* two datagrams */
+    cr_assert_eq(simple("get k\r\n", 7, 0, &k, &gets), 0);
+    for (i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+        cr_assert_eq(simple(no[i], strlen(no[i]) + (i == 12 ? 4 : 0), 1, &k, &gets), 0, "%s",
+                     no[i]);
+    memcpy(big, "get ", 4);
+    memset(big + 4, 'x', 251);
+    memcpy(big + 4 + 250, "\r\n", 2);
+    cr_assert_eq(simple(big, 256, 1, &k, &gets), 250);
+    memcpy(big + 4 + 251, "\r\n", 2);
+    cr_assert_eq(simple(big, 257, 1, &k, &gets), 0); /* memcached's bad format */
+    for (i = 1; i <= 40; i++) {                      /* every tail length, a space at each place */
+        unsigned j;
+
+        memset(big + 4, 'y', i);
+        memcpy(big + 4 + i, "\r\n", 2);
+        cr_assert_eq(simple(big, 6 + i, 1, &k, &gets), i);
+        for (j = 0; j < i; j++) {
+            big[4 + j] = ' ';
+            cr_assert_eq(simple(big, 6 + i, 1, &k, &gets), 0, "%u %u", i, j);
+            big[4 + j] = 'y';
+        }
+    }
+}
+
+Test(fuzz, get_simple_as_parser)
+{
+    static const uint8_t alphabet[] = {
+        'g', 'e', 't', 's', ' ', '\r', '\n', '\0', 'k', 0xff, '\t'
+    };
+    uint64_t s = 7;
+    unsigned i;
+
+    for (i = 0; i < 300000; i++) {
+        uint8_t b[24];
+        size_t n = 4 + rnd(&s) % 16, j;
+
+        memcpy(b, rnd(&s) % 2 ? "get " : "gets", 4);
+        for (j = 4; j < n; j++)
+            b[j] =
+                rnd(&s) % 2 ? (uint8_t)('a' + rnd(&s) % 26) : alphabet[rnd(&s) % sizeof(alphabet)];
+        if (rnd(&s) % 2 && n >= 6)
+            memcpy(b + n - 2, "\r\n", 2);
+        expect_same_as_parser(b, n);
+    }
+}

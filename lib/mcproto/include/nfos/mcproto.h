@@ -116,6 +116,15 @@ struct mcproto_req {
  * cache", after which the caller skips r->len bytes as well. */
 int mcproto_req_parse(const uint8_t *p, size_t len, struct mcproto_req *r);
 
+/* The fast path's shape: a whole request datagram (len bytes, frame
+ * header included) holding one "get KEY\r\n" or "gets KEY\r\n" with a
+ * datagram count of 1 and a key of 1 to MCPROTO_KEY_MAX bytes above ' '.
+ * Returns the key's length with *key and *gets set, or 0 for any other
+ * datagram (mcproto_req_parse then decides). What it accepts means just
+ * what mcproto_req_parse would make of it: one get/gets of that key.
+ * A few word operations per 8 bytes of key, no per-byte branches. */
+size_t mcproto_get_simple(const uint8_t *p, size_t len, const uint8_t **key, bool *gets);
+
 /* The next key of a get-family request: skips spaces from *cur, returns the
  * key and its length in *n and moves *cur past it; NULL at end. */
 static inline const uint8_t *mcproto_key_next(const uint8_t **cur, const uint8_t *end, size_t *n)
