@@ -429,34 +429,43 @@ unsigned kv_serve(struct kv *kv, const uint8_t *req, size_t len)
     return kv->ndgram;
 }
 
-size_t kv_serve_inplace(struct kv *kv, uint8_t *buf, size_t len, size_t cap)
+bool kv_request_peek(const uint8_t *req, size_t len, struct kv_get *g)
 {
-    uint8_t *p = buf + MCPROTO_HDR_LEN, *o;
-    const uint8_t *cur;
-    struct mcproto_req r;
-    struct kvtable_item *it;
-    size_t n = len - MCPROTO_HDR_LEN, kn;
-    bool gets;
+    const uint8_t *p = req + MCPROTO_HDR_LEN, *end = req + len, *k;
+    size_t n = mcproto_get_simple(req, len, &g->key, &g->gets);
 
-    if (len < MCPROTO_HDR_LEN + 6 || buf[4] != 0 || buf[5] != 1 || memcmp(p, "get", 3))
-        return 0;
-    if (mcproto_req_parse(p, n, &r) || r.len != n || r.err ||
-        (r.op != MCPROTO_OP_GET && r.op != MCPROTO_OP_GETS))
-        return 0;
-    cur = r.key + r.nkey;
-    if (mcproto_key_next(&cur, r.keys_end, &kn))
-        return 0;
-    gets = r.op == MCPROTO_OP_GETS;
+    if (n) {
+        g->nkey = (uint8_t)n;
+        g->hash = kvtable_hash(g->key, n);
+        return true;
+    }
+    g->hash = 0;
+    if (len <= MCPROTO_HDR_LEN)
+        return false;
+    while (p < end && *p != ' ')
+        p++;
+    while (p < end && *p == ' ')
+        p++;
+    for (k = p; p < end && *p != ' ' && *p != '\r' && *p != '\n'; p++)
+        ;
+    if (p > k && p - k <= MCPROTO_KEY_MAX)
+        g->hash = kvtable_hash(k, (size_t)(p - k));
+    return false;
+}
+
+size_t kv_get_reply(struct kv *kv, uint8_t *buf, size_t len, size_t cap, const struct kv_get *g)
+{
+    struct kvtable_item *it = kvtable_get(&kv->table, g->key, g->nkey, g->hash);
+    uint8_t *o = buf + MCPROTO_HDR_LEN;
+
     if (cap > MCPROTO_UDP_MAX)
         cap = MCPROTO_UDP_MAX;
-    it = kvtable_get(&kv->table, r.key, r.nkey, kvtable_hash(r.key, r.nkey));
     /* Room for the longest header line this item can have. */
     if (it && MCPROTO_HDR_LEN + 6 + it->nkey + 1 + 10 + 1 + 10 + 21 + 2 + it->nbytes + 5 > cap)
         return 0;
     kv->st.requests++;
     kv->st.bytes_read += len;
     kv->st.cmd_get++;
-    o = p;
     if (it) {
         kv->st.get_hits++;
         memcpy(o, "VALUE ", 6);
@@ -466,7 +475,7 @@ size_t kv_serve_inplace(struct kv *kv, uint8_t *buf, size_t len, size_t cap)
         o = (uint8_t *)mcproto_put_u64((char *)o, it->flags);
         *o++ = ' ';
         o = (uint8_t *)mcproto_put_u64((char *)o, it->nbytes - 2);
-        if (gets) {
+        if (g->gets) {
             *o++ = ' ';
             o = (uint8_t *)mcproto_put_u64((char *)o, it->cas);
         }
@@ -484,17 +493,24 @@ size_t kv_serve_inplace(struct kv *kv, uint8_t *buf, size_t len, size_t cap)
     return (size_t)(o - buf);
 }
 
-uint64_t kv_request_hash(const uint8_t *req, size_t len)
+size_t kv_serve_inplace(struct kv *kv, uint8_t *buf, size_t len, size_t cap)
 {
-    const uint8_t *p = req + MCPROTO_HDR_LEN, *end = req + len, *k;
+    const uint8_t *p = buf + MCPROTO_HDR_LEN, *cur;
+    struct mcproto_req r;
+    struct kv_get g;
+    size_t kn;
 
-    if (len <= MCPROTO_HDR_LEN)
+    if (len < MCPROTO_HDR_LEN + 6 || buf[4] != 0 || buf[5] != 1 || memcmp(p, "get", 3))
         return 0;
-    while (p < end && *p != ' ')
-        p++;
-    while (p < end && *p == ' ')
-        p++;
-    for (k = p; p < end && *p != ' ' && *p != '\r' && *p != '\n'; p++)
-        ;
-    return p > k && p - k <= MCPROTO_KEY_MAX ? kvtable_hash(k, (size_t)(p - k)) : 0;
+    if (mcproto_req_parse(p, len - MCPROTO_HDR_LEN, &r) || r.len != len - MCPROTO_HDR_LEN ||
+        r.err || (r.op != MCPROTO_OP_GET && r.op != MCPROTO_OP_GETS))
+        return 0;
+    cur = r.key + r.nkey;
+    if (mcproto_key_next(&cur, r.keys_end, &kn))
+        return 0;
+    g.key = r.key;
+    g.nkey = r.nkey;
+    g.gets = r.op == MCPROTO_OP_GETS;
+    g.hash = kvtable_hash(r.key, r.nkey);
+    return kv_get_reply(kv, buf, len, cap, &g);
 }

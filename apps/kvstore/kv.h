@@ -64,14 +64,28 @@ static inline void kv_clock(struct kv *kv, int64_t unix_now)
  * number of reply datagrams, laid out in kv->dgram[] over kv->scratch. */
 unsigned kv_serve(struct kv *kv, const uint8_t *req, size_t len);
 
-/* The fast path: a datagram holding one get/gets of one key, answered in
- * place in buf (cap bytes of room). Returns the reply's length, or 0 when
- * the datagram is not such a request or the reply would not fit (then
- * kv_serve answers it). */
-size_t kv_serve_inplace(struct kv *kv, uint8_t *buf, size_t len, size_t cap);
+/* A get of one key, as kv_request_peek found it in a request datagram. */
+struct kv_get {
+    const uint8_t *key;
+    uint64_t hash;
+    uint8_t nkey;
+    bool gets;
+};
 
-/* Burst batching: the hash of the request's first key (0 when none). */
-uint64_t kv_request_hash(const uint8_t *req, size_t len);
+/* Burst batching, first pass: true when the datagram is one simple
+ * "get KEY\r\n" or "gets KEY\r\n" (mcproto_get_simple), with g filled for
+ * kv_get_reply; false otherwise, with g->hash the hash of the request's
+ * first key for prefetching (0 when none). */
+bool kv_request_peek(const uint8_t *req, size_t len, struct kv_get *g);
+
+/* The fast path: answers the get g of the len-byte request datagram in
+ * buf, in place (cap bytes of room). Returns the reply's length, or 0 when
+ * it would not fit (then kv_serve answers it). */
+size_t kv_get_reply(struct kv *kv, uint8_t *buf, size_t len, size_t cap, const struct kv_get *g);
+
+/* The same for a datagram of another shape that still holds one get/gets
+ * of one key (parsed in full); 0 when it is not one or does not fit. */
+size_t kv_serve_inplace(struct kv *kv, uint8_t *buf, size_t len, size_t cap);
 
 /* The reply to "stats", into p (room for cap bytes); its length or 0. */
 size_t kv_stats_write(struct kv *kv, char *p, size_t cap);

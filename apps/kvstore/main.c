@@ -158,13 +158,18 @@ static void send_dgrams(struct burst *b, struct netbuf *nb, const struct net_hdr
             tx_add(b, o[i]);
 }
 
-static void serve_request(struct burst *b, struct netbuf *nb, const struct net_hdrs *h)
+/* A request datagram: a simple get (g, from the first pass) or one other
+ * single get answered in place, else by kv_serve. */
+static void serve_request(struct burst *b, struct netbuf *nb, const struct net_hdrs *h,
+                          const struct kv_get *g, bool simple)
 {
     uint8_t *pl = netbuf_data(nb) + h->payload_off;
     size_t room = nb->buf_len - nb->data_off - h->payload_off, n;
     unsigned nd;
 
-    if ((n = kv_serve_inplace(&kv, pl, h->payload_len, room))) {
+    n = simple ? kv_get_reply(&kv, pl, h->payload_len, room, g)
+               : kv_serve_inplace(&kv, pl, h->payload_len, room);
+    if (n) {
         if ((nb = reply(nb, h, n)))
             tx_add(b, nb);
         return;
@@ -185,7 +190,8 @@ static void serve(struct nfapp *app, struct port *p)
 {
     struct netbuf *pkts[NFAPP_BURST];
     struct net_hdrs h[NFAPP_BURST];
-    uint64_t hash[NFAPP_BURST];
+    struct kv_get g[NFAPP_BURST];
+    bool simple[NFAPP_BURST];
     int kind[NFAPP_BURST];
     struct burst b = { .nout = 0, .app = app, .p = p };
     uint64_t t0 = nfapp_now();
@@ -194,20 +200,30 @@ static void serve(struct nfapp *app, struct port *p)
     if (!n)
         return;
     app->c.rx += n;
-    /* Stage 1: classify, hash the first key, prefetch its buckets. */
+    /* The device's core wrote the frames, and the replies go over them: ask
+     * for their first two lines (a get and its reply) for writing, all at
+     * once, so that the transfers overlap instead of stalling one by one. */
+    for (k = 0; k < n; k++) {
+        nfos_prefetchw(netbuf_data(pkts[k]));
+        nfos_prefetchw(netbuf_data(pkts[k]) + 64);
+    }
+    /* Stage 1: classify, parse a simple get or hash the first key, prefetch
+     * its bucket. */
     for (k = 0; k < n; k++) {
         uint8_t *f = netbuf_data(pkts[k]);
 
         app->c.rx_bytes += pkts[k]->pkt_len;
-        hash[k] = 0;
+        g[k].hash = 0;
+        simple[k] = false;
         kind[k] = -1;
         if (pkts[k]->next) /* a jumbo chain: no request is that long */
             continue;
         kind[k] = net_frame_parse(f, pkts[k]->len, &h[k], 0);
         net_parse_stats_count(&p->parse, kind[k]);
         if (kind[k] == NET_KIND_UDP && is_request(p, f, &h[k])) {
-            hash[k] = kv_request_hash(f + h[k].payload_off, h[k].payload_len);
-            kvtable_prefetch_bucket(&kv.table, hash[k]);
+            simple[k] = kv_request_peek(f + h[k].payload_off, h[k].payload_len, &g[k]);
+            if (g[k].hash)
+                kvtable_prefetch_bucket(&kv.table, g[k].hash);
             nreq++;
         } else if (kind[k] == NET_KIND_UDP) {
             kind[k] = -1;
@@ -215,15 +231,15 @@ static void serve(struct nfapp *app, struct port *p)
     }
     /* Stage 2: the items whose tags match. */
     for (k = 0; k < n; k++)
-        if (hash[k])
-            kvtable_prefetch_item(&kv.table, hash[k]);
+        if (g[k].hash)
+            kvtable_prefetch_item(&kv.table, g[k].hash);
     /* Stage 3: answer, in order. */
     for (k = 0; k < n; k++) {
         uint8_t *f = netbuf_data(pkts[k]);
         int len = -1;
 
         if (kind[k] == NET_KIND_UDP) {
-            serve_request(&b, pkts[k], &h[k]);
+            serve_request(&b, pkts[k], &h[k], &g[k], simple[k]);
             continue;
         }
         if (kind[k] == NET_KIND_ARP &&
