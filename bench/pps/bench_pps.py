@@ -42,6 +42,14 @@ there are any. Subjects alternate within one invocation (A B, B A, ...).
 A table goes to stdout and JSON to bench/results/pps-<date>.json (not with
 --smoke: 1 run, 2 s, 64 B, figures marked smoke).
 
+Before and after each run, with both cores idle, build/bench/c2c (from
+bench/pps/c2c.c) times a cache line's round trip between core 0 and core 1
+(c2c_cycles in the JSON). On a virtual machine the host may move the two
+vCPUs between placements that share a cache and placements that do not,
+even within a run; every cross-core transfer, and so every busy figure
+here, then costs several times more, for every subject alike. The line
+under the tables says how many runs began or ended placed apart.
+
 Busy cycles: both count TSC cycles of loop iterations that moved packets,
 divided by the packets. Differences (DPDK 22.11 app/test-pmd): rxonly and
 macswap add an iteration's cycles only when rx_burst returned packets and
@@ -116,6 +124,10 @@ PMD_RATE = {"rx": re.compile(r"Rx-pps:\s+(\d+)"), "tx": re.compile(r"Tx-pps:\s+(
 PMD_BYTES = {"rx": re.compile(r"RX-packets:\s+(\d+)\s+RX-missed:\s+\d+\s+RX-bytes:\s+(\d+)"),
              "tx": re.compile(r"TX-packets:\s+(\d+)\s+TX-errors:\s+\d+\s+TX-bytes:\s+(\d+)")}
 PMD_CYCLES = linuxvm.PMD_CYCLES  # one pattern for --record-core-cycles
+C2C_SRC = os.path.join(ROOT, "bench", "pps", "c2c.c")
+C2C = os.path.join(ROOT, "build", "bench", "c2c")
+C2C_LINE = re.compile(r"^c2c: cores \d+ \d+: ([\d.]+) cycles per round trip")
+C2C_FAR = 2.5  # a round trip this many times the fastest one: the vCPUs were apart
 
 
 class BenchError(Exception):
@@ -420,6 +432,57 @@ def probe_linuxu(image, tmp):
         raise Unavailable(f"{os.path.basename(image)}: {m.group(0)}")
 
 
+# --- where the host put our two cores ------------------------------------------
+
+def build_c2c():
+    """build/bench/c2c from bench/pps/c2c.c, or None with the reason printed:
+    the probe only explains figures, a benchmark goes on without it."""
+    try:
+        if os.path.exists(C2C) and os.path.getmtime(C2C) >= os.path.getmtime(C2C_SRC):
+            return C2C
+        os.makedirs(os.path.dirname(C2C), exist_ok=True)
+        r = subprocess.run(["gcc", "-O2", "-Wall", "-pthread", "-o", C2C, C2C_SRC],
+                           capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        print(f"  c2c probe: not built ({e}); runs carry no cross-core figure")
+        return None
+    if r.returncode != 0:
+        last = [l for l in (r.stdout + r.stderr).splitlines() if l.strip()][-1:] or ["?"]
+        print(f"  c2c probe: not built ({last[0]}); runs carry no cross-core figure")
+        return None
+    return C2C
+
+
+def probe_c2c(ctx):
+    """TSC cycles for a cache line to go from core 0 to core 1 and back, with
+    both cores otherwise idle (between runs), or None."""
+    if not ctx.c2c:
+        return None
+    try:
+        r = subprocess.run([ctx.c2c, str(BACKEND_CORE), str(SUBJECT_CORE), "5000"],
+                           capture_output=True, text=True, timeout=10, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        return None
+    m = C2C_LINE.match(r.stdout)
+    return float(m.group(1)) if m else None
+
+
+def c2c_note(results):
+    """One line on the placement the runs started and ended in, or None."""
+    probes = [(c, r) for res in results.values() for r in res.get("runs", [])
+              for c in r.get("c2c_cycles") or [] if c]
+    if not probes:
+        return None
+    fastest = min(c for c, _ in probes)
+    far = {id(r) for c, r in probes if c > C2C_FAR * fastest}
+    n = len({id(r) for _, r in probes})
+    return (f"  cross-core round trip around the runs (build/bench/c2c, before and after each): "
+            f"median {statistics.median(c for c, _ in probes):.0f} cycles "
+            f"({fastest:.0f}-{max(c for c, _ in probes):.0f}); {len(far)} of {n} runs began or "
+            f"ended with the two vCPUs placed apart by the host (over {C2C_FAR:g}x the "
+            f"fastest), where every cross-core transfer costs more, for every subject alike")
+
+
 # --- one run ------------------------------------------------------------------
 
 def wait_socket(path, backend, timeout=20):
@@ -533,6 +596,7 @@ def run_once(ctx, case, size, subject, run, seconds):
         os.unlink(sock)
     ctx.mem.scrub()
     procs = []
+    c2c = [probe_c2c(ctx)]
     try:
         be = Proc("backend", testpmd_argv("backend", f"net_vhost0,iface={sock},queues=1",
                                           BACKEND_CORE, ctx.mem, c["backend"], size, True),
@@ -563,6 +627,7 @@ def run_once(ctx, case, size, subject, run, seconds):
             # it stops (a testpmd frontend dies of SIGPIPE otherwise).
             status = su.stop(15)
         be_status = be.stop(15)
+        c2c.append(probe_c2c(ctx))
         if status != 0:
             raise RunFailed(f"{subject} ended with status {status} after the window", su.tail())
         if be_status != 0:
@@ -584,7 +649,7 @@ def run_once(ctx, case, size, subject, run, seconds):
               for a, b in zip(cpu0, cpu1)]
     res.update(backend={k: be_res.get(k) for k in ("rx", "tx", "drops", "tsc_mhz")},
                cpu_share={"backend": shares[0], "subject": shares[1]},
-               window_s=round(w1 - w0, 3))
+               window_s=round(w1 - w0, 3), c2c_cycles=c2c)
     res["clean"] = all(s is not None and s >= CLEAN_SHARE for s in shares)
     res["check"] = cross_check(case, size, res, be_res)
     if res.get("mpps") and be_res.get("tsc_mhz"):
@@ -791,6 +856,7 @@ def bench(ctx, args, runs, seconds, sizes):
     plats = {s: p for s, p in (("nfos-linuxu", "linuxu"), ("nfos-kvm", "kvm"),
                                ("nfos-tcg", "kvm")) if status.get(s) == "available"}
     ctx.images = build_images([(CASES[c]["app"], p) for p in plats.values() for c in cases])
+    ctx.c2c = build_c2c()
     for subject, plat in plats.items():
         try:
             for case in cases:
@@ -894,6 +960,9 @@ def bench(ctx, args, runs, seconds, sizes):
                       x("kvm_over_linuxu_mpps"), vm or "-"))
     print()
     print("\n".join(table(rrows)))
+    note = c2c_note(results)
+    if note:
+        print(note)
     if any(not res.get("summary", {"clean_runs": 1})["clean_runs"] for res in results.values()):
         print("  note: some figures come from disturbed runs (another process took part of "
               "core 0 or 1); see the cpu shares")

@@ -55,6 +55,23 @@ def test_bench_pps_smoke():
                 assert re.match(r"[\d.]+ \([\d.]+-[\d.]+\) +[\d.]+ \(", row.group(2)), (
                     row.group(0), r)
     assert re.search(r"^  case +size +nfos/dpdk busy cycles", r.out, re.M), r
+    # The placement probe ran around every run and is summed up.
+    assert re.search(r"^  cross-core round trip around the runs .*: median \d+ cycles "
+                     r"\(\d+-\d+\); \d+ of \d+ runs", r.out, re.M), r
+
+
+def test_c2c_probe_usage():
+    """The probe the smoke run built: bad arguments get usage and status 2."""
+    c2c = os.path.join(os.path.dirname(__file__), "..", "..", "build", "bench", "c2c")
+    if not os.path.exists(c2c) or (os.cpu_count() or 1) < 2:
+        pytest.skip("build/bench/c2c not built (test_bench_pps_smoke builds it), or one core")
+    for argv in ([], ["0"], ["0", "1", "x"], ["0", "1", "-5"]):
+        r = subprocess.run([c2c] + argv, capture_output=True, text=True, timeout=10)
+        assert r.returncode == 2 and "c2c" in r.stderr, (argv, r)
+    r = subprocess.run([c2c, "0", "1", "100"],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 0 and re.match(r"c2c: cores \d \d: [\d.]+ cycles per round trip",
+                                          r.stdout), r
 
 
 @pytest.mark.parametrize("argv", [["--bogus"], ["--cases", "rx,nope"], ["--sizes", "12"],
