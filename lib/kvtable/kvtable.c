@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <nfos/kvtable.h>
+#include "kvtable_priv.h"
 
 #define WAYS            8
 #define ITEM_FREE       0
@@ -83,8 +84,8 @@ int kvtable_init(struct kvtable *t, size_t mem_limit, size_t item_size_max, int6
         nb <<= 1;
     t->bucket_mask = nb - 1;
     /* The largest block first: an allocator may align it to its size. */
-    t->arena = aligned_alloc(64, (size_t)t->npages * KVTABLE_PAGE);
-    t->buckets = aligned_alloc(64, nb * sizeof(struct kvtable_bucket));
+    t->arena = kvtable_mem_alloc((size_t)t->npages * KVTABLE_PAGE);
+    t->buckets = kvtable_mem_alloc(nb * sizeof(struct kvtable_bucket));
     t->page_lists = calloc((size_t)t->npages * KVTABLE_MAX_CLASSES, sizeof(uint32_t));
     t->page_cls = calloc(t->npages, 1);
     if (!t->buckets || !t->arena || !t->page_lists || !t->page_cls) {
@@ -116,8 +117,8 @@ int kvtable_init(struct kvtable *t, size_t mem_limit, size_t item_size_max, int6
 
 void kvtable_fini(struct kvtable *t)
 {
-    free(t->buckets);
-    free(t->arena);
+    kvtable_mem_free(t->buckets, (t->bucket_mask + 1) * sizeof(struct kvtable_bucket));
+    kvtable_mem_free(t->arena, (size_t)t->npages * KVTABLE_PAGE);
     free(t->page_lists);
     free(t->page_cls);
     t->buckets = NULL;
