@@ -1,7 +1,10 @@
 /* kvstore: a memcached-compatible key-value store as a network function.
- * Run to completion on every port: rx burst -> parse -> table -> reply
- * built in place in the received netbuf when it fits (addresses and ports
- * swapped, lengths and checksums fixed) -> tx burst. Speaks memcached's
+ * Run to completion on every port: rx burst -> parse and prefetch -> (next
+ * iteration) table -> reply built in place in the received netbuf when it
+ * fits (addresses and ports swapped, lengths and checksums fixed) -> tx
+ * burst; each burst is answered one loop iteration after it arrived, or at
+ * once when nothing else came, so that its table lines load while the
+ * burst before is answered. Speaks memcached's
  * ASCII protocol over UDP (port 11211 or --port), answers ARP and ping
  * like pong; everything else is counted and dropped. Not here: TCP, the
  * binary and meta protocols, IP fragments (requests must fit a frame). */
@@ -28,11 +31,23 @@ static const char usage[] =
     "  --count REQUESTS     stop after REQUESTS requests (K/M/G suffixes)\n"
     "  --time SECONDS       stop after SECONDS\n";
 
+/* A burst received and prepared, to be answered at the next iteration. */
+struct inflight {
+    struct netbuf *pkts[NFAPP_BURST];
+    struct net_hdrs h[NFAPP_BURST];
+    struct kv_get g[NFAPP_BURST];
+    bool simple[NFAPP_BURST];
+    int kind[NFAPP_BURST];
+    uint16_t n, nreq;
+};
+
 struct port {
     struct netdev *dev;
     uint32_t ip;
     struct net_parse_stats parse;
     uint64_t arp_replies, echo_replies, ignored, tx_nobuf;
+    struct inflight fl[2]; /* fl[next] receives, the other is due */
+    unsigned next;
 };
 
 static struct port ports[NETDEV_MAX_PORTS];
@@ -186,77 +201,105 @@ static inline bool is_request(const struct port *p, uint8_t *f, const struct net
     return net_ntohs(net_hdrs_udp(f, h)->dport) == udp_port && net_hdrs_ipv4(f, h)->dst == p->ip;
 }
 
-static void serve(struct nfapp *app, struct port *p)
+/* The first two passes over a burst just received: classify, parse a
+ * simple get or hash the first key, and prefetch what the answer will
+ * read. Nothing here changes the table (the burst before is answered
+ * after this one is prepared). */
+static void prepare(struct nfapp *app, struct port *p, struct inflight *in)
 {
-    struct netbuf *pkts[NFAPP_BURST];
-    struct net_hdrs h[NFAPP_BURST];
-    struct kv_get g[NFAPP_BURST];
-    bool simple[NFAPP_BURST];
-    int kind[NFAPP_BURST];
-    struct burst b = { .nout = 0, .app = app, .p = p };
-    uint64_t t0 = nfapp_now();
-    uint16_t n = netdev_rx_burst(p->dev, 0, pkts, NFAPP_BURST), k, nreq = 0;
+    uint16_t k;
 
-    if (!n)
-        return;
-    app->c.rx += n;
+    app->c.rx += in->n;
+    in->nreq = 0;
     /* The device's core wrote the frames, and the replies go over them: ask
-     * for their first two lines (a get and its reply) for writing, all at
-     * once, so that the transfers overlap instead of stalling one by one. */
-    for (k = 0; k < n; k++) {
-        nfos_prefetchw(netbuf_data(pkts[k]));
-        nfos_prefetchw(netbuf_data(pkts[k]) + 64);
+     * for their first two lines (a get and its reply) all at once, so that
+     * the transfers overlap instead of stalling one by one. */
+    for (k = 0; k < in->n; k++) {
+        nfos_prefetchw(netbuf_data(in->pkts[k]));
+        nfos_prefetchw(netbuf_data(in->pkts[k]) + 64);
     }
-    /* Stage 1: classify, parse a simple get or hash the first key, prefetch
-     * its bucket. */
-    for (k = 0; k < n; k++) {
-        uint8_t *f = netbuf_data(pkts[k]);
+    /* Pass 1: classify, parse, prefetch the key's bucket. */
+    for (k = 0; k < in->n; k++) {
+        struct netbuf *nb = in->pkts[k];
+        uint8_t *f = netbuf_data(nb);
 
-        app->c.rx_bytes += pkts[k]->pkt_len;
-        g[k].hash = 0;
-        simple[k] = false;
-        kind[k] = -1;
-        if (pkts[k]->next) /* a jumbo chain: no request is that long */
+        app->c.rx_bytes += nb->pkt_len;
+        in->g[k].hash = 0;
+        in->simple[k] = false;
+        in->kind[k] = -1;
+        if (nb->next) /* a jumbo chain: no request is that long */
             continue;
-        kind[k] = net_frame_parse(f, pkts[k]->len, &h[k], 0);
-        net_parse_stats_count(&p->parse, kind[k]);
-        if (kind[k] == NET_KIND_UDP && is_request(p, f, &h[k])) {
-            simple[k] = kv_request_peek(f + h[k].payload_off, h[k].payload_len, &g[k]);
-            if (g[k].hash)
-                kvtable_prefetch_bucket(&kv.table, g[k].hash);
-            nreq++;
-        } else if (kind[k] == NET_KIND_UDP) {
-            kind[k] = -1;
+        in->kind[k] = net_frame_parse(f, nb->len, &in->h[k], 0);
+        net_parse_stats_count(&p->parse, in->kind[k]);
+        if (in->kind[k] == NET_KIND_UDP && is_request(p, f, &in->h[k])) {
+            in->simple[k] =
+                kv_request_peek(f + in->h[k].payload_off, in->h[k].payload_len, &in->g[k]);
+            if (in->g[k].hash)
+                kvtable_prefetch_bucket(&kv.table, in->g[k].hash);
+            in->nreq++;
+        } else if (in->kind[k] == NET_KIND_UDP) {
+            in->kind[k] = -1;
         }
     }
-    /* Stage 2: the items whose tags match. */
-    for (k = 0; k < n; k++)
-        if (g[k].hash)
-            kvtable_prefetch_item(&kv.table, g[k].hash);
-    /* Stage 3: answer, in order. */
-    for (k = 0; k < n; k++) {
-        uint8_t *f = netbuf_data(pkts[k]);
-        int len = -1;
+    /* Pass 2: the items whose tags match. */
+    for (k = 0; k < in->n; k++)
+        if (in->g[k].hash)
+            kvtable_prefetch_item(&kv.table, in->g[k].hash);
+}
 
-        if (kind[k] == NET_KIND_UDP) {
-            serve_request(&b, pkts[k], &h[k], &g[k], simple[k]);
+/* Pass 3: answers a prepared burst, in order, and sends the replies. */
+static void answer(struct nfapp *app, struct port *p, struct inflight *in)
+{
+    struct burst b = { .nout = 0, .app = app, .p = p };
+    uint16_t k;
+
+    for (k = 0; k < in->n; k++) {
+        struct netbuf *nb = in->pkts[k];
+        uint8_t *f = netbuf_data(nb);
+        int len = -1, kind = in->kind[k];
+
+        if (kind == NET_KIND_UDP) {
+            serve_request(&b, nb, &in->h[k], &in->g[k], in->simple[k]);
             continue;
         }
-        if (kind[k] == NET_KIND_ARP &&
-            (len = net_arp_reply(f, pkts[k]->len, &h[k], p->dev->mac, p->ip)) > 0)
+        if (kind == NET_KIND_ARP &&
+            (len = net_arp_reply(f, nb->len, &in->h[k], p->dev->mac, p->ip)) > 0)
             p->arp_replies++;
-        else if (kind[k] == NET_KIND_ICMP &&
-                 (len = net_icmp_echo_reply(f, pkts[k]->len, &h[k], p->ip)) > 0)
+        else if (kind == NET_KIND_ICMP &&
+                 (len = net_icmp_echo_reply(f, nb->len, &in->h[k], p->ip)) > 0)
             p->echo_replies++;
-        if (len > 0 && !netbuf_set_len(pkts[k], (uint32_t)len)) {
-            tx_add(&b, pkts[k]);
+        if (len > 0 && !netbuf_set_len(nb, (uint32_t)len)) {
+            tx_add(&b, nb);
         } else {
             p->ignored++;
-            netbuf_free(pkts[k]);
+            netbuf_free(nb);
         }
     }
     tx_flush(&b);
-    nfapp_busy(app, t0, n);
+    in->n = 0;
+}
+
+/* One loop iteration on a port: the burst received now is prepared, then
+ * the one prepared at the iteration before is answered, so that its
+ * memory accesses have had a whole iteration to arrive and this burst's
+ * arrive while it is answered. A burst waits at most one iteration: when
+ * nothing new comes, the prepared one is answered at once. */
+static void serve(struct nfapp *app, struct port *p)
+{
+    struct inflight *next = &p->fl[p->next], *due = &p->fl[!p->next];
+    uint64_t t0 = nfapp_now();
+    uint16_t answered = due->n, nreq = due->nreq;
+
+    next->n = netdev_rx_burst(p->dev, 0, next->pkts, NFAPP_BURST);
+    if (!next->n && !answered)
+        return;
+    if (next->n) {
+        prepare(app, p, next);
+        p->next = !p->next;
+    }
+    if (answered)
+        answer(app, p, due);
+    nfapp_busy(app, t0, answered);
     if (nreq) {
         req_cycles += nfapp_now() - t0;
         reqs += nreq;
@@ -389,6 +432,8 @@ int main(int argc, char **argv)
         for (i = 0; i < nr_ports; i++)
             serve(&app, &ports[i]);
     }
+    for (i = 0; i < nr_ports; i++) /* what was prepared is still answered */
+        answer(&app, &ports[i], &ports[i].fl[!ports[i].next]);
     print_report();
     return nfapp_finish(&app);
 }
