@@ -28,18 +28,37 @@ void mcproto_frame_write(uint8_t *p, uint16_t req_id, uint16_t seq, uint16_t tot
     p[7] = 0;
 }
 
+/* Digits counted first, then written from the end two at a time: the
+ * flags and lengths of a get reply (mostly one or two digits) cost a few
+ * compares and at most a multiply, no division loop. */
 char *mcproto_put_u64(char *p, uint64_t v)
 {
-    char tmp[20];
-    int n = 0;
+    static const char pairs[201] = "00010203040506070809101112131415161718192021222324"
+                                   "25262728293031323334353637383940414243444546474849"
+                                   "50515253545556575859606162636465666768697071727374"
+                                   "75767778798081828384858687888990919293949596979899";
+    unsigned n = 1;
+    uint64_t x;
+    char *e;
 
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    while (n)
-        *p++ = tmp[--n];
-    return p;
+    for (x = v; x >= 10; x /= 10)
+        n++;
+    e = p + n;
+    p = e;
+    while (v >= 100) {
+        unsigned r = (unsigned)(v % 100);
+
+        v /= 100;
+        p -= 2;
+        memcpy(p, pairs + 2 * r, 2);
+    }
+    if (v >= 10) {
+        p -= 2;
+        memcpy(p, pairs + 2 * v, 2);
+    } else {
+        *--p = (char)('0' + v);
+    }
+    return e;
 }
 
 static inline uint64_t load64(const uint8_t *p)

@@ -212,6 +212,16 @@ Test(put, u64)
     e = mcproto_put_u64(b, UINT64_MAX);
     *e = 0;
     cr_assert_str_eq(b, "18446744073709551615");
+    for (uint64_t v = 1, i = 0; i < 64; v = v * 3 + i++) { /* every length */
+        char want[32];
+
+        for (uint64_t d = 0; d < 3; d++) {
+            e = mcproto_put_u64(b, v + d);
+            *e = 0;
+            snprintf(want, sizeof(want), "%llu", (unsigned long long)(v + d));
+            cr_assert_str_eq(b, want);
+        }
+    }
 }
 
 static uint64_t rnd(uint64_t *s)
