@@ -36,19 +36,26 @@ Mpp/s from the periodic self-timed rate lines that fall in the window
 final report (testpmd --record-core-cycles, the nfos apps' busy figure), and
 the packet counts, checked against the backend's. A run is clean when the
 subject and the backend each got at least 90% of their core in the window
-(other processes on the cores disturb it); a disturbed run is tried again,
-up to --runs more times, and medians (min, max) are over the clean runs when
-there are any. Subjects alternate within one invocation (A B, B A, ...).
+(other processes on the cores disturb it) and the two cores were near each
+other when it began and when it ended (see below); a disturbed run is tried
+again, up to --runs more times, and medians (min, max) are over the clean
+runs when there are any. Subjects alternate within one invocation (A B, B
+A, ...).
 A table goes to stdout and JSON to bench/results/pps-<date>.json (not with
 --smoke: 1 run, 2 s, 64 B, figures marked smoke).
 
 Before and after each run, with both cores idle, build/bench/c2c (from
 bench/pps/c2c.c) times a cache line's round trip between core 0 and core 1
-(c2c_cycles in the JSON). On a virtual machine the host may move the two
-vCPUs between placements that share a cache and placements that do not,
-even within a run; every cross-core transfer, and so every busy figure
-here, then costs several times more, for every subject alike. The line
-under the tables says how many runs began or ended placed apart.
+(c2c_cycles in the JSON); the fastest of five probes at the start, and of
+all since, is the near placement. On a virtual machine the host may move the
+two vCPUs between placements that share a cache and placements that do not,
+even within a run; every cross-core transfer, and so every figure here, then
+costs several times more (on the machine this was written on: about 145
+against 860 cycles per round trip, and fwd 64 B at ~100 against ~260 busy
+cycles per packet, for every subject alike). A run that began or ended with
+a probe over 2.5x the near one is disturbed like one that lost its core
+("placed apart"), and tried again; the line under the tables counts them.
+What the probes cannot see is a move and a move back within a run.
 
 Busy cycles: both count TSC cycles of loop iterations that moved packets,
 divided by the packets. Differences (DPDK 22.11 app/test-pmd): rxonly and
@@ -467,20 +474,38 @@ def probe_c2c(ctx):
     return float(m.group(1)) if m else None
 
 
+def calibrate_c2c(ctx):
+    """The near placement's round trip: the fastest of five probes."""
+    probes = [c for c in (probe_c2c(ctx) for _ in range(5)) if c]
+    ctx.c2c_near = min(probes) if probes else None
+
+
+def placed_apart(ctx, probes):
+    """Did a probe around the run find the two cores apart (over C2C_FAR
+    times the near round trip)? False without probes."""
+    got = [c for c in probes if c]
+    if not got or not ctx.c2c_near:
+        return False
+    ctx.c2c_near = min([ctx.c2c_near] + got)
+    return max(got) > C2C_FAR * ctx.c2c_near
+
+
+def why_disturbed(r):
+    return " (placed apart)" if r.get("placed_apart") else " (disturbed)"
+
+
 def c2c_note(results):
     """One line on the placement the runs started and ended in, or None."""
-    probes = [(c, r) for res in results.values() for r in res.get("runs", [])
-              for c in r.get("c2c_cycles") or [] if c]
+    runs = [r for res in results.values() for r in res.get("runs", [])]
+    probes = [c for r in runs for c in r.get("c2c_cycles") or [] if c]
     if not probes:
         return None
-    fastest = min(c for c, _ in probes)
-    far = {id(r) for c, r in probes if c > C2C_FAR * fastest}
-    n = len({id(r) for _, r in probes})
+    apart = sum(1 for r in runs if r.get("placed_apart"))
     return (f"  cross-core round trip around the runs (build/bench/c2c, before and after each): "
-            f"median {statistics.median(c for c, _ in probes):.0f} cycles "
-            f"({fastest:.0f}-{max(c for c, _ in probes):.0f}); {len(far)} of {n} runs began or "
-            f"ended with the two vCPUs placed apart by the host (over {C2C_FAR:g}x the "
-            f"fastest), where every cross-core transfer costs more, for every subject alike")
+            f"median {statistics.median(probes):.0f} cycles ({min(probes):.0f}-"
+            f"{max(probes):.0f}); {apart} of {len(runs)} runs began or ended with the two vCPUs "
+            f"placed apart by the host (over {C2C_FAR:g}x the near round trip): disturbed "
+            f"(tried again but in --smoke), for every subject alike")
 
 
 # --- one run ------------------------------------------------------------------
@@ -651,6 +676,9 @@ def run_once(ctx, case, size, subject, run, seconds):
                cpu_share={"backend": shares[0], "subject": shares[1]},
                window_s=round(w1 - w0, 3), c2c_cycles=c2c)
     res["clean"] = all(s is not None and s >= CLEAN_SHARE for s in shares)
+    res["placed_apart"] = placed_apart(ctx, c2c)
+    if res["placed_apart"]:
+        res["clean"] = False
     res["check"] = cross_check(case, size, res, be_res)
     if res.get("mpps") and be_res.get("tsc_mhz"):
         res["wall_cycles_per_pkt"] = round(be_res["tsc_mhz"] / res["mpps"], 1)
@@ -857,6 +885,7 @@ def bench(ctx, args, runs, seconds, sizes):
                                ("nfos-tcg", "kvm")) if status.get(s) == "available"}
     ctx.images = build_images([(CASES[c]["app"], p) for p in plats.values() for c in cases])
     ctx.c2c = build_c2c()
+    calibrate_c2c(ctx)
     for subject, plat in plats.items():
         try:
             for case in cases:
@@ -922,7 +951,7 @@ def bench(ctx, args, runs, seconds, sizes):
                     print(f"  {case:<3} {size:>4} B  {subject:<11} run {i + 1}: "
                           f"{r['mpps']:.3f} Mpp/s, busy {r['busy']:.1f} cycles/pkt, cpu "
                           f"{r['cpu_share']['subject']}/{r['cpu_share']['backend']}"
-                          f"{'' if r['clean'] else ' (disturbed)'}"
+                          f"{'' if r['clean'] else why_disturbed(r)}"
                           f"{'' if r['check'] == 'ok' else ', check: ' + r['check']}")
                     sys.stdout.flush()
             for subject, rs in pending.items():
@@ -965,7 +994,7 @@ def bench(ctx, args, runs, seconds, sizes):
         print(note)
     if any(not res.get("summary", {"clean_runs": 1})["clean_runs"] for res in results.values()):
         print("  note: some figures come from disturbed runs (another process took part of "
-              "core 0 or 1); see the cpu shares")
+              "core 0 or 1, or the host placed them apart); see the cpu shares and c2c_cycles")
 
     res = {
         "benchmark": "pps",
@@ -978,6 +1007,7 @@ def bench(ctx, args, runs, seconds, sizes):
                   "dpdk_memory": ctx.mem.mode, "dpdk_memory_note": ctx.mem.reason,
                   "dpdk_eal_mem": ctx.mem.eal(), "mbufs": MBUFS, "runs": runs,
                   "seconds": seconds, "warmup_s": ctx.warmup, "clean_cpu_share": CLEAN_SHARE,
+                  "c2c_near_cycles": ctx.c2c_near, "c2c_far_factor": C2C_FAR,
                   "sizes_note": "Ethernet frame bytes with FCS; packet data is 4 less",
                   "cases": {k: {"backend": v["backend"], "dpdk": v["dpdk"],
                                 "nfos": " ".join([v["app"]] + v["args"]),
