@@ -1,13 +1,14 @@
 /* kvstore: a memcached-compatible key-value store as a network function.
- * Run to completion on every port: rx burst -> parse and prefetch -> (next
- * iteration) table -> reply built in place in the received netbuf when it
- * fits (addresses and ports swapped, lengths and checksums fixed) -> tx
- * burst; each burst is answered one loop iteration after it arrived, or at
- * once when nothing else came, so that its table lines load while the
- * burst before is answered. Speaks memcached's
- * ASCII protocol over UDP (port 11211 or --port), answers ARP and ping
- * like pong; everything else is counted and dropped. Not here: TCP, the
- * binary and meta protocols, IP fragments (requests must fit a frame). */
+ * Run to completion on every port: rx burst -> parse, prefetch the bucket
+ * -> read it, prefetch the item -> table, reply built in place in the
+ * received netbuf when it fits (addresses and ports swapped, lengths and
+ * checksums fixed) -> tx burst, the steps of one burst spread over three
+ * loop iterations (serve()) so that what each prefetches arrives while
+ * other bursts are worked on; at once when nothing new comes. Speaks
+ * memcached's ASCII protocol over UDP (port 11211 or --port), answers ARP
+ * and ping like pong; everything else is counted and dropped. Not here:
+ * TCP, the binary and meta protocols, IP fragments (requests must fit a
+ * frame). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +32,7 @@ static const char usage[] =
     "  --count REQUESTS     stop after REQUESTS requests (K/M/G suffixes)\n"
     "  --time SECONDS       stop after SECONDS\n";
 
-/* A burst received and prepared, to be answered at the next iteration. */
+/* A burst received, on its way through the passes of serve(). */
 struct inflight {
     struct netbuf *pkts[NFAPP_BURST];
     struct net_hdrs h[NFAPP_BURST];
@@ -46,8 +47,8 @@ struct port {
     uint32_t ip;
     struct net_parse_stats parse;
     uint64_t arp_replies, echo_replies, ignored, tx_nobuf;
-    struct inflight fl[2]; /* fl[next] receives, the other is due */
-    unsigned next;
+    struct inflight fl[3]; /* fl[head] receives; see serve() */
+    unsigned head;
 };
 
 static struct port ports[NETDEV_MAX_PORTS];
@@ -201,24 +202,28 @@ static inline bool is_request(const struct port *p, uint8_t *f, const struct net
     return net_ntohs(net_hdrs_udp(f, h)->dport) == udp_port && net_hdrs_ipv4(f, h)->dst == p->ip;
 }
 
-/* The first two passes over a burst just received: classify, parse a
- * simple get or hash the first key, and prefetch what the answer will
- * read. Nothing here changes the table (the burst before is answered
- * after this one is prepared). */
-static void prepare(struct nfapp *app, struct port *p, struct inflight *in)
+/* A burst just received: the device's core wrote its frames, and the
+ * replies go over them. Ask for their first two lines (a get and its
+ * reply) all at once, so that the transfers overlap each other and the
+ * answering of an earlier burst instead of stalling the parse. */
+static void fetch(struct nfapp *app, struct inflight *in)
 {
     uint16_t k;
 
     app->c.rx += in->n;
-    in->nreq = 0;
-    /* The device's core wrote the frames, and the replies go over them: ask
-     * for their first two lines (a get and its reply) all at once, so that
-     * the transfers overlap instead of stalling one by one. */
     for (k = 0; k < in->n; k++) {
         nfos_prefetchw(netbuf_data(in->pkts[k]));
         nfos_prefetchw(netbuf_data(in->pkts[k]) + 64);
     }
-    /* Pass 1: classify, parse, prefetch the key's bucket. */
+}
+
+/* Pass 1: classify, parse a simple get or hash the first key, prefetch
+ * its bucket. Passes 1 and 2 do not change the table. */
+static void pass1(struct nfapp *app, struct port *p, struct inflight *in)
+{
+    uint16_t k;
+
+    in->nreq = 0;
     for (k = 0; k < in->n; k++) {
         struct netbuf *nb = in->pkts[k];
         uint8_t *f = netbuf_data(nb);
@@ -241,7 +246,13 @@ static void prepare(struct nfapp *app, struct port *p, struct inflight *in)
             in->kind[k] = -1;
         }
     }
-    /* Pass 2: the items whose tags match. */
+}
+
+/* Pass 2: read the buckets, prefetch the items whose tags match. */
+static void pass2(struct inflight *in)
+{
+    uint16_t k;
+
     for (k = 0; k < in->n; k++)
         if (in->g[k].hash)
             kvtable_prefetch_item(&kv.table, in->g[k].hash);
@@ -276,30 +287,53 @@ static void answer(struct nfapp *app, struct port *p, struct inflight *in)
         }
     }
     tx_flush(&b);
-    in->n = 0;
+    in->n = in->nreq = 0;
 }
 
-/* One loop iteration on a port: the burst received now is prepared, then
- * the one prepared at the iteration before is answered, so that its
- * memory accesses have had a whole iteration to arrive and this burst's
- * arrive while it is answered. A burst waits at most one iteration: when
- * nothing new comes, the prepared one is answered at once. */
+/* Answers whatever waits on the port (when nothing new comes, and at the
+ * end); returns the packets answered and their requests in *nreq. */
+static uint16_t drain(struct nfapp *app, struct port *p, uint16_t *nreq)
+{
+    struct inflight *mid = &p->fl[(p->head + 2) % 3], *due = &p->fl[(p->head + 1) % 3];
+    uint16_t done = due->n + mid->n;
+
+    *nreq = due->nreq + mid->nreq;
+    answer(app, p, due);
+    pass2(mid);
+    answer(app, p, mid);
+    return done;
+}
+
+/* One loop iteration on a port, with three bursts in flight: the one
+ * received now (in) has its frames fetched; the one received two
+ * iterations ago (due) is answered; the one from the iteration before
+ * (mid) goes through pass 2; then in goes through pass 1. Between a
+ * burst's prefetch and its use there is always a whole pass over another
+ * burst: frames -> answer -> pass 1, buckets -> answer -> pass 2, items ->
+ * pass 1 and the next fetch -> answer. When nothing new comes, what waits
+ * is answered at once. */
 static void serve(struct nfapp *app, struct port *p)
 {
-    struct inflight *next = &p->fl[p->next], *due = &p->fl[!p->next];
+    struct inflight *in = &p->fl[p->head], *mid = &p->fl[(p->head + 2) % 3],
+                    *due = &p->fl[(p->head + 1) % 3];
     uint64_t t0 = nfapp_now();
-    uint16_t answered = due->n, nreq = due->nreq;
+    uint16_t done, nreq;
 
-    next->n = netdev_rx_burst(p->dev, 0, next->pkts, NFAPP_BURST);
-    if (!next->n && !answered)
-        return;
-    if (next->n) {
-        prepare(app, p, next);
-        p->next = !p->next;
-    }
-    if (answered)
+    in->n = netdev_rx_burst(p->dev, 0, in->pkts, NFAPP_BURST);
+    if (!in->n) {
+        if (!due->n && !mid->n)
+            return;
+        done = drain(app, p, &nreq);
+    } else {
+        fetch(app, in);
+        done = due->n;
+        nreq = due->nreq;
         answer(app, p, due);
-    nfapp_busy(app, t0, answered);
+        pass2(mid);
+        pass1(app, p, in);
+        p->head = (p->head + 1) % 3; /* in becomes mid, mid due, due (empty) in */
+    }
+    nfapp_busy(app, t0, done);
     if (nreq) {
         req_cycles += nfapp_now() - t0;
         reqs += nreq;
@@ -432,8 +466,11 @@ int main(int argc, char **argv)
         for (i = 0; i < nr_ports; i++)
             serve(&app, &ports[i]);
     }
-    for (i = 0; i < nr_ports; i++) /* what was prepared is still answered */
-        answer(&app, &ports[i], &ports[i].fl[!ports[i].next]);
+    for (i = 0; i < nr_ports; i++) { /* what was received is still answered */
+        uint16_t nreq;
+
+        drain(&app, &ports[i], &nreq);
+    }
     print_report();
     return nfapp_finish(&app);
 }
