@@ -42,7 +42,10 @@ in the workload's measured window (weighted by the requests in each).
 
 A run is clean when, during each measured window, other processes took at
 most 10% of either core (per-core /proc/stat time outside softirq, minus
-what kvgen and the server used); a disturbed run is tried again, up to
+what kvgen and the server used), and when bench pps's cross-core probe
+(build/bench/c2c), timed before and after the run, found the two vCPUs near
+each other (see ./nfos bench pps --help: a host that places them apart makes
+every cross-core transfer several times dearer); a disturbed run is tried again, up to
 --runs more times, and medians (min, max) are over the clean runs when there
 are any. Subjects alternate within one invocation (A B C, C B A, ...).
 A table goes to stdout and JSON to bench/results/kv-<date>.json, or to
@@ -329,6 +332,7 @@ def run_once(ctx, subject, run):
         os.unlink(sock)
     ctx.mem.scrub()
     procs, ns = [], None
+    c2c = [bench_pps.probe_c2c(ctx)]
     try:
         if subject == "memcached":
             ns = Namespaces()
@@ -363,6 +367,7 @@ def run_once(ctx, subject, run):
         elif server.stop(15) != 0 and subject == "kvstore-linuxu":
             raise RunFailed(f"kvstore ended with status {server.p.returncode} on SIGINT",
                             server.tail())
+        c2c.append(bench_pps.probe_c2c(ctx))
     finally:
         for p in reversed(procs):
             if p.alive():
@@ -375,8 +380,13 @@ def run_once(ctx, subject, run):
         if ctx.logs:
             for p in procs:
                 shutil.copy(p.log.name, os.path.join(ctx.logs, f"{subject}-{run}-{p.name}.log"))
-    return parse_run(ctx, subject, gen, server, marks,
-                     {k: udp1.get(k, 0) - udp0.get(k, 0) for k in udp1} if ns else None)
+    r = parse_run(ctx, subject, gen, server, marks,
+                  {k: udp1.get(k, 0) - udp0.get(k, 0) for k in udp1} if ns else None)
+    r["c2c_cycles"] = c2c
+    r["placed_apart"] = bench_pps.placed_apart(ctx, c2c)
+    for w in r["workloads"].values():
+        w["clean"] = w["clean"] and not r["placed_apart"]
+    return r
 
 
 def parse_run(ctx, subject, gen, server, marks, udp):
@@ -543,8 +553,8 @@ def print_tables(ctx, subjects, status, results, rat, acc):
     if any(not v.get("summary", {}).get(w, {"clean_runs": 1})["clean_runs"]
            for v in results.values() for w in ctx.workloads):
         out.append("  note: some figures come from disturbed runs (other processes took more "
-                   f"than {CLEAN_OTHER:.0%} of core {GEN_CORE} or {SERVER_CORE}); see "
-                   "others_share in the JSON")
+                   f"than {CLEAN_OTHER:.0%} of core {GEN_CORE} or {SERVER_CORE}, or the host "
+                   "placed the cores apart); see others_share and c2c_cycles in the JSON")
     print("\n".join(out))
     return out
 
@@ -690,6 +700,8 @@ def bench(ctx, args):
                     "kvstore-tcg": "tcg", "linux-vm": ctx.lvm_accel}
     status = subject_status(ctx, args, subjects)
     active = [s for s in subjects if status[s] == "available"]
+    ctx.c2c = bench_pps.build_c2c()
+    bench_pps.calibrate_c2c(ctx)
 
     tag = " [SMOKE: not a measurement]" if args.smoke else ""
     print(f"nfos bench kv{tag}: {ctx.runs} run(s), {ctx.keys} keys, workloads "
@@ -739,7 +751,8 @@ def bench(ctx, args):
                       f"{x['hit_ratio']:.4f}, p50 {x['p50_us']:.1f} us, p99 {x['p99_us']:.1f} us"
                       + (f", busy {busy:.1f} cycles/req" if busy is not None else "")
                       + f", lost {x['lost']}, kvgen idle {x['gen_idle_share']:.2f}"
-                      + ("" if x["clean"] else f" (disturbed: others took {x['others_share']})"))
+                      + ("" if x["clean"] else " (placed apart)" if r["placed_apart"] else
+                         f" (disturbed: others took {x['others_share']})"))
             sys.stdout.flush()
     for subject, rs in pending.items():
         if rs:
@@ -751,6 +764,10 @@ def bench(ctx, args):
     rat = ratios(results, ctx.workloads)
     acc = acceptance(results, rat, ctx.workloads)
     lines = print_tables(ctx, subjects, status, results, rat, acc)
+    note = bench_pps.c2c_note(results)
+    if note:
+        print(note)
+        lines.append(note)
     res = {
         "benchmark": "kv",
         "date": datetime.datetime.now().isoformat(timespec="seconds"),
@@ -771,7 +788,8 @@ def bench(ctx, args):
                                "image_bytes": ctx.lvm["roles"]["memcached"]["image_bytes"]
                                if ctx.lvm else None,
                                "transport": "virtio-net-pci over -netdev vhost-user"},
-                  "clean_others_share": CLEAN_OTHER},
+                  "clean_others_share": CLEAN_OTHER, "c2c_near_cycles": ctx.c2c_near,
+                  "c2c_far_factor": bench_pps.C2C_FAR},
         "subjects": status,
         "results": results,
         "ratios": rat,
