@@ -6,9 +6,10 @@
  * loop iterations (serve()) so that what each prefetches arrives while
  * other bursts are worked on; at once when nothing new comes. Speaks
  * memcached's ASCII protocol over UDP (port 11211 or --port), answers ARP
- * and ping like pong; everything else is counted and dropped. Not here:
- * TCP, the binary and meta protocols, IP fragments (requests must fit a
- * frame). */
+ * and ping like pong; requests larger than a frame come as IP fragments,
+ * which are put back together (lib/net's reassembly) and answered from
+ * fresh netbufs; everything else is counted and dropped. Not here: TCP,
+ * the binary and meta protocols. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #endif
 #include <nfos/net.h>
 #include <nfos/nfapp.h>
+#include <nfos/plat/time.h>
 #include "kv.h"
 
 static const char usage[] =
@@ -49,6 +51,8 @@ struct port {
     uint64_t arp_replies, echo_replies, ignored, tx_nobuf;
     struct inflight fl[3]; /* fl[head] receives; see serve() */
     unsigned head;
+    struct net_reasm reasm; /* requests that came as IP fragments */
+    uint64_t frag_replies;  /* requests served after reassembly */
 };
 
 static struct port ports[NETDEV_MAX_PORTS];
@@ -73,6 +77,11 @@ static int port_open(struct nfapp *app, unsigned i)
         fprintf(stderr,
                 "kvstore: port %u (%s) needs a unicast address: give --ip ADDR/PREFIX (%s.ip=)\n",
                 i, p->dev->name, p->dev->param_prefix);
+        return -1;
+    }
+    if (net_reasm_init(&p->reasm, 0, 0)) {
+        fprintf(stderr, "kvstore: no memory for port %u's IP reassembly (%u x %u bytes)\n", i,
+                NET_REASM_SLOTS_DEFAULT, (unsigned)NET_REASM_BUF_LEN);
         return -1;
     }
     /* A gratuitous ARP: peers such as QEMU's user network learn our MAC. */
@@ -202,6 +211,44 @@ static inline bool is_request(const struct port *p, uint8_t *f, const struct net
     return net_ntohs(net_hdrs_udp(f, h)->dport) == udp_port && net_hdrs_ipv4(f, h)->dst == p->ip;
 }
 
+/* An IPv4 fragment: kept until its datagram is whole, which is then
+ * served like any request, with its replies in fresh netbufs (a request
+ * that needed fragments is no hit-path get). */
+static void serve_fragment(struct burst *b, struct port *p, struct netbuf *nb,
+                           const struct net_hdrs *h)
+{
+    uint8_t *f = netbuf_data(nb), *whole;
+    struct net_hdrs wh;
+    struct netbuf *o;
+    unsigned nd;
+    size_t len;
+
+    if (h->ip_proto != NET_IP_PROTO_UDP || net_hdrs_ipv4(f, h)->dst != p->ip) {
+        p->ignored++;
+        netbuf_free(nb);
+        return;
+    }
+    len = net_reasm_add(&p->reasm, f, nb->len, h, plat_time_ns(), &whole);
+    netbuf_free(nb);
+    if (!len)
+        return;
+    if (net_frame_parse(whole, len, &wh, 0) != NET_KIND_UDP || !is_request(p, whole, &wh)) {
+        p->ignored++; /* whole, but not a request to us (or its UDP checksum is wrong) */
+        return;
+    }
+    p->frag_replies++;
+    if (!(nd = kv_serve(&kv, whole + wh.payload_off, wh.payload_len)))
+        return;
+    if (!(o = netbuf_alloc(pool)) || netbuf_tailroom(o) < wh.payload_off) {
+        if (o)
+            netbuf_free(o);
+        p->tx_nobuf++;
+        return;
+    }
+    memcpy(netbuf_data(o), whole, wh.payload_off);
+    send_dgrams(b, o, &wh, nd);
+}
+
 /* A burst just received: the device's core wrote its frames, and the
  * replies go over them. Ask for their first two lines (a get and its
  * reply) all at once, so that the transfers overlap each other and the
@@ -271,6 +318,10 @@ static void answer(struct nfapp *app, struct port *p, struct inflight *in)
 
         if (kind == NET_KIND_UDP) {
             serve_request(&b, nb, &in->h[k], &in->g[k], in->simple[k]);
+            continue;
+        }
+        if (kind == NET_KIND_IPV4_FRAG) {
+            serve_fragment(&b, p, nb, &in->h[k]);
             continue;
         }
         if (kind == NET_KIND_ARP &&
@@ -364,6 +415,17 @@ static void print_report(void)
                p->dev->port, (unsigned long long)p->arp_replies,
                (unsigned long long)p->echo_replies, (unsigned long long)p->ignored,
                (unsigned long long)p->tx_nobuf);
+        if (p->reasm.stats.fragments)
+            printf(
+                "kvstore: port %u IP fragments %llu: %llu datagrams reassembled (%llu "
+                "requests), %llu repeats ignored, %llu bad; datagrams given up: %llu "
+                "overlapping, too long or inconsistent, %llu timed out, %llu evicted\n",
+                p->dev->port, (unsigned long long)p->reasm.stats.fragments,
+                (unsigned long long)p->reasm.stats.reassembled, (unsigned long long)p->frag_replies,
+                (unsigned long long)p->reasm.stats.duplicates,
+                (unsigned long long)p->reasm.stats.bad, (unsigned long long)p->reasm.stats.dropped,
+                (unsigned long long)p->reasm.stats.timeouts,
+                (unsigned long long)p->reasm.stats.evictions);
         printf("kvstore: port %u parsed:", p->dev->port);
         for (e = 0; e < NET_KIND_COUNT; e++)
             if (p->parse.kind[e])

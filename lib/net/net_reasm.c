@@ -86,7 +86,7 @@ static size_t net_reasm_drop(struct net_reasm *r, struct net_reasm_slot *s)
 }
 
 size_t net_reasm_add(struct net_reasm *r, const uint8_t *frame, size_t len,
-                     const struct net_hdrs *h, uint64_t now_ns, const uint8_t **out)
+                     const struct net_hdrs *h, uint64_t now_ns, uint8_t **out)
 {
     const struct net_ipv4_hdr *ip = (const struct net_ipv4_hdr *)(frame + h->l3_off);
     uint32_t hlen = (uint32_t)(h->l4_off - h->l3_off), fo, off, plen, i;

@@ -345,10 +345,30 @@ def test_random_workload_100k_linuxu(ns):
     assert m and int(m[1]) >= 101000, out
 
 
+def frag_cases():
+    """Requests longer than the TAP's MTU (2000): the kernel sends them as IP
+    fragments; memcached's kernel puts them back together, kvstore must."""
+    v1 = b"".join(b"%05d" % i for i in range(1000))  # 5000 bytes
+    v2 = bytes(range(256)) * 12                       # 3072 bytes, \r\n among them
+    p = [case(b"set a 0 0 5000\r\n" + v1 + b"\r\n"), case(b"get a\r\n"),
+         case(b"set b 7 0 3072 noreply\r\n" + v2 + b"\r\n"), case(b"gets b\r\n"),
+         case(b"append a 0 0 2500\r\n" + v1[:2500] + b"\r\n"), case(b"get a b\r\n"),
+         case(b"get " + b" ".join(b"k%d" % i for i in range(600)) + b"\r\n"),  # 4 KB of keys
+         case(b"stats\r\n", stats=True)]
+    return p
+
+
+def test_conformance_ip_fragments_linuxu(ns):
+    out = conformance(ns, "linuxu", frag_cases(), 16384)
+    m = re.search(r"kvstore: port 0 IP fragments (\d+): (\d+) datagrams reassembled \((\d+) "
+                  r"requests\)", out)
+    assert m and int(m[2]) == 4 and int(m[3]) == 4, out  # the four requests over 2000 bytes
+
+
 def test_memcslap_udp_sets_linuxu(ns):
     """libmemcached's memcslap over UDP: sets (libmemcached does no gets over
-    UDP) with noreply. Those that fit one frame are stored; larger ones come
-    as IP fragments, which kvstore counts and drops."""
+    UDP) with noreply. Those larger than a frame come as IP fragments, which
+    kvstore puts back together: every set is stored."""
     kv = kvstore(ns, "linuxu")
     try:
         r = ns.run("memcslap", "-U", "-s", f"{KV}:11211", "-t", "set", "-e", "200", timeout=120)
@@ -358,15 +378,18 @@ def test_memcslap_udp_sets_linuxu(ns):
         out, err = stop(kv)
     assert "Time to set" in r.stdout + r.stderr, r.stdout + r.stderr
     reqs = int(re.search(r"kvstore: requests (\d+)", out)[1])
-    frags = re.search(r"parsed:.* ipv4_frag (\d+)", out)
-    # every datagram that came whole was memcslap's set, and is stored
-    assert int(stats["cmd_set"]) >= 5, (stats, out)
-    # every set that came whole is stored; the other requests are ours
-    # (readiness probe, stats and its "version" sentinel)
+    frags = re.search(r"IP fragments (\d+): (\d+) datagrams reassembled .* given up: (\d+) "
+                      r"overlapping, too long or inconsistent, (\d+) timed out, (\d+) evicted",
+                      out)
+    # memcslap -e 200 runs 200 sets at least; every one is stored (the
+    # kernel's fragments included) and nothing was given up
+    assert int(stats["cmd_set"]) >= 200, (stats, out)
     assert int(stats["cmd_set"]) == int(stats["curr_items"]), (stats, out)
+    assert frags and int(frags[2]) > 0 and frags.group(3, 4, 5) == ("0", "0", "0"), out
+    # the other requests are ours (readiness probe, stats and its sentinel)
     assert 3 <= reqs - int(stats["cmd_set"]) <= 5, (stats, out)
-    print(f"memcslap -U: {stats['cmd_set']} sets stored, "
-          f"{frags[1] if frags else 0} IP fragments dropped")
+    print(f"memcslap -U: {stats['cmd_set']} sets stored, {frags[2]} of them reassembled "
+          f"from {frags[1]} IP fragments")
 
 
 def test_malformed_storm_leaves_kvstore_alive_linuxu(ns):

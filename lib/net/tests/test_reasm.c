@@ -55,8 +55,7 @@ static size_t frag(uint8_t *out, const uint8_t *whole, size_t l3_off, size_t off
 }
 
 /* Parses f as a fragment and hands it over; returns what net_reasm_add did. */
-static size_t feed(struct net_reasm *r, const uint8_t *f, size_t len, uint64_t now,
-                   const uint8_t **out)
+static size_t feed(struct net_reasm *r, const uint8_t *f, size_t len, uint64_t now, uint8_t **out)
 {
     struct net_hdrs h;
 
@@ -90,7 +89,7 @@ static uint8_t whole[NET_REASM_BUF_LEN], fbuf[2048];
 static void reassemble(struct net_reasm *r, size_t wlen, size_t l3_off, const struct piece *p,
                        const unsigned *idx, unsigned k)
 {
-    const uint8_t *out = NULL;
+    uint8_t *out = NULL;
     size_t got = 0;
     unsigned i;
 
@@ -163,7 +162,7 @@ Test(reasm, vlan_tag_and_ip_options_kept)
 Test(reasm, overlap_drops_the_datagram)
 {
     struct net_reasm r;
-    const uint8_t *out;
+    uint8_t *out;
     size_t wlen = whole_frame(whole, 3000, 5, -1, 5, 1), n;
 
     (void)wlen;
@@ -183,7 +182,7 @@ Test(reasm, overlap_drops_the_datagram)
 Test(reasm, bad_lengths_and_ends)
 {
     struct net_reasm r;
-    const uint8_t *out;
+    uint8_t *out;
     size_t n;
 
     whole_frame(whole, 4000, 6, -1, 5, 2);
@@ -211,7 +210,7 @@ Test(reasm, bad_lengths_and_ends)
 Test(reasm, beyond_64k_is_dropped)
 {
     struct net_reasm r;
-    const uint8_t *out;
+    uint8_t *out;
     size_t n;
 
     whole_frame(whole, 1000, 8, -1, 5, 4);
@@ -229,7 +228,7 @@ Test(reasm, beyond_64k_is_dropped)
 Test(reasm, timeout_and_eviction)
 {
     struct net_reasm r;
-    const uint8_t *out;
+    uint8_t *out;
     size_t n;
     uint16_t id;
 
@@ -260,7 +259,7 @@ Test(reasm, two_datagrams_interleaved)
 {
     static uint8_t w2[NET_REASM_BUF_LEN];
     struct net_reasm r;
-    const uint8_t *out;
+    uint8_t *out;
     size_t l1, l2, n;
 
     cr_assert_eq(net_reasm_init(&r, 0, 0), 0);
@@ -293,7 +292,7 @@ Test(reasm, random_fragments)
     for (i = 0; i < 200000; i++) {
         size_t off = 8 * t_below(&rng, 2600), n = 1 + t_below(&rng, 1400), len;
         bool mf = t_below(&rng, 4) != 0;
-        const uint8_t *out = NULL;
+        uint8_t *out = NULL;
         struct net_hdrs h;
 
         if (off + n > 20008)

@@ -605,10 +605,11 @@ void net_reasm_fini(struct net_reasm *r);
  * completes its datagram, returns the length of the whole frame and points
  * *out at it: the first fragment's Ethernet header, its IPv4 header with
  * the fragment fields cleared and the length and checksum set, and the
- * payload; ready for net_frame_parse and valid until the next call.
- * Otherwise returns 0 (kept, or ignored and counted). Never fails. */
+ * payload; ready for net_frame_parse, the caller's to change (a reply may
+ * be built over it) and valid until the next call. Otherwise returns 0
+ * (kept, or ignored and counted). Never fails. */
 size_t net_reasm_add(struct net_reasm *r, const uint8_t *frame, size_t len,
-                     const struct net_hdrs *h, uint64_t now_ns, const uint8_t **out);
+                     const struct net_hdrs *h, uint64_t now_ns, uint8_t **out);
 
 /* --- Text, for the command line (slow path) ----------------------------- */
 
