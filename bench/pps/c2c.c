@@ -58,6 +58,19 @@ static int cmp(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* A core number, or -1 said on stderr. */
+static int core(const char *s)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+
+    if (*s < '0' || *s > '9' || *end || v >= CPU_SETSIZE) {
+        fprintf(stderr, "c2c: bad core '%s'\n", s);
+        return -1;
+    }
+    return (int)v;
+}
+
 int main(int argc, char **argv)
 {
     int a, b, i, k;
@@ -70,8 +83,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: c2c CORE_A CORE_B [ROUNDS]\n");
         return 2;
     }
-    a = (int)strtol(argv[1], &end, 10);
-    b = (int)strtol(argv[2], &end, 10);
+    if ((a = core(argv[1])) < 0 || (b = core(argv[2])) < 0)
+        return 2;
     if (argc == 4 && ((rounds = strtol(argv[3], &end, 10)) <= 0 || *end)) {
         fprintf(stderr, "c2c: bad ROUNDS '%s'\n", argv[3]);
         return 2;

@@ -65,7 +65,7 @@ def test_c2c_probe_usage():
     c2c = os.path.join(os.path.dirname(__file__), "..", "..", "build", "bench", "c2c")
     if not os.path.exists(c2c) or (os.cpu_count() or 1) < 2:
         pytest.skip("build/bench/c2c not built (test_bench_pps_smoke builds it), or one core")
-    for argv in ([], ["0"], ["0", "1", "x"], ["0", "1", "-5"]):
+    for argv in ([], ["0"], ["x", "1"], ["0", "1y"], ["0", "1", "x"], ["0", "1", "-5"]):
         r = subprocess.run([c2c] + argv, capture_output=True, text=True, timeout=10)
         assert r.returncode == 2 and "c2c" in r.stderr, (argv, r)
     r = subprocess.run([c2c, "0", "1", "100"],

@@ -10,8 +10,6 @@
 
 #define NOW 1000000000ULL
 
-static const uint8_t mac_a[6] = { 0x02, 0, 0, 0, 0, 0xa }, mac_b[6] = { 0x02, 0, 0, 0, 0, 0xb };
-
 /* An unfragmented UDP frame with payload_len bytes of seeded payload. */
 static size_t whole_frame(uint8_t *buf, size_t payload_len, uint16_t id, int vid, unsigned ihl,
                           uint64_t seed)
@@ -31,10 +29,19 @@ static size_t whole_frame(uint8_t *buf, size_t payload_len, uint16_t id, int vid
                     .payload = payload,
                     .payload_len = payload_len };
 
-    memcpy(t.dst, mac_b, 6);
-    memcpy(t.src, mac_a, 6);
+    memcpy(t.dst, t_mac_b, 6);
+    memcpy(t.src, t_mac_a, 6);
     t_fill(&seed, payload, payload_len);
     return tf_build(buf, &t);
+}
+
+/* Sets the 16-bit field at off of the IPv4 header at ip (hlen bytes) and
+ * makes its checksum right again. */
+static void ip_set16(uint8_t *ip, size_t hlen, size_t off, uint16_t v)
+{
+    t_put16(ip + off, v);
+    t_put16(ip + 10, 0);
+    t_put16(ip + 10, t_csum(ip, hlen));
 }
 
 /* The fragment of whole (l3 at l3_off) holding IP payload [off, off + n),
@@ -48,9 +55,7 @@ static size_t frag(uint8_t *out, const uint8_t *whole, size_t l3_off, size_t off
     memcpy(out, whole, l3_off + hlen);
     memcpy(q + hlen, ip + hlen + off, n);
     t_put16(q + 2, (uint16_t)(hlen + n));
-    t_put16(q + 6, (uint16_t)((mf ? NET_IPV4_MF : 0) | off / 8));
-    t_put16(q + 10, 0);
-    t_put16(q + 10, t_csum(q, hlen));
+    ip_set16(q, hlen, 6, (uint16_t)((mf ? NET_IPV4_MF : 0) | off / 8));
     return l3_off + hlen + n;
 }
 
@@ -217,9 +222,7 @@ Test(reasm, beyond_64k_is_dropped)
     cr_assert_eq(net_reasm_init(&r, 0, 0), 0);
     /* Offset 65528 (the largest) with 200 bytes: the ping of death. */
     n = frag(fbuf, whole, NET_ETH_HLEN, 0, 200, false);
-    t_put16(fbuf + NET_ETH_HLEN + 6, 8191);
-    t_put16(fbuf + NET_ETH_HLEN + 10, 0);
-    t_put16(fbuf + NET_ETH_HLEN + 10, t_csum(fbuf + NET_ETH_HLEN, 20));
+    ip_set16(fbuf + NET_ETH_HLEN, 20, 6, 8191);
     cr_assert_eq(feed(&r, fbuf, n, NOW, &out), 0);
     cr_assert_eq(r.stats.dropped, 1);
     net_reasm_fini(&r);
@@ -300,9 +303,7 @@ Test(reasm, random_fragments)
         if (mf)
             n = (n + 7) & ~(size_t)7;
         len = frag(fbuf, whole, NET_ETH_HLEN, off, n, mf);
-        t_put16(fbuf + NET_ETH_HLEN + 4, (uint16_t)t_below(&rng, 4)); /* id */
-        t_put16(fbuf + NET_ETH_HLEN + 10, 0);
-        t_put16(fbuf + NET_ETH_HLEN + 10, t_csum(fbuf + NET_ETH_HLEN, 20));
+        ip_set16(fbuf + NET_ETH_HLEN, 20, 4, (uint16_t)t_below(&rng, 4)); /* id */
         if (net_frame_parse(fbuf, len, &h, 0) != NET_KIND_IPV4_FRAG)
             continue; /* offset 0 without MF: a whole datagram */
         len = net_reasm_add(&r, fbuf, len, &h, NOW + i, &out);
