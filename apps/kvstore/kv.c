@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <nfos/net.h>
 #include "kv.h"
 
 int kv_init(struct kv *kv, size_t mem_limit, size_t item_size_max, int64_t unix_now)
@@ -468,12 +469,21 @@ static inline void copy_short(uint8_t *d, const uint8_t *s, size_t n)
     memcpy(d + n - 16, s + n - 16, 16);
 }
 
-size_t kv_get_reply(struct kv *kv, uint8_t *buf, size_t len, size_t cap, const struct kv_get *g)
+/* The 16-bit partial sum of a body written at body[0 .. n). */
+static inline uint32_t body_sum(const uint8_t *body, size_t n)
+{
+    return (uint16_t)~net_csum_fold(net_csum_partial(body, n, 0));
+}
+
+size_t kv_get_reply(struct kv *kv, uint8_t *buf, size_t len, size_t cap, const struct kv_get *g,
+                    uint32_t *sum)
 {
     /* The request's id, sequence 0, one datagram: one 8-byte store. */
     const uint8_t hdr[MCPROTO_HDR_LEN] = { buf[0], buf[1], 0, 0, 0, 1, 0, 0 };
     struct kvtable_item *it = kvtable_get(&kv->table, g->key, g->nkey, g->hash);
-    uint8_t *o = buf + MCPROTO_HDR_LEN;
+    uint8_t *body = buf + MCPROTO_HDR_LEN, *o = body;
+    uint16_t w0, w2;
+    uint32_t bsum;
 
     if (cap > MCPROTO_UDP_MAX)
         cap = MCPROTO_UDP_MAX;
@@ -500,17 +510,33 @@ size_t kv_get_reply(struct kv *kv, uint8_t *buf, size_t len, size_t cap, const s
         *o++ = '\n';
         copy_short(o, kvtable_item_value(it), it->nbytes); /* the one copy of the value */
         o += it->nbytes;
+        memcpy(o, "END\r\n", 5);
+        o += 5;
+        /* A get's body depends only on what aux is cleared with; a gets'
+         * also on the cas. Bit 16 says the sum is there. */
+        if (g->gets) {
+            bsum = body_sum(body, (size_t)(o - body));
+        } else if (it->aux) {
+            bsum = it->aux & 0xffff;
+        } else {
+            bsum = body_sum(body, (size_t)(o - body));
+            it->aux = bsum | 0x10000;
+        }
     } else {
         kv->st.get_misses++;
+        memcpy(o, "END\r\n", 5);
+        o += 5;
+        bsum = body_sum(body, 5);
     }
-    memcpy(o, "END\r\n", 5);
-    o += 5;
     memcpy(buf, hdr, MCPROTO_HDR_LEN);
+    memcpy(&w0, hdr, sizeof(w0));
+    memcpy(&w2, hdr + 4, sizeof(w2));
+    *sum = bsum + w0 + w2;
     kv->st.bytes_written += (size_t)(o - buf);
     return (size_t)(o - buf);
 }
 
-size_t kv_serve_inplace(struct kv *kv, uint8_t *buf, size_t len, size_t cap)
+size_t kv_serve_inplace(struct kv *kv, uint8_t *buf, size_t len, size_t cap, uint32_t *sum)
 {
     const uint8_t *p = buf + MCPROTO_HDR_LEN, *cur;
     struct mcproto_req r;
@@ -529,5 +555,5 @@ size_t kv_serve_inplace(struct kv *kv, uint8_t *buf, size_t len, size_t cap)
     g.nkey = r.nkey;
     g.gets = r.op == MCPROTO_OP_GETS;
     g.hash = kvtable_hash(r.key, r.nkey);
-    return kv_get_reply(kv, buf, len, cap, &g);
+    return kv_get_reply(kv, buf, len, cap, &g, sum);
 }

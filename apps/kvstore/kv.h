@@ -79,13 +79,18 @@ struct kv_get {
 bool kv_request_peek(const uint8_t *req, size_t len, struct kv_get *g);
 
 /* The fast path: answers the get g of the len-byte request datagram in
- * buf, in place (cap bytes of room). Returns the reply's length, or 0 when
- * it would not fit (then kv_serve answers it). */
-size_t kv_get_reply(struct kv *kv, uint8_t *buf, size_t len, size_t cap, const struct kv_get *g);
+ * buf, in place (cap bytes of room), and puts the reply's checksum partial
+ * sum (net_csum_partial's) in *sum: for a plain get's hit from the item's
+ * aux word, which keeps the sum of the reply after the frame header (the
+ * first get of an item computes it), so that the reply is not read back.
+ * Returns the reply's length, or 0 when it would not fit (then kv_serve
+ * answers it). */
+size_t kv_get_reply(struct kv *kv, uint8_t *buf, size_t len, size_t cap, const struct kv_get *g,
+                    uint32_t *sum);
 
 /* The same for a datagram of another shape that still holds one get/gets
  * of one key (parsed in full); 0 when it is not one or does not fit. */
-size_t kv_serve_inplace(struct kv *kv, uint8_t *buf, size_t len, size_t cap);
+size_t kv_serve_inplace(struct kv *kv, uint8_t *buf, size_t len, size_t cap, uint32_t *sum);
 
 /* The reply to "stats", into p (room for cap bytes); its length or 0. */
 size_t kv_stats_write(struct kv *kv, char *p, size_t cap);

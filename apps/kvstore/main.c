@@ -124,17 +124,22 @@ static void tx_add(struct burst *b, struct netbuf *nb)
     b->out[b->nout++] = nb;
 }
 
-/* Turns the frame in nb (parsed as h) into a reply carrying payload_len
- * bytes of memcached datagram; NULL (nb freed) when it cannot. */
-static struct netbuf *reply(struct netbuf *nb, const struct net_hdrs *h, size_t payload_len)
+/* nb with the length of the reply net_udp_reply* made of it (len), or
+ * NULL (nb freed) when it could not. */
+static struct netbuf *replied(struct netbuf *nb, int len)
 {
-    int len = net_udp_reply(netbuf_data(nb), nb->buf_len - nb->data_off, h, payload_len,
-                            NET_UDP_CSUM_FULL);
-
     if (len > 0 && !netbuf_set_len(nb, (uint32_t)len))
         return nb;
     netbuf_free(nb);
     return NULL;
+}
+
+/* Turns the frame in nb (parsed as h) into a reply carrying payload_len
+ * bytes of memcached datagram; NULL (nb freed) when it cannot. */
+static struct netbuf *reply(struct netbuf *nb, const struct net_hdrs *h, size_t payload_len)
+{
+    return replied(nb, net_udp_reply(netbuf_data(nb), nb->buf_len - nb->data_off, h, payload_len,
+                                     NET_UDP_CSUM_FULL));
 }
 
 /* Datagram d of kv_serve's reply into o, whose first h->payload_off bytes
@@ -190,12 +195,14 @@ static void serve_request(struct burst *b, struct netbuf *nb, const struct net_h
 {
     uint8_t *pl = netbuf_data(nb) + h->payload_off;
     size_t room = nb->buf_len - nb->data_off - h->payload_off, n;
+    uint32_t sum;
     unsigned nd;
 
-    n = simple ? kv_get_reply(&kv, pl, h->payload_len, room, g)
-               : kv_serve_inplace(&kv, pl, h->payload_len, room);
+    n = simple ? kv_get_reply(&kv, pl, h->payload_len, room, g, &sum)
+               : kv_serve_inplace(&kv, pl, h->payload_len, room, &sum);
     if (n) {
-        if ((nb = reply(nb, h, n)))
+        if ((nb = replied(
+                 nb, net_udp_reply_sum(netbuf_data(nb), nb->buf_len - nb->data_off, h, n, sum))))
             tx_add(b, nb);
         return;
     }

@@ -2,6 +2,7 @@
  * in size classes, with memcached's store, expiry, flush and cas rules and
  * CLOCK eviction per class. Not here: the protocol, threads, persistence. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <nfos/kvtable.h>
@@ -26,7 +27,8 @@ struct kvtable_bucket {
 } __attribute__((aligned(64)));
 
 _Static_assert(sizeof(struct kvtable_bucket) == 64, "one bucket, one cache line");
-_Static_assert(sizeof(struct kvtable_item) == 32, "item header");
+#define ITEM_HDR offsetof(struct kvtable_item, data)
+_Static_assert(ITEM_HDR == 36, "item header");
 
 static inline uint16_t tag_of(uint64_t hash)
 {
@@ -433,7 +435,7 @@ static bool page_steal(struct kvtable *t, struct kvtable_class *k)
 
 static struct kvtable_item *item_alloc(struct kvtable *t, size_t nkey, size_t nbytes)
 {
-    size_t need = sizeof(struct kvtable_item) + nkey + nbytes;
+    size_t need = ITEM_HDR + nkey + nbytes;
     struct kvtable_class *k = t->cls;
     struct kvtable_item *it;
 
@@ -473,6 +475,7 @@ static struct kvtable_item *item_new(struct kvtable *t, const void *key, size_t 
     it->flags = flags;
     it->exptime = exptime;
     it->nbytes = (uint32_t)nbytes;
+    it->aux = 0;
     memcpy(it->data, key, n);
     return it;
 }
@@ -639,6 +642,7 @@ enum kvtable_result kvtable_delta(struct kvtable *t, const void *key, size_t n, 
     if (res + 2 <= it->nbytes) { /* in place, padded as memcached does */
         memcpy(kvtable_item_value(it), e, res);
         memset(kvtable_item_value(it) + res, ' ', it->nbytes - 2 - res);
+        it->aux = 0;
         it->cas = ++t->cas_id;
         it->clock = 1;
         return KVTABLE_DELTA_OK;

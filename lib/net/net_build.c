@@ -114,36 +114,71 @@ int net_icmp_echo_reply(uint8_t *frame, size_t len, const struct net_hdrs *h, ui
     return h->payload_off + h->payload_len;
 }
 
-int net_udp_reply(uint8_t *frame, size_t cap, const struct net_hdrs *h, size_t payload_len,
-                  enum net_udp_csum_mode mode)
+/* net_udp_reply and net_udp_reply_sum but for the UDP checksum: checks
+ * the lengths, turns the frame around, writes the new lengths. */
+static int udp_turn(uint8_t *frame, size_t cap, const struct net_hdrs *h, size_t payload_len)
 {
     struct net_ipv4_hdr *ip = net_hdrs_ipv4(frame, h);
     struct net_udp_hdr *udp = net_hdrs_udp(frame, h);
-    size_t hlen = (size_t)(h->l4_off - h->l3_off), ulen = NET_UDP_HLEN + payload_len;
+    size_t hlen = (size_t)(h->l4_off - h->l3_off);
     uint16_t port, total;
 
-    if (h->kind != NET_KIND_UDP || mode > NET_UDP_CSUM_KEEP ||
-        (mode == NET_UDP_CSUM_KEEP && payload_len != h->payload_len))
-        return -EINVAL;
     if (payload_len > NET_IPV4_MAX_LEN - hlen - NET_UDP_HLEN)
         return -EMSGSIZE;
     if (h->payload_off > cap || payload_len > cap - h->payload_off)
         return -ENOSPC;
-
     net_eth_swap(net_hdrs_eth(frame));
     net_ipv4_turn(ip);
-    total = net_htons((uint16_t)(hlen + ulen));
+    total = net_htons((uint16_t)(hlen + NET_UDP_HLEN + payload_len));
     ip->csum = net_csum_update16(ip->csum, ip->total_len, total);
     ip->total_len = total;
     port = udp->sport;
     udp->sport = udp->dport;
     udp->dport = port;
-    udp->len = net_htons((uint16_t)ulen);
+    udp->len = net_htons((uint16_t)(NET_UDP_HLEN + payload_len));
+    return (int)(h->payload_off + payload_len);
+}
+
+int net_udp_reply(uint8_t *frame, size_t cap, const struct net_hdrs *h, size_t payload_len,
+                  enum net_udp_csum_mode mode)
+{
+    struct net_udp_hdr *udp = net_hdrs_udp(frame, h);
+    int len;
+
+    if (h->kind != NET_KIND_UDP || mode > NET_UDP_CSUM_KEEP ||
+        (mode == NET_UDP_CSUM_KEEP && payload_len != h->payload_len))
+        return -EINVAL;
+    len = udp_turn(frame, cap, h, payload_len);
+    if (len < 0)
+        return len;
     if (mode == NET_UDP_CSUM_NONE)
         udp->csum = 0;
     else if (mode == NET_UDP_CSUM_FULL)
-        net_udp_csum_set(udp, ip->src, ip->dst);
-    return (int)(h->payload_off + payload_len);
+        net_udp_csum_set(udp, net_hdrs_ipv4(frame, h)->src, net_hdrs_ipv4(frame, h)->dst);
+    return len;
+}
+
+int net_udp_reply_sum(uint8_t *frame, size_t cap, const struct net_hdrs *h, size_t payload_len,
+                      uint32_t payload_sum)
+{
+    struct net_ipv4_hdr *ip = net_hdrs_ipv4(frame, h);
+    struct net_udp_hdr *udp = net_hdrs_udp(frame, h);
+    size_t ulen = NET_UDP_HLEN + payload_len;
+    uint16_t c;
+    int len;
+
+    if (h->kind != NET_KIND_UDP)
+        return -EINVAL;
+    len = udp_turn(frame, cap, h, payload_len);
+    if (len < 0)
+        return len;
+    /* The header's words from the fields just stored, not read back as
+     * one 8-byte load that would wait for the small stores to land. */
+    c = net_csum_fold(
+        net_csum_reduce64((uint64_t)net_ipv4_pseudo_sum(ip->src, ip->dst, NET_IP_PROTO_UDP, ulen) +
+                          udp->sport + udp->dport + udp->len + payload_sum));
+    udp->csum = c ? c : 0xffff;
+    return len;
 }
 
 int net_udp_build(uint8_t *frame, size_t cap, const struct net_udp_flow *f, size_t payload_len,

@@ -130,6 +130,42 @@ Test(kvtable, incr_decr_like_memcached)
     cr_assert_eq(kvtable_delta(&t, "zz", 2, kvtable_hash("zz", 2), true, 1, &v), KVTABLE_NOT_FOUND);
 }
 
+/* The caller's word stays while the item does not change and is 0 after
+ * anything that changes its key, flags or value. */
+Test(kvtable, aux_cleared_on_every_change)
+{
+    uint64_t h = kvtable_hash("a", 1), v;
+
+    put(KVTABLE_SET, "a", "10", 0, 0);
+    cr_assert_eq(get("a")->aux, 0);
+    get("a")->aux = 0x1abcd;
+    cr_assert_eq(get("a")->aux, 0x1abcd);
+    kvtable_touch(&t, "a", 1, h, 0);
+    cr_assert_eq(get("a")->aux, 0x1abcd, "touch keeps it");
+    cr_assert_eq(put(KVTABLE_ADD, "a", "x", 0, 0), KVTABLE_NOT_STORED);
+    cr_assert_eq(get("a")->aux, 0x1abcd, "a refused add keeps it");
+    cr_assert_eq(kvtable_delta(&t, "a", 1, h, true, 1, &v), KVTABLE_DELTA_OK);
+    cr_assert_eq(get("a")->aux, 0, "incr in place");
+    get("a")->aux = 1;
+    cr_assert_eq(kvtable_delta(&t, "a", 1, h, true, 100, &v), KVTABLE_DELTA_OK);
+    cr_assert_eq(get("a")->aux, 0, "incr to a new item");
+    get("a")->aux = 1;
+    put(KVTABLE_APPEND, "a", "y", 0, 0);
+    cr_assert_eq(get("a")->aux, 0, "append");
+    get("a")->aux = 1;
+    put(KVTABLE_PREPEND, "a", "y", 0, 0);
+    cr_assert_eq(get("a")->aux, 0, "prepend");
+    get("a")->aux = 1;
+    put(KVTABLE_SET, "a", "z", 0, 0);
+    cr_assert_eq(get("a")->aux, 0, "set");
+    get("a")->aux = 1;
+    put(KVTABLE_CAS, "a", "w", 0, get("a")->cas);
+    cr_assert_eq(get("a")->aux, 0, "cas");
+    get("a")->aux = 1;
+    put(KVTABLE_REPLACE, "a", "w", 0, 0);
+    cr_assert_eq(get("a")->aux, 0, "replace");
+}
+
 Test(kvtable, expiry)
 {
     put(KVTABLE_SET, "rel", "v", kvtable_realtime(&t, 10), 0);

@@ -424,6 +424,7 @@ static void udp_reply_new_payloads(void)
     static uint8_t req[2100], want[2100], payload[2000], f[2100];
     uint64_t seed = 13;
     size_t rlen, n, wn;
+    uint32_t sum;
     int i;
 
     t_fill(&seed, payload, sizeof(payload));
@@ -444,6 +445,22 @@ static void udp_reply_new_payloads(void)
         memcpy(f + h.payload_off, payload, rlen);
         cr_assert_eq(net_udp_reply(f, wn, &h, rlen, mode), wn);
         cr_assert_eq(memcmp(f, want, wn), 0, "case %d", i);
+        if (mode != NET_UDP_CSUM_FULL)
+            continue;
+        /* The same reply from the payload's sum, given whole or in two
+         * pieces (the first of even length). */
+        memcpy(f, req, n);
+        memcpy(f + h.payload_off, payload, rlen);
+        if (t_below(&seed, 2)) {
+            sum = net_csum_partial(payload, rlen, 0);
+        } else {
+            size_t cut = t_below(&seed, rlen + 1) & ~(size_t)1;
+
+            sum = net_csum_add(net_csum_partial(payload, cut, 0),
+                               net_csum_partial(payload + cut, rlen - cut, 0));
+        }
+        cr_assert_eq(net_udp_reply_sum(f, wn, &h, rlen, sum), wn);
+        cr_assert_eq(memcmp(f, want, wn), 0, "case %d from the sum", i);
     }
 }
 
@@ -459,9 +476,12 @@ static void udp_reply_refusals(void)
     cr_assert_eq(net_udp_reply(f, sizeof(kf_udp_hello), &h, 5, (enum net_udp_csum_mode)3), -EINVAL);
     cr_assert_eq(net_udp_reply(f, sizeof(kf_udp_hello), &h, 6, NET_UDP_CSUM_FULL), -ENOSPC);
     cr_assert_eq(net_udp_reply(f, SIZE_MAX, &h, max + 1, NET_UDP_CSUM_FULL), -EMSGSIZE);
+    cr_assert_eq(net_udp_reply_sum(f, sizeof(kf_udp_hello), &h, 6, 0), -ENOSPC);
+    cr_assert_eq(net_udp_reply_sum(f, SIZE_MAX, &h, max + 1, 0), -EMSGSIZE);
     cr_assert_eq(memcmp(f, kf_udp_hello, sizeof(kf_udp_hello)), 0, "untouched");
     h.kind = NET_KIND_ICMP;
     cr_assert_eq(net_udp_reply(f, sizeof(kf_udp_hello), &h, 5, NET_UDP_CSUM_FULL), -EINVAL);
+    cr_assert_eq(net_udp_reply_sum(f, sizeof(kf_udp_hello), &h, 5, 0), -EINVAL);
     h.kind = NET_KIND_UDP;
     cr_assert_eq(net_udp_reply(f, sizeof(kf_udp_hello), &h, 0, NET_UDP_CSUM_FULL), 42);
     parse_ok(f, 42, &h, NET_KIND_UDP);

@@ -35,6 +35,8 @@ struct kvtable_item {
     uint32_t flags;
     uint32_t nbytes; /* value bytes, "\r\n" included */
     uint32_t slot;   /* index position: bucket * 8 + way */
+    uint32_t aux;    /* the caller's: 0 whenever the key, flags or value
+                      * change (a reply's checksum can be kept here) */
     uint8_t nkey;
     uint8_t cls;    /* size class */
     uint8_t clock;  /* referenced since the CLOCK hand last passed */

@@ -473,6 +473,14 @@ enum net_udp_csum_mode {
 int net_udp_reply(uint8_t *frame, size_t cap, const struct net_hdrs *h, size_t payload_len,
                   enum net_udp_csum_mode mode);
 
+/* net_udp_reply with the UDP checksum from payload_sum, the partial sum
+ * of the payload_len bytes of payload as net_csum_partial gives it (or
+ * partial sums of its pieces added with net_csum_add, every piece but the
+ * last of even length): for a caller that knows it without reading the
+ * payload back. Same returns. */
+int net_udp_reply_sum(uint8_t *frame, size_t cap, const struct net_hdrs *h, size_t payload_len,
+                      uint32_t payload_sum);
+
 /* The two ends of a UDP flow, for net_udp_build. */
 struct net_udp_flow {
     uint8_t src_mac[NET_ETH_ALEN];
