@@ -6,13 +6,16 @@
  * workload: a warm-up, then a measured window of batched gets and sets with
  * at most --window requests outstanding, matched to replies by request id.
  * Per workload it prints one line for people and one `KVGEN {json}` line
- * for bench_kv.py. It does not pace: the window is the only limit. */
+ * for bench_kv.py. It does not pace: the window is the only limit. With
+ * --hold it stops, drained and idle, before each workload and at the end
+ * until a line comes on stdin (bench_kv.py probes the cores meanwhile). */
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 
 #include <rte_cycles.h>
@@ -40,6 +43,7 @@ struct opts {
     double seconds, warmup, timeout_ms, preload_timeout, link_timeout, theta;
     uint32_t window;
     uint64_t seed;
+    int hold;
 };
 
 volatile sig_atomic_t kvgen_stop;
@@ -360,6 +364,27 @@ static int workload(struct kvgen *g, const struct workload *w, const struct opts
     return kvgen_stop ? -EINTR : 0;
 }
 
+/* --hold: with nothing outstanding (answered or given up on, as at the
+ * end of the run) says where it is and sleeps in read() until a line
+ * comes on stdin, so that both cores can be idle for a probe. End of file
+ * or an error goes on; a stop signal interrupts the read (no SA_RESTART).
+ * 0, or -EINTR when stopped. */
+static int hold(struct kvgen *g, const char *where, const char *name)
+{
+    char c = 0;
+    ssize_t n;
+
+    drain(g, rte_rdtsc() + g->timeout + g->tsc_hz / 10);
+    if (kvgen_stop)
+        return -EINTR;
+    printf("kvgen: hold %s%s%s\n", where, name ? " " : "", name ? name : "");
+    fflush(stdout);
+    do
+        n = read(STDIN_FILENO, &c, 1);
+    while (!kvgen_stop && ((n == 1 && c != '\n') || (n < 0 && errno == EINTR)));
+    return kvgen_stop ? -EINTR : 0;
+}
+
 /* --- the command line --------------------------------------------------------- */
 
 static void usage(FILE *f)
@@ -382,7 +407,11 @@ static void usage(FILE *f)
             "  --preload-timeout S  give up the preload after S s (default 300)\n"
             "  --link-timeout S     wait S s for the port's link and ARP (default 30)\n"
             "  --theta X     the Zipf exponent (default 0.99)\n"
-            "  --seed N      key choice seed (default 1)\n");
+            "  --seed N      key choice seed (default 1)\n"
+            "  --hold        before each workload's warm-up and after the last, with no\n"
+            "                request outstanding, print `kvgen: hold before NAME` (or\n"
+            "                `kvgen: hold at end`) and wait, idle, for a line on stdin\n"
+            "                (end of file: go on)\n");
 }
 
 static int parse_u64(const char *s, uint64_t max, uint64_t *out)
@@ -510,11 +539,16 @@ static int parse_args(int argc, char **argv, struct opts *o)
                         .window = 256,
                         .seed = 1 };
     parse_workloads("get90-uniform,get90-zipf,get50-uniform,get50-zipf", o);
-    for (int i = 0; i < argc; i += 2) {
+    for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
             return 1;
+        if (!strcmp(argv[i], "--hold")) {
+            o->hold = 1;
+            continue;
+        }
         if (parse_opt(o, argv[i], i + 1 < argc ? argv[i + 1] : NULL) < 0)
             return -EINVAL;
+        i++;
     }
     if (!o->server) {
         fprintf(stderr, "kvgen: which server? give --server IP (--help lists the options)\n");
@@ -626,8 +660,9 @@ int main(int argc, char **argv)
                 rte_errno ? ": " : "", rte_errno ? rte_strerror(rte_errno) : "");
         return 1;
     }
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
+    /* No SA_RESTART: a stop must end --hold's blocking read. */
+    sigaction(SIGINT, &(struct sigaction){ .sa_handler = on_signal }, NULL);
+    sigaction(SIGTERM, &(struct sigaction){ .sa_handler = on_signal }, NULL);
     gen = aligned_alloc(RTE_CACHE_LINE_SIZE, sizeof(*gen));
     if (gen)
         memset(gen, 0, sizeof(*gen));
@@ -639,8 +674,11 @@ int main(int argc, char **argv)
         status = kvgen_stop ? 130 : 1;
     } else {
         for (unsigned i = 0; i < o.nwl && !status; i++)
-            if (workload(gen, &o.wl[i], &o, &zipf) < 0)
+            if ((o.hold && hold(gen, "before", o.wl[i].name) < 0) ||
+                workload(gen, &o.wl[i], &o, &zipf) < 0)
                 status = kvgen_stop ? 130 : 1;
+        if (o.hold && !status && hold(gen, "at end", NULL) < 0)
+            status = 130;
         drain(gen, rte_rdtsc() + gen->timeout + gen->tsc_hz / 10);
         totals(gen);
     }

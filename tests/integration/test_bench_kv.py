@@ -8,8 +8,10 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -227,7 +229,7 @@ def fake_server(kvgen):
     if os.geteuid() != 0:
         pytest.skip("network namespaces need root")
     ns = bench_kv.Namespaces()
-    procs = []
+    procs, prefixes = [], []
 
     def start(mode):
         p = subprocess.Popen(ns.exec(ns.server) + ["/usr/bin/python3", "-c", FAKE, mode],
@@ -244,12 +246,24 @@ def fake_server(kvgen):
                          ["--server", bench_kv.SERVER_IP, "--ip", bench_kv.GEN_IP] + args,
                          prefix, timeout)
 
+    def popen(args):
+        """kvgen with its stdin a pipe; its DPDK files removed at the end."""
+        prefix = f"nfos-kvt-{os.getpid()}"
+        vdev = f"net_af_packet0,iface={ns.client_if},qpairs=1"
+        p = subprocess.Popen(ns.exec(ns.client) + [kvgen] + eal(prefix) + ["--vdev", vdev, "--"]
+                             + ["--server", bench_kv.SERVER_IP, "--ip", bench_kv.GEN_IP] + args,
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True)
+        procs.append(p)
+        prefixes.append(prefix)
+        return p
+
     def server_mac():
         out = subprocess.run(["ip", "-n", ns.server, "-o", "link", "show", "dev", ns.server_if],
                              capture_output=True, text=True, timeout=10).stdout
         return re.search(r"link/ether (\S+)", out).group(1)
 
-    yield types_ns(start=start, gen=gen, server_mac=server_mac)
+    yield types_ns(start=start, gen=gen, popen=popen, server_mac=server_mac)
     for p in procs:
         p.terminate()
         try:
@@ -257,6 +271,8 @@ def fake_server(kvgen):
         except subprocess.TimeoutExpired:
             p.kill()
             p.wait(10)
+    for prefix in prefixes:
+        shutil.rmtree(f"/var/run/dpdk/{prefix}", ignore_errors=True)
     ns.close()
 
 
@@ -332,6 +348,72 @@ def test_kvgen_preload_resends_what_is_lost(fake_server):
     assert w["hit_ratio"] == 1.0 and w["lost"] > 0 and w["requests"] > 0, w
     fake.terminate()
     fake.communicate(timeout=10)
+
+
+def proc_state(pid):
+    """(state letter, user + system seconds) of a process, from /proc."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return fields[0], (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_kvgen_hold_waits_idle_for_a_line(fake_server):
+    """--hold: before each workload's warm-up and after the last, with
+    nothing outstanding, kvgen says so and sleeps in read() (no polling)
+    until a line comes on stdin."""
+    fake = fake_server.start("ok")
+    p = fake_server.popen(["--keys", "500", "--workloads", "get90-uniform,get50-zipf",
+                           "--seconds", "0.3", "--warmup", "0.1", "--window", "16", "--hold"])
+    out = []
+    for where in ("before get90-uniform", "before get50-zipf", "at end"):
+        for line in p.stdout:
+            out.append(line)
+            if line.startswith("kvgen: hold"):
+                break
+        assert out and out[-1] == f"kvgen: hold {where}\n", out
+        time.sleep(0.1)  # into its read()
+        state0, cpu0 = proc_state(p.pid)
+        time.sleep(0.5)
+        state1, cpu1 = proc_state(p.pid)
+        assert state0 == state1 == "S" and cpu1 - cpu0 < 0.05, (where, state1, cpu1 - cpu0)
+        if where != "before get90-uniform":  # the window before it came to its report
+            assert list(results("".join(out)).values())[-1]["requests"] > 0, out
+        p.stdin.write("\n")
+        p.stdin.flush()
+    rest, _ = p.communicate(timeout=TIMEOUT)
+    out.append(rest)
+    assert p.returncode == 0, out
+    res = results("".join(out))
+    assert set(res) == {"get90-uniform", "get50-zipf"}, out
+    assert "".join(out).count("kvgen: hold") == 3, out
+    fake.terminate()
+    fake.communicate(timeout=10)
+
+
+def test_kvgen_stops_in_a_hold(fake_server):
+    """SIGINT ends the hold's read at once (no SA_RESTART): status 130."""
+    fake_server.start("ok")
+    p = fake_server.popen(["--keys", "100", "--workloads", "get90-uniform", "--hold"])
+    for line in p.stdout:
+        if line.startswith("kvgen: hold"):
+            break
+    time.sleep(0.1)
+    p.send_signal(signal.SIGINT)
+    out, _ = p.communicate(timeout=10)
+    assert p.returncode == 130 and "kvgen: stopped by a signal" in out, out
+    assert "warm-up" not in out, out
+
+
+def test_kvgen_hold_goes_on_at_end_of_file(fake_server):
+    """stdin at its end (/dev/null): every hold goes on at once."""
+    fake_server.start("ok")
+    r = fake_server.gen(["--keys", "200", "--workloads", "get90-uniform,get50-uniform",
+                         "--seconds", "0.2", "--warmup", "0", "--hold"], timeout=60)
+    assert r.returncode == 0, r
+    assert re.findall(r"^kvgen: hold .*$", r.stdout, re.M) == [
+        "kvgen: hold before get90-uniform", "kvgen: hold before get50-uniform",
+        "kvgen: hold at end"], r
+    assert set(results(r.stdout)) == {"get90-uniform", "get50-uniform"}, r
 
 
 def test_kvgen_silent_server_is_one_line(fake_server):
