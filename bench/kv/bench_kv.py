@@ -40,14 +40,21 @@ requests/s, hit ratio and p50/p99 latency (TSC) per workload; kvstore's
 busy cycles per request come from its nfos.stats=1 interval lines that fall
 in the workload's measured window (weighted by the requests in each).
 
-A run is clean when, during each measured window, other processes took at
-most 10% of either core (per-core /proc/stat time outside softirq, minus
-what kvgen and the server used), and when bench pps's cross-core probe
-(build/bench/c2c), timed before and after the run, found the two vCPUs near
-each other (see ./nfos bench pps --help: a host that places them apart makes
-every cross-core transfer several times dearer); a disturbed run is tried again, up to
---runs more times, and medians (min, max) are over the clean runs when there
-are any. Subjects alternate within one invocation (A B C, C B A, ...).
+A workload's result is clean when, during its measured window, other
+processes took at most 10% of either core (per-core /proc/stat time outside
+softirq, minus what kvgen and the server used), and when bench pps's
+cross-core probe (build/bench/c2c) found the two vCPUs near each other both
+right before the workload's warm-up and right after its measured window
+(see ./nfos bench pps --help: a host that places them apart makes every
+cross-core transfer several times dearer, and it may move them within a
+run). For those probes kvgen runs with --hold: between workloads it drains
+what is outstanding and waits in read() for a line on its stdin while the
+server is stopped (SIGSTOP to its process group) and the probe has both
+cores to itself; the stop falls in no measured window. A subject is run
+again, up to 2x --runs runs in all, until every workload has --runs clean
+results; medians (min, max) are over a workload's clean results when there
+are any. The probes before and after each whole run are kept in the JSON,
+outside the rule. Subjects alternate within one invocation (A B C, C B A, ...).
 A table goes to stdout and JSON to bench/results/kv-<date>.json, or to
 --json FILE (not with --smoke unless --json: 1 run, 10K keys, two short
 workloads, figures marked smoke).
@@ -71,6 +78,7 @@ import platform
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -104,6 +112,7 @@ KV_ARGS = ["--mem-limit", "256M"]  # kvstore's own options after --: 1M items fi
 CLEAN_OTHER = 0.1               # share of a core others may take in a clean window
 KVSTORE_LINE = bench_pps.NFOS_LINE
 KVGEN_JSON = re.compile(r"^KVGEN (\{.*\})$")
+KVGEN_HOLD = re.compile(r"^kvgen: hold (?:before ([\w-]+)|at end)$")
 
 
 class KvMemory(bench_pps.Memory):
@@ -241,7 +250,8 @@ def kvgen_argv(ctx, subject, vdev):
             ["--", "--server", SERVER_IP, "--ip", GEN_IP, "--port", str(PORT),
              "--keys", str(ctx.keys_of[subject]), "--workloads", ",".join(ctx.workloads),
              "--seconds", f"{ctx.seconds:g}", "--warmup", f"{ctx.warmup:g}",
-             "--window", str(window), "--link-timeout", str(link_timeout(ctx, subject))])
+             "--window", str(window), "--link-timeout", str(link_timeout(ctx, subject)),
+             "--hold"])
 
 
 def server_argv(ctx, subject, sock, ns):
@@ -265,10 +275,56 @@ def server_argv(ctx, subject, sock, ns):
                                  "-l", SERVER_IP, "-m", "2048"] + user
 
 
+def group_signal(proc, sig):
+    """sig to proc's whole process group (its session: QEMU's threads, the
+    wrappers, memcached behind `ip netns exec`); False when it is gone."""
+    try:
+        os.killpg(proc.p.pid, sig)
+        return True
+    except (ProcessLookupError, PermissionError):
+        return False
+
+
+def wait_stopped(proc, timeout=0.5):
+    """Waits until every thread of proc is stopped (a signal takes effect
+    when its target next runs), at most timeout s."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            tasks = os.listdir(f"/proc/{proc.p.pid}/task")
+            states = []
+            for t in tasks:
+                with open(f"/proc/{proc.p.pid}/task/{t}/stat") as f:
+                    states.append(f.read().rsplit(")", 1)[1].split()[0])
+        except OSError:
+            return  # gone, or a thread ended while we looked: the next check sees
+        if all(st in "TtZX" for st in states):
+            return
+        time.sleep(0.001)
+
+
+def hold_probe(ctx, server):
+    """The cross-core probe while kvgen holds (drained, asleep in read()):
+    the server is stopped for it, so that both cores are idle, and always
+    let go again. Its cycles, or None."""
+    stopped = server is not None and group_signal(server, signal.SIGSTOP)
+    try:
+        if stopped:
+            wait_stopped(server)
+        return bench_pps.probe_c2c(ctx)
+    finally:
+        if stopped:
+            group_signal(server, signal.SIGCONT)
+
+
 def follow(ctx, gen, procs, deadline):
     """Waits for kvgen to end, sampling CPU time when each workload's
-    measured window opens and closes: {workload: (sample at open, at close)}."""
-    marks, seen = {}, 0
+    measured window opens and closes, and probing the cores' placement at
+    each of kvgen's holds (between windows, so the server's stop falls in
+    none). Returns {workload: (sample at open, at close)} and the holds in
+    order, [(workload it comes before, or None at the end; c2c cycles)]."""
+    marks, seen, holds = {}, 0, []
+    server = procs[1] if len(procs) > 1 else None
     start_re = re.compile(r"^kvgen: ([\w-]+): measuring")
     end_re = re.compile(r"^kvgen: ([\w-]+): [\d.]+ req/s")
     last = None  # the latest sample taken while every process was there
@@ -277,6 +333,11 @@ def follow(ctx, gen, procs, deadline):
         now = cpu_sample(procs)
         lines = gen.lines
         for _, text in lines[seen:]:
+            h = KVGEN_HOLD.match(text)
+            if h:
+                holds.append((h.group(1), hold_probe(ctx, server)))
+                gen.say("\n")  # kvgen gone: check_alive or its status says so
+                continue
             m = start_re.match(text) or end_re.match(text)
             if m:
                 # kvgen may end within milliseconds of its last line: then
@@ -297,7 +358,17 @@ def follow(ctx, gen, procs, deadline):
         m = end_re.match(text)
         if m and last:
             marks.setdefault(m.group(1), []).append(last)
-    return marks
+    return marks, holds
+
+
+def around(holds, workload):
+    """A workload's probes: at the hold before its warm-up and at the next
+    one (before the next workload's, or at the end); None where missing."""
+    names = [w for w, _ in holds]
+    if workload not in names:
+        return [None, None]
+    i = names.index(workload)
+    return [holds[i][1], holds[i + 1][1] if i + 1 < len(holds) else None]
 
 
 def busy_in(server, w0, w1):
@@ -341,21 +412,21 @@ def run_once(ctx, subject, run):
             vdev = (f"net_af_packet0,iface={ns.client_if},qpairs=1,blocksz=4096,framesz=2048,"
                     "framecnt=2048,qdisc_bypass=1")
             gen = Proc("kvgen", ns.exec(ns.client) + kvgen_argv(ctx, subject, vdev),
-                       GEN_CORE, ctx.tmp)
+                       GEN_CORE, ctx.tmp, stdin_pipe=True)
             procs = [gen, server]
             udp0 = ns.udp_stats()
         else:
             gen = Proc("kvgen", kvgen_argv(ctx, subject, f"net_vhost0,iface={sock},queues=1"),
-                       GEN_CORE, ctx.tmp)
+                       GEN_CORE, ctx.tmp, stdin_pipe=True)
             procs = [gen]
             wait_socket(sock, gen)
             server = Proc(subject, server_argv(ctx, subject, sock, ns), SERVER_CORE, ctx.tmp)
             procs.append(server)
         gen.wait_for(re.compile(r"^kvgen: server .* is at"), ready_timeout(ctx, subject),
                      [server])
-        per = ctx.warmup + ctx.seconds + 1
-        marks = follow(ctx, gen, procs,
-                       time.monotonic() + ctx.preload_timeout + len(ctx.workloads) * per + 60)
+        per = ctx.warmup + ctx.seconds + 3  # + the drain and the probe at its hold
+        end = time.monotonic() + ctx.preload_timeout + len(ctx.workloads) * per + 60
+        marks, holds = follow(ctx, gen, procs, end)
         if gen.p.returncode != 0:
             raise RunFailed(f"kvgen ended with status {gen.p.returncode}", gen.tail())
         if subject.startswith("kvstore"):
@@ -380,16 +451,25 @@ def run_once(ctx, subject, run):
         if ctx.logs:
             for p in procs:
                 shutil.copy(p.log.name, os.path.join(ctx.logs, f"{subject}-{run}-{p.name}.log"))
-    r = parse_run(ctx, subject, gen, server, marks,
+    r = parse_run(ctx, subject, gen, server, marks, holds,
                   {k: udp1.get(k, 0) - udp0.get(k, 0) for k in udp1} if ns else None)
-    r["c2c_cycles"] = c2c
+    r["c2c_cycles"] = c2c  # around the whole run: said, not part of the clean rule
     r["placed_apart"] = bench_pps.placed_apart(ctx, c2c)
-    for w in r["workloads"].values():
-        w["clean"] = w["clean"] and not r["placed_apart"]
     return r
 
 
-def parse_run(ctx, subject, gen, server, marks, udp):
+def placement(ctx, probes):
+    """A window's placement from its two probes: "apart", "near", or
+    "unknown" (a probe failed while the probe works); "near" without a
+    probe at all (build/bench/c2c not built: said at the start)."""
+    if bench_pps.placed_apart(ctx, probes):
+        return "apart"
+    if ctx.c2c and ctx.c2c_near and None in probes:
+        return "unknown"
+    return "near"
+
+
+def parse_run(ctx, subject, gen, server, marks, holds, udp):
     out = {}
     for t, text in gen.lines:
         m = KVGEN_JSON.match(text)
@@ -404,7 +484,11 @@ def parse_run(ctx, subject, gen, server, marks, udp):
         r["cpu_share"] = {"kvgen": own[0], "server": own[1]}
         r["others_share"] = {f"core{GEN_CORE}": others[GEN_CORE],
                              f"core{SERVER_CORE}": others[SERVER_CORE]}
-        r["clean"] = all(v is not None and v <= CLEAN_OTHER for v in others.values())
+        r["c2c_cycles"] = around(holds, w)
+        where = placement(ctx, r["c2c_cycles"])
+        r["placed_apart"] = where == "apart"
+        r["clean"] = where == "near" and all(v is not None and v <= CLEAN_OTHER
+                                             for v in others.values())
         if subject.startswith("kvstore"):
             r["busy_cycles_per_req"] = busy_in(server, pair[0][0], pair[1][0])
         out[w] = r
@@ -417,6 +501,25 @@ def parse_run(ctx, subject, gen, server, marks, udp):
 
 
 # --- reporting ------------------------------------------------------------------
+
+def c2c_note(results):
+    """One line on the placements the measured windows began and ended in,
+    and the runs, or None."""
+    runs = [r for res in results.values() for r in res.get("runs", [])]
+    ws = [w for r in runs for w in r["workloads"].values()]
+    probes = [c for w in ws for c in w.get("c2c_cycles") or [] if c]
+    if not probes:
+        return None
+    apart = sum(1 for w in ws if w.get("placed_apart"))
+    runs_apart = sum(1 for r in runs if r.get("placed_apart"))
+    med = statistics.median(probes)
+    return (f"  cross-core round trip before each workload's warm-up and after its window "
+            f"(build/bench/c2c, kvgen idle, the server stopped): median {med:.0f} cycles "
+            f"({min(probes):.0f}-{max(probes):.0f}); {apart} of {len(ws)} windows began or "
+            f"ended with the two vCPUs placed apart by the host (over {bench_pps.C2C_FAR:g}x "
+            f"the near round trip): not clean (tried again but in --smoke); around whole "
+            f"runs {runs_apart} of {len(runs)} (not part of the rule)")
+
 
 def summarize(runs, workload):
     rs = [r["workloads"][workload] for r in runs]
@@ -588,7 +691,9 @@ def count(text):
 
 def main(argv):
     ap = argparse.ArgumentParser(prog="nfos bench kv", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--runs", type=int, help="runs per subject (default 3)")
+    ap.add_argument("--runs", type=int,
+                    help="clean results wanted per workload of each subject (default 3; "
+                         "at most 2x that many runs, 1 run with --smoke)")
     ap.add_argument("--seconds", type=float, help="measured seconds per workload (default 3)")
     ap.add_argument("--warmup", type=float, help="seconds before each measurement (default 1)")
     ap.add_argument("--keys", type=count, help="keys preloaded (default 1M)")
@@ -692,6 +797,13 @@ def subject_status(ctx, args, subjects):
     return status
 
 
+def enough_clean(runs, workloads, want):
+    """Has every workload at least want clean results over these runs? A
+    run's workloads are judged one by one: a window the host disturbed
+    costs that workload a result, not the run's others."""
+    return all(sum(r["workloads"][w]["clean"] for r in runs) >= want for w in workloads)
+
+
 def bench(ctx, args):
     subjects = args.subjects or list(SUBJECTS)
     ctx.accel = "kvm" if nfos_cli.kvm_usable() else "tcg"
@@ -726,7 +838,7 @@ def bench(ctx, args):
     max_attempts = ctx.runs if args.smoke else 2 * ctx.runs
     for i in range(max_attempts):
         want = [s for s in active if s in pending and status[s] == "available" and
-                sum(all(w["clean"] for w in r["workloads"].values()) for r in pending[s]) < ctx.runs]
+                not enough_clean(pending[s], ctx.workloads, ctx.runs)]
         if not want:
             break
         for subject in want if i % 2 == 0 else want[::-1]:
@@ -751,7 +863,10 @@ def bench(ctx, args):
                       f"{x['hit_ratio']:.4f}, p50 {x['p50_us']:.1f} us, p99 {x['p99_us']:.1f} us"
                       + (f", busy {busy:.1f} cycles/req" if busy is not None else "")
                       + f", lost {x['lost']}, kvgen idle {x['gen_idle_share']:.2f}"
-                      + ("" if x["clean"] else " (placed apart)" if r["placed_apart"] else
+                      + f", c2c {'/'.join(f'{c:.0f}' if c else '?' for c in x['c2c_cycles'])}"
+                      + ("" if x["clean"] else " (placed apart)" if x["placed_apart"] else
+                         " (placement unknown: a probe failed)"
+                         if placement(ctx, x["c2c_cycles"]) == "unknown" else
                          f" (disturbed: others took {x['others_share']})"))
             sys.stdout.flush()
     for subject, rs in pending.items():
@@ -764,7 +879,7 @@ def bench(ctx, args):
     rat = ratios(results, ctx.workloads)
     acc = acceptance(results, rat, ctx.workloads)
     lines = print_tables(ctx, subjects, status, results, rat, acc)
-    note = bench_pps.c2c_note(results)
+    note = c2c_note(results)
     if note:
         print(note)
         lines.append(note)

@@ -163,15 +163,18 @@ LIVE = []  # every Proc started, for the last-resort cleanup in main
 class Proc:
     """A child in its own session (a terminal's Ctrl-C reaches only us; we
     stop it), killed by the kernel if we die (setpriv --pdeathsig), pinned to
-    one core, its output read line by line with the time each line came."""
+    one core, its output read line by line with the time each line came.
+    Its stdin is /dev/null, or with stdin_pipe a pipe for say()."""
 
-    def __init__(self, name, argv, core, logdir):
+    def __init__(self, name, argv, core, logdir, stdin_pipe=False):
         self.name = name
         self.argv = argv
         self.lines = []  # (monotonic time, text)
         wrap = ["setpriv", "--pdeathsig", "KILL", "--", "taskset", "-c", str(core)]
         self.log = open(os.path.join(logdir, f"{name}.log"), "w")
-        self.p = subprocess.Popen(wrap + argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        self.p = subprocess.Popen(wrap + argv,
+                                  stdin=subprocess.PIPE if stdin_pipe else subprocess.DEVNULL,
+                                  stdout=subprocess.PIPE,
                                   stderr=subprocess.STDOUT, text=True, errors="replace",
                                   start_new_session=True)
         self.reader = threading.Thread(target=self._read, daemon=True)
@@ -202,6 +205,15 @@ class Proc:
             return None
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+    def say(self, text):
+        """Writes text to its stdin pipe; False when it is gone (or has no pipe)."""
+        try:
+            self.p.stdin.write(text)
+            self.p.stdin.flush()
+            return True
+        except (AttributeError, OSError, ValueError):
+            return False
+
     def signal(self, sig):
         if self.alive():
             try:
@@ -223,6 +235,11 @@ class Proc:
                 pass
             self.p.wait(timeout=10)
         self.reader.join(5)
+        if self.p.stdin and not self.p.stdin.closed:
+            try:
+                self.p.stdin.close()
+            except OSError:
+                pass
         if not self.log.closed:
             self.log.close()
         return None if killed else self.p.returncode

@@ -459,3 +459,89 @@ def test_others_share_of_the_cores():
     own, others = bench_kv.shares(a, b)
     assert own == [0.95, 0.5]
     assert others == {0: 0.05, 1: 0.5}
+
+
+# A stand-in for kvgen --hold: holds before each workload and at the end,
+# each answered by a line on stdin, with a window between them.
+FAKE_KVGEN = r"""
+import sys, time
+for w in ("get100-uniform", "get50-zipf"):
+    print(f"kvgen: hold before {w}", flush=True)
+    if sys.stdin.readline() != "\n":
+        sys.exit(3)
+    print(f"kvgen: {w}: measuring 0.1 s", flush=True)
+    time.sleep(0.1)
+    print(f"kvgen: {w}: 1000 req/s | hit 1.0000", flush=True)
+print("kvgen: hold at end", flush=True)
+sys.exit(0 if sys.stdin.readline() == "\n" else 3)
+"""
+
+
+def test_follow_probes_at_each_hold_with_the_server_stopped(tmp_path, monkeypatch):
+    """follow() answers each hold of kvgen's after one probe taken while the
+    server's process group is stopped; the server goes on afterwards. Each
+    workload gets the probe before its warm-up and the next one."""
+    server = bench_kv.Proc("server", ["sleep", "30"], bench_kv.SERVER_CORE, str(tmp_path))
+    gen = bench_kv.Proc("kvgen", [sys.executable, "-c", FAKE_KVGEN], bench_kv.GEN_CORE,
+                        str(tmp_path), stdin_pipe=True)
+    states = []
+
+    def probe(ctx):
+        states.append(proc_state(server.p.pid)[0])
+        return 100.0 * len(states)
+    monkeypatch.setattr(bench_kv.bench_pps, "probe_c2c", probe)
+    try:
+        marks, holds = bench_kv.follow(types_ns(), gen, [gen, server], time.monotonic() + 30)
+        assert gen.p.returncode == 0, gen.text()
+        assert states == ["T", "T", "T"], states
+        assert proc_state(server.p.pid)[0] in "RS"  # let go
+        assert holds == [("get100-uniform", 100.0), ("get50-zipf", 200.0), (None, 300.0)]
+        assert {w: len(m) for w, m in marks.items()} == {"get100-uniform": 2, "get50-zipf": 2}
+        assert bench_kv.around(holds, "get100-uniform") == [100.0, 200.0]
+        assert bench_kv.around(holds, "get50-zipf") == [200.0, 300.0]
+        assert bench_kv.around(holds, "get90-zipf") == [None, None]
+    finally:
+        server.signal(bench_kv.signal.SIGKILL)
+        server.wait(5)
+        gen.wait(5)
+
+
+def test_hold_probe_lets_the_server_go_whatever_happens(tmp_path, monkeypatch):
+    server = bench_kv.Proc("server", ["sleep", "30"], bench_kv.SERVER_CORE, str(tmp_path))
+
+    def broken(ctx):
+        raise KeyboardInterrupt
+    try:
+        monkeypatch.setattr(bench_kv.bench_pps, "probe_c2c", broken)
+        with pytest.raises(KeyboardInterrupt):
+            bench_kv.hold_probe(types_ns(), server)
+        assert proc_state(server.p.pid)[0] in "RS"  # let go
+        monkeypatch.setattr(bench_kv.bench_pps, "probe_c2c", lambda ctx: None)
+        assert bench_kv.hold_probe(types_ns(), None) is None  # no server: just the probe
+    finally:
+        server.signal(bench_kv.signal.SIGKILL)
+        server.wait(5)
+    assert bench_kv.hold_probe(types_ns(), server) is None  # gone: no error
+
+
+def test_placement_of_a_window():
+    ctx = types_ns(c2c="c2c", c2c_near=150.0)
+    assert bench_kv.placement(ctx, [150.0, 160.0]) == "near"
+    assert bench_kv.placement(ctx, [150.0, 900.0]) == "apart"
+    assert bench_kv.placement(ctx, [900.0, None]) == "apart"
+    assert bench_kv.placement(ctx, [None, 150.0]) == "unknown"  # a probe failed: not clean
+    assert bench_kv.placement(types_ns(c2c=None, c2c_near=None), [None, None]) == "near"
+
+
+def test_clean_results_are_counted_per_workload():
+    """A subject is done when every workload has --runs clean results, from
+    whichever runs they came."""
+    def run(**clean):
+        return {"workloads": {w: {"clean": c} for w, c in clean.items()}}
+    ws = ["get100-uniform", "get50-zipf"]
+    a = run(**{"get100-uniform": True, "get50-zipf": False})
+    b = run(**{"get100-uniform": False, "get50-zipf": True})
+    assert not bench_kv.enough_clean([a], ws, 1)
+    assert bench_kv.enough_clean([a, b], ws, 1)
+    assert not bench_kv.enough_clean([a, b, a], ws, 2)
+    assert bench_kv.enough_clean([a, b, a, b], ws, 2)
