@@ -533,6 +533,23 @@ def test_placement_of_a_window():
     assert bench_kv.placement(types_ns(c2c=None, c2c_near=None), [None, None]) == "near"
 
 
+def test_windows_judged_again_when_near_is_revised():
+    """A calibration that ran while the host had the cores apart took apart
+    for near; once a later probe shows the real near round trip, windows
+    judged against the wrong one are judged again."""
+    ctx = types_ns(c2c="c2c", c2c_near=850.0)
+    early = {"c2c_cycles": [860.0, 900.0], "quiet": True}
+    noisy = {"c2c_cycles": [150.0, 140.0], "quiet": False}
+    bench_kv.judge(ctx, early)
+    assert early["clean"] and not early["placed_apart"]  # nothing better known yet
+    late = {"c2c_cycles": [150.0, 140.0], "quiet": True}
+    bench_kv.judge(ctx, late)
+    assert late["clean"] and ctx.c2c_near == 140.0
+    bench_kv.rejudge(ctx, {"kvstore-linuxu": [{"workloads": {"a": early, "b": noisy}}]})
+    assert not early["clean"] and early["placed_apart"]
+    assert not noisy["clean"] and not noisy["placed_apart"]  # others took the cores
+
+
 def test_clean_results_are_counted_per_workload():
     """A subject is done when every workload has --runs clean results, from
     whichever runs they came."""
