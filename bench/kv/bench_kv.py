@@ -50,7 +50,12 @@ cross-core transfer several times dearer, and it may move them within a
 run). For those probes kvgen runs with --hold: between workloads it drains
 what is outstanding and waits in read() for a line on its stdin while the
 server is stopped (SIGSTOP to its process group) and the probe has both
-cores to itself; the stop falls in no measured window. A subject is run
+cores to itself; the stop falls in no measured window. A hold whose probe
+finds the cores apart leaves them idle and probes again every 0.25 s, up to
+3 s, until they are near (the host mostly brings idle vCPUs back together
+within a second or two): its first probe closes the window before, its last
+opens the next, which still counts only if the probe after it is near (the
+host tends to move busy vCPUs apart within seconds). A subject is run
 again, up to 2x --runs runs in all, until every workload has --runs clean
 results; medians (min, max) are over a workload's clean results when there
 are any. The probes before and after each whole run are kept in the JSON,
@@ -110,6 +115,7 @@ GEN_IP, SERVER_IP, PREFIXLEN, PORT = "10.99.0.1", "10.99.0.2", 24, 11211
 KV_MEM = 1 << 30                # kvstore's memory: linuxu nfos.mem=, kvm guest RAM
 KV_ARGS = ["--mem-limit", "256M"]  # kvstore's own options after --: 1M items fit
 CLEAN_OTHER = 0.1               # share of a core others may take in a clean window
+SETTLE_S, SETTLE_STEP = 3.0, 0.25  # at a hold that finds the cores apart: wait, idle, re-probe
 KVSTORE_LINE = bench_pps.NFOS_LINE
 KVGEN_JSON = re.compile(r"^KVGEN (\{.*\})$")
 KVGEN_HOLD = re.compile(r"^kvgen: hold (?:before ([\w-]+)|at end)$")
@@ -306,12 +312,23 @@ def wait_stopped(proc, timeout=0.5):
 def hold_probe(ctx, server):
     """The cross-core probe while kvgen holds (drained, asleep in read()):
     the server is stopped for it, so that both cores are idle, and always
-    let go again. Its cycles, or None."""
+    let go again. Returns (first, last) probe cycles (None: failed). The
+    first closes the window before; when it finds the cores apart, they
+    are left idle and probed every SETTLE_STEP s, up to SETTLE_S, until
+    the host has them near again (idle vCPUs mostly come back within a
+    second or two), and the last opens the next window."""
+    near = getattr(ctx, "c2c_near", None)
     stopped = server is not None and group_signal(server, signal.SIGSTOP)
     try:
         if stopped:
             wait_stopped(server)
-        return bench_pps.probe_c2c(ctx)
+        first = last = bench_pps.probe_c2c(ctx)
+        end = time.monotonic() + SETTLE_S
+        while (near and last and last > bench_pps.C2C_FAR * near and
+               time.monotonic() < end):
+            time.sleep(SETTLE_STEP)
+            last = bench_pps.probe_c2c(ctx)
+        return first, last
     finally:
         if stopped:
             group_signal(server, signal.SIGCONT)
@@ -322,7 +339,8 @@ def follow(ctx, gen, procs, deadline):
     measured window opens and closes, and probing the cores' placement at
     each of kvgen's holds (between windows, so the server's stop falls in
     none). Returns {workload: (sample at open, at close)} and the holds in
-    order, [(workload it comes before, or None at the end; c2c cycles)]."""
+    order, [(workload it comes before, or None at the end; c2c cycles of
+    its first probe, of its last)]."""
     marks, seen, holds = {}, 0, []
     server = procs[1] if len(procs) > 1 else None
     start_re = re.compile(r"^kvgen: ([\w-]+): measuring")
@@ -335,7 +353,7 @@ def follow(ctx, gen, procs, deadline):
         for _, text in lines[seen:]:
             h = KVGEN_HOLD.match(text)
             if h:
-                holds.append((h.group(1), hold_probe(ctx, server)))
+                holds.append((h.group(1),) + hold_probe(ctx, server))
                 gen.say("\n")  # kvgen gone: check_alive or its status says so
                 continue
             m = start_re.match(text) or end_re.match(text)
@@ -362,13 +380,14 @@ def follow(ctx, gen, procs, deadline):
 
 
 def around(holds, workload):
-    """A workload's probes: at the hold before its warm-up and at the next
-    one (before the next workload's, or at the end); None where missing."""
-    names = [w for w, _ in holds]
+    """A workload's probes: the last at the hold before its warm-up and the
+    first at the next one (before the next workload's, or at the end);
+    None where missing."""
+    names = [h[0] for h in holds]
     if workload not in names:
         return [None, None]
     i = names.index(workload)
-    return [holds[i][1], holds[i + 1][1] if i + 1 < len(holds) else None]
+    return [holds[i][2], holds[i + 1][1] if i + 1 < len(holds) else None]
 
 
 def busy_in(server, w0, w1):

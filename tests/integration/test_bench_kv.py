@@ -495,7 +495,8 @@ def test_follow_probes_at_each_hold_with_the_server_stopped(tmp_path, monkeypatc
         assert gen.p.returncode == 0, gen.text()
         assert states == ["T", "T", "T"], states
         assert proc_state(server.p.pid)[0] in "RS"  # let go
-        assert holds == [("get100-uniform", 100.0), ("get50-zipf", 200.0), (None, 300.0)]
+        assert holds == [("get100-uniform", 100.0, 100.0), ("get50-zipf", 200.0, 200.0),
+                         (None, 300.0, 300.0)]
         assert {w: len(m) for w, m in marks.items()} == {"get100-uniform": 2, "get50-zipf": 2}
         assert bench_kv.around(holds, "get100-uniform") == [100.0, 200.0]
         assert bench_kv.around(holds, "get50-zipf") == [200.0, 300.0]
@@ -504,6 +505,36 @@ def test_follow_probes_at_each_hold_with_the_server_stopped(tmp_path, monkeypatc
         server.signal(bench_kv.signal.SIGKILL)
         server.wait(5)
         gen.wait(5)
+
+
+def test_hold_waits_idle_for_the_cores_to_come_back_near(tmp_path, monkeypatch):
+    """A hold that finds the cores apart closes the window before with that
+    probe, then leaves them idle (server stopped) and probes again until
+    they are near, which opens the next window; it gives up after
+    SETTLE_S."""
+    server = bench_kv.Proc("server", ["sleep", "30"], bench_kv.SERVER_CORE, str(tmp_path))
+    seq, states = [900.0, 880.0, 140.0], []
+
+    def probe(ctx):
+        states.append(proc_state(server.p.pid)[0])
+        return seq.pop(0) if seq else 870.0
+    monkeypatch.setattr(bench_kv.bench_pps, "probe_c2c", probe)
+    monkeypatch.setattr(bench_kv, "SETTLE_STEP", 0.01)
+    ctx = types_ns(c2c="c2c", c2c_near=130.0)
+    try:
+        assert bench_kv.hold_probe(ctx, server) == (900.0, 140.0)
+        assert states == ["T", "T", "T"]  # stopped all along
+        assert proc_state(server.p.pid)[0] in "RS"
+        monkeypatch.setattr(bench_kv, "SETTLE_S", 0.1)
+        t0 = time.monotonic()
+        assert bench_kv.hold_probe(ctx, server) == (870.0, 870.0)  # never near: given up
+        assert time.monotonic() - t0 < 2
+        holds = [("a", 150.0, 150.0), ("b", 900.0, 140.0), (None, 160.0, 160.0)]
+        assert bench_kv.around(holds, "a") == [150.0, 900.0]
+        assert bench_kv.around(holds, "b") == [140.0, 160.0]
+    finally:
+        server.signal(bench_kv.signal.SIGKILL)
+        server.wait(5)
 
 
 def test_hold_probe_lets_the_server_go_whatever_happens(tmp_path, monkeypatch):
@@ -517,11 +548,11 @@ def test_hold_probe_lets_the_server_go_whatever_happens(tmp_path, monkeypatch):
             bench_kv.hold_probe(types_ns(), server)
         assert proc_state(server.p.pid)[0] in "RS"  # let go
         monkeypatch.setattr(bench_kv.bench_pps, "probe_c2c", lambda ctx: None)
-        assert bench_kv.hold_probe(types_ns(), None) is None  # no server: just the probe
+        assert bench_kv.hold_probe(types_ns(), None) == (None, None)  # no server: the probe
     finally:
         server.signal(bench_kv.signal.SIGKILL)
         server.wait(5)
-    assert bench_kv.hold_probe(types_ns(), server) is None  # gone: no error
+    assert bench_kv.hold_probe(types_ns(), server) == (None, None)  # gone: no error
 
 
 def test_placement_of_a_window():
