@@ -26,6 +26,12 @@ KVGEN = bench_kv.KVGEN
 TIMEOUT = 120
 
 
+@pytest.fixture(autouse=True)
+def own_near_file(tmp_path, monkeypatch):
+    """Made-up round trips stay out of the machine's remembered near one."""
+    monkeypatch.setattr(bench_kv.bench_pps, "C2C_NEAR_FILE", str(tmp_path / "c2c-near.json"))
+
+
 def kv_unusable():
     why = dpdk_unusable()
     if why:
@@ -579,6 +585,28 @@ def test_windows_judged_again_when_near_is_revised():
     bench_kv.rejudge(ctx, {"kvstore-linuxu": [{"workloads": {"a": early, "b": noisy}}]})
     assert not early["clean"] and early["placed_apart"]
     assert not noisy["clean"] and not noisy["placed_apart"]  # others took the cores
+
+
+def test_near_round_trip_remembered_since_boot(monkeypatch):
+    """A benchmark that starts while the host has the cores apart takes the
+    fastest round trip an earlier one saw since boot, not its own apart
+    probes, for near; a remembered figure from another boot is ignored."""
+    pps = bench_kv.bench_pps
+    probes = []
+    monkeypatch.setattr(pps, "probe_c2c", lambda ctx: probes.pop(0))
+    ctx = types_ns(c2c="c2c")
+    probes[:] = [150.0, 140.0, 160.0, 145.0, 155.0]
+    pps.calibrate_c2c(ctx)
+    assert ctx.c2c_near == 140.0
+    probes[:] = [860.0, 870.0, 850.0, 880.0, 900.0]  # a later benchmark, cores apart
+    pps.calibrate_c2c(ctx)
+    assert ctx.c2c_near == 140.0
+    assert pps.placed_apart(ctx, [850.0, 860.0])
+    assert not pps.placed_apart(ctx, [130.0, 150.0]) and pps.remembered_near() == 130.0
+    monkeypatch.setattr(pps, "boot_id", lambda: "another boot")
+    probes[:] = [860.0, 870.0, 850.0, 880.0, 900.0]
+    pps.calibrate_c2c(ctx)
+    assert ctx.c2c_near == 850.0
 
 
 def test_clean_results_are_counted_per_workload():
