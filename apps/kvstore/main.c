@@ -259,15 +259,16 @@ static void serve_fragment(struct burst *b, struct port *p, struct netbuf *nb,
 /* A burst just received: the device's core wrote its frames, and the
  * replies go over them. Ask for their first two lines (a get and its
  * reply) all at once, so that the transfers overlap each other and the
- * answering of an earlier burst instead of stalling the parse. */
+ * answering of an earlier burst instead of stalling the parse; into L2,
+ * like the table's prefetches (nfos_prefetch_l2). */
 static void fetch(struct nfapp *app, struct inflight *in)
 {
     uint16_t k;
 
     app->c.rx += in->n;
     for (k = 0; k < in->n; k++) {
-        nfos_prefetchw(netbuf_data(in->pkts[k]));
-        nfos_prefetchw(netbuf_data(in->pkts[k]) + 64);
+        nfos_prefetch_l2(netbuf_data(in->pkts[k]));
+        nfos_prefetch_l2(netbuf_data(in->pkts[k]) + 64);
     }
 }
 

