@@ -510,23 +510,19 @@ size_t kv_get_reply(struct kv *kv, uint8_t *buf, size_t len, size_t cap, const s
         *o++ = '\n';
         copy_short(o, kvtable_item_value(it), it->nbytes); /* the one copy of the value */
         o += it->nbytes;
-        memcpy(o, "END\r\n", 5);
-        o += 5;
-        /* A get's body depends only on what aux is cleared with; a gets'
-         * also on the cas. Bit 16 says the sum is there. */
-        if (g->gets) {
-            bsum = body_sum(body, (size_t)(o - body));
-        } else if (it->aux) {
-            bsum = it->aux & 0xffff;
-        } else {
-            bsum = body_sum(body, (size_t)(o - body));
-            it->aux = bsum | 0x10000;
-        }
     } else {
         kv->st.get_misses++;
-        memcpy(o, "END\r\n", 5);
-        o += 5;
-        bsum = body_sum(body, 5);
+    }
+    memcpy(o, "END\r\n", 5);
+    o += 5;
+    /* A get's body depends only on what aux is cleared with; a gets' also
+     * on the cas. Bit 16 says the sum is there. */
+    if (it && !g->gets && it->aux) {
+        bsum = it->aux & 0xffff;
+    } else {
+        bsum = body_sum(body, (size_t)(o - body));
+        if (it && !g->gets)
+            it->aux = bsum | 0x10000;
     }
     memcpy(buf, hdr, MCPROTO_HDR_LEN);
     memcpy(&w0, hdr, sizeof(w0));

@@ -317,15 +317,13 @@ def hold_probe(ctx, server):
     are left idle and probed every SETTLE_STEP s, up to SETTLE_S, until
     the host has them near again (idle vCPUs mostly come back within a
     second or two), and the last opens the next window."""
-    near = getattr(ctx, "c2c_near", None)
     stopped = server is not None and group_signal(server, signal.SIGSTOP)
     try:
         if stopped:
             wait_stopped(server)
         first = last = bench_pps.probe_c2c(ctx)
         end = time.monotonic() + SETTLE_S
-        while (near and last and last > bench_pps.C2C_FAR * near and
-               time.monotonic() < end):
+        while bench_pps.placed_apart(ctx, [last]) and time.monotonic() < end:
             time.sleep(SETTLE_STEP)
             last = bench_pps.probe_c2c(ctx)
         return first, last

@@ -142,6 +142,7 @@ static int udp_turn(uint8_t *frame, size_t cap, const struct net_hdrs *h, size_t
 int net_udp_reply(uint8_t *frame, size_t cap, const struct net_hdrs *h, size_t payload_len,
                   enum net_udp_csum_mode mode)
 {
+    struct net_ipv4_hdr *ip = net_hdrs_ipv4(frame, h);
     struct net_udp_hdr *udp = net_hdrs_udp(frame, h);
     int len;
 
@@ -154,7 +155,7 @@ int net_udp_reply(uint8_t *frame, size_t cap, const struct net_hdrs *h, size_t p
     if (mode == NET_UDP_CSUM_NONE)
         udp->csum = 0;
     else if (mode == NET_UDP_CSUM_FULL)
-        net_udp_csum_set(udp, net_hdrs_ipv4(frame, h)->src, net_hdrs_ipv4(frame, h)->dst);
+        net_udp_csum_set(udp, ip->src, ip->dst);
     return len;
 }
 

@@ -497,7 +497,7 @@ def test_follow_probes_at_each_hold_with_the_server_stopped(tmp_path, monkeypatc
         return 100.0 * len(states)
     monkeypatch.setattr(bench_kv.bench_pps, "probe_c2c", probe)
     try:
-        marks, holds = bench_kv.follow(types_ns(), gen, [gen, server], time.monotonic() + 30)
+        marks, holds = bench_kv.follow(types_ns(c2c_near=None), gen, [gen, server], time.monotonic() + 30)
         assert gen.p.returncode == 0, gen.text()
         assert states == ["T", "T", "T"], states
         assert proc_state(server.p.pid)[0] in "RS"  # let go
@@ -551,14 +551,14 @@ def test_hold_probe_lets_the_server_go_whatever_happens(tmp_path, monkeypatch):
     try:
         monkeypatch.setattr(bench_kv.bench_pps, "probe_c2c", broken)
         with pytest.raises(KeyboardInterrupt):
-            bench_kv.hold_probe(types_ns(), server)
+            bench_kv.hold_probe(types_ns(c2c_near=None), server)
         assert proc_state(server.p.pid)[0] in "RS"  # let go
         monkeypatch.setattr(bench_kv.bench_pps, "probe_c2c", lambda ctx: None)
-        assert bench_kv.hold_probe(types_ns(), None) == (None, None)  # no server: the probe
+        assert bench_kv.hold_probe(types_ns(c2c_near=None), None) == (None, None)  # no server: the probe
     finally:
         server.signal(bench_kv.signal.SIGKILL)
         server.wait(5)
-    assert bench_kv.hold_probe(types_ns(), server) == (None, None)  # gone: no error
+    assert bench_kv.hold_probe(types_ns(c2c_near=None), server) == (None, None)  # gone: no error
 
 
 def test_placement_of_a_window():
