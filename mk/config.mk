@@ -2,14 +2,20 @@
 #
 # The top-level Kconfig is generated per build because Kconfig (4.11) cannot
 # glob: it sources the root Config.uk, every platform, the arch, every library
-# under lib/ and the one app being built. Sources resolve through $srctree.
+# under lib/, every driver under drivers/ and the one app being built (from
+# apps/, or tests/apps/ for the test-only apps). Sources resolve through
+# $srctree. A folder with a Config.uk is all it takes to be found.
 
-APP_DIR := $(NFOS_ROOT)/apps/$(APP)
-PLATS   := $(notdir $(wildcard $(NFOS_ROOT)/plat/*))
-ALL_LIBS := $(notdir $(patsubst %/Config.uk,%,$(wildcard $(NFOS_ROOT)/lib/*/Config.uk)))
+APP_DIRS := $(patsubst %/Config.uk,%,$(wildcard $(NFOS_ROOT)/apps/*/Config.uk \
+	$(NFOS_ROOT)/tests/apps/*/Config.uk))
+APP_DIR  := $(firstword $(filter %/$(APP),$(APP_DIRS)))
+APP_REL  := $(patsubst $(NFOS_ROOT)/%,%,$(APP_DIR))
+PLATS    := $(notdir $(wildcard $(NFOS_ROOT)/plat/*))
+LIB_RELS := $(patsubst $(NFOS_ROOT)/%/Config.uk,%,$(wildcard $(NFOS_ROOT)/lib/*/Config.uk))
+DRV_RELS := $(patsubst $(NFOS_ROOT)/%/Config.uk,%,$(wildcard $(NFOS_ROOT)/drivers/*/Config.uk))
 
-ifeq ($(wildcard $(APP_DIR)/Config.uk),)
-$(error nfos: unknown app '$(APP)' (apps: $(notdir $(wildcard $(NFOS_ROOT)/apps/*))))
+ifeq ($(APP_DIR),)
+$(error nfos: unknown app '$(APP)' (apps: $(sort $(notdir $(APP_DIRS)))))
 endif
 ifeq ($(filter $(PLAT),$(PLATS)),)
 $(error nfos: unknown platform '$(PLAT)' (platforms: $(PLATS)))
@@ -25,7 +31,7 @@ AUTOCONF     := $(BUILD)/include/config/auto.conf
 AUTOHEADER   := $(BUILD)/include/generated/autoconf.h
 KCONFIG_ALL  := $(NFOS_ROOT)/Config.uk $(wildcard $(NFOS_ROOT)/plat/*/Config.uk) \
 	$(NFOS_ROOT)/arch/$(ARCH)/Config.uk $(wildcard $(NFOS_ROOT)/lib/*/Config.uk) \
-	$(APP_DIR)/Config.uk
+	$(wildcard $(NFOS_ROOT)/drivers/*/Config.uk) $(APP_DIR)/Config.uk
 
 KCONFIG_ENV := srctree=$(NFOS_ROOT) KCONFIG_CONFIG=$(DOTCONFIG) \
 	KCONFIG_AUTOCONFIG=$(AUTOCONF) KCONFIG_AUTOHEADER=$(AUTOHEADER) \
@@ -46,10 +52,13 @@ menu "Platform"
 $(foreach p,$(PLATS),source "plat/$(p)/Config.uk"
 )endmenu
 menu "Libraries"
-$(foreach l,$(ALL_LIBS),source "lib/$(l)/Config.uk"
+$(foreach l,$(LIB_RELS),source "$(l)/Config.uk"
+)endmenu
+menu "Drivers"
+$(foreach d,$(DRV_RELS),source "$(d)/Config.uk"
 )endmenu
 menu "Application"
-source "apps/$(APP)/Config.uk"
+source "$(APP_REL)/Config.uk"
 endmenu
 endef
 export kconfig_top_text

@@ -50,7 +50,7 @@ NFOS_BASE_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Wno-unused-parameter \
 	-I$(NFOS_ROOT)/include -I$(BUILD)/include -include $(AUTOHEADER) -MMD -MP
 
 $(foreach d,$(NFOS_ROOT)/arch/$(ARCH) $(NFOS_ROOT)/plat/$(PLAT) \
-	$(wildcard $(NFOS_ROOT)/lib/*) $(APP_DIR),\
+	$(wildcard $(NFOS_ROOT)/lib/*) $(wildcard $(NFOS_ROOT)/drivers/*) $(APP_DIR),\
 	$(if $(wildcard $(d)/Makefile.uk),$(eval $(call nfos_read_makefile,$(d)))))
 
 lib_base = $($(call uc,$(1))_BASE)

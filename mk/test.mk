@@ -1,14 +1,15 @@
 # Tests: host unit tests (Criterion) next to each library, then the pytest
 # integration suite that builds and boots images.
 #
-# A library with unit tests has lib/<name>/tests/Makefile.test:
+# A library or driver with unit tests has lib/<name>/tests/Makefile.test (or
+# drivers/<name>/tests/Makefile.test):
 #
 #   UNIT_TESTS += foo
 #   foo_TEST_SRCS   := $(NFOS_ROOT)/lib/foo/tests/test_foo.c $(NFOS_ROOT)/lib/foo/foo.c
 #   foo_TEST_CFLAGS := -DCONFIG_LIBFOO_OPTION=1
 #
 # Tests compile with the host compiler and libc, -I include/ and
-# -I lib/<name>/include; anything else they need they add themselves.
+# -I <its folder>/include; anything else they need they add themselves.
 
 UNIT_TESTS :=
 UNIT_BUILD := $(NFOS_ROOT)/build/unit
@@ -17,15 +18,19 @@ UNIT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Wno-unused-parameter \
 	-fsanitize=address,undefined -fno-omit-frame-pointer -DNFOS_UNIT_TEST \
 	-I$(NFOS_ROOT)/include
 
--include $(wildcard $(NFOS_ROOT)/lib/*/tests/Makefile.test \
-	$(NFOS_ROOT)/plat/*/tests/Makefile.test $(NFOS_ROOT)/bench/*/tests/Makefile.test)
+UNIT_DIRS := $(wildcard $(NFOS_ROOT)/lib/* $(NFOS_ROOT)/drivers/* $(NFOS_ROOT)/plat/* \
+	$(NFOS_ROOT)/bench/*)
+-include $(wildcard $(addsuffix /tests/Makefile.test,$(UNIT_DIRS)))
+
+# The folder a unit test named $(1) belongs to.
+unit_dir = $(firstword $(filter %/$(1),$(UNIT_DIRS)))
 
 define unit_rule
-$(UNIT_BUILD)/$(1): $($(1)_TEST_SRCS) $(wildcard $(NFOS_ROOT)/lib/$(1)/include/nfos/*.h \
-		$(NFOS_ROOT)/lib/$(1)/*.h) $(NFOS_ROOT)/mk/test.mk
+$(UNIT_BUILD)/$(1): $($(1)_TEST_SRCS) $(wildcard $(call unit_dir,$(1))/include/nfos/*.h \
+		$(call unit_dir,$(1))/*.h) $(NFOS_ROOT)/mk/test.mk
 	@mkdir -p $$(dir $$@)
 	$$(if $(Q),@echo "  HOSTCC  unit/$(1)")
-	$(Q)$(HOST_CC) $(UNIT_CFLAGS) -I$(NFOS_ROOT)/lib/$(1)/include $($(1)_TEST_CFLAGS) \
+	$(Q)$(HOST_CC) $(UNIT_CFLAGS) -I$(call unit_dir,$(1))/include $($(1)_TEST_CFLAGS) \
 		-o $$@ $($(1)_TEST_SRCS) -lcriterion $($(1)_TEST_LDFLAGS)
 endef
 $(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))

@@ -17,8 +17,6 @@ PLATS = ("kvm", "linuxu")
 MACHINES = ("microvm", "microvm,pcie=on", "q35")
 NET_KINDS = {"kvm": ("tap", "vhost-user", "user"),
              "linuxu": ("tap", "packet", "vhost-user", "null")}
-# kvm, no --net: what an app gets (QEMU's user network, guest 10.0.2.15).
-APP_DEFAULT_NET = {"kvstore": ("user:udp:11211", "10.0.2.15/24")}
 ARCH = "x86_64"
 
 # Debian packages the project needs, with a command each proves it is there.
@@ -56,9 +54,45 @@ def die(msg, code=2):
     sys.exit(code)
 
 
+APP_ROOTS = ("apps", os.path.join("tests", "apps"))  # tests/apps: test-only apps
+
+
+def app_dirs():
+    """{name: folder} of every app: a folder with a Config.uk under apps/ or
+    tests/apps/ (the same rule as mk/config.mk)."""
+    found = {}
+    for r in reversed(APP_ROOTS):
+        d = os.path.join(ROOT, r)
+        for a in os.listdir(d) if os.path.isdir(d) else ():
+            if os.path.isfile(os.path.join(d, a, "Config.uk")):
+                found[a] = os.path.join(d, a)
+    return found
+
+
 def apps():
-    d = os.path.join(ROOT, "apps")
-    return sorted(a for a in os.listdir(d) if os.path.isfile(os.path.join(d, a, "Config.uk")))
+    return sorted(app_dirs())
+
+
+def run_defaults(app):
+    """The app's own `./nfos run` defaults, from <app folder>/run.conf: lines
+    of `PLAT.KEY = VALUE` (# starts a comment). Keys: net and ip (used when
+    no --net is given), epoch_arg (an option that, unless the app's
+    arguments hold it, is prepended with the host's time in seconds)."""
+    path = os.path.join(app_dirs()[app], "run.conf")
+    conf = {}
+    if not os.path.isfile(path):
+        return conf
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            line = line.split("#", 1)[0].strip()
+            if not line:
+                continue
+            key, eq, value = (w.strip() for w in line.partition("="))
+            plat, dot, name = key.partition(".")
+            if not eq or not dot or plat not in PLATS or not value:
+                raise UsageError(f"{os.path.relpath(path, ROOT)}:{n}: expected PLAT.KEY = VALUE")
+            conf.setdefault(plat, {})[name] = value
+    return conf
 
 
 def check_app(app):
@@ -354,14 +388,16 @@ def cmd_run(args):
     if args.plat not in PLATS:
         raise UsageError(f"unknown platform '{args.plat}' (platforms: {', '.join(PLATS)})")
     app_args = args.app_args
-    if args.plat == "kvm" and not args.net and args.app in APP_DEFAULT_NET:
-        args.net, ip = [APP_DEFAULT_NET[args.app][0]], APP_DEFAULT_NET[args.app][1]
-        args.ip = args.ip or [ip]
-        print(f"nfos: {args.app} on QEMU's user network ({ip}): --net {args.net[0]}",
-              file=sys.stderr)
-    if args.app == "kvstore" and args.plat == "kvm" and "--epoch" not in app_args:
-        import time  # no RTC in the guest: absolute expiry times need the host's clock
-        app_args = ["--epoch", str(int(time.time()))] + app_args
+    defaults = run_defaults(args.app).get(args.plat, {})
+    if not args.net and "net" in defaults:
+        args.net = [defaults["net"]]
+        args.ip = args.ip or ([defaults["ip"]] if "ip" in defaults else [])
+        print(f"nfos: {args.app} with its default network: --net {args.net[0]}"
+              + (f" --ip {args.ip[0]}" if args.ip else ""), file=sys.stderr)
+    epoch_arg = defaults.get("epoch_arg")
+    if epoch_arg and epoch_arg not in app_args:
+        import time  # no RTC in the guest: absolute times need the host's clock
+        app_args = [epoch_arg, str(int(time.time()))] + app_args
     if args.machine is None:
         args.machine = "microvm,pcie=on" if args.net else "microvm"
     if args.machine not in MACHINES:

@@ -1,4 +1,4 @@
-/* A minimal TAP producer for in-image tests (apps/selftest). */
+/* A minimal TAP producer for in-image tests (tests/apps/selftest). */
 #ifndef NFOS_TESTS_TAP_H
 #define NFOS_TESTS_TAP_H
 

@@ -1,5 +1,5 @@
-"""The linuxu network backends against real interfaces: lib/tap on a TAP and
-lib/afpacket on a veth pair. Each test makes its own network namespace with
+"""The linuxu network backends against real interfaces: drivers/tap on a TAP and
+drivers/afpacket on a veth pair. Each test makes its own network namespace with
 the interfaces inside (removed by the fixture, whatever happens), runs the
 image in it, sends frames from the namespace side with raw AF_PACKET
 sockets and checks the exact bytes and counts that come back. Needs root."""

@@ -1,4 +1,4 @@
-"""Runs the in-image tests (apps/selftest, TAP) on kvm and linuxu, and the
+"""Runs the in-image tests (tests/apps/selftest, TAP) on kvm and linuxu, and the
 deliberate fault mode that must end in the exception report."""
 
 import re

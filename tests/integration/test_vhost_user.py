@@ -1,4 +1,4 @@
-"""lib/vhost-user and lib/virtio-net on linuxu against vhost-user backends.
+"""drivers/vhost-user and drivers/virtio-net on linuxu against vhost-user backends.
 
 With dpdk-testpmd's net_vhost port as the backend (core 0, interactive, so
 that it sends exact bursts with `start tx_first` and reports exact counters
@@ -436,7 +436,7 @@ def test_protocol_and_memory_table(hello_vhost_image, tmp_path):
 
 
 def device_name(path):
-    """How lib/vhost-user names the device in messages (48 bytes at most)."""
+    """How drivers/vhost-user names the device in messages (48 bytes at most)."""
     return "vhost-user " + (path if len(path) <= 36 else "..." + path[-33:])
 
 

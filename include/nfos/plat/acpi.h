@@ -1,7 +1,7 @@
 /* Platform contract: the firmware's ACPI tables. kvm: from the RSDP the PVH
  * loader passed, else the one found in the BIOS area; linuxu: none. Tables
  * are found by signature; what is in them is the reader's business (lib/pci
- * reads MCFG, lib/virtio-mmio the FADT). No AML interpreter. */
+ * reads MCFG, drivers/virtio-mmio the FADT). No AML interpreter. */
 #ifndef NFOS_PLAT_ACPI_H
 #define NFOS_PLAT_ACPI_H
 

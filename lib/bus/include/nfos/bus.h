@@ -4,7 +4,7 @@
  * and the first whose probe returns 0 owns it. With nfos.verbose=1 each
  * device and its outcome is listed on the console.
  *
- * Buses: "pci" (lib/pci, kvm), "virtio-mmio" (lib/virtio, kvm), and "vdev"
+ * Buses: "pci" (lib/pci, kvm), "virtio-mmio" (drivers/virtio-mmio, kvm), and "vdev"
  * here: virtual devices named on the command line, one per port,
  *
  *     netdev.dev=KIND[:ARG]     netdev1.dev=KIND[:ARG] ...

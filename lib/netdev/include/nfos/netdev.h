@@ -1,6 +1,6 @@
 /* netdev: the network device API, shaped like DPDK's ethdev.
  *
- * Drivers (lib/virtio-net, the linuxu backends, the null driver) fill a
+ * Drivers (drivers/virtio-net, the linuxu backends, the null driver) fill a
  * struct netdev and register it at probe time; ports are numbered in
  * registration order. An app configures a port, sets up its queues with a
  * netbuf pool for receive, starts it, then polls:

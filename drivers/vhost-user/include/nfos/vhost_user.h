@@ -1,0 +1,126 @@
+/* vhost-user: a virtio transport for linuxu. The image is the front-end
+ * (the "driver" side, as DPDK's virtio_user is) of a vhost-user backend
+ * (dpdk-testpmd's net_vhost, OVS-DPDK, ...) listening on a UNIX socket:
+ *
+ *     netdev.dev=vhost-user:/path/to/socket [netdev.mac=02:00:00:00:00:01]
+ *
+ * The backend maps the image's memory (plat_mem_share: one memfd) and
+ * reads and writes the rings and packet buffers in place; drivers/virtio-net
+ * drives the device exactly as over pci. Device addresses are the
+ * process's virtual addresses: the memory table maps them 1:1.
+ *
+ * Probe connects, sends SET_OWNER, reads the backend's features and
+ * negotiates protocol features (REPLY_ACK when offered, so every later
+ * message is confirmed). SET_FEATURES goes out with FEATURES_OK; the memory
+ * table and the rings (CALL, NUM, BASE, ADDR, KICK, ENABLE) at DRIVER_OK.
+ * Kicks are eventfd writes, made only when the ring asks for one; call
+ * eventfds exist because backends insist on them, and are never read.
+ * Whatever fails (no backend listening, a refused feature or message, a
+ * bad argument) is said in one line and stops the boot with status 2.
+ *
+ * There is no config space over vhost-user: the transport presents one,
+ * with the MAC from netdev[N].mac= (default 02:00:00:00:76:N for port N)
+ * and the link up, and offers MAC and STATUS itself, as virtio_user does.
+ *
+ * Try it (verified with Debian's DPDK 22.11): a backend on core 0 that
+ * needs no hugepages (--no-huge gives EAL a shared memfd; do not add
+ * --in-memory; -m 512 alone cannot hold testpmd's default mbuf count, hence
+ * --total-num-mbufs),
+ *
+ *     dpdk-testpmd --lcores 0@0,1@0 --no-pci --no-huge -m 128 --file-prefix=vu \
+ *         --vdev net_vhost0,iface=/tmp/vu.sock,queues=1 -- -i --total-num-mbufs=8192
+ *
+ * (with hugepages: echo 512 > /proc/sys/vm/nr_hugepages, hugetlbfs on
+ * /dev/hugepages, and -m 64 --single-file-segments --huge-dir=/dev/hugepages
+ * instead of --no-huge -m 128), then on core 1
+ *
+ *     taskset -c 1 build/rxsink_linuxu-x86_64/rxsink_linuxu-x86_64 \
+ *         netdev.dev=vhost-user:/tmp/vu.sock nfos.stats=1
+ *
+ * and `start tx_first 8` at the testpmd prompt (256 frames), or its
+ * forward modes. The DPDK peer on the same backend is
+ *
+ *     dpdk-testpmd --lcores 0@1,1@1 --no-pci --no-huge -m 128 --file-prefix=peer \
+ *         --vdev net_virtio_user0,path=/tmp/vu.sock,queues=1 -- \
+ *         --forward-mode=rxonly --auto-start --stats-period 1 --total-num-mbufs=8192
+ *
+ * This header is the wire contract (the vhost-user specification, "Front-
+ * end message types"), shared with tests that play the backend. */
+#ifndef NFOS_VHOST_USER_H
+#define NFOS_VHOST_USER_H
+
+#include <stdint.h>
+#include <nfos/compiler.h>
+
+#define VHOST_USER_VERSION             0x1
+#define VHOST_USER_VERSION_MASK        0x3
+#define VHOST_USER_REPLY               0x4 /* flags: this is a reply */
+#define VHOST_USER_NEED_REPLY          0x8 /* flags: ack this (REPLY_ACK) */
+#define VHOST_USER_VRING_NOFD          0x100
+#define VHOST_USER_MAX_REGIONS         8
+#define VHOST_USER_F_PROTOCOL_FEATURES 30
+
+#define VHOST_USER_PROTOCOL_F_MQ        0
+#define VHOST_USER_PROTOCOL_F_REPLY_ACK 3
+
+enum vhost_user_request {
+    VHOST_USER_GET_FEATURES = 1,
+    VHOST_USER_SET_FEATURES = 2,
+    VHOST_USER_SET_OWNER = 3,
+    VHOST_USER_RESET_OWNER = 4,
+    VHOST_USER_SET_MEM_TABLE = 5,
+    VHOST_USER_SET_VRING_NUM = 8,
+    VHOST_USER_SET_VRING_ADDR = 9,
+    VHOST_USER_SET_VRING_BASE = 10,
+    VHOST_USER_GET_VRING_BASE = 11,
+    VHOST_USER_SET_VRING_KICK = 12,
+    VHOST_USER_SET_VRING_CALL = 13,
+    VHOST_USER_GET_PROTOCOL_FEATURES = 15,
+    VHOST_USER_SET_PROTOCOL_FEATURES = 16,
+    VHOST_USER_SET_VRING_ENABLE = 18,
+};
+
+struct vhost_user_vring_state {
+    uint32_t index;
+    uint32_t num;
+};
+
+struct vhost_user_vring_addr {
+    uint32_t index;
+    uint32_t flags;
+    uint64_t desc_user_addr;
+    uint64_t used_user_addr;
+    uint64_t avail_user_addr;
+    uint64_t log_guest_addr;
+};
+
+struct vhost_user_mem_region {
+    uint64_t guest_phys_addr;
+    uint64_t memory_size;
+    uint64_t userspace_addr;
+    uint64_t mmap_offset;
+};
+
+struct vhost_user_memory {
+    uint32_t nregions;
+    uint32_t padding;
+    struct vhost_user_mem_region regions[VHOST_USER_MAX_REGIONS];
+};
+
+/* A message: a 12-byte header, then size bytes of payload. File
+ * descriptors (memory regions, eventfds) travel as SCM_RIGHTS. */
+struct vhost_user_msg {
+    uint32_t request;
+    uint32_t flags;
+    uint32_t size;
+    union {
+        uint64_t u64;
+        struct vhost_user_vring_state state;
+        struct vhost_user_vring_addr addr;
+        struct vhost_user_memory memory;
+    } payload;
+} __nfos_packed;
+
+#define VHOST_USER_HDR_LEN 12
+
+#endif /* NFOS_VHOST_USER_H */
