@@ -1,0 +1,1 @@
+"""bench/all: see its module's docstring."""

@@ -1,0 +1,1 @@
+"""bench/boot: see its module's docstring."""

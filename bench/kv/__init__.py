@@ -1,0 +1,1 @@
+"""bench/kv: see its module's docstring."""

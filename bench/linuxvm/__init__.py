@@ -1,0 +1,1 @@
+"""bench/linuxvm: see its module's docstring."""

@@ -1,0 +1,1 @@
+"""bench/pps: see its module's docstring."""
