@@ -1,1 +1,2 @@
-"""bench/linuxvm: see its module's docstring."""
+"""The Linux VM peer (linuxvm: run, boot, measure; build: its kernel and
+initramfs from Debian packages)."""

@@ -1,1 +1,2 @@
-"""bench/pps: see its module's docstring."""
+"""bench pps: packets per second and busy cycles per packet, nfos against
+DPDK (bench_pps: command line and driver; run: one run; report: tables)."""
