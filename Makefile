@@ -24,19 +24,19 @@ Q := @
 endif
 
 .DEFAULT_GOAL := image
-.PHONY: image menuconfig savedefconfig test unit-tests integration-tests \
+.PHONY: image menuconfig savedefconfig test unit-tests bench-unit-tests integration-tests \
 	format format-check clean distclean help
 
 help:
 	@echo "make APP=NAME [PLAT=kvm|linuxu] [V=1]  build one image into build/"
 	@echo "make menuconfig APP=NAME [PLAT=...]    edit that build's configuration"
 	@echo "make savedefconfig APP=NAME            print the minimal config"
-	@echo "make test                              unit tests (Criterion) + pytest"
+	@echo "make test                              unit tests (Criterion, bench) + pytest"
 	@echo "make format-check                      clang-format check"
 	@echo "make clean | distclean"
 
 # Targets that never need a configured build.
-NOCONFIG_GOALS := help test unit-tests integration-tests format format-check \
+NOCONFIG_GOALS := help test unit-tests bench-unit-tests integration-tests format format-check \
 	clean distclean build/unit/% $(NFOS_ROOT)/build/unit/%
 
 ifneq ($(filter-out $(NOCONFIG_GOALS),$(or $(MAKECMDGOALS),image)),)

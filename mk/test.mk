@@ -1,5 +1,6 @@
-# Tests: host unit tests (Criterion) next to each library, then the pytest
-# integration suite that builds and boots images.
+# Tests: host unit tests (Criterion) next to each library, the bench
+# harness's unit tests (pytest), then the pytest integration suite that
+# builds and boots images.
 #
 # A library or driver with unit tests has lib/<name>/tests/Makefile.test (or
 # drivers/<name>/tests/Makefile.test):
@@ -45,7 +46,12 @@ unit-tests: $(addprefix $(UNIT_BUILD)/,$(UNIT_TESTS))
 # Debian's pytest (python3-pytest) lives with Debian's python3, which may not be
 # the first python3 on PATH.
 PYTEST ?= $(if $(wildcard /usr/bin/python3),/usr/bin/python3,python3) -m pytest
+# The bench harness's logic (bench/tests: stand-in processes, made-up runs,
+# no benchmark); pytest.ini makes the repository the import root.
+bench-unit-tests:
+	$(Q)cd $(NFOS_ROOT) && $(PYTEST) -q bench/tests
+
 integration-tests:
 	$(Q)cd $(NFOS_ROOT) && $(PYTEST) -v tests/integration
 
-test: unit-tests integration-tests
+test: unit-tests bench-unit-tests integration-tests

@@ -436,21 +436,14 @@ def cmd_run(args):
 
 # --- bench --------------------------------------------------------------------
 
+BENCHES = ("boot", "pps", "kv", "all")  # bench/WHAT/bench_WHAT.py, each with main(argv)
+
+
 def cmd_bench(args):
-    sys.path.insert(0, os.path.join(ROOT, "bench", args.what))
-    if args.what == "boot":
-        import bench_boot
-        return bench_boot.main(args.app_args)
-    if args.what == "pps":
-        import bench_pps
-        return bench_pps.main(args.app_args)
-    if args.what == "kv":
-        import bench_kv
-        return bench_kv.main(args.app_args)
-    if args.what == "all":
-        import bench_all
-        return bench_all.main(args.app_args)
-    raise UsageError(f"unknown benchmark '{args.what}'")
+    if args.what not in BENCHES:
+        raise UsageError(f"unknown benchmark '{args.what}'")
+    import importlib
+    return importlib.import_module(f"bench.{args.what}.bench_{args.what}").main(args.app_args)
 
 
 # --- main ---------------------------------------------------------------------

@@ -20,19 +20,16 @@ stdout and JSON to bench/results/boot-<date>.json (not with --smoke).
 """
 
 import argparse
-import datetime
-import json
 import os
 import platform
 import re
-import statistics
 import subprocess
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, "tools"))
-import nfos_cli  # noqa: E402
+from bench.common import cli, host, stats
+from tools import nfos_cli
+from tools.nfos_cli import ROOT
 
 APP = "helloworld"
 GREETING = "Hello from nfos!"
@@ -109,8 +106,7 @@ def wall_times(image, mem, accel, params=(), args=(), want=GREETING):
 
 
 def summary(values):
-    return {"median": statistics.median(values), "min": min(values), "max": max(values),
-            "runs": len(values)}
+    return stats.summary(values, count="runs")
 
 
 def fmt_ns(s):
@@ -145,9 +141,9 @@ def run(runs, accels, log=print):
     images = {a: nfos_cli.build(a, "kvm", quiet=True) for a in [APP] + list(FUNCTIONS)}
     res = {
         "benchmark": "boot",
-        "date": datetime.datetime.now().isoformat(timespec="seconds"),
-        "host": {"cpu": _cpu_model(), "kernel": platform.release(),
-                 "qemu": _qemu_version()},
+        "date": cli.now(),
+        "host": {"cpu": host.cpu_model(), "kernel": platform.release(),
+                 "qemu": host.qemu_version()},
         "machine": "microvm",
         "runs": runs,
         "app": APP,
@@ -205,14 +201,10 @@ def main(argv):
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--accels", help="comma-separated: kvm, tcg (default: kvm,tcg when "
                     "/dev/kvm is usable, else tcg)")
-    ap.add_argument("--smoke", action="store_true",
-                    help="2 runs, nothing written to bench/results (for tests)")
-    ap.add_argument("--json", metavar="FILE",
-                    help="write the results to FILE instead (also with --smoke)")
+    cli.tail_options(ap, "2 runs, nothing written to bench/results (for tests)", dpdk=False)
     args = ap.parse_args(argv)
     runs = 2 if args.smoke else args.runs
-    if runs < 1:
-        ap.error("--runs must be at least 1")
+    cli.check_runs(ap, runs)
     if args.accels:
         accels = args.accels.split(",")
         bad = [a for a in accels if a not in ("kvm", "tcg")]
@@ -225,29 +217,9 @@ def main(argv):
     res = run(runs, accels)
     report(res)
     if args.json or not args.smoke:
-        out = args.json or os.path.join(ROOT, "bench", "results",
-                                        f"boot-{datetime.datetime.now():%Y%m%d-%H%M%S}.json")
-        os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-        with open(out, "w") as f:
-            json.dump(res, f, indent=2)
-        print(f"results: {os.path.abspath(out)}")
+        out = cli.write_json(res, args.json or cli.default_results("boot"))
+        print(f"results: {out}")
     return 0
-
-
-def _cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
-
-
-def _qemu_version():
-    r = subprocess.run(["qemu-system-x86_64", "--version"], capture_output=True, text=True)
-    return r.stdout.splitlines()[0] if r.stdout else "unknown"
 
 
 if __name__ == "__main__":

@@ -2,12 +2,14 @@
 DPDK testpmd (or memcached) inside -- on the same virtio-net-pci NIC and
 vhost-user backend as nfos.
 
-    python3 bench/linuxvm/linuxvm.py build
-    python3 bench/linuxvm/linuxvm.py run rxonly|txonly|macswap [--seconds S] [--mem SIZE]
-    python3 bench/linuxvm/linuxvm.py run memcached --tap IF --ip ADDR/PREFIX [--seconds S]
-    python3 bench/linuxvm/linuxvm.py boot-time [--runs N]
-    python3 bench/linuxvm/linuxvm.py smallest-ram
-    python3 bench/linuxvm/linuxvm.py smoke
+    python3 -m bench.linuxvm.linuxvm build
+    python3 -m bench.linuxvm.linuxvm run rxonly|txonly|macswap [--seconds S] [--mem SIZE]
+    python3 -m bench.linuxvm.linuxvm run memcached --tap IF --ip ADDR/PREFIX [--seconds S]
+    python3 -m bench.linuxvm.linuxvm boot-time [--runs N]
+    python3 -m bench.linuxvm.linuxvm smallest-ram
+    python3 -m bench.linuxvm.linuxvm smoke
+
+(from the repository's root, the one import root of tools/ and bench/).
 
 `run` with a testpmd mode starts the host side itself: dpdk-testpmd with a
 net_vhost port (--no-pci --no-huge, a shared memfd) on core 0, in the mode
@@ -27,7 +29,6 @@ VMM loads: kernel + initramfs.
 """
 
 import argparse
-import importlib.util
 import os
 import re
 import shutil
@@ -39,15 +40,8 @@ import tempfile
 import threading
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, os.path.join(ROOT, "tools"))
-import nfos_cli  # noqa: E402
-
-# build.py by its path: a module named "build" may already be imported (pypa's).
-_spec = importlib.util.spec_from_file_location("linuxvm_build", os.path.join(HERE, "build.py"))
-_build = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_build)
+from bench.linuxvm import build as _build
+from tools import nfos_cli
 
 TESTPMD_MODES = ("rxonly", "txonly", "macswap")
 MODES = TESTPMD_MODES + ("memcached",)
@@ -387,8 +381,8 @@ def summary(r):
             f"({r.get('busy_per', '-')}, {r.get('tsc_mhz', '-')} MHz), status {r['status']}")
 
 
-def main(argv):
-    ap = argparse.ArgumentParser(prog="bench/linuxvm/linuxvm.py",
+def parse_args(argv):
+    ap = argparse.ArgumentParser(prog="python3 -m bench.linuxvm.linuxvm",
                                  description=__doc__.split("\n\n")[0])
     ap.add_argument("--accel", choices=("kvm", "tcg"), help="default: see below")
     ap.add_argument("--mem", default="512M", help="guest RAM (default 512M)")
@@ -407,7 +401,7 @@ def main(argv):
     sub.add_parser("smoke", help="build, boot once (rxonly, 1 s), check that figures came")
     args = ap.parse_args(argv)
     try:
-        mem = nfos_cli.parse_size(args.mem)
+        args.mem_bytes = nfos_cli.parse_size(args.mem)
     except nfos_cli.UsageError as e:
         ap.error(str(e))
     if args.cmd == "run":
@@ -415,6 +409,11 @@ def main(argv):
             ap.error("memcached needs --tap IF and --ip ADDR/PREFIX")
         if args.seconds < 0 or args.mode in TESTPMD_MODES and args.seconds == 0:
             ap.error("--seconds must be more than 0 for testpmd modes")
+    return args
+
+
+def main(argv):
+    args = parse_args(argv)
     acc, why = (args.accel, "asked") if args.accel else accel()
     log = lambda s: print(s, file=sys.stderr, flush=True)  # noqa: E731
     try:
@@ -428,37 +427,49 @@ def main(argv):
             return 0
         size = sizes[role(args.mode if args.cmd == "run" else "rxonly")]
         print(f"linuxvm: {acc} ({why}); {size}", flush=True)
-        if args.cmd == "run":
-            res = run(args.mode, mem, args.seconds, args.txpkts, acc, args.tap, args.ip,
-                      echo=not args.quiet)
-            print(summary(res))
-            return 0 if res["status"] == 0 else 1
-        if args.cmd == "boot-time":
-            times = boot_time(args.runs, mem, acc)
-            print(f"linuxvm: boot (exec -> testpmd ready) [{acc}], {mem >> 20} MiB: median "
-                  f"{statistics.median(times):.2f} s (min {min(times):.2f}, max {max(times):.2f}, "
-                  f"{len(times)} runs)")
-            return 0
-        if args.cmd == "smallest-ram":
-            m = smallest_ram(acc=acc, log=log)
-            if m is None:
-                print(f"linuxvm: testpmd does not run even with {DEFAULT_MEM >> 20} MiB [{acc}]")
-                return 1
-            print(f"linuxvm: smallest guest RAM that runs testpmd [{acc}]: {m >> 20} MiB "
-                  f"(8 MiB steps)")
-            return 0
-        if args.cmd == "smoke":
-            res = run("rxonly", mem, 1, acc=acc)
-            print(summary(res))
-            ok = res["status"] == 0 and res.get("rx", 0) > 0 and "busy" in res
-            return 0 if ok else 1
+        return COMMANDS[args.cmd](args, args.mem_bytes, acc, log)
     except Error as e:
         print(f"linuxvm: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("linuxvm: interrupted; everything it started is stopped", file=sys.stderr)
         return 130
-    return 2
+
+
+def cmd_run(args, mem, acc, log):
+    res = run(args.mode, mem, args.seconds, args.txpkts, acc, args.tap, args.ip,
+              echo=not args.quiet)
+    print(summary(res))
+    return 0 if res["status"] == 0 else 1
+
+
+def cmd_boot_time(args, mem, acc, log):
+    times = boot_time(args.runs, mem, acc)
+    print(f"linuxvm: boot (exec -> testpmd ready) [{acc}], {mem >> 20} MiB: median "
+          f"{statistics.median(times):.2f} s (min {min(times):.2f}, max {max(times):.2f}, "
+          f"{len(times)} runs)")
+    return 0
+
+
+def cmd_smallest_ram(args, mem, acc, log):
+    m = smallest_ram(acc=acc, log=log)
+    if m is None:
+        print(f"linuxvm: testpmd does not run even with {DEFAULT_MEM >> 20} MiB [{acc}]")
+        return 1
+    print(f"linuxvm: smallest guest RAM that runs testpmd [{acc}]: {m >> 20} MiB "
+          f"(8 MiB steps)")
+    return 0
+
+
+def cmd_smoke(args, mem, acc, log):
+    res = run("rxonly", mem, 1, acc=acc)
+    print(summary(res))
+    ok = res["status"] == 0 and res.get("rx", 0) > 0 and "busy" in res
+    return 0 if ok else 1
+
+
+COMMANDS = {"run": cmd_run, "boot-time": cmd_boot_time, "smallest-ram": cmd_smallest_ram,
+            "smoke": cmd_smoke}
 
 
 if __name__ == "__main__":

@@ -3,14 +3,13 @@ boot them under QEMU (KVM when usable, TCG otherwise) or as linuxu processes,
 always with a timeout."""
 
 import os
+import re
 import subprocess
-import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, "tools"))
-import nfos_cli  # noqa: E402
+from tools import nfos_cli
+from tools.nfos_cli import ROOT
 
 BOOT_TIMEOUT = 120  # seconds; TCG on a loaded 2-core machine is slow, never hang
 
@@ -73,21 +72,29 @@ def nfos(*argv, timeout=BOOT_TIMEOUT):
     return Result(r.returncode, r.stdout, r.stderr)
 
 
-@pytest.fixture(scope="session")
-def hello_kvm():
-    return build("helloworld", "kvm")
+def bench_smoke(what, why_not, subjects, timeout):
+    """Runs `./nfos bench WHAT --smoke` (skipped when why_not, a reason, is
+    set) and checks that it passed, said SMOKE and kept nothing. Returns
+    its result and {subject: what it said instead of figures} for the
+    subjects whose names match the pattern subjects."""
+    if why_not:
+        pytest.skip(why_not)
+    r = nfos("bench", what, "--smoke", timeout=timeout)
+    assert r.status == 0, r
+    assert "SMOKE" in r.out and "results:" not in r.out, r  # smoke runs keep nothing
+    said = dict(re.findall(rf"^  ({subjects}): ((?:unavailable|skipped): .+)$", r.out, re.M))
+    return r, said
 
 
-@pytest.fixture(scope="session")
-def hello_linuxu():
-    return build("helloworld", "linuxu")
+def image_fixture(app, plat, scope="session"):
+    """A fixture that builds app for plat (once) and gives its image."""
+    @pytest.fixture(scope=scope)
+    def image():
+        return build(app, plat)
+    return image
 
 
-@pytest.fixture(scope="session")
-def selftest_kvm():
-    return build("selftest", "kvm")
-
-
-@pytest.fixture(scope="session")
-def selftest_linuxu():
-    return build("selftest", "linuxu")
+hello_kvm = image_fixture("helloworld", "kvm")
+hello_linuxu = image_fixture("helloworld", "linuxu")
+selftest_kvm = image_fixture("selftest", "kvm")
+selftest_linuxu = image_fixture("selftest", "linuxu")

@@ -10,26 +10,20 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import time
+import types
 
 import pytest
 
-from conftest import ROOT, nfos
+from bench.common.proc import pid_state
+from bench.kv import bench_kv
+from bench.kv.run import GEN_IP, KVGEN, SERVER_IP, Namespaces
+from bench.linuxvm import linuxvm
+from conftest import ROOT, bench_smoke, nfos
 from test_bench_pps import dpdk_unusable
 
-sys.path.insert(0, os.path.join(ROOT, "bench", "kv"))
-import bench_kv  # noqa: E402
-
 SUBJECTS = ("kvstore-linuxu", "kvstore-kvm", "memcached")
-KVGEN = bench_kv.KVGEN
 TIMEOUT = 120
-
-
-@pytest.fixture(autouse=True)
-def own_near_file(tmp_path, monkeypatch):
-    """Made-up round trips stay out of the machine's remembered near one."""
-    monkeypatch.setattr(bench_kv.bench_pps, "C2C_NEAR_FILE", str(tmp_path / "c2c-near.json"))
 
 
 def kv_unusable():
@@ -53,14 +47,7 @@ def kvgen():
 
 
 def test_bench_kv_smoke():
-    why = kv_unusable()
-    if why:
-        pytest.skip(why)
-    r = nfos("bench", "kv", "--smoke", timeout=600)
-    assert r.status == 0, r
-    assert "SMOKE" in r.out and "results:" not in r.out, r  # smoke runs keep nothing
-    said = dict(re.findall(r"^  (kvstore-\w+|memcached): ((?:unavailable|skipped): .+)$", r.out,
-                           re.M))
+    r, said = bench_smoke("kv", kv_unusable(), r"kvstore-\w+|memcached", 600)
     if os.geteuid() == 0 and shutil.which("memcached"):
         assert "memcached" not in said, r
     for w in bench_kv.SMOKE_WORKLOADS:
@@ -94,12 +81,12 @@ def test_bench_kv_linux_vm_smoke():
     if why:
         pytest.skip(why)
     r = nfos("bench", "kv", "--smoke", "--subjects", "linux-vm", "--vm-keys", "1000",
-             timeout=bench_kv.linuxvm.BOOT_TIMEOUT + 120)
+             timeout=linuxvm.BOOT_TIMEOUT + 120)
     m = re.search(r"^  linux-vm: unavailable: (.+)$", r.out, re.M)
     if m:
         pytest.skip(f"the Linux VM peer is unusable here: {m.group(1)}")
     assert r.status == 0, r
-    acc = bench_kv.linuxvm.accel()[0]
+    acc = linuxvm.accel()[0]
     assert re.search(rf"^  linux-vm: {acc} \(.+\), 512 MiB, image \d+ bytes", r.out, re.M), r
     assert re.search(r"^  linux-vm: 1000 keys preloaded \(--vm-keys\), not 10000", r.out,
                      re.M), r
@@ -111,33 +98,6 @@ def test_bench_kv_linux_vm_smoke():
             (row.group(0), r)
         assert cells[1].startswith("1.0000 "), (row.group(0), r)
         assert cells[4] == "n/a", (row.group(0), r)  # no busy cycles from inside the VM
-
-
-def test_linux_vm_ratios_are_labelled():
-    """kvstore over memcached-in-the-VM: "same accelerator" only when both
-    ran under the same one, else "best available here"; key counts shown."""
-    def res(accel, keys, rps):
-        sm = {"rps": {"median": rps, "min": rps, "max": rps}}
-        return {"accel": accel, "keys": keys, "summary": {"get90-uniform": sm}}
-    results = {"linux-vm": res("tcg", 20000, 1000.0), "kvstore-tcg": res("tcg", 20000, 5000.0),
-               "kvstore-kvm": res("kvm", 1000000, 200000.0)}
-    r = bench_kv.ratios(results, ["get90-uniform"])[0]
-    assert r["kvstore-tcg_over_linux-vm_rps"] == {
-        "ratio": 5.0, "accels": "tcg vs tcg", "label": "same accelerator",
-        "keys": "20000 vs 20000"}
-    assert r["kvstore-kvm_over_linux-vm_rps"]["label"] == "best available here"
-    assert r["kvstore-kvm_over_linux-vm_rps"]["ratio"] == 200.0
-    del results["linux-vm"]
-    assert not any("linux-vm" in k for k in bench_kv.ratios(results, ["get90-uniform"])[0])
-
-
-@pytest.mark.parametrize("argv", [["--bogus"], ["--workloads", "get90-gauss"],
-                                  ["--workloads", "get101-zipf"], ["--subjects", "redis"],
-                                  ["--runs", "0"], ["--keys", "1"], ["--window", "0"],
-                                  ["--vm-keys", "1"], ["--vm-keys", "lots"]])
-def test_bench_kv_bad_options(argv):
-    r = nfos("bench", "kv", *argv, timeout=60)
-    assert r.status == 2 and "nfos bench kv: error:" in r.err, r
 
 
 @pytest.mark.parametrize("argv,said", [
@@ -234,7 +194,7 @@ while True:
 def fake_server(kvgen):
     if os.geteuid() != 0:
         pytest.skip("network namespaces need root")
-    ns = bench_kv.Namespaces()
+    ns = Namespaces()
     procs, prefixes = [], []
 
     def start(mode):
@@ -249,7 +209,7 @@ def fake_server(kvgen):
         prefix = f"nfos-kvt-{os.getpid()}"
         vdev = f"net_af_packet0,iface={ns.client_if},qpairs=1"
         return run_kvgen(ns.exec(ns.client) + [kvgen] + eal(prefix) + ["--vdev", vdev, "--"] +
-                         ["--server", bench_kv.SERVER_IP, "--ip", bench_kv.GEN_IP] + args,
+                         ["--server", SERVER_IP, "--ip", GEN_IP] + args,
                          prefix, timeout)
 
     def popen(args):
@@ -257,7 +217,7 @@ def fake_server(kvgen):
         prefix = f"nfos-kvt-{os.getpid()}"
         vdev = f"net_af_packet0,iface={ns.client_if},qpairs=1"
         p = subprocess.Popen(ns.exec(ns.client) + [kvgen] + eal(prefix) + ["--vdev", vdev, "--"]
-                             + ["--server", bench_kv.SERVER_IP, "--ip", bench_kv.GEN_IP] + args,
+                             + ["--server", SERVER_IP, "--ip", GEN_IP] + args,
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, text=True)
         procs.append(p)
@@ -269,7 +229,7 @@ def fake_server(kvgen):
                              capture_output=True, text=True, timeout=10).stdout
         return re.search(r"link/ether (\S+)", out).group(1)
 
-    yield types_ns(start=start, gen=gen, popen=popen, server_mac=server_mac)
+    yield types.SimpleNamespace(start=start, gen=gen, popen=popen, server_mac=server_mac)
     for p in procs:
         p.terminate()
         try:
@@ -280,11 +240,6 @@ def fake_server(kvgen):
     for prefix in prefixes:
         shutil.rmtree(f"/var/run/dpdk/{prefix}", ignore_errors=True)
     ns.close()
-
-
-def types_ns(**kw):
-    import types
-    return types.SimpleNamespace(**kw)
 
 
 def results(out):
@@ -335,7 +290,7 @@ def test_kvgen_dst_mac_and_answers_arp(fake_server):
                          "--preload-timeout", "10",
                          "--seconds", "0.3", "--warmup", "0"])
     assert r.returncode == 0, r
-    assert f"kvgen: server {bench_kv.SERVER_IP} is at {mac.upper()}" in r.stdout, r
+    assert f"kvgen: server {SERVER_IP} is at {mac.upper()}" in r.stdout, r
     assert results(r.stdout)["get90-uniform"]["requests"] > 0, r
 
 
@@ -356,13 +311,6 @@ def test_kvgen_preload_resends_what_is_lost(fake_server):
     fake.communicate(timeout=10)
 
 
-def proc_state(pid):
-    """(state letter, user + system seconds) of a process, from /proc."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return fields[0], (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def test_kvgen_hold_waits_idle_for_a_line(fake_server):
     """--hold: before each workload's warm-up and after the last, with
     nothing outstanding, kvgen says so and sleeps in read() (no polling)
@@ -378,9 +326,9 @@ def test_kvgen_hold_waits_idle_for_a_line(fake_server):
                 break
         assert out and out[-1] == f"kvgen: hold {where}\n", out
         time.sleep(0.1)  # into its read()
-        state0, cpu0 = proc_state(p.pid)
+        state0, cpu0 = pid_state(p.pid)
         time.sleep(0.5)
-        state1, cpu1 = proc_state(p.pid)
+        state1, cpu1 = pid_state(p.pid)
         assert state0 == state1 == "S" and cpu1 - cpu0 < 0.05, (where, state1, cpu1 - cpu0)
         if where != "before get90-uniform":  # the window before it came to its report
             assert list(results("".join(out)).values())[-1]["requests"] > 0, out
@@ -433,191 +381,3 @@ def test_kvgen_no_arp_reply_is_one_line(fake_server):
     r = fake_server.gen(["--server", "10.99.0.77", "--link-timeout", "1"])
     assert r.returncode == 1, r
     assert "kvgen: no ARP reply from 10.99.0.77 in 1 s" in r.stdout, r
-
-
-class Lines:
-    def __init__(self, lines):
-        self.lines = lines
-
-
-def interval(rx, busy, secs=1.0):
-    return (f"kvstore: interval rx {rx} pkts 0.100 Mpp/s | tx {rx} pkts 0.100 Mpp/s | drops 0 | "
-            f"busy {busy} cycles/pkt | {secs:.2f} s")
-
-
-def test_busy_cycles_of_a_window():
-    """kvstore's interval lines weighted by packets and by the part of each
-    inside the window; lines outside it, totals and other text ignored."""
-    server = Lines([(10.0, interval(1000, 900.0)),       # covers [9, 10]: outside
-                    (11.0, interval(1000, 100.0)),       # [10, 11]: all inside
-                    (12.0, interval(3000, 300.0)),       # [11, 12]: half inside
-                    (12.5, "kvstore: total rx 5000 pkts 0.1 Mpp/s | tx 5000 pkts 0.1 Mpp/s | "
-                           "drops 0 | busy 1.0 cycles/pkt | 3.00 s"),
-                    (13.0, "kvstore: something else")])
-    # weights: 1000 * 1 and 3000 * 0.5 -> (1000*100 + 1500*300) / 2500
-    assert bench_kv.busy_in(server, 10.0, 11.5) == 220.0
-    assert bench_kv.busy_in(server, 20.0, 21.0) is None
-
-
-def test_others_share_of_the_cores():
-    a = (100.0, [10.0, 20.0], {0: 50.0, 1: 60.0})
-    b = (102.0, [11.9, 21.0], {0: 52.0, 1: 62.0})
-    own, others = bench_kv.shares(a, b)
-    assert own == [0.95, 0.5]
-    assert others == {0: 0.05, 1: 0.5}
-
-
-# A stand-in for kvgen --hold: holds before each workload and at the end,
-# each answered by a line on stdin, with a window between them.
-FAKE_KVGEN = r"""
-import sys, time
-for w in ("get100-uniform", "get50-zipf"):
-    print(f"kvgen: hold before {w}", flush=True)
-    if sys.stdin.readline() != "\n":
-        sys.exit(3)
-    print(f"kvgen: {w}: measuring 0.1 s", flush=True)
-    time.sleep(0.1)
-    print(f"kvgen: {w}: 1000 req/s | hit 1.0000", flush=True)
-print("kvgen: hold at end", flush=True)
-sys.exit(0 if sys.stdin.readline() == "\n" else 3)
-"""
-
-
-def test_follow_probes_at_each_hold_with_the_server_stopped(tmp_path, monkeypatch):
-    """follow() answers each hold of kvgen's after one probe taken while the
-    server's process group is stopped; the server goes on afterwards. Each
-    workload gets the probe before its warm-up and the next one."""
-    server = bench_kv.Proc("server", ["sleep", "30"], bench_kv.SERVER_CORE, str(tmp_path))
-    gen = bench_kv.Proc("kvgen", [sys.executable, "-c", FAKE_KVGEN], bench_kv.GEN_CORE,
-                        str(tmp_path), stdin_pipe=True)
-    states = []
-
-    def probe(ctx):
-        states.append(proc_state(server.p.pid)[0])
-        return 100.0 * len(states)
-    monkeypatch.setattr(bench_kv.bench_pps, "probe_c2c", probe)
-    try:
-        marks, holds = bench_kv.follow(types_ns(c2c_near=None), gen, [gen, server], time.monotonic() + 30)
-        assert gen.p.returncode == 0, gen.text()
-        assert states == ["T", "T", "T"], states
-        assert proc_state(server.p.pid)[0] in "RS"  # let go
-        assert holds == [("get100-uniform", 100.0, 100.0), ("get50-zipf", 200.0, 200.0),
-                         (None, 300.0, 300.0)]
-        assert {w: len(m) for w, m in marks.items()} == {"get100-uniform": 2, "get50-zipf": 2}
-        assert bench_kv.around(holds, "get100-uniform") == [100.0, 200.0]
-        assert bench_kv.around(holds, "get50-zipf") == [200.0, 300.0]
-        assert bench_kv.around(holds, "get90-zipf") == [None, None]
-    finally:
-        server.signal(bench_kv.signal.SIGKILL)
-        server.wait(5)
-        gen.wait(5)
-
-
-def test_hold_waits_idle_for_the_cores_to_come_back_near(tmp_path, monkeypatch):
-    """A hold that finds the cores apart closes the window before with that
-    probe, then leaves them idle (server stopped) and probes again until
-    they are near, which opens the next window; it gives up after
-    SETTLE_S."""
-    server = bench_kv.Proc("server", ["sleep", "30"], bench_kv.SERVER_CORE, str(tmp_path))
-    seq, states = [900.0, 880.0, 140.0], []
-
-    def probe(ctx):
-        states.append(proc_state(server.p.pid)[0])
-        return seq.pop(0) if seq else 870.0
-    monkeypatch.setattr(bench_kv.bench_pps, "probe_c2c", probe)
-    monkeypatch.setattr(bench_kv, "SETTLE_STEP", 0.01)
-    ctx = types_ns(c2c="c2c", c2c_near=130.0)
-    try:
-        assert bench_kv.hold_probe(ctx, server) == (900.0, 140.0)
-        assert states == ["T", "T", "T"]  # stopped all along
-        assert proc_state(server.p.pid)[0] in "RS"
-        monkeypatch.setattr(bench_kv, "SETTLE_S", 0.1)
-        t0 = time.monotonic()
-        assert bench_kv.hold_probe(ctx, server) == (870.0, 870.0)  # never near: given up
-        assert time.monotonic() - t0 < 2
-        holds = [("a", 150.0, 150.0), ("b", 900.0, 140.0), (None, 160.0, 160.0)]
-        assert bench_kv.around(holds, "a") == [150.0, 900.0]
-        assert bench_kv.around(holds, "b") == [140.0, 160.0]
-    finally:
-        server.signal(bench_kv.signal.SIGKILL)
-        server.wait(5)
-
-
-def test_hold_probe_lets_the_server_go_whatever_happens(tmp_path, monkeypatch):
-    server = bench_kv.Proc("server", ["sleep", "30"], bench_kv.SERVER_CORE, str(tmp_path))
-
-    def broken(ctx):
-        raise KeyboardInterrupt
-    try:
-        monkeypatch.setattr(bench_kv.bench_pps, "probe_c2c", broken)
-        with pytest.raises(KeyboardInterrupt):
-            bench_kv.hold_probe(types_ns(c2c_near=None), server)
-        assert proc_state(server.p.pid)[0] in "RS"  # let go
-        monkeypatch.setattr(bench_kv.bench_pps, "probe_c2c", lambda ctx: None)
-        assert bench_kv.hold_probe(types_ns(c2c_near=None), None) == (None, None)  # no server: the probe
-    finally:
-        server.signal(bench_kv.signal.SIGKILL)
-        server.wait(5)
-    assert bench_kv.hold_probe(types_ns(c2c_near=None), server) == (None, None)  # gone: no error
-
-
-def test_placement_of_a_window():
-    ctx = types_ns(c2c="c2c", c2c_near=150.0)
-    assert bench_kv.placement(ctx, [150.0, 160.0]) == "near"
-    assert bench_kv.placement(ctx, [150.0, 900.0]) == "apart"
-    assert bench_kv.placement(ctx, [900.0, None]) == "apart"
-    assert bench_kv.placement(ctx, [None, 150.0]) == "unknown"  # a probe failed: not clean
-    assert bench_kv.placement(types_ns(c2c=None, c2c_near=None), [None, None]) == "near"
-
-
-def test_windows_judged_again_when_near_is_revised():
-    """A calibration that ran while the host had the cores apart took apart
-    for near; once a later probe shows the real near round trip, windows
-    judged against the wrong one are judged again."""
-    ctx = types_ns(c2c="c2c", c2c_near=850.0)
-    early = {"c2c_cycles": [860.0, 900.0], "quiet": True}
-    noisy = {"c2c_cycles": [150.0, 140.0], "quiet": False}
-    bench_kv.judge(ctx, early)
-    assert early["clean"] and not early["placed_apart"]  # nothing better known yet
-    late = {"c2c_cycles": [150.0, 140.0], "quiet": True}
-    bench_kv.judge(ctx, late)
-    assert late["clean"] and ctx.c2c_near == 140.0
-    bench_kv.rejudge(ctx, {"kvstore-linuxu": [{"workloads": {"a": early, "b": noisy}}]})
-    assert not early["clean"] and early["placed_apart"]
-    assert not noisy["clean"] and not noisy["placed_apart"]  # others took the cores
-
-
-def test_near_round_trip_remembered_since_boot(monkeypatch):
-    """A benchmark that starts while the host has the cores apart takes the
-    fastest round trip an earlier one saw since boot, not its own apart
-    probes, for near; a remembered figure from another boot is ignored."""
-    pps = bench_kv.bench_pps
-    probes = []
-    monkeypatch.setattr(pps, "probe_c2c", lambda ctx: probes.pop(0))
-    ctx = types_ns(c2c="c2c")
-    probes[:] = [150.0, 140.0, 160.0, 145.0, 155.0]
-    pps.calibrate_c2c(ctx)
-    assert ctx.c2c_near == 140.0
-    probes[:] = [860.0, 870.0, 850.0, 880.0, 900.0]  # a later benchmark, cores apart
-    pps.calibrate_c2c(ctx)
-    assert ctx.c2c_near == 140.0
-    assert pps.placed_apart(ctx, [850.0, 860.0])
-    assert not pps.placed_apart(ctx, [130.0, 150.0]) and pps.remembered_near() == 130.0
-    monkeypatch.setattr(pps, "boot_id", lambda: "another boot")
-    probes[:] = [860.0, 870.0, 850.0, 880.0, 900.0]
-    pps.calibrate_c2c(ctx)
-    assert ctx.c2c_near == 850.0
-
-
-def test_clean_results_are_counted_per_workload():
-    """A subject is done when every workload has --runs clean results, from
-    whichever runs they came."""
-    def run(**clean):
-        return {"workloads": {w: {"clean": c} for w, c in clean.items()}}
-    ws = ["get100-uniform", "get50-zipf"]
-    a = run(**{"get100-uniform": True, "get50-zipf": False})
-    b = run(**{"get100-uniform": False, "get50-zipf": True})
-    assert not bench_kv.enough_clean([a], ws, 1)
-    assert bench_kv.enough_clean([a, b], ws, 1)
-    assert not bench_kv.enough_clean([a, b, a], ws, 2)
-    assert bench_kv.enough_clean([a, b, a, b], ws, 2)

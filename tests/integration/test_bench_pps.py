@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from conftest import nfos
+from conftest import bench_smoke
 
 SUBJECTS = ("nfos-linuxu", "dpdk", "nfos-kvm")
 
@@ -37,13 +37,7 @@ def dpdk_unusable():
 
 
 def test_bench_pps_smoke():
-    why = dpdk_unusable()
-    if why:
-        pytest.skip(why)
-    r = nfos("bench", "pps", "--smoke", timeout=300)
-    assert r.status == 0, r
-    assert "SMOKE" in r.out and "results:" not in r.out, r  # smoke runs keep nothing
-    said = dict(re.findall(r"^  (nfos-\w+|dpdk): ((?:unavailable|skipped): .+)$", r.out, re.M))
+    r, said = bench_smoke("pps", dpdk_unusable(), r"nfos-\w+|dpdk", 300)
     assert "dpdk" not in said, r
     for case in ("rx", "tx", "fwd"):
         for subject in SUBJECTS:
@@ -72,10 +66,3 @@ def test_c2c_probe_usage():
                        capture_output=True, text=True, timeout=10)
     assert r.returncode == 0 and re.match(r"c2c: cores \d \d: [\d.]+ cycles per round trip",
                                           r.stdout), r
-
-
-@pytest.mark.parametrize("argv", [["--bogus"], ["--cases", "rx,nope"], ["--sizes", "12"],
-                                  ["--subjects", "linux"], ["--runs", "0"]])
-def test_bench_pps_bad_options(argv):
-    r = nfos("bench", "pps", *argv, timeout=60)
-    assert r.status == 2 and "nfos bench pps: error:" in r.err, r

@@ -17,7 +17,7 @@ import uuid
 
 import pytest
 
-from conftest import build
+from conftest import image_fixture
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for network namespaces")
 
@@ -153,14 +153,8 @@ def veth(ns):
     return ns
 
 
-@pytest.fixture(scope="module")
-def l2fwd():
-    return build("l2fwd", "linuxu")
-
-
-@pytest.fixture(scope="module")
-def nettest():
-    return build("nettest", "linuxu")
+l2fwd = image_fixture("l2fwd", "linuxu", "module")
+nettest = image_fixture("nettest", "linuxu", "module")
 
 
 def frame(i, size, dst=DST, src=SRC, tag=None):

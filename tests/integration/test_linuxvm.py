@@ -16,18 +16,16 @@ import sys
 
 import pytest
 
+from bench.linuxvm import linuxvm
 from conftest import ROOT
-
-LINUXVM = os.path.join(ROOT, "bench", "linuxvm", "linuxvm.py")
-sys.path.insert(0, os.path.dirname(LINUXVM))
-import linuxvm  # noqa: E402
 
 TIMEOUT = linuxvm.BOOT_TIMEOUT + 120  # boot, 1 s of packets, power-off; never hang
 
 
 def cli(*argv, timeout=TIMEOUT):
-    return subprocess.run([sys.executable, LINUXVM] + list(argv), capture_output=True,
-                          text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    return subprocess.run([sys.executable, "-m", "bench.linuxvm.linuxvm"] + list(argv),
+                          capture_output=True, text=True, timeout=timeout,
+                          stdin=subprocess.DEVNULL, cwd=ROOT)
 
 
 def dpdk_unusable():

@@ -70,7 +70,7 @@ def test_selftest_usage(selftest_kvm):
 def test_too_little_ram_guest_side(selftest_kvm, extra_kib, message):
     """RAM that holds the image but leaves no heap: the guest says so and
     exits 2 (QEMU rounds RAM up to a page, so sizes are given in KiB)."""
-    import nfos_cli
+    from tools import nfos_cli
     need_kib = (nfos_cli.image_ram_need(selftest_kvm) + 4095) // 4096 * 4
     r = boot(selftest_kvm, mem=f"{need_kib + extra_kib}K")
     assert r.status == 2, r

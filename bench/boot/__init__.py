@@ -1,0 +1,1 @@
+"""bench boot: image sizes, boot times and the smallest guest RAM."""

@@ -1,0 +1,1 @@
+"""Unit tests of the bench harness: no benchmark runs here (make bench-unit-tests)."""
