@@ -157,9 +157,9 @@ bool kvtable_item_fits(const struct kvtable *t, size_t nkey, uint32_t flags, siz
     return mc_size(nkey, flags, vlen + 2) <= t->item_size_max;
 }
 
-/* The burst's prefetches go to L2 (nfos_prefetch_l2): dozens of lines
- * from DRAM at once. (kvstore get100-uniform, alternating runs with the
- * cores near: ~460 -> ~360 busy cycles per GET.) */
+/* The burst's prefetches go to L2 (nfos_prefetch_l2): a burst asks DRAM
+ * for dozens of lines at once, more than L1 has miss buffers for (the gain
+ * is in commit cffbb4c's message and docs/PERFORMANCE.md). */
 void kvtable_prefetch_bucket(struct kvtable *t, uint64_t hash)
 {
     nfos_prefetch_l2(&t->buckets[kvtable_bucket_index(t, hash, 0)]);
