@@ -1,0 +1,172 @@
+/* nfvm: the nfos KVM monitor.
+ *
+ *   nfvm [--mem SIZE] [--boot direct|pvh] [--net none]... IMAGE [-- CMDLINE...]
+ *
+ * Loads an nfos kvm image (the PVH ELF QEMU boots) into memfd-backed RAM
+ * and starts it, by default directly at its 64-bit CPL3 entry (no guest
+ * CPL0 instruction before main), or through PVH. The guest's console goes
+ * to stdout; nfvm exits with the guest's status (nfvm.h lists its own).
+ * Startup order below: memory, image, KVM, boot info, vCPU, run. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "kvm.h"
+#include "layout.h"
+
+struct opts {
+    uint64_t mem;
+    enum nfvm_boot_mode mode;
+    int mode_set;
+    const char *image;
+    char cmdline[NFVM_CMDLINE_MAX];
+};
+
+static int usage(const char *why)
+{
+    if (why)
+        fprintf(stderr, "nfvm: %s\n", why);
+    fprintf(stderr, "usage: nfvm [--mem SIZE] [--boot direct|pvh] [--net none]... IMAGE "
+                    "[-- CMDLINE...]\n");
+    return NFVM_STATUS_USAGE;
+}
+
+/* "64M" -> bytes; 0 when malformed. */
+static uint64_t parse_size(const char *s)
+{
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    unsigned shift = 0;
+
+    if (end == s || *s == '-')
+        return 0;
+    switch (*end) {
+    case 'G': case 'g': shift = 30; end++; break;
+    case 'M': case 'm': shift = 20; end++; break;
+    case 'K': case 'k': shift = 10; end++; break;
+    }
+    if (*end || v > (~0ULL >> shift))
+        return 0;
+    return (uint64_t)v << shift;
+}
+
+/* The words after "--" become the guest's command line, space-separated. */
+static int cmdline_join(struct opts *o, int argc, char **argv)
+{
+    size_t len = 0;
+
+    for (int i = 0; i < argc; i++) {
+        size_t n = strlen(argv[i]);
+
+        if (len + n + (i > 0) >= sizeof(o->cmdline))
+            return usage("command line longer than 4095 bytes");
+        if (i > 0)
+            o->cmdline[len++] = ' ';
+        memcpy(o->cmdline + len, argv[i], n + 1);
+        len += n;
+    }
+    return 0;
+}
+
+static int parse_args(struct opts *o, int argc, char **argv)
+{
+    int i;
+
+    for (i = 1; i < argc && argv[i][0] == '-' && strcmp(argv[i], "--"); i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+        if (!strcmp(a, "-h") || !strcmp(a, "--help"))
+            return usage(NULL);
+        if (!v)
+            return usage("an option needs a value");
+        i++;
+        if (!strcmp(a, "--mem")) {
+            o->mem = parse_size(v);
+            if (o->mem < NFVM_RAM_MIN || o->mem > NFVM_RAM_MAX)
+                return usage("--mem: expected a size from 2M to 256G, e.g. 64M");
+            o->mem = (o->mem + NFVM_RAM_ALIGN - 1) & ~(NFVM_RAM_ALIGN - 1);
+        } else if (!strcmp(a, "--boot")) {
+            if (strcmp(v, "direct") && strcmp(v, "pvh"))
+                return usage("--boot: direct or pvh");
+            o->mode = strcmp(v, "pvh") ? NFVM_BOOT_DIRECT : NFVM_BOOT_PVH;
+            o->mode_set = 1;
+        } else if (!strcmp(a, "--net")) {
+            if (strcmp(v, "none"))
+                return usage("--net: only 'none' so far (tap:IF is not implemented yet)");
+        } else {
+            return usage("unknown option");
+        }
+    }
+    if (i == argc || !strcmp(argv[i], "--"))
+        return usage("which image?");
+    o->image = argv[i++];
+    if (i < argc && strcmp(argv[i], "--"))
+        return usage("one image, then -- and its command line");
+    return i < argc ? cmdline_join(o, argc - i - 1, argv + i + 1) : 0;
+}
+
+static int image_load(struct nfvm_mem *m, const char *path, struct nfvm_image *img)
+{
+    char err[256];
+    struct stat st;
+    void *file;
+    int fd, rc;
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) < 0 || st.st_size == 0) {
+        fprintf(stderr, "nfvm: %s: %s\n", path, fd < 0 ? strerror(errno) : "empty or unreadable");
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    file = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (file == MAP_FAILED) {
+        fprintf(stderr, "nfvm: %s: mmap: %s\n", path, strerror(errno));
+        return -1;
+    }
+    rc = nfvm_elf_load(m, file, (size_t)st.st_size, img, err, sizeof(err));
+    munmap(file, (size_t)st.st_size);
+    if (rc < 0)
+        fprintf(stderr, "nfvm: %s: %s\n", path, err);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    static struct nfvm vm = { .con = { .fd = STDOUT_FILENO } };
+    struct opts o = { .mem = 64ULL << 20 };
+    struct nfvm_image img;
+    struct nfvm_kvm k;
+    char err[256];
+    int rc;
+
+    rc = parse_args(&o, argc, argv);
+    if (rc)
+        return rc;
+    rc = nfvm_mem_create(&vm.mem, o.mem);
+    if (rc < 0) {
+        fprintf(stderr, "nfvm: guest RAM (memfd of %llu bytes): %s\n",
+                (unsigned long long)o.mem, strerror(-rc));
+        return NFVM_STATUS_SETUP;
+    }
+    if (image_load(&vm.mem, o.image, &img) < 0)
+        return NFVM_STATUS_SETUP;
+    if (!o.mode_set)
+        o.mode = img.has_note ? NFVM_BOOT_DIRECT : NFVM_BOOT_PVH;
+    if (nfvm_kvm_open(&k, &vm.mem) < 0)
+        return NFVM_STATUS_SETUP;
+    if (nfvm_boot_write(&vm.mem, &img, o.mode, o.cmdline, k.tsc_khz, err, sizeof(err)) < 0) {
+        fprintf(stderr, "nfvm: %s: %s\n", o.image, err);
+        return NFVM_STATUS_SETUP;
+    }
+    if (nfvm_kvm_setup(&k, &img, o.mode) < 0)
+        return NFVM_STATUS_SETUP;
+    rc = nfvm_kvm_run(&k, &vm);
+    nfvm_console_flush(&vm.con);
+    return rc;
+}
