@@ -18,13 +18,13 @@ struct hvm_start_info {
     uint32_t memmap_entries, reserved;
 };
 
-#define CR0_PE  (1ULL << 0)
-#define CR0_MP  (1ULL << 1)
-#define CR0_ET  (1ULL << 4)
-#define CR0_NE  (1ULL << 5)
-#define CR0_WP  (1ULL << 16)
-#define CR0_PG  (1ULL << 31)
-#define CR4_PAE (1ULL << 5)
+#define CR0_PE         (1ULL << 0)
+#define CR0_MP         (1ULL << 1)
+#define CR0_ET         (1ULL << 4)
+#define CR0_NE         (1ULL << 5)
+#define CR0_WP         (1ULL << 16)
+#define CR0_PG         (1ULL << 31)
+#define CR4_PAE        (1ULL << 5)
 #define CR4_OSFXSR     (1ULL << 9)
 #define CR4_OSXMMEXCPT (1ULL << 10)
 #define CR4_FSGSBASE   (1ULL << 16)
@@ -75,8 +75,7 @@ static int tables_check(struct nfvm_mem *m, const struct nfvm_note *n, char *err
         !nfvm_gpa(m, n->idt, (uint64_t)n->idt_limit + 1) || !nfvm_gpa(m, n->pml4, 4096) ||
         (n->pml4 & 0xfff) || !nfvm_gpa(m, n->entry, 1) || n->stack3_top < 16 ||
         !nfvm_gpa(m, n->stack3_top - 16, 16) || n->stack0_top < 16 ||
-        !nfvm_gpa(m, n->stack0_top - 16, 16) ||
-        (uint64_t)n->gdt_limit + 1 < NFVM_SEL_TSS + 16)
+        !nfvm_gpa(m, n->stack0_top - 16, 16) || (uint64_t)n->gdt_limit + 1 < NFVM_SEL_TSS + 16)
         return fail(err, errlen, "the image's nfvm note points outside guest RAM");
     memcpy(tss + NFVM_TSS_RSP0_OFF, &n->stack0_top, 8);
     memcpy(tss + NFVM_TSS_IOMAP_OFF, &iomap, 2);
@@ -143,6 +142,7 @@ static void cpu_pvh(const struct nfvm_image *img, struct kvm_sregs *s, struct kv
     s->efer = 0;
     r->rip = img->pvh_entry;
     r->rbx = NFVM_BOOTINFO_GPA;
+    r->rsp = NFVM_PVH_STACK;
     r->rflags = RFLAGS_FIXED;
 }
 

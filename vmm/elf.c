@@ -68,8 +68,8 @@ static int notes_read(const uint8_t *p, size_t len, struct nfvm_image *img, char
     return 0;
 }
 
-static int load_segment(struct nfvm_mem *m, const uint8_t *file, size_t size,
-                        const Elf64_Phdr *ph, struct nfvm_image *img, char *err, size_t errlen)
+static int load_segment(struct nfvm_mem *m, const uint8_t *file, size_t size, const Elf64_Phdr *ph,
+                        struct nfvm_image *img, char *err, size_t errlen)
 {
     uint8_t *dst;
 
@@ -80,8 +80,7 @@ static int load_segment(struct nfvm_mem *m, const uint8_t *file, size_t size,
                     (unsigned long long)ph->p_paddr);
     dst = nfvm_gpa(m, ph->p_paddr, ph->p_memsz);
     if (!dst)
-        return fail(err, errlen,
-                    "the image needs guest RAM up to %#llx: give more --mem",
+        return fail(err, errlen, "the image needs guest RAM up to %#llx: give more --mem",
                     (unsigned long long)(ph->p_paddr + ph->p_memsz));
     memcpy(dst, file + ph->p_offset, ph->p_filesz); /* the rest is fresh zero RAM */
     if (ph->p_paddr + ph->p_memsz > img->end)
@@ -89,8 +88,8 @@ static int load_segment(struct nfvm_mem *m, const uint8_t *file, size_t size,
     return 0;
 }
 
-int nfvm_elf_load(struct nfvm_mem *m, const uint8_t *file, size_t size,
-                  struct nfvm_image *img, char *err, size_t errlen)
+int nfvm_elf_load(struct nfvm_mem *m, const uint8_t *file, size_t size, struct nfvm_image *img,
+                  char *err, size_t errlen)
 {
     Elf64_Ehdr eh;
 

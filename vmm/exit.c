@@ -16,8 +16,8 @@
 static int bad(const char *what, const struct kvm_run *run)
 {
     if (run->exit_reason == KVM_EXIT_IO)
-        fprintf(stderr, "nfvm: guest %s port %#x (size %u, count %u): no such device here\n",
-                what, run->io.port, run->io.size, run->io.count);
+        fprintf(stderr, "nfvm: guest %s port %#x (size %u, count %u): no such device here\n", what,
+                run->io.port, run->io.size, run->io.count);
     else
         fprintf(stderr, "nfvm: guest %s\n", what);
     return NFVM_STATUS_BAD_GUEST;
@@ -38,6 +38,7 @@ static int io_out(struct nfvm *vm, const struct kvm_run *run, const uint8_t *dat
 
         memcpy(&v, data, run->io.size <= 4 ? run->io.size : 4);
         nfvm_console_flush(&vm->con);
+        vm->guest_exited = 1;
         return (int)(v & 0x7f);
     }
     return bad("wrote", run);

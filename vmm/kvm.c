@@ -14,8 +14,8 @@
 #include "kvm.h"
 #include "layout.h"
 
-#define CPUID_MAX_ENTRIES 256
-#define KVM_SIGNATURE     "KVMKVMKVM\0\0\0"
+#define CPUID_MAX_ENTRIES        256
+#define KVM_SIGNATURE            "KVMKVMKVM\0\0\0"
 #define KVM_FEATURE_CLOCKSOURCE2 (1u << 3)
 
 static int kfail(const char *call)
@@ -26,10 +26,9 @@ static int kfail(const char *call)
 
 static int ram_slots(struct nfvm_kvm *k, const struct nfvm_mem *m)
 {
-    struct kvm_userspace_memory_region r = { .slot = 0,
-                                             .guest_phys_addr = 0,
-                                             .memory_size = m->low,
-                                             .userspace_addr = (uintptr_t)m->host };
+    struct kvm_userspace_memory_region r = {
+        .slot = 0, .guest_phys_addr = 0, .memory_size = m->low, .userspace_addr = (uintptr_t)m->host
+    };
 
     if (ioctl(k->vm, KVM_SET_USER_MEMORY_REGION, &r) < 0)
         return kfail("KVM_SET_USER_MEMORY_REGION (RAM below 3 GiB)");
@@ -149,6 +148,20 @@ int nfvm_kvm_setup(struct nfvm_kvm *k, const struct nfvm_image *img, enum nfvm_b
     return 0;
 }
 
+/* Where the guest stood when nfvm ended it: enough to find the cause. */
+static void regs_dump(const struct nfvm_kvm *k)
+{
+    struct kvm_regs r;
+    struct kvm_sregs s;
+
+    if (ioctl(k->vcpu, KVM_GET_REGS, &r) < 0 || ioctl(k->vcpu, KVM_GET_SREGS, &s) < 0)
+        return;
+    fprintf(stderr,
+            "nfvm: rip %#llx rsp %#llx rflags %#llx cs %#x cr0 %#llx cr2 %#llx cr3 %#llx "
+            "cr4 %#llx efer %#llx\n",
+            r.rip, r.rsp, r.rflags, s.cs.selector, s.cr0, s.cr2, s.cr3, s.cr4, s.efer);
+}
+
 int nfvm_kvm_run(struct nfvm_kvm *k, struct nfvm *vm)
 {
     for (;;) {
@@ -161,6 +174,8 @@ int nfvm_kvm_run(struct nfvm_kvm *k, struct nfvm *vm)
             return NFVM_STATUS_KVM;
         }
         status = nfvm_exit_handle(vm, k->run, k->run_size);
+        if (status != NFVM_RUNNING && !vm->guest_exited)
+            regs_dump(k);
         if (status != NFVM_RUNNING)
             return status;
     }

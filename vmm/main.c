@@ -45,9 +45,21 @@ static uint64_t parse_size(const char *s)
     if (end == s || *s == '-')
         return 0;
     switch (*end) {
-    case 'G': case 'g': shift = 30; end++; break;
-    case 'M': case 'm': shift = 20; end++; break;
-    case 'K': case 'k': shift = 10; end++; break;
+    case 'G':
+    case 'g':
+        shift = 30;
+        end++;
+        break;
+    case 'M':
+    case 'm':
+        shift = 20;
+        end++;
+        break;
+    case 'K':
+    case 'k':
+        shift = 10;
+        end++;
+        break;
     }
     if (*end || v > (~0ULL >> shift))
         return 0;
@@ -150,8 +162,8 @@ int main(int argc, char **argv)
         return rc;
     rc = nfvm_mem_create(&vm.mem, o.mem);
     if (rc < 0) {
-        fprintf(stderr, "nfvm: guest RAM (memfd of %llu bytes): %s\n",
-                (unsigned long long)o.mem, strerror(-rc));
+        fprintf(stderr, "nfvm: guest RAM (memfd of %llu bytes): %s\n", (unsigned long long)o.mem,
+                strerror(-rc));
         return NFVM_STATUS_SETUP;
     }
     if (image_load(&vm.mem, o.image, &img) < 0)

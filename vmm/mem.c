@@ -43,14 +43,13 @@ int nfvm_mem_create(struct nfvm_mem *m, uint64_t size)
     m->host = host;
     return 0;
 
-err_fd:
-    {
-        int e = errno;
+err_fd : {
+    int e = errno;
 
-        close(m->fd);
-        m->fd = -1;
-        return -e;
-    }
+    close(m->fd);
+    m->fd = -1;
+    return -e;
+}
 }
 
 void nfvm_mem_destroy(struct nfvm_mem *m)

@@ -43,8 +43,8 @@ struct nfvm_image {
 
 /* Loads an ELF64 x86-64 image held in [file, file + size) into guest RAM.
  * 0, or -1 with the reason in err. */
-int nfvm_elf_load(struct nfvm_mem *m, const uint8_t *file, size_t size,
-                  struct nfvm_image *img, char *err, size_t errlen);
+int nfvm_elf_load(struct nfvm_mem *m, const uint8_t *file, size_t size, struct nfvm_image *img,
+                  char *err, size_t errlen);
 
 /* --- boot set-up (boot.c) --- */
 
@@ -86,6 +86,7 @@ struct nfvm {
     struct nfvm_mem mem;
     struct nfvm_console con;
     uint64_t exits;
+    int guest_exited; /* the status is the guest's, from the exit port */
 };
 
 /* Handles one KVM exit; run points at a kvm_run of run_size bytes (the
