@@ -13,13 +13,12 @@
 #define COM1_LSR_IDLE 0x60 /* transmitter holding and shift registers empty */
 #define COM1_REGS     8
 
-static int bad(const char *what, const struct kvm_run *run)
+/* A port nfvm does not serve, or an exit it cannot trust: the guest ends. */
+static int bad_port(const struct kvm_run *run, const char *why)
 {
-    if (run->exit_reason == KVM_EXIT_IO)
-        fprintf(stderr, "nfvm: guest %s port %#x (size %u, count %u): no such device here\n", what,
-                run->io.port, run->io.size, run->io.count);
-    else
-        fprintf(stderr, "nfvm: guest %s\n", what);
+    fprintf(stderr, "nfvm: guest %s port %#x (size %u, count %u): %s\n",
+            run->io.direction == KVM_EXIT_IO_OUT ? "wrote" : "read", run->io.port, run->io.size,
+            run->io.count, why);
     return NFVM_STATUS_BAD_GUEST;
 }
 
@@ -41,7 +40,7 @@ static int io_out(struct nfvm *vm, const struct kvm_run *run, const uint8_t *dat
         vm->guest_exited = 1;
         return (int)(v & 0x7f);
     }
-    return bad("wrote", run);
+    return bad_port(run, "no device there");
 }
 
 static int io_in(struct kvm_run *run, uint8_t *data)
@@ -53,7 +52,7 @@ static int io_in(struct kvm_run *run, uint8_t *data)
                (size_t)run->io.size * run->io.count);
         return NFVM_RUNNING;
     }
-    return bad("read", run);
+    return bad_port(run, "no device there");
 }
 
 static int io(struct nfvm *vm, struct kvm_run *run, size_t run_size)
@@ -62,9 +61,9 @@ static int io(struct nfvm *vm, struct kvm_run *run, size_t run_size)
 
     /* KVM's own buffer, but nothing is read or written past the mapping. */
     if (run->io.size != 1 && run->io.size != 2 && run->io.size != 4)
-        return bad("made a port access of a bad size", run);
+        return bad_port(run, "not a port access width");
     if (run->io.data_offset > run_size || len > run_size - run->io.data_offset)
-        return bad("made a port access beyond the exit buffer", run);
+        return bad_port(run, "data beyond the exit buffer");
     if (run->io.direction == KVM_EXIT_IO_OUT)
         return io_out(vm, run, (const uint8_t *)run + run->io.data_offset);
     return io_in(run, (uint8_t *)run + run->io.data_offset);
@@ -77,7 +76,7 @@ int nfvm_exit_handle(struct nfvm *vm, struct kvm_run *run, size_t run_size)
     case KVM_EXIT_IO:
         return io(vm, run, run_size);
     case KVM_EXIT_MMIO:
-        fprintf(stderr, "nfvm: guest %s MMIO at %#" PRIx64 " (%u bytes): no such device here\n",
+        fprintf(stderr, "nfvm: guest %s MMIO at %#" PRIx64 " (%u bytes): no device there\n",
                 run->mmio.is_write ? "wrote" : "read", (uint64_t)run->mmio.phys_addr,
                 run->mmio.len);
         return NFVM_STATUS_BAD_GUEST;
@@ -86,7 +85,8 @@ int nfvm_exit_handle(struct nfvm *vm, struct kvm_run *run, size_t run_size)
         fprintf(stderr, "nfvm: the guest shut down without an exit status (triple fault)\n");
         return NFVM_STATUS_SHUTDOWN;
     case KVM_EXIT_HLT:
-        return bad("halted with interrupts off: it can never resume", run);
+        fprintf(stderr, "nfvm: the guest halted with interrupts off: it can never resume\n");
+        return NFVM_STATUS_BAD_GUEST;
     case KVM_EXIT_FAIL_ENTRY:
         fprintf(stderr, "nfvm: KVM could not enter the guest (hardware reason %#llx)\n",
                 (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
