@@ -86,9 +86,13 @@ static void img_make(void)
     img.eh.e_phoff = offsetof(struct img, ph);
     img.eh.e_phentsize = sizeof(Elf64_Phdr);
     img.eh.e_phnum = 2;
-    img.ph[0] = (Elf64_Phdr){ .p_type = PT_LOAD, .p_offset = offsetof(struct img, code),
-                              .p_paddr = MIB, .p_filesz = 16, .p_memsz = 0x10000 };
-    img.ph[1] = (Elf64_Phdr){ .p_type = PT_NOTE, .p_offset = offsetof(struct img, xen_hdr),
+    img.ph[0] = (Elf64_Phdr){ .p_type = PT_LOAD,
+                              .p_offset = offsetof(struct img, code),
+                              .p_paddr = MIB,
+                              .p_filesz = 16,
+                              .p_memsz = 0x10000 };
+    img.ph[1] = (Elf64_Phdr){ .p_type = PT_NOTE,
+                              .p_offset = offsetof(struct img, xen_hdr),
                               .p_filesz = sizeof(img) - offsetof(struct img, xen_hdr) };
     memset(img.code, 0xcc, sizeof(img.code));
     img.xen_hdr[0] = 4;
@@ -100,11 +104,16 @@ static void img_make(void)
     img.nfvm_hdr[1] = sizeof(struct nfvm_note);
     img.nfvm_hdr[2] = NFVM_NOTE_ENTRY;
     memcpy(img.nfvm_name, "nfvm", 5);
-    img.note = (struct nfvm_note){ .abi_version = NFVM_ABI_VERSION, .entry = MIB + 4,
-                                   .stack3_top = MIB + 0x8000, .stack0_top = MIB + 0x9000,
-                                   .pml4 = MIB + 0x1000, .gdt = MIB + 0x2000,
-                                   .idt = MIB + 0x3000, .tss = MIB + 0x4000,
-                                   .gdt_limit = 55, .idt_limit = 511 };
+    img.note = (struct nfvm_note){ .abi_version = NFVM_ABI_VERSION,
+                                   .entry = MIB + 4,
+                                   .stack3_top = MIB + 0x8000,
+                                   .stack0_top = MIB + 0x9000,
+                                   .pml4 = MIB + 0x1000,
+                                   .gdt = MIB + 0x2000,
+                                   .idt = MIB + 0x3000,
+                                   .tss = MIB + 0x4000,
+                                   .gdt_limit = 55,
+                                   .idt_limit = 511 };
 }
 
 static int load(struct nfvm_image *out)

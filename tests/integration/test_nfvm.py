@@ -1,0 +1,182 @@
+"""nfvm (vmm/), our KVM monitor: helloworld and selftest under its direct
+CPL3 entry and its PVH path, exit statuses, the exception report, and the
+errors nfvm reports itself. Guest runs need /dev/kvm. Without it they run
+in a TCG VM with nested KVM when NFOS_NFVM_NESTED=1 (vmm/tests/nested_kvm.py:
+downloads Debian's kernel package once, then about a minute), else they are
+skipped with that reason. nfvm's own errors are checked everywhere."""
+
+import os
+import re
+import subprocess
+
+import pytest
+
+from conftest import BOOT_TIMEOUT, ROOT, build, nfos
+import nfos_cli
+
+NFVM = os.path.join(ROOT, "build", "nfvm", "nfvm")
+HELLO, SELFTEST = "helloworld_kvm-x86_64", "selftest_kvm-x86_64"
+
+# name -> (images, nfvm arguments; an image is named by its file name)
+CASES = {
+    "hello": ([HELLO], [HELLO, "--", nfos_cli.guest_cmdline([], ["one", "two words", "exit=3"])]),
+    "hello_pvh": ([HELLO], ["--boot", "pvh", HELLO, "--", "-- exit=5"]),
+    "hello_2m": ([HELLO], ["--mem", "2M", HELLO]),
+    "status127": ([HELLO], [HELLO, "--", "-- exit=127"]),
+    "boottrace": ([HELLO], [HELLO, "--", "nfos.boottrace=1"]),
+    "selftest": ([SELFTEST], ["--mem", "64M", SELFTEST]),
+    "selftest_8m": ([SELFTEST], ["--mem", "8M", SELFTEST]),
+    "fault": ([SELFTEST], [SELFTEST, "--", "-- fault"]),
+}
+
+
+def make_nfvm():
+    r = subprocess.run(["make", "-s", "-C", ROOT, "nfvm"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def run(argv, timeout=BOOT_TIMEOUT):
+    r = subprocess.run([NFVM] + argv, capture_output=True, text=True, timeout=timeout,
+                       stdin=subprocess.DEVNULL)
+    return r
+
+
+class Result:
+    def __init__(self, status, out, err):
+        self.status, self.out, self.err = status, out, err
+
+    @property
+    def text(self):
+        return self.out + self.err
+
+    def __repr__(self):
+        return f"Result(status={self.status}, out={self.out!r}, err={self.err!r})"
+
+
+@pytest.fixture(scope="session")
+def results():
+    """Every case's result, from /dev/kvm or from the nested VM."""
+    make_nfvm()
+    paths = {HELLO: build("helloworld", "kvm"), SELFTEST: build("selftest", "kvm")}
+    if nfos_cli.kvm_usable():
+        out = {}
+        for name, (_, argv) in CASES.items():
+            r = run([paths.get(a, a) for a in argv])
+            out[name] = Result(r.returncode, r.stdout, r.stderr)
+        return out
+    if os.environ.get("NFOS_NFVM_NESTED") != "1":
+        pytest.skip("nfvm's guest runs need /dev/kvm (usable, NFOS_ACCEL not tcg); "
+                    "NFOS_NFVM_NESTED=1 runs them under nested KVM in a TCG VM")
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        "nested_kvm", os.path.join(ROOT, "vmm", "tests", "nested_kvm.py"))
+    nested = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(nested)
+    cases = [(n, [paths[i] for i in imgs], [f"/img/{a}" if a in paths else a for a in argv])
+             for n, (imgs, argv) in CASES.items()]
+    got = nested.run_cases(cases)
+    for n in CASES:
+        assert n in got, f"case {n} did not report; VM console:\n" + got["_console"][-3000:]
+    return {n: Result(r.status, r.out, r.err) for n, r in got.items() if n in CASES}
+
+
+def check_hello(r, args=()):
+    assert r.out.splitlines()[0] == "Hello from nfos!", r
+    assert 'argv[0] = "helloworld"' in r.out, r
+    for i, a in enumerate(args, 1):
+        assert f'argv[{i}] = "{a}"' in r.out, r
+
+
+def check_tap(r):
+    assert r.status == 0, r
+    plan = re.search(r"^1\.\.(\d+)$", r.out, re.M)
+    assert plan, r
+    assert not re.search(r"^not ok", r.out, re.M), r
+    assert len(re.findall(r"^ok \d+ ", r.out, re.M)) == int(plan.group(1)) >= 20, r
+    assert "running at CPL3" in r.out, r
+
+
+def test_hello_direct(results):
+    r = results["hello"]
+    assert r.status == 3, r
+    check_hello(r, ["one", "two words", "exit=3"])
+
+
+def test_hello_pvh(results):
+    r = results["hello_pvh"]
+    assert r.status == 5, r
+    check_hello(r, ["exit=5"])
+
+
+def test_hello_in_2mib(results):
+    r = results["hello_2m"]
+    assert r.status == 0, r
+    check_hello(r)
+
+
+def test_status_127_travels(results):
+    assert results["status127"].status == 127, results["status127"]
+
+
+def test_boottrace_direct(results):
+    r = results["boottrace"]
+    assert r.status == 0, r
+    names = re.findall(r"^boottrace: (\w+) +\d+ ns", r.out, re.M)
+    assert names == ["entry", "longmode", "cpl3", "memory", "devices", "main"], r
+    assert re.search(r"^boottrace: tsc \d+ Hz \(nfvm\)$", r.out, re.M), r
+
+
+def test_selftest_direct(results):
+    check_tap(results["selftest"])
+    check_tap(results["selftest_8m"])
+
+
+def test_fault_report_direct(results):
+    """An exception at CPL3 reaches the image's CPL0 stub through the IDT
+    and the TSS nfvm loaded, and the report comes back at CPL3."""
+    r = results["fault"]
+    assert r.status == 126, r
+    assert "fatal exception 0x000000000000000e (#PF page fault)" in r.out, r
+    assert "cr2 0x00007f0000000000" in r.out, r
+
+
+# --- nfvm's own errors: no guest runs, so these need no /dev/kvm --------------
+
+def test_usage():
+    make_nfvm()
+    r = run([])
+    assert r.returncode == 2 and "which image?" in r.stderr, r
+    r = run(["--mem", "1M", "x"])
+    assert r.returncode == 2 and "--mem" in r.stderr, r
+    r = run(["--net", "tap:tap0", "x"])
+    assert r.returncode == 2 and "not implemented yet" in r.stderr, r
+
+
+def test_not_an_image():
+    make_nfvm()
+    r = run([os.path.join(ROOT, "README.md")])
+    assert r.returncode == 202 and "not an ELF file" in r.stderr, r
+
+
+def test_nfos_run_refuses_without_kvm(monkeypatch):
+    monkeypatch.setenv("NFOS_ACCEL", "tcg")
+    r = nfos("run", "helloworld", "--vmm", "nfvm")
+    assert r.status == 2 and "--vmm nfvm needs /dev/kvm" in r.err, r
+
+
+# --- ./nfos run --vmm nfvm: on /dev/kvm only ----------------------------------
+
+needs_kvm = pytest.mark.skipif(not nfos_cli.kvm_usable(),
+                               reason="./nfos run --vmm nfvm needs /dev/kvm")
+
+
+@needs_kvm
+def test_nfos_run_hello():
+    r = nfos("run", "helloworld", "--vmm", "nfvm", "--", "a", "b c", "exit=4")
+    assert r.status == 4, r
+    check_hello(r, ["a", "b c", "exit=4"])
+
+
+@needs_kvm
+def test_nfos_run_selftest():
+    check_tap(nfos("run", "selftest", "--vmm", "nfvm"))
