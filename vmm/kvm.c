@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 #include "kvm.h"
 #include "layout.h"
@@ -172,6 +173,12 @@ int nfvm_kvm_run(struct nfvm_kvm *k, struct nfvm *vm)
                 continue;
             kfail("KVM_RUN");
             return NFVM_STATUS_KVM;
+        }
+        if (vm->trace && !vm->exits) {
+            struct timespec t;
+
+            clock_gettime(CLOCK_MONOTONIC, &t);
+            vm->first_exit_ms = (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
         }
         status = nfvm_exit_handle(vm, k->run, k->run_size);
         if (status != NFVM_RUNNING && !vm->guest_exited)

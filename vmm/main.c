@@ -1,11 +1,13 @@
 /* nfvm: the nfos KVM monitor.
  *
- *   nfvm [--mem SIZE] [--boot direct|pvh] [--net none]... IMAGE [-- CMDLINE...]
+ *   nfvm [--mem SIZE] [--boot direct|pvh] [--net none]... [--trace] IMAGE [-- CMDLINE...]
  *
  * Loads an nfos kvm image (the PVH ELF QEMU boots) into memfd-backed RAM
  * and starts it, by default directly at its 64-bit CPL3 entry (no guest
  * CPL0 instruction before main), or through PVH. The guest's console goes
  * to stdout; nfvm exits with the guest's status (nfvm.h lists its own).
+ * --trace prints, at the end, when each start-up step finished (from the
+ * start of main) and how many exits the guest made.
  * Startup order below: memory, image, KVM, boot info, vCPU, run. */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,12 +16,14 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "kvm.h"
 #include "layout.h"
 
 struct opts {
     uint64_t mem;
+    int trace;
     enum nfvm_boot_mode mode;
     int mode_set;
     const char *image;
@@ -30,7 +34,7 @@ static int usage(const char *why)
 {
     if (why)
         fprintf(stderr, "nfvm: %s\n", why);
-    fprintf(stderr, "usage: nfvm [--mem SIZE] [--boot direct|pvh] [--net none]... IMAGE "
+    fprintf(stderr, "usage: nfvm [--mem SIZE] [--boot direct|pvh] [--net none]... [--trace] IMAGE "
                     "[-- CMDLINE...]\n");
     return NFVM_STATUS_USAGE;
 }
@@ -93,6 +97,10 @@ static int parse_args(struct opts *o, int argc, char **argv)
 
         if (!strcmp(a, "-h") || !strcmp(a, "--help"))
             return usage(NULL);
+        if (!strcmp(a, "--trace")) {
+            o->trace = 1;
+            continue;
+        }
         if (!v)
             return usage("an option needs a value");
         i++;
@@ -119,6 +127,28 @@ static int parse_args(struct opts *o, int argc, char **argv)
     if (i < argc && strcmp(argv[i], "--"))
         return usage("one image, then -- and its command line");
     return i < argc ? cmdline_join(o, argc - i - 1, argv + i + 1) : 0;
+}
+
+static double now_ms(void)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+enum { T_MAIN, T_MEM, T_IMAGE, T_KVM, T_BOOT, T_VCPU, T_END, T_N };
+
+static void trace_print(const double *t, const struct nfvm *vm)
+{
+    static const char *const names[T_N] = { "main",      "memory", "image", "kvm",
+                                            "boot info", "vcpu",   "end" };
+
+    fprintf(stderr, "nfvm: trace (ms after main):");
+    for (int i = T_MEM; i < T_N; i++)
+        fprintf(stderr, " %s %.3f%s", names[i], t[i] - t[T_MAIN], i == T_N - 1 ? "" : ",");
+    fprintf(stderr, "; first exit %.3f; %llu exits\n", vm->first_exit_ms - t[T_MAIN],
+            (unsigned long long)vm->exits);
 }
 
 static int image_load(struct nfvm_mem *m, const char *path, struct nfvm_image *img)
@@ -154,6 +184,7 @@ int main(int argc, char **argv)
     struct opts o = { .mem = 64ULL << 20 };
     struct nfvm_image img;
     struct nfvm_kvm k;
+    double t[T_N] = { now_ms() };
     char err[256];
     int rc;
 
@@ -166,19 +197,28 @@ int main(int argc, char **argv)
                 strerror(-rc));
         return NFVM_STATUS_SETUP;
     }
+    t[T_MEM] = now_ms();
     if (image_load(&vm.mem, o.image, &img) < 0)
         return NFVM_STATUS_SETUP;
     if (!o.mode_set)
         o.mode = img.has_note ? NFVM_BOOT_DIRECT : NFVM_BOOT_PVH;
+    t[T_IMAGE] = now_ms();
     if (nfvm_kvm_open(&k, &vm.mem) < 0)
         return NFVM_STATUS_SETUP;
+    t[T_KVM] = now_ms();
     if (nfvm_boot_write(&vm.mem, &img, o.mode, o.cmdline, k.tsc_khz, err, sizeof(err)) < 0) {
         fprintf(stderr, "nfvm: %s: %s\n", o.image, err);
         return NFVM_STATUS_SETUP;
     }
+    t[T_BOOT] = now_ms();
     if (nfvm_kvm_setup(&k, &img, o.mode) < 0)
         return NFVM_STATUS_SETUP;
+    t[T_VCPU] = now_ms();
+    vm.trace = o.trace;
     rc = nfvm_kvm_run(&k, &vm);
     nfvm_console_flush(&vm.con);
+    t[T_END] = now_ms();
+    if (o.trace)
+        trace_print(t, &vm);
     return rc;
 }

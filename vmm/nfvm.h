@@ -86,7 +86,9 @@ struct nfvm {
     struct nfvm_mem mem;
     struct nfvm_console con;
     uint64_t exits;
-    int guest_exited; /* the status is the guest's, from the exit port */
+    int guest_exited;     /* the status is the guest's, from the exit port */
+    int trace;            /* --trace: note the time of the first exit */
+    double first_exit_ms; /* CLOCK_MONOTONIC */
 };
 
 /* Handles one KVM exit; run points at a kvm_run of run_size bytes (the

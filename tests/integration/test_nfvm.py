@@ -21,7 +21,7 @@ HELLO, SELFTEST = "helloworld_kvm-x86_64", "selftest_kvm-x86_64"
 CASES = {
     "hello": ([HELLO], [HELLO, "--", nfos_cli.guest_cmdline([], ["one", "two words", "exit=3"])]),
     "hello_pvh": ([HELLO], ["--boot", "pvh", HELLO, "--", "-- exit=5"]),
-    "hello_2m": ([HELLO], ["--mem", "2M", HELLO]),
+    "hello_2m": ([HELLO], ["--mem", "2M", "--trace", HELLO]),
     "status127": ([HELLO], [HELLO, "--", "-- exit=127"]),
     "boottrace": ([HELLO], [HELLO, "--", "nfos.boottrace=1"]),
     "selftest": ([SELFTEST], ["--mem", "64M", SELFTEST]),
@@ -112,6 +112,9 @@ def test_hello_in_2mib(results):
     r = results["hello_2m"]
     assert r.status == 0, r
     check_hello(r)
+    # --trace: each start-up step, the first exit and the exit count.
+    assert re.search(r"^nfvm: trace \(ms after main\): memory [\d.]+, .* end [\d.]+; "
+                     r"first exit [\d.]+; \d+ exits$", r.err, re.M), r
 
 
 def test_status_127_travels(results):
