@@ -1,17 +1,24 @@
 /* The exit handler: what the guest's KVM exits mean. A plain function over
  * a struct kvm_run, so that unit tests drive it with synthetic exits and no
  * /dev/kvm. nfvm serves COM1 (output; the status register says "ready"),
- * the exit port, and nothing else: any other port, any MMIO, a shutdown
+ * the exit port, the virtio-mmio devices' registers (vnet.c), and answers
+ * "nothing there" (all ones) where nfos looks for PCI: the 0xcf8 ports and
+ * reads in the MMIO hole (microvm's ECAM). Anything else, any other port or
+ * MMIO write, a shutdown
  * (triple fault) or an exit it does not know ends the guest with a message
  * and a status of its own (nfvm.h). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include "layout.h"
 #include "nfvm.h"
+#include "vnet.h"
 
 #define COM1_LSR      5    /* line status register */
 #define COM1_LSR_IDLE 0x60 /* transmitter holding and shift registers empty */
 #define COM1_REGS     8
+#define PCI_PORTS     0xcf8 /* 0xcf8..0xcff: type 1 config access */
+#define PCI_NR_PORTS  8
 
 /* A port nfvm does not serve, or an exit it cannot trust: the guest ends. */
 static int bad_port(const struct kvm_run *run, const char *why)
@@ -32,6 +39,8 @@ static int io_out(struct nfvm *vm, const struct kvm_run *run, const uint8_t *dat
     }
     if (port > NFVM_PORT_CONSOLE && port < NFVM_PORT_CONSOLE + COM1_REGS)
         return NFVM_RUNNING; /* UART set-up: nothing to set up on a pipe */
+    if (port >= PCI_PORTS && port < PCI_PORTS + PCI_NR_PORTS)
+        return NFVM_RUNNING; /* no host bridge to address */
     if (port == NFVM_PORT_EXIT) {
         uint32_t v = 0;
 
@@ -52,6 +61,10 @@ static int io_in(struct kvm_run *run, uint8_t *data)
                (size_t)run->io.size * run->io.count);
         return NFVM_RUNNING;
     }
+    if (port >= PCI_PORTS && port < PCI_PORTS + PCI_NR_PORTS) {
+        memset(data, 0xff, (size_t)run->io.size * run->io.count);
+        return NFVM_RUNNING;
+    }
     return bad_port(run, "no device there");
 }
 
@@ -69,6 +82,23 @@ static int io(struct nfvm *vm, struct kvm_run *run, size_t run_size)
     return io_in(run, (uint8_t *)run + run->io.data_offset);
 }
 
+static int mmio(struct nfvm *vm, struct kvm_run *run)
+{
+    uint64_t a = run->mmio.phys_addr, i = (a - NFVM_MMIO_BASE) / NFVM_MMIO_SIZE;
+
+    if (a >= NFVM_MMIO_BASE && i < vm->nr_net && run->mmio.len <= 8 &&
+        nfvm_vnet_mmio(vm->net[i], a - vm->net[i]->base, run->mmio.data, run->mmio.len,
+                       run->mmio.is_write) == 0)
+        return NFVM_RUNNING;
+    if (!run->mmio.is_write && a >= NFVM_MMIO_HOLE && a < NFVM_HIGH_BASE && run->mmio.len <= 8) {
+        memset(run->mmio.data, 0xff, run->mmio.len); /* nothing there, as on a bus */
+        return NFVM_RUNNING;
+    }
+    fprintf(stderr, "nfvm: guest %s MMIO at %#" PRIx64 " (%u bytes): no such register there\n",
+            run->mmio.is_write ? "wrote" : "read", (uint64_t)a, run->mmio.len);
+    return NFVM_STATUS_BAD_GUEST;
+}
+
 int nfvm_exit_handle(struct nfvm *vm, struct kvm_run *run, size_t run_size)
 {
     vm->exits++;
@@ -76,10 +106,7 @@ int nfvm_exit_handle(struct nfvm *vm, struct kvm_run *run, size_t run_size)
     case KVM_EXIT_IO:
         return io(vm, run, run_size);
     case KVM_EXIT_MMIO:
-        fprintf(stderr, "nfvm: guest %s MMIO at %#" PRIx64 " (%u bytes): no device there\n",
-                run->mmio.is_write ? "wrote" : "read", (uint64_t)run->mmio.phys_addr,
-                run->mmio.len);
-        return NFVM_STATUS_BAD_GUEST;
+        return mmio(vm, run);
     case KVM_EXIT_SHUTDOWN:
         nfvm_console_flush(&vm->con);
         fprintf(stderr, "nfvm: the guest shut down without an exit status (triple fault)\n");

@@ -1,6 +1,6 @@
 /* nfvm: the nfos KVM monitor.
  *
- *   nfvm [--mem SIZE] [--boot direct|pvh] [--net none]... [--trace] IMAGE [-- CMDLINE...]
+ *   nfvm [--mem SIZE] [--boot direct|pvh] [--net tap:IF|none]... [--trace] IMAGE [-- CMDLINE...]
  *
  * Loads an nfos kvm image (the PVH ELF QEMU boots) into memfd-backed RAM
  * and starts it, by default directly at its 64-bit CPL3 entry (no guest
@@ -16,10 +16,12 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <net/if.h>
 #include <time.h>
 #include <unistd.h>
 #include "kvm.h"
 #include "layout.h"
+#include "vnet.h"
 
 struct opts {
     uint64_t mem;
@@ -27,6 +29,8 @@ struct opts {
     enum nfvm_boot_mode mode;
     int mode_set;
     const char *image;
+    const char *taps[NFVM_NET_MAX];
+    unsigned nr_taps;
     char cmdline[NFVM_CMDLINE_MAX];
 };
 
@@ -34,8 +38,9 @@ static int usage(const char *why)
 {
     if (why)
         fprintf(stderr, "nfvm: %s\n", why);
-    fprintf(stderr, "usage: nfvm [--mem SIZE] [--boot direct|pvh] [--net none]... [--trace] IMAGE "
-                    "[-- CMDLINE...]\n");
+    fprintf(stderr,
+            "usage: nfvm [--mem SIZE] [--boot direct|pvh] [--net tap:IF|none]... [--trace] IMAGE "
+            "[-- CMDLINE...]\n");
     return NFVM_STATUS_USAGE;
 }
 
@@ -115,8 +120,13 @@ static int parse_args(struct opts *o, int argc, char **argv)
             o->mode = strcmp(v, "pvh") ? NFVM_BOOT_DIRECT : NFVM_BOOT_PVH;
             o->mode_set = 1;
         } else if (!strcmp(a, "--net")) {
-            if (strcmp(v, "none"))
-                return usage("--net: only 'none' so far (tap:IF is not implemented yet)");
+            if (!strncmp(v, "tap:", 4) && v[4] && strlen(v + 4) < IFNAMSIZ) {
+                if (o->nr_taps == NFVM_NET_MAX)
+                    return usage("--net: at most 4 devices");
+                o->taps[o->nr_taps++] = v + 4;
+            } else if (strcmp(v, "none")) {
+                return usage("--net: tap:IF or none");
+            }
         } else {
             return usage("unknown option");
         }
@@ -149,6 +159,35 @@ static void trace_print(const double *t, const struct nfvm *vm)
         fprintf(stderr, " %s %.3f%s", names[i], t[i] - t[T_MAIN], i == T_N - 1 ? "" : ",");
     fprintf(stderr, "; first exit %.3f; %llu exits\n", vm->first_exit_ms - t[T_MAIN],
             (unsigned long long)vm->exits);
+}
+
+/* Each device: nfvm_vnet_init, then announced to the guest the way Linux
+ * and nfos read virtio-mmio devices, in front of the command line. */
+static int net_setup(struct nfvm *vm, struct opts *o)
+{
+    char pre[NFVM_CMDLINE_MAX] = "";
+    size_t len = 0;
+
+    for (unsigned i = 0; i < o->nr_taps; i++) {
+        uint64_t base = NFVM_MMIO_BASE + i * NFVM_MMIO_SIZE;
+        char key[8] = "";
+
+        vm->net[i] = calloc(1, sizeof(*vm->net[i]));
+        if (!vm->net[i] || nfvm_vnet_init(vm->net[i], &vm->mem, base, o->taps[i], i) < 0)
+            return -1;
+        vm->nr_net++;
+        if (i)
+            snprintf(key, sizeof(key), "%u", i);
+        len += (size_t)snprintf(pre + len, sizeof(pre) - len, "virtio_mmio.device%s=%lluK@%#llx:5 ",
+                                key, NFVM_MMIO_SIZE >> 10, (unsigned long long)base);
+    }
+    if (len + strlen(o->cmdline) >= sizeof(o->cmdline)) {
+        fprintf(stderr, "nfvm: command line too long with the devices' announcements\n");
+        return -1;
+    }
+    memmove(o->cmdline + len, o->cmdline, strlen(o->cmdline) + 1);
+    memcpy(o->cmdline, pre, len);
+    return 0;
 }
 
 static int image_load(struct nfvm_mem *m, const char *path, struct nfvm_image *img)
@@ -206,6 +245,8 @@ int main(int argc, char **argv)
     if (nfvm_kvm_open(&k, &vm.mem) < 0)
         return NFVM_STATUS_SETUP;
     t[T_KVM] = now_ms();
+    if (net_setup(&vm, &o) < 0)
+        return NFVM_STATUS_SETUP;
     if (nfvm_boot_write(&vm.mem, &img, o.mode, o.cmdline, k.tsc_khz, err, sizeof(err)) < 0) {
         fprintf(stderr, "nfvm: %s: %s\n", o.image, err);
         return NFVM_STATUS_SETUP;
@@ -213,6 +254,9 @@ int main(int argc, char **argv)
     t[T_BOOT] = now_ms();
     if (nfvm_kvm_setup(&k, &img, o.mode) < 0)
         return NFVM_STATUS_SETUP;
+    for (unsigned i = 0; i < vm.nr_net; i++)
+        if (nfvm_vnet_start(vm.net[i]) < 0)
+            return NFVM_STATUS_SETUP;
     t[T_VCPU] = now_ms();
     vm.trace = o.trace;
     rc = nfvm_kvm_run(&k, &vm);

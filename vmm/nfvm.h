@@ -82,8 +82,14 @@ void nfvm_console_flush(struct nfvm_console *c);
 
 /* --- exits (exit.c) --- */
 
+#define NFVM_NET_MAX 4
+
+struct nfvm_vnet;
+
 struct nfvm {
     struct nfvm_mem mem;
+    struct nfvm_vnet *net[NFVM_NET_MAX]; /* at NFVM_MMIO_BASE + i * NFVM_MMIO_SIZE */
+    unsigned nr_net;
     struct nfvm_console con;
     uint64_t exits;
     int guest_exited;     /* the status is the guest's, from the exit port */

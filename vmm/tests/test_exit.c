@@ -150,9 +150,30 @@ Test(exit, wild_ports_end_the_guest)
 {
     port(KVM_EXIT_IO_OUT, 0x80, 1, 1);
     cr_assert_eq(nfvm_exit_handle(&vm, run, RUN_SIZE), NFVM_STATUS_BAD_GUEST);
-    port(KVM_EXIT_IO_IN, 0xcfc, 4, 1);
+    port(KVM_EXIT_IO_IN, 0x61, 1, 1);
     cr_assert_eq(nfvm_exit_handle(&vm, run, RUN_SIZE), NFVM_STATUS_BAD_GUEST);
     cr_assert_not(vm.guest_exited);
+}
+
+Test(exit, no_pci_answers_all_ones)
+{
+    uint32_t v = 0x80000000;
+
+    memcpy(port(KVM_EXIT_IO_OUT, 0xcf8, 4, 1), &v, 4);
+    cr_assert_eq(nfvm_exit_handle(&vm, run, RUN_SIZE), NFVM_RUNNING);
+    memset(port(KVM_EXIT_IO_IN, 0xcfc, 4, 1), 0, 4);
+    cr_assert_eq(nfvm_exit_handle(&vm, run, RUN_SIZE), NFVM_RUNNING);
+    memcpy(&v, (uint8_t *)run + 1024, 4);
+    cr_assert_eq(v, 0xffffffff);
+    run->exit_reason = KVM_EXIT_MMIO;
+    run->mmio.phys_addr = 0xe0000000; /* microvm's ECAM */
+    run->mmio.len = 4;
+    run->mmio.is_write = 0;
+    memset(run->mmio.data, 0, 8);
+    cr_assert_eq(nfvm_exit_handle(&vm, run, RUN_SIZE), NFVM_RUNNING);
+    cr_assert_eq(run->mmio.data[0], 0xff);
+    run->mmio.is_write = 1;
+    cr_assert_eq(nfvm_exit_handle(&vm, run, RUN_SIZE), NFVM_STATUS_BAD_GUEST, "writes are not");
 }
 
 Test(exit, malformed_port_exits_are_refused)
@@ -178,7 +199,7 @@ Test(exit, other_exits_have_their_own_status)
     cr_assert_eq(nfvm_exit_handle(&vm, run, RUN_SIZE), NFVM_STATUS_SHUTDOWN);
     cr_assert_eq(drain(buf, sizeof(buf)), 3, "the console is flushed first");
     run->exit_reason = KVM_EXIT_MMIO;
-    run->mmio.phys_addr = 0xd0000000;
+    run->mmio.phys_addr = 0x40000000; /* not in the MMIO hole */
     run->mmio.len = 4;
     cr_assert_eq(nfvm_exit_handle(&vm, run, RUN_SIZE), NFVM_STATUS_BAD_GUEST);
     run->exit_reason = KVM_EXIT_HLT;
