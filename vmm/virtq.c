@@ -23,8 +23,7 @@ int nfvm_vq_enable(struct nfvm_vq *q, const struct nfvm_mem *m)
 {
     uint64_t n = q->size;
 
-    if (!n || n > NFVM_VQ_SIZE_MAX || (q->desc_gpa & 15) || (q->avail_gpa & 1) ||
-        (q->used_gpa & 3))
+    if (!n || n > NFVM_VQ_SIZE_MAX || (q->desc_gpa & 15) || (q->avail_gpa & 1) || (q->used_gpa & 3))
         return -1;
     q->desc = nfvm_gpa(m, q->desc_gpa, 16 * n);
     q->avail = nfvm_gpa(m, q->avail_gpa, 6 + 2 * n);

@@ -17,23 +17,41 @@
 #include "layout.h"
 #include "vnet.h"
 
-#define MMIO_MAGIC 0x74726976 /* "virt" */
-#define VENDOR_ID  0x4d56464e /* "NFVM" */
-#define DEVICE_NET 1
-#define HDR_LEN    12 /* struct virtio_net_hdr, num_buffers included */
-#define F_MAC      (1ULL << 5)
-#define F_VERSION1 (1ULL << 32)
-#define FEATURES   (F_MAC | F_VERSION1)
+#define MMIO_MAGIC         0x74726976 /* "virt" */
+#define VENDOR_ID          0x4d56464e /* "NFVM" */
+#define DEVICE_NET         1
+#define HDR_LEN            12 /* struct virtio_net_hdr, num_buffers included */
+#define F_MAC              (1ULL << 5)
+#define F_VERSION1         (1ULL << 32)
+#define FEATURES           (F_MAC | F_VERSION1)
 #define STATUS_NEEDS_RESET 0x40
-#define POLL_MS    100 /* a backstop: kicks normally wake the thread */
+#define POLL_MS            100 /* a backstop: kicks normally wake the thread */
 
 enum {
-    R_MAGIC = 0x000, R_VERSION = 0x004, R_DEVICE_ID = 0x008, R_VENDOR_ID = 0x00c,
-    R_DEV_FEAT = 0x010, R_DEV_FEAT_SEL = 0x014, R_DRV_FEAT = 0x020, R_DRV_FEAT_SEL = 0x024,
-    R_QUEUE_SEL = 0x030, R_QUEUE_NUM_MAX = 0x034, R_QUEUE_NUM = 0x038, R_QUEUE_READY = 0x044,
-    R_QUEUE_NOTIFY = 0x050, R_INT_STATUS = 0x060, R_INT_ACK = 0x064, R_STATUS = 0x070,
-    R_DESC_LO = 0x080, R_DESC_HI = 0x084, R_DRIVER_LO = 0x090, R_DRIVER_HI = 0x094,
-    R_DEVICE_LO = 0x0a0, R_DEVICE_HI = 0x0a4, R_CONFIG_GEN = 0x0fc, R_CONFIG = 0x100,
+    R_MAGIC = 0x000,
+    R_VERSION = 0x004,
+    R_DEVICE_ID = 0x008,
+    R_VENDOR_ID = 0x00c,
+    R_DEV_FEAT = 0x010,
+    R_DEV_FEAT_SEL = 0x014,
+    R_DRV_FEAT = 0x020,
+    R_DRV_FEAT_SEL = 0x024,
+    R_QUEUE_SEL = 0x030,
+    R_QUEUE_NUM_MAX = 0x034,
+    R_QUEUE_NUM = 0x038,
+    R_QUEUE_READY = 0x044,
+    R_QUEUE_NOTIFY = 0x050,
+    R_INT_STATUS = 0x060,
+    R_INT_ACK = 0x064,
+    R_STATUS = 0x070,
+    R_DESC_LO = 0x080,
+    R_DESC_HI = 0x084,
+    R_DRIVER_LO = 0x090,
+    R_DRIVER_HI = 0x094,
+    R_DEVICE_LO = 0x0a0,
+    R_DEVICE_HI = 0x0a4,
+    R_CONFIG_GEN = 0x0fc,
+    R_CONFIG = 0x100,
 };
 
 static int tap_open(const char *ifname)
@@ -54,8 +72,8 @@ static int tap_open(const char *ifname)
     return fd;
 }
 
-int nfvm_vnet_init(struct nfvm_vnet *n, const struct nfvm_mem *m, uint64_t base,
-                   const char *ifname, unsigned index)
+int nfvm_vnet_init(struct nfvm_vnet *n, const struct nfvm_mem *m, uint64_t base, const char *ifname,
+                   unsigned index)
 {
     memset(n, 0, sizeof(*n) - sizeof(n->frame));
     pthread_mutex_init(&n->lock, NULL);
@@ -81,16 +99,26 @@ static uint32_t reg_read(struct nfvm_vnet *n, uint64_t off, int *ok)
     struct nfvm_vq *q = n->queue_sel < 2 ? &n->q[n->queue_sel] : NULL;
 
     switch (off) {
-    case R_MAGIC: return MMIO_MAGIC;
-    case R_VERSION: return 2;
-    case R_DEVICE_ID: return DEVICE_NET;
-    case R_VENDOR_ID: return VENDOR_ID;
-    case R_DEV_FEAT: return n->dev_feat_sel < 2 ? (uint32_t)(FEATURES >> (32 * n->dev_feat_sel)) : 0;
-    case R_QUEUE_NUM_MAX: return q ? NFVM_VQ_SIZE_MAX : 0;
-    case R_QUEUE_READY: return q && q->ready;
-    case R_INT_STATUS: return 0;
-    case R_STATUS: return n->status;
-    case R_CONFIG_GEN: return 0;
+    case R_MAGIC:
+        return MMIO_MAGIC;
+    case R_VERSION:
+        return 2;
+    case R_DEVICE_ID:
+        return DEVICE_NET;
+    case R_VENDOR_ID:
+        return VENDOR_ID;
+    case R_DEV_FEAT:
+        return n->dev_feat_sel < 2 ? (uint32_t)(FEATURES >> (32 * n->dev_feat_sel)) : 0;
+    case R_QUEUE_NUM_MAX:
+        return q ? NFVM_VQ_SIZE_MAX : 0;
+    case R_QUEUE_READY:
+        return q && q->ready;
+    case R_INT_STATUS:
+        return 0;
+    case R_STATUS:
+        return n->status;
+    case R_CONFIG_GEN:
+        return 0;
     }
     *ok = 0;
     return 0;
@@ -108,8 +136,10 @@ static void queue_ready(struct nfvm_vnet *n, struct nfvm_vq *q, uint32_t v)
         return;
     }
     if (nfvm_vq_enable(q, n->mem) < 0) {
-        fprintf(stderr, "nfvm: vnet: queue %u: its rings lie outside guest RAM or its size %u "
-                "is bad: the device needs a reset\n", n->queue_sel, q->size);
+        fprintf(stderr,
+                "nfvm: vnet: queue %u: its rings lie outside guest RAM or its size %u "
+                "is bad: the device needs a reset\n",
+                n->queue_sel, q->size);
         n->status |= STATUS_NEEDS_RESET;
     }
 }
@@ -120,14 +150,21 @@ static int reg_write(struct nfvm_vnet *n, uint64_t off, uint32_t v)
     uint64_t one = 1;
 
     switch (off) {
-    case R_DEV_FEAT_SEL: n->dev_feat_sel = v; return 0;
-    case R_DRV_FEAT_SEL: n->drv_feat_sel = v; return 0;
+    case R_DEV_FEAT_SEL:
+        n->dev_feat_sel = v;
+        return 0;
+    case R_DRV_FEAT_SEL:
+        n->drv_feat_sel = v;
+        return 0;
     case R_DRV_FEAT:
         if (n->drv_feat_sel < 2)
             set_addr(&n->driver_features, n->drv_feat_sel, v);
         return 0;
-    case R_QUEUE_SEL: n->queue_sel = v; return 0;
-    case R_INT_ACK: return 0;
+    case R_QUEUE_SEL:
+        n->queue_sel = v;
+        return 0;
+    case R_INT_ACK:
+        return 0;
     case R_STATUS:
         if (!v) { /* reset */
             nfvm_vq_reset(&n->q[0]);
@@ -144,11 +181,24 @@ static int reg_write(struct nfvm_vnet *n, uint64_t off, uint32_t v)
     if (!q || q->ready)
         return off == R_QUEUE_READY && q ? (queue_ready(n, q, v), 0) : -1;
     switch (off) {
-    case R_QUEUE_NUM: q->size = (uint16_t)(v <= NFVM_VQ_SIZE_MAX ? v : 0); return 0;
-    case R_QUEUE_READY: queue_ready(n, q, v); return 0;
-    case R_DESC_LO: case R_DESC_HI: set_addr(&q->desc_gpa, off == R_DESC_HI, v); return 0;
-    case R_DRIVER_LO: case R_DRIVER_HI: set_addr(&q->avail_gpa, off == R_DRIVER_HI, v); return 0;
-    case R_DEVICE_LO: case R_DEVICE_HI: set_addr(&q->used_gpa, off == R_DEVICE_HI, v); return 0;
+    case R_QUEUE_NUM:
+        q->size = (uint16_t)(v <= NFVM_VQ_SIZE_MAX ? v : 0);
+        return 0;
+    case R_QUEUE_READY:
+        queue_ready(n, q, v);
+        return 0;
+    case R_DESC_LO:
+    case R_DESC_HI:
+        set_addr(&q->desc_gpa, off == R_DESC_HI, v);
+        return 0;
+    case R_DRIVER_LO:
+    case R_DRIVER_HI:
+        set_addr(&q->avail_gpa, off == R_DRIVER_HI, v);
+        return 0;
+    case R_DEVICE_LO:
+    case R_DEVICE_HI:
+        set_addr(&q->used_gpa, off == R_DEVICE_HI, v);
+        return 0;
     }
     return -1;
 }

@@ -29,8 +29,8 @@ struct nfvm_vnet {
 /* Sets the device up at base (NFVM_MMIO_SIZE bytes) over the TAP ifname
  * (opened, created if missing); ifname NULL: no backend. 0 or -1 after
  * saying why on stderr. */
-int nfvm_vnet_init(struct nfvm_vnet *n, const struct nfvm_mem *m, uint64_t base,
-                   const char *ifname, unsigned index);
+int nfvm_vnet_init(struct nfvm_vnet *n, const struct nfvm_mem *m, uint64_t base, const char *ifname,
+                   unsigned index);
 /* Starts the I/O thread. */
 int nfvm_vnet_start(struct nfvm_vnet *n);
 /* A guest access of len bytes at offset off of the register window; data
