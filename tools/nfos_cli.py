@@ -391,21 +391,23 @@ def nfvm_path():
     return os.path.join(ROOT, "build", "nfvm", "nfvm")
 
 
-def nfvm_command(image, mem, cmdline):
-    """The nfvm command line for an image, as `nfos run --vmm nfvm` starts it."""
-    return [nfvm_path(), "--mem", f"{mem // 1024}K", image, "--", cmdline]
+def nfvm_command(image, mem, cmdline, nets=()):
+    """The nfvm command line for an image, as `nfos run --vmm nfvm` starts it.
+    nets: parsed --net values, TAPs only (one virtio-net on virtio-mmio each)."""
+    net = [a for n in nets for a in ("--net", f"tap:{n['arg']}")]
+    return [nfvm_path(), "--mem", f"{mem // 1024}K"] + net + [image, "--", cmdline]
 
 
-def run_nfvm(args, image, mem, cmdline):
+def run_nfvm(args, image, mem, cmdline, nets):
     """Runs an image under nfvm; its exit status is the guest's (nfvm says
     on stderr when it ended the guest itself: vmm/nfvm.h)."""
-    if args.net:
-        raise UsageError("--vmm nfvm: no network devices yet (virtio-mmio under nfvm is to come)")
+    if any(n["kind"] != "tap" for n in nets) or args.mac:
+        raise UsageError("--vmm nfvm: only --net tap:IF so far (no vhost-user, user or --mac)")
     if args.machine is not None:
         raise UsageError("--machine is QEMU's: nfvm has one machine")
     if args.accel == "tcg" or not kvm_usable():
         raise UsageError("--vmm nfvm needs /dev/kvm (usable, and NFOS_ACCEL not tcg)")
-    cmd = nfvm_command(image, mem, cmdline)
+    cmd = nfvm_command(image, mem, cmdline, nets)
     if args.verbose:
         print("nfos: " + " ".join(cmd), file=sys.stderr)
     try:
@@ -460,7 +462,7 @@ def cmd_run(args):
                          f"reaches {need / 2**20:.2f} MiB of guest RAM (it loads at 1 MiB); "
                          f"give at least {(need + 2**20 - 1) >> 20}M")
     if args.vmm == "nfvm":
-        return run_nfvm(args, image, mem, guest_cmdline(params, app_args))
+        return run_nfvm(args, image, mem, guest_cmdline(params, app_args), nets)
     accel = args.accel or ("kvm" if kvm_usable() else "tcg")
     if accel == "kvm" and not kvm_usable():
         raise UsageError("--accel kvm: /dev/kvm is not usable here")

@@ -1,6 +1,7 @@
 """nfvm (vmm/), our KVM monitor: helloworld and selftest under its direct
 CPL3 entry and its PVH path, exit statuses, the exception report, and the
-errors nfvm reports itself. Guest runs need /dev/kvm. Without it they run
+errors nfvm reports itself, and pong answering ping through nfvm's
+virtio-net (virtio-mmio, TAP backend). Guest runs need /dev/kvm. Without it they run
 in a TCG VM with nested KVM when NFOS_NFVM_NESTED=1 (vmm/tests/nested_kvm.py:
 downloads Debian's kernel package once, then about a minute), else they are
 skipped with that reason. nfvm's own errors are checked everywhere."""
@@ -15,7 +16,16 @@ from conftest import BOOT_TIMEOUT, ROOT, build, nfos
 import nfos_cli
 
 NFVM = os.path.join(ROOT, "build", "nfvm", "nfvm")
-HELLO, SELFTEST = "helloworld_kvm-x86_64", "selftest_kvm-x86_64"
+HELLO, SELFTEST, PONG = "helloworld_kvm-x86_64", "selftest_kvm-x86_64", "pong_kvm-x86_64"
+
+# The nested VM's own network: pong behind nfvm's TAP, pinged by the VM's kernel.
+PONG_NESTED = f"""
+/bin/nfvm --net tap:nt0 /img/{PONG} -- netdev.ip=10.12.0.2/24 > /tmp/pong 2>&1 & P=$!
+i=0; while [ ! -e /sys/class/net/nt0 ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done
+ip link set nt0 up && ip addr add 10.12.0.1/24 dev nt0
+ping -c 3 -W 20 10.12.0.2; r=$?
+kill $P; wait $P; cat /tmp/pong; exit $r
+"""
 
 # name -> (images, nfvm arguments; an image is named by its file name)
 CASES = {
@@ -28,6 +38,7 @@ CASES = {
     "selftest_8m": ([SELFTEST], ["--mem", "8M", SELFTEST]),
     "fault": ([SELFTEST], [SELFTEST, "--", "-- fault"]),
 }
+NESTED_ONLY = {"pong": ([PONG], PONG_NESTED)}  # on a KVM host: test_pong_tap
 
 
 def make_nfvm():
@@ -57,7 +68,8 @@ class Result:
 def results():
     """Every case's result, from /dev/kvm or from the nested VM."""
     make_nfvm()
-    paths = {HELLO: build("helloworld", "kvm"), SELFTEST: build("selftest", "kvm")}
+    paths = {HELLO: build("helloworld", "kvm"), SELFTEST: build("selftest", "kvm"),
+             PONG: build("pong", "kvm")}
     if nfos_cli.kvm_usable():
         out = {}
         for name, (_, argv) in CASES.items():
@@ -74,10 +86,11 @@ def results():
     spec.loader.exec_module(nested)
     cases = [(n, [paths[i] for i in imgs], [f"/img/{a}" if a in paths else a for a in argv])
              for n, (imgs, argv) in CASES.items()]
+    cases += [(n, [paths[i] for i in imgs], script) for n, (imgs, script) in NESTED_ONLY.items()]
     got = nested.run_cases(cases)
-    for n in CASES:
+    for n in list(CASES) + list(NESTED_ONLY):
         assert n in got, f"case {n} did not report; VM console:\n" + got["_console"][-3000:]
-    return {n: Result(r.status, r.out, r.err) for n, r in got.items() if n in CASES}
+    return {n: Result(r.status, r.out, r.err) for n, r in got.items() if n != "_console"}
 
 
 def check_hello(r, args=()):
@@ -143,6 +156,16 @@ def test_fault_report_direct(results):
     assert "cr2 0x00007f0000000000" in r.out, r
 
 
+def test_pong_answers_ping_nested(results):
+    """virtio-net over virtio-mmio with a TAP: pong answers the kernel's
+    ping. In the nested VM only; on a KVM host test_pong_tap does it."""
+    if "pong" not in results:
+        pytest.skip("on a KVM host: test_pong_tap")
+    r = results["pong"]
+    assert r.status == 0 and " 0% packet loss" in r.out, r
+    assert "pong: port 0 (vnet0) answers for 10.12.0.2" in r.out, r
+
+
 # --- nfvm's own errors: no guest runs, so these need no /dev/kvm --------------
 
 def test_usage():
@@ -151,8 +174,8 @@ def test_usage():
     assert r.returncode == 2 and "which image?" in r.stderr, r
     r = run(["--mem", "1M", "x"])
     assert r.returncode == 2 and "--mem" in r.stderr, r
-    r = run(["--net", "tap:tap0", "x"])
-    assert r.returncode == 2 and "not implemented yet" in r.stderr, r
+    r = run(["--net", "vhost-user:/x", "x"])
+    assert r.returncode == 2 and "--net: tap:IF or none" in r.stderr, r
 
 
 def test_not_an_image():
@@ -183,3 +206,34 @@ def test_nfos_run_hello():
 @needs_kvm
 def test_nfos_run_selftest():
     check_tap(nfos("run", "selftest", "--vmm", "nfvm"))
+
+
+@needs_kvm
+@pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root")
+def test_pong_tap():
+    """pong under nfvm (the command ./nfos run pong --vmm nfvm --net tap:IF
+    starts) answers ping in a namespace of its own."""
+    from test_packets import Netns, ping, wait_line
+    make_nfvm()
+    nets = [{"kind": "tap", "arg": "nt0"}]
+    params = nfos_cli.net_params(nets, ["10.11.0.2/24"], [], "kvm")
+    cmd = nfos_cli.nfvm_command(build("pong", "kvm"), 64 << 20,
+                                nfos_cli.guest_cmdline(params, []), nets)
+    ns = Netns(f"nfos-nfvm{os.getpid()}")
+    try:
+        ns.tap("nt0", "10.11.0.1/24")
+        proc = ns.popen(*cmd)
+        try:
+            wait_line(proc, r"pong: port 0 \(vnet0\) answers for 10\.11\.0\.2")
+            r = ping(ns, "10.11.0.2")
+            assert r.returncode == 0 and " 0% packet loss" in r.stdout, r.stdout + r.stderr
+        finally:
+            proc.kill()
+            proc.communicate()
+    finally:
+        ns.remove()
+
+
+def test_nfos_run_nfvm_refuses_other_nets(monkeypatch):
+    r = nfos("run", "pong", "--vmm", "nfvm", "--net", "user:udp:7")
+    assert r.status == 2 and "only --net tap:IF so far" in r.err, r

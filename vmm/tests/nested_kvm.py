@@ -16,7 +16,7 @@ import subprocess
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-MODULES = ("kvm_amd",)
+MODULES = ("kvm_amd", "tun")
 LIBS = ("/lib64/ld-linux-x86-64.so.2", "/lib/x86_64-linux-gnu/libc.so.6")
 
 
@@ -42,7 +42,10 @@ def _init_script(order, cases):
     lines += [f"insmod /mod/{m}.ko" for m in order]
     lines.append("[ -e /dev/kvm ] || echo '@@@ no /dev/kvm in the VM'")
     for name, _, argv in cases:
-        cmd = " ".join(shlex.quote(a) for a in ["/bin/nfvm"] + argv)
+        if isinstance(argv, str):  # a shell snippet of its own
+            cmd = f"( {argv} )"
+        else:
+            cmd = " ".join(shlex.quote(a) for a in ["/bin/nfvm"] + argv)
         # base64 keeps the guest's bytes out of the serial line discipline.
         lines += [f"{cmd} >/tmp/o 2>/tmp/e; s=$?",
                   f"echo \"@@@ {name} $s $(base64 -w0 /tmp/o) $(base64 -w0 /tmp/e)\""]
@@ -53,7 +56,8 @@ def _init_script(order, cases):
 def _initramfs(lv, cases, mods, order):
     c = lv.Cpio()
     c.file("/bin/busybox", open(lv.BUSYBOX, "rb").read(), 0o755)
-    for a in ("sh", "mount", "insmod", "base64", "poweroff", "echo"):
+    for a in ("sh", "mount", "insmod", "base64", "poweroff", "echo", "cat", "ip", "ping", "kill",
+              "sleep"):
         c.symlink(f"/bin/{a}", "busybox")
     for lib in LIBS:
         c.file(lib, open(lib, "rb").read(), 0o755)
@@ -71,7 +75,7 @@ def _initramfs(lv, cases, mods, order):
 
 def run_cases(cases, timeout=900):
     """cases: [(name, [host image paths], nfvm argv with images as
-    /img/<basename>)]. Returns {name: Result}; a case that did not report
+    /img/<basename>, or a shell snippet: its status and output count)]. Returns {name: Result}; a case that did not report
     is missing, and the VM's console is in the KeyError's reason."""
     lv = _linuxvm()
     deb = lv.download(lv.kernel_package(), os.path.join(ROOT, "build", "linuxvm", "debs"))
