@@ -149,6 +149,13 @@ int nfvm_kvm_setup(struct nfvm_kvm *k, const struct nfvm_image *img, enum nfvm_b
     return 0;
 }
 
+int nfvm_kvm_ioeventfd(struct nfvm_kvm *k, uint64_t addr, int fd)
+{
+    struct kvm_ioeventfd e = { .addr = addr, .len = 4, .fd = fd };
+
+    return ioctl(k->vm, KVM_IOEVENTFD, &e) < 0 ? -1 : 0;
+}
+
 /* Where the guest stood when nfvm ended it: enough to find the cause. */
 static void regs_dump(const struct nfvm_kvm *k)
 {
@@ -169,6 +176,8 @@ int nfvm_kvm_run(struct nfvm_kvm *k, struct nfvm *vm)
         int status;
 
         if (ioctl(k->vcpu, KVM_RUN, 0) < 0) {
+            if (errno == EINTR && vm->stop_signal)
+                return 128 + vm->stop_signal;
             if (errno == EINTR || errno == EAGAIN)
                 continue;
             kfail("KVM_RUN");

@@ -6,10 +6,13 @@
  * and starts it, by default directly at its 64-bit CPL3 entry (no guest
  * CPL0 instruction before main), or through PVH. The guest's console goes
  * to stdout; nfvm exits with the guest's status (nfvm.h lists its own).
+ * SIGINT, SIGTERM and SIGHUP end the guest (status 128 + the signal).
  * --trace prints, at the end, when each start-up step finished (from the
  * start of main) and how many exits the guest made.
  * Startup order below: memory, image, KVM, boot info, vCPU, run. */
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -217,9 +220,26 @@ static int image_load(struct nfvm_mem *m, const char *path, struct nfvm_image *i
     return rc;
 }
 
+static struct nfvm vm = { .con = { .fd = STDOUT_FILENO } };
+
+/* A stop signal interrupts KVM_RUN (the vCPU thread takes it: the I/O
+ * threads block it), so the console is flushed and --trace printed. */
+static void on_stop(int sig)
+{
+    vm.stop_signal = sig;
+}
+
+static void signals_catch(void)
+{
+    struct sigaction sa = { .sa_handler = on_stop }; /* no SA_RESTART */
+    static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+
+    for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+        sigaction(sigs[i], &sa, NULL);
+}
+
 int main(int argc, char **argv)
 {
-    static struct nfvm vm = { .con = { .fd = STDOUT_FILENO } };
     struct opts o = { .mem = 64ULL << 20 };
     struct nfvm_image img;
     struct nfvm_kvm k;
@@ -247,6 +267,8 @@ int main(int argc, char **argv)
     t[T_KVM] = now_ms();
     if (net_setup(&vm, &o) < 0)
         return NFVM_STATUS_SETUP;
+    for (unsigned i = 0; i < vm.nr_net; i++) /* kicks without an exit to nfvm */
+        nfvm_kvm_ioeventfd(&k, vm.net[i]->base + NFVM_VNET_NOTIFY_OFF, vm.net[i]->kick);
     if (nfvm_boot_write(&vm.mem, &img, o.mode, o.cmdline, k.tsc_khz, err, sizeof(err)) < 0) {
         fprintf(stderr, "nfvm: %s: %s\n", o.image, err);
         return NFVM_STATUS_SETUP;
@@ -254,9 +276,17 @@ int main(int argc, char **argv)
     t[T_BOOT] = now_ms();
     if (nfvm_kvm_setup(&k, &img, o.mode) < 0)
         return NFVM_STATUS_SETUP;
-    for (unsigned i = 0; i < vm.nr_net; i++)
-        if (nfvm_vnet_start(vm.net[i]) < 0)
-            return NFVM_STATUS_SETUP;
+    if (vm.nr_net) {
+        sigset_t all, old;
+
+        sigfillset(&all);
+        pthread_sigmask(SIG_BLOCK, &all, &old); /* the I/O threads inherit it */
+        for (unsigned i = 0; i < vm.nr_net; i++)
+            if (nfvm_vnet_start(vm.net[i]) < 0)
+                return NFVM_STATUS_SETUP;
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+    }
+    signals_catch();
     t[T_VCPU] = now_ms();
     vm.trace = o.trace;
     rc = nfvm_kvm_run(&k, &vm);

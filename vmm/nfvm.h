@@ -92,9 +92,10 @@ struct nfvm {
     unsigned nr_net;
     struct nfvm_console con;
     uint64_t exits;
-    int guest_exited;     /* the status is the guest's, from the exit port */
-    int trace;            /* --trace: note the time of the first exit */
-    double first_exit_ms; /* CLOCK_MONOTONIC */
+    int guest_exited;         /* the status is the guest's, from the exit port */
+    int trace;                /* --trace: note the time of the first exit */
+    volatile int stop_signal; /* SIGINT/SIGTERM/SIGHUP: end as if killed */
+    double first_exit_ms;     /* CLOCK_MONOTONIC */
 };
 
 /* Handles one KVM exit; run points at a kvm_run of run_size bytes (the

@@ -8,7 +8,8 @@
 #include <stdbool.h>
 #include "virtq.h"
 
-#define NFVM_VNET_FRAME_MAX 65536
+#define NFVM_VNET_FRAME_MAX  65536
+#define NFVM_VNET_NOTIFY_OFF 0x050 /* QueueNotify: KVM may signal kick itself */
 
 struct nfvm_vnet {
     pthread_mutex_t lock; /* registers and queues, between the two threads */
