@@ -242,7 +242,7 @@ static void tx_one(struct nfvm_vnet *n, const struct nfvm_chain *c)
             continue;
         from = skip < k ? skip : k;
         skip -= from;
-        if (k - from > sizeof(n->frame) - len) {
+        if (k - from > NFVM_VNET_FRAME_MAX - len) {
             n->tx_drops++;
             return;
         }
@@ -255,17 +255,20 @@ static void tx_one(struct nfvm_vnet *n, const struct nfvm_chain *c)
         n->tx_packets++;
 }
 
-/* One frame from the TAP -> one receive chain (header, then the frame). */
+/* One frame from the TAP (at frame + HDR_LEN) -> one receive chain: the
+ * header, then the frame. */
 static void rx_one(struct nfvm_vnet *n, const struct nfvm_chain *c, size_t len)
 {
-    uint8_t hdr[HDR_LEN] = { [10] = 1 }; /* num_buffers = 1 */
+    static const uint8_t hdr[HDR_LEN] = { [10] = 1 }; /* num_buffers = 1 */
     size_t done = 0, total = HDR_LEN + len;
 
+    memcpy(n->frame, hdr, HDR_LEN);
     for (unsigned i = 0; i < c->n && done < total; i++) {
         size_t k = c->seg[i].write ? c->seg[i].len : 0;
 
-        for (size_t j = 0; j < k && done < total; j++, done++)
-            c->seg[i].p[j] = done < HDR_LEN ? hdr[done] : n->frame[done - HDR_LEN];
+        k = k < total - done ? k : total - done;
+        memcpy(c->seg[i].p, n->frame + done, k);
+        done += k;
     }
     if (done < total) {
         n->rx_drops++; /* the driver's buffer is too small */
@@ -290,7 +293,7 @@ void nfvm_vnet_poll(struct nfvm_vnet *n)
         }
     }
     while (n->tap >= 0 && nfvm_vq_has_avail(&n->q[0])) {
-        len = read(n->tap, n->frame, sizeof(n->frame));
+        len = read(n->tap, n->frame + HDR_LEN, sizeof(n->frame) - HDR_LEN);
         if (len <= 0)
             break;
         if (nfvm_vq_pop(&n->q[0], n->mem, &c) > 0)

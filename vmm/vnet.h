@@ -24,7 +24,7 @@ struct nfvm_vnet {
     uint64_t rx_packets, tx_packets, rx_drops, tx_drops;
     pthread_t thread;
     bool running;
-    uint8_t frame[NFVM_VNET_FRAME_MAX];
+    uint8_t frame[12 + NFVM_VNET_FRAME_MAX]; /* room for the virtio-net header */
 };
 
 /* Sets the device up at base (NFVM_MMIO_SIZE bytes) over the TAP ifname
