@@ -35,9 +35,10 @@ static void fill(void *p, size_t n)
 /* An exit the way a guest could shape it, or KVM never would. */
 static void random_exit(struct kvm_run *run)
 {
-    static const uint32_t reasons[] = { KVM_EXIT_IO,       KVM_EXIT_MMIO,
-                                        KVM_EXIT_SHUTDOWN, KVM_EXIT_HLT,
-                                        KVM_EXIT_FAIL_ENTRY, KVM_EXIT_INTERNAL_ERROR };
+    static const uint32_t reasons[] = {
+        KVM_EXIT_IO,  KVM_EXIT_MMIO,       KVM_EXIT_SHUTDOWN,
+        KVM_EXIT_HLT, KVM_EXIT_FAIL_ENTRY, KVM_EXIT_INTERNAL_ERROR
+    };
     uint64_t r = rnd();
 
     fill(run, 512);

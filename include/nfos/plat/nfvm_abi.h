@@ -15,7 +15,7 @@
  * CPU state at the entry (all set by nfvm with KVM ioctls):
  *   64-bit mode, CPL3, RFLAGS = IOPL3 | 0x2 (interrupts off for good);
  *   CS = NFVM_SEL_UCODE|3, DS/ES/SS/FS/GS = NFVM_SEL_UDATA|3, flat;
- *   CR0 = PE|MP|NE|WP|PG, CR4 = PAE|OSFXSR|OSXMMEXCPT (+FSGSBASE, +OSXSAVE
+ *   CR0 = PE|MP|ET|NE|WP|PG, CR4 = PAE|OSFXSR|OSXMMEXCPT (+FSGSBASE, +OSXSAVE
  *   when the CPU has them), EFER = LME|LMA, XCR0 = x87|SSE (+AVX);
  *   CR3 = pml4; GDTR, IDTR and TR from the note; the TSS's RSP0 is
  *   stack0_top and its I/O bitmap is complete (every port allowed, 0xff
@@ -24,7 +24,11 @@
  * The image fills its own IDT gates (they are ordinary memory at CPL3).
  *
  * Ports: NFVM_PORT_CONSOLE (COM1's data register; `rep outsb` batches),
- * NFVM_PORT_EXIT (outl: the guest's status & 0x7f becomes nfvm's). */
+ * NFVM_PORT_EXIT (outl: the guest's status & 0x7f becomes nfvm's); the
+ * PCI ports 0xcf8-0xcff and MMIO-hole reads answer "nothing there".
+ * Devices are virtio-mmio (version 2) transports, named on the command
+ * line the way Linux reads them (virtio_mmio.device=4K@ADDR:IRQ, device1=
+ * ...): no interrupt is ever raised, drivers poll. */
 #ifndef NFOS_PLAT_NFVM_ABI_H
 #define NFOS_PLAT_NFVM_ABI_H
 
