@@ -36,6 +36,7 @@ CASES = {
     "boottrace": ([HELLO], [HELLO, "--", "nfos.boottrace=1"]),
     "selftest": ([SELFTEST], ["--mem", "64M", SELFTEST]),
     "selftest_8m": ([SELFTEST], ["--mem", "8M", SELFTEST]),
+    "selftest_high": ([SELFTEST], ["--mem", "3200M", SELFTEST]),  # RAM above 4 GiB too
     "fault": ([SELFTEST], [SELFTEST, "--", "-- fault"]),
 }
 NESTED_ONLY = {"pong": ([PONG], PONG_NESTED)}  # on a KVM host: test_pong_tap
@@ -145,6 +146,14 @@ def test_boottrace_direct(results):
 def test_selftest_direct(results):
     check_tap(results["selftest"])
     check_tap(results["selftest_8m"])
+
+
+def test_ram_above_the_mmio_hole(results):
+    """3200 MiB: 3 GiB below the hole, 128 MiB at 4 GiB (a second memory
+    slot), both in the guest's memory map."""
+    r = results["selftest_high"]
+    check_tap(r)
+    assert "memmap: 2 RAM region(s), 3276800 KiB in all" in r.out, r
 
 
 def test_fault_report_direct(results):
