@@ -408,12 +408,15 @@ def run_nfvm(args, image, mem, cmdline, nets):
     if args.accel == "tcg" or not kvm_usable():
         raise UsageError("--vmm nfvm needs /dev/kvm (usable, and NFOS_ACCEL not tcg)")
     cmd = nfvm_command(image, mem, cmdline, nets)
+    if args.timeout:
+        cmd[1:1] = ["--timeout", str(args.timeout)]  # nfvm ends it: status 124
     if args.verbose:
         print("nfos: " + " ".join(cmd), file=sys.stderr)
     try:
-        r = subprocess.run(cmd, stdin=subprocess.DEVNULL, timeout=args.timeout)
+        r = subprocess.run(cmd, stdin=subprocess.DEVNULL,
+                           timeout=args.timeout + 10 if args.timeout else None)
     except subprocess.TimeoutExpired:
-        die(f"guest still running after {args.timeout} s: killed", 124)
+        die(f"nfvm still running {args.timeout + 10} s after the guest's timeout: killed", 124)
     return r.returncode if r.returncode >= 0 else 128 - r.returncode
 
 

@@ -1,12 +1,14 @@
 /* nfvm: the nfos KVM monitor.
  *
- *   nfvm [--mem SIZE] [--boot direct|pvh] [--net tap:IF|none]... [--trace] IMAGE [-- CMDLINE...]
+ *   nfvm [--mem SIZE] [--boot direct|pvh] [--net tap:IF|none]... [--timeout S] [--trace] IMAGE [--
+ * CMDLINE...]
  *
  * Loads an nfos kvm image (the PVH ELF QEMU boots) into memfd-backed RAM
  * and starts it, by default directly at its 64-bit CPL3 entry (no guest
  * CPL0 instruction before main), or through PVH. The guest's console goes
  * to stdout; nfvm exits with the guest's status (nfvm.h lists its own).
- * SIGINT, SIGTERM and SIGHUP end the guest (status 128 + the signal).
+ * SIGINT, SIGTERM and SIGHUP end the guest (status 128 + the signal);
+ * --timeout SECONDS ends a guest that runs longer (NFVM_STATUS_TIMEOUT).
  * --trace prints, at the end, when each start-up step finished (from the
  * start of main) and how many exits the guest made.
  * Startup order below: memory, image, KVM, boot info, vCPU, run. */
@@ -19,6 +21,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <net/if.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,6 +31,7 @@
 
 struct opts {
     uint64_t mem;
+    double timeout; /* seconds, 0: none */
     int trace;
     enum nfvm_boot_mode mode;
     int mode_set;
@@ -41,9 +45,9 @@ static int usage(const char *why)
 {
     if (why)
         fprintf(stderr, "nfvm: %s\n", why);
-    fprintf(stderr,
-            "usage: nfvm [--mem SIZE] [--boot direct|pvh] [--net tap:IF|none]... [--trace] IMAGE "
-            "[-- CMDLINE...]\n");
+    fprintf(stderr, "usage: nfvm [--mem SIZE] [--boot direct|pvh] [--net tap:IF|none]... "
+                    "[--timeout S] [--trace] IMAGE "
+                    "[-- CMDLINE...]\n");
     return NFVM_STATUS_USAGE;
 }
 
@@ -117,6 +121,12 @@ static int parse_args(struct opts *o, int argc, char **argv)
             if (o->mem < NFVM_RAM_MIN || o->mem > NFVM_RAM_MAX)
                 return usage("--mem: expected a size from 2M to 256G, e.g. 64M");
             o->mem = (o->mem + NFVM_RAM_ALIGN - 1) & ~(NFVM_RAM_ALIGN - 1);
+        } else if (!strcmp(a, "--timeout")) {
+            char *end;
+
+            o->timeout = strtod(v, &end);
+            if (*end || !(o->timeout > 0 && o->timeout < 1e6))
+                return usage("--timeout: seconds, e.g. 10 or 0.5");
         } else if (!strcmp(a, "--boot")) {
             if (strcmp(v, "direct") && strcmp(v, "pvh"))
                 return usage("--boot: direct or pvh");
@@ -229,13 +239,18 @@ static void on_stop(int sig)
     vm.stop_signal = sig;
 }
 
-static void signals_catch(void)
+static void signals_catch(double timeout)
 {
     struct sigaction sa = { .sa_handler = on_stop }; /* no SA_RESTART */
-    static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+    static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGALRM };
+    struct itimerval it = { .it_value = { .tv_sec = (time_t)timeout,
+                                          .tv_usec =
+                                              (suseconds_t)((timeout - (time_t)timeout) * 1e6) } };
 
     for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
         sigaction(sigs[i], &sa, NULL);
+    if (timeout > 0)
+        setitimer(ITIMER_REAL, &it, NULL);
 }
 
 int main(int argc, char **argv)
@@ -286,11 +301,15 @@ int main(int argc, char **argv)
                 return NFVM_STATUS_SETUP;
         pthread_sigmask(SIG_SETMASK, &old, NULL);
     }
-    signals_catch();
+    signals_catch(o.timeout);
     t[T_VCPU] = now_ms();
     vm.trace = o.trace;
     rc = nfvm_kvm_run(&k, &vm);
     nfvm_console_flush(&vm.con);
+    if (vm.stop_signal == SIGALRM) {
+        fprintf(stderr, "nfvm: the guest still ran after --timeout %g s: ended\n", o.timeout);
+        rc = NFVM_STATUS_TIMEOUT;
+    }
     t[T_END] = now_ms();
     if (o.trace)
         trace_print(t, &vm);

@@ -11,6 +11,7 @@
 
 /* nfvm's exit status: the guest's (0..127) when it wrote one, else: */
 #define NFVM_STATUS_USAGE     2   /* a bad nfvm command line; no guest ran */
+#define NFVM_STATUS_TIMEOUT   124 /* --timeout: as ./nfos run --timeout */
 #define NFVM_STATUS_SHUTDOWN  125 /* triple fault: as ./nfos run reports QEMU's */
 #define NFVM_STATUS_BAD_GUEST 200 /* a port, MMIO or exit nfvm does not serve */
 #define NFVM_STATUS_KVM       201 /* KVM failed to run the guest */

@@ -17,6 +17,7 @@ import nfos_cli
 
 NFVM = os.path.join(ROOT, "build", "nfvm", "nfvm")
 HELLO, SELFTEST, PONG = "helloworld_kvm-x86_64", "selftest_kvm-x86_64", "pong_kvm-x86_64"
+RXSINK = "rxsink_kvm-x86_64"
 
 # The nested VM's own network: pong behind nfvm's TAP, pinged by the VM's kernel.
 PONG_NESTED = f"""
@@ -38,6 +39,8 @@ CASES = {
     "selftest_8m": ([SELFTEST], ["--mem", "8M", SELFTEST]),
     "selftest_high": ([SELFTEST], ["--mem", "3200M", SELFTEST]),  # RAM above 4 GiB too
     "fault": ([SELFTEST], [SELFTEST, "--", "-- fault"]),
+    # rxsink on the null device never stops by itself
+    "timeout": ([RXSINK], ["--timeout", "2", RXSINK, "--", "netdev.dev=null"]),
 }
 NESTED_ONLY = {"pong": ([PONG], PONG_NESTED)}  # on a KVM host: test_pong_tap
 
@@ -70,7 +73,7 @@ def results():
     """Every case's result, from /dev/kvm or from the nested VM."""
     make_nfvm()
     paths = {HELLO: build("helloworld", "kvm"), SELFTEST: build("selftest", "kvm"),
-             PONG: build("pong", "kvm")}
+             PONG: build("pong", "kvm"), RXSINK: build("rxsink", "kvm")}
     if nfos_cli.kvm_usable():
         out = {}
         for name, (_, argv) in CASES.items():
@@ -163,6 +166,12 @@ def test_fault_report_direct(results):
     assert r.status == 126, r
     assert "fatal exception 0x000000000000000e (#PF page fault)" in r.out, r
     assert "cr2 0x00007f0000000000" in r.out, r
+
+
+def test_timeout_ends_a_guest(results):
+    r = results["timeout"]
+    assert r.status == 124, r
+    assert "nfvm: the guest still ran after --timeout 2 s: ended" in r.err, r
 
 
 def test_pong_answers_ping_nested(results):
