@@ -30,7 +30,7 @@ int nfvm_vq_enable(struct nfvm_vq *q, const struct nfvm_mem *m)
     q->used = nfvm_gpa(m, q->used_gpa, 6 + 8 * n);
     if (!q->desc || !q->avail || !q->used)
         return -1;
-    q->last_avail = 0;
+    q->last_avail = q->used_idx = 0;
     q->ready = true;
     return 0;
 }
@@ -50,7 +50,7 @@ bool nfvm_vq_has_avail(const struct nfvm_vq *q)
 
 void nfvm_vq_push(struct nfvm_vq *q, uint16_t head, uint32_t len)
 {
-    uint16_t idx = *(uint16_t *)(void *)(q->used + 2);
+    uint16_t idx = q->used_idx++;
     uint8_t *e = q->used + 4 + 8 * (size_t)(idx % q->size);
     uint32_t id = head;
 

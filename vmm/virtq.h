@@ -17,6 +17,7 @@ struct nfvm_vq {
     uint16_t size;
     bool ready;
     uint16_t last_avail;
+    uint16_t used_idx; /* nfvm's own count: the ring's copy is never read back */
     uint64_t desc_gpa, avail_gpa, used_gpa;
     /* Host views of the rings, set by nfvm_vq_enable(). */
     uint8_t *desc, *avail, *used;
