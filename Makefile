@@ -3,6 +3,7 @@
 #   make APP=helloworld [PLAT=kvm|linuxu] [V=1]   configure (from the app's
 #                                                 defconfig) and link one image
 #   make menuconfig APP=...                       edit that build's .config
+#   make nfvm                                     the KVM monitor (vmm/)
 #   make test                                     unit + integration tests
 #
 # Every image is built out of tree in build/<app>_<plat>-<arch>/. The build is
@@ -31,12 +32,13 @@ help:
 	@echo "make APP=NAME [PLAT=kvm|linuxu] [V=1]  build one image into build/"
 	@echo "make menuconfig APP=NAME [PLAT=...]    edit that build's configuration"
 	@echo "make savedefconfig APP=NAME            print the minimal config"
+	@echo "make nfvm                              the KVM monitor: build/nfvm/nfvm"
 	@echo "make test                              unit tests (Criterion, bench) + pytest"
 	@echo "make format-check                      clang-format check"
 	@echo "make clean | distclean"
 
 # Targets that never need a configured build.
-NOCONFIG_GOALS := help test unit-tests bench-unit-tests integration-tests format format-check \
+NOCONFIG_GOALS := help test unit-tests bench-unit-tests integration-tests format format-check nfvm \
 	clean distclean build/unit/% $(NFOS_ROOT)/build/unit/%
 
 ifneq ($(filter-out $(NOCONFIG_GOALS),$(or $(MAKECMDGOALS),image)),)
@@ -45,6 +47,7 @@ include $(NFOS_ROOT)/mk/image.mk
 endif
 
 include $(NFOS_ROOT)/mk/test.mk
+include $(NFOS_ROOT)/mk/nfvm.mk
 
 CLANG_FORMAT_FILES = $(shell cd $(NFOS_ROOT) && git ls-files '*.c' '*.h' 2>/dev/null)
 

@@ -3,7 +3,7 @@
 # builds and boots images.
 #
 # A library or driver with unit tests has lib/<name>/tests/Makefile.test (or
-# drivers/<name>/tests/Makefile.test):
+# drivers/<name>/tests/Makefile.test; nfvm's are vmm/tests/Makefile.test):
 #
 #   UNIT_TESTS += foo
 #   foo_TEST_SRCS   := $(NFOS_ROOT)/lib/foo/tests/test_foo.c $(NFOS_ROOT)/lib/foo/foo.c
@@ -20,7 +20,7 @@ UNIT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Wno-unused-parameter \
 	-I$(NFOS_ROOT)/include
 
 UNIT_DIRS := $(wildcard $(NFOS_ROOT)/lib/* $(NFOS_ROOT)/drivers/* $(NFOS_ROOT)/plat/* \
-	$(NFOS_ROOT)/bench/*)
+	$(NFOS_ROOT)/bench/* $(NFOS_ROOT)/vmm)
 -include $(wildcard $(addsuffix /tests/Makefile.test,$(UNIT_DIRS)))
 
 # The folder a unit test named $(1) belongs to.

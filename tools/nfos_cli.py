@@ -383,10 +383,49 @@ def run_qemu(cmd, timeout=None):
     return status
 
 
+def nfvm_path():
+    """Builds nfvm (make nfvm: quick when up to date) and returns its path."""
+    r = subprocess.run(["make", "-s", "-C", ROOT, "nfvm"], capture_output=True, text=True)
+    if r.returncode != 0:
+        die("make nfvm failed:\n" + r.stdout + r.stderr, 1)
+    return os.path.join(ROOT, "build", "nfvm", "nfvm")
+
+
+def nfvm_command(image, mem, cmdline, nets=()):
+    """The nfvm command line for an image, as `nfos run --vmm nfvm` starts it.
+    nets: parsed --net values, TAPs only (one virtio-net on virtio-mmio each)."""
+    net = [a for n in nets for a in ("--net", f"tap:{n['arg']}")]
+    return [nfvm_path(), "--mem", f"{mem // 1024}K"] + net + [image, "--", cmdline]
+
+
+def run_nfvm(args, image, mem, cmdline, nets):
+    """Runs an image under nfvm; its exit status is the guest's (nfvm says
+    on stderr when it ended the guest itself: vmm/nfvm.h)."""
+    if any(n["kind"] != "tap" for n in nets) or args.mac:
+        raise UsageError("--vmm nfvm: only --net tap:IF so far (no vhost-user, user or --mac)")
+    if args.machine is not None:
+        raise UsageError("--machine is QEMU's: nfvm has one machine")
+    if args.accel == "tcg" or not kvm_usable():
+        raise UsageError("--vmm nfvm needs /dev/kvm (usable, and NFOS_ACCEL not tcg)")
+    cmd = nfvm_command(image, mem, cmdline, nets)
+    if args.timeout:
+        cmd[1:1] = ["--timeout", str(args.timeout)]  # nfvm ends it: status 124
+    if args.verbose:
+        print("nfos: " + " ".join(cmd), file=sys.stderr)
+    try:
+        r = subprocess.run(cmd, stdin=subprocess.DEVNULL,
+                           timeout=args.timeout + 10 if args.timeout else None)
+    except subprocess.TimeoutExpired:
+        die(f"nfvm still running {args.timeout + 10} s after the guest's timeout: killed", 124)
+    return r.returncode if r.returncode >= 0 else 128 - r.returncode
+
+
 def cmd_run(args):
     check_app(args.app)
     if args.plat not in PLATS:
         raise UsageError(f"unknown platform '{args.plat}' (platforms: {', '.join(PLATS)})")
+    if args.vmm == "nfvm" and args.plat != "kvm":
+        raise UsageError("--vmm nfvm runs kvm images (--plat kvm)")
     app_args = args.app_args
     defaults = run_defaults(args.app).get(args.plat, {})
     if not args.net and "net" in defaults:
@@ -398,9 +437,9 @@ def cmd_run(args):
     if epoch_arg and epoch_arg not in app_args:
         import time  # no RTC in the guest: absolute times need the host's clock
         app_args = [epoch_arg, str(int(time.time()))] + app_args
-    if args.machine is None:
+    if args.machine is None and args.vmm == "qemu":
         args.machine = "microvm,pcie=on" if args.net else "microvm"
-    if args.machine not in MACHINES:
+    if args.vmm == "qemu" and args.machine not in MACHINES:
         raise UsageError(f"unknown machine '{args.machine}' (machines: {', '.join(MACHINES)})")
     mem = parse_size(args.mem or "64M")
     nets = [parse_net(n, args.plat) for n in (args.net or [])]
@@ -425,6 +464,8 @@ def cmd_run(args):
         raise UsageError(f"--mem {args.mem} is too small for {args.app}: the image alone "
                          f"reaches {need / 2**20:.2f} MiB of guest RAM (it loads at 1 MiB); "
                          f"give at least {(need + 2**20 - 1) >> 20}M")
+    if args.vmm == "nfvm":
+        return run_nfvm(args, image, mem, guest_cmdline(params, app_args), nets)
     accel = args.accel or ("kvm" if kvm_usable() else "tcg")
     if accel == "kvm" and not kvm_usable():
         raise UsageError("--accel kvm: /dev/kvm is not usable here")
@@ -484,6 +525,8 @@ def parser():
     r.add_argument("--mac", action="append", metavar="MAC",
                    help="the MAC of the port in the same position")
     r.add_argument("--accel", choices=("kvm", "tcg"), help="default: kvm if usable, else tcg")
+    r.add_argument("--vmm", choices=("qemu", "nfvm"), default="qemu",
+                   help="kvm's monitor: qemu (default) or nfvm (vmm/, needs /dev/kvm)")
     r.add_argument("-p", "--param", action="append", metavar="KEY=VALUE",
                    help="OS parameter for the kernel command line, e.g. nfos.boottrace=1")
     r.add_argument("--timeout", type=float, help="kill the guest after this many seconds")

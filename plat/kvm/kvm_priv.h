@@ -45,7 +45,12 @@ extern const uint8_t kvm_trap_stubs[];
 extern uint64_t kvm_pdpt[];
 extern const char __image_start[], __image_end[];
 
+/* The TSC frequency nfvm's boot info gave, 0 when unknown or under PVH. */
+extern uint64_t kvm_boot_tsc_khz;
+
+struct nfvm_boot_info;
 void kvm_start64(uint32_t start_info);
+void kvm_nfvm_start64(const struct nfvm_boot_info *bi);
 _Noreturn void kvm_trap_report(struct kvm_trap_frame *f);
 void kvm_traps_init(void);
 int kvm_memory_init(const struct hvm_start_info *si);

@@ -5,6 +5,7 @@
 #include <nfos/arch/cpu.h>
 #include <nfos/core.h>
 #include <nfos/plat/exit.h>
+#include <nfos/plat/nfvm_abi.h>
 #include "kvm_priv.h"
 
 #define KVM_CMDLINE_MAX 4096
@@ -63,4 +64,31 @@ void kvm_start64(uint32_t start_info)
         plat_exit(2);
     }
     core_boot(argc, boot.argv);
+}
+
+_Static_assert(sizeof(struct nfvm_memmap_entry) == sizeof(struct hvm_memmap_entry),
+               "nfvm's memory map is PVH's");
+
+/* nfvm's direct entry (nfos/plat/nfvm_abi.h): the monitor has done at once
+ * what entry.S does at CPL0, so this starts at CPL3 with no guest CPL0
+ * instruction run. Its boot info becomes a PVH start info, so both paths
+ * share everything after. */
+void kvm_nfvm_start64(const struct nfvm_boot_info *bi)
+{
+    static struct hvm_start_info si;
+
+    kvm_tsc_entry = kvm_tsc_longmode = arch_rdtsc();
+    if (bi->magic != NFVM_BOOT_MAGIC || bi->abi_version != NFVM_ABI_VERSION) {
+        kvm_traps_init();
+        kvm_puts("nfos: bad nfvm boot info (magic or ABI version): this image "
+                 "speaks nfvm ABI version 1\n");
+        plat_exit(2);
+    }
+    kvm_boot_tsc_khz = bi->tsc_khz;
+    si.magic = HVM_START_MAGIC;
+    si.version = 1;
+    si.cmdline_paddr = bi->cmdline;
+    si.memmap_paddr = bi->memmap;
+    si.memmap_entries = bi->memmap_entries;
+    kvm_start64((uint32_t)(uintptr_t)&si);
 }

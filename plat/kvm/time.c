@@ -1,4 +1,5 @@
-/* TSC time. The frequency comes, in this order, from nfos.tsc_khz=, KVM's
+/* TSC time. The frequency comes, in this order, from nfos.tsc_khz=, nfvm's
+ * boot info, KVM's
  * kvmclock (the boot path enables it with one wrmsr; KVM writes the TSC to
  * nanoseconds scale into kvm_pvclock), the hypervisor's CPUID leaf 0x40000010 (QEMU offers it with
  * +invtsc under KVM), CPUID 0x15, and last from PIT channel 0 over 10 ms. The PIT is read by
@@ -8,6 +9,7 @@
 #include <nfos/arch/cpu.h>
 #include <nfos/core.h>
 #include <nfos/plat/time.h>
+#include "kvm_priv.h"
 
 #define PIT_HZ        1193182ULL
 #define PIT_CH0       0x40
@@ -15,6 +17,8 @@
 #define PIT_CAL_TICKS (PIT_HZ / 100) /* 10 ms */
 #define PIT_CAL_POLLS 100000         /* gives up when there is no PIT */
 #define FALLBACK_HZ   2000000000ULL
+
+uint64_t kvm_boot_tsc_khz;
 
 static struct {
     uint64_t hz;
@@ -122,6 +126,10 @@ void plat_time_init(void)
     if (core_param_u64("nfos.tsc_khz", &khz) == 0 && khz) {
         clk.hz = khz * 1000;
         clk.source = "cmdline";
+    }
+    if (!clk.hz && kvm_boot_tsc_khz) {
+        clk.hz = kvm_boot_tsc_khz * 1000;
+        clk.source = "nfvm";
     }
     if (!clk.hz && (clk.hz = kvmclock_hz()))
         clk.source = "kvmclock";

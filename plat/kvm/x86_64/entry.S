@@ -127,6 +127,7 @@ kvm_pvclock:      .skip 32
 kvm_tss: .skip TSS_SIZE
 
 	.balign 4096
+	.globl kvm_stack3_top
 kvm_stack3: .skip KVM_STACK3_SIZE
 kvm_stack3_top:
 kvm_stack0: .skip KVM_STACK0_SIZE

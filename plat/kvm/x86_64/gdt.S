@@ -5,6 +5,7 @@
 
 	.section .data.gdt, "aw"
 	.balign 16
+	.globl kvm_gdt, kvm_gdt_limit
 kvm_gdt:
 	.quad 0
 	.quad 0x00af9b000000ffff        /* GDT_KCODE: 64-bit code, DPL0 */
@@ -14,6 +15,7 @@ kvm_gdt:
 	.quad __kvm_tss_desc_lo         /* GDT_TSS */
 	.quad __kvm_tss_desc_hi
 kvm_gdt_end:
+	.set kvm_gdt_limit, kvm_gdt_end - kvm_gdt - 1 /* nfvm_note.S */
 
 	.balign 8
 	.globl kvm_gdt_ptr, kvm_idt_ptr

@@ -1,0 +1,16 @@
+# nfvm, the KVM monitor (vmm/): a normal Linux program built with the host
+# compiler, libc only. `make nfvm` -> build/nfvm/nfvm.
+
+NFVM_DIR  := $(NFOS_ROOT)/vmm
+NFVM_BIN  := $(NFOS_ROOT)/build/nfvm/nfvm
+NFVM_SRCS := $(addprefix $(NFVM_DIR)/,main.c kvm.c boot.c elf.c exit.c console.c mem.c vnet.c virtq.c)
+NFVM_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -I$(NFOS_ROOT)/include
+
+.PHONY: nfvm
+nfvm: $(NFVM_BIN)
+
+$(NFVM_BIN): $(NFVM_SRCS) $(wildcard $(NFVM_DIR)/*.h) $(NFOS_ROOT)/include/nfos/plat/nfvm_abi.h \
+		$(NFOS_ROOT)/mk/nfvm.mk
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  HOSTCC  nfvm")
+	$(Q)$(HOST_CC) $(NFVM_CFLAGS) -pthread -o $@ $(NFVM_SRCS)

@@ -1,0 +1,257 @@
+"""nfvm (vmm/), our KVM monitor: helloworld and selftest under its direct
+CPL3 entry and its PVH path, exit statuses, the exception report, and the
+errors nfvm reports itself, and pong answering ping through nfvm's
+virtio-net (virtio-mmio, TAP backend). Guest runs need /dev/kvm. Without it they run
+in a TCG VM with nested KVM when NFOS_NFVM_NESTED=1 (vmm/tests/nested_kvm.py:
+downloads Debian's kernel package once, then about a minute), else they are
+skipped with that reason. nfvm's own errors are checked everywhere."""
+
+import os
+import re
+import subprocess
+
+import pytest
+
+from conftest import BOOT_TIMEOUT, ROOT, build, nfos
+import nfos_cli
+
+NFVM = os.path.join(ROOT, "build", "nfvm", "nfvm")
+HELLO, SELFTEST, PONG = "helloworld_kvm-x86_64", "selftest_kvm-x86_64", "pong_kvm-x86_64"
+RXSINK = "rxsink_kvm-x86_64"
+
+# The nested VM's own network: pong behind nfvm's TAP, pinged by the VM's kernel.
+PONG_NESTED = f"""
+/bin/nfvm --net tap:nt0 /img/{PONG} -- netdev.ip=10.12.0.2/24 > /tmp/pong 2>&1 & P=$!
+i=0; while [ ! -e /sys/class/net/nt0 ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done
+ip link set nt0 up && ip addr add 10.12.0.1/24 dev nt0
+ping -c 3 -W 20 10.12.0.2; r=$?
+kill $P; wait $P; cat /tmp/pong; exit $r
+"""
+
+# name -> (images, nfvm arguments; an image is named by its file name)
+CASES = {
+    "hello": ([HELLO], [HELLO, "--", nfos_cli.guest_cmdline([], ["one", "two words", "exit=3"])]),
+    "hello_pvh": ([HELLO], ["--boot", "pvh", HELLO, "--", "-- exit=5"]),
+    "hello_2m": ([HELLO], ["--mem", "2M", "--trace", HELLO]),
+    "status127": ([HELLO], [HELLO, "--", "-- exit=127"]),
+    "boottrace": ([HELLO], [HELLO, "--", "nfos.boottrace=1"]),
+    "selftest": ([SELFTEST], ["--mem", "64M", SELFTEST]),
+    "selftest_8m": ([SELFTEST], ["--mem", "8M", SELFTEST]),
+    "selftest_high": ([SELFTEST], ["--mem", "3200M", SELFTEST]),  # RAM above 4 GiB too
+    "fault": ([SELFTEST], [SELFTEST, "--", "-- fault"]),
+    # rxsink on the null device never stops by itself
+    "timeout": ([RXSINK], ["--timeout", "2", RXSINK, "--", "netdev.dev=null"]),
+}
+NESTED_ONLY = {"pong": ([PONG], PONG_NESTED)}  # on a KVM host: test_pong_tap
+
+
+def make_nfvm():
+    r = subprocess.run(["make", "-s", "-C", ROOT, "nfvm"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def run(argv, timeout=BOOT_TIMEOUT):
+    r = subprocess.run([NFVM] + argv, capture_output=True, text=True, timeout=timeout,
+                       stdin=subprocess.DEVNULL)
+    return r
+
+
+class Result:
+    def __init__(self, status, out, err):
+        self.status, self.out, self.err = status, out, err
+
+    @property
+    def text(self):
+        return self.out + self.err
+
+    def __repr__(self):
+        return f"Result(status={self.status}, out={self.out!r}, err={self.err!r})"
+
+
+@pytest.fixture(scope="session")
+def results():
+    """Every case's result, from /dev/kvm or from the nested VM."""
+    make_nfvm()
+    paths = {HELLO: build("helloworld", "kvm"), SELFTEST: build("selftest", "kvm"),
+             PONG: build("pong", "kvm"), RXSINK: build("rxsink", "kvm")}
+    if nfos_cli.kvm_usable():
+        out = {}
+        for name, (_, argv) in CASES.items():
+            r = run([paths.get(a, a) for a in argv])
+            out[name] = Result(r.returncode, r.stdout, r.stderr)
+        return out
+    if os.environ.get("NFOS_NFVM_NESTED") != "1":
+        pytest.skip("nfvm's guest runs need /dev/kvm (usable, NFOS_ACCEL not tcg); "
+                    "NFOS_NFVM_NESTED=1 runs them under nested KVM in a TCG VM")
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        "nested_kvm", os.path.join(ROOT, "vmm", "tests", "nested_kvm.py"))
+    nested = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(nested)
+    cases = [(n, [paths[i] for i in imgs], [f"/img/{a}" if a in paths else a for a in argv])
+             for n, (imgs, argv) in CASES.items()]
+    cases += [(n, [paths[i] for i in imgs], script) for n, (imgs, script) in NESTED_ONLY.items()]
+    got = nested.run_cases(cases)
+    for n in list(CASES) + list(NESTED_ONLY):
+        assert n in got, f"case {n} did not report; VM console:\n" + got["_console"][-3000:]
+    return {n: Result(r.status, r.out, r.err) for n, r in got.items() if n != "_console"}
+
+
+def check_hello(r, args=()):
+    assert r.out.splitlines()[0] == "Hello from nfos!", r
+    assert 'argv[0] = "helloworld"' in r.out, r
+    for i, a in enumerate(args, 1):
+        assert f'argv[{i}] = "{a}"' in r.out, r
+
+
+def check_tap(r):
+    assert r.status == 0, r
+    plan = re.search(r"^1\.\.(\d+)$", r.out, re.M)
+    assert plan, r
+    assert not re.search(r"^not ok", r.out, re.M), r
+    assert len(re.findall(r"^ok \d+ ", r.out, re.M)) == int(plan.group(1)) >= 20, r
+    assert "running at CPL3" in r.out, r
+
+
+def test_hello_direct(results):
+    r = results["hello"]
+    assert r.status == 3, r
+    check_hello(r, ["one", "two words", "exit=3"])
+
+
+def test_hello_pvh(results):
+    r = results["hello_pvh"]
+    assert r.status == 5, r
+    check_hello(r, ["exit=5"])
+
+
+def test_hello_in_2mib(results):
+    r = results["hello_2m"]
+    assert r.status == 0, r
+    check_hello(r)
+    # --trace: each start-up step, the first exit and the exit count.
+    assert re.search(r"^nfvm: trace \(ms after main\): memory [\d.]+, .* end [\d.]+; "
+                     r"first exit [\d.]+; \d+ exits$", r.err, re.M), r
+
+
+def test_status_127_travels(results):
+    assert results["status127"].status == 127, results["status127"]
+
+
+def test_boottrace_direct(results):
+    r = results["boottrace"]
+    assert r.status == 0, r
+    names = re.findall(r"^boottrace: (\w+) +\d+ ns", r.out, re.M)
+    assert names == ["entry", "longmode", "cpl3", "memory", "devices", "main"], r
+    assert re.search(r"^boottrace: tsc \d+ Hz \(nfvm\)$", r.out, re.M), r
+
+
+def test_selftest_direct(results):
+    check_tap(results["selftest"])
+    check_tap(results["selftest_8m"])
+
+
+def test_ram_above_the_mmio_hole(results):
+    """3200 MiB: 3 GiB below the hole, 128 MiB at 4 GiB (a second memory
+    slot), both in the guest's memory map."""
+    r = results["selftest_high"]
+    check_tap(r)
+    assert "memmap: 2 RAM region(s), 3276800 KiB in all" in r.out, r
+
+
+def test_fault_report_direct(results):
+    """An exception at CPL3 reaches the image's CPL0 stub through the IDT
+    and the TSS nfvm loaded, and the report comes back at CPL3."""
+    r = results["fault"]
+    assert r.status == 126, r
+    assert "fatal exception 0x000000000000000e (#PF page fault)" in r.out, r
+    assert "cr2 0x00007f0000000000" in r.out, r
+
+
+def test_timeout_ends_a_guest(results):
+    r = results["timeout"]
+    assert r.status == 124, r
+    assert "nfvm: the guest still ran after --timeout 2 s: ended" in r.err, r
+
+
+def test_pong_answers_ping_nested(results):
+    """virtio-net over virtio-mmio with a TAP: pong answers the kernel's
+    ping. In the nested VM only; on a KVM host test_pong_tap does it."""
+    if "pong" not in results:
+        pytest.skip("on a KVM host: test_pong_tap")
+    r = results["pong"]
+    assert r.status == 0 and " 0% packet loss" in r.out, r
+    assert "pong: port 0 (vnet0) answers for 10.12.0.2" in r.out, r
+
+
+# --- nfvm's own errors: no guest runs, so these need no /dev/kvm --------------
+
+def test_usage():
+    make_nfvm()
+    r = run([])
+    assert r.returncode == 2 and "which image?" in r.stderr, r
+    r = run(["--mem", "1M", "x"])
+    assert r.returncode == 2 and "--mem" in r.stderr, r
+    r = run(["--net", "vhost-user:/x", "x"])
+    assert r.returncode == 2 and "--net: tap:IF or none" in r.stderr, r
+
+
+def test_not_an_image():
+    make_nfvm()
+    r = run([os.path.join(ROOT, "README.md")])
+    assert r.returncode == 202 and "not an ELF file" in r.stderr, r
+
+
+def test_nfos_run_refuses_without_kvm(monkeypatch):
+    monkeypatch.setenv("NFOS_ACCEL", "tcg")
+    r = nfos("run", "helloworld", "--vmm", "nfvm")
+    assert r.status == 2 and "--vmm nfvm needs /dev/kvm" in r.err, r
+
+
+# --- ./nfos run --vmm nfvm: on /dev/kvm only ----------------------------------
+
+needs_kvm = pytest.mark.skipif(not nfos_cli.kvm_usable(),
+                               reason="./nfos run --vmm nfvm needs /dev/kvm")
+
+
+@needs_kvm
+def test_nfos_run_hello():
+    r = nfos("run", "helloworld", "--vmm", "nfvm", "--", "a", "b c", "exit=4")
+    assert r.status == 4, r
+    check_hello(r, ["a", "b c", "exit=4"])
+
+
+@needs_kvm
+def test_nfos_run_selftest():
+    check_tap(nfos("run", "selftest", "--vmm", "nfvm"))
+
+
+@needs_kvm
+@pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root")
+def test_pong_tap():
+    """pong under nfvm (the command ./nfos run pong --vmm nfvm --net tap:IF
+    starts) answers ping in a namespace of its own."""
+    from test_packets import Netns, ping, wait_line
+    make_nfvm()
+    nets = [{"kind": "tap", "arg": "nt0"}]
+    params = nfos_cli.net_params(nets, ["10.11.0.2/24"], [], "kvm")
+    cmd = nfos_cli.nfvm_command(build("pong", "kvm"), 64 << 20,
+                                nfos_cli.guest_cmdline(params, []), nets)
+    ns = Netns(f"nfos-nfvm{os.getpid()}")
+    try:
+        ns.tap("nt0", "10.11.0.1/24")
+        proc = ns.popen(*cmd)
+        try:
+            wait_line(proc, r"pong: port 0 \(vnet0\) answers for 10\.11\.0\.2")
+            r = ping(ns, "10.11.0.2")
+            assert r.returncode == 0 and " 0% packet loss" in r.stdout, r.stdout + r.stderr
+        finally:
+            proc.kill()
+            proc.communicate()
+    finally:
+        ns.remove()
+
+
+def test_nfos_run_nfvm_refuses_other_nets(monkeypatch):
+    r = nfos("run", "pong", "--vmm", "nfvm", "--net", "user:udp:7")
+    assert r.status == 2 and "only --net tap:IF so far" in r.err, r

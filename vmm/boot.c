@@ -1,0 +1,191 @@
+/* What the guest finds at its entry: the memory map, the command line and
+ * the boot info in low memory (layout.h), and the vCPU state, either PVH's
+ * (32-bit protected mode, paging off, %ebx = hvm_start_info: the image's
+ * entry.S does the rest at CPL0) or the direct entry's (64-bit CPL3, every
+ * table loaded: nfos/plat/nfvm_abi.h). Writes guest memory only through
+ * nfvm_gpa(); calls no KVM ioctl. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include "layout.h"
+#include "nfvm.h"
+
+/* PVH's start info, version 1 (Xen's hvm_start_info). */
+#define HVM_START_MAGIC 0x336ec578
+struct hvm_start_info {
+    uint32_t magic, version, flags, nr_modules;
+    uint64_t modlist_paddr, cmdline_paddr, rsdp_paddr, memmap_paddr;
+    uint32_t memmap_entries, reserved;
+};
+
+#define CR0_PE         (1ULL << 0)
+#define CR0_MP         (1ULL << 1)
+#define CR0_ET         (1ULL << 4)
+#define CR0_NE         (1ULL << 5)
+#define CR0_WP         (1ULL << 16)
+#define CR0_PG         (1ULL << 31)
+#define CR4_PAE        (1ULL << 5)
+#define CR4_OSFXSR     (1ULL << 9)
+#define CR4_OSXMMEXCPT (1ULL << 10)
+#define CR4_FSGSBASE   (1ULL << 16)
+#define CR4_OSXSAVE    (1ULL << 18)
+#define EFER_LME       (1ULL << 8)
+#define EFER_LMA       (1ULL << 10)
+#define RFLAGS_IOPL3   0x3000ULL
+#define RFLAGS_FIXED   0x2ULL
+#define XCR0_X87_SSE   0x3ULL
+#define XCR0_AVX       0x4ULL
+#define SEG_CODE       11 /* execute/read, accessed */
+#define SEG_DATA       3  /* read/write, accessed */
+#define SEG_TSS_BUSY   11 /* 64-bit (or 32-bit) TSS, busy */
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static unsigned memmap_write(struct nfvm_mem *m)
+{
+    struct nfvm_memmap_entry e[2] = {
+        { .addr = 0, .size = m->low, .type = NFVM_MEM_RAM },
+        { .addr = NFVM_HIGH_BASE, .size = m->high, .type = NFVM_MEM_RAM },
+    };
+    unsigned n = m->high ? 2 : 1;
+
+    memcpy(nfvm_gpa(m, NFVM_MEMMAP_GPA, sizeof(e)), e, n * sizeof(e[0]));
+    return n;
+}
+
+/* The image's tables must lie in RAM; nfvm writes the TSS fields the ABI
+ * gives it (RSP0, the bitmap offset, the bitmap's terminator). */
+static int tables_check(struct nfvm_mem *m, const struct nfvm_note *n, char *err, size_t errlen)
+{
+    uint8_t *tss = nfvm_gpa(m, n->tss, NFVM_TSS_SIZE);
+    uint16_t iomap = NFVM_TSS_HEAD_SIZE;
+
+    if (n->abi_version != NFVM_ABI_VERSION)
+        return fail(err, errlen, "the image speaks nfvm ABI version %u, nfvm version %u",
+                    n->abi_version, NFVM_ABI_VERSION);
+    if (!tss || !nfvm_gpa(m, n->gdt, (uint64_t)n->gdt_limit + 1) ||
+        !nfvm_gpa(m, n->idt, (uint64_t)n->idt_limit + 1) || !nfvm_gpa(m, n->pml4, 4096) ||
+        (n->pml4 & 0xfff) || !nfvm_gpa(m, n->entry, 1) || n->stack3_top < 16 ||
+        !nfvm_gpa(m, n->stack3_top - 16, 16) || n->stack0_top < 16 ||
+        !nfvm_gpa(m, n->stack0_top - 16, 16) || (uint64_t)n->gdt_limit + 1 < NFVM_SEL_TSS + 16)
+        return fail(err, errlen, "the image's nfvm note points outside guest RAM");
+    memcpy(tss + NFVM_TSS_RSP0_OFF, &n->stack0_top, 8);
+    memcpy(tss + NFVM_TSS_IOMAP_OFF, &iomap, 2);
+    tss[NFVM_TSS_SIZE - 1] = 0xff;
+    return 0;
+}
+
+int nfvm_boot_write(struct nfvm_mem *m, const struct nfvm_image *img, enum nfvm_boot_mode mode,
+                    const char *cmdline, uint64_t tsc_khz, char *err, size_t errlen)
+{
+    size_t len = strlen(cmdline);
+    unsigned n;
+
+    if (len >= NFVM_CMDLINE_MAX)
+        return fail(err, errlen, "command line longer than %d bytes", NFVM_CMDLINE_MAX - 1);
+    if (mode == NFVM_BOOT_DIRECT && !img->has_note)
+        return fail(err, errlen, "the image has no nfvm note: boot it with --boot pvh");
+    if (mode == NFVM_BOOT_PVH && !img->pvh_entry)
+        return fail(err, errlen, "the image has no PVH note");
+    memcpy(nfvm_gpa(m, NFVM_CMDLINE_GPA, len + 1), cmdline, len + 1);
+    n = memmap_write(m);
+    if (mode == NFVM_BOOT_PVH) {
+        struct hvm_start_info si = { .magic = HVM_START_MAGIC,
+                                     .version = 1,
+                                     .cmdline_paddr = NFVM_CMDLINE_GPA,
+                                     .memmap_paddr = NFVM_MEMMAP_GPA,
+                                     .memmap_entries = n };
+
+        memcpy(nfvm_gpa(m, NFVM_BOOTINFO_GPA, sizeof(si)), &si, sizeof(si));
+        return 0;
+    }
+    struct nfvm_boot_info bi = { .magic = NFVM_BOOT_MAGIC,
+                                 .abi_version = NFVM_ABI_VERSION,
+                                 .cmdline = NFVM_CMDLINE_GPA,
+                                 .memmap = NFVM_MEMMAP_GPA,
+                                 .memmap_entries = n,
+                                 .tsc_khz = tsc_khz };
+
+    memcpy(nfvm_gpa(m, NFVM_BOOTINFO_GPA, sizeof(bi)), &bi, sizeof(bi));
+    return tables_check(m, &img->note, err, errlen);
+}
+
+static struct kvm_segment seg(uint16_t sel, uint8_t type, uint8_t dpl, int code64)
+{
+    return (struct kvm_segment){ .base = 0,
+                                 .limit = 0xffffffff,
+                                 .selector = sel,
+                                 .type = type,
+                                 .present = 1,
+                                 .dpl = dpl,
+                                 .db = !code64,
+                                 .s = 1,
+                                 .l = code64,
+                                 .g = 1 };
+}
+
+static void cpu_pvh(const struct nfvm_image *img, struct kvm_sregs *s, struct kvm_regs *r)
+{
+    s->cs = seg(0x08, SEG_CODE, 0, 0);
+    s->ds = s->es = s->fs = s->gs = s->ss = seg(0x10, SEG_DATA, 0, 0);
+    s->tr = (struct kvm_segment){ .limit = 0x67, .type = SEG_TSS_BUSY, .present = 1 };
+    s->cr0 = CR0_PE | CR0_ET;
+    s->cr4 = 0;
+    s->efer = 0;
+    r->rip = img->pvh_entry;
+    r->rbx = NFVM_BOOTINFO_GPA;
+    r->rsp = NFVM_PVH_STACK;
+    r->rflags = RFLAGS_FIXED;
+}
+
+static void cpu_direct(const struct nfvm_image *img, const struct nfvm_cpu_features *f,
+                       struct kvm_sregs *s, struct kvm_regs *r, uint64_t *xcr0)
+{
+    const struct nfvm_note *n = &img->note;
+
+    s->cs = seg(NFVM_SEL_UCODE | 3, SEG_CODE, 3, 1);
+    s->ds = s->es = s->fs = s->gs = s->ss = seg(NFVM_SEL_UDATA | 3, SEG_DATA, 3, 0);
+    s->tr = (struct kvm_segment){ .base = n->tss,
+                                  .limit = NFVM_TSS_SIZE - 1,
+                                  .selector = NFVM_SEL_TSS,
+                                  .type = SEG_TSS_BUSY,
+                                  .present = 1 };
+    s->gdt.base = n->gdt;
+    s->gdt.limit = n->gdt_limit;
+    s->idt.base = n->idt;
+    s->idt.limit = n->idt_limit;
+    s->cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
+    s->cr3 = n->pml4;
+    s->cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
+    if (f->fsgsbase)
+        s->cr4 |= CR4_FSGSBASE;
+    if (f->xsave) {
+        s->cr4 |= CR4_OSXSAVE;
+        *xcr0 = XCR0_X87_SSE | (f->avx ? XCR0_AVX : 0);
+    }
+    s->efer = EFER_LME | EFER_LMA;
+    r->rip = n->entry;
+    r->rsp = n->stack3_top - 8; /* as if called: SysV wants rsp + 8 16-aligned */
+    r->rdi = NFVM_BOOTINFO_GPA;
+    r->rflags = RFLAGS_IOPL3 | RFLAGS_FIXED;
+}
+
+void nfvm_boot_cpu(const struct nfvm_image *img, enum nfvm_boot_mode mode,
+                   const struct nfvm_cpu_features *f, struct kvm_sregs *s, struct kvm_regs *r,
+                   uint64_t *xcr0)
+{
+    memset(r, 0, sizeof(*r));
+    *xcr0 = 0;
+    if (mode == NFVM_BOOT_PVH)
+        cpu_pvh(img, s, r);
+    else
+        cpu_direct(img, f, s, r, xcr0);
+}

@@ -1,0 +1,128 @@
+/* The exit handler: what the guest's KVM exits mean. A plain function over
+ * a struct kvm_run, so that unit tests drive it with synthetic exits and no
+ * /dev/kvm. nfvm serves COM1 (output; the status register says "ready"),
+ * the exit port, the virtio-mmio devices' registers (vnet.c), and answers
+ * "nothing there" (all ones) where nfos looks for PCI: the 0xcf8 ports and
+ * reads in the MMIO hole (microvm's ECAM). Anything else, any other port or
+ * MMIO write, a shutdown
+ * (triple fault) or an exit it does not know ends the guest with a message
+ * and a status of its own (nfvm.h). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include "layout.h"
+#include "nfvm.h"
+#include "vnet.h"
+
+#define COM1_LSR      5    /* line status register */
+#define COM1_LSR_IDLE 0x60 /* transmitter holding and shift registers empty */
+#define COM1_REGS     8
+#define PCI_PORTS     0xcf8 /* 0xcf8..0xcff: type 1 config access */
+#define PCI_NR_PORTS  8
+
+/* A port nfvm does not serve, or an exit it cannot trust: the guest ends. */
+static int bad_port(const struct kvm_run *run, const char *why)
+{
+    fprintf(stderr, "nfvm: guest %s port %#x (size %u, count %u): %s\n",
+            run->io.direction == KVM_EXIT_IO_OUT ? "wrote" : "read", run->io.port, run->io.size,
+            run->io.count, why);
+    return NFVM_STATUS_BAD_GUEST;
+}
+
+static int io_out(struct nfvm *vm, const struct kvm_run *run, const uint8_t *data)
+{
+    uint16_t port = run->io.port;
+
+    if (port == NFVM_PORT_CONSOLE && run->io.size == 1) {
+        nfvm_console_put(&vm->con, data, run->io.count);
+        return NFVM_RUNNING;
+    }
+    if (port > NFVM_PORT_CONSOLE && port < NFVM_PORT_CONSOLE + COM1_REGS)
+        return NFVM_RUNNING; /* UART set-up: nothing to set up on a pipe */
+    if (port >= PCI_PORTS && port < PCI_PORTS + PCI_NR_PORTS)
+        return NFVM_RUNNING; /* no host bridge to address */
+    if (port == NFVM_PORT_EXIT) {
+        uint32_t v = 0;
+
+        memcpy(&v, data, run->io.size <= 4 ? run->io.size : 4);
+        nfvm_console_flush(&vm->con);
+        vm->guest_exited = 1;
+        return (int)(v & 0x7f);
+    }
+    return bad_port(run, "no device there");
+}
+
+static int io_in(struct kvm_run *run, uint8_t *data)
+{
+    uint16_t port = run->io.port;
+
+    if (port >= NFVM_PORT_CONSOLE && port < NFVM_PORT_CONSOLE + COM1_REGS) {
+        memset(data, port == NFVM_PORT_CONSOLE + COM1_LSR ? COM1_LSR_IDLE : 0,
+               (size_t)run->io.size * run->io.count);
+        return NFVM_RUNNING;
+    }
+    if (port >= PCI_PORTS && port < PCI_PORTS + PCI_NR_PORTS) {
+        memset(data, 0xff, (size_t)run->io.size * run->io.count);
+        return NFVM_RUNNING;
+    }
+    return bad_port(run, "no device there");
+}
+
+static int io(struct nfvm *vm, struct kvm_run *run, size_t run_size)
+{
+    uint64_t len = (uint64_t)run->io.size * run->io.count;
+
+    /* KVM's own buffer, but nothing is read or written past the mapping. */
+    if (run->io.size != 1 && run->io.size != 2 && run->io.size != 4)
+        return bad_port(run, "not a port access width");
+    if (run->io.data_offset > run_size || len > run_size - run->io.data_offset)
+        return bad_port(run, "data beyond the exit buffer");
+    if (run->io.direction == KVM_EXIT_IO_OUT)
+        return io_out(vm, run, (const uint8_t *)run + run->io.data_offset);
+    return io_in(run, (uint8_t *)run + run->io.data_offset);
+}
+
+static int mmio(struct nfvm *vm, struct kvm_run *run)
+{
+    uint64_t a = run->mmio.phys_addr, i = (a - NFVM_MMIO_BASE) / NFVM_MMIO_SIZE;
+
+    if (a >= NFVM_MMIO_BASE && i < vm->nr_net && run->mmio.len <= 8 &&
+        nfvm_vnet_mmio(vm->net[i], a - vm->net[i]->base, run->mmio.data, run->mmio.len,
+                       run->mmio.is_write) == 0)
+        return NFVM_RUNNING;
+    if (!run->mmio.is_write && a >= NFVM_MMIO_HOLE && a < NFVM_HIGH_BASE && run->mmio.len <= 8) {
+        memset(run->mmio.data, 0xff, run->mmio.len); /* nothing there, as on a bus */
+        return NFVM_RUNNING;
+    }
+    fprintf(stderr, "nfvm: guest %s MMIO at %#" PRIx64 " (%u bytes): no such register there\n",
+            run->mmio.is_write ? "wrote" : "read", (uint64_t)a, run->mmio.len);
+    return NFVM_STATUS_BAD_GUEST;
+}
+
+int nfvm_exit_handle(struct nfvm *vm, struct kvm_run *run, size_t run_size)
+{
+    vm->exits++;
+    switch (run->exit_reason) {
+    case KVM_EXIT_IO:
+        return io(vm, run, run_size);
+    case KVM_EXIT_MMIO:
+        return mmio(vm, run);
+    case KVM_EXIT_SHUTDOWN:
+        nfvm_console_flush(&vm->con);
+        fprintf(stderr, "nfvm: the guest shut down without an exit status (triple fault)\n");
+        return NFVM_STATUS_SHUTDOWN;
+    case KVM_EXIT_HLT:
+        fprintf(stderr, "nfvm: the guest halted with interrupts off: it can never resume\n");
+        return NFVM_STATUS_BAD_GUEST;
+    case KVM_EXIT_FAIL_ENTRY:
+        fprintf(stderr, "nfvm: KVM could not enter the guest (hardware reason %#llx)\n",
+                (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+        return NFVM_STATUS_KVM;
+    case KVM_EXIT_INTERNAL_ERROR:
+        fprintf(stderr, "nfvm: KVM internal error, suberror %u\n", run->internal.suberror);
+        return NFVM_STATUS_KVM;
+    default:
+        fprintf(stderr, "nfvm: unexpected KVM exit %u\n", run->exit_reason);
+        return NFVM_STATUS_BAD_GUEST;
+    }
+}

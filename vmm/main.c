@@ -1,0 +1,317 @@
+/* nfvm: the nfos KVM monitor.
+ *
+ *   nfvm [--mem SIZE] [--boot direct|pvh] [--net tap:IF|none]... [--timeout S] [--trace] IMAGE [--
+ * CMDLINE...]
+ *
+ * Loads an nfos kvm image (the PVH ELF QEMU boots) into memfd-backed RAM
+ * and starts it, by default directly at its 64-bit CPL3 entry (no guest
+ * CPL0 instruction before main), or through PVH. The guest's console goes
+ * to stdout; nfvm exits with the guest's status (nfvm.h lists its own).
+ * SIGINT, SIGTERM and SIGHUP end the guest (status 128 + the signal);
+ * --timeout SECONDS ends a guest that runs longer (NFVM_STATUS_TIMEOUT).
+ * --trace prints, at the end, when each start-up step finished (from the
+ * start of main) and how many exits the guest made.
+ * Startup order below: memory, image, KVM, boot info, vCPU, run. */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <net/if.h>
+#include <time.h>
+#include <unistd.h>
+#include "kvm.h"
+#include "layout.h"
+#include "vnet.h"
+
+struct opts {
+    uint64_t mem;
+    double timeout; /* seconds, 0: none */
+    int trace;
+    enum nfvm_boot_mode mode;
+    int mode_set;
+    const char *image;
+    const char *taps[NFVM_NET_MAX];
+    unsigned nr_taps;
+    char cmdline[NFVM_CMDLINE_MAX];
+};
+
+static int usage(const char *why)
+{
+    if (why)
+        fprintf(stderr, "nfvm: %s\n", why);
+    fprintf(stderr, "usage: nfvm [--mem SIZE] [--boot direct|pvh] [--net tap:IF|none]... "
+                    "[--timeout S] [--trace] IMAGE "
+                    "[-- CMDLINE...]\n");
+    return NFVM_STATUS_USAGE;
+}
+
+/* "64M" -> bytes; 0 when malformed. */
+static uint64_t parse_size(const char *s)
+{
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    unsigned shift = 0;
+
+    if (end == s || *s == '-')
+        return 0;
+    switch (*end) {
+    case 'G':
+    case 'g':
+        shift = 30;
+        end++;
+        break;
+    case 'M':
+    case 'm':
+        shift = 20;
+        end++;
+        break;
+    case 'K':
+    case 'k':
+        shift = 10;
+        end++;
+        break;
+    }
+    if (*end || v > (~0ULL >> shift))
+        return 0;
+    return (uint64_t)v << shift;
+}
+
+/* The words after "--" become the guest's command line, space-separated. */
+static int cmdline_join(struct opts *o, int argc, char **argv)
+{
+    size_t len = 0;
+
+    for (int i = 0; i < argc; i++) {
+        size_t n = strlen(argv[i]);
+
+        if (len + n + (i > 0) >= sizeof(o->cmdline))
+            return usage("command line longer than 4095 bytes");
+        if (i > 0)
+            o->cmdline[len++] = ' ';
+        memcpy(o->cmdline + len, argv[i], n + 1);
+        len += n;
+    }
+    return 0;
+}
+
+static int parse_args(struct opts *o, int argc, char **argv)
+{
+    int i;
+
+    for (i = 1; i < argc && argv[i][0] == '-' && strcmp(argv[i], "--"); i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+        if (!strcmp(a, "-h") || !strcmp(a, "--help"))
+            return usage(NULL);
+        if (!strcmp(a, "--trace")) {
+            o->trace = 1;
+            continue;
+        }
+        if (!v)
+            return usage("an option needs a value");
+        i++;
+        if (!strcmp(a, "--mem")) {
+            o->mem = parse_size(v);
+            if (o->mem < NFVM_RAM_MIN || o->mem > NFVM_RAM_MAX)
+                return usage("--mem: expected a size from 2M to 256G, e.g. 64M");
+            o->mem = (o->mem + NFVM_RAM_ALIGN - 1) & ~(NFVM_RAM_ALIGN - 1);
+        } else if (!strcmp(a, "--timeout")) {
+            char *end;
+
+            o->timeout = strtod(v, &end);
+            if (*end || !(o->timeout > 0 && o->timeout < 1e6))
+                return usage("--timeout: seconds, e.g. 10 or 0.5");
+        } else if (!strcmp(a, "--boot")) {
+            if (strcmp(v, "direct") && strcmp(v, "pvh"))
+                return usage("--boot: direct or pvh");
+            o->mode = strcmp(v, "pvh") ? NFVM_BOOT_DIRECT : NFVM_BOOT_PVH;
+            o->mode_set = 1;
+        } else if (!strcmp(a, "--net")) {
+            if (!strncmp(v, "tap:", 4) && v[4] && strlen(v + 4) < IFNAMSIZ) {
+                if (o->nr_taps == NFVM_NET_MAX)
+                    return usage("--net: at most 4 devices");
+                o->taps[o->nr_taps++] = v + 4;
+            } else if (strcmp(v, "none")) {
+                return usage("--net: tap:IF or none");
+            }
+        } else {
+            return usage("unknown option");
+        }
+    }
+    if (i == argc || !strcmp(argv[i], "--"))
+        return usage("which image?");
+    o->image = argv[i++];
+    if (i < argc && strcmp(argv[i], "--"))
+        return usage("one image, then -- and its command line");
+    return i < argc ? cmdline_join(o, argc - i - 1, argv + i + 1) : 0;
+}
+
+static double now_ms(void)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+enum { T_MAIN, T_MEM, T_IMAGE, T_KVM, T_BOOT, T_VCPU, T_END, T_N };
+
+static void trace_print(const double *t, const struct nfvm *vm)
+{
+    static const char *const names[T_N] = { "main",      "memory", "image", "kvm",
+                                            "boot info", "vcpu",   "end" };
+
+    fprintf(stderr, "nfvm: trace (ms after main):");
+    for (int i = T_MEM; i < T_N; i++)
+        fprintf(stderr, " %s %.3f%s", names[i], t[i] - t[T_MAIN], i == T_N - 1 ? "" : ",");
+    fprintf(stderr, "; first exit %.3f; %llu exits\n", vm->first_exit_ms - t[T_MAIN],
+            (unsigned long long)vm->exits);
+}
+
+/* Each device: nfvm_vnet_init, then announced to the guest the way Linux
+ * and nfos read virtio-mmio devices, in front of the command line. */
+static int net_setup(struct nfvm *vm, struct opts *o)
+{
+    char pre[NFVM_CMDLINE_MAX] = "";
+    size_t len = 0;
+
+    for (unsigned i = 0; i < o->nr_taps; i++) {
+        uint64_t base = NFVM_MMIO_BASE + i * NFVM_MMIO_SIZE;
+        char key[8] = "";
+
+        vm->net[i] = calloc(1, sizeof(*vm->net[i]));
+        if (!vm->net[i] || nfvm_vnet_init(vm->net[i], &vm->mem, base, o->taps[i], i) < 0)
+            return -1;
+        vm->nr_net++;
+        if (i)
+            snprintf(key, sizeof(key), "%u", i);
+        len += (size_t)snprintf(pre + len, sizeof(pre) - len, "virtio_mmio.device%s=%lluK@%#llx:5 ",
+                                key, NFVM_MMIO_SIZE >> 10, (unsigned long long)base);
+    }
+    if (len + strlen(o->cmdline) >= sizeof(o->cmdline)) {
+        fprintf(stderr, "nfvm: command line too long with the devices' announcements\n");
+        return -1;
+    }
+    memmove(o->cmdline + len, o->cmdline, strlen(o->cmdline) + 1);
+    memcpy(o->cmdline, pre, len);
+    return 0;
+}
+
+static int image_load(struct nfvm_mem *m, const char *path, struct nfvm_image *img)
+{
+    char err[256];
+    struct stat st;
+    void *file;
+    int fd, rc;
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) < 0 || st.st_size == 0) {
+        fprintf(stderr, "nfvm: %s: %s\n", path, fd < 0 ? strerror(errno) : "empty or unreadable");
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    file = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (file == MAP_FAILED) {
+        fprintf(stderr, "nfvm: %s: mmap: %s\n", path, strerror(errno));
+        return -1;
+    }
+    rc = nfvm_elf_load(m, file, (size_t)st.st_size, img, err, sizeof(err));
+    munmap(file, (size_t)st.st_size);
+    if (rc < 0)
+        fprintf(stderr, "nfvm: %s: %s\n", path, err);
+    return rc;
+}
+
+static struct nfvm vm = { .con = { .fd = STDOUT_FILENO } };
+
+/* A stop signal interrupts KVM_RUN (the vCPU thread takes it: the I/O
+ * threads block it), so the console is flushed and --trace printed. */
+static void on_stop(int sig)
+{
+    vm.stop_signal = sig;
+}
+
+static void signals_catch(double timeout)
+{
+    struct sigaction sa = { .sa_handler = on_stop }; /* no SA_RESTART */
+    static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGALRM };
+    struct itimerval it = { .it_value = { .tv_sec = (time_t)timeout,
+                                          .tv_usec =
+                                              (suseconds_t)((timeout - (time_t)timeout) * 1e6) } };
+
+    for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+        sigaction(sigs[i], &sa, NULL);
+    if (timeout > 0)
+        setitimer(ITIMER_REAL, &it, NULL);
+}
+
+int main(int argc, char **argv)
+{
+    struct opts o = { .mem = 64ULL << 20 };
+    struct nfvm_image img;
+    struct nfvm_kvm k;
+    double t[T_N] = { now_ms() };
+    char err[256];
+    int rc;
+
+    rc = parse_args(&o, argc, argv);
+    if (rc)
+        return rc;
+    rc = nfvm_mem_create(&vm.mem, o.mem);
+    if (rc < 0) {
+        fprintf(stderr, "nfvm: guest RAM (memfd of %llu bytes): %s\n", (unsigned long long)o.mem,
+                strerror(-rc));
+        return NFVM_STATUS_SETUP;
+    }
+    t[T_MEM] = now_ms();
+    if (image_load(&vm.mem, o.image, &img) < 0)
+        return NFVM_STATUS_SETUP;
+    if (!o.mode_set)
+        o.mode = img.has_note ? NFVM_BOOT_DIRECT : NFVM_BOOT_PVH;
+    t[T_IMAGE] = now_ms();
+    if (nfvm_kvm_open(&k, &vm.mem) < 0)
+        return NFVM_STATUS_SETUP;
+    t[T_KVM] = now_ms();
+    if (net_setup(&vm, &o) < 0)
+        return NFVM_STATUS_SETUP;
+    for (unsigned i = 0; i < vm.nr_net; i++) /* kicks without an exit to nfvm */
+        nfvm_kvm_ioeventfd(&k, vm.net[i]->base + NFVM_VNET_NOTIFY_OFF, vm.net[i]->kick);
+    if (nfvm_boot_write(&vm.mem, &img, o.mode, o.cmdline, k.tsc_khz, err, sizeof(err)) < 0) {
+        fprintf(stderr, "nfvm: %s: %s\n", o.image, err);
+        return NFVM_STATUS_SETUP;
+    }
+    t[T_BOOT] = now_ms();
+    if (nfvm_kvm_setup(&k, &img, o.mode) < 0)
+        return NFVM_STATUS_SETUP;
+    if (vm.nr_net) {
+        sigset_t all, old;
+
+        sigfillset(&all);
+        pthread_sigmask(SIG_BLOCK, &all, &old); /* the I/O threads inherit it */
+        for (unsigned i = 0; i < vm.nr_net; i++)
+            if (nfvm_vnet_start(vm.net[i]) < 0)
+                return NFVM_STATUS_SETUP;
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+    }
+    signals_catch(o.timeout);
+    t[T_VCPU] = now_ms();
+    vm.trace = o.trace;
+    rc = nfvm_kvm_run(&k, &vm);
+    nfvm_console_flush(&vm.con);
+    if (vm.stop_signal == SIGALRM) {
+        fprintf(stderr, "nfvm: the guest still ran after --timeout %g s: ended\n", o.timeout);
+        rc = NFVM_STATUS_TIMEOUT;
+    }
+    t[T_END] = now_ms();
+    if (o.trace)
+        trace_print(t, &vm);
+    return rc;
+}

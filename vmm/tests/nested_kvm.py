@@ -1,0 +1,105 @@
+"""nfvm's guest runs on a host without /dev/kvm: a Debian kernel under QEMU
+TCG with `-cpu max` (TCG emulates AMD SVM) loads kvm_amd, and nfvm runs
+inside that VM on nested KVM. For correctness only: every time it shows is
+TCG's. The kernel package comes the way bench/linuxvm/build.py gets it
+(apt-get download, read with dpkg-deb, cached in build/linuxvm/debs).
+
+    run_cases([(name, [image, ...], nfvm_argv), ...]) -> {name: Result-like}
+
+All cases run in one VM boot, one after the other."""
+
+import base64
+import importlib.util
+import os
+import shlex
+import subprocess
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+MODULES = ("kvm_amd", "tun")
+LIBS = ("/lib64/ld-linux-x86-64.so.2", "/lib/x86_64-linux-gnu/libc.so.6")
+
+
+def _linuxvm():
+    spec = importlib.util.spec_from_file_location(
+        "linuxvm_build", os.path.join(ROOT, "bench", "linuxvm", "build.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+class Result:
+    def __init__(self, status, out, err):
+        self.status, self.out, self.err = status, out, err
+
+    def __repr__(self):
+        return f"Result(status={self.status}, out={self.out!r}, err={self.err!r})"
+
+
+def _init_script(order, cases):
+    lines = ["#!/bin/sh",
+             "mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev"]
+    lines += [f"insmod /mod/{m}.ko" for m in order]
+    lines.append("[ -e /dev/kvm ] || echo '@@@ no /dev/kvm in the VM'")
+    for name, _, argv in cases:
+        if isinstance(argv, str):  # a shell snippet of its own
+            cmd = f"( {argv} )"
+        else:
+            cmd = " ".join(shlex.quote(a) for a in ["/bin/nfvm"] + argv)
+        # base64 keeps the guest's bytes out of the serial line discipline.
+        lines += [f"{cmd} >/tmp/o 2>/tmp/e; s=$?",
+                  f"echo \"@@@ {name} $s $(base64 -w0 /tmp/o) $(base64 -w0 /tmp/e)\""]
+    lines.append("poweroff -f")
+    return "\n".join(lines) + "\n"
+
+
+def _initramfs(lv, cases, mods, order):
+    c = lv.Cpio()
+    c.file("/bin/busybox", open(lv.BUSYBOX, "rb").read(), 0o755)
+    for a in ("sh", "mount", "insmod", "base64", "poweroff", "echo", "cat", "ip", "ping", "kill",
+              "sleep"):
+        c.symlink(f"/bin/{a}", "busybox")
+    for lib in LIBS:
+        c.file(lib, open(lib, "rb").read(), 0o755)
+    c.file("/bin/nfvm", open(os.path.join(ROOT, "build", "nfvm", "nfvm"), "rb").read(), 0o755)
+    for m in order:
+        c.file(f"/mod/{m}.ko", mods[m])
+    for _, images, _ in cases:
+        for img in images:
+            c.file(f"/img/{os.path.basename(img)}", open(img, "rb").read(), 0o644)
+    for d in ("proc", "sys", "dev", "tmp"):
+        c.dir(f"/{d}")
+    c.file("/init", _init_script(order, cases).encode(), 0o755)
+    return c.bytes()
+
+
+def run_cases(cases, timeout=900):
+    """cases: [(name, [host image paths], nfvm argv with images as
+    /img/<basename>, or a shell snippet: its status and output count)]. Returns {name: Result}; a case that did not report
+    is missing, and the VM's console is in the KeyError's reason."""
+    lv = _linuxvm()
+    deb = lv.download(lv.kernel_package(), os.path.join(ROOT, "build", "linuxvm", "debs"))
+    vmlinuz, _, mods = lv.read_kernel(deb, MODULES)
+    order = lv.load_order(mods, MODULES)
+    work = os.path.join(ROOT, "build", "nfvm", "nested")
+    os.makedirs(work, exist_ok=True)
+    with open(os.path.join(work, "vmlinuz"), "wb") as f:
+        f.write(vmlinuz)
+    with open(os.path.join(work, "initrd"), "wb") as f:
+        f.write(_initramfs(lv, cases, mods, order))
+    r = subprocess.run(["qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-m", "1G",
+                        "-nodefaults", "-no-user-config", "-nographic", "-no-reboot",
+                        "-serial", "stdio", "-kernel", os.path.join(work, "vmlinuz"),
+                        "-initrd", os.path.join(work, "initrd"),
+                        "-append", "console=ttyS0 quiet panic=-1"],
+                       capture_output=True, text=True, timeout=timeout,
+                       stdin=subprocess.DEVNULL)
+    out = {}
+    for line in r.stdout.replace("\r", "").splitlines():
+        w = line[line.find("@@@ "):].split(" ")  # firmware escapes may lead
+        if len(w) >= 3 and w[0] == "@@@" and w[2].isdigit():
+            dec = [base64.b64decode(x).decode(errors="replace") if x else "" for x in w[3:5]]
+            dec += [""] * (2 - len(dec))
+            out[w[1]] = Result(int(w[2]), dec[0], dec[1])
+    out["_console"] = r.stdout
+    return out
