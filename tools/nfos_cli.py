@@ -8,6 +8,7 @@ import argparse
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -185,6 +186,12 @@ def kvm_usable():
     return os.access("/dev/kvm", os.R_OK | os.W_OK)
 
 
+def qemu_opt(value):
+    """A value inside a QEMU option list (-netdev, -chardev): a comma ends the
+    value unless doubled. (-kernel and -append take their value whole.)"""
+    return value.replace(",", ",,")
+
+
 def qemu_command(image, mem, machine, accel, cmdline, nets=()):
     """The QEMU command line for an image. Public so that tests and the boot
     benchmark start exactly what `nfos run` starts. nets: parsed --net
@@ -207,13 +214,13 @@ def qemu_command(image, mem, machine, accel, cmdline, nets=()):
     for i, n in enumerate(nets):
         mac = f",mac={n['mac']}" if n.get("mac") else ""
         if n["kind"] == "tap":
-            extra += ["-netdev", f"tap,id=n{i},ifname={n['arg']},script=no,downscript=no"]
+            extra += ["-netdev", f"tap,id=n{i},ifname={qemu_opt(n['arg'])},script=no,downscript=no"]
         elif n["kind"] == "user":
             # QEMU's user network: host 127.0.0.1:PORT forwarded to the guest's.
             fwd = "".join(f",hostfwd={p}:127.0.0.1:{h}-:{g}" for p, h, g in n["fwd"])
             extra += ["-netdev", f"user,id=n{i},net=10.0.2.0/24{fwd}"]
         else:
-            extra += ["-chardev", f"socket,id=c{i},path={n['arg']}",
+            extra += ["-chardev", f"socket,id=c{i},path={qemu_opt(n['arg'])}",
                       "-netdev", f"vhost-user,id=n{i},chardev=c{i}"]
         if machine == "microvm":
             # virtio-mmio, modern (QEMU's microvm defaults to legacy mmio).
@@ -353,11 +360,113 @@ def map_qemu_status(rc, qemu_error):
     return EXIT_NO_STATUS
 
 
-def run_qemu(cmd, timeout=None):
-    """Runs QEMU with the console on our stdout; returns the guest status."""
+# --- run: the guest process ---------------------------------------------------
+#
+# `nfos run` never leaves a guest behind. SIGINT, SIGTERM and SIGHUP stop the
+# guest (a linuxu app gets its own stop, SIGINT or SIGTERM; QEMU has no way to
+# tell the guest, so QEMU itself is terminated), a guest still there after
+# STOP_GRACE seconds or a second signal is killed, and the command ends with
+# 128+signal. A killed nfos (SIGKILL) takes its guest along through
+# PR_SET_PDEATHSIG. Before the guest starts, the signal ends the command
+# (and the build in progress).
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+STOP_GRACE = 10  # seconds
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+class Stopped(Exception):
+    """A stop signal before the guest started; main() exits 128+signum."""
+
+    def __init__(self, signum):
+        super().__init__(signum)
+        self.signum = signum
+
+
+class RunSignals:
+    """Catches the stop signals for the length of a `with` block: raises
+    Stopped until guest_starts() is called, then only records them for
+    wait_guest (raising there could leave a half-started guest)."""
+
+    def __init__(self):
+        self.signum, self.count, self.guest, self.saved = None, 0, False, {}
+
+    def __enter__(self):
+        for s in STOP_SIGNALS:
+            self.saved[s] = signal.signal(s, self.handle)
+        return self
+
+    def __exit__(self, *exc):
+        for s, h in self.saved.items():
+            signal.signal(s, h)
+
+    def handle(self, signum, frame):
+        self.signum = self.signum or signum
+        self.count += 1
+        if not self.guest:
+            raise Stopped(signum)
+
+    def guest_starts(self):
+        self.guest = True
+
+
+def die_with_parent():
+    """A preexec_fn: the child gets SIGKILL when nfos ends, however it ends
+    (PR_SET_PDEATHSIG; ctypes is loaded before the fork)."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    parent = os.getpid()
+
+    def preexec():
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG)")
+        if os.getppid() != parent:  # nfos died before the prctl
+            os._exit(128 + signal.SIGKILL)
+    return preexec
+
+
+def start_guest(cmd, sig, **popen_args):
+    """Starts the guest's process (QEMU or a linuxu image), stdin closed."""
+    sig.guest_starts()
+    return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, preexec_fn=die_with_parent(),
+                            **popen_args)
+
+
+def wait_guest(proc, sig, stop_with, timeout=None):
+    """Waits for the guest. On a stop signal sends stop_with(signum) to it
+    once, then SIGKILL after STOP_GRACE seconds or a second signal. Returns
+    its exit code, or None when it was killed at the timeout."""
+    import time
+    end = None if timeout is None else time.monotonic() + timeout
+    stop_sent = None
+    while True:
+        now = time.monotonic()
+        if sig.signum and stop_sent is None:
+            proc.send_signal(stop_with(sig.signum))
+            stop_sent = now
+        elif stop_sent is not None and (sig.count > 1 or now - stop_sent > STOP_GRACE):
+            proc.kill()
+        if end is not None and now > end and not sig.signum:
+            proc.kill()
+            proc.wait()
+            return None
+        try:
+            return proc.wait(timeout=0.1)
+        except subprocess.TimeoutExpired:
+            pass
+
+
+def linuxu_stop(signum):
+    """The signal that stops a linuxu app cleanly: SIGINT or SIGTERM."""
+    return signal.SIGINT if signum == signal.SIGINT else signal.SIGTERM
+
+
+def run_qemu(cmd, sig, timeout=None):
+    """Runs QEMU with the console on our stdout; returns the guest status
+    (128+signal when a stop signal ended it)."""
     qemu_error = []
 
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = start_guest(cmd, sig, stderr=subprocess.PIPE, text=True)
 
     def relay():
         for line in proc.stderr:
@@ -366,14 +475,12 @@ def run_qemu(cmd, timeout=None):
             sys.stderr.write(line)
     t = threading.Thread(target=relay, daemon=True)
     t.start()
-    try:
-        rc = proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-        t.join(1)
-        die(f"guest still running after {timeout} s: killed", 124)
+    rc = wait_guest(proc, sig, lambda s: signal.SIGTERM, timeout)
     t.join(5)
+    if sig.signum:
+        return 128 + sig.signum
+    if rc is None:
+        die(f"guest still running after {timeout} s: killed", 124)
     status = map_qemu_status(rc, qemu_error)
     if status is None:
         die("QEMU failed to start the image: " + qemu_error[0], 1)
@@ -383,6 +490,26 @@ def run_qemu(cmd, timeout=None):
     return status
 
 
+def run_linuxu(cmd, sig, timeout=None):
+    """Runs a linuxu image; returns its status (128+signal when a stop
+    signal ended it)."""
+    rc = wait_guest(start_guest(cmd, sig), sig, linuxu_stop, timeout)
+    if sig.signum:
+        return 128 + sig.signum
+    if rc is None:
+        die(f"still running after {timeout} s: killed", 124)
+    return rc if rc >= 0 else 128 - rc
+
+
+def with_run_signals(fn):
+    """cmd_run under RunSignals, which it finds as args.signals."""
+    def wrapped(args):
+        with RunSignals() as args.signals:
+            return fn(args)
+    return wrapped
+
+
+@with_run_signals
 def cmd_run(args):
     check_app(args.app)
     if args.plat not in PLATS:
@@ -414,12 +541,8 @@ def cmd_run(args):
     if args.plat == "linuxu":
         if args.mem:
             params.insert(0, f"nfos.mem={mem}")
-        cmd = [image] + params + ["--"] + app_args
-        try:
-            r = subprocess.run(cmd, stdin=subprocess.DEVNULL, timeout=args.timeout)
-        except subprocess.TimeoutExpired:
-            die(f"still running after {args.timeout} s: killed", 124)
-        return r.returncode if r.returncode >= 0 else 128 - r.returncode
+        return run_linuxu([image] + params + ["--"] + app_args, args.signals,
+                          timeout=args.timeout)
     need = image_ram_need(image)
     if mem < need:
         raise UsageError(f"--mem {args.mem} is too small for {args.app}: the image alone "
@@ -431,7 +554,7 @@ def cmd_run(args):
     cmd = qemu_command(image, mem, args.machine, accel, guest_cmdline(params, app_args), nets)
     if args.verbose:
         print("nfos: " + " ".join(cmd), file=sys.stderr)
-    return run_qemu(cmd, timeout=args.timeout)
+    return run_qemu(cmd, args.signals, timeout=args.timeout)
 
 
 # --- bench --------------------------------------------------------------------
@@ -475,7 +598,9 @@ def parser():
     r = sub.add_parser("run", help="build and run an app: ./nfos run APP [-- ARGS]",
                        description="Build and run APP. On kvm it boots under QEMU with "
                        "KVM when /dev/kvm is usable, TCG otherwise; its exit status "
-                       "becomes ours.")
+                       "becomes ours. SIGINT, SIGTERM or SIGHUP stops the guest (a linuxu "
+                       "app stops itself, QEMU is terminated) and we exit 128+signal; "
+                       "the guest never outlives us, even a SIGKILL.")
     r.add_argument("app")
     r.add_argument("--plat", default="kvm", help="kvm (default) or linuxu")
     r.add_argument("--mem", help="guest RAM, e.g. 2M, 64M, 4G (default 64M; on linuxu "
@@ -529,6 +654,8 @@ def main(argv=None):
         return args.fn(args)
     except UsageError as e:
         die(str(e))
+    except Stopped as e:
+        return 128 + e.signum
     except KeyboardInterrupt:
         return 130
 
