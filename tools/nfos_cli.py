@@ -30,6 +30,8 @@ DEPS = [
     ("libcriterion-dev", None),
     ("python3-pytest", None),
     ("clang-format", "clang-format"),
+    ("clang", "clang"),  # make fuzz: libFuzzer, ASan and UBSan
+    ("libclang-rt-14-dev", None),  # their runtimes for clang 14
     ("dpdk-dev", "dpdk-testpmd"),
     ("pkg-config", "pkg-config"),
     ("memcached", "memcached"),
