@@ -11,6 +11,7 @@
 #   foo_bar_FUZZ_SRCS   := $(NFOS_ROOT)/lib/foo/tests/fuzz_bar.c $(NFOS_ROOT)/lib/foo/foo.c
 #   foo_bar_FUZZ_CORPUS := $(NFOS_ROOT)/lib/foo/tests/corpus/bar
 #   foo_bar_FUZZ_CFLAGS := ...
+#   foo_bar_FUZZ_FLAGS  := -max_len=1024     (libFuzzer options of its own)
 
 FUZZ_TARGETS :=
 FUZZ_BUILD   := $(NFOS_ROOT)/build/fuzz
@@ -44,7 +45,8 @@ fuzz-build: $(addprefix $(FUZZ_BUILD)/,$(FUZZ_TARGETS))
 # build/fuzz/<name>.log; its summary is printed, or its tail on a failure.
 fuzz_run = echo "== fuzz: $(1), $(FUZZ_SECONDS) s"; mkdir -p $(FUZZ_BUILD)/$(1).corpus; \
 	if $(FUZZ_BUILD)/$(1) $(FUZZ_RUN_FLAGS) -max_total_time=$(FUZZ_SECONDS) \
-		-artifact_prefix=$(FUZZ_BUILD)/$(1)- $(FUZZ_BUILD)/$(1).corpus $($(1)_FUZZ_CORPUS) \
+		$($(1)_FUZZ_FLAGS) -artifact_prefix=$(FUZZ_BUILD)/$(1)- \
+		$(FUZZ_BUILD)/$(1).corpus $($(1)_FUZZ_CORPUS) \
 		>$(FUZZ_BUILD)/$(1).log 2>&1; then \
 		grep -E '^(Done|stat::(number_of_executed_units|average_exec_per_sec|new_units_added))' \
 			$(FUZZ_BUILD)/$(1).log; \

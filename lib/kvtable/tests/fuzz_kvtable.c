@@ -139,6 +139,7 @@ static void stored(int k, const uint8_t *v, size_t vlen, uint32_t flags, uint32_
 
 static void value_of(uint8_t op, uint8_t c, size_t *vlen, uint8_t *v)
 {
+    static uint8_t pattern[VMAX + 256];
     size_t i;
 
     if (op & 0x10) { /* a number, for incr and decr */
@@ -146,8 +147,10 @@ static void value_of(uint8_t op, uint8_t c, size_t *vlen, uint8_t *v)
                                  (unsigned long long)c * (c & 1 ? 0x0123456789ULL : 1));
         return;
     }
-    for (i = 0; i < *vlen; i++)
-        v[i] = (uint8_t)(c + i * 13);
+    if (!pattern[1])
+        for (i = 0; i < sizeof(pattern); i++)
+            pattern[i] = (uint8_t)(i * 13 + (i >> 8));
+    memcpy(v, pattern + c, *vlen);
 }
 
 /* set/add/replace/cas. present: whether the model has the key (for MAYBE,
