@@ -5,6 +5,7 @@
 #   make menuconfig APP=...                       edit that build's .config
 #   make nfvm                                     the KVM monitor (vmm/)
 #   make test                                     unit + integration tests
+#   make fuzz [FUZZ_SECONDS=60]                   each libFuzzer harness (mk/fuzz.mk)
 #
 # Every image is built out of tree in build/<app>_<plat>-<arch>/. The build is
 # two-staged the way Linux does it: the Kconfig output (auto.conf) is itself a
@@ -26,7 +27,7 @@ endif
 
 .DEFAULT_GOAL := image
 .PHONY: image menuconfig savedefconfig test unit-tests bench-unit-tests integration-tests \
-	format format-check clean distclean help
+	format format-check clean distclean help fuzz fuzz-build
 
 help:
 	@echo "make APP=NAME [PLAT=kvm|linuxu] [V=1]  build one image into build/"
@@ -34,12 +35,14 @@ help:
 	@echo "make savedefconfig APP=NAME            print the minimal config"
 	@echo "make nfvm                              the KVM monitor: build/nfvm/nfvm"
 	@echo "make test                              unit tests (Criterion, bench) + pytest"
+	@echo "make fuzz [FUZZ_SECONDS=60]            each libFuzzer harness, ASan+UBSan"
 	@echo "make format-check                      clang-format check"
 	@echo "make clean | distclean"
 
 # Targets that never need a configured build.
 NOCONFIG_GOALS := help test unit-tests bench-unit-tests integration-tests format format-check nfvm \
-	clean distclean build/unit/% $(NFOS_ROOT)/build/unit/%
+	clean distclean build/unit/% $(NFOS_ROOT)/build/unit/% fuzz fuzz-build \
+	build/fuzz/% $(NFOS_ROOT)/build/fuzz/%
 
 ifneq ($(filter-out $(NOCONFIG_GOALS),$(or $(MAKECMDGOALS),image)),)
 include $(NFOS_ROOT)/mk/config.mk
@@ -48,6 +51,7 @@ endif
 
 include $(NFOS_ROOT)/mk/test.mk
 include $(NFOS_ROOT)/mk/nfvm.mk
+include $(NFOS_ROOT)/mk/fuzz.mk
 
 CLANG_FORMAT_FILES = $(shell cd $(NFOS_ROOT) && git ls-files '*.c' '*.h' 2>/dev/null)
 

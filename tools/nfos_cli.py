@@ -10,9 +10,12 @@ import re
 import shutil
 import subprocess
 import sys
-import threading
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from tools.base import ROOT, UsageError, die, kvm_usable
+# EXIT_NO_STATUS and map_qemu_status are used through nfos_cli by tests.
+from tools.guest import (EXIT_NO_STATUS, Stopped, map_qemu_status,  # noqa: F401
+                         run_linuxu, run_nfvm, run_qemu, with_run_signals)
+
 PLATS = ("kvm", "linuxu")
 MACHINES = ("microvm", "microvm,pcie=on", "q35")
 NET_KINDS = {"kvm": ("tap", "vhost-user", "user"),
@@ -29,6 +32,8 @@ DEPS = [
     ("libcriterion-dev", None),
     ("python3-pytest", None),
     ("clang-format", "clang-format"),
+    ("clang", "clang"),  # make fuzz: libFuzzer, ASan and UBSan
+    ("libclang-rt-14-dev", None),  # their runtimes for clang 14
     ("dpdk-dev", "dpdk-testpmd"),
     ("pkg-config", "pkg-config"),
     ("memcached", "memcached"),
@@ -42,16 +47,6 @@ DEPS = [
 
 # QEMU's isa-debug-exit makes QEMU exit with status*2+1.
 DEBUG_EXIT = "isa-debug-exit,iobase=0xf4,iosize=4"
-EXIT_NO_STATUS = 125  # guest ended without writing a status (triple fault)
-
-
-class UsageError(Exception):
-    pass
-
-
-def die(msg, code=2):
-    print(f"nfos: {msg}", file=sys.stderr)
-    sys.exit(code)
 
 
 APP_ROOTS = ("apps", os.path.join("tests", "apps"))  # tests/apps: test-only apps
@@ -177,12 +172,10 @@ def cmd_build(args):
 
 # --- run ----------------------------------------------------------------------
 
-def kvm_usable():
-    """/dev/kvm is there and ours, and NFOS_ACCEL=tcg does not ask for TCG
-    (how the tests' TCG fallback is checked on a host with KVM)."""
-    if os.environ.get("NFOS_ACCEL", "") == "tcg":
-        return False
-    return os.access("/dev/kvm", os.R_OK | os.W_OK)
+def qemu_opt(value):
+    """A value inside a QEMU option list (-netdev, -chardev): a comma ends the
+    value unless doubled. (-kernel and -append take their value whole.)"""
+    return value.replace(",", ",,")
 
 
 def qemu_command(image, mem, machine, accel, cmdline, nets=()):
@@ -207,13 +200,13 @@ def qemu_command(image, mem, machine, accel, cmdline, nets=()):
     for i, n in enumerate(nets):
         mac = f",mac={n['mac']}" if n.get("mac") else ""
         if n["kind"] == "tap":
-            extra += ["-netdev", f"tap,id=n{i},ifname={n['arg']},script=no,downscript=no"]
+            extra += ["-netdev", f"tap,id=n{i},ifname={qemu_opt(n['arg'])},script=no,downscript=no"]
         elif n["kind"] == "user":
             # QEMU's user network: host 127.0.0.1:PORT forwarded to the guest's.
             fwd = "".join(f",hostfwd={p}:127.0.0.1:{h}-:{g}" for p, h, g in n["fwd"])
             extra += ["-netdev", f"user,id=n{i},net=10.0.2.0/24{fwd}"]
         else:
-            extra += ["-chardev", f"socket,id=c{i},path={n['arg']}",
+            extra += ["-chardev", f"socket,id=c{i},path={qemu_opt(n['arg'])}",
                       "-netdev", f"vhost-user,id=n{i},chardev=c{i}"]
         if machine == "microvm":
             # virtio-mmio, modern (QEMU's microvm defaults to legacy mmio).
@@ -342,84 +335,7 @@ def guest_cmdline(params, app_args):
     return " ".join(words)
 
 
-def map_qemu_status(rc, qemu_error):
-    """QEMU's exit code -> the guest's status."""
-    if rc < 0:
-        return 128 - rc  # killed by a signal
-    if rc == 1 and qemu_error:
-        return None  # QEMU itself failed
-    if rc % 2 == 1:
-        return (rc - 1) // 2
-    return EXIT_NO_STATUS
-
-
-def run_qemu(cmd, timeout=None):
-    """Runs QEMU with the console on our stdout; returns the guest status."""
-    qemu_error = []
-
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-
-    def relay():
-        for line in proc.stderr:
-            if line.startswith("qemu-system-"):
-                qemu_error.append(line.rstrip())
-            sys.stderr.write(line)
-    t = threading.Thread(target=relay, daemon=True)
-    t.start()
-    try:
-        rc = proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-        t.join(1)
-        die(f"guest still running after {timeout} s: killed", 124)
-    t.join(5)
-    status = map_qemu_status(rc, qemu_error)
-    if status is None:
-        die("QEMU failed to start the image: " + qemu_error[0], 1)
-    if status == EXIT_NO_STATUS:
-        print("nfos: the guest stopped without an exit status (triple fault, or no "
-              "isa-debug-exit device)", file=sys.stderr)
-    return status
-
-
-def nfvm_path():
-    """Builds nfvm (make nfvm: quick when up to date) and returns its path."""
-    r = subprocess.run(["make", "-s", "-C", ROOT, "nfvm"], capture_output=True, text=True)
-    if r.returncode != 0:
-        die("make nfvm failed:\n" + r.stdout + r.stderr, 1)
-    return os.path.join(ROOT, "build", "nfvm", "nfvm")
-
-
-def nfvm_command(image, mem, cmdline, nets=()):
-    """The nfvm command line for an image, as `nfos run --vmm nfvm` starts it.
-    nets: parsed --net values, TAPs only (one virtio-net on virtio-mmio each)."""
-    net = [a for n in nets for a in ("--net", f"tap:{n['arg']}")]
-    return [nfvm_path(), "--mem", f"{mem // 1024}K"] + net + [image, "--", cmdline]
-
-
-def run_nfvm(args, image, mem, cmdline, nets):
-    """Runs an image under nfvm; its exit status is the guest's (nfvm says
-    on stderr when it ended the guest itself: vmm/nfvm.h)."""
-    if any(n["kind"] != "tap" for n in nets) or args.mac:
-        raise UsageError("--vmm nfvm: only --net tap:IF so far (no vhost-user, user or --mac)")
-    if args.machine is not None:
-        raise UsageError("--machine is QEMU's: nfvm has one machine")
-    if args.accel == "tcg" or not kvm_usable():
-        raise UsageError("--vmm nfvm needs /dev/kvm (usable, and NFOS_ACCEL not tcg)")
-    cmd = nfvm_command(image, mem, cmdline, nets)
-    if args.timeout:
-        cmd[1:1] = ["--timeout", str(args.timeout)]  # nfvm ends it: status 124
-    if args.verbose:
-        print("nfos: " + " ".join(cmd), file=sys.stderr)
-    try:
-        r = subprocess.run(cmd, stdin=subprocess.DEVNULL,
-                           timeout=args.timeout + 10 if args.timeout else None)
-    except subprocess.TimeoutExpired:
-        die(f"nfvm still running {args.timeout + 10} s after the guest's timeout: killed", 124)
-    return r.returncode if r.returncode >= 0 else 128 - r.returncode
-
-
+@with_run_signals
 def cmd_run(args):
     check_app(args.app)
     if args.plat not in PLATS:
@@ -453,12 +369,8 @@ def cmd_run(args):
     if args.plat == "linuxu":
         if args.mem:
             params.insert(0, f"nfos.mem={mem}")
-        cmd = [image] + params + ["--"] + app_args
-        try:
-            r = subprocess.run(cmd, stdin=subprocess.DEVNULL, timeout=args.timeout)
-        except subprocess.TimeoutExpired:
-            die(f"still running after {args.timeout} s: killed", 124)
-        return r.returncode if r.returncode >= 0 else 128 - r.returncode
+        return run_linuxu([image] + params + ["--"] + app_args, args.signals,
+                          timeout=args.timeout)
     need = image_ram_need(image)
     if mem < need:
         raise UsageError(f"--mem {args.mem} is too small for {args.app}: the image alone "
@@ -472,7 +384,7 @@ def cmd_run(args):
     cmd = qemu_command(image, mem, args.machine, accel, guest_cmdline(params, app_args), nets)
     if args.verbose:
         print("nfos: " + " ".join(cmd), file=sys.stderr)
-    return run_qemu(cmd, timeout=args.timeout)
+    return run_qemu(cmd, args.signals, timeout=args.timeout)
 
 
 # --- bench --------------------------------------------------------------------
@@ -509,7 +421,9 @@ def parser():
     r = sub.add_parser("run", help="build and run an app: ./nfos run APP [-- ARGS]",
                        description="Build and run APP. On kvm it boots under QEMU with "
                        "KVM when /dev/kvm is usable, TCG otherwise; its exit status "
-                       "becomes ours.")
+                       "becomes ours. SIGINT, SIGTERM or SIGHUP stops the guest (a linuxu "
+                       "app stops itself, QEMU is terminated) and we exit 128+signal; "
+                       "the guest never outlives us, even a SIGKILL.")
     r.add_argument("app")
     r.add_argument("--plat", default="kvm", help="kvm (default) or linuxu")
     r.add_argument("--mem", help="guest RAM, e.g. 2M, 64M, 4G (default 64M; on linuxu "
@@ -565,6 +479,8 @@ def main(argv=None):
         return args.fn(args)
     except UsageError as e:
         die(str(e))
+    except Stopped as e:
+        return 128 + e.signum
     except KeyboardInterrupt:
         return 130
 
