@@ -13,7 +13,7 @@ import subprocess
 import pytest
 
 from conftest import BOOT_TIMEOUT, ROOT, build, nfos
-import nfos_cli
+from tools import nfos_cli
 
 NFVM = os.path.join(ROOT, "build", "nfvm", "nfvm")
 HELLO, SELFTEST, PONG = "helloworld_kvm-x86_64", "selftest_kvm-x86_64", "pong_kvm-x86_64"

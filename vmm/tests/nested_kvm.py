@@ -9,7 +9,6 @@ TCG's. The kernel package comes the way bench/linuxvm/build.py gets it
 All cases run in one VM boot, one after the other."""
 
 import base64
-import importlib.util
 import os
 import shlex
 import subprocess
@@ -21,10 +20,7 @@ LIBS = ("/lib64/ld-linux-x86-64.so.2", "/lib/x86_64-linux-gnu/libc.so.6")
 
 
 def _linuxvm():
-    spec = importlib.util.spec_from_file_location(
-        "linuxvm_build", os.path.join(ROOT, "bench", "linuxvm", "build.py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    from bench.linuxvm import build as mod
     return mod
 
 
