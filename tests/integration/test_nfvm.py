@@ -83,11 +83,7 @@ def results():
     if os.environ.get("NFOS_NFVM_NESTED") != "1":
         pytest.skip("nfvm's guest runs need /dev/kvm (usable, NFOS_ACCEL not tcg); "
                     "NFOS_NFVM_NESTED=1 runs them under nested KVM in a TCG VM")
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        "nested_kvm", os.path.join(ROOT, "vmm", "tests", "nested_kvm.py"))
-    nested = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(nested)
+    from vmm.tests import nested_kvm as nested
     cases = [(n, [paths[i] for i in imgs], [f"/img/{a}" if a in paths else a for a in argv])
              for n, (imgs, argv) in CASES.items()]
     cases += [(n, [paths[i] for i in imgs], script) for n, (imgs, script) in NESTED_ONLY.items()]
