@@ -202,6 +202,7 @@ def test_new_app_and_driver_need_only_their_folders(tmp_path):
     for plat in ("linuxu", "kvm"):
         r = make("APP=bar", f"PLAT={plat}", cwd=str(tree))
         assert r.returncode == 0, r.stdout + r.stderr
+        assert "recursive dependency" not in r.stdout + r.stderr, r.stderr  # Kconfig's
     assert "CONFIG_LIBFOO=y" in open(tree / "build/bar_kvm-x86_64/.config").read()
     r = subprocess.run([str(tree / "nfos"), "run", "bar", "--plat", "linuxu", "-p",
                         "netdev.dev=foo", "--timeout", "60"],
