@@ -37,6 +37,6 @@ void nfapp_print_parse_stats(const struct nfapp *app, unsigned port,
     printf("\n");
     for (i = 1; i < NET_ERR_COUNT; i++)
         if (s->err[i])
-            printf("%s: port %u dropped malformed (%s): %llu\n", app->name, port,
-                   net_err_names[i], (unsigned long long)s->err[i]);
+            printf("%s: port %u dropped malformed (%s): %llu\n", app->name, port, net_err_names[i],
+                   (unsigned long long)s->err[i]);
 }

@@ -52,9 +52,10 @@ Test(count, values)
 
 Test(count, malformed)
 {
-    const char *bad[] = { NULL,   "",    "x",     "-1",   "+1",  " 1",  "1 ", "1KK",
-                          "1T",   "1.5", "K",     "0x10", "1e3", "1,0", "1K ", "1\n",
-                          "1\t2", "1 K", "1 000", "1_000" };
+    const char *bad[] = {
+        NULL, "",     "x",   "-1",  "+1",  " 1",  "1 ",   "1KK", "1T",    "1.5",
+        "K",  "0x10", "1e3", "1,0", "1K ", "1\n", "1\t2", "1 K", "1 000", "1_000"
+    };
 
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         count_bad(bad[i], 0, UINT64_MAX, -EINVAL);
@@ -152,9 +153,9 @@ Test(seconds, values)
 
 Test(seconds, malformed)
 {
-    const char *bad[] = { NULL, "",     ".",    "-1",         "+1",         "1e3", "1.2.3",
-                          "1s", " 1",   "1 ",   "1,5",        "1000000000", "0x1", "inf",
-                          "1K", "1.5x", "nan",  "1.0000000001" };
+    const char *bad[] = { NULL,    "",    ".",  "-1",   "+1",  "1e3",
+                          "1.2.3", "1s",  " 1", "1 ",   "1,5", "1000000000",
+                          "0x1",   "inf", "1K", "1.5x", "nan", "1.0000000001" };
 
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         double v = -1;
@@ -223,12 +224,12 @@ static const struct nfapp_opt opts[] = {
     NFAPP_OPT_END,
 };
 
-#define ARGS(...)     ((char *[]){ "app", __VA_ARGS__, NULL })
-#define NARGS(...)    ((int)(sizeof((char *[]){ "app", __VA_ARGS__ }) / sizeof(char *)))
-#define PARSE(...)    nfapp_args_parse("app", NULL, opts, NARGS(__VA_ARGS__), ARGS(__VA_ARGS__))
-#define HINT          " (app --help lists the options)\n"
-#define WHAT_COUNT    "expected a whole number (K/M/G: x1000)\n"
-#define WHAT_SECONDS  "expected seconds, as 2 or 0.5\n"
+#define ARGS(...)    ((char *[]){ "app", __VA_ARGS__, NULL })
+#define NARGS(...)   ((int)(sizeof((char *[]){ "app", __VA_ARGS__ }) / sizeof(char *)))
+#define PARSE(...)   nfapp_args_parse("app", NULL, opts, NARGS(__VA_ARGS__), ARGS(__VA_ARGS__))
+#define HINT         " (app --help lists the options)\n"
+#define WHAT_COUNT   "expected a whole number (K/M/G: x1000)\n"
+#define WHAT_SECONDS "expected seconds, as 2 or 0.5\n"
 
 static void redirect(void)
 {
@@ -256,9 +257,8 @@ Test(args, every_kind)
 {
     uint8_t mac[6] = { 2, 0, 0, 0, 0, 9 };
 
-    cr_assert_eq(PARSE("--swap", "--count", "500K", "--time", "1.5", "--burst", "64", "--port",
-                       "9", "--mem", "2M", "--dst-mac", "02:00:00:00:00:09", "--dst-ip",
-                       "192.168.1.2"),
+    cr_assert_eq(PARSE("--swap", "--count", "500K", "--time", "1.5", "--burst", "64", "--port", "9",
+                       "--mem", "2M", "--dst-mac", "02:00:00:00:00:09", "--dst-ip", "192.168.1.2"),
                  NFAPP_RUN);
     cr_assert(v.swap);
     cr_assert_eq(v.count, 500000);
@@ -392,18 +392,18 @@ Test(args, help_after_an_error_is_not_reached)
     cr_assert_stdout_eq_str("");
 }
 
-#define HELP                                                                                       \
-    "usage: app [--swap] [--count PKTS] [--time SECONDS] [--burst N] [--port N]\n"                 \
-    "           [--mem SIZE] [--dst-mac MAC] [--dst-ip ADDR]\n"                                    \
-    "  About this app.\n"                                                                          \
-    "  --swap          swap the MACs\n"                                                           \
-    "  --count PKTS    stop after PKTS\n"                                                         \
-    "  --time SECONDS  stop after SECONDS\n"                                                      \
-    "  --burst N       frames per burst\n"                                                        \
-    "  --port N        UDP port\n"                                                                \
-    "  --mem SIZE      memory\n"                                                                  \
-    "  --dst-mac MAC   destination MAC\n"                                                         \
-    "  --dst-ip ADDR   destination address\n"                                                     \
+#define HELP                                                                       \
+    "usage: app [--swap] [--count PKTS] [--time SECONDS] [--burst N] [--port N]\n" \
+    "           [--mem SIZE] [--dst-mac MAC] [--dst-ip ADDR]\n"                    \
+    "  About this app.\n"                                                          \
+    "  --swap          swap the MACs\n"                                            \
+    "  --count PKTS    stop after PKTS\n"                                          \
+    "  --time SECONDS  stop after SECONDS\n"                                       \
+    "  --burst N       frames per burst\n"                                         \
+    "  --port N        UDP port\n"                                                 \
+    "  --mem SIZE      memory\n"                                                   \
+    "  --dst-mac MAC   destination MAC\n"                                          \
+    "  --dst-ip ADDR   destination address\n"                                      \
     "  --help          prints this text\n"
 
 Test(args, help)

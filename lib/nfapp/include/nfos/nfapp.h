@@ -49,16 +49,17 @@ struct nfapp {
  * (stop after UNIT WHAT: app.max_pkts) and --time SECONDS
  * (app.max_seconds); --burst N (1..NETDEV_BURST_MAX, into the uint64_t
  * var, whose default the app sets to NFAPP_BURST). */
-#define NFAPP_OPT_LIMITS(app, unit, what)                             \
-    NFAPP_OPT_COUNT("--count", unit, (app).max_pkts, 0, UINT64_MAX,   \
+/* clang-format off */
+#define NFAPP_OPT_LIMITS(app, unit, what) \
+    NFAPP_OPT_COUNT("--count", unit, (app).max_pkts, 0, UINT64_MAX, \
                     "stop after " unit " " what " (K/M/G suffixes)"), \
-        NFAPP_OPT_SECONDS("--time", "SECONDS", (app).max_seconds, "stop after SECONDS")
-#define NFAPP_OPT_BURST(var, what)                                                             \
-    NFAPP_OPT_COUNT("--burst", "N", var, 1, NETDEV_BURST_MAX,                                  \
-                    what " per burst (1.." NFAPP_STR(NETDEV_BURST_MAX) ", default " NFAPP_STR( \
-                        NFAPP_BURST) ")")
+    NFAPP_OPT_SECONDS("--time", "SECONDS", (app).max_seconds, "stop after SECONDS")
+#define NFAPP_OPT_BURST(var, what) \
+    NFAPP_OPT_COUNT("--burst", "N", var, 1, NETDEV_BURST_MAX, what " per burst (1.." \
+                    NFAPP_STR(NETDEV_BURST_MAX) ", default " NFAPP_STR(NFAPP_BURST) ")")
 #define NFAPP_STR(x)  NFAPP_STR_(x)
 #define NFAPP_STR_(x) #x
+/* clang-format on */
 
 /* The start of every app: sets up app (name for its report and error
  * lines), parses the command line with opts (nfapp_args_parse: about and

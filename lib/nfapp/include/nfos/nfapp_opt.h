@@ -51,24 +51,27 @@ extern const struct nfapp_opt_kind nfapp_opt_mac;  /* uint8_t[6]: aa:bb:cc:dd:ee
 extern const struct nfapp_opt_kind nfapp_opt_ipv4; /* uint32_t, network order: a.b.c.d */
 
 /* &var as the destination, or a compile error when &var is not a P. */
-#define NFAPP_OPT_DST(P, var) _Generic(&(var), P: (void *)&(var))
+#define NFAPP_OPT_DST(P, var) _Generic(&(var), P : (void *)&(var))
 
-/* Table rows, one per option; a table ends with NFAPP_OPT_END. */
-#define NFAPP_OPT_FLAG(name, var, help)                                                            \
+/* Table rows, one per option; a table ends with NFAPP_OPT_END. (Kept out
+ * of clang-format, which would spread each row's braces over three lines.) */
+/* clang-format off */
+#define NFAPP_OPT_FLAG(name, var, help) \
     { name, NULL, &nfapp_opt_flag, NFAPP_OPT_DST(bool *, var), 0, 0, help }
-#define NFAPP_OPT_COUNT(name, arg, var, lo, hi, help)                                              \
+#define NFAPP_OPT_COUNT(name, arg, var, lo, hi, help) \
     { name, arg, &nfapp_opt_count, NFAPP_OPT_DST(uint64_t *, var), lo, hi, help }
-#define NFAPP_OPT_U16(name, arg, var, lo, hi, help)                                                \
+#define NFAPP_OPT_U16(name, arg, var, lo, hi, help) \
     { name, arg, &nfapp_opt_u16, NFAPP_OPT_DST(uint16_t *, var), lo, hi, help }
-#define NFAPP_OPT_SIZE(name, arg, var, lo, hi, help)                                               \
+#define NFAPP_OPT_SIZE(name, arg, var, lo, hi, help) \
     { name, arg, &nfapp_opt_size, NFAPP_OPT_DST(size_t *, var), lo, hi, help }
-#define NFAPP_OPT_SECONDS(name, arg, var, help)                                                    \
+#define NFAPP_OPT_SECONDS(name, arg, var, help) \
     { name, arg, &nfapp_opt_seconds, NFAPP_OPT_DST(double *, var), 0, 0, help }
-#define NFAPP_OPT_MAC(name, arg, var, help)                                                        \
+#define NFAPP_OPT_MAC(name, arg, var, help) \
     { name, arg, &nfapp_opt_mac, NFAPP_OPT_DST(uint8_t(*)[6], var), 0, 0, help }
-#define NFAPP_OPT_IPV4(name, arg, var, help)                                                       \
+#define NFAPP_OPT_IPV4(name, arg, var, help) \
     { name, arg, &nfapp_opt_ipv4, NFAPP_OPT_DST(uint32_t *, var), 0, 0, help }
 #define NFAPP_OPT_END { NULL, NULL, NULL, NULL, 0, 0, NULL }
+/* clang-format on */
 
 /* What nfapp_args_parse returns when the app should go on. */
 #define NFAPP_RUN (-1)
