@@ -11,7 +11,6 @@
  * fresh netbufs; everything else is counted and dropped. Not here: TCP,
  * the binary and meta protocols. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #if CONFIG_PLAT_LINUXU
 #include <time.h>

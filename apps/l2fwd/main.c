@@ -4,7 +4,6 @@
  * the port they came in on with source and destination MAC swapped. Frames
  * the tx ring does not take are freed and counted as drops. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <nfos/nfapp.h>
 

@@ -4,8 +4,6 @@
  * else is counted and dropped; malformed frames by reason. Runs until
  * --count replies, --time seconds, or SIGINT/SIGTERM on linuxu. */
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <nfos/net.h>
 #include <nfos/nfapp.h>
 

@@ -2,8 +2,6 @@
  * packets, after --time seconds, or on SIGINT/SIGTERM (linuxu), then prints
  * its counters and the port's. */
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <nfos/nfapp.h>
 
 static const char about[] =

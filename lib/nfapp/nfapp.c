@@ -1,7 +1,6 @@
-/* Shared network-function app plumbing: ports, pool, limits, reports. */
-#include <errno.h>
+/* Shared network-function app plumbing: start-up (the command line, the
+ * clock), ports, pool, limits, reports. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <nfos/core.h>
 #include <nfos/nfapp.h>

@@ -6,7 +6,6 @@
  * its reply, 1 when one did not, 2 when there is no port at all.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <nfos/netbuf.h>
 #include <nfos/netdev.h>
