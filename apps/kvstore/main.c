@@ -24,7 +24,7 @@ static const char about[] =
     "  memcached's ASCII protocol over UDP on each port with an address:\n"
     "  ./nfos run kvstore --net tap:IF --ip ADDR/PREFIX (netdev.ip=, netdev1.ip=, ...).\n"
     "  Absolute expiry times count from --epoch: by default the host's clock on\n"
-    "  linuxu; on kvm ./nfos run passes it.\n";
+    "  linuxu; on kvm ./nfos run passes it.\n" NFAPP_STATS_HELP;
 
 /* A burst received, on its way through the passes of serve(). */
 struct inflight {
