@@ -11,7 +11,6 @@
  * fresh netbufs; everything else is counted and dropped. Not here: TCP,
  * the binary and meta protocols. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #if CONFIG_PLAT_LINUXU
 #include <time.h>
@@ -21,18 +20,11 @@
 #include <nfos/plat/time.h>
 #include "kv.h"
 
-static const char usage[] =
-    "usage: kvstore [--port N] [--mem-limit SIZE] [--max-item-size SIZE] [--epoch UNIXTIME]\n"
-    "               [--count REQUESTS] [--time SECONDS]\n"
+static const char about[] =
     "  memcached's ASCII protocol over UDP on each port with an address:\n"
     "  ./nfos run kvstore --net tap:IF --ip ADDR/PREFIX (netdev.ip=, netdev1.ip=, ...).\n"
-    "  --port N             UDP port (default 11211)\n"
-    "  --mem-limit SIZE     item memory, K/M/G suffixes (default 16M; the index comes on top)\n"
-    "  --max-item-size SIZE largest item as memcached -I counts it (default 1M, at most 1M)\n"
-    "  --epoch UNIXTIME     the unix time at start, for absolute expiry times (linuxu: the\n"
-    "                       host's clock; kvm: ./nfos run passes it)\n"
-    "  --count REQUESTS     stop after REQUESTS requests (K/M/G suffixes)\n"
-    "  --time SECONDS       stop after SECONDS\n";
+    "  Absolute expiry times count from --epoch: by default the host's clock on\n"
+    "  linuxu; on kvm ./nfos run passes it.\n" NFAPP_STATS_HELP;
 
 /* A burst received, on its way through the passes of serve(). */
 struct inflight {
@@ -65,20 +57,11 @@ static uint64_t req_cycles, reqs;
 static int port_open(struct nfapp *app, unsigned i)
 {
     struct port *p = &ports[nr_ports];
-    const char *ipstr;
-    unsigned prefix;
     char buf[NET_IPV4_STRLEN];
     struct netbuf *nb;
 
-    if (!(p->dev = nfapp_port(app, i, pool)))
+    if (!(p->dev = nfapp_port(app, i, pool)) || nfapp_port_ipv4(app, p->dev, &p->ip))
         return -1;
-    ipstr = netdev_param(p->dev, "ip");
-    if (!ipstr || net_ipv4_parse(ipstr, &p->ip, &prefix) || !net_ipv4_is_unicast(p->ip)) {
-        fprintf(stderr,
-                "kvstore: port %u (%s) needs a unicast address: give --ip ADDR/PREFIX (%s.ip=)\n",
-                i, p->dev->name, p->dev->param_prefix);
-        return -1;
-    }
     if (net_reasm_init(&p->reasm, 0, 0)) {
         fprintf(stderr, "kvstore: no memory for port %u's IP reassembly (%u x %u bytes)\n", i,
                 NET_REASM_SLOTS_DEFAULT, (unsigned)NET_REASM_BUF_LEN);
@@ -399,7 +382,7 @@ static void serve(struct nfapp *app, struct port *p)
     }
 }
 
-static void print_report(void)
+static void print_report(const struct nfapp *app)
 {
     const struct kv_stats *s = &kv.st;
     unsigned i;
@@ -416,7 +399,6 @@ static void print_report(void)
            (unsigned long long)s->truncated, (unsigned long long)s->reply_overflow);
     for (i = 0; i < nr_ports; i++) {
         const struct port *p = &ports[i];
-        unsigned e;
 
         printf("kvstore: port %u: %llu ARP replies, %llu echo replies, %llu frames not "
                "answered, %llu replies without a buffer\n",
@@ -434,93 +416,40 @@ static void print_report(void)
                 (unsigned long long)p->reasm.stats.bad, (unsigned long long)p->reasm.stats.dropped,
                 (unsigned long long)p->reasm.stats.timeouts,
                 (unsigned long long)p->reasm.stats.evictions);
-        printf("kvstore: port %u parsed:", p->dev->port);
-        for (e = 0; e < NET_KIND_COUNT; e++)
-            if (p->parse.kind[e])
-                printf(" %s %llu", net_kind_names[e], (unsigned long long)p->parse.kind[e]);
-        printf("\n");
-        for (e = 1; e < NET_ERR_COUNT; e++)
-            if (p->parse.err[e])
-                printf("kvstore: port %u dropped malformed (%s): %llu\n", p->dev->port,
-                       net_err_names[e], (unsigned long long)p->parse.err[e]);
+        nfapp_print_parse_stats(app, p->dev->port, &p->parse);
     }
-}
-
-/* SIZE with K/M/G (powers of 1024). */
-static int parse_size(const char *s, size_t *out)
-{
-    char *end;
-    unsigned long long v;
-
-    if (!s || *s < '0' || *s > '9')
-        return -1;
-    v = strtoull(s, &end, 10);
-    if (*end == 'K' || *end == 'k')
-        v <<= 10, end++;
-    else if (*end == 'M' || *end == 'm')
-        v <<= 20, end++;
-    else if (*end == 'G' || *end == 'g')
-        v <<= 30, end++;
-    if (*end || v == 0)
-        return -1;
-    *out = (size_t)v;
-    return 0;
 }
 
 int main(int argc, char **argv)
 {
-    uint64_t count = 0, port = MCPROTO_PORT, epoch = 0, sec_tsc;
+    uint64_t epoch = 0, sec_tsc;
     size_t mem_limit = 16 << 20, item_max = 1 << 20;
-    double seconds = 0;
     struct nfapp app;
     int64_t unix_now;
     unsigned i;
+    int rc;
+    const struct nfapp_opt opts[] = {
+        NFAPP_OPT_U16("--port", "N", udp_port, 1, UINT16_MAX, "UDP port (default 11211)"),
+        NFAPP_OPT_SIZE("--mem-limit", "SIZE", mem_limit, 1, SIZE_MAX,
+                       "item memory, K/M/G suffixes (default 16M; the index comes on top)"),
+        NFAPP_OPT_SIZE("--max-item-size", "SIZE", item_max, 1, SIZE_MAX,
+                       "largest item as memcached -I counts it (default 1M, at most 1M)"),
+        NFAPP_OPT_COUNT("--epoch", "UNIXTIME", epoch, 0, INT64_MAX, "the unix time at start"),
+        NFAPP_OPT_LIMITS(app, "REQUESTS", "requests"),
+        NFAPP_OPT_END,
+    };
 
 #if CONFIG_PLAT_LINUXU
     epoch = (uint64_t)time(NULL);
 #endif
-    for (i = 1; i < (unsigned)argc; i++) {
-        const char *v = i + 1 < (unsigned)argc ? argv[i + 1] : NULL;
-        int bad = 0;
-
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(usage, stdout);
-            return 0;
-        } else if (!strcmp(argv[i], "--count")) {
-            bad = nfapp_parse_count(v, &count), i++;
-        } else if (!strcmp(argv[i], "--time")) {
-            bad = nfapp_parse_seconds(v, &seconds), i++;
-        } else if (!strcmp(argv[i], "--port")) {
-            bad = nfapp_parse_count(v, &port) || port == 0 || port > 65535, i++;
-        } else if (!strcmp(argv[i], "--epoch")) {
-            bad = nfapp_parse_count(v, &epoch), i++;
-        } else if (!strcmp(argv[i], "--mem-limit")) {
-            bad = parse_size(v, &mem_limit), i++;
-        } else if (!strcmp(argv[i], "--max-item-size")) {
-            bad = parse_size(v, &item_max), i++;
-        } else {
-            fprintf(stderr, "kvstore: unknown argument '%s'\n%s", argv[i], usage);
-            return 2;
-        }
-        if (bad) {
-            fprintf(stderr, "kvstore: bad value '%s' for %s\n%s", v ? v : "(none)", argv[i - 1],
-                    usage);
-            return 2;
-        }
-    }
-    udp_port = (uint16_t)port;
+    if ((rc = nfapp_start(&app, "kvstore", about, opts, argc, argv)) != NFAPP_RUN)
+        return rc;
     unix_now = (int64_t)epoch;
-
-    nfapp_init(&app, "kvstore", count, seconds);
     if (kv_init(&kv, mem_limit, item_max, unix_now))
         return 2;
     if (!(pool = nfapp_pool(&app, 2048)))
         return 2;
-    if (netdev_count() == 0) {
-        nfapp_port(&app, 0, pool); /* prints how to attach one */
-        return 2;
-    }
-    for (i = 0; i < netdev_count(); i++)
+    for (i = 0; i < nfapp_port_count(); i++)
         if (port_open(&app, i))
             return 2;
     printf("kvstore: ready, %zu MiB of item memory, items up to %zu bytes\n", mem_limit >> 20,
@@ -541,6 +470,6 @@ int main(int argc, char **argv)
 
         drain(&app, &ports[i], &nreq);
     }
-    print_report();
+    print_report(&app);
     return nfapp_finish(&app);
 }

@@ -4,18 +4,12 @@
  * the port they came in on with source and destination MAC swapped. Frames
  * the tx ring does not take are freed and counted as drops. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <nfos/nfapp.h>
 
-static const char usage[] =
-    "usage: l2fwd [--macswap] [--count PKTS] [--time SECONDS] [--burst N]\n"
+static const char about[] =
     "  Two ports: port 0 <-> port 1, frames unchanged.\n"
-    "  One port, or --macswap: back out of the same port, MACs swapped.\n"
-    "  --count PKTS     stop after forwarding PKTS frames (K/M/G suffixes)\n"
-    "  --time SECONDS   stop after SECONDS\n"
-    "  --burst N        frames per burst (1..64, default 32)\n"
-    "  nfos.stats=N on the command line prints counters every N seconds.\n";
+    "  One port, or --macswap: back out of the same port, MACs swapped.\n" NFAPP_STATS_HELP;
 
 static inline void macswap(struct netbuf *nb)
 {
@@ -66,43 +60,22 @@ static inline uint16_t forward(struct nfapp *app, struct netdev *in, struct netd
 
 int main(int argc, char **argv)
 {
-    uint64_t count = 0, burst = NFAPP_BURST;
+    uint64_t burst = NFAPP_BURST;
     struct netdev *a, *b = NULL;
-    double seconds = 0;
-    int swap = 0, i;
+    bool swap = false;
     struct pool *pool;
     struct nfapp app;
+    int rc;
+    const struct nfapp_opt opts[] = {
+        NFAPP_OPT_FLAG("--macswap", swap, "back out of the port they came in on, MACs swapped"),
+        NFAPP_OPT_LIMITS(app, "PKTS", "frames forwarded"),
+        NFAPP_OPT_BURST(burst, "frames"),
+        NFAPP_OPT_END,
+    };
 
-    for (i = 1; i < argc; i++) {
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int bad = 0;
-
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(usage, stdout);
-            return 0;
-        } else if (!strcmp(argv[i], "--macswap")) {
-            swap = 1;
-        } else if (!strcmp(argv[i], "--count")) {
-            bad = nfapp_parse_count(v, &count), i++;
-        } else if (!strcmp(argv[i], "--time")) {
-            bad = nfapp_parse_seconds(v, &seconds), i++;
-        } else if (!strcmp(argv[i], "--burst")) {
-            bad = nfapp_parse_count(v, &burst) || !burst || burst > NETDEV_BURST_MAX, i++;
-        } else {
-            fprintf(stderr, "l2fwd: unknown argument '%s'\n%s", argv[i], usage);
-            return 2;
-        }
-        if (bad) {
-            fprintf(stderr, "l2fwd: bad value '%s' for %s\n%s", v ? v : "(none)", argv[i - 1],
-                    usage);
-            return 2;
-        }
-    }
-
-    nfapp_init(&app, "l2fwd", count, seconds);
-    if (!(pool = nfapp_pool(&app, NFAPP_POOL_BUFS)))
-        return 2;
-    if (!(a = nfapp_port(&app, 0, pool)))
+    if ((rc = nfapp_start(&app, "l2fwd", about, opts, argc, argv)) != NFAPP_RUN)
+        return rc;
+    if (!(pool = nfapp_pool(&app, NFAPP_POOL_BUFS)) || !(a = nfapp_port(&app, 0, pool)))
         return 2;
     if (netdev_count() > 1 && !swap && !(b = nfapp_port(&app, 1, pool)))
         return 2;

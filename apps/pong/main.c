@@ -4,18 +4,12 @@
  * else is counted and dropped; malformed frames by reason. Runs until
  * --count replies, --time seconds, or SIGINT/SIGTERM on linuxu. */
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <nfos/net.h>
 #include <nfos/nfapp.h>
 
-static const char usage[] =
-    "usage: pong [--count REPLIES] [--time SECONDS]\n"
+static const char about[] =
     "  Answers ARP and ping on each port with an address: ./nfos run pong --net tap:IF\n"
-    "  --ip ADDR/PREFIX (kernel command line netdev.ip=, netdev1.ip=, ...).\n"
-    "  --count REPLIES  stop after REPLIES answers (K/M/G suffixes)\n"
-    "  --time SECONDS   stop after SECONDS\n"
-    "  nfos.stats=N on the command line prints counters every N seconds.\n";
+    "  --ip ADDR/PREFIX (kernel command line netdev.ip=, netdev1.ip=, ...).\n" NFAPP_STATS_HELP;
 
 struct port {
     struct netdev *dev;
@@ -30,23 +24,10 @@ static unsigned nr_ports;
 static int port_open(struct nfapp *app, unsigned i, struct pool *pool)
 {
     struct port *p = &ports[nr_ports];
-    const char *ipstr;
-    unsigned prefix;
     char buf[NET_IPV4_STRLEN];
 
-    if (!(p->dev = nfapp_port(app, i, pool)))
+    if (!(p->dev = nfapp_port(app, i, pool)) || nfapp_port_ipv4(app, p->dev, &p->ip))
         return -1;
-    ipstr = netdev_param(p->dev, "ip");
-    if (!ipstr) {
-        fprintf(stderr, "pong: port %u (%s) has no address: give --ip ADDR/PREFIX (%s.ip=)\n", i,
-                p->dev->name, p->dev->param_prefix);
-        return -1;
-    }
-    if (net_ipv4_parse(ipstr, &p->ip, &prefix) || !net_ipv4_is_unicast(p->ip)) {
-        fprintf(stderr, "pong: %s.ip=%s: expected a unicast ADDR/PREFIX, e.g. 10.0.0.2/24\n",
-                p->dev->param_prefix, ipstr);
-        return -1;
-    }
     printf("pong: port %u (%s) answers for %s\n", i, p->dev->name, net_ipv4_format(p->ip, buf));
     nr_ports++;
     return 0;
@@ -104,62 +85,30 @@ static void serve(struct nfapp *app, struct port *p)
     nfapp_busy(app, t0, n);
 }
 
-static void print_port(const struct port *p)
+static void print_port(const struct nfapp *app, const struct port *p)
 {
-    unsigned i;
-
     printf("pong: port %u: %llu ARP replies, %llu echo replies, %llu frames not answered\n",
            p->dev->port, (unsigned long long)p->arp_replies, (unsigned long long)p->echo_replies,
            (unsigned long long)p->ignored);
-    printf("pong: port %u parsed:", p->dev->port);
-    for (i = 0; i < NET_KIND_COUNT; i++)
-        if (p->parse.kind[i])
-            printf(" %s %llu", net_kind_names[i], (unsigned long long)p->parse.kind[i]);
-    printf("\n");
-    for (i = 1; i < NET_ERR_COUNT; i++)
-        if (p->parse.err[i])
-            printf("pong: port %u dropped malformed (%s): %llu\n", p->dev->port, net_err_names[i],
-                   (unsigned long long)p->parse.err[i]);
+    nfapp_print_parse_stats(app, p->dev->port, &p->parse);
 }
 
 int main(int argc, char **argv)
 {
-    uint64_t count = 0;
-    double seconds = 0;
     struct pool *pool;
     struct nfapp app;
     unsigned i;
+    int rc;
+    const struct nfapp_opt opts[] = {
+        NFAPP_OPT_LIMITS(app, "REPLIES", "answers sent"),
+        NFAPP_OPT_END,
+    };
 
-    for (i = 1; i < (unsigned)argc; i++) {
-        const char *v = i + 1 < (unsigned)argc ? argv[i + 1] : NULL;
-        int bad = 0;
-
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(usage, stdout);
-            return 0;
-        } else if (!strcmp(argv[i], "--count")) {
-            bad = nfapp_parse_count(v, &count), i++;
-        } else if (!strcmp(argv[i], "--time")) {
-            bad = nfapp_parse_seconds(v, &seconds), i++;
-        } else {
-            fprintf(stderr, "pong: unknown argument '%s'\n%s", argv[i], usage);
-            return 2;
-        }
-        if (bad) {
-            fprintf(stderr, "pong: bad value '%s' for %s\n%s", v ? v : "(none)", argv[i - 1],
-                    usage);
-            return 2;
-        }
-    }
-
-    nfapp_init(&app, "pong", count, seconds);
+    if ((rc = nfapp_start(&app, "pong", about, opts, argc, argv)) != NFAPP_RUN)
+        return rc;
     if (!(pool = nfapp_pool(&app, 1024)))
         return 2;
-    if (netdev_count() == 0) {
-        nfapp_port(&app, 0, pool); /* prints how to attach one */
-        return 2;
-    }
-    for (i = 0; i < netdev_count(); i++)
+    for (i = 0; i < nfapp_port_count(); i++)
         if (port_open(&app, i, pool))
             return 2;
 
@@ -168,6 +117,6 @@ int main(int argc, char **argv)
             serve(&app, &ports[i]);
 
     for (i = 0; i < nr_ports; i++)
-        print_port(&ports[i]);
+        print_port(&app, &ports[i]);
     return nfapp_finish(&app);
 }

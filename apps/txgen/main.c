@@ -15,21 +15,8 @@
 #define TXGEN_MAX_FRAME 1514
 #define TXGEN_MIN_FRAME (NET_UDP_FRAME_HLEN + 8) /* headers and the sequence number */
 
-static const char usage[] =
-    "usage: txgen [--size BYTES] [--rate PPS] [--count PKTS] [--time SECONDS]\n"
-    "             [--dst-mac MAC] [--dst-ip ADDR] [--sport N] [--dport N] [--udp-csum]\n"
-    "             [--burst N]\n"
-    "  Sends UDP frames on port 0 from its address (--ip of ./nfos run; default 10.0.0.1).\n"
-    "  --size BYTES     frame size without FCS, 50..1514 (default 60: 64 on the wire)\n"
-    "  --rate PPS       frames per second (K/M/G suffixes); default: as fast as possible\n"
-    "  --count PKTS     stop after PKTS frames\n"
-    "  --time SECONDS   stop after SECONDS\n"
-    "  --dst-mac MAC    default ff:ff:ff:ff:ff:ff\n"
-    "  --dst-ip ADDR    default: the port's subnet broadcast, else 10.0.0.2\n"
-    "  --sport, --dport UDP ports (default 1024, 9)\n"
-    "  --udp-csum       compute the UDP checksum of every frame\n"
-    "  --burst N        frames per tx burst (1..64, default 32)\n"
-    "  nfos.stats=N on the command line prints counters every N seconds.\n";
+static const char about[] = "  Sends UDP frames on port 0 from its address (--ip of ./nfos run; "
+                            "default 10.0.0.1).\n" NFAPP_STATS_HELP;
 
 struct txgen {
     struct net_udp_flow flow;
@@ -37,56 +24,6 @@ struct txgen {
     bool udp_csum;
     uint8_t template[TXGEN_MAX_FRAME];
 };
-
-static int parse_args(struct txgen *g, int argc, char **argv, uint64_t *count, double *seconds)
-{
-    int i;
-
-    for (i = 1; i < argc; i++) {
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        const char *opt = argv[i];
-        uint64_t n = 0;
-        unsigned prefix;
-        int bad = 0;
-
-        if (!strcmp(opt, "--help") || !strcmp(opt, "-h")) {
-            fputs(usage, stdout);
-            exit(0);
-        } else if (!strcmp(opt, "--udp-csum")) {
-            g->udp_csum = true;
-            continue;
-        }
-        i++;
-        if (!strcmp(opt, "--size"))
-            bad = nfapp_parse_count(v, &g->size) || g->size < TXGEN_MIN_FRAME ||
-                  g->size > TXGEN_MAX_FRAME;
-        else if (!strcmp(opt, "--rate"))
-            bad = nfapp_parse_count(v, &g->rate) || !g->rate;
-        else if (!strcmp(opt, "--count"))
-            bad = nfapp_parse_count(v, count);
-        else if (!strcmp(opt, "--time"))
-            bad = nfapp_parse_seconds(v, seconds);
-        else if (!strcmp(opt, "--burst"))
-            bad = nfapp_parse_count(v, &g->burst) || !g->burst || g->burst > NETDEV_BURST_MAX;
-        else if (!strcmp(opt, "--dst-mac"))
-            bad = !v || net_mac_parse(v, g->flow.dst_mac) != 0;
-        else if (!strcmp(opt, "--dst-ip"))
-            bad = !v || net_ipv4_parse(v, &g->flow.dst_ip, &prefix) != 0;
-        else if (!strcmp(opt, "--sport"))
-            bad = nfapp_parse_count(v, &n) || n > 65535, g->flow.src_port = (uint16_t)n;
-        else if (!strcmp(opt, "--dport"))
-            bad = nfapp_parse_count(v, &n) || n > 65535, g->flow.dst_port = (uint16_t)n;
-        else {
-            fprintf(stderr, "txgen: unknown argument '%s'\n%s", opt, usage);
-            return -1;
-        }
-        if (bad) {
-            fprintf(stderr, "txgen: bad value '%s' for %s\n%s", v ? v : "(none)", opt, usage);
-            return -1;
-        }
-    }
-    return 0;
-}
 
 /* The port's address and the default destination from netdev.ip=. */
 static int addresses(struct txgen *g, struct netdev *dev)
@@ -144,25 +81,43 @@ static inline void fill(const struct txgen *g, struct netbuf *nb, uint64_t seq)
 
 int main(int argc, char **argv)
 {
-    static struct txgen g = { .size = 60, .burst = NFAPP_BURST };
+    static struct txgen g = {
+        .flow = { .dst_mac = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff },
+                  .src_port = 1024,
+                  .dst_port = 9 },
+        .size = 60,
+        .burst = NFAPP_BURST,
+    };
     struct netbuf *pkts[NETDEV_BURST_MAX];
-    uint64_t count = 0, seq = 0, hz = plat_tsc_hz(), start;
+    uint64_t count, seq = 0, hz = plat_tsc_hz(), start;
     char src[NET_IPV4_STRLEN], dst[NET_IPV4_STRLEN];
-    double seconds = 0;
     struct netdev *dev;
     struct pool *pool;
     struct nfapp app;
-    int len;
+    int len, rc;
+    const struct nfapp_opt opts[] = {
+        NFAPP_OPT_COUNT("--size", "BYTES", g.size, TXGEN_MIN_FRAME, TXGEN_MAX_FRAME,
+                        "frame size without FCS, 50..1514 (default 60: 64 on the wire)"),
+        NFAPP_OPT_COUNT("--rate", "PPS", g.rate, 1, UINT64_MAX,
+                        "frames per second (K/M/G suffixes); default: as fast as possible"),
+        NFAPP_OPT_LIMITS(app, "PKTS", "frames sent"),
+        NFAPP_OPT_MAC("--dst-mac", "MAC", g.flow.dst_mac, "default ff:ff:ff:ff:ff:ff"),
+        NFAPP_OPT_IPV4("--dst-ip", "ADDR", g.flow.dst_ip,
+                       "default: the port's subnet broadcast, else 10.0.0.2"),
+        NFAPP_OPT_U16("--sport", "N", g.flow.src_port, 0, UINT16_MAX,
+                      "UDP source port (default 1024)"),
+        NFAPP_OPT_U16("--dport", "N", g.flow.dst_port, 0, UINT16_MAX,
+                      "UDP destination port (default 9)"),
+        NFAPP_OPT_FLAG("--udp-csum", g.udp_csum, "compute the UDP checksum of every frame"),
+        NFAPP_OPT_BURST(g.burst, "frames"),
+        NFAPP_OPT_END,
+    };
 
-    memset(g.flow.dst_mac, 0xff, NET_ETH_ALEN);
-    g.flow.src_port = 1024;
-    g.flow.dst_port = 9;
-    if (parse_args(&g, argc, argv, &count, &seconds))
-        return 2;
-    nfapp_init(&app, "txgen", count, seconds);
-    if (!(pool = nfapp_pool(&app, NFAPP_POOL_BUFS)))
-        return 2;
-    if (!(dev = nfapp_port(&app, 0, pool)) || addresses(&g, dev))
+    if ((rc = nfapp_start(&app, "txgen", about, opts, argc, argv)) != NFAPP_RUN)
+        return rc;
+    count = app.max_pkts; /* a burst never goes past it */
+    if (!(pool = nfapp_pool(&app, NFAPP_POOL_BUFS)) || !(dev = nfapp_port(&app, 0, pool)) ||
+        addresses(&g, dev))
         return 2;
     len = net_udp_build(g.template, sizeof(g.template), &g.flow, g.size - NET_UDP_FRAME_HLEN, 0,
                         false);

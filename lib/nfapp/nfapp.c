@@ -1,26 +1,29 @@
-/* Shared network-function app plumbing: ports, pool, limits, reports. */
-#include <errno.h>
+/* Shared network-function app plumbing: start-up (the command line, the
+ * clock), ports, pool, limits, reports. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <nfos/core.h>
 #include <nfos/nfapp.h>
 #include <nfos/plat/exit.h>
 #include <nfos/plat/time.h>
 
-void nfapp_init(struct nfapp *app, const char *name, uint64_t max_pkts, double max_seconds)
+int nfapp_start(struct nfapp *app, const char *name, const char *about,
+                const struct nfapp_opt *opts, int argc, char **argv)
 {
     uint64_t every = 0;
+    int rc;
 
     memset(app, 0, sizeof(*app));
     app->name = name;
+    if ((rc = nfapp_args_parse(name, about, opts, argc, argv)) != NFAPP_RUN)
+        return rc;
     app->tsc_hz = plat_tsc_hz();
-    app->max_pkts = max_pkts;
-    app->max_cycles = (uint64_t)(max_seconds * (double)app->tsc_hz);
+    app->max_cycles = (uint64_t)(app->max_seconds * (double)app->tsc_hz);
     core_param_u64("nfos.stats", &every);
     app->report_every = every * app->tsc_hz;
     app->start_tsc = app->last_tsc = arch_rdtsc();
     app->next_report_tsc = app->report_every ? app->start_tsc + app->report_every : UINT64_MAX;
+    return NFAPP_RUN;
 }
 
 struct pool *nfapp_pool(struct nfapp *app, unsigned count)
@@ -113,44 +116,5 @@ int nfapp_finish(struct nfapp *app)
                (unsigned long long)s.tx_total.packets, (unsigned long long)s.tx_total.bytes,
                (unsigned long long)s.tx_total.errors, (unsigned long long)s.tx_total.drops);
     }
-    return 0;
-}
-
-int nfapp_parse_count(const char *s, uint64_t *out)
-{
-    char *end;
-    unsigned long long v;
-    uint64_t mult = 1;
-
-    if (!s || !*s || *s == '-')
-        return -EINVAL;
-    v = strtoull(s, &end, 10);
-    if (*end == 'K' || *end == 'k')
-        mult = 1000, end++;
-    else if (*end == 'M' || *end == 'm')
-        mult = 1000000, end++;
-    else if (*end == 'G' || *end == 'g')
-        mult = 1000000000, end++;
-    if (*end || end == s || v > UINT64_MAX / mult)
-        return -EINVAL;
-    *out = v * mult;
-    return 0;
-}
-
-int nfapp_parse_seconds(const char *s, double *out)
-{
-    uint64_t whole = 0, frac = 0, scale = 1;
-    const char *p = s;
-
-    if (!s || !*s)
-        return -EINVAL;
-    while (*p >= '0' && *p <= '9' && whole < 100000000)
-        whole = whole * 10 + (uint64_t)(*p++ - '0');
-    if (*p == '.')
-        for (p++; *p >= '0' && *p <= '9' && scale < 1000000000; p++)
-            frac = frac * 10 + (uint64_t)(*p - '0'), scale *= 10;
-    if (*p || p == s)
-        return -EINVAL;
-    *out = (double)whole + (double)frac / (double)scale;
     return 0;
 }

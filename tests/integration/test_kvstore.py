@@ -440,7 +440,7 @@ def test_kvstore_refuses_bad_arguments_and_memory_linuxu(ns):
     r = boot(build("kvstore", "kvm"), mem="32M", args=["--mem-limit", "64M"])
     assert r.status == 2 and "cannot allocate --mem-limit 64 MiB" in r.text, r
     r = ns.run(image, "netdev.dev=tap:tap0", "--", check=False)
-    assert r.returncode == 2 and "needs a unicast address" in r.stderr, r.stderr
+    assert r.returncode == 2 and "has no address: give --ip ADDR/PREFIX" in r.stderr, r.stderr
 
 
 def test_nfos_run_kvstore_no_arguments_answers_nc():

@@ -4,11 +4,8 @@
  * that a driver and its transport (virtio-net over pci or mmio) move frames
  * both ways, with no root and no TAP. Exit status: 0 when every port got
  * its reply, 1 when one did not, 2 when there is no port at all.
- *
- *   devtest [--wait SECONDS]   (default 5, per port)
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <nfos/netbuf.h>
 #include <nfos/netdev.h>
@@ -106,14 +103,14 @@ int main(int argc, char **argv)
     struct nfapp app;
     struct pool *pool;
     double wait = 5;
-    int failed = 0;
+    int failed = 0, rc;
+    const struct nfapp_opt opts[] = {
+        NFAPP_OPT_SECONDS("--wait", "SECONDS", wait, "how long each port waits for its reply (5)"),
+        NFAPP_OPT_END,
+    };
 
-    if (argc == 3 && !strcmp(argv[1], "--wait") && !nfapp_parse_seconds(argv[2], &wait)) {
-    } else if (argc != 1) {
-        fprintf(stderr, "usage: devtest [--wait SECONDS]\n");
-        return 2;
-    }
-    nfapp_init(&app, "devtest", 0, 0);
+    if ((rc = nfapp_start(&app, "devtest", NULL, opts, argc, argv)) != NFAPP_RUN)
+        return rc;
     printf("devtest: %u network port(s)\n", netdev_count());
     if (!netdev_count())
         return 2;

@@ -9,10 +9,6 @@
 #include <string.h>
 #include <nfos/nfapp.h>
 
-static const char usage[] =
-    "usage: nettest [--promisc] [--ring N] [--pause SECONDS] [--count PKTS] [--time SECONDS]\n"
-    "  --ring N   rx ring size asked of the driver (0: its default)\n";
-
 static void show(struct netdev *dev, const char *when)
 {
     struct netdev_info info;
@@ -47,45 +43,32 @@ static int start(struct netdev *dev, struct pool *pool, bool promisc, uint16_t r
 int main(int argc, char **argv)
 {
     struct netbuf *pkts[NFAPP_BURST];
-    uint64_t count = 0, ring = 0;
-    double seconds = 0, pause = 0;
+    double pause = 0;
+    uint16_t ring = 0;
     uint64_t t0;
     bool promisc = false;
     struct netdev *dev;
     struct pool *pool;
     struct nfapp app;
-    int i;
+    int rc;
+    const struct nfapp_opt opts[] = {
+        NFAPP_OPT_FLAG("--promisc", promisc, "start port 0 promiscuous"),
+        NFAPP_OPT_U16("--ring", "N", ring, 0, UINT16_MAX,
+                      "rx ring size asked of the driver (0: its default)"),
+        NFAPP_OPT_SECONDS("--pause", "SECONDS", pause, "wait SECONDS before the first poll"),
+        NFAPP_OPT_LIMITS(app, "PKTS", "frames received"),
+        NFAPP_OPT_END,
+    };
 
-    for (i = 1; i < argc; i++) {
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int bad = 0;
-
-        if (!strcmp(argv[i], "--promisc"))
-            promisc = true;
-        else if (!strcmp(argv[i], "--ring"))
-            bad = nfapp_parse_count(v, &ring) || ring > UINT16_MAX, i++;
-        else if (!strcmp(argv[i], "--pause"))
-            bad = nfapp_parse_seconds(v, &pause), i++;
-        else if (!strcmp(argv[i], "--count"))
-            bad = nfapp_parse_count(v, &count), i++;
-        else if (!strcmp(argv[i], "--time"))
-            bad = nfapp_parse_seconds(v, &seconds), i++;
-        else
-            bad = 1;
-        if (bad) {
-            fprintf(stderr, "nettest: bad argument '%s'\n%s", argv[i], usage);
-            return 2;
-        }
-    }
-
-    nfapp_init(&app, "nettest", count, seconds);
+    if ((rc = nfapp_start(&app, "nettest", NULL, opts, argc, argv)) != NFAPP_RUN)
+        return rc;
     if (!(pool = nfapp_pool(&app, NFAPP_POOL_BUFS)))
         return 2;
     if (!(dev = netdev_get(0))) {
         fprintf(stderr, "nettest: no network port (netdev.dev=KIND:ARG)\n");
         return 2;
     }
-    if (start(dev, pool, promisc, (uint16_t)ring))
+    if (start(dev, pool, promisc, ring))
         return 1;
     show(dev, "started");
     for (t0 = nfapp_now(); nfapp_now() - t0 < (uint64_t)(pause * (double)app.tsc_hz);)

@@ -1,14 +1,16 @@
-/* nfapp: what every network-function app shares. Finding its ports with a
- * clear message when they are missing, the netbuf pool, the run limits
- * (--count, --time, a stop signal on linuxu) and the counters every app
- * prints the same way, every nfos.stats=N seconds and at exit:
+/* nfapp: what every network-function app shares. The command line as an
+ * option table (nfapp_opt.h), finding its ports with a clear message when
+ * they are missing, the netbuf pool, the run limits (--count, --time, a
+ * stop signal on linuxu) and the counters every app prints the same way,
+ * every nfos.stats=N seconds and at exit, one line each (shown here in two):
  *
- *   APP: rx 1000 pkts 0.50 Mpp/s | tx 1000 pkts 0.50 Mpp/s | drops 0 | busy 45.6 cycles/pkt | 2.00
- * s
+ *   l2fwd: total rx 1000 pkts 0.500 Mpp/s | tx 1000 pkts 0.500 Mpp/s
+ *          | drops 0 | busy 45.6 cycles/pkt | 2.00 s
  *
- * Busy cycles per packet: TSC cycles spent in loop iterations that moved
- * packets, divided by the packets they moved. The caller brackets such an
- * iteration with nfapp_now() and nfapp_busy(). */
+ * ("interval" instead of "total" for the periodic lines.) Busy cycles per
+ * packet: TSC cycles spent in loop iterations that moved packets, divided
+ * by the packets they moved. The caller brackets such an iteration with
+ * nfapp_now() and nfapp_busy(). */
 #ifndef NFOS_NFAPP_H
 #define NFOS_NFAPP_H
 
@@ -16,9 +18,13 @@
 #include <stdint.h>
 #include <nfos/arch/cpu.h>
 #include <nfos/netdev.h>
+#include <nfos/nfapp_opt.h>
 
 #define NFAPP_BURST     32
 #define NFAPP_POOL_BUFS 4096
+
+/* The line of an app's --help (its about text) for the periodic report. */
+#define NFAPP_STATS_HELP "  nfos.stats=N on the command line prints counters every N seconds.\n"
 
 struct nfapp_counters {
     uint64_t rx, tx, drops;
@@ -36,16 +42,44 @@ struct nfapp {
     uint64_t start_tsc, next_report_tsc, report_every, tsc_hz;
     struct nfapp_counters last;
     uint64_t last_tsc;
+    double max_seconds; /* --time as given */
 };
 
-/* Sets up app (name for the report lines, limits from --count N and
- * --time SECONDS already parsed by the app, 0 for none) and starts its
- * clock. */
-void nfapp_init(struct nfapp *app, const char *name, uint64_t max_pkts, double max_seconds);
+/* The options every packet app has, as rows of its table: --count UNIT
+ * (stop after UNIT WHAT: app.max_pkts) and --time SECONDS
+ * (app.max_seconds); --burst N (1..NETDEV_BURST_MAX, into the uint64_t
+ * var, whose default the app sets to NFAPP_BURST). */
+/* clang-format off */
+#define NFAPP_OPT_LIMITS(app, unit, what) \
+    NFAPP_OPT_COUNT("--count", unit, (app).max_pkts, 0, UINT64_MAX, \
+                    "stop after " unit " " what " (K/M/G suffixes)"), \
+    NFAPP_OPT_SECONDS("--time", "SECONDS", (app).max_seconds, "stop after SECONDS")
+#define NFAPP_OPT_BURST(var, what) \
+    NFAPP_OPT_COUNT("--burst", "N", var, 1, NETDEV_BURST_MAX, what " per burst (1.." \
+                    NFAPP_STR(NETDEV_BURST_MAX) ", default " NFAPP_STR(NFAPP_BURST) ")")
+#define NFAPP_STR(x)  NFAPP_STR_(x)
+#define NFAPP_STR_(x) #x
+/* clang-format on */
+
+/* The start of every app: sets up app (name for its report and error
+ * lines), parses the command line with opts (nfapp_args_parse: about and
+ * the table; --count and --time go into app, see NFAPP_OPT_LIMITS) and
+ * starts the app's clock. Returns NFAPP_RUN, or the status main returns:
+ * 0 after --help, 2 after a bad argument. */
+int nfapp_start(struct nfapp *app, const char *name, const char *about,
+                const struct nfapp_opt *opts, int argc, char **argv);
 
 /* Port `port` started with one rx and one tx queue over pool: the device,
  * or NULL after one line saying what is missing (how to attach one). */
 struct netdev *nfapp_port(struct nfapp *app, unsigned port, struct pool *pool);
+
+/* How many ports an app that serves them all opens: netdev_count(), but at
+ * least 1, so that when there is none, nfapp_port(app, 0, ...) says how to
+ * attach one. */
+static inline unsigned nfapp_port_count(void)
+{
+    return netdev_count() ? netdev_count() : 1;
+}
 
 /* A netbuf pool of count buffers (NETBUF_DATA_ROOM bytes each), or NULL
  * after one line. */
@@ -71,9 +105,17 @@ bool nfapp_poll(struct nfapp *app, uint64_t pkts_for_limit);
 /* Prints the final line and, per port, the device counters. Returns 0. */
 int nfapp_finish(struct nfapp *app);
 
-/* Parses a count with an optional K/M/G (x1000) suffix, or seconds as a
- * decimal; -EINVAL when malformed. For the apps' option parsing. */
-int nfapp_parse_count(const char *s, uint64_t *out);
-int nfapp_parse_seconds(const char *s, double *out);
+/* With lib/net in the image (nfapp_net.c): */
+struct net_parse_stats;
+
+/* The unicast address of port dev (its ip parameter: ./nfos run --ip,
+ * netdev.ip=) into *ip, network order: 0, or -EINVAL after one line that
+ * says what to give. */
+int nfapp_port_ipv4(const struct nfapp *app, const struct netdev *dev, uint32_t *ip);
+
+/* Prints "APP: port N parsed: KIND COUNT ..." and one line per reason
+ * malformed frames were dropped for. */
+void nfapp_print_parse_stats(const struct nfapp *app, unsigned port,
+                             const struct net_parse_stats *s);
 
 #endif /* NFOS_NFAPP_H */
