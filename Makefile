@@ -2,6 +2,8 @@
 #
 #   make APP=helloworld [PLAT=kvm|linuxu] [V=1]   configure (from the app's
 #                                                 defconfig) and link one image
+#   make APP=... DEBUG=1                          the same with debug checks,
+#                                                 into build/<app>_<plat>-<arch>-debug/
 #   make menuconfig APP=...                       edit that build's .config
 #   make test                                     unit + integration tests
 #
@@ -15,7 +17,10 @@ PLAT ?= kvm
 ARCH ?= x86_64
 
 NFOS_ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
-BUILD     ?= $(NFOS_ROOT)/build/$(APP)_$(PLAT)-$(ARCH)
+# DEBUG=1: the same app with CONFIG_NFOS_DEBUG (NFOS_ASSERT, pool checks),
+# built beside the release one in a folder of its own.
+DEBUG     ?= 0
+BUILD     ?= $(NFOS_ROOT)/build/$(APP)_$(PLAT)-$(ARCH)$(if $(filter 1,$(DEBUG)),-debug)
 
 ifeq ($(V),1)
 Q :=
@@ -29,6 +34,7 @@ endif
 
 help:
 	@echo "make APP=NAME [PLAT=kvm|linuxu] [V=1]  build one image into build/"
+	@echo "make APP=NAME DEBUG=1                  the same with CONFIG_NFOS_DEBUG, in its own folder"
 	@echo "make menuconfig APP=NAME [PLAT=...]    edit that build's configuration"
 	@echo "make savedefconfig APP=NAME            print the minimal config"
 	@echo "make test                              unit tests (Criterion) + pytest"

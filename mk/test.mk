@@ -14,9 +14,11 @@
 UNIT_TESTS :=
 UNIT_BUILD := $(NFOS_ROOT)/build/unit
 HOST_CC    ?= gcc
+# Unit tests build with the debug checks on (NFOS_ASSERT fails with
+# SIGABRT there, which a test can expect).
 UNIT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Wno-unused-parameter \
 	-fsanitize=address,undefined -fno-omit-frame-pointer -DNFOS_UNIT_TEST \
-	-I$(NFOS_ROOT)/include
+	-DCONFIG_NFOS_DEBUG=1 -I$(NFOS_ROOT)/include
 
 UNIT_DIRS := $(wildcard $(NFOS_ROOT)/lib/* $(NFOS_ROOT)/drivers/* $(NFOS_ROOT)/plat/* \
 	$(NFOS_ROOT)/bench/*)

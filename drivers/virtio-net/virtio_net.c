@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <nfos/alloc.h>
-#include <nfos/netdev.h>
+#include <nfos/netdev_driver.h>
 #include <nfos/plat/time.h>
 #include <nfos/virtio.h>
 #include <nfos/virtio_net.h>
@@ -379,7 +379,7 @@ static int vnet_probe(struct virtio_dev *vdev)
     if (virtio_has(vdev, VIRTIO_NET_F_MAC))
         virtio_config_read(vdev, offsetof(struct virtio_net_config, mac), p->dev.mac, 6);
     else /* locally administered, unique in this image */
-        memcpy(p->dev.mac, (const uint8_t[6]){ 0x02, 0, 0, 0, 0x76, (uint8_t)vnet_count }, 6);
+        netdev_mac_from_port(p->dev.mac, netdev_next_port());
     p->dev.ops = &vnet_ops;
     p->dev.rx_burst = vnet_rx_burst;
     p->dev.tx_burst = vnet_tx_burst;

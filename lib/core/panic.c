@@ -28,3 +28,9 @@ _Noreturn void core_panic(const char *fmt, ...)
     fprintf(stderr, "nfos: panic: %s\n", buf);
     plat_exit(PLAT_EXIT_CRASH);
 }
+
+/* A failed NFOS_ASSERT (nfos/assert.h): debug builds only call it. */
+_Noreturn void nfos_assert_fail(const char *expr, const char *file, int line)
+{
+    core_panic("%s:%d: assertion failed: %s", file, line, expr);
+}

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <nfos/assert.h> /* NFOS_ASSERT, once defined here */
 
 /* Boot stages stamped with the TSC; printed with nfos.boottrace=1. */
 enum core_bt_stage {
@@ -48,11 +49,5 @@ unsigned core_verbose(void);
 
 /* Prints "nfos: panic: ..." and ends the image with PLAT_EXIT_CRASH. */
 _Noreturn void core_panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-#define NFOS_ASSERT(cond)                                                          \
-    do {                                                                           \
-        if (__builtin_expect(!(cond), 0))                                          \
-            core_panic("assertion failed: %s (%s:%d)", #cond, __FILE__, __LINE__); \
-    } while (0)
 
 #endif /* NFOS_CORE_H */
