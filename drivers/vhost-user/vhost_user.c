@@ -17,7 +17,7 @@
 #include <nfos/netdev_driver.h>
 #include <nfos/plat/memory.h>
 #include <nfos/vhost_user.h>
-#include <nfos/virtio.h>
+#include <nfos/virtio_transport.h>
 #include <nfos/virtio_net.h>
 
 #define VHU_DEVS      8 /* as many as vdev ports */

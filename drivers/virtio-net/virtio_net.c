@@ -212,7 +212,7 @@ static uint16_t vnet_tx_burst(void *queue, struct netbuf **pkts, uint16_t n)
 static int vnet_info(struct netdev *dev, struct netdev_info *info)
 {
     struct vnet_port *p = port_of(dev);
-    uint16_t max = p->vdev->ops->queue_max_size(p->vdev, VIRTIO_NET_RXQ);
+    uint16_t max = virtio_queue_max_size(p->vdev, VIRTIO_NET_RXQ);
 
     info->driver = "virtio-net";
     info->max_ring_size = NFOS_MIN(max, (uint16_t)VIRTQ_SIZE_MAX);
