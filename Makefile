@@ -29,7 +29,7 @@ Q := @
 endif
 
 .DEFAULT_GOAL := image
-.PHONY: image menuconfig savedefconfig test unit-tests integration-tests \
+.PHONY: image menuconfig savedefconfig test header-check unit-tests integration-tests \
 	format format-check clean distclean help
 
 help:
@@ -37,12 +37,13 @@ help:
 	@echo "make APP=NAME DEBUG=1                  the same with CONFIG_NFOS_DEBUG, in its own folder"
 	@echo "make menuconfig APP=NAME [PLAT=...]    edit that build's configuration"
 	@echo "make savedefconfig APP=NAME            print the minimal config"
-	@echo "make test                              unit tests (Criterion) + pytest"
+	@echo "make test                              header-check + unit tests (Criterion) + pytest"
+	@echo "make header-check                      every public header compiles on its own"
 	@echo "make format-check                      clang-format check"
 	@echo "make clean | distclean"
 
 # Targets that never need a configured build.
-NOCONFIG_GOALS := help test unit-tests integration-tests format format-check \
+NOCONFIG_GOALS := help test header-check unit-tests integration-tests format format-check \
 	clean distclean build/unit/% $(NFOS_ROOT)/build/unit/%
 
 ifneq ($(filter-out $(NOCONFIG_GOALS),$(or $(MAKECMDGOALS),image)),)

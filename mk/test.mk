@@ -1,5 +1,6 @@
-# Tests: host unit tests (Criterion) next to each library, then the pytest
-# integration suite that builds and boots images.
+# Tests: every public header on its own (header-check), host unit tests
+# (Criterion) next to each library, then the pytest integration suite that
+# builds and boots images.
 #
 # A library or driver with unit tests has lib/<name>/tests/Makefile.test (or
 # drivers/<name>/tests/Makefile.test):
@@ -50,4 +51,10 @@ PYTEST ?= $(if $(wildcard /usr/bin/python3),/usr/bin/python3,python3) -m pytest
 integration-tests:
 	$(Q)cd $(NFOS_ROOT) && $(PYTEST) -v tests/integration
 
-test: unit-tests integration-tests
+# Every public header compiles on its own, for kvm (freestanding, nolibc's
+# headers) and linuxu, debug off and on; each has its NFOS_<PATH>_H guard.
+header-check:
+	$(Q)CC=$(CC_HEADER_CHECK) sh $(NFOS_ROOT)/mk/header_check.sh $(NFOS_ROOT) $(ARCH)
+CC_HEADER_CHECK ?= gcc
+
+test: header-check unit-tests integration-tests
