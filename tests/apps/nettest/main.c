@@ -4,14 +4,22 @@
  * that the kernel's queue overflows and its drops can be seen), receives
  * and frees frames until --count or --time, then prints the link again and
  * the counters. Traffic tests use l2fwd and rxsink; this app shows what
- * they do not. */
+ * they do not.
+ *
+ * --misuse KIND makes one deliberate programming error after the start, for
+ * the test that a debug build (make DEBUG=1) catches it with a failed
+ * NFOS_ASSERT: rx-queue / tx-queue (a burst on queue 1, never set up), or
+ * stopped (a burst after netdev_stop). A release build refuses the option:
+ * there the error is undefined behaviour. */
 #include <stdio.h>
 #include <string.h>
 #include <nfos/nfapp.h>
 
 static const char usage[] =
     "usage: nettest [--promisc] [--ring N] [--pause SECONDS] [--count PKTS] [--time SECONDS]\n"
-    "  --ring N   rx ring size asked of the driver (0: its default)\n";
+    "               [--misuse rx-queue|tx-queue|stopped]\n"
+    "  --ring N   rx ring size asked of the driver (0: its default)\n"
+    "  --misuse   a deliberate API misuse a debug build must catch\n";
 
 static void show(struct netdev *dev, const char *when)
 {
@@ -28,6 +36,24 @@ static void show(struct netdev *dev, const char *when)
            : link.up ? "up"
                      : "down",
            link.speed_mbps, dev->promisc ? "on" : "off");
+}
+
+/* One burst the API forbids (see the top of the file); returns only if the
+ * debug checks did not end the image. */
+static int misuse(struct netdev *dev, const char *kind, struct netbuf **pkts)
+{
+    printf("nettest: misuse %s\n", kind);
+    fflush(stdout);
+    if (!strcmp(kind, "rx-queue")) {
+        netdev_rx_burst(dev, dev->conf.nb_rx_queues, pkts, NFAPP_BURST);
+    } else if (!strcmp(kind, "tx-queue")) {
+        netdev_tx_burst(dev, dev->conf.nb_tx_queues, pkts, 0);
+    } else {
+        netdev_stop(dev);
+        netdev_rx_burst(dev, 0, pkts, NFAPP_BURST);
+    }
+    fprintf(stderr, "nettest: misuse %s was not caught\n", kind);
+    return 1;
 }
 
 static int start(struct netdev *dev, struct pool *pool, bool promisc, uint16_t ring)
@@ -49,6 +75,7 @@ int main(int argc, char **argv)
     struct netbuf *pkts[NFAPP_BURST];
     uint64_t count = 0, ring = 0;
     double seconds = 0, pause = 0;
+    const char *misuse_kind = NULL;
     uint64_t t0;
     bool promisc = false;
     struct netdev *dev;
@@ -70,6 +97,9 @@ int main(int argc, char **argv)
             bad = nfapp_parse_count(v, &count), i++;
         else if (!strcmp(argv[i], "--time"))
             bad = nfapp_parse_seconds(v, &seconds), i++;
+        else if (!strcmp(argv[i], "--misuse"))
+            bad = !v || (strcmp(v, "rx-queue") && strcmp(v, "tx-queue") && strcmp(v, "stopped")),
+            misuse_kind = v, i++;
         else
             bad = 1;
         if (bad) {
@@ -77,6 +107,12 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+#ifndef CONFIG_NFOS_DEBUG
+    if (misuse_kind) {
+        fprintf(stderr, "nettest: --misuse needs a debug build (make DEBUG=1)\n");
+        return 2;
+    }
+#endif
 
     nfapp_init(&app, "nettest", count, seconds);
     if (!(pool = nfapp_pool(&app, NFAPP_POOL_BUFS)))
@@ -88,6 +124,8 @@ int main(int argc, char **argv)
     if (start(dev, pool, promisc, (uint16_t)ring))
         return 1;
     show(dev, "started");
+    if (misuse_kind)
+        return misuse(dev, misuse_kind, pkts);
     for (t0 = nfapp_now(); nfapp_now() - t0 < (uint64_t)(pause * (double)app.tsc_hz);)
         ;
     while (!nfapp_poll(&app, app.c.rx)) {
