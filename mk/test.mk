@@ -25,12 +25,18 @@ UNIT_DIRS := $(wildcard $(NFOS_ROOT)/lib/* $(NFOS_ROOT)/drivers/* $(NFOS_ROOT)/p
 	$(NFOS_ROOT)/bench/*)
 -include $(wildcard $(addsuffix /tests/Makefile.test,$(UNIT_DIRS)))
 
+# A test may include any library's public header (a ring from drivers/virtio
+# in a transport's test): a change to any of them rebuilds the tests.
+UNIT_PUBLIC_HEADERS := $(wildcard $(NFOS_ROOT)/include/nfos/*.h $(NFOS_ROOT)/include/nfos/*/*.h \
+	$(NFOS_ROOT)/lib/*/include/nfos/*.h $(NFOS_ROOT)/drivers/*/include/nfos/*.h \
+	$(NFOS_ROOT)/arch/*/include/nfos/*/*.h)
+
 # The folder a unit test named $(1) belongs to.
 unit_dir = $(firstword $(filter %/$(1),$(UNIT_DIRS)))
 
 define unit_rule
-$(UNIT_BUILD)/$(1): $($(1)_TEST_SRCS) $(wildcard $(call unit_dir,$(1))/include/nfos/*.h \
-		$(call unit_dir,$(1))/*.h) $(NFOS_ROOT)/mk/test.mk
+$(UNIT_BUILD)/$(1): $($(1)_TEST_SRCS) $(wildcard $(call unit_dir,$(1))/*.h \
+		$(call unit_dir,$(1))/tests/*.h) $(UNIT_PUBLIC_HEADERS) $(NFOS_ROOT)/mk/test.mk
 	@mkdir -p $$(dir $$@)
 	$$(if $(Q),@echo "  HOSTCC  unit/$(1)")
 	$(Q)$(HOST_CC) $(UNIT_CFLAGS) -I$(call unit_dir,$(1))/include $($(1)_TEST_CFLAGS) \

@@ -11,16 +11,18 @@
 
 #include <nfos/compiler.h>
 
-#ifdef CONFIG_NFOS_DEBUG
-#ifdef NFOS_UNIT_TEST
+#if defined(CONFIG_NFOS_DEBUG) && defined(NFOS_UNIT_TEST)
 /* Host unit tests: the libc's assert failure (SIGABRT), which Criterion can
  * expect with .signal = SIGABRT. */
 #include <assert.h>
 #define nfos_assert_fail(expr, file, line) __assert_fail(expr, file, line, __func__)
 #else
-/* Defined by lib/core: prints the line and ends the image. */
+/* Defined by lib/core: prints the line and ends the image. Only debug
+ * builds call it. */
 _Noreturn void nfos_assert_fail(const char *expr, const char *file, int line);
 #endif
+
+#ifdef CONFIG_NFOS_DEBUG
 #define NFOS_ASSERT(cond)                                \
     do {                                                 \
         if (unlikely(!(cond)))                           \

@@ -10,7 +10,6 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <nfos/assert.h> /* NFOS_ASSERT, once defined here */
 
 /* Boot stages stamped with the TSC; printed with nfos.boottrace=1. */
 enum core_bt_stage {
