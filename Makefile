@@ -19,7 +19,11 @@ ARCH ?= x86_64
 NFOS_ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 # DEBUG=1: the same app with CONFIG_NFOS_DEBUG (NFOS_ASSERT, pool checks),
 # built beside the release one in a folder of its own.
-DEBUG     ?= 0
+# (Only from the command line: a DEBUG variable in the environment, common
+# in shells, must not move every build to another folder.)
+ifneq ($(origin DEBUG),command line)
+DEBUG := 0
+endif
 BUILD     ?= $(NFOS_ROOT)/build/$(APP)_$(PLAT)-$(ARCH)$(if $(filter 1,$(DEBUG)),-debug)
 
 ifeq ($(V),1)

@@ -94,6 +94,18 @@ static struct netdev *fake_configured(void)
     return &fake_dev;
 }
 
+/* The same with queue 1 set up too, and started. */
+static struct netdev *fake_started(void)
+{
+    struct netdev *dev = fake_configured();
+    static char pool;
+
+    cr_assert_eq(netdev_rxq_setup(dev, 1, 0, (struct pool *)(void *)&pool), 0);
+    cr_assert_eq(netdev_txq_setup(dev, 1, 0), 0);
+    cr_assert_eq(netdev_start(dev), 0);
+    return dev;
+}
+
 Test(netdev, register_and_checked_calls)
 {
     struct netdev *dev = fake_configured();
@@ -127,23 +139,17 @@ Test(netdev, layout)
 
 Test(netdev_debug, rx_burst_on_a_queue_not_configured, .signal = SIGABRT)
 {
-    struct netdev *dev = fake_configured();
+    struct netdev *dev = fake_started();
     struct netbuf *pkts[4];
 
-    cr_assert_eq(netdev_rxq_setup(dev, 1, 0, (struct pool *)(void *)pkts), 0);
-    cr_assert_eq(netdev_txq_setup(dev, 1, 0), 0);
-    cr_assert_eq(netdev_start(dev), 0);
     netdev_rx_burst(dev, 2, pkts, 4);
 }
 
 Test(netdev_debug, tx_burst_on_a_queue_not_configured, .signal = SIGABRT)
 {
-    struct netdev *dev = fake_configured();
+    struct netdev *dev = fake_started();
     struct netbuf *pkts[4];
 
-    cr_assert_eq(netdev_rxq_setup(dev, 1, 0, (struct pool *)(void *)pkts), 0);
-    cr_assert_eq(netdev_txq_setup(dev, 1, 0), 0);
-    cr_assert_eq(netdev_start(dev), 0);
     netdev_tx_burst(dev, NETDEV_MAX_QUEUES, pkts, 4);
 }
 
@@ -157,12 +163,9 @@ Test(netdev_debug, burst_on_a_port_not_started, .signal = SIGABRT)
 
 Test(netdev_debug, burst_on_a_stopped_port, .signal = SIGABRT)
 {
-    struct netdev *dev = fake_configured();
+    struct netdev *dev = fake_started();
     struct netbuf *pkts[4];
 
-    cr_assert_eq(netdev_rxq_setup(dev, 1, 0, (struct pool *)(void *)pkts), 0);
-    cr_assert_eq(netdev_txq_setup(dev, 1, 0), 0);
-    cr_assert_eq(netdev_start(dev), 0);
     netdev_stop(dev);
     netdev_tx_burst(dev, 0, pkts, 4);
 }
