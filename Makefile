@@ -2,6 +2,8 @@
 #
 #   make APP=helloworld [PLAT=kvm|linuxu] [V=1]   configure (from the app's
 #                                                 defconfig) and link one image
+#   make APP=... DEBUG=1                          the same with debug checks,
+#                                                 into build/<app>_<plat>-<arch>-debug/
 #   make menuconfig APP=...                       edit that build's .config
 #   make nfvm                                     the KVM monitor (vmm/)
 #   make test                                     unit + integration tests
@@ -17,7 +19,14 @@ PLAT ?= kvm
 ARCH ?= x86_64
 
 NFOS_ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
-BUILD     ?= $(NFOS_ROOT)/build/$(APP)_$(PLAT)-$(ARCH)
+# DEBUG=1: the same app with CONFIG_NFOS_DEBUG (NFOS_ASSERT, pool checks),
+# built beside the release one in a folder of its own.
+# (Only from the command line: a DEBUG variable in the environment, common
+# in shells, must not move every build to another folder.)
+ifneq ($(origin DEBUG),command line)
+DEBUG := 0
+endif
+BUILD     ?= $(NFOS_ROOT)/build/$(APP)_$(PLAT)-$(ARCH)$(if $(filter 1,$(DEBUG)),-debug)
 
 ifeq ($(V),1)
 Q :=
@@ -26,22 +35,24 @@ Q := @
 endif
 
 .DEFAULT_GOAL := image
-.PHONY: image menuconfig savedefconfig test unit-tests bench-unit-tests integration-tests \
-	format format-check clean distclean help fuzz fuzz-build
+.PHONY: image menuconfig savedefconfig test header-check unit-tests bench-unit-tests \
+	integration-tests format format-check clean distclean help fuzz fuzz-build
 
 help:
 	@echo "make APP=NAME [PLAT=kvm|linuxu] [V=1]  build one image into build/"
+	@echo "make APP=NAME DEBUG=1                  the same with CONFIG_NFOS_DEBUG, in its own folder"
 	@echo "make menuconfig APP=NAME [PLAT=...]    edit that build's configuration"
 	@echo "make savedefconfig APP=NAME            print the minimal config"
 	@echo "make nfvm                              the KVM monitor: build/nfvm/nfvm"
-	@echo "make test                              unit tests (Criterion, bench) + pytest"
+	@echo "make test                              header-check + unit tests (Criterion, bench) + pytest"
+	@echo "make header-check                      every public header compiles on its own"
 	@echo "make fuzz [FUZZ_SECONDS=60]            each libFuzzer harness, ASan+UBSan"
 	@echo "make format-check                      clang-format check"
 	@echo "make clean | distclean"
 
 # Targets that never need a configured build.
-NOCONFIG_GOALS := help test unit-tests bench-unit-tests integration-tests format format-check nfvm \
-	clean distclean build/unit/% $(NFOS_ROOT)/build/unit/% fuzz fuzz-build \
+NOCONFIG_GOALS := help test header-check unit-tests bench-unit-tests integration-tests format \
+	format-check nfvm clean distclean build/unit/% $(NFOS_ROOT)/build/unit/% fuzz fuzz-build \
 	build/fuzz/% $(NFOS_ROOT)/build/fuzz/%
 
 ifneq ($(filter-out $(NOCONFIG_GOALS),$(or $(MAKECMDGOALS),image)),)

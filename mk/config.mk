@@ -69,9 +69,12 @@ $(KCONFIG_TOP): FORCE
 	$(Q)printf '%s\n' "$$kconfig_top_text" > $@.tmp
 	$(Q)if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
 
-$(KCONFIG_SEED): $(APP_DIR)/defconfig $(KCONFIG_TOP)
+# DEBUG=1 (its own build folder, see the Makefile) turns CONFIG_NFOS_DEBUG
+# on; otherwise the seed turns it off, whatever an older .config said.
+$(KCONFIG_SEED): $(APP_DIR)/defconfig $(KCONFIG_TOP) $(NFOS_ROOT)/mk/config.mk
 	$(Q)mkdir -p $(dir $@)
-	$(Q){ cat $<; echo "CONFIG_$(PLAT_SYM)=y"; echo "CONFIG_$(ARCH_SYM)=y"; } > $@
+	$(Q){ cat $<; echo "CONFIG_$(PLAT_SYM)=y"; echo "CONFIG_$(ARCH_SYM)=y"; \
+		echo "$(if $(filter 1,$(DEBUG)),CONFIG_NFOS_DEBUG=y,# CONFIG_NFOS_DEBUG is not set)"; } > $@
 
 # A fresh .config comes from the seed; an existing one (perhaps edited with
 # menuconfig) is only brought up to date with new symbols.

@@ -340,21 +340,6 @@ err_close:
     return err == -ENODEV ? -ENXIO : err;
 }
 
-/* netdev.mac= (netdevN.mac= for port N, the port about to be registered
- * being netdev_count()): refused rather than ignored, since frames go out
- * of the interface and carry its MAC. */
-static bool afp_mac_param_given(void)
-{
-    unsigned port = netdev_count();
-    char key[24];
-
-    if (port)
-        snprintf(key, sizeof(key), "netdev%u.mac", port);
-    else
-        snprintf(key, sizeof(key), "netdev.mac");
-    return core_param(key) != NULL;
-}
-
 static int afp_probe(struct bus_device *bdev)
 {
     struct vdev_device *v = nfos_container_of(bdev, struct vdev_device, dev);
@@ -368,7 +353,9 @@ static int afp_probe(struct bus_device *bdev)
                 v->arg, IFNAMSIZ - 1);
         return -EINVAL;
     }
-    if (afp_mac_param_given()) {
+    /* Refused rather than ignored: frames go out of the interface and
+     * carry its MAC. */
+    if (netdev_port_param(netdev_next_port(), "mac")) {
         fprintf(stderr,
                 "packet: %s: the port's MAC is the interface's; change it there (ip link "
                 "set %s address MAC), not with netdev.mac=\n",

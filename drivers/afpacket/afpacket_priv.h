@@ -26,7 +26,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <linux/if_packet.h>
-#include <nfos/netdev.h>
+#include <nfos/netdev_driver.h>
 
 /* Where the kernel reads a tx frame's data: the V3 header, aligned. */
 #define AFP_TX_DATA_OFF TPACKET_ALIGN(sizeof(struct tpacket3_hdr))

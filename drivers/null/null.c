@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <nfos/bus.h>
-#include <nfos/netdev.h>
+#include <nfos/netdev_driver.h>
 
 #define NULL_SIZE_DEFAULT 64
 #define NULL_SIZE_MAX     9000

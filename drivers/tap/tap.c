@@ -178,49 +178,6 @@ static const struct netdev_ops tap_ops = {
     .stats_reset = tap_stats_reset,
 };
 
-/* FNV-1a of the name, made locally administered and unicast. */
-static void tap_mac_from_name(uint8_t mac[6], const char *name)
-{
-    uint64_t h = 0xcbf29ce484222325ULL;
-    int i;
-
-    for (; *name; name++)
-        h = (h ^ (uint8_t)*name) * 0x100000001b3ULL;
-    for (i = 0; i < 6; i++)
-        mac[i] = (uint8_t)(h >> (8 * i));
-    mac[0] = (uint8_t)((mac[0] & 0xfe) | 0x02);
-}
-
-/* "aa:bb:cc:dd:ee:ff", unicast: 0 or -EINVAL. */
-static int tap_mac_parse(const char *s, uint8_t mac[6])
-{
-    unsigned v[6];
-    int i, end = 0;
-
-    if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%n", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &end) !=
-            6 ||
-        end != 17 || s[end] || (v[0] & 1))
-        return -EINVAL;
-    for (i = 0; i < 6; i++)
-        mac[i] = (uint8_t)v[i];
-    return 0;
-}
-
-/* netdev_param() keys by port, and the port is known only once registered,
- * but the MAC must be right when netdev_register() prints it: the port
- * about to be registered is netdev_count(). */
-static const char *tap_port_param(const char *key)
-{
-    unsigned port = netdev_count();
-    char full[32];
-
-    if (port)
-        snprintf(full, sizeof(full), "netdev%u.%s", port, key);
-    else
-        snprintf(full, sizeof(full), "netdev.%s", key);
-    return core_param(full);
-}
-
 static const char *tap_attach_hint(int err)
 {
     switch (err) {
@@ -272,7 +229,6 @@ static int tap_probe(struct bus_device *bdev)
 {
     struct vdev_device *v = nfos_container_of(bdev, struct vdev_device, dev);
     struct tap_port *p;
-    const char *mac;
     struct ifreq ifr;
     int fd, err;
 
@@ -285,14 +241,13 @@ static int tap_probe(struct bus_device *bdev)
     }
     p = &tap_ports[tap_nr];
     snprintf(p->ifname, sizeof(p->ifname), "%s", v->arg);
-    if ((mac = tap_port_param("mac"))) {
-        if (tap_mac_parse(mac, p->dev.mac)) {
-            fprintf(stderr, "tap: %s: mac '%s': expected a unicast aa:bb:cc:dd:ee:ff\n", p->ifname,
-                    mac);
-            return -EINVAL;
-        }
-    } else {
-        tap_mac_from_name(p->dev.mac, p->ifname);
+    err = netdev_port_mac(netdev_next_port(), p->dev.mac);
+    if (err == -ENOENT) {
+        netdev_mac_from_seed(p->dev.mac, p->ifname, strlen(p->ifname));
+    } else if (err) {
+        fprintf(stderr, "tap: %s: mac '%s': expected a unicast aa:bb:cc:dd:ee:ff\n", p->ifname,
+                netdev_port_param(netdev_next_port(), "mac"));
+        return err;
     }
     if ((fd = tap_open(p->ifname)) < 0)
         return fd;

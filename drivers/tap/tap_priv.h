@@ -4,7 +4,7 @@
 #define NFOS_TAP_PRIV_H
 
 #include <stdint.h>
-#include <nfos/netdev.h>
+#include <nfos/netdev_driver.h>
 
 /* Segments a chained frame may have on tx (one writev). */
 #define TAP_TX_SEGS_MAX 64

@@ -14,10 +14,10 @@
 #include <unistd.h>
 #include <nfos/bus.h>
 #include <nfos/core.h>
-#include <nfos/netdev.h>
+#include <nfos/netdev_driver.h>
 #include <nfos/plat/memory.h>
 #include <nfos/vhost_user.h>
-#include <nfos/virtio.h>
+#include <nfos/virtio_transport.h>
 #include <nfos/virtio_net.h>
 
 #define VHU_DEVS      8 /* as many as vdev ports */
@@ -373,9 +373,8 @@ static const struct virtio_transport_ops vhu_ops = {
  * device will be), else 02:00:00:00:76:N. */
 static int vhu_parse(struct vhu_dev *d, const char *arg)
 {
-    unsigned port = netdev_count(), m[6], i;
-    const char *mac;
-    char key[24], end;
+    unsigned port = netdev_next_port();
+    int err;
 
     if (!arg[0] || strlen(arg) >= sizeof(d->path)) {
         fprintf(stderr,
@@ -385,18 +384,16 @@ static int vhu_parse(struct vhu_dev *d, const char *arg)
         return -EINVAL;
     }
     strcpy(d->path, arg);
-    memcpy(d->config.mac, (const uint8_t[6]){ 0x02, 0, 0, 0, 0x76, (uint8_t)port }, 6);
-    snprintf(key, sizeof(key), port ? "netdev%u.mac" : "netdev.mac", port);
-    if (!(mac = core_param(key)))
-        return 0;
-    if (sscanf(mac, "%2x:%2x:%2x:%2x:%2x:%2x%c", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5], &end) !=
-            6 ||
-        (m[0] & 1)) {
-        fprintf(stderr, "vhost-user: %s=%s: expected a unicast aa:bb:cc:dd:ee:ff\n", key, mac);
-        return -EINVAL;
+    err = netdev_port_mac(port, d->config.mac);
+    if (err == -ENOENT) {
+        netdev_mac_from_port(d->config.mac, port);
+    } else if (err) {
+        char prefix[NETDEV_PARAM_PREFIX_MAX];
+
+        fprintf(stderr, "vhost-user: %s.mac=%s: expected a unicast aa:bb:cc:dd:ee:ff\n",
+                netdev_port_prefix(port, prefix), netdev_port_param(port, "mac"));
+        return err;
     }
-    for (i = 0; i < 6; i++)
-        d->config.mac[i] = (uint8_t)m[i];
     return 0;
 }
 

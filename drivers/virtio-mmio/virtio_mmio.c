@@ -7,7 +7,7 @@
 #include <nfos/bus.h>
 #include <nfos/compiler.h>
 #include <nfos/plat/mmio.h>
-#include <nfos/virtio.h>
+#include <nfos/virtio_transport.h>
 #include "virtio_mmio_priv.h"
 
 #define VMMIO_RESET_POLLS 1000000 /* QEMU resets at once; a bound, not a delay */
@@ -28,10 +28,10 @@ static volatile uint8_t *regs_of(struct virtio_dev *vdev)
     return ((struct vmmio *)vdev->transport_priv)->regs;
 }
 
-/* virtio.h: struct virtqueue embeds its transport part first. */
+/* The transport's part of a ring (nfos/virtio_types.h). */
 static struct virtqueue_transport *vq_t(struct virtqueue *vq)
 {
-    return (struct virtqueue_transport *)(void *)vq;
+    return &vq->t;
 }
 
 static uint32_t rd(struct virtio_dev *vdev, unsigned reg)

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <nfos/alloc.h>
-#include <nfos/netdev.h>
+#include <nfos/netdev_driver.h>
 #include <nfos/plat/time.h>
 #include <nfos/virtio.h>
 #include <nfos/virtio_net.h>
@@ -212,7 +212,7 @@ static uint16_t vnet_tx_burst(void *queue, struct netbuf **pkts, uint16_t n)
 static int vnet_info(struct netdev *dev, struct netdev_info *info)
 {
     struct vnet_port *p = port_of(dev);
-    uint16_t max = p->vdev->ops->queue_max_size(p->vdev, VIRTIO_NET_RXQ);
+    uint16_t max = virtio_queue_max_size(p->vdev, VIRTIO_NET_RXQ);
 
     info->driver = "virtio-net";
     info->max_ring_size = NFOS_MIN(max, (uint16_t)VIRTQ_SIZE_MAX);
@@ -379,7 +379,7 @@ static int vnet_probe(struct virtio_dev *vdev)
     if (virtio_has(vdev, VIRTIO_NET_F_MAC))
         virtio_config_read(vdev, offsetof(struct virtio_net_config, mac), p->dev.mac, 6);
     else /* locally administered, unique in this image */
-        memcpy(p->dev.mac, (const uint8_t[6]){ 0x02, 0, 0, 0, 0x76, (uint8_t)vnet_count }, 6);
+        netdev_mac_from_port(p->dev.mac, netdev_next_port());
     p->dev.ops = &vnet_ops;
     p->dev.rx_burst = vnet_rx_burst;
     p->dev.tx_burst = vnet_tx_burst;

@@ -7,7 +7,7 @@
 #include <nfos/bus.h>
 #include <nfos/pci.h>
 #include <nfos/plat/mmio.h>
-#include <nfos/virtio.h>
+#include <nfos/virtio_transport.h>
 #include <nfos/virtio_pci.h>
 
 #ifndef CONFIG_LIBVIRTIO_PCI_MAX_DEVICES
@@ -38,10 +38,10 @@ static struct vpci *vpci_of(struct virtio_dev *vdev)
     return vdev->transport_priv;
 }
 
-/* virtio.h: struct virtqueue embeds its transport part first. */
+/* The transport's part of a ring (nfos/virtio_types.h). */
 static struct virtqueue_transport *vq_t(struct virtqueue *vq)
 {
-    return (struct virtqueue_transport *)(void *)vq;
+    return &vq->t;
 }
 
 /* --- struct virtio_transport_ops --------------------------------------- */

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <nfos/core.h>
-#include <nfos/virtio.h>
+#include <nfos/virtio_transport.h>
 
 /* The linker defines these around the section; weak: an image may link the
  * core with no virtio driver, and then both ends are NULL. */
@@ -168,4 +168,9 @@ void virtio_config_read(struct virtio_dev *vdev, unsigned off, void *buf, unsign
             done += piece;
         }
     } while (gen != vdev->ops->config_generation(vdev));
+}
+
+uint16_t virtio_queue_max_size(struct virtio_dev *vdev, uint16_t idx)
+{
+    return vdev->ops->queue_max_size(vdev, idx);
 }

@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <string.h>
 #include <nfos/alloc.h>
-#include <nfos/virtio.h>
+#include <nfos/virtio_transport.h>
 
 void virtq_layout(uint16_t size, struct virtq_layout *l)
 {

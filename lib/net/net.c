@@ -2,7 +2,8 @@
  * received frame. Nothing here writes to a frame; net_build.c does. */
 #include <string.h>
 
-#include <nfos/net.h>
+#include <nfos/net_csum.h>
+#include <nfos/net_parse.h>
 
 const char *const net_kind_names[NET_KIND_COUNT] = {
     [NET_KIND_ARP] = "arp",

@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include <nfos/net.h>
+#include <nfos/net_arp_cache.h>
 
 void net_arp_cache_init(struct net_arp_cache *c)
 {

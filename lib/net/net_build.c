@@ -5,7 +5,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include <nfos/net.h>
+#include <nfos/net_build.h>
+#include <nfos/net_csum.h>
 
 /* A 16-bit word of the header as two bytes hi, lo, in memory order. */
 static inline uint16_t net_word(uint8_t hi, uint8_t lo)

@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <nfos/net.h>
+#include <nfos/net_csum.h>
+#include <nfos/net_parse.h>
+#include <nfos/net_reasm.h>
 
 int net_reasm_init(struct net_reasm *r, unsigned nslots, uint64_t timeout_ns)
 {

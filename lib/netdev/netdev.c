@@ -1,9 +1,10 @@
-/* The netdev registry and the checked slow-path calls around driver ops. */
+/* The netdev registry and the checked slow-path calls around driver ops.
+ * Port parameters and MACs are in netdev_param.c. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <nfos/core.h>
-#include <nfos/netdev.h>
+#include <nfos/netdev_driver.h>
 
 static struct {
     struct netdev *dev[NETDEV_MAX_PORTS];
@@ -12,6 +13,9 @@ static struct {
 
 int netdev_register(struct netdev *dev)
 {
+    NFOS_ASSERT(dev && dev->ops && dev->rx_burst && dev->tx_burst);
+    NFOS_ASSERT(dev->ops->configure && dev->ops->rxq_setup && dev->ops->txq_setup &&
+                dev->ops->start);
     if (netdevs.count == NETDEV_MAX_PORTS) {
         fprintf(stderr, "netdev: %s: too many ports (at most %d)\n", dev->name, NETDEV_MAX_PORTS);
         return -ENOSPC;
@@ -19,16 +23,13 @@ int netdev_register(struct netdev *dev)
     dev->port = (uint16_t)netdevs.count;
     if (!dev->name[0])
         snprintf(dev->name, sizeof(dev->name), "net%u", dev->port);
-    if (dev->port == 0)
-        snprintf(dev->param_prefix, sizeof(dev->param_prefix), "netdev");
-    else
-        snprintf(dev->param_prefix, sizeof(dev->param_prefix), "netdev%u", dev->port);
+    netdev_port_prefix(dev->port, dev->param_prefix);
     if (!dev->mtu)
         dev->mtu = 1500;
     dev->state = NETDEV_REGISTERED;
     netdevs.dev[netdevs.count++] = dev;
     if (core_verbose()) {
-        char mac[18];
+        char mac[NETDEV_MAC_STRLEN];
 
         printf("netdev: port %u: %s, mac %s\n", dev->port, dev->name,
                netdev_mac_str(dev->mac, mac));
@@ -41,24 +42,14 @@ unsigned netdev_count(void)
     return netdevs.count;
 }
 
+unsigned netdev_next_port(void)
+{
+    return netdevs.count;
+}
+
 struct netdev *netdev_get(unsigned port)
 {
     return port < netdevs.count ? netdevs.dev[port] : NULL;
-}
-
-const char *netdev_param(const struct netdev *dev, const char *key)
-{
-    char full[48];
-
-    snprintf(full, sizeof(full), "%s.%s", dev->param_prefix, key);
-    return core_param(full);
-}
-
-const char *netdev_mac_str(const uint8_t mac[6], char buf[18])
-{
-    snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
-             mac[5]);
-    return buf;
 }
 
 int netdev_info(struct netdev *dev, struct netdev_info *info)
@@ -92,8 +83,7 @@ int netdev_configure(struct netdev *dev, const struct netdev_conf *conf)
     if (conf->mtu)
         dev->mtu = conf->mtu;
     dev->promisc = conf->promisc;
-    memset(dev->rxq, 0, sizeof(dev->rxq));
-    memset(dev->txq, 0, sizeof(dev->txq));
+    memset(dev->queue, 0, sizeof(dev->queue));
     dev->state = NETDEV_CONFIGURED;
     return 0;
 }
@@ -104,7 +94,7 @@ int netdev_rxq_setup(struct netdev *dev, uint16_t q, uint16_t ring_size, struct 
         return -EBUSY;
     if (q >= dev->conf.nb_rx_queues || !pool)
         return -EINVAL;
-    return dev->ops->rxq_setup(dev, q, ring_size, pool, &dev->rxq[q]);
+    return dev->ops->rxq_setup(dev, q, ring_size, pool, &dev->queue[q].rx);
 }
 
 int netdev_txq_setup(struct netdev *dev, uint16_t q, uint16_t ring_size)
@@ -113,7 +103,7 @@ int netdev_txq_setup(struct netdev *dev, uint16_t q, uint16_t ring_size)
         return -EBUSY;
     if (q >= dev->conf.nb_tx_queues)
         return -EINVAL;
-    return dev->ops->txq_setup(dev, q, ring_size, &dev->txq[q]);
+    return dev->ops->txq_setup(dev, q, ring_size, &dev->queue[q].tx);
 }
 
 int netdev_start(struct netdev *dev)
@@ -126,10 +116,10 @@ int netdev_start(struct netdev *dev)
     if (dev->state == NETDEV_REGISTERED)
         return -EINVAL;
     for (q = 0; q < dev->conf.nb_rx_queues; q++)
-        if (!dev->rxq[q])
+        if (!dev->queue[q].rx)
             return -EINVAL;
     for (q = 0; q < dev->conf.nb_tx_queues; q++)
-        if (!dev->txq[q])
+        if (!dev->queue[q].tx)
             return -EINVAL;
     if ((err = dev->ops->start(dev)))
         return err;
@@ -234,7 +224,7 @@ int netdev_quick_start(struct netdev *dev, struct pool *pool)
     if ((err = netdev_start(dev)))
         goto err_out;
     if (core_verbose()) {
-        char mac[18];
+        char mac[NETDEV_MAC_STRLEN];
 
         printf("netdev: port %u (%s) started, mac %s, mtu %u\n", dev->port, dev->name,
                netdev_mac_str(dev->mac, mac), dev->mtu);

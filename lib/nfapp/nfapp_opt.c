@@ -129,7 +129,27 @@ static int parse_flag(const struct nfapp_opt *o, const char *s)
     return 0;
 }
 
+/* One of the words of o->arg, "a|b|c": the row's help shows the choices. */
+static int parse_choice(const struct nfapp_opt *o, const char *s)
+{
+    size_t n = strlen(s);
+    const char *w = o->arg;
+
+    while (n && w) {
+        const char *bar = strchr(w, '|');
+        size_t len = bar ? (size_t)(bar - w) : strlen(w);
+
+        if (len == n && !strncmp(w, s, n)) {
+            *(const char **)o->dst = s;
+            return 0;
+        }
+        w = bar ? bar + 1 : NULL;
+    }
+    return -EINVAL;
+}
+
 const struct nfapp_opt_kind nfapp_opt_flag = { parse_flag, "no value" };
+const struct nfapp_opt_kind nfapp_opt_choice = { parse_choice, "one of the words shown in --help" };
 const struct nfapp_opt_kind nfapp_opt_count = { parse_count, "a whole number (K/M/G: x1000)" };
 const struct nfapp_opt_kind nfapp_opt_u16 = { parse_u16, "a whole number" };
 const struct nfapp_opt_kind nfapp_opt_size = { parse_size, "a size in bytes (K/M/G: x1024)" };

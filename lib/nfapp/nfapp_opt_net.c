@@ -1,14 +1,16 @@
 /* The option kinds for addresses, over lib/net's strict text parsers;
  * built only when lib/net is in the image. */
 #include <errno.h>
-#include <nfos/net.h>
+#include <nfos/net_text.h>
+#include <nfos/net_wire.h>
+#include <nfos/netdev.h>
 #include <nfos/nfapp_opt.h>
 
 _Static_assert(NET_ETH_ALEN == 6, "nfapp_opt_mac's destination is a uint8_t[6]");
 
 static int parse_mac(const struct nfapp_opt *o, const char *s)
 {
-    return s ? net_mac_parse(s, o->dst) : -EINVAL;
+    return s ? netdev_mac_parse(s, o->dst) : -EINVAL;
 }
 
 static int parse_ipv4(const struct nfapp_opt *o, const char *s)

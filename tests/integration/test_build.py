@@ -100,7 +100,7 @@ def test_image_size(hello_kvm):
 FOO_DRIVER = r"""
 #include <errno.h>
 #include <nfos/bus.h>
-#include <nfos/netdev.h>
+#include <nfos/netdev_driver.h>
 
 static struct netdev foo_dev;
 static int foo_q;

@@ -168,13 +168,13 @@ Test(virtio_mmio, no_driver_frees_the_slot)
 Test(virtio_mmio, queue_enable_programs_the_queue)
 {
     struct virtio_dev *vdev = probed();
-    struct virtqueue_transport t = { .index = 1, .size = 256 };
+    struct virtqueue vq = { .t = { .index = 1, .size = 256 } };
 
-    t.desc_addr = 0x123456789000ULL;
-    t.avail_addr = 0x12345678a000ULL;
-    t.used_addr = 0x12345678b000ULL;
+    vq.t.desc_addr = 0x123456789000ULL;
+    vq.t.avail_addr = 0x12345678a000ULL;
+    vq.t.used_addr = 0x12345678b000ULL;
     reg_set(VIRTIO_MMIO_QUEUE_NUM_MAX, 1024);
-    cr_assert_eq(vdev->ops->queue_enable(vdev, (struct virtqueue *)&t), 0);
+    cr_assert_eq(vdev->ops->queue_enable(vdev, &vq), 0);
     cr_expect_eq(reg(VIRTIO_MMIO_QUEUE_SEL), 1);
     cr_expect_eq(reg(VIRTIO_MMIO_QUEUE_NUM), 256);
     cr_expect_eq(reg(VIRTIO_MMIO_QUEUE_DESC_LOW), 0x56789000);
@@ -184,24 +184,24 @@ Test(virtio_mmio, queue_enable_programs_the_queue)
     cr_expect_eq(reg(VIRTIO_MMIO_QUEUE_DEVICE_LOW), 0x5678b000);
     cr_expect_eq(reg(VIRTIO_MMIO_QUEUE_DEVICE_HIGH), 0x1234);
     cr_expect_eq(reg(VIRTIO_MMIO_QUEUE_READY), 1);
-    cr_expect_eq((uintptr_t)t.notify_addr, (uintptr_t)regs + VIRTIO_MMIO_QUEUE_NOTIFY);
+    cr_expect_eq((uintptr_t)vq.t.notify_addr, (uintptr_t)regs + VIRTIO_MMIO_QUEUE_NOTIFY);
     reg_set(VIRTIO_MMIO_QUEUE_NOTIFY, 0xdead);
-    t.notify((struct virtqueue *)&t);
+    vq.t.notify(&vq);
     cr_expect_eq(reg(VIRTIO_MMIO_QUEUE_NOTIFY), 1, "the kick writes the queue index");
 }
 
 Test(virtio_mmio, queue_enable_refuses_bad_requests)
 {
     struct virtio_dev *vdev = probed();
-    struct virtqueue_transport t = { .index = 0, .size = 512 };
+    struct virtqueue vq = { .t = { .index = 0, .size = 512 } };
 
     reg_set(VIRTIO_MMIO_QUEUE_NUM_MAX, 256);
-    cr_expect_eq(vdev->ops->queue_enable(vdev, (struct virtqueue *)&t), -EINVAL, "too big");
+    cr_expect_eq(vdev->ops->queue_enable(vdev, &vq), -EINVAL, "too big");
     reg_set(VIRTIO_MMIO_QUEUE_NUM_MAX, 0);
-    cr_expect_eq(vdev->ops->queue_enable(vdev, (struct virtqueue *)&t), -ENOENT, "no queue");
+    cr_expect_eq(vdev->ops->queue_enable(vdev, &vq), -ENOENT, "no queue");
     reg_set(VIRTIO_MMIO_QUEUE_NUM_MAX, 1024);
     reg_set(VIRTIO_MMIO_QUEUE_READY, 1);
-    cr_expect_eq(vdev->ops->queue_enable(vdev, (struct virtqueue *)&t), -EBUSY, "in use");
+    cr_expect_eq(vdev->ops->queue_enable(vdev, &vq), -EBUSY, "in use");
     cr_expect_eq(reg(VIRTIO_MMIO_QUEUE_NUM), 0, "nothing programmed");
 }
 

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include <nfos/alloc.h>
-#include <nfos/netdev.h>
+#include <nfos/netdev_driver.h>
 #include <nfos/virtio.h>
 #include <nfos/virtio_net.h>
 #include "fake_device.h"

@@ -184,46 +184,46 @@ static struct virtio_dev *probed(void)
 Test(virtio_pci, queue_enable_programs_the_queue)
 {
     struct virtio_dev *vdev = probed();
-    struct virtqueue_transport t = { .index = 1, .size = 128 };
+    struct virtqueue vq = { .t = { .index = 1, .size = 128 } };
 
-    t.desc_addr = 0x123456789000ULL;
-    t.avail_addr = 0x12345678a000ULL;
-    t.used_addr = 0x12345678b000ULL;
+    vq.t.desc_addr = 0x123456789000ULL;
+    vq.t.avail_addr = 0x12345678a000ULL;
+    vq.t.used_addr = 0x12345678b000ULL;
     set_bar16(COMMON + VIRTIO_PCI_NUM_QUEUES, 2);
     set_bar16(COMMON + VIRTIO_PCI_QUEUE_SIZE, 256);
     set_bar16(COMMON + VIRTIO_PCI_QUEUE_NOTIFY_OFF, 3);
-    cr_assert_eq(vdev->ops->queue_enable(vdev, (struct virtqueue *)&t), 0);
+    cr_assert_eq(vdev->ops->queue_enable(vdev, &vq), 0);
 
     cr_expect_eq(bar16(COMMON + VIRTIO_PCI_QUEUE_SELECT), 1);
     cr_expect_eq(bar16(COMMON + VIRTIO_PCI_QUEUE_SIZE), 128);
     cr_expect_eq(bar16(COMMON + VIRTIO_PCI_QUEUE_MSIX_VECTOR), VIRTIO_PCI_NO_VECTOR);
     cr_expect_eq(bar16(COMMON + VIRTIO_PCI_QUEUE_ENABLE), 1);
-    cr_expect_eq(*(uint64_t *)(bar4 + COMMON + VIRTIO_PCI_QUEUE_DESC), t.desc_addr);
-    cr_expect_eq(*(uint64_t *)(bar4 + COMMON + VIRTIO_PCI_QUEUE_DRIVER), t.avail_addr);
-    cr_expect_eq(*(uint64_t *)(bar4 + COMMON + VIRTIO_PCI_QUEUE_DEVICE), t.used_addr);
+    cr_expect_eq(*(uint64_t *)(bar4 + COMMON + VIRTIO_PCI_QUEUE_DESC), vq.t.desc_addr);
+    cr_expect_eq(*(uint64_t *)(bar4 + COMMON + VIRTIO_PCI_QUEUE_DRIVER), vq.t.avail_addr);
+    cr_expect_eq(*(uint64_t *)(bar4 + COMMON + VIRTIO_PCI_QUEUE_DEVICE), vq.t.used_addr);
 
     /* notify_base + queue_notify_off * notify_off_multiplier */
-    cr_expect_eq((uintptr_t)t.notify_addr, (uintptr_t)bar4 + NOTIFY + 3 * 4);
-    cr_assert_not_null(t.notify);
+    cr_expect_eq((uintptr_t)vq.t.notify_addr, (uintptr_t)bar4 + NOTIFY + 3 * 4);
+    cr_assert_not_null(vq.t.notify);
     set_bar16(NOTIFY + 12, 0xdead);
-    t.notify((struct virtqueue *)&t);
+    vq.t.notify(&vq);
     cr_expect_eq(bar16(NOTIFY + 12), 1, "the kick writes the queue index");
 }
 
 Test(virtio_pci, queue_enable_refuses_bad_requests)
 {
     struct virtio_dev *vdev = probed();
-    struct virtqueue_transport t = { .index = 0, .size = 512 };
+    struct virtqueue vq = { .t = { .index = 0, .size = 512 } };
 
     set_bar16(COMMON + VIRTIO_PCI_NUM_QUEUES, 2);
     set_bar16(COMMON + VIRTIO_PCI_QUEUE_SIZE, 256);
-    cr_expect_eq(vdev->ops->queue_enable(vdev, (struct virtqueue *)&t), -EINVAL, "too big");
-    t.size = 256;
-    t.index = 2;
-    cr_expect_eq(vdev->ops->queue_enable(vdev, (struct virtqueue *)&t), -ENOENT, "no queue 2");
-    t.index = 0;
+    cr_expect_eq(vdev->ops->queue_enable(vdev, &vq), -EINVAL, "too big");
+    vq.t.size = 256;
+    vq.t.index = 2;
+    cr_expect_eq(vdev->ops->queue_enable(vdev, &vq), -ENOENT, "no queue 2");
+    vq.t.index = 0;
     set_bar16(COMMON + VIRTIO_PCI_QUEUE_NOTIFY_OFF, 0x400); /* * 4 = past 0x1000 */
-    cr_expect_eq(vdev->ops->queue_enable(vdev, (struct virtqueue *)&t), -EIO);
+    cr_expect_eq(vdev->ops->queue_enable(vdev, &vq), -EIO);
     cr_expect_eq(bar16(COMMON + VIRTIO_PCI_QUEUE_ENABLE), 0, "nothing enabled");
 }
 

@@ -7,7 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <nfos/virtio.h>
+#include <nfos/virtio_transport.h>
 
 #define FAKE_QUEUES 4
 

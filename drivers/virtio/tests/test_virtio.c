@@ -5,6 +5,8 @@
  * EVENT_IDX, a full ring, and a buggy device's used entries. */
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
+#include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -589,4 +591,20 @@ Test(ring, detach_unused_and_rewind)
     virtq_publish(vq);
     cr_expect_eq(vq->avail->idx, 1);
     virtq_destroy(vq);
+}
+
+/* --- Debug checks (unit tests build with CONFIG_NFOS_DEBUG) --------------- */
+
+Test(ring, layout_puts_the_hot_state_on_line_0)
+{
+    cr_assert_leq(offsetof(struct virtqueue, in_flight) + 2, NFOS_CACHE_LINE);
+    cr_assert_lt(offsetof(struct virtqueue, desc), NFOS_CACHE_LINE);
+    cr_assert_eq(offsetof(struct virtqueue, used_event_base), NFOS_CACHE_LINE);
+}
+
+Test(ring, add_without_a_cookie_is_a_caller_bug, .init = reset_globals, .signal = SIGABRT)
+{
+    struct virtqueue *vq = ring_setup(0, 256, 8);
+
+    virtq_add_buf(vq, 0x1000, 64, true, NULL);
 }

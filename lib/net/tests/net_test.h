@@ -8,7 +8,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <nfos/net.h>
+#include <nfos/net_arp_cache.h>
+#include <nfos/net_build.h>
+#include <nfos/net_csum.h>
+#include <nfos/net_parse.h>
+#include <nfos/net_reasm.h>
+#include <nfos/net_text.h>
+#include <nfos/net_wire.h>
 
 /* splitmix64: deterministic, seeded per test. */
 uint64_t t_rand(uint64_t *state);

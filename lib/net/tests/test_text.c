@@ -1,5 +1,5 @@
 /* The command-line text helpers: tables of good and bad input, round
- * trips through the formatters, and the derived MAC. */
+ * trips through the formatter (MACs: lib/netdev/tests). */
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
 #include <errno.h>
@@ -121,92 +121,4 @@ Test(text, ipv4)
     ipv4_good_inputs();
     ipv4_bad_inputs();
     ipv4_format_round_trips();
-}
-
-static void mac_inputs(void)
-{
-    static const char *const bad[] = {
-        "",
-        "00:11:22:33:44",
-        "00:11:22:33:44:",
-        "00:11:22:33:44:5",
-        "00:11:22:33:44:55:",
-        "00:11:22:33:44:556",
-        "00:11:22:33:44:55:66",
-        "00-11-22-33-44-55",
-        "0011.2233.4455",
-        "001122334455",
-        "0:11:22:33:44:55",
-        "00:11:22:33:44:5g",
-        " 00:11:22:33:44:55",
-        "00:11:22:33:44:55 ",
-        "00:11:22:33:44:55\n",
-        "00::11:22:33:44:55",
-        "+0:11:22:33:44:55",
-    };
-    uint8_t m[6], keep[6] = { 9, 9, 9, 9, 9, 9 };
-    char buf[NET_MAC_STRLEN];
-    size_t i;
-
-    cr_assert_eq(net_mac_parse("00:11:22:33:44:55", m), 0);
-    cr_assert_eq(memcmp(m, "\x00\x11\x22\x33\x44\x55", 6), 0);
-    cr_assert_eq(net_mac_parse("aA:bB:cC:dD:eE:fF", m), 0);
-    cr_assert_eq(memcmp(m, "\xaa\xbb\xcc\xdd\xee\xff", 6), 0);
-    cr_assert_str_eq(net_mac_format(m, buf), "aa:bb:cc:dd:ee:ff");
-    cr_assert_str_eq(net_mac_format(t_mac_b, buf), "52:54:00:12:34:56");
-    for (i = 0; i < NFOS_ARRAY_SIZE(bad); i++) {
-        memcpy(m, keep, 6);
-        cr_assert_eq(net_mac_parse(bad[i], m), -EINVAL, "'%s'", bad[i]);
-        cr_assert_eq(memcmp(m, keep, 6), 0, "'%s' left mac alone", bad[i]);
-    }
-}
-
-static void mac_round_trips(void)
-{
-    uint64_t s = 32;
-    uint8_t m[6], back[6];
-    char buf[NET_MAC_STRLEN], want[NET_MAC_STRLEN];
-    int i;
-
-    for (i = 0; i < 20000; i++) {
-        t_fill(&s, m, 6);
-        net_mac_format(m, buf);
-        snprintf(want, sizeof(want), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4],
-                 m[5]);
-        cr_assert_str_eq(buf, want);
-        cr_assert_eq(net_mac_parse(buf, back), 0);
-        cr_assert_eq(memcmp(m, back, 6), 0);
-    }
-}
-
-static void mac_from_seed(void)
-{
-    uint8_t a[6], b[6];
-    char buf[NET_MAC_STRLEN], seed[16];
-    int i, same = 0;
-
-    net_mac_from_seed(a, "nfos0", 5);
-    net_mac_from_seed(b, "nfos0", 5);
-    cr_assert_eq(memcmp(a, b, 6), 0, "deterministic");
-    /* Pinned (FNV-1a then splitmix64, recomputed in Python): a derived MAC
-     * is an interface's identity across releases. */
-    cr_assert_str_eq(net_mac_format(a, buf), "ee:39:fb:c3:91:7d");
-    for (i = 0; i < 2000; i++) {
-        snprintf(seed, sizeof(seed), "vm%d", i);
-        net_mac_from_seed(a, seed, strlen(seed));
-        cr_assert_eq(a[0] & 3, 2, "locally administered unicast");
-        snprintf(seed, sizeof(seed), "vm%d", i + 1);
-        net_mac_from_seed(b, seed, strlen(seed));
-        same += memcmp(a, b, 6) == 0;
-    }
-    cr_assert_eq(same, 0, "neighbouring seeds give different MACs");
-    net_mac_from_seed(a, NULL, 0);
-    cr_assert_eq(a[0] & 3, 2);
-}
-
-Test(text, mac)
-{
-    mac_inputs();
-    mac_round_trips();
-    mac_from_seed();
 }

@@ -3,6 +3,7 @@
  * and pool accounting, over lib/pool with a fake lib/alloc. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -200,4 +201,17 @@ Test(netbuf, chain_overflow_is_refused)
     a->nb_segs = 1;
     netbuf_free(a);
     netbuf_free(b);
+}
+
+/* Unit tests build with CONFIG_NFOS_DEBUG: freeing a netbuf twice is a
+ * caller's bug the debug build stops at (SIGABRT on the host). */
+Test(netbuf_debug, double_free_is_caught, .signal = SIGABRT)
+{
+    struct netbuf *a;
+
+    pool = netbuf_pool_create("test", 8, 40, NETBUF_HEADROOM, 256);
+    a = netbuf_alloc(pool);
+    cr_assert(a);
+    netbuf_free(a);
+    netbuf_free(a);
 }

@@ -49,10 +49,4 @@ unsigned core_verbose(void);
 /* Prints "nfos: panic: ..." and ends the image with PLAT_EXIT_CRASH. */
 _Noreturn void core_panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-#define NFOS_ASSERT(cond)                                                          \
-    do {                                                                           \
-        if (__builtin_expect(!(cond), 0))                                          \
-            core_panic("assertion failed: %s (%s:%d)", #cond, __FILE__, __LINE__); \
-    } while (0)
-
 #endif /* NFOS_CORE_H */

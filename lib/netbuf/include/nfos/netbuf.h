@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <nfos/assert.h>
 #include <nfos/compiler.h>
 #include <nfos/pool.h>
 
@@ -129,11 +130,14 @@ static inline int netbuf_alloc_bulk(struct pool *p, struct netbuf **nbs, unsigne
 }
 
 /* Drops one reference to one segment; gives it back to its pool when it was
- * the last. Returns the next segment. */
+ * the last. Returns the next segment. A segment already freed (refcnt 0) is
+ * a caller's bug: CONFIG_NFOS_DEBUG stops there, CONFIG_LIBPOOL_DEBUG
+ * refuses the second put. */
 static inline struct netbuf *netbuf_free_seg(struct netbuf *nb)
 {
     struct netbuf *next = nb->next;
 
+    NFOS_ASSERT(nb->refcnt >= 1);
     if (unlikely(nb->refcnt > 1)) {
         nb->refcnt--;
         return next;

@@ -46,6 +46,7 @@ extern const struct nfapp_opt_kind nfapp_opt_count;   /* uint64_t; K/M/G suffixe
 extern const struct nfapp_opt_kind nfapp_opt_u16;     /* uint16_t, e.g. a UDP port */
 extern const struct nfapp_opt_kind nfapp_opt_size;    /* size_t; K/M/G suffixes x1024 */
 extern const struct nfapp_opt_kind nfapp_opt_seconds; /* double: "2", "0.25", ".5" */
+extern const struct nfapp_opt_kind nfapp_opt_choice;  /* const char *: a word of arg "a|b|c" */
 /* With lib/net in the image (they use its strict text parsers): */
 extern const struct nfapp_opt_kind nfapp_opt_mac;  /* uint8_t[6]: aa:bb:cc:dd:ee:ff */
 extern const struct nfapp_opt_kind nfapp_opt_ipv4; /* uint32_t, network order: a.b.c.d */
@@ -70,6 +71,8 @@ extern const struct nfapp_opt_kind nfapp_opt_ipv4; /* uint32_t, network order: a
     { name, arg, &nfapp_opt_mac, NFAPP_OPT_DST(uint8_t(*)[6], var), 0, 0, help }
 #define NFAPP_OPT_IPV4(name, arg, var, help) \
     { name, arg, &nfapp_opt_ipv4, NFAPP_OPT_DST(uint32_t *, var), 0, 0, help }
+#define NFAPP_OPT_CHOICE(name, words, var, help) \
+    { name, words, &nfapp_opt_choice, NFAPP_OPT_DST(const char **, var), 0, 0, help }
 #define NFAPP_OPT_END { NULL, NULL, NULL, NULL, 0, 0, NULL }
 /* clang-format on */
 
