@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from conftest import ROOT, boot, build, run_linuxu
-import nfos_cli
+from tools import nfos_cli
 
 CRASH = 126  # PLAT_EXIT_CRASH
 
