@@ -32,8 +32,9 @@
 
 /* Asks for the cache line at p ahead of use: to read, or to write. For
  * x86-64 without -mprfchw (our default: PREFETCHW is not in the baseline)
- * GCC emits the write one as a read prefetch (prefetcht0); kvstore measured
- * no clear gain from a real PREFETCHW on this machine. */
+ * GCC emits the write one as a read prefetch (prefetcht0): a real
+ * PREFETCHW would need -mprfchw, and kvstore showed no clear gain from it
+ * (figures in the commit history, not here). */
 #define nfos_prefetch(p)  __builtin_prefetch((p), 0, 3)
 #define nfos_prefetchw(p) __builtin_prefetch((p), 1, 3)
 
@@ -41,7 +42,8 @@
  * at once than L1 has miss buffers: a prefetch that finds them all taken
  * waits, L2 keeps more in flight, and a line read from it a pass later
  * costs a few cycles more than from L1. kvstore's burst passes (buckets,
- * items, frames): ~460 -> ~340 busy cycles per GET on this machine. */
+ * items, frames) use it; the gain is in docs/PERFORMANCE.md and the
+ * commits that made the change. */
 #define nfos_prefetch_l2(p) __builtin_prefetch((p), 0, 2)
 
 #endif /* NFOS_COMPILER_H */

@@ -8,7 +8,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <nfos/net_arp_cache.h>
 #include <nfos/net_build.h>
 #include <nfos/net_csum.h>
 #include <nfos/net_parse.h>

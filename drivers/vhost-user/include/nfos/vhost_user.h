@@ -22,27 +22,7 @@
  * with the MAC from netdev[N].mac= (default 02:00:00:00:76:N for port N)
  * and the link up, and offers MAC and STATUS itself, as virtio_user does.
  *
- * Try it (verified with Debian's DPDK 22.11): a backend on core 0 that
- * needs no hugepages (--no-huge gives EAL a shared memfd; do not add
- * --in-memory; -m 512 alone cannot hold testpmd's default mbuf count, hence
- * --total-num-mbufs),
- *
- *     dpdk-testpmd --lcores 0@0,1@0 --no-pci --no-huge -m 128 --file-prefix=vu \
- *         --vdev net_vhost0,iface=/tmp/vu.sock,queues=1 -- -i --total-num-mbufs=8192
- *
- * (with hugepages: echo 512 > /proc/sys/vm/nr_hugepages, hugetlbfs on
- * /dev/hugepages, and -m 64 --single-file-segments --huge-dir=/dev/hugepages
- * instead of --no-huge -m 128), then on core 1
- *
- *     taskset -c 1 build/rxsink_linuxu-x86_64/rxsink_linuxu-x86_64 \
- *         netdev.dev=vhost-user:/tmp/vu.sock nfos.stats=1
- *
- * and `start tx_first 8` at the testpmd prompt (256 frames), or its
- * forward modes. The DPDK peer on the same backend is
- *
- *     dpdk-testpmd --lcores 0@1,1@1 --no-pci --no-huge -m 128 --file-prefix=peer \
- *         --vdev net_virtio_user0,path=/tmp/vu.sock,queues=1 -- \
- *         --forward-mode=rxonly --auto-start --stats-period 1 --total-num-mbufs=8192
+ * How to run it against dpdk-testpmd: docs/VHOST-USER.md.
  *
  * This header is the wire contract (the vhost-user specification, "Front-
  * end message types"), shared with tests that play the backend. */

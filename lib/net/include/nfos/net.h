@@ -4,7 +4,6 @@
  *
  * This header is the apps' umbrella; lib/net itself and drivers include
  * the one they use: nfos/net_wire.h (byte order, headers, address tests),
- * net_csum.h, net_parse.h, net_build.h, net_arp_cache.h, net_reasm.h
  * (IPv4 reassembly) and net_text.h (IPv4 as text).
  *
  * Conventions, for every function below:
@@ -25,7 +24,6 @@
 #ifndef NFOS_NET_H
 #define NFOS_NET_H
 
-#include <nfos/net_arp_cache.h>
 #include <nfos/net_build.h>
 #include <nfos/net_csum.h>
 #include <nfos/net_parse.h>
