@@ -19,7 +19,7 @@ FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS  := -std=gnu11 -O1 -g -Wall -Wextra -Wno-unused-parameter \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	-fno-omit-frame-pointer -DNFOS_UNIT_TEST -I$(NFOS_ROOT)/include
+	-fno-omit-frame-pointer -DNFOS_UNIT_TEST -I$(NFOS_ROOT)/include -I$(NFOS_ROOT)/tests/fuzz
 # -timeout: an input that takes over 10 s is a hang, reported as a crash.
 FUZZ_RUN_FLAGS := -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
 

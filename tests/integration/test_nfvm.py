@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from conftest import BOOT_TIMEOUT, ROOT, build, nfos
+from conftest import BOOT_TIMEOUT, ROOT, Result, build, nfos
 from tools import nfos_cli
 
 NFVM = os.path.join(ROOT, "build", "nfvm", "nfvm")
@@ -56,16 +56,6 @@ def run(argv, timeout=BOOT_TIMEOUT):
     return r
 
 
-class Result:
-    def __init__(self, status, out, err):
-        self.status, self.out, self.err = status, out, err
-
-    @property
-    def text(self):
-        return self.out + self.err
-
-    def __repr__(self):
-        return f"Result(status={self.status}, out={self.out!r}, err={self.err!r})"
 
 
 @pytest.fixture(scope="session")

@@ -18,15 +18,7 @@
 
 #include "net_test.h"
 
-#define CHECK(cond, ...)                                                           \
-    do {                                                                           \
-        if (!(cond)) {                                                             \
-            fprintf(stderr, "fuzz_parse: %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-            fprintf(stderr, __VA_ARGS__);                                          \
-            fputc('\n', stderr);                                                   \
-            abort();                                                               \
-        }                                                                          \
-    } while (0)
+#include "fuzz_check.h"
 
 static void hdrs_equal(const struct net_hdrs *a, const struct net_hdrs *b)
 {

@@ -25,15 +25,7 @@
 
 #include "net_test.h"
 
-#define CHECK(cond, ...)                                                           \
-    do {                                                                           \
-        if (!(cond)) {                                                             \
-            fprintf(stderr, "fuzz_reasm: %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-            fprintf(stderr, __VA_ARGS__);                                          \
-            fputc('\n', stderr);                                                   \
-            abort();                                                               \
-        }                                                                          \
-    } while (0)
+#include "fuzz_check.h"
 
 #define MADE_NET 0x0a000000u /* 10.0.0.0/30, host order */
 #define MAX_RAW  1600
