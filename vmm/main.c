@@ -51,6 +51,25 @@ static int usage(const char *why)
     return NFVM_STATUS_USAGE;
 }
 
+#define NFVM_HELPED (-1) /* parse_args: --help printed, exit 0 */
+
+static int help(void)
+{
+    printf("usage: nfvm [--mem SIZE] [--boot direct|pvh] [--net tap:IF|none]... [--timeout S]\n"
+           "            [--trace] IMAGE [-- CMDLINE...]\n"
+           "Runs an nfos kvm image (the PVH ELF QEMU boots) on /dev/kvm.\n"
+           "  --mem SIZE       guest RAM, 2M..256G (default 64M), a shared memfd\n"
+           "  --boot direct    enter the image's 64-bit CPL3 entry (default)\n"
+           "  --boot pvh       enter the PVH entry, as QEMU does\n"
+           "  --net tap:IF     a virtio-net device (virtio-mmio) on TAP IF; repeatable\n"
+           "  --timeout S      end the guest after S seconds (status 124)\n"
+           "  --trace          print when each start-up step finished\n"
+           "The guest's exit status becomes nfvm's; nfvm's own: 2 usage, 124 timeout,\n"
+           "125 shutdown or triple fault, 200 a wild access or unknown exit, 201 a KVM\n"
+           "entry failure, 202 set-up failed, 128+N signal N.\n");
+    return NFVM_HELPED;
+}
+
 /* "64M" -> bytes; 0 when malformed. */
 static uint64_t parse_size(const char *s)
 {
@@ -108,7 +127,7 @@ static int parse_args(struct opts *o, int argc, char **argv)
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
         if (!strcmp(a, "-h") || !strcmp(a, "--help"))
-            return usage(NULL);
+            return help();
         if (!strcmp(a, "--trace")) {
             o->trace = 1;
             continue;
@@ -264,7 +283,7 @@ int main(int argc, char **argv)
 
     rc = parse_args(&o, argc, argv);
     if (rc)
-        return rc;
+        return rc == NFVM_HELPED ? 0 : rc;
     rc = nfvm_mem_create(&vm.mem, o.mem);
     if (rc < 0) {
         fprintf(stderr, "nfvm: guest RAM (memfd of %llu bytes): %s\n", (unsigned long long)o.mem,

@@ -180,6 +180,8 @@ def test_usage():
     assert r.returncode == 2 and "--mem" in r.stderr, r
     r = run(["--net", "vhost-user:/x", "x"])
     assert r.returncode == 2 and "--net: tap:IF or none" in r.stderr, r
+    r = run(["--help"])
+    assert r.returncode == 0 and "--boot pvh" in r.stdout and "202 set-up" in r.stdout, r
 
 
 def test_not_an_image():
