@@ -5,6 +5,7 @@ the command line print one line and exit 2.
 """
 
 import argparse
+import glob
 import os
 import re
 import shutil
@@ -18,8 +19,11 @@ from tools.guest import (EXIT_NO_STATUS, Stopped, map_qemu_status,  # noqa: F401
 
 PLATS = ("kvm", "linuxu")
 MACHINES = ("microvm", "microvm,pcie=on", "q35")
-NET_KINDS = {"kvm": ("tap", "vhost-user", "user"),
-             "linuxu": ("tap", "packet", "vhost-user", "null")}
+# kvm: QEMU's network backends, what each --net ARG must be. (linuxu's kinds
+# are the vdev drivers': each says so in drivers/<drv>/vdev.conf.)
+QEMU_NET_KINDS = {"tap": "tap", "vhost-user": "socket", "user": "user"}
+NET_ARG_HINTS = {"tap": ":IF", "if": ":IF", "socket": ":SOCKET", "size": "[:SIZE]",
+                 "user": "[:udp:PORT]", "none": ""}
 ARCH = "x86_64"
 
 # Debian packages the project needs, with a command each proves it is there.
@@ -226,23 +230,42 @@ def qemu_command(image, mem, machine, accel, cmdline, nets=()):
 MAC_RE = re.compile(r"[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}")
 
 
+def vdev_kinds():
+    """{kind: what its ARG must be} of the linuxu vdev drivers, from each
+    drivers/<drv>/vdev.conf (`kind = K` and `arg = tap|if|socket|size|none`):
+    a new driver adds its --net kind without an edit here."""
+    kinds = {}
+    for conf in sorted(glob.glob(os.path.join(ROOT, "drivers", "*", "vdev.conf"))):
+        with open(conf) as f:
+            keys = dict((w.strip() for w in line.split("#", 1)[0].split("=", 1))
+                        for line in f if "=" in line.split("#", 1)[0])
+        if "kind" not in keys or keys.get("arg", "none") not in NET_ARG_HINTS:
+            raise UsageError(f"{os.path.relpath(conf, ROOT)}: expected kind = K and "
+                             f"arg = one of {', '.join(NET_ARG_HINTS)}")
+        kinds[keys["kind"]] = keys.get("arg", "none")
+    return kinds
+
+
 def parse_net(text, plat):
     """'tap:IF' -> {'kind': 'tap', 'arg': 'IF'}; checks that what it names is
     there, so that a typo is one line here and not a QEMU or driver error."""
     kind, _, arg = text.partition(":")
-    kinds = NET_KINDS[plat]
+    kinds = QEMU_NET_KINDS if plat == "kvm" else vdev_kinds()
     if kind not in kinds:
         raise UsageError(f"--net {text}: unknown kind '{kind}' on {plat} "
-                         f"(kinds: {', '.join(k + {'null': ':SIZE', 'vhost-user': ':SOCKET', 'user': '[:udp:PORT]'}.get(k, ':IF') for k in kinds)})")
-    if kind in ("tap", "packet"):
+                         f"(kinds: {', '.join(k + NET_ARG_HINTS[a] for k, a in kinds.items())})")
+    what = kinds[kind]
+    if what in ("tap", "if"):
         if not arg:
             raise UsageError(f"--net {text}: which interface? e.g. --net {kind}:tap0")
         if not os.path.exists(f"/sys/class/net/{arg}"):
-            hint = f" (create it: ip tuntap add dev {arg} mode tap)" if kind == "tap" else ""
+            hint = f" (create it: ip tuntap add dev {arg} mode tap)" if what == "tap" else ""
             raise UsageError(f"--net {text}: no interface '{arg}' here{hint}")
-        if kind == "tap" and not os.path.exists(f"/sys/class/net/{arg}/tun_flags"):
+        if what == "tap" and not os.path.exists(f"/sys/class/net/{arg}/tun_flags"):
             raise UsageError(f"--net {text}: '{arg}' is not a TAP interface")
-    elif kind == "user":
+    elif what == "none" and arg:
+        raise UsageError(f"--net {text}: {kind} takes no argument")
+    elif what == "user":
         fwd = []
         for f in filter(None, arg.split(",")):
             m = re.fullmatch(r"(udp|tcp):(\d+)(?:-(\d+))?", f)
@@ -251,11 +274,11 @@ def parse_net(text, plat):
                                  f"e.g. --net user:udp:11211")
             fwd.append((m[1], int(m[2]), int(m[3] or m[2])))
         return {"kind": kind, "arg": arg, "fwd": fwd}
-    elif kind == "vhost-user":
+    elif what == "socket":
         import socket
         import stat
         if not arg:
-            raise UsageError(f"--net {text}: which socket? e.g. --net vhost-user:/tmp/vhost.sock")
+            raise UsageError(f"--net {text}: which socket? e.g. --net {kind}:/tmp/vhost.sock")
         try:
             if not stat.S_ISSOCK(os.stat(arg).st_mode):
                 raise UsageError(f"--net {text}: '{arg}' is not a UNIX socket")
@@ -433,7 +456,8 @@ def parser():
     r.add_argument("--net", action="append", metavar="KIND:ARG",
                    help="attach a network port (repeatable; port 0 first): kvm: tap:IF, "
                    "vhost-user:SOCKET, user[:udp:HOSTPORT[-GUESTPORT],...] (QEMU's user "
-                   "network, 127.0.0.1 forwards); linuxu: tap:IF, packet:IF, vhost-user:SOCKET, null[:SIZE]")
+                   "network, 127.0.0.1 forwards); linuxu: "
+                   + ", ".join(k + NET_ARG_HINTS[a] for k, a in vdev_kinds().items()))
     r.add_argument("--ip", action="append", metavar="ADDR/PREFIX",
                    help="the address of the port in the same position (netdev[N].ip=)")
     r.add_argument("--mac", action="append", metavar="MAC",

@@ -190,6 +190,7 @@ def test_new_app_and_driver_need_only_their_folders(tmp_path):
                                    "LIBFOO_SRCS-y += $(LIBFOO_BASE)/foo.c\n",
         "drivers/foo/exportsyms.uk": "# nothing: reached through the netdev API\n",
         "drivers/foo/foo.c": FOO_DRIVER,
+        "drivers/foo/vdev.conf": "kind = foo\narg = none\n",
         "apps/bar/Config.uk": "config APPBAR\n\tbool \"bar\"\n\tdefault y\n"
                               "\tselect LIBNETDEV\n\tselect LIBNETDEV_ALL_DRIVERS\n"
                               "\tselect LIBNOLIBC if PLAT_KVM\n",
@@ -204,8 +205,8 @@ def test_new_app_and_driver_need_only_their_folders(tmp_path):
         assert r.returncode == 0, r.stdout + r.stderr
         assert "recursive dependency" not in r.stdout + r.stderr, r.stderr  # Kconfig's
     assert "CONFIG_LIBFOO=y" in open(tree / "build/bar_kvm-x86_64/.config").read()
-    r = subprocess.run([str(tree / "nfos"), "run", "bar", "--plat", "linuxu", "-p",
-                        "netdev.dev=foo", "--timeout", "60"],
+    r = subprocess.run([str(tree / "nfos"), "run", "bar", "--plat", "linuxu", "--net", "foo",
+                        "--timeout", "60"],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "bar: 1 ports" in r.stdout and "bar: port 0 driver foo" in r.stdout, r.stdout
