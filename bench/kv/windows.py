@@ -121,8 +121,11 @@ def follow(ctx, gen, procs, deadline):
     while True:
         alive = gen.alive()
         now = cpu_sample(procs)
-        lines = gen.lines
-        for _, text in lines[seen:]:
+        # The reader thread appends while this loop runs (a hold's probe
+        # takes a while, kvgen goes on at once): only what was taken counts.
+        new = gen.lines[seen:]
+        seen += len(new)
+        for _, text in new:
             h = KVGEN_HOLD.match(text)
             if h:
                 holds.append((h.group(1),) + hold_probe(ctx, server))
@@ -134,7 +137,6 @@ def follow(ctx, gen, procs, deadline):
                 # the sample taken just before stands for the window's end.
                 gone = any(x is None for x in now[1])
                 marks.setdefault(m.group(1), []).append(last if gone and last else now)
-        seen = len(lines)
         if all(x is not None for x in now[1]):
             last = now
         if not alive:
