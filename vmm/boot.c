@@ -4,7 +4,6 @@
  * entry.S does the rest at CPL0) or the direct entry's (64-bit CPL3, every
  * table loaded: nfos/plat/nfvm_abi.h). Writes guest memory only through
  * nfvm_gpa(); calls no KVM ioctl. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include "layout.h"
@@ -39,16 +38,6 @@ struct hvm_start_info {
 #define SEG_DATA       3  /* read/write, accessed */
 #define SEG_TSS_BUSY   11 /* 64-bit (or 32-bit) TSS, busy */
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 static unsigned memmap_write(struct nfvm_mem *m)
 {
     struct nfvm_memmap_entry e[2] = {
@@ -69,14 +58,14 @@ static int tables_check(struct nfvm_mem *m, const struct nfvm_note *n, char *err
     uint16_t iomap = NFVM_TSS_HEAD_SIZE;
 
     if (n->abi_version != NFVM_ABI_VERSION)
-        return fail(err, errlen, "the image speaks nfvm ABI version %u, nfvm version %u",
-                    n->abi_version, NFVM_ABI_VERSION);
+        return nfvm_fail(err, errlen, "the image speaks nfvm ABI version %u, nfvm version %u",
+                         n->abi_version, NFVM_ABI_VERSION);
     if (!tss || !nfvm_gpa(m, n->gdt, (uint64_t)n->gdt_limit + 1) ||
         !nfvm_gpa(m, n->idt, (uint64_t)n->idt_limit + 1) || !nfvm_gpa(m, n->pml4, 4096) ||
         (n->pml4 & 0xfff) || !nfvm_gpa(m, n->entry, 1) || n->stack3_top < 16 ||
         !nfvm_gpa(m, n->stack3_top - 16, 16) || n->stack0_top < 16 ||
         !nfvm_gpa(m, n->stack0_top - 16, 16) || (uint64_t)n->gdt_limit + 1 < NFVM_SEL_TSS + 16)
-        return fail(err, errlen, "the image's nfvm note points outside guest RAM");
+        return nfvm_fail(err, errlen, "the image's nfvm note points outside guest RAM");
     memcpy(tss + NFVM_TSS_RSP0_OFF, &n->stack0_top, 8);
     memcpy(tss + NFVM_TSS_IOMAP_OFF, &iomap, 2);
     tss[NFVM_TSS_SIZE - 1] = 0xff;
@@ -90,11 +79,11 @@ int nfvm_boot_write(struct nfvm_mem *m, const struct nfvm_image *img, enum nfvm_
     unsigned n;
 
     if (len >= NFVM_CMDLINE_MAX)
-        return fail(err, errlen, "command line longer than %d bytes", NFVM_CMDLINE_MAX - 1);
+        return nfvm_fail(err, errlen, "command line longer than %d bytes", NFVM_CMDLINE_MAX - 1);
     if (mode == NFVM_BOOT_DIRECT && !img->has_note)
-        return fail(err, errlen, "the image has no nfvm note: boot it with --boot pvh");
+        return nfvm_fail(err, errlen, "the image has no nfvm note: boot it with --boot pvh");
     if (mode == NFVM_BOOT_PVH && !img->pvh_entry)
-        return fail(err, errlen, "the image has no PVH note");
+        return nfvm_fail(err, errlen, "the image has no PVH note");
     memcpy(nfvm_gpa(m, NFVM_CMDLINE_GPA, len + 1), cmdline, len + 1);
     n = memmap_write(m);
     if (mode == NFVM_BOOT_PVH) {

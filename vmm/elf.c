@@ -12,7 +12,8 @@
 
 #define XEN_ELFNOTE_PHYS32_ENTRY 18
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
+/* Writes the reason into err and returns -1: the loaders' error path. */
+int nfvm_fail(char *err, size_t errlen, const char *fmt, ...)
 {
     va_list ap;
 
@@ -61,7 +62,7 @@ static int notes_read(const uint8_t *p, size_t len, struct nfvm_image *img, char
         name = off + 12;
         desc = name + align4(h[0]);
         if (h[0] > len || h[1] > len || desc > len || align4(h[1]) > len - desc)
-            return fail(err, errlen, "a note runs past its segment");
+            return nfvm_fail(err, errlen, "a note runs past its segment");
         note_read(p + name, h[0], h[2], p + desc, h[1], img);
         off = desc + align4(h[1]);
     }
@@ -74,14 +75,14 @@ static int load_segment(struct nfvm_mem *m, const uint8_t *file, size_t size, co
     uint8_t *dst;
 
     if (!in_file(ph->p_offset, ph->p_filesz, size) || ph->p_filesz > ph->p_memsz)
-        return fail(err, errlen, "a PT_LOAD segment lies outside the file");
+        return nfvm_fail(err, errlen, "a PT_LOAD segment lies outside the file");
     if (ph->p_paddr < NFVM_LOW_END)
-        return fail(err, errlen, "a PT_LOAD segment at %#llx, below 1 MiB (nfvm's)",
-                    (unsigned long long)ph->p_paddr);
+        return nfvm_fail(err, errlen, "a PT_LOAD segment at %#llx, below 1 MiB (nfvm's)",
+                         (unsigned long long)ph->p_paddr);
     dst = nfvm_gpa(m, ph->p_paddr, ph->p_memsz);
     if (!dst)
-        return fail(err, errlen, "the image needs guest RAM up to %#llx: give more --mem",
-                    (unsigned long long)(ph->p_paddr + ph->p_memsz));
+        return nfvm_fail(err, errlen, "the image needs guest RAM up to %#llx: give more --mem",
+                         (unsigned long long)(ph->p_paddr + ph->p_memsz));
     memcpy(dst, file + ph->p_offset, ph->p_filesz); /* the rest is fresh zero RAM */
     if (ph->p_paddr + ph->p_memsz > img->end)
         img->end = ph->p_paddr + ph->p_memsz;
@@ -95,14 +96,14 @@ int nfvm_elf_load(struct nfvm_mem *m, const uint8_t *file, size_t size, struct n
 
     memset(img, 0, sizeof(*img));
     if (size < sizeof(eh) || memcmp(file, ELFMAG, SELFMAG))
-        return fail(err, errlen, "not an ELF file");
+        return nfvm_fail(err, errlen, "not an ELF file");
     memcpy(&eh, file, sizeof(eh));
     if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_ident[EI_DATA] != ELFDATA2LSB ||
         eh.e_machine != EM_X86_64 || eh.e_type != ET_EXEC)
-        return fail(err, errlen, "not an x86-64 ELF64 executable");
+        return nfvm_fail(err, errlen, "not an x86-64 ELF64 executable");
     if (eh.e_phentsize != sizeof(Elf64_Phdr) ||
         !in_file(eh.e_phoff, (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr), size))
-        return fail(err, errlen, "bad program header table");
+        return nfvm_fail(err, errlen, "bad program header table");
     for (unsigned i = 0; i < eh.e_phnum; i++) {
         Elf64_Phdr ph;
 
@@ -111,14 +112,14 @@ int nfvm_elf_load(struct nfvm_mem *m, const uint8_t *file, size_t size, struct n
             return -1;
         if (ph.p_type == PT_NOTE) {
             if (!in_file(ph.p_offset, ph.p_filesz, size))
-                return fail(err, errlen, "a PT_NOTE segment lies outside the file");
+                return nfvm_fail(err, errlen, "a PT_NOTE segment lies outside the file");
             if (notes_read(file + ph.p_offset, ph.p_filesz, img, err, errlen) < 0)
                 return -1;
         }
     }
     if (!img->end)
-        return fail(err, errlen, "no PT_LOAD segment");
+        return nfvm_fail(err, errlen, "no PT_LOAD segment");
     if (!img->pvh_entry && !img->has_note)
-        return fail(err, errlen, "neither a PVH note nor an nfvm note: not an nfos kvm image");
+        return nfvm_fail(err, errlen, "neither a PVH note nor an nfvm note: not an nfos kvm image");
     return 0;
 }

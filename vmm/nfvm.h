@@ -42,6 +42,9 @@ struct nfvm_image {
     uint64_t end; /* highest PT_LOAD end */
 };
 
+/* Formats the reason for a failed load or set-up into err; returns -1. */
+int nfvm_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* Loads an ELF64 x86-64 image held in [file, file + size) into guest RAM.
  * 0, or -1 with the reason in err. */
 int nfvm_elf_load(struct nfvm_mem *m, const uint8_t *file, size_t size, struct nfvm_image *img,

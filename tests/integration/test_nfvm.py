@@ -51,11 +51,8 @@ def make_nfvm():
 
 
 def run(argv, timeout=BOOT_TIMEOUT):
-    r = subprocess.run([NFVM] + argv, capture_output=True, text=True, timeout=timeout,
-                       stdin=subprocess.DEVNULL)
-    return r
-
-
+    return subprocess.run([NFVM] + argv, capture_output=True, text=True, timeout=timeout,
+                          stdin=subprocess.DEVNULL)
 
 
 @pytest.fixture(scope="session")
