@@ -183,19 +183,14 @@ def run_nfvm(args, image, mem, cmdline, nets):
     if args.verbose:
         print("nfos: " + " ".join(cmd), file=sys.stderr)
     # nfvm ends the guest itself on SIGINT/SIGTERM/SIGHUP (status 128+signal)
-    # and dies with us (PR_SET_PDEATHSIG), as QEMU and linuxu images do.
+    # and on --timeout; ours is a backstop.
     timeout = args.timeout + 10 if args.timeout else None
-    rc = wait_guest(start_guest(cmd, args.signals), args.signals, linuxu_stop, timeout)
-    if args.signals.signum:
-        return 128 + args.signals.signum
-    if rc is None:
-        die(f"nfvm still running {timeout} s after the guest's timeout: killed", 124)
-    return rc if rc >= 0 else 128 - rc
+    return run_linuxu(cmd, args.signals, timeout)
 
 
 def run_linuxu(cmd, sig, timeout=None):
-    """Runs a linuxu image; returns its status (128+signal when a stop
-    signal ended it)."""
+    """Runs a linuxu image (or nfvm, which stops the same way); returns its
+    status (128+signal when a stop signal ended it)."""
     rc = wait_guest(start_guest(cmd, sig), sig, linuxu_stop, timeout)
     if sig.signum:
         return 128 + sig.signum
