@@ -5,6 +5,7 @@ the command line print one line and exit 2.
 """
 
 import argparse
+import functools
 import glob
 import os
 import re
@@ -230,6 +231,7 @@ def qemu_command(image, mem, machine, accel, cmdline, nets=()):
 MAC_RE = re.compile(r"[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}")
 
 
+@functools.lru_cache(maxsize=None)
 def vdev_kinds():
     """{kind: what its ARG must be} of the linuxu vdev drivers, from each
     drivers/<drv>/vdev.conf (`kind = K` and `arg = tap|if|socket|size|none`):
@@ -491,8 +493,8 @@ def main(argv=None):
     if len(argv) >= 2 and argv[0] == "bench" and not argv[1].startswith("-"):
         # `nfos bench pps --help`: what follows the benchmark's name is its own.
         argv, app_args = argv[:2], argv[2:] + app_args
-    p = parser()
     try:
+        p = parser()  # reads drivers/*/vdev.conf, which may be malformed
         args, rest = p.parse_known_args(argv)
         if not getattr(args, "cmd", None):
             p.print_help()
