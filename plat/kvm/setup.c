@@ -81,7 +81,7 @@ void kvm_nfvm_start64(const struct nfvm_boot_info *bi)
     if (bi->magic != NFVM_BOOT_MAGIC || bi->abi_version != NFVM_ABI_VERSION) {
         kvm_traps_init();
         kvm_puts("nfos: bad nfvm boot info (magic or ABI version): this image "
-                 "speaks nfvm ABI version 1\n");
+                 "speaks nfvm ABI version " NFVM_STR(NFVM_ABI_VERSION) "\n");
         plat_exit(2);
     }
     kvm_boot_tsc_khz = bi->tsc_khz;

@@ -33,6 +33,9 @@
 #define NFOS_PLAT_NFVM_ABI_H
 
 #define NFVM_ABI_VERSION 1
+/* A macro's value as a string literal, for messages about the version. */
+#define NFVM_STR_(x) #x
+#define NFVM_STR(x)  NFVM_STR_(x)
 
 #define NFVM_NOTE_NAME  "nfvm" /* 5 bytes with the NUL */
 #define NFVM_NOTE_ENTRY 1
