@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 
+from tools import srcpkg
 from tools.base import ROOT, UsageError, die, kvm_usable
 # EXIT_NO_STATUS and map_qemu_status are used through nfos_cli by tests.
 from tools.guest import (EXIT_NO_STATUS, Stopped, map_qemu_status,  # noqa: F401
@@ -48,6 +49,7 @@ DEPS = [
     ("iputils-ping", "ping"),
     ("gnuplot-nox", "gnuplot"),
     ("busybox-static", None),  # bench/linuxvm: the initramfs userland
+    ("dpkg-dev", "dpkg-source"),  # lib/musl: `apt-get source musl`
 ]
 
 # QEMU's isa-debug-exit makes QEMU exit with status*2+1.
@@ -131,23 +133,32 @@ def missing_deps():
 
 def cmd_deps(args=None, quiet=False):
     missing = missing_deps()
-    if not missing:
+    need_src = not srcpkg.has_deb_src()
+    if not missing and not need_src:
         if not quiet:
             print("nfos: all dependencies are installed")
         return 0
     if os.geteuid() != 0:
-        die(f"missing Debian packages: {' '.join(missing)}; as root run: "
-            f"apt-get install -y {' '.join(missing)}", 1)
-    print(f"nfos: installing {' '.join(missing)}", file=sys.stderr)
+        die(f"missing Debian packages: {' '.join(missing) or '-'}"
+            f"{'; no deb-src apt entry (for apt-get source musl)' if need_src else ''}; "
+            "as root run: ./nfos deps", 1)
+    if need_src:
+        try:
+            srcpkg.ensure_deb_src()
+        except OSError as e:
+            die(f"cannot add a deb-src entry ({srcpkg.NFOS_SOURCES}): {e}", 1)
+        print(f"nfos: wrote {srcpkg.NFOS_SOURCES} (deb-src)", file=sys.stderr)
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     subprocess.run(["apt-get", "update"], check=True, env=env, stdout=subprocess.DEVNULL)
-    subprocess.run(["apt-get", "install", "-y", "--no-install-recommends"] + missing,
-                   check=True, env=env)
+    if missing:
+        print(f"nfos: installing {' '.join(missing)}", file=sys.stderr)
+        subprocess.run(["apt-get", "install", "-y", "--no-install-recommends"] + missing,
+                       check=True, env=env)
     return 0
 
 
 def ensure_deps():
-    if missing_deps():
+    if missing_deps() or not srcpkg.has_deb_src():
         cmd_deps(quiet=True)
 
 
