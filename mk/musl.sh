@@ -5,12 +5,21 @@
 #   $NFOS_CACHE/musl-<debian version>-<patch hash>/{include,lib}
 # ($NFOS_CACHE defaults to ~/.cache/nfos). One build per patch set; a lock
 # keeps concurrent builds (kvm and linuxu, several worktrees) from racing.
-# Prints the install folder on success. Usage: musl.sh NFOS_ROOT
+# Prints the install folder on success.
+# Usage: musl.sh [--dir] NFOS_ROOT  (--dir: only print the folder's name)
 set -eu
+[ "$1" = --dir ] && { only_dir=1; shift; } || only_dir=0
 root=$1
 cache=${NFOS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/nfos}
 patches=$(ls "$root"/lib/musl/patches/*.patch)
-hash=$(cat $patches | sha256sum | cut -c1-12)
+# The folder's name follows the patches and this script (a new recipe, a
+# new build); the Debian version in use is recorded inside it.
+hash=$(cat $patches "$0" | sha256sum | cut -c1-12)
+out="$cache/musl-$hash"
+if [ $only_dir = 1 ]; then
+	echo "$out"
+	exit 0
+fi
 mkdir -p "$cache/src"
 exec 9>"$cache/musl.lock"
 flock 9
@@ -30,14 +39,13 @@ if [ -z "$dsc" ]; then
 	dsc=$(ls "$cache"/src/musl_*.dsc | sort -V | tail -n 1)
 fi
 ver=$(basename "$dsc" .dsc | sed 's/^musl_//')
-out="$cache/musl-$ver-$hash"
 if [ -f "$out/.done" ]; then
 	echo "$out"
 	exit 0
 fi
 
 # 2. A fresh tree, patched, built and installed.
-work="$cache/build-musl-$ver-$hash"
+work="$cache/build-musl-$hash"
 rm -rf "$work" "$out"
 dpkg-source -x "$dsc" "$work" >"$cache/src/extract.log" 2>&1 ||
 	fail "dpkg-source -x $dsc failed (log: $cache/src/extract.log)"
@@ -49,5 +57,6 @@ echo "  MUSL    building libc.a ($ver + $(echo $patches | wc -w) patches) into $
 	make -j"${NFOS_JOBS:-2}" >>build.log 2>&1 && make install >>build.log 2>&1) ||
 	{ tail -n 20 "$work/build.log" >&2; echo "nfos: musl build failed (log: $work/build.log)" >&2; exit 1; }
 rm -rf "$work"
+echo "$ver" >"$out/debian-version"
 touch "$out/.done"
 echo "$out"

@@ -12,6 +12,9 @@
 #if CONFIG_LIBBUS
 #include <nfos/bus.h>
 #endif
+#if CONFIG_LIBMUSL && CONFIG_PLAT_KVM
+#include <nfos/musl.h>
+#endif
 #include "core_priv.h"
 
 #ifndef NFOS_APP_NAME
@@ -48,6 +51,11 @@ _Noreturn void core_boot(int argc, char **argv)
         plat_exit(2);
 #endif
     core_boottrace_mark(CORE_BT_MEMORY, arch_rdtsc());
+
+#if CONFIG_LIBMUSL && CONFIG_PLAT_KVM
+    /* 3b. musl: TLS, environment, constructors (linuxu: its crt1 did). */
+    musl_libc_start(app_argv[0]);
+#endif
 
     /* 4. Devices: every linked bus scanned, its devices probed once. */
 #if CONFIG_LIBBUS
