@@ -357,6 +357,18 @@ static void test_pthreads(void)
     check(sysconf(_SC_NPROCESSORS_ONLN) >= 1, "sysconf(_SC_NPROCESSORS_ONLN)");
 }
 
+/* Whatever stdin holds (kvm: nfos.stdin=TEXT; linuxu: the host's), shown
+ * for the integration test. */
+static void show_stdin(void)
+{
+    char buf[256];
+    size_t n = fread(buf, 1, sizeof(buf) - 1, stdin);
+
+    buf[n] = 0;
+    printf("# stdin: %zu bytes: %s\n", n, buf);
+    check(feof(stdin) && !ferror(stdin), "stdin reads to its end");
+}
+
 static void test_misc(void)
 {
     struct utsname u;
@@ -392,6 +404,7 @@ int main(int argc, char **argv)
     test_setjmp();
     test_pthreads();
     test_misc();
+    show_stdin();
     printf("1..%d\n", nr_checks);
     printf("# posixtest: %d passed, %d failed\n", nr_checks - nr_failed, nr_failed);
     return nr_failed ? 1 : 0;
