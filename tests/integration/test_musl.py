@@ -11,6 +11,7 @@ import pytest
 
 from conftest import ROOT, boot, build, image_fixture, run_linuxu
 from test_build import add_files, copy_tree, make
+from tools import srcpkg
 
 posix_kvm = image_fixture("posixtest", "kvm")
 posix_linuxu = image_fixture("posixtest", "linuxu")
@@ -100,3 +101,17 @@ def test_kvm_build_with_a_syscall_instruction_fails(tmp_path):
     assert "holds system call instructions" in r.stderr, r.stderr
     assert "<raw_getpid>" in r.stderr, r.stderr
     assert not (tree / "build/sc_kvm-x86_64/sc_kvm-x86_64.dbg").exists()
+
+
+def test_deps_writes_deb_src_like_the_binary_entries():
+    """./nfos deps copies each `Types: deb` stanza (URIs, Suites, keys) as
+    `Types: deb-src`, so apt-get source musl uses the same mirror."""
+    text = ("Types: deb\n# snapshot\nURIs: http://deb.debian.org/debian\n"
+            "Suites: bookworm bookworm-updates\nComponents: main\n"
+            "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n\n"
+            "Types: deb-src\nURIs: http://x\nSuites: y\nComponents: main\n")
+    out = srcpkg.deb_src_text(text)
+    assert out == ("Types: deb-src\nURIs: http://deb.debian.org/debian\n"
+                   "Suites: bookworm bookworm-updates\nComponents: main\n"
+                   "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n"), out
+    assert srcpkg.deb_src_text("Types: deb-src\nURIs: http://x\n") == ""
