@@ -318,6 +318,30 @@ static void *consumer(void *arg)
     return NULL;
 }
 
+static void *sleeper(void *arg)
+{
+    struct timespec req = { 0, 50 * 1000 * 1000 };
+
+    return (void *)(intptr_t)(nanosleep(&req, NULL) == 0);
+}
+
+/* Two threads sleeping 50 ms each at once take about 50 ms, not 100:
+ * nanosleep switches to the other thread. */
+static void test_sleepers(void)
+{
+    pthread_t t[2];
+    void *r[2] = { NULL, NULL };
+    uint64_t t0 = mono_ns(), took;
+    int ok;
+
+    ok = !pthread_create(&t[0], NULL, sleeper, NULL) && !pthread_create(&t[1], NULL, sleeper, NULL);
+    ok = ok && !pthread_join(t[0], &r[0]) && !pthread_join(t[1], &r[1]);
+    took = mono_ns() - t0;
+    printf("# two 50 ms sleepers took %llu us\n", (unsigned long long)(took / 1000));
+    check(ok && r[0] == (void *)1 && r[1] == (void *)1 && took >= 50000000ULL && took < 95000000ULL,
+          "threads sleep at the same time (nanosleep switches threads)");
+}
+
 static void test_pthreads(void)
 {
     pthread_t t[4], c;
@@ -355,6 +379,7 @@ static void test_pthreads(void)
     pthread_mutex_unlock(&sh.lock);
     check(i == ETIMEDOUT, "pthread_cond_timedwait times out alone");
     check(sysconf(_SC_NPROCESSORS_ONLN) >= 1, "sysconf(_SC_NPROCESSORS_ONLN)");
+    test_sleepers();
 }
 
 /* Whatever stdin holds (kvm: nfos.stdin=TEXT; linuxu: the host's), shown
