@@ -10,6 +10,7 @@
 #include <regex.h>
 #include <sched.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -342,6 +343,35 @@ static void test_sleepers(void)
           "threads sleep at the same time (nanosleep switches threads)");
 }
 
+static void *cancellee(void *arg)
+{
+    struct timespec req = { 0, 1000 * 1000 };
+
+    for (;;)
+        nanosleep(&req, NULL); /* a cancellation point */
+    return NULL;
+}
+
+static void on_usr1(int sig)
+{
+}
+
+/* pthread_cancel works at cancellation points; raise() of a signal with a
+ * handler returns (kvm records it, linuxu's host delivers it). */
+static void test_cancel_and_raise(void)
+{
+    pthread_t t;
+    void *r = NULL;
+    int ok;
+
+    ok = !pthread_create(&t, NULL, cancellee, NULL);
+    sched_yield();
+    ok = ok && !pthread_cancel(t) && !pthread_join(t, &r);
+    check(ok && r == PTHREAD_CANCELED, "pthread_cancel ends a thread at a cancellation point");
+    signal(SIGUSR1, on_usr1);
+    check(raise(SIGUSR1) == 0, "raise() of a handled signal returns");
+}
+
 static void test_pthreads(void)
 {
     pthread_t t[4], c;
@@ -380,6 +410,7 @@ static void test_pthreads(void)
     check(i == ETIMEDOUT, "pthread_cond_timedwait times out alone");
     check(sysconf(_SC_NPROCESSORS_ONLN) >= 1, "sysconf(_SC_NPROCESSORS_ONLN)");
     test_sleepers();
+    test_cancel_and_raise();
 }
 
 /* Whatever stdin holds (kvm: nfos.stdin=TEXT; linuxu: the host's), shown
