@@ -112,16 +112,19 @@ static void test_malloc(void)
 }
 
 static __thread int tls_data = 42; /* .tdata */
-static __thread char tls_bss[64];  /* .tbss */
+/* .tbss, larger than musl's built-in room: the main thread's TLS is mapped */
+static __thread char tls_bss[8192];
 
 static void *tls_thread(void *arg)
 {
-    int ok = tls_data == 42 && tls_bss[0] == 0;
+    int ok = tls_data == 42 && tls_bss[0] == 0 && tls_bss[8191] == 0;
 
     tls_data = (int)(intptr_t)arg;
     tls_bss[0] = 'x';
+    tls_bss[8191] = (char)(intptr_t)arg;
     sched_yield();
-    ok = ok && tls_data == (int)(intptr_t)arg && tls_bss[0] == 'x';
+    ok = ok && tls_data == (int)(intptr_t)arg && tls_bss[0] == 'x' &&
+         tls_bss[8191] == (char)(intptr_t)arg;
     return (void *)(intptr_t)ok;
 }
 
@@ -138,7 +141,8 @@ static void test_tls(void)
         ok &= !pthread_join(t[i], &r);
         ok &= r == (void *)1;
     }
-    check(ok && tls_data == 7 && tls_bss[0] == 0, "__thread: each thread has its own copy");
+    check(ok && tls_data == 7 && tls_bss[0] == 0 && tls_bss[8191] == 0,
+          "__thread: each thread has its own copy (8 KiB of it)");
 }
 
 static uint64_t mono_ns(void)
