@@ -172,6 +172,18 @@ static void test_time(void)
     check(ok && now >= 20000000ULL && now < 20000000ULL + 100000000ULL,
           "nanosleep(20 ms) sleeps at least 20 ms and less than 120 ms");
     check(time(NULL) >= 0, "time() answers");
+
+    clock_gettime(CLOCK_REALTIME, &req);
+    req.tv_nsec += 10 * 1000 * 1000;
+    if (req.tv_nsec >= 1000000000) {
+        req.tv_sec++;
+        req.tv_nsec -= 1000000000;
+    }
+    t0 = mono_ns();
+    ok = clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &req, NULL) == 0;
+    now = mono_ns() - t0;
+    check(ok && now >= 9000000ULL && now < 110000000ULL,
+          "clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME) wakes about 10 ms later");
 }
 
 static int cmp_int(const void *a, const void *b)
