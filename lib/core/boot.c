@@ -12,6 +12,9 @@
 #if CONFIG_LIBBUS
 #include <nfos/bus.h>
 #endif
+#if CONFIG_LIBLCORE
+#include <nfos/lcore.h>
+#endif
 #include "core_priv.h"
 
 #ifndef NFOS_APP_NAME
@@ -49,14 +52,22 @@ _Noreturn void core_boot(int argc, char **argv)
 #endif
     core_boottrace_mark(CORE_BT_MEMORY, arch_rdtsc());
 
-    /* 4. Devices: every linked bus scanned, its devices probed once. */
+    /* 4. lcores: the other CPUs started, each halted until main launches
+     *    work on it (nfos.cpus=N); before the devices, whose pools get
+     *    per-lcore caches. */
+#if CONFIG_LIBLCORE
+    if (lcore_init())
+        plat_exit(2);
+#endif
+
+        /* 5. Devices: every linked bus scanned, its devices probed once. */
 #if CONFIG_LIBBUS
     if (bus_probe_all())
         plat_exit(2);
 #endif
     core_boottrace_mark(CORE_BT_DEVICES, arch_rdtsc());
 
-    /* 5. The app. */
+    /* 6. The app. */
     core_boottrace_mark(CORE_BT_MAIN, arch_rdtsc());
     if (core_param("nfos.boottrace") && *core_param("nfos.boottrace") != '0')
         core_boottrace_print();

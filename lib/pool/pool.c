@@ -115,6 +115,11 @@ struct pool *pool_create(const char *name, size_t obj_size, size_t count, size_t
         return NULL;
     }
     p->created = true;
+    if (pool_cache_enable(p, 0)) {
+        fprintf(stderr, "pool: create '%s' failed: no memory for its lcore caches\n", name);
+        alloc_free(mem);
+        return NULL;
+    }
     return p;
 }
 
@@ -124,6 +129,9 @@ int pool_destroy(struct pool *p)
         return -EINVAL;
     if (pool_in_use(p))
         return -EBUSY;
+    pool_cache_flush_all(p);
+    if (p->caches)
+        alloc_free(p->caches);
     alloc_free(p);
     return 0;
 }
