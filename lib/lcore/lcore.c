@@ -23,7 +23,7 @@ struct lcore_state {
     char pad0[NFOS_CACHE_LINE];
     volatile uint32_t done_seq;
     int ret;
-    uint64_t total_cycles, idle_cycles, launches;
+    uint64_t total_cycles, idle_cycles, launches, wakeups;
     char vars[LCORE_VAR_BYTES] __nfos_cache_aligned;
 } __nfos_cache_aligned;
 
@@ -53,6 +53,7 @@ static void lcore_loop(void *percpu)
         if (seq == ls->done_seq) {
             plat_smp_idle(&ls->launch_seq, seq);
             ls->idle_cycles += arch_rdtsc() - t0;
+            ls->wakeups++;
             continue;
         }
         ls->ret = ls->fn(ls->arg);
@@ -79,13 +80,14 @@ static void lcore_trace_print(void)
 
     if (!hz)
         return;
-#define NS(c) ((unsigned long long)((c) * 1000000ULL / (hz / 1000)))
+#define NS(c) ((unsigned long long)((c)*1000000ULL / (hz / 1000)))
     for (i = 1; i < lcores.count; i++) {
         struct plat_smp_trace t;
 
         plat_smp_trace(i, &t);
         printf("boottrace: cpu%u start %llu ns, entry +%llu ns, cpl3 +%llu ns (%llu ns to start)\n",
-               i, t.start > t0 ? NS(t.start - t0) : 0, t.entry > t.start ? NS(t.entry - t.start) : 0,
+               i, t.start > t0 ? NS(t.start - t0) : 0,
+               t.entry > t.start ? NS(t.entry - t.start) : 0,
                t.cpl3 > t.entry && t.entry ? NS(t.cpl3 - t.entry) : 0,
                t.cpl3 > t.start ? NS(t.cpl3 - t.start) : 0);
     }
@@ -250,5 +252,6 @@ int lcore_usage(unsigned id, struct lcore_usage *u)
     u->total_cycles = ls->total_cycles;
     u->idle_cycles = ls->idle_cycles;
     u->launches = ls->launches;
+    u->wakeups = ls->wakeups;
     return 0;
 }

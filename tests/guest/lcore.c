@@ -10,7 +10,8 @@
 #include <nfos/pool.h>
 #include "tap.h"
 
-#define BARRIER_ROUNDS 2000
+#define BARRIER_ROUNDS    2000
+#define IDLE_CHECK_CYCLES 50000000u
 
 static long var_off;
 static volatile int release;
@@ -129,6 +130,18 @@ static void test_usage(unsigned n)
     TAP_OK(ok, "busy cycles and launches counted per lcore");
     TAP_OK(n < 2 || (lcore_usage(1, &after) == 0 && after.idle_cycles > 0),
            "lcore 1 spent time idle (halted or in futex wait)");
+    if (n > 1) {
+        uint64_t t_end;
+
+        lcore_usage(1, &before);
+        t_end = arch_rdtsc() + IDLE_CHECK_CYCLES;
+        while (arch_rdtsc() < t_end)
+            arch_pause();
+        lcore_usage(1, &after);
+        TAP_OK(after.wakeups - before.wakeups <= 2,
+               "idle lcore 1 sleeps: %llu wake-ups while main spun %u M cycles",
+               (unsigned long long)(after.wakeups - before.wakeups), IDLE_CHECK_CYCLES / 1000000);
+    }
     TAP_OK(lcore_usage(n, &after) == -EINVAL, "usage of lcore %u (none): -EINVAL", n);
 }
 
@@ -222,8 +235,10 @@ void selftest_pool_cache(void)
     storm_errors = 0;
     lcore_launch_all(storm, NULL, 1);
     lcore_wait_all();
-    TAP_OK(storm_errors == 0, "storm of %u rounds on %u lcores: %u errors (empty pool or an "
-           "object held twice)", STORM_ROUNDS, n, storm_errors);
+    TAP_OK(storm_errors == 0,
+           "storm of %u rounds on %u lcores: %u errors (empty pool or an "
+           "object held twice)",
+           STORM_ROUNDS, n, storm_errors);
     pool_stats_sum(storm_pool, &st);
     TAP_OK(st.gets == st.puts && st.gets > STORM_ROUNDS, "gets %llu = puts %llu",
            (unsigned long long)st.gets, (unsigned long long)st.puts);

@@ -100,6 +100,7 @@ struct lcore_usage {
     uint64_t total_cycles; /* in launched functions */
     uint64_t idle_cycles;  /* waiting for a launch */
     uint64_t launches;
+    uint64_t wakeups; /* returns from a halt (or futex wait) */
 };
 /* 0, or -EINVAL for a bad id. Values of a running lcore may lag. */
 int lcore_usage(unsigned id, struct lcore_usage *u);
