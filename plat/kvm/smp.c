@@ -18,23 +18,23 @@
 #include "kvm_priv.h"
 #include "x86_64/cpu_defs.h"
 
-#define KVM_SMP_MAX     64
-#define LAPIC_BASE      0xfee00000UL
-#define LAPIC_ID        0x020
-#define LAPIC_SVR       0x0f0
-#define LAPIC_ICR_LO    0x300
-#define LAPIC_ICR_HI    0x310
-#define LAPIC_SVR_ON    0x100
-#define ICR_BUSY        (1u << 12)
-#define ICR_ASSERT      (1u << 14)
-#define ICR_INIT        (5u << 8)
-#define ICR_STARTUP     (6u << 8)
-#define MADT_ENTRIES    44
-#define MADT_LAPIC      0
-#define MADT_ENABLED    1
-#define AP_FIRST_WAIT   100000000ULL  /* ns before the second SIPI */
-#define AP_START_WAIT   3000000000ULL /* ns before giving up (TCG is slow) */
-#define AP_GDT_BYTES    128
+#define KVM_SMP_MAX   64
+#define LAPIC_BASE    0xfee00000UL
+#define LAPIC_ID      0x020
+#define LAPIC_SVR     0x0f0
+#define LAPIC_ICR_LO  0x300
+#define LAPIC_ICR_HI  0x310
+#define LAPIC_SVR_ON  0x100
+#define ICR_BUSY      (1u << 12)
+#define ICR_ASSERT    (1u << 14)
+#define ICR_INIT      (5u << 8)
+#define ICR_STARTUP   (6u << 8)
+#define MADT_ENTRIES  44
+#define MADT_LAPIC    0
+#define MADT_ENABLED  1
+#define AP_FIRST_WAIT 100000000ULL  /* ns before the second SIPI */
+#define AP_START_WAIT 3000000000ULL /* ns before giving up (TCG is slow) */
+#define AP_GDT_BYTES  128
 
 /* What one AP needs for good; the caller's area (plat_smp_area_size). */
 struct kvm_ap_area {
@@ -224,8 +224,8 @@ int plat_smp_start(unsigned cpu, void (*entry)(void *percpu), void *percpu, void
         if (!smp_wait_up(t0 + AP_START_WAIT))
             return -ETIMEDOUT;
     }
-    memcpy(&smp.trace[cpu].entry, (uint8_t *)KVM_SMP_TRAMPOLINE +
-           (kvm_smp_tramp_tsc - kvm_smp_tramp_start), 8);
+    memcpy(&smp.trace[cpu].entry,
+           (uint8_t *)KVM_SMP_TRAMPOLINE + (kvm_smp_tramp_tsc - kvm_smp_tramp_start), 8);
     smp.trace[cpu].cpl3 = kvm_ap_boot.cpl3_tsc;
     return 0;
 }

@@ -110,12 +110,13 @@ int pool_cache_enable(struct pool *p, unsigned size);
  * other lcores do not use the pool. */
 void pool_cache_flush_all(struct pool *p);
 
-/* Objects sitting in the caches (racy while lcores run), and the stats of
- * the pool and its caches summed. Slow path. */
+/* Objects sitting in the caches (racy while lcores run). Slow path. */
 unsigned pool_cache_count(const struct pool *p);
+/* The stats of the pool and its caches summed (racy while lcores run);
+ * p->stats alone without caches. Slow path. */
 void pool_stats_sum(const struct pool *p, struct pool_stats *st);
 
-/* The caches' slow paths (pool_cache.c). */
+/* The caches' slow paths (pool_cache.c, built only with lib/lcore). */
 unsigned pool_cache_refill(struct pool *p, struct pool_cache *c, unsigned want);
 void pool_cache_flush(struct pool *p, struct pool_cache *c, unsigned n);
 int pool_cache_get_bulk_slow(struct pool *p, struct pool_cache *c, void **objs, unsigned n);
@@ -128,7 +129,11 @@ static inline unsigned pool_capacity(const struct pool *p)
 /* Objects free in the pool / handed out and not yet put back. */
 static inline unsigned pool_avail(const struct pool *p)
 {
-    return p->top + (unlikely(p->caches != NULL) ? pool_cache_count(p) : 0);
+#if CONFIG_LIBLCORE
+    if (unlikely(p->caches != NULL))
+        return p->top + pool_cache_count(p);
+#endif
+    return p->top;
 }
 
 static inline unsigned pool_in_use(const struct pool *p)
