@@ -36,12 +36,18 @@ int pool_cache_enable(struct pool *p, unsigned size)
 
     if (size > POOL_CACHE_MAX)
         return -EINVAL;
-    if (n < 2 || p->caches)
+    if (n < 2)
         return 0;
     if (!size)
         size = POOL_CACHE_DEFAULT;
     /* All caches full (2 * size each) hold at most half the pool. */
     size = NFOS_MIN(size, p->capacity / (4 * n));
+    if (p->caches) {
+        pool_cache_flush_all(p);
+        for (i = 0; i < n; i++)
+            p->caches[i].size = NFOS_MAX(size, 1u);
+        return 0;
+    }
     if (!size)
         return 0;
     if (alloc_memalign(&mem, NFOS_CACHE_LINE, n * sizeof(struct pool_cache)))

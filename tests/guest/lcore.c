@@ -220,24 +220,19 @@ static int storm(void *arg)
     return 0;
 }
 
-void selftest_pool_cache(void)
+/* One storm on storm_pool with caches of cache_size objects, then the
+ * balance checks. */
+static void storm_check(unsigned cache_size)
 {
     unsigned n = lcore_count();
     struct pool_stats st;
 
-    storm_pool = pool_create("storm", 64, STORM_OBJS, 64);
-    if (!TAP_OK(storm_pool != NULL, "pool of %u objects", STORM_OBJS))
-        return;
-    TAP_OK((storm_pool->caches != NULL) == (n > 1), "per-lcore caches exactly when lcores > 1 (%s)",
-           storm_pool->caches ? "caches" : "none");
-    if (storm_pool->caches)
-        TAP_DIAG("cache size %u objects per lcore", storm_pool->caches[0].size);
+    TAP_OK(pool_cache_enable(storm_pool, cache_size) == 0, "caches of %u objects", cache_size);
     storm_errors = 0;
     lcore_launch_all(storm, NULL, 1);
     lcore_wait_all();
     TAP_OK(storm_errors == 0,
-           "storm of %u rounds on %u lcores: %u errors (empty pool or an "
-           "object held twice)",
+           "storm of %u rounds on %u lcores: %u errors (empty pool or an object held twice)",
            STORM_ROUNDS, n, storm_errors);
     pool_stats_sum(storm_pool, &st);
     TAP_OK(st.gets == st.puts && st.gets > STORM_ROUNDS, "gets %llu = puts %llu",
@@ -247,5 +242,19 @@ void selftest_pool_cache(void)
     pool_cache_flush_all(storm_pool);
     TAP_OK(pool_cache_count(storm_pool) == 0 && storm_pool->top == STORM_OBJS,
            "after the flush every object is on the shared stack");
+}
+
+void selftest_pool_cache(void)
+{
+    unsigned n = lcore_count();
+
+    storm_pool = pool_create("storm", 64, STORM_OBJS, 64);
+    if (!TAP_OK(storm_pool != NULL, "pool of %u objects", STORM_OBJS))
+        return;
+    TAP_OK((storm_pool->caches != NULL) == (n > 1), "per-lcore caches exactly when lcores > 1 (%s)",
+           storm_pool->caches ? "caches" : "none");
+    storm_check(POOL_CACHE_DEFAULT);
+    /* Tiny caches: most gets and puts take the locked slow path. */
+    storm_check(2);
     TAP_OK(pool_destroy(storm_pool) == 0, "pool destroyed");
 }

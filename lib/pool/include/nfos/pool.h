@@ -100,10 +100,11 @@ void pool_debug_on_get(struct pool *p, void *obj);
 int pool_debug_on_put(struct pool *p, void *obj);
 
 /* Per-lcore caches of size objects each (0: POOL_CACHE_DEFAULT, capped so
- * that the caches cannot hold half the pool), one per lcore. Does nothing
- * with one lcore or without lib/lcore: the single-lcore fast path stays as
- * it was. pool_create calls it. Returns 0, -EINVAL (size > POOL_CACHE_MAX)
- * or -ENOMEM. Main lcore, before other lcores use the pool. */
+ * that the caches cannot hold half the pool), one per lcore; on a pool
+ * that has them, flushes them and sets their size. Does nothing with one
+ * lcore or without lib/lcore: the single-lcore fast path stays as it was.
+ * pool_create calls it. Returns 0, -EINVAL (size > POOL_CACHE_MAX) or
+ * -ENOMEM. Main lcore, while no other lcore uses the pool. */
 int pool_cache_enable(struct pool *p, unsigned size);
 
 /* Puts every cached object back on the shared stack. Main lcore, while the
