@@ -1,14 +1,20 @@
 """SMP: tests/apps/smptest (lcore launch/wait/barrier, per-lcore variables,
 idle lcores that sleep, the per-lcore pool caches balancing after a storm)
 on 2-vCPU kvm images (KVM or TCG) and 2-thread linuxu processes, the same
-tests with one lcore, and the refusals of a bad CPU count."""
+tests with one lcore, the refusals of a bad CPU count; l2fwd with two
+lcores forwarding a ping between two namespaces, one direction each."""
 
 import os
 import re
+import select
+import signal
+import subprocess
+import time
+import uuid
 
 import pytest
 
-from conftest import boot, image_fixture, nfos, run_linuxu
+from conftest import boot, build, image_fixture, nfos, run_linuxu
 
 smptest_kvm = image_fixture("smptest", "kvm")
 smptest_linuxu = image_fixture("smptest", "linuxu")
@@ -73,3 +79,76 @@ def test_nfos_run_cpus(smptest_linuxu):
     check_tap(r, 2)
     r = nfos("run", "smptest", "--cpus", "0")
     assert r.status != 0 and "--cpus 0: expected 1 or more" in r.err, r
+
+
+# --- l2fwd with two lcores: a ping goes through, each lcore one direction ---
+
+def sh(*argv):
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, f"{' '.join(argv)}: {r.stderr}"
+    return r.stdout
+
+
+@pytest.fixture
+def three_netns():
+    """Namespaces app, a and b (unique names, removed whatever happens); the
+    caller links them."""
+    names = [f"nfos-smp-{w}-{uuid.uuid4().hex[:6]}" for w in ("app", "a", "b")]
+    try:
+        for n in names:
+            sh("ip", "netns", "add", n)
+            sh("ip", "netns", "exec", n, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1",
+               "net.ipv6.conf.default.disable_ipv6=1")
+        yield names
+    finally:
+        for n in names:
+            subprocess.run(["ip", "netns", "del", n], capture_output=True, timeout=30)
+
+
+def ping_through(proc, ns_a, out_so_far=""):
+    """Waits for l2fwd's forwarding line, pings b from a, stops l2fwd;
+    returns the ping's result and l2fwd's whole output."""
+    deadline = time.monotonic() + 120
+    out = out_so_far
+    while "forwarding port 0" not in out:
+        assert time.monotonic() < deadline and proc.poll() is None, out
+        if select.select([proc.stdout], [], [], 1)[0]:
+            out += os.read(proc.stdout.fileno(), 4096).decode()
+    ping = subprocess.run(["ip", "netns", "exec", ns_a, "ping", "-c", "3", "-W", "10", PEER_B],
+                          capture_output=True, text=True, timeout=120)
+    proc.send_signal(signal.SIGINT)
+    rest, err = proc.communicate(timeout=120)
+    return ping, out + rest.decode() + err.decode()
+
+
+def lcore_rx(out, lcore):
+    m = re.search(rf"^l2fwd: lcore {lcore} rx (\d+) pkts tx (\d+) pkts", out, re.M)
+    assert m, out
+    return int(m.group(1))
+
+
+PEER_A, PEER_B = "10.213.0.1", "10.213.0.2"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root for network namespaces")
+def test_l2fwd_two_lcores_ping_linuxu(three_netns):
+    app, a, b = three_netns
+    for side, ns, ip in (("a", a, PEER_A), ("b", b, PEER_B)):
+        sh("ip", "link", "add", f"s{side}0", "netns", app, "type", "veth", "peer", "name",
+           f"s{side}1", "netns", ns)
+        sh("ip", "-n", ns, "addr", "add", f"{ip}/24", "dev", f"s{side}1")
+        sh("ip", "-n", ns, "link", "set", f"s{side}1", "up")
+        sh("ip", "-n", app, "link", "set", f"s{side}0", "up")
+    image = build("l2fwd", "linuxu")
+    proc = subprocess.Popen(["ip", "netns", "exec", app, image, "netdev.dev=packet:sa0",
+                             "netdev1.dev=packet:sb0", "nfos.cpus=2"],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    try:
+        ping, out = ping_through(proc, a)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert ping.returncode == 0 and " 0% packet loss" in ping.stdout, (ping.stdout, out)
+    # Requests (and a's ARP) cross on lcore 0, replies (and b's) on lcore 1.
+    assert lcore_rx(out, 0) >= 3 and lcore_rx(out, 1) >= 3, out

@@ -20,7 +20,7 @@
 #include <stdint.h>
 
 #define LCORE_MAX       16
-#define LCORE_VAR_BYTES 4096 /* per-lcore variables, per lcore */
+#define LCORE_VAR_BYTES 1024 /* per-lcore variables, per lcore */
 
 /* This lcore's block; GS base points at it. Fields are the library's. */
 struct lcore {
