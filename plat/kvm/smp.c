@@ -245,6 +245,20 @@ void kvm_ap_start(void)
     plat_exit(PLAT_EXIT_CRASH);
 }
 
+int kvm_smp_cpu(void)
+{
+    uint8_t id;
+    unsigned i;
+
+    if (smp.n < 2)
+        return -1;
+    id = (uint8_t)(*lapic(LAPIC_ID) >> 24);
+    for (i = 0; i < smp.n; i++)
+        if (smp.apic_id[i] == id)
+            return (int)i;
+    return -1;
+}
+
 void plat_smp_set_percpu(void *percpu)
 {
     uint32_t r[4], max;

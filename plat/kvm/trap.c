@@ -140,7 +140,12 @@ _Noreturn void kvm_trap_report(struct kvm_trap_frame *f)
     kvm_puts(f->vector < NFOS_ARRAY_SIZE(trap_names) && trap_names[f->vector]
                  ? trap_names[f->vector]
                  : "reserved");
-    kvm_puts(")\n");
+    kvm_puts(")");
+    if (kvm_smp_cpu() >= 0) {
+        kvm_puts(" on cpu ");
+        kvm_putdec((uint64_t)kvm_smp_cpu());
+    }
+    kvm_puts("\n");
     print_regs(f);
     backtrace(f->rip, f->rbp);
     plat_exit(PLAT_EXIT_CRASH);

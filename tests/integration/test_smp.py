@@ -55,6 +55,19 @@ def test_smp_kvm_cpus_param_limits(smptest_kvm):
     assert r.status == 2 and "nfos.cpus=3: expected 1 to 2" in r.text, r
 
 
+def test_smp_kvm_fault_on_an_ap_is_reported(smptest_kvm):
+    r = boot(smptest_kvm, args=["fault"], extra=["-smp", "2"])
+    assert r.status == 126, r
+    assert "fatal exception 0x000000000000000e (#PF page fault) on cpu 1" in r.out, r
+    assert "cr2 0x00007f0000000000" in r.out and "the fault did not happen" not in r.out, r
+
+
+def test_smp_linuxu_fault_on_a_thread_is_reported(smptest_linuxu):
+    r = run_linuxu(smptest_linuxu, params=["nfos.cpus=2"], args=["fault"])
+    assert r.status == 126, r
+    assert re.search(r"fatal signal 11 \(Segmentation fault\): address 0x7f0000000000", r.err), r
+
+
 def test_smp_linuxu_2threads(smptest_linuxu):
     pin = "0,1" if (os.cpu_count() or 1) >= 2 else "0,0"
     check_tap(run_linuxu(smptest_linuxu, params=["nfos.cpus=2", f"nfos.cpu_pin={pin}"],
