@@ -63,6 +63,7 @@ extern const uint8_t kvm_smp_tramp_start[], kvm_smp_tramp_end[], kvm_smp_tramp_t
 extern const uint8_t kvm_smp_wake_irq[], kvm_smp_spurious_irq[];
 extern const uint8_t kvm_gdt[], kvm_gdt_limit[];
 void kvm_ap_start(void);
+void kvm_smp_halt(void); /* smp.S: syscall into a CPL0 hlt */
 
 static struct {
     int found; /* 0: MADT not read yet */
@@ -261,13 +262,11 @@ int kvm_smp_cpu(void)
 
 void plat_smp_set_percpu(void *percpu)
 {
-    uint32_t r[4], max;
+    uint32_t r[4];
 
-    arch_cpuid(0, 0, r);
-    max = r[0];
-    if (max >= 7)
-        arch_cpuid(7, 0, r);
-    if (max < 7 || !(r[1] & 1)) {
+    /* One CPUID (a VM exit): every CPU nfos runs on has leaf 7. */
+    arch_cpuid(7, 0, r);
+    if (!(r[1] & 1)) {
         kvm_puts("nfos: lib/lcore needs FSGSBASE (wrgsbase), which this CPU lacks\n");
         plat_exit(2);
     }
@@ -276,11 +275,8 @@ void plat_smp_set_percpu(void *percpu)
 
 void plat_smp_idle(const volatile uint32_t *word, uint32_t val)
 {
-    uint64_t op = KVM_SYS_HALT;
-
-    if (*word != val)
-        return;
-    __asm__ __volatile__("syscall" : "+a"(op) : : "rcx", "r11", "memory");
+    if (*word == val)
+        kvm_smp_halt();
 }
 
 void plat_smp_wake(unsigned cpu, const volatile uint32_t *word)

@@ -99,6 +99,18 @@ kvm_syscall_entry:
 1:	movl $-1, %eax
 	sysretq
 
+/* The CPL3 side: void kvm_smp_halt(void), the image's one `syscall`
+ * instruction (a check for stray ones, which would enter CPL0 by mistake,
+ * can name this symbol as the deliberate one). Clobbers rax, rcx, r11:
+ * all caller-saved. */
+	.section .text.kvm_smp_halt, "ax"
+	.globl kvm_smp_halt
+kvm_smp_halt:
+	movl $KVM_SYS_HALT, %eax
+	syscall
+	ret
+
+	.section .text.boot, "ax"
 	.globl kvm_smp_wake_irq, kvm_smp_spurious_irq
 kvm_smp_wake_irq:
 	pushq %rax
