@@ -2,6 +2,7 @@
  * process entry (linuxu) with the command line split into words. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <nfos/arch/cpu.h>
 #include <nfos/core.h>
 #include <nfos/plat/exit.h>
@@ -58,6 +59,12 @@ _Noreturn void core_boot(int argc, char **argv)
 #if CONFIG_LIBLCORE
     if (lcore_init())
         plat_exit(2);
+#else
+    if (core_param("nfos.cpus") && strcmp(core_param("nfos.cpus"), "1")) {
+        core_err("nfos.cpus=%s: this app runs on one CPU (its image has no lib/lcore)",
+                 core_param("nfos.cpus"));
+        plat_exit(2);
+    }
 #endif
 
         /* 5. Devices: every linked bus scanned, its devices probed once. */

@@ -88,6 +88,11 @@ def test_smp_linuxu_bad_params(smptest_linuxu, params, says):
     assert r.status == 2 and says in r.err, r
 
 
+def test_cpus_without_lcores_is_refused():
+    r = nfos("run", "helloworld", "--plat", "linuxu", "--cpus", "2")
+    assert r.status == 2 and "nfos.cpus=2: this app runs on one CPU" in r.err, r
+
+
 def test_nfos_run_cpus(smptest_linuxu):
     r = nfos("run", "smptest", "--plat", "linuxu", "--cpus", "2", "--", "2")
     check_tap(r, 2)
