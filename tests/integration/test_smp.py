@@ -15,6 +15,7 @@ import uuid
 import pytest
 
 from conftest import accel, boot, build, image_fixture, nfos, run_linuxu
+from test_debug import build_debug
 from tools import nfos_cli
 
 smptest_kvm = image_fixture("smptest", "kvm")
@@ -72,6 +73,11 @@ def test_smp_linuxu_2threads(smptest_linuxu):
     pin = "0,1" if (os.cpu_count() or 1) >= 2 else "0,0"
     check_tap(run_linuxu(smptest_linuxu, params=["nfos.cpus=2", f"nfos.cpu_pin={pin}"],
                          args=["2"]), 2)
+
+
+def test_smp_linuxu_debug_build():
+    """CONFIG_LIBPOOL_DEBUG's per-object checks hold with the caches too."""
+    check_tap(run_linuxu(build_debug("smptest", "linuxu"), params=["nfos.cpus=2"], args=["2"]), 2)
 
 
 def test_smp_linuxu_1thread(smptest_linuxu):
