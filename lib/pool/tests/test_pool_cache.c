@@ -80,6 +80,10 @@ Test(pool_cache, refill_and_flush_thresholds)
     objs[0] = pool_get(p);
     cr_assert_eq(p->top, OBJS - size, "a get from an empty cache refills size objects");
     cr_assert_eq(c->len, size - 1);
+    cr_assert_eq(pool_avail(p), OBJS - 1, "lcore 0 can get its cache and the shared stack");
+    become_lcore(1);
+    cr_assert_eq(pool_avail(p), OBJS - size, "lcore 1 cannot get lcore 0's cache");
+    become_lcore(0);
     for (i = 1; i < 2 * size; i++)
         objs[i] = pool_get(p);
     cr_assert_eq(pool_in_use(p), 2 * size);

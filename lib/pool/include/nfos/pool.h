@@ -127,19 +127,28 @@ static inline unsigned pool_capacity(const struct pool *p)
     return p->capacity;
 }
 
-/* Objects free in the pool / handed out and not yet put back. */
+/* Objects the caller can get now: the shared stack's and, with per-lcore
+ * caches, its own cache's (the other lcores' caches are theirs; a moving
+ * figure while they run). Fast path. */
 static inline unsigned pool_avail(const struct pool *p)
 {
 #if CONFIG_LIBLCORE
     if (unlikely(p->caches != NULL))
-        return p->top + pool_cache_count(p);
+        return __atomic_load_n(&p->top, __ATOMIC_RELAXED) + p->caches[lcore_id()].len;
 #endif
     return p->top;
 }
 
+/* Objects handed out and not yet put back; cached ones count as free.
+ * With caches it reads every lcore's: slow path, exact only while the
+ * other lcores leave the pool alone (the balance check at exit). */
 static inline unsigned pool_in_use(const struct pool *p)
 {
-    return p->capacity - pool_avail(p);
+#if CONFIG_LIBLCORE
+    if (unlikely(p->caches != NULL))
+        return p->capacity - p->top - pool_cache_count(p);
+#endif
+    return p->capacity - p->top;
 }
 
 #if CONFIG_LIBLCORE
