@@ -2,7 +2,8 @@
  * buffer pools. One owner at a time, or, with lib/lcore and more than one
  * lcore, a per-lcore cache in front of the shared stack (DPDK mempool's
  * cache): get and put touch only the calling lcore's cache, and only a
- * refill or flush takes the pool's lock.
+ * refill or flush takes the pool's lock. A pool with caches is used from
+ * lcores only (the cache is found through the GS base lib/lcore sets).
  *
  * Memory layout (pool_init carves it from the caller's memory):
  *
