@@ -29,6 +29,7 @@
 #define ICR_ASSERT    (1u << 14)
 #define ICR_INIT      (5u << 8)
 #define ICR_STARTUP   (6u << 8)
+#define ICR_MAX_SPINS 100000
 #define MADT_ENTRIES  44
 #define MADT_LAPIC    0
 #define MADT_ENABLED  1
@@ -119,9 +120,13 @@ size_t plat_smp_area_size(void)
     return NFOS_ALIGN_UP(sizeof(struct kvm_ap_area), NFOS_PAGE_SIZE);
 }
 
+/* Sends one IPI. The wait for the previous one is bounded: an xAPIC
+ * clears the busy bit at once, and a stuck one must not hang main. */
 static void lapic_icr(unsigned apic_id, uint32_t lo)
 {
-    while (*lapic(LAPIC_ICR_LO) & ICR_BUSY)
+    unsigned spins = ICR_MAX_SPINS;
+
+    while ((*lapic(LAPIC_ICR_LO) & ICR_BUSY) && --spins)
         arch_pause();
     *lapic(LAPIC_ICR_HI) = (uint32_t)apic_id << 24;
     *lapic(LAPIC_ICR_LO) = lo;
