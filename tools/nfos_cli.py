@@ -388,6 +388,8 @@ def cmd_run(args):
     params += list(args.param or [])
     if args.cpus < 1:
         raise UsageError(f"--cpus {args.cpus}: expected 1 or more")
+    if args.pin and args.plat != "linuxu":
+        raise UsageError("--pin: linuxu only (a kvm image's vCPUs are QEMU's threads)")
     if args.cpus > 1 or args.pin:
         params += [f"nfos.cpus={args.cpus}"] + ([f"nfos.cpu_pin={args.pin}"] if args.pin else [])
     for p in params:

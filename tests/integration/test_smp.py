@@ -104,6 +104,8 @@ def test_nfos_run_cpus(smptest_linuxu):
     check_tap(r, 2)
     r = nfos("run", "smptest", "--cpus", "0")
     assert r.status != 0 and "--cpus 0: expected 1 or more" in r.err, r
+    r = nfos("run", "smptest", "--cpus", "2", "--pin", "0,1")
+    assert r.status != 0 and "--pin: linuxu only" in r.err, r
 
 
 # --- l2fwd with two lcores: a ping goes through, each lcore one direction ---
