@@ -44,7 +44,7 @@ kvm_smp_tramp_gdtr: .word 0
 	.long 0
 kvm_smp_tramp_end:
 
-	.section .text.boot, "ax"
+	.section .text.smp, "ax"
 	.code64
 kvm_ap_start64:
 	movl $GDT_KDATA, %eax
@@ -110,7 +110,7 @@ kvm_smp_halt:
 	syscall
 	ret
 
-	.section .text.boot, "ax"
+	.section .text.smp, "ax"
 	.globl kvm_smp_wake_irq, kvm_smp_spurious_irq
 kvm_smp_wake_irq:
 	pushq %rax
