@@ -34,11 +34,11 @@ static struct {
     struct lcore_state lc[LCORE_MAX];
     unsigned count;
     size_t var_used;
-} lcores = { .count = 1 };
+} lcores; /* zero-initialised: bss, not data in the image */
 
 unsigned lcore_count(void)
 {
-    return lcores.count;
+    return lcores.count ? lcores.count : 1;
 }
 
 /* What every lcore but main runs for good. */
@@ -124,6 +124,7 @@ int lcore_init(void)
     int err;
 
     lcore_setup(0);
+    lcores.count = 1;
     plat_smp_set_percpu(&lcores.lc[0].pub);
     err = lcore_count_param(&n);
     if (err)
