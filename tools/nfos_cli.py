@@ -196,10 +196,10 @@ def qemu_opt(value):
     return value.replace(",", ",,")
 
 
-def qemu_command(image, mem, machine, accel, cmdline, nets=()):
+def qemu_command(image, mem, machine, accel, cmdline, nets=(), cpus=1):
     """The QEMU command line for an image. Public so that tests and the boot
     benchmark start exactly what `nfos run` starts. nets: parsed --net
-    values (see parse_net), one virtio-net each."""
+    values (see parse_net), one virtio-net each; cpus: vCPUs (-smp)."""
     if machine.startswith("microvm"):
         # No option ROMs, no legacy PIC or RTC (nothing uses them; CMOS polls
         # hang with rtc=off, so nfos never touches CMOS); the PIT stays for
@@ -210,7 +210,7 @@ def qemu_command(image, mem, machine, accel, cmdline, nets=()):
     else:
         m = "q35"
     cpu = "host,-arch-capabilities,+invtsc" if accel == "kvm" else "max"
-    extra = []
+    extra = ["-smp", str(cpus)] if cpus > 1 else []
     if any(n["kind"] == "vhost-user" for n in nets):
         # The backend maps guest RAM: it must be a shared memfd.
         extra += ["-object", f"memory-backend-memfd,id=mem,size={mem // 1024}K,share=on"]
@@ -399,6 +399,12 @@ def cmd_run(args):
     nets = [parse_net(n, args.plat) for n in (args.net or [])]
     params = net_params(nets, args.ip or [], args.mac or [], args.plat)
     params += list(args.param or [])
+    if args.cpus < 1:
+        raise UsageError(f"--cpus {args.cpus}: expected 1 or more")
+    if args.pin and args.plat != "linuxu":
+        raise UsageError("--pin: linuxu only (a kvm image's vCPUs are QEMU's threads)")
+    if args.cpus > 1 or args.pin:
+        params += [f"nfos.cpus={args.cpus}"] + ([f"nfos.cpu_pin={args.pin}"] if args.pin else [])
     for p in params:
         if "=" not in p and not p.startswith("nfos."):
             raise UsageError(f"bad --param '{p}' (expected KEY=VALUE)")
@@ -415,11 +421,14 @@ def cmd_run(args):
                          f"reaches {need / 2**20:.2f} MiB of guest RAM (it loads at 1 MiB); "
                          f"give at least {(need + 2**20 - 1) >> 20}M")
     if args.vmm == "nfvm":
+        if args.cpus > 1:
+            raise UsageError("--cpus: nfvm runs one vCPU so far")
         return run_nfvm(args, image, mem, guest_cmdline(params, app_args), nets)
     accel = args.accel or ("kvm" if kvm_usable() else "tcg")
     if accel == "kvm" and not kvm_usable():
         raise UsageError("--accel kvm: /dev/kvm is not usable here")
-    cmd = qemu_command(image, mem, args.machine, accel, guest_cmdline(params, app_args), nets)
+    cmd = qemu_command(image, mem, args.machine, accel, guest_cmdline(params, app_args), nets,
+                       cpus=args.cpus)
     if args.verbose:
         print("nfos: " + " ".join(cmd), file=sys.stderr)
     return run_qemu(cmd, args.signals, timeout=args.timeout)
@@ -478,6 +487,9 @@ def parser():
     r.add_argument("--mac", action="append", metavar="MAC",
                    help="the MAC of the port in the same position")
     r.add_argument("--accel", choices=("kvm", "tcg"), help="default: kvm if usable, else tcg")
+    r.add_argument("--cpus", type=int, default=1, help="lcores (kvm: vCPUs, QEMU -smp; "
+                   "linuxu: threads); default 1")
+    r.add_argument("--pin", metavar="C0,C1,...", help="linuxu: pin lcore i to host CPU Ci")
     r.add_argument("--vmm", choices=("qemu", "nfvm"), default="qemu",
                    help="kvm's monitor: qemu (default) or nfvm (vmm/, needs /dev/kvm)")
     r.add_argument("-p", "--param", action="append", metavar="KEY=VALUE",

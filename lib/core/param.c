@@ -10,7 +10,7 @@
 
 #define CORE_MAX_PARAMS 64
 
-enum param_kind { PARAM_NUM, PARAM_SIZE, PARAM_TEXT };
+enum param_kind { PARAM_NUM, PARAM_SIZE, PARAM_TEXT /* its reader checks it */ };
 
 static const struct {
     const char *key;
@@ -23,6 +23,8 @@ static const struct {
     { "nfos.mem", PARAM_SIZE, "SIZE: linuxu memory (K/M/G suffix)" },
     { "nfos.stats", PARAM_NUM, "N: network apps print counters every N seconds" },
     { "nfos.stdin", PARAM_TEXT, "TEXT: what a musl app reads from stdin on kvm" },
+    { "nfos.cpus", PARAM_NUM, "N: lcores (lib/lcore), default: every CPU (linuxu: 1)" },
+    { "nfos.cpu_pin", PARAM_TEXT, "C0,C1,...: linuxu pins lcore i to host CPU Ci" },
 };
 
 static struct {
