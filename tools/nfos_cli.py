@@ -48,6 +48,8 @@ DEPS = [
     ("iputils-ping", "ping"),
     ("gnuplot-nox", "gnuplot"),
     ("busybox-static", None),  # bench/linuxvm: the initramfs userland
+    ("libvirt-daemon-system", None),  # nfos libvirt (and its tests)
+    ("libvirt-clients", "virsh"),
 ]
 
 # QEMU's isa-debug-exit makes QEMU exit with status*2+1.
@@ -480,6 +482,9 @@ def parser():
     be.add_argument("what", help="boot, pps, kv or all (every one, the comparison "
                     "table, plots and docs/PERFORMANCE.md)")
     be.set_defaults(fn=cmd_bench)
+
+    from tools import libvirt
+    libvirt.add_parser(sub)
     return p
 
 

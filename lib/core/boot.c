@@ -60,5 +60,10 @@ _Noreturn void core_boot(int argc, char **argv)
     core_boottrace_mark(CORE_BT_MAIN, arch_rdtsc());
     if (core_param("nfos.boottrace") && *core_param("nfos.boottrace") != '0')
         core_boottrace_print();
-    exit(app_main(app_argc, app_argv));
+    int status = app_main(app_argc, app_argv);
+    /* Where the monitor cannot hand the status on (a libvirt domain ends
+     * as "crashed" whatever it was), the console log keeps it. */
+    if (core_param("nfos.exitline") && *core_param("nfos.exitline") != '0')
+        printf("nfos: exit status %d\n", status);
+    exit(status);
 }

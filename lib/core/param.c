@@ -22,6 +22,7 @@ static const struct {
     { "nfos.tsc_khz", PARAM_NUM, "kHz: TSC frequency, skips detection" },
     { "nfos.mem", PARAM_SIZE, "SIZE: linuxu memory (K/M/G suffix)" },
     { "nfos.stats", PARAM_NUM, "N: network apps print counters every N seconds" },
+    { "nfos.exitline", PARAM_NUM, "1: print main's exit status on the console" },
 };
 
 static struct {
