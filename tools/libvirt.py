@@ -89,11 +89,15 @@ def interface_xml(n, machine):
 def qemu_args(machine, nets):
     """What libvirt has no element for, passed to QEMU as it is: the exit
     device (isa-debug-exit: the guest's status becomes QEMU's), microvm's
-    machine options `nfos run` uses, modern virtio-mmio."""
+    machine options `nfos run` uses, modern virtio-mmio. auto-kernel-cmdline
+    off: QEMU would append virtio_mmio.device= words after the app's
+    arguments; nfos finds microvm's devices by its fixed layout, which it
+    knows by microvm's ACPI tables (hence <acpi/>: libvirt's default is
+    -no-acpi)."""
     from tools import nfos_cli
     args = ["-device", nfos_cli.DEBUG_EXIT]
     if machine == "microvm":
-        args += ["-machine", "x-option-roms=off,pic=off,rtc=off"]
+        args += ["-machine", "x-option-roms=off,pic=off,rtc=off,auto-kernel-cmdline=off"]
         if nets:
             args += ["-global", "virtio-mmio.force-legacy=false"]
     return args
@@ -125,6 +129,9 @@ def domain_xml(name, image, cmdline, mem, cpus, machine, nets, console, dtype):
     <kernel>{escape(image)}</kernel>
     <cmdline>{escape(cmdline)}</cmdline>
   </os>
+  <features>
+    <acpi/>
+  </features>
 {cpu_xml(dtype)}
   <clock offset='utc'/>
   <on_poweroff>destroy</on_poweroff>
