@@ -244,6 +244,8 @@ def cmd_libvirt(args):
     mem = nfos_cli.parse_size(args.mem or "64M")
     nets = [parse_lv_net(n) for n in args.net or []]
     cmdline = guest_line(args, nets)
+    if args.define or args.start:
+        virsh("version")  # libvirtd there, before a build and a copy for nothing
     image = nfos_cli.build(args.app, "kvm", quiet=True)
     need = nfos_cli.image_ram_need(image)
     if mem < need:

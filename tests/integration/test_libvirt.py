@@ -19,6 +19,7 @@ import pytest
 from conftest import BOOT_TIMEOUT, ROOT, nfos
 from test_kvstore import case, run_cases, wait_ready
 from test_packets import Netns, sh
+from test_vhost_user import TESTPMD, Backend
 from tools import libvirt
 
 PID = os.getpid()
@@ -70,6 +71,7 @@ def libvirtd(tmp_path_factory):
             # libvirtd down: `nfos libvirt` must say so in one clear line.
             r = nfos("libvirt", "helloworld", "--name", f"nfos-t{PID}", "--define")
             assert r.status == 1 and "libvirtd is not running" in r.err, r
+            assert not os.path.exists(os.path.join(libvirt.BOOT_DIR, f"nfos-t{PID}.elf"))
             if not os.path.exists("/run/libvirt/virtlogd-sock"):
                 started.append(start_daemon(["virtlogd"], log, lambda: os.path.exists(
                     "/run/libvirt/virtlogd-sock")))
@@ -112,6 +114,7 @@ class Domain:
         self.name = f"nfos-t{app}{PID}"
         self.console = os.path.join(libvirt.CONSOLE_DIR, f"{self.name}.console.log")
         self.image = os.path.join(libvirt.BOOT_DIR, f"{self.name}.elf")
+        self.qemu_log = os.path.join(libvirt.CONSOLE_DIR, f"{self.name}.log")  # libvirt's
         r = nfos("libvirt", app, "--name", self.name, "--start", *args, timeout=600)
         assert r.status == 0, r
         assert re.search(r"type '(kvm|qemu)'", r.err), r
@@ -142,7 +145,7 @@ class Domain:
     def remove(self):
         virsh("destroy", self.name, check=False)
         virsh("undefine", self.name, check=False)
-        for f in (self.image, self.console):
+        for f in (self.image, self.console, self.qemu_log):
             if os.path.exists(f):
                 os.unlink(f)
 
@@ -150,17 +153,18 @@ class Domain:
 def check_gone(dom):
     assert virsh("dominfo", dom.name, check=False).returncode != 0
     assert not any(os.path.exists(f"/sys/class/net/{t}") for t in dom.taps), dom.taps
-    assert not os.path.exists(dom.image) and not os.path.exists(dom.console)
+    assert not any(os.path.exists(f) for f in (dom.image, dom.console, dom.qemu_log))
 
 
-def test_pong_on_a_bridge_answers_ping(lan):
-    dom = Domain("pong", "--net", f"bridge:{BRIDGE}", "--ip", f"{GUEST}/24")
+@pytest.mark.parametrize("machine", ["microvm", "q35"])  # virtio-mmio, virtio-net-pci
+def test_pong_on_a_bridge_answers_ping(lan, machine):
+    dom = Domain("pong", "--net", f"bridge:{BRIDGE}", "--ip", f"{GUEST}/24", "--machine", machine)
     try:
         assert dom.state() == "running"
         dom.wait_log(rf"pong: port 0 \(.*\) answers for {GUEST}")
         r = lan.run("ping", "-c", "3", "-i", "0.5", "-W", "10", GUEST, check=False)
         assert r.returncode == 0 and " 0% packet loss" in r.stdout, r.stdout + dom.log()
-        r = virsh("destroy", dom.name)
+        virsh("destroy", dom.name)
         assert dom.state() == "shut off"
         assert lan.run("ping", "-c", "1", "-W", "1", GUEST, check=False).returncode != 0
     finally:
@@ -215,3 +219,29 @@ def test_bad_arguments_are_one_line(libvirtd):
                       (["--machine", "pc"], "microvm (virtio-mmio) or q35")):
         r = nfos("libvirt", "pong", *args)
         assert r.status == 2 and msg in r.err and len(r.err.strip().splitlines()) == 1, r
+
+
+@pytest.mark.skipif(not TESTPMD, reason="needs dpdk-testpmd (Debian dpdk-dev, ./nfos deps)")
+def test_pong_on_vhost_user_comes_up(libvirtd):
+    """A vhost-user port: the domain's RAM must be a shared memfd for the
+    backend (testpmd) to map it; the port coming up on both sides shows it
+    was. The socket's folder is open to libvirt's QEMU user."""
+    d = tempfile.mkdtemp(prefix="nfos-lv")
+    os.chmod(d, 0o755)
+    sock, prefix = os.path.join(d, "vhost.sock"), f"nfos-lv{PID}"
+    tp = dom = None
+    try:
+        tp = Backend(sock, prefix, "io")
+        os.chmod(sock, 0o666)
+        dom = Domain("pong", "--net", f"vhost-user:{sock}", "--ip", f"{GUEST}/24")
+        dom.wait_log(rf"pong: port 0 \(.*\) answers for {GUEST}")
+        tp.wait_for(r"Port 0: link state change event")
+        assert "memfd" in open(dom.qemu_log).read()
+    finally:
+        if dom:
+            dom.remove()
+        if tp:
+            tp.kill()
+        shutil.rmtree(f"/var/run/dpdk/{prefix}", ignore_errors=True)
+        shutil.rmtree(d)
+    check_gone(dom)
