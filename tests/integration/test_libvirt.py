@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from conftest import BOOT_TIMEOUT, ROOT, nfos
+from conftest import BOOT_TIMEOUT, ROOT, boot, nfos
 from test_kvstore import case, run_cases, wait_ready
 from test_packets import Netns, sh
 from test_vhost_user import TESTPMD, Backend
@@ -245,3 +245,12 @@ def test_pong_on_vhost_user_comes_up(libvirtd):
         shutil.rmtree(f"/var/run/dpdk/{prefix}", ignore_errors=True)
         shutil.rmtree(d)
     check_gone(dom)
+
+
+def test_exitline_is_the_status_only_when_asked(hello_kvm):
+    """nfos.exitline=1 (what `nfos libvirt` sets) writes main's status on the
+    console; without it the console is as before."""
+    r = boot(hello_kvm, params=["nfos.exitline=1"], args=["exit=3"])
+    assert r.status == 3 and libvirt.exit_status(r.out) == 3, r
+    r = boot(hello_kvm, args=["exit=3"])
+    assert r.status == 3 and "nfos: exit status" not in r.out, r
