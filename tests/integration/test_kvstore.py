@@ -19,7 +19,7 @@ import time
 
 import pytest
 
-from conftest import ROOT, boot, build, nfos, nfos_cli, accel
+from conftest import ROOT, assert_pools_balanced, boot, build, nfos, nfos_cli, accel
 from test_packets import Netns, stop
 
 
@@ -305,6 +305,7 @@ def conformance(ns, plat, cases, item_max):
         stop(mc)
         out, err = stop(kv) if kv else ("", "")
     compare(cases, a, b)
+    assert_pools_balanced(out)
     return out
 
 
@@ -347,6 +348,7 @@ def test_random_workload_100k_linuxu(ns):
     assert res["live_keys"] > 100, res  # the comparison saw real data
     m = re.search(r"kvstore: requests (\d+)", out)
     assert m and int(m[1]) >= 101000, out
+    assert_pools_balanced(out)
 
 
 def frag_cases():
@@ -392,6 +394,7 @@ def test_memcslap_udp_sets_linuxu(ns):
     assert frags and int(frags[2]) > 0 and frags.group(3, 4, 5) == ("0", "0", "0"), out
     # the other requests are ours (readiness probe, stats and its sentinel)
     assert 3 <= reqs - int(stats["cmd_set"]) <= 5, (stats, out)
+    assert_pools_balanced(out)
     print(f"memcslap -U: {stats['cmd_set']} sets stored, {frags[2]} of them reassembled "
           f"from {frags[1]} IP fragments")
 
@@ -427,6 +430,7 @@ for i in range(20000):
     assert re.search(r"kvstore: requests \d+", out), out
     assert re.search(r"kvstore: port 0 dropped malformed \(ipv4_csum\): [1-9]", out), out
     assert re.search(r"kvstore: dropped: bad header [1-9]\d*, multi-datagram [1-9]", out), out
+    assert_pools_balanced(out)
 
 
 def test_kvstore_refuses_bad_arguments_and_memory_linuxu(ns):
