@@ -9,7 +9,7 @@
 #include <time.h>
 #include <nfos/kvtable.h>
 
-#define NKEYS 1024
+#define NKEYS  1024
 #define ROUNDS 200
 #define REPEAT 15 /* the best of: a shared, busy machine adds only noise */
 
@@ -64,8 +64,8 @@ static void run(const char *name, uint64_t (*h)(const void *, size_t), size_t le
         lat = x < lat ? x : lat;
     }
     sink = acc;
-    printf("  %-14s %3zu-byte keys: %5.1f ns/key independent, %5.1f ns/key dependent\n", name,
-           len, thr, lat);
+    printf("  %-14s %3zu-byte keys: %5.1f ns/key independent, %5.1f ns/key dependent\n", name, len,
+           thr, lat);
 }
 
 int main(void)
