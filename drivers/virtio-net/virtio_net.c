@@ -341,6 +341,8 @@ static void vnet_stats(struct netdev *dev, struct netdev_stats *stats)
 
     stats->rx[0] = p->rxq.stats;
     stats->tx[0] = p->txq.stats;
+    stats->bufs_held =
+        (p->rxq.vq ? p->rxq.vq->in_flight : 0) + (p->txq.vq ? p->txq.vq->in_flight : 0);
 }
 
 static void vnet_stats_reset(struct netdev *dev)
