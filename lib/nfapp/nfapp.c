@@ -120,7 +120,8 @@ int nfapp_pools_check(struct nfapp *app)
     }
     for (i = 0; i < app->npools; i++) {
         total += pool_capacity(app->pools[i]);
-        home += pool_avail(app->pools[i]);
+        /* Cached objects are home too (every lcore's cache). */
+        home += pool_capacity(app->pools[i]) - pool_in_use(app->pools[i]);
         bad += app->pools[i]->stats.bad_puts;
     }
     out = total - home;
