@@ -185,8 +185,8 @@ Test(guard, random_sources_match_the_rules, .init = setup)
     for (i = 0; i < 200000; i++) {
         bool udp = t_below(&seed, 4) != 0;
         uint32_t sip = t_below(&seed, 4) ? (uint32_t)t_rand(&seed) : near[t_below(&seed, 6)];
-        uint16_t sport = t_below(&seed, 2) ? (uint16_t)t_rand(&seed)
-                                           : (uint16_t)t_below(&seed, 2048);
+        uint16_t sport =
+            t_below(&seed, 2) ? (uint16_t)t_rand(&seed) : (uint16_t)t_below(&seed, 2048);
 
         memcpy(mac, t_mac_b, 6);
         if (t_below(&seed, 16) == 0)
@@ -196,8 +196,8 @@ Test(guard, random_sources_match_the_rules, .init = setup)
         request(buf, udp, mac, sip, sport, &h);
         got = net_src_check(&filter, buf, &h);
         want = reference(mac, sip, sport, udp);
-        cr_assert_eq(got, want, "%08x:%u udp %d: %s, want %s", sip, sport, udp,
-                     net_src_names[got], net_src_names[want]);
+        cr_assert_eq(got, want, "%08x:%u udp %d: %s, want %s", sip, sport, udp, net_src_names[got],
+                     net_src_names[want]);
         counts[got]++;
     }
     for (i = 0; i < NET_SRC_COUNT; i++)
@@ -250,8 +250,7 @@ Test(guard, ratelimit_rate_over_time)
     cr_assert_eq(net_ratelimit_init(&r, 0, 100, 8, 99), 0);
     for (now = 0; now < 100000; now += 10)
         allowed += net_ratelimit_take(&r, a, now);
-    cr_assert(allowed >= 1000 && allowed <= 1000 + 8, "%llu allowed",
-              (unsigned long long)allowed);
+    cr_assert(allowed >= 1000 && allowed <= 1000 + 8, "%llu allowed", (unsigned long long)allowed);
     net_ratelimit_fini(&r);
 }
 

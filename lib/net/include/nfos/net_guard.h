@@ -21,16 +21,16 @@
  * they are checked (the first that applies is given). */
 enum net_src {
     NET_SRC_OK,
-    NET_SRC_MAC_GROUP,     /* Ethernet source multicast or broadcast: forged */
-    NET_SRC_IP_ZERO,       /* 0.0.0.0/8, "this network" (RFC 1122): no reply goes there */
-    NET_SRC_IP_LOOPBACK,   /* 127.0.0.0/8 from a wire: forged (a Linux martian) */
-    NET_SRC_IP_MULTICAST,  /* 224.0.0.0/4: a reply would go to a whole group */
-    NET_SRC_IP_BROADCAST,  /* 255.255.255.255 or our subnet's broadcast address */
-    NET_SRC_IP_RESERVED,   /* 240.0.0.0/4 (class E) but the limited broadcast */
-    NET_SRC_IP_OURS,       /* our own address: the reply would come back to us */
-    NET_SRC_PORT_ZERO,     /* UDP source port 0: no reply expected (RFC 768) */
-    NET_SRC_PORT_OURS,     /* our own service port: another server, a reply loop */
-    NET_SRC_PORT_SERVICE,  /* a service that answers whatever comes (net_src_ports) */
+    NET_SRC_MAC_GROUP,    /* Ethernet source multicast or broadcast: forged */
+    NET_SRC_IP_ZERO,      /* 0.0.0.0/8, "this network" (RFC 1122): no reply goes there */
+    NET_SRC_IP_LOOPBACK,  /* 127.0.0.0/8 from a wire: forged (a Linux martian) */
+    NET_SRC_IP_MULTICAST, /* 224.0.0.0/4: a reply would go to a whole group */
+    NET_SRC_IP_BROADCAST, /* 255.255.255.255 or our subnet's broadcast address */
+    NET_SRC_IP_RESERVED,  /* 240.0.0.0/4 (class E) but the limited broadcast */
+    NET_SRC_IP_OURS,      /* our own address: the reply would come back to us */
+    NET_SRC_PORT_ZERO,    /* UDP source port 0: no reply expected (RFC 768) */
+    NET_SRC_PORT_OURS,    /* our own service port: another server, a reply loop */
+    NET_SRC_PORT_SERVICE, /* a service that answers whatever comes (net_src_ports) */
     NET_SRC_COUNT
 };
 
