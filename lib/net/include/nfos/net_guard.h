@@ -92,6 +92,18 @@ static inline int net_src_check(const struct net_src_filter *f, const uint8_t *f
     return NET_SRC_OK;
 }
 
+/* Whether frame (parsed as h) is an ICMP echo request to our_ip: what
+ * net_icmp_echo_reply answers, the source aside; the ICMP request to check
+ * with net_src_check (and count by reason) before answering. */
+static inline bool net_icmp_is_echo_request(const uint8_t *frame, const struct net_hdrs *h,
+                                            uint32_t our_ip)
+{
+    const struct net_icmp_echo *icmp = (const struct net_icmp_echo *)(frame + h->l4_off);
+
+    return h->kind == NET_KIND_ICMP && icmp->type == NET_ICMP_ECHO_REQUEST && icmp->code == 0 &&
+           ((const struct net_ipv4_hdr *)(frame + h->l3_off))->dst == our_ip;
+}
+
 /* Per-reason counters, as an app keeps them. */
 struct net_src_stats {
     uint64_t refused[NET_SRC_COUNT]; /* [NET_SRC_OK] stays 0 */
