@@ -34,10 +34,11 @@ static const char about[] =
 
 /* in->kind[] of a request whose source is refused (net_src_check). */
 #define KIND_REFUSED (-2)
-/* tx_burst calls without progress before a full device queue's rest is
- * dropped: a multi-datagram reply then still goes out whole when the
- * device frees room in the meantime. */
-#define TX_TRIES 64
+/* How long (1/TX_WAIT_DIV of a second) a full device queue may go without
+ * taking a frame before the rest of a burst is dropped: the datagrams of a
+ * long reply go out in chunks as the device frees room, not lost because
+ * the ring is shorter than the reply. */
+#define TX_WAIT_DIV 2000
 
 /* A burst received, on its way through the passes of serve(). */
 struct inflight {
@@ -114,11 +115,17 @@ struct burst {
 
 static void tx_flush(struct burst *b)
 {
-    uint16_t sent = b->nout ? netdev_tx_burst(b->p->dev, 0, b->out, (uint16_t)b->nout) : 0;
-    unsigned tries = 0;
+    uint16_t sent = b->nout ? netdev_tx_burst(b->p->dev, 0, b->out, (uint16_t)b->nout) : 0, n;
+    uint64_t until;
 
-    while (unlikely(sent < b->nout) && tries++ < TX_TRIES) /* a full device queue */
-        sent += netdev_tx_burst(b->p->dev, 0, b->out + sent, (uint16_t)(b->nout - sent));
+    if (unlikely(sent < b->nout)) { /* a full device queue */
+        until = nfapp_now() + b->app->tsc_hz / TX_WAIT_DIV;
+        while (sent < b->nout && nfapp_now() < until)
+            if ((n = netdev_tx_burst(b->p->dev, 0, b->out + sent, (uint16_t)(b->nout - sent)))) {
+                sent += n;
+                until = nfapp_now() + b->app->tsc_hz / TX_WAIT_DIV;
+            }
+    }
     if (sent < b->nout) {
         netbuf_free_bulk(b->out + sent, b->nout - sent);
         b->app->c.drops += b->nout - sent;

@@ -309,17 +309,19 @@ def test_a_small_get_of_a_250k_item_brings_at_most_the_limit(ns):
     assert "3 replies over --max-reply-dgrams" in out, out
 
 
-def test_a_raised_limit_sends_the_whole_reply_honestly(ns):
+@pytest.mark.parametrize("plat", ["linuxu", "kvm"])
+def test_a_raised_limit_sends_the_whole_reply_honestly(ns, plat):
     """--max-reply-dgrams 200: the same get brings every datagram, each
-    header counting all of them, and they make the value."""
-    kv = start(ns, "kvstore", "linuxu", "tap0", KV, ["--max-reply-dgrams", "200"])
+    header counting all of them, and they make the value (on kvm through
+    a virtio ring shorter than the reply)."""
+    kv = start(ns, "kvstore", plat, "tap0", KV, ["--max-reply-dgrams", "200"])
     try:
         wait_ready(ns, KV)
         cases, value = big_value_cases(5)
         ask(ns, KV, cases)
         got = ask(ns, KV, [case(b"get big\r\n")])[0]
     finally:
-        finish(kv, "linuxu")
+        finish(kv, plat)
     want = b"VALUE big 0 250000\r\n" + value + b"\r\nEND\r\n"
     n = -(-len(want) // 1392)
     assert len(got) == n, len(got)
