@@ -88,8 +88,11 @@ static int port_open(struct nfapp *app, unsigned i)
     net_ipv4_parse(netdev_param(p->dev, "ip"), &a, &prefix);
     net_src_filter_init(&p->guard, p->ip, prefix, udp_port);
     if (net_reasm_init(&p->reasm, 0, 0)) {
-        fprintf(stderr, "kvstore: no memory for port %u's IP reassembly (%u x %u bytes)\n", i,
-                NET_REASM_SLOTS_DEFAULT, (unsigned)NET_REASM_BUF_LEN);
+        fprintf(stderr,
+                "kvstore: no memory for port %u's IP reassembly (%u slots, %u x %u payload "
+                "bytes, %u output bytes)\n",
+                i, NET_REASM_SLOTS_DEFAULT, NET_REASM_CHUNKS, NET_REASM_CHUNK,
+                (unsigned)NET_REASM_BUF_LEN);
         return -1;
     }
     /* A gratuitous ARP: peers such as QEMU's user network learn our MAC. */
@@ -482,11 +485,12 @@ static void print_report(const struct nfapp *app)
     unsigned i;
 
     printf("kvstore: requests %llu | get %llu (hits %llu) | set %llu | busy %.1f cycles/request"
-           " | items %llu, evictions %llu\n",
+           " | items %llu, evictions %llu, relocated %llu, index full %llu\n",
            (unsigned long long)s->requests, (unsigned long long)s->cmd_get,
            (unsigned long long)s->get_hits, (unsigned long long)s->cmd_set,
            reqs ? (double)req_cycles / (double)reqs : 0.0,
-           (unsigned long long)kv.table.st.curr_items, (unsigned long long)kv.table.st.evictions);
+           (unsigned long long)kv.table.st.curr_items, (unsigned long long)kv.table.st.evictions,
+           (unsigned long long)kv.table.st.relocations, (unsigned long long)kv.table.st.index_full);
     printf("kvstore: dropped: bad header %llu, multi-datagram %llu, truncated %llu, reply "
            "overflow %llu\n",
            (unsigned long long)s->bad_header, (unsigned long long)s->multi_datagram,
@@ -510,13 +514,15 @@ static void print_report(const struct nfapp *app)
             printf(
                 "kvstore: port %u IP fragments %llu: %llu datagrams reassembled (%llu "
                 "requests), %llu repeats ignored, %llu bad; datagrams given up: %llu "
-                "overlapping, too long or inconsistent, %llu timed out, %llu evicted\n",
+                "overlapping, too long or inconsistent, %llu timed out, %llu evicted, %llu over "
+                "their source's share\n",
                 p->dev->port, (unsigned long long)p->reasm.stats.fragments,
                 (unsigned long long)p->reasm.stats.reassembled, (unsigned long long)p->frag_replies,
                 (unsigned long long)p->reasm.stats.duplicates,
                 (unsigned long long)p->reasm.stats.bad, (unsigned long long)p->reasm.stats.dropped,
                 (unsigned long long)p->reasm.stats.timeouts,
-                (unsigned long long)p->reasm.stats.evictions);
+                (unsigned long long)p->reasm.stats.evictions,
+                (unsigned long long)p->reasm.stats.limited);
         nfapp_print_parse_stats(app, p->dev->port, &p->parse);
         for (r = 1; r < NET_SRC_COUNT; r++)
             if (p->src.refused[r])

@@ -137,8 +137,7 @@ Test(kv, expiry_without_a_clock)
     cr_assert_str_eq(line, "END\r\n", "a negative exptime expires at once, clock or not");
     serve(set_abs);
     data(0, line, sizeof(line));
-    cr_assert(!strncmp(line, "SERVER_ERROR absolute expiry time without a clock", 49), "%s",
-              line);
+    cr_assert(!strncmp(line, "SERVER_ERROR absolute expiry time without a clock", 49), "%s", line);
     cr_assert_eq(kv.st.exptime_no_clock, 1);
     serve("set r 0 100 1\r\nx\r\n");
     data(0, line, sizeof(line));
