@@ -27,7 +27,7 @@
 
 #include "fuzz_check.h"
 
-#define MAXQ  256
+#define MAXQ   256
 #define TOKENS 4096
 
 int alloc_memalign(void **out, size_t align, size_t size)
@@ -58,9 +58,9 @@ static int t_enable(struct virtio_dev *vdev, struct virtqueue *vq)
     return 0;
 }
 
-static const struct virtio_transport_ops ops = {
-    .name = "fuzz", .queue_max_size = t_max, .queue_enable = t_enable
-};
+static const struct virtio_transport_ops ops = { .name = "fuzz",
+                                                 .queue_max_size = t_max,
+                                                 .queue_enable = t_enable };
 
 /* The model: per token (a cookie), in flight or not and its in_len. */
 static struct {
@@ -122,8 +122,8 @@ static unsigned npopped;
 static void device_entry(struct virtqueue *vq, const uint8_t *r)
 {
     struct virtq_used_elem *e;
-    uint32_t raw = (uint32_t)r[2] | (uint32_t)r[3] << 8 | (uint32_t)r[4] << 16 |
-                   (uint32_t)r[5] << 24;
+    uint32_t raw =
+        (uint32_t)r[2] | (uint32_t)r[3] << 8 | (uint32_t)r[4] << 16 | (uint32_t)r[5] << 24;
 
     while (dev_last_avail != vq->published && npopped < MAXQ)
         popped[npopped++] = vq->avail->ring[dev_last_avail++ & vq->mask];
@@ -160,8 +160,8 @@ static void check_ring(struct virtqueue *vq, uint16_t size)
 
     CHECK(vq->in_flight == model_in_flight, "in_flight %u, model %u", vq->in_flight,
           model_in_flight);
-    CHECK(vq->nr_free + model_desc == size, "free %u + in flight %u != %u", vq->nr_free,
-          model_desc, size);
+    CHECK(vq->nr_free + model_desc == size, "free %u + in flight %u != %u", vq->nr_free, model_desc,
+          size);
     memset(seen, 0, sizeof(seen));
     for (i = 0; i < vq->nr_free; i++) {
         CHECK(d < size && !seen[d], "free list broken at %u (descriptor %u)", i, d);
@@ -193,9 +193,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         uint16_t idx = (uint16_t)(r[2] | r[3] << 8);
 
         switch (r[0] % 8) {
-        case 0: case 1: case 2: add(vq, r); break;
-        case 3: virtq_publish(vq); break;
-        case 4: device_entry(vq, r); break;
+        case 0:
+        case 1:
+        case 2:
+            add(vq, r);
+            break;
+        case 3:
+            virtq_publish(vq);
+            break;
+        case 4:
+            device_entry(vq, r);
+            break;
         case 5:
             __atomic_store_n(&vq->used->idx, r[1] & 1 ? idx : dev_used_idx, __ATOMIC_RELEASE);
             break;
@@ -203,7 +211,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             vq->used->flags = idx;
             *vq->avail_event = (uint16_t)(r[4] | r[5] << 8);
             break;
-        case 7: take(vq, 1 + r[1] % 64); break;
+        case 7:
+            take(vq, 1 + r[1] % 64);
+            break;
         }
         check_ring(vq, qsize);
     }
