@@ -134,6 +134,7 @@ def tx_completions(be, rnd, first):
         first = False
     if entries:
         ring.push(entries)
+        be.tx_done += len(entries)
     return first
 
 
@@ -143,6 +144,7 @@ def traffic(good, disconnect):
     closed, rings no longer touched) or keep completing tx until told."""
     def run(be):
         rnd, until = rand(), time.monotonic() + TIMEOUT
+        be.tx_done = 0
         be.delivered = rx_garbage(be, rnd, until)
         first = True
         while be.delivered < 5 + good:
@@ -158,12 +160,24 @@ def traffic(good, disconnect):
     return run
 
 
+def settle(be, still=1.0):
+    """Waits until l2fwd has sent nothing new for a second (it has taken
+    every frame delivered and forwarded what it could), at most TIMEOUT."""
+    end, last, since = time.monotonic() + TIMEOUT, -1, time.monotonic()
+    while time.monotonic() < end:
+        if be.tx_done != last:
+            last, since = be.tx_done, time.monotonic()
+        elif time.monotonic() - since >= still:
+            return
+        time.sleep(0.05)
+
+
 def run_l2fwd(l2fwd, path, be):
     p = subprocess.Popen([l2fwd, f"netdev.dev=vhost-user:{path}", "--", "--macswap"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert be.sent_all.wait(TIMEOUT), "the backend never got to deliver everything"
-        time.sleep(0.5)  # l2fwd forwards what is still in its rx ring
+        settle(be)
         p.send_signal(signal.SIGINT)
         out, err = p.communicate(timeout=TIMEOUT)
     finally:
