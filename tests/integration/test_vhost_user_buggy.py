@@ -17,7 +17,7 @@ import pytest
 
 import conftest
 from conftest import build, run_linuxu
-from vhost_backend import HDR_LEN, TIMEOUT, Backend, complete_tx, deliver, frame, pop_n, rand
+from vhost_backend import HDR_LEN, TIMEOUT, Backend, deliver, frame, pop_n, rand
 
 REPLY_TIMEOUT = 5  # drivers/vhost-user's VHU_TIMEOUT_S
 

@@ -243,15 +243,5 @@ def deliver(be, chain, data):
     return head, len(data)
 
 
-def complete_tx(be, extra=()):
-    """Completes every tx chain posted so far (extra entries first)."""
-    ring, entries = be.rings[1], list(extra)
-    while (c := ring.pop()):
-        entries.append((c[0], 0))
-    if entries:
-        ring.push(entries)
-    return len(entries) - len(extra)
-
-
 def rand(seed=11):
     return random.Random(seed)
