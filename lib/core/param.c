@@ -10,7 +10,7 @@
 
 #define CORE_MAX_PARAMS 64
 
-enum param_kind { PARAM_NUM, PARAM_SIZE };
+enum param_kind { PARAM_NUM, PARAM_SIZE, PARAM_STR };
 
 static const struct {
     const char *key;
@@ -22,6 +22,7 @@ static const struct {
     { "nfos.tsc_khz", PARAM_NUM, "kHz: TSC frequency, skips detection" },
     { "nfos.mem", PARAM_SIZE, "SIZE: linuxu memory (K/M/G suffix)" },
     { "nfos.stats", PARAM_NUM, "N: network apps print counters every N seconds" },
+    { "nfos.initrd", PARAM_STR, "PATH: linuxu only: the initrd (a cpio archive) to map" },
 };
 
 static struct {
@@ -98,7 +99,8 @@ static int check_nfos_param(const char *key, const char *val)
     for (i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
         if (strcmp(key, known[i].key))
             continue;
-        if (parse_u64(*val ? val : "1", &v, known[i].kind == PARAM_SIZE)) {
+        if (known[i].kind != PARAM_STR &&
+            parse_u64(*val ? val : "1", &v, known[i].kind == PARAM_SIZE)) {
             core_err("bad value '%s' for %s (%s)", val, key, known[i].help);
             return -EINVAL;
         }

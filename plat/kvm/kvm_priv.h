@@ -20,6 +20,14 @@ struct hvm_start_info {
     uint32_t reserved;
 };
 
+/* One boot module (modlist_paddr points to nr_modules of them). */
+struct hvm_modlist_entry {
+    uint64_t paddr;
+    uint64_t size;
+    uint64_t cmdline_paddr;
+    uint64_t reserved;
+};
+
 struct hvm_memmap_entry {
     uint64_t addr;
     uint64_t size;
@@ -53,6 +61,7 @@ void kvm_start64(uint32_t start_info);
 void kvm_nfvm_start64(const struct nfvm_boot_info *bi);
 _Noreturn void kvm_trap_report(struct kvm_trap_frame *f);
 void kvm_traps_init(void);
+/* Also keeps the first boot module (the initrd) out of the free RAM. */
 int kvm_memory_init(const struct hvm_start_info *si);
 /* Keeps the PVH rsdp_paddr for plat_acpi_rsdp(). */
 void kvm_acpi_init(const struct hvm_start_info *si);
