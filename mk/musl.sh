@@ -12,9 +12,10 @@ set -eu
 root=$1
 cache=${NFOS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/nfos}
 patches=$(ls "$root"/lib/musl/patches/*.patch)
-# The folder's name follows the patches and this script (a new recipe, a
-# new build); the Debian version in use is recorded inside it.
-hash=$(cat $patches "$0" | sha256sum | cut -c1-12)
+# The folder's name follows the patches and the recipe below (bump it when
+# the configure or make steps change); the Debian version is recorded inside.
+recipe=1
+hash=$( (cat $patches; echo "recipe $recipe") | sha256sum | cut -c1-12)
 out="$cache/musl-$hash"
 if [ $only_dir = 1 ]; then
 	echo "$out"
@@ -35,7 +36,7 @@ dsc=$(ls "$cache"/src/musl_*.dsc 2>/dev/null | sort -V | tail -n 1 || true)
 if [ -z "$dsc" ]; then
 	command -v dpkg-source >/dev/null || fail "dpkg-source (dpkg-dev) is not installed"
 	(cd "$cache/src" && apt-get source --download-only musl >"$cache/src/fetch.log" 2>&1) ||
-		fail "apt-get source musl failed (log: $cache/src/fetch.log)"
+		fail "apt-get source musl failed: $(tail -n 1 "$cache/src/fetch.log")"
 	dsc=$(ls "$cache"/src/musl_*.dsc | sort -V | tail -n 1)
 fi
 ver=$(basename "$dsc" .dsc | sed 's/^musl_//')

@@ -10,7 +10,7 @@
 
 #define CORE_MAX_PARAMS 64
 
-enum param_kind { PARAM_NUM, PARAM_SIZE, PARAM_STR };
+enum param_kind { PARAM_NUM, PARAM_SIZE, PARAM_TEXT };
 
 static const struct {
     const char *key;
@@ -22,7 +22,8 @@ static const struct {
     { "nfos.tsc_khz", PARAM_NUM, "kHz: TSC frequency, skips detection" },
     { "nfos.mem", PARAM_SIZE, "SIZE: linuxu memory (K/M/G suffix)" },
     { "nfos.stats", PARAM_NUM, "N: network apps print counters every N seconds" },
-    { "nfos.initrd", PARAM_STR, "PATH: linuxu only: the initrd (a cpio archive) to map" },
+    { "nfos.stdin", PARAM_TEXT, "TEXT: what a musl app reads from stdin on kvm" },
+    { "nfos.initrd", PARAM_TEXT, "PATH: linuxu only: the initrd (a cpio archive) to map" },
 };
 
 static struct {
@@ -99,7 +100,7 @@ static int check_nfos_param(const char *key, const char *val)
     for (i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
         if (strcmp(key, known[i].key))
             continue;
-        if (known[i].kind != PARAM_STR &&
+        if (known[i].kind != PARAM_TEXT &&
             parse_u64(*val ? val : "1", &v, known[i].kind == PARAM_SIZE)) {
             core_err("bad value '%s' for %s (%s)", val, key, known[i].help);
             return -EINVAL;

@@ -7,15 +7,17 @@
 #include <errno.h>
 #include <string.h>
 #include <nfos/alloc.h>
+#include <nfos/compiler.h>
 #include "syscall_priv.h"
 
-#define PROT_NONE     0
-#define MAP_SHARED    0x01
-#define MAP_PRIVATE   0x02
-#define MAP_FIXED     0x10
-#define MAP_ANONYMOUS 0x20
-#define PAGE          4096UL
-#define HUGE          (2UL << 20)
+#define PROT_NONE      0
+#define MAP_SHARED     0x01
+#define MAP_PRIVATE    0x02
+#define MAP_FIXED      0x10
+#define MAP_ANONYMOUS  0x20
+#define MREMAP_MAYMOVE 1
+#define PAGE           4096UL
+#define HUGE           (2UL << 20)
 
 static struct {
     struct syscall_mem_stats st;
@@ -68,6 +70,27 @@ static long sys_munmap(long addr, long len, long a3, long a4, long a5, long a6)
     return 0;
 }
 
+/* A mapping moves (MREMAP_MAYMOVE) to a new block of the new size: Linux
+ * would remap pages; here the bytes are copied. */
+static long sys_mremap(long old, long oldlen, long newlen, long flags, long a5, long a6)
+{
+    size_t have = alloc_usable_size((void *)old);
+    long p;
+
+    if (!have || old & (PAGE - 1) || newlen <= 0)
+        return -EINVAL;
+    if ((size_t)newlen <= have)
+        return (size_t)newlen == (size_t)oldlen ? old : -ENOMEM;
+    if (!(flags & MREMAP_MAYMOVE))
+        return -ENOMEM;
+    p = sys_mmap(0, newlen, 3, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p < 0)
+        return p;
+    memcpy((void *)p, (void *)old, NFOS_MIN((size_t)oldlen, have));
+    sys_munmap(old, (long)have, 0, 0, 0, 0);
+    return p;
+}
+
 static long sys_mprotect(long addr, long len, long prot, long a4, long a5, long a6)
 {
     return addr & (PAGE - 1) ? -EINVAL : 0;
@@ -84,8 +107,7 @@ static long sys_brk(long want, long a2, long a3, long a4, long a5, long a6)
     void *p;
 
     if (!mem.brk_base) {
-        if (!CONFIG_LIBSYSCALL_BRK_MAX ||
-            alloc_memalign(&p, PAGE, CONFIG_LIBSYSCALL_BRK_MAX))
+        if (!CONFIG_LIBSYSCALL_BRK_MAX || alloc_memalign(&p, PAGE, CONFIG_LIBSYSCALL_BRK_MAX))
             return 0;
         mem.brk_base = p;
     }
@@ -108,6 +130,7 @@ void syscall_mem_stats(struct syscall_mem_stats *st)
 
 SYSCALL_DEFINE(9, mmap, sys_mmap, 0);
 SYSCALL_DEFINE(11, munmap, sys_munmap, 0);
+SYSCALL_DEFINE(25, mremap, sys_mremap, 0);
 SYSCALL_DEFINE(10, mprotect, sys_mprotect, 0);
 SYSCALL_DEFINE(28, madvise, sys_madvise, 0);
 SYSCALL_DEFINE(12, brk, sys_brk, 0);

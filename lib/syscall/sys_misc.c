@@ -8,9 +8,9 @@
 #include <nfos/arch/cpu.h>
 #include "syscall_priv.h"
 
-#define RLIMIT_STACK  3
+#define RLIMIT_STACK   3
 #define RLIMIT_NLIMITS 16
-#define RLIM_INFINITY (~0UL)
+#define RLIM_INFINITY  (~0UL)
 
 static int rand64(uint64_t *v)
 {

@@ -7,15 +7,15 @@
 #include <string.h>
 #include "syscall_priv.h"
 
-#define FUTEX_WAIT         0
-#define FUTEX_WAKE         1
-#define FUTEX_REQUEUE      3
-#define FUTEX_CMP_REQUEUE  4
-#define FUTEX_WAIT_BITSET  9
-#define FUTEX_WAKE_BITSET  10
-#define FUTEX_CMD_MASK     127
+#define FUTEX_WAIT           0
+#define FUTEX_WAKE           1
+#define FUTEX_REQUEUE        3
+#define FUTEX_CMP_REQUEUE    4
+#define FUTEX_WAIT_BITSET    9
+#define FUTEX_WAKE_BITSET    10
+#define FUTEX_CMD_MASK       127
 #define FUTEX_CLOCK_REALTIME 256
-#define NS                 1000000000ULL
+#define NS                   1000000000ULL
 
 struct k_timespec {
     long tv_sec, tv_nsec;

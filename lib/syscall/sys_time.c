@@ -6,7 +6,7 @@
 #include <nfos/plat/time.h>
 #include "syscall_priv.h"
 
-#define NS 1000000000ULL
+#define NS            1000000000ULL
 #define TIMER_ABSTIME 1
 
 struct k_timespec {

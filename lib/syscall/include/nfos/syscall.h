@@ -34,14 +34,14 @@ struct syscall_entry {
 #define SYSCALL_F_HOST 1u
 
 /* Registers fn for system call number nr (an area file, file scope). */
-#define SYSCALL_DEFINE(nr_, name_, fn_, flags_)                                                \
-    static const struct syscall_entry __syscall_entry_##name_                                  \
-        __attribute__((used, section("nfos_syscalls"), aligned(8))) = { (nr_), (flags_),       \
-                                                                        #name_, (fn_) }
+#define SYSCALL_DEFINE(nr_, name_, fn_, flags_)                                                  \
+    static const struct syscall_entry __syscall_entry_##name_                                    \
+        __attribute__((used, section("nfos_syscalls"), aligned(8))) = { (nr_), (flags_), #name_, \
+                                                                        (fn_) }
 
 /* What the memory area has handed out (mmap/munmap/brk), for leak checks. */
 struct syscall_mem_stats {
-    size_t mapped_bytes;        /* anonymous mappings alive now */
+    size_t mapped_bytes; /* anonymous mappings alive now */
     uint64_t nr_mmap, nr_munmap;
     uint64_t nr_partial_munmap; /* part of a mapping: kept, counted here */
     size_t brk_bytes;           /* the break's extent above its base */
