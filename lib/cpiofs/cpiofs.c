@@ -60,8 +60,7 @@ static int name_canonical(const char *s, size_t len)
     while (i < len) {
         for (c = i; c < len && s[c] != '/'; c++)
             ;
-        if (c == i || (c - i == 1 && s[i] == '.') ||
-            (c - i == 2 && s[i] == '.' && s[i + 1] == '.'))
+        if (c == i || (c - i == 1 && s[i] == '.') || (c - i == 2 && s[i] == '.' && s[i + 1] == '.'))
             return 0;
         i = c + 1;
     }

@@ -25,10 +25,9 @@ static inline void cpio_add(struct cpio_buf *c, const char *name, uint32_t mode,
     static unsigned ino = 100;
     char hdr[111];
 
-    snprintf(hdr, sizeof(hdr),
-             "070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X", ino++, mode, 1000u,
-             1000u, 1u, 1700000000u, (unsigned)len, 0u, 0u, 0u, 0u, (unsigned)strlen(name) + 1,
-             0u);
+    snprintf(hdr, sizeof(hdr), "070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X", ino++,
+             mode, 1000u, 1000u, 1u, 1700000000u, (unsigned)len, 0u, 0u, 0u, 0u,
+             (unsigned)strlen(name) + 1, 0u);
     memcpy(c->b + c->n, hdr, 110);
     c->n += 110;
     memcpy(c->b + c->n, name, strlen(name) + 1);
