@@ -183,6 +183,7 @@ static long path_canon(const char *path, char *buf)
 {
     size_t n = 0;
 
+    buf[0] = '\0';
     while (*path) {
         const char *c = path;
         size_t clen;

@@ -4,9 +4,13 @@
  * access, faccessat(2), fcntl; every call that would write to the tree
  * returns -EROFS. The working directory is "/", symlinks are not followed
  * (opening one: -ELOOP), getdents64 lists no "." or "..". Descriptors 0-2
- * stay the console's (sys_io.c). linuxu gets the same tree from
- * nfos.initrd=PATH; each of its descriptors holds a host descriptor of
- * /dev/null so that the numbers never collide with the host's own. */
+ * stay the console's (sys_io.c).
+ *
+ * linuxu gets the same tree from nfos.initrd=PATH; what the tree does not
+ * hold (a path it lacks, a descriptor not its own, everything when no tree
+ * was given) is the host's, as the platform and drivers need (sysfs, tun)
+ * and as a Linux process expects. Each descriptor of ours holds a host
+ * descriptor of /dev/null so that the numbers never collide. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -21,9 +25,9 @@
 #ifndef CONFIG_LIBSYSCALL_FILES_MAX
 #define CONFIG_LIBSYSCALL_FILES_MAX 32
 #endif
-#define FD_FIRST 3
+#define FD_FIRST        3
 #define K_AT_EMPTY_PATH 0x1000 /* the kernel's (musl shows it with _GNU_SOURCE only) */
-#define ROOT_INO 1 /* the made-up root's, when the archive lists none */
+#define ROOT_INO        1      /* the made-up root's, when the archive lists none */
 
 struct file {
     int fd; /* 0: free */
@@ -64,13 +68,20 @@ static struct file *file_get(long fd);
 
 #if CONFIG_PLAT_LINUXU
 /* A descriptor-based call on a descriptor that is not ours: the host's. */
-#define FILE_HOST(n, fd, a2, a3, a4)                                                           \
-    do {                                                                                       \
-        if (!file_get(fd))                                                                     \
-            return syscall_host((n), (fd), (a2), (a3), (a4), 0, 0);                            \
+#define FILE_HOST(n, fd, a2, a3, a4)                                \
+    do {                                                            \
+        if (!file_get(fd))                                          \
+            return syscall_host((n), (fd), (a2), (a3), (a4), 0, 0); \
+    } while (0)
+/* A path the tree does not hold (or no tree, or a host dirfd): the host's. */
+#define PATH_HOST(r, n, a1, a2, a3, a4)                             \
+    do {                                                            \
+        if (fsys.mounted != 1 || (r) == -ENOENT || (r) == -EBADF)   \
+            return syscall_host((n), (a1), (a2), (a3), (a4), 0, 0); \
     } while (0)
 #else
-#define FILE_HOST(n, fd, a2, a3, a4) ((void)0)
+#define FILE_HOST(n, fd, a2, a3, a4)    ((void)0)
+#define PATH_HOST(r, n, a1, a2, a3, a4) ((void)0)
 #endif
 
 static struct file *file_get(long fd)
@@ -151,9 +162,10 @@ static long sys_openat(long dirfd, long path, long flags, long mode, long a5, lo
     long fd = 0;
     int i, r;
 
-    if ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC | O_TMPFILE)))
-        return -EROFS;
     r = lookup(dirfd, (const char *)path, &e);
+    PATH_HOST(r, 257, dirfd, path, flags, mode);
+    if ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC | O_TMPFILE)))
+        return r && !(flags & O_CREAT) ? r : -EROFS;
     if (r)
         return r;
     if ((e.mode & CPIOFS_S_IFMT) == CPIOFS_S_IFLNK)
@@ -259,7 +271,7 @@ static long sys_lseek(long fd, long off, long whence, long a4, long a5, long a6)
         f->pos = f->dirpos = 0;
         return 0;
     }
-    base = whence == SEEK_SET ? 0
+    base = whence == SEEK_SET   ? 0
            : whence == SEEK_CUR ? (long)f->pos
            : whence == SEEK_END ? (long)f->e.size
                                 : -1;
@@ -292,6 +304,7 @@ static long sys_newfstatat(long dirfd, long path, long st, long flags, long a5, 
     if ((flags & K_AT_EMPTY_PATH) && path && !*(const char *)path)
         return sys_fstat(dirfd, st, 0, 0, 0, 0);
     r = lookup(dirfd, (const char *)path, &e);
+    PATH_HOST(r, 262, dirfd, path, st, flags);
     if (r)
         return r;
     stat_fill(&e, (struct stat *)st);
@@ -308,6 +321,7 @@ static long sys_faccessat(long dirfd, long path, long mode, long a4, long a5, lo
     struct cpiofs_entry e;
     int r = lookup(dirfd, (const char *)path, &e);
 
+    PATH_HOST(r, 269, dirfd, path, mode, 0);
     if (r)
         return r;
     if (mode & W_OK)
@@ -315,6 +329,11 @@ static long sys_faccessat(long dirfd, long path, long mode, long a4, long a5, lo
     if ((mode & X_OK) && !(e.mode & 0111))
         return -EACCES;
     return 0;
+}
+
+static long sys_lstat(long path, long st, long a3, long a4, long a5, long a6)
+{
+    return sys_newfstatat(AT_FDCWD, path, st, AT_SYMLINK_NOFOLLOW, 0, 0);
 }
 
 static long sys_access(long path, long mode, long a3, long a4, long a5, long a6)
@@ -405,7 +424,7 @@ SYSCALL_DEFINE(17, pread64, sys_pread64, 0);
 SYSCALL_DEFINE(8, lseek, sys_lseek, 0);
 SYSCALL_DEFINE(5, fstat, sys_fstat, 0);
 SYSCALL_DEFINE(4, stat, sys_stat, 0);
-SYSCALL_DEFINE(6, lstat, sys_stat, 0);
+SYSCALL_DEFINE(6, lstat, sys_lstat, 0);
 SYSCALL_DEFINE(262, newfstatat, sys_newfstatat, 0);
 SYSCALL_DEFINE(217, getdents64, sys_getdents64, 0);
 SYSCALL_DEFINE(21, access, sys_access, 0);
