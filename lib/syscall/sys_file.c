@@ -9,7 +9,8 @@
  * linuxu gets the same tree from nfos.initrd=PATH; what the tree does not
  * hold (a path it lacks, a descriptor not its own, everything when no tree
  * was given) is the host's, as the platform and drivers need (sysfs, tun)
- * and as a Linux process expects. Each descriptor of ours holds a host
+ * and as a Linux process expects; but creating a file in a directory the
+ * tree lists is -EROFS there too. Each descriptor of ours holds a host
  * descriptor of /dev/null so that the numbers never collide. */
 #include <errno.h>
 #include <fcntl.h>
@@ -130,6 +131,30 @@ static int lookup(long dirfd, const char *path, struct cpiofs_entry *e)
     return cpiofs_lookup(&fsys.fs, buf, e);
 }
 
+#if CONFIG_PLAT_LINUXU
+/* Whether path's parent is a directory the archive lists (the made-up
+ * root is not one, listed or not): creating there is the tree's business (-EROFS), not
+ * the host's. */
+static int in_tree_dir(long dirfd, const char *path)
+{
+    char buf[CPIOFS_PATH_MAX + 1];
+    struct cpiofs_entry d;
+    size_t n = strlen(path);
+
+    while (n && path[n - 1] == '/')
+        n--;
+    while (n && path[n - 1] != '/')
+        n--;
+    if (n > CPIOFS_PATH_MAX)
+        return 0;
+    memcpy(buf, path, n);
+    buf[n] = '\0';
+    if (!n)
+        memcpy(buf, ".", 2);
+    return !lookup(dirfd, buf, &d) && d.namelen && (d.mode & CPIOFS_S_IFMT) == CPIOFS_S_IFDIR;
+}
+#endif
+
 static void stat_fill(const struct cpiofs_entry *e, struct stat *st)
 {
     memset(st, 0, sizeof(*st));
@@ -163,6 +188,10 @@ static long sys_openat(long dirfd, long path, long flags, long mode, long a5, lo
     int i, r;
 
     r = lookup(dirfd, (const char *)path, &e);
+#if CONFIG_PLAT_LINUXU
+    if (r == -ENOENT && (flags & O_CREAT) && in_tree_dir(dirfd, (const char *)path))
+        return -EROFS;
+#endif
     PATH_HOST(r, 257, dirfd, path, flags, mode);
     if ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC | O_TMPFILE)))
         return r && !(flags & O_CREAT) ? r : -EROFS;
