@@ -50,6 +50,7 @@ DEPS = [
     ("gnuplot-nox", "gnuplot"),
     ("busybox-static", None),  # bench/linuxvm: the initramfs userland
     ("dpkg-dev", "dpkg-source"),  # lib/musl: `apt-get source musl`
+    ("cpio", "cpio"),  # tests: archives written by Debian's cpio as initrds
 ]
 
 # QEMU's isa-debug-exit makes QEMU exit with status*2+1.
