@@ -193,7 +193,9 @@ static long sys_openat(long dirfd, long path, long flags, long mode, long a5, lo
         return -EROFS;
 #endif
     PATH_HOST(r, 257, dirfd, path, flags, mode);
-    if ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC | O_TMPFILE)))
+    /* O_TMPFILE holds O_DIRECTORY's bit: only all of it asks for a file. */
+    if ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC)) ||
+        (flags & O_TMPFILE) == O_TMPFILE)
         return r && !(flags & O_CREAT) ? r : -EROFS;
     if (r)
         return r;
