@@ -7,7 +7,7 @@
 OBJDUMP=${OBJDUMP:-objdump}
 img=$1
 bad=$("$OBJDUMP" -d --no-show-raw-insn "$img" | awk '
-	/^[0-9a-f]+ <.*>:$/ { fn = $2 }
+	/^[0-9a-f]+ <.*>:$/ { fn = $2; sub(/:$/, "", fn) }
 	/\t(syscall|sysenter|int +\$0x80)[ \t]*$/ { sub(/:$/, "", $1); print "  " $1 " in " fn ": " $2 }')
 [ -z "$bad" ] && exit 0
 echo "nfos: $img holds system call instructions (every call must go through nfos_syscall6):" >&2

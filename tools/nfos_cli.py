@@ -159,7 +159,9 @@ def cmd_deps(args=None, quiet=False):
 
 
 def ensure_deps():
-    if missing_deps() or not srcpkg.has_deb_src():
+    # Only missing packages stop a build here: the deb-src entry matters to
+    # musl apps alone, whose build names `./nfos deps` if the fetch fails.
+    if missing_deps():
         cmd_deps(quiet=True)
 
 

@@ -39,6 +39,17 @@ static long sys_mmap(long addr, long len, long prot, long flags, long fd, long o
     }
     if (len <= 0 || (flags & MAP_FIXED))
         return -EINVAL;
+#if CONFIG_PLAT_LINUXU
+    {
+        struct alloc_stats st;
+
+        /* Before the core set the heap up (musl's start-up, a large TLS):
+         * the host's memory, as for any process. */
+        alloc_stats(&st);
+        if (!st.nr_regions)
+            return syscall_host(9, addr, len, prot, flags, fd, off);
+    }
+#endif
     if (alloc_memalign(&p, size % HUGE ? PAGE : HUGE, size))
         return -ENOMEM;
     memset(p, 0, size);

@@ -1,6 +1,6 @@
 /* Signals: on kvm nothing ever delivers one, so sigaction and the mask are
  * recorded (and read back) and that is all; a signal a thread sends itself
- * (raise, abort) ends the image the way its default action would. On
+ * (raise, abort) with a deadly default action ends the image. On
  * linuxu they are the host's (the platform's SIGSEGV and SIGINT handlers
  * rely on that); rt_sigreturn there is nfos_sigreturn in host_linuxu.S. */
 #include <errno.h>
@@ -53,15 +53,31 @@ static long sys_rt_sigprocmask(long how, long set, long old, long size, long a5,
     return 0;
 }
 
-/* tkill/tgkill to itself: no handler ever runs; the default action of
- * abort's SIGABRT and the fatal signals ends the image. */
+/* Whether a signal's default action ends a process (Linux's table): the
+ * ones ignored by default (SIGCHLD, SIGCONT, SIGURG, SIGWINCH) and the
+ * real-time ones (musl's internal SIGCANCEL among them) do not. */
+static int default_kills(long signo)
+{
+    return signo < 32 && signo != 17 && signo != 18 && signo != 23 && signo != 28;
+}
+
+/* tkill/tgkill (raise, abort, pthread_kill, pthread_cancel): no handler
+ * ever runs. A signal with a handler, ignored, or harmless by default is
+ * recorded as sent and dropped (pthread_cancel still works at cancellation
+ * points, which check the flag musl set); one whose default action kills
+ * ends the image the way it would: abort's SIGABRT with PLAT_EXIT_ABORT. */
 static long sys_tkill(long tid, long signo, long a3, long a4, long a5, long a6)
 {
     if (signo < 0 || signo >= NSIG)
         return -EINVAL;
-    if (signo == 0)
+#if CONFIG_PLAT_LINUXU
+    /* Every nfos thread is the one host thread: the host delivers it. */
+    return syscall_host(234 /* tgkill */, syscall_host(39, 0, 0, 0, 0, 0, 0),
+                        syscall_host(186, 0, 0, 0, 0, 0, 0), signo, 0, 0, 0);
+#endif
+    if (signo == 0 || sig.act[signo].handler != 0 /* SIG_DFL */ || !default_kills(signo))
         return 0;
-    syscall_say("nfos: signal %ld raised (not delivered: no signals in an nfos image)\n", signo);
+    syscall_say("nfos: signal %ld raised with its default action: the image ends\n", signo);
     plat_exit(signo == SIGABRT ? PLAT_EXIT_ABORT : PLAT_EXIT_CRASH);
 }
 

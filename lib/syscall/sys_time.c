@@ -69,27 +69,35 @@ static long sys_time(long tp, long a2, long a3, long a4, long a5, long a6)
     return t;
 }
 
-static long sleep_ts(const struct k_timespec *ts, int absolute)
+/* An absolute deadline is on clock clk (whose "now" may be the host's on
+ * linuxu); sleeping counts on the monotonic clock: convert through now. */
+static long sleep_ts(const struct k_timespec *ts, long clk, int absolute)
 {
-    uint64_t d;
+    struct k_timespec now;
+    uint64_t d, n;
 
     if (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= (long)NS)
         return -EINVAL;
     d = (uint64_t)ts->tv_sec * NS + (uint64_t)ts->tv_nsec;
-    sched_sleep_until(absolute ? d : syscall_now_ns() + d);
+    if (absolute) {
+        nfos_syscall6(228, clk, (long)&now, 0, 0, 0, 0);
+        n = (uint64_t)now.tv_sec * NS + (uint64_t)now.tv_nsec;
+        d = d > n ? d - n : 0;
+    }
+    sched_sleep_until(syscall_now_ns() + d);
     return 0;
 }
 
 static long sys_nanosleep(long req, long rem, long a3, long a4, long a5, long a6)
 {
-    return sleep_ts((const struct k_timespec *)req, 0);
+    return sleep_ts((const struct k_timespec *)req, 1, 0);
 }
 
 static long sys_clock_nanosleep(long clk, long flags, long req, long rem, long a5, long a6)
 {
     if (clk < 0 || clk > 11)
         return -EINVAL;
-    return sleep_ts((const struct k_timespec *)req, (flags & TIMER_ABSTIME) != 0);
+    return sleep_ts((const struct k_timespec *)req, clk, (flags & TIMER_ABSTIME) != 0);
 }
 
 SYSCALL_DEFINE(228, clock_gettime, sys_clock_gettime, SYSCALL_F_HOST);

@@ -10,6 +10,8 @@ import subprocess
 import pytest
 
 from conftest import ROOT, boot, build, image_fixture, run_linuxu
+from test_build import add_files, copy_tree, make
+from tools import srcpkg
 
 posix_kvm = image_fixture("posixtest", "kvm")
 posix_linuxu = image_fixture("posixtest", "linuxu")
@@ -75,9 +77,41 @@ def test_syscall_check_fires(posix_linuxu, tmp_path):
     assert not img.exists()
 
 
-def test_kvm_link_runs_the_check(tmp_path):
-    """Every kvm link runs mk/nosyscall.sh on the linked image."""
-    r = subprocess.run(["make", "-C", ROOT, "APP=helloworld", "PLAT=kvm", f"BUILD={tmp_path}",
-                        "V=1"], capture_output=True, text=True)
+SC_APP = {
+    "apps/sc/Config.uk": 'config APPSC\n\tbool "sc"\n\tdefault y\n\tselect LIBNOLIBC if PLAT_KVM\n',
+    "apps/sc/defconfig": "CONFIG_APPSC=y\n",
+    "apps/sc/Makefile.uk": "$(eval $(call addlib,appsc,$(CONFIG_APPSC)))\n"
+                           "APPSC_SRCS-y += $(APPSC_BASE)/main.c\n",
+    "apps/sc/exportsyms.uk": "main\n",
+    "apps/sc/main.c": "__attribute__((noinline)) long raw_getpid(void)\n{\n    long r;\n"
+                      "    __asm__ volatile(\"syscall\" : \"=a\"(r) : \"a\"(39L) : \"rcx\", \"r11\");\n"
+                      "    return r;\n}\n\nint main(void)\n{\n    return (int)raw_getpid();\n}\n",
+}
+
+
+def test_kvm_build_with_a_syscall_instruction_fails(tmp_path):
+    """An app holding a raw syscall builds on linuxu but not for kvm: the
+    link names the function and leaves no image behind."""
+    tree = copy_tree(tmp_path / "tree")
+    add_files(tree, SC_APP)
+    r = make("APP=sc", "PLAT=linuxu", cwd=str(tree))
     assert r.returncode == 0, r.stdout + r.stderr
-    assert re.search(r"nosyscall\.sh \S+helloworld_kvm-x86_64\.dbg", r.stdout), r.stdout
+    r = make("APP=sc", "PLAT=kvm", cwd=str(tree))
+    assert r.returncode != 0, r.stdout
+    assert "holds system call instructions" in r.stderr, r.stderr
+    assert "<raw_getpid>" in r.stderr, r.stderr
+    assert not (tree / "build/sc_kvm-x86_64/sc_kvm-x86_64.dbg").exists()
+
+
+def test_deps_writes_deb_src_like_the_binary_entries():
+    """./nfos deps copies each `Types: deb` stanza (URIs, Suites, keys) as
+    `Types: deb-src`, so apt-get source musl uses the same mirror."""
+    text = ("Types: deb\n# snapshot\nURIs: http://deb.debian.org/debian\n"
+            "Suites: bookworm bookworm-updates\nComponents: main\n"
+            "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n\n"
+            "Types: deb-src\nURIs: http://x\nSuites: y\nComponents: main\n")
+    out = srcpkg.deb_src_text(text)
+    assert out == ("Types: deb-src\nURIs: http://deb.debian.org/debian\n"
+                   "Suites: bookworm bookworm-updates\nComponents: main\n"
+                   "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n"), out
+    assert srcpkg.deb_src_text("Types: deb-src\nURIs: http://x\n") == ""

@@ -10,6 +10,7 @@
 #include <regex.h>
 #include <sched.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,16 +112,19 @@ static void test_malloc(void)
 }
 
 static __thread int tls_data = 42; /* .tdata */
-static __thread char tls_bss[64];  /* .tbss */
+/* .tbss, larger than musl's built-in room: the main thread's TLS is mapped */
+static __thread char tls_bss[8192];
 
 static void *tls_thread(void *arg)
 {
-    int ok = tls_data == 42 && tls_bss[0] == 0;
+    int ok = tls_data == 42 && tls_bss[0] == 0 && tls_bss[8191] == 0;
 
     tls_data = (int)(intptr_t)arg;
     tls_bss[0] = 'x';
+    tls_bss[8191] = (char)(intptr_t)arg;
     sched_yield();
-    ok = ok && tls_data == (int)(intptr_t)arg && tls_bss[0] == 'x';
+    ok = ok && tls_data == (int)(intptr_t)arg && tls_bss[0] == 'x' &&
+         tls_bss[8191] == (char)(intptr_t)arg;
     return (void *)(intptr_t)ok;
 }
 
@@ -137,7 +141,8 @@ static void test_tls(void)
         ok &= !pthread_join(t[i], &r);
         ok &= r == (void *)1;
     }
-    check(ok && tls_data == 7 && tls_bss[0] == 0, "__thread: each thread has its own copy");
+    check(ok && tls_data == 7 && tls_bss[0] == 0 && tls_bss[8191] == 0,
+          "__thread: each thread has its own copy (8 KiB of it)");
 }
 
 static uint64_t mono_ns(void)
@@ -167,6 +172,18 @@ static void test_time(void)
     check(ok && now >= 20000000ULL && now < 20000000ULL + 100000000ULL,
           "nanosleep(20 ms) sleeps at least 20 ms and less than 120 ms");
     check(time(NULL) >= 0, "time() answers");
+
+    clock_gettime(CLOCK_REALTIME, &req);
+    req.tv_nsec += 10 * 1000 * 1000;
+    if (req.tv_nsec >= 1000000000) {
+        req.tv_sec++;
+        req.tv_nsec -= 1000000000;
+    }
+    t0 = mono_ns();
+    ok = clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &req, NULL) == 0;
+    now = mono_ns() - t0;
+    check(ok && now >= 9000000ULL && now < 110000000ULL,
+          "clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME) wakes about 10 ms later");
 }
 
 static int cmp_int(const void *a, const void *b)
@@ -318,6 +335,59 @@ static void *consumer(void *arg)
     return NULL;
 }
 
+static void *sleeper(void *arg)
+{
+    struct timespec req = { 0, 50 * 1000 * 1000 };
+
+    return (void *)(intptr_t)(nanosleep(&req, NULL) == 0);
+}
+
+/* Two threads sleeping 50 ms each at once take about 50 ms, not 100:
+ * nanosleep switches to the other thread. */
+static void test_sleepers(void)
+{
+    pthread_t t[2];
+    void *r[2] = { NULL, NULL };
+    uint64_t t0 = mono_ns(), took;
+    int ok;
+
+    ok = !pthread_create(&t[0], NULL, sleeper, NULL) && !pthread_create(&t[1], NULL, sleeper, NULL);
+    ok = ok && !pthread_join(t[0], &r[0]) && !pthread_join(t[1], &r[1]);
+    took = mono_ns() - t0;
+    printf("# two 50 ms sleepers took %llu us\n", (unsigned long long)(took / 1000));
+    check(ok && r[0] == (void *)1 && r[1] == (void *)1 && took >= 50000000ULL && took < 95000000ULL,
+          "threads sleep at the same time (nanosleep switches threads)");
+}
+
+static void *cancellee(void *arg)
+{
+    struct timespec req = { 0, 1000 * 1000 };
+
+    for (;;)
+        nanosleep(&req, NULL); /* a cancellation point */
+    return NULL;
+}
+
+static void on_usr1(int sig)
+{
+}
+
+/* pthread_cancel works at cancellation points; raise() of a signal with a
+ * handler returns (kvm records it, linuxu's host delivers it). */
+static void test_cancel_and_raise(void)
+{
+    pthread_t t;
+    void *r = NULL;
+    int ok;
+
+    ok = !pthread_create(&t, NULL, cancellee, NULL);
+    sched_yield();
+    ok = ok && !pthread_cancel(t) && !pthread_join(t, &r);
+    check(ok && r == PTHREAD_CANCELED, "pthread_cancel ends a thread at a cancellation point");
+    signal(SIGUSR1, on_usr1);
+    check(raise(SIGUSR1) == 0, "raise() of a handled signal returns");
+}
+
 static void test_pthreads(void)
 {
     pthread_t t[4], c;
@@ -355,6 +425,8 @@ static void test_pthreads(void)
     pthread_mutex_unlock(&sh.lock);
     check(i == ETIMEDOUT, "pthread_cond_timedwait times out alone");
     check(sysconf(_SC_NPROCESSORS_ONLN) >= 1, "sysconf(_SC_NPROCESSORS_ONLN)");
+    test_sleepers();
+    test_cancel_and_raise();
 }
 
 /* Whatever stdin holds (kvm: nfos.stdin=TEXT; linuxu: the host's), shown
