@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import sys
 
-from tools import srcpkg
+from tools import files, srcpkg
 from tools.base import ROOT, UsageError, die, kvm_usable
 # EXIT_NO_STATUS and map_qemu_status are used through nfos_cli by tests.
 from tools.guest import (EXIT_NO_STATUS, Stopped, map_qemu_status,  # noqa: F401
@@ -52,6 +52,7 @@ DEPS = [
     ("dpkg-dev", "dpkg-source"),  # lib/musl: `apt-get source musl`
     ("libvirt-daemon-system", None),  # nfos libvirt (and its tests)
     ("libvirt-clients", "virsh"),
+    ("cpio", "cpio"),  # tests: archives written by Debian's cpio as initrds
 ]
 
 # QEMU's isa-debug-exit makes QEMU exit with status*2+1.
@@ -410,9 +411,14 @@ def cmd_run(args):
     for p in params:
         if "=" not in p and not p.startswith("nfos."):
             raise UsageError(f"bad --param '{p}' (expected KEY=VALUE)")
+    if args.files and args.vmm == "nfvm":
+        raise UsageError("--files: nfvm passes no initrd yet (use --vmm qemu)")
+    initrd = files.pack(args.files) if args.files else None
     image = build(args.app, args.plat, quiet=True)
     sys.stdout.flush()
     if args.plat == "linuxu":
+        if initrd:
+            params.insert(0, f"nfos.initrd={initrd}")
         if args.mem:
             params.insert(0, f"nfos.mem={mem}")
         return run_linuxu([image] + params + ["--"] + app_args, args.signals,
@@ -431,6 +437,7 @@ def cmd_run(args):
         raise UsageError("--accel kvm: /dev/kvm is not usable here")
     cmd = qemu_command(image, mem, args.machine, accel, guest_cmdline(params, app_args), nets,
                        cpus=args.cpus)
+    cmd += ["-initrd", initrd] if initrd else []
     if args.verbose:
         print("nfos: " + " ".join(cmd), file=sys.stderr)
     return run_qemu(cmd, args.signals, timeout=args.timeout)
@@ -496,6 +503,8 @@ def parser():
                    help="kvm's monitor: qemu (default) or nfvm (vmm/, needs /dev/kvm)")
     r.add_argument("-p", "--param", action="append", metavar="KEY=VALUE",
                    help="OS parameter for the kernel command line, e.g. nfos.boottrace=1")
+    r.add_argument("--files", metavar="DIR", help="DIR as a read-only file tree in the image "
+                   "(a cpio initrd), under the same path")
     r.add_argument("--timeout", type=float, help="kill the guest after this many seconds")
     r.add_argument("-v", "--verbose", action="store_true", help="print the QEMU command")
     r.set_defaults(fn=cmd_run)

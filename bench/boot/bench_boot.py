@@ -3,13 +3,14 @@
     ./nfos bench boot [--runs N] [--accels kvm,tcg] [--smoke]
 
 Reports, on microvm:
-  - image size: bytes of the stripped ELF the VMM loads, helloworld and
-    every network function
+  - image size: bytes of the stripped ELF the VMM loads, helloworld,
+    every network function and Lua (apps/lua: Debian's Lua 5.4 on musl)
   - guest-side boot time from the boot-trace stamps (PVH entry -> main),
     at 8 MiB and (under KVM) at 4 GiB of guest RAM (must stay flat)
   - end-to-end wall time from exec of QEMU to the app's first line
     (helloworld's greeting; rxsink's "receiving on port 0" with a null
-    port: a network function ready for packets) and to QEMU's exit
+    port: a network function ready for packets; Lua's output of
+    `-e 'print(...)'`, beside helloworld's in the same run) and to QEMU's exit
   - the smallest guest RAM at which helloworld boots, and at which each
     network function runs (100,000 packets through a null port; pong and
     kvstore run for 0.2 s), found by bisection in 64 KiB steps
@@ -44,6 +45,11 @@ FUNCTIONS = {
     "kvstore": (["netdev.dev=null", "netdev.ip=10.0.0.2/24"], ["--time", "0.2"]),
 }
 READY = "rxsink: receiving on port 0"
+# Lua: its first line is a print from the command line, after musl's start,
+# the interpreter's state and the chunk's compilation.
+LUA = "lua"
+LUA_GREETING = "Hello from Lua!"
+LUA_ARGS = ["-e", f"print('{LUA_GREETING}')"]
 
 
 def qemu(image, mem, accel, params=(), args=()):
@@ -80,9 +86,9 @@ def smallest_ram(image, accel, params=(), args=(), want=GREETING, top=8 << 20):
     return hi * step
 
 
-def trace_ns(image, mem, accel):
+def trace_ns(image, mem, accel, args=()):
     """Guest-side PVH entry -> main, in ns, from nfos.boottrace=1."""
-    r = subprocess.run(qemu(image, mem, accel, ["nfos.boottrace=1"]), capture_output=True,
+    r = subprocess.run(qemu(image, mem, accel, ["nfos.boottrace=1"], args), capture_output=True,
                        text=True, timeout=TIMEOUT, stdin=subprocess.DEVNULL)
     stages = dict(re.findall(r"^boottrace: (\w+) +(\d+) ns", r.stdout, re.M))
     if "main" not in stages:
@@ -133,12 +139,21 @@ def measure_accel(images, accel, runs):
     ready = [wall_times(images["rxsink"], 64 << 20, accel, params, args, READY)[0]
              for _ in range(runs)]
     t["wall_exec_to_rxsink_ready_s"] = summary(ready)
+    lua = images[LUA]
+    t["lua_guest_entry_to_main_ns_8M"] = summary(
+        [trace_ns(lua, 8 << 20, accel, LUA_ARGS)["main"] for _ in range(runs)])
+    lua_walls = [wall_times(lua, 64 << 20, accel, (), LUA_ARGS, LUA_GREETING)[0]
+                 for _ in range(runs)]
+    t["lua_wall_exec_to_first_line_s"] = summary(lua_walls)
+    # Lua's first line against helloworld's, run by run (same load).
+    t["lua_minus_hello_first_line_s"] = summary(
+        [lw - w[0] for lw, w in zip(lua_walls, walls)])
     return t
 
 
 def run(runs, accels, log=print):
     """Measures everything; returns the result dict (bench all calls this)."""
-    images = {a: nfos_cli.build(a, "kvm", quiet=True) for a in [APP] + list(FUNCTIONS)}
+    images = {a: nfos_cli.build(a, "kvm", quiet=True) for a in [APP] + list(FUNCTIONS) + [LUA]}
     res = {
         "benchmark": "boot",
         "date": cli.now(),
@@ -176,6 +191,7 @@ def report(res):
     for app, b in res["functions_min_ram_bytes"].items():
         rows.append((f"{app}: image / smallest RAM that runs it",
                      f"{res['images'][app]['bytes']} bytes / {kib(b)}"))
+    rows.append(("lua: image size (stripped ELF)", f"{res['images'][LUA]['bytes']} bytes"))
     for accel, t in res["times"].items():
         rows.append((f"[{accel}] guest PVH entry -> main, 8 MiB",
                      fmt_ns(t["guest_entry_to_main_ns_8M"])))
@@ -188,7 +204,13 @@ def report(res):
                   fmt_s(t["wall_exec_to_main_s"])),
                  (f"[{accel}] wall: exec -> QEMU exit", fmt_s(t["wall_exec_to_exit_s"])),
                  (f"[{accel}] wall: exec -> rxsink ready",
-                  fmt_s(t["wall_exec_to_rxsink_ready_s"]))]
+                  fmt_s(t["wall_exec_to_rxsink_ready_s"])),
+                 (f"[{accel}] lua: guest PVH entry -> main, 8 MiB",
+                  fmt_ns(t["lua_guest_entry_to_main_ns_8M"])),
+                 (f"[{accel}] lua: wall: exec -> its first line",
+                  fmt_s(t["lua_wall_exec_to_first_line_s"])),
+                 (f"[{accel}] lua minus helloworld, first line",
+                  fmt_s(t["lua_minus_hello_first_line_s"]))]
     print(f"nfos bench boot: microvm, accelerators {', '.join(res['times'])}, "
           f"{res['runs']} runs, medians; smallest RAM under {res['min_ram_accel']}")
     w = max(len(r[0]) for r in rows)

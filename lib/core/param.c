@@ -26,6 +26,7 @@ static const struct {
     { "nfos.cpus", PARAM_NUM, "N: lcores (lib/lcore), default: every CPU (linuxu: 1)" },
     { "nfos.cpu_pin", PARAM_TEXT, "C0,C1,...: linuxu pins lcore i to host CPU Ci" },
     { "nfos.exitline", PARAM_NUM, "1: kvm prints the exit status on the console" },
+    { "nfos.initrd", PARAM_TEXT, "PATH: linuxu only: the initrd (a cpio archive) to map" },
 };
 
 static struct {

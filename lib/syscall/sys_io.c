@@ -1,7 +1,9 @@
 /* Console I/O: fds 1 and 2 write to the console, fd 0 reads the text of
  * nfos.stdin=... once (else it is empty: end of file). Terminal ioctls get
  * -ENOTTY. Fds from 3 up go to the file area when one registered
- * (syscall_fd_ops_set), else -EBADF. On linuxu all of it is the host's. */
+ * (syscall_fd_ops_set), else -EBADF. On linuxu all of it is the host's,
+ * except the descriptors a file area holds (lib/cpiofs's tree, sys_file.c):
+ * with one linked, these calls ask it first. */
 #include <errno.h>
 #include <string.h>
 #include <nfos/core.h>
@@ -25,11 +27,25 @@ void syscall_fd_ops_set(const struct syscall_fd_ops *ops)
     io.ops = ops;
 }
 
+#if CONFIG_PLAT_LINUXU && CONFIG_LIBCPIOFS
+#define IO_FLAGS 0
+/* The host's descriptor, unless the file area holds fd: then return. */
+#define IO_HOST(n, fd, a2, a3)                                    \
+    do {                                                          \
+        if (!io.ops || !io.ops->owns || !io.ops->owns((int)(fd))) \
+            return syscall_host((n), (fd), (a2), (a3), 0, 0, 0);  \
+    } while (0)
+#else
+#define IO_FLAGS               SYSCALL_F_HOST
+#define IO_HOST(n, fd, a2, a3) ((void)0)
+#endif
+
 static long sys_read(long fd, long buf, long len, long a4, long a5, long a6)
 {
     const char *in;
     size_t n;
 
+    IO_HOST(0, fd, buf, len);
     if (len < 0)
         return -EINVAL;
     if (fd == 0) {
@@ -49,6 +65,7 @@ static long sys_read(long fd, long buf, long len, long a4, long a5, long a6)
 
 static long sys_write(long fd, long buf, long len, long a4, long a5, long a6)
 {
+    IO_HOST(1, fd, buf, len);
     if (len < 0)
         return -EINVAL;
     if (fd == 1 || fd == 2) {
@@ -84,16 +101,19 @@ static long vector(long fd, const struct k_iovec *iov, long cnt, int wr)
 
 static long sys_readv(long fd, long iov, long cnt, long a4, long a5, long a6)
 {
+    IO_HOST(19, fd, iov, cnt);
     return vector(fd, (const struct k_iovec *)iov, cnt, 0);
 }
 
 static long sys_writev(long fd, long iov, long cnt, long a4, long a5, long a6)
 {
+    IO_HOST(20, fd, iov, cnt);
     return vector(fd, (const struct k_iovec *)iov, cnt, 1);
 }
 
 static long sys_ioctl(long fd, long req, long arg, long a4, long a5, long a6)
 {
+    IO_HOST(16, fd, req, arg);
     if (fd >= 0 && fd <= 2)
         return -ENOTTY;
     if (fd >= 3 && io.ops && io.ops->ioctl)
@@ -103,6 +123,7 @@ static long sys_ioctl(long fd, long req, long arg, long a4, long a5, long a6)
 
 static long sys_close(long fd, long a2, long a3, long a4, long a5, long a6)
 {
+    IO_HOST(3, fd, a2, a3);
     if (fd >= 0 && fd <= 2)
         return 0;
     if (fd >= 3 && io.ops && io.ops->close)
@@ -110,9 +131,9 @@ static long sys_close(long fd, long a2, long a3, long a4, long a5, long a6)
     return -EBADF;
 }
 
-SYSCALL_DEFINE(0, read, sys_read, SYSCALL_F_HOST);
-SYSCALL_DEFINE(1, write, sys_write, SYSCALL_F_HOST);
-SYSCALL_DEFINE(19, readv, sys_readv, SYSCALL_F_HOST);
-SYSCALL_DEFINE(20, writev, sys_writev, SYSCALL_F_HOST);
-SYSCALL_DEFINE(16, ioctl, sys_ioctl, SYSCALL_F_HOST);
-SYSCALL_DEFINE(3, close, sys_close, SYSCALL_F_HOST);
+SYSCALL_DEFINE(0, read, sys_read, IO_FLAGS);
+SYSCALL_DEFINE(1, write, sys_write, IO_FLAGS);
+SYSCALL_DEFINE(19, readv, sys_readv, IO_FLAGS);
+SYSCALL_DEFINE(20, writev, sys_writev, IO_FLAGS);
+SYSCALL_DEFINE(16, ioctl, sys_ioctl, IO_FLAGS);
+SYSCALL_DEFINE(3, close, sys_close, IO_FLAGS);

@@ -20,6 +20,14 @@ struct hvm_start_info {
     uint32_t reserved;
 };
 
+/* One boot module (modlist_paddr points to nr_modules of them). */
+struct hvm_modlist_entry {
+    uint64_t paddr;
+    uint64_t size;
+    uint64_t cmdline_paddr;
+    uint64_t reserved;
+};
+
 struct hvm_memmap_entry {
     uint64_t addr;
     uint64_t size;
@@ -56,6 +64,7 @@ void kvm_traps_init(void);
 void kvm_idt_set(unsigned vector, const void *handler);
 /* The calling CPU's index (smp.c), -1 while only the BSP runs. */
 int kvm_smp_cpu(void);
+/* Also keeps the first boot module (the initrd) out of the free RAM. */
 int kvm_memory_init(const struct hvm_start_info *si);
 /* Keeps the PVH rsdp_paddr for plat_acpi_rsdp(). */
 void kvm_acpi_init(const struct hvm_start_info *si);

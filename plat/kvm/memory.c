@@ -6,10 +6,15 @@
  *   0        1 MiB       __image_end                     top of RAM
  *   | BIOS.. | nfos image | region 0: the heap ...         |
  *
+ * The initrd (the first PVH module; QEMU puts it near the top of RAM below
+ * 4 GiB) is cut out the same way as the image and handed to plat_initrd().
+ *
  * Cost: one 4 KiB directory per GiB above the first, nothing per page. */
+#include <errno.h>
 #include <stdint.h>
 #include <stddef.h>
 #include <nfos/compiler.h>
+#include <nfos/plat/initrd.h>
 #include <nfos/plat/memory.h>
 #include "kvm_priv.h"
 #include "x86_64/cpu_defs.h"
@@ -25,6 +30,7 @@ static struct {
     struct plat_mem_region regions[KVM_MAX_REGIONS];
     int nr;
     uint64_t total;
+    uint64_t initrd, initrd_len; /* 0, 0: none */
 } mem;
 
 static void add_region(uint64_t base, uint64_t end)
@@ -39,10 +45,12 @@ static void add_region(uint64_t base, uint64_t end)
     mem.nr++;
 }
 
-/* Adds [base, end) minus the low megabyte, the image and the MMIO hole. */
+/* Adds [base, end) minus the low megabyte, the image, the initrd and the
+ * MMIO hole. */
 static void add_ram(uint64_t base, uint64_t end)
 {
     uint64_t img0 = (uintptr_t)__image_start, img1 = (uintptr_t)__image_end;
+    uint64_t rd0 = mem.initrd, rd1 = mem.initrd + mem.initrd_len;
 
     if (base < LOW_RESERVED)
         base = LOW_RESERVED;
@@ -56,6 +64,11 @@ static void add_ram(uint64_t base, uint64_t end)
     if (base < img1 && end > img0) {
         add_region(base, img0);
         add_region(img1, end);
+        return;
+    }
+    if (base < rd1 && end > rd0) {
+        add_ram(base, rd0);
+        add_ram(rd1, end);
         return;
     }
     add_region(base, end);
@@ -108,6 +121,33 @@ static void map_high_ram(const struct hvm_memmap_entry *map, uint32_t n)
             kvm_pdpt[i] = (uint64_t)(uintptr_t)pd[i] | PTE_TABLE;
 }
 
+/* The first module, if it lies where the boot tables map it (the first GiB
+ * at boot; RAM above it gets mapped below, the initrd with it). */
+static void initrd_keep(const struct hvm_start_info *si)
+{
+    const struct hvm_modlist_entry *m;
+
+    if (!si->nr_modules || !si->modlist_paddr || si->modlist_paddr >= GIB)
+        return;
+    m = (const struct hvm_modlist_entry *)(uintptr_t)si->modlist_paddr;
+    if (!m->size || m->paddr < LOW_RESERVED || m->paddr >= MMIO_HOLE_START ||
+        m->size > MMIO_HOLE_START - m->paddr) {
+        kvm_puts("nfos: the initrd lies outside usable RAM: ignored\n");
+        return;
+    }
+    mem.initrd = m->paddr;
+    mem.initrd_len = m->size;
+}
+
+int plat_initrd(const void **data, size_t *len)
+{
+    if (!mem.initrd_len)
+        return -ENOENT;
+    *data = (const void *)(uintptr_t)mem.initrd;
+    *len = (size_t)mem.initrd_len;
+    return 0;
+}
+
 int kvm_memory_init(const struct hvm_start_info *si)
 {
     const struct hvm_memmap_entry *map;
@@ -117,6 +157,7 @@ int kvm_memory_init(const struct hvm_start_info *si)
         kvm_puts("nfos: the PVH start info has no memory map (version < 1)\n");
         return -1;
     }
+    initrd_keep(si);
     map = (const struct hvm_memmap_entry *)(uintptr_t)si->memmap_paddr;
     n = si->memmap_entries;
     for (i = 0; i < n; i++) {

@@ -15,6 +15,9 @@ def test_bench_boot_smoke(hello_kvm):
         assert re.search(rf"{app}: image / smallest RAM that runs it +\d+ bytes / \d+ KiB",
                          r.out), r
     assert re.search(r"\[tcg\] wall: exec -> rxsink ready +[\d.]+ ms", r.out), r
+    assert re.search(r"lua: image size \(stripped ELF\) +\d+ bytes", r.out), r
+    assert re.search(r"\[tcg\] lua: wall: exec -> its first line +[\d.]+ ms", r.out), r
+    assert re.search(r"\[tcg\] lua minus helloworld, first line +-?[\d.]+ ms", r.out), r
     assert "results:" not in r.out  # smoke runs keep nothing
 
 

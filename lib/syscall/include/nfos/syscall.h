@@ -59,6 +59,9 @@ struct syscall_fd_ops {
     long (*write)(int fd, const void *buf, size_t len);
     long (*close)(int fd);
     long (*ioctl)(int fd, unsigned long req, long arg);
+    /* linuxu: whether fd is the area's (else it is the host's); may be NULL
+     * when the area holds none. */
+    int (*owns)(int fd);
 };
 void syscall_fd_ops_set(const struct syscall_fd_ops *ops);
 
