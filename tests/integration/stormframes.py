@@ -456,11 +456,6 @@ def cat_icmp(c):
 
 
 def cat_udp(c):
-    ports = [0, 1, 7, 9, 19, 53, 123, 1023, 1024, 4000, 11210, 11211, 11212, 65535]
-    ports += [c.rng.randrange(65536) for _ in range(400)]
-    for p in ports:
-        c.add("udp_port", c.udp_frame(p, c.junk(c.rng.randrange(0, 64)),
-                                      sport=c.rng.randrange(65536)))
     for ulen in range(8):
         c.add("udp_len_short", c.udp_frame(MC_PORT, mc_hdr() + b"get a\r\n", ulen=ulen))
     for extra in (1, 2, 100, 65000):
@@ -472,6 +467,15 @@ def cat_udp(c):
         seg = udp(c.sip, c.dip, 1, MC_PORT, b"")[:n]
         c.add("udp_trunc", c.ip_frame(17, seg))
     c.add("udp_dest", c.udp_frame(MC_PORT, mc_hdr() + b"get a\r\n", dst=ip4("10.11.0.99")))
+
+
+def cat_udp_ports(c):
+    """Last in the catalogue (so that a short storm still has every other
+    kind): a datagram to each of the 65536 ports."""
+    junk = c.junk(64)
+    for p in range(65536):
+        body = mc_hdr() + b"get a\r\n" if p == MC_PORT else junk[:p % 61]
+        c.add("udp_port", c.udp_frame(p, body, sport=(p * 7919 + 1) & 0xffff))
 
 
 def cat_memcached(c):
@@ -528,7 +532,8 @@ def cat_fragments(c):
     c.add("frag_bad_csum", *frag_group(c, bad, [(0, 8, 1), (8, n, 0)]))
 
 
-CATEGORIES = (cat_ethernet, cat_arp, cat_ipv4, cat_icmp, cat_udp, cat_memcached, cat_fragments)
+CATEGORIES = (cat_ethernet, cat_arp, cat_ipv4, cat_icmp, cat_udp, cat_memcached, cat_fragments,
+              cat_udp_ports)
 
 
 def catalogue(rng, our_mac, our_ip, app_mac, app_ip):

@@ -161,11 +161,17 @@ def warm_up(st, c):
 
 
 def storm(st, pool, count, rng):
-    """Every template once, then random ones, count frames in all."""
-    order = list(range(len(pool)))
+    """Every template once, in catalogue order, then random ones (a fifth
+    of them UDP to a random port), count frames in all."""
     ident, link, i = 0, st.link, 0
+    nports = sum(1 for k, _, _ in pool if k == "udp_port")  # the last ones
     while link.sent < count:
-        t = order[i] if i < len(order) else rng.randrange(len(pool))
+        if i < len(pool):
+            t = i
+        elif rng.random() < 0.2:
+            t = len(pool) - nports + rng.randrange(nports)
+        else:
+            t = rng.randrange(len(pool) - nports)
         i += 1
         kind, frames, keys = pool[t]
         if len(frames) > count - st.link.sent:
