@@ -22,7 +22,6 @@ import os
 import random
 import select
 import socket
-import struct
 import sys
 import time
 
