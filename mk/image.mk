@@ -42,6 +42,12 @@ NFOS_LIBS :=
 NFOS_ALL_LIBS :=
 NFOS_GLOBAL_CFLAGS :=
 NFOS_GLOBAL_ASFLAGS :=
+# Set by lib/musl when the image uses musl: its include flags (ahead of
+# every other include path), what must exist before anything compiles, and
+# the archive the platform links.
+NFOS_LIBC_CFLAGS :=
+NFOS_LIBC_DEPS :=
+NFOS_LIBC_LIBS :=
 
 NFOS_BASE_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Wno-unused-parameter \
 	-fno-omit-frame-pointer -ffunction-sections -fdata-sections -fno-common \
@@ -58,7 +64,7 @@ lib_srcs = $($(call uc,$(1))_SRCS-y)
 lib_objs = $(patsubst $(NFOS_ROOT)/%,$(BUILD)/obj/$(1)/%.o,$(call lib_srcs,$(1)))
 
 NFOS_INCLUDES := $(foreach l,$(NFOS_LIBS),$(if $(wildcard $(call lib_base,$(l))/include),-I$(call lib_base,$(l))/include))
-NFOS_CFLAGS = $(NFOS_BASE_CFLAGS) $(NFOS_INCLUDES) $(NFOS_GLOBAL_CFLAGS)
+NFOS_CFLAGS = $(NFOS_BASE_CFLAGS) $(NFOS_LIBC_CFLAGS) $(NFOS_INCLUDES) $(NFOS_GLOBAL_CFLAGS)
 
 IMAGE      := $(BUILD)/$(APP)_$(PLAT)-$(ARCH)
 IMAGE_DBG  := $(IMAGE).dbg
@@ -70,12 +76,12 @@ image: $(IMAGE)
 
 # Compile rules, one set per library so each gets its own flags.
 define lib_rules
-$(BUILD)/obj/$(1)/%.c.o: $(NFOS_ROOT)/%.c $(AUTOHEADER)
+$(BUILD)/obj/$(1)/%.c.o: $(NFOS_ROOT)/%.c $(AUTOHEADER) | $(NFOS_LIBC_DEPS)
 	@mkdir -p $$(dir $$@)
 	$$(if $(Q),@echo "  CC      $(1): $$*.c")
 	$(Q)$$(CC) $$(NFOS_CFLAGS) $$($(call uc,$(1))_CFLAGS-y) -c $$< -o $$@
 
-$(BUILD)/obj/$(1)/%.S.o: $(NFOS_ROOT)/%.S $(AUTOHEADER)
+$(BUILD)/obj/$(1)/%.S.o: $(NFOS_ROOT)/%.S $(AUTOHEADER) | $(NFOS_LIBC_DEPS)
 	@mkdir -p $$(dir $$@)
 	$$(if $(Q),@echo "  AS      $(1): $$*.S")
 	$(Q)$$(CC) $$(NFOS_CFLAGS) $$(NFOS_GLOBAL_ASFLAGS) $$($(call uc,$(1))_ASFLAGS-y) -D__ASSEMBLY__ -c $$< -o $$@
@@ -104,6 +110,7 @@ $(BUILD)/obj/%.lo: $(BUILD)/obj/%.ro $(BUILD)/obj/exports.ok
 $(IMAGE_DBG): $(LIB_FINALS) $(PLAT_LINK_DEPS)
 	$(if $(Q),@echo "  LINK    $(notdir $(IMAGE))")
 	$(Q)$(call plat_link,$@,$(LIB_FINALS))
+	$(Q)$(PLAT_LINK_CHECK)
 
 $(IMAGE): $(IMAGE_DBG)
 	$(Q)$(STRIP) --strip-all -R .comment -o $@ $<

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 
+from tools import srcpkg
 from tools.base import ROOT, UsageError, die, kvm_usable
 # EXIT_NO_STATUS and map_qemu_status are used through nfos_cli by tests.
 from tools.guest import (EXIT_NO_STATUS, Stopped, map_qemu_status,  # noqa: F401
@@ -48,6 +49,7 @@ DEPS = [
     ("iputils-ping", "ping"),
     ("gnuplot-nox", "gnuplot"),
     ("busybox-static", None),  # bench/linuxvm: the initramfs userland
+    ("dpkg-dev", "dpkg-source"),  # lib/musl: `apt-get source musl`
 ]
 
 # QEMU's isa-debug-exit makes QEMU exit with status*2+1.
@@ -131,22 +133,33 @@ def missing_deps():
 
 def cmd_deps(args=None, quiet=False):
     missing = missing_deps()
-    if not missing:
+    need_src = not srcpkg.has_deb_src()
+    if not missing and not need_src:
         if not quiet:
             print("nfos: all dependencies are installed")
         return 0
     if os.geteuid() != 0:
-        die(f"missing Debian packages: {' '.join(missing)}; as root run: "
-            f"apt-get install -y {' '.join(missing)}", 1)
-    print(f"nfos: installing {' '.join(missing)}", file=sys.stderr)
+        die(f"missing Debian packages: {' '.join(missing) or '-'}"
+            f"{'; no deb-src apt entry (for apt-get source musl)' if need_src else ''}; "
+            "as root run: ./nfos deps", 1)
+    if need_src:
+        try:
+            srcpkg.ensure_deb_src()
+        except OSError as e:
+            die(f"cannot add a deb-src entry ({srcpkg.NFOS_SOURCES}): {e}", 1)
+        print(f"nfos: wrote {srcpkg.NFOS_SOURCES} (deb-src)", file=sys.stderr)
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     subprocess.run(["apt-get", "update"], check=True, env=env, stdout=subprocess.DEVNULL)
-    subprocess.run(["apt-get", "install", "-y", "--no-install-recommends"] + missing,
-                   check=True, env=env)
+    if missing:
+        print(f"nfos: installing {' '.join(missing)}", file=sys.stderr)
+        subprocess.run(["apt-get", "install", "-y", "--no-install-recommends"] + missing,
+                       check=True, env=env)
     return 0
 
 
 def ensure_deps():
+    # Only missing packages stop a build here: the deb-src entry matters to
+    # musl apps alone, whose build names `./nfos deps` if the fetch fails.
     if missing_deps():
         cmd_deps(quiet=True)
 
@@ -183,10 +196,10 @@ def qemu_opt(value):
     return value.replace(",", ",,")
 
 
-def qemu_command(image, mem, machine, accel, cmdline, nets=()):
+def qemu_command(image, mem, machine, accel, cmdline, nets=(), cpus=1):
     """The QEMU command line for an image. Public so that tests and the boot
     benchmark start exactly what `nfos run` starts. nets: parsed --net
-    values (see parse_net), one virtio-net each."""
+    values (see parse_net), one virtio-net each; cpus: vCPUs (-smp)."""
     if machine.startswith("microvm"):
         # No option ROMs, no legacy PIC or RTC (nothing uses them; CMOS polls
         # hang with rtc=off, so nfos never touches CMOS); the PIT stays for
@@ -197,7 +210,7 @@ def qemu_command(image, mem, machine, accel, cmdline, nets=()):
     else:
         m = "q35"
     cpu = "host,-arch-capabilities,+invtsc" if accel == "kvm" else "max"
-    extra = []
+    extra = ["-smp", str(cpus)] if cpus > 1 else []
     if any(n["kind"] == "vhost-user" for n in nets):
         # The backend maps guest RAM: it must be a shared memfd.
         extra += ["-object", f"memory-backend-memfd,id=mem,size={mem // 1024}K,share=on"]
@@ -386,6 +399,12 @@ def cmd_run(args):
     nets = [parse_net(n, args.plat) for n in (args.net or [])]
     params = net_params(nets, args.ip or [], args.mac or [], args.plat)
     params += list(args.param or [])
+    if args.cpus < 1:
+        raise UsageError(f"--cpus {args.cpus}: expected 1 or more")
+    if args.pin and args.plat != "linuxu":
+        raise UsageError("--pin: linuxu only (a kvm image's vCPUs are QEMU's threads)")
+    if args.cpus > 1 or args.pin:
+        params += [f"nfos.cpus={args.cpus}"] + ([f"nfos.cpu_pin={args.pin}"] if args.pin else [])
     for p in params:
         if "=" not in p and not p.startswith("nfos."):
             raise UsageError(f"bad --param '{p}' (expected KEY=VALUE)")
@@ -402,11 +421,14 @@ def cmd_run(args):
                          f"reaches {need / 2**20:.2f} MiB of guest RAM (it loads at 1 MiB); "
                          f"give at least {(need + 2**20 - 1) >> 20}M")
     if args.vmm == "nfvm":
+        if args.cpus > 1:
+            raise UsageError("--cpus: nfvm runs one vCPU so far")
         return run_nfvm(args, image, mem, guest_cmdline(params, app_args), nets)
     accel = args.accel or ("kvm" if kvm_usable() else "tcg")
     if accel == "kvm" and not kvm_usable():
         raise UsageError("--accel kvm: /dev/kvm is not usable here")
-    cmd = qemu_command(image, mem, args.machine, accel, guest_cmdline(params, app_args), nets)
+    cmd = qemu_command(image, mem, args.machine, accel, guest_cmdline(params, app_args), nets,
+                       cpus=args.cpus)
     if args.verbose:
         print("nfos: " + " ".join(cmd), file=sys.stderr)
     return run_qemu(cmd, args.signals, timeout=args.timeout)
@@ -465,6 +487,9 @@ def parser():
     r.add_argument("--mac", action="append", metavar="MAC",
                    help="the MAC of the port in the same position")
     r.add_argument("--accel", choices=("kvm", "tcg"), help="default: kvm if usable, else tcg")
+    r.add_argument("--cpus", type=int, default=1, help="lcores (kvm: vCPUs, QEMU -smp; "
+                   "linuxu: threads); default 1")
+    r.add_argument("--pin", metavar="C0,C1,...", help="linuxu: pin lcore i to host CPU Ci")
     r.add_argument("--vmm", choices=("qemu", "nfvm"), default="qemu",
                    help="kvm's monitor: qemu (default) or nfvm (vmm/, needs /dev/kvm)")
     r.add_argument("-p", "--param", action="append", metavar="KEY=VALUE",

@@ -2,6 +2,7 @@
  * process entry (linuxu) with the command line split into words. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <nfos/arch/cpu.h>
 #include <nfos/core.h>
 #include <nfos/plat/exit.h>
@@ -11,6 +12,12 @@
 #endif
 #if CONFIG_LIBBUS
 #include <nfos/bus.h>
+#endif
+#if CONFIG_LIBMUSL && CONFIG_PLAT_KVM
+#include <nfos/musl.h>
+#endif
+#if CONFIG_LIBLCORE
+#include <nfos/lcore.h>
 #endif
 #include "core_priv.h"
 
@@ -49,14 +56,33 @@ _Noreturn void core_boot(int argc, char **argv)
 #endif
     core_boottrace_mark(CORE_BT_MEMORY, arch_rdtsc());
 
-    /* 4. Devices: every linked bus scanned, its devices probed once. */
+#if CONFIG_LIBMUSL && CONFIG_PLAT_KVM
+    /* 3b. musl: TLS, environment, constructors (linuxu: its crt1 did). */
+    musl_libc_start(app_argv[0]);
+#endif
+
+    /* 4. lcores: the other CPUs started, each halted until main launches
+     *    work on it (nfos.cpus=N); before the devices, whose pools get
+     *    per-lcore caches. */
+#if CONFIG_LIBLCORE
+    if (lcore_init())
+        plat_exit(2);
+#else
+    if (core_param("nfos.cpus") && strcmp(core_param("nfos.cpus"), "1")) {
+        core_err("nfos.cpus=%s: this app runs on one CPU (its image has no lib/lcore)",
+                 core_param("nfos.cpus"));
+        plat_exit(2);
+    }
+#endif
+
+    /* 5. Devices: every linked bus scanned, its devices probed once. */
 #if CONFIG_LIBBUS
     if (bus_probe_all())
         plat_exit(2);
 #endif
     core_boottrace_mark(CORE_BT_DEVICES, arch_rdtsc());
 
-    /* 5. The app. */
+    /* 6. The app. */
     core_boottrace_mark(CORE_BT_MAIN, arch_rdtsc());
     if (core_param("nfos.boottrace") && *core_param("nfos.boottrace") != '0')
         core_boottrace_print();

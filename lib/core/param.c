@@ -10,7 +10,7 @@
 
 #define CORE_MAX_PARAMS 64
 
-enum param_kind { PARAM_NUM, PARAM_SIZE };
+enum param_kind { PARAM_NUM, PARAM_SIZE, PARAM_TEXT /* its reader checks it */ };
 
 static const struct {
     const char *key;
@@ -22,6 +22,9 @@ static const struct {
     { "nfos.tsc_khz", PARAM_NUM, "kHz: TSC frequency, skips detection" },
     { "nfos.mem", PARAM_SIZE, "SIZE: linuxu memory (K/M/G suffix)" },
     { "nfos.stats", PARAM_NUM, "N: network apps print counters every N seconds" },
+    { "nfos.stdin", PARAM_TEXT, "TEXT: what a musl app reads from stdin on kvm" },
+    { "nfos.cpus", PARAM_NUM, "N: lcores (lib/lcore), default: every CPU (linuxu: 1)" },
+    { "nfos.cpu_pin", PARAM_TEXT, "C0,C1,...: linuxu pins lcore i to host CPU Ci" },
 };
 
 static struct {
@@ -98,7 +101,8 @@ static int check_nfos_param(const char *key, const char *val)
     for (i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
         if (strcmp(key, known[i].key))
             continue;
-        if (parse_u64(*val ? val : "1", &v, known[i].kind == PARAM_SIZE)) {
+        if (known[i].kind != PARAM_TEXT &&
+            parse_u64(*val ? val : "1", &v, known[i].kind == PARAM_SIZE)) {
             core_err("bad value '%s' for %s (%s)", val, key, known[i].help);
             return -EINVAL;
         }

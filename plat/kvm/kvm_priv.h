@@ -53,6 +53,9 @@ void kvm_start64(uint32_t start_info);
 void kvm_nfvm_start64(const struct nfvm_boot_info *bi);
 _Noreturn void kvm_trap_report(struct kvm_trap_frame *f);
 void kvm_traps_init(void);
+void kvm_idt_set(unsigned vector, const void *handler);
+/* The calling CPU's index (smp.c), -1 while only the BSP runs. */
+int kvm_smp_cpu(void);
 int kvm_memory_init(const struct hvm_start_info *si);
 /* Keeps the PVH rsdp_paddr for plat_acpi_rsdp(). */
 void kvm_acpi_init(const struct hvm_start_info *si);

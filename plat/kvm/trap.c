@@ -36,25 +36,30 @@ static const char *const trap_names[KVM_NR_TRAPS] = {
     "#CP control protection",
 };
 
+/* An interrupt gate to CPL0 code (traps.S's stubs, smp.S's IPI entries). */
+void kvm_idt_set(unsigned v, const void *handler)
+{
+    uint64_t h = (uint64_t)(uintptr_t)handler;
+    uint8_t *e = kvm_idt + v * 16;
+
+    e[0] = h & 0xff;
+    e[1] = (h >> 8) & 0xff;
+    e[2] = GDT_KCODE;
+    e[3] = 0;
+    e[4] = 0; /* IST: none, RSP0 from the TSS */
+    e[5] = IDT_INTERRUPT_GATE;
+    e[6] = (h >> 16) & 0xff;
+    e[7] = (h >> 24) & 0xff;
+    *(uint32_t *)(e + 8) = (uint32_t)(h >> 32);
+    *(uint32_t *)(e + 12) = 0;
+}
+
 void kvm_traps_init(void)
 {
     unsigned v;
 
-    for (v = 0; v < KVM_NR_TRAPS; v++) {
-        uint64_t h = (uint64_t)(uintptr_t)kvm_trap_stubs + v * KVM_TRAP_STUB_SIZE;
-        uint8_t *e = kvm_idt + v * 16;
-
-        e[0] = h & 0xff;
-        e[1] = (h >> 8) & 0xff;
-        e[2] = GDT_KCODE;
-        e[3] = 0;
-        e[4] = 0; /* IST: none, RSP0 from the TSS */
-        e[5] = IDT_INTERRUPT_GATE;
-        e[6] = (h >> 16) & 0xff;
-        e[7] = (h >> 24) & 0xff;
-        *(uint32_t *)(e + 8) = (uint32_t)(h >> 32);
-        *(uint32_t *)(e + 12) = 0;
-    }
+    for (v = 0; v < KVM_NR_TRAPS; v++)
+        kvm_idt_set(v, kvm_trap_stubs + v * KVM_TRAP_STUB_SIZE);
     /* The I/O bitmap's terminating byte (entry.S zeroed the rest). */
     kvm_tss[TSS_SIZE - 1] = 0xff;
 }
@@ -135,7 +140,12 @@ _Noreturn void kvm_trap_report(struct kvm_trap_frame *f)
     kvm_puts(f->vector < NFOS_ARRAY_SIZE(trap_names) && trap_names[f->vector]
                  ? trap_names[f->vector]
                  : "reserved");
-    kvm_puts(")\n");
+    kvm_puts(")");
+    if (kvm_smp_cpu() >= 0) {
+        kvm_puts(" on cpu ");
+        kvm_putdec((uint64_t)kvm_smp_cpu());
+    }
+    kvm_puts("\n");
     print_regs(f);
     backtrace(f->rip, f->rbp);
     plat_exit(PLAT_EXIT_CRASH);

@@ -40,5 +40,8 @@ void selftest_memmap(void);
 void selftest_printf(void);
 void selftest_libc(void);
 void selftest_cpu(void);
+/* smptest's (tests/apps/smptest). */
+void selftest_lcore(void);
+void selftest_pool_cache(void);
 
 #endif /* NFOS_TESTS_TAP_H */

@@ -23,7 +23,11 @@
 #define CR4_FSGSBASE   (1 << 16)
 #define CR4_OSXSAVE    (1 << 18)
 
-#define MSR_EFER 0xc0000080
+#define MSR_EFER    0xc0000080
+#define MSR_STAR    0xc0000081
+#define MSR_LSTAR   0xc0000082
+#define MSR_GS_BASE 0xc0000101
+#define EFER_SCE    (1 << 0)
 
 /* KVM's paravirtual CPUID leaves and kvmclock. */
 #define KVM_CPUID_SIGNATURE      0x40000000
@@ -60,10 +64,23 @@
 #define TSS_SIZE          (TSS_HEAD_SIZE + TSS_IOBITMAP_SIZE + 1)
 
 #define KVM_NR_TRAPS       32
+#define KVM_NR_VECTORS     48 /* the exceptions, then smp.c's two vectors */
+#define KVM_VEC_WAKE       0x20
+#define KVM_VEC_SPURIOUS   0x2f
 #define KVM_TRAP_STUB_SIZE 16
 
 #define KVM_STACK0_SIZE    4096  /* CPL0: exception entry only */
 #define KVM_STACK3_SIZE    65536 /* CPL3: the boot thread, then the app */
 #define KVM_TRAPSTACK_SIZE 16384 /* CPL3 stack of the exception report */
+
+/* SMP (smp.c, x86_64/smp.S): where the AP trampoline is copied (the SIPI
+ * vector is its page number), the syscall numbers of the CPL0 entry, and
+ * struct kvm_ap_boot's offsets. */
+#define KVM_SMP_TRAMPOLINE 0x8000
+#define KVM_SYS_HALT       0
+#define KVM_AP_BOOT_GS     0
+#define KVM_AP_BOOT_STACK0 8
+#define KVM_AP_BOOT_STACK3 16
+#define SYSRET_BASE_SEL    (GDT_UDATA - 8) /* SYSRET: SS = base+8, CS = base+16 */
 
 #endif /* NFOS_KVM_CPU_DEFS_H */

@@ -24,12 +24,12 @@ kvm_gdt_ptr:
 	.quad kvm_gdt
 	.balign 8
 kvm_idt_ptr:
-	.word KVM_NR_TRAPS * 16 - 1
+	.word KVM_NR_VECTORS * 16 - 1
 	.quad kvm_idt
 
 	.section .bss.idt, "aw", @nobits
 	.balign 16
 	.globl kvm_idt
-kvm_idt: .skip KVM_NR_TRAPS * 16
+kvm_idt: .skip KVM_NR_VECTORS * 16
 
 	.section .note.GNU-stack, "", @progbits

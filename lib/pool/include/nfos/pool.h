@@ -1,5 +1,9 @@
 /* pool: fixed-size object pools with O(1) get/put, the base of packet
- * buffer pools. One owner at a time: no locks, no per-core caches (yet).
+ * buffer pools. One owner at a time, or, with lib/lcore and more than one
+ * lcore, a per-lcore cache in front of the shared stack (DPDK mempool's
+ * cache): get and put touch only the calling lcore's cache, and only a
+ * refill or flush takes the pool's lock. A pool with caches is used from
+ * lcores only (the cache is found through the GS base lib/lcore sets).
  *
  * Memory layout (pool_init carves it from the caller's memory):
  *
@@ -18,6 +22,9 @@
 #include <stdbool.h>
 
 #include <nfos/compiler.h>
+#if CONFIG_LIBLCORE
+#include <nfos/lcore.h>
+#endif
 
 #define POOL_ALIGN_DEFAULT NFOS_CACHE_LINE
 
@@ -35,12 +42,26 @@ struct pool {
     uint32_t top;
     uint32_t capacity;
     struct pool_stats stats;
+    struct pool_cache *caches; /* per lcore; NULL with one lcore */
     /* Cold: set-up, checks and teardown. */
     char *objs;      /* object 0 */
     size_t stride;   /* object size rounded up to the alignment */
     uint8_t *in_use; /* debug flags, NULL without CONFIG_LIBPOOL_DEBUG */
     const char *name;
-    bool created; /* memory came from pool_create */
+    bool created;  /* memory came from pool_create */
+    uint32_t lock; /* the shared stack, while caches exist */
+} __nfos_cache_aligned;
+
+/* One lcore's cache: objs[0 .. len) are free objects only this lcore
+ * takes. It refills size objects when empty and flushes size when it
+ * holds 2 * size. */
+#define POOL_CACHE_MAX     256
+#define POOL_CACHE_DEFAULT 64
+struct pool_cache {
+    uint32_t len;
+    uint32_t size;
+    struct pool_stats stats;
+    void *objs[2 * POOL_CACHE_MAX];
 } __nfos_cache_aligned;
 
 _Static_assert(offsetof(struct pool, stack) == 0, "stack leads");
@@ -79,28 +100,101 @@ bool pool_contains(const struct pool *p, const void *obj);
 void pool_debug_on_get(struct pool *p, void *obj);
 int pool_debug_on_put(struct pool *p, void *obj);
 
+/* Per-lcore caches of size objects each (0: POOL_CACHE_DEFAULT, capped so
+ * that the caches cannot hold half the pool), one per lcore; on a pool
+ * that has them, flushes them and sets their size. Does nothing with one
+ * lcore or without lib/lcore: the single-lcore fast path stays as it was.
+ * pool_create calls it. Returns 0, -EINVAL (size > POOL_CACHE_MAX) or
+ * -ENOMEM. Main lcore, while no other lcore uses the pool. */
+int pool_cache_enable(struct pool *p, unsigned size);
+
+/* Puts every cached object back on the shared stack. Main lcore, while the
+ * other lcores do not use the pool. */
+void pool_cache_flush_all(struct pool *p);
+
+/* Objects sitting in the caches (racy while lcores run). Slow path. */
+unsigned pool_cache_count(const struct pool *p);
+/* The stats of the pool and its caches summed (racy while lcores run);
+ * p->stats alone without caches. Slow path. */
+void pool_stats_sum(const struct pool *p, struct pool_stats *st);
+
+/* The caches' slow paths (pool_cache.c, built only with lib/lcore). */
+unsigned pool_cache_refill(struct pool *p, struct pool_cache *c, unsigned want);
+void pool_cache_flush(struct pool *p, struct pool_cache *c, unsigned n);
+int pool_cache_get_bulk_slow(struct pool *p, struct pool_cache *c, void **objs, unsigned n);
+
 static inline unsigned pool_capacity(const struct pool *p)
 {
     return p->capacity;
 }
 
-/* Objects free in the pool / handed out and not yet put back. */
+/* Objects the caller can get now: the shared stack's and, with per-lcore
+ * caches, its own cache's (the other lcores' caches are theirs; a moving
+ * figure while they run). Fast path. */
 static inline unsigned pool_avail(const struct pool *p)
 {
+#if CONFIG_LIBLCORE
+    if (unlikely(p->caches != NULL))
+        return __atomic_load_n(&p->top, __ATOMIC_RELAXED) + p->caches[lcore_id()].len;
+#endif
     return p->top;
 }
 
+/* Objects handed out and not yet put back; cached ones count as free.
+ * With caches it reads every lcore's: slow path, exact only while the
+ * other lcores leave the pool alone (the balance check at exit). */
 static inline unsigned pool_in_use(const struct pool *p)
 {
+#if CONFIG_LIBLCORE
+    if (unlikely(p->caches != NULL))
+        return p->capacity - p->top - pool_cache_count(p);
+#endif
     return p->capacity - p->top;
+}
+
+#if CONFIG_LIBLCORE
+#define POOL_CACHE(p) (unlikely((p)->caches != NULL) ? &(p)->caches[lcore_id()] : NULL)
+#else
+#define POOL_CACHE(p) ((struct pool_cache *)NULL)
+#endif
+
+static inline void *pool_cache_get(struct pool *p, struct pool_cache *c)
+{
+    void *obj;
+
+    if (unlikely(c->len == 0) && !pool_cache_refill(p, c, c->size)) {
+        c->stats.empty++;
+        return NULL;
+    }
+    obj = c->objs[--c->len];
+    c->stats.gets++;
+#ifdef CONFIG_LIBPOOL_DEBUG
+    pool_debug_on_get(p, obj);
+#endif
+    return obj;
+}
+
+static inline void pool_cache_put(struct pool *p, struct pool_cache *c, void *obj)
+{
+#ifdef CONFIG_LIBPOOL_DEBUG
+    if (unlikely(pool_debug_on_put(p, obj)))
+        return;
+#endif
+    c->objs[c->len++] = obj;
+    c->stats.puts++;
+    if (unlikely(c->len >= 2 * c->size))
+        pool_cache_flush(p, c, c->size);
 }
 
 /* An object, or NULL (counted in stats.empty) when the pool is empty. The
  * most recently put object comes first. Fast path: O(1), never prints. */
 static inline void *pool_get(struct pool *p)
 {
+    struct pool_cache *c = POOL_CACHE(p);
     void *obj;
 
+    if (c)
+        return pool_cache_get(p, c);
     if (unlikely(p->top == 0)) {
         p->stats.empty++;
         return NULL;
@@ -118,6 +212,12 @@ static inline void *pool_get(struct pool *p)
  * (refusing and counting a bad put). */
 static inline void pool_put(struct pool *p, void *obj)
 {
+    struct pool_cache *c = POOL_CACHE(p);
+
+    if (c) {
+        pool_cache_put(p, c, obj);
+        return;
+    }
 #ifdef CONFIG_LIBPOOL_DEBUG
     if (unlikely(pool_debug_on_put(p, obj)))
         return;
@@ -130,8 +230,21 @@ static inline void pool_put(struct pool *p, void *obj)
  * stats.empty, objs untouched) when fewer than n are free. Fast path. */
 static inline int pool_get_bulk(struct pool *p, void **objs, unsigned n)
 {
+    struct pool_cache *c = POOL_CACHE(p);
     unsigned i;
 
+    if (c) {
+        if (unlikely(c->len < n))
+            return pool_cache_get_bulk_slow(p, c, objs, n);
+        for (i = 0; i < n; i++) {
+            objs[i] = c->objs[--c->len];
+#ifdef CONFIG_LIBPOOL_DEBUG
+            pool_debug_on_get(p, objs[i]);
+#endif
+        }
+        c->stats.gets += n;
+        return 0;
+    }
     if (unlikely(n > p->top)) {
         p->stats.empty++;
         return -ENOBUFS;

@@ -1,0 +1,108 @@
+/* lcore: one run-to-completion loop per CPU, in DPDK's shape. lcore 0 (the
+ * main lcore) runs main(); every other lcore waits, halted, until main
+ * launches a function on it, runs it to completion and waits again.
+ *
+ *   lcore_id()/lcore_count()        who am I, how many are there
+ *   lcore_launch()/lcore_wait()     run fn(arg) on an lcore, collect its result
+ *   lcore_barrier_*                 all launched lcores meet
+ *   LCORE_VAR(off)                  this lcore's copy of a per-lcore variable
+ *   lcore_busy_add()/lcore_usage()  busy-cycle accounting
+ *
+ * The count is nfos.cpus=N, else what the platform gives (kvm: every CPU in
+ * the ACPI MADT; linuxu: 1); on linuxu nfos.lcore_pin=C0,C1,... pins lcore i
+ * to host CPU Ci. The calling lcore is found through the GS base: no
+ * lookup, no lock. Not thread-safe on kvm beyond what each call says: the
+ * nolibc malloc and stdio are not safe from two lcores at once. */
+#ifndef NFOS_LCORE_H
+#define NFOS_LCORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define LCORE_MAX       16
+#define LCORE_VAR_BYTES 1024 /* per-lcore variables, per lcore */
+
+/* This lcore's block; GS base points at it. Fields are the library's. */
+struct lcore {
+    struct lcore *self; /* %gs:0 */
+    unsigned id;        /* %gs:8 */
+    unsigned cpu;
+    uint64_t busy_cycles; /* lcore_busy_add() */
+    char *vars;           /* LCORE_VAR_BYTES of per-lcore variables */
+};
+
+static inline struct lcore *lcore_self(void)
+{
+    struct lcore *lc;
+
+    __asm__("movq %%gs:0, %0" : "=r"(lc));
+    return lc;
+}
+
+/* 0 on the main lcore, 1 .. lcore_count()-1 on the others. Fast path. */
+static inline unsigned lcore_id(void)
+{
+    unsigned id;
+
+    __asm__("movl %%gs:8, %0" : "=r"(id));
+    return id;
+}
+
+/* The number of lcores, main included (>= 1). */
+unsigned lcore_count(void);
+
+/* Starts the other lcores (called once by the boot sequence): 0 or -errno,
+ * printed. */
+int lcore_init(void);
+
+/* Runs fn(arg) on lcore id (not 0). Returns 0, -EINVAL (no such lcore, or
+ * 0), -EBUSY (it still runs an earlier launch). Main lcore only. */
+int lcore_launch(unsigned id, int (*fn)(void *), void *arg);
+
+/* Waits (spinning) until lcore id finished its launch; returns fn's result,
+ * 0 when nothing was launched, -EINVAL for a bad id. Main lcore only. */
+int lcore_wait(unsigned id);
+
+/* Launches fn(arg) on every lcore but main, then runs it on main too when
+ * on_main; lcore_wait_all() waits for them and returns the first nonzero
+ * result (main's included), else 0. */
+int lcore_launch_all(int (*fn)(void *), void *arg, int on_main);
+int lcore_wait_all(void);
+
+/* A barrier for n lcores: each lcore_barrier_wait() returns once n have
+ * called it; reusable at once. Spins (no halt): for lcores that run. */
+struct lcore_barrier {
+    unsigned n;
+    volatile unsigned arrived;
+    volatile unsigned round;
+};
+void lcore_barrier_init(struct lcore_barrier *b, unsigned n);
+void lcore_barrier_wait(struct lcore_barrier *b);
+
+/* Per-lcore variables: lcore_var_alloc reserves size bytes (aligned to
+ * align, a power of two <= 64) in every lcore's area and returns its
+ * offset, or -ENOMEM; zeroed. Slow path. LCORE_VAR(off) is this lcore's
+ * copy (fast path: one %gs load), lcore_var_of(id, off) another's. */
+long lcore_var_alloc(size_t size, size_t align);
+#define LCORE_VAR(off) ((void *)(lcore_self()->vars + (off)))
+void *lcore_var_of(unsigned id, long off);
+
+/* Busy-cycle accounting: a poll loop adds the TSC cycles of the
+ * iterations that found work; lcore_usage() reports them beside the
+ * cycles spent in launched functions (total) and halted (idle). */
+static inline void lcore_busy_add(uint64_t cycles)
+{
+    lcore_self()->busy_cycles += cycles;
+}
+
+struct lcore_usage {
+    uint64_t busy_cycles;  /* lcore_busy_add() sums */
+    uint64_t total_cycles; /* in launched functions */
+    uint64_t idle_cycles;  /* waiting for a launch */
+    uint64_t launches;
+    uint64_t wakeups; /* returns from a halt (or futex wait) */
+};
+/* 0, or -EINVAL for a bad id. Values of a running lcore may lag. */
+int lcore_usage(unsigned id, struct lcore_usage *u);
+
+#endif /* NFOS_LCORE_H */

@@ -1,0 +1,147 @@
+/* Memory: anonymous private mappings from the nfos heap (lib/alloc), zeroed;
+ * requests of whole 2 MiB multiples are 2 MiB aligned (so they sit on 2 MiB
+ * pages of the identity map). No page protection exists: mprotect and
+ * madvise succeed and change nothing. brk grows inside one window taken
+ * from the heap on first use. On linuxu a shared or file mapping (the
+ * platform's own memfd) is the host's. */
+#include <errno.h>
+#include <string.h>
+#include <nfos/alloc.h>
+#include <nfos/compiler.h>
+#include "syscall_priv.h"
+
+#define PROT_NONE      0
+#define MAP_SHARED     0x01
+#define MAP_PRIVATE    0x02
+#define MAP_FIXED      0x10
+#define MAP_ANONYMOUS  0x20
+#define MREMAP_MAYMOVE 1
+#define PAGE           4096UL
+#define HUGE           (2UL << 20)
+
+static struct {
+    struct syscall_mem_stats st;
+    char *brk_base;
+    size_t brk_len;
+} mem;
+
+static long sys_mmap(long addr, long len, long prot, long flags, long fd, long off)
+{
+    size_t size = ((size_t)len + PAGE - 1) & ~(PAGE - 1);
+    void *p;
+
+    if (!(flags & MAP_ANONYMOUS) || (flags & MAP_SHARED)) {
+#if CONFIG_PLAT_LINUXU
+        return syscall_host(9, addr, len, prot, flags, fd, off);
+#else
+        return -ENODEV;
+#endif
+    }
+    if (len <= 0 || (flags & MAP_FIXED))
+        return -EINVAL;
+#if CONFIG_PLAT_LINUXU
+    {
+        struct alloc_stats st;
+
+        /* Before the core set the heap up (musl's start-up, a large TLS):
+         * the host's memory, as for any process. */
+        alloc_stats(&st);
+        if (!st.nr_regions)
+            return syscall_host(9, addr, len, prot, flags, fd, off);
+    }
+#endif
+    if (alloc_memalign(&p, size % HUGE ? PAGE : HUGE, size))
+        return -ENOMEM;
+    memset(p, 0, size);
+    mem.st.mapped_bytes += alloc_usable_size(p);
+    mem.st.nr_mmap++;
+    return (long)p;
+}
+
+static long sys_munmap(long addr, long len, long a3, long a4, long a5, long a6)
+{
+    size_t have = alloc_usable_size((void *)addr);
+
+    if (addr & (PAGE - 1) || len <= 0)
+        return -EINVAL;
+    if (!have) {
+#if CONFIG_PLAT_LINUXU
+        return syscall_host(11, addr, len, 0, 0, 0, 0);
+#else
+        return -EINVAL;
+#endif
+    }
+    if ((((size_t)len + PAGE - 1) & ~(PAGE - 1)) < have) {
+        mem.st.nr_partial_munmap++;
+        return 0;
+    }
+    alloc_free((void *)addr);
+    mem.st.mapped_bytes -= have;
+    mem.st.nr_munmap++;
+    return 0;
+}
+
+/* A mapping moves (MREMAP_MAYMOVE) to a new block of the new size: Linux
+ * would remap pages; here the bytes are copied. */
+static long sys_mremap(long old, long oldlen, long newlen, long flags, long a5, long a6)
+{
+    size_t have = alloc_usable_size((void *)old);
+    long p;
+
+    if (!have || old & (PAGE - 1) || newlen <= 0)
+        return -EINVAL;
+    if ((size_t)newlen <= have)
+        return (size_t)newlen == (size_t)oldlen ? old : -ENOMEM;
+    if (!(flags & MREMAP_MAYMOVE))
+        return -ENOMEM;
+    p = sys_mmap(0, newlen, 3, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p < 0)
+        return p;
+    memcpy((void *)p, (void *)old, NFOS_MIN((size_t)oldlen, have));
+    sys_munmap(old, (long)have, 0, 0, 0, 0);
+    return p;
+}
+
+static long sys_mprotect(long addr, long len, long prot, long a4, long a5, long a6)
+{
+    return addr & (PAGE - 1) ? -EINVAL : 0;
+}
+
+static long sys_madvise(long addr, long len, long advice, long a4, long a5, long a6)
+{
+    return addr & (PAGE - 1) ? -EINVAL : 0;
+}
+
+/* Linux's brk: returns the new break, or the old one when it cannot move. */
+static long sys_brk(long want, long a2, long a3, long a4, long a5, long a6)
+{
+    void *p;
+
+    if (!mem.brk_base) {
+        if (!CONFIG_LIBSYSCALL_BRK_MAX || alloc_memalign(&p, PAGE, CONFIG_LIBSYSCALL_BRK_MAX))
+            return 0;
+        mem.brk_base = p;
+    }
+    if (want && (char *)want >= mem.brk_base &&
+        (char *)want <= mem.brk_base + CONFIG_LIBSYSCALL_BRK_MAX) {
+        size_t len = (size_t)((char *)want - mem.brk_base);
+
+        if (len > mem.brk_len)
+            memset(mem.brk_base + mem.brk_len, 0, len - mem.brk_len);
+        mem.brk_len = len;
+    }
+    mem.st.brk_bytes = mem.brk_len;
+    return (long)(mem.brk_base + mem.brk_len);
+}
+
+void syscall_mem_stats(struct syscall_mem_stats *st)
+{
+    *st = mem.st;
+}
+
+SYSCALL_DEFINE(9, mmap, sys_mmap, 0);
+SYSCALL_DEFINE(11, munmap, sys_munmap, 0);
+SYSCALL_DEFINE(25, mremap, sys_mremap, 0);
+SYSCALL_DEFINE(10, mprotect, sys_mprotect, 0);
+SYSCALL_DEFINE(28, madvise, sys_madvise, 0);
+SYSCALL_DEFINE(12, brk, sys_brk, 0);
