@@ -22,6 +22,11 @@ import subprocess
 import pytest
 
 from conftest import build, nfos_cli, accel
+
+try:  # the exit reports' pool check (nfapp_pools_check), where it has landed
+    from conftest import assert_pools_balanced
+except ImportError:
+    assert_pools_balanced = None
 from test_packets import Netns, stop, wait_line, PY
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root")
@@ -111,6 +116,8 @@ def check(name, sent, out):
     assert all(sent["alive"].values()), sent["alive"]
     print(f"{name}: {sent['storm']} frames sent in {sent['seconds']} s")
     assert got == want, out
+    if assert_pools_balanced:
+        assert_pools_balanced(out)
     assert set(sent["kinds"]) >= KINDS, sorted(KINDS - set(sent["kinds"]))
 
 
@@ -169,4 +176,5 @@ def test_storm_kvm(ns, app):
             proc.kill()
             out, err = proc.communicate()
     assert sent["expect"] == dry, "the dry run's tally differs from the run's"
+    assert nfos_cli.map_qemu_status(proc.returncode, []) == 0, out + err
     check(app, sent, out)
