@@ -64,7 +64,7 @@ def send(ns, app, count, pad, mac=None):
 
 def report(name, out):
     """The app's exit report as stormframes' keys."""
-    n = lambda pat: [int(x) for x in re.search(pat, out).groups()]  # noqa: E731
+    n = lambda pat: [x and int(x) for x in re.search(pat, out).groups()]  # noqa: E731
     got = {}
     got["reply:arp"], got["reply:echo"], got["ignored"] = n(
         rf"{name}: port 0: (\d+) ARP replies, (\d+) echo replies, (\d+) frames not answered")
@@ -91,11 +91,11 @@ def kv_report(out, got, n):
                                    r"truncated (\d+), reply overflow (\d+)")
     f = n(r"IP fragments (\d+): (\d+) datagrams reassembled \((\d+) requests\), (\d+) repeats "
           r"ignored, (\d+) bad; datagrams given up: (\d+) overlapping, too long or "
-          r"inconsistent, (\d+) timed out, (\d+) evicted")
+          r"inconsistent, (\d+) timed out, (\d+) evicted(?:, (\d+) limited)?")
     for i, k in enumerate(("fragments", "reassembled", "replies", "duplicates", "bad",
                            "dropped")):
         got["kv:frag_" + k] = f[i]
-    got["kv:frag_lost"] = f[6] + f[7]
+    got["kv:frag_lost"] = f[6] + f[7] + (f[8] or 0)  # limited: net_reasm's per-source share
 
 
 def check(name, sent, out):
