@@ -22,7 +22,7 @@ UNIT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Wno-unused-parameter \
 	-fsanitize=address,undefined -fno-omit-frame-pointer -DNFOS_UNIT_TEST \
 	-DCONFIG_NFOS_DEBUG=1 -I$(NFOS_ROOT)/include
 
-UNIT_DIRS := $(wildcard $(NFOS_ROOT)/lib/* $(NFOS_ROOT)/drivers/* $(NFOS_ROOT)/plat/* \
+UNIT_DIRS := $(wildcard $(NFOS_ROOT)/lib/* $(NFOS_ROOT)/drivers/* $(NFOS_ROOT)/plat/* $(NFOS_ROOT)/apps/* \
 	$(NFOS_ROOT)/bench/* $(NFOS_ROOT)/vmm)
 -include $(wildcard $(addsuffix /tests/Makefile.test,$(UNIT_DIRS)))
 

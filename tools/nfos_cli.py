@@ -50,6 +50,8 @@ DEPS = [
     ("gnuplot-nox", "gnuplot"),
     ("busybox-static", None),  # bench/linuxvm: the initramfs userland
     ("dpkg-dev", "dpkg-source"),  # lib/musl: `apt-get source musl`
+    ("libvirt-daemon-system", None),  # nfos libvirt (and its tests)
+    ("libvirt-clients", "virsh"),
 ]
 
 # QEMU's isa-debug-exit makes QEMU exit with status*2+1.
@@ -505,6 +507,9 @@ def parser():
     be.add_argument("what", help="boot, pps, kv or all (every one, the comparison "
                     "table, plots and docs/PERFORMANCE.md)")
     be.set_defaults(fn=cmd_bench)
+
+    from tools import libvirt
+    libvirt.add_parser(sub)
     return p
 
 

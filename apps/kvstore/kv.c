@@ -12,11 +12,16 @@
 #include <nfos/net.h>
 #include "kv.h"
 
-int kv_init(struct kv *kv, size_t mem_limit, size_t item_size_max, int64_t unix_now)
+int kv_init(struct kv *kv, size_t mem_limit, size_t item_size_max, int64_t unix_now,
+            unsigned max_dgrams)
 {
     int rc;
 
     memset(kv, 0, sizeof(*kv));
+    if (!max_dgrams || max_dgrams > KV_MAX_DGRAMS) {
+        fprintf(stderr, "kvstore: --max-reply-dgrams must be 1..%u\n", KV_MAX_DGRAMS);
+        return -EINVAL;
+    }
     rc = kvtable_init(&kv->table, mem_limit, item_size_max, unix_now);
     if (rc == -ENOMEM)
         fprintf(stderr,
@@ -35,6 +40,8 @@ int kv_init(struct kv *kv, size_t mem_limit, size_t item_size_max, int64_t unix_
     }
     kv->unix_now = unix_now;
     kv->started = unix_now;
+    kv->wallclock = unix_now != 0;
+    kv->max_dgrams = max_dgrams;
     return 0;
 }
 
@@ -109,12 +116,51 @@ static void add_dgram(struct kv *kv, uint32_t off, uint32_t len, unsigned seq, u
     kv->st.bytes_written += MCPROTO_HDR_LEN + len;
 }
 
-/* memcached's transmit_udp over the responses queued since the last one. */
-static void flush(struct kv *kv)
+/* The datagrams the responses queued since the last flush go out in. */
+static unsigned batch_dgrams(const struct kv *kv)
+{
+    unsigned i, n = 0, total;
+    bool head = true;
+
+    for (i = kv->batch; i < kv->nresp; i++) {
+        const struct kv_resp *r = &kv->resp[i];
+
+        if (r->skip || (!r->len && !head))
+            continue;
+        head = false;
+        total = mcproto_datagrams(r->len);
+        n += total ? total : 1;
+    }
+    return n;
+}
+
+/* A batch that would take the request's reply past --max-reply-dgrams
+ * (the bound on what one forged request can draw onto its victim) becomes
+ * memcached's answer when it cannot build a reply, in one datagram while
+ * there is room for one, else nothing; counted either way. */
+static void over_limit(struct kv *kv, bool get)
+{
+    kv->st.reply_dgram_limit++;
+    kv->len = kv->resp[kv->batch].off;
+    kv->nresp = kv->batch;
+    if (kv->ndgram >= kv->max_dgrams || !resp_start(kv))
+        return;
+    if (put_str(kv, get ? "SERVER_ERROR out of memory writing get response\r\n"
+                        : "SERVER_ERROR out of memory preparing response\r\n"))
+        resp_end(kv);
+    else
+        kv->nresp--;
+}
+
+/* memcached's transmit_udp over the responses queued since the last one;
+ * get: they answer a get-family command. */
+static void flush(struct kv *kv, bool get)
 {
     bool head = true;
     unsigned i;
 
+    if (unlikely(kv->ndgram + batch_dgrams(kv) > kv->max_dgrams))
+        over_limit(kv, get);
     for (i = kv->batch; i < kv->nresp; i++) {
         const struct kv_resp *r = &kv->resp[i];
         unsigned total = mcproto_datagrams(r->len), seq;
@@ -136,15 +182,44 @@ static void flush(struct kv *kv)
 
 /* --- Commands ------------------------------------------------------------ */
 
+/* memcached's realtime() for the command's exptime into *out, or false
+ * (answered and counted) for an absolute unix time when kvstore does not
+ * know the time: a kvm guest started without --epoch, whose clock starts
+ * at 0, would keep such an item for decades or expire it at random.
+ * Negative is expired at once, clock or not: table second 1 has always
+ * passed (kvtable_realtime would count it from the unix epoch). */
+static bool exptime_of(struct kv *kv, const struct mcproto_req *r, uint32_t *out)
+{
+    if (r->exptime < 0) {
+        *out = 1;
+        return true;
+    }
+    if (r->exptime > KVTABLE_REALTIME_MAX && !kv->wallclock) {
+        kv->st.exptime_no_clock++;
+        out_string(kv, r,
+                   "SERVER_ERROR absolute expiry time without a clock: start kvstore "
+                   "with --epoch UNIXTIME");
+        return false;
+    }
+    *out = kvtable_realtime(&kv->table, r->exptime);
+    return true;
+}
+
 static void do_get(struct kv *kv, const struct mcproto_req *r)
 {
     bool touch = r->op == MCPROTO_OP_GAT || r->op == MCPROTO_OP_GATS;
     bool cas = r->op == MCPROTO_OP_GETS || r->op == MCPROTO_OP_GATS;
-    uint32_t exptime = touch ? kvtable_realtime(&kv->table, r->exptime) : 0;
+    uint32_t exptime = 0;
     unsigned nresp0 = kv->nresp;
     size_t len0 = kv->len, n;
     const uint8_t *cur = r->key, *k = NULL;
-    bool ok = resp_start(kv);
+    bool ok;
+
+    if (touch && !exptime_of(kv, r, &exptime)) {
+        flush(kv, true);
+        return;
+    }
+    ok = resp_start(kv);
 
     if (r->err) { /* a key too long: the ones before it count, nothing else */
         while (cur && (k = mcproto_key_next(&cur, r->keys_end, &n))) {
@@ -160,7 +235,7 @@ static void do_get(struct kv *kv, const struct mcproto_req *r)
         }
         kv->nresp = nresp0;
         out_string(kv, r, r->err);
-        flush(kv);
+        flush(kv, true);
         return;
     }
 
@@ -198,7 +273,7 @@ static void do_get(struct kv *kv, const struct mcproto_req *r)
         kv->len = len0;
         out_string(kv, r, "SERVER_ERROR out of memory writing get response");
     }
-    flush(kv); /* memcached transmits after every get */
+    flush(kv, true); /* memcached transmits after every get */
 }
 
 static const enum kvtable_mode store_mode[MCPROTO_OP_COUNT] = {
@@ -224,6 +299,7 @@ static bool too_large(struct kv *kv, const struct mcproto_req *r, bool reply)
 static void do_store(struct kv *kv, const struct mcproto_req *r)
 {
     enum kvtable_result res;
+    uint32_t exptime;
 
     if (too_large(kv, r, true))
         return;
@@ -232,10 +308,11 @@ static void do_store(struct kv *kv, const struct mcproto_req *r)
         out_string(kv, r, "CLIENT_ERROR bad data chunk");
         return;
     }
+    if (!exptime_of(kv, r, &exptime))
+        return;
     res =
         kvtable_store(&kv->table, store_mode[r->op], r->key, r->nkey, kvtable_hash(r->key, r->nkey),
-                      r->flags, kvtable_realtime(&kv->table, r->exptime), r->data, r->vlen,
-                      r->op == MCPROTO_OP_CAS ? r->num : 0);
+                      r->flags, exptime, r->data, r->vlen, r->op == MCPROTO_OP_CAS ? r->num : 0);
     if (r->op == MCPROTO_OP_CAS)
         res == KVTABLE_STORED      ? kv->st.cas_hits++
         : res == KVTABLE_EXISTS    ? kv->st.cas_badval++
@@ -324,6 +401,33 @@ static void do_stats(struct kv *kv, const struct mcproto_req *r)
     }
 }
 
+static void do_touch(struct kv *kv, const struct mcproto_req *r)
+{
+    uint32_t exptime;
+
+    if (!exptime_of(kv, r, &exptime))
+        return;
+    kv->st.cmd_touch++;
+    if (kvtable_touch(&kv->table, r->key, r->nkey, kvtable_hash(r->key, r->nkey), exptime)) {
+        kv->st.touch_hits++;
+        out_string(kv, r, "TOUCHED");
+    } else {
+        kv->st.touch_misses++;
+        out_string(kv, r, "NOT_FOUND");
+    }
+}
+
+static void do_flush_all(struct kv *kv, const struct mcproto_req *r)
+{
+    uint32_t unused;
+
+    if (r->exptime > 0 && !exptime_of(kv, r, &unused))
+        return;
+    kv->st.cmd_flush++;
+    kvtable_flush(&kv->table, r->exptime);
+    out_string(kv, r, "OK");
+}
+
 /* Runs one parsed command; false when the datagram ends here (quit). */
 static bool execute(struct kv *kv, const struct mcproto_req *r)
 {
@@ -356,20 +460,10 @@ static bool execute(struct kv *kv, const struct mcproto_req *r)
         do_delta(kv, r);
         break;
     case MCPROTO_OP_TOUCH:
-        kv->st.cmd_touch++;
-        if (kvtable_touch(&kv->table, r->key, r->nkey, kvtable_hash(r->key, r->nkey),
-                          kvtable_realtime(&kv->table, r->exptime))) {
-            kv->st.touch_hits++;
-            out_string(kv, r, "TOUCHED");
-        } else {
-            kv->st.touch_misses++;
-            out_string(kv, r, "NOT_FOUND");
-        }
+        do_touch(kv, r);
         break;
     case MCPROTO_OP_FLUSH_ALL:
-        kv->st.cmd_flush++;
-        kvtable_flush(&kv->table, r->exptime);
-        out_string(kv, r, "OK");
+        do_flush_all(kv, r);
         break;
     case MCPROTO_OP_VERSION:
         out_string(kv, r, "VERSION " KV_VERSION);
@@ -403,6 +497,10 @@ unsigned kv_serve(struct kv *kv, const uint8_t *req, size_t len)
         rc == -EMSGSIZE ? kv->st.bad_header++ : kv->st.multi_datagram++;
         return 0;
     }
+    if (unlikely(mcproto_is_reply(p, n))) {
+        kv->st.reply_loop_drops++; /* answering it could start a reply loop */
+        return 0;
+    }
     kv->req_id = f.req_id;
     kv->st.requests++;
     kv->st.bytes_read += len;
@@ -426,7 +524,22 @@ unsigned kv_serve(struct kv *kv, const uint8_t *req, size_t len)
         p += r.len;
         n -= r.len;
     }
-    flush(kv);
+    flush(kv, false);
+    return kv->ndgram;
+}
+
+unsigned kv_reply_replace(struct kv *kv, const char *line)
+{
+    unsigned i;
+
+    for (i = 0; i < kv->ndgram; i++)
+        kv->st.bytes_written -= MCPROTO_HDR_LEN + kv->dgram[i].len;
+    kv->len = kv->nresp = kv->batch = kv->ndgram = 0;
+    resp_start(kv);
+    put_str(kv, line);
+    put(kv, "\r\n", 2);
+    resp_end(kv);
+    flush(kv, false);
     return kv->ndgram;
 }
 

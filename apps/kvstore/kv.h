@@ -9,10 +9,22 @@
 #include <nfos/kvtable.h>
 #include <nfos/mcproto.h>
 
-#define KV_SCRATCH    (256 * 1024) /* replies to one datagram, at most */
-#define KV_MAX_DGRAMS 1100
+/* Replies to one datagram, at most: room for the reply to a get of the
+ * largest item the table can hold (a 1 MiB item, as memcached counts it,
+ * has a shorter reply) and then some. An item that append or prepend grows
+ * stays within the table's item_size_max, so its reply always fits. */
+#define KV_SCRATCH    (KVTABLE_PAGE + (64 << 10))
+#define KV_MAX_DGRAMS 1100 /* datagrams to one request, the most --max-reply-dgrams allows */
 #define KV_MAX_RESPS  1100
 #define KV_VERSION    "1.6.18" /* the memcached whose replies kvstore gives */
+/* --max-reply-dgrams' default: about 11 KB, room for the values UDP clients
+ * keep, while a 20-byte request can no longer draw 60 KB of replies. */
+#define KV_REPLY_DGRAMS_DEFAULT 8
+
+_Static_assert(KVTABLE_PAGE + 6 + 250 + 1 + 10 + 1 + 10 + 1 + 20 + 2 + 5 <= KV_SCRATCH,
+               "a get of the largest item fits the reply buffer");
+_Static_assert((KV_SCRATCH + MCPROTO_UDP_DATA - 1) / MCPROTO_UDP_DATA <= KV_MAX_DGRAMS,
+               "and its datagrams the datagram list");
 
 /* memcached's counters, under its names (stats.c prints them). */
 struct kv_stats {
@@ -24,6 +36,12 @@ struct kv_stats {
     uint64_t bytes_read, bytes_written;
     /* kvstore's own */
     uint64_t requests, bad_header, multi_datagram, truncated, reply_overflow;
+    /* Also in "stats", after memcached's names (kv_stats_write): */
+    uint64_t reply_dgram_limit;  /* replies over --max-reply-dgrams: SERVER_ERROR or nothing */
+    uint64_t reply_rate_limited; /* requests not answered: --udp-rate (main.c) */
+    uint64_t reply_no_buffer;    /* replies sent as SERVER_ERROR: no netbufs (main.c) */
+    uint64_t reply_loop_drops;   /* datagrams that were replies (mcproto_is_reply) */
+    uint64_t exptime_no_clock;   /* absolute expiry times refused: no --epoch */
 };
 
 struct kv_dgram {
@@ -41,6 +59,8 @@ struct kv {
     struct kv_stats st;
     int64_t unix_now;
     int64_t started;
+    bool wallclock;      /* the unix time is known (--epoch, or linuxu's clock) */
+    unsigned max_dgrams; /* --max-reply-dgrams */
     /* One datagram's replies. */
     uint8_t *scratch;
     size_t len;
@@ -51,8 +71,13 @@ struct kv {
     uint16_t req_id;
 };
 
-/* 0, or a negative errno after one line on stderr. Slow path. */
-int kv_init(struct kv *kv, size_t mem_limit, size_t item_size_max, int64_t unix_now);
+/* unix_now: the unix time at start, or 0 when it is not known (a kvm
+ * guest without --epoch: absolute expiry times are then refused with a
+ * SERVER_ERROR that says so). max_dgrams: 1..KV_MAX_DGRAMS datagrams to
+ * one request at most. 0, or a negative errno after one line on stderr.
+ * Slow path. */
+int kv_init(struct kv *kv, size_t mem_limit, size_t item_size_max, int64_t unix_now,
+            unsigned max_dgrams);
 
 static inline void kv_clock(struct kv *kv, int64_t unix_now)
 {
@@ -61,8 +86,17 @@ static inline void kv_clock(struct kv *kv, int64_t unix_now)
 }
 
 /* Serves one request (a UDP payload, frame header included). Returns the
- * number of reply datagrams, laid out in kv->dgram[] over kv->scratch. */
+ * number of reply datagrams, laid out in kv->dgram[] over kv->scratch:
+ * at most kv->max_dgrams; a reply (the responses memcached sends
+ * together: one get's, or the other commands' of a datagram) that would
+ * take more becomes one SERVER_ERROR datagram, or nothing once no room is
+ * left, and is counted in reply_dgram_limit. Every datagram's header
+ * counts the datagrams of its response, all of which are laid out. */
 unsigned kv_serve(struct kv *kv, const uint8_t *req, size_t len);
+
+/* Replaces the reply kv_serve laid out by one datagram holding line (a
+ * SERVER_ERROR, for a reply that cannot be sent whole); returns 1. */
+unsigned kv_reply_replace(struct kv *kv, const char *line);
 
 /* A get of one key, as kv_request_peek found it in a request datagram. */
 struct kv_get {

@@ -8,8 +8,11 @@
  * memcached's ASCII protocol over UDP (port 11211 or --port), answers ARP
  * and ping like pong; requests larger than a frame come as IP fragments,
  * which are put back together (lib/net's reassembly) and answered from
- * fresh netbufs; everything else is counted and dropped. Not here: TCP,
- * the binary and meta protocols. */
+ * fresh netbufs; everything else is counted and dropped. Answers only
+ * sources that can have asked (net_src_check: no reflection off a forged
+ * address, no reply loops with other servers), at most --max-reply-dgrams
+ * datagrams per request and, with --udp-rate, so many per second per
+ * source. Not here: TCP, the binary and meta protocols. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -25,7 +28,18 @@ static const char about[] =
     "  memcached's ASCII protocol over UDP on each port with an address:\n"
     "  ./nfos run kvstore --net tap:IF --ip ADDR/PREFIX (netdev.ip=, netdev1.ip=, ...).\n"
     "  Absolute expiry times count from --epoch: by default the host's clock on\n"
-    "  linuxu; on kvm ./nfos run passes it.\n" NFAPP_STATS_HELP;
+    "  linuxu; on kvm ./nfos run passes it (without it they are refused).\n"
+    "  Requests from sources that cannot have asked (broadcast, multicast, our own\n"
+    "  address or port, port 0, ports of services such as echo, DNS, NTP) are\n"
+    "  dropped and counted by reason: no reflection, no reply loops.\n" NFAPP_STATS_HELP;
+
+/* in->kind[] of a request whose source is refused (net_src_check). */
+#define KIND_REFUSED (-2)
+/* How long (1/TX_WAIT_DIV of a second) a full device queue may go without
+ * taking a frame before the rest of a burst is dropped: the datagrams of a
+ * long reply go out in chunks as the device frees room, not lost because
+ * the ring is shorter than the reply. */
+#define TX_WAIT_DIV 2000
 
 /* A burst received, on its way through the passes of serve(). */
 struct inflight {
@@ -64,6 +78,8 @@ static const char *const na_names[NA_COUNT] = {
 struct port {
     struct netdev *dev;
     uint32_t ip;
+    struct net_src_filter guard; /* whom we answer */
+    struct net_src_stats src;    /* requests refused, by reason */
     struct net_parse_stats parse;
     uint64_t arp_replies, echo_replies, ignored, tx_nobuf;
     uint64_t na[NA_COUNT];
@@ -79,6 +95,9 @@ static uint16_t udp_port = MCPROTO_PORT;
 static struct kv kv;
 static struct pool *pool;
 static uint64_t req_cycles, reqs;
+static struct net_ratelimit ratelimit; /* --udp-rate, when given */
+static bool rate_on;
+static uint64_t now_tsc; /* the current loop iteration's start */
 
 static int port_open(struct nfapp *app, unsigned i)
 {
@@ -86,11 +105,20 @@ static int port_open(struct nfapp *app, unsigned i)
     char buf[NET_IPV4_STRLEN];
     struct netbuf *nb;
 
+    unsigned prefix = 32;
+    uint32_t a;
+
     if (!(p->dev = nfapp_port(app, i, pool)) || nfapp_port_ipv4(app, p->dev, &p->ip))
         return -1;
+    /* nfapp_port_ipv4 parsed it already; here for the prefix. */
+    net_ipv4_parse(netdev_param(p->dev, "ip"), &a, &prefix);
+    net_src_filter_init(&p->guard, p->ip, prefix, udp_port);
     if (net_reasm_init(&p->reasm, 0, 0)) {
-        fprintf(stderr, "kvstore: no memory for port %u's IP reassembly (%u x %u bytes)\n", i,
-                NET_REASM_SLOTS_DEFAULT, (unsigned)NET_REASM_BUF_LEN);
+        fprintf(stderr,
+                "kvstore: no memory for port %u's IP reassembly (%u slots, %u x %u payload "
+                "bytes, %u output bytes)\n",
+                i, NET_REASM_SLOTS_DEFAULT, NET_REASM_CHUNKS, NET_REASM_CHUNK,
+                (unsigned)NET_REASM_BUF_LEN);
         return -1;
     }
     /* A gratuitous ARP: peers such as QEMU's user network learn our MAC. */
@@ -116,8 +144,17 @@ struct burst {
 
 static void tx_flush(struct burst *b)
 {
-    uint16_t sent = b->nout ? netdev_tx_burst(b->p->dev, 0, b->out, (uint16_t)b->nout) : 0;
+    uint16_t sent = b->nout ? netdev_tx_burst(b->p->dev, 0, b->out, (uint16_t)b->nout) : 0, n;
+    uint64_t until;
 
+    if (unlikely(sent < b->nout)) { /* a full device queue */
+        until = nfapp_now() + b->app->tsc_hz / TX_WAIT_DIV;
+        while (sent < b->nout && nfapp_now() < until)
+            if ((n = netdev_tx_burst(b->p->dev, 0, b->out + sent, (uint16_t)(b->nout - sent)))) {
+                sent += n;
+                until = nfapp_now() + b->app->tsc_hz / TX_WAIT_DIV;
+            }
+    }
     if (sent < b->nout) {
         netbuf_free_bulk(b->out + sent, b->nout - sent);
         b->app->c.drops += b->nout - sent;
@@ -162,39 +199,62 @@ static struct netbuf *fill(struct netbuf *o, const struct net_hdrs *h, const str
     return reply(o, h, MCPROTO_HDR_LEN + d->len);
 }
 
-/* The datagrams kv_serve laid out: the others in fresh netbufs with a copy
- * of the request's headers, then the first in place, sent in order. */
+/* Netbufs for datagrams first .. nd of kv_serve's reply into o[], each
+ * with a copy of the request's headers from nb: all of them, or none (then
+ * false). */
+static bool dgram_bufs(struct netbuf **o, unsigned first, unsigned nd, const struct netbuf *nb,
+                       const struct net_hdrs *h)
+{
+    unsigned i;
+
+    for (i = first; i < nd; i++) {
+        if (!(o[i] = netbuf_alloc(pool)) ||
+            netbuf_tailroom(o[i]) < h->payload_off + MCPROTO_HDR_LEN + kv.dgram[i].len) {
+            if (o[i])
+                netbuf_free(o[i]);
+            netbuf_free_bulk(o + first, i - first);
+            return false;
+        }
+        memcpy(netbuf_data(o[i]), netbuf_data(nb), h->payload_off);
+    }
+    return true;
+}
+
+/* The datagrams kv_serve laid out: the first in place when it fits, the
+ * others in fresh netbufs with a copy of the request's headers, sent in
+ * order. A reply goes whole or not at all: when the pool cannot give
+ * every datagram a netbuf it becomes one SERVER_ERROR datagram in nb
+ * (counted), so that each header's datagram count is what is sent. */
 static void send_dgrams(struct burst *b, struct netbuf *nb, const struct net_hdrs *h, unsigned nd)
 {
     static struct netbuf *o[KV_MAX_DGRAMS];
     size_t room = nb->buf_len - nb->data_off - h->payload_off;
-    unsigned i;
+    unsigned i, first = MCPROTO_HDR_LEN + kv.dgram[0].len <= room;
 
-    for (i = nd; i-- > 0;) {
-        const struct kv_dgram *d = &kv.dgram[i];
-
-        o[i] = NULL;
-        if (i == 0 && MCPROTO_HDR_LEN + d->len <= room) {
-            o[0] = fill(nb, h, d);
-            nb = NULL;
-            break;
-        }
-        if (!(o[i] = netbuf_alloc(pool)) ||
-            netbuf_tailroom(o[i]) < h->payload_off + MCPROTO_HDR_LEN + d->len) {
-            if (o[i])
-                netbuf_free(o[i]);
-            o[i] = NULL;
-            b->p->tx_nobuf++;
-            continue;
-        }
-        memcpy(netbuf_data(o[i]), netbuf_data(nb), h->payload_off);
-        o[i] = fill(o[i], h, d);
+    if (!dgram_bufs(o, first, nd, nb, h)) {
+        b->p->tx_nobuf++;
+        kv.st.reply_no_buffer++;
+        nd = kv_reply_replace(&kv, "SERVER_ERROR out of memory writing response");
+        first = 1;
     }
-    if (nb)
+    for (i = first; i < nd; i++)
+        o[i] = fill(o[i], h, &kv.dgram[i]);
+    if (first)
+        o[0] = fill(nb, h, &kv.dgram[0]);
+    else
         netbuf_free(nb);
     for (i = 0; i < nd; i++)
         if (o[i])
             tx_add(b, o[i]);
+}
+
+/* Whether --udp-rate lets src have a reply now (counted when not). */
+static inline bool rate_ok(uint32_t src)
+{
+    if (net_ratelimit_take(&ratelimit, src, now_tsc))
+        return true;
+    kv.st.reply_rate_limited++;
+    return false;
 }
 
 /* A request datagram: a simple get (g, from the first pass) or one other
@@ -204,9 +264,16 @@ static void serve_request(struct burst *b, struct netbuf *nb, const struct net_h
 {
     uint8_t *pl = netbuf_data(nb) + h->payload_off;
     size_t room = nb->buf_len - nb->data_off - h->payload_off, n;
-    uint32_t sum;
+    uint32_t sum, src = 0;
     unsigned nd;
 
+    if (unlikely(rate_on)) {
+        src = net_hdrs_ipv4(netbuf_data(nb), h)->src;
+        if (!rate_ok(src)) {
+            netbuf_free(nb);
+            return;
+        }
+    }
     n = simple ? kv_get_reply(&kv, pl, h->payload_len, room, g, &sum)
                : kv_serve_inplace(&kv, pl, h->payload_len, room, &sum);
     if (n) {
@@ -216,6 +283,8 @@ static void serve_request(struct burst *b, struct netbuf *nb, const struct net_h
         return;
     }
     nd = kv_serve(&kv, pl, h->payload_len);
+    if (rate_on && nd > 1) /* a reply of several datagrams costs as many */
+        net_ratelimit_charge(&ratelimit, src, nd - 1);
     if (nd)
         send_dgrams(b, nb, h, nd);
     else
@@ -237,7 +306,9 @@ static void serve_fragment(struct burst *b, struct port *p, struct netbuf *nb,
     struct net_hdrs wh;
     struct netbuf *o;
     unsigned nd;
+    uint32_t src;
     size_t len;
+    int why;
 
     if (h->ip_proto != NET_IP_PROTO_UDP || net_hdrs_ipv4(f, h)->dst != p->ip) {
         p->ignored++;
@@ -254,9 +325,19 @@ static void serve_fragment(struct burst *b, struct port *p, struct netbuf *nb,
         p->na[NA_REASM_NOT_REQUEST]++;
         return;
     }
+    if ((why = net_src_check(&p->guard, whole, &wh))) {
+        p->src.refused[why]++;
+        p->ignored++;
+        return;
+    }
+    src = net_hdrs_ipv4(whole, &wh)->src;
+    if (rate_on && !rate_ok(src))
+        return;
     p->frag_replies++;
     if (!(nd = kv_serve(&kv, whole + wh.payload_off, wh.payload_len)))
         return;
+    if (rate_on && nd > 1)
+        net_ratelimit_charge(&ratelimit, src, nd - 1);
     if (!(o = netbuf_alloc(pool)) || netbuf_tailroom(o) < wh.payload_off) {
         if (o)
             netbuf_free(o);
@@ -303,6 +384,13 @@ static void pass1(struct nfapp *app, struct port *p, struct inflight *in)
         in->kind[k] = net_frame_parse(f, nb->len, &in->h[k], 0);
         net_parse_stats_count(&p->parse, in->kind[k]);
         if (in->kind[k] == NET_KIND_UDP && is_request(p, f, &in->h[k])) {
+            int why = net_src_check(&p->guard, f, &in->h[k]);
+
+            if (unlikely(why)) {
+                p->src.refused[why]++;
+                in->kind[k] = KIND_REFUSED;
+                continue;
+            }
             in->simple[k] =
                 kv_request_peek(f + in->h[k].payload_off, in->h[k].payload_len, &in->g[k]);
             if (in->g[k].hash)
@@ -361,6 +449,14 @@ static void answer(struct nfapp *app, struct port *p, struct inflight *in)
             serve_fragment(&b, p, nb, &in->h[k]);
             continue;
         }
+        if (kind == NET_KIND_ICMP && net_icmp_is_echo_request(f, &in->h[k], p->ip)) {
+            int why = net_src_check(&p->guard, f, &in->h[k]);
+
+            if (why) {
+                p->src.refused[why]++;
+                kind = KIND_REFUSED;
+            }
+        }
         if (kind == NET_KIND_ARP &&
             (len = net_arp_reply(f, nb->len, &in->h[k], p->dev->mac, p->ip)) > 0)
             p->arp_replies++;
@@ -408,6 +504,7 @@ static void serve(struct nfapp *app, struct port *p)
     uint64_t t0 = nfapp_now();
     uint16_t done, nreq;
 
+    now_tsc = t0;
     in->n = netdev_rx_burst(p->dev, 0, in->pkts, NFAPP_BURST);
     if (!in->n) {
         if (!due->n && !mid->n)
@@ -435,17 +532,25 @@ static void print_report(const struct nfapp *app)
     unsigned i;
 
     printf("kvstore: requests %llu | get %llu (hits %llu) | set %llu | busy %.1f cycles/request"
-           " | items %llu, evictions %llu\n",
+           " | items %llu, evictions %llu, relocated %llu, index full %llu\n",
            (unsigned long long)s->requests, (unsigned long long)s->cmd_get,
            (unsigned long long)s->get_hits, (unsigned long long)s->cmd_set,
            reqs ? (double)req_cycles / (double)reqs : 0.0,
-           (unsigned long long)kv.table.st.curr_items, (unsigned long long)kv.table.st.evictions);
+           (unsigned long long)kv.table.st.curr_items, (unsigned long long)kv.table.st.evictions,
+           (unsigned long long)kv.table.st.relocations, (unsigned long long)kv.table.st.index_full);
     printf("kvstore: dropped: bad header %llu, multi-datagram %llu, truncated %llu, reply "
            "overflow %llu\n",
            (unsigned long long)s->bad_header, (unsigned long long)s->multi_datagram,
            (unsigned long long)s->truncated, (unsigned long long)s->reply_overflow);
+    printf("kvstore: not sent: %llu replies over --max-reply-dgrams, %llu requests over "
+           "--udp-rate, %llu replies without netbufs, %llu replies taken for requests, %llu "
+           "absolute expiry times without a clock\n",
+           (unsigned long long)s->reply_dgram_limit, (unsigned long long)s->reply_rate_limited,
+           (unsigned long long)s->reply_no_buffer, (unsigned long long)s->reply_loop_drops,
+           (unsigned long long)s->exptime_no_clock);
     for (i = 0; i < nr_ports; i++) {
         const struct port *p = &ports[i];
+        unsigned r;
 
         printf("kvstore: port %u: %llu ARP replies, %llu echo replies, %llu frames not "
                "answered, %llu replies without a buffer\n",
@@ -460,20 +565,42 @@ static void print_report(const struct nfapp *app)
             printf(
                 "kvstore: port %u IP fragments %llu: %llu datagrams reassembled (%llu "
                 "requests), %llu repeats ignored, %llu bad; datagrams given up: %llu "
-                "overlapping, too long or inconsistent, %llu timed out, %llu evicted\n",
+                "overlapping, too long or inconsistent, %llu timed out, %llu evicted, %llu over "
+                "their source's share\n",
                 p->dev->port, (unsigned long long)p->reasm.stats.fragments,
                 (unsigned long long)p->reasm.stats.reassembled, (unsigned long long)p->frag_replies,
                 (unsigned long long)p->reasm.stats.duplicates,
                 (unsigned long long)p->reasm.stats.bad, (unsigned long long)p->reasm.stats.dropped,
                 (unsigned long long)p->reasm.stats.timeouts,
-                (unsigned long long)p->reasm.stats.evictions);
+                (unsigned long long)p->reasm.stats.evictions,
+                (unsigned long long)p->reasm.stats.limited);
         nfapp_print_parse_stats(app, p->dev->port, &p->parse);
+        for (r = 1; r < NET_SRC_COUNT; r++)
+            if (p->src.refused[r])
+                printf("kvstore: port %u refused (%s): %llu\n", p->dev->port, net_src_names[r],
+                       (unsigned long long)p->src.refused[r]);
     }
+}
+
+/* --udp-rate: a bucket per source address, refilled rate times a second,
+ * as deep as one second's worth. 0 or 2. */
+static int rate_init(const struct nfapp *app, uint64_t rate)
+{
+    if (!rate)
+        return 0;
+    /* The key only needs to be unknown off this machine: the TSC. */
+    if (net_ratelimit_init(&ratelimit, 0, NFOS_MAX(app->tsc_hz / rate, 1), (unsigned)rate,
+                           nfapp_now() ^ (uint64_t)(uintptr_t)&ratelimit)) {
+        fprintf(stderr, "kvstore: no memory for --udp-rate's table\n");
+        return 2;
+    }
+    rate_on = true;
+    return 0;
 }
 
 int main(int argc, char **argv)
 {
-    uint64_t epoch = 0, sec_tsc;
+    uint64_t epoch = 0, sec_tsc, max_dgrams = KV_REPLY_DGRAMS_DEFAULT, rate = 0;
     size_t mem_limit = 16 << 20, item_max = 1 << 20;
     struct nfapp app;
     int64_t unix_now;
@@ -486,6 +613,11 @@ int main(int argc, char **argv)
         NFAPP_OPT_SIZE("--max-item-size", "SIZE", item_max, 1, SIZE_MAX,
                        "largest item as memcached -I counts it (default 1M, at most 1M)"),
         NFAPP_OPT_COUNT("--epoch", "UNIXTIME", epoch, 0, INT64_MAX, "the unix time at start"),
+        NFAPP_OPT_COUNT("--max-reply-dgrams", "N", max_dgrams, 1, KV_MAX_DGRAMS,
+                        "datagrams one request may draw, 1.." NFAPP_STR(
+                            KV_MAX_DGRAMS) " (default " NFAPP_STR(KV_REPLY_DGRAMS_DEFAULT) ")"),
+        NFAPP_OPT_COUNT("--udp-rate", "R", rate, 0, 10000000,
+                        "reply datagrams per second to each source address (default 0: no limit)"),
         NFAPP_OPT_LIMITS(app, "REQUESTS", "requests"),
         NFAPP_OPT_END,
     };
@@ -496,7 +628,11 @@ int main(int argc, char **argv)
     if ((rc = nfapp_start(&app, "kvstore", about, opts, argc, argv)) != NFAPP_RUN)
         return rc;
     unix_now = (int64_t)epoch;
-    if (kv_init(&kv, mem_limit, item_max, unix_now))
+    if (kv_init(&kv, mem_limit, item_max, unix_now, (unsigned)max_dgrams))
+        return 2;
+    if (!epoch)
+        printf("kvstore: no --epoch: absolute expiry times (beyond 30 days) are refused\n");
+    if (rate_init(&app, rate))
         return 2;
     if (!(pool = nfapp_pool(&app, 2048)))
         return 2;

@@ -1,5 +1,6 @@
 /* "stats": memcached's field names, in memcached's order, for what kvstore
- * keeps (connections, rusage, slabs and the LRU crawler are not). */
+ * keeps (connections, rusage, slabs and the LRU crawler are not), then
+ * kvstore's own counters of what it refuses to send. */
 #include <stdio.h>
 #include <string.h>
 #include "kv.h"
@@ -46,6 +47,12 @@ size_t kv_stats_write(struct kv *kv, char *p, size_t cap)
         { "total_items", t->total_items },
         { "evictions", t->evictions },
         { "reclaimed", t->reclaimed },
+        /* kvstore's own, for what memcached does not do (kv.h) */
+        { "reply_dgram_limit", s->reply_dgram_limit },
+        { "reply_rate_limited", s->reply_rate_limited },
+        { "reply_no_buffer", s->reply_no_buffer },
+        { "reply_loop_drops", s->reply_loop_drops },
+        { "exptime_no_clock", s->exptime_no_clock },
     };
     size_t n = 0, i;
     int w;

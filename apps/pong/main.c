@@ -1,7 +1,9 @@
 /* pong: the smallest useful network function. Answers ARP requests for its
  * address and ICMP echo requests to it, in place in the received netbuf, on
- * every port that has an address (netdev.ip=, ./nfos run --ip). Everything
- * else is counted and dropped; malformed frames by reason. Runs until
+ * every port that has an address (netdev.ip=, ./nfos run --ip); echo
+ * requests only from sources that can have asked (net_src_check: not a
+ * broadcast, multicast or our own address). Everything else is counted
+ * and dropped; malformed frames and refused sources by reason. Runs until
  * --count replies, --time seconds, or SIGINT/SIGTERM on linuxu. */
 #include <errno.h>
 #include <stdio.h>
@@ -31,6 +33,8 @@ static const char *const na_names[NA_COUNT] = { "arp_op",    "arp_not_ours",  "a
 struct port {
     struct netdev *dev;
     uint32_t ip;
+    struct net_src_filter guard; /* whom we answer */
+    struct net_src_stats src;    /* echo requests refused, by reason */
     struct net_parse_stats parse;
     uint64_t arp_replies, echo_replies, ignored;
     uint64_t na[NA_COUNT];
@@ -43,9 +47,14 @@ static int port_open(struct nfapp *app, unsigned i, struct pool *pool)
 {
     struct port *p = &ports[nr_ports];
     char buf[NET_IPV4_STRLEN];
+    unsigned prefix = 32;
+    uint32_t a;
 
     if (!(p->dev = nfapp_port(app, i, pool)) || nfapp_port_ipv4(app, p->dev, &p->ip))
         return -1;
+    /* nfapp_port_ipv4 parsed it already; here for the prefix. */
+    net_ipv4_parse(netdev_param(p->dev, "ip"), &a, &prefix);
+    net_src_filter_init(&p->guard, p->ip, prefix, 0);
     printf("pong: port %u (%s) answers for %s\n", i, p->dev->name, net_ipv4_format(p->ip, buf));
     nr_ports++;
     return 0;
@@ -80,6 +89,12 @@ static inline int answer(struct port *p, struct netbuf *nb)
         return len;
     }
     if (rc == NET_KIND_ICMP) {
+        int why;
+
+        if (net_icmp_is_echo_request(f, &h, p->ip) && (why = net_src_check(&p->guard, f, &h))) {
+            p->src.refused[why]++;
+            return -1;
+        }
         len = net_icmp_echo_reply(f, nb->len, &h, p->ip);
         if (len > 0)
             p->echo_replies++;
@@ -121,6 +136,8 @@ static void serve(struct nfapp *app, struct port *p)
 
 static void print_port(const struct nfapp *app, const struct port *p)
 {
+    unsigned r;
+
     printf("pong: port %u: %llu ARP replies, %llu echo replies, %llu frames not answered\n",
            p->dev->port, (unsigned long long)p->arp_replies, (unsigned long long)p->echo_replies,
            (unsigned long long)p->ignored);
@@ -129,6 +146,10 @@ static void print_port(const struct nfapp *app, const struct port *p)
         printf(" %s %llu", na_names[i], (unsigned long long)p->na[i]);
     printf("\n");
     nfapp_print_parse_stats(app, p->dev->port, &p->parse);
+    for (r = 1; r < NET_SRC_COUNT; r++)
+        if (p->src.refused[r])
+            printf("pong: port %u refused (%s): %llu\n", p->dev->port, net_src_names[r],
+                   (unsigned long long)p->src.refused[r]);
 }
 
 int main(int argc, char **argv)

@@ -154,6 +154,7 @@ static void tap_stats(struct netdev *dev, struct netdev_stats *stats)
     stats->rx[0] = p->rxq.stats;
     stats->tx[0] = p->txq.stats;
     stats->rx[0].drops += tap_kernel_drops(p) - p->kernel_drops_base;
+    stats->bufs_held = p->rxq.spare != NULL;
 }
 
 static void tap_stats_reset(struct netdev *dev)

@@ -4,12 +4,14 @@
  * reconnect, migrate, log dirty pages or take backend requests. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include <nfos/bus.h>
@@ -101,16 +103,35 @@ static int vhu_send(struct vhu_dev *d, struct vhost_user_msg *m, const int *fds,
     return (size_t)n == iov.iov_len ? 0 : -EPIPE;
 }
 
-static int recv_all(int sock, void *buf, size_t len)
+static int64_t now_ms(void)
 {
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* len bytes by deadline: a reply that trickles in is put together, one
+ * that is not whole by then is -ETIMEDOUT (no reply may hold the boot for
+ * longer than VHU_TIMEOUT_S, however slowly its bytes come). */
+static int recv_all(int sock, void *buf, size_t len, int64_t deadline)
+{
+    struct pollfd pfd = { .fd = sock, .events = POLLIN };
     ssize_t n;
+    int ms;
 
     while (len) {
-        n = recv(sock, buf, len, MSG_WAITALL);
-        if (n < 0 && errno == EINTR)
+        if ((ms = (int)(deadline - now_ms())) <= 0)
+            return -ETIMEDOUT;
+        if ((n = poll(&pfd, 1, ms)) < 0 && errno != EINTR)
+            return -errno;
+        if (n <= 0)
+            continue;
+        n = recv(sock, buf, len, MSG_DONTWAIT);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
             continue;
         if (n < 0)
-            return errno == EAGAIN ? -ETIMEDOUT : -errno;
+            return -errno;
         if (n == 0)
             return -EPIPE;
         buf = (char *)buf + n;
@@ -119,19 +140,47 @@ static int recv_all(int sock, void *buf, size_t len)
     return 0;
 }
 
-/* The reply to request req: exactly size bytes of payload into *payload. */
+/* The reply to request req: exactly size bytes of payload into *payload.
+ * A reply of another request, version or size is -EPROTO, said here (the
+ * stream is out of step then: nothing after it is read). */
 static int vhu_recv_reply(struct vhu_dev *d, uint32_t req, void *payload, uint32_t size)
 {
+    int64_t deadline = now_ms() + VHU_TIMEOUT_S * 1000;
     struct vhost_user_msg m;
     int err;
 
-    if ((err = recv_all(d->sock, &m, VHOST_USER_HDR_LEN)))
+    if ((err = recv_all(d->sock, &m, VHOST_USER_HDR_LEN, deadline)))
         return err;
     if (m.request != req ||
         (m.flags & ~VHOST_USER_NEED_REPLY) != (VHOST_USER_REPLY | VHOST_USER_VERSION) ||
-        m.size != size)
+        m.size != size) {
+        fprintf(stderr,
+                "vhost-user: %s: %s: malformed reply (request %u, flags %#x, size %u; expected "
+                "request %u, flags %#x, size %u)\n",
+                d->path, req_name(req), m.request, m.flags, m.size, req,
+                VHOST_USER_REPLY | VHOST_USER_VERSION, size);
         return -EPROTO;
-    return recv_all(d->sock, payload, size);
+    }
+    return recv_all(d->sock, payload, size, deadline);
+}
+
+/* Why a request failed, for its one line (-EPROTO has said it already). */
+static void vhu_say(struct vhu_dev *d, uint32_t req, int err)
+{
+    const char *why = strerror(-err);
+
+    if (err == -EPROTO)
+        return;
+    if (err == -ETIMEDOUT) {
+        fprintf(stderr, "vhost-user: %s: %s: no complete reply within %d s\n", d->path,
+                req_name(req), VHU_TIMEOUT_S);
+        return;
+    }
+    if (err == -EIO)
+        why = "refused by the backend";
+    else if (err == -EPIPE || err == -ECONNRESET)
+        why = "the backend closed the connection";
+    fprintf(stderr, "vhost-user: %s: %s: %s\n", d->path, req_name(req), why);
 }
 
 /* A request with a reply of size bytes (GET_*). */
@@ -146,7 +195,7 @@ static int vhu_get(struct vhu_dev *d, uint32_t req, const void *arg, uint32_t ar
     if (!(err = vhu_send(d, &m, NULL, 0)))
         err = vhu_recv_reply(d, req, reply, reply_size);
     if (err)
-        fprintf(stderr, "vhost-user: %s: %s: %s\n", d->path, req_name(req), strerror(-err));
+        vhu_say(d, req, err);
     return err;
 }
 
@@ -168,8 +217,7 @@ static int vhu_set(struct vhu_dev *d, uint32_t req, const void *arg, uint32_t ar
     if (!err && ack && !(err = vhu_recv_reply(d, req, &status, sizeof(status))) && status)
         err = -EIO;
     if (err)
-        fprintf(stderr, "vhost-user: %s: %s: %s\n", d->path, req_name(req),
-                err == -EIO ? "refused by the backend" : strerror(-err));
+        vhu_say(d, req, err);
     return err;
 }
 
@@ -274,10 +322,13 @@ static void vhu_notify(struct virtqueue *vq)
 
 static int vhu_queue_enable(struct virtio_dev *vdev, struct virtqueue *vq)
 {
-    struct vhu_ring *r = &vhu_of(vdev)->ring[vq->t.index];
+    struct vhu_ring *r;
 
+    /* Checked before the pointer is formed: &ring[index] beyond the array
+     * is undefined behaviour even unused. */
     if (vq->t.index >= VHU_QUEUES)
         return -ENOENT;
+    r = &vhu_of(vdev)->ring[vq->t.index];
     if (r->kickfd < 0 && (r->kickfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
         return -errno;
     if (r->callfd < 0 && (r->callfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
@@ -412,7 +463,6 @@ static int vhu_connect(struct vhu_dev *d)
                 d->path, strerror(-err));
         return err;
     }
-    setsockopt(d->sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     setsockopt(d->sock, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
     return 0;
 }

@@ -31,11 +31,13 @@ struct vnet_rxq {
     struct pool *pool;
     uint16_t port;
     uint16_t refill_min;
+    uint64_t ring_errors_base; /* vnet_ring_errors at the last stats reset */
     struct netdev_queue_stats stats;
 } __nfos_cache_aligned;
 
 struct vnet_txq {
     struct virtqueue *vq;
+    uint64_t ring_errors_base;
     struct netdev_queue_stats stats;
 } __nfos_cache_aligned;
 
@@ -209,6 +211,36 @@ static uint16_t vnet_tx_burst(void *queue, struct netbuf **pkts, uint16_t n)
 
 /* --- Slow path ----------------------------------------------------------- */
 
+/* What the device wrote wrong into a queue's used ring, as port errors
+ * (counted by the ring, added here: nothing on the fast path). A bad rx
+ * length is in rx errors already (the frame was dropped as empty). */
+static uint64_t vnet_ring_errors(const struct virtqueue *vq, bool rx)
+{
+    if (!vq)
+        return 0;
+    return vq->stats.bad_used_id + vq->stats.bad_used_idx + (rx ? 0 : vq->stats.bad_used_len);
+}
+
+/* One line when the device wrote into a used ring what it must not (an
+ * exit report reads it with the port's counters): a buggy backend, named. */
+static void vnet_ring_report(struct vnet_port *p)
+{
+    const struct virtq_stats *r = p->rxq.vq ? &p->rxq.vq->stats : NULL;
+    const struct virtq_stats *t = p->txq.vq ? &p->txq.vq->stats : NULL;
+    static const struct virtq_stats none;
+
+    r = r ? r : &none;
+    t = t ? t : &none;
+    if (!(r->bad_used_id | r->bad_used_len | r->bad_used_idx | t->bad_used_id | t->bad_used_len |
+          t->bad_used_idx))
+        return;
+    printf("virtio-net: %s: device wrote bad used entries: rx %llu ids %llu lengths %llu "
+           "indices | tx %llu ids %llu lengths %llu indices\n",
+           p->dev.name, (unsigned long long)r->bad_used_id, (unsigned long long)r->bad_used_len,
+           (unsigned long long)r->bad_used_idx, (unsigned long long)t->bad_used_id,
+           (unsigned long long)t->bad_used_len, (unsigned long long)t->bad_used_idx);
+}
+
 static int vnet_info(struct netdev *dev, struct netdev_info *info)
 {
     struct vnet_port *p = port_of(dev);
@@ -270,6 +302,7 @@ static int vnet_rxq_setup(struct netdev *dev, uint16_t qi, uint16_t ring_size, s
     q->port = dev->port;
     q->refill_min = NFOS_MIN(VNET_REFILL_MIN, q->vq->t.size / 2);
     memset(&q->stats, 0, sizeof(q->stats));
+    q->ring_errors_base = vnet_ring_errors(q->vq, true);
     vnet_rx_refill(q);
     q->stats.drops = 0; /* a small pool at set-up is not a drop */
     *queue = q;
@@ -284,6 +317,7 @@ static int vnet_txq_setup(struct netdev *dev, uint16_t qi, uint16_t ring_size, v
     if ((err = vnet_queue(p, &p->txq.vq, VIRTIO_NET_TXQ, ring_size)))
         return err;
     memset(&p->txq.stats, 0, sizeof(p->txq.stats));
+    p->txq.ring_errors_base = vnet_ring_errors(p->txq.vq, false);
     *queue = &p->txq;
     return 0;
 }
@@ -310,11 +344,12 @@ static void vnet_stop(struct netdev *dev)
     struct vnet_port *p = port_of(dev);
     uint64_t deadline = plat_time_ns() + VNET_STOP_DRAIN_NS;
 
-    if (!p->txq.vq)
-        return;
-    do {
-        vnet_tx_reclaim(&p->txq);
-    } while (p->txq.vq->in_flight && plat_time_ns() < deadline);
+    if (p->txq.vq) {
+        do {
+            vnet_tx_reclaim(&p->txq);
+        } while (p->txq.vq->in_flight && plat_time_ns() < deadline);
+    }
+    vnet_ring_report(p);
 }
 
 static int vnet_set_promisc(struct netdev *dev, bool on)
@@ -327,9 +362,10 @@ static int vnet_link(struct netdev *dev, struct netdev_link *link)
     struct vnet_port *p = port_of(dev);
     uint16_t status = VIRTIO_NET_S_LINK_UP;
 
-    if (virtio_has(p->vdev, VIRTIO_NET_F_STATUS))
+    if (virtio_has(p->vdev, VIRTIO_NET_F_STATUS) &&
         virtio_config_read(p->vdev, offsetof(struct virtio_net_config, status), &status,
-                           sizeof(status));
+                           sizeof(status)))
+        return -EIO;
     link->up = p->started && (status & VIRTIO_NET_S_LINK_UP);
     link->full_duplex = true;
     return 0;
@@ -341,6 +377,10 @@ static void vnet_stats(struct netdev *dev, struct netdev_stats *stats)
 
     stats->rx[0] = p->rxq.stats;
     stats->tx[0] = p->txq.stats;
+    stats->bufs_held =
+        (p->rxq.vq ? p->rxq.vq->in_flight : 0) + (p->txq.vq ? p->txq.vq->in_flight : 0);
+    stats->rx[0].errors += vnet_ring_errors(p->rxq.vq, true) - p->rxq.ring_errors_base;
+    stats->tx[0].errors += vnet_ring_errors(p->txq.vq, false) - p->txq.ring_errors_base;
 }
 
 static void vnet_stats_reset(struct netdev *dev)
@@ -349,6 +389,8 @@ static void vnet_stats_reset(struct netdev *dev)
 
     memset(&p->rxq.stats, 0, sizeof(p->rxq.stats));
     memset(&p->txq.stats, 0, sizeof(p->txq.stats));
+    p->rxq.ring_errors_base = vnet_ring_errors(p->rxq.vq, true);
+    p->txq.ring_errors_base = vnet_ring_errors(p->txq.vq, false);
 }
 
 static const struct netdev_ops vnet_ops = {
@@ -376,22 +418,27 @@ static int vnet_probe(struct virtio_dev *vdev)
     memset(p, 0, sizeof(*p));
     p->vdev = vdev;
     p->max_mtu = 1500;
-    if (virtio_has(vdev, VIRTIO_NET_F_MAC))
-        virtio_config_read(vdev, offsetof(struct virtio_net_config, mac), p->dev.mac, 6);
-    else /* locally administered, unique in this image */
+    if (virtio_has(vdev, VIRTIO_NET_F_MAC)) {
+        if ((err =
+                 virtio_config_read(vdev, offsetof(struct virtio_net_config, mac), p->dev.mac, 6)))
+            goto err_free;
+    } else { /* locally administered, unique in this image */
         netdev_mac_from_port(p->dev.mac, netdev_next_port());
+    }
     p->dev.ops = &vnet_ops;
     p->dev.rx_burst = vnet_rx_burst;
     p->dev.tx_burst = vnet_tx_burst;
     p->dev.priv = p;
     snprintf(p->dev.name, sizeof(p->dev.name), "vnet%u", vnet_count);
-    if ((err = netdev_register(&p->dev))) {
-        alloc_free(p);
-        return err;
-    }
+    if ((err = netdev_register(&p->dev)))
+        goto err_free;
     vnet_count++;
     vdev->driver_priv = p;
     return 0;
+
+err_free:
+    alloc_free(p);
+    return err;
 }
 
 static const char *const vnet_feature_names[64] = {

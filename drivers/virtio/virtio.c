@@ -150,13 +150,23 @@ int virtio_driver_ok(struct virtio_dev *vdev)
     return err;
 }
 
-void virtio_config_read(struct virtio_dev *vdev, unsigned off, void *buf, unsigned len)
+int virtio_config_read(struct virtio_dev *vdev, unsigned off, void *buf, unsigned len)
 {
     uint32_t gen;
+    unsigned tries = 0;
 
     do {
         unsigned done = 0;
 
+        /* A device whose generation never settles is broken: give up
+         * rather than spin at boot (or in a link query) for ever. */
+        if (tries++ == VIRTIO_CONFIG_TRIES) {
+            fprintf(stderr,
+                    "virtio: %s: config generation still changing after %u reads, giving up\n",
+                    vdev->name, VIRTIO_CONFIG_TRIES);
+            memset(buf, 0, len);
+            return -EIO;
+        }
         gen = vdev->ops->config_generation(vdev);
         while (done < len) {
             unsigned at = off + done, piece = 8;
@@ -168,6 +178,7 @@ void virtio_config_read(struct virtio_dev *vdev, unsigned off, void *buf, unsign
             done += piece;
         }
     } while (gen != vdev->ops->config_generation(vdev));
+    return 0;
 }
 
 uint16_t virtio_queue_max_size(struct virtio_dev *vdev, uint16_t idx)

@@ -36,6 +36,7 @@ static void virtq_init(struct virtqueue *vq, void *mem, struct virtq_slot *slot,
     memset(slot, 0, sizeof(*slot) * size);
     vq->avail_idx = vq->published = vq->last_used = 0;
     vq->free_head = vq->in_flight = vq->used_event_base = 0;
+    vq->bad_idx_last = VIRTQ_NO_BAD_IDX;
     vq->desc = mem;
     vq->avail = (struct virtq_avail *)((char *)mem + l.avail_off);
     vq->used = (struct virtq_used *)((char *)mem + l.used_off);

@@ -43,7 +43,10 @@ _Noreturn void core_boot(int argc, char **argv)
     int app_argc = 1;
 
     /* 1. The command line: OS parameters and the app's argv. */
-    if (core_params_parse(argc, argv, &app_argc, app_argv, CORE_APP_ARGV_MAX))
+    int bad_params = core_params_parse(argc, argv, &app_argc, app_argv, CORE_APP_ARGV_MAX);
+    if (core_param("nfos.exitline") && *core_param("nfos.exitline") != '0')
+        plat_exit_line = 1;
+    if (bad_params)
         plat_exit(2);
 
     /* 2. Time: the TSC frequency (nfos.tsc_khz may override it). */
@@ -75,7 +78,7 @@ _Noreturn void core_boot(int argc, char **argv)
     }
 #endif
 
-    /* 5. Devices: every linked bus scanned, its devices probed once. */
+        /* 5. Devices: every linked bus scanned, its devices probed once. */
 #if CONFIG_LIBBUS
     if (bus_probe_all())
         plat_exit(2);

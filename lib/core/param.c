@@ -25,6 +25,7 @@ static const struct {
     { "nfos.stdin", PARAM_TEXT, "TEXT: what a musl app reads from stdin on kvm" },
     { "nfos.cpus", PARAM_NUM, "N: lcores (lib/lcore), default: every CPU (linuxu: 1)" },
     { "nfos.cpu_pin", PARAM_TEXT, "C0,C1,...: linuxu pins lcore i to host CPU Ci" },
+    { "nfos.exitline", PARAM_NUM, "1: kvm prints the exit status on the console" },
 };
 
 static struct {

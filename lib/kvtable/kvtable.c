@@ -16,6 +16,7 @@
 #define ITEM_SPILLED    4  /* with LINKED: in its second-choice bucket */
 #define UPDATE_INTERVAL 60 /* memcached's ITEM_UPDATE_INTERVAL */
 #define PREFETCH_LINES  4  /* of an item; the hardware streams the rest */
+#define CUCKOO_BUCKETS  64 /* buckets a relocation search visits at most */
 
 /* An item goes to its second-choice bucket only when the first is full,
  * and the first counts it in spilled: a lookup reads the second bucket
@@ -53,22 +54,116 @@ static inline uint64_t mc_size(size_t nkey, uint32_t flags, size_t nbytes)
     return 48 + nkey + 1 + nbytes + (flags ? 4 : 0) + 8;
 }
 
-uint64_t kvtable_hash(const void *key, size_t n)
+/* --- Keyed hash ----------------------------------------------------------- */
+
+/* The key of this boot: drawn at the first kvtable_init unless a test set
+ * one. Whoever knows it can make keys collide in the index. */
+static struct {
+    uint64_t k0, k1;
+    const char *source; /* NULL until set */
+} hash_key;
+
+static inline uint64_t rotl(uint64_t x, unsigned b)
 {
+    return (x << b) | (x >> (64 - b));
+}
+
+#define SIPROUND(v0, v1, v2, v3)                                  \
+    do {                                                          \
+        v0 += v1, v1 = rotl(v1, 13), v1 ^= v0, v0 = rotl(v0, 32); \
+        v2 += v3, v3 = rotl(v3, 16), v3 ^= v2;                    \
+        v0 += v3, v3 = rotl(v3, 21), v3 ^= v0;                    \
+        v2 += v1, v1 = rotl(v1, 17), v1 ^= v2, v2 = rotl(v2, 32); \
+    } while (0)
+
+/* The last 0 to 7 bytes of a key as a little-endian word, zero-padded: two
+ * loads that may overlap (the same bytes land in the same places), never a
+ * byte outside p[0 .. r), and no call to memcpy. full: the key had 8 bytes
+ * before these, so one load ending at p + r may reach back into them. */
+static inline uint64_t tail_word(const uint8_t *p, size_t r, bool full)
+{
+    uint32_t lo, hi;
+    uint64_t w;
+
+    if (r == 0)
+        return 0;
+    if (full) {
+        memcpy(&w, p + r - 8, 8);
+        return w >> (64 - 8 * r);
+    }
+    if (r >= 4) {
+        memcpy(&lo, p, 4);
+        memcpy(&hi, p + r - 4, 4);
+        return lo | ((uint64_t)hi << (8 * (r - 4)));
+    }
+    return p[0] | ((uint64_t)p[r / 2] << (8 * (r / 2))) | ((uint64_t)p[r - 1] << (8 * (r - 1)));
+}
+
+/* SipHash-c-d (Aumasson and Bernstein, "SipHash: a fast short-input PRF",
+ * 2012): 8-byte little-endian words, the last one padded with zeros and
+ * the length's low byte on top. Inlined with constant rounds below. */
+static inline __attribute__((always_inline)) uint64_t
+siphash(uint64_t k0, uint64_t k1, const void *key, size_t n, unsigned c, unsigned d)
+{
+    uint64_t v0 = k0 ^ 0x736f6d6570736575ULL, v1 = k1 ^ 0x646f72616e646f6dULL;
+    uint64_t v2 = k0 ^ 0x6c7967656e657261ULL, v3 = k1 ^ 0x7465646279746573ULL;
+    uint64_t m, b = (uint64_t)n << 56;
     const uint8_t *p = key;
-    uint64_t h = 0x243f6a8885a308d3ULL ^ (n * 0x9e3779b97f4a7c15ULL), w;
+    bool full = n >= 8;
+    unsigned i;
 
     for (; n >= 8; n -= 8, p += 8) {
-        memcpy(&w, p, 8);
-        h = (h ^ (w * 0xbf58476d1ce4e5b9ULL)) * 0x94d049bb133111ebULL;
-        h ^= h >> 29;
+        memcpy(&m, p, 8);
+        v3 ^= m;
+        for (i = 0; i < c; i++)
+            SIPROUND(v0, v1, v2, v3);
+        v0 ^= m;
     }
-    w = 0;
-    memcpy(&w, p, n);
-    h = (h ^ (w * 0xbf58476d1ce4e5b9ULL)) * 0x94d049bb133111ebULL;
-    h ^= h >> 31;
-    h *= 0xd6e8feb86659fd93ULL;
-    return h ^ (h >> 32);
+    b |= tail_word(p, n, full);
+    v3 ^= b;
+    for (i = 0; i < c; i++)
+        SIPROUND(v0, v1, v2, v3);
+    v0 ^= b;
+    v2 ^= 0xff;
+    for (i = 0; i < d; i++)
+        SIPROUND(v0, v1, v2, v3);
+    return v0 ^ v1 ^ v2 ^ v3;
+}
+
+uint64_t kvtable_siphash(const uint8_t k[16], const void *p, size_t n, unsigned c, unsigned d)
+{
+    uint64_t k0, k1;
+
+    memcpy(&k0, k, 8);
+    memcpy(&k1, k + 8, 8);
+    return siphash(k0, k1, p, n, c, d);
+}
+
+/* SipHash-1-3, as Python, Rust and CRuby key their hash tables: one round
+ * per word is plenty against collisions made without the key. */
+uint64_t kvtable_hash(const void *key, size_t n)
+{
+    return siphash(hash_key.k0, hash_key.k1, key, n, 1, 3);
+}
+
+const char *kvtable_hash_seed(const uint8_t seed[16])
+{
+    uint8_t k[16];
+
+    if (seed) {
+        memcpy(k, seed, 16);
+        hash_key.source = "fixed";
+    } else {
+        hash_key.source = kvtable_seed_random(k);
+    }
+    memcpy(&hash_key.k0, k, 8);
+    memcpy(&hash_key.k1, k + 8, 8);
+    return hash_key.source;
+}
+
+const char *kvtable_hash_source(void)
+{
+    return hash_key.source;
 }
 
 int kvtable_init(struct kvtable *t, size_t mem_limit, size_t item_size_max, int64_t unix_now)
@@ -77,6 +172,8 @@ int kvtable_init(struct kvtable *t, size_t mem_limit, size_t item_size_max, int6
     uint32_t size = 64, c = 0;
 
     memset(t, 0, sizeof(*t));
+    if (!hash_key.source)
+        kvtable_hash_seed(NULL);
     if (mem_limit < KVTABLE_PAGE || item_size_max < 64 || item_size_max > KVTABLE_PAGE ||
         mem_limit / KVTABLE_PAGE > UINT32_MAX / 2)
         return -EINVAL;
@@ -268,25 +365,104 @@ static void drop(struct kvtable *t, struct kvtable_item *it)
     item_free(t, it);
 }
 
-static void link_item(struct kvtable *t, struct kvtable_item *it, uint64_t hash)
+static int free_way(const struct kvtable_bucket *bk)
+{
+    int w;
+
+    for (w = 0; w < WAYS; w++)
+        if (!bk->ref[w])
+            return w;
+    return -1;
+}
+
+/* The bucket the item in bucket b is not in (b itself when both are one). */
+static uint64_t other_bucket(const struct kvtable *t, const struct kvtable_item *it)
+{
+    uint64_t h = kvtable_hash(it->data, it->nkey);
+
+    return kvtable_bucket_index(t, h, !(it->state & ITEM_SPILLED));
+}
+
+/* Moves the item in (from, w) to the free way nw of its other bucket. */
+static void move_item(struct kvtable *t, uint64_t from, int w, uint64_t to, int nw)
+{
+    struct kvtable_bucket *a = &t->buckets[from], *z = &t->buckets[to];
+    struct kvtable_item *it = item_at(t, a->ref[w]);
+
+    z->tag[nw] = a->tag[w];
+    z->ref[nw] = a->ref[w];
+    a->ref[w] = 0;
+    it->slot = (uint32_t)(to * WAYS + (unsigned)nw);
+    if (it->state & ITEM_SPILLED) { /* back to its first choice, to */
+        it->state &= (uint8_t)~ITEM_SPILLED;
+        z->spilled--;
+    } else { /* from is its first choice */
+        it->state |= ITEM_SPILLED;
+        a->spilled++;
+    }
+    t->st.relocations++;
+}
+
+/* Both candidates of a new key (bi[0], bi[1]) are full: a breadth-first
+ * search from them over the items' other buckets for a free way, then the
+ * items on the path each move one step, the last first. Returns which
+ * candidate now has a free way (in *way), or -1 (nothing moved). Costs a
+ * hash of every item looked at: rare below half load, and the key keeps
+ * others from making it common. */
+static int cuckoo(struct kvtable *t, const uint64_t bi[2], int *way)
+{
+    struct node {
+        uint64_t b;
+        int parent; /* node whose item at way moves into b */
+        int way;
+    } q[CUCKOO_BUCKETS];
+    int n = 0, head, i, w, cur, fw;
+
+    q[n++] = (struct node){ bi[0], -1, 0 };
+    if (bi[1] != bi[0])
+        q[n++] = (struct node){ bi[1], -1, 0 };
+    for (head = 0; head < n; head++) {
+        for (w = 0; w < WAYS; w++) {
+            uint64_t alt = other_bucket(t, item_at(t, t->buckets[q[head].b].ref[w]));
+
+            if (alt == q[head].b)
+                continue;
+            if ((fw = free_way(&t->buckets[alt])) >= 0) {
+                move_item(t, q[head].b, w, alt, fw);
+                for (cur = head; q[cur].parent >= 0; cur = q[cur].parent) {
+                    move_item(t, q[q[cur].parent].b, q[cur].way, q[cur].b, w);
+                    w = q[cur].way;
+                }
+                *way = w;
+                return q[cur].b == bi[0] ? 0 : 1;
+            }
+            for (i = 0; i < n && q[i].b != alt; i++)
+                ;
+            if (i == n && n < CUCKOO_BUCKETS)
+                q[n++] = (struct node){ alt, head, w };
+        }
+    }
+    return -1;
+}
+
+/* Links it under hash: false (nothing changed, index_full counted) when
+ * neither candidate bucket has room and none can be made. */
+static bool link_item(struct kvtable *t, struct kvtable_item *it, uint64_t hash)
 {
     uint64_t bi[2] = { kvtable_bucket_index(t, hash, 0), kvtable_bucket_index(t, hash, 1) };
     struct kvtable_bucket *bk;
     int b, w;
 
-    for (b = 0; b < 2; b++) {
-        bk = &t->buckets[bi[b]];
-        for (w = 0; w < WAYS; w++)
-            if (!bk->ref[w])
-                goto found;
+    for (b = 0; b < 2; b++)
+        if ((w = free_way(&t->buckets[bi[b]])) >= 0)
+            goto found;
+    if ((b = cuckoo(t, bi, &w)) < 0) {
+        t->st.index_full++;
+        t->st.out_of_memory++;
+        return false;
     }
-    /* Both candidates full (rare below half load): the index evicts. */
-    b = 0;
-    bk = &t->buckets[bi[0]];
-    w = (int)((hash >> 8) % WAYS);
-    drop(t, item_at(t, bk->ref[w]));
-    t->st.evictions++;
 found:
+    bk = &t->buckets[bi[b]];
     bk->tag[w] = tag_of(hash);
     bk->ref[w] = ref_of(t, it);
     it->slot = (uint32_t)(bi[b] * WAYS + (unsigned)w);
@@ -301,6 +477,7 @@ found:
     t->st.curr_items++;
     t->st.total_items++;
     t->st.bytes += mc_size(it->nkey, it->flags, it->nbytes);
+    return true;
 }
 
 static bool is_flushed(const struct kvtable *t, const struct kvtable_item *it)
@@ -528,12 +705,17 @@ struct kvtable_item *kvtable_touch(struct kvtable *t, const void *key, size_t n,
     return it;
 }
 
-static void replace(struct kvtable *t, struct kvtable_item *old, struct kvtable_item *it,
+/* it takes old's place (old's key is it's: same buckets, so with old there
+ * is always room), or a new place: false, it freed, when there is none. */
+static bool replace(struct kvtable *t, struct kvtable_item *old, struct kvtable_item *it,
                     uint64_t hash)
 {
     if (old)
         drop(t, old);
-    link_item(t, it, hash);
+    if (link_item(t, it, hash))
+        return true;
+    item_free(t, it);
+    return false;
 }
 
 enum kvtable_result kvtable_store(struct kvtable *t, enum kvtable_mode mode, const void *key,
@@ -578,7 +760,8 @@ enum kvtable_result kvtable_store(struct kvtable *t, enum kvtable_mode mode, con
         memcpy(kvtable_item_value(it), value, vlen);
     }
     memcpy(kvtable_item_value(it) + it->nbytes - 2, "\r\n", 2);
-    replace(t, old, it, hash);
+    if (!replace(t, old, it, hash))
+        return KVTABLE_NO_MEMORY; /* no old: a new key with no place */
     return KVTABLE_STORED;
 }
 
@@ -656,7 +839,8 @@ enum kvtable_result kvtable_delta(struct kvtable *t, const void *key, size_t n, 
         return KVTABLE_NO_MEMORY;
     memcpy(kvtable_item_value(nit), e, res);
     memcpy(kvtable_item_value(nit) + res, "\r\n", 2);
-    replace(t, it, nit, hash);
+    if (!replace(t, it, nit, hash)) /* cannot happen: it's place is free */
+        return KVTABLE_NO_MEMORY;
     return KVTABLE_DELTA_OK;
 }
 

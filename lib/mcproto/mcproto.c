@@ -439,3 +439,30 @@ int mcproto_req_parse(const uint8_t *p, size_t len, struct mcproto_req *r)
     }
     return parse_other(r, t, nt);
 }
+
+bool mcproto_is_reply(const uint8_t *p, size_t len)
+{
+    static const char *const words[] = {
+        "VALUE",        "END",     "STORED",  "NOT_STORED", "EXISTS", "NOT_FOUND",
+        "DELETED",      "TOUCHED", "OK",      "RESET",      "ERROR",  "CLIENT_ERROR",
+        "SERVER_ERROR", "STAT",    "VERSION", "HD",         "VA",     "EN",
+        "NF",           "NS",      "EX",      "MN",         "ME",
+    };
+    size_t i, n;
+
+    if (!len)
+        return false;
+    if (p[0] >= '0' && p[0] <= '9') {
+        for (n = 1; n < len && p[n] >= '0' && p[n] <= '9'; n++)
+            ;
+        return len - n >= 2 && p[n] == '\r' && p[n + 1] == '\n';
+    }
+    if (p[0] < 'A' || p[0] > 'Z')
+        return false;
+    for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+        n = strlen(words[i]);
+        if (len > n && !memcmp(p, words[i], n) && (p[n] == ' ' || p[n] == '\r' || p[n] == '\n'))
+            return true;
+    }
+    return false;
+}

@@ -36,6 +36,19 @@ static void net_ipv4_turn(struct net_ipv4_hdr *ip)
     ip->csum = net_csum_update16(ip->csum, old, net_word(ip->ttl, ip->proto));
 }
 
+/* Drops the IPv4 options of a frame being turned into a reply: the l4_len
+ * bytes of ICMP or UDP after them move up behind a 20-byte header, and the
+ * header says so (its checksum is the caller's to set, net_ipv4_csum_set).
+ * Replies never echo options: a source or record route copied into one
+ * would steer it elsewhere or make it grow. Rare: requests carry none. */
+static void net_ipv4_strip(uint8_t *frame, const struct net_hdrs *h, size_t l4_len)
+{
+    struct net_ipv4_hdr *ip = net_hdrs_ipv4(frame, h);
+
+    memmove(frame + h->l3_off + NET_IPV4_HLEN, frame + h->l4_off, l4_len);
+    ip->ver_ihl = 0x45;
+}
+
 static void net_arp_fill(struct net_arp_hdr *arp, uint16_t op, const uint8_t sha[NET_ETH_ALEN],
                          uint32_t spa, const uint8_t tha[NET_ETH_ALEN], uint32_t tpa)
 {
@@ -112,45 +125,61 @@ int net_icmp_echo_reply(uint8_t *frame, size_t len, const struct net_hdrs *h, ui
     /* An all-zero reply (id, seq and payload 0) sums to 0, whose checksum
      * is 0xffff where the update gives 0; 0xffff verifies wherever 0 does. */
     icmp->csum = csum ? csum : 0xffff;
+    if (unlikely(h->l4_off - h->l3_off != NET_IPV4_HLEN)) {
+        size_t l4_len = (size_t)(h->payload_off - h->l4_off) + h->payload_len;
+
+        net_ipv4_strip(frame, h, l4_len);
+        ip->total_len = net_htons((uint16_t)(NET_IPV4_HLEN + l4_len));
+        net_ipv4_csum_set(ip);
+        return (int)(h->l3_off + NET_IPV4_HLEN + l4_len);
+    }
     return h->payload_off + h->payload_len;
 }
 
 /* net_udp_reply and net_udp_reply_sum but for the UDP checksum: checks
- * the lengths, turns the frame around, writes the new lengths. */
-static int udp_turn(uint8_t *frame, size_t cap, const struct net_hdrs *h, size_t payload_len)
+ * the lengths, turns the frame around (options dropped), writes the new
+ * lengths; *udpp: where the UDP header is now. */
+static int udp_turn(uint8_t *frame, size_t cap, const struct net_hdrs *h, size_t payload_len,
+                    struct net_udp_hdr **udpp)
 {
     struct net_ipv4_hdr *ip = net_hdrs_ipv4(frame, h);
     struct net_udp_hdr *udp = net_hdrs_udp(frame, h);
-    size_t hlen = (size_t)(h->l4_off - h->l3_off);
+    size_t opts = (size_t)(h->l4_off - h->l3_off) - NET_IPV4_HLEN;
     uint16_t port, total;
 
-    if (payload_len > NET_IPV4_MAX_LEN - hlen - NET_UDP_HLEN)
+    if (payload_len > NET_IPV4_MAX_LEN - NET_IPV4_HLEN - NET_UDP_HLEN)
         return -EMSGSIZE;
     if (h->payload_off > cap || payload_len > cap - h->payload_off)
         return -ENOSPC;
     net_eth_swap(net_hdrs_eth(frame));
     net_ipv4_turn(ip);
-    total = net_htons((uint16_t)(hlen + NET_UDP_HLEN + payload_len));
+    total = net_htons((uint16_t)(NET_IPV4_HLEN + NET_UDP_HLEN + payload_len));
     ip->csum = net_csum_update16(ip->csum, ip->total_len, total);
     ip->total_len = total;
+    if (unlikely(opts)) {
+        net_ipv4_strip(frame, h, NET_UDP_HLEN + payload_len);
+        net_ipv4_csum_set(ip);
+        udp = (struct net_udp_hdr *)((uint8_t *)udp - opts);
+    }
     port = udp->sport;
     udp->sport = udp->dport;
     udp->dport = port;
     udp->len = net_htons((uint16_t)(NET_UDP_HLEN + payload_len));
-    return (int)(h->payload_off + payload_len);
+    *udpp = udp;
+    return (int)(h->payload_off - opts + payload_len);
 }
 
 int net_udp_reply(uint8_t *frame, size_t cap, const struct net_hdrs *h, size_t payload_len,
                   enum net_udp_csum_mode mode)
 {
     struct net_ipv4_hdr *ip = net_hdrs_ipv4(frame, h);
-    struct net_udp_hdr *udp = net_hdrs_udp(frame, h);
+    struct net_udp_hdr *udp;
     int len;
 
     if (h->kind != NET_KIND_UDP || mode > NET_UDP_CSUM_KEEP ||
         (mode == NET_UDP_CSUM_KEEP && payload_len != h->payload_len))
         return -EINVAL;
-    len = udp_turn(frame, cap, h, payload_len);
+    len = udp_turn(frame, cap, h, payload_len, &udp);
     if (len < 0)
         return len;
     if (mode == NET_UDP_CSUM_NONE)
@@ -164,14 +193,14 @@ int net_udp_reply_sum(uint8_t *frame, size_t cap, const struct net_hdrs *h, size
                       uint32_t payload_sum)
 {
     struct net_ipv4_hdr *ip = net_hdrs_ipv4(frame, h);
-    struct net_udp_hdr *udp = net_hdrs_udp(frame, h);
     size_t ulen = NET_UDP_HLEN + payload_len;
+    struct net_udp_hdr *udp;
     uint16_t c;
     int len;
 
     if (h->kind != NET_KIND_UDP)
         return -EINVAL;
-    len = udp_turn(frame, cap, h, payload_len);
+    len = udp_turn(frame, cap, h, payload_len, &udp);
     if (len < 0)
         return len;
     /* The header's words from the fields just stored, not read back as

@@ -33,6 +33,8 @@ struct pool *nfapp_pool(struct nfapp *app, unsigned count)
     if (!p)
         fprintf(stderr, "%s: cannot make a pool of %u packet buffers; give the guest more RAM\n",
                 app->name, count);
+    else if (app->npools < NFAPP_POOLS_MAX)
+        app->pools[app->npools++] = p;
     return p;
 }
 
@@ -97,6 +99,41 @@ bool nfapp_poll(struct nfapp *app, uint64_t pkts_for_limit)
     return app->max_cycles && now - app->start_tsc >= app->max_cycles;
 }
 
+/* Every buffer of the app's pools is home, in a driver's rings, or lost
+ * (the app or a driver dropped it without a free). The drivers' counts are
+ * summed over all ports: apps give every port one pool, so the total is
+ * that pool's. */
+int nfapp_pools_check(struct nfapp *app)
+{
+    uint64_t total = 0, home = 0, held = 0, out, bad = 0;
+    unsigned i, port;
+    bool ok;
+
+    for (port = 0; port < netdev_count(); port++) {
+        struct netdev *dev = netdev_get(port);
+        struct netdev_stats s;
+
+        if (dev->state == NETDEV_STARTED)
+            netdev_stop(dev);
+        if (dev->state == NETDEV_STOPPED && !netdev_stats(dev, &s))
+            held += s.bufs_held;
+    }
+    for (i = 0; i < app->npools; i++) {
+        total += pool_capacity(app->pools[i]);
+        /* Cached objects are home too (every lcore's cache). */
+        home += pool_capacity(app->pools[i]) - pool_in_use(app->pools[i]);
+        bad += app->pools[i]->stats.bad_puts;
+    }
+    out = total - home;
+    ok = out == held && !bad;
+    printf("%s: netbufs: %llu in %u pool(s), %llu home, %llu in port rings, %lld lost, %llu "
+           "double frees: %s\n",
+           app->name, (unsigned long long)total, app->npools, (unsigned long long)home,
+           (unsigned long long)held, (long long)(out - held), (unsigned long long)bad,
+           ok ? "balanced" : "NOT balanced");
+    return ok ? 0 : -1;
+}
+
 int nfapp_finish(struct nfapp *app)
 {
     unsigned port;
@@ -116,5 +153,5 @@ int nfapp_finish(struct nfapp *app)
                (unsigned long long)s.tx_total.packets, (unsigned long long)s.tx_total.bytes,
                (unsigned long long)s.tx_total.errors, (unsigned long long)s.tx_total.drops);
     }
-    return 0;
+    return nfapp_pools_check(app) ? 1 : 0;
 }

@@ -4,6 +4,8 @@
 #include <nfos/plat/exit.h>
 
 volatile int plat_stop_flag;
+/* linuxu's status is the process's own: the line is kvm's. */
+int plat_exit_line;
 
 _Noreturn void plat_exit(int status)
 {

@@ -86,6 +86,22 @@ def bench_smoke(what, why_not, subjects, timeout):
     return r, said
 
 
+POOLS = re.compile(r"^(\w+): netbufs: (\d+) in \d+ pool\(s\), (\d+) home, (\d+) in port rings, "
+                   r"(-?\d+) lost, (\d+) double frees: (balanced|NOT balanced)$", re.M)
+
+
+def assert_pools_balanced(text, apps=1):
+    """The exit reports in text (a Result or its output) say, apps times,
+    that every netbuf came home or sits in a port's ring, none freed twice
+    (nfapp_pools_check)."""
+    text = text.text if isinstance(text, Result) else text
+    found = POOLS.findall(text)
+    assert len(found) == apps, f"{len(found)} netbufs lines, want {apps}: ...{text[-1500:]}"
+    for app, total, home, held, lost, double, verdict in found:
+        assert verdict == "balanced" and lost == "0" and double == "0", \
+            f"{app}: {total} netbufs, {home} home, {held} in rings, {lost} lost, {double} double frees"
+
+
 def image_fixture(app, plat, scope="session"):
     """A fixture that builds app for plat (once) and gives its image."""
     @pytest.fixture(scope=scope)

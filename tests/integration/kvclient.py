@@ -35,6 +35,10 @@ class Server:
     def __init__(self, host, port):
         self.addr = (host, int(port))
         self.s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:  # room for a reply of hundreds of datagrams (root may exceed rmem_max)
+            self.s.setsockopt(socket.SOL_SOCKET, 33, 8 << 20)  # SO_RCVBUFFORCE
+        except OSError:
+            pass
         self.s.bind(("0.0.0.0", 0))
         self.cas = {}
 

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from conftest import boot, build
+from conftest import assert_pools_balanced, boot, build
 
 # Modern-only virtio-net-pci without option ROM or MSI-X vectors, as
 # `./nfos run --net` starts it; and QEMU's user network behind it.
@@ -41,6 +41,7 @@ def check_port(r, port, transport, bdf_or_base=None):
     assert re.search(rf"^netdev: port {port}: vnet{port}, mac ", r.out, re.M), r
     assert re.search(rf"^devtest: port {port}: ARP reply from 10\.0\.2\.2 at 52:55:0a:00:02:02",
                      r.out, re.M), r
+    assert_pools_balanced(r)  # every rx buffer in a ring or home, none lost
 
 
 # --- pci --------------------------------------------------------------------

@@ -17,7 +17,7 @@ import uuid
 
 import pytest
 
-from conftest import image_fixture
+from conftest import assert_pools_balanced, image_fixture
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for network namespaces")
 
@@ -196,6 +196,7 @@ def port_counters(out, app, ifname):
     m = re.search(rf"{app}: port 0 {ifname}: rx (\d+) pkts (\d+) bytes (\d+) errors (\d+) drops "
                   rf"\d+ empty-polls \| tx (\d+) pkts (\d+) bytes (\d+) errors (\d+) drops", out)
     assert m, out
+    assert_pools_balanced(out)  # every report with port counters: no netbuf lost
     keys = ("rx", "rx_bytes", "rx_errors", "rx_drops", "tx", "tx_bytes", "tx_errors", "tx_drops")
     return dict(zip(keys, map(int, m.groups())))
 

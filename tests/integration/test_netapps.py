@@ -8,7 +8,7 @@ import socket
 
 import pytest
 
-from conftest import boot, build, nfos, run_linuxu
+from conftest import assert_pools_balanced, boot, build, nfos, run_linuxu
 
 TOTAL = re.compile(r"^(\w+): total rx (\d+) pkts [\d.]+ Mpp/s \| tx (\d+) pkts [\d.]+ Mpp/s \| "
                    r"drops (\d+) \| busy ([\d.]+) cycles/pkt", re.M)
@@ -17,6 +17,7 @@ TOTAL = re.compile(r"^(\w+): total rx (\d+) pkts [\d.]+ Mpp/s \| tx (\d+) pkts [
 def totals(r):
     m = TOTAL.search(r.out)
     assert m, r
+    assert_pools_balanced(r)  # every exit report: no netbuf lost
     return {"app": m[1], "rx": int(m[2]), "tx": int(m[3]), "drops": int(m[4]),
             "busy": float(m[5])}
 
@@ -125,6 +126,20 @@ def test_rxsink_kvm_null():
     assert totals(r)["rx"] == 200000
 
 
+@pytest.mark.parametrize("lose,line", [
+    ("leak", "1 lost, 0 double frees: NOT balanced"),
+    ("double-free", "0 lost, 1 double frees: NOT balanced")])
+def test_exit_check_catches_a_lost_netbuf_and_a_double_free_linuxu(lose, line):
+    r = run_linuxu(build("nettest", "linuxu"), ["netdev.dev=null"],
+                   ["--count", "1000", "--lose", lose])
+    assert r.status == 1, r
+    assert re.search(rf"^nettest: netbufs: 4096 in 1 pool\(s\), \d+ home, \d+ in port rings, {line}$",
+                     r.out, re.M), r
+    r = run_linuxu(build("nettest", "linuxu"), ["netdev.dev=null"], ["--count", "1000"])
+    assert r.status == 0, r
+    assert_pools_balanced(r)
+
+
 @pytest.mark.parametrize("wrapper,sig", [([], "SIGTERM"), (["timeout", "60"], "SIGINT")])
 def test_a_stop_signal_ends_an_app_with_its_report_linuxu(wrapper, sig):
     """SIGTERM, or SIGINT through timeout(1), which forwards it to the app and
@@ -143,6 +158,7 @@ def test_a_stop_signal_ends_an_app_with_its_report_linuxu(wrapper, sig):
         p.kill()
     assert p.returncode == 0, err
     assert "rxsink: total rx" in out
+    assert_pools_balanced(out)
 
 
 # --- nfos run --net checking ---------------------------------------------------

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from conftest import ROOT, build, nfos_cli, accel
+from conftest import ROOT, assert_pools_balanced, build, nfos_cli, accel
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root")
 
@@ -135,6 +135,7 @@ def check_pong_answers(ns, proc):
     assert " 0% packet loss" in r.stdout
     m = re.search(r"pong: port 0: (\d+) ARP replies, (\d+) echo replies", out)
     assert m and int(m[1]) >= 1 and int(m[2]) == 3, out + err
+    assert_pools_balanced(out)
 
 
 def test_pong_linuxu_veth_af_packet(ns):
@@ -171,6 +172,7 @@ def test_l2fwd_two_taps_byte_for_byte_linuxu(ns):
     out, err = stop(proc)
     res = json.loads(r.stdout)
     assert res == {"sent": 2000, "matched": 2000, "missing": 0, "altered_or_dup": 0}, (res, out)
+    assert_pools_balanced(out)
 
 
 def test_txgen_to_rxsink_counts_match_linuxu(ns):
@@ -185,6 +187,7 @@ def test_txgen_to_rxsink_counts_match_linuxu(ns):
     tx = int(re.search(r"txgen: total rx \d+ pkts \S+ Mpp/s \| tx (\d+) pkts", out_g)[1])
     rx = int(re.search(r"rxsink: total rx (\d+) pkts", out_s)[1])
     assert tx == 20000 and rx == 20000, out_g + out_s + err_s
+    assert_pools_balanced(out_g + out_s, apps=2)
 
 
 def test_malformed_storm_leaves_pong_alive_with_exact_counters_linuxu(ns):
@@ -207,3 +210,4 @@ def test_malformed_storm_leaves_pong_alive_with_exact_counters_linuxu(ns):
     assert parsed + malformed == rx, out
     assert sent["sent"] - dropped <= rx <= sent["sent"] - dropped + 10, (sent, dropped, out)
     assert malformed > 0 and "fatal signal" not in err
+    assert_pools_balanced(out)

@@ -24,7 +24,7 @@ import uuid
 
 import pytest
 
-from conftest import build, run_linuxu
+from conftest import assert_pools_balanced, build, run_linuxu
 
 TESTPMD = shutil.which("dpdk-testpmd")
 BACKEND_CORE, IMAGE_CORE = 0, 1
@@ -175,6 +175,7 @@ def port_line(text, name):
                   rf"\d+ empty-polls \| tx (\d+) pkts (\d+) bytes (\d+) errors (\d+) drops", text,
                   re.M)
     assert m, text
+    assert_pools_balanced(text)  # every report with port counters: no netbuf lost
     keys = ("rx", "rx_bytes", "rx_errors", "rx_drops", "tx", "tx_bytes", "tx_errors", "tx_drops")
     return dict(zip(keys, map(int, m.groups())))
 

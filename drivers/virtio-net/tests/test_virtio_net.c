@@ -2,8 +2,11 @@
  * tests, with the real netdev, netbuf, pool and virtio core: probe and the
  * MAC, the rx ring kept full from the pool, header stripping and bad
  * lengths, drops when the pool runs dry, tx with the header in the
- * headroom, chains, reclaim and a full ring. */
+ * headroom, chains, reclaim and a full ring; a buggy device's used
+ * entries counted in the port errors, with every netbuf accounted for. */
 #include <criterion/criterion.h>
+#include <criterion/redirect.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -343,6 +346,67 @@ Test(virtio_net, tx_chain_and_refused_frames)
     cr_expect_eq(st.tx[0].errors, 1);
     cr_expect_eq(st.tx[0].packets, 1);
     cr_expect_eq(st.tx[0].bytes, 70);
+}
+
+/* Netbufs the driver holds: rx buffers posted, tx frames not reclaimed. */
+static unsigned held_by_driver(void)
+{
+    return fk.vq[RXQ]->in_flight + fk.vq[TXQ]->in_flight;
+}
+
+Test(virtio_net, buggy_device_is_counted_and_buffers_balance)
+{
+    struct netbuf *pkts[8];
+    struct netdev_stats st;
+    struct fake_chain c, t;
+    char out[512] = "";
+    FILE *f;
+
+    cr_redirect_stdout();
+    start(256);
+    /* rx: an id out of the ring, then a good frame named twice. */
+    cr_assert(fake_pop(&fk, RXQ, &c));
+    fake_push(&fk, RXQ, 0xffffffffu, 64);
+    fake_push(&fk, RXQ, c.head, device_rx_frame(&c, 1, 60));
+    fake_push(&fk, RXQ, c.head, device_rx_frame(&c, 1, 60));
+    fake_flush(&fk, RXQ);
+    cr_assert_eq(netdev_rx_burst(dev, 0, pkts, 8), 1);
+    netbuf_free(pkts[0]);
+    /* used.idx far ahead, polled twice: one error, nothing taken. */
+    fk.ring[RXQ].used->idx += 1000;
+    cr_expect_eq(netdev_rx_burst(dev, 0, pkts, 8), 0);
+    cr_expect_eq(netdev_rx_burst(dev, 0, pkts, 8), 0);
+    fk.ring[RXQ].used->idx -= 1000;
+    /* tx: a frame whose completion names a free descriptor, and a length
+     * (ignored for a device-readable chain). */
+    pkts[0] = tx_frame(60, 1);
+    pkts[1] = tx_frame(60, 2);
+    cr_assert_eq(netdev_tx_burst(dev, 0, pkts, 2), 2);
+    cr_assert(fake_pop(&fk, TXQ, &t));
+    cr_assert(fake_pop(&fk, TXQ, &c));
+    fake_push(&fk, TXQ, (c.head + 1) % RING, 0);
+    fake_push(&fk, TXQ, t.head, 5000);
+    fake_flush(&fk, TXQ);
+    netdev_stats(dev, &st);
+    cr_expect_eq(st.rx[0].errors, 3, "two bad ids and one bad index");
+    cr_expect_eq(st.rx[0].packets, 1);
+    netdev_stop(dev);
+    netdev_stats(dev, &st);
+    cr_expect_eq(st.tx[0].errors, 1, "the bad id");
+    cr_expect_eq(st.tx[0].packets, 2);
+    cr_expect_eq(fk.vq[TXQ]->in_flight, 1, "the frame never named stays the device's");
+    cr_expect_eq(pool_in_use(pool), held_by_driver(), "every netbuf home or in a ring");
+    fflush(stdout);
+    f = cr_get_redirected_stdout();
+    cr_assert(fread(out, 1, sizeof(out) - 1, f) > 0);
+    cr_expect(strstr(out, "virtio-net: vnet"), "%s", out);
+    cr_expect(strstr(out, ": device wrote bad used entries: rx 2 ids 0 lengths 1 indices | tx "
+                          "1 ids 0 lengths 0 indices\n"),
+              "%s", out);
+    /* The counters reset with the port's. */
+    netdev_stats_reset(dev);
+    netdev_stats(dev, &st);
+    cr_expect_eq(st.rx[0].errors + st.tx[0].errors, 0);
 }
 
 Test(virtio_net, stop_waits_for_tx_then_reclaims)

@@ -218,6 +218,23 @@ Test(virtio, config_read_aligned_pieces_and_generation_retry)
     cr_expect_eq(fk.nr_widths, 2, "one 8-byte read per attempt, the last one kept");
 }
 
+Test(virtio, config_read_gives_up_on_a_generation_that_never_settles)
+{
+    uint8_t buf[8];
+
+    cr_redirect_stderr();
+    fake_init(&fk, 7, F(VIRTIO_F_VERSION_1));
+    memset(fk.config, 0xab, sizeof(fk.config));
+    fk.gen_bumps = 100000; /* moves on every read: a broken device */
+    cr_expect_eq(virtio_config_read(&fk.vdev, 0, buf, 6), -EIO);
+    cr_expect_eq(100000 - fk.gen_bumps, 2 * VIRTIO_CONFIG_TRIES, "bounded: two reads a try");
+    cr_expect_eq(buf[0] | buf[5], 0, "nothing half-read is handed back");
+    /* A device that settles within the bound is read as usual. */
+    fk.gen_bumps = 2 * VIRTIO_CONFIG_TRIES - 2;
+    cr_expect_eq(virtio_config_read(&fk.vdev, 0, buf, 6), 0);
+    cr_expect_eq(buf[5], 0xab);
+}
+
 /* --- Rings ------------------------------------------------------------- */
 
 static struct virtqueue *ring_setup(uint64_t features, uint16_t max, uint16_t size)
@@ -548,6 +565,11 @@ Test(ring, buggy_device_is_counted_not_followed)
     cr_expect_null(virtq_get_used(vq, &len));
     cr_expect_eq(vq->stats.bad_used_idx, 1);
     cr_expect_eq(vq->in_flight, 1);
+    cr_expect_null(virtq_get_used(vq, &len));
+    cr_expect_eq(vq->stats.bad_used_idx, 1, "stuck there: counted once, not per poll");
+    vq->used->idx = (uint16_t)(vq->last_used - 1); /* behind */
+    cr_expect_null(virtq_get_used(vq, &len));
+    cr_expect_eq(vq->stats.bad_used_idx, 2);
 
     /* Back in step, the ring still works. */
     vq->used->idx = vq->last_used;

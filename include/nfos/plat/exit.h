@@ -18,6 +18,12 @@ static inline bool plat_stop_requested(void)
     return plat_stop_flag != 0;
 }
 
+/* Set from nfos.exitline=1 at boot: kvm's plat_exit first writes
+ * "nfos: exit status N" on the console, for monitors that do not hand the
+ * status on (libvirt ends every domain as "crashed"). Any exit: main's
+ * return, exit(), a crash report (126), a failed boot (2). */
+extern int plat_exit_line;
+
 /* Ends the image; status 0..127 survives the kvm round trip. */
 _Noreturn void plat_exit(int status);
 

@@ -1,7 +1,10 @@
 /* libFuzzer harness for kvtable, model-checked against a plain array of 24
- * keys (make fuzz). Byte 0 of the input sizes the table (1 to 4 pages of
- * 1 MiB, items up to 1 to 8 KiB: small enough that memory runs out and
- * eviction happens); then each 5 bytes are an operation:
+ * keys (make fuzz). Byte 0 of the input sizes the table (bits 0-1: 1 to 4
+ * pages of 1 MiB; bits 2-3: items up to 1 to 8 KiB: small enough that
+ * memory runs out and eviction happens; bits 4-5: the index cut down to 1,
+ * 2 or 4 buckets of 8, fewer than the 24 keys, so that items relocate
+ * between buckets and stores are refused for a full index); then each 5
+ * bytes are an operation:
  *
  *   op: bits 0-3 set add replace append prepend cas get touch delete incr
  *       decr clock flush_all (13-15: get); 4: a decimal value; 5: flags;
@@ -13,16 +16,15 @@
  * What is checked against the model after every operation, as far as
  * kvtable.h's eviction rules allow: items are evicted only for room (a
  * class with no free item and no page left: its CLOCK hand or a page taken
- * from another class; or both index buckets of a key full), and each is
- * counted in evictions. So a key the model holds may vanish only in an
+ * from another class; never for a full index), and each is counted in
+ * evictions. So a key the model holds may vanish only in an
  * operation during which evictions rose; from then on the model knows it as
  * "maybe" until an operation's result tells which. Everything else is
  * exact: every result code (NO_MEMORY and an append that fails for room
- * only when out_of_memory rose), and every item the table returns has the
- * model's value, "\r\n", flags and cas unique (the model counts cas ids as
- * kvtable.h describes). Expiry and flush_all follow the table's clock; at
- * the end every key is read back, and curr_items and bytes agree with the
- * items found. */
+ * only when out_of_memory rose, which a full index counts too), and every item the table returns
+ * has the model's value, "\r\n", flags and cas unique (the model counts cas ids as kvtable.h
+ * describes). Expiry and flush_all follow the table's clock; at the end every key is read back, and
+ * curr_items and bytes agree with the items found. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -342,8 +344,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t i;
     int k;
 
+    static const uint8_t seed[16] = "fuzz: fixed key";
+
     if (size < 1)
         return -1;
+    kvtable_hash_seed(seed); /* an input runs the same way every time */
     memset(S.m, 0, sizeof(S.m));
     S.cas_id = 0;
     S.unix_now = UNIX0;
@@ -355,6 +360,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CHECK(kvtable_init(&S.t, (size_t)(1 + data[0] % PAGES_MAX) << 20, 1024u << ((data[0] >> 2) & 3),
                        S.unix_now) == 0,
           "init");
+    if (data[0] & 0x30) /* 1, 2 or 4 buckets: the array is larger, so this is sound */
+        S.t.bucket_mask = (1u << (((data[0] >> 4) & 3) - 1)) - 1;
     for (i = 1; i + 5 <= size; i += 5)
         op(data + i);
     expire();

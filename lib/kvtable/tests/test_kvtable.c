@@ -481,3 +481,214 @@ Test(kvtable, spilled_items_are_found)
         cr_assert_null(get(keys[i]), "%s outlived 200000 stores", keys[i]);
     cr_assert(t.st.evictions > 0);
 }
+
+/* --- Keyed hash and the index's relocation ------------------------------ */
+
+#include "../kvtable_priv.h"
+
+static const uint8_t fixed_seed[16] = "nfos-test-seed!";
+
+/* The paper's test vector (SipHash-2-4, key 00..0f, message 00..0e; and the
+ * empty message), through the code kvtable_hash runs with 1 and 3 rounds. */
+Test(kvtable, siphash_reference_vectors)
+{
+    uint8_t k[16], m[15];
+    unsigned i;
+
+    for (i = 0; i < 16; i++)
+        k[i] = (uint8_t)i;
+    for (i = 0; i < 15; i++)
+        m[i] = (uint8_t)i;
+    cr_expect_eq(kvtable_siphash(k, m, 0, 2, 4), 0x726fdb47dd0e0e31ULL);
+    cr_expect_eq(kvtable_siphash(k, m, 15, 2, 4), 0xa129ca6149be45e5ULL);
+}
+
+/* SipHash written plainly from the paper (a byte at a time), against the
+ * word loads and the tail's overlapping loads of kvtable.c: every length
+ * from 0 to 40, every round count kvtable uses or the vectors use. */
+static uint64_t rotl64(uint64_t x, unsigned b)
+{
+    return (x << b) | (x >> (64 - b));
+}
+
+static void sipround(uint64_t v[4])
+{
+    v[0] += v[1], v[1] = rotl64(v[1], 13), v[1] ^= v[0], v[0] = rotl64(v[0], 32);
+    v[2] += v[3], v[3] = rotl64(v[3], 16), v[3] ^= v[2];
+    v[0] += v[3], v[3] = rotl64(v[3], 21), v[3] ^= v[0];
+    v[2] += v[1], v[1] = rotl64(v[1], 17), v[1] ^= v[2], v[2] = rotl64(v[2], 32);
+}
+
+static uint64_t plain_siphash(const uint8_t k[16], const uint8_t *m, size_t n, unsigned c,
+                              unsigned d)
+{
+    uint64_t k0 = 0, k1 = 0, v[4], w;
+    size_t i, j;
+
+    for (i = 0; i < 8; i++) {
+        k0 |= (uint64_t)k[i] << (8 * i);
+        k1 |= (uint64_t)k[8 + i] << (8 * i);
+    }
+    v[0] = k0 ^ 0x736f6d6570736575ULL;
+    v[1] = k1 ^ 0x646f72616e646f6dULL;
+    v[2] = k0 ^ 0x6c7967656e657261ULL;
+    v[3] = k1 ^ 0x7465646279746573ULL;
+    for (i = 0; i <= n / 8; i++) {
+        w = i == n / 8 ? (uint64_t)(n & 0xff) << 56 : 0;
+        for (j = 0; j < 8 && 8 * i + j < n; j++)
+            w |= (uint64_t)m[8 * i + j] << (8 * j);
+        v[3] ^= w;
+        for (j = 0; j < c; j++)
+            sipround(v);
+        v[0] ^= w;
+    }
+    v[2] ^= 0xff;
+    for (j = 0; j < d; j++)
+        sipround(v);
+    return v[0] ^ v[1] ^ v[2] ^ v[3];
+}
+
+Test(kvtable, siphash_every_length_against_a_plain_one)
+{
+    uint8_t m[48];
+    size_t n, i;
+
+    for (i = 0; i < sizeof(m); i++)
+        m[i] = (uint8_t)(i * 37 + 11);
+    for (n = 0; n <= 40; n++) {
+        cr_expect_eq(kvtable_siphash(fixed_seed, m + 3, n, 1, 3),
+                     plain_siphash(fixed_seed, m + 3, n, 1, 3), "length %zu", n);
+        cr_expect_eq(kvtable_siphash(fixed_seed, m, n, 2, 4), plain_siphash(fixed_seed, m, n, 2, 4),
+                     "length %zu", n);
+    }
+}
+
+Test(kvtable, hash_is_keyed)
+{
+    uint8_t other[16] = "another key....";
+    uint64_t a, b;
+
+    cr_expect_str_eq(kvtable_hash_seed(fixed_seed), "fixed");
+    a = kvtable_hash("key", 3);
+    cr_expect_eq(a, kvtable_siphash(fixed_seed, "key", 3, 1, 3));
+    kvtable_hash_seed(other);
+    b = kvtable_hash("key", 3);
+    cr_expect_neq(a, b);
+    kvtable_hash_seed(fixed_seed);
+    cr_expect_eq(kvtable_hash("key", 3), a, "the same key, the same hash");
+    cr_expect_str_eq(kvtable_hash_seed(NULL), "getrandom");
+    cr_expect_neq(kvtable_hash("key", 3), a);
+}
+
+static unsigned filled; /* keys fill_bucket stored */
+
+/* Stores n keys "PREFIX<i>" whose first-choice bucket is b in x (found by
+ * trying names under the fixed key); *next is the name counter. */
+static void fill_bucket(struct kvtable *x, uint64_t b, const char *prefix, unsigned n,
+                        unsigned *next)
+{
+    char k[32];
+
+    while (n) {
+        int len = sprintf(k, "%s%u", prefix, (*next)++);
+        uint64_t h = kvtable_hash(k, (size_t)len);
+
+        cr_assert_lt(*next, 50000000u, "no key for bucket %llu", (unsigned long long)b);
+        if (kvtable_bucket_index(x, h, 0) != b)
+            continue;
+        cr_assert_eq(kvtable_store(x, KVTABLE_SET, k, (size_t)len, h, 0, 0, "v", 1, 0),
+                     KVTABLE_STORED);
+        filled++;
+        n--;
+    }
+}
+
+static unsigned count_present(struct kvtable *x, const char *prefix, unsigned upto)
+{
+    unsigned i, found = 0;
+    char k[32];
+
+    for (i = 0; i < upto; i++) {
+        int len = sprintf(k, "%s%u", prefix, i);
+
+        found += kvtable_get(x, k, (size_t)len, kvtable_hash(k, (size_t)len)) != NULL;
+    }
+    return found;
+}
+
+/* Keys made to collide (the key known, as an attacker cannot know it): the
+ * victim's two buckets are filled, then new keys come whose two buckets are
+ * full too. Items move to their other buckets, nothing is evicted (the
+ * table is nearly empty: no memory pressure), the victim survives. */
+Test(kvtable, colliding_keys_relocate_and_the_victim_survives)
+{
+    struct kvtable x;
+    uint64_t hv, b0, b1;
+    unsigned fill = 0, attack = 0, stored = 0, i;
+
+    kvtable_hash_seed(fixed_seed);
+    cr_assert_eq(kvtable_init(&x, 1 << 20, 1 << 20, T0), 0);
+    hv = kvtable_hash("victim", 6);
+    b0 = kvtable_bucket_index(&x, hv, 0);
+    b1 = kvtable_bucket_index(&x, hv, 1);
+    cr_assert_neq(b0, b1, "pick another victim name for this seed");
+    cr_assert_eq(kvtable_store(&x, KVTABLE_SET, "victim", 6, hv, 0, 0, "alive", 5, 0),
+                 KVTABLE_STORED);
+    fill_bucket(&x, b0, "f", 7, &fill); /* b0: the victim and 7 more */
+    fill_bucket(&x, b1, "f", 8, &fill); /* b1: its way out, full too */
+    for (i = 0; i < 8; i++) {
+        char k[32];
+        int len = sprintf(k, "a%u", attack++);
+        uint64_t h = kvtable_hash(k, (size_t)len);
+
+        if (kvtable_bucket_index(&x, h, 0) != b0) {
+            i--;
+            continue;
+        }
+        /* The attack key's second bucket full as well: no free way for it. */
+        fill_bucket(&x, kvtable_bucket_index(&x, h, 1), "f", 8, &fill);
+        cr_assert_eq(kvtable_store(&x, KVTABLE_SET, k, (size_t)len, h, 0, 0, "x", 1, 0),
+                     KVTABLE_STORED);
+        stored++;
+    }
+    cr_expect_gt(x.st.relocations, 0);
+    cr_expect_eq(x.st.evictions, 0);
+    cr_expect_eq(x.st.index_full, 0);
+    cr_expect_not_null(kvtable_get(&x, "victim", 6, hv), "the victim was evicted");
+    cr_expect_eq(count_present(&x, "f", fill), filled, "every filler is there");
+    cr_expect_eq(count_present(&x, "a", attack), stored, "every attack key is there");
+    cr_expect_eq(x.st.curr_items, 1 + filled + stored);
+    kvtable_fini(&x);
+}
+
+/* An index with room for nothing more (one bucket of 8): a new key is
+ * refused and counted, nothing is evicted; a key already there can still
+ * be replaced, and a delete makes room again. */
+Test(kvtable, full_index_refuses_instead_of_evicting)
+{
+    struct kvtable x;
+    char k[16];
+    unsigned i;
+
+    cr_assert_eq(kvtable_init(&x, 1 << 20, 1 << 20, T0), 0);
+    x.bucket_mask = 0; /* the bucket array is larger: using one bucket is sound */
+    for (i = 0; i < 8; i++) {
+        int len = sprintf(k, "k%u", i);
+
+        cr_assert_eq(kvtable_store(&x, KVTABLE_SET, k, (size_t)len, kvtable_hash(k, (size_t)len), 0,
+                                   0, "v", 1, 0),
+                     KVTABLE_STORED);
+    }
+    cr_expect_eq(kvtable_store(&x, KVTABLE_SET, "new", 3, kvtable_hash("new", 3), 0, 0, "v", 1, 0),
+                 KVTABLE_NO_MEMORY);
+    cr_expect_eq(x.st.index_full, 1);
+    cr_expect_eq(x.st.evictions, 0);
+    cr_expect_eq(count_present(&x, "k", 8), 8);
+    cr_expect_eq(kvtable_store(&x, KVTABLE_SET, "k3", 2, kvtable_hash("k3", 2), 0, 0, "w", 1, 0),
+                 KVTABLE_STORED);
+    cr_expect_eq(kvtable_delete(&x, "k0", 2, kvtable_hash("k0", 2)), 0);
+    cr_expect_eq(kvtable_store(&x, KVTABLE_SET, "new", 3, kvtable_hash("new", 3), 0, 0, "v", 1, 0),
+                 KVTABLE_STORED);
+    cr_expect_eq(x.st.curr_items, 8);
+    kvtable_fini(&x);
+}

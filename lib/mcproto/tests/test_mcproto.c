@@ -399,3 +399,81 @@ Test(fuzz, get_simple_as_parser)
         expect_same_as_parser(b, n);
     }
 }
+
+static bool is_reply(const char *s)
+{
+    size_t n = strlen(s);
+    uint8_t *b = malloc(n ? n : 1); /* exactly n: ASan sees a read past it */
+    bool r;
+
+    memcpy(b, s, n);
+    r = mcproto_is_reply(b, n);
+    free(b);
+    return r;
+}
+
+Test(parse, replies_are_not_requests)
+{
+    static const char *const replies[] = {
+        "VALUE k 0 1\r\nv\r\nEND\r\n",
+        "END\r\n",
+        "STORED\r\n",
+        "NOT_STORED\r\n",
+        "EXISTS\r\n",
+        "NOT_FOUND\r\n",
+        "DELETED\r\n",
+        "TOUCHED\r\n",
+        "OK\r\n",
+        "RESET\r\n",
+        "ERROR\r\n",
+        "ERROR\n",
+        "ERROR unknown\r\n",
+        "CLIENT_ERROR bad command line format\r\n",
+        "SERVER_ERROR out of memory writing get response\r\n",
+        "STAT pid 1\r\n",
+        "VERSION 1.6.18\r\n",
+        "HD\r\n",
+        "VA 2 f1\r\nhi\r\n",
+        "EN\r\n",
+        "NF\r\n",
+        "NS\r\n",
+        "EX\r\n",
+        "MN\r\n",
+        "ME k exp=-1\r\n",
+        "0\r\n",
+        "18446744073709551615\r\n",
+    };
+    /* Requests, and what memcached answers ERROR for that is no reply. */
+    static const char *const others[] = {
+        "get k\r\n",
+        "set k 0 0 1\r\nv\r\n",
+        "version\r\n",
+        "stats\r\n",
+        "SET a 0 0 1\r\n",
+        "GET k\r\n",
+        "ENDS\r\n",
+        "ERRORS\r\n",
+        "VALUES\r\n",
+        "OKAY\r\n",
+        "12a\r\n",
+        "12",
+        "12\r",
+        "1 2\r\n",
+        "bogus\r\n",
+        "\r\n",
+        "",
+        "E",
+        "ERROR",
+        "OK",
+        " OK\r\n",
+        "ok\r\n",
+        "mn\r\n",
+        "\xff\r\n",
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(replies) / sizeof(replies[0]); i++)
+        cr_assert(is_reply(replies[i]), "%s", replies[i]);
+    for (i = 0; i < sizeof(others) / sizeof(others[0]); i++)
+        cr_assert_not(is_reply(others[i]), "%s", others[i]);
+}

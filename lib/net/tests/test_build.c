@@ -210,6 +210,7 @@ static void icmp_echo_reply_every_payload_length(void)
         t.dip = IP_B;
         t.ttl = NET_IPV4_TTL_DEFAULT;
         t.icmp_type = NET_ICMP_ECHO_REPLY;
+        t.ihl = 5; /* options are never echoed */
         wn = tf_build(want, &t);
         f = try_reply(req, n, icmp_reply_a, &rc);
         cr_assert_eq(rc, wn, "payload %zu", len);
@@ -274,12 +275,40 @@ static void icmp_echo_reply_refusals(void)
     expect_refusal(kf_udp_hello, sizeof(kf_udp_hello), icmp_reply_a, -EINVAL, "not ICMP");
 }
 
+/* A loose source route (and a record route) in a request: the reply must
+ * not carry them, or it would travel the route the sender chose. */
+static void icmp_echo_reply_drops_source_route(void)
+{
+    static const uint8_t opts[12] = { 0x83, 7, 4, 192, 168, 9, 9, 7, 3, 4, 0, 0 };
+    uint8_t payload[32] = "a reply takes no route of ours", req[128], *f;
+    uint64_t seed = 14;
+    struct tf t = icmp_tf(&seed, payload, sizeof(payload));
+    struct net_hdrs h;
+    size_t n;
+    int rc;
+
+    t.vid = -1;
+    t.ihl = 8;
+    t.pad = 0;
+    n = tf_build(req, &t);
+    memcpy(req + 14 + 20, opts, sizeof(opts));
+    t_fix_csums(req, n);
+    f = try_reply(req, n, icmp_reply_a, &rc);
+    cr_assert_eq(rc, 14 + 20 + 8 + 32);
+    cr_assert_eq(net_frame_parse(f, (size_t)rc, &h, 0), NET_KIND_ICMP);
+    cr_assert_eq(h.l4_off, 14 + 20, "no options");
+    cr_assert_eq(f[h.l4_off], NET_ICMP_ECHO_REPLY);
+    cr_assert_eq(memcmp(f + h.payload_off, payload, sizeof(payload)), 0);
+    free(f);
+}
+
 Test(build, icmp)
 {
     icmp_echo_reply_known_frame();
     icmp_echo_reply_every_payload_length();
     icmp_echo_reply_all_zero();
     icmp_echo_reply_refusals();
+    icmp_echo_reply_drops_source_route();
 }
 
 static struct tf udp_tf(int vid, unsigned ihl, const uint8_t *payload, size_t len, bool csum)
@@ -392,6 +421,7 @@ static size_t udp_reply_want(uint8_t *want, int vid, unsigned ihl, const uint8_t
 {
     struct tf t = udp_tf(vid, ihl, p, len, csum);
 
+    t.ihl = 5; /* the request's options are never echoed */
     memcpy(t.dst, t_mac_a, 6);
     memcpy(t.src, t_mac_b, 6);
     t.sip = IP_B;
@@ -409,13 +439,17 @@ static void udp_reply_keep(void)
 
     expect_reply(kf_udp_built, sizeof(kf_udp_built), udp_keep, want, wn);
 
-    /* VLAN, IP options, no checksum: the 0 stays. */
+    /* VLAN, IP options, no checksum: the 0 stays, the options go (the
+     * UDP header and payload move up over them). */
     f = try_reply(kf_udp_vlan_opts, sizeof(kf_udp_vlan_opts), udp_keep, &rc);
-    cr_assert_eq(rc, sizeof(kf_udp_vlan_opts));
-    cr_assert_eq(t_get16(f + 18 + 24 + 6), 0);
-    cr_assert_eq(t_get16(f + 18 + 24), 4321, "ports swapped");
+    cr_assert_eq(rc, sizeof(kf_udp_vlan_opts) - 4);
+    cr_assert_eq(f[18], 0x45, "IHL 5");
+    cr_assert_eq(t_get16(f + 18 + 2), 20 + 8 + 3, "IPv4 total length");
+    cr_assert_eq(t_csum(f + 18, 20), 0, "IPv4 checksum");
+    cr_assert_eq(t_get16(f + 18 + 20 + 6), 0);
+    cr_assert_eq(t_get16(f + 18 + 20), 4321, "ports swapped");
     cr_assert_eq(memcmp(f + 18 + 12, kf_udp_vlan_opts + 18 + 16, 4), 0, "addresses swapped");
-    cr_assert_eq(memcmp(f + 18 + 20, kf_udp_vlan_opts + 18 + 20, 4), 0, "options kept");
+    cr_assert_eq(memcmp(f + 18 + 28, kf_udp_vlan_opts + 18 + 32, 3), 0, "payload moved up");
     free(f);
 }
 
@@ -443,7 +477,7 @@ static void udp_reply_new_payloads(void)
         memcpy(f, req, n);
         parse_ok(f, n, &h, NET_KIND_UDP);
         memcpy(f + h.payload_off, payload, rlen);
-        cr_assert_eq(net_udp_reply(f, wn, &h, rlen, mode), wn);
+        cr_assert_eq(net_udp_reply(f, h.payload_off + rlen, &h, rlen, mode), wn);
         cr_assert_eq(memcmp(f, want, wn), 0, "case %d", i);
         if (mode != NET_UDP_CSUM_FULL)
             continue;
@@ -459,7 +493,7 @@ static void udp_reply_new_payloads(void)
             sum = net_csum_add(net_csum_partial(payload, cut, 0),
                                net_csum_partial(payload + cut, rlen - cut, 0));
         }
-        cr_assert_eq(net_udp_reply_sum(f, wn, &h, rlen, sum), wn);
+        cr_assert_eq(net_udp_reply_sum(f, h.payload_off + rlen, &h, rlen, sum), wn);
         cr_assert_eq(memcmp(f, want, wn), 0, "case %d from the sum", i);
     }
 }

@@ -153,7 +153,8 @@ static int icmp_expect(const uint8_t *f, const struct net_hdrs *h, uint32_t our_
         return -EADDRNOTAVAIL;
     if (src == 0 || src >= 0xe0000000 || (f[6] & 1))
         return -EHOSTUNREACH;
-    return (int)(h->payload_off + h->payload_len);
+    /* without the request's IPv4 options */
+    return (int)(h->payload_off - (h->l4_off - h->l3_off - 20) + h->payload_len);
 }
 
 static int arp_expect(const uint8_t *f, const struct net_hdrs *h, uint32_t our_ip)
@@ -207,6 +208,7 @@ static void replies(uint64_t *s, const uint8_t *f, uint8_t *g, size_t len, const
             cr_assert_eq(net_frame_parse(g, (size_t)rc, &r, flags), NET_KIND_ICMP,
                          "the reply parses");
             cr_assert_eq(g[r.l4_off], NET_ICMP_ECHO_REPLY);
+            cr_assert_eq(g[r.l3_off], 0x45, "no IPv4 options echoed");
             cr_assert_eq(r.payload_len, h->payload_len);
             cr_assert_eq(memcmp(g, f + 6, 6), 0, "MACs swapped");
             cr_assert_eq(memcmp(g + 6, f, 6), 0);
@@ -230,11 +232,13 @@ static void replies(uint64_t *s, const uint8_t *f, uint8_t *g, size_t len, const
             t_fill(s, big + h->payload_off, plen);
             rc = net_udp_reply(big, cap, h, plen, full ? NET_UDP_CSUM_FULL : NET_UDP_CSUM_NONE);
         }
-        cr_assert_eq(rc, (int)(h->payload_off + plen), "UDP reply %d", rc);
+        cr_assert_eq(rc, (int)(h->payload_off - (h->l4_off - h->l3_off - 20) + plen),
+                     "UDP reply %d", rc);
         cr_assert_eq(net_frame_parse(big, (size_t)rc, &r, flags), NET_KIND_UDP,
                      "the reply parses: %s",
                      net_parse_result_name(net_frame_parse(big, (size_t)rc, &r, flags)));
         cr_assert_eq(r.payload_len, plen);
+        cr_assert_eq(big[r.l3_off], 0x45, "no IPv4 options echoed");
         cr_assert_eq(memcmp(big + 6, f, 6), 0, "MACs swapped");
         cr_assert_eq(memcmp(big, f + 6, 6), 0);
         cr_assert_eq(memcmp(big + r.l4_off, f + h->l4_off + 2, 2), 0, "ports swapped");

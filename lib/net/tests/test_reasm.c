@@ -243,13 +243,15 @@ Test(reasm, timeout_and_eviction)
     n = frag(fbuf, whole, NET_ETH_HLEN, 1600, 1408, false);
     cr_assert_eq(feed(&r, fbuf, n, NOW + 1000, &out), 0);
     cr_assert_eq(r.stats.timeouts, 1);
-    /* Three datagrams, two slots: the oldest goes. */
+    /* Three datagrams of one source, two slots: its oldest goes (it holds
+     * its share: both). */
     for (id = 10; id < 13; id++) {
         whole_frame(whole, 3000, id, -1, 5, id);
         n = frag(fbuf, whole, NET_ETH_HLEN, 0, 1600, true);
         cr_assert_eq(feed(&r, fbuf, n, NOW + 2000 + id, &out), 0);
     }
-    cr_assert_eq(r.stats.evictions, 1);
+    cr_assert_eq(r.stats.limited, 1);
+    cr_assert_eq(r.stats.evictions, 0);
     cr_assert_eq(r.stats.timeouts, 2, "the late half's own datagram timed out too");
     /* Datagram 12 is still there and completes. */
     n = frag(fbuf, whole, NET_ETH_HLEN, 1600, 1408, false);
@@ -320,5 +322,90 @@ Test(reasm, random_fragments)
     }
     cr_assert_eq(r.stats.reassembled, done);
     cr_assert_gt(r.stats.dropped + r.stats.duplicates, 0);
+    net_reasm_fini(&r);
+}
+
+/* The IPv4 source of frame f (Ethernet, no tag) set to src, its header
+ * checksum made right. */
+static void set_src(uint8_t *f, uint32_t src)
+{
+    ip_set16(f + NET_ETH_HLEN, 20, 12, (uint16_t)(src >> 16));
+    ip_set16(f + NET_ETH_HLEN, 20, 14, (uint16_t)src);
+}
+
+/* One address floods: thousands of datagrams, each in many fragments that
+ * never end, far more than the slots and the chunks hold. Another
+ * address's datagram, started before the flood and finished during it,
+ * and one started and finished in the middle of it, come out whole: the
+ * flooder only ever loses its own. */
+Test(reasm, a_flood_from_one_source_leaves_another_working)
+{
+    static uint8_t wb[NET_REASM_BUF_LEN], wc[NET_REASM_BUF_LEN], flood[NET_REASM_BUF_LEN];
+    struct net_reasm r;
+    uint8_t *out;
+    size_t lb, lc, n;
+    unsigned d, k;
+
+    cr_assert_eq(net_reasm_init(&r, 0, 0), 0);
+    lb = whole_frame(wb, 6000, 7, -1, 5, 70);
+    set_src(wb, 0x0a000009);
+    lc = whole_frame(wc, 3000, 8, -1, 5, 80);
+    set_src(wc, 0x0a000009);
+    whole_frame(flood, 20000, 0, -1, 5, 90);
+    n = frag(fbuf, wb, NET_ETH_HLEN, 0, 1480, true);
+    cr_assert_eq(feed(&r, fbuf, n, NOW, &out), 0);
+    for (d = 0; d < 2000; d++) {
+        for (k = 0; k < 12; k++) { /* 12 x 1480 bytes: 9 chunks, no end */
+            n = frag(fbuf, flood, NET_ETH_HLEN, k * 1480, 1480, true);
+            ip_set16(fbuf + NET_ETH_HLEN, 20, 4, (uint16_t)d); /* id */
+            cr_assert_eq(feed(&r, fbuf, n, NOW + d, &out), 0);
+        }
+        if (d == 1000) { /* the second datagram, whole amid the flood */
+            n = frag(fbuf, wc, NET_ETH_HLEN, 1480, 1528, false);
+            cr_assert_eq(feed(&r, fbuf, n, NOW + d, &out), 0);
+            n = frag(fbuf, wc, NET_ETH_HLEN, 0, 1480, true);
+            cr_assert_eq(feed(&r, fbuf, n, NOW + d, &out), lc);
+            cr_assert_eq(memcmp(out, wc, lc), 0);
+        }
+        if (d == 1500) { /* the rest of the first, 6008 bytes in all */
+            n = frag(fbuf, wb, NET_ETH_HLEN, 1480, 1480, true);
+            cr_assert_eq(feed(&r, fbuf, n, NOW + d, &out), 0);
+            n = frag(fbuf, wb, NET_ETH_HLEN, 2960, 1480, true);
+            cr_assert_eq(feed(&r, fbuf, n, NOW + d, &out), 0);
+            n = frag(fbuf, wb, NET_ETH_HLEN, 4440, 1568, false);
+            cr_assert_eq(feed(&r, fbuf, n, NOW + d, &out), lb);
+            cr_assert_eq(memcmp(out, wb, lb), 0);
+        }
+    }
+    cr_assert_eq(r.stats.reassembled, 2);
+    cr_assert_gt(r.stats.limited, 1900, "the flooder lost its own datagrams");
+    cr_assert_eq(r.stats.evictions, 0, "nobody else's");
+    cr_assert_eq(r.stats.dropped + r.stats.timeouts, 0);
+    net_reasm_fini(&r);
+}
+
+/* More sources than slots, each one fragment: the budget is fixed, the
+ * oldest of the sources holding the most goes, and a datagram that then
+ * completes is whole. */
+Test(reasm, more_sources_than_slots)
+{
+    struct net_reasm r;
+    uint8_t *out;
+    size_t l, n;
+    unsigned i;
+
+    cr_assert_eq(net_reasm_init(&r, 8, 0), 0);
+    l = whole_frame(whole, 2000, 3, -1, 5, 33);
+    for (i = 0; i < 20; i++) {
+        n = frag(fbuf, whole, NET_ETH_HLEN, 0, 1480, true);
+        set_src(fbuf, 0x0b000000 + i);
+        cr_assert_eq(feed(&r, fbuf, n, NOW + i, &out), 0);
+    }
+    cr_assert_eq(r.stats.evictions, 12);
+    n = frag(fbuf, whole, NET_ETH_HLEN, 1480, 528, false);
+    set_src(fbuf, 0x0b000000 + 19);
+    cr_assert_eq(feed(&r, fbuf, n, NOW + 30, &out), l);
+    set_src(whole, 0x0b000000 + 19);
+    cr_assert_eq(memcmp(out, whole, l), 0);
     net_reasm_fini(&r);
 }

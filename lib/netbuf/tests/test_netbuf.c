@@ -203,15 +203,34 @@ Test(netbuf, chain_overflow_is_refused)
     netbuf_free(b);
 }
 
-/* Unit tests build with CONFIG_NFOS_DEBUG: freeing a netbuf twice is a
- * caller's bug the debug build stops at (SIGABRT on the host). */
-Test(netbuf_debug, double_free_is_caught, .signal = SIGABRT)
+/* A double free is refused and counted, in release and debug builds: the
+ * pool keeps one copy of each buffer, and a stale chain is not followed
+ * into a segment that has a new owner. */
+Test(netbuf, double_free_is_caught_and_counted)
 {
-    struct netbuf *a;
+    struct netbuf *a, *b, *c, *d, *e;
 
-    pool = netbuf_pool_create("test", 8, 40, NETBUF_HEADROOM, 256);
     a = netbuf_alloc(pool);
-    cr_assert(a);
-    netbuf_free(a);
-    netbuf_free(a);
+    b = netbuf_alloc(pool);
+    cr_assert(a && b);
+    cr_assert_eq(netbuf_chain(a, b), 0);
+    netbuf_free(a); /* a, then b home: b on top */
+    cr_expect_eq(pool_avail(pool), 8);
+    c = netbuf_alloc(pool);
+    cr_expect_eq(c, b, "LIFO: the last one home comes first");
+    netbuf_free(a); /* a twice: refused, and b (now c) is not touched */
+    cr_expect_eq(pool->stats.bad_puts, 1);
+    cr_expect_eq(c->refcnt, 1);
+    cr_expect_eq(pool_avail(pool), 7);
+    netbuf_free_seg(a);
+    cr_expect_eq(pool->stats.bad_puts, 2);
+    cr_expect_eq(pool_avail(pool), 7, "no buffer on the stack twice");
+    d = netbuf_alloc(pool);
+    cr_expect_eq(d, a);
+    e = netbuf_alloc(pool);
+    cr_expect_neq(e, a, "a handed out once only");
+    cr_expect_eq(pool_avail(pool), 5);
+    netbuf_free(c);
+    netbuf_free(d);
+    netbuf_free(e);
 }

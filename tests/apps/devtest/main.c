@@ -122,5 +122,5 @@ int main(int argc, char **argv)
 
         failed |= dev ? hello(dev, pool, wait) : 1;
     }
-    return failed;
+    return nfapp_pools_check(&app) ? 1 : failed; /* every netbuf home */
 }

@@ -69,7 +69,7 @@ int main(int argc, char **argv)
     struct netbuf *pkts[NFAPP_BURST];
     double pause = 0;
     uint16_t ring = 0;
-    const char *misuse_kind = NULL;
+    const char *misuse_kind = NULL, *lose = NULL;
     uint64_t t0;
     bool promisc = false;
     struct netdev *dev;
@@ -84,6 +84,8 @@ int main(int argc, char **argv)
         NFAPP_OPT_LIMITS(app, "PKTS", "frames received"),
         NFAPP_OPT_CHOICE("--misuse", "rx-queue|tx-queue|stopped", misuse_kind,
                          "a deliberate API misuse a debug build must catch"),
+        NFAPP_OPT_CHOICE("--lose", "leak|double-free", lose,
+                         "lose one netbuf, or free one twice: the exit check must say so"),
         NFAPP_OPT_END,
     };
 
@@ -115,5 +117,7 @@ int main(int argc, char **argv)
         netbuf_free_bulk(pkts, n);
     }
     show(dev, "stopping");
+    if (lose && (pkts[0] = netbuf_alloc(pool)) && !strcmp(lose, "double-free"))
+        netbuf_free_bulk((struct netbuf *[]){ pkts[0], pkts[0] }, 2);
     return nfapp_finish(&app);
 }

@@ -22,7 +22,11 @@
  * with the MAC from netdev[N].mac= (default 02:00:00:00:76:N for port N)
  * and the link up, and offers MAC and STATUS itself, as virtio_user does.
  *
- * How to run it against dpdk-testpmd: docs/VHOST-USER.md.
+ * The backend is trusted with the memory it is handed (the protocol's
+ * design); replies and ring entries are checked against a buggy one: a bad
+ * reply is one line and status 2, a whole reply must come within 5 s.
+ *
+ * How to run it against dpdk-testpmd, and the trust model: docs/VHOST-USER.md.
  *
  * This header is the wire contract (the vhost-user specification, "Front-
  * end message types"), shared with tests that play the backend. */

@@ -70,9 +70,14 @@ int virtio_driver_ok(struct virtio_dev *vdev);
 /* Sets FAILED; for probe error paths. */
 void virtio_fail(struct virtio_dev *vdev);
 
+/* How often virtio_config_read tries before it calls the device broken. */
+#define VIRTIO_CONFIG_TRIES 64
+
 /* Reads len bytes of device config space at off into buf, in naturally
- * aligned pieces, again while the config generation changes under it. */
-void virtio_config_read(struct virtio_dev *vdev, unsigned off, void *buf, unsigned len);
+ * aligned pieces, again while the config generation changes under it, at
+ * most VIRTIO_CONFIG_TRIES times. Slow path. 0, or -EIO when the
+ * generation never held still (one line printed, buf zeroed). */
+int virtio_config_read(struct virtio_dev *vdev, unsigned off, void *buf, unsigned len);
 
 /* The largest size the device allows for queue idx, 0 when the queue does
  * not exist. Slow path. */

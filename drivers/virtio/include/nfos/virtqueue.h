@@ -42,6 +42,8 @@
 /* Sizes are capped here: used_event stays unreachable only while the ring
  * is much smaller than half the 16-bit index space. */
 #define VIRTQ_SIZE_MAX 4096
+/* No bad used.idx seen yet (beyond any 16-bit index). */
+#define VIRTQ_NO_BAD_IDX 0x10000u
 
 struct virtq_desc {
     uint64_t addr;
@@ -85,7 +87,7 @@ struct virtq_stats {
     uint64_t kicks;        /* notifications sent */
     uint64_t bad_used_id;  /* used entries naming no chain in flight (skipped) */
     uint64_t bad_used_len; /* used lengths over the chain's writable bytes (reported as 0) */
-    uint64_t bad_used_idx; /* polls where used.idx ran ahead of the chains in flight */
+    uint64_t bad_used_idx; /* used.idx values seen beyond the chains in flight (each once) */
 };
 
 struct virtqueue {
@@ -107,6 +109,7 @@ struct virtqueue {
     /* Line 1: publish's notification state and the counters. */
     uint16_t used_event_base __nfos_cache_aligned; /* avail idx when used_event last moved */
     bool event_idx;
+    uint32_t bad_idx_last; /* the last bad used.idx counted, or VIRTQ_NO_BAD_IDX */
     struct virtq_stats stats;
     /* Cold, and on a kick: the transport's view of the ring. */
     struct virtqueue_transport t;
@@ -290,8 +293,12 @@ static inline void virtq_publish(struct virtqueue *vq)
 /* Takes up to n finished chains off the used ring: their cookies into
  * cookies[] and the bytes the device wrote into lens[] (0 for chains
  * without writable buffers). Reads used.idx once. Entries the device got
- * wrong are counted in vq->stats and skipped (bad id) or reported with
- * length 0 (length over the writable bytes). Returns the count. */
+ * wrong are counted in vq->stats and skipped (bad id: out of the ring, or
+ * naming a chain not in flight, e.g. one already returned) or reported
+ * with length 0 (length over the writable bytes); a used.idx beyond what
+ * is in flight makes the whole poll return nothing. Each check is one
+ * compare on a value already loaded (as DPDK's virtio PMD checks id >= num
+ * and len > buffer). Returns the count. */
 static inline unsigned virtq_get_used_burst(struct virtqueue *vq, void **cookies, uint32_t *lens,
                                             unsigned n)
 {
@@ -305,8 +312,12 @@ static inline unsigned virtq_get_used_burst(struct virtqueue *vq, void **cookies
     unsigned got = 0;
 
     if (unlikely((uint16_t)(used_idx - last) > vq->in_flight)) {
-        /* More than we gave it: believe none of the new entries. */
-        vq->stats.bad_used_idx++;
+        /* More than we gave it: believe none of the new entries. A device
+         * stuck there is counted once, not once per poll. */
+        if (used_idx != vq->bad_idx_last) {
+            vq->bad_idx_last = used_idx;
+            vq->stats.bad_used_idx++;
+        }
         return 0;
     }
     while (got < n && last != used_idx) {

@@ -10,10 +10,16 @@
  * Layout: a bucketised hash index, two candidate buckets of 8 (16-bit tag,
  * item reference) pairs per 64-byte line, the second used only when the
  * first is full (and then read only for keys whose first bucket says
- * so); items in size classes (x1.25)
+ * so). The hash is SipHash-1-3 under a key drawn once per boot, so that
+ * nobody outside can make keys collide; when both buckets of a new key are
+ * full, items already there move to their other bucket (cuckoo hashing, a
+ * breadth-first search over at most 64 buckets) and, if that finds no
+ * room, the store is refused (index_full) rather than anything evicted.
+ * Items in size classes (x1.25)
  * carved from 1 MiB pages of one arena of mem_limit bytes; when a class has
  * no free item and no page is left, a CLOCK hand over that class evicts the
- * first item not referenced since it last passed (counted in evictions).
+ * first item not referenced since it last passed (counted in evictions):
+ * memory pressure, as memcached, is the only reason an item is evicted.
  * One thread; no allocation after kvtable_init; every call below but init
  * and fini is fast path (no printing, no blocking). */
 #ifndef NFOS_KVTABLE_H
@@ -60,7 +66,10 @@ struct kvtable_stats {
     uint64_t reclaimed;                      /* expired items whose room was reused */
     uint64_t expired_unfetched, get_expired, get_flushed;
     uint64_t limit_maxbytes, hash_bytes;
-    uint64_t out_of_memory; /* stores refused: no page for the class, nothing to evict */
+    uint64_t out_of_memory; /* stores refused: no page for the class, nothing to evict,
+                             * or no place in the index (index_full) */
+    uint64_t relocations;   /* items moved to their other bucket to make room */
+    uint64_t index_full;    /* stores refused: both buckets full, nothing movable */
 };
 
 struct kvtable_bucket;
@@ -113,7 +122,19 @@ uint32_t kvtable_realtime(const struct kvtable *t, int64_t exptime);
  * memcached answers "SERVER_ERROR object too large for cache". */
 bool kvtable_item_fits(const struct kvtable *t, size_t nkey, uint32_t flags, size_t vlen);
 
+/* The hash of key[0 .. n): SipHash-1-3 under the boot's key. Fast path. */
 uint64_t kvtable_hash(const void *key, size_t n);
+
+/* Sets the hash key to seed's 16 bytes (tests: collisions made on purpose),
+ * or with NULL draws one (RDSEED/RDRAND on kvm, getrandom on linuxu; the
+ * clock, said on the console, when there is none). The first kvtable_init
+ * draws one unless a key was set. Only while no table holds items: their
+ * places depend on the key. Returns kvtable_hash_source(). Slow path. */
+const char *kvtable_hash_seed(const uint8_t seed[16]);
+
+/* Where the key came from: "fixed", "rdseed", "rdrand", "getrandom", or a
+ * guessable "tsc"/"clock"; NULL before the first kvtable_init. */
+const char *kvtable_hash_source(void);
 
 /* Burst batching: prefetch_bucket for every request of a burst (the
  * first-choice bucket's line), then prefetch_item (reads that bucket,

@@ -26,6 +26,11 @@ SEEDS = {
     # one must take it over (evictions), then its CLOCK hand evicts
     "pressure": b"\x0c" + op(SET, 1, 10, 0, 1) + op(SET, 2, 10, 0, 2)
     + b"".join(op(SET, 3 + i % 20, 0, 0x1e, i) for i in range(150)) + op(GET, 1) + op(GET, 3),
+    # the index cut to 2 buckets (16 ways) for 24 keys: items relocate
+    # between the buckets, then stores are refused (a full index), never
+    # an item evicted for it
+    "tiny_index": b"\x20" + b"".join(op(SET, k, 4, 0, k) for k in range(24))
+    + b"".join(op(GET, k) for k in range(24)) + op(DELETE, 3) + op(SET, 23, 4, 0, 1),
 }
 os.makedirs(D, exist_ok=True)
 for name, data in SEEDS.items():

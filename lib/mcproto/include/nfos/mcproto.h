@@ -125,6 +125,18 @@ int mcproto_req_parse(const uint8_t *p, size_t len, struct mcproto_req *r);
  * A few word operations per 8 bytes of key, no per-byte branches. */
 size_t mcproto_get_simple(const uint8_t *p, size_t len, const uint8_t **key, bool *gets);
 
+/* Whether the command line at p (len bytes left in a datagram) is what a
+ * memcached server sends, not what it is asked: a reply word (VALUE, END,
+ * STORED, NOT_STORED, EXISTS, NOT_FOUND, DELETED, TOUCHED, OK, RESET,
+ * ERROR, CLIENT_ERROR, SERVER_ERROR, STAT, VERSION, or a meta reply code:
+ * HD, VA, EN, NF, NS, EX, MN, ME) ending at a space or line end, or an
+ * incr/decr result (digits, then "\r\n"). memcached answers such a line
+ * "ERROR"; a server that does so answers another server's replies, and two
+ * of them (a request forged from one to the other) answer each other for
+ * ever: a reply loop. No command is upper case or a number, so nothing a
+ * client asks is taken for one. */
+bool mcproto_is_reply(const uint8_t *p, size_t len);
+
 /* The next key of a get-family request: skips spaces from *cur, returns the
  * key and its length in *n and moves *cur past it; NULL at end. */
 static inline const uint8_t *mcproto_key_next(const uint8_t **cur, const uint8_t *end, size_t *n)

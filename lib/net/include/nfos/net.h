@@ -4,7 +4,8 @@
  *
  * This header is the apps' umbrella; lib/net itself and drivers include
  * the one they use: nfos/net_wire.h (byte order, headers, address tests),
- * (IPv4 reassembly) and net_text.h (IPv4 as text).
+ * net_csum.h, net_parse.h, net_build.h, net_reasm.h (IPv4 reassembly),
+ * net_guard.h (whom to answer, how often) and net_text.h (IPv4 as text).
  *
  * Conventions, for every function below:
  * - Frames are plain bytes: `uint8_t *frame, size_t len` (frame[0] is the
@@ -26,6 +27,7 @@
 
 #include <nfos/net_build.h>
 #include <nfos/net_csum.h>
+#include <nfos/net_guard.h>
 #include <nfos/net_parse.h>
 #include <nfos/net_reasm.h>
 #include <nfos/net_text.h>

@@ -14,8 +14,11 @@
 
 /* The in-place reply functions take a frame and the *h net_frame_parse
  * filled for it (unchanged), rewrite the frame into the answer and return
- * its length (Ethernet padding dropped; a VLAN tag and IPv4 options kept),
- * or leave it untouched and return:
+ * its length (Ethernet padding dropped, a VLAN tag kept; IPv4 options are
+ * never echoed: the reply has a 20-byte IPv4 header, its ICMP or UDP part
+ * moved up over the options, because a source route or record route option
+ * copied into a reply would steer it or make it grow), or leave it
+ * untouched and return:
  *   -EINVAL         h is not of the kind the function answers, or does not
  *                   fit in len (a caller's mistake)
  *   -ENOMSG         not a request (ARP op, ICMP type or code)
@@ -49,7 +52,8 @@ enum net_udp_csum_mode {
 };
 
 /* Turns a received UDP frame around in place: MACs, IPv4 addresses and
- * ports swapped, TTL NET_IPV4_TTL_DEFAULT, and a payload of payload_len
+ * ports swapped, TTL NET_IPV4_TTL_DEFAULT, IPv4 options dropped (the UDP
+ * header and payload move up over them), and a payload of payload_len
  * bytes, which the caller has written (or left) at frame + h->payload_off;
  * cap is how many bytes frame may hold. Fixes the UDP and IPv4 lengths and
  * checksums. Returns the new frame length, or -EINVAL (not UDP, or KEEP with

@@ -76,3 +76,8 @@ raw = eth(0x0800) + ipv4(17, udp(b"y" * 24)[:24], src=b"\xc0\xa8\0\1", ident=5, 
 raw2 = eth(0x0800) + ipv4(17, b"z" * 8, src=b"\xc0\xa8\0\1", ident=5, frag=3)
 write("reasm", "raw_pair", b"\2" + bytes([8, len(raw) & 0xff, len(raw) >> 8]) + raw
       + bytes([9, len(raw2) & 0xff, len(raw2) >> 8]) + raw2)
+# one source (1) floods 8 datagrams of 8 fragments spread over 64 KB, more
+# than its share of slots and chunks, while source 2's datagram completes
+flood = b"".join(rec(0, 1, i, k * 1000, 1, 1392) for i in range(8) for k in range(8))
+write("reasm", "one_source_floods", b"\7" + rec(0x80, 2, 6, 0, 1, 1400) + flood
+      + rec(0x80, 2, 6, 175, 0, 300))

@@ -130,15 +130,23 @@ static inline int netbuf_alloc_bulk(struct pool *p, struct netbuf **nbs, unsigne
 }
 
 /* Drops one reference to one segment; gives it back to its pool when it was
- * the last. Returns the next segment. A segment already freed (refcnt 0) is
- * a caller's bug: CONFIG_NFOS_DEBUG stops there, CONFIG_LIBPOOL_DEBUG
- * refuses the second put. */
+ * the last. Returns the next segment. A segment already home (refcnt 0: a
+ * double free, the caller's bug) is refused and counted in its pool's
+ * stats.bad_puts, and NULL is returned: its next is stale, those segments
+ * may belong to someone else by now. The check costs nothing more than the
+ * refcount compare every free makes anyway, on the header line it reads. A
+ * buffer freed twice after it was allocated again cannot be told from its
+ * new owner's: that one goes home early (CONFIG_LIBPOOL_DEBUG cannot tell
+ * either). */
 static inline struct netbuf *netbuf_free_seg(struct netbuf *nb)
 {
     struct netbuf *next = nb->next;
 
-    NFOS_ASSERT(nb->refcnt >= 1);
-    if (unlikely(nb->refcnt > 1)) {
+    if (unlikely(nb->refcnt != 1)) {
+        if (nb->refcnt == 0) {
+            nb->pool->stats.bad_puts++;
+            return NULL;
+        }
         nb->refcnt--;
         return next;
     }

@@ -34,6 +34,8 @@ struct netdev_stats {
     struct netdev_queue_stats rx[NETDEV_MAX_QUEUES];
     struct netdev_queue_stats tx[NETDEV_MAX_QUEUES];
     struct netdev_queue_stats rx_total, tx_total; /* sums over the queues */
+    uint64_t bufs_held; /* netbufs the driver holds now: posted for rx, sent and not
+                         * yet reclaimed (nfapp's exit check of the pools) */
 };
 
 struct netdev_info {

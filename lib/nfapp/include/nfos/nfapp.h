@@ -10,7 +10,11 @@
  * ("interval" instead of "total" for the periodic lines.) Busy cycles per
  * packet: TSC cycles spent in loop iterations that moved packets, divided
  * by the packets they moved. The caller brackets such an iteration with
- * nfapp_now() and nfapp_busy(). */
+ * nfapp_now() and nfapp_busy(). At exit it also accounts for every packet
+ * buffer of the pools it made (nfapp_pools_check), one line:
+ *
+ *   l2fwd: netbufs: 4096 in 1 pool(s), 3840 home, 256 in port rings,
+ *          0 lost, 0 double frees: balanced */
 #ifndef NFOS_NFAPP_H
 #define NFOS_NFAPP_H
 
@@ -22,6 +26,7 @@
 
 #define NFAPP_BURST     32
 #define NFAPP_POOL_BUFS 4096
+#define NFAPP_POOLS_MAX 4 /* pools nfapp_pool makes and checks at exit */
 
 /* The line of an app's --help (its about text) for the periodic report. */
 #define NFAPP_STATS_HELP "  nfos.stats=N on the command line prints counters every N seconds.\n"
@@ -42,7 +47,9 @@ struct nfapp {
     uint64_t start_tsc, next_report_tsc, report_every, tsc_hz;
     struct nfapp_counters last;
     uint64_t last_tsc;
-    double max_seconds; /* --time as given */
+    double max_seconds;                  /* --time as given */
+    struct pool *pools[NFAPP_POOLS_MAX]; /* from nfapp_pool, checked at exit */
+    unsigned npools;
 };
 
 /* The options every packet app has, as rows of its table: --count UNIT
@@ -82,7 +89,8 @@ static inline unsigned nfapp_port_count(void)
 }
 
 /* A netbuf pool of count buffers (NETBUF_DATA_ROOM bytes each), or NULL
- * after one line. */
+ * after one line. The app's first NFAPP_POOLS_MAX pools are checked at exit
+ * (nfapp_pools_check). */
 struct pool *nfapp_pool(struct nfapp *app, unsigned count);
 
 static inline uint64_t nfapp_now(void)
@@ -102,7 +110,18 @@ static inline void nfapp_busy(struct nfapp *app, uint64_t t0, unsigned pkts)
  * call it once per loop iteration with the count the limit applies to. */
 bool nfapp_poll(struct nfapp *app, uint64_t pkts_for_limit);
 
-/* Prints the final line and, per port, the device counters. Returns 0. */
+/* Stops every started port (a driver then frees the tx frames the device
+ * has taken) and checks that every netbuf of app's pools is home or held by
+ * a port's driver (rx buffers posted to its ring, tx frames not yet
+ * reclaimed: netdev_stats' bufs_held), and that no netbuf was freed twice
+ * (pool stats.bad_puts). Prints the "netbufs:" line (top of this file),
+ * which ends in "balanced" or in "NOT balanced". Returns 0 when balanced,
+ * else -1. The app must have freed every buffer it still held. Exit path. */
+int nfapp_pools_check(struct nfapp *app);
+
+/* Prints the final line and, per port, the device counters, then checks the
+ * pools (nfapp_pools_check). Returns 0, or 1 when the pools do not balance:
+ * main's exit status. */
 int nfapp_finish(struct nfapp *app);
 
 /* With lib/net in the image (nfapp_net.c): */

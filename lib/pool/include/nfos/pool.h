@@ -32,7 +32,9 @@ struct pool_stats {
     uint64_t gets;     /* objects handed out */
     uint64_t puts;     /* objects taken back */
     uint64_t empty;    /* pool_get/pool_get_bulk calls that found too few */
-    uint64_t bad_puts; /* puts refused (CONFIG_LIBPOOL_DEBUG only) */
+    uint64_t bad_puts; /* puts refused: a netbuf freed while home (always
+                        * checked, nfos/netbuf.h); foreign, misaligned or
+                        * already free objects (CONFIG_LIBPOOL_DEBUG) */
 };
 
 /* Callers may read stats and name; everything else is private. The first
