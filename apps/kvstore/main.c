@@ -558,7 +558,7 @@ static void print_report(const struct nfapp *app)
                (unsigned long long)p->echo_replies, (unsigned long long)p->ignored,
                (unsigned long long)p->tx_nobuf);
         printf("kvstore: port %u not answered:", p->dev->port);
-        for (unsigned r = 0; r < NA_COUNT; r++)
+        for (r = 0; r < NA_COUNT; r++)
             printf(" %s %llu", na_names[r], (unsigned long long)p->na[r]);
         printf("\n");
         if (p->reasm.stats.fragments)

@@ -193,13 +193,43 @@ def answer_icmp(f, h, app):
     return "reply:echo"
 
 
+SERVICE_PORTS = {7, 9, 11, 13, 17, 19, 37, 53, 69, 111, 123, 137, 161, 389, 427, 520, 623, 1434,
+                 1900, 3283, 3702, 5353, 5683, 10074, 11211, 27015, 27960}
+
+
+def src_refused(f, h, app, udp_port=None):
+    """lib/net's net_src_check (the sources never answered): "src:<why>"
+    or None. udp_port: the app's service port, for a UDP request."""
+    src, o = f[h["l3"] + 12:h["l3"] + 16], f[h["l3"] + 12]
+    why = ("mac_group" if f[6] & 1 else "ip_zero" if o == 0 else "ip_loopback" if o == 127
+           else "ip_multicast" if 224 <= o < 240 else "ip_broadcast"
+           if src in (b"\xff" * 4, app["ip"][:3] + b"\xff") else "ip_reserved" if o >= 240
+           else "ip_ours" if src == app["ip"] else None)
+    if why or udp_port is None:
+        return why and "src:" + why
+    sport = be16(f, h["l4"])
+    why = ("port_zero" if sport == 0 else "port_ours" if sport == udp_port
+           else "port_service" if sport in SERVICE_PORTS else None)
+    return why and "src:" + why
+
+
+def answer_echo(f, h, app):
+    """An ICMP frame: the guard first for an echo request to us."""
+    m = f[h["l4"]:]
+    if m[0] == 8 and m[1] == 0 and f[h["l3"] + 16:h["l3"] + 20] == app["ip"]:
+        why = src_refused(f, h, app)
+        if why:
+            return why
+    return answer_icmp(f, h, app)
+
+
 def pong_outcome(f, app):
     f = pad(f, app)
     res, h = parse(f)
     if res == "kind:arp":
         return [res, answer_arp(f, h, app)]
     if res == "kind:icmp":
-        return [res, answer_icmp(f, h, app)]
+        return [res, answer_echo(f, h, app)]
     return [res] if res.startswith("err:") else [res, "na:" + res[5:]]
 
 
@@ -240,9 +270,11 @@ def kv_outcome(f, app):
     if res == "kind:arp":
         return [res, answer_arp(f, h, app)]
     if res == "kind:icmp":
-        return [res, answer_icmp(f, h, app)]
+        return [res, answer_echo(f, h, app)]
     if res == "kind:udp":
-        return [res] + (kv_request(h["payload"]) if is_request(f, h, app) else ["na:udp_not_ours"])
+        why = is_request(f, h, app) and src_refused(f, h, app, MC_PORT)
+        return [res] + ([why] if why else kv_request(h["payload"]) if is_request(f, h, app)
+                        else ["na:udp_not_ours"])
     if res == "kind:ipv4_frag":
         raise ValueError("fragments go through kv_group_outcome")
     return [res] if res.startswith("err:") else [res, "na:" + res[5:]]
@@ -327,6 +359,8 @@ def kv_group_outcome(frames, app):
         wres, wh = parse(whole)
         if wres != "kind:udp" or not is_request(whole, wh, app):
             keys.append("na:reasm_not_request")
+        elif src_refused(whole, wh, app, MC_PORT):
+            keys.append(src_refused(whole, wh, app, MC_PORT))
         else:
             keys += ["kv:frag_replies"] + kv_request(wh["payload"])
     return keys + ["kv:frag_lost"] * len(r.slots)

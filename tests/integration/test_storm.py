@@ -64,7 +64,7 @@ def send(ns, app, count, pad, mac=None):
 
 def report(name, out):
     """The app's exit report as stormframes' keys."""
-    n = lambda pat: [x and int(x) for x in re.search(pat, out).groups()]  # noqa: E731
+    n = lambda pat: [int(x) for x in re.search(pat, out).groups()]  # noqa: E731
     got = {}
     got["reply:arp"], got["reply:echo"], got["ignored"] = n(
         rf"{name}: port 0: (\d+) ARP replies, (\d+) echo replies, (\d+) frames not answered")
@@ -72,6 +72,8 @@ def report(name, out):
     got.update({"na:" + k: int(v) for k, v in re.findall(r" (\w+) (\d+)", line)})
     line = re.search(rf"{name}: port 0 parsed:(.*)", out)[1]
     got.update({"kind:" + k: int(v) for k, v in re.findall(r" (\w+) (\d+)", line)})
+    got.update({"src:" + k: int(v) for k, v in
+                re.findall(rf"{name}: port 0 refused \((\w+)\): (\d+)", out)})
     got.update({"err:" + k: int(v) for k, v in
                 re.findall(rf"{name}: port 0 dropped malformed \((\w+)\): (\d+)", out)})
     got["rx"], got["tx"], got["drops"] = n(
@@ -91,11 +93,12 @@ def kv_report(out, got, n):
                                    r"truncated (\d+), reply overflow (\d+)")
     f = n(r"IP fragments (\d+): (\d+) datagrams reassembled \((\d+) requests\), (\d+) repeats "
           r"ignored, (\d+) bad; datagrams given up: (\d+) overlapping, too long or "
-          r"inconsistent, (\d+) timed out, (\d+) evicted(?:, (\d+) limited)?")
+          r"inconsistent, (\d+) timed out, (\d+) evicted, (\d+) over their "
+          r"source's share")
     for i, k in enumerate(("fragments", "reassembled", "replies", "duplicates", "bad",
                            "dropped")):
         got["kv:frag_" + k] = f[i]
-    got["kv:frag_lost"] = f[6] + f[7] + (f[8] or 0)  # limited: net_reasm's per-source share
+    got["kv:frag_lost"] = f[6] + f[7] + f[8]
 
 
 def check(name, sent, out):
@@ -103,10 +106,11 @@ def check(name, sent, out):
     got = report(name, out)
     exp = sent["expect"]
     want = {k: exp.get(k, 0) for k in got
-            if k.split(":")[0] in ("kind", "err", "reply", "kv", "na")}
-    want.update({k: exp[k] for k in exp if k.split(":")[0] in ("kind", "err", "reply", "kv")})
+            if k.split(":")[0] in ("kind", "err", "reply", "kv", "na", "src")}
+    want.update({k: exp[k] for k in exp if k.split(":")[0] in ("kind", "err", "reply", "kv",
+                                                                "src")})
     # "frames not answered" counts the malformed ones too
-    want.update(ignored=sum(v for k, v in exp.items() if k.startswith(("na:", "err:"))),
+    want.update(ignored=sum(v for k, v in exp.items() if k.startswith(("na:", "err:", "src:"))),
                 rx=sent["sent"], dev_rx=sent["sent"], tx=exp["tx"], drops=0, dev_rx_errors=0,
                 dev_rx_drops=0)
     if name == "kvstore":
