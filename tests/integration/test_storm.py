@@ -9,9 +9,9 @@ it sent: every parse counter, every reason not to answer, every reply, the
 requests and the reassembly counters.
 
 Frames: NFOS_STORM_FRAMES, default 1,000,000 on linuxu and kvm alike. On
-this machine (no /dev/kvm, so QEMU TCG, and a load of ~10 on 2 cores) the
-sending takes 50-65 s on linuxu and 80-95 s into a TCG guest, each kvm
-test about 2 minutes; the sender keeps the TAP's queue short, so the app
+this machine (no /dev/kvm, so QEMU TCG; 2 cores shared) the sending took
+6-65 s on linuxu and 11-95 s into a TCG guest, by the machine's load, each
+kvm test at most about 2.5 minutes; the sender keeps the TAP's queue short, so the app
 receives every frame at its own pace. Needs root (skipped otherwise)."""
 
 import json
