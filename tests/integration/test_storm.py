@@ -21,12 +21,7 @@ import subprocess
 
 import pytest
 
-from conftest import build, nfos_cli, accel
-
-try:  # the exit reports' pool check (nfapp_pools_check), where it has landed
-    from conftest import assert_pools_balanced
-except ImportError:
-    assert_pools_balanced = None
+from conftest import assert_pools_balanced, build, nfos_cli, accel
 from test_packets import Netns, stop, wait_line, PY
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root")
@@ -120,8 +115,7 @@ def check(name, sent, out):
     assert all(sent["alive"].values()), sent["alive"]
     print(f"{name}: {sent['storm']} frames sent in {sent['seconds']} s")
     assert got == want, out
-    if assert_pools_balanced:
-        assert_pools_balanced(out)
+    assert_pools_balanced(out)
     assert set(sent["kinds"]) >= KINDS, sorted(KINDS - set(sent["kinds"]))
 
 
