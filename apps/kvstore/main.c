@@ -13,6 +13,7 @@
  * address, no reply loops with other servers), at most --max-reply-dgrams
  * datagrams per request and, with --udp-rate, so many per second per
  * source. Not here: TCP, the binary and meta protocols. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #if CONFIG_PLAT_LINUXU
@@ -50,6 +51,30 @@ struct inflight {
     uint16_t n, nreq;
 };
 
+/* Why a frame that parsed was not answered, where its parse counter does
+ * not say (ARP and ICMP refused by net_arp_reply / net_icmp_echo_reply,
+ * UDP and fragments not for us), so that a storm's frames add up. */
+enum kv_na {
+    NA_ARP_OP,
+    NA_ARP_NOT_OURS,
+    NA_ARP_SOURCE,
+    NA_ICMP_TYPE,
+    NA_ICMP_NOT_OURS,
+    NA_ICMP_SOURCE,
+    NA_UDP_NOT_OURS,
+    NA_FRAG_NOT_OURS,
+    NA_REASM_NOT_REQUEST,
+    NA_COUNT
+};
+static const char *const na_names[NA_COUNT] = {
+    "arp_op",      "arp_not_ours", "arp_source",    "icmp_type",         "icmp_not_ours",
+    "icmp_source", "udp_not_ours", "frag_not_ours", "reasm_not_request",
+};
+
+/* pass1's mark for a UDP datagram that is no request to us: below every
+ * -NET_ERR_* */
+#define KIND_UDP_NOT_OURS (-NET_ERR_COUNT - 1)
+
 struct port {
     struct netdev *dev;
     uint32_t ip;
@@ -57,6 +82,7 @@ struct port {
     struct net_src_stats src;    /* requests refused, by reason */
     struct net_parse_stats parse;
     uint64_t arp_replies, echo_replies, ignored, tx_nobuf;
+    uint64_t na[NA_COUNT];
     struct inflight fl[3]; /* fl[head] receives; see serve() */
     unsigned head;
     struct net_reasm reasm; /* requests that came as IP fragments */
@@ -286,6 +312,7 @@ static void serve_fragment(struct burst *b, struct port *p, struct netbuf *nb,
 
     if (h->ip_proto != NET_IP_PROTO_UDP || net_hdrs_ipv4(f, h)->dst != p->ip) {
         p->ignored++;
+        p->na[NA_FRAG_NOT_OURS]++;
         netbuf_free(nb);
         return;
     }
@@ -295,6 +322,7 @@ static void serve_fragment(struct burst *b, struct port *p, struct netbuf *nb,
         return;
     if (net_frame_parse(whole, len, &wh, 0) != NET_KIND_UDP || !is_request(p, whole, &wh)) {
         p->ignored++; /* whole, but not a request to us (or its UDP checksum is wrong) */
+        p->na[NA_REASM_NOT_REQUEST]++;
         return;
     }
     if ((why = net_src_check(&p->guard, whole, &wh))) {
@@ -369,7 +397,7 @@ static void pass1(struct nfapp *app, struct port *p, struct inflight *in)
                 kvtable_prefetch_bucket(&kv.table, in->g[k].hash);
             in->nreq++;
         } else if (in->kind[k] == NET_KIND_UDP) {
-            in->kind[k] = -1;
+            in->kind[k] = KIND_UDP_NOT_OURS;
         }
     }
 }
@@ -382,6 +410,24 @@ static void pass2(struct inflight *in)
     for (k = 0; k < in->n; k++)
         if (in->g[k].hash)
             kvtable_prefetch_item(&kv.table, in->g[k].hash);
+}
+
+/* Counts why a frame of kind was not answered (err: the reply function's
+ * error). */
+static void count_na(struct port *p, int kind, int err)
+{
+    unsigned base = kind == NET_KIND_ARP ? NA_ARP_OP : NA_ICMP_TYPE;
+
+    if (kind == KIND_UDP_NOT_OURS)
+        p->na[NA_UDP_NOT_OURS]++;
+    else if (kind != NET_KIND_ARP && kind != NET_KIND_ICMP)
+        return;
+    else if (err == -ENOMSG)
+        p->na[base]++;
+    else if (err == -EADDRNOTAVAIL)
+        p->na[base + 1]++;
+    else if (err == -EHOSTUNREACH)
+        p->na[base + 2]++;
 }
 
 /* Pass 3: answers a prepared burst, in order, and sends the replies. */
@@ -421,6 +467,7 @@ static void answer(struct nfapp *app, struct port *p, struct inflight *in)
             tx_add(&b, nb);
         } else {
             p->ignored++;
+            count_na(p, kind, len);
             netbuf_free(nb);
         }
     }
@@ -510,6 +557,10 @@ static void print_report(const struct nfapp *app)
                p->dev->port, (unsigned long long)p->arp_replies,
                (unsigned long long)p->echo_replies, (unsigned long long)p->ignored,
                (unsigned long long)p->tx_nobuf);
+        printf("kvstore: port %u not answered:", p->dev->port);
+        for (r = 0; r < NA_COUNT; r++)
+            printf(" %s %llu", na_names[r], (unsigned long long)p->na[r]);
+        printf("\n");
         if (p->reasm.stats.fragments)
             printf(
                 "kvstore: port %u IP fragments %llu: %llu datagrams reassembled (%llu "

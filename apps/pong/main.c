@@ -5,6 +5,7 @@
  * broadcast, multicast or our own address). Everything else is counted
  * and dropped; malformed frames and refused sources by reason. Runs until
  * --count replies, --time seconds, or SIGINT/SIGTERM on linuxu. */
+#include <errno.h>
 #include <stdio.h>
 #include <nfos/net.h>
 #include <nfos/nfapp.h>
@@ -13,6 +14,22 @@ static const char about[] =
     "  Answers ARP and ping on each port with an address: ./nfos run pong --net tap:IF\n"
     "  --ip ADDR/PREFIX (kernel command line netdev.ip=, netdev1.ip=, ...).\n" NFAPP_STATS_HELP;
 
+/* Why an ARP or ICMP frame that parsed was not answered: net_arp_reply's
+ * and net_icmp_echo_reply's errors, counted so that a storm's frames add
+ * up exactly (the other kinds are never answered: their parse counters
+ * say how many). */
+enum pong_na {
+    NA_ARP_OP,
+    NA_ARP_NOT_OURS,
+    NA_ARP_SOURCE,
+    NA_ICMP_TYPE,
+    NA_ICMP_NOT_OURS,
+    NA_ICMP_SOURCE,
+    NA_COUNT
+};
+static const char *const na_names[NA_COUNT] = { "arp_op",    "arp_not_ours",  "arp_source",
+                                                "icmp_type", "icmp_not_ours", "icmp_source" };
+
 struct port {
     struct netdev *dev;
     uint32_t ip;
@@ -20,6 +37,7 @@ struct port {
     struct net_src_stats src;    /* echo requests refused, by reason */
     struct net_parse_stats parse;
     uint64_t arp_replies, echo_replies, ignored;
+    uint64_t na[NA_COUNT];
 };
 
 static struct port ports[NETDEV_MAX_PORTS];
@@ -42,6 +60,18 @@ static int port_open(struct nfapp *app, unsigned i, struct pool *pool)
     return 0;
 }
 
+/* Counts a refusal of net_arp_reply or net_icmp_echo_reply (base: the
+ * protocol's first enum pong_na). */
+static void count_na(struct port *p, unsigned base, int err)
+{
+    if (err == -ENOMSG)
+        p->na[base]++;
+    else if (err == -EADDRNOTAVAIL)
+        p->na[base + 1]++;
+    else if (err == -EHOSTUNREACH)
+        p->na[base + 2]++;
+}
+
 /* Rewrites one frame into its answer; returns the new length or < 0. */
 static inline int answer(struct port *p, struct netbuf *nb)
 {
@@ -54,6 +84,8 @@ static inline int answer(struct port *p, struct netbuf *nb)
         len = net_arp_reply(f, nb->len, &h, p->dev->mac, p->ip);
         if (len > 0)
             p->arp_replies++;
+        else
+            count_na(p, NA_ARP_OP, len);
         return len;
     }
     if (rc == NET_KIND_ICMP) {
@@ -66,6 +98,8 @@ static inline int answer(struct port *p, struct netbuf *nb)
         len = net_icmp_echo_reply(f, nb->len, &h, p->ip);
         if (len > 0)
             p->echo_replies++;
+        else
+            count_na(p, NA_ICMP_TYPE, len);
         return len;
     }
     return -1;
@@ -107,6 +141,10 @@ static void print_port(const struct nfapp *app, const struct port *p)
     printf("pong: port %u: %llu ARP replies, %llu echo replies, %llu frames not answered\n",
            p->dev->port, (unsigned long long)p->arp_replies, (unsigned long long)p->echo_replies,
            (unsigned long long)p->ignored);
+    printf("pong: port %u not answered:", p->dev->port);
+    for (unsigned i = 0; i < NA_COUNT; i++)
+        printf(" %s %llu", na_names[i], (unsigned long long)p->na[i]);
+    printf("\n");
     nfapp_print_parse_stats(app, p->dev->port, &p->parse);
     for (r = 1; r < NET_SRC_COUNT; r++)
         if (p->src.refused[r])
