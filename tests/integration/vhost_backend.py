@@ -39,7 +39,8 @@ class Ring:
         self.used_idx = self.u16(self.used + 2)
 
     def u16(self, off):
-        return struct.unpack_from("<H", self.mem.buf, off)[0]
+        """One 16-bit load (the image's avail.idx may change under it)."""
+        return self.mem.buf[off:off + 2].cast("H")[0]
 
     def pop(self):
         """(head, buffer offset, buffer length) of the next avail chain, or None."""
@@ -59,7 +60,10 @@ class Ring:
         self.set_idx(self.used_idx)
 
     def set_idx(self, idx):
-        struct.pack_into("<H", self.mem.buf, self.used + 2, idx & 0xffff)
+        """One 16-bit store, as a device publishes: struct's "<H" writes
+        byte by byte, and the image polling in between reads a torn index
+        (a value the test never meant, counted as one more bad index)."""
+        self.mem.buf[self.used + 2:self.used + 4].cast("H")[0] = idx & 0xffff
 
     def scribble_flags(self, rnd):
         """Garbage in used.flags and avail_event: only kicks may change."""
