@@ -54,9 +54,9 @@ static long sc(unsigned nr, long a1, long a2, long a3, long a4)
     return -1;
 }
 
-#define OPEN(p, fl) sc(2, (long)(p), (fl), 0, 0)
+#define OPEN(p, fl)    sc(2, (long)(p), (fl), 0, 0)
 #define READ(fd, b, n) fd_ops->read((int)(fd), (b), (n))
-#define CLOSE(fd) fd_ops->close((int)(fd))
+#define CLOSE(fd)      fd_ops->close((int)(fd))
 
 /* One tree for the whole binary: sys_file.c mounts at its first call. */
 static void tree(void)
@@ -135,7 +135,7 @@ Test(file, writes_are_erofs)
     cr_assert_eq(OPEN("/etc/hello.txt", O_WRONLY), -EROFS);
     cr_assert_eq(OPEN("/etc/hello.txt", O_RDONLY | O_TRUNC), -EROFS);
     cr_assert_eq(OPEN("/etc/new", O_WRONLY | O_CREAT), -EROFS);
-    cr_assert_eq(OPEN("/etc/none", O_WRONLY), -ENOENT); /* no O_CREAT: it is missing */
+    cr_assert_eq(OPEN("/etc/none", O_WRONLY), -ENOENT);            /* no O_CREAT: it is missing */
     cr_assert_eq(sc(87, (long)"/etc/hello.txt", 0, 0, 0), -EROFS); /* unlink */
     cr_assert_eq(sc(83, (long)"/x", 0755, 0, 0), -EROFS);          /* mkdir */
 }
@@ -150,7 +150,7 @@ Test(file, directories)
     cr_assert_geq(fd, 3);
     cr_assert_eq(READ(fd, buf, 1), -EISDIR);
     cr_assert_eq(sc(217, fd, (long)buf, 8, 0), -EINVAL); /* no room for one */
-    while ((n = sc(217, fd, (long)buf, 40, 0)) > 0) {     /* one or two at a time */
+    while ((n = sc(217, fd, (long)buf, 40, 0)) > 0) {    /* one or two at a time */
         for (p = buf; p < buf + n; p += ((struct dirent64 *)p)->d_reclen) {
             strcat(names, ((struct dirent64 *)p)->d_name);
             strcat(names, ((struct dirent64 *)p)->d_type == DT_DIR ? "/ " : " ");
