@@ -16,16 +16,9 @@ import struct
 import sys
 import time
 
+from pktio import csum  # the internet checksum (RFC 1071)
+
 ETH_P_ALL = 3
-
-
-def csum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack(f"!{len(data) // 2}H", data))
-    while s >> 16:
-        s = (s & 0xffff) + (s >> 16)
-    return ~s & 0xffff
 
 
 def mac(text):

@@ -11,6 +11,8 @@ kvstore, "kv:<counter>" and "dgrams" (reply datagrams)."""
 
 import struct
 
+from pktio import csum  # the internet checksum (RFC 1071)
+
 ETH_IP, ETH_ARP, ETH_VLAN = 0x0800, 0x0806, 0x8100
 MC_PORT = 11211
 KV_HIT_KEYS = [b"stormkey%d" % i for i in range(16)]
@@ -23,15 +25,6 @@ def ip4(s):
 
 def mac(s):
     return bytes.fromhex(s.replace(":", ""))
-
-
-def csum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack(f"!{len(data) // 2}H", data))
-    while s >> 16:
-        s = (s & 0xffff) + (s >> 16)
-    return ~s & 0xffff
 
 
 def be16(b, o):
