@@ -376,6 +376,22 @@ def guest_cmdline(params, app_args):
     return " ".join(words)
 
 
+def run_params(args, nets):
+    """The image's OS parameters for `nfos run`: its ports, --param, lcores."""
+    params = net_params(nets, args.ip or [], args.mac or [], args.plat)
+    params += list(args.param or [])
+    if args.cpus < 1:
+        raise UsageError(f"--cpus {args.cpus}: expected 1 or more")
+    if args.pin and args.plat != "linuxu":
+        raise UsageError("--pin: linuxu only (a kvm image's vCPUs are QEMU's threads)")
+    if args.cpus > 1 or args.pin:
+        params += [f"nfos.cpus={args.cpus}"] + ([f"nfos.cpu_pin={args.pin}"] if args.pin else [])
+    for p in params:
+        if "=" not in p and not p.startswith("nfos."):
+            raise UsageError(f"bad --param '{p}' (expected KEY=VALUE)")
+    return params
+
+
 @with_run_signals
 def cmd_run(args):
     check_app(args.app)
@@ -400,17 +416,7 @@ def cmd_run(args):
         raise UsageError(f"unknown machine '{args.machine}' (machines: {', '.join(MACHINES)})")
     mem = parse_size(args.mem or "64M")
     nets = [parse_net(n, args.plat) for n in (args.net or [])]
-    params = net_params(nets, args.ip or [], args.mac or [], args.plat)
-    params += list(args.param or [])
-    if args.cpus < 1:
-        raise UsageError(f"--cpus {args.cpus}: expected 1 or more")
-    if args.pin and args.plat != "linuxu":
-        raise UsageError("--pin: linuxu only (a kvm image's vCPUs are QEMU's threads)")
-    if args.cpus > 1 or args.pin:
-        params += [f"nfos.cpus={args.cpus}"] + ([f"nfos.cpu_pin={args.pin}"] if args.pin else [])
-    for p in params:
-        if "=" not in p and not p.startswith("nfos."):
-            raise UsageError(f"bad --param '{p}' (expected KEY=VALUE)")
+    params = run_params(args, nets)
     if args.files and args.vmm == "nfvm":
         raise UsageError("--files: nfvm passes no initrd yet (use --vmm qemu)")
     initrd = files.pack(args.files) if args.files else None
