@@ -66,8 +66,12 @@ static void reply_udp(const uint8_t *f, size_t len, const struct net_hdrs *h, un
 
     memcpy(big, f, len);
     memset(big + len, 'v', cap - len);
+    /* The reply drops the request's IPv4 options (never echoed). */
+    size_t opts = (size_t)(h->l4_off - h->l3_off) - NET_IPV4_HLEN;
+
     rc = net_udp_reply(big, cap, h, plen, mode);
-    CHECK(rc == (int)(h->payload_off + plen), "UDP reply %d for %zu payload bytes", rc, plen);
+    CHECK(rc == (int)(h->payload_off - opts + plen), "UDP reply %d for %zu payload bytes", rc,
+          plen);
     CHECK(net_frame_parse(big, (size_t)rc, &r, flags) == NET_KIND_UDP, "the UDP reply parses");
     CHECK(r.payload_len == plen, "reply payload %u, want %zu", r.payload_len, plen);
     free(big);
