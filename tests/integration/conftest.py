@@ -90,6 +90,16 @@ POOLS = re.compile(r"^(\w+): netbufs: (\d+) in \d+ pool\(s\), (\d+) home, (\d+) 
                    r"(-?\d+) lost, (\d+) double frees: (balanced|NOT balanced)$", re.M)
 
 
+def check_tap(r):
+    """r (a Result) exited 0 with a TAP plan 1..N and ok 1..N, none not ok."""
+    assert r.status == 0, r
+    plan = re.search(r"^1\.\.(\d+)$", r.out, re.M)
+    assert plan, r
+    oks = re.findall(r"^ok (\d+) - ", r.out, re.M)
+    assert [int(n) for n in oks] == list(range(1, int(plan.group(1)) + 1)), r
+    assert "not ok" not in r.out, r
+
+
 def assert_pools_balanced(text, apps=1):
     """The exit reports in text (a Result or its output) say, apps times,
     that every netbuf came home or sits in a port's ring, none freed twice

@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from conftest import ROOT, boot, image_fixture, nfos, run_linuxu
+from conftest import ROOT, boot, check_tap, image_fixture, nfos, run_linuxu
 from tools import files
 
 lua_kvm = image_fixture("lua", "kvm")
@@ -27,15 +27,6 @@ def tree(tmp_path_factory):
     with open(os.path.join(d, "lib", "big.bin"), "wb") as f:
         f.write(b"x" * (100000 - 5) + b"end\n\0")
     return d
-
-
-def check_tap(r):
-    assert r.status == 0, r
-    plan = re.search(r"^1\.\.(\d+)$", r.out, re.M)
-    assert plan, r
-    oks = re.findall(r"^ok (\d+) - ", r.out, re.M)
-    assert [int(n) for n in oks] == list(range(1, int(plan.group(1)) + 1)), r
-    assert "not ok" not in r.out, r
 
 
 def boot_files(image, d, args):
