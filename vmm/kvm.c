@@ -194,5 +194,7 @@ int nfvm_kvm_run(struct nfvm_kvm *k, struct nfvm *vm)
             regs_dump(k);
         if (status != NFVM_RUNNING)
             return status;
+        if (vm->stop_signal) /* it came while nfvm served the exit */
+            return 128 + vm->stop_signal;
     }
 }

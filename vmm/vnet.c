@@ -81,6 +81,11 @@ int nfvm_vnet_init(struct nfvm_vnet *n, const struct nfvm_mem *m, uint64_t base,
     n->base = base;
     memcpy(n->mac, (const uint8_t[6]){ 0x02, 0x6e, 0x66, 0x76, 0x6d, (uint8_t)(index + 1) }, 6);
     n->tap = n->kick = -1;
+    n->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (n->wake < 0) {
+        fprintf(stderr, "nfvm: eventfd: %s\n", strerror(errno));
+        return -1;
+    }
     if (!ifname)
         return 0;
     n->kick = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -277,6 +282,23 @@ static void rx_one(struct nfvm_vnet *n, const struct nfvm_chain *c, size_t len)
     }
     n->rx_packets++;
     nfvm_vq_push(&n->q[0], c->head, (uint32_t)total);
+    if (n->wake_armed) {
+        uint64_t one = 1;
+
+        n->wake_armed = false;
+        /* Fails only when the counter is full: that wakes all the same. */
+        (void)!write(n->wake, &one, 8);
+    }
+}
+
+void nfvm_vnet_idle_arm(struct nfvm_vnet *n)
+{
+    uint64_t v;
+
+    pthread_mutex_lock(&n->lock);
+    (void)!read(n->wake, &v, 8); /* EAGAIN: nothing to forget */
+    n->wake_armed = true;
+    pthread_mutex_unlock(&n->lock);
 }
 
 void nfvm_vnet_poll(struct nfvm_vnet *n)

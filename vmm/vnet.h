@@ -14,9 +14,11 @@
 struct nfvm_vnet {
     pthread_mutex_t lock; /* registers and queues, between the two threads */
     const struct nfvm_mem *mem;
-    uint64_t base; /* guest-physical address of the register window */
-    int tap;       /* -1: no backend (unit tests) */
-    int kick;      /* eventfd: the vCPU thread tells the I/O thread */
+    uint64_t base;   /* guest-physical address of the register window */
+    int tap;         /* -1: no backend (unit tests) */
+    int kick;        /* eventfd: the vCPU thread tells the I/O thread */
+    int wake;        /* eventfd: a frame reached the receive queue while armed */
+    bool wake_armed; /* nfvm_vnet_idle_arm: signal wake on the next frame */
     uint8_t mac[6];
     uint32_t status, dev_feat_sel, drv_feat_sel, queue_sel;
     uint64_t driver_features;
@@ -40,5 +42,9 @@ int nfvm_vnet_start(struct nfvm_vnet *n);
 int nfvm_vnet_mmio(struct nfvm_vnet *n, uint64_t off, uint8_t *data, unsigned len, bool write);
 /* Moves what can be moved now, both ways. I/O thread (or a test). */
 void nfvm_vnet_poll(struct nfvm_vnet *n);
+/* Idle (nfos/plat/nfvm_abi.h): signal n->wake once when the next frame
+ * reaches the receive queue; a wake-up from before is forgotten. vCPU
+ * thread, while the guest is stopped. */
+void nfvm_vnet_idle_arm(struct nfvm_vnet *n);
 
 #endif /* NFVM_VNET_H */

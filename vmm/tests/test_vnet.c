@@ -213,3 +213,29 @@ Test(vnet, hostile_descriptors_are_given_back_unused)
     cr_assert_eq(n->q[1].bad, 2);
     cr_assert_eq(n->tx_packets, 0);
 }
+
+/* Idle: once armed, the first frame that reaches the receive queue
+ * signals the wake-up eventfd, once; frames before the arm do not. */
+Test(vnet, an_armed_receive_queue_wakes_once)
+{
+    uint8_t frame[60] = { 0 };
+    uint64_t v = 0;
+
+    cr_assert_eq(queue_setup(0, desc_of(0)), 0);
+    cr_assert_eq(write(peer, frame, sizeof(frame)), sizeof(frame));
+    post(0, 0, BUFS, 2048, true);
+    nfvm_vnet_poll(n);
+    cr_assert_eq(read(n->wake, &v, 8), -1, "not armed: no wake-up");
+    nfvm_vnet_idle_arm(n);
+    nfvm_vnet_poll(n);
+    cr_assert_eq(read(n->wake, &v, 8), -1, "armed, but no frame yet");
+    for (uint16_t i = 1; i < 3; i++) {
+        cr_assert_eq(write(peer, frame, sizeof(frame)), sizeof(frame));
+        post(0, i, BUFS + 2048 * i, 2048, true);
+    }
+    nfvm_vnet_poll(n);
+    cr_assert_eq(used_idx(0), 3);
+    cr_assert_eq(read(n->wake, &v, 8), 8);
+    cr_assert_eq(v, 1, "one wake-up for the two frames");
+    cr_assert_not(n->wake_armed);
+}
