@@ -9,6 +9,7 @@ skipped with that reason. nfvm's own errors are checked everywhere."""
 import os
 import re
 import subprocess
+import time
 
 import pytest
 
@@ -240,3 +241,48 @@ def test_pong_tap():
 def test_nfos_run_nfvm_refuses_other_nets(monkeypatch):
     r = nfos("run", "pong", "--vmm", "nfvm", "--net", "user:udp:7")
     assert r.status == 2 and "only --net tap:IF so far" in r.err, r
+
+
+# --- idle: the guest side under QEMU (TCG here) and linuxu --------------------
+
+def idle_pings(ns):
+    """Two pings, a pause with nothing to do, two more: all answered."""
+    for _ in range(2):
+        from test_packets import ping
+        r = ping(ns, "10.11.0.2", count=2)
+        assert r.returncode == 0 and " 0% packet loss" in r.stdout, r.stdout + r.stderr
+        time.sleep(1.5)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root")
+@pytest.mark.parametrize("plat,idle_us", [("linuxu", None), ("linuxu", 0), ("kvm", None)])
+def test_idle_pong_answers_after_a_pause(plat, idle_us):
+    """nfapp's idle hook (nfos.idle_us, default 50 us): pong still answers
+    after idling, and its report counts the idle periods. Neither QEMU nor
+    linuxu can sleep the CPU (README, "Idle"): 0 sleeps, said why; with
+    nfos.idle_us=0 it never counts. The sleeps themselves: nfvm
+    (test_idle_sleeps_nested, and the unit tests)."""
+    from test_packets import Netns, kvm, linuxu, stop, wait_line
+    ns = Netns(f"nfos-idle{os.getpid()}")
+    params = [] if idle_us is None else [f"nfos.idle_us={idle_us}"]
+    try:
+        ns.tap("tap0", "10.11.0.1/24")
+        if plat == "linuxu":
+            proc = linuxu(ns, "pong", ["netdev.dev=tap:tap0", "netdev.ip=10.11.0.2/24"] + params)
+        else:
+            proc = kvm(ns, "pong", "microvm", ["tap0"], ["10.11.0.2/24"], ["--time", "15"])
+        wait_line(proc, r"pong: port 0 .* answers for 10\.11\.0\.2", timeout=120)
+        idle_pings(ns)
+        if plat == "linuxu":
+            out, err = stop(proc)
+        else:
+            out, err = proc.communicate(timeout=120)
+    finally:
+        ns.remove()
+    assert re.search(r"pong: port 0: \d+ ARP replies, 4 echo replies", out), out + err
+    m = re.search(r"^pong: idle: (\d+) periods, 0 sleeps \(this platform cannot sleep the CPU: "
+                  r"polled\)$", out, re.M)
+    if idle_us == 0:
+        assert "idle:" not in out, out
+    else:
+        assert m and int(m[1]) >= 2, out + err

@@ -28,9 +28,9 @@ static void setup(void)
     cr_assert_eq(nfvm_mem_create(&vm.mem, 4 * MIB), 0);
     for (int i = 0; i < 2; i++) {
         net[i] = calloc(1, sizeof(*net[i]));
-        cr_assert_eq(nfvm_vnet_init(net[i], &vm.mem, NFVM_MMIO_BASE + i * NFVM_MMIO_SIZE, NULL,
-                                    (unsigned)i),
-                     0);
+        cr_assert_eq(
+            nfvm_vnet_init(net[i], &vm.mem, NFVM_MMIO_BASE + i * NFVM_MMIO_SIZE, NULL, (unsigned)i),
+            0);
         vm.net[vm.nr_net++] = net[i];
     }
     run = calloc(1, RUN_SIZE);
