@@ -417,8 +417,6 @@ def cmd_run(args):
     mem = parse_size(args.mem or "64M")
     nets = [parse_net(n, args.plat) for n in (args.net or [])]
     params = run_params(args, nets)
-    if args.files and args.vmm == "nfvm":
-        raise UsageError("--files: nfvm passes no initrd yet (use --vmm qemu)")
     initrd = files.pack(args.files) if args.files else None
     image = build(args.app, args.plat, quiet=True)
     sys.stdout.flush()
@@ -437,7 +435,7 @@ def cmd_run(args):
     if args.vmm == "nfvm":
         if args.cpus > 1:
             raise UsageError("--cpus: nfvm runs one vCPU so far")
-        return run_nfvm(args, image, mem, guest_cmdline(params, app_args), nets)
+        return run_nfvm(args, image, mem, guest_cmdline(params, app_args), nets, initrd)
     accel = args.accel or ("kvm" if kvm_usable() else "tcg")
     if accel == "kvm" and not kvm_usable():
         raise UsageError("--accel kvm: /dev/kvm is not usable here")

@@ -14,11 +14,14 @@ import time
 import pytest
 
 from conftest import BOOT_TIMEOUT, ROOT, Result, build, nfos
-from tools import nfos_cli
+from tools import files, guest, nfos_cli
 
 NFVM = os.path.join(ROOT, "build", "nfvm", "nfvm")
 HELLO, SELFTEST, PONG = "helloworld_kvm-x86_64", "selftest_kvm-x86_64", "pong_kvm-x86_64"
 RXSINK = "rxsink_kvm-x86_64"
+LUA, CPIO = "lua_kvm-x86_64", "nfvm-files.cpio"
+TREE = os.path.join(ROOT, "build", "nfvm", "files", "tree")
+TREE_GUEST = files.guest_prefix(TREE)
 
 # The nested VM's own network: pong behind nfvm's TAP, pinged by the VM's kernel.
 PONG_NESTED = f"""
@@ -42,8 +45,33 @@ CASES = {
     "fault": ([SELFTEST], [SELFTEST, "--", "-- fault"]),
     # rxsink on the null device never stops by itself
     "timeout": ([RXSINK], ["--timeout", "2", RXSINK, "--", "netdev.dev=null"]),
+    # --initrd: lua runs a script from the file tree (./nfos run --files)
+    "files": ([LUA, CPIO], ["--initrd", CPIO, LUA, "--", "--", f"{TREE_GUEST}/t.lua", "x"]),
 }
-NESTED_ONLY = {"pong": ([PONG], PONG_NESTED)}  # on a KVM host: test_pong_tap
+# pong idles between two pairs of pings, then its --time ends it: nfvm's
+# idle sleeps in the report of both.
+IDLE_NESTED = f"""
+/bin/nfvm --trace --net tap:nt0 /img/{PONG} -- netdev.ip=10.12.0.2/24 -- --time 12 \
+  > /tmp/pong 2>&1 & P=$!
+i=0; while [ ! -e /sys/class/net/nt0 ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done
+ip link set nt0 up && ip addr add 10.12.0.1/24 dev nt0
+ping -c 2 -W 20 10.12.0.2; a=$?; sleep 2; ping -c 2 -W 20 10.12.0.2; b=$?
+wait $P; s=$?; cat /tmp/pong; [ $a = 0 ] && [ $b = 0 ] && exit $s; exit 9
+"""
+NESTED_ONLY = {"pong": ([PONG], PONG_NESTED),  # on a KVM host: test_pong_tap
+               "idle": ([PONG], IDLE_NESTED)}
+
+
+def files_archive():
+    """A one-script tree packed as ./nfos run --files packs it, under the
+    name CPIO (the nested VM finds images by their file name)."""
+    os.makedirs(TREE, exist_ok=True)
+    with open(os.path.join(TREE, "t.lua"), "w") as f:
+        f.write('print("from the initrd: " .. arg[1])\n')
+    path = os.path.join(os.path.dirname(TREE), CPIO)
+    with open(path, "wb") as f:
+        f.write(open(files.pack(TREE), "rb").read())
+    return path
 
 
 def make_nfvm():
@@ -61,7 +89,8 @@ def results():
     """Every case's result, from /dev/kvm or from the nested VM."""
     make_nfvm()
     paths = {HELLO: build("helloworld", "kvm"), SELFTEST: build("selftest", "kvm"),
-             PONG: build("pong", "kvm"), RXSINK: build("rxsink", "kvm")}
+             PONG: build("pong", "kvm"), RXSINK: build("rxsink", "kvm"),
+             LUA: build("lua", "kvm"), CPIO: files_archive()}
     if nfos_cli.kvm_usable():
         out = {}
         for name, (_, argv) in CASES.items():
@@ -168,7 +197,42 @@ def test_pong_answers_ping_nested(results):
     assert "pong: port 0 (vnet0) answers for 10.12.0.2" in r.out, r
 
 
+def test_initrd_files(results):
+    """nfvm --initrd: the image's plat_initrd() finds the archive, lua reads
+    its script from it (the direct entry's boot info names the initrd)."""
+    r = results["files"]
+    assert r.status == 0 and "from the initrd: x" in r.out, r
+
+
+def test_idle_sleeps_nested(results):
+    """pong idles under nfvm: it arms, sleeps in nfvm's ppoll, is woken by
+    the pings' frames and by its --time, and answers every ping."""
+    if "idle" not in results:
+        pytest.skip("nested VM only so far")
+    r = results["idle"]
+    assert r.status == 0, r
+    assert re.search(r"pong: port 0: \d+ ARP replies, 4 echo replies", r.out), r
+    m = re.search(r"^pong: idle: (\d+) periods, (\d+) sleeps \((\d+) woken by a frame, (\d+) by "
+                  r"a timer\), ([\d.]+) s asleep$", r.out, re.M)
+    assert m and int(m[2]) >= 2 and int(m[3]) >= 1 and float(m[5]) > 1.0, r
+    n = re.search(r"^nfvm: idle: (\d+) arms, (\d+) sleeps", r.out, re.M)
+    assert n and int(n[2]) == int(m[2]), r
+
+
 # --- nfvm's own errors: no guest runs, so these need no /dev/kvm --------------
+
+def test_nfvm_command_passes_the_files_archive(tmp_path):
+    cmd = guest.nfvm_command("img", 64 << 20, "a", [{"kind": "tap", "arg": "t0"}], "/x.cpio")
+    assert cmd[1:] == ["--mem", "65536K", "--net", "tap:t0", "--initrd", "/x.cpio", "img", "--",
+                       "a"], cmd
+    make_nfvm()
+    r = run(["--initrd", "/nonexistent", build("helloworld", "kvm")])
+    assert r.returncode == 202 and "nfvm: /nonexistent: No such file" in r.stderr, r
+    big = tmp_path / "big"
+    big.write_bytes(b"\0" * (3 << 20))
+    r = run(["--mem", "2M", "--initrd", str(big), build("helloworld", "kvm")])
+    assert r.returncode == 202 and "does not fit in the RAM below 3 GiB" in r.stderr, r
+
 
 def test_usage():
     make_nfvm()
@@ -221,7 +285,7 @@ def test_pong_tap():
     make_nfvm()
     nets = [{"kind": "tap", "arg": "nt0"}]
     params = nfos_cli.net_params(nets, ["10.11.0.2/24"], [], "kvm")
-    cmd = nfos_cli.nfvm_command(build("pong", "kvm"), 64 << 20,
+    cmd = guest.nfvm_command(build("pong", "kvm"), 64 << 20,
                                 nfos_cli.guest_cmdline(params, []), nets)
     ns = Netns(f"nfos-nfvm{os.getpid()}")
     try:
