@@ -89,6 +89,9 @@ int nfvm_idle(struct nfvm *vm, uint32_t gpa)
     t0 = now_ns();
     r->woken = idle_sleep(vm, mask, in.timeout_ns);
     r->slept_ns = now_ns() - t0;
+    for (unsigned i = 0; i < vm->nr_net; i++)
+        if (mask & (1u << i))
+            nfvm_vnet_idle_disarm(vm->net[i]);
     vm->idle.sleeps++;
     vm->idle.slept_ns += r->slept_ns;
     if (r->woken == NFVM_IDLE_WOKE_DEV)

@@ -1,6 +1,6 @@
 /* nfvm: the nfos KVM monitor.
  *
- *   nfvm [--mem SIZE] [--boot direct|pvh] [--net tap:IF|none]... [--initrd FILE]
+ *   nfvm [--mem SIZE] [--boot direct|pvh] [--net tap:IF|vhost-user:SOCK|none]... [--initrd FILE]
  *        [--timeout S] [--trace] IMAGE [-- CMDLINE...]
  *
  * Loads an nfos kvm image (the PVH ELF QEMU boots) into memfd-backed RAM
@@ -38,7 +38,7 @@ struct opts {
     int mode_set;
     const char *image;
     const char *initrd;
-    const char *taps[NFVM_NET_MAX];
+    const char *taps[NFVM_NET_MAX]; /* "tap:IF" or "vhost-user:SOCK" */
     unsigned nr_taps;
     char cmdline[NFVM_CMDLINE_MAX];
 };
@@ -47,9 +47,10 @@ static int usage(const char *why)
 {
     if (why)
         fprintf(stderr, "nfvm: %s\n", why);
-    fprintf(stderr, "usage: nfvm [--mem SIZE] [--boot direct|pvh] [--net tap:IF|none]... "
-                    "[--initrd FILE] [--timeout S] [--trace] IMAGE "
-                    "[-- CMDLINE...]\n");
+    fprintf(stderr,
+            "usage: nfvm [--mem SIZE] [--boot direct|pvh] [--net tap:IF|vhost-user:SOCK|none]... "
+            "[--initrd FILE] [--timeout S] [--trace] IMAGE "
+            "[-- CMDLINE...]\n");
     return NFVM_STATUS_USAGE;
 }
 
@@ -57,13 +58,15 @@ static int usage(const char *why)
 
 static int help(void)
 {
-    printf("usage: nfvm [--mem SIZE] [--boot direct|pvh] [--net tap:IF|none]... [--initrd FILE]\n"
+    printf("usage: nfvm [--mem SIZE] [--boot direct|pvh] [--net tap:IF|vhost-user:SOCK|none]... "
+           "[--initrd FILE]\n"
            "            [--timeout S] [--trace] IMAGE [-- CMDLINE...]\n"
            "Runs an nfos kvm image (the PVH ELF QEMU boots) on /dev/kvm.\n"
            "  --mem SIZE       guest RAM, 2M..256G (default 64M), a shared memfd\n"
            "  --boot direct    enter the image's 64-bit CPL3 entry (default)\n"
            "  --boot pvh       enter the PVH entry, as QEMU does\n"
            "  --net tap:IF     a virtio-net device (virtio-mmio) on TAP IF; repeatable\n"
+           "  --net vhost-user:SOCK  the same, served by the vhost-user backend at SOCK\n"
            "  --initrd FILE    FILE in guest RAM as the image's initrd (plat_initrd())\n"
            "  --timeout S      end the guest after S seconds (status 124)\n"
            "  --trace          print when each start-up step finished\n"
@@ -157,12 +160,13 @@ static int parse_args(struct opts *o, int argc, char **argv)
             o->mode = strcmp(v, "pvh") ? NFVM_BOOT_DIRECT : NFVM_BOOT_PVH;
             o->mode_set = 1;
         } else if (!strcmp(a, "--net")) {
-            if (!strncmp(v, "tap:", 4) && v[4] && strlen(v + 4) < IFNAMSIZ) {
+            if ((!strncmp(v, "tap:", 4) && v[4] && strlen(v + 4) < IFNAMSIZ) ||
+                (!strncmp(v, "vhost-user:", 11) && v[11])) {
                 if (o->nr_taps == NFVM_NET_MAX)
                     return usage("--net: at most 4 devices");
-                o->taps[o->nr_taps++] = v + 4;
+                o->taps[o->nr_taps++] = v;
             } else if (strcmp(v, "none")) {
-                return usage("--net: tap:IF or none");
+                return usage("--net: tap:IF, vhost-user:SOCK or none");
             }
         } else {
             return usage("unknown option");
@@ -215,8 +219,14 @@ static int net_setup(struct nfvm *vm, struct opts *o)
         uint64_t base = NFVM_MMIO_BASE + i * NFVM_MMIO_SIZE;
         char key[8] = "";
 
+        const char *be = o->taps[i];
+
         vm->net[i] = calloc(1, sizeof(*vm->net[i]));
-        if (!vm->net[i] || nfvm_vnet_init(vm->net[i], &vm->mem, base, o->taps[i], i) < 0)
+        if (!vm->net[i])
+            return -1;
+        if (!strncmp(be, "tap:", 4)
+                ? nfvm_vnet_init(vm->net[i], &vm->mem, base, be + 4, i) < 0
+                : nfvm_vnet_init_vhost(vm->net[i], &vm->mem, base, be + 11, i) < 0)
             return -1;
         vm->nr_net++;
         if (i)
@@ -255,6 +265,21 @@ static void *file_map(const char *path, size_t *size)
     }
     *size = (size_t)st.st_size;
     return file;
+}
+
+/* The guest's QueueNotify writes go to the kick eventfds without an exit
+ * to nfvm: the TAP thread's one, or the backend's per queue (the value
+ * written is the queue's index). Where KVM refuses, the MMIO path kicks. */
+static void net_kicks(struct nfvm_kvm *k, struct nfvm_vnet *n)
+{
+    uint64_t notify = n->base + NFVM_VNET_NOTIFY_OFF;
+
+    if (!n->vhost) {
+        nfvm_kvm_ioeventfd(k, notify, n->kick, -1);
+        return;
+    }
+    for (int q = 0; q < 2; q++)
+        nfvm_kvm_ioeventfd(k, notify, n->vhost->kick[q], q);
 }
 
 static int image_load(struct nfvm_mem *m, const char *path, struct nfvm_image *img)
@@ -355,7 +380,7 @@ int main(int argc, char **argv)
     if (net_setup(&vm, &o) < 0)
         return NFVM_STATUS_SETUP;
     for (unsigned i = 0; i < vm.nr_net; i++) /* kicks without an exit to nfvm */
-        nfvm_kvm_ioeventfd(&k, vm.net[i]->base + NFVM_VNET_NOTIFY_OFF, vm.net[i]->kick);
+        net_kicks(&k, vm.net[i]);
     ba.cmdline = o.cmdline;
     ba.tsc_khz = k.tsc_khz;
     ba.flags = NFVM_BOOT_F_IDLE;
@@ -372,7 +397,7 @@ int main(int argc, char **argv)
         sigfillset(&all);
         pthread_sigmask(SIG_BLOCK, &all, &old); /* the I/O threads inherit it */
         for (unsigned i = 0; i < vm.nr_net; i++)
-            if (nfvm_vnet_start(vm.net[i]) < 0)
+            if (!vm.net[i]->vhost && nfvm_vnet_start(vm.net[i]) < 0)
                 return NFVM_STATUS_SETUP;
         pthread_sigmask(SIG_SETMASK, &old, NULL);
     }
