@@ -240,8 +240,8 @@ def test_usage():
     assert r.returncode == 2 and "which image?" in r.stderr, r
     r = run(["--mem", "1M", "x"])
     assert r.returncode == 2 and "--mem" in r.stderr, r
-    r = run(["--net", "vhost-user:/x", "x"])
-    assert r.returncode == 2 and "--net: tap:IF or none" in r.stderr, r
+    r = run(["--net", "user:x", "x"])
+    assert r.returncode == 2 and "--net: tap:IF, vhost-user:SOCK or none" in r.stderr, r
     r = run(["--help"])
     assert r.returncode == 0 and "--boot pvh" in r.stdout and "202 set-up" in r.stdout, r
 
@@ -304,7 +304,9 @@ def test_pong_tap():
 
 def test_nfos_run_nfvm_refuses_other_nets(monkeypatch):
     r = nfos("run", "pong", "--vmm", "nfvm", "--net", "user:udp:7")
-    assert r.status == 2 and "only --net tap:IF so far" in r.err, r
+    assert r.status == 2 and "only --net tap:IF and vhost-user:SOCK" in r.err, r
+    cmd = guest.nfvm_command("img", 2 << 20, "", [{"kind": "vhost-user", "arg": "/s"}])
+    assert cmd[3:5] == ["--net", "vhost-user:/s"], cmd
 
 
 # --- idle: the guest side under QEMU (TCG here) and linuxu --------------------
