@@ -352,3 +352,20 @@ def test_idle_pong_answers_after_a_pause(plat, idle_us):
         assert "idle:" not in out, out
     else:
         assert m and int(m[1]) >= 2, out + err
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root")
+def test_density_driver_linuxu():
+    """./nfos bench density's driver with linuxu pongs (nfvm's instances
+    need /dev/kvm): three start on TAPs on one bridge, all answer, and the
+    namespace and every process are gone afterwards; --vmm nfvm without
+    /dev/kvm says why and stops."""
+    r = nfos("bench", "density", "--vmm", "linuxu", "--counts", "3", "--idle-seconds", "1",
+             "--smoke")
+    assert r.status == 0 and "3 pong instances under linuxu" in r.out, r
+    assert re.search(r"PSS \d+ KiB each, idle CPU [\d.]+% of a core, all answer", r.out), r
+    left = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    assert "nfos-density-" not in left, left
+    if not nfos_cli.kvm_usable():
+        r = nfos("bench", "density", "--smoke")
+        assert r.status == 0 and "skipped: nfvm needs a usable /dev/kvm" in r.out, r
