@@ -179,11 +179,11 @@ static int mem_table(struct nfvm_vhost *v, const struct nfvm_mem *m)
                                                    .memory_size = m->low,
                                                    .userspace_addr = (uintptr_t)m->host };
     if (m->high) {
-        t.regions[1] = (struct vhost_user_mem_region){ .guest_phys_addr = 1ULL << 32,
-                                                       .memory_size = m->high,
-                                                       .userspace_addr =
-                                                           (uintptr_t)(m->host + m->low),
-                                                       .mmap_offset = m->low };
+        t.regions[1] =
+            (struct vhost_user_mem_region){ .guest_phys_addr = 1ULL << 32,
+                                            .memory_size = m->high,
+                                            .userspace_addr = (uintptr_t)(m->host + m->low),
+                                            .mmap_offset = m->low };
         t.nregions = 2;
     }
     return call(v, VHOST_USER_SET_MEM_TABLE, "SET_MEM_TABLE", &t,
@@ -211,7 +211,8 @@ static int ring_start(struct nfvm_vhost *v, uint32_t i, const struct nfvm_vq *q)
 int nfvm_vhost_start(struct nfvm_vhost *v, const struct nfvm_mem *m, uint64_t features,
                      const struct nfvm_vq q[2])
 {
-    uint64_t f = (features & v->features) | (v->features & (1ULL << VHOST_USER_F_PROTOCOL_FEATURES));
+    uint64_t f =
+        (features & v->features) | (v->features & (1ULL << VHOST_USER_F_PROTOCOL_FEATURES));
 
     if (!q[0].ready || !q[1].ready)
         return vfail("DRIVER_OK", "the guest enabled only one of the two queues");
@@ -235,8 +236,7 @@ int nfvm_vhost_stop(struct nfvm_vhost *v)
         struct vhost_user_vring_state s = { .index = i };
         uint64_t val;
 
-        if (call(v, VHOST_USER_GET_VRING_BASE, "GET_VRING_BASE", &s, sizeof(s), NULL, 0, &val) <
-            0)
+        if (call(v, VHOST_USER_GET_VRING_BASE, "GET_VRING_BASE", &s, sizeof(s), NULL, 0, &val) < 0)
             rc = -1;
     }
     return rc;

@@ -94,7 +94,7 @@ static uint64_t driver_start(void)
         uint64_t d = desc_of(q);
         uint16_t no_int = 1, far = 0x8000;
 
-        memcpy(at(d + 0x1000), &no_int, 2);          /* avail.flags */
+        memcpy(at(d + 0x1000), &no_int, 2);           /* avail.flags */
         memcpy(at(d + 0x1000 + 4 + 2 * QN), &far, 2); /* used_event */
         wr(0x030, (uint32_t)q);
         wr(0x038, QN);
@@ -107,8 +107,8 @@ static uint64_t driver_start(void)
         wr(0x044, 1);
     }
     wr(0x070, 1 | 2 | 8 | 4);
-    printf("probe: features offered %#llx, taken %#llx, status %#x\n",
-           (unsigned long long)offered, (unsigned long long)f, rd(0x070));
+    printf("probe: features offered %#llx, taken %#llx, status %#x\n", (unsigned long long)offered,
+           (unsigned long long)f, rd(0x070));
     return f;
 }
 
