@@ -161,23 +161,27 @@ def nfvm_path():
     return os.path.join(ROOT, "build", "nfvm", "nfvm")
 
 
-def nfvm_command(image, mem, cmdline, nets=()):
+def nfvm_command(image, mem, cmdline, nets=(), initrd=None):
     """The nfvm command line for an image, as `nfos run --vmm nfvm` starts it.
-    nets: parsed --net values, TAPs only (one virtio-net on virtio-mmio each)."""
-    net = [a for n in nets for a in ("--net", f"tap:{n['arg']}")]
-    return [nfvm_path(), "--mem", f"{mem // 1024}K"] + net + [image, "--", cmdline]
+    nets: parsed --net values, tap or vhost-user (one virtio-net on virtio-mmio
+    each);
+    initrd: a file for the image's plat_initrd() (--files' archive)."""
+    net = [a for n in nets for a in ("--net", f"{n['kind']}:{n['arg']}")]
+    rd = ["--initrd", initrd] if initrd else []
+    return [nfvm_path(), "--mem", f"{mem // 1024}K"] + net + rd + [image, "--", cmdline]
 
 
-def run_nfvm(args, image, mem, cmdline, nets):
+def run_nfvm(args, image, mem, cmdline, nets, initrd=None):
     """Runs an image under nfvm; its exit status is the guest's (nfvm says
     on stderr when it ended the guest itself: vmm/nfvm.h)."""
-    if any(n["kind"] != "tap" for n in nets) or args.mac:
-        raise UsageError("--vmm nfvm: only --net tap:IF so far (no vhost-user, user or --mac)")
+    if any(n["kind"] not in ("tap", "vhost-user") for n in nets) or args.mac:
+        raise UsageError("--vmm nfvm: only --net tap:IF and vhost-user:SOCK so far (no user or "
+                         "--mac)")
     if args.machine is not None:
         raise UsageError("--machine is QEMU's: nfvm has one machine")
     if args.accel == "tcg" or not kvm_usable():
         raise UsageError("--vmm nfvm needs /dev/kvm (usable, and NFOS_ACCEL not tcg)")
-    cmd = nfvm_command(image, mem, cmdline, nets)
+    cmd = nfvm_command(image, mem, cmdline, nets, initrd)
     if args.timeout:
         cmd[1:1] = ["--timeout", str(args.timeout)]  # nfvm ends it: status 124
     if args.verbose:

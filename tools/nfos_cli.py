@@ -417,8 +417,6 @@ def cmd_run(args):
     mem = parse_size(args.mem or "64M")
     nets = [parse_net(n, args.plat) for n in (args.net or [])]
     params = run_params(args, nets)
-    if args.files and args.vmm == "nfvm":
-        raise UsageError("--files: nfvm passes no initrd yet (use --vmm qemu)")
     initrd = files.pack(args.files) if args.files else None
     image = build(args.app, args.plat, quiet=True)
     sys.stdout.flush()
@@ -437,7 +435,7 @@ def cmd_run(args):
     if args.vmm == "nfvm":
         if args.cpus > 1:
             raise UsageError("--cpus: nfvm runs one vCPU so far")
-        return run_nfvm(args, image, mem, guest_cmdline(params, app_args), nets)
+        return run_nfvm(args, image, mem, guest_cmdline(params, app_args), nets, initrd)
     accel = args.accel or ("kvm" if kvm_usable() else "tcg")
     if accel == "kvm" and not kvm_usable():
         raise UsageError("--accel kvm: /dev/kvm is not usable here")
@@ -451,7 +449,7 @@ def cmd_run(args):
 
 # --- bench --------------------------------------------------------------------
 
-BENCHES = ("boot", "pps", "kv", "all")  # bench/WHAT/bench_WHAT.py, each with main(argv)
+BENCHES = ("boot", "pps", "kv", "density", "all")  # bench/WHAT/bench_WHAT.py, each with main(argv)
 
 
 def cmd_bench(args):
@@ -518,7 +516,7 @@ def parser():
     d = sub.add_parser("deps", help="install the Debian packages nfos needs (as root)")
     d.set_defaults(fn=cmd_deps)
 
-    be = sub.add_parser("bench", help="run a benchmark: boot, pps, kv, all")
+    be = sub.add_parser("bench", help="run a benchmark: boot, pps, kv, density, all")
     be.add_argument("what", help="boot, pps, kv or all (every one, the comparison "
                     "table, plots and docs/PERFORMANCE.md)")
     be.set_defaults(fn=cmd_bench)

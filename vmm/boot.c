@@ -16,6 +16,9 @@ struct hvm_start_info {
     uint64_t modlist_paddr, cmdline_paddr, rsdp_paddr, memmap_paddr;
     uint32_t memmap_entries, reserved;
 };
+struct hvm_modlist_entry {
+    uint64_t paddr, size, cmdline_paddr, reserved;
+};
 
 #define CR0_PE         (1ULL << 0)
 #define CR0_MP         (1ULL << 1)
@@ -72,9 +75,26 @@ static int tables_check(struct nfvm_mem *m, const struct nfvm_note *n, char *err
     return 0;
 }
 
-int nfvm_boot_write(struct nfvm_mem *m, const struct nfvm_image *img, enum nfvm_boot_mode mode,
-                    const char *cmdline, uint64_t tsc_khz, char *err, size_t errlen)
+int nfvm_initrd_place(struct nfvm_mem *m, const struct nfvm_image *img, const void *data,
+                      uint64_t size, uint64_t *gpa, char *err, size_t errlen)
 {
+    uint64_t floor = (img->end + 0xfff) & ~0xfffULL, at;
+
+    if (!size || size > m->low || m->low - size < floor)
+        return nfvm_fail(err, errlen,
+                         "the initrd (%llu bytes) does not fit in the RAM below 3 GiB above the "
+                         "image: give --mem more",
+                         (unsigned long long)size);
+    at = (m->low - size) & ~0xfffULL;
+    memcpy(nfvm_gpa(m, at, size), data, size);
+    *gpa = at;
+    return 0;
+}
+
+int nfvm_boot_write(struct nfvm_mem *m, const struct nfvm_image *img, enum nfvm_boot_mode mode,
+                    const struct nfvm_boot_args *a, char *err, size_t errlen)
+{
+    const char *cmdline = a->cmdline ? a->cmdline : "";
     size_t len = strlen(cmdline);
     unsigned n;
 
@@ -85,6 +105,8 @@ int nfvm_boot_write(struct nfvm_mem *m, const struct nfvm_image *img, enum nfvm_
     if (mode == NFVM_BOOT_PVH && !img->pvh_entry)
         return nfvm_fail(err, errlen, "the image has no PVH note");
     memcpy(nfvm_gpa(m, NFVM_CMDLINE_GPA, len + 1), cmdline, len + 1);
+    if (a->initrd_size && !nfvm_gpa(m, a->initrd, a->initrd_size))
+        return nfvm_fail(err, errlen, "the initrd lies outside guest RAM");
     n = memmap_write(m);
     if (mode == NFVM_BOOT_PVH) {
         struct hvm_start_info si = { .magic = HVM_START_MAGIC,
@@ -92,7 +114,13 @@ int nfvm_boot_write(struct nfvm_mem *m, const struct nfvm_image *img, enum nfvm_
                                      .cmdline_paddr = NFVM_CMDLINE_GPA,
                                      .memmap_paddr = NFVM_MEMMAP_GPA,
                                      .memmap_entries = n };
+        struct hvm_modlist_entry mod = { .paddr = a->initrd, .size = a->initrd_size };
 
+        if (a->initrd_size) {
+            si.nr_modules = 1;
+            si.modlist_paddr = NFVM_MODLIST_GPA;
+            memcpy(nfvm_gpa(m, NFVM_MODLIST_GPA, sizeof(mod)), &mod, sizeof(mod));
+        }
         memcpy(nfvm_gpa(m, NFVM_BOOTINFO_GPA, sizeof(si)), &si, sizeof(si));
         return 0;
     }
@@ -101,7 +129,10 @@ int nfvm_boot_write(struct nfvm_mem *m, const struct nfvm_image *img, enum nfvm_
                                  .cmdline = NFVM_CMDLINE_GPA,
                                  .memmap = NFVM_MEMMAP_GPA,
                                  .memmap_entries = n,
-                                 .tsc_khz = tsc_khz };
+                                 .tsc_khz = a->tsc_khz,
+                                 .initrd = a->initrd_size ? a->initrd : 0,
+                                 .initrd_size = a->initrd_size,
+                                 .flags = a->flags };
 
     memcpy(nfvm_gpa(m, NFVM_BOOTINFO_GPA, sizeof(bi)), &bi, sizeof(bi));
     return tables_check(m, &img->note, err, errlen);

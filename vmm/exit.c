@@ -3,7 +3,8 @@
  * /dev/kvm. nfvm serves COM1 (output; the status register says "ready"),
  * the exit port, the virtio-mmio devices' registers (vnet.c), and answers
  * "nothing there" (all ones) where nfos looks for PCI: the 0xcf8 ports and
- * reads in the MMIO hole (microvm's ECAM). Anything else, any other port or
+ * reads in the MMIO hole (microvm's ECAM), and the idle port (idle.c).
+ * Anything else, any other port or
  * MMIO write, a shutdown
  * (triple fault) or an exit it does not know ends the guest with a message
  * and a status of its own (nfvm.h). */
@@ -41,6 +42,14 @@ static int io_out(struct nfvm *vm, const struct kvm_run *run, const uint8_t *dat
         return NFVM_RUNNING; /* UART set-up: nothing to set up on a pipe */
     if (port >= PCI_PORTS && port < PCI_PORTS + PCI_NR_PORTS)
         return NFVM_RUNNING; /* no host bridge to address */
+    if (port == NFVM_PORT_IDLE) {
+        uint32_t gpa;
+
+        if (run->io.size != 4 || run->io.count != 1)
+            return bad_port(run, "the idle port takes one 4-byte write");
+        memcpy(&gpa, data, 4);
+        return nfvm_idle(vm, gpa);
+    }
     if (port == NFVM_PORT_EXIT) {
         uint32_t v = 0;
 

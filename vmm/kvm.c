@@ -149,9 +149,14 @@ int nfvm_kvm_setup(struct nfvm_kvm *k, const struct nfvm_image *img, enum nfvm_b
     return 0;
 }
 
-int nfvm_kvm_ioeventfd(struct nfvm_kvm *k, uint64_t addr, int fd)
+int nfvm_kvm_ioeventfd(struct nfvm_kvm *k, uint64_t addr, int fd, int64_t match)
 {
     struct kvm_ioeventfd e = { .addr = addr, .len = 4, .fd = fd };
+
+    if (match >= 0) {
+        e.datamatch = (uint64_t)match;
+        e.flags = KVM_IOEVENTFD_FLAG_DATAMATCH;
+    }
 
     return ioctl(k->vm, KVM_IOEVENTFD, &e) < 0 ? -1 : 0;
 }
@@ -194,5 +199,7 @@ int nfvm_kvm_run(struct nfvm_kvm *k, struct nfvm *vm)
             regs_dump(k);
         if (status != NFVM_RUNNING)
             return status;
+        if (vm->stop_signal) /* it came while nfvm served the exit */
+            return 128 + vm->stop_signal;
     }
 }

@@ -1,7 +1,7 @@
 /* nfvm: the nfos KVM monitor.
  *
- *   nfvm [--mem SIZE] [--boot direct|pvh] [--net tap:IF|none]... [--timeout S] [--trace] IMAGE [--
- * CMDLINE...]
+ *   nfvm [--mem SIZE] [--boot direct|pvh] [--net tap:IF|vhost-user:SOCK|none]... [--initrd FILE]
+ *        [--timeout S] [--trace] IMAGE [-- CMDLINE...]
  *
  * Loads an nfos kvm image (the PVH ELF QEMU boots) into memfd-backed RAM
  * and starts it, by default directly at its 64-bit CPL3 entry (no guest
@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -36,7 +37,8 @@ struct opts {
     enum nfvm_boot_mode mode;
     int mode_set;
     const char *image;
-    const char *taps[NFVM_NET_MAX];
+    const char *initrd;
+    const char *taps[NFVM_NET_MAX]; /* "tap:IF" or "vhost-user:SOCK" */
     unsigned nr_taps;
     char cmdline[NFVM_CMDLINE_MAX];
 };
@@ -45,9 +47,10 @@ static int usage(const char *why)
 {
     if (why)
         fprintf(stderr, "nfvm: %s\n", why);
-    fprintf(stderr, "usage: nfvm [--mem SIZE] [--boot direct|pvh] [--net tap:IF|none]... "
-                    "[--timeout S] [--trace] IMAGE "
-                    "[-- CMDLINE...]\n");
+    fprintf(stderr,
+            "usage: nfvm [--mem SIZE] [--boot direct|pvh] [--net tap:IF|vhost-user:SOCK|none]... "
+            "[--initrd FILE] [--timeout S] [--trace] IMAGE "
+            "[-- CMDLINE...]\n");
     return NFVM_STATUS_USAGE;
 }
 
@@ -55,13 +58,16 @@ static int usage(const char *why)
 
 static int help(void)
 {
-    printf("usage: nfvm [--mem SIZE] [--boot direct|pvh] [--net tap:IF|none]... [--timeout S]\n"
-           "            [--trace] IMAGE [-- CMDLINE...]\n"
+    printf("usage: nfvm [--mem SIZE] [--boot direct|pvh] [--net tap:IF|vhost-user:SOCK|none]... "
+           "[--initrd FILE]\n"
+           "            [--timeout S] [--trace] IMAGE [-- CMDLINE...]\n"
            "Runs an nfos kvm image (the PVH ELF QEMU boots) on /dev/kvm.\n"
            "  --mem SIZE       guest RAM, 2M..256G (default 64M), a shared memfd\n"
            "  --boot direct    enter the image's 64-bit CPL3 entry (default)\n"
            "  --boot pvh       enter the PVH entry, as QEMU does\n"
            "  --net tap:IF     a virtio-net device (virtio-mmio) on TAP IF; repeatable\n"
+           "  --net vhost-user:SOCK  the same, served by the vhost-user backend at SOCK\n"
+           "  --initrd FILE    FILE in guest RAM as the image's initrd (plat_initrd())\n"
            "  --timeout S      end the guest after S seconds (status 124)\n"
            "  --trace          print when each start-up step finished\n"
            "The guest's exit status becomes nfvm's; nfvm's own: 2 usage, 124 timeout,\n"
@@ -146,18 +152,21 @@ static int parse_args(struct opts *o, int argc, char **argv)
             o->timeout = strtod(v, &end);
             if (*end || !(o->timeout > 0 && o->timeout < 1e6))
                 return usage("--timeout: seconds, e.g. 10 or 0.5");
+        } else if (!strcmp(a, "--initrd")) {
+            o->initrd = v;
         } else if (!strcmp(a, "--boot")) {
             if (strcmp(v, "direct") && strcmp(v, "pvh"))
                 return usage("--boot: direct or pvh");
             o->mode = strcmp(v, "pvh") ? NFVM_BOOT_DIRECT : NFVM_BOOT_PVH;
             o->mode_set = 1;
         } else if (!strcmp(a, "--net")) {
-            if (!strncmp(v, "tap:", 4) && v[4] && strlen(v + 4) < IFNAMSIZ) {
+            if ((!strncmp(v, "tap:", 4) && v[4] && strlen(v + 4) < IFNAMSIZ) ||
+                (!strncmp(v, "vhost-user:", 11) && v[11])) {
                 if (o->nr_taps == NFVM_NET_MAX)
                     return usage("--net: at most 4 devices");
-                o->taps[o->nr_taps++] = v + 4;
+                o->taps[o->nr_taps++] = v;
             } else if (strcmp(v, "none")) {
-                return usage("--net: tap:IF or none");
+                return usage("--net: tap:IF, vhost-user:SOCK or none");
             }
         } else {
             return usage("unknown option");
@@ -191,6 +200,12 @@ static void trace_print(const double *t, const struct nfvm *vm)
         fprintf(stderr, " %s %.3f%s", names[i], t[i] - t[T_MAIN], i == T_N - 1 ? "" : ",");
     fprintf(stderr, "; first exit %.3f; %llu exits\n", vm->first_exit_ms - t[T_MAIN],
             (unsigned long long)vm->exits);
+    fprintf(stderr,
+            "nfvm: idle: %llu arms, %llu sleeps (%llu woken by a device, %llu by the timer), "
+            "%.3f ms asleep\n",
+            (unsigned long long)vm->idle.arms, (unsigned long long)vm->idle.sleeps,
+            (unsigned long long)vm->idle.woken_dev, (unsigned long long)vm->idle.woken_timer,
+            (double)vm->idle.slept_ns / 1e6);
 }
 
 /* Each device: nfvm_vnet_init, then announced to the guest the way Linux
@@ -204,8 +219,14 @@ static int net_setup(struct nfvm *vm, struct opts *o)
         uint64_t base = NFVM_MMIO_BASE + i * NFVM_MMIO_SIZE;
         char key[8] = "";
 
+        const char *be = o->taps[i];
+
         vm->net[i] = calloc(1, sizeof(*vm->net[i]));
-        if (!vm->net[i] || nfvm_vnet_init(vm->net[i], &vm->mem, base, o->taps[i], i) < 0)
+        if (!vm->net[i])
+            return -1;
+        if (!strncmp(be, "tap:", 4)
+                ? nfvm_vnet_init(vm->net[i], &vm->mem, base, be + 4, i) < 0
+                : nfvm_vnet_init_vhost(vm->net[i], &vm->mem, base, be + 11, i) < 0)
             return -1;
         vm->nr_net++;
         if (i)
@@ -222,40 +243,93 @@ static int net_setup(struct nfvm *vm, struct opts *o)
     return 0;
 }
 
-static int image_load(struct nfvm_mem *m, const char *path, struct nfvm_image *img)
+/* Maps path read-only: its bytes and size, or NULL after saying why. */
+static void *file_map(const char *path, size_t *size)
 {
-    char err[256];
     struct stat st;
     void *file;
-    int fd, rc;
+    int fd;
 
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0 || fstat(fd, &st) < 0 || st.st_size == 0) {
         fprintf(stderr, "nfvm: %s: %s\n", path, fd < 0 ? strerror(errno) : "empty or unreadable");
         if (fd >= 0)
             close(fd);
-        return -1;
+        return NULL;
     }
     file = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);
     if (file == MAP_FAILED) {
         fprintf(stderr, "nfvm: %s: mmap: %s\n", path, strerror(errno));
-        return -1;
+        return NULL;
     }
-    rc = nfvm_elf_load(m, file, (size_t)st.st_size, img, err, sizeof(err));
-    munmap(file, (size_t)st.st_size);
+    *size = (size_t)st.st_size;
+    return file;
+}
+
+/* The guest's QueueNotify writes go to the kick eventfds without an exit
+ * to nfvm: the TAP thread's one, or the backend's per queue (the value
+ * written is the queue's index). Where KVM refuses, the MMIO path kicks. */
+static void net_kicks(struct nfvm_kvm *k, struct nfvm_vnet *n)
+{
+    uint64_t notify = n->base + NFVM_VNET_NOTIFY_OFF;
+
+    if (!n->vhost) {
+        nfvm_kvm_ioeventfd(k, notify, n->kick, -1);
+        return;
+    }
+    for (int q = 0; q < 2; q++)
+        nfvm_kvm_ioeventfd(k, notify, n->vhost->kick[q], q);
+}
+
+static int image_load(struct nfvm_mem *m, const char *path, struct nfvm_image *img)
+{
+    char err[256];
+    size_t size;
+    void *file = file_map(path, &size);
+    int rc;
+
+    if (!file)
+        return -1;
+    rc = nfvm_elf_load(m, file, size, img, err, sizeof(err));
+    munmap(file, size);
     if (rc < 0)
         fprintf(stderr, "nfvm: %s: %s\n", path, err);
     return rc;
 }
 
-static struct nfvm vm = { .con = { .fd = STDOUT_FILENO } };
+/* --initrd FILE: copied to the top of low RAM; its place into a. */
+static int initrd_load(struct nfvm_mem *m, const char *path, const struct nfvm_image *img,
+                       struct nfvm_boot_args *a)
+{
+    char err[256];
+    size_t size;
+    void *file = file_map(path, &size);
+    int rc;
+
+    if (!file)
+        return -1;
+    rc = nfvm_initrd_place(m, img, file, size, &a->initrd, err, sizeof(err));
+    munmap(file, size);
+    if (rc < 0)
+        fprintf(stderr, "nfvm: --initrd %s: %s\n", path, err);
+    a->initrd_size = rc < 0 ? 0 : size;
+    return rc;
+}
+
+static struct nfvm vm = { .con = { .fd = STDOUT_FILENO }, .stop_fd = -1 };
 
 /* A stop signal interrupts KVM_RUN (the vCPU thread takes it: the I/O
- * threads block it), so the console is flushed and --trace printed. */
+ * threads block it), or an idle sleep (through stop_fd, so that a signal
+ * just before the sleep is not lost), so the console is flushed and
+ * --trace printed. */
 static void on_stop(int sig)
 {
+    uint64_t one = 1;
+
     vm.stop_signal = sig;
+    if (vm.stop_fd >= 0)
+        (void)!write(vm.stop_fd, &one, 8);
 }
 
 static void signals_catch(double timeout)
@@ -266,6 +340,7 @@ static void signals_catch(double timeout)
                                           .tv_usec =
                                               (suseconds_t)((timeout - (time_t)timeout) * 1e6) } };
 
+    vm.stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); /* -1: sleeps cannot see signals */
     for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
         sigaction(sigs[i], &sa, NULL);
     if (timeout > 0)
@@ -275,6 +350,7 @@ static void signals_catch(double timeout)
 int main(int argc, char **argv)
 {
     struct opts o = { .mem = 64ULL << 20 };
+    struct nfvm_boot_args ba = { 0 };
     struct nfvm_image img;
     struct nfvm_kvm k;
     double t[T_N] = { now_ms() };
@@ -293,6 +369,8 @@ int main(int argc, char **argv)
     t[T_MEM] = now_ms();
     if (image_load(&vm.mem, o.image, &img) < 0)
         return NFVM_STATUS_SETUP;
+    if (o.initrd && initrd_load(&vm.mem, o.initrd, &img, &ba) < 0)
+        return NFVM_STATUS_SETUP;
     if (!o.mode_set)
         o.mode = img.has_note ? NFVM_BOOT_DIRECT : NFVM_BOOT_PVH;
     t[T_IMAGE] = now_ms();
@@ -302,8 +380,11 @@ int main(int argc, char **argv)
     if (net_setup(&vm, &o) < 0)
         return NFVM_STATUS_SETUP;
     for (unsigned i = 0; i < vm.nr_net; i++) /* kicks without an exit to nfvm */
-        nfvm_kvm_ioeventfd(&k, vm.net[i]->base + NFVM_VNET_NOTIFY_OFF, vm.net[i]->kick);
-    if (nfvm_boot_write(&vm.mem, &img, o.mode, o.cmdline, k.tsc_khz, err, sizeof(err)) < 0) {
+        net_kicks(&k, vm.net[i]);
+    ba.cmdline = o.cmdline;
+    ba.tsc_khz = k.tsc_khz;
+    ba.flags = NFVM_BOOT_F_IDLE;
+    if (nfvm_boot_write(&vm.mem, &img, o.mode, &ba, err, sizeof(err)) < 0) {
         fprintf(stderr, "nfvm: %s: %s\n", o.image, err);
         return NFVM_STATUS_SETUP;
     }
@@ -316,7 +397,7 @@ int main(int argc, char **argv)
         sigfillset(&all);
         pthread_sigmask(SIG_BLOCK, &all, &old); /* the I/O threads inherit it */
         for (unsigned i = 0; i < vm.nr_net; i++)
-            if (nfvm_vnet_start(vm.net[i]) < 0)
+            if (!vm.net[i]->vhost && nfvm_vnet_start(vm.net[i]) < 0)
                 return NFVM_STATUS_SETUP;
         pthread_sigmask(SIG_SETMASK, &old, NULL);
     }

@@ -58,11 +58,24 @@ struct nfvm_cpu_features {
     int fsgsbase, xsave, avx;
 };
 
+/* What the boot info tells the guest besides the memory map. */
+struct nfvm_boot_args {
+    const char *cmdline;
+    uint64_t tsc_khz;             /* 0: unknown */
+    uint64_t initrd, initrd_size; /* nfvm_initrd_place's, 0: none */
+    uint32_t flags;               /* NFVM_BOOT_F_* (direct entry) */
+};
+
 /* Writes the memory map, the command line and the boot info for mode;
  * in direct mode also the TSS fields the ABI puts on nfvm. 0, or -1 with
  * the reason in err (e.g. an image note pointing outside RAM). */
 int nfvm_boot_write(struct nfvm_mem *m, const struct nfvm_image *img, enum nfvm_boot_mode mode,
-                    const char *cmdline, uint64_t tsc_khz, char *err, size_t errlen);
+                    const struct nfvm_boot_args *a, char *err, size_t errlen);
+/* Copies an initrd of size bytes to the top of the RAM below the MMIO
+ * hole, page-aligned, above the image; its guest address into *gpa. 0, or
+ * -1 with the reason in err (it does not fit). */
+int nfvm_initrd_place(struct nfvm_mem *m, const struct nfvm_image *img, const void *data,
+                      uint64_t size, uint64_t *gpa, char *err, size_t errlen);
 /* The vCPU state at the entry of mode: s is changed in place (start from
  * KVM_GET_SREGS), r is overwritten; *xcr0 is 0 when XCR0 stays as it is. */
 void nfvm_boot_cpu(const struct nfvm_image *img, enum nfvm_boot_mode mode,
@@ -99,12 +112,24 @@ struct nfvm {
     int guest_exited;         /* the status is the guest's, from the exit port */
     int trace;                /* --trace: note the time of the first exit */
     volatile int stop_signal; /* SIGINT/SIGTERM/SIGHUP: end as if killed */
+    int stop_fd;              /* eventfd the signal handler writes (an idle
+                                 sleep wakes on it); -1: none */
     double first_exit_ms;     /* CLOCK_MONOTONIC */
+    struct nfvm_idle_stats {
+        uint64_t arms, sleeps, woken_dev, woken_timer, slept_ns;
+    } idle;
 };
 
 /* Handles one KVM exit; run points at a kvm_run of run_size bytes (the
  * vCPU's mapping, or a test's buffer). Returns NFVM_RUNNING to go on, or
  * the status nfvm ends with, after saying why on stderr. No /dev/kvm. */
 int nfvm_exit_handle(struct nfvm *vm, struct kvm_run *run, size_t run_size);
+
+/* --- idle (idle.c) --- */
+
+/* The guest wrote gpa to NFVM_PORT_IDLE: arms, or sleeps in poll() on the
+ * devices' wake-ups, the timer and vm->stop_fd (nfos/plat/nfvm_abi.h).
+ * NFVM_RUNNING, or NFVM_STATUS_BAD_GUEST after saying why. vCPU thread. */
+int nfvm_idle(struct nfvm *vm, uint32_t gpa);
 
 #endif /* NFVM_H */

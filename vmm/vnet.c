@@ -9,6 +9,7 @@
 #include <linux/if_tun.h>
 #include <net/if.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -22,9 +23,13 @@
 #define DEVICE_NET         1
 #define HDR_LEN            12 /* struct virtio_net_hdr, num_buffers included */
 #define F_MAC              (1ULL << 5)
+#define F_EVENT_IDX        (1ULL << 29)
 #define F_VERSION1         (1ULL << 32)
 #define FEATURES           (F_MAC | F_VERSION1)
+#define VHOST_FEATURES     (F_VERSION1 | F_EVENT_IDX) /* when the backend offers them */
+#define STATUS_DRIVER_OK   0x04
 #define STATUS_NEEDS_RESET 0x40
+#define AVAIL_NO_INTERRUPT 1
 #define POLL_MS            100 /* a backstop: kicks normally wake the thread */
 
 enum {
@@ -81,6 +86,11 @@ int nfvm_vnet_init(struct nfvm_vnet *n, const struct nfvm_mem *m, uint64_t base,
     n->base = base;
     memcpy(n->mac, (const uint8_t[6]){ 0x02, 0x6e, 0x66, 0x76, 0x6d, (uint8_t)(index + 1) }, 6);
     n->tap = n->kick = -1;
+    n->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (n->wake < 0) {
+        fprintf(stderr, "nfvm: eventfd: %s\n", strerror(errno));
+        return -1;
+    }
     if (!ifname)
         return 0;
     n->kick = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -90,6 +100,38 @@ int nfvm_vnet_init(struct nfvm_vnet *n, const struct nfvm_mem *m, uint64_t base,
     }
     n->tap = tap_open(ifname);
     return n->tap < 0 ? -1 : 0;
+}
+
+int nfvm_vnet_init_vhost(struct nfvm_vnet *n, const struct nfvm_mem *m, uint64_t base,
+                         const char *path, unsigned index)
+{
+    if (nfvm_vnet_init(n, m, base, NULL, index) < 0)
+        return -1;
+    n->vhost = calloc(1, sizeof(*n->vhost));
+    if (!n->vhost) {
+        fprintf(stderr, "nfvm: vhost-user: out of memory\n");
+        return -1;
+    }
+    return nfvm_vhost_connect(n->vhost, path, n->wake);
+}
+
+/* What the device offers the driver. */
+static uint64_t dev_features(const struct nfvm_vnet *n)
+{
+    return n->vhost ? (n->vhost->features & VHOST_FEATURES) | F_MAC : FEATURES;
+}
+
+/* Status writes that hand the rings to a vhost-user backend or take them
+ * back. A backend that fails makes the device need a reset. */
+static void vhost_status(struct nfvm_vnet *n, uint32_t v)
+{
+    if (!v) {
+        nfvm_vhost_stop(n->vhost);
+        return;
+    }
+    if ((v & STATUS_DRIVER_OK) && !n->vhost->running &&
+        nfvm_vhost_start(n->vhost, n->mem, n->driver_features & ~F_MAC, n->q) < 0)
+        n->status |= STATUS_NEEDS_RESET;
 }
 
 /* --- registers (vCPU thread) ---------------------------------------------- */
@@ -108,7 +150,7 @@ static uint32_t reg_read(struct nfvm_vnet *n, uint64_t off, int *ok)
     case R_VENDOR_ID:
         return VENDOR_ID;
     case R_DEV_FEAT:
-        return n->dev_feat_sel < 2 ? (uint32_t)(FEATURES >> (32 * n->dev_feat_sel)) : 0;
+        return n->dev_feat_sel < 2 ? (uint32_t)(dev_features(n) >> (32 * n->dev_feat_sel)) : 0;
     case R_QUEUE_NUM_MAX:
         return q ? NFVM_VQ_SIZE_MAX : 0;
     case R_QUEUE_READY:
@@ -166,17 +208,24 @@ static int reg_write(struct nfvm_vnet *n, uint64_t off, uint32_t v)
     case R_INT_ACK:
         return 0;
     case R_STATUS:
+        if (n->vhost)
+            vhost_status(n, v);
         if (!v) { /* reset */
             nfvm_vq_reset(&n->q[0]);
             nfvm_vq_reset(&n->q[1]);
             n->driver_features = 0;
         }
-        n->status = v;
+        /* A reset clears NEEDS_RESET; nothing else the driver writes does. */
+        n->status = v ? v | (n->status & STATUS_NEEDS_RESET) : 0;
         return 0;
-    case R_QUEUE_NOTIFY:
-        if (n->kick >= 0 && write(n->kick, &one, 8) < 0 && errno != EAGAIN)
+    case R_QUEUE_NOTIFY: {
+        /* KVM signals these itself when nfvm_kvm_ioeventfd took them. */
+        int fd = n->vhost ? (v < 2 ? n->vhost->kick[v] : -1) : n->kick;
+
+        if (fd >= 0 && write(fd, &one, 8) < 0 && errno != EAGAIN)
             return -1;
         return 0;
+    }
     }
     if (!q || q->ready)
         return off == R_QUEUE_READY && q ? (queue_ready(n, q, v), 0) : -1;
@@ -277,6 +326,67 @@ static void rx_one(struct nfvm_vnet *n, const struct nfvm_chain *c, size_t len)
     }
     n->rx_packets++;
     nfvm_vq_push(&n->q[0], c->head, (uint32_t)total);
+    if (n->wake_armed) {
+        uint64_t one = 1;
+
+        n->wake_armed = false;
+        /* Fails only when the counter is full: that wakes all the same. */
+        (void)!write(n->wake, &one, 8);
+    }
+}
+
+/* vhost-user: the backend signals the call eventfd (n->wake) once the
+ * used index passes used_event (EVENT_IDX), or while avail.flags lacks
+ * NO_INTERRUPT. The driver keeps both at "never"; the guest is stopped
+ * while nfvm changes them. */
+static void vhost_arm(struct nfvm_vnet *n, bool arm)
+{
+    struct nfvm_vq *q = &n->q[0];
+    uint16_t flags;
+
+    if (!q->ready || !n->vhost->running)
+        return;
+    if (n->driver_features & F_EVENT_IDX) {
+        /* used_event = used.idx: the next used entry signals. Again if the
+         * backend moved on meanwhile: it checked the old used_event. */
+        uint16_t *used_idx = (uint16_t *)(void *)(q->used + 2), idx, again;
+        uint16_t *used_event = (uint16_t *)(void *)(q->avail + 4 + 2 * q->size);
+
+        for (again = __atomic_load_n(used_idx, __ATOMIC_ACQUIRE); arm;) {
+            idx = again;
+            __atomic_store_n(used_event, idx, __ATOMIC_RELAXED);
+            __atomic_thread_fence(__ATOMIC_SEQ_CST);
+            again = __atomic_load_n(used_idx, __ATOMIC_ACQUIRE);
+            if (again == idx)
+                break;
+        }
+    } else {
+        flags = __atomic_load_n((uint16_t *)(void *)q->avail, __ATOMIC_RELAXED);
+        flags = arm ? (uint16_t)(flags & ~AVAIL_NO_INTERRUPT) : (flags | AVAIL_NO_INTERRUPT);
+        __atomic_store_n((uint16_t *)(void *)q->avail, flags, __ATOMIC_RELAXED);
+    }
+    __atomic_thread_fence(__ATOMIC_SEQ_CST); /* before the guest's re-poll reads used.idx */
+}
+
+void nfvm_vnet_idle_arm(struct nfvm_vnet *n)
+{
+    uint64_t v;
+
+    pthread_mutex_lock(&n->lock);
+    (void)!read(n->wake, &v, 8); /* EAGAIN: nothing to forget */
+    n->wake_armed = true;
+    if (n->vhost)
+        vhost_arm(n, true);
+    pthread_mutex_unlock(&n->lock);
+}
+
+void nfvm_vnet_idle_disarm(struct nfvm_vnet *n)
+{
+    pthread_mutex_lock(&n->lock);
+    n->wake_armed = false;
+    if (n->vhost)
+        vhost_arm(n, false);
+    pthread_mutex_unlock(&n->lock);
 }
 
 void nfvm_vnet_poll(struct nfvm_vnet *n)

@@ -644,9 +644,11 @@ int main(int argc, char **argv)
     fflush(stdout);
 
     sec_tsc = nfapp_now() + app.tsc_hz;
+    app.wake_tsc = sec_tsc; /* an idle sleep ends when the clock ticks */
     while (!nfapp_poll(&app, kv.st.requests)) {
         if (nfapp_now() >= sec_tsc) { /* the table's clock, in whole seconds */
             sec_tsc += app.tsc_hz;
+            app.wake_tsc = sec_tsc;
             kv_clock(&kv, ++unix_now);
         }
         for (i = 0; i < nr_ports; i++)

@@ -135,6 +135,8 @@ int main(int argc, char **argv)
            net_ipv4_format(g.flow.dst_ip, dst), g.flow.dst_port,
            g.rate ? "rate-limited" : "full speed");
 
+    if (!g.rate)
+        app.idle.cycles = 0; /* at full speed it is never idle (a full ring waits for the device) */
     start = nfapp_now();
     while (!nfapp_poll(&app, app.c.tx)) {
         uint64_t t0 = nfapp_now(), want = g.burst;
@@ -145,6 +147,8 @@ int main(int argc, char **argv)
             uint64_t due = (uint64_t)((double)(t0 - start) * (double)g.rate / (double)hz);
 
             want = due > seq ? NFOS_MIN(due - seq, g.burst) : 0;
+            /* When the next frame is due: an idle sleep ends by then. */
+            app.wake_tsc = start + (uint64_t)((double)(seq + 1) * (double)hz / (double)g.rate);
         }
         if (count)
             want = NFOS_MIN(want, count - app.c.tx);

@@ -2,7 +2,7 @@
 
     ./nfos bench boot [--runs N] [--accels kvm,tcg] [--smoke]
 
-Reports, on microvm:
+Reports, on microvm (and nfvm beside it: bench/boot/nfvm.py):
   - image size: bytes of the stripped ELF the VMM loads, helloworld,
     every network function and Lua (apps/lua: Debian's Lua 5.4 on musl)
   - guest-side boot time from the boot-trace stamps (PVH entry -> main),
@@ -28,6 +28,7 @@ import subprocess
 import sys
 import time
 
+from bench.boot import nfvm
 from bench.common import cli, host, stats
 from tools import nfos_cli
 from tools.nfos_cli import ROOT
@@ -178,6 +179,8 @@ def run(runs, accels, log=print):
     for accel in accels:
         log(f"nfos bench boot: boot times under {accel}, {runs} runs ...")
         res["times"][accel] = measure_accel(images, accel, runs)
+    log(f"nfos bench boot: nfvm, {runs} runs ...")
+    res["nfvm"] = nfvm.measure(images, runs)
     return res
 
 
@@ -211,6 +214,7 @@ def report(res):
                   fmt_s(t["lua_wall_exec_to_first_line_s"])),
                  (f"[{accel}] lua minus helloworld, first line",
                   fmt_s(t["lua_minus_hello_first_line_s"]))]
+    rows += nfvm.rows(res.get("nfvm", {"skipped": "not measured"}), res["times"].get("kvm"))
     print(f"nfos bench boot: microvm, accelerators {', '.join(res['times'])}, "
           f"{res['runs']} runs, medians; smallest RAM under {res['min_ram_accel']}")
     w = max(len(r[0]) for r in rows)

@@ -22,6 +22,7 @@ static const struct {
     { "nfos.tsc_khz", PARAM_NUM, "kHz: TSC frequency, skips detection" },
     { "nfos.mem", PARAM_SIZE, "SIZE: linuxu memory (K/M/G suffix)" },
     { "nfos.stats", PARAM_NUM, "N: network apps print counters every N seconds" },
+    { "nfos.idle_us", PARAM_NUM, "N: network apps yield the CPU after N us idle (50; 0: never)" },
     { "nfos.stdin", PARAM_TEXT, "TEXT: what a musl app reads from stdin on kvm" },
     { "nfos.cpus", PARAM_NUM, "N: lcores (lib/lcore), default: every CPU (linuxu: 1)" },
     { "nfos.cpu_pin", PARAM_TEXT, "C0,C1,...: linuxu pins lcore i to host CPU Ci" },

@@ -5,12 +5,19 @@
 #include <nfos/core.h>
 #include <nfos/nfapp.h>
 #include <nfos/plat/exit.h>
+#include <nfos/plat/idle.h>
 #include <nfos/plat/time.h>
+
+enum {
+    NFAPP_IDLE_POLLING, /* counting empty polls */
+    NFAPP_IDLE_ARMED,   /* plat_idle_arm done: one more empty round, then sleep */
+    NFAPP_IDLE_COUNTED, /* a period counted where the platform cannot sleep */
+};
 
 int nfapp_start(struct nfapp *app, const char *name, const char *about,
                 const struct nfapp_opt *opts, int argc, char **argv)
 {
-    uint64_t every = 0;
+    uint64_t every = 0, idle_us;
     int rc;
 
     memset(app, 0, sizeof(*app));
@@ -20,6 +27,9 @@ int nfapp_start(struct nfapp *app, const char *name, const char *about,
     app->tsc_hz = plat_tsc_hz();
     app->max_cycles = (uint64_t)(app->max_seconds * (double)app->tsc_hz);
     core_param_u64("nfos.stats", &every);
+    idle_us = NFAPP_IDLE_US;
+    core_param_u64("nfos.idle_us", &idle_us);
+    app->idle.cycles = idle_us * (app->tsc_hz / 1000000);
     app->report_every = every * app->tsc_hz;
     app->start_tsc = app->last_tsc = arch_rdtsc();
     app->next_report_tsc = app->report_every ? app->start_tsc + app->report_every : UINT64_MAX;
@@ -72,6 +82,74 @@ static void report(struct nfapp *app, const struct nfapp_counters *c, uint64_t c
            (unsigned long long)c->drops, busy, secs);
 }
 
+/* The earliest TSC the app must run again by: its report, its end, its
+ * own timer; UINT64_MAX when none. */
+static uint64_t idle_deadline(const struct nfapp *app)
+{
+    uint64_t d = app->next_report_tsc;
+
+    if (app->max_cycles && app->start_tsc + app->max_cycles < d)
+        d = app->start_tsc + app->max_cycles;
+    if (app->wake_tsc && app->wake_tsc < d)
+        d = app->wake_tsc;
+    return d;
+}
+
+/* Sleeps until a frame or the deadline; the timeout in nanoseconds. */
+static void idle_sleep(struct nfapp *app, uint64_t now)
+{
+    uint64_t d = idle_deadline(app), ns = 0, slept = 0;
+    int rc;
+
+    if (d != UINT64_MAX) {
+        if (d <= now)
+            return; /* due now: the app runs it first */
+        ns = (uint64_t)((double)(d - now) * 1e9 / (double)app->tsc_hz);
+        ns = ns ? ns : 1;
+    } else if (!netdev_count()) {
+        return; /* nothing could wake it */
+    }
+    rc = plat_idle_sleep(ns, &slept);
+    if (rc < 0) {
+        app->idle.unsupported = 1;
+        return;
+    }
+    app->idle.sleeps++;
+    app->idle.slept_ns += slept;
+    if (rc == PLAT_IDLE_WOKE_DEVICE)
+        app->idle.woken_frame++;
+    else
+        app->idle.woken_timer++;
+}
+
+/* A poll that moved nothing: after idle.cycles of them, arm; after one
+ * more empty round, sleep. */
+static void __attribute__((noinline)) idle_poll(struct nfapp *app)
+{
+    struct nfapp_idle *id = &app->idle;
+    uint64_t now = arch_rdtsc();
+
+    if (!id->since) {
+        id->since = now;
+        return;
+    }
+    if (id->state == NFAPP_IDLE_ARMED) {
+        idle_sleep(app, now);
+        id->state = NFAPP_IDLE_POLLING;
+        id->since = 0;
+        return;
+    }
+    if (id->state == NFAPP_IDLE_COUNTED || now - id->since < id->cycles)
+        return;
+    id->periods++;
+    if (!id->unsupported && plat_idle_arm() == 0) {
+        id->state = NFAPP_IDLE_ARMED;
+    } else {
+        id->unsupported = 1;
+        id->state = NFAPP_IDLE_COUNTED;
+    }
+}
+
 bool nfapp_poll(struct nfapp *app, uint64_t pkts_for_limit)
 {
     uint64_t now;
@@ -80,6 +158,17 @@ bool nfapp_poll(struct nfapp *app, uint64_t pkts_for_limit)
         return true;
     if (unlikely(plat_stop_requested()))
         return true;
+    if (app->idle.cycles) {
+        uint64_t mark = app->c.rx + app->c.tx + pkts_for_limit;
+
+        if (mark != app->idle.mark) {
+            app->idle.mark = mark;
+            app->idle.since = 0;
+            app->idle.state = NFAPP_IDLE_POLLING;
+        } else {
+            idle_poll(app);
+        }
+    }
     if (!app->max_cycles && app->next_report_tsc == UINT64_MAX)
         return false;
     now = arch_rdtsc();
@@ -134,11 +223,30 @@ int nfapp_pools_check(struct nfapp *app)
     return ok ? 0 : -1;
 }
 
+static void idle_report(const struct nfapp *app)
+{
+    const struct nfapp_idle *id = &app->idle;
+
+    if (!id->periods)
+        return;
+    if (id->unsupported && !id->sleeps) {
+        printf("%s: idle: %llu periods, 0 sleeps (this platform cannot sleep the CPU: polled)\n",
+               app->name, (unsigned long long)id->periods);
+        return;
+    }
+    printf("%s: idle: %llu periods, %llu sleeps (%llu woken by a frame, %llu by a timer), %.3f s "
+           "asleep\n",
+           app->name, (unsigned long long)id->periods, (unsigned long long)id->sleeps,
+           (unsigned long long)id->woken_frame, (unsigned long long)id->woken_timer,
+           (double)id->slept_ns / 1e9);
+}
+
 int nfapp_finish(struct nfapp *app)
 {
     unsigned port;
 
     report(app, &app->c, arch_rdtsc() - app->start_tsc, "total ");
+    idle_report(app);
     for (port = 0; port < netdev_count(); port++) {
         struct netdev *dev = netdev_get(port);
         struct netdev_stats s;

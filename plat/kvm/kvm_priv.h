@@ -55,6 +55,8 @@ extern const char __image_start[], __image_end[];
 
 /* The TSC frequency nfvm's boot info gave, 0 when unknown or under PVH. */
 extern uint64_t kvm_boot_tsc_khz;
+/* nfvm serves its idle port (idle.c); 0 under PVH (QEMU). */
+extern int kvm_idle_nfvm;
 
 struct nfvm_boot_info;
 void kvm_start64(uint32_t start_info);

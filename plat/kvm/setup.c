@@ -76,6 +76,7 @@ _Static_assert(sizeof(struct nfvm_memmap_entry) == sizeof(struct hvm_memmap_entr
 void kvm_nfvm_start64(const struct nfvm_boot_info *bi)
 {
     static struct hvm_start_info si;
+    static struct hvm_modlist_entry initrd;
 
     kvm_tsc_entry = kvm_tsc_longmode = arch_rdtsc();
     if (bi->magic != NFVM_BOOT_MAGIC || bi->abi_version != NFVM_ABI_VERSION) {
@@ -90,5 +91,12 @@ void kvm_nfvm_start64(const struct nfvm_boot_info *bi)
     si.cmdline_paddr = bi->cmdline;
     si.memmap_paddr = bi->memmap;
     si.memmap_entries = bi->memmap_entries;
+    if (bi->initrd_size) { /* memory.c checks where it lies */
+        initrd.paddr = bi->initrd;
+        initrd.size = bi->initrd_size;
+        si.nr_modules = 1;
+        si.modlist_paddr = (uintptr_t)&initrd;
+    }
+    kvm_idle_nfvm = !!(bi->flags & NFVM_BOOT_F_IDLE);
     kvm_start64((uint32_t)(uintptr_t)&si);
 }

@@ -18,6 +18,9 @@ def test_bench_boot_smoke(hello_kvm):
     assert re.search(r"lua: image size \(stripped ELF\) +\d+ bytes", r.out), r
     assert re.search(r"\[tcg\] lua: wall: exec -> its first line +[\d.]+ ms", r.out), r
     assert re.search(r"\[tcg\] lua minus helloworld, first line +-?[\d.]+ ms", r.out), r
+    # nfvm beside QEMU: measured under KVM, else skipped with the reason
+    assert re.search(r"nfvm +skipped: nfvm needs a usable /dev/kvm|\[nfvm\] helloworld: wall "
+                     r"exec -> main +[\d.]+ ms", r.out), r
     assert "results:" not in r.out  # smoke runs keep nothing
 
 

@@ -9,15 +9,19 @@ skipped with that reason. nfvm's own errors are checked everywhere."""
 import os
 import re
 import subprocess
+import time
 
 import pytest
 
 from conftest import BOOT_TIMEOUT, ROOT, Result, build, nfos
-from tools import nfos_cli
+from tools import files, guest, nfos_cli
 
 NFVM = os.path.join(ROOT, "build", "nfvm", "nfvm")
 HELLO, SELFTEST, PONG = "helloworld_kvm-x86_64", "selftest_kvm-x86_64", "pong_kvm-x86_64"
 RXSINK = "rxsink_kvm-x86_64"
+LUA, CPIO = "lua_kvm-x86_64", "nfvm-files.cpio"
+TREE = os.path.join(ROOT, "build", "nfvm", "files", "tree")
+TREE_GUEST = files.guest_prefix(TREE)
 
 # The nested VM's own network: pong behind nfvm's TAP, pinged by the VM's kernel.
 PONG_NESTED = f"""
@@ -41,8 +45,33 @@ CASES = {
     "fault": ([SELFTEST], [SELFTEST, "--", "-- fault"]),
     # rxsink on the null device never stops by itself
     "timeout": ([RXSINK], ["--timeout", "2", RXSINK, "--", "netdev.dev=null"]),
+    # --initrd: lua runs a script from the file tree (./nfos run --files)
+    "files": ([LUA, CPIO], ["--initrd", CPIO, LUA, "--", "--", f"{TREE_GUEST}/t.lua", "x"]),
 }
-NESTED_ONLY = {"pong": ([PONG], PONG_NESTED)}  # on a KVM host: test_pong_tap
+# pong idles between two pairs of pings, then its --time ends it: nfvm's
+# idle sleeps in the report of both.
+IDLE_NESTED = f"""
+/bin/nfvm --trace --net tap:nt0 /img/{PONG} -- netdev.ip=10.12.0.2/24 -- --time 12 \
+  > /tmp/pong 2>&1 & P=$!
+i=0; while [ ! -e /sys/class/net/nt0 ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done
+ip link set nt0 up && ip addr add 10.12.0.1/24 dev nt0
+ping -c 2 -W 20 10.12.0.2; a=$?; sleep 2; ping -c 2 -W 20 10.12.0.2; b=$?
+wait $P; s=$?; cat /tmp/pong; [ $a = 0 ] && [ $b = 0 ] && exit $s; exit 9
+"""
+NESTED_ONLY = {"pong": ([PONG], PONG_NESTED),  # on a KVM host: test_pong_tap
+               "idle": ([PONG], IDLE_NESTED)}
+
+
+def files_archive():
+    """A one-script tree packed as ./nfos run --files packs it, under the
+    name CPIO (the nested VM finds images by their file name)."""
+    os.makedirs(TREE, exist_ok=True)
+    with open(os.path.join(TREE, "t.lua"), "w") as f:
+        f.write('print("from the initrd: " .. arg[1])\n')
+    path = os.path.join(os.path.dirname(TREE), CPIO)
+    with open(path, "wb") as f:
+        f.write(open(files.pack(TREE), "rb").read())
+    return path
 
 
 def make_nfvm():
@@ -60,7 +89,8 @@ def results():
     """Every case's result, from /dev/kvm or from the nested VM."""
     make_nfvm()
     paths = {HELLO: build("helloworld", "kvm"), SELFTEST: build("selftest", "kvm"),
-             PONG: build("pong", "kvm"), RXSINK: build("rxsink", "kvm")}
+             PONG: build("pong", "kvm"), RXSINK: build("rxsink", "kvm"),
+             LUA: build("lua", "kvm"), CPIO: files_archive()}
     if nfos_cli.kvm_usable():
         out = {}
         for name, (_, argv) in CASES.items():
@@ -167,7 +197,42 @@ def test_pong_answers_ping_nested(results):
     assert "pong: port 0 (vnet0) answers for 10.12.0.2" in r.out, r
 
 
+def test_initrd_files(results):
+    """nfvm --initrd: the image's plat_initrd() finds the archive, lua reads
+    its script from it (the direct entry's boot info names the initrd)."""
+    r = results["files"]
+    assert r.status == 0 and "from the initrd: x" in r.out, r
+
+
+def test_idle_sleeps_nested(results):
+    """pong idles under nfvm: it arms, sleeps in nfvm's ppoll, is woken by
+    the pings' frames and by its --time, and answers every ping."""
+    if "idle" not in results:
+        pytest.skip("nested VM only so far")
+    r = results["idle"]
+    assert r.status == 0, r
+    assert re.search(r"pong: port 0: \d+ ARP replies, 4 echo replies", r.out), r
+    m = re.search(r"^pong: idle: (\d+) periods, (\d+) sleeps \((\d+) woken by a frame, (\d+) by "
+                  r"a timer\), ([\d.]+) s asleep$", r.out, re.M)
+    assert m and int(m[2]) >= 2 and int(m[3]) >= 1 and float(m[5]) > 1.0, r
+    n = re.search(r"^nfvm: idle: (\d+) arms, (\d+) sleeps", r.out, re.M)
+    assert n and int(n[2]) == int(m[2]), r
+
+
 # --- nfvm's own errors: no guest runs, so these need no /dev/kvm --------------
+
+def test_nfvm_command_passes_the_files_archive(tmp_path):
+    cmd = guest.nfvm_command("img", 64 << 20, "a", [{"kind": "tap", "arg": "t0"}], "/x.cpio")
+    assert cmd[1:] == ["--mem", "65536K", "--net", "tap:t0", "--initrd", "/x.cpio", "img", "--",
+                       "a"], cmd
+    make_nfvm()
+    r = run(["--initrd", "/nonexistent", build("helloworld", "kvm")])
+    assert r.returncode == 202 and "nfvm: /nonexistent: No such file" in r.stderr, r
+    big = tmp_path / "big"
+    big.write_bytes(b"\0" * (3 << 20))
+    r = run(["--mem", "2M", "--initrd", str(big), build("helloworld", "kvm")])
+    assert r.returncode == 202 and "does not fit in the RAM below 3 GiB" in r.stderr, r
+
 
 def test_usage():
     make_nfvm()
@@ -175,8 +240,8 @@ def test_usage():
     assert r.returncode == 2 and "which image?" in r.stderr, r
     r = run(["--mem", "1M", "x"])
     assert r.returncode == 2 and "--mem" in r.stderr, r
-    r = run(["--net", "vhost-user:/x", "x"])
-    assert r.returncode == 2 and "--net: tap:IF or none" in r.stderr, r
+    r = run(["--net", "user:x", "x"])
+    assert r.returncode == 2 and "--net: tap:IF, vhost-user:SOCK or none" in r.stderr, r
     r = run(["--help"])
     assert r.returncode == 0 and "--boot pvh" in r.stdout and "202 set-up" in r.stdout, r
 
@@ -220,7 +285,7 @@ def test_pong_tap():
     make_nfvm()
     nets = [{"kind": "tap", "arg": "nt0"}]
     params = nfos_cli.net_params(nets, ["10.11.0.2/24"], [], "kvm")
-    cmd = nfos_cli.nfvm_command(build("pong", "kvm"), 64 << 20,
+    cmd = guest.nfvm_command(build("pong", "kvm"), 64 << 20,
                                 nfos_cli.guest_cmdline(params, []), nets)
     ns = Netns(f"nfos-nfvm{os.getpid()}")
     try:
@@ -239,4 +304,68 @@ def test_pong_tap():
 
 def test_nfos_run_nfvm_refuses_other_nets(monkeypatch):
     r = nfos("run", "pong", "--vmm", "nfvm", "--net", "user:udp:7")
-    assert r.status == 2 and "only --net tap:IF so far" in r.err, r
+    assert r.status == 2 and "only --net tap:IF and vhost-user:SOCK" in r.err, r
+    cmd = guest.nfvm_command("img", 2 << 20, "", [{"kind": "vhost-user", "arg": "/s"}])
+    assert cmd[3:5] == ["--net", "vhost-user:/s"], cmd
+
+
+# --- idle: the guest side under QEMU (TCG here) and linuxu --------------------
+
+def idle_pings(ns):
+    """Two pings, a pause with nothing to do, two more: all answered."""
+    for _ in range(2):
+        from test_packets import ping
+        r = ping(ns, "10.11.0.2", count=2)
+        assert r.returncode == 0 and " 0% packet loss" in r.stdout, r.stdout + r.stderr
+        time.sleep(1.5)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root")
+@pytest.mark.parametrize("plat,idle_us", [("linuxu", None), ("linuxu", 0), ("kvm", None)])
+def test_idle_pong_answers_after_a_pause(plat, idle_us):
+    """nfapp's idle hook (nfos.idle_us, default 50 us): pong still answers
+    after idling, and its report counts the idle periods. Neither QEMU nor
+    linuxu can sleep the CPU (README, "Idle"): 0 sleeps, said why; with
+    nfos.idle_us=0 it never counts. The sleeps themselves: nfvm
+    (test_idle_sleeps_nested, and the unit tests)."""
+    from test_packets import Netns, kvm, linuxu, stop, wait_line
+    ns = Netns(f"nfos-idle{os.getpid()}")
+    params = [] if idle_us is None else [f"nfos.idle_us={idle_us}"]
+    try:
+        ns.tap("tap0", "10.11.0.1/24")
+        if plat == "linuxu":
+            proc = linuxu(ns, "pong", ["netdev.dev=tap:tap0", "netdev.ip=10.11.0.2/24"] + params)
+        else:
+            proc = kvm(ns, "pong", "microvm", ["tap0"], ["10.11.0.2/24"], ["--time", "15"])
+        wait_line(proc, r"pong: port 0 .* answers for 10\.11\.0\.2", timeout=120)
+        idle_pings(ns)
+        if plat == "linuxu":
+            out, err = stop(proc)
+        else:
+            out, err = proc.communicate(timeout=120)
+    finally:
+        ns.remove()
+    assert re.search(r"pong: port 0: \d+ ARP replies, 4 echo replies", out), out + err
+    m = re.search(r"^pong: idle: (\d+) periods, 0 sleeps \(this platform cannot sleep the CPU: "
+                  r"polled\)$", out, re.M)
+    if idle_us == 0:
+        assert "idle:" not in out, out
+    else:
+        assert m and int(m[1]) >= 2, out + err
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root")
+def test_density_driver_linuxu():
+    """./nfos bench density's driver with linuxu pongs (nfvm's instances
+    need /dev/kvm): three start on TAPs on one bridge, all answer, and the
+    namespace and every process are gone afterwards; --vmm nfvm without
+    /dev/kvm says why and stops."""
+    r = nfos("bench", "density", "--vmm", "linuxu", "--counts", "3", "--idle-seconds", "1",
+             "--smoke")
+    assert r.status == 0 and "3 pong instances under linuxu" in r.out, r
+    assert re.search(r"PSS \d+ KiB each, idle CPU [\d.]+% of a core, all answer", r.out), r
+    left = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    assert "nfos-density-" not in left, left
+    if not nfos_cli.kvm_usable():
+        r = nfos("bench", "density", "--smoke")
+        assert r.status == 0 and "skipped: nfvm needs a usable /dev/kvm" in r.out, r

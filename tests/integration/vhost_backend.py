@@ -49,7 +49,7 @@ class Ring:
         head = self.u16(self.avail + 4 + 2 * (self.last_avail % self.num))
         self.last_avail = (self.last_avail + 1) & 0xffff
         addr, length, _, _ = struct.unpack_from("<QIHH", self.mem.buf, self.desc + 16 * head)
-        return head, self.mem.at(addr), length
+        return head, self.mem.at_gpa(addr), length
 
     def push(self, entries):
         """Writes (id, len) entries, then used.idx once (as a device publishes)."""
@@ -76,18 +76,27 @@ class Memory:
 
     def __init__(self, payload, fds):
         n, _ = struct.unpack_from("<II", payload)
-        self.regions, self.maps = [], []
+        self.regions, self.maps, self.gpas = [], [], []
         for i in range(n):
             gpa, size, uva, off = struct.unpack_from("<QQQQ", payload, 8 + 32 * i)
             self.maps.append(mmap.mmap(fds[i], size + off))
             self.regions.append((uva, size, off, i))
+            self.gpas.append((gpa, size, off))
         assert len(self.maps) == 1, "one region on linuxu"
         self.buf = memoryview(self.maps[0])
 
     def at(self, addr):
+        """A front-end address (the rings') as an offset into the map."""
         uva, size, off, _ = self.regions[0]
         assert uva <= addr < uva + size, hex(addr)
         return addr - uva + off
+
+    def at_gpa(self, addr):
+        """A guest address (a descriptor's) as an offset into the map: the
+        same as at() on linuxu, where the two are equal; not under nfvm."""
+        gpa, size, off = self.gpas[0]
+        assert gpa <= addr < gpa + size, hex(addr)
+        return addr - gpa + off
 
     def close(self):
         self.buf.release()

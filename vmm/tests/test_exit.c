@@ -23,6 +23,7 @@ static void setup(void)
     fcntl(p[1], F_SETPIPE_SZ, 1 << 20);
     memset(&vm, 0, sizeof(vm));
     vm.con.fd = p[1];
+    vm.stop_fd = -1;
     rd = p[0];
     run = calloc(1, RUN_SIZE);
 }

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include "layout.h"
@@ -44,12 +45,22 @@ static void random_exit(struct kvm_run *run)
     fill(run, 512);
     run->exit_reason = r % 8 < 6 ? reasons[r % 6] : (uint32_t)rnd();
     if (run->exit_reason == KVM_EXIT_IO) {
-        static const uint16_t ports[] = { 0x3f8, 0x3fd, 0xf4, 0xcf8, 0xcfc, 0x80 };
+        static const uint16_t ports[] = { 0x3f8, 0x3fd, 0xf4, 0xcf8, 0xcfc, 0x80, 0xf8, 0xf8 };
 
-        run->io.port = rnd() % 4 ? ports[rnd() % 6] : (uint16_t)rnd();
+        run->io.port = rnd() % 4 ? ports[rnd() % 8] : (uint16_t)rnd();
         run->io.size = rnd() % 4 ? (uint8_t)(1u << (rnd() % 3)) : (uint8_t)rnd();
         run->io.count = rnd() % 4 ? 1 + rnd() % 64 : (uint32_t)rnd();
         run->io.data_offset = rnd() % 4 ? 1024 + rnd() % 2048 : rnd();
+        if (run->io.port == NFVM_PORT_IDLE && rnd() % 2) {
+            /* An idle record in the fuzzed page, aligned or not. */
+            uint32_t gpa = (uint32_t)(0x200000 + rnd() % 0x20000);
+
+            run->io.size = 4;
+            run->io.count = 1;
+            run->io.direction = KVM_EXIT_IO_OUT;
+            run->io.data_offset = 1024;
+            memcpy((uint8_t *)run + 1024, &gpa, 4);
+        }
     } else if (run->exit_reason == KVM_EXIT_MMIO) {
         run->mmio.phys_addr = rnd() % 4 ? NFVM_MMIO_BASE + rnd() % 0x200 : rnd();
         run->mmio.len = rnd() % 4 ? 1u << (rnd() % 4) : (uint32_t)rnd();
@@ -71,12 +82,28 @@ Test(fuzz, random_exits_and_rings)
     vm.net[0] = n;
     vm.nr_net = 1;
     vm.con.fd = null;
+    /* A stop that is always pending: a fuzzed idle sleep returns at once. */
+    vm.stop_fd = eventfd(1, EFD_NONBLOCK);
     saved = dup(2); /* every refused exit says so on stderr: not here */
     dup2(null, 2);
     for (int i = 0; i < ROUNDS; i++) {
         int st;
 
         random_exit(run);
+        if (run->exit_reason == KVM_EXIT_IO && run->io.port == NFVM_PORT_IDLE && rnd() % 2) {
+            /* Now and then a well-formed request, so both ops run. */
+            uint32_t gpa = (uint32_t)(0x200000 + (rnd() % 0x1000) * 8);
+            struct nfvm_idle r = { .op = 1 + (uint32_t)(rnd() % 2),
+                                   .devices = (uint32_t)rnd(),
+                                   .timeout_ns = rnd() % 1000 };
+
+            memcpy(vm.mem.host + gpa, &r, sizeof(r));
+            run->io.direction = KVM_EXIT_IO_OUT;
+            run->io.data_offset = 1024;
+            memcpy((uint8_t *)run + 1024, &gpa, 4);
+            run->io.size = 4;
+            run->io.count = 1;
+        }
         st = nfvm_exit_handle(&vm, run, RUN_SIZE);
         cr_assert(st == NFVM_RUNNING || (st >= 0 && st <= 255), "status %d", st);
         if (i % 16 == 0) {
@@ -100,11 +127,14 @@ Test(fuzz, random_exits_and_rings)
                 ;
         }
     }
+    cr_assert(vm.idle.arms && vm.idle.sleeps, "the idle port was reached");
     dup2(saved, 2);
     close(saved);
     close(sv[0]);
     close(sv[1]);
     close(null);
+    close(vm.stop_fd);
+    close(n->wake);
     free(n);
     free(run);
     nfvm_mem_destroy(&vm.mem);

@@ -208,8 +208,10 @@ Test(boot, direct_entry)
 
     img_make();
     cr_assert_eq(load(&i), 0);
-    cr_assert_eq(nfvm_boot_write(&mem, &i, NFVM_BOOT_DIRECT, "a b", 2000000, err, sizeof(err)), 0,
-                 "%s", err);
+    cr_assert_eq(nfvm_boot_write(&mem, &i, NFVM_BOOT_DIRECT,
+                                 &(struct nfvm_boot_args){ .cmdline = "a b", .tsc_khz = 2000000 },
+                                 err, sizeof(err)),
+                 0, "%s", err);
     memcpy(&bi, mem.host + NFVM_BOOTINFO_GPA, sizeof(bi));
     cr_assert_eq(bi.magic, NFVM_BOOT_MAGIC);
     cr_assert_eq(bi.tsc_khz, 2000000);
@@ -247,7 +249,10 @@ Test(boot, pvh_entry)
 
     img_make();
     cr_assert_eq(load(&i), 0);
-    cr_assert_eq(nfvm_boot_write(&mem, &i, NFVM_BOOT_PVH, "", 0, err, sizeof(err)), 0);
+    cr_assert_eq(nfvm_boot_write(&mem, &i, NFVM_BOOT_PVH,
+                                 &(struct nfvm_boot_args){ .cmdline = "", .tsc_khz = 0 }, err,
+                                 sizeof(err)),
+                 0);
     memcpy(&magic, mem.host + NFVM_BOOTINFO_GPA, 4);
     cr_assert_eq(magic, 0x336ec578);
     nfvm_boot_cpu(&i, NFVM_BOOT_PVH, &f, &s, &r, &xcr0);
@@ -265,16 +270,25 @@ Test(boot, refuses_a_note_pointing_outside_ram)
     img_make();
     img.note.tss = 4 * MIB - 100; /* the TSS would run past RAM */
     cr_assert_eq(load(&i), 0);
-    cr_assert_eq(nfvm_boot_write(&mem, &i, NFVM_BOOT_DIRECT, "", 0, err, sizeof(err)), -1);
+    cr_assert_eq(nfvm_boot_write(&mem, &i, NFVM_BOOT_DIRECT,
+                                 &(struct nfvm_boot_args){ .cmdline = "", .tsc_khz = 0 }, err,
+                                 sizeof(err)),
+                 -1);
     img_make();
     img.note.stack3_top = 8;
     cr_assert_eq(load(&i), 0);
-    cr_assert_eq(nfvm_boot_write(&mem, &i, NFVM_BOOT_DIRECT, "", 0, err, sizeof(err)), -1);
+    cr_assert_eq(nfvm_boot_write(&mem, &i, NFVM_BOOT_DIRECT,
+                                 &(struct nfvm_boot_args){ .cmdline = "", .tsc_khz = 0 }, err,
+                                 sizeof(err)),
+                 -1);
     img_make();
-    img.note.abi_version = 2;
+    img.note.abi_version = 1;
     cr_assert_eq(load(&i), 0);
-    cr_assert_eq(nfvm_boot_write(&mem, &i, NFVM_BOOT_DIRECT, "", 0, err, sizeof(err)), -1);
-    cr_assert(strstr(err, "ABI version 2"), "%s", err);
+    cr_assert_eq(nfvm_boot_write(&mem, &i, NFVM_BOOT_DIRECT,
+                                 &(struct nfvm_boot_args){ .cmdline = "", .tsc_khz = 0 }, err,
+                                 sizeof(err)),
+                 -1);
+    cr_assert(strstr(err, "ABI version 1"), "%s", err);
 }
 
 Test(boot, refuses_a_long_command_line)
@@ -285,7 +299,64 @@ Test(boot, refuses_a_long_command_line)
     img_make();
     cr_assert_eq(load(&i), 0);
     memset(line, 'a', NFVM_CMDLINE_MAX);
-    cr_assert_eq(nfvm_boot_write(&mem, &i, NFVM_BOOT_PVH, line, 0, err, sizeof(err)), -1);
+    cr_assert_eq(nfvm_boot_write(&mem, &i, NFVM_BOOT_PVH,
+                                 &(struct nfvm_boot_args){ .cmdline = line, .tsc_khz = 0 }, err,
+                                 sizeof(err)),
+                 -1);
     line[NFVM_CMDLINE_MAX - 1] = 0;
-    cr_assert_eq(nfvm_boot_write(&mem, &i, NFVM_BOOT_PVH, line, 0, err, sizeof(err)), 0);
+    cr_assert_eq(nfvm_boot_write(&mem, &i, NFVM_BOOT_PVH,
+                                 &(struct nfvm_boot_args){ .cmdline = line, .tsc_khz = 0 }, err,
+                                 sizeof(err)),
+                 0);
+}
+
+/* --initrd: the file's bytes at the top of RAM, named by the boot info
+ * (direct) or as PVH's first module, with the idle flag passed through. */
+Test(boot, initrd_in_the_boot_info)
+{
+    static const char rd[] = "070701 a cpio archive, or so";
+    struct nfvm_boot_info bi;
+    struct nfvm_image i;
+    uint64_t gpa, mod[4];
+    uint32_t si[4];
+
+    img_make();
+    cr_assert_eq(load(&i), 0);
+    cr_assert_eq(nfvm_initrd_place(&mem, &i, rd, sizeof(rd), &gpa, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(gpa % 4096, 0);
+    cr_assert(gpa >= i.end && gpa + sizeof(rd) <= 4 * MIB, "at %#lx", gpa);
+    cr_assert_eq(memcmp(mem.host + gpa, rd, sizeof(rd)), 0);
+    struct nfvm_boot_args a = {
+        .cmdline = "x", .initrd = gpa, .initrd_size = sizeof(rd), .flags = NFVM_BOOT_F_IDLE
+    };
+    cr_assert_eq(nfvm_boot_write(&mem, &i, NFVM_BOOT_DIRECT, &a, err, sizeof(err)), 0, "%s", err);
+    memcpy(&bi, mem.host + NFVM_BOOTINFO_GPA, sizeof(bi));
+    cr_assert_eq(bi.abi_version, NFVM_ABI_VERSION);
+    cr_assert_eq(bi.initrd, gpa);
+    cr_assert_eq(bi.initrd_size, sizeof(rd));
+    cr_assert_eq(bi.flags, NFVM_BOOT_F_IDLE);
+
+    cr_assert_eq(nfvm_boot_write(&mem, &i, NFVM_BOOT_PVH, &a, err, sizeof(err)), 0, "%s", err);
+    memcpy(si, mem.host + NFVM_BOOTINFO_GPA, sizeof(si));
+    cr_assert_eq(si[3], 1, "nr_modules");
+    memcpy(mod, mem.host + NFVM_MODLIST_GPA, sizeof(mod));
+    cr_assert_eq(mod[0], gpa);
+    cr_assert_eq(mod[1], sizeof(rd));
+}
+
+Test(boot, initrd_that_does_not_fit)
+{
+    static uint8_t big[4 * MIB];
+    struct nfvm_image i;
+    uint64_t gpa = 0;
+
+    img_make();
+    cr_assert_eq(load(&i), 0);
+    cr_assert_eq(nfvm_initrd_place(&mem, &i, big, sizeof(big), &gpa, err, sizeof(err)), -1);
+    cr_assert(strstr(err, "does not fit"), "%s", err);
+    cr_assert_eq(nfvm_initrd_place(&mem, &i, big, 4 * MIB - i.end + 1, &gpa, err, sizeof(err)), -1,
+                 "one byte into the image");
+    cr_assert_eq(nfvm_initrd_place(&mem, &i, big, 0, &gpa, err, sizeof(err)), -1, "empty");
+    struct nfvm_boot_args a = { .initrd = 4 * MIB - 10, .initrd_size = 11 };
+    cr_assert_eq(nfvm_boot_write(&mem, &i, NFVM_BOOT_DIRECT, &a, err, sizeof(err)), -1);
 }

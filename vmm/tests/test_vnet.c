@@ -213,3 +213,58 @@ Test(vnet, hostile_descriptors_are_given_back_unused)
     cr_assert_eq(n->q[1].bad, 2);
     cr_assert_eq(n->tx_packets, 0);
 }
+
+/* Idle: once armed, the first frame that reaches the receive queue
+ * signals the wake-up eventfd, once; frames before the arm do not. */
+Test(vnet, an_armed_receive_queue_wakes_once)
+{
+    uint8_t frame[60] = { 0 };
+    uint64_t v = 0;
+
+    cr_assert_eq(queue_setup(0, desc_of(0)), 0);
+    cr_assert_eq(write(peer, frame, sizeof(frame)), sizeof(frame));
+    post(0, 0, BUFS, 2048, true);
+    nfvm_vnet_poll(n);
+    cr_assert_eq(read(n->wake, &v, 8), -1, "not armed: no wake-up");
+    nfvm_vnet_idle_arm(n);
+    nfvm_vnet_poll(n);
+    cr_assert_eq(read(n->wake, &v, 8), -1, "armed, but no frame yet");
+    for (uint16_t i = 1; i < 3; i++) {
+        cr_assert_eq(write(peer, frame, sizeof(frame)), sizeof(frame));
+        post(0, i, BUFS + 2048 * i, 2048, true);
+    }
+    nfvm_vnet_poll(n);
+    cr_assert_eq(used_idx(0), 3);
+    cr_assert_eq(read(n->wake, &v, 8), 8);
+    cr_assert_eq(v, 1, "one wake-up for the two frames");
+    cr_assert_not(n->wake_armed);
+}
+
+/* vhost-user: the idle arm asks the backend for a signal on the next used
+ * receive entry (used_event = used.idx with EVENT_IDX; else clears
+ * NO_INTERRUPT, put back by the disarm). No backend needed: the rings. */
+Test(vnet, vhost_arm_asks_the_backend_for_one_signal)
+{
+    struct nfvm_vhost v = { .running = 1 };
+    uint8_t *avail = mem.host + desc_of(0) + 0x1000, *usedr = mem.host + desc_of(0) + 0x2000;
+    uint16_t idx = 77, ev = 0x8000, flags = 1;
+
+    n->vhost = &v;
+    cr_assert_eq(queue_setup(0, desc_of(0)), 0);
+    memcpy(usedr + 2, &idx, 2);
+    memcpy(avail + 4 + 2 * QN, &ev, 2);
+    memcpy(avail, &flags, 2);
+    n->driver_features = 1ULL << 29;
+    nfvm_vnet_idle_arm(n);
+    memcpy(&ev, avail + 4 + 2 * QN, 2);
+    cr_assert_eq(ev, 77, "used_event = used.idx");
+    nfvm_vnet_idle_disarm(n);
+    n->driver_features = 0;
+    nfvm_vnet_idle_arm(n);
+    memcpy(&flags, avail, 2);
+    cr_assert_eq(flags, 0, "NO_INTERRUPT cleared");
+    nfvm_vnet_idle_disarm(n);
+    memcpy(&flags, avail, 2);
+    cr_assert_eq(flags, 1, "and put back");
+    n->vhost = NULL;
+}

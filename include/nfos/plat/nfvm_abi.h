@@ -1,4 +1,4 @@
-/* The nfvm host/guest contract, version 1: how nfvm (vmm/) starts a kvm
+/* The nfvm host/guest contract, version 2: how nfvm (vmm/) starts a kvm
  * image directly at its 64-bit CPL3 entry, so that no guest CPL0
  * instruction runs before main. The PVH path (QEMU, Firecracker, nfvm's
  * compatibility mode) does not use this header.
@@ -24,7 +24,9 @@
  * The image fills its own IDT gates (they are ordinary memory at CPL3).
  *
  * Ports: NFVM_PORT_CONSOLE (COM1's data register; `rep outsb` batches),
- * NFVM_PORT_EXIT (outl: the guest's status & 0x7f becomes nfvm's); the
+ * NFVM_PORT_EXIT (outl: the guest's status & 0x7f becomes nfvm's),
+ * NFVM_PORT_IDLE (outl: the guest-physical address, below 4 GiB, of a
+ * struct nfvm_idle: the guest has nothing to do; see below); the
  * PCI ports 0xcf8-0xcff and MMIO-hole reads answer "nothing there".
  * Devices are virtio-mmio (version 2) transports, named on the command
  * line the way Linux reads them (virtio_mmio.device=4K@ADDR:IRQ, device1=
@@ -32,7 +34,7 @@
 #ifndef NFOS_PLAT_NFVM_ABI_H
 #define NFOS_PLAT_NFVM_ABI_H
 
-#define NFVM_ABI_VERSION 1
+#define NFVM_ABI_VERSION 2
 /* A macro's value as a string literal, for messages about the version. */
 #define NFVM_STR_(x) #x
 #define NFVM_STR(x)  NFVM_STR_(x)
@@ -57,6 +59,26 @@
 
 #define NFVM_PORT_CONSOLE 0x3f8
 #define NFVM_PORT_EXIT    0xf4
+#define NFVM_PORT_IDLE    0xf8
+
+/* Idle: a guest that found nothing to do for a while yields in two steps,
+ * so that no wake-up is lost between its last empty poll and the sleep:
+ *   1. NFVM_IDLE_ARM: nfvm arms a one-shot wake-up on the receive queues
+ *      of the devices named and resumes the guest at once;
+ *   2. the guest polls once more; still nothing: NFVM_IDLE_SLEEP: nfvm
+ *      sleeps (no host CPU) until a frame reached one of those receive
+ *      queues after step 1, or timeout_ns passed, then resumes the guest.
+ * A guest that finds work after step 1 just goes on (at most one spurious
+ * wake-up later). A SLEEP with no device named and no timeout could never
+ * end: nfvm ends that guest. */
+#define NFVM_IDLE_ARM        1
+#define NFVM_IDLE_SLEEP      2
+#define NFVM_IDLE_ALL        0xffffffffu /* devices: every device nfvm has */
+#define NFVM_IDLE_WOKE_DEV   1           /* woken: a device's receive queue */
+#define NFVM_IDLE_WOKE_TIMER 2           /* woken: timeout_ns passed (or nfvm stops) */
+
+/* nfvm_boot_info.flags */
+#define NFVM_BOOT_F_IDLE 1 /* NFVM_PORT_IDLE is served */
 
 #define NFVM_MEM_RAM 1
 
@@ -99,6 +121,21 @@ struct nfvm_boot_info {
     uint32_t memmap_entries; /* OUT */
     uint32_t reserved;       /* OUT: 0 */
     uint64_t tsc_khz;        /* OUT: the guest TSC's frequency, 0: unknown */
+    uint64_t initrd;         /* OUT: nfvm --initrd FILE's guest address, 0: none */
+    uint64_t initrd_size;    /* OUT: its size in bytes */
+    uint32_t flags;          /* OUT: NFVM_BOOT_F_* */
+    uint32_t reserved2;      /* OUT: 0 */
+};
+
+/* What the guest names at NFVM_PORT_IDLE (8-byte aligned, in RAM). */
+struct nfvm_idle {
+    uint32_t op;         /* IN: NFVM_IDLE_ARM or NFVM_IDLE_SLEEP */
+    uint32_t devices;    /* IN: bit i: device i's receive queue wakes the
+                            guest (the i-th virtio_mmio.device); NFVM_IDLE_ALL */
+    uint64_t timeout_ns; /* IN: SLEEP: wake after this long at most, 0: no timer */
+    uint32_t woken;      /* OUT: SLEEP: NFVM_IDLE_WOKE_*, 0 after ARM */
+    uint32_t reserved;   /* IN: 0 */
+    uint64_t slept_ns;   /* OUT: SLEEP: how long nfvm slept */
 };
 #endif /* !__ASSEMBLY__ */
 

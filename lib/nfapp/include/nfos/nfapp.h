@@ -37,6 +37,25 @@ struct nfapp_counters {
     uint64_t busy_cycles, busy_pkts;
 };
 
+/* Idle (nfos.idle_us=N, default NFAPP_IDLE_US; 0: always poll): when no
+ * packet moved for N microseconds, nfapp_poll asks the platform to stop
+ * the CPU until a frame arrives or the app's next timer is due
+ * (nfos/plat/idle.h; served under nfvm, elsewhere the app keeps polling
+ * and only counts the periods). At exit one line:
+ *
+ *   pong: idle: 12 periods, 12 sleeps (11 woken by a frame, 1 by a timer), 2.514 s asleep */
+#define NFAPP_IDLE_US 50
+
+struct nfapp_idle {
+    uint64_t cycles;  /* idle this long before yielding; 0: never */
+    uint64_t mark;    /* packets moved, as of the last poll */
+    uint64_t since;   /* TSC of the first poll that moved none; 0: moving */
+    int state;        /* NFAPP_IDLE_* (nfapp.c) */
+    uint64_t periods; /* times no packet moved for `cycles` */
+    uint64_t sleeps, woken_frame, woken_timer, slept_ns;
+    int unsupported; /* the platform cannot sleep: poll on */
+};
+
 struct nfapp {
     const char *name;
     struct nfapp_counters c;
@@ -50,6 +69,11 @@ struct nfapp {
     double max_seconds;                  /* --time as given */
     struct pool *pools[NFAPP_POOLS_MAX]; /* from nfapp_pool, checked at exit */
     unsigned npools;
+    /* The app's own next timer (TSC), 0: none. An app that must act at a
+     * time of its own (a clock, a send rate) sets it before each poll, so
+     * that an idle sleep ends by then. */
+    uint64_t wake_tsc;
+    struct nfapp_idle idle;
 };
 
 /* The options every packet app has, as rows of its table: --count UNIT
@@ -106,8 +130,11 @@ static inline void nfapp_busy(struct nfapp *app, uint64_t t0, unsigned pkts)
 }
 
 /* Prints the periodic line when due, and says whether the app should stop
- * (a limit reached or a stop requested). Cheap: one compare unless due;
- * call it once per loop iteration with the count the limit applies to. */
+ * (a limit reached or a stop requested). Cheap: a few compares unless due
+ * or idle; call it once per loop iteration with the count the limit
+ * applies to. When rx, tx and that count have not moved for nfos.idle_us,
+ * it yields the CPU (struct nfapp_idle above): the call may then block
+ * until a frame arrives or a timer is due. */
 bool nfapp_poll(struct nfapp *app, uint64_t pkts_for_limit);
 
 /* Stops every started port (a driver then frees the tx frames the device

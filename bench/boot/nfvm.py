@@ -1,0 +1,119 @@
+"""bench boot's nfvm part: the same images under nfvm (vmm/) beside QEMU
+microvm, in the same run. Needs a usable /dev/kvm; without it the part is
+skipped and the results say why.
+
+Per app (helloworld; pong on a null port, --time 0.2), median of --runs:
+  - wall: exec of nfvm -> the app's first line (main), and -> nfvm's exit
+  - the split Unikraft's artifact reports: monitor time (nfvm's main ->
+    the vCPU's first entry, from `nfvm --trace`) and guest time (the image's
+    entry -> main, from nfos.boottrace=1)
+  - nfvm's peak RSS (the guest RAM it touched included), from wait4()
+and the ratio QEMU microvm / nfvm of exec -> helloworld main."""
+
+import os
+import re
+import subprocess
+import time
+
+from bench.common import stats
+from tools import guest, nfos_cli
+
+TIMEOUT = 30
+APPS = {
+    "helloworld": ([], [], "Hello from nfos!"),
+    "pong": (["netdev.dev=null", "netdev.ip=10.0.0.2/24"], ["--time", "0.2"],
+             "pong: port 0 "),
+}
+TRACE = re.compile(r"^nfvm: trace \(ms after main\): memory ([\d.]+), image ([\d.]+), "
+                   r"kvm ([\d.]+), boot info ([\d.]+), vcpu ([\d.]+), end ([\d.]+); "
+                   r"first exit ([\d.]+); (\d+) exits$", re.M)
+
+
+def skip_reason():
+    """Why nfvm cannot be measured here, or None."""
+    if not nfos_cli.kvm_usable():
+        return "nfvm needs a usable /dev/kvm (none here)"
+    return None
+
+
+def parse_trace(err):
+    """nfvm --trace's line: {'vcpu_ms': ..., 'first_exit_ms': ..., ...}."""
+    m = TRACE.search(err)
+    if not m:
+        raise RuntimeError(f"no nfvm trace line in: {err[-2000:]!r}")
+    names = ("memory", "image", "kvm", "boot_info", "vcpu", "end", "first_exit")
+    out = {f"{n}_ms": float(v) for n, v in zip(names, m.groups())}
+    out["exits"] = int(m.group(8))
+    return out
+
+
+def parse_boottrace(out):
+    """The image's entry -> main in ns, from nfos.boottrace=1."""
+    st = dict(re.findall(r"^boottrace: (\w+) +(\d+) ns", out, re.M))
+    if "main" not in st:
+        raise RuntimeError(f"no boot trace in: {out[-2000:]!r}")
+    return int(st["main"])
+
+
+def one_run(image, params, args, want):
+    """(exec -> want, exec -> exit, monitor ms, guest ns, peak RSS KiB)."""
+    cmd = guest.nfvm_command(image, 64 << 20, nfos_cli.guest_cmdline(
+        list(params) + ["nfos.boottrace=1"], list(args)))
+    cmd.insert(1, "--trace")
+    t0 = time.perf_counter()
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         stdin=subprocess.DEVNULL, text=True)
+    t_main, lines = None, []
+    for line in p.stdout:
+        lines.append(line)
+        if t_main is None and want in line:
+            t_main = time.perf_counter() - t0
+    err = p.stderr.read()
+    _, status, ru = os.wait4(p.pid, 0)
+    t_exit = time.perf_counter() - t0
+    p.returncode = os.waitstatus_to_exitcode(status)
+    if t_main is None or p.returncode != 0:
+        raise RuntimeError(f"{os.path.basename(image)} under nfvm: status {p.returncode}, "
+                           f"never printed {want!r}: {''.join(lines)[-1000:]} {err[-1000:]}")
+    return t_main, t_exit, parse_trace(err)["vcpu_ms"], parse_boottrace("".join(lines)), \
+        ru.ru_maxrss
+
+
+def measure(images, runs):
+    """{app: summaries} under nfvm, or {'skipped': why}."""
+    why = skip_reason()
+    if why:
+        return {"skipped": why}
+    subprocess.run(["make", "-s", "-C", nfos_cli.ROOT, "nfvm"], check=True)
+    res = {}
+    for app, (params, args, want) in APPS.items():
+        got = [one_run(images[app], params, args, want) for _ in range(runs)]
+        res[app] = {
+            "wall_exec_to_main_s": stats.summary([g[0] for g in got], count="runs"),
+            "wall_exec_to_exit_s": stats.summary([g[1] for g in got], count="runs"),
+            "monitor_main_to_vcpu_ms": stats.summary([g[2] for g in got], count="runs"),
+            "guest_entry_to_main_ns": stats.summary([g[3] for g in got], count="runs"),
+            "nfvm_max_rss_kib": stats.summary([g[4] for g in got], count="runs"),
+        }
+    return res
+
+
+def rows(res, qemu_times):
+    """Report rows; qemu_times: bench boot's own (kvm) times, for the ratio."""
+    if "skipped" in res:
+        return [("nfvm", f"skipped: {res['skipped']}")]
+    out = []
+    for app, t in res.items():
+        w, e = t["wall_exec_to_main_s"], t["wall_exec_to_exit_s"]
+        out += [(f"[nfvm] {app}: wall exec -> main", f"{w['median'] * 1e3:.3f} ms "
+                 f"(min {w['min'] * 1e3:.3f}, max {w['max'] * 1e3:.3f})"),
+                (f"[nfvm] {app}: wall exec -> exit", f"{e['median'] * 1e3:.3f} ms"),
+                (f"[nfvm] {app}: monitor (main -> vCPU) / guest (entry -> main)",
+                 f"{t['monitor_main_to_vcpu_ms']['median']:.3f} ms / "
+                 f"{t['guest_entry_to_main_ns']['median'] / 1e3:.1f} us"),
+                (f"[nfvm] {app}: nfvm peak RSS", f"{t['nfvm_max_rss_kib']['median']:.0f} KiB")]
+    q = (qemu_times or {}).get("wall_exec_to_main_s")
+    if q and "helloworld" in res:
+        ratio = q["median"] / res["helloworld"]["wall_exec_to_main_s"]["median"]
+        out.append(("QEMU microvm / nfvm, exec -> helloworld main", f"{ratio:.1f}x"))
+    return out

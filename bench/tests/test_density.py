@@ -1,0 +1,28 @@
+"""bench density's pure parts: the address plan, when it grows, what it
+reads from /proc. (The driver itself runs in
+tests/integration/test_nfvm.py::test_density_driver_linuxu.)"""
+
+import os
+
+from bench.density import bench_density as bd
+
+
+def test_addresses_are_distinct_and_skip_the_bridge():
+    got = {bd.address(i) for i in range(8000)}
+    assert len(got) == 8000
+    assert "10.77.0.1" not in got and "10.77.0.0" not in got
+    assert bd.address(0) == "10.77.0.2" and bd.address(254) == "10.77.1.0"
+
+
+def test_grows_while_memory_allows(monkeypatch):
+    monkeypatch.setattr(bd, "mem_available_kib", lambda: 14 << 20)  # 14 GiB free
+    last = {"instances": 1000, "pss_kib_per_instance": 3000}
+    assert bd.counts_to_run([100, 1000], last, 8000) == 2000
+    assert bd.counts_to_run([100, 1000], last, 1500) is None, "the cap"
+    last["pss_kib_per_instance"] = 4000  # 2000 x 4000 KiB x 2 > 14 GiB
+    assert bd.counts_to_run([100, 1000], last, 8000) is None
+
+
+def test_reads_pss_and_cpu_of_a_process():
+    assert bd.pss_kib(os.getpid()) > 1000
+    assert bd.cpu_ticks(os.getpid()) >= 0

@@ -1,0 +1,102 @@
+/* Idle guests cost nothing: a guest with nothing to do names what it
+ * waits for at NFVM_PORT_IDLE (nfos/plat/nfvm_abi.h); nfvm arms a one-shot
+ * wake-up on those devices' receive queues, and on the guest's second
+ * word sleeps in ppoll() on their wake-up eventfds, the guest's timer and
+ * the stop eventfd. The record is read through nfvm_gpa() like every
+ * guest address; nothing here calls /dev/kvm. */
+#define _GNU_SOURCE /* ppoll */
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "layout.h"
+#include "nfvm.h"
+#include "vnet.h"
+
+static uint64_t now_ns(void)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
+}
+
+static int idle_bad(uint32_t gpa, const char *why)
+{
+    fprintf(stderr, "nfvm: guest idle record at %#" PRIx32 ": %s\n", gpa, why);
+    return NFVM_STATUS_BAD_GUEST;
+}
+
+/* Sleeps on the wake-ups of the devices in mask, at most timeout_ns
+ * (0: no limit). Returns NFVM_IDLE_WOKE_*; a stop signal counts as the
+ * timer (the run loop then ends the guest). */
+static uint32_t idle_sleep(struct nfvm *vm, uint32_t mask, uint64_t timeout_ns)
+{
+    struct pollfd p[NFVM_NET_MAX + 1];
+    struct timespec ts = { .tv_sec = (time_t)(timeout_ns / 1000000000ULL),
+                           .tv_nsec = (long)(timeout_ns % 1000000000ULL) };
+    unsigned n = 0, i;
+    uint32_t woken = NFVM_IDLE_WOKE_TIMER;
+    uint64_t v;
+    int rc;
+
+    for (i = 0; i < vm->nr_net; i++)
+        if (mask & (1u << i))
+            p[n++] = (struct pollfd){ .fd = vm->net[i]->wake, .events = POLLIN };
+    if (vm->stop_fd >= 0)
+        p[n++] = (struct pollfd){ .fd = vm->stop_fd, .events = POLLIN };
+    if (vm->stop_signal)
+        return woken;
+    rc = ppoll(p, n, timeout_ns ? &ts : NULL, NULL);
+    if (rc <= 0)
+        return woken; /* the timer, or EINTR: a signal the run loop sees */
+    for (i = 0; i < n; i++) {
+        if (!(p[i].revents & POLLIN) || p[i].fd == vm->stop_fd)
+            continue;
+        (void)!read(p[i].fd, &v, 8);
+        woken = NFVM_IDLE_WOKE_DEV;
+    }
+    return woken;
+}
+
+int nfvm_idle(struct nfvm *vm, uint32_t gpa)
+{
+    struct nfvm_idle *r = nfvm_gpa(&vm->mem, gpa, sizeof(*r)), in;
+    uint32_t mask = vm->nr_net ? (uint32_t)((1ULL << vm->nr_net) - 1) : 0;
+    uint64_t t0;
+
+    if (!r || (gpa & 7))
+        return idle_bad(gpa, "not an aligned record in guest RAM");
+    memcpy(&in, r, sizeof(in)); /* read each field once */
+    mask &= in.devices;
+    if (in.op == NFVM_IDLE_ARM) {
+        for (unsigned i = 0; i < vm->nr_net; i++)
+            if (mask & (1u << i))
+                nfvm_vnet_idle_arm(vm->net[i]);
+        vm->idle.arms++;
+        r->woken = 0;
+        r->slept_ns = 0;
+        return NFVM_RUNNING;
+    }
+    if (in.op != NFVM_IDLE_SLEEP)
+        return idle_bad(gpa, "op is neither NFVM_IDLE_ARM nor NFVM_IDLE_SLEEP");
+    if (!mask && !in.timeout_ns)
+        return idle_bad(gpa, "a sleep with no device and no timer to end it");
+    nfvm_console_flush(&vm->con); /* what it said before it slept is seen */
+    t0 = now_ns();
+    r->woken = idle_sleep(vm, mask, in.timeout_ns);
+    r->slept_ns = now_ns() - t0;
+    for (unsigned i = 0; i < vm->nr_net; i++)
+        if (mask & (1u << i))
+            nfvm_vnet_idle_disarm(vm->net[i]);
+    vm->idle.sleeps++;
+    vm->idle.slept_ns += r->slept_ns;
+    if (r->woken == NFVM_IDLE_WOKE_DEV)
+        vm->idle.woken_dev++;
+    else
+        vm->idle.woken_timer++;
+    return NFVM_RUNNING;
+}

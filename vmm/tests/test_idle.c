@@ -1,0 +1,182 @@
+/* nfvm's idle port driven by synthetic exits, no /dev/kvm: ARM then SLEEP
+ * until a frame reached the receive queue or the timer ran out, the stop
+ * eventfd, and every malformed or hopeless request ending the guest. The
+ * "frame" is the vnet's wake-up written as its I/O thread does (the ring
+ * side is test_vnet.c's idle test). */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+#include "layout.h"
+#include "vnet.h"
+
+#define RUN_SIZE 4096
+#define MIB      (1ULL << 20)
+#define REC      0x200000ULL /* the guest's struct nfvm_idle */
+
+static struct nfvm vm;
+static struct kvm_run *run;
+static struct nfvm_vnet *net[2];
+
+static void setup(void)
+{
+    memset(&vm, 0, sizeof(vm));
+    vm.con.fd = open("/dev/null", O_WRONLY);
+    vm.stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    cr_assert_eq(nfvm_mem_create(&vm.mem, 4 * MIB), 0);
+    for (int i = 0; i < 2; i++) {
+        net[i] = calloc(1, sizeof(*net[i]));
+        cr_assert_eq(
+            nfvm_vnet_init(net[i], &vm.mem, NFVM_MMIO_BASE + i * NFVM_MMIO_SIZE, NULL, (unsigned)i),
+            0);
+        vm.net[vm.nr_net++] = net[i];
+    }
+    run = calloc(1, RUN_SIZE);
+}
+
+static void teardown(void)
+{
+    for (int i = 0; i < 2; i++) {
+        close(net[i]->wake);
+        free(net[i]);
+    }
+    close(vm.stop_fd);
+    close(vm.con.fd);
+    nfvm_mem_destroy(&vm.mem);
+    free(run);
+}
+
+static struct nfvm_idle *rec(void)
+{
+    return (struct nfvm_idle *)(vm.mem.host + REC);
+}
+
+/* One outl(NFVM_PORT_IDLE, gpa) exit. */
+static int idle_out(uint32_t gpa, uint8_t size)
+{
+    run->exit_reason = KVM_EXIT_IO;
+    run->io.direction = KVM_EXIT_IO_OUT;
+    run->io.port = NFVM_PORT_IDLE;
+    run->io.size = size;
+    run->io.count = 1;
+    run->io.data_offset = 1024;
+    memcpy((uint8_t *)run + 1024, &gpa, 4);
+    return nfvm_exit_handle(&vm, run, RUN_SIZE);
+}
+
+static int idle(uint32_t op, uint32_t devices, uint64_t timeout_ns)
+{
+    *rec() = (struct nfvm_idle){ .op = op, .devices = devices, .timeout_ns = timeout_ns };
+    return idle_out((uint32_t)REC, 4);
+}
+
+static uint64_t ms_since(const struct timespec *t0)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)((t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000);
+}
+
+/* What the I/O thread does when a frame lands while armed. */
+static void frame_lands(struct nfvm_vnet *n)
+{
+    uint64_t one = 1;
+
+    cr_assert(n->wake_armed, "armed by ARM");
+    n->wake_armed = false;
+    cr_assert_eq(write(n->wake, &one, 8), 8);
+}
+
+TestSuite(idle, .init = setup, .fini = teardown);
+
+Test(idle, the_timer_ends_a_sleep)
+{
+    struct timespec t0;
+
+    cr_assert_eq(idle(NFVM_IDLE_ARM, NFVM_IDLE_ALL, 0), NFVM_RUNNING);
+    cr_assert(net[0]->wake_armed && net[1]->wake_armed);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    cr_assert_eq(idle(NFVM_IDLE_SLEEP, NFVM_IDLE_ALL, 20000000), NFVM_RUNNING);
+    cr_assert_geq(ms_since(&t0), 19);
+    cr_assert_eq(rec()->woken, NFVM_IDLE_WOKE_TIMER);
+    cr_assert_geq(rec()->slept_ns, 19000000);
+    cr_assert_eq(vm.idle.arms, 1);
+    cr_assert_eq(vm.idle.sleeps, 1);
+    cr_assert_eq(vm.idle.woken_timer, 1);
+}
+
+Test(idle, a_frame_after_arm_ends_the_sleep_at_once)
+{
+    struct timespec t0;
+
+    cr_assert_eq(idle(NFVM_IDLE_ARM, 1u << 1, 0), NFVM_RUNNING);
+    cr_assert_not(net[0]->wake_armed, "only the devices named");
+    frame_lands(net[1]); /* between the guest's last poll and its SLEEP */
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    cr_assert_eq(idle(NFVM_IDLE_SLEEP, 1u << 1, 0), NFVM_RUNNING, "no timer: the frame ends it");
+    cr_assert_lt(ms_since(&t0), 1000);
+    cr_assert_eq(rec()->woken, NFVM_IDLE_WOKE_DEV);
+    cr_assert_eq(vm.idle.woken_dev, 1);
+}
+
+Test(idle, a_wake_up_from_before_the_arm_is_forgotten)
+{
+    uint64_t one = 1;
+
+    cr_assert_eq(write(net[0]->wake, &one, 8), 8); /* a frame the guest has seen */
+    cr_assert_eq(idle(NFVM_IDLE_ARM, 1, 0), NFVM_RUNNING);
+    cr_assert_eq(idle(NFVM_IDLE_SLEEP, 1, 5000000), NFVM_RUNNING);
+    cr_assert_eq(rec()->woken, NFVM_IDLE_WOKE_TIMER);
+}
+
+static void *land_later(void *arg)
+{
+    struct timespec d = { 0, 30000000 };
+
+    nanosleep(&d, NULL);
+    frame_lands(arg);
+    return NULL;
+}
+
+Test(idle, a_frame_from_the_io_thread_wakes_a_sleep)
+{
+    struct timespec t0;
+    pthread_t t;
+
+    cr_assert_eq(idle(NFVM_IDLE_ARM, NFVM_IDLE_ALL, 0), NFVM_RUNNING);
+    cr_assert_eq(pthread_create(&t, NULL, land_later, net[0]), 0);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    cr_assert_eq(idle(NFVM_IDLE_SLEEP, NFVM_IDLE_ALL, 10000000000ULL), NFVM_RUNNING);
+    pthread_join(t, NULL);
+    cr_assert_lt(ms_since(&t0), 5000, "woken by the frame, not the 10 s timer");
+    cr_assert_eq(rec()->woken, NFVM_IDLE_WOKE_DEV);
+}
+
+Test(idle, a_stop_signal_ends_a_sleep)
+{
+    uint64_t one = 1;
+
+    vm.stop_signal = 15;
+    cr_assert_eq(write(vm.stop_fd, &one, 8), 8); /* as on_stop does */
+    cr_assert_eq(idle(NFVM_IDLE_SLEEP, NFVM_IDLE_ALL, 0), NFVM_RUNNING);
+    cr_assert_eq(rec()->woken, NFVM_IDLE_WOKE_TIMER);
+}
+
+Test(idle, hopeless_or_malformed_requests_end_the_guest)
+{
+    cr_assert_eq(idle(NFVM_IDLE_SLEEP, 0, 0), NFVM_STATUS_BAD_GUEST, "nothing could wake it");
+    vm.nr_net = 0;
+    cr_assert_eq(idle(NFVM_IDLE_SLEEP, NFVM_IDLE_ALL, 0), NFVM_STATUS_BAD_GUEST,
+                 "no device to wake it");
+    vm.nr_net = 2;
+    cr_assert_eq(idle(7, NFVM_IDLE_ALL, 0), NFVM_STATUS_BAD_GUEST, "unknown op");
+    cr_assert_eq(idle_out((uint32_t)(4 * MIB - 8), 4), NFVM_STATUS_BAD_GUEST, "runs past RAM");
+    cr_assert_eq(idle_out(0xfffffff8u, 4), NFVM_STATUS_BAD_GUEST, "outside RAM");
+    cr_assert_eq(idle_out((uint32_t)REC + 4, 4), NFVM_STATUS_BAD_GUEST, "misaligned");
+    *rec() = (struct nfvm_idle){ .op = NFVM_IDLE_ARM, .devices = NFVM_IDLE_ALL };
+    cr_assert_eq(idle_out((uint32_t)REC, 1), NFVM_STATUS_BAD_GUEST, "not one 4-byte write");
+    cr_assert_eq(vm.idle.sleeps, 0);
+}
