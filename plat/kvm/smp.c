@@ -36,6 +36,7 @@
 #define AP_FIRST_WAIT 100000000ULL  /* ns before the second SIPI */
 #define AP_START_WAIT 3000000000ULL /* ns before giving up (TCG is slow) */
 #define AP_GDT_BYTES  128
+#define BSP_POLL_NS   100000ULL /* one plat_smp_idle on the BSP, at most */
 
 /* What one AP needs for good; the caller's area (plat_smp_area_size). */
 struct kvm_ap_area {
@@ -71,6 +72,7 @@ static struct {
     unsigned n;
     uint8_t apic_id[KVM_SMP_MAX];
     struct plat_smp_trace trace[KVM_SMP_MAX];
+    uint64_t bsp_percpu; /* the main CPU's GS base: it polls, never halts */
 } smp;
 
 static inline volatile uint32_t *lapic(unsigned reg)
@@ -276,12 +278,26 @@ void plat_smp_set_percpu(void *percpu)
         plat_exit(2);
     }
     __asm__ __volatile__("wrgsbase %0" : : "r"(percpu) : "memory");
+    smp.bsp_percpu = (uintptr_t)percpu;
 }
 
-void plat_smp_idle(const volatile uint32_t *word, uint32_t val)
+void plat_smp_idle(const volatile uint32_t *word, uint32_t val, uint64_t deadline_ns)
 {
-    if (*word == val)
-        kvm_smp_halt();
+    uint64_t gs, until;
+
+    __asm__ __volatile__("rdgsbase %0" : "=r"(gs));
+    if (!deadline_ns && gs != smp.bsp_percpu) {
+        if (*word == val)
+            kvm_smp_halt();
+        return;
+    }
+    /* No timer interrupt to end a halt, and no CPL0 entry on the BSP:
+     * poll, politely, for a while at most. */
+    until = plat_time_ns() + BSP_POLL_NS;
+    if (deadline_ns && deadline_ns < until)
+        until = deadline_ns;
+    while (*word == val && plat_time_ns() < until)
+        arch_pause();
 }
 
 void plat_smp_wake(unsigned cpu, const volatile uint32_t *word)

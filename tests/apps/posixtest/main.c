@@ -20,10 +20,11 @@
 #include <time.h>
 #include <unistd.h>
 #include <nfos/syscall.h>
+#include "posixtest.h"
 
 static int nr_checks, nr_failed;
 
-static void check(int ok, const char *what)
+void check(int ok, const char *what)
 {
     nr_checks++;
     if (!ok)
@@ -475,6 +476,7 @@ int main(int argc, char **argv)
     test_strtod();
     test_setjmp();
     test_pthreads();
+    test_smp();
     test_misc();
     show_stdin();
     printf("1..%d\n", nr_checks);
