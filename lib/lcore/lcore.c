@@ -52,6 +52,17 @@ unsigned lcore_count(void)
     return lcores.count ? lcores.count : 1;
 }
 
+unsigned lcore_id_early(void)
+{
+    unsigned id = 0;
+
+    /* Volatile: the %gs load must not be hoisted above the check (the GS
+     * base is unset before lcore_init). */
+    if (lcores.count)
+        __asm__ __volatile__("movl %%gs:8, %0" : "=r"(id));
+    return id;
+}
+
 /* What every lcore but main runs for good. */
 static void lcore_loop(void *percpu)
 {
@@ -154,8 +165,8 @@ int lcore_init(void)
     int err;
 
     lcore_setup(0);
-    lcores.count = 1;
     plat_smp_set_percpu(&lcores.lc[0].pub);
+    lcores.count = 1; /* lcore_id_early() may read GS from here on */
     err = lcore_count_param(&n);
     if (err)
         return err;
@@ -216,7 +227,7 @@ int lcore_wait(unsigned id)
         }
         __atomic_store_n(&ls->waiter, lcore_id() + 1, __ATOMIC_SEQ_CST);
         if (__atomic_load_n(&ls->done_seq, __ATOMIC_SEQ_CST) == done)
-            plat_smp_idle(&ls->done_seq, done, 0);
+            lcore_sleep(&ls->done_seq, done, 0);
     }
     ls->waiter = 0;
     return ls->ret;

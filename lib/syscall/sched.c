@@ -533,8 +533,7 @@ static unsigned place(void)
     unsigned i;
 
     for (i = 1; s.smp && i < lcore_count(); i++) {
-        if (!s.cpu[i].nr_placed && !lcore_running(i) &&
-            !lcore_launch(i, sched_lcore_run, NULL)) {
+        if (!s.cpu[i].nr_placed && !lcore_running(i) && !lcore_launch(i, sched_lcore_run, NULL)) {
             s.cpu[i].nr_placed = 1;
             return i;
         }
@@ -582,12 +581,12 @@ int nfos_clone(int (*func)(void *), void *stack, int flags, void *arg, int *ptid
     /* sched_switch's frame: r15 r14 r13(t) r12(first C) rbx rbp, return. */
     sp = (uint64_t *)((uintptr_t)stack & ~(uintptr_t)15) - 2;
     *--sp = (uint64_t)sched_thread_entry;
-    *--sp = 0;                          /* rbp */
-    *--sp = 0;                          /* rbx */
+    *--sp = 0;                            /* rbp */
+    *--sp = 0;                            /* rbx */
     *--sp = (uint64_t)sched_thread_first; /* r12 */
-    *--sp = (uint64_t)t;                /* r13 */
-    *--sp = 0;                          /* r14 */
-    *--sp = 0;                          /* r15 */
+    *--sp = (uint64_t)t;                  /* r13 */
+    *--sp = 0;                            /* r14 */
+    *--sp = 0;                            /* r15 */
     t->rsp = (uint64_t)sp;
     t->cpu = place();
     i = t->tid;

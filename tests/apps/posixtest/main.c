@@ -366,7 +366,8 @@ static void test_sleepers(void)
     ok = ok && !pthread_join(t[0], &r[0]) && !pthread_join(t[1], &r[1]);
     took = mono_ns() - t0;
     printf("# two 50 ms sleepers took %llu us\n", (unsigned long long)(took / 1000));
-    check(ok && r[0] == (void *)1 && r[1] == (void *)1 && slept[0][1] - slept[0][0] >= 50000000ULL &&
+    check(ok && r[0] == (void *)1 && r[1] == (void *)1 &&
+              slept[0][1] - slept[0][0] >= 50000000ULL &&
               slept[1][1] - slept[1][0] >= 50000000ULL && slept[0][0] < slept[1][1] &&
               slept[1][0] < slept[0][1],
           "threads sleep at the same time (nanosleep switches threads)");

@@ -49,6 +49,10 @@ static inline unsigned lcore_id(void)
     return id;
 }
 
+/* lcore_id() for code that may run before lcore_init (libc, heap): 0
+ * until the lcores exist. Slow path (a call). */
+unsigned lcore_id_early(void);
+
 /* The number of lcores, main included (>= 1). */
 unsigned lcore_count(void);
 
@@ -92,7 +96,10 @@ void lcore_barrier_wait(struct lcore_barrier *b);
 struct lcore_lock {
     volatile uint32_t held;
 };
-#define LCORE_LOCK_INIT { 0 }
+#define LCORE_LOCK_INIT \
+    {                   \
+        0               \
+    }
 static inline void lcore_lock(struct lcore_lock *l)
 {
     while (__atomic_exchange_n(&l->held, 1, __ATOMIC_ACQUIRE))
@@ -117,8 +124,8 @@ void lcore_kick(unsigned id, const volatile uint32_t *word);
  * lcore its own thread pointer) registers fn with LCORE_START_HOOK(fn):
  * lcore_init calls fn() on main once all lcores run; nonzero (-errno)
  * fails the boot. */
-#define LCORE_START_HOOK(fn)                                                       \
-    static int (*const __lcore_start_hook_##fn)(void)                             \
+#define LCORE_START_HOOK(fn)                          \
+    static int (*const __lcore_start_hook_##fn)(void) \
         __attribute__((used, section("nfos_lcore_hooks"), aligned(8))) = (fn)
 
 /* Per-lcore variables: lcore_var_alloc reserves size bytes (aligned to
