@@ -56,6 +56,18 @@ def test_posixtest_linuxu_2cpus(posix_linuxu):
     check_smp(run_linuxu(posix_linuxu, params=["nfos.cpus=2"]))
 
 
+def test_deadlock_between_lcores_is_reported(posix_kvm, posix_linuxu):
+    """Main holds a mutex and joins a thread on lcore 1 that waits for it:
+    the image names the deadlock and ends with the crash status."""
+    runs = [boot(posix_kvm, params=["nfos.cpus=2"], args=["deadlock"], extra=["-smp", "2"]),
+            run_linuxu(posix_linuxu, params=["nfos.cpus=2"], args=["deadlock"])]
+    for r in runs:
+        assert r.status == 126, r
+        assert "# lock_held runs on lcore 1\n" in r.out, r
+        assert re.search(r"nfos: deadlock: thread \d+ waits", r.text), r
+        assert "the join returned" not in r.out, r
+
+
 def test_kvm_stdin_from_cmdline(posix_kvm):
     """fd 0 of a kvm image reads the text of nfos.stdin=..., then end of
     file; without it stdin is empty."""

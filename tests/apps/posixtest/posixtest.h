@@ -9,4 +9,8 @@ void check(int ok, const char *what);
  * lcore 1; the same checks hold on one lcore. */
 void test_smp(void);
 
+/* A thread (on lcore 1 when there is one) and main wait for each other:
+ * the image must report the deadlock and end, not hang. */
+void smp_deadlock(void);
+
 #endif /* POSIXTEST_H */

@@ -120,3 +120,23 @@ void test_smp(void)
     check(ok && smp.pings == PINGS, "a condition variable between lcores: 500 round trips");
     test_launch(n);
 }
+
+static pthread_mutex_t held = PTHREAD_MUTEX_INITIALIZER;
+
+static void *lock_held(void *arg)
+{
+    (void)arg;
+    printf("# lock_held runs on lcore %u\n", lcore_id());
+    pthread_mutex_lock(&held); /* main holds it and joins us: never */
+    return NULL;
+}
+
+void smp_deadlock(void)
+{
+    pthread_t t;
+
+    pthread_mutex_lock(&held);
+    if (!pthread_create(&t, NULL, lock_held, NULL))
+        pthread_join(t, NULL);
+    printf("# smp_deadlock: the join returned\n");
+}
