@@ -29,10 +29,10 @@ int plat_smp_start(unsigned cpu, void (*entry)(void *percpu), void *percpu, void
 void plat_smp_set_percpu(void *percpu);
 
 /* Sleeps while *word == val, and with deadline_ns (plat_time_ns; 0: none)
- * no later than that: linuxu waits on a futex; a kvm AP halts (hlt at CPL0
- * through syscall) until an IPI, or with a deadline polls. kvm's main CPU
- * always polls (pause) for a short while: its boot path sets up no CPL0
- * entry. May return early; the caller re-checks. */
+ * no later than that: linuxu waits on a futex; kvm halts the CPU (hlt at
+ * CPL0 through syscall; the BSP's entry is set up at its first halt) until
+ * an IPI, or with a deadline polls (no timer interrupt) for a short while.
+ * May return early; the caller re-checks. */
 void plat_smp_idle(const volatile uint32_t *word, uint32_t val, uint64_t deadline_ns);
 
 /* Wakes CPU cpu from plat_smp_idle(word, ...) after *word changed. */

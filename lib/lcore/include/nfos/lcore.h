@@ -68,8 +68,7 @@ int lcore_launch(unsigned id, int (*fn)(void *), void *arg);
 
 /* Waits until lcore id finished its launch; returns fn's result, 0 when
  * nothing was launched, -EINVAL for a bad id. Spins briefly, then sleeps
- * (linuxu: a futex; kvm: an AP halts, the main CPU pauses: its boot path
- * sets up no CPL0 entry). */
+ * (linuxu: a futex; kvm: halted until the lcore's IPI). */
 int lcore_wait(unsigned id);
 
 /* 1 while lcore id runs a launched function, else 0 (a snapshot). */
@@ -115,8 +114,7 @@ static inline void lcore_unlock(struct lcore_lock *l)
  * futexes): lcore_sleep returns once *word != val, after a wake-up or early
  * (the caller re-checks); with deadline_ns (the nfos clock, 0: none) it
  * returns by then too. lcore_kick wakes lcore id out of lcore_sleep(word,
- * ...) after *word changed. Any lcore; kvm's main CPU polls instead of
- * halting. */
+ * ...) after *word changed. Any lcore. */
 void lcore_sleep(const volatile uint32_t *word, uint32_t val, uint64_t deadline_ns);
 void lcore_kick(unsigned id, const volatile uint32_t *word);
 
