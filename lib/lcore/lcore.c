@@ -71,7 +71,6 @@ static void lcore_loop(void *percpu)
     for (;;) {
         uint32_t seq = __atomic_load_n(&ls->launch_seq, __ATOMIC_ACQUIRE);
         uint64_t t0 = arch_rdtsc();
-
         uint32_t waiter;
 
         if (seq == ls->done_seq) {
