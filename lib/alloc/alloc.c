@@ -7,10 +7,25 @@
 #include <string.h>
 
 #include <nfos/plat/memory.h>
+#if CONFIG_LIBLCORE
+#include <nfos/lcore.h>
+#endif
 
 #include "alloc_priv.h"
 
 static struct alloc_heap alloc_default;
+
+/* The default heap is shared by every lcore (nolibc's malloc, musl's mmap,
+ * pools and lcores set up at run time): one lock, in images with lcores
+ * only. Explicit heaps stay their owner's business. */
+#if CONFIG_LIBLCORE
+static struct lcore_lock alloc_lock;
+#define DEFAULT_LOCK()   lcore_lock(&alloc_lock)
+#define DEFAULT_UNLOCK() lcore_unlock(&alloc_lock)
+#else
+#define DEFAULT_LOCK()   ((void)0)
+#define DEFAULT_UNLOCK() ((void)0)
+#endif
 
 static void alloc_fail(struct alloc_heap *h, const char *call)
 {
@@ -144,15 +159,22 @@ void alloc_heap_stats(const struct alloc_heap *h, struct alloc_stats *st)
 
 void *alloc_malloc(size_t size)
 {
-    return alloc_heap_malloc(&alloc_default, size);
+    void *p;
+
+    DEFAULT_LOCK();
+    p = alloc_heap_malloc(&alloc_default, size);
+    DEFAULT_UNLOCK();
+    return p;
 }
 
 void alloc_free(void *p)
 {
+    DEFAULT_LOCK();
     alloc_heap_free(&alloc_default, p);
+    DEFAULT_UNLOCK();
 }
 
-void *alloc_calloc(size_t n, size_t size)
+static void *default_calloc(size_t n, size_t size)
 {
     size_t bytes;
     void *p;
@@ -173,22 +195,49 @@ void *alloc_calloc(size_t n, size_t size)
     return memset(p, 0, bytes);
 }
 
+void *alloc_calloc(size_t n, size_t size)
+{
+    void *p;
+
+    DEFAULT_LOCK();
+    p = default_calloc(n, size);
+    DEFAULT_UNLOCK();
+    return p;
+}
+
 void *alloc_realloc(void *p, size_t size)
 {
-    return alloc_heap_realloc(&alloc_default, p, size);
+    void *q;
+
+    DEFAULT_LOCK();
+    q = alloc_heap_realloc(&alloc_default, p, size);
+    DEFAULT_UNLOCK();
+    return q;
 }
 
 int alloc_memalign(void **out, size_t align, size_t size)
 {
-    return alloc_heap_memalign(&alloc_default, out, align, size);
+    int err;
+
+    DEFAULT_LOCK();
+    err = alloc_heap_memalign(&alloc_default, out, align, size);
+    DEFAULT_UNLOCK();
+    return err;
 }
 
 size_t alloc_usable_size(const void *p)
 {
-    return heap_usable(&alloc_default, p);
+    size_t n;
+
+    DEFAULT_LOCK();
+    n = heap_usable(&alloc_default, p);
+    DEFAULT_UNLOCK();
+    return n;
 }
 
 void alloc_stats(struct alloc_stats *st)
 {
+    DEFAULT_LOCK();
     alloc_heap_stats(&alloc_default, st);
+    DEFAULT_UNLOCK();
 }

@@ -13,13 +13,20 @@
 #include <nfos/plat/smp.h>
 #include <nfos/plat/time.h>
 
-/* One lcore. GS base points at pub. launch_seq is main's, done_seq and
- * the cycle counters the lcore's own: on separate cache lines. */
+/* Pauses lcore_wait spins before it sleeps: a launch that ends within a
+ * few microseconds is collected without a wake-up. */
+#define LCORE_WAIT_SPINS 4096
+
+/* One lcore. GS base points at pub. launch_seq (with the claim that lets
+ * any lcore launch) and waiter are the launcher's, done_seq and the cycle
+ * counters the lcore's own: on separate cache lines. */
 struct lcore_state {
     struct lcore pub;
     int (*fn)(void *);
     void *arg;
     volatile uint32_t launch_seq;
+    struct lcore_lock claim;
+    volatile uint32_t waiter; /* 1 + the lcore sleeping in lcore_wait, or 0 */
     char pad0[NFOS_CACHE_LINE];
     volatile uint32_t done_seq;
     int ret;
@@ -29,6 +36,10 @@ struct lcore_state {
 
 _Static_assert(offsetof(struct lcore, self) == 0, "lcore_self() reads %gs:0");
 _Static_assert(offsetof(struct lcore, id) == 8, "lcore_id() reads %gs:8");
+
+/* LCORE_START_HOOK's linker set (weak: an image may have none). */
+extern int (*const __start_nfos_lcore_hooks[])(void) __attribute__((weak));
+extern int (*const __stop_nfos_lcore_hooks[])(void) __attribute__((weak));
 
 static struct {
     struct lcore_state lc[LCORE_MAX];
@@ -41,6 +52,17 @@ unsigned lcore_count(void)
     return lcores.count ? lcores.count : 1;
 }
 
+unsigned lcore_id_early(void)
+{
+    unsigned id = 0;
+
+    /* Volatile: the %gs load must not be hoisted above the check (the GS
+     * base is unset before lcore_init). */
+    if (lcores.count)
+        __asm__ __volatile__("movl %%gs:8, %0" : "=r"(id));
+    return id;
+}
+
 /* What every lcore but main runs for good. */
 static void lcore_loop(void *percpu)
 {
@@ -49,9 +71,10 @@ static void lcore_loop(void *percpu)
     for (;;) {
         uint32_t seq = __atomic_load_n(&ls->launch_seq, __ATOMIC_ACQUIRE);
         uint64_t t0 = arch_rdtsc();
+        uint32_t waiter;
 
         if (seq == ls->done_seq) {
-            plat_smp_idle(&ls->launch_seq, seq);
+            plat_smp_idle(&ls->launch_seq, seq, 0);
             ls->idle_cycles += arch_rdtsc() - t0;
             ls->wakeups++;
             continue;
@@ -59,7 +82,13 @@ static void lcore_loop(void *percpu)
         ls->ret = ls->fn(ls->arg);
         ls->total_cycles += arch_rdtsc() - t0;
         ls->launches++;
-        __atomic_store_n(&ls->done_seq, seq, __ATOMIC_RELEASE);
+        /* Store, then load the waiter (lcore_wait: store waiter, then load
+         * done_seq): sequentially consistent, so one of the two sees the
+         * other and no wake-up is lost. */
+        __atomic_store_n(&ls->done_seq, seq, __ATOMIC_SEQ_CST);
+        waiter = __atomic_load_n(&ls->waiter, __ATOMIC_SEQ_CST);
+        if (waiter)
+            plat_smp_wake(lcores.lc[waiter - 1].pub.cpu, &ls->done_seq);
     }
 }
 
@@ -116,6 +145,17 @@ static int lcore_count_param(unsigned *n)
     return 0;
 }
 
+static int lcore_hooks_run(void)
+{
+    int (*const *h)(void);
+    int err;
+
+    for (h = __start_nfos_lcore_hooks; h && h < __stop_nfos_lcore_hooks; h++)
+        if ((err = (*h)()))
+            return err;
+    return 0;
+}
+
 int lcore_init(void)
 {
     const char *bt = core_param("nfos.boottrace");
@@ -124,8 +164,8 @@ int lcore_init(void)
     int err;
 
     lcore_setup(0);
-    lcores.count = 1;
     plat_smp_set_percpu(&lcores.lc[0].pub);
+    lcores.count = 1; /* lcore_id_early() may read GS from here on */
     err = lcore_count_param(&n);
     if (err)
         return err;
@@ -146,7 +186,7 @@ int lcore_init(void)
     }
     if (n > 1 && bt && *bt != '0')
         lcore_trace_print();
-    return 0;
+    return lcore_hooks_run();
 }
 
 int lcore_launch(unsigned id, int (*fn)(void *), void *arg)
@@ -155,11 +195,18 @@ int lcore_launch(unsigned id, int (*fn)(void *), void *arg)
 
     if (id == 0 || id >= lcores.count || !fn)
         return -EINVAL;
-    if (__atomic_load_n(&ls->done_seq, __ATOMIC_ACQUIRE) != ls->launch_seq)
+    /* The claim only covers writing the launch: two launchers cannot both
+     * see the lcore free and overwrite each other's fn. */
+    if (__atomic_exchange_n(&ls->claim.held, 1, __ATOMIC_ACQUIRE))
         return -EBUSY;
+    if (__atomic_load_n(&ls->done_seq, __ATOMIC_ACQUIRE) != ls->launch_seq) {
+        lcore_unlock(&ls->claim);
+        return -EBUSY;
+    }
     ls->fn = fn;
     ls->arg = arg;
     __atomic_store_n(&ls->launch_seq, ls->launch_seq + 1, __ATOMIC_RELEASE);
+    lcore_unlock(&ls->claim);
     plat_smp_wake(ls->pub.cpu, &ls->launch_seq);
     return 0;
 }
@@ -167,12 +214,46 @@ int lcore_launch(unsigned id, int (*fn)(void *), void *arg)
 int lcore_wait(unsigned id)
 {
     struct lcore_state *ls = &lcores.lc[id];
+    unsigned spins = 0;
+    uint32_t done;
 
     if (id == 0 || id >= lcores.count)
         return -EINVAL;
-    while (__atomic_load_n(&ls->done_seq, __ATOMIC_ACQUIRE) != ls->launch_seq)
-        arch_pause();
+    while ((done = __atomic_load_n(&ls->done_seq, __ATOMIC_ACQUIRE)) != ls->launch_seq) {
+        if (++spins < LCORE_WAIT_SPINS) {
+            arch_pause();
+            continue;
+        }
+        __atomic_store_n(&ls->waiter, lcore_id() + 1, __ATOMIC_SEQ_CST);
+        if (__atomic_load_n(&ls->done_seq, __ATOMIC_SEQ_CST) == done)
+            lcore_sleep(&ls->done_seq, done, 0);
+    }
+    ls->waiter = 0;
     return ls->ret;
+}
+
+int lcore_running(unsigned id)
+{
+    const struct lcore_state *ls = &lcores.lc[id];
+
+    return id && id < lcores.count &&
+           __atomic_load_n(&ls->done_seq, __ATOMIC_ACQUIRE) != ls->launch_seq;
+}
+
+void lcore_sleep(const volatile uint32_t *word, uint32_t val, uint64_t deadline_ns)
+{
+    struct lcore_state *ls = (struct lcore_state *)lcore_self();
+    uint64_t t0 = arch_rdtsc();
+
+    plat_smp_idle(word, val, deadline_ns);
+    ls->idle_cycles += arch_rdtsc() - t0;
+    ls->wakeups++;
+}
+
+void lcore_kick(unsigned id, const volatile uint32_t *word)
+{
+    if (id < lcores.count)
+        plat_smp_wake(lcores.lc[id].pub.cpu, word);
 }
 
 int lcore_launch_all(int (*fn)(void *), void *arg, int on_main)

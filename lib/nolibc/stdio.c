@@ -1,5 +1,8 @@
 /* stdout and stderr over plat_console_write, batched because each console
- * write is a VM exit. No input, no files, no setvbuf, no locking. */
+ * write is a VM exit. No input, no files, no setvbuf. With lcores, each
+ * lcore has its own stdout line buffer and every call holds one console
+ * lock, so lines from two lcores never mix (a line longer than the buffer
+ * may). */
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -8,6 +11,9 @@
 
 #include <nfos/compiler.h>
 #include <nfos/plat/console.h>
+#if CONFIG_LIBLCORE
+#include <nfos/lcore.h>
+#endif
 
 #include "nolibc_priv.h"
 
@@ -26,22 +32,49 @@ struct nolibc_file {
     unsigned char saw_newline;
 };
 
-static char stdout_buf[STDOUT_BUF_SIZE];
+#if CONFIG_LIBLCORE
+#define STDOUT_LCORES LCORE_MAX
+static struct lcore_lock console_lock;
+#define CONSOLE_LOCK()   lcore_lock(&console_lock)
+#define CONSOLE_UNLOCK() lcore_unlock(&console_lock)
+#else
+#define STDOUT_LCORES    1
+#define CONSOLE_LOCK()   ((void)0)
+#define CONSOLE_UNLOCK() ((void)0)
+#endif
+
+static char stdout_buf[STDOUT_LCORES][STDOUT_BUF_SIZE];
 static char stderr_buf[STDERR_BUF_SIZE];
 
-static struct nolibc_file stdout_file = {
-    .buf = stdout_buf,
-    .cap = sizeof(stdout_buf),
-    .line = 1,
-};
+/* stdout is one FILE to the app; its buffer is the calling lcore's. */
+static struct nolibc_file stdout_file[STDOUT_LCORES]; /* set up at first use */
 
 static struct nolibc_file stderr_file = {
     .buf = stderr_buf,
     .cap = sizeof(stderr_buf),
 };
 
-FILE *stdout = &stdout_file;
+FILE *stdout = &stdout_file[0];
 FILE *stderr = &stderr_file;
+
+/* The FILE a call on f really uses (console lock held). */
+static FILE *file_of(FILE *f)
+{
+    unsigned id = 0;
+
+    if (f != stdout)
+        return f;
+#if CONFIG_LIBLCORE
+    id = lcore_id_early();
+#endif
+    f = &stdout_file[id];
+    if (!f->buf) {
+        f->buf = stdout_buf[id];
+        f->cap = STDOUT_BUF_SIZE;
+        f->line = 1;
+    }
+    return f;
+}
 
 static void file_flush(FILE *f)
 {
@@ -51,23 +84,40 @@ static void file_flush(FILE *f)
     f->saw_newline = 0;
 }
 
-void nolibc_stdout_flush(void)
+/* Every lcore's pending stdout text (console lock held). */
+static void stdout_flush_all(void)
 {
-    file_flush(&stdout_file);
+    unsigned i;
+
+    for (i = 0; i < STDOUT_LCORES; i++)
+        if (stdout_file[i].buf)
+            file_flush(&stdout_file[i]);
 }
 
-/* Starts a call on f: stderr output must not overtake older stdout text,
- * as both end up on the same console. */
-static void file_begin(FILE *f)
+void nolibc_stdout_flush(void)
 {
-    if (f != &stdout_file)
-        file_flush(&stdout_file);
+    CONSOLE_LOCK();
+    stdout_flush_all();
+    CONSOLE_UNLOCK();
+}
+
+/* Starts a call on f: takes the console and returns the FILE to use.
+ * stderr output must not overtake this lcore's older stdout text, as both
+ * end up on the same console. */
+static FILE *file_begin(FILE *f)
+{
+    CONSOLE_LOCK();
+    f = file_of(f);
+    if (!f->line)
+        file_flush(file_of(stdout));
+    return f;
 }
 
 static void file_end(FILE *f)
 {
     if (!f->line || f->saw_newline)
         file_flush(f);
+    CONSOLE_UNLOCK();
 }
 
 static void file_put(FILE *f, const char *s, size_t n)
@@ -104,10 +154,10 @@ static void file_sink_put(struct nolibc_sink *sink, const char *s, size_t n)
 
 int vfprintf(FILE *restrict f, const char *restrict fmt, va_list ap)
 {
-    struct file_sink fs = { .sink = { file_sink_put }, .f = f };
+    struct file_sink fs = { .sink = { file_sink_put } };
     int n;
 
-    file_begin(f);
+    f = fs.f = file_begin(f);
     n = nolibc_vfmt(&fs.sink, fmt, ap);
     file_end(f);
     if (n < 0) {
@@ -153,7 +203,7 @@ int fputs(const char *restrict s, FILE *restrict f)
 {
     size_t n = strlen(s);
 
-    file_begin(f);
+    f = file_begin(f);
     file_put(f, s, n);
     file_end(f);
     return clamp_count(n);
@@ -162,11 +212,11 @@ int fputs(const char *restrict s, FILE *restrict f)
 int puts(const char *s)
 {
     size_t n = strlen(s);
+    FILE *f = file_begin(stdout);
 
-    file_begin(stdout);
-    file_put(stdout, s, n);
-    file_put(stdout, "\n", 1);
-    file_end(stdout);
+    file_put(f, s, n);
+    file_put(f, "\n", 1);
+    file_end(f);
     return clamp_count(n + 1);
 }
 
@@ -174,7 +224,7 @@ int fputc(int c, FILE *f)
 {
     char ch = (char)c;
 
-    file_begin(f);
+    f = file_begin(f);
     file_put(f, &ch, 1);
     file_end(f);
     return (unsigned char)ch;
@@ -195,7 +245,7 @@ size_t fwrite(const void *restrict p, size_t size, size_t nmemb, FILE *restrict 
         errno = EOVERFLOW; /* no object is that large */
         return 0;
     }
-    file_begin(f);
+    f = file_begin(f);
     file_put(f, p, n);
     file_end(f);
     return nmemb;
@@ -203,11 +253,13 @@ size_t fwrite(const void *restrict p, size_t size, size_t nmemb, FILE *restrict 
 
 int fflush(FILE *f)
 {
+    CONSOLE_LOCK();
     if (f) {
-        file_flush(f);
+        file_flush(file_of(f));
     } else {
-        file_flush(&stdout_file);
+        stdout_flush_all();
         file_flush(&stderr_file);
     }
+    CONSOLE_UNLOCK();
     return 0;
 }

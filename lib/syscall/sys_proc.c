@@ -65,11 +65,11 @@ static long sys_uname(long p, long a2, long a3, long a4, long a5, long a6)
     return 0;
 }
 
-SYSCALL_DEFINE(231, exit_group, sys_exit_group, 0);
-SYSCALL_DEFINE(60, exit, sys_exit, 0);
+SYSCALL_DEFINE(231, exit_group, sys_exit_group, SYSCALL_F_NOLOCK);
+SYSCALL_DEFINE(60, exit, sys_exit, SYSCALL_F_NOLOCK);
 SYSCALL_DEFINE(39, getpid, sys_getpid, SYSCALL_F_HOST);
 SYSCALL_DEFINE(110, getppid, sys_zero, SYSCALL_F_HOST);
-SYSCALL_DEFINE(186, gettid, sys_gettid, 0);
+SYSCALL_DEFINE(186, gettid, sys_gettid, SYSCALL_F_NOLOCK);
 SYSCALL_DEFINE(102, getuid, sys_zero, SYSCALL_F_HOST);
 SYSCALL_DEFINE(107, geteuid, sys_zero, SYSCALL_F_HOST);
 SYSCALL_DEFINE(104, getgid, sys_zero, SYSCALL_F_HOST);

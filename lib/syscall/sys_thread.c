@@ -1,10 +1,13 @@
-/* Threads: futexes, yield and CPU affinity over the cooperative scheduler
- * (sched.c). One vCPU: a futex wait switches to another thread, a wake
- * makes waiters runnable, and a wait nobody can end is a reported
- * deadlock. Affinity is the one CPU. */
+/* Threads: futexes, yield and CPU affinity over the scheduler (sched.c).
+ * A futex wait switches to another thread of the lcore (or sleeps it), a
+ * wake makes waiters runnable on whichever lcore they are, and a wait
+ * nobody can end is a reported deadlock. Affinity is every lcore. */
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
+#if CONFIG_LIBLCORE
+#include <nfos/lcore.h>
+#endif
 #include "syscall_priv.h"
 
 #define FUTEX_WAIT           0
@@ -69,13 +72,18 @@ static long sys_sched_yield(long a1, long a2, long a3, long a4, long a5, long a6
     return 0;
 }
 
-/* One CPU: CPU 0. Returns the mask's size in bytes, as Linux does. */
+/* CPUs 0 .. lcores-1 (threads go where sched.c puts them). Returns the
+ * mask's size in bytes, as Linux does. */
 static long sys_sched_getaffinity(long pid, long len, long mask, long a4, long a5, long a6)
 {
+    unsigned n = 1;
+
     if (len < 8 || (len & 7))
         return -EINVAL;
-    memset((void *)mask, 0, 8);
-    *(unsigned char *)mask = 1;
+#if CONFIG_LIBLCORE
+    n = lcore_count();
+#endif
+    *(uint64_t *)mask = n >= 64 ? ~0ULL : (1ULL << n) - 1;
     return 8;
 }
 
@@ -89,8 +97,8 @@ static long sys_set_robust_list(long head, long len, long a3, long a4, long a5, 
     return 0; /* robust mutexes only matter when a thread dies holding one */
 }
 
-SYSCALL_DEFINE(202, futex, sys_futex, 0);
-SYSCALL_DEFINE(24, sched_yield, sys_sched_yield, 0);
+SYSCALL_DEFINE(202, futex, sys_futex, SYSCALL_F_NOLOCK);
+SYSCALL_DEFINE(24, sched_yield, sys_sched_yield, SYSCALL_F_NOLOCK);
 SYSCALL_DEFINE(204, sched_getaffinity, sys_sched_getaffinity, 0);
 SYSCALL_DEFINE(203, sched_setaffinity, sys_sched_setaffinity, 0);
 SYSCALL_DEFINE(273, set_robust_list, sys_set_robust_list, 0);

@@ -100,9 +100,9 @@ static long sys_clock_nanosleep(long clk, long flags, long req, long rem, long a
     return sleep_ts((const struct k_timespec *)req, clk, (flags & TIMER_ABSTIME) != 0);
 }
 
-SYSCALL_DEFINE(228, clock_gettime, sys_clock_gettime, SYSCALL_F_HOST);
-SYSCALL_DEFINE(229, clock_getres, sys_clock_getres, SYSCALL_F_HOST);
-SYSCALL_DEFINE(96, gettimeofday, sys_gettimeofday, SYSCALL_F_HOST);
-SYSCALL_DEFINE(201, time, sys_time, SYSCALL_F_HOST);
-SYSCALL_DEFINE(35, nanosleep, sys_nanosleep, 0);
-SYSCALL_DEFINE(230, clock_nanosleep, sys_clock_nanosleep, 0);
+SYSCALL_DEFINE(228, clock_gettime, sys_clock_gettime, SYSCALL_F_HOST | SYSCALL_F_NOLOCK);
+SYSCALL_DEFINE(229, clock_getres, sys_clock_getres, SYSCALL_F_HOST | SYSCALL_F_NOLOCK);
+SYSCALL_DEFINE(96, gettimeofday, sys_gettimeofday, SYSCALL_F_HOST | SYSCALL_F_NOLOCK);
+SYSCALL_DEFINE(201, time, sys_time, SYSCALL_F_HOST | SYSCALL_F_NOLOCK);
+SYSCALL_DEFINE(35, nanosleep, sys_nanosleep, SYSCALL_F_NOLOCK);
+SYSCALL_DEFINE(230, clock_nanosleep, sys_clock_nanosleep, SYSCALL_F_NOLOCK);

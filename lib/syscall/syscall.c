@@ -7,6 +7,9 @@
 #include <stdio.h>
 #include <nfos/plat/console.h>
 #include <nfos/plat/exit.h>
+#if CONFIG_LIBLCORE
+#include <nfos/lcore.h>
+#endif
 #include "syscall_priv.h"
 
 #define SYSCALL_NR_MAX 512
@@ -21,6 +24,9 @@ static struct {
     const struct syscall_entry *table[SYSCALL_NR_MAX];
     unsigned char reported[SYSCALL_NR_MAX / 8];
     int ready;
+#if CONFIG_LIBLCORE
+    struct lcore_lock lock; /* every call but SYSCALL_F_NOLOCK ones */
+#endif
 } sc;
 
 void syscall_say(const char *fmt, ...)
@@ -82,6 +88,16 @@ long nfos_syscall6(long n, long a1, long a2, long a3, long a4, long a5, long a6)
 #if CONFIG_PLAT_LINUXU
     if (e->flags & SYSCALL_F_HOST)
         return syscall_host(n, a1, a2, a3, a4, a5, a6);
+#endif
+#if CONFIG_LIBLCORE
+    if (!(e->flags & SYSCALL_F_NOLOCK)) {
+        long r;
+
+        lcore_lock(&sc.lock);
+        r = e->fn(a1, a2, a3, a4, a5, a6);
+        lcore_unlock(&sc.lock);
+        return r;
+    }
 #endif
     return e->fn(a1, a2, a3, a4, a5, a6);
 }

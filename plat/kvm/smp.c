@@ -36,6 +36,7 @@
 #define AP_FIRST_WAIT 100000000ULL  /* ns before the second SIPI */
 #define AP_START_WAIT 3000000000ULL /* ns before giving up (TCG is slow) */
 #define AP_GDT_BYTES  128
+#define POLL_NS       100000ULL /* one plat_smp_idle with a deadline, at most */
 
 /* What one AP needs for good; the caller's area (plat_smp_area_size). */
 struct kvm_ap_area {
@@ -61,7 +62,7 @@ uint32_t kvm_ap_xcr0;
 
 extern const uint8_t kvm_smp_tramp_start[], kvm_smp_tramp_end[], kvm_smp_tramp_tsc[],
     kvm_smp_tramp_cr4[], kvm_smp_tramp_gdtr[];
-extern const uint8_t kvm_smp_wake_irq[], kvm_smp_spurious_irq[];
+extern const uint8_t kvm_smp_wake_irq[], kvm_smp_spurious_irq[], kvm_smp_ud_entry[];
 extern const uint8_t kvm_gdt[], kvm_gdt_limit[];
 void kvm_ap_start(void);
 void kvm_smp_halt(void); /* smp.S: syscall into a CPL0 hlt */
@@ -71,6 +72,7 @@ static struct {
     unsigned n;
     uint8_t apic_id[KVM_SMP_MAX];
     struct plat_smp_trace trace[KVM_SMP_MAX];
+    int bsp_halts; /* an AP started: the BSP has wake-ups and a #UD entry */
 } smp;
 
 static inline volatile uint32_t *lapic(unsigned reg)
@@ -213,6 +215,8 @@ int plat_smp_start(unsigned cpu, void (*entry)(void *percpu), void *percpu, void
         return err;
     kvm_idt_set(KVM_VEC_WAKE, kvm_smp_wake_irq);
     kvm_idt_set(KVM_VEC_SPURIOUS, kvm_smp_spurious_irq);
+    kvm_idt_set(KVM_VEC_UD, kvm_smp_ud_entry); /* the BSP's first halt */
+    smp.bsp_halts = 1;
     *lapic(LAPIC_SVR) = LAPIC_SVR_ON | KVM_VEC_SPURIOUS;
     smp_tramp_fill(a);
     kvm_ap_boot.gs = (uintptr_t)percpu;
@@ -278,16 +282,28 @@ void plat_smp_set_percpu(void *percpu)
     __asm__ __volatile__("wrgsbase %0" : : "r"(percpu) : "memory");
 }
 
-void plat_smp_idle(const volatile uint32_t *word, uint32_t val)
+void plat_smp_idle(const volatile uint32_t *word, uint32_t val, uint64_t deadline_ns)
 {
-    if (*word == val)
-        kvm_smp_halt();
+    uint64_t until;
+
+    if (!deadline_ns && smp.bsp_halts) {
+        if (*word == val)
+            kvm_smp_halt();
+        return;
+    }
+    /* No timer interrupt ends a halt: with a deadline, poll politely, for
+     * a while at most (the caller re-checks and comes back). */
+    until = plat_time_ns() + POLL_NS;
+    if (deadline_ns && deadline_ns < until)
+        until = deadline_ns;
+    while (*word == val && plat_time_ns() < until)
+        arch_pause();
 }
 
 void plat_smp_wake(unsigned cpu, const volatile uint32_t *word)
 {
     (void)word;
-    if (cpu && cpu < smp.n)
+    if (cpu < smp.n && smp.bsp_halts)
         lapic_icr(smp.apic_id[cpu], KVM_VEC_WAKE | ICR_ASSERT);
 }
 

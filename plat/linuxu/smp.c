@@ -1,31 +1,45 @@
-/* linuxu CPUs: one pthread per lcore, pinned to a host CPU when
+/* linuxu CPUs: one host thread per lcore, pinned to a host CPU when
  * nfos.cpu_pin=C0,C1,... lists one per lcore. The GS base of each thread is
- * set with arch_prctl (glibc keeps its TLS in FS); an idle thread waits on
- * a futex. */
+ * set with arch_prctl (the libc keeps its TLS in FS); an idle thread waits
+ * on a futex. The host calls here are raw system calls: in a musl image,
+ * musl's syscall() is the image's shim (lib/syscall), not the host's.
+ * Threads come from smp_thread_*.c: glibc's pthreads, or a raw clone under
+ * musl, whose own threads are the shim's. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <pthread.h>
-#include <sched.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <asm/prctl.h>
-#include <linux/futex.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 #include <nfos/arch/cpu.h>
 #include <nfos/core.h>
 #include <nfos/plat/smp.h>
+#include <nfos/plat/time.h>
+#include "smp_priv.h"
 
-#define LINUXU_SMP_MAX 64
+#define SYS_SCHED_YIELD       24
+#define SYS_ARCH_PRCTL        158
+#define SYS_FUTEX             202
+#define SYS_SCHED_SETAFFINITY 203
+#define ARCH_SET_GS           0x1001
+#define FUTEX_WAIT_PRIVATE    128
+#define FUTEX_WAKE_PRIVATE    129
+#define AFFINITY_BYTES        128 /* 1024 host CPUs */
+#define NS                    1000000000ULL
 
-static struct {
-    struct linuxu_cpu {
-        void (*entry)(void *);
-        void *percpu;
-        volatile int up;
-        struct plat_smp_trace trace;
-    } cpu[LINUXU_SMP_MAX];
-} smp;
+struct linuxu_cpu linuxu_cpus[LINUXU_SMP_MAX];
+
+long linuxu_host_call(long n, long a1, long a2, long a3, long a4, long a5)
+{
+    register long r10 __asm__("r10") = a4;
+    register long r8 __asm__("r8") = a5;
+    long ret;
+
+    __asm__ __volatile__("syscall"
+                         : "=a"(ret)
+                         : "a"(n), "D"(a1), "S"(a2), "d"(a3), "r"(r10), "r"(r8)
+                         : "rcx", "r11", "memory");
+    return ret;
+}
 
 unsigned plat_smp_cpus(unsigned *max)
 {
@@ -35,7 +49,7 @@ unsigned plat_smp_cpus(unsigned *max)
 
 size_t plat_smp_area_size(void)
 {
-    return 0;
+    return linuxu_thread_area_size();
 }
 
 /* Host CPU of lcore cpu from nfos.cpu_pin, or -1 when not asked. */
@@ -57,52 +71,47 @@ static long linuxu_pin_of(unsigned cpu)
     return -1;
 }
 
-static int linuxu_pin(unsigned cpu)
+/* Pins the calling thread (lcore cpu) as nfos.cpu_pin asks. */
+int linuxu_pin(unsigned cpu)
 {
+    uint64_t set[AFFINITY_BYTES / 8] = { 0 };
     long c = linuxu_pin_of(cpu);
-    cpu_set_t set;
 
     if (c == -1)
         return 0;
-    if (c < 0 || c >= CPU_SETSIZE) {
+    if (c < 0 || c >= AFFINITY_BYTES * 8) {
         fprintf(stderr, "nfos: nfos.cpu_pin=%s: expected host CPU numbers, e.g. 0,1\n",
                 core_param("nfos.cpu_pin"));
         return -EINVAL;
     }
-    CPU_ZERO(&set);
-    CPU_SET(c, &set);
-    return -pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+    set[c / 64] = 1ULL << (c % 64);
+    return (int)linuxu_host_call(SYS_SCHED_SETAFFINITY, 0, sizeof(set), (long)set, 0, 0);
 }
 
 void plat_smp_set_percpu(void *percpu)
 {
-    syscall(SYS_arch_prctl, ARCH_SET_GS, (unsigned long)percpu);
+    linuxu_host_call(SYS_ARCH_PRCTL, ARCH_SET_GS, (long)percpu, 0, 0, 0);
 }
 
-static void *linuxu_thread(void *arg)
+/* A new thread's first C (smp_thread_*.c call it on the thread). */
+void linuxu_cpu_run(struct linuxu_cpu *c)
 {
-    struct linuxu_cpu *c = arg;
-
     int err;
 
     c->trace.entry = c->trace.cpl3 = arch_rdtsc();
     plat_smp_set_percpu(c->percpu);
-    err = linuxu_pin((unsigned)(c - smp.cpu));
+    err = linuxu_pin((unsigned)(c - linuxu_cpus));
     __atomic_store_n(&c->up, err ? err : 1, __ATOMIC_RELEASE);
     if (err)
-        return NULL;
+        return;
     c->entry(c->percpu);
-    return NULL;
 }
 
 int plat_smp_start(unsigned cpu, void (*entry)(void *percpu), void *percpu, void *area)
 {
-    struct linuxu_cpu *c = &smp.cpu[cpu];
-    pthread_attr_t attr;
-    pthread_t t;
+    struct linuxu_cpu *c = &linuxu_cpus[cpu];
     int err;
 
-    (void)area;
     if (cpu == 0 || cpu >= LINUXU_SMP_MAX)
         return -ENODEV;
     if (cpu == 1 && (err = linuxu_pin(0)))
@@ -110,29 +119,36 @@ int plat_smp_start(unsigned cpu, void (*entry)(void *percpu), void *percpu, void
     c->entry = entry;
     c->percpu = percpu;
     c->trace.start = arch_rdtsc();
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    err = pthread_create(&t, &attr, linuxu_thread, c);
-    pthread_attr_destroy(&attr);
-    if (err)
-        return -err;
+    if ((err = linuxu_thread_start(c, area)))
+        return err;
     while (!__atomic_load_n(&c->up, __ATOMIC_ACQUIRE))
-        sched_yield();
+        linuxu_host_call(SYS_SCHED_YIELD, 0, 0, 0, 0, 0);
     return c->up < 0 ? c->up : 0;
 }
 
-void plat_smp_idle(const volatile uint32_t *word, uint32_t val)
+void plat_smp_idle(const volatile uint32_t *word, uint32_t val, uint64_t deadline_ns)
 {
-    syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0);
+    long ts[2], *tsp = NULL;
+
+    if (deadline_ns) {
+        uint64_t now = plat_time_ns();
+
+        if (now >= deadline_ns)
+            return;
+        ts[0] = (long)((deadline_ns - now) / NS);
+        ts[1] = (long)((deadline_ns - now) % NS);
+        tsp = ts;
+    }
+    linuxu_host_call(SYS_FUTEX, (long)word, FUTEX_WAIT_PRIVATE, val, (long)tsp, 0);
 }
 
 void plat_smp_wake(unsigned cpu, const volatile uint32_t *word)
 {
     (void)cpu;
-    syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+    linuxu_host_call(SYS_FUTEX, (long)word, FUTEX_WAKE_PRIVATE, 1, 0, 0);
 }
 
 void plat_smp_trace(unsigned cpu, struct plat_smp_trace *t)
 {
-    *t = cpu < LINUXU_SMP_MAX ? smp.cpu[cpu].trace : (struct plat_smp_trace){ 0 };
+    *t = cpu < LINUXU_SMP_MAX ? linuxu_cpus[cpu].trace : (struct plat_smp_trace){ 0 };
 }

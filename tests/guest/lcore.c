@@ -4,6 +4,9 @@
  * single-lcore answers. */
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <nfos/arch/cpu.h>
 #include <nfos/compiler.h>
 #include <nfos/lcore.h>
@@ -12,6 +15,9 @@
 
 #define BARRIER_ROUNDS    2000
 #define IDLE_CHECK_CYCLES 50000000u
+#define HEAP_ROUNDS       3000
+#define HEAP_LIVE         16
+#define PRINT_LINES       20
 
 static long var_off;
 static volatile int release;
@@ -145,6 +151,84 @@ static void test_usage(unsigned n)
     TAP_OK(lcore_usage(n, &after) == -EINVAL, "usage of lcore %u (none): -EINVAL", n);
 }
 
+/* Every lcore at once: malloc/free of random sizes, each block filled
+ * with its owner's byte and checked before it goes back, and lines printed
+ * in three pieces each (the test reads them back whole). */
+static int heap_and_print(void *arg)
+{
+    unsigned id = lcore_id(), i, line = 0, bad = 0;
+    uint32_t seed = 0x9e3779b9u * (id + 1);
+    struct {
+        unsigned char *p;
+        size_t len;
+    } live[HEAP_LIVE] = { { 0 } };
+
+    (void)arg;
+    for (i = 0; i < HEAP_ROUNDS + HEAP_LIVE; i++) {
+        unsigned k = i % HEAP_LIVE;
+        size_t j;
+
+        if (live[k].p) {
+            for (j = 0; j < live[k].len; j++)
+                bad += live[k].p[j] != (unsigned char)(id + k);
+            free(live[k].p);
+            live[k].p = NULL;
+        }
+        if (i >= HEAP_ROUNDS)
+            continue;
+        seed = seed * 1103515245u + 12345u;
+        live[k].len = 1 + (seed >> 8) % 3000;
+        live[k].p = malloc(live[k].len);
+        if (!live[k].p) {
+            bad++;
+            continue;
+        }
+        memset(live[k].p, id + k, live[k].len);
+        if (i % (HEAP_ROUNDS / PRINT_LINES) == 0) {
+            printf("# lcore %u line %u:", id, line++);
+            printf(" %.*s", 40, "abcdefghijklmnopqrstuvwxyz0123456789ABCD");
+            printf(" end\n");
+        }
+    }
+    return (int)bad;
+}
+
+static void test_heap_and_stdio(unsigned n)
+{
+    int err;
+
+    lcore_launch_all(heap_and_print, NULL, 1);
+    err = lcore_wait_all();
+    TAP_OK(err == 0, "malloc/free and printf from %u lcores at once: %d bad bytes or failures", n,
+           err);
+}
+
+/* lcore_wait on main naps instead of spinning for the whole launch. */
+static int spin_long(void *arg)
+{
+    uint64_t t_end = arch_rdtsc() + (uint64_t)(uintptr_t)arg;
+
+    while (arch_rdtsc() < t_end)
+        arch_pause();
+    return 5;
+}
+
+static void test_wait_naps(unsigned n)
+{
+    struct lcore_usage before, after;
+    int r;
+
+    if (n < 2)
+        return;
+    lcore_usage(0, &before);
+    lcore_launch(1, spin_long, (void *)(uintptr_t)IDLE_CHECK_CYCLES);
+    r = lcore_wait(1);
+    lcore_usage(0, &after);
+    TAP_OK(r == 5 && after.wakeups > before.wakeups && after.idle_cycles > before.idle_cycles,
+           "lcore_wait on main sleeps or naps: %llu naps over a %u M cycle launch",
+           (unsigned long long)(after.wakeups - before.wakeups), IDLE_CHECK_CYCLES / 1000000);
+}
+
 void selftest_lcore(void)
 {
     unsigned n = lcore_count();
@@ -154,6 +238,8 @@ void selftest_lcore(void)
     test_vars(n);
     test_barrier(n);
     test_usage(n);
+    test_heap_and_stdio(n);
+    test_wait_naps(n);
 }
 
 /* The per-lcore pool caches: a storm of single and bulk gets and puts from

@@ -1,5 +1,6 @@
 """SMP: tests/apps/smptest (lcore launch/wait/barrier, per-lcore variables,
-idle lcores that sleep, the per-lcore pool caches balancing after a storm)
+idle lcores that sleep, malloc and printf from every lcore at once, the
+per-lcore pool caches balancing after a storm)
 on 2-vCPU kvm images (KVM or TCG) and 2-thread linuxu processes, the same
 tests with one lcore, the refusals of a bad CPU count; l2fwd with two
 lcores forwarding a ping between two namespaces, one direction each."""
@@ -31,6 +32,17 @@ def check_tap(r, lcores):
     assert f"ok 1 - {lcores} lcores, {lcores} expected" in r.out, r
     caches = "(caches)" if lcores > 1 else "(none)"
     assert f"per-lcore caches exactly when lcores > 1 {caches}" in r.out, r
+    check_lines(r, lcores)
+
+
+def check_lines(r, lcores):
+    """Every lcore printed its 20 lines, each in three printf calls, while
+    all of them malloc'ed: no line is torn or mixed with another's."""
+    lines = [l for l in r.out.splitlines() if "# lcore " in l and " line " in l]
+    whole = re.compile(r"^# lcore (\d+) line (\d+): abcdefghijklmnopqrstuvwxyz0123456789ABCD end$")
+    assert all(whole.match(l) for l in lines), r
+    seen = {(int(m.group(1)), int(m.group(2))) for m in map(whole.match, lines)}
+    assert seen == {(c, j) for c in range(lcores) for j in range(20)}, r
 
 
 def test_smp_kvm_2cpus(smptest_kvm):

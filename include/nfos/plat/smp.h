@@ -28,10 +28,12 @@ int plat_smp_start(unsigned cpu, void (*entry)(void *percpu), void *percpu, void
 /* Sets the calling CPU's GS base (the main CPU, before any start). */
 void plat_smp_set_percpu(void *percpu);
 
-/* Sleeps while *word == val: kvm halts the CPU (hlt at CPL0 through
- * syscall) until an IPI, linuxu waits on a futex. May return early; the
- * caller re-checks. Not on the main CPU under kvm (nothing wakes it). */
-void plat_smp_idle(const volatile uint32_t *word, uint32_t val);
+/* Sleeps while *word == val, and with deadline_ns (plat_time_ns; 0: none)
+ * no later than that: linuxu waits on a futex; kvm halts the CPU (hlt at
+ * CPL0 through syscall; the BSP's entry is set up at its first halt) until
+ * an IPI, or with a deadline polls (no timer interrupt) for a short while.
+ * May return early; the caller re-checks. */
+void plat_smp_idle(const volatile uint32_t *word, uint32_t val, uint64_t deadline_ns);
 
 /* Wakes CPU cpu from plat_smp_idle(word, ...) after *word changed. */
 void plat_smp_wake(unsigned cpu, const volatile uint32_t *word);

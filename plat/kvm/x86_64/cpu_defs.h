@@ -65,6 +65,7 @@
 
 #define KVM_NR_TRAPS       32
 #define KVM_NR_VECTORS     48 /* the exceptions, then smp.c's two vectors */
+#define KVM_VEC_UD         6  /* #UD: smp.S takes it over for the BSP's first halt */
 #define KVM_VEC_WAKE       0x20
 #define KVM_VEC_SPURIOUS   0x2f
 #define KVM_TRAP_STUB_SIZE 16

@@ -8,6 +8,7 @@
  *                     iretq to kvm_ap_start (smp.c) at CPL3
  *   kvm_syscall_entry the deliberate way into CPL0: halt until an IPI
  *   kvm_smp_wake_irq  the wake-up IPI: EOI and return to after the hlt
+ *   kvm_smp_ud_entry  the BSP's syscall entry, set up at its first halt
  *
  * What can be computed at CPL3 is: the BSP fills the trampoline's CR4 and
  * GDT pointer, each AP's TSS and GDT copy, and struct kvm_ap_boot. */
@@ -107,8 +108,40 @@ kvm_syscall_entry:
 	.globl kvm_smp_halt
 kvm_smp_halt:
 	movl $KVM_SYS_HALT, %eax
+.Lhalt_syscall:
 	syscall
 	ret
+
+/* #UD from the BSP's first kvm_smp_halt: its boot path sets up no syscall
+ * entry (entry.S stays as short as it was), so the first halt faults here
+ * once; this sets EFER.SCE, LSTAR and STAR as an AP's start does and
+ * returns to the syscall, which then works. Any other #UD goes on to the
+ * fatal report (traps.S's stub, with the frame untouched). Installed by
+ * smp.c only in images that start APs. */
+	.section .text.smp, "ax"
+	.globl kvm_smp_ud_entry
+kvm_smp_ud_entry:
+	cmpq $.Lhalt_syscall, (%rsp)
+	jne kvm_trap_stubs + 6 * KVM_TRAP_STUB_SIZE
+	pushq %rax
+	pushq %rcx
+	pushq %rdx
+	movl $MSR_EFER, %ecx
+	rdmsr
+	orl $EFER_SCE, %eax
+	wrmsr
+	movl $MSR_LSTAR, %ecx
+	movl $kvm_syscall_entry, %eax
+	xorl %edx, %edx
+	wrmsr
+	movl $MSR_STAR, %ecx
+	xorl %eax, %eax
+	movl $((SYSRET_BASE_SEL << 16) | GDT_KCODE), %edx
+	wrmsr
+	popq %rdx
+	popq %rcx
+	popq %rax
+	iretq
 
 	.section .text.smp, "ax"
 	.globl kvm_smp_wake_irq, kvm_smp_spurious_irq

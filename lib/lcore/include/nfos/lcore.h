@@ -11,8 +11,9 @@
  * The count is nfos.cpus=N, else what the platform gives (kvm: every CPU in
  * the ACPI MADT; linuxu: 1); on linuxu nfos.lcore_pin=C0,C1,... pins lcore i
  * to host CPU Ci. The calling lcore is found through the GS base: no
- * lookup, no lock. Not thread-safe on kvm beyond what each call says: the
- * nolibc malloc and stdio are not safe from two lcores at once. */
+ * lookup, no lock. In an image with lcores, malloc and stdio (nolibc's and
+ * musl's) are safe from every lcore; musl's pthread_create puts a thread on
+ * a free lcore (lib/syscall). */
 #ifndef NFOS_LCORE_H
 #define NFOS_LCORE_H
 
@@ -48,6 +49,10 @@ static inline unsigned lcore_id(void)
     return id;
 }
 
+/* lcore_id() for code that may run before lcore_init (libc, heap): 0
+ * until the lcores exist. Slow path (a call). */
+unsigned lcore_id_early(void);
+
 /* The number of lcores, main included (>= 1). */
 unsigned lcore_count(void);
 
@@ -56,12 +61,18 @@ unsigned lcore_count(void);
 int lcore_init(void);
 
 /* Runs fn(arg) on lcore id (not 0). Returns 0, -EINVAL (no such lcore, or
- * 0), -EBUSY (it still runs an earlier launch). Main lcore only. */
+ * 0), -EBUSY (it still runs an earlier launch, or another lcore is
+ * launching on it right now). Any lcore may launch; lcore_wait, which
+ * collects the result, belongs to the launcher. */
 int lcore_launch(unsigned id, int (*fn)(void *), void *arg);
 
-/* Waits (spinning) until lcore id finished its launch; returns fn's result,
- * 0 when nothing was launched, -EINVAL for a bad id. Main lcore only. */
+/* Waits until lcore id finished its launch; returns fn's result, 0 when
+ * nothing was launched, -EINVAL for a bad id. Spins briefly, then sleeps
+ * (linuxu: a futex; kvm: halted until the lcore's IPI). */
 int lcore_wait(unsigned id);
+
+/* 1 while lcore id runs a launched function, else 0 (a snapshot). */
+int lcore_running(unsigned id);
 
 /* Launches fn(arg) on every lcore but main, then runs it on main too when
  * on_main; lcore_wait_all() waits for them and returns the first nonzero
@@ -78,6 +89,42 @@ struct lcore_barrier {
 };
 void lcore_barrier_init(struct lcore_barrier *b, unsigned n);
 void lcore_barrier_wait(struct lcore_barrier *b);
+
+/* A spin lock for slow paths shared by lcores (heap, stdio, the musl
+ * shim's threads): never held across a sleep, not recursive. */
+struct lcore_lock {
+    volatile uint32_t held;
+};
+#define LCORE_LOCK_INIT \
+    {                   \
+        0               \
+    }
+static inline void lcore_lock(struct lcore_lock *l)
+{
+    while (__atomic_exchange_n(&l->held, 1, __ATOMIC_ACQUIRE))
+        while (__atomic_load_n(&l->held, __ATOMIC_RELAXED))
+            __builtin_ia32_pause();
+}
+static inline void lcore_unlock(struct lcore_lock *l)
+{
+    __atomic_store_n(&l->held, 0, __ATOMIC_RELEASE);
+}
+
+/* Sleeping and waking an lcore, for libraries that block (the musl shim's
+ * futexes): lcore_sleep returns once *word != val, after a wake-up or early
+ * (the caller re-checks); with deadline_ns (the nfos clock, 0: none) it
+ * returns by then too. lcore_kick wakes lcore id out of lcore_sleep(word,
+ * ...) after *word changed. Any lcore. */
+void lcore_sleep(const volatile uint32_t *word, uint32_t val, uint64_t deadline_ns);
+void lcore_kick(unsigned id, const volatile uint32_t *word);
+
+/* A library that must prepare every lcore before main runs (musl: each
+ * lcore its own thread pointer) registers fn with LCORE_START_HOOK(fn):
+ * lcore_init calls fn() on main once all lcores run; nonzero (-errno)
+ * fails the boot. */
+#define LCORE_START_HOOK(fn)                          \
+    static int (*const __lcore_start_hook_##fn)(void) \
+        __attribute__((used, section("nfos_lcore_hooks"), aligned(8))) = (fn)
 
 /* Per-lcore variables: lcore_var_alloc reserves size bytes (aligned to
  * align, a power of two <= 64) in every lcore's area and returns its

@@ -1,6 +1,7 @@
 /* The cooperative scheduler's context switch: callee-saved registers on
  * the old stack, stack pointer swapped. A new thread's first switch
- * "returns" into sched_thread_entry with func in %r12 and arg in %r13. */
+ * "returns" into sched_thread_entry, which calls %r12(%r13): sched.c's
+ * sched_thread_first(thread). */
 	.text
 	.globl sched_switch
 	.type sched_switch, @function

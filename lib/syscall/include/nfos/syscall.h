@@ -16,8 +16,9 @@
 #include <stdint.h>
 
 /* The one entry point: Linux x86_64 numbering and arguments; returns the
- * result or a negative errno, exactly as the kernel would. Any thread;
- * it may switch threads (blocking futex, nanosleep, yield, exit). */
+ * result or a negative errno, exactly as the kernel would. Any thread on
+ * any lcore; it may switch threads (blocking futex, nanosleep, yield,
+ * exit). */
 long nfos_syscall6(long n, long a1, long a2, long a3, long a4, long a5, long a6);
 
 typedef long (*syscall_fn_t)(long a1, long a2, long a3, long a4, long a5, long a6);
@@ -32,6 +33,10 @@ struct syscall_entry {
 /* linuxu: hand the call to the host kernel unchanged instead of fn (the
  * natural meaning there: console, clocks, ids). kvm always calls fn. */
 #define SYSCALL_F_HOST 1u
+/* With lcores every call runs under one lock (the areas keep global state),
+ * except those with this flag: calls that block in the scheduler (futex,
+ * sleeps, yield, exit) or touch no shared state (clocks). */
+#define SYSCALL_F_NOLOCK 2u
 
 /* Registers fn for system call number nr (an area file, file scope). */
 #define SYSCALL_DEFINE(nr_, name_, fn_, flags_)                                                  \
