@@ -94,7 +94,7 @@ Test(kv, replies_stay_within_the_limit_and_count_true)
         nd = serve("get big\r\nget big\r\n");
         cr_assert_leq(nd, max);
         check_headers(nd);
-        kvtable_fini(&kv.table);
+        kvtable_fini(kv.table);
         free(kv.scratch);
     }
 }
@@ -119,7 +119,7 @@ Test(kv, replace_and_loops)
     cr_assert_eq(serve("42\r\n"), 0);
     cr_assert_eq(kv.st.reply_loop_drops, 4);
     cr_assert_eq(serve("bogus\r\n"), 1);
-    kvtable_fini(&kv.table);
+    kvtable_fini(kv.table);
     free(kv.scratch);
 }
 
@@ -142,7 +142,7 @@ Test(kv, expiry_without_a_clock)
     serve("set r 0 100 1\r\nx\r\n");
     data(0, line, sizeof(line));
     cr_assert_str_eq(line, "STORED\r\n", "relative times need no clock");
-    kvtable_fini(&kv.table);
+    kvtable_fini(kv.table);
     free(kv.scratch);
     /* With a clock, the same absolute time in the past: expired. */
     init(8, 1800000000);
@@ -150,7 +150,7 @@ Test(kv, expiry_without_a_clock)
     serve("get a\r\n");
     data(0, line, sizeof(line));
     cr_assert_str_eq(line, "END\r\n");
-    kvtable_fini(&kv.table);
+    kvtable_fini(kv.table);
     free(kv.scratch);
 }
 
