@@ -57,8 +57,10 @@ int kv_init_peers(struct kv *const *all, unsigned n)
 
         memset(kv, 0, sizeof(*kv));
         if (!(kv->scratch = malloc(KV_SCRATCH))) {
-            fprintf(stderr, "kvstore: no memory for lcore %u's reply buffer; give the guest "
-                            "more RAM\n", i);
+            fprintf(stderr,
+                    "kvstore: no memory for lcore %u's reply buffer; give the guest "
+                    "more RAM\n",
+                    i);
             return -ENOMEM;
         }
         kv->table = first->table;

@@ -57,9 +57,9 @@ struct kv_resp {
 /* One engine per lcore (its counters, its reply buffers) over one table:
  * the first engine's, shared (kvtable_share) when there are several. */
 struct kv {
-    struct kvtable *table; /* own_table, or the first engine's */
-    struct kv_stats st;    /* this lcore's: "stats" adds every engine's */
-    bool shared;           /* several engines: locked writes, lock-free gets */
+    struct kvtable *table;   /* own_table, or the first engine's */
+    struct kv_stats st;      /* this lcore's: "stats" adds every engine's */
+    bool shared;             /* several engines: locked writes, lock-free gets */
     struct kv *const *peers; /* every engine, this one included ("stats") */
     unsigned npeers;
     bool wallclock;      /* the unix time is known (--epoch, or linuxu's clock) */

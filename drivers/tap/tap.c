@@ -102,11 +102,9 @@ static int tap_configure(struct netdev *dev, const struct netdev_conf *conf)
     /* promisc either way: see the top of the file */
     for (q = 0; q < p->nfds; q++)
         tap_rxq_flush(&p->rxq[q]);
-    while (p->nfds < n) {
+    for (; p->nfds < n; p->fd[p->nfds++] = fd)
         if ((fd = tap_open(p->ifname, true)) < 0)
             return fd;
-        p->fd[p->nfds++] = fd;
-    }
     while (p->nfds > n)
         close(p->fd[--p->nfds]);
     return 0;

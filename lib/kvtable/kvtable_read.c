@@ -39,8 +39,7 @@ void kvtable_unlock(struct kvtable *t)
  * caller uses these, never the item's, so that a torn item cannot make it
  * read past the arena). False when they cannot be an item's (a writer
  * reuses its place): the versions will say so. */
-static bool snapshot(const struct kvtable *t, const struct kvtable_item *it,
-                     struct kvtable_view *v)
+static bool snapshot(const struct kvtable *t, const struct kvtable_item *it, struct kvtable_view *v)
 {
     size_t off = (size_t)((const uint8_t *)it - t->arena);
 
@@ -116,8 +115,8 @@ static bool view_dead(const struct kvtable *t, const struct kvtable_view *v)
     return is_flushed_at(t, v->time, v->cas) || (exptime && exptime <= LOAD(t->now));
 }
 
-const struct kvtable_item *kvtable_read(struct kvtable *t, const void *key, size_t n,
-                                        uint64_t hash, struct kvtable_view *v)
+const struct kvtable_item *kvtable_read(struct kvtable *t, const void *key, size_t n, uint64_t hash,
+                                        struct kvtable_view *v)
 {
     for (;; cpu_relax()) {
         int r = read_once(t, key, n, hash, v);

@@ -11,11 +11,11 @@
 #include <string.h>
 #include <nfos/kvtable.h>
 
-#define KEYS       1500
-#define WRITES     10000 /* per writer */
-#define VALUE_MAX  3000
-#define NREADERS   2
-#define NWRITERS   2
+#define KEYS      1500
+#define WRITES    10000 /* per writer */
+#define VALUE_MAX 3000
+#define NREADERS  2
+#define NWRITERS  2
 
 static struct kvtable t;
 static volatile int writers_left;
@@ -56,8 +56,8 @@ static void *writer(void *arg)
         if (i % 16 == 0)
             kvtable_delete(&t, key, n, h);
         else
-            kvtable_store(&t, KVTABLE_SET, key, n, h, len << 8 | (uint32_t)(c - 'a'), 0, val,
-                          len, 0);
+            kvtable_store(&t, KVTABLE_SET, key, n, h, len << 8 | (uint32_t)(c - 'a'), 0, val, len,
+                          0);
         kvtable_unlock(&t);
     }
     __atomic_fetch_sub(&writers_left, 1, __ATOMIC_RELEASE);
