@@ -87,21 +87,6 @@ def ns():
         n.remove()
 
 
-@pytest.fixture
-def ns_mq():
-    """As ns, with a TAP made multi_queue: kvstore --cpus 2 gets a queue
-    pair per lcore on it (drivers/tap, IFF_MULTI_QUEUE)."""
-    n = Netns(f"nfos-kvmq{os.getpid()}")
-    try:
-        n.run("ip", "tuntap", "add", "dev", "tap0", "mode", "tap", "multi_queue")
-        n.run("ip", "link", "set", "tap0", "up")
-        n.run("ip", "addr", "add", f"{HOST}/24", "dev", "tap0")
-        n.run("ip", "link", "set", "tap0", "mtu", "2000")
-        yield n
-    finally:
-        n.remove()
-
-
 def run_cases(ns, cases, host, sockets=1):
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(cases, f)
@@ -342,24 +327,6 @@ def test_conformance_linuxu(ns):
 
 def test_conformance_sizes_linuxu(ns):
     conformance(ns, "linuxu", size_cases(), 1024)
-
-
-def test_conformance_two_lcores_linuxu(ns_mq):
-    """kvstore --cpus 2 on a multiqueue TAP: the cases go out from 16
-    sockets, which the kernel's flow hash spreads over both queues (all on
-    one: 2 in 65536); both lcores answer, from one shared table."""
-    out = conformance(ns_mq, "linuxu", main_cases(), 2048, cpus=2, sockets=16)
-    assert "kvstore: port 0 (tap0): 2 queue pair(s) for 2 lcores" in out, out
-    served = re.findall(r"kvstore: lcore (\d) queue \d: requests (\d+)", out)
-    assert len(served) == 2 and all(int(n) > 0 for _, n in served), out
-
-
-def test_two_lcores_one_queue_linuxu(ns):
-    """--cpus 2 on a TAP with one queue pair: lcore 1 has none, idles, and
-    the report says so; lcore 0 answers everything."""
-    out = conformance(ns, "linuxu", size_cases(), 1024, cpus=2, sockets=4)
-    assert "kvstore: port 0 (tap0): 1 queue pair(s) for 2 lcores (tap offers 1)" in out, out
-    assert "kvstore: lcore 1 idle: no queue for it" in out, out
 
 
 @pytest.mark.parametrize("cpus", [1, 2])
