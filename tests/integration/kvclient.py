@@ -13,6 +13,12 @@ standard library only. Prints JSON on stdout.
       a port of its own, so that a multiqueue device spreads the cases over
       its queues (a case and its sentinel share a socket, so a queue).
 
+  kvclient.py hammer HOST PORT THREADS COUNT
+      THREADS threads, each with a socket of its own, COUNT requests each:
+      sets and gets of the same 8 keys, each value one letter repeated,
+      its length and letter also in the flags; output: counts and the
+      gets whose value was not whole (a torn read).
+
   kvclient.py workload SEED COUNT HOST1 PORT1 HOST2 PORT2
       COUNT random requests (one reply object each) to both servers in
       lockstep, then gets of every key; output: counts and the first
@@ -183,9 +189,50 @@ def run_workload(seed, count, h1, p1, h2, p2):
                       "live_keys": live}))
 
 
+def hammer_thread(host, port, seed, count, res):
+    rng, srv = random.Random(seed), Server(host, port)
+    for i in range(count):
+        rid, key = (seed * 7919 + i) & 0xffff, f"hk{rng.randrange(8)}"
+        if rng.random() < 0.3:
+            n, c = rng.randrange(1, 1000), rng.choice(b"abcdefghijklmnopqrstuvwxyz")
+            srv.send(hdr(rid) + f"set {key} {n << 8 | c} 0 {n}\r\n".encode() + bytes([c]) * n
+                     + b"\r\n")
+        else:
+            srv.send(hdr(rid) + f"get {key}\r\n".encode())
+        r = one_reply(srv, rid)
+        res["requests"] += 1
+        if "TIMEOUT" in r:
+            res["timeouts"] += 1
+            continue
+        body = b"".join(bytes.fromhex(d)[8:] for d in r)
+        m = re.match(rb"VALUE (\S+) (\d+) (\d+)\r\n", body)
+        if not m:
+            continue
+        res["hits"] += 1
+        flags, n = int(m[2]), int(m[3])
+        value = body[m.end():m.end() + n]
+        if (flags >> 8 != n or value != bytes([flags & 0xff]) * n
+                or body[m.end() + n:] != b"\r\nEND\r\n"):
+            res["torn"].append(body[:120].decode("latin1"))
+
+
+def run_hammer(host, port, threads, count):
+    import threading
+    res = {"requests": 0, "hits": 0, "timeouts": 0, "torn": []}
+    ts = [threading.Thread(target=hammer_thread, args=(host, port, i + 1, int(count), res))
+          for i in range(int(threads))]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    print(json.dumps(res))
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "cases":
         run_cases(*sys.argv[2:6])
+    elif sys.argv[1] == "hammer":
+        run_hammer(*sys.argv[2:6])
     elif sys.argv[1] == "workload":
         run_workload(*sys.argv[2:8])
     else:
