@@ -18,11 +18,14 @@ int kv_init(struct kv *kv, size_t mem_limit, size_t item_size_max, int64_t unix_
     int rc;
 
     memset(kv, 0, sizeof(*kv));
+    kv->table = &kv->own_table;
+    kv->peers = &kv->self;
+    kv->npeers = 1;
     if (!max_dgrams || max_dgrams > KV_MAX_DGRAMS) {
         fprintf(stderr, "kvstore: --max-reply-dgrams must be 1..%u\n", KV_MAX_DGRAMS);
         return -EINVAL;
     }
-    rc = kvtable_init(&kv->table, mem_limit, item_size_max, unix_now);
+    rc = kvtable_init(kv->table, mem_limit, item_size_max, unix_now);
     if (rc == -ENOMEM)
         fprintf(stderr,
                 "kvstore: cannot allocate --mem-limit %zu MiB and its index; give the guest "
@@ -35,13 +38,42 @@ int kv_init(struct kv *kv, size_t mem_limit, size_t item_size_max, int64_t unix_
     kv->scratch = malloc(KV_SCRATCH);
     if (!kv->scratch) {
         fprintf(stderr, "kvstore: no memory for the reply buffer; give the guest more RAM\n");
-        kvtable_fini(&kv->table);
+        kvtable_fini(kv->table);
         return -ENOMEM;
     }
-    kv->unix_now = unix_now;
-    kv->started = unix_now;
     kv->wallclock = unix_now != 0;
     kv->max_dgrams = max_dgrams;
+    kv->self = kv;
+    return 0;
+}
+
+int kv_init_peers(struct kv *const *all, unsigned n)
+{
+    struct kv *first = all[0];
+    unsigned i;
+
+    for (i = 1; i < n; i++) {
+        struct kv *kv = all[i];
+
+        memset(kv, 0, sizeof(*kv));
+        if (!(kv->scratch = malloc(KV_SCRATCH))) {
+            fprintf(stderr,
+                    "kvstore: no memory for lcore %u's reply buffer; give the guest "
+                    "more RAM\n",
+                    i);
+            return -ENOMEM;
+        }
+        kv->table = first->table;
+        kv->wallclock = first->wallclock;
+        kv->max_dgrams = first->max_dgrams;
+    }
+    if (n > 1)
+        kvtable_share(first->table);
+    for (i = 0; i < n; i++) {
+        all[i]->shared = n > 1;
+        all[i]->peers = all;
+        all[i]->npeers = n;
+    }
     return 0;
 }
 
@@ -201,8 +233,40 @@ static bool exptime_of(struct kv *kv, const struct mcproto_req *r, uint32_t *out
                    "with --epoch UNIXTIME");
         return false;
     }
-    *out = kvtable_realtime(&kv->table, r->exptime);
+    *out = kvtable_realtime(kv->table, r->exptime);
     return true;
+}
+
+/* The fields of it (or NULL) into v, as kvtable_read gives them. */
+static inline const struct kvtable_item *view_of(const struct kvtable_item *it,
+                                                 struct kvtable_view *v)
+{
+    v->it = it;
+    if (it) {
+        v->nkey = it->nkey;
+        v->nbytes = it->nbytes;
+        v->flags = it->flags;
+        v->cas = it->cas;
+        v->aux = it->aux;
+    }
+    return it;
+}
+
+/* A get's lookup, its item's fields in *v. One lcore: kvtable_get (the
+ * item is ours until the next table call). Several: kvtable_read, without
+ * a lock, and what the caller copies holds only if kv_get_done says so. */
+static inline const struct kvtable_item *get_item(struct kv *kv, const void *k, size_t n,
+                                                  uint64_t h, struct kvtable_view *v)
+{
+    if (likely(!kv->shared))
+        return view_of(kvtable_get(kv->table, k, n, h), v);
+    return kvtable_read(kv->table, k, n, h, v);
+}
+
+/* Whether what get_item found and the caller copied is whole (else: redo). */
+static inline bool get_done(const struct kv *kv, const struct kvtable_view *v)
+{
+    return likely(!kv->shared) || kvtable_read_ok(kv->table, v);
 }
 
 static void do_get(struct kv *kv, const struct mcproto_req *r)
@@ -224,8 +288,8 @@ static void do_get(struct kv *kv, const struct mcproto_req *r)
     if (r->err) { /* a key too long: the ones before it count, nothing else */
         while (cur && (k = mcproto_key_next(&cur, r->keys_end, &n))) {
             uint64_t h = kvtable_hash(k, n);
-            bool hit = touch ? kvtable_touch(&kv->table, k, n, h, exptime)
-                             : kvtable_get(&kv->table, k, n, h);
+            bool hit = touch ? kvtable_touch(kv->table, k, n, h, exptime)
+                             : kvtable_get(kv->table, k, n, h);
 
             touch ? kv->st.cmd_touch++ : kv->st.cmd_get++;
             if (touch)
@@ -241,10 +305,27 @@ static void do_get(struct kv *kv, const struct mcproto_req *r)
 
     while (ok && cur && (k = mcproto_key_next(&cur, r->keys_end, &n))) {
         uint64_t h = kvtable_hash(k, n);
-        struct kvtable_item *it =
-            touch ? kvtable_touch(&kv->table, k, n, h, exptime) : kvtable_get(&kv->table, k, n, h);
+        const struct kvtable_item *it;
+        struct kvtable_view v;
         const uint8_t *next = cur;
-        size_t nn;
+        size_t nn, len1 = kv->len;
+
+        for (;;) { /* touch: under the lock (execute) */
+            it = touch ? view_of(kvtable_touch(kv->table, k, n, h, exptime), &v)
+                       : get_item(kv, k, n, h, &v);
+            if (it) {
+                ok = put(kv, "VALUE ", 6) && put(kv, it->data, v.nkey) && put(kv, " ", 1) &&
+                     put_u64(kv, v.flags) && put(kv, " ", 1) && put_u64(kv, v.nbytes - 2) &&
+                     (!cas || (put(kv, " ", 1) && put_u64(kv, v.cas))) && put(kv, "\r\n", 2) &&
+                     put(kv, it->data + v.nkey, v.nbytes);
+            }
+            if (touch || get_done(kv, &v))
+                break;
+            kv->len = len1; /* a writer was there: again */
+            ok = true;
+        }
+        if (it && !touch && kv->shared)
+            kvtable_read_note(kv->table, &v, 0);
 
         if (touch) {
             kv->st.cmd_touch++;
@@ -252,13 +333,6 @@ static void do_get(struct kv *kv, const struct mcproto_req *r)
         } else {
             kv->st.cmd_get++;
             it ? kv->st.get_hits++ : kv->st.get_misses++;
-        }
-        if (it) {
-            ok = put(kv, "VALUE ", 6) && put(kv, kvtable_item_key(it), it->nkey) &&
-                 put(kv, " ", 1) && put_u64(kv, it->flags) && put(kv, " ", 1) &&
-                 put_u64(kv, it->nbytes - 2) &&
-                 (!cas || (put(kv, " ", 1) && put_u64(kv, it->cas))) && put(kv, "\r\n", 2) &&
-                 put(kv, kvtable_item_value(it), it->nbytes);
         }
         if (ok && mcproto_key_next(&next, r->keys_end, &nn)) {
             resp_end(kv);
@@ -286,13 +360,13 @@ static const enum kvtable_mode store_mode[MCPROTO_OP_COUNT] = {
  * answers so, and a set also removes the old value. */
 static bool too_large(struct kv *kv, const struct mcproto_req *r, bool reply)
 {
-    if (kvtable_item_fits(&kv->table, r->nkey, r->flags, r->vlen))
+    if (kvtable_item_fits(kv->table, r->nkey, r->flags, r->vlen))
         return false;
     kv->st.store_too_large++;
     if (reply)
         out_string(kv, r, "SERVER_ERROR object too large for cache");
     if (r->op == MCPROTO_OP_SET)
-        kvtable_delete(&kv->table, r->key, r->nkey, kvtable_hash(r->key, r->nkey));
+        kvtable_delete(kv->table, r->key, r->nkey, kvtable_hash(r->key, r->nkey));
     return true;
 }
 
@@ -311,7 +385,7 @@ static void do_store(struct kv *kv, const struct mcproto_req *r)
     if (!exptime_of(kv, r, &exptime))
         return;
     res =
-        kvtable_store(&kv->table, store_mode[r->op], r->key, r->nkey, kvtable_hash(r->key, r->nkey),
+        kvtable_store(kv->table, store_mode[r->op], r->key, r->nkey, kvtable_hash(r->key, r->nkey),
                       r->flags, exptime, r->data, r->vlen, r->op == MCPROTO_OP_CAS ? r->num : 0);
     if (r->op == MCPROTO_OP_CAS)
         res == KVTABLE_STORED      ? kv->st.cas_hits++
@@ -344,7 +418,7 @@ static void do_delta(struct kv *kv, const struct mcproto_req *r)
     uint64_t v;
     char num[24];
 
-    switch (kvtable_delta(&kv->table, r->key, r->nkey, kvtable_hash(r->key, r->nkey), incr, r->num,
+    switch (kvtable_delta(kv->table, r->key, r->nkey, kvtable_hash(r->key, r->nkey), incr, r->num,
                           &v)) {
     case KVTABLE_DELTA_OK:
         incr ? kv->st.incr_hits++ : kv->st.decr_hits++;
@@ -379,10 +453,15 @@ static void do_stats(struct kv *kv, const struct mcproto_req *r)
         kv->len += n;
         resp_end(kv);
     } else if (r->narg == 5 && !memcmp(r->arg, "reset", 5)) {
-        struct kvtable_stats *t = &kv->table.st;
+        struct kvtable_stats *t = &kv->table->st;
 
-        /* as memcached: counters go, what the table holds stays */
-        memset(&kv->st, 0, sizeof(kv->st));
+        unsigned i;
+
+        /* as memcached: counters go (every lcore's: one that serves a
+         * request meanwhile may keep a count of it), what the table holds
+         * stays */
+        for (i = 0; i < kv->npeers; i++)
+            memset(&kv->peers[i]->st, 0, sizeof(kv->peers[i]->st));
         t->total_items = t->evictions = t->reclaimed = t->expired_unfetched = 0;
         t->get_expired = t->get_flushed = 0;
         out_string(kv, r, "RESET");
@@ -408,7 +487,7 @@ static void do_touch(struct kv *kv, const struct mcproto_req *r)
     if (!exptime_of(kv, r, &exptime))
         return;
     kv->st.cmd_touch++;
-    if (kvtable_touch(&kv->table, r->key, r->nkey, kvtable_hash(r->key, r->nkey), exptime)) {
+    if (kvtable_touch(kv->table, r->key, r->nkey, kvtable_hash(r->key, r->nkey), exptime)) {
         kv->st.touch_hits++;
         out_string(kv, r, "TOUCHED");
     } else {
@@ -424,12 +503,44 @@ static void do_flush_all(struct kv *kv, const struct mcproto_req *r)
     if (r->exptime > 0 && !exptime_of(kv, r, &unused))
         return;
     kv->st.cmd_flush++;
-    kvtable_flush(&kv->table, r->exptime);
+    kvtable_flush(kv->table, r->exptime);
     out_string(kv, r, "OK");
 }
 
+/* Whether a command changes the table or reads it other than as a plain
+ * get: on a shared table it runs under the table's lock. */
+static bool locked_op(const struct mcproto_req *r)
+{
+    switch (r->op) {
+    case MCPROTO_OP_GET:
+    case MCPROTO_OP_GETS:
+        return r->err != NULL; /* counts hits up to a bad key with kvtable_get */
+    case MCPROTO_OP_ERROR:
+    case MCPROTO_OP_VERSION:
+    case MCPROTO_OP_VERBOSITY:
+    case MCPROTO_OP_QUIT:
+        return false;
+    default:
+        return r->op < MCPROTO_OP_COUNT;
+    }
+}
+
+static bool execute_op(struct kv *kv, const struct mcproto_req *r);
+
 /* Runs one parsed command; false when the datagram ends here (quit). */
 static bool execute(struct kv *kv, const struct mcproto_req *r)
+{
+    bool lock = kv->shared && locked_op(r), more;
+
+    if (lock)
+        kvtable_lock(kv->table);
+    more = execute_op(kv, r);
+    if (lock)
+        kvtable_unlock(kv->table);
+    return more;
+}
+
+static bool execute_op(struct kv *kv, const struct mcproto_req *r)
 {
     switch (r->op) {
     case MCPROTO_OP_GET:
@@ -447,7 +558,7 @@ static bool execute(struct kv *kv, const struct mcproto_req *r)
         do_store(kv, r);
         break;
     case MCPROTO_OP_DELETE:
-        if (kvtable_delete(&kv->table, r->key, r->nkey, kvtable_hash(r->key, r->nkey))) {
+        if (kvtable_delete(kv->table, r->key, r->nkey, kvtable_hash(r->key, r->nkey))) {
             kv->st.delete_misses++;
             out_string(kv, r, "NOT_FOUND");
         } else {
@@ -515,7 +626,11 @@ unsigned kv_serve(struct kv *kv, const uint8_t *req, size_t len)
         if (rc == MCPROTO_NEED_DATA) {
             /* memcached answers a value too large only once it has
              * swallowed all of it, which never comes in this datagram */
+            if (kv->shared)
+                kvtable_lock(kv->table);
             too_large(kv, &r, false);
+            if (kv->shared)
+                kvtable_unlock(kv->table);
             kv->st.truncated++;
             break;
         }
@@ -588,54 +703,71 @@ static inline uint32_t body_sum(const uint8_t *body, size_t n)
     return (uint16_t)~net_csum_fold(net_csum_partial(body, n, 0));
 }
 
+/* The body of a get's reply (VALUE line, value, END) at o, from it's
+ * fields as v has them; returns its end. */
+static inline uint8_t *get_body(uint8_t *o, const struct kvtable_item *it,
+                                const struct kvtable_view *v, bool gets)
+{
+    if (it) {
+        memcpy(o, "VALUE ", 6);
+        copy_short(o + 6, it->data, v->nkey);
+        o += 6 + v->nkey;
+        *o++ = ' ';
+        o = (uint8_t *)mcproto_put_u64((char *)o, v->flags);
+        *o++ = ' ';
+        o = (uint8_t *)mcproto_put_u64((char *)o, v->nbytes - 2);
+        if (gets) {
+            *o++ = ' ';
+            o = (uint8_t *)mcproto_put_u64((char *)o, v->cas);
+        }
+        *o++ = '\r';
+        *o++ = '\n';
+        copy_short(o, it->data + v->nkey, v->nbytes); /* the one copy of the value */
+        o += v->nbytes;
+    }
+    memcpy(o, "END\r\n", 5);
+    return o + 5;
+}
+
 size_t kv_get_reply(struct kv *kv, uint8_t *buf, size_t len, size_t cap, const struct kv_get *g,
                     uint32_t *sum)
 {
     /* The request's id, sequence 0, one datagram: one 8-byte store. */
     const uint8_t hdr[MCPROTO_HDR_LEN] = { buf[0], buf[1], 0, 0, 0, 1, 0, 0 };
-    struct kvtable_item *it = kvtable_get(&kv->table, g->key, g->nkey, g->hash);
+    const struct kvtable_item *it;
+    struct kvtable_view v;
     uint8_t *body = buf + MCPROTO_HDR_LEN, *o = body;
     uint16_t w0, w2;
     uint32_t bsum;
+    bool fits;
 
     if (cap > MCPROTO_UDP_MAX)
         cap = MCPROTO_UDP_MAX;
-    /* Room for the longest header line this item can have. */
-    if (it && MCPROTO_HDR_LEN + 6 + it->nkey + 1 + 10 + 1 + 10 + 21 + 2 + it->nbytes + 5 > cap)
+    do { /* once, unless a writer on another lcore was at the item */
+        it = get_item(kv, g->key, g->nkey, g->hash, &v);
+        /* Room for the longest header line this item can have. */
+        fits = !it || MCPROTO_HDR_LEN + 6 + v.nkey + 1 + 10 + 1 + 10 + 21 + 2 + v.nbytes + 5 <= cap;
+        if (fits)
+            o = get_body(body, it, &v, g->gets);
+    } while (!get_done(kv, &v));
+    if (!fits)
         return 0;
     kv->st.requests++;
     kv->st.bytes_read += len;
     kv->st.cmd_get++;
-    if (it) {
-        kv->st.get_hits++;
-        memcpy(o, "VALUE ", 6);
-        copy_short(o + 6, kvtable_item_key(it), it->nkey);
-        o += 6 + it->nkey;
-        *o++ = ' ';
-        o = (uint8_t *)mcproto_put_u64((char *)o, it->flags);
-        *o++ = ' ';
-        o = (uint8_t *)mcproto_put_u64((char *)o, it->nbytes - 2);
-        if (g->gets) {
-            *o++ = ' ';
-            o = (uint8_t *)mcproto_put_u64((char *)o, it->cas);
-        }
-        *o++ = '\r';
-        *o++ = '\n';
-        copy_short(o, kvtable_item_value(it), it->nbytes); /* the one copy of the value */
-        o += it->nbytes;
-    } else {
-        kv->st.get_misses++;
-    }
-    memcpy(o, "END\r\n", 5);
-    o += 5;
+    it ? kv->st.get_hits++ : kv->st.get_misses++;
     /* A get's body depends only on what aux is cleared with; a gets' also
      * on the cas. Bit 16 says the sum is there. */
-    if (it && !g->gets && it->aux) {
-        bsum = it->aux & 0xffff;
+    if (it && !g->gets && v.aux) {
+        bsum = v.aux & 0xffff;
+        if (kv->shared)
+            kvtable_read_note(kv->table, &v, 0);
     } else {
         bsum = body_sum(body, (size_t)(o - body));
-        if (it && !g->gets)
-            it->aux = bsum | 0x10000;
+        if (it && !kv->shared && !g->gets)
+            ((struct kvtable_item *)it)->aux = bsum | 0x10000;
+        else if (it && kv->shared)
+            kvtable_read_note(kv->table, &v, g->gets ? 0 : bsum | 0x10000);
     }
     memcpy(buf, hdr, MCPROTO_HDR_LEN);
     memcpy(&w0, hdr, sizeof(w0));

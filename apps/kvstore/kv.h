@@ -54,11 +54,14 @@ struct kv_resp {
     uint8_t skip; /* noreply */
 };
 
+/* One engine per lcore (its counters, its reply buffers) over one table:
+ * the first engine's, shared (kvtable_share) when there are several. */
 struct kv {
-    struct kvtable table;
-    struct kv_stats st;
-    int64_t unix_now;
-    int64_t started;
+    struct kvtable *table;   /* own_table, or the first engine's */
+    struct kv_stats st;      /* this lcore's: "stats" adds every engine's */
+    bool shared;             /* several engines: locked writes, lock-free gets */
+    struct kv *const *peers; /* every engine, this one included ("stats") */
+    unsigned npeers;
     bool wallclock;      /* the unix time is known (--epoch, or linuxu's clock) */
     unsigned max_dgrams; /* --max-reply-dgrams */
     /* One datagram's replies. */
@@ -69,6 +72,8 @@ struct kv {
     struct kv_dgram dgram[KV_MAX_DGRAMS];
     unsigned ndgram;
     uint16_t req_id;
+    struct kv *self;          /* peers when alone */
+    struct kvtable own_table; /* the first engine's */
 };
 
 /* unix_now: the unix time at start, or 0 when it is not known (a kvm
@@ -79,10 +84,19 @@ struct kv {
 int kv_init(struct kv *kv, size_t mem_limit, size_t item_size_max, int64_t unix_now,
             unsigned max_dgrams);
 
+/* Engines 1 .. n-1 over first's table, which becomes shared: all[0] is
+ * first, all[1 .. n) are set up like it (one reply buffer each). 0, or
+ * -ENOMEM after one line. Slow path, before the lcores run. */
+int kv_init_peers(struct kv *const *all, unsigned n);
+
+/* Advances the table's clock (one engine calls it, every second). */
 static inline void kv_clock(struct kv *kv, int64_t unix_now)
 {
-    kv->unix_now = unix_now;
-    kvtable_clock(&kv->table, unix_now);
+    if (kv->shared)
+        kvtable_lock(kv->table);
+    kvtable_clock(kv->table, unix_now);
+    if (kv->shared)
+        kvtable_unlock(kv->table);
 }
 
 /* Serves one request (a UDP payload, frame header included). Returns the

@@ -5,16 +5,35 @@
 #include <string.h>
 #include "kv.h"
 
+/* Every engine's counters added up (each lcore keeps its own; those of a
+ * running lcore may lag by the requests it serves now). */
+static const struct kv_stats *sum(const struct kv *kv, struct kv_stats *out)
+{
+    unsigned i, j;
+
+    memset(out, 0, sizeof(*out));
+    for (i = 0; i < kv->npeers; i++) {
+        const uint64_t *a = (const uint64_t *)&kv->peers[i]->st;
+
+        for (j = 0; j < sizeof(*out) / sizeof(uint64_t); j++)
+            ((uint64_t *)out)[j] += a[j];
+    }
+    return out;
+}
+
 size_t kv_stats_write(struct kv *kv, char *p, size_t cap)
 {
-    const struct kv_stats *s = &kv->st;
-    const struct kvtable_stats *t = &kv->table.st;
+    struct kv_stats all;
+    const struct kv_stats *s = sum(kv, &all);
+    const struct kvtable_stats *t = &kv->table->st;
+    /* The table's clock: unix time = started + now (kvtable_clock). */
+    uint64_t now = kv->table->now;
     const struct {
         const char *name;
         uint64_t v;
     } f[] = {
-        { "uptime", (uint64_t)(kv->unix_now - kv->started) + 2 },
-        { "time", (uint64_t)kv->unix_now },
+        { "uptime", now },
+        { "time", (uint64_t)(kv->table->started + (int64_t)now) },
         { "pointer_size", 8 * sizeof(void *) },
         { "cmd_get", s->cmd_get },
         { "cmd_set", s->cmd_set },
@@ -40,7 +59,7 @@ size_t kv_stats_write(struct kv *kv, char *p, size_t cap)
         { "bytes_read", s->bytes_read },
         { "bytes_written", s->bytes_written },
         { "limit_maxbytes", t->limit_maxbytes },
-        { "threads", 1 },
+        { "threads", kv->npeers },
         { "hash_bytes", t->hash_bytes },
         { "bytes", t->bytes },
         { "curr_items", t->curr_items },

@@ -365,6 +365,40 @@ def md_lvm(lvm):
     return out
 
 
+# Written by hand (issue 13): what --cpus N should give on a larger host.
+SCALING = """## Several lcores (`--cpus N`): the expectation, on paper
+
+Not measured: this host has two cores, and the backend (testpmd, kvgen)
+needs one of them, so a 2-lcore subject shares a core with it (`--cpus 2`
+prints "oversubscribed") and its rates show the sharing, not the scaling.
+What the design predicts for a host with a core per lcore plus the
+backend's, from the one-lcore figures above (not a measurement):
+
+- Packets (l2fwd, pong): each lcore owns its queue pairs, its pool cache and
+  its counters; nothing is written by two lcores on the fast path. Busy
+  cycles per packet per lcore stay at the one-lcore figure, and Mpp/s grows
+  about N times until the backend (one testpmd core) or the device's queues
+  are the limit. The per-lcore figure is the one `--cpus N` reports; a rise
+  with N would mean sharing.
+- kvstore: a get takes no lock and writes nothing shared on a hit (it reads
+  two bucket versions in lines it reads anyway), so its busy cycles per
+  get stay at the one-lcore figure plus a few cycles, and get-only req/s
+  grow about N times. Every other command holds the table's one lock: at
+  s cycles for a set plus a cache-line transfer t for the lock and each
+  bucket line another lcore wrote last (t is the c2c probe's round trip,
+  about 150 cycles near and 860 apart on this host), sets cost s + 2t or
+  so, at most about f / (s + 2t) sets per second in all, whatever N (f the
+  TSC frequency). With a share w of sets, N lcores at g cycles per get give
+  about min(N f / ((1 - w) g + w (s + 2t)), f / (w (s + 2t))) requests per
+  second: for a 90%-get mix with g and s near the one-lcore busy figure, the
+  lock is not the limit before about ten lcores.
+- MICA's partitioned table (an lcore per key range, the client steering by
+  key hash to a UDP port per partition, the NIC steering by port) would
+  remove the set lock and its transfers; it needs a device that steers by
+  port, which TAP, vhost-user and virtio-net without RSS do not, so kvstore
+  keeps one partition (README, kvstore)."""
+
+
 def md_tail():
     """The talk's figures and how it is all measured."""
     out = []
@@ -373,6 +407,7 @@ def md_tail():
             "(other machine, other software; not measured here):", "",
             "| figure | Unikraft | Linux VM |", "|---|---|---|"]
     out += [f"| {a} | {b} | {c} |" for a, b, c in TALK]
+    out += [""] + SCALING.splitlines()
     out += ["", "## How it is measured", "",
             "- Busy cycles per packet: TSC cycles of poll-loop iterations that moved packets, "
             "divided by those packets (nfos apps' report; testpmd `--record-core-cycles`).",

@@ -3,7 +3,7 @@
     ./nfos bench kv [--smoke] [--runs N] [--seconds S] [--warmup S] [--keys N]
                     [--workloads get100-uniform,get90-zipf,...] [--window N]
                     [--subjects kvstore-linuxu,kvstore-kvm,memcached,kvstore-tcg,linux-vm]
-                    [--vm-keys N] [--no-huge] [--logs DIR]
+                    [--vm-keys N] [--cpus N] [--no-huge] [--logs DIR]
 
 The load generator is kvgen (bench/kv/kvgen.c, built here against Debian's
 DPDK into build/bench/kvgen) on core 0, owning one DPDK port; the server
@@ -25,6 +25,12 @@ runs on core 1:
                   under QEMU with -netdev vhost-user on the same kind of
                   socket as kvstore; KVM where a Linux guest boots on it, else
                   TCG (linuxvm.accel()); only when --subjects names it
+--cpus N runs kvstore with N lcores (bench/common/lcores.py: nfos.cpus=N
+or -smp N, cores 0..N-1), each polling its own queue pair of the port;
+the device offers one pair unless the backend and the driver do multiqueue,
+and then the lcores without one idle (kvstore says so, and so does the
+table). Each run's line lists every lcore's busy cycles per request; on
+this 2-core host N >= 2 shares core 0 with kvgen, which the header says.
 The two on-request subjects preload --vm-keys keys (default 20K, smoke 2K,
 at most --keys), not --keys: memcached in the VM has 64 MB and under TCG
 stores a few thousand keys per second (1M would take minutes and evict);
@@ -83,7 +89,7 @@ import sys
 import tempfile
 import types
 
-from bench.common import cli, placement
+from bench.common import cli, lcores, placement
 from bench.common.dpdk import TESTPMD, Memory
 from bench.common.host import describe, pkg_version
 from bench.common.images import build_images, check_images
@@ -144,6 +150,7 @@ def parse_args(argv):
                     help="kvgen's outstanding requests for kvstore (default 256)")
     ap.add_argument("--mc-window", type=int, default=64,
                     help="kvgen's outstanding requests for memcached (default 64)")
+    lcores.add_option(ap)
     cli.tail_options(ap, "1 run, 10K keys, two short workloads; nothing written (for tests)")
     args = ap.parse_args(argv)
     check_args(ap, args)
@@ -152,6 +159,7 @@ def parse_args(argv):
 
 def check_args(ap, args):
     cli.check_runs(ap, args.runs)
+    lcores.check(ap, args.cpus)
     for name in ("seconds", "warmup"):
         v = getattr(args, name)
         if v is not None and not 0 <= v <= 600 or (name == "seconds" and v == 0):
@@ -175,6 +183,7 @@ def make_ctx(args):
     ctx.keys_of = {s: ctx.vm_keys if s in ON_REQUEST else ctx.keys for s in SUBJECTS}
     ctx.workloads = args.workloads or list(SMOKE_WORKLOADS if args.smoke else WORKLOADS)
     ctx.window, ctx.mc_window = args.window, args.mc_window
+    ctx.cpus = args.cpus
     ctx.preload_timeout = 300
     return ctx
 
@@ -263,6 +272,12 @@ def print_header(ctx, subjects, status, active):
           f"kvgen on core {GEN_CORE}, servers on core {SERVER_CORE}; DPDK memory: "
           f"{ctx.mem.mode} ({ctx.mem.reason})")
     print_unavailable(subjects, status)
+    if ctx.cpus > 1:
+        print(f"  kvstore: {ctx.cpus} lcores on cores {lcores.cores(ctx.cpus, SERVER_CORE)} "
+              f"(memcached and the Linux VM keep -t 1)")
+        over = lcores.oversubscribed(ctx.cpus)
+        if over:
+            print(over)
     if "linux-vm" in active:
         print(f"  linux-vm: {ctx.lvm_accel} ({ctx.lvm_why}), {LINUX_VM_MEM >> 20} MiB, image "
               f"{ctx.lvm['roles']['memcached']['image_bytes']} bytes (kernel + memcached "
@@ -325,6 +340,7 @@ def setup_json(ctx):
                          "image_bytes": ctx.lvm["roles"]["memcached"]["image_bytes"]
                          if ctx.lvm else None,
                          "transport": "virtio-net-pci over -netdev vhost-user"},
+            "cpus": ctx.cpus, "oversubscribed": lcores.oversubscribed(ctx.cpus),
             "clean_others_share": CLEAN_OTHER, "c2c_near_cycles": ctx.c2c_near,
             "c2c_far_factor": placement.C2C_FAR}
 

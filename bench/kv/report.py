@@ -1,5 +1,6 @@
 """bench kv's summaries, ratios, targets and tables, from the runs' results."""
 
+from bench.common import lcores
 from bench.common.placement import C2C_FAR, placement, spread
 from bench.common.stats import fmt, summary, table
 from bench.kv.windows import CLEAN_OTHER, GEN_CORE, SERVER_CORE
@@ -109,6 +110,9 @@ def run_lines(ctx, subject, run, r):
                       " (placement unknown: a probe failed)"
                       if placement(ctx, x["c2c_cycles"]) == "unknown" else
                       f" (disturbed: others took {x['others_share']})"))
+    if r.get("lcores"):  # --cpus N: the whole run's, from kvstore's exit report
+        out.append(f"  {subject:<14} run {run} per lcore (whole run):")
+        out += lcores.lines_of(r["lcores"])
     return out
 
 

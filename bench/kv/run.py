@@ -10,7 +10,7 @@ import signal
 import subprocess
 import time
 
-from bench.common import placement
+from bench.common import lcores, placement
 from bench.common.proc import (BenchError, Proc, RunFailed, check_alive, keep_logs,
                                wait_socket)
 from bench.kv.windows import GEN_CORE, SERVER_CORE, follow, last_line_after, parse_run
@@ -126,13 +126,13 @@ def server_argv(ctx, subject, sock, ns):
     if subject == "kvstore-linuxu":
         return ([ctx.images[("kvstore", "linuxu")], f"nfos.mem={KV_MEM}",
                  f"netdev.dev=vhost-user:{sock}", f"netdev.ip={SERVER_IP}/{PREFIXLEN}",
-                 "nfos.stats=1", "--"] + KV_ARGS)
+                 "nfos.stats=1"] + lcores.params(ctx.cpus) + ["--"] + KV_ARGS)
     if subject in ("kvstore-kvm", "kvstore-tcg"):
-        cmdline = nfos_cli.guest_cmdline([f"netdev.ip={SERVER_IP}/{PREFIXLEN}", "nfos.stats=1"],
-                                         KV_ARGS)
+        cmdline = nfos_cli.guest_cmdline([f"netdev.ip={SERVER_IP}/{PREFIXLEN}", "nfos.stats=1"]
+                                         + lcores.params(ctx.cpus), KV_ARGS)
         return nfos_cli.qemu_command(ctx.images[("kvstore", "kvm")], KV_MEM, "microvm,pcie=on",
                                      ctx.accel_of[subject], cmdline,
-                                     [{"kind": "vhost-user", "arg": sock}])
+                                     [{"kind": "vhost-user", "arg": sock}], cpus=ctx.cpus)
     if subject == "linux-vm":
         # seconds=0: memcached runs until QEMU is stopped.
         return linuxvm.qemu_command("memcached", sock=sock, mem=LINUX_VM_MEM,
@@ -169,6 +169,8 @@ def run_once(ctx, subject, run):
             os.unlink(sock)
         keep_logs(ctx, procs, lambda p: f"{subject}-{run}-{p.name}.log")
     r = parse_run(ctx, subject, gen, server, marks, holds, udp)
+    if subject.startswith("kvstore") and ctx.cpus > 1:
+        r["lcores"] = lcores.per_lcore(text for _, text in server.lines)
     r["c2c_cycles"] = c2c  # around the whole run: said, not part of the clean rule
     r["placed_apart"] = placement.placed_apart(ctx, c2c)
     return r
@@ -194,7 +196,8 @@ def start(ctx, subject, sock, ns, procs):
                    GEN_CORE, ctx.tmp, stdin_pipe=True)
         procs.append(gen)
         wait_socket(sock, gen)
-        server = Proc(subject, server_argv(ctx, subject, sock, ns), SERVER_CORE, ctx.tmp)
+        server = Proc(subject, server_argv(ctx, subject, sock, ns),
+                      lcores.cores(ctx.cpus, SERVER_CORE), ctx.tmp)
         procs.append(server)
     gen.wait_for(re.compile(r"^kvgen: server .* is at"), ready_timeout(ctx, subject),
                  [server])

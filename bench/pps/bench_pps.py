@@ -2,7 +2,7 @@
 
     ./nfos bench pps [--smoke] [--runs N] [--seconds S] [--cases rx,tx,fwd]
                      [--sizes 64,1500] [--subjects nfos-linuxu,dpdk,nfos-kvm,nfos-tcg,linux-vm]
-                     [--no-huge]
+                     [--cpus N] [--no-huge]
                      [--json FILE]
 
 The host backend is dpdk-testpmd with a net_vhost port (vhost-user server,
@@ -44,6 +44,11 @@ A, ...).
 A table goes to stdout and JSON to bench/results/pps-<date>.json (not with
 --smoke: 1 run, 2 s, 64 B, figures marked smoke).
 
+--cpus N runs the nfos subjects with N lcores (bench/common/lcores.py:
+nfos.cpus=N or -smp N, pinned to cores 0..N-1; each run's line adds every
+lcore's busy cycles per packet from the app's exit report); on this 2-core
+host that shares core 0 with testpmd, which the header says.
+
 Before and after each run, with both cores idle, build/bench/c2c (from
 bench/pps/c2c.c) times a cache line's round trip between core 0 and core 1
 (c2c_cycles in the JSON); the fastest of five probes at the start, and of
@@ -73,7 +78,7 @@ import sys
 import tempfile
 import types
 
-from bench.common import cli, placement
+from bench.common import cli, lcores, placement
 from bench.common.dpdk import TESTPMD, Memory
 from bench.common.host import describe, pkg_version
 from bench.common.images import build_images, check_images
@@ -103,9 +108,11 @@ def parse_args(argv):
                     help="Ethernet frame sizes with FCS, 64..1518 (default 64,1500)")
     ap.add_argument("--subjects", type=cli.csv("subjects", SUBJECTS),
                     help="default: all; nfos-kvm is skipped under TCG unless named here")
+    lcores.add_option(ap)
     cli.tail_options(ap, "1 run, 2 s, 64 B; figures marked smoke, nothing written (for tests)")
     args = ap.parse_args(argv)
     cli.check_runs(ap, args.runs)
+    lcores.check(ap, args.cpus)
     if args.seconds is not None and not 0 < args.seconds <= 600:
         ap.error("--seconds must be in (0, 600]")
     return args
@@ -115,6 +122,7 @@ def main(argv):
     args = parse_args(argv)
     ctx = types.SimpleNamespace(cases=args.cases, smoke=args.smoke)
     ctx.runs = args.runs or (1 if args.smoke else 5)
+    ctx.cpus = args.cpus
     ctx.seconds = args.seconds or (2.0 if args.smoke else 5.0)
     ctx.sizes = args.sizes or ([64] if args.smoke else [64, 1500])
     missing = None if cli.has(TESTPMD) else (f"{TESTPMD} is missing: install it with ./nfos "
@@ -172,6 +180,13 @@ def print_header(ctx, subjects, status, active, accel_of, lvm):
           f"net_vhost on core {BACKEND_CORE}, subjects on core {SUBJECT_CORE}, DPDK memory: "
           f"{ctx.mem.mode} ({ctx.mem.reason})")
     print_unavailable(subjects, status)
+    if ctx.cpus > 1:
+        print(f"  nfos subjects: {ctx.cpus} lcores on cores {lcores.cores(ctx.cpus, SUBJECT_CORE)}"
+              f" (rxsink and txgen run on lcore 0, the others idle; l2fwd forwards one "
+              f"direction per lcore between two ports); dpdk and linux-vm keep one core")
+        over = lcores.oversubscribed(ctx.cpus)
+        if over:
+            print(over)
     if "linux-vm" in active:
         print(f"  linux-vm: {ctx.lvm_accel} ({ctx.lvm_why}), {LINUX_VM_MEM >> 20} MiB, image "
               f"{lvm['image_bytes']} bytes ({lvm['kernel_package']} + initramfs)")
@@ -227,6 +242,7 @@ def setup_json(ctx, lvm):
                           "mpps_of": v["metric"]} for k, v in CASES.items()
                       if k in ctx.cases},
             "kvm_accel": ctx.accel,
+            "cpus": ctx.cpus, "oversubscribed": lcores.oversubscribed(ctx.cpus),
             "linux_vm": lvm and {
                 "accel": ctx.lvm_accel, "accel_why": ctx.lvm_why, "mem": LINUX_VM_MEM,
                 "kernel": lvm["kernel_package"], "image_bytes": lvm["image_bytes"],

@@ -1,5 +1,6 @@
 """bench pps's summaries, ratios and tables, from the runs' results."""
 
+from bench.common import lcores
 from bench.common.placement import C2C_FAR, spread
 from bench.common.stats import fmt, paired, summary, table
 
@@ -24,7 +25,8 @@ def run_line(case, size, subject, run, r):
             f"{r['mpps']:.3f} Mpp/s, busy {r['busy']:.1f} cycles/pkt, cpu "
             f"{r['cpu_share']['subject']}/{r['cpu_share']['backend']}"
             f"{'' if r['clean'] else why_disturbed(r)}"
-            f"{'' if r['check'] == 'ok' else ', check: ' + r['check']}")
+            f"{'' if r['check'] == 'ok' else ', check: ' + r['check']}"
+            + "".join("\n  " + line for line in lcores.lines_of(r.get("lcores") or [])))
 
 
 def c2c_note(results):

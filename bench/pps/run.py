@@ -7,7 +7,7 @@ import os
 import re
 import time
 
-from bench.common import placement
+from bench.common import lcores, placement
 from bench.common.dpdk import TESTPMD
 from bench.common.images import NFOS_LINE
 from bench.common.proc import BenchError, Proc, RunFailed, keep_logs, wait_socket, watch
@@ -59,7 +59,7 @@ def testpmd_argv(role, port_vdev, core, mem, mode, size, cycles):
             ([f"--txpkts={txpkts}"] if txpkts else []))
 
 
-def subject_argv(subject, case, size, sock, mem, images, accel, warmup, seconds):
+def subject_argv(subject, case, size, sock, mem, images, accel, warmup, seconds, cpus=1):
     c = CASES[case]
     if subject == "dpdk":
         return testpmd_argv("dpdk", f"net_virtio_user0,path={sock},queues=1", SUBJECT_CORE, mem,
@@ -74,14 +74,14 @@ def subject_argv(subject, case, size, sock, mem, images, accel, warmup, seconds)
     args = c["args"] + (["--size", str(size - 4)] if case == "tx" else [])
     if subject == "nfos-linuxu":
         # It stops on SIGINT; --time only ends it should we not.
-        return ([images[(c["app"], "linuxu")], f"netdev.dev=vhost-user:{sock}", "nfos.stats=1",
-                 "--"] + args + ["--time", f"{warmup + seconds + 30:g}"])
+        return ([images[(c["app"], "linuxu")], f"netdev.dev=vhost-user:{sock}", "nfos.stats=1"]
+                + lcores.params(cpus) + ["--"] + args + ["--time", f"{warmup + seconds + 30:g}"])
     # SIGINT would end QEMU, not the guest: the guest stops itself.
-    cmdline = nfos_cli.guest_cmdline(["nfos.stats=1"],
+    cmdline = nfos_cli.guest_cmdline(["nfos.stats=1"] + lcores.params(cpus),
                                       args + ["--time", f"{warmup + seconds + GRACE + 0.5:g}"])
     return nfos_cli.qemu_command(images[(c["app"], "kvm")], NFOS_MEM, "microvm,pcie=on",
                                  "tcg" if subject == "nfos-tcg" else accel, cmdline,
-                                 [{"kind": "vhost-user", "arg": sock}])
+                                 [{"kind": "vhost-user", "arg": sock}], cpus=cpus)
 
 
 def ready_timeout(ctx, subject):
@@ -206,7 +206,10 @@ def run_once(ctx, case, size, subject, run, seconds):
             os.unlink(sock)
         keep_logs(ctx, procs, lambda p: f"{case}-{size}-{subject}-{run}-"
                                         f"{'backend' if p is procs[0] else 'subject'}.log")
-    return judge_run(ctx, case, size, subject, procs, window, c2c)
+    r = judge_run(ctx, case, size, subject, procs, window, c2c)
+    if subject.startswith("nfos") and ctx.cpus > 1:
+        r["lcores"] = lcores.per_lcore(text for _, text in procs[1].lines)
+    return r
 
 
 def measure(ctx, case, size, subject, seconds, sock, procs, c2c):
@@ -222,8 +225,10 @@ def measure(ctx, case, size, subject, seconds, sock, procs, c2c):
         wait_socket(sock, be)
     except RunFailed as e:
         raise BenchError(backend_error(ctx.mem, be, e))
+    cpus = ctx.cpus if subject.startswith("nfos") else 1  # --cpus: the nfos subjects'
     su = Proc(subject, subject_argv(subject, case, size, sock, ctx.mem, ctx.images,
-                                    ctx.accel, ctx.warmup, seconds), SUBJECT_CORE, ctx.tmp)
+                                    ctx.accel, ctx.warmup, seconds, cpus),
+              lcores.cores(cpus, SUBJECT_CORE), ctx.tmp)
     procs.append(su)
     ready = su.wait_for(READY["dpdk" if subject in TESTPMD_SUBJECTS else c["app"]],
                         ready_timeout(ctx, subject), [be])

@@ -8,7 +8,13 @@
  * MAC derived from the interface name (stable across runs).
  *
  * A TAP has no address filter: every frame the kernel sends on it
- * arrives, so promiscuous mode is always on. One rx and one tx queue. */
+ * arrives, so promiscuous mode is always on. A TAP made with multi_queue
+ * (`ip tuntap add dev IFNAME mode tap multi_queue`) gives up to
+ * NETDEV_MAX_QUEUES queue pairs, one fd each (IFF_MULTI_QUEUE), attached
+ * when the app configures them: the kernel spreads the frames it sends
+ * over the attached fds by its flow hash (addresses and ports), and keeps a
+ * flow on the queue our replies to it were written to. Any other TAP has
+ * one queue pair. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -25,9 +31,11 @@
 
 struct tap_port {
     struct netdev dev;
-    struct tap_rxq rxq;
-    struct tap_txq txq;
-    int fd;
+    struct tap_rxq rxq[NETDEV_MAX_QUEUES];
+    struct tap_txq txq[NETDEV_MAX_QUEUES];
+    int fd[NETDEV_MAX_QUEUES]; /* one per queue pair, fd[0] from probe */
+    unsigned nfds;
+    bool mq; /* the TAP was made with multi_queue */
     char ifname[IFNAMSIZ];
     uint64_t kernel_drops_base; /* the TAP's tx_dropped when counting began */
 };
@@ -75,15 +83,30 @@ static uint64_t tap_kernel_drops(const struct tap_port *p)
 static int tap_info(struct netdev *dev, struct netdev_info *info)
 {
     info->driver = "tap";
+    info->max_rx_queues = info->max_tx_queues = tap_of(dev)->mq ? NETDEV_MAX_QUEUES : 1;
     info->max_mtu = dev->mtu; /* the interface's: set it with ip link */
     info->min_rx_buf = dev->mtu + 18;
     return 0;
 }
 
+static int tap_open(const char *ifname, bool mq);
+
+/* As many fds as queue pairs: more attached, or the ones past n closed
+ * (the kernel would steer flows to a queue nobody reads). */
 static int tap_configure(struct netdev *dev, const struct netdev_conf *conf)
 {
-    (void)dev;
-    (void)conf; /* promisc either way: see the top of the file */
+    struct tap_port *p = tap_of(dev);
+    unsigned n = NFOS_MAX(conf->nb_rx_queues, conf->nb_tx_queues), q;
+    int fd;
+
+    /* promisc either way: see the top of the file */
+    for (q = 0; q < p->nfds; q++)
+        tap_rxq_flush(&p->rxq[q]);
+    for (; p->nfds < n; p->fd[p->nfds++] = fd)
+        if ((fd = tap_open(p->ifname, true)) < 0)
+            return fd;
+    while (p->nfds > n)
+        close(p->fd[--p->nfds]);
     return 0;
 }
 
@@ -92,14 +115,13 @@ static int tap_rxq_setup(struct netdev *dev, uint16_t q, uint16_t ring_size, str
 {
     struct tap_port *p = tap_of(dev);
 
-    (void)q;
     (void)ring_size; /* the kernel's queue is the ring */
-    tap_rxq_flush(&p->rxq);
-    memset(&p->rxq, 0, sizeof(p->rxq));
-    p->rxq.fd = p->fd;
-    p->rxq.port = dev->port;
-    p->rxq.pool = pool;
-    *queue = &p->rxq;
+    tap_rxq_flush(&p->rxq[q]);
+    memset(&p->rxq[q], 0, sizeof(p->rxq[q]));
+    p->rxq[q].fd = p->fd[q];
+    p->rxq[q].port = dev->port;
+    p->rxq[q].pool = pool;
+    *queue = &p->rxq[q];
     return 0;
 }
 
@@ -107,11 +129,10 @@ static int tap_txq_setup(struct netdev *dev, uint16_t q, uint16_t ring_size, voi
 {
     struct tap_port *p = tap_of(dev);
 
-    (void)q;
     (void)ring_size;
-    memset(&p->txq, 0, sizeof(p->txq));
-    p->txq.fd = p->fd;
-    *queue = &p->txq;
+    memset(&p->txq[q], 0, sizeof(p->txq[q]));
+    p->txq[q].fd = p->fd[q];
+    *queue = &p->txq[q];
     return 0;
 }
 
@@ -125,7 +146,11 @@ static int tap_start(struct netdev *dev)
 
 static void tap_stop(struct netdev *dev)
 {
-    tap_rxq_flush(&tap_of(dev)->rxq);
+    struct tap_port *p = tap_of(dev);
+    unsigned q;
+
+    for (q = 0; q < p->nfds; q++)
+        tap_rxq_flush(&p->rxq[q]);
 }
 
 static int tap_set_promisc(struct netdev *dev, bool on)
@@ -150,19 +175,26 @@ static int tap_link(struct netdev *dev, struct netdev_link *link)
 static void tap_stats(struct netdev *dev, struct netdev_stats *stats)
 {
     struct tap_port *p = tap_of(dev);
+    unsigned q;
 
-    stats->rx[0] = p->rxq.stats;
-    stats->tx[0] = p->txq.stats;
+    for (q = 0; q < p->nfds; q++) {
+        stats->rx[q] = p->rxq[q].stats;
+        stats->tx[q] = p->txq[q].stats;
+        stats->bufs_held += p->rxq[q].spare != NULL;
+    }
+    /* The kernel counts the device's, not a queue's: queue 0 shows it. */
     stats->rx[0].drops += tap_kernel_drops(p) - p->kernel_drops_base;
-    stats->bufs_held = p->rxq.spare != NULL;
 }
 
 static void tap_stats_reset(struct netdev *dev)
 {
     struct tap_port *p = tap_of(dev);
+    unsigned q;
 
-    memset(&p->rxq.stats, 0, sizeof(p->rxq.stats));
-    memset(&p->txq.stats, 0, sizeof(p->txq.stats));
+    for (q = 0; q < NETDEV_MAX_QUEUES; q++) {
+        memset(&p->rxq[q].stats, 0, sizeof(p->rxq[q].stats));
+        memset(&p->txq[q].stats, 0, sizeof(p->txq[q].stats));
+    }
     p->kernel_drops_base = tap_kernel_drops(p);
 }
 
@@ -185,7 +217,7 @@ static const char *tap_attach_hint(int err)
     case EPERM:
         return " (it belongs to another user or group: needs CAP_NET_ADMIN)";
     case EINVAL:
-        return " (not a TAP, or made with multi_queue)";
+        return " (not a TAP)";
     case EBUSY:
         return " (another process has it)";
     default:
@@ -193,9 +225,11 @@ static const char *tap_attach_hint(int err)
     }
 }
 
-/* Opens /dev/net/tun on the existing TAP ifname: the fd or a negative
- * errno, after one line naming the interface and the error. */
-static int tap_open(const char *ifname)
+/* Opens /dev/net/tun on the existing TAP ifname, as one queue of a
+ * multi_queue TAP when mq: the fd, or a negative errno after one line
+ * naming the interface and the error (-EINVAL silently when !mq: the
+ * caller then tries mq, a TAP's flag must match the one it was made with). */
+static int tap_open(const char *ifname, bool mq)
 {
     struct ifreq ifr;
     int fd, err;
@@ -215,12 +249,14 @@ static int tap_open(const char *ifname)
     }
     memset(&ifr, 0, sizeof(ifr));
     snprintf(ifr.ifr_name, IFNAMSIZ, "%s", ifname);
-    ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+    ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (mq ? IFF_MULTI_QUEUE : 0);
     if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
         err = errno;
+        close(fd);
+        if (err == EINVAL && !mq)
+            return -EINVAL;
         fprintf(stderr, "tap: %s: cannot attach (TUNSETIFF): %s%s\n", ifname, strerror(err),
                 tap_attach_hint(err));
-        close(fd);
         return err == ENODEV ? -ENXIO : -err;
     }
     return fd;
@@ -250,9 +286,13 @@ static int tap_probe(struct bus_device *bdev)
                 netdev_port_param(netdev_next_port(), "mac"));
         return err;
     }
-    if ((fd = tap_open(p->ifname)) < 0)
+    /* One queue first; a TAP made with multi_queue refuses that (EINVAL). */
+    if ((fd = tap_open(p->ifname, false)) == -EINVAL && (fd = tap_open(p->ifname, true)) >= 0)
+        p->mq = true;
+    if (fd < 0)
         return fd;
-    p->fd = fd;
+    p->fd[0] = fd;
+    p->nfds = 1;
     if (!tap_ifreq(p->ifname, SIOCGIFMTU, &ifr) && ifr.ifr_mtu > 0)
         p->dev.mtu = (uint32_t)ifr.ifr_mtu;
     p->dev.ops = &tap_ops;
@@ -261,6 +301,7 @@ static int tap_probe(struct bus_device *bdev)
     snprintf(p->dev.name, sizeof(p->dev.name), "%s", v->arg);
     if ((err = netdev_register(&p->dev))) {
         close(fd);
+        p->nfds = 0;
         return err;
     }
     bdev->priv = p;

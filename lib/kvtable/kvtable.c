@@ -9,39 +9,6 @@
 #include <nfos/kvtable.h>
 #include "kvtable_priv.h"
 
-#define WAYS            8
-#define ITEM_FREE       0
-#define ITEM_LINKED     1
-#define ITEM_PINNED     2  /* with LINKED: CLOCK must not take it */
-#define ITEM_SPILLED    4  /* with LINKED: in its second-choice bucket */
-#define UPDATE_INTERVAL 60 /* memcached's ITEM_UPDATE_INTERVAL */
-#define PREFETCH_LINES  4  /* of an item; the hardware streams the rest */
-#define CUCKOO_BUCKETS  64 /* buckets a relocation search visits at most */
-
-/* An item goes to its second-choice bucket only when the first is full,
- * and the first counts it in spilled: a lookup reads the second bucket
- * only when that count is not 0, so a hit or a miss costs one line. */
-struct kvtable_bucket {
-    uint16_t tag[WAYS];
-    uint32_t ref[WAYS]; /* 1 + item offset / 8; 0: empty */
-    uint32_t spilled;   /* items whose first choice this is, in their second */
-    uint8_t pad[12];
-} __attribute__((aligned(64)));
-
-_Static_assert(sizeof(struct kvtable_bucket) == 64, "one bucket, one cache line");
-#define ITEM_HDR offsetof(struct kvtable_item, data)
-_Static_assert(ITEM_HDR == 36, "item header");
-
-static inline uint16_t tag_of(uint64_t hash)
-{
-    return (uint16_t)(hash >> 48);
-}
-
-static inline struct kvtable_item *item_at(const struct kvtable *t, uint32_t ref)
-{
-    return (struct kvtable_item *)(t->arena + ((size_t)(ref - 1) << 3));
-}
-
 static inline uint32_t ref_of(const struct kvtable *t, const struct kvtable_item *it)
 {
     return (uint32_t)(((const uint8_t *)it - t->arena) >> 3) + 1;
@@ -184,7 +151,7 @@ int kvtable_init(struct kvtable *t, size_t mem_limit, size_t item_size_max, int6
         nb <<= 1;
     t->bucket_mask = nb - 1;
     /* The largest block first: an allocator may align it to its size. */
-    t->arena = kvtable_mem_alloc((size_t)t->npages * KVTABLE_PAGE);
+    t->arena = kvtable_mem_alloc((size_t)t->npages * KVTABLE_PAGE + ARENA_SLACK);
     t->buckets = kvtable_mem_alloc(nb * sizeof(struct kvtable_bucket));
     t->page_lists = calloc((size_t)t->npages * KVTABLE_MAX_CLASSES, sizeof(uint32_t));
     t->page_cls = calloc(t->npages, 1);
@@ -218,7 +185,7 @@ int kvtable_init(struct kvtable *t, size_t mem_limit, size_t item_size_max, int6
 void kvtable_fini(struct kvtable *t)
 {
     kvtable_mem_free(t->buckets, (t->bucket_mask + 1) * sizeof(struct kvtable_bucket));
-    kvtable_mem_free(t->arena, (size_t)t->npages * KVTABLE_PAGE);
+    kvtable_mem_free(t->arena, (size_t)t->npages * KVTABLE_PAGE + ARENA_SLACK);
     free(t->page_lists);
     free(t->page_cls);
     t->buckets = NULL;
@@ -290,31 +257,6 @@ void kvtable_prefetch_item(struct kvtable *t, uint64_t hash)
 
 /* --- Index ------------------------------------------------------------- */
 
-static inline uint64_t load64(const uint8_t *p)
-{
-    uint64_t v;
-
-    memcpy(&v, p, sizeof(v));
-    return v;
-}
-
-/* memcmp(a, b, n) == 0 for keys, without a call: 8 bytes at a time, the
- * last word overlapping the one before. */
-static inline bool key_eq(const uint8_t *a, const uint8_t *b, size_t n)
-{
-    uint64_t d = 0;
-    size_t i;
-
-    if (n < 8) {
-        for (i = 0; i < n; i++)
-            d |= (uint64_t)(a[i] ^ b[i]);
-        return !d;
-    }
-    for (i = 0; i + 8 < n; i += 8)
-        d |= load64(a + i) ^ load64(b + i);
-    return !(d | (load64(a + n - 8) ^ load64(b + n - 8)));
-}
-
 static struct kvtable_item *find(struct kvtable *t, const void *key, size_t n, uint64_t hash)
 {
     uint16_t tag = tag_of(hash);
@@ -349,11 +291,17 @@ static void item_free(struct kvtable *t, struct kvtable_item *it)
 
 static void unlink_item(struct kvtable *t, struct kvtable_item *it)
 {
-    struct kvtable_bucket *bk = &t->buckets[it->slot / WAYS];
+    struct kvtable_bucket *bk = &t->buckets[it->slot / WAYS], *first = bk;
 
-    bk->ref[it->slot % WAYS] = 0;
     if (it->state & ITEM_SPILLED) /* its first choice counted it */
-        t->buckets[kvtable_bucket_index(t, kvtable_hash(it->data, it->nkey), 0)].spilled--;
+        first = &t->buckets[kvtable_bucket_index(t, kvtable_hash(it->data, it->nkey), 0)];
+    bucket_write_begin(t, bk);
+    bucket_write_begin(t, first);
+    bk->ref[it->slot % WAYS] = 0;
+    if (it->state & ITEM_SPILLED)
+        first->spilled--;
+    bucket_write_end(t, bk);
+    bucket_write_end(t, first);
     t->st.curr_items--;
     t->st.bytes -= mc_size(it->nkey, it->flags, it->nbytes);
     it->state = ITEM_FREE;
@@ -389,6 +337,8 @@ static void move_item(struct kvtable *t, uint64_t from, int w, uint64_t to, int 
     struct kvtable_bucket *a = &t->buckets[from], *z = &t->buckets[to];
     struct kvtable_item *it = item_at(t, a->ref[w]);
 
+    bucket_write_begin(t, a);
+    bucket_write_begin(t, z);
     z->tag[nw] = a->tag[w];
     z->ref[nw] = a->ref[w];
     a->ref[w] = 0;
@@ -400,6 +350,8 @@ static void move_item(struct kvtable *t, uint64_t from, int w, uint64_t to, int 
         it->state |= ITEM_SPILLED;
         a->spilled++;
     }
+    bucket_write_end(t, a);
+    bucket_write_end(t, z);
     t->st.relocations++;
 }
 
@@ -463,6 +415,8 @@ static bool link_item(struct kvtable *t, struct kvtable_item *it, uint64_t hash)
     }
 found:
     bk = &t->buckets[bi[b]];
+    bucket_write_begin(t, bk);
+    bucket_write_begin(t, &t->buckets[bi[0]]);
     bk->tag[w] = tag_of(hash);
     bk->ref[w] = ref_of(t, it);
     it->slot = (uint32_t)(bi[b] * WAYS + (unsigned)w);
@@ -474,22 +428,12 @@ found:
     it->clock = 0;
     it->cas = ++t->cas_id;
     it->time = t->now;
+    bucket_write_end(t, bk);
+    bucket_write_end(t, &t->buckets[bi[0]]);
     t->st.curr_items++;
     t->st.total_items++;
     t->st.bytes += mc_size(it->nkey, it->flags, it->nbytes);
     return true;
-}
-
-static bool is_flushed(const struct kvtable *t, const struct kvtable_item *it)
-{
-    if (t->oldest_live == 0 || t->oldest_live > t->now)
-        return false;
-    return it->time <= t->oldest_live || (t->oldest_cas && it->cas && it->cas < t->oldest_cas);
-}
-
-static bool is_dead(const struct kvtable *t, const struct kvtable_item *it)
-{
-    return is_flushed(t, it) || (it->exptime && it->exptime <= t->now);
 }
 
 /* --- Memory ------------------------------------------------------------ */
@@ -663,7 +607,7 @@ static struct kvtable_item *item_new(struct kvtable *t, const void *key, size_t 
 
 /* --- Operations ---------------------------------------------------------- */
 
-static struct kvtable_item *lookup(struct kvtable *t, const void *key, size_t n, uint64_t hash)
+struct kvtable_item *kvtable_lookup(struct kvtable *t, const void *key, size_t n, uint64_t hash)
 {
     struct kvtable_item *it = find(t, key, n, hash);
 
@@ -684,7 +628,7 @@ static struct kvtable_item *lookup(struct kvtable *t, const void *key, size_t n,
 
 struct kvtable_item *kvtable_get(struct kvtable *t, const void *key, size_t n, uint64_t hash)
 {
-    struct kvtable_item *it = lookup(t, key, n, hash);
+    struct kvtable_item *it = kvtable_lookup(t, key, n, hash);
 
     if (it) { /* stores only when needed: a clean line costs no write-back */
         if (!it->clock)
@@ -722,7 +666,7 @@ enum kvtable_result kvtable_store(struct kvtable *t, enum kvtable_mode mode, con
                                   size_t n, uint64_t hash, uint32_t flags, uint32_t exptime,
                                   const void *value, size_t vlen, uint64_t cas_in)
 {
-    struct kvtable_item *old = lookup(t, key, n, hash), *it;
+    struct kvtable_item *old = kvtable_lookup(t, key, n, hash), *it;
 
     if (!old) {
         if (mode == KVTABLE_CAS)
@@ -767,7 +711,7 @@ enum kvtable_result kvtable_store(struct kvtable *t, enum kvtable_mode mode, con
 
 int kvtable_delete(struct kvtable *t, const void *key, size_t n, uint64_t hash)
 {
-    struct kvtable_item *it = lookup(t, key, n, hash);
+    struct kvtable_item *it = kvtable_lookup(t, key, n, hash);
 
     if (!it)
         return -ENOENT;
@@ -809,7 +753,7 @@ static bool value_number(const uint8_t *v, size_t n, uint64_t *out)
 enum kvtable_result kvtable_delta(struct kvtable *t, const void *key, size_t n, uint64_t hash,
                                   bool incr, uint64_t delta, uint64_t *out)
 {
-    struct kvtable_item *it = lookup(t, key, n, hash), *nit;
+    struct kvtable_item *it = kvtable_lookup(t, key, n, hash), *nit;
     char buf[24], *e;
     uint64_t v;
     size_t res;
@@ -827,11 +771,15 @@ enum kvtable_result kvtable_delta(struct kvtable *t, const void *key, size_t n, 
     } while (v);
     res = (size_t)(buf + sizeof(buf) - e);
     if (res + 2 <= it->nbytes) { /* in place, padded as memcached does */
+        struct kvtable_bucket *bk = &t->buckets[it->slot / WAYS];
+
+        bucket_write_begin(t, bk);
         memcpy(kvtable_item_value(it), e, res);
         memset(kvtable_item_value(it) + res, ' ', it->nbytes - 2 - res);
         it->aux = 0;
         it->cas = ++t->cas_id;
         it->clock = 1;
+        bucket_write_end(t, bk);
         return KVTABLE_DELTA_OK;
     }
     nit = item_new(t, key, n, it->flags, it->exptime, res + 2, it);

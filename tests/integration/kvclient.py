@@ -2,13 +2,22 @@
 test's network namespace (ip netns exec NS python3 kvclient.py ...); Python
 standard library only. Prints JSON on stdout.
 
-  kvclient.py cases FILE HOST PORT
+  kvclient.py cases FILE HOST PORT [SOCKETS]
       FILE: JSON list of cases {"dgram": hex, "mode": "sentinel"|"quiet"}.
       Each datagram goes out with request id 2i+1 in its header unless the
       case says "keep_id"; "{CAS:key}" in it becomes the cas unique of key from
       the last gets reply. "sentinel": then "version" with id 2i+2, and
       the replies are what came before its answer; "quiet": what comes in
       0.5 s. Output: per case, the reply datagrams as hex, in arrival order.
+      SOCKETS (default 1): case i goes out from socket i % SOCKETS, each on
+      a port of its own, so that a multiqueue device spreads the cases over
+      its queues (a case and its sentinel share a socket, so a queue).
+
+  kvclient.py hammer HOST PORT THREADS COUNT
+      THREADS threads, each with a socket of its own, COUNT requests each:
+      sets and gets of the same 8 keys, each value one letter repeated,
+      its length and letter also in the flags; output: counts and the
+      gets whose value was not whole (a torn read).
 
   kvclient.py workload SEED COUNT HOST1 PORT1 HOST2 PORT2
       COUNT random requests (one reply object each) to both servers in
@@ -32,15 +41,23 @@ def hdr(rid, seq=0, total=1, res=0):
 
 
 class Server:
-    def __init__(self, host, port):
+    def __init__(self, host, port, sockets=1):
         self.addr = (host, int(port))
-        self.s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:  # room for a reply of hundreds of datagrams (root may exceed rmem_max)
-            self.s.setsockopt(socket.SOL_SOCKET, 33, 8 << 20)  # SO_RCVBUFFORCE
-        except OSError:
-            pass
-        self.s.bind(("0.0.0.0", 0))
+        self.socks = []
+        for _ in range(sockets):
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            try:  # room for a reply of hundreds of datagrams (root may exceed rmem_max)
+                s.setsockopt(socket.SOL_SOCKET, 33, 8 << 20)  # SO_RCVBUFFORCE
+            except OSError:
+                pass
+            s.bind(("0.0.0.0", 0))
+            self.socks.append(s)
+        self.s = self.socks[0]
         self.cas = {}
+
+    def use(self, i):
+        """Socket i % sockets for what follows."""
+        self.s = self.socks[i % len(self.socks)]
 
     def send(self, data):
         self.s.sendto(data, self.addr)
@@ -60,11 +77,12 @@ class Server:
         return re.sub(rb"\{CAS:([^}]*)\}", lambda m: self.cas.get(m[1], b"0"), data)
 
 
-def run_cases(path, host, port):
+def run_cases(path, host, port, sockets=1):
     cases = json.load(open(path))
-    srv = Server(host, port)
+    srv = Server(host, port, int(sockets))
     out = []
     for i, c in enumerate(cases):
+        srv.use(i)
         rid, sentinel = (2 * i + 1) & 0xffff, (2 * i + 2) & 0xffff
         d = srv.fill(bytes.fromhex(c["dgram"]))
         if not c.get("keep_id") and len(d) >= 2:
@@ -171,9 +189,50 @@ def run_workload(seed, count, h1, p1, h2, p2):
                       "live_keys": live}))
 
 
+def hammer_thread(host, port, seed, count, res):
+    rng, srv = random.Random(seed), Server(host, port)
+    for i in range(count):
+        rid, key = (seed * 7919 + i) & 0xffff, f"hk{rng.randrange(8)}"
+        if rng.random() < 0.3:
+            n, c = rng.randrange(1, 1000), rng.choice(b"abcdefghijklmnopqrstuvwxyz")
+            srv.send(hdr(rid) + f"set {key} {n << 8 | c} 0 {n}\r\n".encode() + bytes([c]) * n
+                     + b"\r\n")
+        else:
+            srv.send(hdr(rid) + f"get {key}\r\n".encode())
+        r = one_reply(srv, rid)
+        res["requests"] += 1
+        if "TIMEOUT" in r:
+            res["timeouts"] += 1
+            continue
+        body = b"".join(bytes.fromhex(d)[8:] for d in r)
+        m = re.match(rb"VALUE (\S+) (\d+) (\d+)\r\n", body)
+        if not m:
+            continue
+        res["hits"] += 1
+        flags, n = int(m[2]), int(m[3])
+        value = body[m.end():m.end() + n]
+        if (flags >> 8 != n or value != bytes([flags & 0xff]) * n
+                or body[m.end() + n:] != b"\r\nEND\r\n"):
+            res["torn"].append(body[:120].decode("latin1"))
+
+
+def run_hammer(host, port, threads, count):
+    import threading
+    res = {"requests": 0, "hits": 0, "timeouts": 0, "torn": []}
+    ts = [threading.Thread(target=hammer_thread, args=(host, port, i + 1, int(count), res))
+          for i in range(int(threads))]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    print(json.dumps(res))
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "cases":
-        run_cases(*sys.argv[2:5])
+        run_cases(*sys.argv[2:6])
+    elif sys.argv[1] == "hammer":
+        run_hammer(*sys.argv[2:6])
     elif sys.argv[1] == "workload":
         run_workload(*sys.argv[2:8])
     else:

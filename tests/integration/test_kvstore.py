@@ -87,11 +87,11 @@ def ns():
         n.remove()
 
 
-def run_cases(ns, cases, host):
+def run_cases(ns, cases, host, sockets=1):
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(cases, f)
     try:
-        r = ns.run(PY, KVCLIENT, "cases", f.name, host, "11211", timeout=300)
+        r = ns.run(PY, KVCLIENT, "cases", f.name, host, "11211", str(sockets), timeout=300)
     finally:
         os.unlink(f.name)
     return json.loads(r.stdout)
@@ -117,21 +117,26 @@ def memcached(ns, item_max):
     return proc
 
 
-def kvstore(ns, plat, args=()):
+def kvstore(ns, plat, args=(), cpus=1, lines=None):
+    """kvstore on tap0 (with cpus lcores), ready and answering; lines, when
+    given, gets its output up to the ready line."""
     # memcached's replies have no datagram limit: lift kvstore's (issue 11;
     # test_kvstore_guard.py tests it) for the comparison.
     args = ["--mem-limit", "64M", "--max-reply-dgrams", "1100"] + list(args)
+    lcores = [f"nfos.cpus={cpus}"] if cpus > 1 else []
     if plat == "linuxu":
-        proc = ns.popen(build("kvstore", "linuxu"), "netdev.dev=tap:tap0", f"netdev.ip={KV}/24",
-                        "--", *args)
+        proc = ns.popen(build("kvstore", "linuxu"), *lcores, "netdev.dev=tap:tap0",
+                        f"netdev.ip={KV}/24", "--", *args)
     else:
         nets = [{"kind": "tap", "arg": "tap0"}]
-        params = nfos_cli.net_params(nets, [f"{KV}/24"], [], "kvm")
+        params = nfos_cli.net_params(nets, [f"{KV}/24"], [], "kvm") + lcores
         cmd = nfos_cli.qemu_command(build("kvstore", "kvm"), 256 << 20, "microvm,pcie=on", accel(),
                                     nfos_cli.guest_cmdline(params, ["--epoch", str(int(time.time()))]
-                                                           + args), nets)
+                                                           + args), nets, cpus=cpus)
         proc = ns.popen(*cmd)
-    wait_line(proc, r"kvstore: ready", timeout=120)
+    got = wait_line(proc, r"kvstore: ready", timeout=120)
+    if lines is not None:
+        lines += got
     try:
         wait_ready(ns, KV)  # the kernel's ARP for it done before the cases start
     except BaseException:
@@ -301,18 +306,18 @@ def size_cases():
     return p
 
 
-def conformance(ns, plat, cases, item_max):
-    mc, kv = memcached(ns, item_max), None
+def conformance(ns, plat, cases, item_max, cpus=1, sockets=1):
+    mc, kv, lines = memcached(ns, item_max), None, []
     try:
-        kv = kvstore(ns, plat, ["--max-item-size", str(item_max)])
-        a = run_cases(ns, cases, HOST)
-        b = run_cases(ns, cases, KV)
+        kv = kvstore(ns, plat, ["--max-item-size", str(item_max)], cpus=cpus, lines=lines)
+        a = run_cases(ns, cases, HOST, sockets)
+        b = run_cases(ns, cases, KV, sockets)
     finally:
         stop(mc)
         out, err = stop(kv) if kv else ("", "")
     compare(cases, a, b)
     assert_pools_balanced(out)
-    return out
+    return "".join(lines) + out
 
 
 def test_conformance_linuxu(ns):
@@ -324,19 +329,25 @@ def test_conformance_sizes_linuxu(ns):
     conformance(ns, "linuxu", size_cases(), 1024)
 
 
-def test_conformance_kvm_tap(ns):
+@pytest.mark.parametrize("cpus", [1, 2])
+def test_conformance_kvm_tap(ns, cpus):
+    """cpus 2: two vCPUs (QEMU -smp 2) over virtio-net's queue pairs; with
+    one pair offered (QEMU's tap without queues=), lcore 1 idles."""
     cases = main_cases()
-    mc, kv = memcached(ns, 2048), None
+    mc, kv, lines = memcached(ns, 2048), None, []
     try:
-        kv = kvstore(ns, "kvm", ["--max-item-size", "2048"])
-        a = run_cases(ns, cases, HOST)
-        b = run_cases(ns, cases, KV)
+        kv = kvstore(ns, "kvm", ["--max-item-size", "2048"], cpus=cpus, lines=lines)
+        a = run_cases(ns, cases, HOST, 4 * cpus - 3)
+        b = run_cases(ns, cases, KV, 4 * cpus - 3)
     finally:
         stop(mc)
         if kv:
             kv.kill()
             kv.communicate()
     compare(cases, a, b)
+    if cpus > 1:
+        assert re.search(r"kvstore: port 0 \(\S+\): \d queue pair\(s\) for 2 lcores",
+                         "".join(lines)), lines
 
 
 def test_random_workload_100k_linuxu(ns):

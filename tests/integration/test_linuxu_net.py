@@ -339,7 +339,7 @@ def test_packet_mac_link_and_promisc(veth, nettest):
     ("tap", "nosuch", "tap: nosuch: no such interface (No such device); "
                       "make it with: ip tuntap add dev nosuch mode tap"),
     ("tap", "lo", "tap: lo: cannot attach (TUNSETIFF): Invalid argument "
-                  "(not a TAP, or made with multi_queue)"),
+                  "(not a TAP)"),
     ("packet", "nosuch", "packet: nosuch: no such interface (No such device)"),
     ("packet", "lo", "packet: lo: not an Ethernet interface"),
 ])

@@ -14,14 +14,19 @@
 
 static struct kv kv;
 
-static unsigned serve(const char *text)
+static unsigned serve_on(struct kv *k, const char *text)
 {
     static uint8_t req[70000];
     size_t n = strlen(text);
 
     memcpy(req, "\0\1\0\0\0\1\0\0", 8);
     memcpy(req + 8, text, n);
-    return kv_serve(&kv, req, 8 + n);
+    return kv_serve(k, req, 8 + n);
+}
+
+static unsigned serve(const char *text)
+{
+    return serve_on(&kv, text);
 }
 
 static uint16_t be16(const uint8_t *p)
@@ -47,12 +52,17 @@ static void check_headers(unsigned nd)
     }
 }
 
+static void data_of(const struct kv *k, unsigned i, char *out, size_t cap)
+{
+    size_t n = NFOS_MIN(k->dgram[i].len, cap - 1);
+
+    memcpy(out, k->scratch + k->dgram[i].off, n);
+    out[n] = 0;
+}
+
 static void data(unsigned i, char *out, size_t cap)
 {
-    size_t n = NFOS_MIN(kv.dgram[i].len, cap - 1);
-
-    memcpy(out, kv.scratch + kv.dgram[i].off, n);
-    out[n] = 0;
+    data_of(&kv, i, out, cap);
 }
 
 static void init(unsigned max_dgrams, int64_t now)
@@ -94,7 +104,7 @@ Test(kv, replies_stay_within_the_limit_and_count_true)
         nd = serve("get big\r\nget big\r\n");
         cr_assert_leq(nd, max);
         check_headers(nd);
-        kvtable_fini(&kv.table);
+        kvtable_fini(kv.table);
         free(kv.scratch);
     }
 }
@@ -119,7 +129,7 @@ Test(kv, replace_and_loops)
     cr_assert_eq(serve("42\r\n"), 0);
     cr_assert_eq(kv.st.reply_loop_drops, 4);
     cr_assert_eq(serve("bogus\r\n"), 1);
-    kvtable_fini(&kv.table);
+    kvtable_fini(kv.table);
     free(kv.scratch);
 }
 
@@ -142,7 +152,7 @@ Test(kv, expiry_without_a_clock)
     serve("set r 0 100 1\r\nx\r\n");
     data(0, line, sizeof(line));
     cr_assert_str_eq(line, "STORED\r\n", "relative times need no clock");
-    kvtable_fini(&kv.table);
+    kvtable_fini(kv.table);
     free(kv.scratch);
     /* With a clock, the same absolute time in the past: expired. */
     init(8, 1800000000);
@@ -150,7 +160,7 @@ Test(kv, expiry_without_a_clock)
     serve("get a\r\n");
     data(0, line, sizeof(line));
     cr_assert_str_eq(line, "END\r\n");
-    kvtable_fini(&kv.table);
+    kvtable_fini(kv.table);
     free(kv.scratch);
 }
 
@@ -158,4 +168,44 @@ Test(kv, limits_refused)
 {
     cr_assert_neq(kv_init(&kv, 4 << 20, 1 << 20, 0, 0), 0);
     cr_assert_neq(kv_init(&kv, 4 << 20, 1 << 20, 0, KV_MAX_DGRAMS + 1), 0);
+}
+
+/* Two engines (two lcores) over one table: what one stores the other
+ * finds, through kv_serve and the in-place get (whose checksum cache is
+ * then set under the table's lock and used), and "stats" adds both
+ * engines' counters. */
+Test(kv, two_engines_share_the_table_and_add_their_counts)
+{
+    static struct kv other;
+    static struct kv *const all[2] = { &kv, &other };
+    uint8_t buf[256] = "\0\7\0\0\0\1\0\0get k\r\n";
+    uint32_t sum1, sum2;
+    char line[2000];
+    size_t n;
+
+    init(8, 1700000000);
+    cr_assert_eq(kv_init_peers(all, 2), 0);
+    cr_assert(kv.shared && other.shared && other.table == kv.table && kv.table->shared);
+    cr_assert_eq(serve_on(&kv, "set k 3 0 2\r\nab\r\n"), 1);
+    cr_assert_eq(serve_on(&other, "get k\r\n"), 1);
+    data_of(&other, 0, line, sizeof(line));
+    cr_assert_str_eq(line, "VALUE k 3 2\r\nab\r\nEND\r\n");
+    n = kv_serve_inplace(&other, buf, 15, sizeof(buf), &sum1);
+    cr_assert_eq(n, 8 + 22);
+    cr_assert(!memcmp(buf + 8, "VALUE k 3 2\r\nab\r\nEND\r\n", 22));
+    memcpy(buf + 8, "get k\r\n", 7);
+    cr_assert_eq(kv_serve_inplace(&other, buf, 15, sizeof(buf), &sum2), n);
+    cr_assert_eq(sum1, sum2, "the cached sum is the computed one");
+    serve_on(&kv, "stats\r\n");
+    data(0, line, sizeof(line));
+    cr_assert(strstr(line, "STAT cmd_get 3\r\n"), "%s", line); /* other's three */
+    cr_assert(strstr(line, "STAT cmd_set 1\r\n"), "%s", line);
+    cr_assert(strstr(line, "STAT threads 2\r\n"), "%s", line);
+    cr_assert_eq(serve_on(&other, "delete k\r\n"), 1);
+    serve_on(&kv, "get k\r\n");
+    data(0, line, sizeof(line));
+    cr_assert_str_eq(line, "END\r\n");
+    kvtable_fini(kv.table);
+    free(kv.scratch);
+    free(other.scratch);
 }

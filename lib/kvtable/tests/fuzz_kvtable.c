@@ -71,7 +71,7 @@ static bool busy[2];
 
 void *kvtable_mem_alloc(size_t len)
 {
-    static const size_t max[2] = { PAGES_MAX * KVTABLE_PAGE, PAGES_MAX * KVTABLE_PAGE / 4 };
+    static const size_t max[2] = { PAGES_MAX * KVTABLE_PAGE + 4096, PAGES_MAX * KVTABLE_PAGE / 4 };
     unsigned i = busy[0];
 
     if (busy[i] || len > max[i])

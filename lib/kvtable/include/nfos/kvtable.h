@@ -20,8 +20,10 @@
  * no free item and no page is left, a CLOCK hand over that class evicts the
  * first item not referenced since it last passed (counted in evictions):
  * memory pressure, as memcached, is the only reason an item is evicted.
- * One thread; no allocation after kvtable_init; every call below but init
- * and fini is fast path (no printing, no blocking). */
+ * One thread, or several on a table made shared (kvtable_share, at the
+ * end: one writer at a time under the table's lock, lock-free readers that
+ * check bucket versions); no allocation after kvtable_init; every call
+ * below but init, fini and share is fast path (no printing, no blocking). */
 #ifndef NFOS_KVTABLE_H
 #define NFOS_KVTABLE_H
 
@@ -99,8 +101,10 @@ struct kvtable {
     uint64_t oldest_cas;
     struct kvtable_stats st;
     struct kvtable_class cls[KVTABLE_MAX_CLASSES];
-    uint32_t *page_lists; /* storage behind cls[].pages */
-    uint8_t *page_cls;    /* each page's class, for prefetching whole items */
+    uint32_t *page_lists;                       /* storage behind cls[].pages */
+    uint8_t *page_cls;                          /* each page's class, for prefetching whole items */
+    bool shared;                                /* kvtable_share: versions kept, the lock used */
+    uint32_t lock __attribute__((aligned(64))); /* the writers' (kvtable_lock) */
 };
 
 /* Sets up t with mem_limit bytes of item memory (at least one page; the
@@ -199,5 +203,66 @@ enum kvtable_result kvtable_delta(struct kvtable *t, const void *key, size_t n, 
 /* flush_all [exptime as sent]: every item stored so far is invalid at once
  * (0) or from that time on. */
 void kvtable_flush(struct kvtable *t, int32_t exptime);
+
+/* --- Several threads (lcores) on one table ------------------------------
+ *
+ * kvtable_share(t), once, before a second thread uses t. From then on
+ * every call above that may change the table (store, delete, delta,
+ * touch, flush, clock, and get, which marks the item and drops a dead one)
+ * runs between kvtable_lock() and kvtable_unlock(), the item it returns
+ * used only until the unlock; writers bump the version of each bucket they
+ * change (odd while they do). A get that only reads takes no lock:
+ *
+ *     struct kvtable_view v;
+ *     do {
+ *         it = kvtable_read(t, key, n, hash, &v);
+ *         ... copy what the reply needs: v's fields, it's key and value ...
+ *     } while (!kvtable_read_ok(t, &v));   (false: a writer was there, redo)
+ *     if (it)
+ *         kvtable_read_note(t, &v, aux);
+ *
+ * Until kvtable_read_ok says so, what was read may be torn: the copy may
+ * hold garbage (never more than v.nkey and v.nbytes bytes, which keep it
+ * within the table's memory) and must not be used. Without kvtable_share
+ * nothing of this costs anything (kvtable_get is as before). */
+struct kvtable_view {
+    const struct kvtable_item *it; /* NULL: a miss */
+    uint64_t cas;
+    uint32_t flags, nbytes, aux, time; /* it's, as read */
+    uint8_t nkey, clock;
+    const uint32_t *ver[2]; /* the bucket versions read (ver[1] may be NULL) */
+    uint32_t v[2];
+};
+
+/* Makes t shared (see above). Slow path, before the other threads run. */
+void kvtable_share(struct kvtable *t);
+
+/* The writers' lock: spins; for a few hundred cycles at most, never a
+ * printf or a wait for a device inside. trylock: true when taken. */
+void kvtable_lock(struct kvtable *t);
+bool kvtable_trylock(struct kvtable *t);
+void kvtable_unlock(struct kvtable *t);
+
+/* A get without a lock on a shared table: the live item of key or NULL,
+ * its fields in *v. A dead (expired, flushed) item is dropped under the
+ * lock on the way, as kvtable_get does. Fast path. */
+const struct kvtable_item *kvtable_read(struct kvtable *t, const void *key, size_t n, uint64_t hash,
+                                        struct kvtable_view *v);
+
+/* Whether nothing v read changed since kvtable_read: what was copied from
+ * the item in between is whole. Fast path. */
+static inline bool kvtable_read_ok(const struct kvtable *t, const struct kvtable_view *v)
+{
+    (void)t;
+    __atomic_thread_fence(__ATOMIC_ACQUIRE); /* the copies before the versions */
+    return __atomic_load_n(v->ver[0], __ATOMIC_RELAXED) == v->v[0] &&
+           (!v->ver[1] || __atomic_load_n(v->ver[1], __ATOMIC_RELAXED) == v->v[1]);
+}
+
+/* After a hit that kvtable_read_ok confirmed: the marks kvtable_get makes
+ * (CLOCK's referenced bit, the access time) and aux when not 0 and the
+ * item has none, under the lock when one is needed and free (skipped when
+ * the lock is busy or the item changed: marks are hints, aux a cache). */
+void kvtable_read_note(struct kvtable *t, const struct kvtable_view *v, uint32_t aux);
 
 #endif /* NFOS_KVTABLE_H */
