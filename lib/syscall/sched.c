@@ -101,9 +101,10 @@ static uint64_t wake_expired(void)
     for (i = 0; i < CONFIG_LIBSYSCALL_THREADS_MAX; i++) {
         struct thread *t = &s.t[i];
 
-        /* Another lcore may have changed the word without a wake that
-         * reaches this scheduler: the waiter runs and re-checks. */
-        if (t->state == T_WAIT && t->futex && *t->futex != t->futex_val) {
+        /* With lcores, another one may have changed the word without a
+         * wake that reaches this scheduler: the waiter runs and re-checks
+         * (alone on its vCPU, a waiter wakes only by a wake, exactly). */
+        if (t->state == T_WAIT && t->futex && *t->futex != t->futex_val && syscall_lcores_multi()) {
             t->state = T_RUN;
             t->deadline_ns = 0;
             continue;

@@ -72,8 +72,8 @@ static int eal_parse_args(int argc, char **argv)
     int opt, ret, option_index;
 
     optind = 1;
-    while ((opt = getopt_long(argc, argv, eal_short_options, eal_long_options,
-                              &option_index)) != EOF) {
+    while ((opt = getopt_long(argc, argv, eal_short_options, eal_long_options, &option_index)) !=
+           EOF) {
         if (opt == '?') {
             eal_usage(prgname);
             ret = -1;
@@ -195,8 +195,7 @@ int rte_eal_init(int argc, char **argv)
 
     if (!rte_cpu_is_supported())
         return eal_nfos_fail("unsupported cpu type.", ENOTSUP);
-    if (!__atomic_compare_exchange_n(&run_once, &has_run, 1, 0, __ATOMIC_RELAXED,
-                                     __ATOMIC_RELAXED))
+    if (!__atomic_compare_exchange_n(&run_once, &has_run, 1, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
         return eal_nfos_fail("already called initialization.", EALREADY);
     if (eal_nfos_init_early(argc, argv, &fctret) < 0)
         return -1;

@@ -28,8 +28,7 @@ int rte_intr_callback_unregister(const struct rte_intr_handle *h __rte_unused,
 }
 
 int rte_intr_callback_unregister_sync(const struct rte_intr_handle *h __rte_unused,
-                                      rte_intr_callback_fn cb __rte_unused,
-                                      void *arg __rte_unused)
+                                      rte_intr_callback_fn cb __rte_unused, void *arg __rte_unused)
 {
     return -ENOTSUP;
 }
@@ -93,8 +92,7 @@ int rte_epoll_wait(int epfd __rte_unused, struct rte_epoll_event *events __rte_u
     return -ENOTSUP;
 }
 
-int rte_epoll_wait_interruptible(int epfd __rte_unused,
-                                 struct rte_epoll_event *events __rte_unused,
+int rte_epoll_wait_interruptible(int epfd __rte_unused, struct rte_epoll_event *events __rte_unused,
                                  int maxevents __rte_unused, int timeout __rte_unused)
 {
     return -ENOTSUP;

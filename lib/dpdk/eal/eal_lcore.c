@@ -67,8 +67,7 @@ int rte_thread_setname(pthread_t id __rte_unused, const char *name __rte_unused)
     return 0; /* nothing shows thread names */
 }
 
-int rte_thread_getname(pthread_t id __rte_unused, char *name __rte_unused,
-                       size_t len __rte_unused)
+int rte_thread_getname(pthread_t id __rte_unused, char *name __rte_unused, size_t len __rte_unused)
 {
     return -ENOTSUP;
 }
@@ -161,7 +160,13 @@ int eal_nfos_workers_start(void)
     unsigned i;
     int err;
 
-    RTE_LCORE_FOREACH_WORKER(i) {
+    /* main() runs on nfos lcore 0: DPDK's ids are nfos's. */
+    if (rte_get_main_lcore() != 0) {
+        printf("EAL: --main-lcore %u: on nfos the main lcore is lcore 0\n", rte_get_main_lcore());
+        return -1;
+    }
+    RTE_LCORE_FOREACH_WORKER(i)
+    {
         if (i >= lcore_count()) {
             printf("EAL: lcore %u: this image runs %u lcores (nfos.cpus / --cpus)\n", i,
                    lcore_count());
