@@ -96,10 +96,10 @@ def test_bad_options(hello, args, message):
 def test_testpmd_forwards_and_quits(dpdk):
     """testpmd --auto-start forwards (io) between the two ports on lcore 1,
     then reads end of input (no nfos.stdin), stops, shows its statistics
-    and quits with 0."""
+    and quits with 0; in 64 MiB of guest RAM (the EAL's default -m 16)."""
     build("dpdk-testpmd", "kvm")
-    r = nfos("run", "dpdk-testpmd", "--cpus", "2", "--mem", "256M", "--", *NULL_PORTS,
-             "-m", "64", "--", "--auto-start", "--total-num-mbufs", "4096")
+    r = nfos("run", "dpdk-testpmd", "--cpus", "2", "--mem", "64M", "--", *NULL_PORTS,
+             "--", "--auto-start", "--total-num-mbufs", "2048")
     assert r.status == 0 and "Bye..." in r.out, r.text
     assert "io packet forwarding - ports=2 - cores=1" in r.out, r.out
     acc = r.out[r.out.index("Accumulated forward statistics"):]
