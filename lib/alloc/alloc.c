@@ -19,25 +19,53 @@ static struct alloc_heap alloc_default;
  * pools and lcores set up at run time): one lock, in images with lcores
  * only. Explicit heaps stay their owner's business. */
 #if CONFIG_LIBLCORE
+/* A message is said only once the lock is released: printing can enter
+ * the musl shim, whose own lock another lcore may hold while it waits for
+ * this one (mmap from the heap). */
 static struct lcore_lock alloc_lock;
-#define DEFAULT_LOCK()   lcore_lock(&alloc_lock)
-#define DEFAULT_UNLOCK() lcore_unlock(&alloc_lock)
+static char alloc_msg[192];
+static bool alloc_msg_pending;
+#define DEFAULT_LOCK() lcore_lock(&alloc_lock)
+
+static void DEFAULT_UNLOCK(void)
+{
+    char msg[sizeof(alloc_msg)];
+    bool say = alloc_msg_pending;
+
+    if (say) {
+        memcpy(msg, alloc_msg, sizeof(msg));
+        alloc_msg_pending = false;
+    }
+    lcore_unlock(&alloc_lock);
+    if (say)
+        fputs(msg, stderr);
+}
+#define ALLOC_SAY(h, ...)                                        \
+    do {                                                         \
+        if ((h) == &alloc_default) {                             \
+            snprintf(alloc_msg, sizeof(alloc_msg), __VA_ARGS__); \
+            alloc_msg_pending = true;                            \
+        } else {                                                 \
+            fprintf(stderr, __VA_ARGS__);                        \
+        }                                                        \
+    } while (0)
 #else
-#define DEFAULT_LOCK()   ((void)0)
-#define DEFAULT_UNLOCK() ((void)0)
+#define DEFAULT_LOCK()    ((void)0)
+#define DEFAULT_UNLOCK()  ((void)0)
+#define ALLOC_SAY(h, ...) fprintf(stderr, __VA_ARGS__)
 #endif
 
 static void alloc_fail(struct alloc_heap *h, const char *call)
 {
     h->nr_failures++;
-    fprintf(stderr, "alloc: out of memory: %s failed, %zu bytes free in %u region(s)\n", call,
-            heap_free_bytes(h), h->nr_regions);
+    ALLOC_SAY(h, "alloc: out of memory: %s failed, %zu bytes free in %u region(s)\n", call,
+              heap_free_bytes(h), h->nr_regions);
 }
 
 static void alloc_refuse(struct alloc_heap *h, const char *what, void *p)
 {
     h->nr_invalid_frees++;
-    fprintf(stderr, "alloc: %s(%p) refused: not a live allocation\n", what, p);
+    ALLOC_SAY(h, "alloc: %s(%p) refused: not a live allocation\n", what, p);
 }
 
 int alloc_init(void)
@@ -181,7 +209,7 @@ static void *default_calloc(size_t n, size_t size)
 
     if (__builtin_mul_overflow(n, size, &bytes)) {
         alloc_default.nr_failures++;
-        fprintf(stderr, "alloc: calloc(%zu, %zu) failed: size overflows\n", n, size);
+        ALLOC_SAY(&alloc_default, "alloc: calloc(%zu, %zu) failed: size overflows\n", n, size);
         return NULL;
     }
     p = heap_alloc(&alloc_default, bytes, 0);

@@ -25,7 +25,8 @@ static struct {
     unsigned char reported[SYSCALL_NR_MAX / 8];
     int ready;
 #if CONFIG_LIBLCORE
-    struct lcore_lock lock; /* every call but SYSCALL_F_NOLOCK ones */
+    struct lcore_lock lock;  /* every call but SYSCALL_F_NOLOCK ones */
+    volatile unsigned owner; /* 1 + the lcore holding it, or 0 */
 #endif
 } sc;
 
@@ -91,10 +92,18 @@ long nfos_syscall6(long n, long a1, long a2, long a3, long a4, long a5, long a6)
 #endif
 #if CONFIG_LIBLCORE
     if (!(e->flags & SYSCALL_F_NOLOCK)) {
+        unsigned me = lcore_id_early() + 1;
         long r;
 
+        /* A call made from inside one on this lcore (an mmap that fails
+         * says so through write) nests instead of waiting for itself:
+         * only this lcore ever stores me, so reading it unlocked is safe. */
+        if (sc.owner == me)
+            return e->fn(a1, a2, a3, a4, a5, a6);
         lcore_lock(&sc.lock);
+        sc.owner = me;
         r = e->fn(a1, a2, a3, a4, a5, a6);
+        sc.owner = 0;
         lcore_unlock(&sc.lock);
         return r;
     }
