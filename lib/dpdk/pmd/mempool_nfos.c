@@ -49,8 +49,8 @@ static int nfos_mp_alloc(struct rte_mempool *mp)
         NFOS_PMD_LOG(ERR, "mempool %s: pinned external buffers are not netbufs", mp->name);
         return -ENOTSUP;
     }
-    if (mp->elt_size != sizeof(struct rte_mbuf) + priv->mbuf_priv_size +
-                            priv->mbuf_data_room_size) {
+    if (mp->elt_size !=
+        sizeof(struct rte_mbuf) + priv->mbuf_priv_size + priv->mbuf_data_room_size) {
         NFOS_PMD_LOG(ERR, "mempool %s: element of %u bytes is not one mbuf and its buffer",
                      mp->name, mp->elt_size);
         return -EINVAL;
@@ -119,8 +119,8 @@ static int nfos_mp_populate(struct rte_mempool *mp, unsigned int max_objs, void 
         NFOS_PMD_LOG(ERR, "mempool %s: an nfos pool takes its memory in one chunk", mp->name);
         return -ENOTSUP;
     }
-    if (!need || pool_init(&nm->pool, vaddr, RTE_MIN(len, need), obj_size, NFOS_CACHE_LINE,
-                           mp->name))
+    if (!need ||
+        pool_init(&nm->pool, vaddr, RTE_MIN(len, need), obj_size, NFOS_CACHE_LINE, mp->name))
         return -EINVAL;
     /* pool_init put every object on the stack; take them off in order
      * (object 0 first), set each up, and put them back in reverse, which
@@ -144,10 +144,14 @@ static int nfos_mp_populate(struct rte_mempool *mp, unsigned int max_objs, void 
         nb->next = NULL;
         pool_put(&nm->pool, nb);
     }
+#if CONFIG_LIBLCORE
+    /* Per-lcore caches as pool_create gives its pools: every lcore of a
+     * DPDK app gets and puts (rx refill, tx completion, DPDK's flushes). */
     if (pool_cache_enable(&nm->pool, 0)) {
         NFOS_PMD_LOG(ERR, "mempool %s: no memory for the lcore caches", mp->name);
         return -ENOMEM;
     }
+#endif
     nm->populated = true;
     return (int)n;
 }

@@ -335,7 +335,7 @@ static int nfos_pmd_port_arg(struct rte_vdev_device *vdev)
         const char *v;
         char *end;
 
-        if (!(kv = rte_kvargs_parse(args, (const char *const[]){NFOS_PMD_ARG_PORT, NULL})))
+        if (!(kv = rte_kvargs_parse(args, (const char *const[]){ NFOS_PMD_ARG_PORT, NULL })))
             return -1;
         if ((v = rte_kvargs_get(kv, NFOS_PMD_ARG_PORT)) && *v) {
             long l = strtol(v, &end, 10);

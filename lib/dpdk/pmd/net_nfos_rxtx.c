@@ -84,7 +84,8 @@ static int nfos_pmd_tx_slow(struct nfos_pmd_txq *q, struct rte_mbuf *m, struct n
     /* rte_pktmbuf_read gives the data in place when it is contiguous, else
      * gathers it into dst; NULL when the chain holds fewer bytes than
      * pkt_len says. */
-    if (!(dst = netbuf_append(nb, m->pkt_len)) || !(src = rte_pktmbuf_read(m, 0, m->pkt_len, dst))) {
+    if (!(dst = netbuf_append(nb, m->pkt_len)) ||
+        !(src = rte_pktmbuf_read(m, 0, m->pkt_len, dst))) {
         netbuf_free(nb);
         return -EMSGSIZE;
     }
