@@ -107,7 +107,7 @@ static int nfos_pmd_rxq_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb
         return -ENOMEM;
     q->burst = p->nd->rx_burst;
     q->drvq = p->nd->queue[qid].rx;
-    q->port = dev->data->port_id;
+    q->rearm = dpdk_mbuf_rearm(dev->data->port_id);
     q->qid = qid;
     q->mp = mp;
     dev->data->rx_queues[qid] = q;

@@ -23,7 +23,7 @@ extern int nfos_pmd_logtype;
 struct nfos_pmd_rxq {
     netdev_burst_fn burst; /* the nfos driver's rx_burst */
     void *drvq;            /* its queue object */
-    uint16_t port;         /* the DPDK port id, for mbuf->port */
+    uint64_t rearm;        /* dpdk_mbuf_rearm(the DPDK port id) */
     uint16_t qid;
     struct rte_mempool *mp;
 } __rte_cache_aligned;

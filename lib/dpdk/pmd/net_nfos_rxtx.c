@@ -24,7 +24,7 @@ uint16_t nfos_pmd_rx_burst(void *queue, struct rte_mbuf **pkts, uint16_t n)
         struct netbuf *nb;
 
         memcpy(&nb, &pkts[i], sizeof(nb));
-        pkts[i] = dpdk_mbuf_from_rx(nb, q->port);
+        pkts[i] = dpdk_mbuf_from_rx(nb, q->rearm);
     }
     return got;
 }

@@ -28,6 +28,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 #include <nfos/compiler.h>
@@ -66,21 +67,48 @@ static inline struct netbuf *dpdk_netbuf_of(struct rte_mbuf *m)
     return (struct netbuf *)((char *)m - DPDK_MBUF_OFF);
 }
 
+/* The conversions below write whole words where several fields sit side
+ * by side (what DPDK's PMDs do with rearm_data): a store each, not one per
+ * field. memcpy keeps that within C's aliasing rules and compiles to one
+ * store. These are the layouts they rely on. */
+_Static_assert(offsetof(struct rte_mbuf, refcnt) == offsetof(struct rte_mbuf, data_off) + 2 &&
+                   offsetof(struct rte_mbuf, nb_segs) == offsetof(struct rte_mbuf, data_off) + 4 &&
+                   offsetof(struct rte_mbuf, port) == offsetof(struct rte_mbuf, data_off) + 6,
+               "rearm word: data_off, refcnt, nb_segs, port");
+_Static_assert(offsetof(struct rte_mbuf, pkt_len) == offsetof(struct rte_mbuf, packet_type) + 4 &&
+                   offsetof(struct rte_mbuf, data_len) ==
+                       offsetof(struct rte_mbuf, packet_type) + 8 &&
+                   offsetof(struct rte_mbuf, vlan_tci) ==
+                       offsetof(struct rte_mbuf, packet_type) + 10,
+               "rx words: packet_type and pkt_len, then data_len and vlan_tci");
+_Static_assert(offsetof(struct netbuf, len) == offsetof(struct netbuf, data_off) + 4 &&
+                   offsetof(struct netbuf, nb_segs) == offsetof(struct netbuf, refcnt) + 2 &&
+                   offsetof(struct netbuf, port) == offsetof(struct netbuf, refcnt) + 4 &&
+                   offsetof(struct netbuf, flags) == offsetof(struct netbuf, refcnt) + 6,
+               "tx words: data_off and len, then refcnt, nb_segs, port and flags");
+
+/* An mbuf's rearm word: data_off 0, refcnt 1, nb_segs 1, port. The rx
+ * queue keeps it; dpdk_mbuf_from_rx ORs data_off in. */
+static inline uint64_t dpdk_mbuf_rearm(uint16_t port)
+{
+    return (1ULL << 16) | (1ULL << 32) | ((uint64_t)port << 48);
+}
+
 /* A frame an nfos driver received into nb (len, pkt_len, data_off, next,
- * nb_segs, flags set; every segment from an nfos mempool) handed to DPDK as
- * port's mbuf. The mbuf of every segment is a free one (see above), so
- * refcnt, next and nb_segs are right already for one segment. */
-static inline struct rte_mbuf *dpdk_mbuf_from_rx(struct netbuf *nb, uint16_t port)
+ * nb_segs, flags set; every segment from an nfos mempool) handed to DPDK:
+ * its mbuf, rearm being dpdk_mbuf_rearm(the DPDK port). The mbuf of every
+ * segment is a free one (see above): next is NULL already. */
+static inline struct rte_mbuf *dpdk_mbuf_from_rx(struct netbuf *nb, uint64_t rearm)
 {
     struct rte_mbuf *m = dpdk_mbuf_of(nb);
+    uint64_t w = rearm | nb->data_off;
+    uint32_t lens = nb->len; /* data_len, and vlan_tci 0 */
 
-    m->data_off = (uint16_t)nb->data_off;
-    m->port = port;
-    m->ol_flags = (nb->flags & NETBUF_F_RX_CSUM_OK) ? RTE_MBUF_F_RX_L4_CKSUM_GOOD : 0;
-    m->packet_type = 0;
-    m->pkt_len = nb->pkt_len;
-    m->data_len = (uint16_t)nb->len;
-    m->vlan_tci = 0;
+    memcpy(&m->data_off, &w, sizeof(w));
+    m->ol_flags = (uint64_t)(nb->flags & NETBUF_F_RX_CSUM_OK) << 8;
+    w = (uint64_t)nb->pkt_len << 32; /* packet_type 0 */
+    memcpy(&m->packet_type, &w, sizeof(w));
+    memcpy(&m->data_len, &lens, sizeof(lens));
     if (unlikely(nb->next != NULL)) {
         struct rte_mbuf *seg = m;
         struct netbuf *s;
@@ -95,22 +123,23 @@ static inline struct rte_mbuf *dpdk_mbuf_from_rx(struct netbuf *nb, uint16_t por
     }
     return m;
 }
+_Static_assert(NETBUF_F_RX_CSUM_OK << 8 == RTE_MBUF_F_RX_L4_CKSUM_GOOD,
+               "the rx checksum flag maps by a shift");
 
 /* An mbuf DPDK hands over for tx as the netbuf the nfos driver sends. Only
  * for a direct, one-segment mbuf of an nfos mempool with refcnt 1 (the
- * caller checks); the mbuf is left as a free one, as it already is. */
+ * caller checks); the mbuf is left as a free one, as it already is. The
+ * netbuf's port is left 0: tx does not read it. */
 static inline struct netbuf *dpdk_netbuf_from_tx(struct rte_mbuf *m)
 {
     struct netbuf *nb = dpdk_netbuf_of(m);
+    uint64_t w = m->data_off | (uint64_t)m->data_len << 32;
 
     nb->next = NULL;
-    nb->data_off = m->data_off;
-    nb->len = m->data_len;
+    memcpy(&nb->data_off, &w, sizeof(w));
     nb->pkt_len = m->pkt_len;
-    nb->refcnt = 1;
-    nb->nb_segs = 1;
-    nb->port = m->port;
-    nb->flags = 0;
+    w = 1 | 1ULL << 16; /* refcnt 1, nb_segs 1, port 0, flags 0 */
+    memcpy(&nb->refcnt, &w, sizeof(w));
     return nb;
 }
 
