@@ -109,6 +109,7 @@ static int nfos_pmd_rxq_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb
     q->drvq = p->nd->queue[qid].rx;
     q->rearm = dpdk_mbuf_rearm(dev->data->port_id);
     q->qid = qid;
+    q->nb_desc = nb_desc;
     q->mp = mp;
     dev->data->rx_queues[qid] = q;
     return 0;
@@ -140,6 +141,7 @@ static int nfos_pmd_txq_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb
     q->drvq = p->nd->queue[qid].tx;
     q->copy_pool = p->copy_pool;
     q->qid = qid;
+    q->nb_desc = nb_desc;
     dev->data->tx_queues[qid] = q;
     return 0;
 }
@@ -303,6 +305,59 @@ static int nfos_pmd_stats_reset(struct rte_eth_dev *dev)
     return 0;
 }
 
+/* net_nfos's own counters, summed over the tx queues. */
+static const char *const nfos_pmd_xstat_names[] = { "tx_copies", "tx_dropped_unsendable" };
+#define NFOS_PMD_NB_XSTATS RTE_DIM(nfos_pmd_xstat_names)
+
+static int nfos_pmd_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xs, unsigned n)
+{
+    uint64_t v[NFOS_PMD_NB_XSTATS] = { 0 };
+    unsigned i;
+    uint16_t q;
+
+    if (!xs || n < NFOS_PMD_NB_XSTATS)
+        return NFOS_PMD_NB_XSTATS;
+    for (q = 0; q < dev->data->nb_tx_queues; q++) {
+        const struct nfos_pmd_txq *t = dev->data->tx_queues[q];
+
+        if (t) {
+            v[0] += t->copies;
+            v[1] += t->dropped;
+        }
+    }
+    for (i = 0; i < NFOS_PMD_NB_XSTATS; i++) {
+        xs[i].id = i;
+        xs[i].value = v[i];
+    }
+    return NFOS_PMD_NB_XSTATS;
+}
+
+static int nfos_pmd_xstats_names(struct rte_eth_dev *dev, struct rte_eth_xstat_name *names,
+                                 unsigned size)
+{
+    unsigned i;
+
+    if (names && size >= NFOS_PMD_NB_XSTATS)
+        for (i = 0; i < NFOS_PMD_NB_XSTATS; i++)
+            snprintf(names[i].name, sizeof(names[i].name), "%s", nfos_pmd_xstat_names[i]);
+    return NFOS_PMD_NB_XSTATS;
+}
+
+static void nfos_pmd_rxq_info(struct rte_eth_dev *dev, uint16_t qid, struct rte_eth_rxq_info *qi)
+{
+    const struct nfos_pmd_rxq *q = dev->data->rx_queues[qid];
+
+    qi->mp = q->mp;
+    qi->nb_desc = q->nb_desc;
+}
+
+static void nfos_pmd_txq_info(struct rte_eth_dev *dev, uint16_t qid, struct rte_eth_txq_info *qi)
+{
+    const struct nfos_pmd_txq *q = dev->data->tx_queues[qid];
+
+    qi->nb_desc = q->nb_desc;
+}
+
 static const struct eth_dev_ops nfos_pmd_ops = {
     .dev_configure = nfos_pmd_configure,
     .dev_start = nfos_pmd_start,
@@ -316,6 +371,11 @@ static const struct eth_dev_ops nfos_pmd_ops = {
     .mtu_set = nfos_pmd_mtu_set,
     .stats_get = nfos_pmd_stats_get,
     .stats_reset = nfos_pmd_stats_reset,
+    .xstats_get = nfos_pmd_xstats_get,
+    .xstats_get_names = nfos_pmd_xstats_names,
+    .xstats_reset = nfos_pmd_stats_reset,
+    .rxq_info_get = nfos_pmd_rxq_info,
+    .txq_info_get = nfos_pmd_txq_info,
     .rx_queue_setup = nfos_pmd_rxq_setup,
     .tx_queue_setup = nfos_pmd_txq_setup,
     .rx_queue_release = nfos_pmd_rxq_release,

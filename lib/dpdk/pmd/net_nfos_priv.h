@@ -25,6 +25,7 @@ struct nfos_pmd_rxq {
     void *drvq;            /* its queue object */
     uint64_t rearm;        /* dpdk_mbuf_rearm(the DPDK port id) */
     uint16_t qid;
+    uint16_t nb_desc; /* as set up (the driver's default when 0) */
     struct rte_mempool *mp;
 } __rte_cache_aligned;
 
@@ -37,6 +38,7 @@ struct nfos_pmd_txq {
     uint64_t copies;        /* frames sent as a copy */
     uint64_t dropped;       /* frames taken and dropped: too big to copy */
     uint16_t qid;
+    uint16_t nb_desc;
 } __rte_cache_aligned;
 
 /* The port's dev_private. */

@@ -221,6 +221,15 @@ static void check_all_home(void)
     rte_mempool_obj_iter(mp, check_free, NULL);
 }
 
+static uint64_t xstat(uint16_t port, const char *name)
+{
+    uint64_t id, value;
+
+    cr_assert_eq(rte_eth_xstats_get_id_by_name(port, name, &id), 0, "xstat %s exists", name);
+    cr_assert_eq(rte_eth_xstats_get_by_id(port, &id, &value, 1), 1);
+    return value;
+}
+
 TestSuite(net_nfos, .init = setup);
 
 Test(net_nfos, mempool_objects_are_netbufs)
@@ -319,6 +328,7 @@ Test(net_nfos, foreign_and_shared_mbufs_are_copied)
     cr_assert_neq(wire.tx_seen[1], dpdk_netbuf_of(tx[1]), "a shared mbuf goes as a copy");
     cr_assert_eq(rte_mempool_avail_count(ring), 63, "the foreign original was freed");
     cr_assert_eq(rte_mbuf_refcnt_read(tx[1]), 1, "the shared one lost our reference only");
+    cr_assert_eq(xstat(0, "tx_copies"), 2, "copies are counted");
     rte_pktmbuf_free(tx[1]);
     cr_assert_eq(rte_eth_rx_burst(1, 0, rx, 4), 2);
     cr_assert_eq(rx[0]->pkt_len, 100);
@@ -375,9 +385,42 @@ Test(net_nfos, link_promisc_and_stats_reset)
     m = frame(mp, 60, 1);
     cr_assert_eq(rte_eth_tx_burst(0, 0, &m, 1), 1);
     cr_assert_eq(rte_eth_stats_reset(0), 0);
+    cr_assert_eq(xstat(0, "tx_copies"), 0);
     cr_assert_eq(rte_eth_stats_get(0, &st), 0);
     cr_assert_eq(st.opackets, 0);
     cr_assert_eq(rte_eth_dev_stop(0), 0);
     cr_assert_eq(rte_eth_link_get_nowait(0, &link), 0);
     cr_assert_eq(link.link_status, RTE_ETH_LINK_DOWN);
+}
+
+Test(net_nfos, unsendable_frames_are_counted_drops)
+{
+    struct rte_mempool *ring = rte_pktmbuf_pool_create_by_ops(
+        "ring2", 63, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY, "ring_mp_mc");
+    struct rte_mbuf *tx[3], *rx[4];
+    struct rte_eth_stats st;
+    struct rte_eth_rxq_info qi;
+
+    cr_assert_not_null(ring);
+    port_up(0);
+    port_up(1);
+    /* A foreign 3000-byte chain: no copy buffer holds it. Between two good
+     * frames it is taken and dropped, not left to block the queue. */
+    tx[0] = frame(mp, 60, 1);
+    tx[1] = frame(ring, 1500, 2);
+    cr_assert_eq(rte_pktmbuf_chain(tx[1], frame(ring, 1500, 3)), 0);
+    tx[2] = frame(mp, 60, 4);
+    cr_assert_eq(rte_eth_tx_burst(0, 0, tx, 3), 3);
+    cr_assert_eq(xstat(0, "tx_dropped_unsendable"), 1);
+    cr_assert_eq(rte_eth_stats_get(0, &st), 0);
+    cr_assert_eq(st.opackets, 2);
+    cr_assert_eq(st.oerrors, 1);
+    cr_assert_eq(rte_mempool_avail_count(ring), 63, "the dropped chain was freed");
+    cr_assert_eq(rte_eth_rx_burst(1, 0, rx, 4), 2);
+    cr_assert_eq(rte_pktmbuf_mtod(rx[1], uint8_t *)[0], 4);
+    rte_pktmbuf_free_bulk(rx, 2);
+    check_all_home();
+    cr_assert_eq(rte_eth_rx_queue_info_get(1, 0, &qi), 0);
+    cr_assert_eq(qi.mp, mp);
+    cr_assert_eq(qi.queue_state, RTE_ETH_QUEUE_STATE_STARTED);
 }
