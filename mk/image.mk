@@ -48,6 +48,9 @@ NFOS_GLOBAL_ASFLAGS :=
 NFOS_LIBC_CFLAGS :=
 NFOS_LIBC_DEPS :=
 NFOS_LIBC_LIBS :=
+# Archives from outside the tree for the final link (lib/dpdk's librte_*.a);
+# recursive, as their lists are read by the shell when the link runs.
+NFOS_LINK_LIBS =
 
 NFOS_BASE_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Wno-unused-parameter \
 	-fno-omit-frame-pointer -ffunction-sections -fdata-sections -fno-common \

@@ -53,6 +53,9 @@ DEPS = [
     ("libvirt-daemon-system", None),  # nfos libvirt (and its tests)
     ("libvirt-clients", "virsh"),
     ("cpio", "cpio"),  # tests: archives written by Debian's cpio as initrds
+    ("meson", "meson"),  # lib/dpdk: DPDK's build (mk/dpdk.sh)
+    ("ninja-build", "ninja"),
+    ("python3-pyelftools", None),  # DPDK's build: pmdinfogen
 ]
 
 # QEMU's isa-debug-exit makes QEMU exit with status*2+1.
@@ -143,7 +146,7 @@ def cmd_deps(args=None, quiet=False):
         return 0
     if os.geteuid() != 0:
         die(f"missing Debian packages: {' '.join(missing) or '-'}"
-            f"{'; no deb-src apt entry (for apt-get source musl)' if need_src else ''}; "
+            f"{'; no deb-src apt entry (for apt-get source musl, dpdk)' if need_src else ''}; "
             "as root run: ./nfos deps", 1)
     if need_src:
         try:

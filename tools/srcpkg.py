@@ -1,4 +1,4 @@
-"""Debian source packages for the build (musl, lua5.4): the deb-src entry
+"""Debian source packages for the build (musl, lua5.4, dpdk): the deb-src entry
 `apt-get source` needs, written beside the system's binary entries.
 
 The entry copies the URIs and Suites of every `Types: deb` stanza of

@@ -23,6 +23,7 @@ struct thread {
     int tid;
     enum thread_state state;
     volatile int *futex;  /* T_WAIT: the word waited on */
+    int futex_val;        /* ... and the value it had */
     uint64_t deadline_ns; /* T_WAIT/T_SLEEP: 0 = none */
     int timed_out;
     int *ctid; /* CLONE_CHILD_CLEARTID / set_tid_address */
@@ -100,6 +101,14 @@ static uint64_t wake_expired(void)
     for (i = 0; i < CONFIG_LIBSYSCALL_THREADS_MAX; i++) {
         struct thread *t = &s.t[i];
 
+        /* With lcores, another one may have changed the word without a
+         * wake that reaches this scheduler: the waiter runs and re-checks
+         * (alone on its vCPU, a waiter wakes only by a wake, exactly). */
+        if (t->state == T_WAIT && t->futex && *t->futex != t->futex_val && syscall_lcores_multi()) {
+            t->state = T_RUN;
+            t->deadline_ns = 0;
+            continue;
+        }
         if ((t->state != T_WAIT && t->state != T_SLEEP) || !t->deadline_ns)
             continue;
         if (!now)
@@ -167,6 +176,10 @@ static void schedule(void)
             break;
         if (me->state == T_RUN)
             return;
+        if (!pending && syscall_lcores_multi()) {
+            arch_pause(); /* another lcore may change a waited word */
+            continue;
+        }
         if (!pending) {
             syscall_say("nfos: deadlock: thread %d waits (futex %p) and no thread can run\n",
                         me->tid, (void *)me->futex);
@@ -202,6 +215,7 @@ long sched_futex_wait(volatile int *addr, int val, uint64_t deadline_ns)
         return -EAGAIN;
     me->state = T_WAIT;
     me->futex = addr;
+    me->futex_val = val;
     me->deadline_ns = deadline_ns;
     me->timed_out = 0;
     schedule();

@@ -37,8 +37,16 @@ static long sys_mmap(long addr, long len, long prot, long flags, long fd, long o
         return -ENODEV;
 #endif
     }
-    if (len <= 0 || (flags & MAP_FIXED))
+    if (len <= 0)
         return -EINVAL;
+    /* Over memory the caller holds (DPDK reserves an area, then maps it
+     * again writable): every page is mapped already; it reads as new. */
+    if (flags & MAP_FIXED) {
+        if (addr & (PAGE - 1))
+            return -EINVAL;
+        memset((void *)addr, 0, (size_t)len);
+        return addr;
+    }
 #if CONFIG_PLAT_LINUXU
     {
         struct alloc_stats st;

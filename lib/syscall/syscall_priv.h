@@ -20,6 +20,9 @@ void syscall_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 long syscall_host(long n, long a1, long a2, long a3, long a4, long a5, long a6);
 #endif
 
+/* More than one lcore runs musl code (sys_thread.c). */
+int syscall_lcores_multi(void);
+
 /* sched.c: cooperative threads on one vCPU. */
 int sched_tid(void);
 int sched_nr_alive(void);

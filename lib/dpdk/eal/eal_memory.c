@@ -1,0 +1,161 @@
+/* Memory on nfos: one region of 2 MiB pages, sized by -m (or
+ * --socket-mem), taken from the nfos heap once at init and described to
+ * DPDK as one memseg list: the legacy model, nothing allocated or freed
+ * page by page afterwards. The image's memory is identity mapped, so a
+ * byte's IOVA is its address (guest-physical on kvm). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include <rte_common.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_log.h>
+#include <rte_memory.h>
+
+#include "eal_hugepages.h"
+#include "eal_internal_cfg.h"
+#include "eal_memalloc.h"
+#include "eal_memcfg.h"
+#include "eal_private.h"
+
+#define EAL_NFOS_PAGE RTE_PGSIZE_2M
+
+/* Where memsegs would be mapped by address: not used (nothing is mapped at
+ * a chosen address here), but the common code asks. */
+uint64_t eal_get_baseaddr(void)
+{
+    return 0;
+}
+
+phys_addr_t rte_mem_virt2phy(const void *virtaddr)
+{
+    return (uintptr_t)virtaddr;
+}
+
+rte_iova_t rte_mem_virt2iova(const void *virtaddr)
+{
+    return (uintptr_t)virtaddr;
+}
+
+int rte_eal_using_phys_addrs(void)
+{
+    return 0; /* IOVA as VA (which is the physical address) */
+}
+
+/* One page size, the region's: its page count is filled in once the size
+ * is known (rte_eal_hugepage_init), since -m is parsed after this runs. */
+int eal_hugepage_info_init(void)
+{
+    struct internal_config *conf = eal_get_internal_configuration();
+    struct hugepage_info *hpi = &conf->hugepage_info[0];
+
+    conf->num_hugepage_sizes = 1;
+    hpi->hugepage_sz = EAL_NFOS_PAGE;
+    strcpy(hpi->hugedir, "nfos");
+    hpi->num_pages[0] = RTE_ALIGN_CEIL(conf->memory, EAL_NFOS_PAGE) / EAL_NFOS_PAGE;
+    hpi->lock_descriptor = -1;
+    return 0;
+}
+
+int eal_hugepage_info_read(void)
+{
+    return -1; /* no secondary processes */
+}
+
+int rte_eal_memseg_init(void)
+{
+    return 0; /* the one list is made with the region */
+}
+
+int rte_eal_hugepage_init(void)
+{
+    struct rte_mem_config *mcfg = rte_eal_get_configuration()->mem_config;
+    struct internal_config *conf = eal_get_internal_configuration();
+    struct rte_memseg_list *msl = &mcfg->memsegs[0];
+    uint64_t size = RTE_ALIGN_CEIL(conf->memory, EAL_NFOS_PAGE);
+    int n_segs = (int)(size / EAL_NFOS_PAGE);
+    void *addr;
+
+    if (eal_memseg_list_init_named(msl, "nfos", EAL_NFOS_PAGE, n_segs, 0, true))
+        return -1;
+    /* Whole 2 MiB multiples come 2 MiB aligned and zeroed (lib/syscall). */
+    addr = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (addr == MAP_FAILED) {
+        printf("EAL: no memory for -m %llu MiB (%s): give the image more RAM or ask for less\n",
+               (unsigned long long)(size >> 20), strerror(errno));
+        return -1;
+    }
+    msl->base_va = addr;
+    msl->len = size;
+    eal_memseg_list_populate(msl, addr, n_segs);
+    RTE_LOG(DEBUG, EAL, "nfos: %d pages of 2 MiB at %p\n", n_segs, addr);
+    return 0;
+}
+
+int rte_eal_hugepage_attach(void)
+{
+    return -1; /* no secondary processes */
+}
+
+/* Page-by-page allocation (the dynamic memory model) does not exist: the
+ * legacy model never calls it for the region. */
+struct rte_memseg *eal_memalloc_alloc_seg(size_t page_sz __rte_unused, int socket __rte_unused)
+{
+    return NULL;
+}
+
+int eal_memalloc_alloc_seg_bulk(struct rte_memseg **ms __rte_unused, int n_segs __rte_unused,
+                                size_t page_sz __rte_unused, int socket __rte_unused,
+                                bool exact __rte_unused)
+{
+    return -ENOTSUP;
+}
+
+int eal_memalloc_free_seg(struct rte_memseg *ms __rte_unused)
+{
+    return -ENOTSUP;
+}
+
+int eal_memalloc_free_seg_bulk(struct rte_memseg **ms __rte_unused, int n_segs __rte_unused)
+{
+    return -ENOTSUP;
+}
+
+int eal_memalloc_sync_with_primary(void)
+{
+    return -ENOTSUP;
+}
+
+int eal_memalloc_get_seg_fd(int list_idx __rte_unused, int seg_idx __rte_unused)
+{
+    return -ENOTSUP;
+}
+
+int eal_memalloc_set_seg_fd(int list_idx __rte_unused, int seg_idx __rte_unused,
+                            int fd __rte_unused)
+{
+    return -ENOTSUP;
+}
+
+int eal_memalloc_set_seg_list_fd(int list_idx __rte_unused, int fd __rte_unused)
+{
+    return -ENOTSUP;
+}
+
+int eal_memalloc_get_seg_fd_offset(int list_idx __rte_unused, int seg_idx __rte_unused,
+                                   size_t *offset __rte_unused)
+{
+    return -ENOTSUP;
+}
+
+int eal_memalloc_init(void)
+{
+    return 0;
+}
+
+int eal_memalloc_cleanup(void)
+{
+    return 0;
+}
