@@ -1,6 +1,7 @@
 """lib/dpdk/pmd: net_nfos, a DPDK ethdev over each nfos port with mbufs that
-are netbufs, proved by DPDK's own examples/l2fwd, unmodified, as a kvm
-image (KVM, or TCG here) on virtio-net-pci: frames sent into one TAP come
+are netbufs, proved by DPDK's own examples/l2fwd and app/test-pmd
+(io forwarding), unmodified, as kvm images
+(KVM, or TCG here) on virtio-net-pci: frames sent into one TAP come
 out of the other byte for byte (--no-mac-updating), and l2fwd's own port
 statistics count each of them once each way. On one lcore it polls both
 ports; on two, one port each, so buffers received on one lcore are freed
@@ -27,14 +28,23 @@ FRAMES = 200  # TCG: a few hundred frames prove the path, not the speed
 EAL_MEM_MB, GUEST_MEM = 64, 160 << 20
 
 
-@pytest.fixture(scope="module")
-def l2fwd():
+def dpdk_build(app):
     r = subprocess.run(["sh", os.path.join(ROOT, "mk", "dpdk.sh"), ROOT], capture_output=True,
                        text=True, timeout=DPDK_BUILD_TIMEOUT, stdin=subprocess.DEVNULL)
     if r.returncode != 0 and any(s in r.stderr for s in FETCH_FAILED):
         pytest.skip(f"Debian's DPDK source cannot be fetched: {r.stderr.strip()}")
     assert r.returncode == 0, r.stderr
-    return build("dpdk-l2fwd", "kvm")
+    return build(app, "kvm")
+
+
+@pytest.fixture(scope="module")
+def l2fwd():
+    return dpdk_build("dpdk-l2fwd")
+
+
+@pytest.fixture(scope="module")
+def testpmd():
+    return dpdk_build("dpdk-testpmd")
 
 
 @pytest.fixture
@@ -81,3 +91,27 @@ def test_l2fwd_forwards_byte_for_byte_kvm(l2fwd, ns, cpus):
     stats = text[text.rindex("Port statistics"):]
     assert re.search(rf"Total packets sent:\s+{FRAMES}\b", stats), stats
     assert re.search(r"Total packets dropped:\s+0\b", stats), stats
+
+
+def test_testpmd_io_forwards_byte_for_byte_kvm(testpmd, ns):
+    """A main lcore and a forwarding one; --stats-period keeps testpmd off
+    the console's stdin; its pool sized for a small guest."""
+    ns.tap("tap0")
+    ns.tap("tap1")
+    proc = boot(ns, testpmd, ["tap0", "tap1"],
+                ["-m", str(EAL_MEM_MB), "--", "--auto-start", "--forward-mode=io",
+                 "--stats-period", "1", "--no-mlockall", "--total-num-mbufs=8192"], 2)
+    try:
+        lines = wait_line(proc, r"NIC statistics for port 1", timeout=300)
+        r = ns.run(PY, PKTIO, "roundtrip", "tap0", "tap1", str(FRAMES), "6", timeout=300)
+        res = json.loads(r.stdout)
+        lines += wait_line(proc, rf"TX-packets: {FRAMES}\b", timeout=120)
+    finally:
+        proc.kill()
+        out, err = proc.communicate()
+    text = "".join(lines) + out
+    assert res == {"sent": FRAMES, "matched": FRAMES, "missing": 0, "altered_or_dup": 0}, \
+        (res, text[-3000:], err)
+    assert "preferred mempool ops selected: nfos" in text, text
+    port0 = text[text.rindex("NIC statistics for port 0"):text.rindex("NIC statistics for port 1")]
+    assert re.search(rf"RX-packets: {FRAMES}\s+RX-missed: 0", port0), port0
