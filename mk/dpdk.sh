@@ -25,13 +25,14 @@ if [ $only_dir = 1 ]; then
 fi
 
 # The libraries a DPDK app in nfos may link (the EAL's own part and what
-# testpmd and l2fwd pull in: the study in the issue), and the drivers,
-# which register themselves from constructors (linked whole).
-LIBS="eal kvargs telemetry ring mempool mbuf net meter ethdev cmdline"
+# testpmd and l2fwd pull in: the study in the issue; bpf is mandatory in
+# 22.11 and testpmd then has its bpf commands), and the drivers, which
+# register themselves from constructors (linked whole).
+LIBS="eal kvargs telemetry ring mempool mbuf net meter ethdev cmdline bpf"
 DRIVERS="bus_vdev mempool_ring net_null"
 # Optional libraries, none wanted (22.11 cannot disable the mandatory ones:
 # they are configured but, not being ninja targets below, never compiled).
-DISABLE_LIBS="bitratestats,bpf,cfgfile,compressdev,cryptodev,distributor,efd,eventdev,\
+DISABLE_LIBS="bitratestats,cfgfile,compressdev,cryptodev,distributor,efd,eventdev,\
 dmadev,gpudev,gro,gso,ip_frag,jobstats,kni,latencystats,lpm,member,pcapng,power,\
 rawdev,regexdev,mldev,rib,reorder,sched,security,stack,vhost,ipsec,fib,port,pdump,\
 table,pipeline,flow_classify,graph,node,acl,bbdev,metrics,pci,hash,timer,rcu"

@@ -1,7 +1,8 @@
 /* Memory: anonymous private mappings from the nfos heap (lib/alloc), zeroed;
  * requests of whole 2 MiB multiples are 2 MiB aligned (so they sit on 2 MiB
  * pages of the identity map). No page protection exists: mprotect and
- * madvise succeed and change nothing. brk grows inside one window taken
+ * madvise succeed and change nothing; on kvm nothing is paged out, so the
+ * mlock calls succeed too. brk grows inside one window taken
  * from the heap on first use. On linuxu a shared or file mapping (the
  * platform's own memfd) is the host's. */
 #include <errno.h>
@@ -40,12 +41,17 @@ static long sys_mmap(long addr, long len, long prot, long flags, long fd, long o
     if (len <= 0)
         return -EINVAL;
     /* Over memory the caller holds (DPDK reserves an area, then maps it
-     * again writable): every page is mapped already; it reads as new. */
+     * again writable): on kvm every page is mapped already, it reads as
+     * new. Refused on linuxu, whose heap is host memory. */
     if (flags & MAP_FIXED) {
+#if CONFIG_PLAT_LINUXU
+        return -EINVAL;
+#else
         if (addr & (PAGE - 1))
             return -EINVAL;
         memset((void *)addr, 0, (size_t)len);
         return addr;
+#endif
     }
 #if CONFIG_PLAT_LINUXU
     {
@@ -120,6 +126,15 @@ static long sys_madvise(long addr, long len, long advice, long a4, long a5, long
     return addr & (PAGE - 1) ? -EINVAL : 0;
 }
 
+#if !CONFIG_PLAT_LINUXU
+/* Nothing is ever paged out: every lock holds already (linuxu: the host's,
+ * sys_host_linuxu.c). */
+static long sys_mlock(long addr, long len, long a3, long a4, long a5, long a6)
+{
+    return 0;
+}
+#endif
+
 /* Linux's brk: returns the new break, or the old one when it cannot move. */
 static long sys_brk(long want, long a2, long a3, long a4, long a5, long a6)
 {
@@ -153,3 +168,9 @@ SYSCALL_DEFINE(25, mremap, sys_mremap, 0);
 SYSCALL_DEFINE(10, mprotect, sys_mprotect, 0);
 SYSCALL_DEFINE(28, madvise, sys_madvise, 0);
 SYSCALL_DEFINE(12, brk, sys_brk, 0);
+#if !CONFIG_PLAT_LINUXU
+SYSCALL_DEFINE(149, mlock, sys_mlock, 0);
+SYSCALL_DEFINE(150, munlock, sys_mlock, 0);
+SYSCALL_DEFINE(151, mlockall, sys_mlock, 0);
+SYSCALL_DEFINE(152, munlockall, sys_mlock, 0);
+#endif
