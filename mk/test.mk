@@ -23,7 +23,7 @@ UNIT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Wno-unused-parameter \
 	-DCONFIG_NFOS_DEBUG=1 -I$(NFOS_ROOT)/include
 
 UNIT_DIRS := $(wildcard $(NFOS_ROOT)/lib/* $(NFOS_ROOT)/drivers/* $(NFOS_ROOT)/plat/* $(NFOS_ROOT)/apps/* \
-	$(NFOS_ROOT)/bench/* $(NFOS_ROOT)/vmm)
+	$(NFOS_ROOT)/bench/* $(NFOS_ROOT)/vmm $(NFOS_ROOT)/lib/dpdk/*)
 -include $(wildcard $(addsuffix /tests/Makefile.test,$(UNIT_DIRS)))
 
 # A test may include any library's public header (a ring from drivers/virtio

@@ -1,0 +1,158 @@
+/* net_nfos bursts: one call into the nfos driver's burst each way, the
+ * buffers handed across as they are (nfos/dpdk_mbuf.h). rx never copies: a
+ * queue takes only an nfos mempool. tx copies only what an nfos driver
+ * cannot own: mbufs of other mempools, indirect or external ones, and
+ * mbufs someone else holds a reference to (refcnt > 1); each copy is
+ * counted. No locks, no allocation, no printing. */
+#include <string.h>
+#include <rte_mbuf.h>
+#include <nfos/dpdk_mbuf.h>
+#include <nfos/netbuf.h>
+
+#include "net_nfos_priv.h"
+
+uint16_t nfos_pmd_rx_burst(void *queue, struct rte_mbuf **pkts, uint16_t n)
+{
+    struct nfos_pmd_rxq *q = queue;
+    uint16_t got, i;
+
+    /* The driver fills the caller's array with netbufs; each slot is then
+     * overwritten with that netbuf's mbuf (read through memcpy: the slot's
+     * type is the mbuf pointer's). */
+    got = q->burst(q->drvq, (struct netbuf **)(void *)pkts, RTE_MIN(n, NFOS_PMD_BURST));
+    for (i = 0; i < got; i++) {
+        struct netbuf *nb;
+
+        memcpy(&nb, &pkts[i], sizeof(nb));
+        pkts[i] = dpdk_mbuf_from_rx(nb, q->rearm);
+    }
+    return got;
+}
+
+/* A chain of nfos-mempool mbufs, each direct with refcnt 1, as the netbuf
+ * chain of the same buffers; false (nothing changed) for anything else.
+ * The mbufs are left free-shaped (next NULL, nb_segs 1): the driver gives
+ * the netbufs straight back to their pools. */
+static bool nfos_pmd_tx_chain(struct rte_mbuf *m, struct netbuf **out)
+{
+    struct rte_mbuf *s, *next;
+    struct netbuf *prev = NULL;
+
+    for (s = m; s; s = s->next)
+        if (!dpdk_mempool_is_nfos(s->pool) || rte_mbuf_refcnt_read(s) != 1 ||
+            (s->ol_flags & (RTE_MBUF_F_INDIRECT | RTE_MBUF_F_EXTERNAL)))
+            return false;
+    *out = dpdk_netbuf_from_tx(m);
+    (*out)->nb_segs = m->nb_segs;
+    for (s = m; s; s = next) {
+        struct netbuf *nb = s == m ? *out : dpdk_netbuf_from_tx(s);
+
+        if (prev)
+            prev->next = nb;
+        prev = nb;
+        next = s->next;
+        s->next = NULL;
+        s->nb_segs = 1;
+    }
+    return true;
+}
+
+/* The mbuf chain back from a netbuf chain nfos_pmd_tx_chain made, for a
+ * frame the driver did not take. */
+static void nfos_pmd_tx_unchain(struct rte_mbuf *m, struct netbuf *nb)
+{
+    m->nb_segs = nb->nb_segs;
+    for (; nb->next; nb = nb->next, m = m->next)
+        m->next = dpdk_mbuf_of(nb->next);
+}
+
+/* A frame that cannot go as it is: zero copy as a chain, else copied into
+ * one of the port's netbufs. 0 with *out set; -ENOBUFS when no copy buffer
+ * is free now (try later); -EMSGSIZE when the frame cannot be sent. */
+static int nfos_pmd_tx_slow(struct nfos_pmd_txq *q, struct rte_mbuf *m, struct netbuf **out)
+{
+    struct netbuf *nb;
+    const void *src;
+    uint8_t *dst;
+
+    if (nfos_pmd_tx_chain(m, out)) {
+        q->mp = m->pool; /* an nfos mempool: its next mbufs take the fast way */
+        return 0;
+    }
+    if (!(nb = netbuf_alloc(q->copy_pool)))
+        return -ENOBUFS;
+    /* rte_pktmbuf_read gives the data in place when it is contiguous, else
+     * gathers it into dst; NULL when the chain holds fewer bytes than
+     * pkt_len says. */
+    if (!(dst = netbuf_append(nb, m->pkt_len)) ||
+        !(src = rte_pktmbuf_read(m, 0, m->pkt_len, dst))) {
+        netbuf_free(nb);
+        return -EMSGSIZE;
+    }
+    if (src != dst)
+        memcpy(dst, src, m->pkt_len);
+    nb->port = m->port;
+    q->copies++;
+    *out = nb;
+    return 0;
+}
+
+/* After a burst with slow frames: the originals of sent copies are freed,
+ * unsent copies dropped and unsent chains restored. */
+static void nfos_pmd_tx_slow_done(struct rte_mbuf **pkts, struct netbuf **nbs, uint16_t sent,
+                                  uint16_t k)
+{
+    uint16_t i;
+
+    for (i = 0; i < k; i++) {
+        bool copy = nbs[i] != dpdk_netbuf_of(pkts[i]);
+
+        if (i < sent) {
+            if (copy)
+                rte_pktmbuf_free(pkts[i]);
+        } else if (copy) {
+            netbuf_free(nbs[i]);
+        } else if (nbs[i]->next) {
+            nfos_pmd_tx_unchain(pkts[i], nbs[i]);
+        }
+    }
+}
+
+uint16_t nfos_pmd_tx_burst(void *queue, struct rte_mbuf **pkts, uint16_t n)
+{
+    struct nfos_pmd_txq *q = queue;
+    struct netbuf *nbs[NFOS_PMD_BURST];
+    uint16_t done = 0;
+
+    while (done < n) {
+        uint16_t want = RTE_MIN(n - done, NFOS_PMD_BURST), k, sent, slow = 0;
+        int err = 0;
+
+        for (k = 0; k < want; k++) {
+            struct rte_mbuf *m = pkts[done + k];
+
+            if (likely(dpdk_mbuf_tx_direct(m, q->mp))) {
+                nbs[k] = dpdk_netbuf_from_tx(m);
+                continue;
+            }
+            if ((err = nfos_pmd_tx_slow(q, m, &nbs[k])))
+                break;
+            slow++;
+        }
+        if (k == 0) {
+            if (err == -ENOBUFS)
+                break;
+            /* The first frame left can never go: taken and dropped. */
+            rte_pktmbuf_free(pkts[done++]);
+            q->dropped++;
+            continue;
+        }
+        sent = q->burst(q->drvq, nbs, k);
+        if (unlikely(slow))
+            nfos_pmd_tx_slow_done(pkts + done, nbs, sent, k);
+        done += sent;
+        if (sent < k)
+            break;
+    }
+    return done;
+}
