@@ -1,12 +1,14 @@
-/* The virtio-net poll-mode driver: a netdev over one rx and one tx split
- * virtqueue. It never takes interrupts, never copies a frame, and kicks
- * only when the device asked (the virtio core decides). It does not do
- * multiqueue, offloads, mergeable rx buffers or a control queue. */
+/* The virtio-net poll-mode driver: a netdev over rx/tx pairs of split
+ * virtqueues, one pair per netdev queue (MQ, switched on through the
+ * control queue at start). It never takes interrupts, never copies a
+ * frame, and kicks only when the device asked (the virtio core decides).
+ * It does not do offloads, mergeable rx buffers, RSS or rx filters. */
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <nfos/alloc.h>
+#include <nfos/core.h>
 #include <nfos/netdev_driver.h>
 #include <nfos/plat/time.h>
 #include <nfos/virtio.h>
@@ -21,10 +23,15 @@
 #define VNET_TX_SEGS_MAX 16
 /* How long stop waits for the device to finish the tx ring. */
 #define VNET_STOP_DRAIN_NS (100 * 1000 * 1000ULL)
+/* How long start waits for the device to answer a control command. */
+#define VNET_CTRL_WAIT_NS (1000 * 1000 * 1000ULL)
+/* The control queue's ring: one command at a time. */
+#define VNET_CTRL_RING 8
 
-#define VNET_WANTED                                               \
-    ((1ULL << VIRTIO_NET_F_MAC) | (1ULL << VIRTIO_NET_F_STATUS) | \
-     (1ULL << VIRTIO_F_RING_EVENT_IDX) | (1ULL << VIRTIO_F_VERSION_1))
+#define VNET_WANTED                                                     \
+    ((1ULL << VIRTIO_NET_F_MAC) | (1ULL << VIRTIO_NET_F_STATUS) |       \
+     (1ULL << VIRTIO_F_RING_EVENT_IDX) | (1ULL << VIRTIO_F_VERSION_1) | \
+     (1ULL << VIRTIO_NET_F_CTRL_VQ) | (1ULL << VIRTIO_NET_F_MQ))
 
 struct vnet_rxq {
     struct virtqueue *vq;
@@ -41,12 +48,25 @@ struct vnet_txq {
     struct netdev_queue_stats stats;
 } __nfos_cache_aligned;
 
+/* A control command in memory the device reads and writes. */
+struct vnet_ctrl_cmd {
+    struct virtio_net_ctrl_hdr hdr;
+    struct virtio_net_ctrl_mq mq;
+    uint8_t ack;
+};
+
 struct vnet_port {
     struct netdev dev;
-    struct vnet_rxq rxq;
-    struct vnet_txq txq;
+    struct vnet_rxq rxq[NETDEV_MAX_QUEUES];
+    struct vnet_txq txq[NETDEV_MAX_QUEUES];
     struct virtio_dev *vdev;
+    struct virtqueue *ctrl; /* with CTRL_VQ, created at the first start */
+    struct vnet_ctrl_cmd cmd;
     uint32_t max_mtu;
+    uint16_t dev_max_pairs; /* the device's max_virtqueue_pairs (MQ), else 1 */
+    uint16_t max_pairs;     /* the same, capped at NETDEV_MAX_QUEUES */
+    uint16_t pairs;         /* configured */
+    uint16_t dev_pairs;     /* what the device uses now: 1 after reset */
     bool started;
 };
 
@@ -221,24 +241,28 @@ static uint64_t vnet_ring_errors(const struct virtqueue *vq, bool rx)
     return vq->stats.bad_used_id + vq->stats.bad_used_idx + (rx ? 0 : vq->stats.bad_used_len);
 }
 
-/* One line when the device wrote into a used ring what it must not (an
- * exit report reads it with the port's counters): a buggy backend, named. */
+/* One line per queue pair whose used rings the device wrote what it must
+ * not (an exit report reads it with the port's counters): a buggy backend,
+ * named. */
 static void vnet_ring_report(struct vnet_port *p)
 {
-    const struct virtq_stats *r = p->rxq.vq ? &p->rxq.vq->stats : NULL;
-    const struct virtq_stats *t = p->txq.vq ? &p->txq.vq->stats : NULL;
     static const struct virtq_stats none;
+    unsigned i;
 
-    r = r ? r : &none;
-    t = t ? t : &none;
-    if (!(r->bad_used_id | r->bad_used_len | r->bad_used_idx | t->bad_used_id | t->bad_used_len |
-          t->bad_used_idx))
-        return;
-    printf("virtio-net: %s: device wrote bad used entries: rx %llu ids %llu lengths %llu "
-           "indices | tx %llu ids %llu lengths %llu indices\n",
-           p->dev.name, (unsigned long long)r->bad_used_id, (unsigned long long)r->bad_used_len,
-           (unsigned long long)r->bad_used_idx, (unsigned long long)t->bad_used_id,
-           (unsigned long long)t->bad_used_len, (unsigned long long)t->bad_used_idx);
+    for (i = 0; i < NETDEV_MAX_QUEUES; i++) {
+        const struct virtq_stats *r = p->rxq[i].vq ? &p->rxq[i].vq->stats : &none;
+        const struct virtq_stats *t = p->txq[i].vq ? &p->txq[i].vq->stats : &none;
+
+        if (!(r->bad_used_id | r->bad_used_len | r->bad_used_idx | t->bad_used_id |
+              t->bad_used_len | t->bad_used_idx))
+            continue;
+        printf("virtio-net: %s: queue %u: device wrote bad used entries: rx %llu ids %llu "
+               "lengths %llu indices | tx %llu ids %llu lengths %llu indices\n",
+               p->dev.name, i, (unsigned long long)r->bad_used_id,
+               (unsigned long long)r->bad_used_len, (unsigned long long)r->bad_used_idx,
+               (unsigned long long)t->bad_used_id, (unsigned long long)t->bad_used_len,
+               (unsigned long long)t->bad_used_idx);
+    }
 }
 
 static int vnet_info(struct netdev *dev, struct netdev_info *info)
@@ -247,17 +271,25 @@ static int vnet_info(struct netdev *dev, struct netdev_info *info)
     uint16_t max = virtio_queue_max_size(p->vdev, VIRTIO_NET_RXQ);
 
     info->driver = "virtio-net";
+    info->max_rx_queues = info->max_tx_queues = p->max_pairs;
     info->max_ring_size = NFOS_MIN(max, (uint16_t)VIRTQ_SIZE_MAX);
     info->max_mtu = p->max_mtu;
     info->min_rx_buf = p->max_mtu + 14;
     return 0;
 }
 
+/* Queue pairs: as many as the larger of the rx and tx counts (a pair's
+ * unused half is simply not set up), as DPDK's virtio PMD does. */
 static int vnet_configure(struct netdev *dev, const struct netdev_conf *conf)
 {
-    /* Without a control queue the device delivers every frame: it is as
-     * promiscuous as it gets, whatever conf->promisc says. */
-    return port_of(dev)->started ? -EBUSY : 0;
+    struct vnet_port *p = port_of(dev);
+
+    /* The device delivers every frame (no rx filter commands are sent): it
+     * is as promiscuous as it gets, whatever conf->promisc says. */
+    if (p->started)
+        return -EBUSY;
+    p->pairs = NFOS_MAX(conf->nb_rx_queues, conf->nb_tx_queues);
+    return 0;
 }
 
 /* The queue's virtqueue, created on first use, emptied and rewound on a
@@ -285,7 +317,7 @@ static int vnet_rxq_setup(struct netdev *dev, uint16_t qi, uint16_t ring_size, s
                           void **queue)
 {
     struct vnet_port *p = port_of(dev);
-    struct vnet_rxq *q = &p->rxq;
+    struct vnet_rxq *q = &p->rxq[qi];
     struct netbuf *probe;
     bool fits;
     int err;
@@ -296,7 +328,7 @@ static int vnet_rxq_setup(struct netdev *dev, uint16_t qi, uint16_t ring_size, s
     netbuf_free(probe);
     if (!fits)
         return -EINVAL;
-    if ((err = vnet_queue(p, &q->vq, VIRTIO_NET_RXQ, ring_size)))
+    if ((err = vnet_queue(p, &q->vq, VIRTIO_NET_RXQ_OF(qi), ring_size)))
         return err;
     q->pool = pool;
     q->port = dev->port;
@@ -312,16 +344,65 @@ static int vnet_rxq_setup(struct netdev *dev, uint16_t qi, uint16_t ring_size, s
 static int vnet_txq_setup(struct netdev *dev, uint16_t qi, uint16_t ring_size, void **queue)
 {
     struct vnet_port *p = port_of(dev);
+    struct vnet_txq *q = &p->txq[qi];
     int err;
 
-    if ((err = vnet_queue(p, &p->txq.vq, VIRTIO_NET_TXQ, ring_size)))
+    if ((err = vnet_queue(p, &q->vq, VIRTIO_NET_TXQ_OF(qi), ring_size)))
         return err;
-    memset(&p->txq.stats, 0, sizeof(p->txq.stats));
-    p->txq.ring_errors_base = vnet_ring_errors(p->txq.vq, false);
-    *queue = &p->txq;
+    memset(&q->stats, 0, sizeof(q->stats));
+    q->ring_errors_base = vnet_ring_errors(q->vq, false);
+    *queue = q;
     return 0;
 }
 
+/* Encodes VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET for pairs into cmd and the
+ * chain that carries it: header and data device-readable, the ack
+ * writable (set to VIRTIO_NET_ERR until the device says otherwise). */
+static void vnet_ctrl_mq_encode(struct vnet_ctrl_cmd *cmd, uint16_t pairs, struct virtq_sg sg[3])
+{
+    cmd->hdr.class = VIRTIO_NET_CTRL_MQ;
+    cmd->hdr.cmd = VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET;
+    cmd->mq.virtqueue_pairs = pairs; /* x86: little-endian already */
+    cmd->ack = VIRTIO_NET_ERR;
+    sg[0] = (struct virtq_sg){ (uintptr_t)&cmd->hdr, sizeof(cmd->hdr) };
+    sg[1] = (struct virtq_sg){ (uintptr_t)&cmd->mq, sizeof(cmd->mq) };
+    sg[2] = (struct virtq_sg){ (uintptr_t)&cmd->ack, sizeof(cmd->ack) };
+}
+
+/* Tells the device to use pairs queue pairs and waits (bounded) for its
+ * answer. 0, -ETIMEDOUT or -EIO (refused), each said in one line. */
+static int vnet_ctrl_mq(struct vnet_port *p, uint16_t pairs)
+{
+    uint64_t deadline = plat_time_ns() + VNET_CTRL_WAIT_NS;
+    struct virtq_sg sg[3];
+    uint32_t len;
+    void *done;
+    int err;
+
+    vnet_ctrl_mq_encode(&p->cmd, pairs, sg);
+    if ((err = virtq_add_chain(p->ctrl, sg, 2, 1, &p->cmd)))
+        return err; /* a command still in the ring: a device that never answered */
+    virtq_publish(p->ctrl);
+    while (!(done = virtq_get_used(p->ctrl, &len))) {
+        if (plat_time_ns() > deadline) {
+            fprintf(stderr, "virtio-net: %s: no answer to VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET %u\n",
+                    p->dev.name, pairs);
+            return -ETIMEDOUT;
+        }
+    }
+    if (done != &p->cmd || len < 1 || p->cmd.ack != VIRTIO_NET_OK) {
+        fprintf(stderr, "virtio-net: %s: device refused %u queue pairs (ack %u)\n", p->dev.name,
+                pairs, p->cmd.ack);
+        return -EIO;
+    }
+    p->dev_pairs = pairs;
+    if (core_verbose())
+        printf("virtio-net: %s: %u queue pairs\n", p->dev.name, pairs);
+    return 0;
+}
+
+/* The control queue exists from the first start on when MQ was agreed (it
+ * must exist before DRIVER_OK); commands go after DRIVER_OK. */
 static int vnet_start(struct netdev *dev)
 {
     struct vnet_port *p = port_of(dev);
@@ -329,7 +410,16 @@ static int vnet_start(struct netdev *dev)
 
     if (p->started)
         return 0;
+    if (p->max_pairs > 1 && !p->ctrl &&
+        (err =
+             virtq_create(p->vdev, VIRTIO_NET_CTRLQ(p->dev_max_pairs), VNET_CTRL_RING, &p->ctrl))) {
+        fprintf(stderr, "virtio-net: %s: cannot set up the control queue (%s)\n", dev->name,
+                strerror(-err));
+        return err;
+    }
     if ((err = virtio_driver_ok(p->vdev)))
+        return err;
+    if (p->ctrl && p->pairs != p->dev_pairs && (err = vnet_ctrl_mq(p, p->pairs)))
         return err;
     p->started = true;
     return 0;
@@ -343,11 +433,16 @@ static void vnet_stop(struct netdev *dev)
 {
     struct vnet_port *p = port_of(dev);
     uint64_t deadline = plat_time_ns() + VNET_STOP_DRAIN_NS;
+    unsigned i;
 
-    if (p->txq.vq) {
+    for (i = 0; i < NETDEV_MAX_QUEUES; i++) {
+        struct vnet_txq *q = &p->txq[i];
+
+        if (!q->vq)
+            continue;
         do {
-            vnet_tx_reclaim(&p->txq);
-        } while (p->txq.vq->in_flight && plat_time_ns() < deadline);
+            vnet_tx_reclaim(q);
+        } while (q->vq->in_flight && plat_time_ns() < deadline);
     }
     vnet_ring_report(p);
 }
@@ -374,23 +469,31 @@ static int vnet_link(struct netdev *dev, struct netdev_link *link)
 static void vnet_stats(struct netdev *dev, struct netdev_stats *stats)
 {
     struct vnet_port *p = port_of(dev);
+    unsigned i;
 
-    stats->rx[0] = p->rxq.stats;
-    stats->tx[0] = p->txq.stats;
-    stats->bufs_held =
-        (p->rxq.vq ? p->rxq.vq->in_flight : 0) + (p->txq.vq ? p->txq.vq->in_flight : 0);
-    stats->rx[0].errors += vnet_ring_errors(p->rxq.vq, true) - p->rxq.ring_errors_base;
-    stats->tx[0].errors += vnet_ring_errors(p->txq.vq, false) - p->txq.ring_errors_base;
+    for (i = 0; i < NETDEV_MAX_QUEUES; i++) {
+        const struct vnet_rxq *r = &p->rxq[i];
+        const struct vnet_txq *t = &p->txq[i];
+
+        stats->rx[i] = r->stats;
+        stats->tx[i] = t->stats;
+        stats->bufs_held += (r->vq ? r->vq->in_flight : 0) + (t->vq ? t->vq->in_flight : 0);
+        stats->rx[i].errors += vnet_ring_errors(r->vq, true) - r->ring_errors_base;
+        stats->tx[i].errors += vnet_ring_errors(t->vq, false) - t->ring_errors_base;
+    }
 }
 
 static void vnet_stats_reset(struct netdev *dev)
 {
     struct vnet_port *p = port_of(dev);
+    unsigned i;
 
-    memset(&p->rxq.stats, 0, sizeof(p->rxq.stats));
-    memset(&p->txq.stats, 0, sizeof(p->txq.stats));
-    p->rxq.ring_errors_base = vnet_ring_errors(p->rxq.vq, true);
-    p->txq.ring_errors_base = vnet_ring_errors(p->txq.vq, false);
+    for (i = 0; i < NETDEV_MAX_QUEUES; i++) {
+        memset(&p->rxq[i].stats, 0, sizeof(p->rxq[i].stats));
+        memset(&p->txq[i].stats, 0, sizeof(p->txq[i].stats));
+        p->rxq[i].ring_errors_base = vnet_ring_errors(p->rxq[i].vq, true);
+        p->txq[i].ring_errors_base = vnet_ring_errors(p->txq[i].vq, false);
+    }
 }
 
 static const struct netdev_ops vnet_ops = {
@@ -406,6 +509,36 @@ static const struct netdev_ops vnet_ops = {
     .stats_reset = vnet_stats_reset,
 };
 
+/* How many queue pairs the device has (MQ: max_virtqueue_pairs, which
+ * names the control queue too) and how many the driver will use. A device
+ * that offers MQ without the control queue it needs, or a pair count out
+ * of the spec's range, gets one pair and a line. */
+static int vnet_mq_probe(struct vnet_port *p)
+{
+    struct virtio_dev *vdev = p->vdev;
+    uint16_t n;
+    int err;
+
+    p->max_pairs = p->dev_max_pairs = 1;
+    if (!virtio_has(vdev, VIRTIO_NET_F_MQ))
+        return 0;
+    if (!virtio_has(vdev, VIRTIO_NET_F_CTRL_VQ)) {
+        fprintf(stderr, "virtio-net: %s: MQ without CTRL_VQ: one queue pair\n", vdev->name);
+        return 0;
+    }
+    if ((err = virtio_config_read(vdev, offsetof(struct virtio_net_config, max_virtqueue_pairs), &n,
+                                  sizeof(n))))
+        return err;
+    if (n < VIRTIO_NET_MQ_PAIRS_MIN || n > VIRTIO_NET_MQ_PAIRS_MAX) {
+        fprintf(stderr, "virtio-net: %s: max_virtqueue_pairs %u out of range: one queue pair\n",
+                vdev->name, n);
+        return 0;
+    }
+    p->dev_max_pairs = n;
+    p->max_pairs = NFOS_MIN(n, (uint16_t)NETDEV_MAX_QUEUES);
+    return 0;
+}
+
 static int vnet_probe(struct virtio_dev *vdev)
 {
     struct vnet_port *p;
@@ -418,6 +551,9 @@ static int vnet_probe(struct virtio_dev *vdev)
     memset(p, 0, sizeof(*p));
     p->vdev = vdev;
     p->max_mtu = 1500;
+    p->pairs = p->dev_pairs = 1;
+    if ((err = vnet_mq_probe(p)))
+        goto err_free;
     if (virtio_has(vdev, VIRTIO_NET_F_MAC)) {
         if ((err =
                  virtio_config_read(vdev, offsetof(struct virtio_net_config, mac), p->dev.mac, 6)))
@@ -467,6 +603,7 @@ static const char *const vnet_feature_names[64] = {
     [23] = "CTRL_MAC_ADDR",
     [61] = "RSC_EXT",
     [62] = "STANDBY",
+    [VIRTIO_NET_F_RSS] = "RSS",
     [63] = "SPEED_DUPLEX",
 };
 
