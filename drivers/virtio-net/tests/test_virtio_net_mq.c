@@ -20,7 +20,7 @@
 #define F(bit)  (1ULL << (bit))
 #define RING    64
 #define HDR_LEN VIRTIO_NET_HDR_LEN
-#define BASE \
+#define BASE                                                                     \
     (F(VIRTIO_NET_F_MAC) | F(VIRTIO_NET_F_STATUS) | F(VIRTIO_F_RING_EVENT_IDX) | \
      F(VIRTIO_F_VERSION_1))
 #define MQ (F(VIRTIO_NET_F_CTRL_VQ) | F(VIRTIO_NET_F_MQ))
@@ -176,8 +176,8 @@ Test(virtio_net_mq, pairs_set_through_the_control_queue)
     cr_expect_eq(st.nb_rxq, 2);
     cr_expect(st.rx[1].packets == 1 && st.tx[1].packets == 1 && st.rx[0].packets == 0);
     cr_expect_eq(st.bufs_held, pool_in_use(pool), "both rx rings and the frame in tx");
-    cr_expect_eq(st.bufs_held, fk.vq[0]->in_flight + fk.vq[1]->in_flight +
-                                   fk.vq[2]->in_flight + fk.vq[3]->in_flight);
+    cr_expect_eq(st.bufs_held, fk.vq[0]->in_flight + fk.vq[1]->in_flight + fk.vq[2]->in_flight +
+                                   fk.vq[3]->in_flight);
     /* A restart does not send the command again. */
     netdev_stop(dev);
     cr_expect_eq(netdev_start(dev), 0);
@@ -217,9 +217,8 @@ Test(virtio_net_mq, a_silent_device_times_out, .init = cr_redirect_stderr)
     cr_expect_geq(fake_ns - t0, 1000 * 1000000ULL, "waited its second");
     cr_expect_lt(fake_ns - t0, 1100 * 1000000ULL);
     fflush(stderr);
-    cr_expect_stderr_eq_str(
-        "virtio-net: vnet0: no answer to VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET 2\n"
-        "netdev: port 0 (vnet0): start failed: Connection timed out\n");
+    cr_expect_stderr_eq_str("virtio-net: vnet0: no answer to VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET 2\n"
+                            "netdev: port 0 (vnet0): start failed: Connection timed out\n");
 }
 
 Test(virtio_net_mq, without_mq_one_pair_and_a_clear_refusal, .init = cr_redirect_stderr)
