@@ -509,10 +509,24 @@ static const struct netdev_ops vnet_ops = {
     .stats_reset = vnet_stats_reset,
 };
 
+/* CTRL_VQ and MQ only together (MQ needs the control queue; the control
+ * queue alone is of no use to this driver): a device without MQ is driven
+ * with exactly the features it always was. */
+static uint64_t vnet_wanted(struct virtio_dev *vdev)
+{
+    const uint64_t mq = (1ULL << VIRTIO_NET_F_CTRL_VQ) | (1ULL << VIRTIO_NET_F_MQ);
+    uint64_t offered = virtio_features_offered(vdev);
+
+    if ((offered & mq) == mq)
+        return VNET_WANTED;
+    if (offered & (1ULL << VIRTIO_NET_F_MQ))
+        fprintf(stderr, "virtio-net: %s: MQ without CTRL_VQ: one queue pair\n", vdev->name);
+    return VNET_WANTED & ~mq;
+}
+
 /* How many queue pairs the device has (MQ: max_virtqueue_pairs, which
- * names the control queue too) and how many the driver will use. A device
- * that offers MQ without the control queue it needs, or a pair count out
- * of the spec's range, gets one pair and a line. */
+ * names the control queue too) and how many the driver will use. A pair
+ * count out of the spec's range gets one pair and a line. */
 static int vnet_mq_probe(struct vnet_port *p)
 {
     struct virtio_dev *vdev = p->vdev;
@@ -522,10 +536,6 @@ static int vnet_mq_probe(struct vnet_port *p)
     p->max_pairs = p->dev_max_pairs = 1;
     if (!virtio_has(vdev, VIRTIO_NET_F_MQ))
         return 0;
-    if (!virtio_has(vdev, VIRTIO_NET_F_CTRL_VQ)) {
-        fprintf(stderr, "virtio-net: %s: MQ without CTRL_VQ: one queue pair\n", vdev->name);
-        return 0;
-    }
     if ((err = virtio_config_read(vdev, offsetof(struct virtio_net_config, max_virtqueue_pairs), &n,
                                   sizeof(n))))
         return err;
@@ -544,7 +554,7 @@ static int vnet_probe(struct virtio_dev *vdev)
     struct vnet_port *p;
     int err;
 
-    if ((err = virtio_negotiate(vdev, VNET_WANTED)))
+    if ((err = virtio_negotiate(vdev, vnet_wanted(vdev))))
         return err;
     if ((err = alloc_memalign((void **)&p, NFOS_CACHE_LINE, sizeof(*p))))
         return err;

@@ -224,6 +224,7 @@ Test(virtio_net_mq, a_silent_device_times_out, .init = cr_redirect_stderr)
 Test(virtio_net_mq, without_mq_one_pair_and_a_clear_refusal, .init = cr_redirect_stderr)
 {
     probe(BASE | F(VIRTIO_NET_F_CTRL_VQ), 4);
+    cr_expect_eq(fk.drv_features, BASE, "without MQ, the features as always");
     cr_expect_eq(max_queues(), 1, "max_virtqueue_pairs means nothing without MQ");
     cr_expect_eq(netdev_quick_start_queues(dev, pool, 2), -EINVAL);
     cr_expect_eq(netdev_quick_start(dev, pool), 0);
@@ -265,6 +266,7 @@ Test(virtio_net_mq, more_pairs_than_netdev_takes)
 Test(virtio_net_mq, mq_without_ctrl_vq_is_one_pair, .init = cr_redirect_stderr)
 {
     probe(BASE | F(VIRTIO_NET_F_MQ), 2);
+    cr_expect_eq(fk.drv_features, BASE, "MQ refused without the control queue");
     cr_expect_eq(max_queues(), 1);
     fflush(stderr);
     cr_expect_stderr_eq_str("virtio-net: fake0: MQ without CTRL_VQ: one queue pair\n");
