@@ -290,8 +290,9 @@ static uint64_t vhu_get_features(struct virtio_dev *vdev)
 {
     struct vhu_dev *d = vhu_of(vdev);
 
-    return (d->backend_features & ~(VHU_F_PROTOCOL | VHU_F_MQ)) | VHU_EMULATED |
-           (d->pairs > 1 ? VHU_F_MQ : 0);
+    /* RSS would be the control queue's too, which plays only VQ_PAIRS_SET. */
+    return (d->backend_features & ~(VHU_F_PROTOCOL | VHU_F_MQ | (1ULL << VIRTIO_NET_F_RSS))) |
+           VHU_EMULATED | (d->pairs > 1 ? VHU_F_MQ : 0);
 }
 
 static int vhu_set_features(struct virtio_dev *vdev, uint64_t features)

@@ -2,7 +2,8 @@
  * virtqueues, one pair per netdev queue (MQ, switched on through the
  * control queue at start). It never takes interrupts, never copies a
  * frame, and kicks only when the device asked (the virtio core decides).
- * It does not do offloads, mergeable rx buffers, RSS or rx filters. */
+ * RSS, when offered, spreads flows over the pairs. It does not do
+ * offloads, mergeable rx buffers, hash reports or rx filters. */
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -27,6 +28,12 @@
 #define VNET_CTRL_WAIT_NS (1000 * 1000 * 1000ULL)
 /* The control queue's ring: one command at a time. */
 #define VNET_CTRL_RING 8
+/* RSS: the indirection table's entries at most, the key's length. */
+#define VNET_RSS_TABLE_MAX 128
+#define VNET_RSS_KEY_LEN   VIRTIO_NET_RSS_KEY_MIN
+#define VNET_RSS_HASHES \
+    (VIRTIO_NET_HASH_TYPE_IPv4 | VIRTIO_NET_HASH_TYPE_TCPv4 | VIRTIO_NET_HASH_TYPE_UDPv4)
+#define VNET_RSS_CMD_MAX (11 + 2 * VNET_RSS_TABLE_MAX + VNET_RSS_KEY_LEN)
 
 #define VNET_WANTED                                                     \
     ((1ULL << VIRTIO_NET_F_MAC) | (1ULL << VIRTIO_NET_F_STATUS) |       \
@@ -51,8 +58,17 @@ struct vnet_txq {
 /* A control command in memory the device reads and writes. */
 struct vnet_ctrl_cmd {
     struct virtio_net_ctrl_hdr hdr;
-    struct virtio_net_ctrl_mq mq;
+    union {
+        struct virtio_net_ctrl_mq mq;
+        uint8_t rss[VNET_RSS_CMD_MAX];
+    } data;
     uint8_t ack;
+};
+
+/* RSS as the device allows it; table_len 0: no RSS. */
+struct vnet_rss {
+    uint32_t hash_types;
+    uint16_t table_len; /* a power of two */
 };
 
 struct vnet_port {
@@ -67,6 +83,7 @@ struct vnet_port {
     uint16_t max_pairs;     /* the same, capped at NETDEV_MAX_QUEUES */
     uint16_t pairs;         /* configured */
     uint16_t dev_pairs;     /* what the device uses now: 1 after reset */
+    struct vnet_rss rss;
     bool started;
 };
 
@@ -355,50 +372,106 @@ static int vnet_txq_setup(struct netdev *dev, uint16_t qi, uint16_t ring_size, v
     return 0;
 }
 
-/* Encodes VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET for pairs into cmd and the
- * chain that carries it: header and data device-readable, the ack
- * writable (set to VIRTIO_NET_ERR until the device says otherwise). */
-static void vnet_ctrl_mq_encode(struct vnet_ctrl_cmd *cmd, uint16_t pairs, struct virtq_sg sg[3])
+/* The Toeplitz key Microsoft's RSS specification gives as the example,
+ * which NIC drivers use by default. */
+static const uint8_t vnet_rss_key[VNET_RSS_KEY_LEN] = {
+    0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3,
+    0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3,
+    0x80, 0x30, 0xf2, 0x0c, 0x6a, 0x42, 0xb8, 0x73, 0xbe, 0xac, 0x01, 0xfa,
+};
+
+static void put16(uint8_t *p, uint16_t v)
 {
-    cmd->hdr.class = VIRTIO_NET_CTRL_MQ;
-    cmd->hdr.cmd = VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET;
-    cmd->mq.virtqueue_pairs = pairs; /* x86: little-endian already */
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+
+/* The chain that carries cmd: header and data device-readable, the ack
+ * writable (VIRTIO_NET_ERR until the device says otherwise). */
+static void vnet_ctrl_chain(struct vnet_ctrl_cmd *cmd, uint8_t class, uint8_t c, uint32_t data_len,
+                            struct virtq_sg sg[3])
+{
+    cmd->hdr.class = class;
+    cmd->hdr.cmd = c;
     cmd->ack = VIRTIO_NET_ERR;
     sg[0] = (struct virtq_sg){ (uintptr_t)&cmd->hdr, sizeof(cmd->hdr) };
-    sg[1] = (struct virtq_sg){ (uintptr_t)&cmd->mq, sizeof(cmd->mq) };
+    sg[1] = (struct virtq_sg){ (uintptr_t)&cmd->data, data_len };
     sg[2] = (struct virtq_sg){ (uintptr_t)&cmd->ack, sizeof(cmd->ack) };
 }
 
-/* Tells the device to use pairs queue pairs and waits (bounded) for its
- * answer. 0, -ETIMEDOUT or -EIO (refused), each said in one line. */
-static int vnet_ctrl_mq(struct vnet_port *p, uint16_t pairs)
+/* VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET for pairs. */
+static void vnet_ctrl_mq_encode(struct vnet_ctrl_cmd *cmd, uint16_t pairs, struct virtq_sg sg[3])
+{
+    put16((uint8_t *)&cmd->data.mq.virtqueue_pairs, pairs);
+    vnet_ctrl_chain(cmd, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, sizeof(cmd->data.mq),
+                    sg);
+}
+
+/* VIRTIO_NET_CTRL_MQ_RSS_CONFIG spreading over pairs (entry i of the table:
+ * pair i % pairs; unclassified frames to pair 0; pairs tx queues). */
+static void vnet_ctrl_rss_encode(struct vnet_ctrl_cmd *cmd, const struct vnet_rss *rss,
+                                 uint16_t pairs, struct virtq_sg sg[3])
+{
+    uint8_t *d = cmd->data.rss;
+    unsigned i, n = rss->table_len;
+
+    put16(d, (uint16_t)rss->hash_types);
+    put16(d + 2, (uint16_t)(rss->hash_types >> 16));
+    put16(d + 4, (uint16_t)(n - 1));
+    put16(d + 6, 0);
+    for (i = 0; i < n; i++)
+        put16(d + 8 + 2 * i, (uint16_t)(i % pairs));
+    put16(d + 8 + 2 * n, pairs);
+    d[10 + 2 * n] = VNET_RSS_KEY_LEN;
+    memcpy(d + 11 + 2 * n, vnet_rss_key, VNET_RSS_KEY_LEN);
+    vnet_ctrl_chain(cmd, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_RSS_CONFIG,
+                    11 + 2 * n + VNET_RSS_KEY_LEN, sg);
+}
+
+/* Sends the command in p->cmd (sg: its chain) and waits (bounded) for the
+ * device's answer. 0, -ETIMEDOUT or -EIO (refused), each said in one line
+ * naming what, for pairs queue pairs. */
+static int vnet_ctrl_send(struct vnet_port *p, struct virtq_sg sg[3], const char *what,
+                          uint16_t pairs)
 {
     uint64_t deadline = plat_time_ns() + VNET_CTRL_WAIT_NS;
-    struct virtq_sg sg[3];
     uint32_t len;
     void *done;
     int err;
 
-    vnet_ctrl_mq_encode(&p->cmd, pairs, sg);
     if ((err = virtq_add_chain(p->ctrl, sg, 2, 1, &p->cmd)))
         return err; /* a command still in the ring: a device that never answered */
     virtq_publish(p->ctrl);
     while (!(done = virtq_get_used(p->ctrl, &len))) {
         if (plat_time_ns() > deadline) {
-            fprintf(stderr, "virtio-net: %s: no answer to VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET %u\n",
-                    p->dev.name, pairs);
+            fprintf(stderr, "virtio-net: %s: no answer to %s %u\n", p->dev.name, what, pairs);
             return -ETIMEDOUT;
         }
     }
     if (done != &p->cmd || len < 1 || p->cmd.ack != VIRTIO_NET_OK) {
-        fprintf(stderr, "virtio-net: %s: device refused %u queue pairs (ack %u)\n", p->dev.name,
-                pairs, p->cmd.ack);
+        fprintf(stderr, "virtio-net: %s: device refused %s %u (ack %u)\n", p->dev.name, what, pairs,
+                p->cmd.ack);
         return -EIO;
     }
     p->dev_pairs = pairs;
     if (core_verbose())
-        printf("virtio-net: %s: %u queue pairs\n", p->dev.name, pairs);
+        printf("virtio-net: %s: %u queue pairs%s\n", p->dev.name, pairs,
+               p->rss.table_len ? ", RSS" : "");
     return 0;
+}
+
+/* Tells the device to use pairs queue pairs: RSS over them when it has
+ * RSS, else VQ_PAIRS_SET. */
+static int vnet_ctrl_pairs(struct vnet_port *p, uint16_t pairs)
+{
+    struct virtq_sg sg[3];
+
+    if (p->rss.table_len) {
+        vnet_ctrl_rss_encode(&p->cmd, &p->rss, pairs, sg);
+        return vnet_ctrl_send(p, sg, "VIRTIO_NET_CTRL_MQ_RSS_CONFIG", pairs);
+    }
+    vnet_ctrl_mq_encode(&p->cmd, pairs, sg);
+    return vnet_ctrl_send(p, sg, "VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET", pairs);
 }
 
 /* The control queue exists from the first start on when MQ was agreed (it
@@ -419,7 +492,7 @@ static int vnet_start(struct netdev *dev)
     }
     if ((err = virtio_driver_ok(p->vdev)))
         return err;
-    if (p->ctrl && p->pairs != p->dev_pairs && (err = vnet_ctrl_mq(p, p->pairs)))
+    if (p->ctrl && p->pairs != p->dev_pairs && (err = vnet_ctrl_pairs(p, p->pairs)))
         return err;
     p->started = true;
     return 0;
@@ -518,10 +591,40 @@ static uint64_t vnet_wanted(struct virtio_dev *vdev)
     uint64_t offered = virtio_features_offered(vdev);
 
     if ((offered & mq) == mq)
-        return VNET_WANTED;
+        return VNET_WANTED | (1ULL << VIRTIO_NET_F_RSS);
     if (offered & (1ULL << VIRTIO_NET_F_MQ))
         fprintf(stderr, "virtio-net: %s: MQ without CTRL_VQ: one queue pair\n", vdev->name);
     return VNET_WANTED & ~mq;
+}
+
+/* What RSS the device allows: IPv4 with or without TCP/UDP ports hashed,
+ * our key, a table of at most VNET_RSS_TABLE_MAX entries. A device that
+ * cannot take that gets VQ_PAIRS_SET instead, said in a line. */
+static int vnet_rss_probe(struct vnet_port *p)
+{
+    uint8_t key;
+    uint16_t max_len, len = 1;
+    uint32_t types;
+    int err;
+
+    if ((err = virtio_config_read(p->vdev, offsetof(struct virtio_net_config, rss_max_key_size),
+                                  &key, sizeof(key))) ||
+        (err = virtio_config_read(
+             p->vdev, offsetof(struct virtio_net_config, rss_max_indirection_table_length),
+             &max_len, sizeof(max_len))) ||
+        (err = virtio_config_read(p->vdev, offsetof(struct virtio_net_config, supported_hash_types),
+                                  &types, sizeof(types))))
+        return err;
+    if (key < VNET_RSS_KEY_LEN || !max_len || !(types & VNET_RSS_HASHES)) {
+        fprintf(stderr, "virtio-net: %s: RSS with key %u, table %u, hashes %#x: not used\n",
+                p->vdev->name, key, max_len, types);
+        return 0;
+    }
+    while (len < VNET_RSS_TABLE_MAX && 2u * len <= max_len)
+        len = (uint16_t)(len * 2);
+    p->rss.hash_types = types & VNET_RSS_HASHES;
+    p->rss.table_len = len;
+    return 0;
 }
 
 /* How many queue pairs the device has (MQ: max_virtqueue_pairs, which
@@ -546,7 +649,7 @@ static int vnet_mq_probe(struct vnet_port *p)
     }
     p->dev_max_pairs = n;
     p->max_pairs = NFOS_MIN(n, (uint16_t)NETDEV_MAX_QUEUES);
-    return 0;
+    return virtio_has(vdev, VIRTIO_NET_F_RSS) ? vnet_rss_probe(p) : 0;
 }
 
 static int vnet_probe(struct virtio_dev *vdev)

@@ -122,18 +122,30 @@ def netns():
 SOURCES = 16  # host addresses that ping pong: flows on both queues (1 in 2^15 they are not)
 
 
+def pong_cmd(ns, rss):
+    """pong on two vCPUs with a multi_queue TAP: through `nfos run`, or
+    (rss) QEMU's virtio-net with rss=on (its software RSS here: no eBPF)."""
+    if not rss:
+        return ["ip", "netns", "exec", ns, os.path.join(nfos_cli.ROOT, "nfos"), "run", "pong",
+                "--cpus", "2", "--net", "tap:mq0", "--ip", "10.214.0.100/24", "--param",
+                "nfos.verbose=1", "--", "--time", "20"]
+    cmd = nfos_cli.qemu_command(build("pong", "kvm"), 64 << 20, "microvm,pcie=on", accel(),
+                                "nfos.cpus=2 nfos.verbose=1 netdev.ip=10.214.0.100/24 -- "
+                                "--time 20", [{"kind": "tap", "arg": "mq0"}], cpus=2)
+    return ["ip", "netns", "exec", ns] + [a.replace(",mq=on", ",mq=on,rss=on") for a in cmd]
+
+
 @root
-def test_pong_two_queue_pairs_kvm(netns):
-    """`nfos run pong --cpus 2` on a multi_queue TAP: both lcores answer."""
+@pytest.mark.parametrize("rss", [False, True], ids=["tap steering", "rss"])
+def test_pong_two_queue_pairs_kvm(netns, rss):
+    """pong --cpus 2 on a multi_queue TAP: both lcores answer pings from
+    many sources, the TAP steering flows (or the device's RSS)."""
     sh("ip", "-n", netns, "tuntap", "add", "dev", "mq0", "mode", "tap", "multi_queue")
     for i in range(1, SOURCES + 1):
         sh("ip", "-n", netns, "addr", "add", f"10.214.0.{i}/24", "dev", "mq0")
     sh("ip", "-n", netns, "link", "set", "mq0", "up")
-    proc = subprocess.Popen(["ip", "netns", "exec", netns, os.path.join(nfos_cli.ROOT, "nfos"),
-                             "run", "pong", "--cpus", "2", "--net", "tap:mq0", "--ip",
-                             "10.214.0.100/24", "--", "--time", "20"],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+    proc = subprocess.Popen(pong_cmd(netns, rss), stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         out = read_until(proc, "lcore i on queue pair i")
         lost = [i for i in range(1, SOURCES + 1) if subprocess.run(
@@ -146,6 +158,7 @@ def test_pong_two_queue_pairs_kvm(netns):
         if proc.poll() is None:
             proc.kill()
     assert not lost, (lost, out)
+    assert f"virtio-net: vnet0: 2 queue pairs{', RSS' if rss else ''}\n" in out, out
     tx = [int(t) for t in re.findall(r"^pong: lcore \d rx \d+ pkts tx (\d+) pkts", out, re.M)]
     assert len(tx) == 2 and all(tx) and sum(tx) >= SOURCES, out
     assert f"{SOURCES} echo replies" in out, out

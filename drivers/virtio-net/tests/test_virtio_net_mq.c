@@ -2,9 +2,10 @@
  * MQ and CTRL_VQ negotiated, max_virtqueue_pairs in netdev_info, the
  * VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET command's bytes on the control queue
  * (after the last pair the device has), each pair on its own virtqueues
- * and counters; a device that refuses or never answers, one without MQ,
- * one with a bad pair count, and an app asking for more pairs than there
- * are. */
+ * and counters; RSS_CONFIG's bytes instead when the device has RSS; a
+ * device that refuses or never answers, one without MQ, one with a bad
+ * pair count or too little RSS, and an app asking for more pairs than
+ * there are. */
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
 #include <stdio.h>
@@ -62,6 +63,8 @@ static struct {
     unsigned commands;
     uint8_t class, cmd;
     uint16_t pairs;
+    uint8_t data[512]; /* the command's data, after class and cmd */
+    unsigned data_len;
     unsigned ndesc, out_len, in_len;
     uint8_t answer; /* the ack it writes */
     bool silent;    /* never answers */
@@ -69,12 +72,20 @@ static struct {
 
 static unsigned ctrl_index;
 
+/* The RSS fields probe() puts in config space: key size, table length,
+ * hash types. */
+static struct {
+    uint8_t key;
+    uint16_t table;
+    uint32_t types;
+} rss;
+
 /* The device's control queue: reads a command chain byte by byte from the
  * descriptors (header, data, then the writable ack), as QEMU does. */
 static void ctrl_kick(struct fake_dev *f, unsigned q)
 {
     struct fake_ring *r = &f->ring[q];
-    uint8_t bytes[8];
+    uint8_t bytes[2 + sizeof(ctl.data)];
     unsigned n = 0;
     struct fake_chain c;
     uint16_t id;
@@ -101,6 +112,8 @@ static void ctrl_kick(struct fake_dev *f, unsigned q)
         ctl.class = bytes[0];
         ctl.cmd = bytes[1];
         ctl.pairs = (uint16_t)(bytes[2] | bytes[3] << 8);
+        ctl.data_len = n - 2;
+        memcpy(ctl.data, bytes + 2, n - 2);
         cr_assert(c.in_buf);
         *(uint8_t *)c.in_buf = ctl.answer;
         fake_push(f, q, c.head, 1);
@@ -121,6 +134,9 @@ static void probe(uint64_t features, uint16_t max_pairs)
     memcpy(fk.config, mac, 6);
     fk.config[6] = VIRTIO_NET_S_LINK_UP;
     memcpy(fk.config + 8, &max_pairs, 2);
+    fk.config[17] = rss.key;
+    memcpy(fk.config + 18, &rss.table, 2);
+    memcpy(fk.config + 20, &rss.types, 4);
     fk.on_kick = ctrl_kick;
     ctrl_index = max_pairs ? VIRTIO_NET_CTRLQ(max_pairs) : FAKE_QUEUES;
     cr_assert_eq(virtio_device_add(&fk.vdev), 0);
@@ -202,7 +218,8 @@ Test(virtio_net_mq, refused_and_unanswered_commands_fail_start, .init = cr_redir
     cr_expect_eq(netdev_start(dev), 0, "a second try that the device accepts");
     cr_expect_eq(ctl.commands, 2);
     fflush(stderr);
-    cr_expect_stderr_eq_str("virtio-net: vnet0: device refused 2 queue pairs (ack 1)\n"
+    cr_expect_stderr_eq_str("virtio-net: vnet0: device refused VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET 2 "
+                            "(ack 1)\n"
                             "netdev: port 0 (vnet0): start failed: Input/output error\n");
 }
 
@@ -270,4 +287,45 @@ Test(virtio_net_mq, mq_without_ctrl_vq_is_one_pair, .init = cr_redirect_stderr)
     cr_expect_eq(max_queues(), 1);
     fflush(stderr);
     cr_expect_stderr_eq_str("virtio-net: fake0: MQ without CTRL_VQ: one queue pair\n");
+}
+
+static uint16_t le16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
+
+Test(virtio_net_mq, rss_config_instead_of_pairs_set)
+{
+    static const uint8_t key_start[4] = { 0x6d, 0x5a, 0x56, 0xda };
+    const uint8_t *d = ctl.data;
+    unsigned i, n = 128;
+
+    rss.key = 40, rss.table = 256, rss.types = 0x1ff;
+    probe(BASE | MQ | F(VIRTIO_NET_F_RSS), 2);
+    cr_expect_eq(fk.drv_features, BASE | MQ | F(VIRTIO_NET_F_RSS));
+    cr_assert_eq(netdev_quick_start_queues(dev, pool, 2), 0);
+    cr_expect_eq(ctl.commands, 1);
+    cr_expect_eq(ctl.class, VIRTIO_NET_CTRL_MQ);
+    cr_expect_eq(ctl.cmd, VIRTIO_NET_CTRL_MQ_RSS_CONFIG);
+    cr_assert_eq(ctl.data_len, 11 + 2 * n + 40);
+    cr_expect_eq(le16(d) | le16(d + 2) << 16, 7, "IPv4, TCPv4, UDPv4");
+    cr_expect_eq(le16(d + 4), n - 1, "table mask: 128 entries, the most we use");
+    cr_expect_eq(le16(d + 6), 0, "unclassified to pair 0");
+    for (i = 0; i < n; i++)
+        cr_expect_eq(le16(d + 8 + 2 * i), i % 2, "entry %u", i);
+    cr_expect_eq(le16(d + 8 + 2 * n), 2, "max_tx_vq");
+    cr_expect_eq(d[10 + 2 * n], 40, "key length");
+    cr_expect_arr_eq(d + 11 + 2 * n, key_start, 4);
+}
+
+Test(virtio_net_mq, rss_too_small_falls_back_to_pairs_set, .init = cr_redirect_stderr)
+{
+    rss.key = 20, rss.table = 128, rss.types = 0x1ff;
+    probe(BASE | MQ | F(VIRTIO_NET_F_RSS), 2);
+    cr_assert_eq(netdev_quick_start_queues(dev, pool, 2), 0);
+    cr_expect_eq(ctl.cmd, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET);
+    cr_expect_eq(ctl.pairs, 2);
+    fflush(stderr);
+    cr_expect_stderr_eq_str("virtio-net: fake0: RSS with key 20, table 128, hashes 0x1ff: not "
+                            "used\n");
 }

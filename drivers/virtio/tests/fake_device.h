@@ -38,7 +38,7 @@ struct fake_dev {
     int set_features_err;
     int driver_ok_err;
     unsigned resets, driver_oks;
-    uint8_t config[16];
+    uint8_t config[24]; /* a net device's, RSS fields included */
     uint32_t generation;
     unsigned gen_bumps;  /* the next reads of the generation move it this many times */
     unsigned widths[16]; /* widths read_config was called with, in order */

@@ -10,9 +10,11 @@
  * CTRL_VQ offered it takes up to max_virtqueue_pairs pairs (a netdev
  * configured with N queues) and switches the device to N with the control
  * queue's VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET at start; without them, one
- * pair. It does not ask for RSS: the device picks the rx queue (QEMU's tap
- * backend with queues=N: the queue of the kernel's flow hash, so one flow
- * stays on one queue). Zero copy both
+ * pair. With RSS offered too it sends VIRTIO_NET_CTRL_MQ_RSS_CONFIG instead:
+ * a Toeplitz hash of the IPv4 addresses (and TCP/UDP ports) spreads flows
+ * over the pairs through an indirection table. Without RSS the device
+ * picks the rx queue (QEMU's tap backend with queues=N: the queue of the
+ * kernel's flow hash, then the one the guest last sent the flow from). Zero copy both
  * ways: the 12-byte virtio_net_hdr lives in the netbuf headroom right
  * before the frame, so an rx buffer is posted from buf + data_off - 12 and
  * tx writes the header in front of the data. Netbufs therefore need at
@@ -52,6 +54,11 @@ struct virtio_net_config {
     uint16_t status; /* VIRTIO_NET_S_* with VIRTIO_NET_F_STATUS */
     uint16_t max_virtqueue_pairs;
     uint16_t mtu;
+    uint32_t speed;
+    uint8_t duplex;
+    uint8_t rss_max_key_size; /* with RSS: these three */
+    uint16_t rss_max_indirection_table_length;
+    uint32_t supported_hash_types; /* VIRTIO_NET_HASH_TYPE_* */
 };
 
 /* The header in front of every frame (5.1.6); VERSION_1 makes it 12 bytes
@@ -81,6 +88,16 @@ struct virtio_net_ctrl_hdr {
 struct virtio_net_ctrl_mq {
     uint16_t virtqueue_pairs;
 };
+
+/* VIRTIO_NET_CTRL_MQ_RSS_CONFIG (with RSS, instead of VQ_PAIRS_SET): its
+ * data is hash_types (le32), indirection_table_mask (le16),
+ * unclassified_queue (le16), indirection_table[mask + 1] (le16 rx queue
+ * numbers), max_tx_vq (le16), hash_key_length (u8), then the key. */
+#define VIRTIO_NET_CTRL_MQ_RSS_CONFIG 1
+#define VIRTIO_NET_HASH_TYPE_IPv4     (1u << 0)
+#define VIRTIO_NET_HASH_TYPE_TCPv4    (1u << 1)
+#define VIRTIO_NET_HASH_TYPE_UDPv4    (1u << 2)
+#define VIRTIO_NET_RSS_KEY_MIN        40 /* rss_max_key_size is at least this */
 
 #define VIRTIO_NET_HDR_LEN 12
 _Static_assert(sizeof(struct virtio_net_hdr) == VIRTIO_NET_HDR_LEN, "virtio 1.x net header");
