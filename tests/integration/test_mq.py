@@ -74,15 +74,16 @@ def test_more_queue_pairs_than_offered_is_refused():
 
 
 @root
-def test_l2fwd_two_queue_pairs_kvm(three_netns):
+@pytest.mark.parametrize("machine", ["microvm,pcie=on", "microvm"], ids=["pci", "mmio"])
+def test_l2fwd_two_queue_pairs_kvm(three_netns, machine):
     """Both ports with two queue pairs (multi_queue TAPs, QEMU queues=2,
-    mq=on), lcore i forwarding pair i both ways; ping and many UDP flows
-    from a to b: both lcores forward."""
+    mq=on; virtio-pci or virtio-mmio), lcore i forwarding pair i both ways;
+    ping and many UDP flows from a to b: both lcores forward."""
     app, a, b = three_netns
     for side in ("a", "b"):
         sh("ip", "-n", app, "tuntap", "add", "dev", f"q{side}0", "mode", "tap", "multi_queue")
     nets = [{"kind": "tap", "arg": f"q{side}0"} for side in ("a", "b")]
-    cmd = nfos_cli.qemu_command(build("l2fwd", "kvm"), 64 << 20, "microvm,pcie=on", accel(),
+    cmd = nfos_cli.qemu_command(build("l2fwd", "kvm"), 64 << 20, machine, accel(),
                                 "nfos.verbose=1 -- --time 30", nets, cpus=2)
     proc = subprocess.Popen(["ip", "netns", "exec", app] + cmd, stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
