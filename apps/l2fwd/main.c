@@ -105,6 +105,22 @@ static void lcore_line(const struct nfapp *app, unsigned id, const struct nfapp_
            c->busy_pkts ? (double)c->busy_cycles / (double)c->busy_pkts : 0.0, j->q);
 }
 
+/* The ports' own counters of each queue pair the lcores polled. */
+static void queue_lines(const struct l2fwd_job *jobs, unsigned n)
+{
+    struct netdev *ports[2] = { jobs[0].in, jobs[0].out };
+    struct netdev_stats st;
+    unsigned p, q;
+
+    for (p = 0; p < (ports[0] == ports[1] ? 1u : 2u); p++) {
+        if (netdev_stats(ports[p], &st))
+            continue;
+        for (q = 0; q < n && q < st.nb_rxq; q++)
+            printf("l2fwd: port %u queue pair %u: rx %llu pkts tx %llu pkts\n", ports[p]->port, q,
+                   (unsigned long long)st.rx[q].packets, (unsigned long long)st.tx[q].packets);
+    }
+}
+
 static uint64_t workers_tx(unsigned n)
 {
     uint64_t tx = 0;
@@ -139,6 +155,8 @@ static int forward_lcores(struct nfapp *app, const struct l2fwd_job *jobs, unsig
     for (i = 1; i < n; i++)
         workers[i].stop = 1;
     lcore_wait_all();
+    if (jobs[n - 1].q)
+        queue_lines(jobs, n);
     lcore_line(app, 0, m, &jobs[0]);
     for (i = 1; i < n; i++) {
         const struct nfapp_counters *c = &workers[i].app.c;

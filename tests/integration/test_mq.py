@@ -106,6 +106,11 @@ def test_l2fwd_two_queue_pairs_kvm(three_netns, machine):
         assert f"virtio-net: {port}: 2 queue pairs" in out, out
     assert lcore_rx(out, 0) >= 1 and lcore_rx(out, 1) >= 1, out
     assert lcore_rx(out, 0) + lcore_rx(out, 1) >= 6 + 32, out
+    # The driver's own per-queue counters: each pair received on some port.
+    queues = {(int(p), int(q)): int(rx) for p, q, rx in re.findall(
+        r"^l2fwd: port (\d) queue pair (\d): rx (\d+) pkts", out, re.M)}
+    assert len(queues) == 4 and all(queues[0, q] + queues[1, q] for q in (0, 1)), out
+    assert sum(queues.values()) == lcore_rx(out, 0) + lcore_rx(out, 1), out
     assert re.search(r"^l2fwd: lcore 1 rx \d+ pkts .* \| queue pair 1$", out, re.M), out
     assert "balanced" in out and "NOT balanced" not in out, out
 

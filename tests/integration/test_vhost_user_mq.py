@@ -71,6 +71,8 @@ def test_two_queue_pairs_test_backend(tmp_path):
         assert len(be.back[q]) == FRAMES, out
         assert all(f[:12] == bytes.fromhex("020000000001" "020000007600") for f in be.back[q])
     assert lcore_rx(out, 0) == (FRAMES, FRAMES) and lcore_rx(out, 1) == (FRAMES, FRAMES), out
+    for q in (0, 1):
+        assert f"l2fwd: port 0 queue pair {q}: rx {FRAMES} pkts tx {FRAMES} pkts" in out, out
     assert_pools_balanced(out)
 
 
