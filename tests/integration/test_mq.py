@@ -40,7 +40,9 @@ def udp_flows(ns, dst, count=32):
             f"for i in range({count}):\n"
             "    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
             f"    s.sendto(b'x' * 32, ('{dst}', 9)); s.close()\n")
-    sh("ip", "netns", "exec", ns, "/usr/bin/python3", "-c", code)
+    r = subprocess.run(["ip", "netns", "exec", ns, "/usr/bin/python3", "-c", code],
+                       capture_output=True, text=True, timeout=120)  # a loaded host: slow
+    assert r.returncode == 0, r.stderr
 
 
 def test_qemu_gets_one_queue_pair_per_vcpu():
