@@ -24,6 +24,9 @@
 #define VNET_TX_SEGS_MAX 16
 /* How long stop waits for the device to finish the tx ring. */
 #define VNET_STOP_DRAIN_NS (100 * 1000 * 1000ULL)
+/* How long the tx ring may stand full, the device taking nothing, before
+ * the driver kicks whether or not the device asked (vnet_tx_stalled). */
+#define VNET_STALL_KICK_NS (1000 * 1000ULL)
 /* How long start waits for the device to answer a control command. */
 #define VNET_CTRL_WAIT_NS (1000 * 1000 * 1000ULL)
 /* The control queue's ring: one command at a time. */
@@ -52,6 +55,8 @@ struct vnet_rxq {
 struct vnet_txq {
     struct virtqueue *vq;
     uint64_t ring_errors_base;
+    uint64_t stall_since; /* ns when a burst last found the ring full, or 0 */
+    uint64_t stall_kicks; /* kicks the device did not ask for (vnet_tx_stalled) */
     struct netdev_queue_stats stats;
 } __nfos_cache_aligned;
 
@@ -183,6 +188,28 @@ static void vnet_tx_reclaim(struct vnet_txq *q)
             netbuf_free(done[i]);
 }
 
+/* The ring is full and the device took nothing back. With EVENT_IDX the
+ * device asks for a kick at one index; a device that stops short of it
+ * without asking again waits forever for a kick that never comes. QEMU
+ * before 9.0 does that (virtio_net_tx_complete flushes one tx_burst and
+ * schedules nothing after it: seen here as a storm test's guest whose tx
+ * stood still after ~10,000 replies). After VNET_STALL_KICK_NS of a full
+ * ring, kick anyway, and again each such while: a device that is merely
+ * slow gets one spare notification per millisecond. Slow path: only a
+ * burst that sent nothing gets here. */
+static void __nfos_noinline vnet_tx_stalled(struct vnet_txq *q)
+{
+    uint64_t now = plat_time_ns();
+
+    if (!q->stall_since) {
+        q->stall_since = now;
+    } else if (now - q->stall_since >= VNET_STALL_KICK_NS) {
+        q->stall_since = now;
+        q->stall_kicks++;
+        virtq_notify(q->vq);
+    }
+}
+
 /* A frame of several segments: the header in front of the first. 0,
  * -ENOSPC (ring too full, retry later) or -EINVAL (cannot be sent). */
 static int vnet_tx_chain(struct vnet_txq *q, struct netbuf *nb)
@@ -240,6 +267,10 @@ static uint16_t vnet_tx_burst(void *queue, struct netbuf **pkts, uint16_t n)
         sent++;
     }
     virtq_publish(q->vq);
+    if (unlikely(i == 0) && n)
+        vnet_tx_stalled(q);
+    else if (unlikely(q->stall_since))
+        q->stall_since = 0;
     q->stats.packets += sent;
     q->stats.bytes += bytes;
     q->stats.drops += n - i;
@@ -270,6 +301,10 @@ static void vnet_ring_report(struct vnet_port *p)
         const struct virtq_stats *r = p->rxq[i].vq ? &p->rxq[i].vq->stats : &none;
         const struct virtq_stats *t = p->txq[i].vq ? &p->txq[i].vq->stats : &none;
 
+        if (p->txq[i].stall_kicks)
+            printf("virtio-net: %s: queue %u: tx ring stood full a millisecond with the device "
+                   "taking nothing, kicked unasked: %llu times\n",
+                   p->dev.name, i, (unsigned long long)p->txq[i].stall_kicks);
         if (!(r->bad_used_id | r->bad_used_len | r->bad_used_idx | t->bad_used_id |
               t->bad_used_len | t->bad_used_idx))
             continue;

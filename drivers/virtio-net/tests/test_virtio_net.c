@@ -323,6 +323,38 @@ Test(virtio_net, tx_full_ring_takes_what_fits)
     cr_expect_eq(netdev_tx_burst(dev, 0, pkts + RING, 10), 10, "room again after reclaim");
 }
 
+/* A device that asked for a kick at index 0 and then stopped short of the
+ * ring's end (QEMU < 9.0's tx_complete): once the ring has stood full a
+ * millisecond with nothing taken back, the driver kicks unasked; a burst
+ * that gets through ends the stall. The fake clock moves 1 ms a reading. */
+Test(virtio_net, tx_full_ring_kicks_a_device_that_stopped)
+{
+    struct netbuf *pkts[RING + 1];
+    unsigned i, kicks;
+
+    start(512);
+    fake_set_avail_event(&fk, TXQ, 0);
+    for (i = 0; i < RING + 1; i++)
+        pkts[i] = tx_frame(60, 1);
+    cr_expect_eq(netdev_tx_burst(dev, 0, pkts, RING), RING);
+    kicks = fk.kicks[TXQ];
+    cr_expect_eq(kicks, 1, "asked once, kicked once");
+    cr_expect_eq(netdev_tx_burst(dev, 0, pkts + RING, 1), 0);
+    cr_expect_eq(fk.kicks[TXQ], kicks, "the first full burst only starts the clock");
+    cr_expect_eq(netdev_tx_burst(dev, 0, pkts + RING, 1), 0);
+    cr_expect_eq(fk.kicks[TXQ], kicks + 1, "a millisecond later: kicked unasked");
+    {
+        struct fake_chain c;
+
+        cr_assert(fake_pop(&fk, TXQ, &c));
+        fake_push(&fk, TXQ, c.head, 0);
+        fake_flush(&fk, TXQ);
+    }
+    cr_expect_eq(netdev_tx_burst(dev, 0, pkts + RING, 1), 1, "room again after reclaim");
+    cr_expect_eq(netdev_tx_burst(dev, 0, pkts + RING, 0), 0);
+    cr_expect_eq(fk.kicks[TXQ], kicks + 1, "nothing to send, nothing to kick");
+}
+
 Test(virtio_net, tx_chain_and_refused_frames)
 {
     struct netbuf *head, *tail, *bad, *pkts[2];

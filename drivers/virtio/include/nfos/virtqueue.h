@@ -259,6 +259,13 @@ static inline bool virtq_need_event(uint16_t event, uint16_t new_idx, uint16_t o
     return (uint16_t)(new_idx - event - 1) < (uint16_t)(new_idx - old_idx);
 }
 
+/* Kicks the device whether or not it asked (counted with the others). */
+static inline void virtq_notify(struct virtqueue *vq)
+{
+    vq->stats.kicks++;
+    vq->t.notify(vq);
+}
+
 /* Makes every add since the last publish visible to the device and kicks
  * it if it asked to be (EVENT_IDX: avail_event crossed; else NO_NOTIFY
  * clear). One full fence per call with something to publish. */
@@ -284,10 +291,8 @@ static inline void virtq_publish(struct virtqueue *vq)
         kick = virtq_need_event(*vq->avail_event, now, old);
     else
         kick = !(__atomic_load_n(&vq->used->flags, __ATOMIC_RELAXED) & VIRTQ_USED_F_NO_NOTIFY);
-    if (kick) {
-        vq->stats.kicks++;
-        vq->t.notify(vq);
-    }
+    if (kick)
+        virtq_notify(vq);
 }
 
 /* Takes up to n finished chains off the used ring: their cookies into
