@@ -24,6 +24,8 @@ MACHINES = ("microvm", "microvm,pcie=on", "q35")
 # kvm: QEMU's network backends, what each --net ARG must be. (linuxu's kinds
 # are the vdev drivers': each says so in drivers/<drv>/vdev.conf.)
 QEMU_NET_KINDS = {"tap": "tap", "vhost-user": "socket", "user": "user"}
+MQ_NET_KINDS = ("tap", "vhost-user")  # QEMU backends with queues=N
+IFF_MULTI_QUEUE = 0x100  # in /sys/class/net/IF/tun_flags
 NET_ARG_HINTS = {"tap": ":IF", "if": ":IF", "socket": ":SOCKET", "size": "[:SIZE]",
                  "user": "[:udp:PORT]", "none": ""}
 ARCH = "x86_64"
@@ -223,28 +225,48 @@ def qemu_command(image, mem, machine, accel, cmdline, nets=(), cpus=1):
         m += ",memory-backend=mem"
     for i, n in enumerate(nets):
         mac = f",mac={n['mac']}" if n.get("mac") else ""
+        # A queue pair per vCPU (virtio-net MQ) where the backend has several.
+        q = n.get("queues", cpus if n["kind"] in MQ_NET_KINDS else 1)
+        mq, queues = (",mq=on", f",queues={q}") if q > 1 else ("", "")
         if n["kind"] == "tap":
-            extra += ["-netdev", f"tap,id=n{i},ifname={qemu_opt(n['arg'])},script=no,downscript=no"]
+            extra += ["-netdev", f"tap,id=n{i},ifname={qemu_opt(n['arg'])},script=no,"
+                      f"downscript=no{queues}"]
         elif n["kind"] == "user":
             # QEMU's user network: host 127.0.0.1:PORT forwarded to the guest's.
             fwd = "".join(f",hostfwd={p}:127.0.0.1:{h}-:{g}" for p, h, g in n["fwd"])
             extra += ["-netdev", f"user,id=n{i},net=10.0.2.0/24{fwd}"]
         else:
             extra += ["-chardev", f"socket,id=c{i},path={qemu_opt(n['arg'])}",
-                      "-netdev", f"vhost-user,id=n{i},chardev=c{i}"]
+                      "-netdev", f"vhost-user,id=n{i},chardev=c{i}{queues}"]
         if machine == "microvm":
             # virtio-mmio, modern (QEMU's microvm defaults to legacy mmio).
-            extra += ["-device", f"virtio-net-device,netdev=n{i}{mac}"]
+            extra += ["-device", f"virtio-net-device,netdev=n{i}{mq}{mac}"]
         else:
-            # Modern-only PCI, no option ROM, no MSI-X vectors: nfos polls.
+            # Modern-only PCI, no option ROM, no MSI-X vectors (with mq too):
+            # nfos polls.
             extra += ["-device", f"virtio-net-pci,netdev=n{i},disable-legacy=on,romfile=,"
-                      f"vectors=0{mac}"]
+                      f"vectors=0{mq}{mac}"]
     if machine == "microvm" and nets:
         extra += ["-global", "virtio-mmio.force-legacy=false"]
     return ["qemu-system-x86_64", "-accel", accel, "-M", m, "-cpu", cpu,
             "-m", f"{mem // 1024}K", "-nodefaults", "-no-user-config", "-nographic",
             "-no-reboot", "-serial", "stdio", "-device", DEBUG_EXIT] + extra + [
             "-kernel", image, "-append", cmdline]
+
+
+def net_queues(nets, cpus):
+    """Sets each kvm --net's queue pairs: one per vCPU where QEMU's backend
+    has several (a TAP only when made multi_queue: QEMU cannot open another
+    one with queues=N); says so when a TAP keeps one."""
+    for n in nets:
+        n["queues"] = cpus if n["kind"] in MQ_NET_KINDS else 1
+        if n["queues"] > 1 and n["kind"] == "tap":
+            with open(f"/sys/class/net/{n['arg']}/tun_flags") as f:
+                if not int(f.read(), 16) & IFF_MULTI_QUEUE:
+                    print(f"nfos: --net tap:{n['arg']} is not multi_queue: one queue pair for "
+                          f"{cpus} vCPUs (for one each: ip tuntap add dev {n['arg']} mode tap "
+                          f"multi_queue)", file=sys.stderr)
+                    n["queues"] = 1
 
 
 MAC_RE = re.compile(r"[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}")
@@ -442,6 +464,7 @@ def cmd_run(args):
     accel = args.accel or ("kvm" if kvm_usable() else "tcg")
     if accel == "kvm" and not kvm_usable():
         raise UsageError("--accel kvm: /dev/kvm is not usable here")
+    net_queues(nets, args.cpus)
     cmd = qemu_command(image, mem, args.machine, accel, guest_cmdline(params, app_args), nets,
                        cpus=args.cpus)
     cmd += ["-initrd", initrd] if initrd else []

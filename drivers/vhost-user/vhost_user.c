@@ -22,12 +22,17 @@
 #include <nfos/virtio_transport.h>
 #include <nfos/virtio_net.h>
 
-#define VHU_DEVS      8 /* as many as vdev ports */
-#define VHU_QUEUES    2 /* one rx, one tx */
-#define VHU_TIMEOUT_S 5 /* for every reply */
-#define VHU_PROTOCOL  (1ULL << VHOST_USER_PROTOCOL_F_REPLY_ACK)
-/* Bits the transport itself provides (config space is ours). */
+#define VHU_DEVS      8                 /* as many as vdev ports */
+#define VHU_PAIRS     NETDEV_MAX_QUEUES /* queue pairs at most */
+#define VHU_QUEUES    (2 * VHU_PAIRS)   /* the backend's rings: rx, tx, rx, ... */
+#define VHU_CTRL_RING 64                /* the control queue's size */
+#define VHU_TIMEOUT_S 5                 /* for every reply */
+#define VHU_PROTOCOL \
+    ((1ULL << VHOST_USER_PROTOCOL_F_REPLY_ACK) | (1ULL << VHOST_USER_PROTOCOL_F_MQ))
+/* Bits the transport itself provides (config space is ours; the control
+ * queue too, with more than one pair). */
 #define VHU_EMULATED   ((1ULL << VIRTIO_NET_F_MAC) | (1ULL << VIRTIO_NET_F_STATUS))
+#define VHU_F_MQ       ((1ULL << VIRTIO_NET_F_MQ) | (1ULL << VIRTIO_NET_F_CTRL_VQ))
 #define VHU_F_PROTOCOL (1ULL << VHOST_USER_F_PROTOCOL_FEATURES)
 
 struct vhu_ring {
@@ -43,8 +48,13 @@ struct vhu_dev {
     uint64_t protocol_features; /* negotiated */
     uint8_t status;
     bool running;
+    uint16_t pairs;        /* the backend's queue pairs (GET_QUEUE_NUM), capped */
+    uint16_t active_pairs; /* whose rings are enabled */
     struct virtio_net_config config;
     struct vhu_ring ring[VHU_QUEUES];
+    struct virtqueue *ctrl; /* ours, with more than one pair */
+    uint16_t ctrl_last_avail;
+    uint64_t ctrl_errors; /* commands refused */
 };
 
 static struct vhu_dev vhu_devs[VHU_DEVS];
@@ -69,6 +79,7 @@ static const char *req_name(uint32_t req)
         [VHOST_USER_SET_VRING_CALL] = "SET_VRING_CALL",
         [VHOST_USER_GET_PROTOCOL_FEATURES] = "GET_PROTOCOL_FEATURES",
         [VHOST_USER_SET_PROTOCOL_FEATURES] = "SET_PROTOCOL_FEATURES",
+        [VHOST_USER_GET_QUEUE_NUM] = "GET_QUEUE_NUM",
         [VHOST_USER_SET_VRING_ENABLE] = "SET_VRING_ENABLE",
     };
 
@@ -252,12 +263,15 @@ static int vhu_reset(struct virtio_dev *vdev)
     for (i = 0; d->running && i < VHU_QUEUES; i++) {
         struct vhost_user_vring_state q = { .index = i };
 
+        if (!d->ring[i].vq)
+            continue;
         if (d->protocol_features)
             vhu_set_state(d, VHOST_USER_SET_VRING_ENABLE, i, 0);
         vhu_get(d, VHOST_USER_GET_VRING_BASE, &q, sizeof(q), &s, sizeof(s));
     }
     d->running = false;
     d->status = 0;
+    d->active_pairs = 0;
     return 0;
 }
 
@@ -271,16 +285,22 @@ static void vhu_set_status(struct virtio_dev *vdev, uint8_t status)
     vhu_of(vdev)->status = status;
 }
 
+/* MQ and CTRL_VQ are ours to offer, and only with pairs to switch. */
 static uint64_t vhu_get_features(struct virtio_dev *vdev)
 {
-    return (vhu_of(vdev)->backend_features & ~VHU_F_PROTOCOL) | VHU_EMULATED;
+    struct vhu_dev *d = vhu_of(vdev);
+
+    /* RSS would be the control queue's too, which plays only VQ_PAIRS_SET. */
+    return (d->backend_features & ~(VHU_F_PROTOCOL | VHU_F_MQ | (1ULL << VIRTIO_NET_F_RSS))) |
+           VHU_EMULATED | (d->pairs > 1 ? VHU_F_MQ : 0);
 }
 
 static int vhu_set_features(struct virtio_dev *vdev, uint64_t features)
 {
     struct vhu_dev *d = vhu_of(vdev);
 
-    features &= d->backend_features;
+    /* The backend never sees the control queue. */
+    features &= d->backend_features & ~(1ULL << VIRTIO_NET_F_CTRL_VQ);
     features |= d->backend_features & VHU_F_PROTOCOL;
     return vhu_set_u64(d, VHOST_USER_SET_FEATURES, features);
 }
@@ -307,7 +327,11 @@ static uint32_t vhu_config_generation(struct virtio_dev *vdev)
 
 static uint16_t vhu_queue_max_size(struct virtio_dev *vdev, uint16_t idx)
 {
-    return idx < VHU_QUEUES ? VIRTQ_SIZE_MAX : 0;
+    struct vhu_dev *d = vhu_of(vdev);
+
+    if (idx < 2 * d->pairs)
+        return VIRTQ_SIZE_MAX;
+    return d->pairs > 1 && idx == VIRTIO_NET_CTRLQ(d->pairs) ? VHU_CTRL_RING : 0;
 }
 
 static void vhu_notify(struct virtqueue *vq)
@@ -320,13 +344,113 @@ static void vhu_notify(struct virtqueue *vq)
         return;
 }
 
+/* --- The control queue (ours: the backend never sees it) ----------------- */
+
+/* Enables the rings of pairs 0 .. n-1 that exist and disables the others'.
+ * 0, or the failed request's error. */
+static int vhu_pairs_enable(struct vhu_dev *d, uint16_t n)
+{
+    unsigned i;
+    int err;
+
+    for (i = 0; i < 2u * d->pairs; i++) {
+        bool on = i < 2u * n, was = i < 2u * d->active_pairs;
+
+        if (d->ring[i].vq && on != was &&
+            (err = vhu_set_state(d, VHOST_USER_SET_VRING_ENABLE, i, on)))
+            return err;
+    }
+    d->active_pairs = n;
+    return 0;
+}
+
+/* One command's readable bytes (at most len into buf) and the address of
+ * its writable ack; the chain is our own driver's, in our own memory, but
+ * walked with bounds all the same. Returns the bytes read. */
+static unsigned vhu_ctrl_read(const struct virtqueue *vq, uint16_t head, uint8_t *buf, unsigned len,
+                              uint8_t **ack)
+{
+    const struct virtq_desc *desc = (const struct virtq_desc *)(uintptr_t)vq->t.desc_addr;
+    unsigned n = 0, hops = 0;
+    uint16_t id = head;
+
+    *ack = NULL;
+    while (id < vq->t.size && hops++ < vq->t.size) {
+        const struct virtq_desc *dd = &desc[id];
+
+        if (dd->flags & VIRTQ_DESC_F_WRITE) {
+            *ack = dd->len ? (uint8_t *)(uintptr_t)dd->addr : NULL;
+            break;
+        }
+        for (uint32_t i = 0; i < dd->len && n < len; i++)
+            buf[n++] = ((const uint8_t *)(uintptr_t)dd->addr)[i];
+        if (!(dd->flags & VIRTQ_DESC_F_NEXT))
+            break;
+        id = dd->next;
+    }
+    return n;
+}
+
+/* VIRTIO_NET_OK or VIRTIO_NET_ERR for one command. */
+static uint8_t vhu_ctrl_do(struct vhu_dev *d, const uint8_t *cmd, unsigned len)
+{
+    uint16_t n;
+
+    if (len < 4 || cmd[0] != VIRTIO_NET_CTRL_MQ || cmd[1] != VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET)
+        return VIRTIO_NET_ERR;
+    n = (uint16_t)(cmd[2] | cmd[3] << 8);
+    if (n < 1 || n > d->pairs || vhu_pairs_enable(d, n))
+        return VIRTIO_NET_ERR;
+    if (core_verbose())
+        printf("vhost-user: %s: %u queue pairs enabled\n", d->path, n);
+    return VIRTIO_NET_OK;
+}
+
+/* The driver kicked the control queue: every command in it is done now,
+ * in order, as a device would (used entries, avail_event moved on). */
+static void vhu_ctrl_notify(struct virtqueue *vq)
+{
+    struct vhu_dev *d = vq->t.transport_priv;
+    struct virtq_avail *avail = (struct virtq_avail *)(uintptr_t)vq->t.avail_addr;
+    struct virtq_used *used = (struct virtq_used *)(uintptr_t)vq->t.used_addr;
+    uint16_t end = __atomic_load_n(&avail->idx, __ATOMIC_ACQUIRE), mask = vq->t.size - 1;
+    uint16_t used_idx = used->idx;
+
+    while (d->ctrl_last_avail != end) {
+        uint16_t head = avail->ring[d->ctrl_last_avail++ & mask];
+        uint8_t cmd[8], *ack, r;
+        unsigned len = vhu_ctrl_read(vq, head, cmd, sizeof(cmd), &ack);
+
+        r = ack ? vhu_ctrl_do(d, cmd, len) : VIRTIO_NET_ERR;
+        d->ctrl_errors += r != VIRTIO_NET_OK;
+        if (ack)
+            *ack = r;
+        used->ring[used_idx & mask] = (struct virtq_used_elem){ head, ack ? 1 : 0 };
+        used_idx++;
+    }
+    __atomic_store_n(&used->idx, used_idx, __ATOMIC_RELEASE);
+    /* avail_event: kick again at the next command. */
+    __atomic_store_n((uint16_t *)&used->ring[vq->t.size], end, __ATOMIC_RELEASE);
+}
+
+static int vhu_ctrl_enable(struct vhu_dev *d, struct virtqueue *vq)
+{
+    d->ctrl = vq;
+    d->ctrl_last_avail = 0;
+    vq->t.notify = vhu_ctrl_notify;
+    vq->t.transport_priv = d;
+    return 0;
+}
+
 static int vhu_queue_enable(struct virtio_dev *vdev, struct virtqueue *vq)
 {
     struct vhu_ring *r;
 
+    if (vhu_of(vdev)->pairs > 1 && vq->t.index == VIRTIO_NET_CTRLQ(vhu_of(vdev)->pairs))
+        return vhu_ctrl_enable(vhu_of(vdev), vq);
     /* Checked before the pointer is formed: &ring[index] beyond the array
      * is undefined behaviour even unused. */
-    if (vq->t.index >= VHU_QUEUES)
+    if (vq->t.index >= 2 * vhu_of(vdev)->pairs)
         return -ENOENT;
     r = &vhu_of(vdev)->ring[vq->t.index];
     if (r->kickfd < 0 && (r->kickfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
@@ -393,10 +517,11 @@ static int vhu_driver_ok(struct virtio_dev *vdev)
     for (i = 0; i < VHU_QUEUES; i++)
         if (d->ring[i].vq && (err = vhu_start_ring(d, i)))
             return err;
-    /* With protocol features rings start disabled (the spec's rule). */
-    for (i = 0; d->backend_features & VHU_F_PROTOCOL && i < VHU_QUEUES; i++)
-        if (d->ring[i].vq && (err = vhu_set_state(d, VHOST_USER_SET_VRING_ENABLE, i, 1)))
-            return err;
+    /* With protocol features rings start disabled (the spec's rule); the
+     * device uses one pair until the control queue says otherwise. */
+    d->active_pairs = 0;
+    if (d->backend_features & VHU_F_PROTOCOL && (err = vhu_pairs_enable(d, 1)))
+        return err;
     d->running = true;
     if (core_verbose())
         printf("vhost-user: %s: rings started\n", d->path);
@@ -467,6 +592,24 @@ static int vhu_connect(struct vhu_dev *d)
     return 0;
 }
 
+/* The backend's queue pairs: GET_QUEUE_NUM with the MQ protocol feature,
+ * else 1; capped at VHU_PAIRS; 0 is the backend's error. */
+static int vhu_queue_num(struct vhu_dev *d)
+{
+    uint64_t n = 1;
+    int err;
+
+    if (d->protocol_features & (1ULL << VHOST_USER_PROTOCOL_F_MQ) &&
+        (err = vhu_get(d, VHOST_USER_GET_QUEUE_NUM, NULL, 0, &n, sizeof(n))))
+        return err;
+    if (n == 0) {
+        fprintf(stderr, "vhost-user: %s: GET_QUEUE_NUM: the backend has no queues\n", d->path);
+        return -EPROTO;
+    }
+    d->pairs = (uint16_t)NFOS_MIN(n, (uint64_t)VHU_PAIRS);
+    return 0;
+}
+
 /* SET_OWNER, the backend's features and the protocol features. */
 static int vhu_handshake(struct vhu_dev *d)
 {
@@ -483,10 +626,13 @@ static int vhu_handshake(struct vhu_dev *d)
             return err;
         d->protocol_features = pf & VHU_PROTOCOL;
     }
+    if ((err = vhu_queue_num(d)))
+        return err;
     if (core_verbose())
-        printf("vhost-user: %s: connected, backend features %#llx, protocol features %#llx\n",
+        printf("vhost-user: %s: connected, backend features %#llx, protocol features %#llx, "
+               "%u queue pair%s\n",
                d->path, (unsigned long long)d->backend_features,
-               (unsigned long long)d->protocol_features);
+               (unsigned long long)d->protocol_features, d->pairs, d->pairs > 1 ? "s" : "");
     return 0;
 }
 
@@ -542,7 +688,7 @@ static int vhu_probe(struct bus_device *bdev)
     if ((err = vhu_parse(d, v->arg)) || (err = vhu_connect(d)) || (err = vhu_handshake(d)))
         goto err_close;
     d->config.status = VIRTIO_NET_S_LINK_UP;
-    d->config.max_virtqueue_pairs = 1;
+    d->config.max_virtqueue_pairs = d->pairs;
     d->config.mtu = 1500;
     d->vdev.ops = &vhu_ops;
     d->vdev.bdev = bdev;

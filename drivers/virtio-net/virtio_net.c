@@ -1,12 +1,15 @@
-/* The virtio-net poll-mode driver: a netdev over one rx and one tx split
- * virtqueue. It never takes interrupts, never copies a frame, and kicks
- * only when the device asked (the virtio core decides). It does not do
- * multiqueue, offloads, mergeable rx buffers or a control queue. */
+/* The virtio-net poll-mode driver: a netdev over rx/tx pairs of split
+ * virtqueues, one pair per netdev queue (MQ, switched on through the
+ * control queue at start). It never takes interrupts, never copies a
+ * frame, and kicks only when the device asked (the virtio core decides).
+ * RSS, when offered, spreads flows over the pairs. It does not do
+ * offloads, mergeable rx buffers, hash reports or rx filters. */
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <nfos/alloc.h>
+#include <nfos/core.h>
 #include <nfos/netdev_driver.h>
 #include <nfos/plat/time.h>
 #include <nfos/virtio.h>
@@ -24,10 +27,21 @@
 /* How long the tx ring may stand full, the device taking nothing, before
  * the driver kicks whether or not the device asked (vnet_tx_stalled). */
 #define VNET_STALL_KICK_NS (1000 * 1000ULL)
+/* How long start waits for the device to answer a control command. */
+#define VNET_CTRL_WAIT_NS (1000 * 1000 * 1000ULL)
+/* The control queue's ring: one command at a time. */
+#define VNET_CTRL_RING 8
+/* RSS: the indirection table's entries at most, the key's length. */
+#define VNET_RSS_TABLE_MAX 128
+#define VNET_RSS_KEY_LEN   VIRTIO_NET_RSS_KEY_MIN
+#define VNET_RSS_HASHES \
+    (VIRTIO_NET_HASH_TYPE_IPv4 | VIRTIO_NET_HASH_TYPE_TCPv4 | VIRTIO_NET_HASH_TYPE_UDPv4)
+#define VNET_RSS_CMD_MAX (11 + 2 * VNET_RSS_TABLE_MAX + VNET_RSS_KEY_LEN)
 
-#define VNET_WANTED                                               \
-    ((1ULL << VIRTIO_NET_F_MAC) | (1ULL << VIRTIO_NET_F_STATUS) | \
-     (1ULL << VIRTIO_F_RING_EVENT_IDX) | (1ULL << VIRTIO_F_VERSION_1))
+#define VNET_WANTED                                                     \
+    ((1ULL << VIRTIO_NET_F_MAC) | (1ULL << VIRTIO_NET_F_STATUS) |       \
+     (1ULL << VIRTIO_F_RING_EVENT_IDX) | (1ULL << VIRTIO_F_VERSION_1) | \
+     (1ULL << VIRTIO_NET_F_CTRL_VQ) | (1ULL << VIRTIO_NET_F_MQ))
 
 struct vnet_rxq {
     struct virtqueue *vq;
@@ -46,12 +60,35 @@ struct vnet_txq {
     struct netdev_queue_stats stats;
 } __nfos_cache_aligned;
 
+/* A control command in memory the device reads and writes. */
+struct vnet_ctrl_cmd {
+    struct virtio_net_ctrl_hdr hdr;
+    union {
+        struct virtio_net_ctrl_mq mq;
+        uint8_t rss[VNET_RSS_CMD_MAX];
+    } data;
+    uint8_t ack;
+};
+
+/* RSS as the device allows it; table_len 0: no RSS. */
+struct vnet_rss {
+    uint32_t hash_types;
+    uint16_t table_len; /* a power of two */
+};
+
 struct vnet_port {
     struct netdev dev;
-    struct vnet_rxq rxq;
-    struct vnet_txq txq;
+    struct vnet_rxq rxq[NETDEV_MAX_QUEUES];
+    struct vnet_txq txq[NETDEV_MAX_QUEUES];
     struct virtio_dev *vdev;
+    struct virtqueue *ctrl; /* with CTRL_VQ, created at the first start */
+    struct vnet_ctrl_cmd cmd;
     uint32_t max_mtu;
+    uint16_t dev_max_pairs; /* the device's max_virtqueue_pairs (MQ), else 1 */
+    uint16_t max_pairs;     /* the same, capped at NETDEV_MAX_QUEUES */
+    uint16_t pairs;         /* configured */
+    uint16_t dev_pairs;     /* what the device uses now: 1 after reset */
+    struct vnet_rss rss;
     bool started;
 };
 
@@ -252,28 +289,32 @@ static uint64_t vnet_ring_errors(const struct virtqueue *vq, bool rx)
     return vq->stats.bad_used_id + vq->stats.bad_used_idx + (rx ? 0 : vq->stats.bad_used_len);
 }
 
-/* One line when the device wrote into a used ring what it must not (an
- * exit report reads it with the port's counters): a buggy backend, named. */
+/* One line per queue pair whose used rings the device wrote what it must
+ * not (an exit report reads it with the port's counters): a buggy backend,
+ * named. */
 static void vnet_ring_report(struct vnet_port *p)
 {
-    const struct virtq_stats *r = p->rxq.vq ? &p->rxq.vq->stats : NULL;
-    const struct virtq_stats *t = p->txq.vq ? &p->txq.vq->stats : NULL;
     static const struct virtq_stats none;
+    unsigned i;
 
-    r = r ? r : &none;
-    t = t ? t : &none;
-    if (p->txq.stall_kicks)
-        printf("virtio-net: %s: tx ring stood full a millisecond with the device taking "
-               "nothing, kicked unasked: %llu times\n",
-               p->dev.name, (unsigned long long)p->txq.stall_kicks);
-    if (!(r->bad_used_id | r->bad_used_len | r->bad_used_idx | t->bad_used_id | t->bad_used_len |
-          t->bad_used_idx))
-        return;
-    printf("virtio-net: %s: device wrote bad used entries: rx %llu ids %llu lengths %llu "
-           "indices | tx %llu ids %llu lengths %llu indices\n",
-           p->dev.name, (unsigned long long)r->bad_used_id, (unsigned long long)r->bad_used_len,
-           (unsigned long long)r->bad_used_idx, (unsigned long long)t->bad_used_id,
-           (unsigned long long)t->bad_used_len, (unsigned long long)t->bad_used_idx);
+    for (i = 0; i < NETDEV_MAX_QUEUES; i++) {
+        const struct virtq_stats *r = p->rxq[i].vq ? &p->rxq[i].vq->stats : &none;
+        const struct virtq_stats *t = p->txq[i].vq ? &p->txq[i].vq->stats : &none;
+
+        if (p->txq[i].stall_kicks)
+            printf("virtio-net: %s: queue %u: tx ring stood full a millisecond with the device "
+                   "taking nothing, kicked unasked: %llu times\n",
+                   p->dev.name, i, (unsigned long long)p->txq[i].stall_kicks);
+        if (!(r->bad_used_id | r->bad_used_len | r->bad_used_idx | t->bad_used_id |
+              t->bad_used_len | t->bad_used_idx))
+            continue;
+        printf("virtio-net: %s: queue %u: device wrote bad used entries: rx %llu ids %llu "
+               "lengths %llu indices | tx %llu ids %llu lengths %llu indices\n",
+               p->dev.name, i, (unsigned long long)r->bad_used_id,
+               (unsigned long long)r->bad_used_len, (unsigned long long)r->bad_used_idx,
+               (unsigned long long)t->bad_used_id, (unsigned long long)t->bad_used_len,
+               (unsigned long long)t->bad_used_idx);
+    }
 }
 
 static int vnet_info(struct netdev *dev, struct netdev_info *info)
@@ -282,17 +323,25 @@ static int vnet_info(struct netdev *dev, struct netdev_info *info)
     uint16_t max = virtio_queue_max_size(p->vdev, VIRTIO_NET_RXQ);
 
     info->driver = "virtio-net";
+    info->max_rx_queues = info->max_tx_queues = p->max_pairs;
     info->max_ring_size = NFOS_MIN(max, (uint16_t)VIRTQ_SIZE_MAX);
     info->max_mtu = p->max_mtu;
     info->min_rx_buf = p->max_mtu + 14;
     return 0;
 }
 
+/* Queue pairs: as many as the larger of the rx and tx counts (a pair's
+ * unused half is simply not set up), as DPDK's virtio PMD does. */
 static int vnet_configure(struct netdev *dev, const struct netdev_conf *conf)
 {
-    /* Without a control queue the device delivers every frame: it is as
-     * promiscuous as it gets, whatever conf->promisc says. */
-    return port_of(dev)->started ? -EBUSY : 0;
+    struct vnet_port *p = port_of(dev);
+
+    /* The device delivers every frame (no rx filter commands are sent): it
+     * is as promiscuous as it gets, whatever conf->promisc says. */
+    if (p->started)
+        return -EBUSY;
+    p->pairs = NFOS_MAX(conf->nb_rx_queues, conf->nb_tx_queues);
+    return 0;
 }
 
 /* The queue's virtqueue, created on first use, emptied and rewound on a
@@ -320,7 +369,7 @@ static int vnet_rxq_setup(struct netdev *dev, uint16_t qi, uint16_t ring_size, s
                           void **queue)
 {
     struct vnet_port *p = port_of(dev);
-    struct vnet_rxq *q = &p->rxq;
+    struct vnet_rxq *q = &p->rxq[qi];
     struct netbuf *probe;
     bool fits;
     int err;
@@ -331,7 +380,7 @@ static int vnet_rxq_setup(struct netdev *dev, uint16_t qi, uint16_t ring_size, s
     netbuf_free(probe);
     if (!fits)
         return -EINVAL;
-    if ((err = vnet_queue(p, &q->vq, VIRTIO_NET_RXQ, ring_size)))
+    if ((err = vnet_queue(p, &q->vq, VIRTIO_NET_RXQ_OF(qi), ring_size)))
         return err;
     q->pool = pool;
     q->port = dev->port;
@@ -347,16 +396,121 @@ static int vnet_rxq_setup(struct netdev *dev, uint16_t qi, uint16_t ring_size, s
 static int vnet_txq_setup(struct netdev *dev, uint16_t qi, uint16_t ring_size, void **queue)
 {
     struct vnet_port *p = port_of(dev);
+    struct vnet_txq *q = &p->txq[qi];
     int err;
 
-    if ((err = vnet_queue(p, &p->txq.vq, VIRTIO_NET_TXQ, ring_size)))
+    if ((err = vnet_queue(p, &q->vq, VIRTIO_NET_TXQ_OF(qi), ring_size)))
         return err;
-    memset(&p->txq.stats, 0, sizeof(p->txq.stats));
-    p->txq.ring_errors_base = vnet_ring_errors(p->txq.vq, false);
-    *queue = &p->txq;
+    memset(&q->stats, 0, sizeof(q->stats));
+    q->ring_errors_base = vnet_ring_errors(q->vq, false);
+    *queue = q;
     return 0;
 }
 
+/* The Toeplitz key Microsoft's RSS specification gives as the example,
+ * which NIC drivers use by default. */
+static const uint8_t vnet_rss_key[VNET_RSS_KEY_LEN] = {
+    0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3,
+    0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3,
+    0x80, 0x30, 0xf2, 0x0c, 0x6a, 0x42, 0xb8, 0x73, 0xbe, 0xac, 0x01, 0xfa,
+};
+
+static void put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+
+/* The chain that carries cmd: header and data device-readable, the ack
+ * writable (VIRTIO_NET_ERR until the device says otherwise). */
+static void vnet_ctrl_chain(struct vnet_ctrl_cmd *cmd, uint8_t class, uint8_t c, uint32_t data_len,
+                            struct virtq_sg sg[3])
+{
+    cmd->hdr.class = class;
+    cmd->hdr.cmd = c;
+    cmd->ack = VIRTIO_NET_ERR;
+    sg[0] = (struct virtq_sg){ (uintptr_t)&cmd->hdr, sizeof(cmd->hdr) };
+    sg[1] = (struct virtq_sg){ (uintptr_t)&cmd->data, data_len };
+    sg[2] = (struct virtq_sg){ (uintptr_t)&cmd->ack, sizeof(cmd->ack) };
+}
+
+/* VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET for pairs. */
+static void vnet_ctrl_mq_encode(struct vnet_ctrl_cmd *cmd, uint16_t pairs, struct virtq_sg sg[3])
+{
+    put16((uint8_t *)&cmd->data.mq.virtqueue_pairs, pairs);
+    vnet_ctrl_chain(cmd, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, sizeof(cmd->data.mq),
+                    sg);
+}
+
+/* VIRTIO_NET_CTRL_MQ_RSS_CONFIG spreading over pairs (entry i of the table:
+ * pair i % pairs; unclassified frames to pair 0; pairs tx queues). */
+static void vnet_ctrl_rss_encode(struct vnet_ctrl_cmd *cmd, const struct vnet_rss *rss,
+                                 uint16_t pairs, struct virtq_sg sg[3])
+{
+    uint8_t *d = cmd->data.rss;
+    unsigned i, n = rss->table_len;
+
+    put16(d, (uint16_t)rss->hash_types);
+    put16(d + 2, (uint16_t)(rss->hash_types >> 16));
+    put16(d + 4, (uint16_t)(n - 1));
+    put16(d + 6, 0);
+    for (i = 0; i < n; i++)
+        put16(d + 8 + 2 * i, (uint16_t)(i % pairs));
+    put16(d + 8 + 2 * n, pairs);
+    d[10 + 2 * n] = VNET_RSS_KEY_LEN;
+    memcpy(d + 11 + 2 * n, vnet_rss_key, VNET_RSS_KEY_LEN);
+    vnet_ctrl_chain(cmd, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_RSS_CONFIG,
+                    11 + 2 * n + VNET_RSS_KEY_LEN, sg);
+}
+
+/* Sends the command in p->cmd (sg: its chain) and waits (bounded) for the
+ * device's answer. 0, -ETIMEDOUT or -EIO (refused), each said in one line
+ * naming what, for pairs queue pairs. */
+static int vnet_ctrl_send(struct vnet_port *p, struct virtq_sg sg[3], const char *what,
+                          uint16_t pairs)
+{
+    uint64_t deadline = plat_time_ns() + VNET_CTRL_WAIT_NS;
+    uint32_t len;
+    void *done;
+    int err;
+
+    if ((err = virtq_add_chain(p->ctrl, sg, 2, 1, &p->cmd)))
+        return err; /* a command still in the ring: a device that never answered */
+    virtq_publish(p->ctrl);
+    while (!(done = virtq_get_used(p->ctrl, &len))) {
+        if (plat_time_ns() > deadline) {
+            fprintf(stderr, "virtio-net: %s: no answer to %s %u\n", p->dev.name, what, pairs);
+            return -ETIMEDOUT;
+        }
+    }
+    if (done != &p->cmd || len < 1 || p->cmd.ack != VIRTIO_NET_OK) {
+        fprintf(stderr, "virtio-net: %s: device refused %s %u (ack %u)\n", p->dev.name, what, pairs,
+                p->cmd.ack);
+        return -EIO;
+    }
+    p->dev_pairs = pairs;
+    if (core_verbose())
+        printf("virtio-net: %s: %u queue pairs%s\n", p->dev.name, pairs,
+               p->rss.table_len ? ", RSS" : "");
+    return 0;
+}
+
+/* Tells the device to use pairs queue pairs: RSS over them when it has
+ * RSS, else VQ_PAIRS_SET. */
+static int vnet_ctrl_pairs(struct vnet_port *p, uint16_t pairs)
+{
+    struct virtq_sg sg[3];
+
+    if (p->rss.table_len) {
+        vnet_ctrl_rss_encode(&p->cmd, &p->rss, pairs, sg);
+        return vnet_ctrl_send(p, sg, "VIRTIO_NET_CTRL_MQ_RSS_CONFIG", pairs);
+    }
+    vnet_ctrl_mq_encode(&p->cmd, pairs, sg);
+    return vnet_ctrl_send(p, sg, "VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET", pairs);
+}
+
+/* The control queue exists from the first start on when MQ was agreed (it
+ * must exist before DRIVER_OK); commands go after DRIVER_OK. */
 static int vnet_start(struct netdev *dev)
 {
     struct vnet_port *p = port_of(dev);
@@ -364,7 +518,16 @@ static int vnet_start(struct netdev *dev)
 
     if (p->started)
         return 0;
+    if (p->max_pairs > 1 && !p->ctrl &&
+        (err =
+             virtq_create(p->vdev, VIRTIO_NET_CTRLQ(p->dev_max_pairs), VNET_CTRL_RING, &p->ctrl))) {
+        fprintf(stderr, "virtio-net: %s: cannot set up the control queue (%s)\n", dev->name,
+                strerror(-err));
+        return err;
+    }
     if ((err = virtio_driver_ok(p->vdev)))
+        return err;
+    if (p->ctrl && p->pairs != p->dev_pairs && (err = vnet_ctrl_pairs(p, p->pairs)))
         return err;
     p->started = true;
     return 0;
@@ -378,11 +541,16 @@ static void vnet_stop(struct netdev *dev)
 {
     struct vnet_port *p = port_of(dev);
     uint64_t deadline = plat_time_ns() + VNET_STOP_DRAIN_NS;
+    unsigned i;
 
-    if (p->txq.vq) {
+    for (i = 0; i < NETDEV_MAX_QUEUES; i++) {
+        struct vnet_txq *q = &p->txq[i];
+
+        if (!q->vq)
+            continue;
         do {
-            vnet_tx_reclaim(&p->txq);
-        } while (p->txq.vq->in_flight && plat_time_ns() < deadline);
+            vnet_tx_reclaim(q);
+        } while (q->vq->in_flight && plat_time_ns() < deadline);
     }
     vnet_ring_report(p);
 }
@@ -409,23 +577,31 @@ static int vnet_link(struct netdev *dev, struct netdev_link *link)
 static void vnet_stats(struct netdev *dev, struct netdev_stats *stats)
 {
     struct vnet_port *p = port_of(dev);
+    unsigned i;
 
-    stats->rx[0] = p->rxq.stats;
-    stats->tx[0] = p->txq.stats;
-    stats->bufs_held =
-        (p->rxq.vq ? p->rxq.vq->in_flight : 0) + (p->txq.vq ? p->txq.vq->in_flight : 0);
-    stats->rx[0].errors += vnet_ring_errors(p->rxq.vq, true) - p->rxq.ring_errors_base;
-    stats->tx[0].errors += vnet_ring_errors(p->txq.vq, false) - p->txq.ring_errors_base;
+    for (i = 0; i < NETDEV_MAX_QUEUES; i++) {
+        const struct vnet_rxq *r = &p->rxq[i];
+        const struct vnet_txq *t = &p->txq[i];
+
+        stats->rx[i] = r->stats;
+        stats->tx[i] = t->stats;
+        stats->bufs_held += (r->vq ? r->vq->in_flight : 0) + (t->vq ? t->vq->in_flight : 0);
+        stats->rx[i].errors += vnet_ring_errors(r->vq, true) - r->ring_errors_base;
+        stats->tx[i].errors += vnet_ring_errors(t->vq, false) - t->ring_errors_base;
+    }
 }
 
 static void vnet_stats_reset(struct netdev *dev)
 {
     struct vnet_port *p = port_of(dev);
+    unsigned i;
 
-    memset(&p->rxq.stats, 0, sizeof(p->rxq.stats));
-    memset(&p->txq.stats, 0, sizeof(p->txq.stats));
-    p->rxq.ring_errors_base = vnet_ring_errors(p->rxq.vq, true);
-    p->txq.ring_errors_base = vnet_ring_errors(p->txq.vq, false);
+    for (i = 0; i < NETDEV_MAX_QUEUES; i++) {
+        memset(&p->rxq[i].stats, 0, sizeof(p->rxq[i].stats));
+        memset(&p->txq[i].stats, 0, sizeof(p->txq[i].stats));
+        p->rxq[i].ring_errors_base = vnet_ring_errors(p->rxq[i].vq, true);
+        p->txq[i].ring_errors_base = vnet_ring_errors(p->txq[i].vq, false);
+    }
 }
 
 static const struct netdev_ops vnet_ops = {
@@ -441,18 +617,91 @@ static const struct netdev_ops vnet_ops = {
     .stats_reset = vnet_stats_reset,
 };
 
+/* CTRL_VQ and MQ only together (MQ needs the control queue; the control
+ * queue alone is of no use to this driver): a device without MQ is driven
+ * with exactly the features it always was. */
+static uint64_t vnet_wanted(struct virtio_dev *vdev)
+{
+    const uint64_t mq = (1ULL << VIRTIO_NET_F_CTRL_VQ) | (1ULL << VIRTIO_NET_F_MQ);
+    uint64_t offered = virtio_features_offered(vdev);
+
+    if ((offered & mq) == mq)
+        return VNET_WANTED | (1ULL << VIRTIO_NET_F_RSS);
+    if (offered & (1ULL << VIRTIO_NET_F_MQ))
+        fprintf(stderr, "virtio-net: %s: MQ without CTRL_VQ: one queue pair\n", vdev->name);
+    return VNET_WANTED & ~mq;
+}
+
+/* What RSS the device allows: IPv4 with or without TCP/UDP ports hashed,
+ * our key, a table of at most VNET_RSS_TABLE_MAX entries. A device that
+ * cannot take that gets VQ_PAIRS_SET instead, said in a line. */
+static int vnet_rss_probe(struct vnet_port *p)
+{
+    uint8_t key;
+    uint16_t max_len, len = 1;
+    uint32_t types;
+    int err;
+
+    if ((err = virtio_config_read(p->vdev, offsetof(struct virtio_net_config, rss_max_key_size),
+                                  &key, sizeof(key))) ||
+        (err = virtio_config_read(
+             p->vdev, offsetof(struct virtio_net_config, rss_max_indirection_table_length),
+             &max_len, sizeof(max_len))) ||
+        (err = virtio_config_read(p->vdev, offsetof(struct virtio_net_config, supported_hash_types),
+                                  &types, sizeof(types))))
+        return err;
+    if (key < VNET_RSS_KEY_LEN || !max_len || !(types & VNET_RSS_HASHES)) {
+        fprintf(stderr, "virtio-net: %s: RSS with key %u, table %u, hashes %#x: not used\n",
+                p->vdev->name, key, max_len, types);
+        return 0;
+    }
+    while (len < VNET_RSS_TABLE_MAX && 2u * len <= max_len)
+        len = (uint16_t)(len * 2);
+    p->rss.hash_types = types & VNET_RSS_HASHES;
+    p->rss.table_len = len;
+    return 0;
+}
+
+/* How many queue pairs the device has (MQ: max_virtqueue_pairs, which
+ * names the control queue too) and how many the driver will use. A pair
+ * count out of the spec's range gets one pair and a line. */
+static int vnet_mq_probe(struct vnet_port *p)
+{
+    struct virtio_dev *vdev = p->vdev;
+    uint16_t n;
+    int err;
+
+    p->max_pairs = p->dev_max_pairs = 1;
+    if (!virtio_has(vdev, VIRTIO_NET_F_MQ))
+        return 0;
+    if ((err = virtio_config_read(vdev, offsetof(struct virtio_net_config, max_virtqueue_pairs), &n,
+                                  sizeof(n))))
+        return err;
+    if (n < VIRTIO_NET_MQ_PAIRS_MIN || n > VIRTIO_NET_MQ_PAIRS_MAX) {
+        fprintf(stderr, "virtio-net: %s: max_virtqueue_pairs %u out of range: one queue pair\n",
+                vdev->name, n);
+        return 0;
+    }
+    p->dev_max_pairs = n;
+    p->max_pairs = NFOS_MIN(n, (uint16_t)NETDEV_MAX_QUEUES);
+    return virtio_has(vdev, VIRTIO_NET_F_RSS) ? vnet_rss_probe(p) : 0;
+}
+
 static int vnet_probe(struct virtio_dev *vdev)
 {
     struct vnet_port *p;
     int err;
 
-    if ((err = virtio_negotiate(vdev, VNET_WANTED)))
+    if ((err = virtio_negotiate(vdev, vnet_wanted(vdev))))
         return err;
     if ((err = alloc_memalign((void **)&p, NFOS_CACHE_LINE, sizeof(*p))))
         return err;
     memset(p, 0, sizeof(*p));
     p->vdev = vdev;
     p->max_mtu = 1500;
+    p->pairs = p->dev_pairs = 1;
+    if ((err = vnet_mq_probe(p)))
+        goto err_free;
     if (virtio_has(vdev, VIRTIO_NET_F_MAC)) {
         if ((err =
                  virtio_config_read(vdev, offsetof(struct virtio_net_config, mac), p->dev.mac, 6)))
@@ -502,6 +751,7 @@ static const char *const vnet_feature_names[64] = {
     [23] = "CTRL_MAC_ADDR",
     [61] = "RSC_EXT",
     [62] = "STANDBY",
+    [VIRTIO_NET_F_RSS] = "RSS",
     [63] = "SPEED_DUPLEX",
 };
 

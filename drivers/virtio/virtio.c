@@ -138,6 +138,11 @@ err_fail:
     return -EIO;
 }
 
+uint64_t virtio_features_offered(struct virtio_dev *vdev)
+{
+    return vdev->ops->get_features(vdev);
+}
+
 int virtio_driver_ok(struct virtio_dev *vdev)
 {
     int err = 0;

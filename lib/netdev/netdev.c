@@ -207,27 +207,46 @@ void netdev_stats_reset(struct netdev *dev)
 
 int netdev_quick_start(struct netdev *dev, struct pool *pool)
 {
-    struct netdev_conf conf = { .nb_rx_queues = 1, .nb_tx_queues = 1 };
+    return netdev_quick_start_queues(dev, pool, 1);
+}
+
+int netdev_quick_start_queues(struct netdev *dev, struct pool *pool, uint16_t nq)
+{
+    struct netdev_conf conf = { .nb_rx_queues = nq, .nb_tx_queues = nq };
+    struct netdev_info info;
     const char *step;
+    uint16_t q;
     int err;
 
+    step = "info";
+    if ((err = netdev_info(dev, &info)))
+        goto err_out;
+    if (nq < 1 || nq > NFOS_MIN(info.max_rx_queues, info.max_tx_queues)) {
+        fprintf(stderr, "netdev: port %u (%s): %u queue pairs asked, %s offers %u\n", dev->port,
+                dev->name, nq, info.driver ? info.driver : "the driver",
+                NFOS_MIN(info.max_rx_queues, info.max_tx_queues));
+        return -EINVAL;
+    }
     step = "configure";
     if ((err = netdev_configure(dev, &conf)))
         goto err_out;
-    step = "rx queue set-up";
-    if ((err = netdev_rxq_setup(dev, 0, 0, pool)))
-        goto err_out;
-    step = "tx queue set-up";
-    if ((err = netdev_txq_setup(dev, 0, 0)))
-        goto err_out;
+    for (q = 0; q < nq; q++) {
+        step = "rx queue set-up";
+        if ((err = netdev_rxq_setup(dev, q, 0, pool)))
+            goto err_out;
+        step = "tx queue set-up";
+        if ((err = netdev_txq_setup(dev, q, 0)))
+            goto err_out;
+    }
     step = "start";
     if ((err = netdev_start(dev)))
         goto err_out;
     if (core_verbose()) {
         char mac[NETDEV_MAC_STRLEN];
 
-        printf("netdev: port %u (%s) started, mac %s, mtu %u\n", dev->port, dev->name,
+        printf("netdev: port %u (%s) started, mac %s, mtu %u", dev->port, dev->name,
                netdev_mac_str(dev->mac, mac), dev->mtu);
+        printf(nq > 1 ? ", %u queue pairs\n" : "\n", nq);
     }
     return 0;
 

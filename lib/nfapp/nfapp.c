@@ -50,6 +50,11 @@ struct pool *nfapp_pool(struct nfapp *app, unsigned count)
 
 struct netdev *nfapp_port(struct nfapp *app, unsigned port, struct pool *pool)
 {
+    return nfapp_port_queues(app, port, pool, 1);
+}
+
+struct netdev *nfapp_port_queues(struct nfapp *app, unsigned port, struct pool *pool, uint16_t nq)
+{
     struct netdev *dev = netdev_get(port);
 
     if (!dev) {
@@ -59,9 +64,19 @@ struct netdev *nfapp_port(struct nfapp *app, unsigned port, struct pool *pool)
                 app->name, port, netdev_count(), app->name, port ? "N" : "");
         return NULL;
     }
-    if (netdev_quick_start(dev, pool))
+    if (netdev_quick_start_queues(dev, pool, nq))
         return NULL;
     return dev;
+}
+
+uint16_t nfapp_port_max_queues(unsigned port)
+{
+    struct netdev *dev = netdev_get(port);
+    struct netdev_info info;
+
+    if (!dev || netdev_info(dev, &info))
+        return 0;
+    return NFOS_MIN(info.max_rx_queues, info.max_tx_queues);
 }
 
 static double mpps(uint64_t pkts, uint64_t cycles, uint64_t hz)

@@ -3,7 +3,8 @@ idle lcores that sleep, malloc and printf from every lcore at once, the
 per-lcore pool caches balancing after a storm)
 on 2-vCPU kvm images (KVM or TCG) and 2-thread linuxu processes, the same
 tests with one lcore, the refusals of a bad CPU count; l2fwd with two
-lcores forwarding a ping between two namespaces, one direction each."""
+lcores forwarding a ping between two namespaces, one direction each (ports
+with one queue pair; test_mq.py has lcores on queue pairs)."""
 
 import os
 import re
@@ -204,7 +205,8 @@ def test_l2fwd_two_vcpus_ping_kvm(three_netns):
     for side in ("a", "b"):
         sh("ip", "-n", app, "tuntap", "add", "dev", f"k{side}0", "mode", "tap")
     image = build("l2fwd", "kvm")
-    nets = [{"kind": "tap", "arg": f"k{side}0"} for side in ("a", "b")]  # in app, not here
+    # In app, not here; one queue pair each (tests/integration/test_mq.py has two).
+    nets = [{"kind": "tap", "arg": f"k{side}0", "queues": 1} for side in ("a", "b")]
     # QEMU ends at a signal without the guest's report: l2fwd stops itself.
     cmd = nfos_cli.qemu_command(image, 64 << 20, "microvm,pcie=on", accel(), "-- --time 20",
                                 nets, cpus=2)
@@ -227,3 +229,4 @@ def test_l2fwd_two_vcpus_ping_kvm(three_netns):
             proc.kill()
     assert ping.returncode == 0 and " 0% packet loss" in ping.stdout, (ping.stdout, out)
     assert lcore_rx(out, 0) >= 3 and lcore_rx(out, 1) >= 3, out
+    assert "l2fwd: the ports offer 1 queue pair for 2 lcores (no multiqueue)" in out, out

@@ -94,14 +94,15 @@ class Backend(Proc):
     through its prompt. Memory: --no-huge (a shared memfd, which is all the
     backend side needs; no hugepages or mounts required)."""
 
-    def __init__(self, sock, prefix, mode):
+    def __init__(self, sock, prefix, mode, queues=1):
         super().__init__(
             ["timeout", str(4 * TIMEOUT), "setpriv", "--pdeathsig", "KILL", "--",
              "taskset", "-c", str(BACKEND_CORE), "stdbuf", "-oL", TESTPMD,
              "--lcores", f"0@{BACKEND_CORE},1@{BACKEND_CORE}", "--no-pci", "--no-huge",
              "-m", "128", f"--file-prefix={prefix}",
-             "--vdev", f"net_vhost0,iface={sock},queues=1",
-             "--", "-i", f"--forward-mode={mode}", "--nb-cores=1", "--total-num-mbufs=8192"],
+             "--vdev", f"net_vhost0,iface={sock},queues={queues}",
+             "--", "-i", f"--forward-mode={mode}", "--nb-cores=1", "--total-num-mbufs=8192",
+             f"--rxq={queues}", f"--txq={queues}"],
             stdin=True)
         self.wait_for(r"testpmd> ")
 
@@ -130,8 +131,8 @@ def vhost(tmp_path):
     procs = []
 
     class Ctx:
-        def backend(self, mode):
-            tp = Backend(sock, prefix, mode)
+        def backend(self, mode, queues=1):
+            tp = Backend(sock, prefix, mode, queues)
             procs.append(tp)
             assert os.path.exists(sock), tp.text
             return tp
@@ -317,7 +318,8 @@ REPLY_ACK = 1 << 3
 NAMES = {1: "GET_FEATURES", 2: "SET_FEATURES", 3: "SET_OWNER", 5: "SET_MEM_TABLE",
          8: "SET_VRING_NUM", 9: "SET_VRING_ADDR", 10: "SET_VRING_BASE", 11: "GET_VRING_BASE",
          12: "SET_VRING_KICK", 13: "SET_VRING_CALL", 15: "GET_PROTOCOL_FEATURES",
-         16: "SET_PROTOCOL_FEATURES", 18: "SET_VRING_ENABLE"}
+         16: "SET_PROTOCOL_FEATURES", 17: "GET_QUEUE_NUM", 18: "SET_VRING_ENABLE"}
+PROTOCOL_MQ = 1 << 0
 
 
 class FakeBackend(threading.Thread):
@@ -361,6 +363,8 @@ class FakeBackend(threading.Thread):
                     reply = self.features
                 elif req == 15:
                     reply = self.protocol
+                elif req == 17:
+                    reply = 1  # queue pairs
                 elif flags & 0x8:
                     reply = 1 if NAMES.get(req) in self.refuse else 0
                 if reply is not None:
@@ -385,7 +389,7 @@ def test_protocol_and_memory_table(hello_vhost_image, tmp_path):
     lie inside it, and the rx ring is full and published before start."""
     path = str(tmp_path / "fake.sock")
     be = FakeBackend(path, VIRTIO_F_VERSION_1 | VIRTIO_F_EVENT_IDX | F_PROTOCOL | (1 << 15),
-                     protocol=REPLY_ACK | (1 << 0))
+                     protocol=REPLY_ACK | PROTOCOL_MQ | (1 << 1))
     try:
         r = run_linuxu(hello_vhost_image,
                        params=[f"netdev.dev=vhost-user:{path}", "netdev.mac=02:aa:bb:cc:dd:ee",
@@ -398,10 +402,11 @@ def test_protocol_and_memory_table(hello_vhost_image, tmp_path):
         ring = ["SET_VRING_CALL", "SET_VRING_NUM", "SET_VRING_BASE", "SET_VRING_ADDR",
                 "SET_VRING_KICK"]
         assert names == (["SET_OWNER", "GET_FEATURES", "GET_PROTOCOL_FEATURES",
-                          "SET_PROTOCOL_FEATURES", "SET_FEATURES", "SET_MEM_TABLE"] + ring +
+                          "SET_PROTOCOL_FEATURES", "GET_QUEUE_NUM", "SET_FEATURES",
+                          "SET_MEM_TABLE"] + ring +
                          ring + ["SET_VRING_ENABLE", "SET_VRING_ENABLE"]), names
         msg = dict((m[0], m) for m in be.msgs)
-        assert struct.unpack("<Q", msg["SET_PROTOCOL_FEATURES"][2]) == (REPLY_ACK,)
+        assert struct.unpack("<Q", msg["SET_PROTOCOL_FEATURES"][2]) == (REPLY_ACK | PROTOCOL_MQ,)
         # Only what was offered and wanted, and the protocol bit.
         assert struct.unpack("<Q", msg["SET_FEATURES"][2]) == (
             VIRTIO_F_VERSION_1 | VIRTIO_F_EVENT_IDX | F_PROTOCOL,)

@@ -212,6 +212,6 @@ def test_garbage_in_the_rings_is_counted_and_survived(l2fwd, tmp_path, disconnec
     if not disconnect:
         assert tx_err == TX_BAD, out
     conftest.assert_pools_balanced(out)  # the exit's pool check (lib/nfapp)
-    bad = re.search(r"^virtio-net: vnet0: device wrote bad used entries: rx (\d+) ids "
+    bad = re.search(r"^virtio-net: vnet0: queue 0: device wrote bad used entries: rx (\d+) ids "
                     r"(\d+) lengths (\d+) indices \| tx (\d+) ids", out, re.M)
     assert bad and tuple(map(int, bad.groups())) == (3, 1, 1, TX_BAD), out

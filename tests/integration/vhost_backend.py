@@ -20,12 +20,12 @@ import time
 
 TIMEOUT = 60
 VERSION_1, EVENT_IDX, F_PROTOCOL = 1 << 32, 1 << 29, 1 << 30
-REPLY_ACK = 1 << 3
+REPLY_ACK, PROTOCOL_MQ = 1 << 3, 1 << 0
 HDR_LEN = 12  # virtio_net_hdr
 NAMES = {1: "GET_FEATURES", 2: "SET_FEATURES", 3: "SET_OWNER", 5: "SET_MEM_TABLE",
          8: "SET_VRING_NUM", 9: "SET_VRING_ADDR", 10: "SET_VRING_BASE", 11: "GET_VRING_BASE",
          12: "SET_VRING_KICK", 13: "SET_VRING_CALL", 15: "GET_PROTOCOL_FEATURES",
-         16: "SET_PROTOCOL_FEATURES", 18: "SET_VRING_ENABLE"}
+         16: "SET_PROTOCOL_FEATURES", 17: "GET_QUEUE_NUM", 18: "SET_VRING_ENABLE"}
 CODES = {v: k for k, v in NAMES.items()}
 
 
@@ -109,11 +109,14 @@ class Backend(threading.Thread):
     size, request, flags, huge (size 0xffffffff), truncated (half a header,
     then close), silent (no reply), slow (one byte every 0.4 s), close
     (close on receipt). trickle: every reply one byte at a time, 10 ms apart.
-    traffic(backend): run once the rings are enabled (the device side)."""
+    traffic(backend): run once the rings are enabled (the device side).
+    queues: queue pairs offered (GET_QUEUE_NUM, with the MQ protocol
+    feature when more than one); traffic waits until all are enabled."""
 
-    def __init__(self, path, fault=None, trickle=False, traffic=None):
+    def __init__(self, path, fault=None, trickle=False, traffic=None, queues=1):
         super().__init__(daemon=True)
         self.fault, self.trickle, self.traffic = fault, trickle, traffic
+        self.queues, self.enabled = queues, set()
         self.features = VERSION_1 | EVENT_IDX | F_PROTOCOL
         self.rings, self.vring = {}, {}
         self.mem, self.conn, self.fds = None, None, []
@@ -183,12 +186,16 @@ class Backend(threading.Thread):
             self.vring.setdefault(i, {}).update(desc=desc, used=used, avail=avail)
         if name == "GET_FEATURES":
             return self.features
+        elif name == "SET_VRING_ENABLE":
+            i, on = struct.unpack("<II", payload)
+            (self.enabled.add if on else self.enabled.discard)(i)
         if name == "GET_PROTOCOL_FEATURES":
-            return REPLY_ACK
+            return REPLY_ACK | (PROTOCOL_MQ if self.queues > 1 else 0)
+        if name == "GET_QUEUE_NUM":
+            return self.queues
         return 0 if flags & 0x8 else None
 
     def _serve(self):
-        enabled = 0
         while True:
             hdr = self._recv(12)
             if not hdr:
@@ -200,8 +207,7 @@ class Backend(threading.Thread):
             value = self._handle(req, flags, payload)
             if value is not None and not self._reply(name, req, value):
                 return
-            enabled += name == "SET_VRING_ENABLE"
-            if enabled == 2 and self.traffic:
+            if len(self.enabled) == 2 * self.queues and self.traffic:
                 self.rings = {i: Ring(self.mem, v["num"], v["desc"], v["avail"], v["used"])
                               for i, v in self.vring.items()}
                 self.traffic(self)

@@ -2,8 +2,9 @@
  * the input is everything a backend sends back, whole, over a socketpair
  * whose backend end is then shut; the transport goes through what an image
  * does with it: the handshake (SET_OWNER, features, protocol features),
- * SET_FEATURES, the queues (byte 0 picks their indices, some beyond the
- * transport's two), DRIVER_OK (memory table, rings, enable) and a reset
+ * GET_QUEUE_NUM with MQ), SET_FEATURES, the queues (byte 0 picks their
+ * indices, 0 to 7: some beyond the backend's pairs, or the control
+ * queue's), DRIVER_OK (memory table, rings, enable) and a reset
  * (disable, GET_VRING_BASE). After byte 0 the input is the backend's
  * byte stream, any garbage; its end is the backend hanging up.
  *
@@ -11,8 +12,9 @@
  * stops the sequence, as the probe does; protocol features never exceed
  * what the transport asked for; every message the transport wrote is
  * well formed (version 1, a size within the payload union, a known
- * request); a queue index beyond the transport's two is refused with
- * -ENOENT; nothing is read or written out of bounds (ASan, UBSan). */
+ * request); the pair count is 1 to VHU_PAIRS; a queue index beyond the
+ * backend's pairs (but the control queue's) is refused with -ENOENT; nothing is read or written out
+ * of bounds (ASan, UBSan). */
 #include "../vhost_user.c" /* first: it defines _GNU_SOURCE */
 
 #include <sys/mman.h>
@@ -104,17 +106,19 @@ static int run(struct vhu_dev *d, uint8_t qsel)
         return err;
     CHECK((d->protocol_features & ~VHU_PROTOCOL) == 0, "protocol features %#llx",
           (unsigned long long)d->protocol_features);
+    CHECK(d->pairs >= 1 && d->pairs <= VHU_PAIRS, "pairs %u", d->pairs);
     d->vdev.ops = &vhu_ops;
     if ((err = vhu_set_features(&d->vdev, vhu_get_features(&d->vdev))))
         return err;
     for (i = 0; i < 2; i++) {
         memset(&vq[i], 0, sizeof(vq[i]));
-        vq[i].t.index = (uint16_t)((qsel >> (2 * i)) & 3);
+        vq[i].t.index = (uint16_t)((qsel >> (3 * i)) & 7);
         vq[i].t.size = 256;
         vq[i].t.desc_addr = region.base + 4096 * i;
         err = vhu_queue_enable(&d->vdev, &vq[i]);
-        CHECK(err == 0 || (err == -ENOENT && vq[i].t.index >= VHU_QUEUES), "enable %u: %d",
-              vq[i].t.index, err);
+        CHECK(err == 0 || (err == -ENOENT && vq[i].t.index >= 2 * d->pairs &&
+                           !(d->pairs > 1 && vq[i].t.index == VIRTIO_NET_CTRLQ(d->pairs))),
+              "enable %u: %d", vq[i].t.index, err);
     }
     if ((err = vhu_driver_ok(&d->vdev)))
         return err;

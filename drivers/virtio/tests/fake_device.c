@@ -81,6 +81,8 @@ static void fake_notify(struct virtqueue *vq)
     struct fake_dev *f = vq->t.transport_priv;
 
     f->kicks[vq->t.index]++;
+    if (f->on_kick)
+        f->on_kick(f, vq->t.index);
 }
 
 static int fake_queue_enable(struct virtio_dev *vdev, struct virtqueue *vq)

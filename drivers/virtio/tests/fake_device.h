@@ -9,7 +9,8 @@
 #include <stdint.h>
 #include <nfos/virtio_transport.h>
 
-#define FAKE_QUEUES 4
+/* Enough for a net device's 16 queue pairs and its control queue. */
+#define FAKE_QUEUES 33
 
 struct fake_ring {
     struct virtq_desc *desc;
@@ -37,7 +38,7 @@ struct fake_dev {
     int set_features_err;
     int driver_ok_err;
     unsigned resets, driver_oks;
-    uint8_t config[16];
+    uint8_t config[24]; /* a net device's, RSS fields included */
     uint32_t generation;
     unsigned gen_bumps;  /* the next reads of the generation move it this many times */
     unsigned widths[16]; /* widths read_config was called with, in order */
@@ -46,6 +47,9 @@ struct fake_dev {
     struct virtqueue *vq[FAKE_QUEUES];
     unsigned kicks[FAKE_QUEUES];
     struct fake_ring ring[FAKE_QUEUES];
+    /* Called on every kick after the count (a device that answers at
+     * once, like a control queue); NULL: none. */
+    void (*on_kick)(struct fake_dev *f, unsigned q);
 };
 
 void fake_init(struct fake_dev *f, uint32_t device_id, uint64_t features);

@@ -22,6 +22,15 @@
  * with the MAC from netdev[N].mac= (default 02:00:00:00:76:N for port N)
  * and the link up, and offers MAC and STATUS itself, as virtio_user does.
  *
+ * Queue pairs: with the MQ protocol feature the backend says how many it
+ * has (GET_QUEUE_NUM); more than one, and the transport offers MQ and
+ * CTRL_VQ with max_virtqueue_pairs that many (at most NETDEV_MAX_QUEUES)
+ * and plays the control queue itself, as QEMU and virtio_user do (the
+ * backend never sees it): VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET N enables the
+ * rings of pairs 0 .. N-1 (SET_VRING_ENABLE), the others stay disabled.
+ * Which rx ring the backend fills is its choice (DPDK's net_vhost: the
+ * queue its peer sent on).
+ *
  * The backend is trusted with the memory it is handed (the protocol's
  * design); replies and ring entries are checked against a buggy one: a bad
  * reply is one line and status 2, a whole reply must come within 5 s.
@@ -61,6 +70,7 @@ enum vhost_user_request {
     VHOST_USER_SET_VRING_CALL = 13,
     VHOST_USER_GET_PROTOCOL_FEATURES = 15,
     VHOST_USER_SET_PROTOCOL_FEATURES = 16,
+    VHOST_USER_GET_QUEUE_NUM = 17,
     VHOST_USER_SET_VRING_ENABLE = 18,
 };
 

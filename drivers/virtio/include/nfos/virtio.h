@@ -64,6 +64,10 @@ struct virtio_driver {
  * and marks the device FAILED. */
 int virtio_negotiate(struct virtio_dev *vdev, uint64_t wanted);
 
+/* The feature bits the device offers, for a driver that chooses its
+ * wanted set by them before virtio_negotiate. Slow path. */
+uint64_t virtio_features_offered(struct virtio_dev *vdev);
+
 /* Sets DRIVER_OK (and calls the transport's driver_ok): 0 or its error
  * (the device is then marked FAILED). */
 int virtio_driver_ok(struct virtio_dev *vdev);

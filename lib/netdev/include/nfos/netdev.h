@@ -58,6 +58,10 @@ void netdev_stats_reset(struct netdev *dev);
  * device and, with nfos.verbose, prints a line about it. The usual start of
  * an app. Returns 0 or a negative errno (and prints one line). */
 int netdev_quick_start(struct netdev *dev, struct pool *pool);
+/* The same with nq rx and nq tx queues (queue pair i: rx and tx queue i),
+ * all over pool. More than netdev_info's max_rx_queues/max_tx_queues is
+ * -EINVAL with a line that says how many the device offers. */
+int netdev_quick_start_queues(struct netdev *dev, struct pool *pool, uint16_t nq);
 
 /* MACs as text, strict: "aa:bb:cc:dd:ee:ff" (either case), nothing around
  * it. 0 or -EINVAL (mac untouched). Any MAC, group ones too. */

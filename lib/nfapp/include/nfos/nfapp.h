@@ -103,6 +103,11 @@ int nfapp_start(struct nfapp *app, const char *name, const char *about,
 /* Port `port` started with one rx and one tx queue over pool: the device,
  * or NULL after one line saying what is missing (how to attach one). */
 struct netdev *nfapp_port(struct nfapp *app, unsigned port, struct pool *pool);
+/* The same with nq queue pairs (one per lcore that polls the port). */
+struct netdev *nfapp_port_queues(struct nfapp *app, unsigned port, struct pool *pool, uint16_t nq);
+
+/* The queue pairs port offers (netdev_info), 0 when there is no such port. */
+uint16_t nfapp_port_max_queues(unsigned port);
 
 /* How many ports an app that serves them all opens: netdev_count(), but at
  * least 1, so that when there is none, nfapp_port(app, 0, ...) says how to

@@ -1,0 +1,185 @@
+"""Multiqueue virtio-net (VIRTIO_NET_F_MQ, pairs set through the control
+queue) on 2-vCPU kvm images: l2fwd with lcore i on queue pair i of both
+ports forwarding between two namespaces, both lcores counting; pong
+answering pings on both queue pairs; what `nfos run --cpus N` gives QEMU;
+ports without multiqueue (one pair, said) and an app asking more pairs
+than the device offers (refused, said). Which queue a frame arrives on is
+the backend's choice: QEMU's multi_queue TAP puts a flow on the queue of
+its hash (then on the one the guest answers it from), so the tests send
+many flows."""
+
+import os
+import re
+import select
+import socket
+import subprocess
+import time
+import uuid
+
+import pytest
+
+from conftest import accel, build, nfos
+from test_smp import PEER_A, PEER_B, lcore_rx, ping_through, sh, three_netns  # noqa: F401
+from tools import nfos_cli
+
+root = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for network namespaces")
+
+
+def read_until(proc, text, out="", timeout=150):
+    deadline = time.monotonic() + timeout
+    while text not in out:
+        assert time.monotonic() < deadline and proc.poll() is None, out
+        if select.select([proc.stdout], [], [], 1)[0]:
+            out += os.read(proc.stdout.fileno(), 4096).decode()
+    return out
+
+
+def udp_flows(ns, dst, count=32):
+    """count UDP datagrams from as many source ports (flows) in ns to dst."""
+    code = ("import socket\n"
+            f"for i in range({count}):\n"
+            "    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+            f"    s.sendto(b'x' * 32, ('{dst}', 9)); s.close()\n")
+    r = subprocess.run(["ip", "netns", "exec", ns, "/usr/bin/python3", "-c", code],
+                       capture_output=True, text=True, timeout=120)  # a loaded host: slow
+    assert r.returncode == 0, r.stderr
+
+
+def test_qemu_gets_one_queue_pair_per_vcpu():
+    nets = [{"kind": "tap", "arg": "t0"}, {"kind": "user", "arg": "", "fwd": []},
+            {"kind": "vhost-user", "arg": "/tmp/s"}]
+    one = " ".join(nfos_cli.qemu_command("img", 64 << 20, "microvm,pcie=on", "tcg", "", nets))
+    assert "queues=" not in one and "mq=on" not in one, one  # single-queue images unchanged
+    two = nfos_cli.qemu_command("img", 64 << 20, "microvm,pcie=on", "tcg", "", nets, cpus=2)
+    netdevs = [two[i + 1] for i, a in enumerate(two) if a == "-netdev"]
+    devices = [two[i + 1] for i, a in enumerate(two) if a == "-device" and "virtio-net" in two[i + 1]]
+    assert netdevs[0].endswith(",queues=2") and netdevs[2].endswith(",queues=2"), netdevs
+    assert "queues" not in netdevs[1], netdevs  # QEMU's user network has one queue
+    assert ["mq=on" in d for d in devices] == [True, False, True], devices
+    mmio = nfos_cli.qemu_command("img", 64 << 20, "microvm", "tcg", "", nets[:1], cpus=2)
+    assert "virtio-net-device,netdev=n0,mq=on" in mmio, mmio
+    kept = nfos_cli.qemu_command("img", 64 << 20, "microvm", "tcg", "",
+                                 [dict(nets[0], queues=1)], cpus=2)
+    assert "queues=" not in " ".join(kept) and "mq=on" not in " ".join(kept), kept
+
+
+def test_more_queue_pairs_than_offered_is_refused():
+    """QEMU's user network has one queue: --queues 2 cannot be met."""
+    r = nfos("run", "l2fwd", "--cpus", "2", "--net", "user", "--net", "user", "--",
+             "--queues", "2")
+    assert r.status == 2, r
+    assert "netdev: port 0 (vnet0): 2 queue pairs asked, virtio-net offers 1" in r.text, r
+    r = nfos("run", "l2fwd", "--plat", "linuxu", "--cpus", "2", "--net", "null", "--",
+             "--queues", "3")
+    assert r.status == 2 and "l2fwd: --queues 3: one lcore per queue pair, and there are 2" \
+        in r.text, r
+
+
+@root
+@pytest.mark.parametrize("machine", ["microvm,pcie=on", "microvm"], ids=["pci", "mmio"])
+def test_l2fwd_two_queue_pairs_kvm(three_netns, machine):
+    """Both ports with two queue pairs (multi_queue TAPs, QEMU queues=2,
+    mq=on; virtio-pci or virtio-mmio), lcore i forwarding pair i both ways;
+    ping and many UDP flows from a to b: both lcores forward."""
+    app, a, b = three_netns
+    for side in ("a", "b"):
+        sh("ip", "-n", app, "tuntap", "add", "dev", f"q{side}0", "mode", "tap", "multi_queue")
+    nets = [{"kind": "tap", "arg": f"q{side}0"} for side in ("a", "b")]
+    cmd = nfos_cli.qemu_command(build("l2fwd", "kvm"), 64 << 20, machine, accel(),
+                                "nfos.verbose=1 -- --time 30", nets, cpus=2)
+    proc = subprocess.Popen(["ip", "netns", "exec", app] + cmd, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        out = read_until(proc, "lcore i on queue pair i")
+        for side, ns, ip in (("a", a, PEER_A), ("b", b, PEER_B)):
+            sh("ip", "-n", app, "link", "set", f"q{side}0", "netns", ns)
+            sh("ip", "-n", ns, "addr", "add", f"{ip}/24", "dev", f"q{side}0")
+            sh("ip", "-n", ns, "link", "set", f"q{side}0", "up")
+        ping = subprocess.run(["ip", "netns", "exec", a, "ping", "-c", "3", "-W", "10", PEER_B],
+                              capture_output=True, text=True, timeout=120)
+        udp_flows(a, PEER_B)
+        rest, err = proc.communicate(timeout=150)
+        out += rest.decode() + err.decode()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert ping.returncode == 0 and " 0% packet loss" in ping.stdout, (ping.stdout, out)
+    for port in ("vnet0", "vnet1"):
+        assert f"virtio-net: {port}: 2 queue pairs" in out, out
+    assert lcore_rx(out, 0) >= 1 and lcore_rx(out, 1) >= 1, out
+    assert lcore_rx(out, 0) + lcore_rx(out, 1) >= 6 + 32, out
+    # The driver's own per-queue counters: each pair received on some port.
+    queues = {(int(p), int(q)): int(rx) for p, q, rx in re.findall(
+        r"^l2fwd: port (\d) queue pair (\d): rx (\d+) pkts", out, re.M)}
+    assert len(queues) == 4 and all(queues[0, q] + queues[1, q] for q in (0, 1)), out
+    assert sum(queues.values()) == lcore_rx(out, 0) + lcore_rx(out, 1), out
+    assert re.search(r"^l2fwd: lcore 1 rx \d+ pkts .* \| queue pair 1$", out, re.M), out
+    assert "balanced" in out and "NOT balanced" not in out, out
+
+
+@pytest.fixture
+def netns():
+    name = f"nfos-mq-{uuid.uuid4().hex[:6]}"
+    sh("ip", "netns", "add", name)
+    try:
+        yield name
+    finally:
+        subprocess.run(["ip", "netns", "del", name], capture_output=True, timeout=30)
+
+
+SOURCES = 16  # host addresses that ping pong: flows on both queues (1 in 2^15 they are not)
+
+
+def pong_cmd(ns, rss):
+    """pong on two vCPUs with a multi_queue TAP: through `nfos run`, or
+    (rss) QEMU's virtio-net with rss=on (its software RSS here: no eBPF)."""
+    if not rss:
+        return ["ip", "netns", "exec", ns, os.path.join(nfos_cli.ROOT, "nfos"), "run", "pong",
+                "--cpus", "2", "--net", "tap:mq0", "--ip", "10.214.0.100/24", "--param",
+                "nfos.verbose=1", "--", "--time", "20"]
+    cmd = nfos_cli.qemu_command(build("pong", "kvm"), 64 << 20, "microvm,pcie=on", accel(),
+                                "nfos.cpus=2 nfos.verbose=1 netdev.ip=10.214.0.100/24 -- "
+                                "--time 20", [{"kind": "tap", "arg": "mq0"}], cpus=2)
+    return ["ip", "netns", "exec", ns] + [a.replace(",mq=on", ",mq=on,rss=on") for a in cmd]
+
+
+@root
+@pytest.mark.parametrize("rss", [False, True], ids=["tap steering", "rss"])
+def test_pong_two_queue_pairs_kvm(netns, rss):
+    """pong --cpus 2 on a multi_queue TAP: both lcores answer pings from
+    many sources, the TAP steering flows (or the device's RSS)."""
+    sh("ip", "-n", netns, "tuntap", "add", "dev", "mq0", "mode", "tap", "multi_queue")
+    for i in range(1, SOURCES + 1):
+        sh("ip", "-n", netns, "addr", "add", f"10.214.0.{i}/24", "dev", "mq0")
+    sh("ip", "-n", netns, "link", "set", "mq0", "up")
+    proc = subprocess.Popen(pong_cmd(netns, rss), stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        out = read_until(proc, "lcore i on queue pair i")
+        lost = [i for i in range(1, SOURCES + 1) if subprocess.run(
+            ["ip", "netns", "exec", netns, "ping", "-c", "1", "-W", "10", "-I",
+             f"10.214.0.{i}", "10.214.0.100"], capture_output=True, timeout=60).returncode]
+        # Not a signal: QEMU would end without the guest's report.
+        rest, err = proc.communicate(timeout=150)
+        out += rest.decode() + err.decode()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert not lost, (lost, out)
+    assert f"virtio-net: vnet0: 2 queue pairs{', RSS' if rss else ''}\n" in out, out
+    tx = [int(t) for t in re.findall(r"^pong: lcore \d rx \d+ pkts tx (\d+) pkts", out, re.M)]
+    assert len(tx) == 2 and all(tx) and sum(tx) >= SOURCES, out
+    assert f"{SOURCES} echo replies" in out, out
+
+
+@root
+def test_nfos_run_tap_not_multi_queue(netns):
+    """A TAP made without multi_queue: nfos run says so, QEMU gets one
+    queue, and l2fwd on two lcores says the ports have no multiqueue."""
+    sh("ip", "-n", netns, "tuntap", "add", "dev", "sq0", "mode", "tap")
+    r = subprocess.run(["ip", "netns", "exec", netns, os.path.join(nfos_cli.ROOT, "nfos"),
+                        "run", "l2fwd", "--cpus", "2", "--net", "tap:sq0", "--", "--time", "1"],
+                       capture_output=True, text=True, timeout=150, stdin=subprocess.DEVNULL)
+    assert r.returncode == 0, r
+    assert "nfos: --net tap:sq0 is not multi_queue: one queue pair for 2 vCPUs" in r.stderr, r
+    assert "l2fwd: the ports offer 1 queue pair for 2 lcores (no multiqueue)" in r.stdout, r
