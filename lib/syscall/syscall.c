@@ -43,7 +43,13 @@ void syscall_say(const char *fmt, ...)
         return;
     if ((size_t)n >= sizeof(buf))
         n = sizeof(buf) - 1;
+#if CONFIG_PLAT_LINUXU
+    /* linuxu's console is stdio, which in a musl image calls the shim:
+     * a report from inside the shim (its table being built) would recurse. */
+    syscall_host(1 /* write */, 1, (long)buf, n, 0, 0, 0);
+#else
     plat_console_write(buf, (size_t)n);
+#endif
 }
 
 const char *syscall_name(long n)
