@@ -7,7 +7,6 @@
  * microvm with rtc=off). No timer interrupt. */
 #include <stdint.h>
 #include <nfos/arch/cpu.h>
-#include <nfos/compiler.h>
 #include <nfos/core.h>
 #include <nfos/plat/time.h>
 #include "kvm_priv.h"
@@ -84,35 +83,10 @@ static uint64_t pit_measure(uint64_t *err)
  * stall in a read skews that end of the measurement, and one longer than
  * the counter's 55 ms period loses whole periods unseen (seen: 3.6x and
  * 6.5x the TSC's rate from a TCG guest on a loaded host, its 2 s timeouts
- * taking many seconds). Each end is bracketed by TSC reads and a
- * measurement whose ends are not good to 0.1% is not used; one counts when
- * the next agrees with it to 0.1%. Lost periods only add TSC ticks, so
- * without agreement the least good one wins, or, with no good one, the
- * one with the tightest ends. */
+ * taking many seconds). plat_tsc_settle keeps what agrees. */
 static uint64_t pit_calibrate(void)
 {
-    uint64_t hz, err, prev = 0, least = UINT64_MAX, tight = 0, tight_err = UINT64_MAX;
-    int i;
-
-    for (i = 0; i < PIT_CAL_TRIES; i++) {
-        hz = pit_measure(&err);
-        if (!hz)
-            return 0;
-        if (err < tight_err) {
-            tight = hz;
-            tight_err = err;
-        }
-        /* The interval is hz / 100 ticks: ends good to a thousandth of it. */
-        if (err * 100000 >= hz) {
-            prev = 0;
-            continue;
-        }
-        if (prev && NFOS_MAX(hz, prev) - NFOS_MIN(hz, prev) < prev / 1000)
-            return NFOS_MIN(hz, prev);
-        prev = hz;
-        least = NFOS_MIN(least, hz);
-    }
-    return least != UINT64_MAX ? least : tight;
+    return plat_tsc_settle(pit_measure, PIT_CAL_TRIES);
 }
 
 /* struct pvclock_vcpu_time_info (KVM ABI). */

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <time.h>
 #include <nfos/arch/cpu.h>
-#include <nfos/compiler.h>
 #include <nfos/core.h>
 #include <nfos/plat/time.h>
 
@@ -66,31 +65,11 @@ static uint64_t measure_once(uint64_t *err)
 }
 
 /* A process preempted between reading the clock and the TSC skews that
- * end (seen under load: an app's --time 9 ending after 4.5 s). Each end is
- * bracketed by TSC reads and a measurement whose ends are not good to
- * 0.1% is not used; one counts when the next agrees with it to 0.1%, else
- * the one with the tightest ends wins. */
+ * end (seen under load: an app's --time 9 ending after 4.5 s): each end is
+ * bracketed by TSC reads, and plat_tsc_settle keeps what agrees. */
 static uint64_t measure_hz(void)
 {
-    uint64_t hz, err, prev = 0, tight = 0, tight_err = UINT64_MAX;
-    int i;
-
-    for (i = 0; i < MEASURE_TRIES; i++) {
-        hz = measure_once(&err);
-        if (err < tight_err) {
-            tight = hz;
-            tight_err = err;
-        }
-        /* The interval is hz / 100 ticks: ends good to a thousandth of it. */
-        if (err * 100000 >= hz) {
-            prev = 0;
-            continue;
-        }
-        if (prev && NFOS_MAX(hz, prev) - NFOS_MIN(hz, prev) < prev / 1000)
-            return NFOS_MIN(hz, prev);
-        prev = hz;
-    }
-    return tight;
+    return plat_tsc_settle(measure_once, MEASURE_TRIES);
 }
 
 void plat_time_init(void)
