@@ -7,10 +7,12 @@
  * only interrupt is the wake-up IPI of an idle AP. */
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <nfos/arch/cpu.h>
 #include <nfos/compiler.h>
 #include <nfos/plat/acpi.h>
+#include <nfos/plat/console.h>
 #include <nfos/plat/exit.h>
 #include <nfos/plat/mmio.h>
 #include <nfos/plat/smp.h>
@@ -94,8 +96,17 @@ static void smp_find(void)
         return;
     memcpy(&len, madt + 4, 4);
     memcpy(&addr, madt + 36, 4);
-    if (addr != LAPIC_BASE || plat_mmio_map(LAPIC_BASE, NFOS_PAGE_SIZE))
+    if (addr != LAPIC_BASE || plat_mmio_map(LAPIC_BASE, NFOS_PAGE_SIZE)) {
+        /* Said, not silent: an -smp N guest would otherwise run one lcore
+         * with no word why. */
+        char line[96];
+        int n = snprintf(line, sizeof(line),
+                         "nfos: smp: local APIC at %#x unusable (expected %#x): one CPU\n",
+                         (unsigned)addr, (unsigned)LAPIC_BASE);
+
+        plat_console_write(line, (size_t)NFOS_MIN(n, (int)sizeof(line) - 1));
         return;
+    }
     bsp = (uint8_t)(*lapic(LAPIC_ID) >> 24);
     smp.apic_id[0] = bsp;
     for (off = MADT_ENTRIES; off + 2 <= len && madt[off + 1] >= 2; off += madt[off + 1]) {
