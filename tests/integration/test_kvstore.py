@@ -128,7 +128,9 @@ def kvstore(ns, plat, args=(), cpus=1, lines=None):
         proc = ns.popen(build("kvstore", "linuxu"), *lcores, "netdev.dev=tap:tap0",
                         f"netdev.ip={KV}/24", "--", *args)
     else:
-        nets = [{"kind": "tap", "arg": "tap0"}]
+        # tap0 is not multi_queue: one queue pair (QEMU cannot open it with
+        # queues=N); lcore 1 idles and says so.
+        nets = [{"kind": "tap", "arg": "tap0", "queues": 1}]
         params = nfos_cli.net_params(nets, [f"{KV}/24"], [], "kvm") + lcores
         cmd = nfos_cli.qemu_command(build("kvstore", "kvm"), 256 << 20, "microvm,pcie=on", accel(),
                                     nfos_cli.guest_cmdline(params, ["--epoch", str(int(time.time()))]
