@@ -4,7 +4,8 @@
  * requests only from sources that can have asked (net_src_check: not a
  * broadcast, multicast or our own address). Everything else is counted
  * and dropped; malformed frames and refused sources by reason. Runs until
- * --count replies, --time seconds, or SIGINT/SIGTERM on linuxu. With N
+ * --count replies (made: sent, or dropped when the device took none),
+ * --time seconds, or SIGINT/SIGTERM on linuxu. With N
  * lcores (--cpus N) each polls its own queue pair of every port, with its
  * own counters, as far as the ports offer pairs. */
 #include <errno.h>
@@ -182,13 +183,16 @@ static int worker_loop(void *arg)
     return 0;
 }
 
-static uint64_t workers_tx(unsigned n)
+/* Replies the other lcores made: sent, or dropped when the device took
+ * none (a reply lost to a full ring still counts towards --count). */
+static uint64_t workers_replies(unsigned n)
 {
-    uint64_t tx = 0;
+    uint64_t r = 0;
 
     for (unsigned i = 1; i < n; i++)
-        tx += __atomic_load_n(&workers[i].app.c.tx, __ATOMIC_RELAXED);
-    return tx;
+        r += __atomic_load_n(&workers[i].app.c.tx, __ATOMIC_RELAXED) +
+             __atomic_load_n(&workers[i].app.c.drops, __ATOMIC_RELAXED);
+    return r;
 }
 
 /* Queue pair i on lcore i (0: main, here) until a limit or a stop; then
@@ -206,7 +210,7 @@ static int serve_lcores(struct nfapp *app, unsigned n)
         if ((err = lcore_launch(l, worker_loop, &workers[l])))
             fprintf(stderr, "pong: cannot launch on lcore %u (error %d)\n", l, err);
     }
-    while (!err && !nfapp_poll(app, m->tx + workers_tx(n)))
+    while (!err && !nfapp_poll(app, m->tx + m->drops + workers_replies(n)))
         for (i = 0; i < nr_ports; i++)
             serve(app, &ports[i], 0, &ports[i].c[0]);
     for (l = 1; l < n; l++)
@@ -287,7 +291,7 @@ int main(int argc, char **argv)
         if (serve_lcores(&app, nq))
             return 1;
     } else {
-        while (!nfapp_poll(&app, app.c.tx))
+        while (!nfapp_poll(&app, app.c.tx + app.c.drops))
             for (i = 0; i < nr_ports; i++)
                 serve(&app, &ports[i], 0, &ports[i].c[0]);
     }
