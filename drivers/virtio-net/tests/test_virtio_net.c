@@ -15,41 +15,13 @@
 #include <nfos/virtio.h>
 #include <nfos/virtio_net.h>
 #include "fake_device.h"
+#include "host_fakes.h"
 
 #define F(bit)  (1ULL << (bit))
 #define RING    64
 #define RXQ     VIRTIO_NET_RXQ
 #define TXQ     VIRTIO_NET_TXQ
 #define HDR_LEN VIRTIO_NET_HDR_LEN
-
-unsigned core_verbose(void)
-{
-    return 0;
-}
-
-const char *core_param(const char *key)
-{
-    return NULL;
-}
-
-/* A clock that moves 1 ms per reading: stop's wait runs out quickly. */
-static uint64_t fake_ns;
-
-uint64_t plat_time_ns(void)
-{
-    return fake_ns += 1000000;
-}
-
-int alloc_memalign(void **out, size_t align, size_t size)
-{
-    *out = aligned_alloc(align, NFOS_ALIGN_UP(size, align));
-    return *out ? 0 : -ENOMEM;
-}
-
-void alloc_free(void *p)
-{
-    free(p);
-}
 
 static struct fake_dev fk;
 static struct netdev *dev;

@@ -17,6 +17,7 @@
 #include <nfos/virtio.h>
 #include <nfos/virtio_net.h>
 #include "fake_device.h"
+#include "host_fakes.h"
 
 #define F(bit)  (1ULL << (bit))
 #define RING    64
@@ -25,34 +26,6 @@
     (F(VIRTIO_NET_F_MAC) | F(VIRTIO_NET_F_STATUS) | F(VIRTIO_F_RING_EVENT_IDX) | \
      F(VIRTIO_F_VERSION_1))
 #define MQ (F(VIRTIO_NET_F_CTRL_VQ) | F(VIRTIO_NET_F_MQ))
-
-unsigned core_verbose(void)
-{
-    return 0;
-}
-
-const char *core_param(const char *key)
-{
-    return NULL;
-}
-
-static uint64_t fake_ns;
-
-uint64_t plat_time_ns(void)
-{
-    return fake_ns += 1000000;
-}
-
-int alloc_memalign(void **out, size_t align, size_t size)
-{
-    *out = aligned_alloc(align, NFOS_ALIGN_UP(size, align));
-    return *out ? 0 : -ENOMEM;
-}
-
-void alloc_free(void *p)
-{
-    free(p);
-}
 
 static struct fake_dev fk;
 static struct netdev *dev;

@@ -1,0 +1,11 @@
+/* What the virtio-net unit tests give the driver in place of the OS: no
+ * parameters, a clock that moves 1 ms per reading (fake_ns: a bounded
+ * wait runs out quickly), and the heap as the host's. */
+#ifndef VIRTIO_NET_TESTS_HOST_FAKES_H
+#define VIRTIO_NET_TESTS_HOST_FAKES_H
+
+#include <stdint.h>
+
+extern uint64_t fake_ns;
+
+#endif
