@@ -66,6 +66,25 @@ def boot(ns, image, taps, args, cpus):
     return ns.popen(*cmd)
 
 
+def roundtrip(ns, proc, ready, seed, done):
+    """Once proc prints ready, FRAMES frames tap0 -> tap1 (pktio, seed) must
+    all come back unaltered; then proc's lines matching each of done in
+    turn. Returns the lines waited for and all of proc's output."""
+    try:
+        lines = wait_line(proc, ready, timeout=300)
+        r = ns.run(PY, PKTIO, "roundtrip", "tap0", "tap1", str(FRAMES), str(seed), timeout=300)
+        res = json.loads(r.stdout)
+        for pattern in done:
+            lines += wait_line(proc, pattern, timeout=120)
+    finally:
+        proc.kill()
+        out, err = proc.communicate()
+    text = "".join(lines) + out
+    assert res == {"sent": FRAMES, "matched": FRAMES, "missing": 0, "altered_or_dup": 0}, \
+        (res, text[-3000:], err)
+    return lines, text
+
+
 @pytest.mark.parametrize("cpus", [1, 2])
 def test_l2fwd_forwards_byte_for_byte_kvm(l2fwd, ns, cpus):
     ns.tap("tap0")
@@ -74,19 +93,9 @@ def test_l2fwd_forwards_byte_for_byte_kvm(l2fwd, ns, cpus):
     proc = boot(ns, l2fwd, ["tap0", "tap1"],
                 ["-m", str(EAL_MEM_MB), "--", "-p", "0x3", "-q", str(3 - cpus),
                  "--no-mac-updating", "-T", "1"], cpus)
-    try:
-        lines = wait_line(proc, r"L2FWD: entering main loop", timeout=300)
-        r = ns.run(PY, PKTIO, "roundtrip", "tap0", "tap1", str(FRAMES), "5", timeout=300)
-        res = json.loads(r.stdout)
-        # l2fwd prints its port statistics every second: wait for the count.
-        lines += wait_line(proc, rf"Total packets received:\s+{FRAMES}\b", timeout=120)
-        lines += wait_line(proc, r"Total packets dropped:", timeout=60)
-    finally:
-        proc.kill()
-        out, err = proc.communicate()
-    text = "".join(lines) + out
-    assert res == {"sent": FRAMES, "matched": FRAMES, "missing": 0, "altered_or_dup": 0}, \
-        (res, text[-3000:], err)
+    # l2fwd prints its port statistics every second: wait for the count.
+    lines, text = roundtrip(ns, proc, r"L2FWD: entering main loop", 5,
+                            [rf"Total packets received:\s+{FRAMES}\b", r"Total packets dropped:"])
     # Every nfos port is an ethdev, named for its port.
     assert "net_nfos: net_nfos0: nfos port 0" in text and "net_nfos1: nfos port 1" in text, text
     assert f"Lcore {cpus - 1}: RX port 1" in text, text
@@ -105,17 +114,7 @@ def test_testpmd_io_forwards_byte_for_byte_kvm(testpmd, ns):
     proc = boot(ns, testpmd, ["tap0", "tap1"],
                 ["-m", str(EAL_MEM_MB), "--", "--auto-start", "--forward-mode=io",
                  "--stats-period", "1", "--no-mlockall", "--total-num-mbufs=8192"], 2)
-    try:
-        lines = wait_line(proc, r"NIC statistics for port 1", timeout=300)
-        r = ns.run(PY, PKTIO, "roundtrip", "tap0", "tap1", str(FRAMES), "6", timeout=300)
-        res = json.loads(r.stdout)
-        lines += wait_line(proc, rf"TX-packets: {FRAMES}\b", timeout=120)
-    finally:
-        proc.kill()
-        out, err = proc.communicate()
-    text = "".join(lines) + out
-    assert res == {"sent": FRAMES, "matched": FRAMES, "missing": 0, "altered_or_dup": 0}, \
-        (res, text[-3000:], err)
+    _, text = roundtrip(ns, proc, r"NIC statistics for port 1", 6, [rf"TX-packets: {FRAMES}\b"])
     assert "preferred mempool ops selected: nfos" in text, text
     port0 = text[text.rindex("NIC statistics for port 0"):text.rindex("NIC statistics for port 1")]
     assert re.search(rf"RX-packets: {FRAMES}\s+RX-missed: 0", port0), port0
