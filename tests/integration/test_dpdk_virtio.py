@@ -3,10 +3,11 @@ devices of a kvm image (KVM, or TCG here) through DPDK's bus/pci over
 nfos's PCI layer, with no nfos driver in between: dpdk-testpmd, unmodified,
 io-forwards frames sent into one TAP out of the other byte for byte when
 the command line hands the functions to DPDK (dpdk.pci=all), and its ports
-are net_virtio's, not net_nfos's. Bad cases end the EAL's bus scan or the
-device's probe with one clear line: -a naming no function or one left to
-nfos's drivers, a dpdk.pci word that is no address, a BAR that cannot be
-mapped (a 512 MiB BAR fills the PCI window first).
+are net_virtio's, not net_nfos's. Bad cases fail the EAL's bus scan or the
+device's probe with one clear line (DPDK goes on without that device, as
+on Linux): -a naming no function or one left to nfos's drivers, a dpdk.pci
+word that is no address or names no function, a BAR that cannot be mapped
+(a 512 MiB BAR fills the PCI window first).
 
 Skipped only when Debian's DPDK source cannot be fetched (mk/dpdk.sh says
 so); any other build failure fails."""
@@ -94,11 +95,13 @@ def run_bad(image, params, args, extra_devices=()):
     (["dpdk.pci=00:01"], [], "dpdk.pci: '00:01' is not a PCI address"),
     (["dpdk.pci=0000:00:07.0"], [], "dpdk.pci 0000:00:07.0: no such PCI function"),
 ])
-def test_bad_device_stops_the_eal(testpmd, params, args, message):
-    """The EAL's bus scan fails with the reason; testpmd exits non-zero."""
-    status, out = run_bad(testpmd, params, args)
+def test_bad_device_fails_the_scan(testpmd, params, args, message):
+    """The pci bus scan fails with the reason (DPDK's EAL then goes on with
+    the devices it has, as on Linux); no net_virtio port comes up."""
+    _, out = run_bad(testpmd, params, args)
     assert message in out, out
-    assert "Cannot init EAL" in out and status != 0 and "Start automatic" not in out, out
+    assert "Scan for (pci) bus failed." in out and "Probe PCI driver" not in out, out
+    assert "Bye..." in out, out
 
 
 def test_unmappable_bar_is_a_clear_probe_error(testpmd):

@@ -63,7 +63,8 @@ static void pci_nfos_insert(struct rte_pci_device *dev)
 }
 
 /* Every -a/--allow naming a PCI address must name a function DPDK owns:
- * the user asked for it by name. */
+ * the user asked for it by name. (A failed scan is one more line from the
+ * EAL, which goes on with the devices found, as DPDK does.) */
 static int pci_nfos_check_allowed(void)
 {
     struct rte_devargs *da;
@@ -87,11 +88,12 @@ int rte_pci_scan(void)
     struct rte_pci_device *dev;
     struct rte_pci_addr addr;
     struct pci_device *pdev;
+    int ret;
 
     if (!rte_eal_has_pci())
         return 0; /* --no-pci */
-    if (bus_pci_nfos_check_param() || pci_nfos_check_allowed())
-        return -1;
+    ret = bus_pci_nfos_check_param();
+    ret |= pci_nfos_check_allowed();
     for (unsigned i = 0; (pdev = bus_pci_nfos_get(i)); i++) {
         bus_pci_nfos_addr(pdev, &addr);
         if (rte_pci_ignore_device(&addr))
@@ -102,7 +104,7 @@ int rte_pci_scan(void)
         }
         pci_nfos_insert(dev);
     }
-    return 0;
+    return ret;
 }
 
 static void pci_nfos_unmap_bars(struct rte_pci_device *dev)
