@@ -1,9 +1,10 @@
 """lib/dpdk/bus_pci: DPDK's own net_virtio PMD drives the virtio-net PCI
 devices of a kvm image (KVM, or TCG here) through DPDK's bus/pci over
-nfos's PCI layer, with no nfos driver in between: dpdk-testpmd, unmodified,
-io-forwards frames sent into one TAP out of the other byte for byte when
-the command line hands the functions to DPDK (dpdk.pci=all), and its ports
-are net_virtio's, not net_nfos's. Bad cases fail the EAL's bus scan or the
+nfos's PCI layer, with no nfos driver in between: dpdk-testpmd-virtio
+(dpdk-testpmd, unmodified, in an image that hands DPDK every virtio-net
+PCI function: LIBDPDK_BUS_PCI_OWN="all") io-forwards frames sent into one
+TAP out of the other byte for byte, and its ports are net_virtio's, not
+net_nfos's. Bad cases fail the EAL's bus scan or the
 device's probe with one clear line (DPDK goes on without that device, as
 on Linux): -a naming no function or one left to nfos's drivers, a dpdk.pci
 word that is no address or names no function, a BAR that cannot be mapped
@@ -34,7 +35,7 @@ BAD_TIMEOUT = 300
 
 @pytest.fixture(scope="module")
 def testpmd():
-    return dpdk_build("dpdk-testpmd")
+    return dpdk_build("dpdk-testpmd-virtio")
 
 
 @pytest.fixture
@@ -57,14 +58,13 @@ def command(image, nets, params, args, cpus=2, extra_devices=()):
 
 
 def test_testpmd_net_virtio_forwards_byte_for_byte(testpmd, ns):
-    """The issue's command: ./nfos run dpdk-testpmd --net tap:tap0
-    --net tap:tap1 -p dpdk.pci=all -- -a ... -a ... -- --auto-start
-    --forward-mode=io."""
+    """The issue's command: ./nfos run dpdk-testpmd-virtio --net tap:tap0
+    --net tap:tap1 -- -a ... -a ... -- --auto-start --forward-mode=io."""
     ns.tap("tap0")
     ns.tap("tap1")
     nets = [{"kind": "tap", "arg": t, "queues": 1} for t in ("tap0", "tap1")]
     args = ["-a", PORTS[0], "-a", PORTS[1], "-m", str(EAL_MEM_MB)] + TESTPMD_ARGS
-    proc = ns.popen(*command(testpmd, nets, ["dpdk.pci=all", "nfos.verbose=1"], args))
+    proc = ns.popen(*command(testpmd, nets, ["nfos.verbose=1"], args))
     _, text = roundtrip(ns, proc, r"NIC statistics for port 1", 8, [rf"TX-packets: {FRAMES}\b"])
     # nfos's bus hands both functions to DPDK, whose net_virtio takes them.
     for port in PORTS:
@@ -86,10 +86,10 @@ def run_bad(image, params, args, extra_devices=()):
 
 
 @pytest.mark.parametrize("params, args, message", [
-    (["dpdk.pci=all"], ["-a", "0000:00:09.0"],
+    ([], ["-a", "0000:00:09.0"],
      "-a 0000:00:09.0: no such PCI function (there are: 0000:00:00.0 1b36:0008, "
      "0000:00:01.0 1af4:1041)"),
-    ([], ["-a", PORTS[0]],
+    (["dpdk.pci=none"], ["-a", PORTS[0]],
      f"-a {PORTS[0]} 1af4:1041: left to nfos's drivers: hand it to DPDK with "
      f"dpdk.pci={PORTS[0]} (or dpdk.pci=all)"),
     (["dpdk.pci=00:01"], [], "dpdk.pci: '00:01' is not a PCI address"),
@@ -111,7 +111,7 @@ def test_unmappable_bar_is_a_clear_probe_error(testpmd):
     and testpmd has no port."""
     ivshmem = ["-object", "memory-backend-memfd,id=ivm,size=512M,share=on",
                "-device", "ivshmem-plain,memdev=ivm,addr=0x1"]
-    status, out = run_bad(testpmd, ["dpdk.pci=all"], [], ivshmem)
+    status, out = run_bad(testpmd, [], [], ivshmem)
     assert re.search(r"0000:00:02\.0: BAR\d \(mem64, 0x\w+ bytes\) cannot be mapped: "
                      r"unassigned \(no room in the PCI window", out), out
     assert "No probed ethernet devices" in out, out

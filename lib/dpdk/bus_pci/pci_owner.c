@@ -1,8 +1,9 @@
 /* Which PCI functions belong to DPDK's bus/pci in this image, and the nfos
  * bus driver that takes them at boot so that nfos's own drivers never see
- * them (pci_owner_set). The command line says which:
+ * them (pci_owner_set). The command line says which, else the image's
+ * CONFIG_LIBDPDK_BUS_PCI_OWN (default "none"):
  *
- *     dpdk.pci=none              (the default) nfos's drivers have them all
+ *     dpdk.pci=none              nfos's drivers have them all
  *     dpdk.pci=all               DPDK has every one a DPDK driver matches
  *     dpdk.pci=ADDR[,ADDR...]    DPDK has these, e.g. 0000:00:02.0
  *
@@ -70,8 +71,10 @@ static const char *param_list(bool *all)
 {
     const char *s = core_param(DPDK_PCI_PARAM);
 
-    *all = s && !strcmp(s, "all");
-    return !s || *all || !strcmp(s, "none") ? NULL : s;
+    if (!s)
+        s = CONFIG_LIBDPDK_BUS_PCI_OWN;
+    *all = !strcmp(s, "all");
+    return *all || !strcmp(s, "none") ? NULL : s;
 }
 
 static bool dpdk_pci_owns(const struct pci_device *pdev)
