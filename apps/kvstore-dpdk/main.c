@@ -153,12 +153,14 @@ static int port_open(const struct nfapp *app, struct kvs_worker *w0, uint16_t pi
 }
 
 /* The mbuf pool, whose nfos pool the request path allocates from and
- * nfapp checks at exit: NULL after one line. No DPDK cache in front of it
- * (the nfos pool has per-lcore caches of its own, counted as home). */
+ * nfapp checks at exit: NULL after one line. Its ops are nfos's whatever
+ * --mbuf-pool-ops-name says: the request path needs mbufs that are
+ * netbufs. No DPDK cache in front of it (the nfos pool has per-lcore
+ * caches of its own, counted as home). */
 static struct rte_mempool *pool_make(struct nfapp *app, unsigned count)
 {
-    struct rte_mempool *mp =
-        rte_pktmbuf_pool_create("kvstore", count, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
+    struct rte_mempool *mp = rte_pktmbuf_pool_create_by_ops(
+        "kvstore", count, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id(), DPDK_MEMPOOL_OPS_NFOS);
     struct pool *pool = mp ? dpdk_mempool_pool(mp) : NULL;
 
     if (!mp) {
@@ -166,9 +168,8 @@ static struct rte_mempool *pool_make(struct nfapp *app, unsigned count)
                 rte_strerror(rte_errno));
         return NULL;
     }
-    if (!pool) {
-        fprintf(stderr, NAME ": mempool ops '%s' are not nfos's: mbufs must be netbufs\n",
-                rte_mempool_get_ops(mp->ops_index)->name);
+    if (!pool) { /* cannot happen: the ops are named */
+        fprintf(stderr, NAME ": mempool %s has no nfos pool\n", mp->name);
         return NULL;
     }
     if (app->npools < NFAPP_POOLS_MAX)
@@ -196,13 +197,13 @@ int main(int argc, char **argv)
     }
     if ((rc = nfapp_start(&app, NAME, about, opts, nopt, opt)) != NFAPP_RUN)
         return rc;
-    if (kvrun_init(&app, &r) || !(mp = pool_make(&app, 2048 * lcores_count())))
-        return 2;
     if (!rte_eth_dev_count_avail()) {
         fprintf(stderr, NAME ": no network port; attach one: ./nfos run " NAME " --net tap:IF "
                              "--ip ADDR/PREFIX\n");
         return 2;
     }
+    if (kvrun_init(&app, &r) || !(mp = pool_make(&app, 2048 * lcores_count())))
+        return 2;
     RTE_ETH_FOREACH_DEV(pid)
     if (port_open(&app, w0, pid, mp, r.udp_port))
         return 2;
