@@ -118,10 +118,10 @@ def memcached(ns, item_max):
     return proc
 
 
-def kvstore(ns, plat, args=(), cpus=1, lines=None, app="kvstore"):
-    """app (kvstore, or kvstore-dpdk on kvm) on tap0 (with cpus lcores),
-    ready and answering; lines, when given, gets its output up to the ready
-    line."""
+def kvstore(ns, plat, args=(), cpus=1, lines=None, app="kvstore", queues=1):
+    """app (kvstore, or kvstore-dpdk on kvm) on tap0 (with cpus lcores; on
+    kvm with queues queue pairs), ready and answering; lines, when given,
+    gets its output up to the ready line."""
     # memcached's replies have no datagram limit: lift kvstore's (issue 11;
     # test_kvstore_guard.py tests it) for the comparison.
     args = ["--mem-limit", "64M", "--max-reply-dgrams", "1100"] + list(args)
@@ -130,9 +130,9 @@ def kvstore(ns, plat, args=(), cpus=1, lines=None, app="kvstore"):
         proc = ns.popen(build("kvstore", "linuxu"), *lcores, "netdev.dev=tap:tap0",
                         f"netdev.ip={KV}/24", "--", *args)
     else:
-        # tap0 is not multi_queue: one queue pair (QEMU cannot open it with
-        # queues=N); lcore 1 idles and says so.
-        nets = [{"kind": "tap", "arg": "tap0", "queues": 1}]
+        # A tap0 not made multi_queue has one queue pair (QEMU cannot open
+        # it with queues=N); lcore 1 idles and says so.
+        nets = [{"kind": "tap", "arg": "tap0", "queues": queues}]
         params = nfos_cli.net_params(nets, [f"{KV}/24"], [], "kvm") + lcores
         line = nfos_cli.guest_cmdline(params, kvapps.args(app, ["--epoch", str(int(time.time()))]
                                                           + args))
@@ -311,14 +311,14 @@ def size_cases():
     return p
 
 
-def conformance(ns, plat, cases, item_max, cpus=1, sockets=1, app="kvstore"):
+def conformance(ns, plat, cases, item_max, cpus=1, sockets=1, app="kvstore", queues=1):
     """cases to memcached and to app: the same replies, then app's exit
     report (a kvm guest ends at its --count) with its pools balanced."""
     mc, kv, lines, out = memcached(ns, item_max), None, [], ""
     args = ["--max-item-size", str(item_max)]
     args += ["--count", str(kvapps.count_for(cases))] if plat == "kvm" else []
     try:
-        kv = kvstore(ns, plat, args, cpus=cpus, lines=lines, app=app)
+        kv = kvstore(ns, plat, args, cpus=cpus, lines=lines, app=app, queues=queues)
         a = run_cases(ns, cases, HOST, sockets)
         b = run_cases(ns, cases, KV, sockets)
         out, err = stop(kv) if plat == "linuxu" else kvapps.until_exit(ns, kv, KV)
