@@ -81,8 +81,8 @@ static struct netdev *port_netdev(uint16_t pid, const char *name)
                 pid, name);
         return NULL;
     }
-    if (!*s || !(nd = netdev_get((unsigned)atoi(s))) || rte_eth_macaddr_get(pid, &mac) ||
-        memcmp(mac.addr_bytes, nd->mac, sizeof(nd->mac))) {
+    if (!*s || strlen(s) > 3 /* atoi cannot overflow */ || !(nd = netdev_get((unsigned)atoi(s))) ||
+        rte_eth_macaddr_get(pid, &mac) || memcmp(mac.addr_bytes, nd->mac, sizeof(nd->mac))) {
         fprintf(stderr,
                 NAME ": port %u (%s): name net_nfos devices for their nfos port (net_nfosN)\n", pid,
                 name);
