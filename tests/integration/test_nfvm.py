@@ -1,7 +1,8 @@
 """nfvm (vmm/), our KVM monitor: helloworld and selftest under its direct
 CPL3 entry and its PVH path, exit statuses, the exception report, and the
-errors nfvm reports itself, and pong answering ping through nfvm's
-virtio-net (virtio-mmio, TAP backend). Guest runs need /dev/kvm. Without it they run
+errors nfvm reports itself, pong answering ping through nfvm's
+virtio-net (virtio-mmio, TAP backend) and idling under both entries, and
+smptest on two vCPUs that nfvm started itself (--cpus 2). Guest runs need /dev/kvm. Without it they run
 in a TCG VM with nested KVM when NFOS_NFVM_NESTED=1 (vmm/tests/nested_kvm.py:
 downloads Debian's kernel package once, then about a minute), else they are
 skipped with that reason. nfvm's own errors are checked everywhere."""
