@@ -217,6 +217,8 @@ Test(boot, direct_entry)
     cr_assert_eq(bi.tsc_khz, 2000000);
     cr_assert_str_eq((char *)mem.host + bi.cmdline, "a b");
     cr_assert_eq(bi.memmap_entries, 1);
+    cr_assert_eq(bi.cpus, 1, "one vCPU unless --cpus says more");
+    cr_assert_eq(bi.cpu_table, 0);
     memcpy(&me, mem.host + bi.memmap, sizeof(me));
     cr_assert_eq(me.size, 4 * MIB);
     tss = mem.host + i.note.tss;
