@@ -164,8 +164,8 @@ def forward(ns, app, nets, eal, app_args, ready, cpus=2, done=None):
     must say Bye (its own clean end; `nfos run` reports a stop signal as
     128 + SIGINT). Returns the app's output."""
     net = [w for n in nets for w in ("--net", n)]
-    proc = ns.popen(NFOS, "run", app, "--plat", "linuxu", "--cpus", str(cpus), *net, "--",
-                    *eal, "--", *app_args)
+    proc = ns.popen(NFOS, "run", app, "--plat", "linuxu", "--cpus", str(cpus), "--mem",
+                    "128M", *net, "--", *eal, "--", *app_args)
     try:
         lines = wait_line(proc, ready, timeout=TIMEOUT)
         r = ns.run(PY, PKTIO, "roundtrip", *ns.sides, str(FRAMES), "11", timeout=TIMEOUT)
@@ -204,9 +204,11 @@ def interfaces(ns, kind):
 @pytest.mark.parametrize("kind, cpus", [("tap", 2), ("tap", 1), ("packet", 2)])
 def test_l2fwd_forwards_byte_for_byte(dpdk, ns, kind, cpus):
     nets = interfaces(ns, kind)
-    text = forward(ns, "dpdk-l2fwd", nets, [], ["-p", "0x3", "-q", str(3 - cpus),
-                                                "--no-mac-updating", "-T", "1"],
-                   r"L2FWD: entering main loop on lcore", cpus,
+    # l2fwd's pool is 8192 mbufs: -m 32 (in --mem 128M). Its log is stderr:
+    # its statistics (stdout, once a second) say it runs.
+    text = forward(ns, "dpdk-l2fwd", nets, ["-m", "32"],
+                   ["-p", "0x3", "-q", str(3 - cpus), "--no-mac-updating", "-T", "1"],
+                   r"Port statistics", cpus,
                    done=rf"Total packets received:\s+{FRAMES}\b")
     # The statistics block that counted them all (printed once a second).
     stats = text[:text.index("Bye...")]
