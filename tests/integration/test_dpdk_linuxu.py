@@ -33,7 +33,9 @@ FETCH_FAILED = ("apt-get source dpdk failed", "gave no 22.11 source")
 DPDK_BUILD_TIMEOUT = 1800
 NFOS = os.path.join(ROOT, "nfos")
 FRAMES = 2000   # native speed: enough frames to cross many bursts
-BURSTS = 8      # host testpmd's `start tx_first 8`: 8 x 32 frames
+# host testpmd's `start tx_first 4`: 4 x 32 frames, half a ring each way, so
+# that neither side drops while the other is not scheduled (2 loaded cores).
+BURSTS = 4
 TIMEOUT = 120   # any one wait; a loaded 2-core machine is slow
 # testpmd's default pool wants hundreds of MiB; this fits the EAL's -m 16.
 TESTPMD_POOL = ["--total-num-mbufs", "2048", "--no-mlockall"]
@@ -262,7 +264,8 @@ def dumped(text):
     """{'sent': [(src, dst)], 'received': [...]} from testpmd's verbose dump."""
     kind, got = None, {"sent": [], "received": []}
     for line in text.splitlines():
-        m = re.match(r"port \d+/queue \d+: (sent|received) \d+ packets", line)
+        # (search: a "testpmd> " prompt may precede it on the line)
+        m = re.search(r"port \d+/queue \d+: (sent|received) \d+ packets", line)
         if m:
             kind = m[1]
         elif kind and (m := re.search(r"src=(\S{17}) - dst=(\S{17})", line)):
@@ -273,7 +276,7 @@ def dumped(text):
 @needs_testpmd
 @pytest.mark.parametrize("mode", ["io", "macswap"])
 def test_testpmd_over_vhost_user(dpdk, vhost, mode):
-    """Host testpmd sends 8 bursts of 32 frames; nfos's testpmd (one port,
+    """Host testpmd sends 4 bursts of 32 frames; nfos's testpmd (one port,
     paired with itself) sends each back: io as it came, macswap with source
     and destination swapped. Counted on both sides."""
     tp, img = vhost(mode)
@@ -283,14 +286,18 @@ def test_testpmd_over_vhost_user(dpdk, vhost, mode):
     tp.send(f"start tx_first {BURSTS}")
     end = time.monotonic() + TIMEOUT
     while len(dumped(tp.text[mark:])["received"]) < n:
-        assert time.monotonic() < end, tp.text[-3000:]
+        assert time.monotonic() < end, ({k: len(v) for k, v in dumped(tp.text[mark:]).items()},
+                                        img.text[-3000:])
         time.sleep(0.05)
     tp.stop()
     st = tp.port_stats()
     assert st["TX-packets"] == n and st["RX-packets"] == n, st
+    # txonly's frames all carry the same addresses: back as they went
+    # (io) or swapped (macswap), every one.
     d = dumped(tp.text[mark:])
-    want = d["sent"] if mode == "io" else [(dst, src) for src, dst in d["sent"]]
-    assert len(d["sent"]) == n and d["received"] == want, (d["sent"][:2], d["received"][:2])
+    sent = set(d["sent"]) if mode == "io" else {(dst, src) for src, dst in d["sent"]}
+    assert len(d["received"]) == n and set(d["received"]) == sent, (d["sent"][:2],
+                                                                    d["received"][:2])
     img.p.send_signal(signal.SIGINT)
     status, out = img.finish(timeout=TIMEOUT)
     assert status == 128 + signal.SIGINT and "Bye..." in out, out
