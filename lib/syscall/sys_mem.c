@@ -4,11 +4,16 @@
  * madvise succeed and change nothing; on kvm nothing is paged out, so the
  * mlock calls succeed too. brk grows inside one window taken
  * from the heap on first use. On linuxu a shared or file mapping (the
- * platform's own memfd) is the host's. */
+ * platform's own memfd) is the host's, and so is any memory outside the
+ * heap: what musl mapped before the heap existed (constructors run before
+ * main there), which mprotect, madvise and munmap then change for real. */
 #include <errno.h>
 #include <string.h>
 #include <nfos/alloc.h>
 #include <nfos/compiler.h>
+#if CONFIG_PLAT_LINUXU
+#include <nfos/plat/memory.h>
+#endif
 #include "syscall_priv.h"
 
 #define PROT_NONE      0
@@ -26,6 +31,33 @@ static struct {
     size_t brk_len;
 } mem;
 
+#if CONFIG_PLAT_LINUXU
+/* Whether the heap exists yet (before it, memory is the host's). */
+static int heap_ready(void)
+{
+    struct alloc_stats st;
+
+    alloc_stats(&st);
+    return st.nr_regions != 0;
+}
+
+/* Whether addr lies in the heap's memory (the platform's memfd), not in a
+ * mapping of the host's own. */
+static int in_heap(long addr)
+{
+    const struct plat_mem_region *reg;
+    int nr, i;
+
+    if (!heap_ready())
+        return 0;
+    nr = plat_mem_regions(&reg);
+    for (i = 0; i < nr; i++)
+        if ((uintptr_t)addr >= reg[i].base && (uintptr_t)addr - reg[i].base < reg[i].len)
+            return 1;
+    return 0;
+}
+#endif
+
 static long sys_mmap(long addr, long len, long prot, long flags, long fd, long off)
 {
     size_t size = ((size_t)len + PAGE - 1) & ~(PAGE - 1);
@@ -42,27 +74,23 @@ static long sys_mmap(long addr, long len, long prot, long flags, long fd, long o
         return -EINVAL;
     /* Over memory the caller holds (DPDK reserves an area, then maps it
      * again writable): on kvm every page is mapped already, it reads as
-     * new. Refused on linuxu, whose heap is host memory. */
+     * new. On linuxu, whose heap is host memory, only within a block the
+     * heap gave: anything else would replace the host's own mappings. */
     if (flags & MAP_FIXED) {
-#if CONFIG_PLAT_LINUXU
-        return -EINVAL;
-#else
         if (addr & (PAGE - 1))
             return -EINVAL;
+#if CONFIG_PLAT_LINUXU
+        if (alloc_usable_size((void *)addr) < (size_t)len)
+            return -EINVAL;
+#endif
         memset((void *)addr, 0, (size_t)len);
         return addr;
-#endif
     }
 #if CONFIG_PLAT_LINUXU
-    {
-        struct alloc_stats st;
-
-        /* Before the core set the heap up (musl's start-up, a large TLS):
-         * the host's memory, as for any process. */
-        alloc_stats(&st);
-        if (!st.nr_regions)
-            return syscall_host(9, addr, len, prot, flags, fd, off);
-    }
+    /* Before the core set the heap up (musl's start-up, a large TLS,
+     * constructors' mallocs): the host's memory, as for any process. */
+    if (!heap_ready())
+        return syscall_host(9, addr, len, prot, flags, fd, off);
 #endif
     if (alloc_memalign(&p, size % HUGE ? PAGE : HUGE, size))
         return -ENOMEM;
@@ -80,6 +108,11 @@ static long sys_munmap(long addr, long len, long a3, long a4, long a5, long a6)
         return -EINVAL;
     if (!have) {
 #if CONFIG_PLAT_LINUXU
+        /* Inside a heap block: the block stays whole (as below). */
+        if (in_heap(addr)) {
+            mem.st.nr_partial_munmap++;
+            return 0;
+        }
         return syscall_host(11, addr, len, 0, 0, 0, 0);
 #else
         return -EINVAL;
@@ -118,11 +151,19 @@ static long sys_mremap(long old, long oldlen, long newlen, long flags, long a5, 
 
 static long sys_mprotect(long addr, long len, long prot, long a4, long a5, long a6)
 {
+#if CONFIG_PLAT_LINUXU
+    if (!in_heap(addr))
+        return syscall_host(10, addr, len, prot, 0, 0, 0);
+#endif
     return addr & (PAGE - 1) ? -EINVAL : 0;
 }
 
 static long sys_madvise(long addr, long len, long advice, long a4, long a5, long a6)
 {
+#if CONFIG_PLAT_LINUXU
+    if (!in_heap(addr))
+        return syscall_host(28, addr, len, advice, 0, 0, 0);
+#endif
     return addr & (PAGE - 1) ? -EINVAL : 0;
 }
 
@@ -141,6 +182,10 @@ static long sys_brk(long want, long a2, long a3, long a4, long a5, long a6)
     void *p;
 
     if (!mem.brk_base) {
+#if CONFIG_PLAT_LINUXU
+        if (!heap_ready())
+            return 0; /* no break yet: musl's malloc takes mmap instead */
+#endif
         if (!CONFIG_LIBSYSCALL_BRK_MAX || alloc_memalign(&p, PAGE, CONFIG_LIBSYSCALL_BRK_MAX))
             return 0;
         mem.brk_base = p;

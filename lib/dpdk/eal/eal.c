@@ -249,7 +249,11 @@ int rte_eal_cleanup(void)
 
 int rte_eal_iopl_init(void)
 {
-    return 0; /* all of nfos runs with IOPL 3 */
+#if CONFIG_PLAT_LINUXU
+    return -1; /* a Linux process: no port I/O (nfos asks for no iopl) */
+#else
+    return 0; /* all of a kvm image runs with IOPL 3 */
+#endif
 }
 
 int rte_eal_create_uio_dev(void)

@@ -2,7 +2,10 @@
  * --socket-mem), taken from the nfos heap once at init and described to
  * DPDK as one memseg list: the legacy model, nothing allocated or freed
  * page by page afterwards. The image's memory is identity mapped, so a
- * byte's IOVA is its address (guest-physical on kvm). */
+ * byte's IOVA is its address: guest-physical on kvm; on linuxu an address
+ * in the memfd that holds the nfos heap, which vhost-user's memory table
+ * gives the backend as guest-physical too, so that every mbuf of every
+ * pool made from this region is a buffer the backend can reach. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,6 +22,10 @@
 #include "eal_memalloc.h"
 #include "eal_memcfg.h"
 #include "eal_private.h"
+
+#if CONFIG_PLAT_LINUXU
+#include <nfos/plat/memory.h>
+#endif
 
 #define EAL_NFOS_PAGE RTE_PGSIZE_2M
 
@@ -69,6 +76,24 @@ int rte_eal_memseg_init(void)
     return 0; /* the one list is made with the region */
 }
 
+#if CONFIG_PLAT_LINUXU
+/* Whether [addr, addr + size) lies in a region the platform shares (the
+ * memfd vhost-user hands its backend): lib/syscall serves anonymous mmaps
+ * from the nfos heap, which is that memfd; this holds it to that. */
+static bool eal_nfos_region_shared(const void *addr, uint64_t size)
+{
+    const struct plat_mem_region *reg;
+    int nr = plat_mem_regions(&reg), i, fd;
+    uint64_t off;
+
+    for (i = 0; i < nr; i++)
+        if ((uintptr_t)addr >= reg[i].base && size <= reg[i].len &&
+            (uintptr_t)addr - reg[i].base <= reg[i].len - size)
+            return plat_mem_share((unsigned)i, &fd, &off) == 0;
+    return false;
+}
+#endif
+
 int rte_eal_hugepage_init(void)
 {
     struct rte_mem_config *mcfg = rte_eal_get_configuration()->mem_config;
@@ -87,6 +112,15 @@ int rte_eal_hugepage_init(void)
                (unsigned long long)(size >> 20), strerror(errno));
         return -1;
     }
+#if CONFIG_PLAT_LINUXU
+    if (!eal_nfos_region_shared(addr, size)) {
+        printf("EAL: -m %llu MiB at %p is not in nfos's shared memory: a vhost-user "
+               "backend could not reach its mbufs\n",
+               (unsigned long long)(size >> 20), addr);
+        munmap(addr, size);
+        return -1;
+    }
+#endif
     msl->base_va = addr;
     msl->len = size;
     eal_memseg_list_populate(msl, addr, n_segs);
