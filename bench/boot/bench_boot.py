@@ -11,6 +11,7 @@ Reports, on microvm (and nfvm beside it: bench/boot/nfvm.py):
     (helloworld's greeting; rxsink's "receiving on port 0" with a null
     port: a network function ready for packets; Lua's output of
     `-e 'print(...)'`, beside helloworld's in the same run) and to QEMU's exit
+  - DPDK's testpmd: exec -> its prompt "testpmd> " (bench/boot/dpdk.py)
   - the smallest guest RAM at which helloworld boots, and at which each
     network function runs (100,000 packets through a null port; pong and
     kvstore run for 0.2 s), found by bisection in 64 KiB steps
@@ -28,7 +29,7 @@ import subprocess
 import sys
 import time
 
-from bench.boot import nfvm
+from bench.boot import dpdk, nfvm
 from bench.common import cli, host, stats
 from tools import nfos_cli
 from tools.nfos_cli import ROOT
@@ -152,7 +153,7 @@ def measure_accel(images, accel, runs):
     return t
 
 
-def run(runs, accels, log=print):
+def run(runs, accels, log=print, smoke=False):
     """Measures everything; returns the result dict (bench all calls this)."""
     images = {a: nfos_cli.build(a, "kvm", quiet=True) for a in [APP] + list(FUNCTIONS) + [LUA]}
     res = {
@@ -181,6 +182,7 @@ def run(runs, accels, log=print):
         res["times"][accel] = measure_accel(images, accel, runs)
     log(f"nfos bench boot: nfvm, {runs} runs ...")
     res["nfvm"] = nfvm.measure(images, runs)
+    res["dpdk"] = dpdk.measure(accels, runs, log, build=not smoke)
     return res
 
 
@@ -215,6 +217,7 @@ def report(res):
                  (f"[{accel}] lua minus helloworld, first line",
                   fmt_s(t["lua_minus_hello_first_line_s"]))]
     rows += nfvm.rows(res.get("nfvm", {"skipped": "not measured"}), res["times"].get("kvm"))
+    rows += dpdk.rows(res.get("dpdk", {"skipped": "not measured"}))
     print(f"nfos bench boot: microvm, accelerators {', '.join(res['times'])}, "
           f"{res['runs']} runs, medians; smallest RAM under {res['min_ram_accel']}")
     w = max(len(r[0]) for r in rows)
@@ -240,7 +243,7 @@ def main(argv):
             ap.error("--accels kvm: /dev/kvm is not usable here")
     else:
         accels = ["kvm", "tcg"] if nfos_cli.kvm_usable() else ["tcg"]
-    res = run(runs, accels)
+    res = run(runs, accels, smoke=args.smoke)
     report(res)
     if args.json or not args.smoke:
         out = cli.write_json(res, args.json or cli.default_results("boot"))
