@@ -20,10 +20,9 @@ struct tty_winsize {
 void tty_init(struct tty *t)
 {
     static const uint8_t cc[TTY_NCCS] = {
-        [VINTR] = 003,  [VQUIT] = 034,  [VERASE] = 0177, [VKILL] = 025,
-        [VEOF] = 004,   [VMIN] = 1,     [VSTART] = 021,  [VSTOP] = 023,
-        [VSUSP] = 032,  [VREPRINT] = 022, [VDISCARD] = 017, [VWERASE] = 027,
-        [VLNEXT] = 026,
+        [VINTR] = 003,    [VQUIT] = 034,   [VERASE] = 0177, [VKILL] = 025, [VEOF] = 004,
+        [VMIN] = 1,       [VSTART] = 021,  [VSTOP] = 023,   [VSUSP] = 032, [VREPRINT] = 022,
+        [VDISCARD] = 017, [VWERASE] = 027, [VLNEXT] = 026,
     };
 
     memset(t, 0, sizeof(*t));

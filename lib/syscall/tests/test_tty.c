@@ -172,7 +172,9 @@ Test(tty, too_many_lines_drop_the_newline_not_the_data)
 
 Test(tty, ioctls)
 {
-    struct { uint16_t r, c, x, y; } ws = { 1, 2, 3, 4 };
+    struct {
+        uint16_t r, c, x, y;
+    } ws = { 1, 2, 3, 4 };
     int n = -1;
 
     cr_assert_eq(tty_ioctl(&t, TIOCGWINSZ, &ws), 0);
