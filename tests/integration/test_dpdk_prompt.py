@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from conftest import ROOT, boot, build, image_fixture
+from conftest import ROOT, boot, image_fixture
 from test_dpdk import dpdk  # noqa: F401 (the fixture: builds DPDK or skips)
 
 NULL_PORTS = ["--vdev", "net_null0", "--vdev", "net_null1"]
