@@ -28,14 +28,17 @@ fi
 # testpmd and l2fwd pull in: the study in the issue; bpf is mandatory in
 # 22.11 and testpmd then has its bpf commands), and the drivers, which
 # register themselves from constructors (linked whole).
-LIBS="eal kvargs telemetry ring mempool mbuf net meter ethdev cmdline bpf"
+LIBS="eal kvargs telemetry ring mempool mbuf net meter ethdev cmdline bpf pci"
 DRIVERS="bus_vdev mempool_ring net_null"
+# DPDK's own PCI drivers, over lib/dpdk/bus_pci (the OS part of bus/pci,
+# patch 0002): linked, whole, only into images with LIBDPDK_BUS_PCI.
+PCI_DRIVERS="bus_pci net_virtio"
 # Optional libraries, none wanted (22.11 cannot disable the mandatory ones:
 # they are configured but, not being ninja targets below, never compiled).
 DISABLE_LIBS="bitratestats,cfgfile,compressdev,cryptodev,distributor,efd,eventdev,\
 dmadev,gpudev,gro,gso,ip_frag,jobstats,kni,latencystats,lpm,member,pcapng,power,\
 rawdev,regexdev,mldev,rib,reorder,sched,security,stack,vhost,ipsec,fib,port,pdump,\
-table,pipeline,flow_classify,graph,node,acl,bbdev,metrics,pci,hash,timer,rcu"
+table,pipeline,flow_classify,graph,node,acl,bbdev,metrics,hash,timer,rcu"
 
 mkdir -p "$cache/src"
 exec 9>"$cache/dpdk.lock"
@@ -128,10 +131,10 @@ EOF
 echo "  DPDK    building $ver ($(echo $patches | wc -w) patches) into $out" >&2
 targets=""
 for l in $LIBS; do targets="$targets lib/librte_$l.a"; done
-for d in $DRIVERS; do targets="$targets drivers/librte_$d.a"; done
+for d in $DRIVERS $PCI_DRIVERS; do targets="$targets drivers/librte_$d.a"; done
 (cd "$out/src" && PATH=/usr/bin:$PATH PKG_CONFIG_LIBDIR= PKG_CONFIG_PATH= \
 	meson setup "$out/build" --cross-file "$out/nfos.ini" -Dplatform=generic \
-	-Denable_drivers=bus/vdev,mempool/ring,net/null -Ddisable_libs="$DISABLE_LIBS" \
+	-Denable_drivers=bus/vdev,mempool/ring,net/null,bus/pci,net/virtio -Ddisable_libs="$DISABLE_LIBS" \
 	-Denable_apps=test-pmd -Dexamples=helloworld,l2fwd -Dtests=false -Denable_kmods=false \
 	-Denable_docs=false -Dbuildtype=release -Dmax_numa_nodes=1 >"$out/build.log" 2>&1 &&
 	PATH=/usr/bin:$PATH ninja -C "$out/build" -j"${NFOS_JOBS:-2}" $targets >>"$out/build.log" 2>&1) ||
@@ -150,6 +153,7 @@ for d in $DRIVERS; do targets="$targets drivers/librte_$d.a"; done
 } | tr '\n' ' ' >"$out/include.flags"
 for l in $LIBS; do echo "$out/build/lib/librte_$l.a"; done >"$out/libs"
 for d in $DRIVERS; do echo "$out/build/drivers/librte_$d.a"; done >"$out/drivers"
+for d in $PCI_DRIVERS; do echo "$out/build/drivers/librte_$d.a"; done >"$out/drivers.pci"
 echo "$ver" >"$out/debian-version"
 echo "  DPDK    built in $(($(date +%s) - t0)) s" >&2
 touch "$out/.done"

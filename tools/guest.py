@@ -167,14 +167,16 @@ def nfvm_path():
     return os.path.join(ROOT, "build", "nfvm", "nfvm")
 
 
-def nfvm_command(image, mem, cmdline, nets=(), initrd=None):
+def nfvm_command(image, mem, cmdline, nets=(), initrd=None, cpus=1):
     """The nfvm command line for an image, as `nfos run --vmm nfvm` starts it.
     nets: parsed --net values, tap or vhost-user (one virtio-net on virtio-mmio
     each);
-    initrd: a file for the image's plat_initrd() (--files' archive)."""
+    initrd: a file for the image's plat_initrd() (--files' archive);
+    cpus: vCPUs (nfvm starts each at the image's CPL3 entry)."""
     net = [a for n in nets for a in ("--net", f"{n['kind']}:{n['arg']}")]
     rd = ["--initrd", initrd] if initrd else []
-    return [nfvm_path(), "--mem", f"{mem // 1024}K"] + net + rd + [image, "--", cmdline]
+    smp = ["--cpus", str(cpus)] if cpus > 1 else []
+    return [nfvm_path(), "--mem", f"{mem // 1024}K"] + smp + net + rd + [image, "--", cmdline]
 
 
 def run_nfvm(args, image, mem, cmdline, nets, initrd=None):
@@ -187,7 +189,7 @@ def run_nfvm(args, image, mem, cmdline, nets, initrd=None):
         raise UsageError("--machine is QEMU's: nfvm has one machine")
     if args.accel == "tcg" or not kvm_usable():
         raise UsageError("--vmm nfvm needs /dev/kvm (usable, and NFOS_ACCEL not tcg)")
-    cmd = nfvm_command(image, mem, cmdline, nets, initrd)
+    cmd = nfvm_command(image, mem, cmdline, nets, initrd, args.cpus)
     if args.timeout:
         cmd[1:1] = ["--timeout", str(args.timeout)]  # nfvm ends it: status 124
     if args.verbose:

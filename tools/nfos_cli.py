@@ -458,8 +458,6 @@ def cmd_run(args):
                          f"reaches {need / 2**20:.2f} MiB of guest RAM (it loads at 1 MiB); "
                          f"give at least {(need + 2**20 - 1) >> 20}M")
     if args.vmm == "nfvm":
-        if args.cpus > 1:
-            raise UsageError("--cpus: nfvm runs one vCPU so far")
         return run_nfvm(args, image, mem, guest_cmdline(params, app_args), nets, initrd)
     accel = args.accel or ("kvm" if kvm_usable() else "tcg")
     if accel == "kvm" and not kvm_usable():

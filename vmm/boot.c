@@ -1,5 +1,6 @@
 /* What the guest finds at its entry: the memory map, the command line and
- * the boot info in low memory (layout.h), and the vCPU state, either PVH's
+ * the boot info in low memory (layout.h), each AP's block (several vCPUs),
+ * and the vCPU state, either PVH's
  * (32-bit protected mode, paging off, %ebx = hvm_start_info: the image's
  * entry.S does the rest at CPL0) or the direct entry's (64-bit CPL3, every
  * table loaded: nfos/plat/nfvm_abi.h). Writes guest memory only through
@@ -41,16 +42,73 @@ struct hvm_modlist_entry {
 #define SEG_DATA       3  /* read/write, accessed */
 #define SEG_TSS_BUSY   11 /* 64-bit (or 32-bit) TSS, busy */
 
-static unsigned memmap_write(struct nfvm_mem *m)
+/* RAM below the hole, less the APs' blocks [cut0, cut1) (0, 0: none),
+ * and RAM above 4 GiB. */
+static unsigned memmap_write(struct nfvm_mem *m, uint64_t cut0, uint64_t cut1)
 {
-    struct nfvm_memmap_entry e[2] = {
-        { .addr = 0, .size = m->low, .type = NFVM_MEM_RAM },
-        { .addr = NFVM_HIGH_BASE, .size = m->high, .type = NFVM_MEM_RAM },
-    };
-    unsigned n = m->high ? 2 : 1;
+    struct nfvm_memmap_entry e[NFVM_MEMMAP_MAX];
+    unsigned n = 0;
 
+    if (cut1 > cut0) {
+        e[n++] = (struct nfvm_memmap_entry){ .addr = 0, .size = cut0, .type = NFVM_MEM_RAM };
+        if (cut1 < m->low)
+            e[n++] = (struct nfvm_memmap_entry){ .addr = cut1,
+                                                 .size = m->low - cut1,
+                                                 .type = NFVM_MEM_RAM };
+    } else {
+        e[n++] = (struct nfvm_memmap_entry){ .addr = 0, .size = m->low, .type = NFVM_MEM_RAM };
+    }
+    if (m->high)
+        e[n++] = (struct nfvm_memmap_entry){ .addr = NFVM_HIGH_BASE,
+                                             .size = m->high,
+                                             .type = NFVM_MEM_RAM };
     memcpy(nfvm_gpa(m, NFVM_MEMMAP_GPA, sizeof(e)), e, n * sizeof(e[0]));
     return n;
+}
+
+/* A TSS's RSP0, bitmap offset and terminator: what the ABI puts on nfvm. */
+static void tss_fill(uint8_t *tss, uint64_t rsp0)
+{
+    uint16_t iomap = NFVM_TSS_HEAD_SIZE;
+
+    memcpy(tss + NFVM_TSS_RSP0_OFF, &rsp0, 8);
+    memcpy(tss + NFVM_TSS_IOMAP_OFF, &iomap, 2);
+    tss[NFVM_TSS_SIZE - 1] = 0xff;
+}
+
+/* Each AP's block head and TSS, and the table naming them; the blocks'
+ * span into *cut0, *cut1 (left alone with one vCPU). */
+static int cpus_write(struct nfvm_mem *m, const struct nfvm_image *img,
+                      const struct nfvm_boot_args *a, struct nfvm_boot_info *bi, uint64_t *cut0,
+                      uint64_t *cut1, char *err, size_t errlen)
+{
+    const struct nfvm_cpus *c = a->cpus;
+
+    bi->cpus = c ? c->n : 1;
+    if (!c || c->n == 1)
+        return 0;
+    if (c->n > img->note.cpus_max)
+        return nfvm_fail(err, errlen, "%u vCPUs: the image runs at most %u", c->n,
+                         img->note.cpus_max);
+    if (nfvm_cpus_check(m, img, c, a->initrd, a->initrd_size, err, errlen) < 0)
+        return -1;
+    *cut0 = ~0ULL;
+    for (unsigned i = 1; i < c->n; i++) {
+        uint64_t b = c->block[i];
+        struct nfvm_cpu head = { .id = i,
+                                 .stack3_top = b + NFVM_CPU_STACK3_TOP,
+                                 .stack0_top = b + NFVM_CPU_STACK0_TOP,
+                                 .tss = b + NFVM_CPU_TSS_OFF };
+        uint8_t *blk = nfvm_gpa(m, b, NFVM_CPU_BLOCK_SIZE); /* fresh RAM: zero */
+
+        memcpy(blk, &head, sizeof(head));
+        tss_fill(blk + NFVM_CPU_TSS_OFF, head.stack0_top);
+        *cut0 = b < *cut0 ? b : *cut0;
+        *cut1 = b + NFVM_CPU_BLOCK_SIZE > *cut1 ? b + NFVM_CPU_BLOCK_SIZE : *cut1;
+    }
+    memcpy(nfvm_gpa(m, NFVM_CPUTABLE_GPA, c->n * 8ULL), c->block, c->n * 8ULL);
+    bi->cpu_table = NFVM_CPUTABLE_GPA;
+    return 0;
 }
 
 /* The image's tables must lie in RAM; nfvm writes the TSS fields the ABI
@@ -58,27 +116,24 @@ static unsigned memmap_write(struct nfvm_mem *m)
 static int tables_check(struct nfvm_mem *m, const struct nfvm_note *n, char *err, size_t errlen)
 {
     uint8_t *tss = nfvm_gpa(m, n->tss, NFVM_TSS_SIZE);
-    uint16_t iomap = NFVM_TSS_HEAD_SIZE;
 
-    if (n->abi_version != NFVM_ABI_VERSION)
-        return nfvm_fail(err, errlen, "the image speaks nfvm ABI version %u, nfvm version %u",
-                         n->abi_version, NFVM_ABI_VERSION);
     if (!tss || !nfvm_gpa(m, n->gdt, (uint64_t)n->gdt_limit + 1) ||
         !nfvm_gpa(m, n->idt, (uint64_t)n->idt_limit + 1) || !nfvm_gpa(m, n->pml4, 4096) ||
         (n->pml4 & 0xfff) || !nfvm_gpa(m, n->entry, 1) || n->stack3_top < 16 ||
         !nfvm_gpa(m, n->stack3_top - 16, 16) || n->stack0_top < 16 ||
         !nfvm_gpa(m, n->stack0_top - 16, 16) || (uint64_t)n->gdt_limit + 1 < NFVM_SEL_TSS + 16)
         return nfvm_fail(err, errlen, "the image's nfvm note points outside guest RAM");
-    memcpy(tss + NFVM_TSS_RSP0_OFF, &n->stack0_top, 8);
-    memcpy(tss + NFVM_TSS_IOMAP_OFF, &iomap, 2);
-    tss[NFVM_TSS_SIZE - 1] = 0xff;
+    if (n->ap_entry && !nfvm_gpa(m, n->ap_entry, 1))
+        return nfvm_fail(err, errlen, "the image's AP entry lies outside guest RAM");
+    tss_fill(tss, n->stack0_top);
     return 0;
 }
 
 int nfvm_initrd_place(struct nfvm_mem *m, const struct nfvm_image *img, const void *data,
                       uint64_t size, uint64_t *gpa, char *err, size_t errlen)
 {
-    uint64_t floor = (img->end + 0xfff) & ~0xfffULL, at;
+    uint64_t top = img->cpus_end > img->end ? img->cpus_end : img->end;
+    uint64_t floor = (top + 0xfff) & ~0xfffULL, at;
 
     if (!size || size > m->low || m->low - size < floor)
         return nfvm_fail(err, errlen,
@@ -96,24 +151,31 @@ int nfvm_boot_write(struct nfvm_mem *m, const struct nfvm_image *img, enum nfvm_
 {
     const char *cmdline = a->cmdline ? a->cmdline : "";
     size_t len = strlen(cmdline);
-    unsigned n;
+    uint64_t cut0 = 0, cut1 = 0;
 
     if (len >= NFVM_CMDLINE_MAX)
         return nfvm_fail(err, errlen, "command line longer than %d bytes", NFVM_CMDLINE_MAX - 1);
     if (mode == NFVM_BOOT_DIRECT && !img->has_note)
         return nfvm_fail(err, errlen, "the image has no nfvm note: boot it with --boot pvh");
+    if (mode == NFVM_BOOT_DIRECT && img->note.abi_version != NFVM_ABI_VERSION)
+        return nfvm_fail(err, errlen,
+                         "the image speaks nfvm ABI version %u, this nfvm version %u: rebuild "
+                         "the image, or boot it with --boot pvh",
+                         img->note.abi_version, NFVM_ABI_VERSION);
+    if (mode == NFVM_BOOT_PVH && a->cpus && a->cpus->n > 1)
+        return nfvm_fail(err, errlen, "--cpus %u needs the direct entry, not --boot pvh",
+                         a->cpus->n);
     if (mode == NFVM_BOOT_PVH && !img->pvh_entry)
         return nfvm_fail(err, errlen, "the image has no PVH note");
     memcpy(nfvm_gpa(m, NFVM_CMDLINE_GPA, len + 1), cmdline, len + 1);
     if (a->initrd_size && !nfvm_gpa(m, a->initrd, a->initrd_size))
         return nfvm_fail(err, errlen, "the initrd lies outside guest RAM");
-    n = memmap_write(m);
     if (mode == NFVM_BOOT_PVH) {
         struct hvm_start_info si = { .magic = HVM_START_MAGIC,
                                      .version = 1,
                                      .cmdline_paddr = NFVM_CMDLINE_GPA,
                                      .memmap_paddr = NFVM_MEMMAP_GPA,
-                                     .memmap_entries = n };
+                                     .memmap_entries = memmap_write(m, 0, 0) };
         struct hvm_modlist_entry mod = { .paddr = a->initrd, .size = a->initrd_size };
 
         if (a->initrd_size) {
@@ -128,14 +190,17 @@ int nfvm_boot_write(struct nfvm_mem *m, const struct nfvm_image *img, enum nfvm_
                                  .abi_version = NFVM_ABI_VERSION,
                                  .cmdline = NFVM_CMDLINE_GPA,
                                  .memmap = NFVM_MEMMAP_GPA,
-                                 .memmap_entries = n,
                                  .tsc_khz = a->tsc_khz,
                                  .initrd = a->initrd_size ? a->initrd : 0,
                                  .initrd_size = a->initrd_size,
                                  .flags = a->flags };
 
+    if (tables_check(m, &img->note, err, errlen) < 0 ||
+        cpus_write(m, img, a, &bi, &cut0, &cut1, err, errlen) < 0)
+        return -1;
+    bi.memmap_entries = memmap_write(m, cut0, cut1);
     memcpy(nfvm_gpa(m, NFVM_BOOTINFO_GPA, sizeof(bi)), &bi, sizeof(bi));
-    return tables_check(m, &img->note, err, errlen);
+    return 0;
 }
 
 static struct kvm_segment seg(uint16_t sel, uint8_t type, uint8_t dpl, int code64)
@@ -167,7 +232,7 @@ static void cpu_pvh(const struct nfvm_image *img, struct kvm_sregs *s, struct kv
 }
 
 static void cpu_direct(const struct nfvm_image *img, const struct nfvm_cpu_features *f,
-                       struct kvm_sregs *s, struct kvm_regs *r, uint64_t *xcr0)
+                       uint64_t block, struct kvm_sregs *s, struct kvm_regs *r, uint64_t *xcr0)
 {
     const struct nfvm_note *n = &img->note;
 
@@ -196,16 +261,23 @@ static void cpu_direct(const struct nfvm_image *img, const struct nfvm_cpu_featu
     r->rsp = n->stack3_top - 8; /* as if called: SysV wants rsp + 8 16-aligned */
     r->rdi = NFVM_BOOTINFO_GPA;
     r->rflags = RFLAGS_IOPL3 | RFLAGS_FIXED;
+    if (block) { /* an AP: its own stack, TSS and GS base (nfvm_abi.h) */
+        s->tr.base = block + NFVM_CPU_TSS_OFF;
+        s->gs.base = block;
+        r->rip = n->ap_entry;
+        r->rsp = block + NFVM_CPU_STACK3_TOP - 8;
+        r->rdi = block;
+    }
 }
 
 void nfvm_boot_cpu(const struct nfvm_image *img, enum nfvm_boot_mode mode,
-                   const struct nfvm_cpu_features *f, struct kvm_sregs *s, struct kvm_regs *r,
-                   uint64_t *xcr0)
+                   const struct nfvm_cpu_features *f, uint64_t block, struct kvm_sregs *s,
+                   struct kvm_regs *r, uint64_t *xcr0)
 {
     memset(r, 0, sizeof(*r));
     *xcr0 = 0;
     if (mode == NFVM_BOOT_PVH)
         cpu_pvh(img, s, r);
     else
-        cpu_direct(img, f, s, r, xcr0);
+        cpu_direct(img, f, block, s, r, xcr0);
 }

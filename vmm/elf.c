@@ -43,8 +43,11 @@ static void note_read(const uint8_t *name, uint32_t namesz, uint32_t type, const
         memcpy(&e, desc, descsz < 8 ? descsz : 8);
         img->pvh_entry = descsz == 4 ? (uint32_t)e : e;
     } else if (namesz == sizeof(NFVM_NOTE_NAME) && !memcmp(name, NFVM_NOTE_NAME, namesz) &&
-               type == NFVM_NOTE_ENTRY && descsz >= sizeof(img->note)) {
-        memcpy(&img->note, desc, sizeof(img->note));
+               type == NFVM_NOTE_ENTRY && descsz >= sizeof(img->note.abi_version)) {
+        /* Any version is kept, as much of it as there is: the boot set-up
+         * refuses another version by name rather than booting it wrongly. */
+        memset(&img->note, 0, sizeof(img->note));
+        memcpy(&img->note, desc, descsz < sizeof(img->note) ? descsz : sizeof(img->note));
         img->has_note = 1;
     }
 }

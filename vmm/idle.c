@@ -2,7 +2,9 @@
  * waits for at NFVM_PORT_IDLE (nfos/plat/nfvm_abi.h); nfvm arms a one-shot
  * wake-up on those devices' receive queues, and on the guest's second
  * word sleeps in ppoll() on their wake-up eventfds, the guest's timer and
- * the stop eventfd. The record is read through nfvm_gpa() like every
+ * the stop eventfd. An idle vCPU of several sleeps the same way on its own
+ * eventfd (NFVM_PORT_CPU_WAIT) until another vCPU names it
+ * (NFVM_PORT_CPU_WAKE). The record is read through nfvm_gpa() like every
  * guest address; nothing here calls /dev/kvm. */
 #define _GNU_SOURCE /* ppoll */
 #include <errno.h>
@@ -76,7 +78,7 @@ int nfvm_idle(struct nfvm *vm, uint32_t gpa)
         for (unsigned i = 0; i < vm->nr_net; i++)
             if (mask & (1u << i))
                 nfvm_vnet_idle_arm(vm->net[i]);
-        vm->idle.arms++;
+        __atomic_fetch_add(&vm->idle.arms, 1, __ATOMIC_RELAXED);
         r->woken = 0;
         r->slept_ns = 0;
         return NFVM_RUNNING;
@@ -85,18 +87,51 @@ int nfvm_idle(struct nfvm *vm, uint32_t gpa)
         return idle_bad(gpa, "op is neither NFVM_IDLE_ARM nor NFVM_IDLE_SLEEP");
     if (!mask && !in.timeout_ns)
         return idle_bad(gpa, "a sleep with no device and no timer to end it");
+    pthread_mutex_lock(&vm->lock);
     nfvm_console_flush(&vm->con); /* what it said before it slept is seen */
+    pthread_mutex_unlock(&vm->lock);
     t0 = now_ns();
     r->woken = idle_sleep(vm, mask, in.timeout_ns);
     r->slept_ns = now_ns() - t0;
     for (unsigned i = 0; i < vm->nr_net; i++)
         if (mask & (1u << i))
             nfvm_vnet_idle_disarm(vm->net[i]);
+    pthread_mutex_lock(&vm->lock);
     vm->idle.sleeps++;
     vm->idle.slept_ns += r->slept_ns;
     if (r->woken == NFVM_IDLE_WOKE_DEV)
         vm->idle.woken_dev++;
     else
         vm->idle.woken_timer++;
+    pthread_mutex_unlock(&vm->lock);
+    return NFVM_RUNNING;
+}
+
+void nfvm_cpu_wait(struct nfvm *vm, unsigned cpu, uint32_t us)
+{
+    struct pollfd p[2] = { { .fd = cpu < NFVM_CPUS_MAX ? vm->cpu_wake[cpu] : -1, .events = POLLIN },
+                           { .fd = vm->stop_fd, .events = POLLIN } };
+    struct timespec ts = { .tv_sec = us / 1000000, .tv_nsec = (long)(us % 1000000) * 1000 };
+    uint64_t v;
+
+    __atomic_fetch_add(&vm->idle.cpu_waits, 1, __ATOMIC_RELAXED);
+    if (vm->stop_signal || vm->stopping || p[0].fd < 0)
+        return; /* nothing could wake it: the guest re-checks and comes back */
+    if (ppoll(p, 2, us ? &ts : NULL, NULL) > 0 && (p[0].revents & POLLIN))
+        (void)!read(p[0].fd, &v, 8); /* the wake-ups so far: one ends one wait */
+}
+
+int nfvm_cpu_wake(struct nfvm *vm, unsigned cpu, uint32_t target)
+{
+    uint64_t one = 1;
+
+    if (target >= (vm->nr_cpus ? vm->nr_cpus : 1) || vm->cpu_wake[target] < 0) {
+        fprintf(stderr, "nfvm: vcpu %u: guest woke vCPU %" PRIu32 " of %u: no such vCPU\n", cpu,
+                target, vm->nr_cpus ? vm->nr_cpus : 1);
+        return NFVM_STATUS_BAD_GUEST;
+    }
+    __atomic_fetch_add(&vm->idle.cpu_wakes, 1, __ATOMIC_RELAXED);
+    /* Fails only when the counter is full: a wake-up is pending anyway. */
+    (void)!write(vm->cpu_wake[target], &one, 8);
     return NFVM_RUNNING;
 }

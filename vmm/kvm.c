@@ -1,10 +1,13 @@
-/* The /dev/kvm side: a VM with guest RAM, one vCPU with the host's CPUID
- * (plus KVM's and the TSC-frequency leaves), set to the entry state
- * boot.c computed, and the run loop. Every failed ioctl names itself and
- * ends nfvm with NFVM_STATUS_SETUP; the loop hands each exit to
- * nfvm_exit_handle(). */
+/* The /dev/kvm side: a VM with guest RAM, its vCPUs with the host's CPUID
+ * (plus KVM's, the TSC-frequency and nfvm's leaves), each set to the entry
+ * state boot.c computed, and the run loops, one thread per vCPU. Every
+ * failed ioctl names itself and ends nfvm with NFVM_STATUS_SETUP; the
+ * loops hand each exit to nfvm_exit_handle(). */
+#define _GNU_SOURCE /* pthread_timedjoin_np */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,8 +60,9 @@ static struct kvm_cpuid_entry2 *leaf(struct kvm_cpuid2 *c, uint32_t fn)
 }
 
 /* The host's CPUID as KVM supports it, KVM's signature with kvmclock (the
- * PVH path enables it), and leaf 0x40000010 with the TSC frequency. */
-static int cpuid_set(struct nfvm_kvm *k, struct nfvm_cpu_features *f)
+ * PVH path enables it), leaf 0x40000010 with the TSC frequency, and
+ * nfvm's own leaf (nfos/plat/nfvm_abi.h: how a PVH guest finds nfvm). */
+static int cpuid_set(struct nfvm_kvm *k, unsigned id, uint32_t flags, struct nfvm_cpu_features *f)
 {
     struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + CPUID_MAX_ENTRIES * sizeof(c->entries[0]));
     struct kvm_cpuid_entry2 *e;
@@ -66,7 +70,7 @@ static int cpuid_set(struct nfvm_kvm *k, struct nfvm_cpu_features *f)
 
     if (!c)
         return kfail("calloc");
-    c->nent = CPUID_MAX_ENTRIES - 3; /* room for the leaves added below */
+    c->nent = CPUID_MAX_ENTRIES - 4; /* room for the leaves added below */
     if (ioctl(k->kvm, KVM_GET_SUPPORTED_CPUID, c) < 0) {
         kfail("KVM_GET_SUPPORTED_CPUID");
         goto out;
@@ -74,6 +78,7 @@ static int cpuid_set(struct nfvm_kvm *k, struct nfvm_cpu_features *f)
     if ((e = leaf(c, 1))) {
         f->xsave = !!(e->ecx & (1u << 26));
         f->avx = !!(e->ecx & (1u << 28));
+        e->ebx = (e->ebx & 0x00ffffff) | (id << 24); /* initial APIC ID */
     }
     if ((e = leaf(c, 7)))
         f->fsgsbase = !!(e->ebx & 1);
@@ -88,7 +93,12 @@ static int cpuid_set(struct nfvm_kvm *k, struct nfvm_cpu_features *f)
     e = leaf(c, 0x40000010);
     e->eax = (uint32_t)k->tsc_khz;
     e->ebx = e->ecx = e->edx = 0;
-    if (ioctl(k->vcpu, KVM_SET_CPUID2, c) < 0)
+    e = leaf(c, NFVM_CPUID_LEAF);
+    e->eax = NFVM_CPUID_LEAF;
+    e->ebx = NFVM_BOOT_MAGIC;
+    e->ecx = NFVM_ABI_VERSION;
+    e->edx = flags;
+    if (ioctl(k->cpu[id].fd, KVM_SET_CPUID2, c) < 0)
         kfail("KVM_SET_CPUID2");
     else
         rc = 0;
@@ -97,7 +107,7 @@ out:
     return rc;
 }
 
-int nfvm_kvm_open(struct nfvm_kvm *k, const struct nfvm_mem *m)
+int nfvm_kvm_open(struct nfvm_kvm *k, const struct nfvm_mem *m, unsigned nr_cpus)
 {
     int n;
 
@@ -109,43 +119,59 @@ int nfvm_kvm_open(struct nfvm_kvm *k, const struct nfvm_mem *m)
         return kfail("KVM_CREATE_VM");
     if (ram_slots(k, m) < 0)
         return -1;
-    k->vcpu = ioctl(k->vm, KVM_CREATE_VCPU, 0);
-    if (k->vcpu < 0)
-        return kfail("KVM_CREATE_VCPU");
     n = ioctl(k->kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
     if (n < (int)sizeof(struct kvm_run))
         return kfail("KVM_GET_VCPU_MMAP_SIZE");
     k->run_size = (size_t)n;
-    k->run = mmap(NULL, k->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, k->vcpu, 0);
-    if (k->run == MAP_FAILED)
-        return kfail("mmap of the vCPU's kvm_run");
-    n = ioctl(k->vcpu, KVM_GET_TSC_KHZ, 0);
+    k->nr_cpus = nr_cpus;
+    for (unsigned i = 0; i < nr_cpus; i++) {
+        struct nfvm_vcpu *c = &k->cpu[i];
+
+        c->fd = ioctl(k->vm, KVM_CREATE_VCPU, i);
+        if (c->fd < 0)
+            return kfail("KVM_CREATE_VCPU");
+        c->run = mmap(NULL, k->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, c->fd, 0);
+        if (c->run == MAP_FAILED)
+            return kfail("mmap of the vCPU's kvm_run");
+    }
+    n = ioctl(k->cpu[0].fd, KVM_GET_TSC_KHZ, 0);
     k->tsc_khz = n > 0 ? (uint64_t)n : 0;
     return 0;
 }
 
-int nfvm_kvm_setup(struct nfvm_kvm *k, const struct nfvm_image *img, enum nfvm_boot_mode mode)
+static int vcpu_setup(struct nfvm_kvm *k, unsigned id, const struct nfvm_image *img,
+                      enum nfvm_boot_mode mode, uint64_t block, uint32_t flags)
 {
     struct nfvm_cpu_features f = { 0 };
+    int fd = k->cpu[id].fd;
     struct kvm_sregs s;
     struct kvm_regs r;
     uint64_t xcr0;
 
-    if (cpuid_set(k, &f) < 0)
+    if (cpuid_set(k, id, flags, &f) < 0)
         return -1;
-    if (ioctl(k->vcpu, KVM_GET_SREGS, &s) < 0)
+    if (ioctl(fd, KVM_GET_SREGS, &s) < 0)
         return kfail("KVM_GET_SREGS");
-    nfvm_boot_cpu(img, mode, &f, &s, &r, &xcr0);
-    if (ioctl(k->vcpu, KVM_SET_SREGS, &s) < 0)
+    nfvm_boot_cpu(img, mode, &f, block, &s, &r, &xcr0);
+    if (ioctl(fd, KVM_SET_SREGS, &s) < 0)
         return kfail("KVM_SET_SREGS");
     if (xcr0) {
         struct kvm_xcrs x = { .nr_xcrs = 1, .xcrs = { { .xcr = 0, .value = xcr0 } } };
 
-        if (ioctl(k->vcpu, KVM_SET_XCRS, &x) < 0)
+        if (ioctl(fd, KVM_SET_XCRS, &x) < 0)
             return kfail("KVM_SET_XCRS");
     }
-    if (ioctl(k->vcpu, KVM_SET_REGS, &r) < 0)
+    if (ioctl(fd, KVM_SET_REGS, &r) < 0)
         return kfail("KVM_SET_REGS");
+    return 0;
+}
+
+int nfvm_kvm_setup(struct nfvm_kvm *k, const struct nfvm_image *img, enum nfvm_boot_mode mode,
+                   const struct nfvm_cpus *cpus, uint32_t flags)
+{
+    for (unsigned i = 0; i < k->nr_cpus; i++)
+        if (vcpu_setup(k, i, img, mode, i && cpus ? cpus->block[i] : 0, flags) < 0)
+            return -1;
     return 0;
 }
 
@@ -162,25 +188,34 @@ int nfvm_kvm_ioeventfd(struct nfvm_kvm *k, uint64_t addr, int fd, int64_t match)
 }
 
 /* Where the guest stood when nfvm ended it: enough to find the cause. */
-static void regs_dump(const struct nfvm_kvm *k)
+static void regs_dump(const struct nfvm_kvm *k, unsigned id)
 {
     struct kvm_regs r;
     struct kvm_sregs s;
+    char who[24] = "";
 
-    if (ioctl(k->vcpu, KVM_GET_REGS, &r) < 0 || ioctl(k->vcpu, KVM_GET_SREGS, &s) < 0)
+    if (ioctl(k->cpu[id].fd, KVM_GET_REGS, &r) < 0 || ioctl(k->cpu[id].fd, KVM_GET_SREGS, &s) < 0)
         return;
+    if (k->nr_cpus > 1)
+        snprintf(who, sizeof(who), "vcpu %u: ", id);
     fprintf(stderr,
-            "nfvm: rip %#llx rsp %#llx rflags %#llx cs %#x cr0 %#llx cr2 %#llx cr3 %#llx "
+            "nfvm: %srip %#llx rsp %#llx rflags %#llx cs %#x cr0 %#llx cr2 %#llx cr3 %#llx "
             "cr4 %#llx efer %#llx\n",
-            r.rip, r.rsp, r.rflags, s.cs.selector, s.cr0, s.cr2, s.cr3, s.cr4, s.efer);
+            who, r.rip, r.rsp, r.rflags, s.cs.selector, s.cr0, s.cr2, s.cr3, s.cr4, s.efer);
 }
 
-int nfvm_kvm_run(struct nfvm_kvm *k, struct nfvm *vm)
+/* One vCPU until an exit ends the guest (its status) or another vCPU did
+ * (NFVM_RUNNING: the status is that one's). */
+static int vcpu_loop(struct nfvm_kvm *k, struct nfvm *vm, unsigned id)
 {
+    struct nfvm_vcpu *c = &k->cpu[id];
+
     for (;;) {
         int status;
 
-        if (ioctl(k->vcpu, KVM_RUN, 0) < 0) {
+        if (__atomic_load_n(&vm->stopping, __ATOMIC_ACQUIRE))
+            return NFVM_RUNNING;
+        if (ioctl(c->fd, KVM_RUN, 0) < 0) {
             if (errno == EINTR && vm->stop_signal)
                 return 128 + vm->stop_signal;
             if (errno == EINTR || errno == EAGAIN)
@@ -188,18 +223,116 @@ int nfvm_kvm_run(struct nfvm_kvm *k, struct nfvm *vm)
             kfail("KVM_RUN");
             return NFVM_STATUS_KVM;
         }
-        if (vm->trace && !vm->exits) {
+        if (vm->trace && !__atomic_load_n(&vm->exits, __ATOMIC_RELAXED)) {
             struct timespec t;
 
             clock_gettime(CLOCK_MONOTONIC, &t);
             vm->first_exit_ms = (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
         }
-        status = nfvm_exit_handle(vm, k->run, k->run_size);
+        status = nfvm_exit_handle(vm, id, c->run, k->run_size);
         if (status != NFVM_RUNNING && !vm->guest_exited)
-            regs_dump(k);
+            regs_dump(k, id);
         if (status != NFVM_RUNNING)
             return status;
         if (vm->stop_signal) /* it came while nfvm served the exit */
             return 128 + vm->stop_signal;
     }
+}
+
+/* The first status wins; every other vCPU is kicked out of KVM_RUN (or
+ * kept from entering it) and woken from any sleep. */
+static void stop_all(struct nfvm_kvm *k, struct nfvm *vm, int status, unsigned self)
+{
+    int running = NFVM_RUNNING;
+    uint64_t one = 1;
+
+    __atomic_compare_exchange_n(&k->status, &running, status, 0, __ATOMIC_ACQ_REL,
+                                __ATOMIC_ACQUIRE);
+    __atomic_store_n(&vm->stopping, 1, __ATOMIC_RELEASE);
+    if (vm->stop_fd >= 0)
+        (void)!write(vm->stop_fd, &one, 8);
+    for (unsigned i = 0; i < k->nr_cpus; i++) {
+        if (i == self)
+            continue;
+        k->cpu[i].run->immediate_exit = 1;
+        pthread_kill(k->cpu[i].thread, SIGUSR1);
+    }
+}
+
+struct vcpu_start {
+    struct nfvm_kvm *k;
+    struct nfvm *vm;
+    unsigned id;
+};
+
+static struct vcpu_start starts[NFVM_CPUS_MAX];
+
+static void *vcpu_thread(void *arg)
+{
+    struct vcpu_start *v = arg;
+    int status = vcpu_loop(v->k, v->vm, v->id);
+
+    if (status != NFVM_RUNNING)
+        stop_all(v->k, v->vm, status, v->id);
+    return NULL;
+}
+
+static void on_kick(int sig)
+{
+    (void)sig; /* only to end KVM_RUN with EINTR */
+}
+
+/* Starts vCPUs 1.. on threads that take no signal but the kick. */
+static int aps_start(struct nfvm_kvm *k, struct nfvm *vm)
+{
+    struct sigaction sa = { .sa_handler = on_kick }; /* no SA_RESTART */
+    sigset_t all, old;
+    unsigned i;
+
+    sigaction(SIGUSR1, &sa, NULL);
+    sigfillset(&all);
+    sigdelset(&all, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    for (i = 1; i < k->nr_cpus; i++) {
+        starts[i] = (struct vcpu_start){ .k = k, .vm = vm, .id = i };
+        if (pthread_create(&k->cpu[i].thread, NULL, vcpu_thread, &starts[i]))
+            break;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (i < k->nr_cpus) {
+        fprintf(stderr, "nfvm: pthread_create for vCPU %u failed\n", i);
+        k->nr_cpus = i; /* the ones that run are stopped and joined */
+        return -1;
+    }
+    return 0;
+}
+
+int nfvm_kvm_run(struct nfvm_kvm *k, struct nfvm *vm)
+{
+    int status = NFVM_RUNNING;
+
+    k->status = NFVM_RUNNING;
+    k->cpu[0].thread = pthread_self();
+    if (aps_start(k, vm) < 0)
+        status = NFVM_STATUS_SETUP;
+    else
+        status = vcpu_loop(k, vm, 0);
+    if (status != NFVM_RUNNING)
+        stop_all(k, vm, status, 0);
+    for (unsigned i = 1; i < k->nr_cpus; i++) {
+        struct timespec t;
+
+        for (;;) { /* kicked again until it left: a kick can come too early */
+            clock_gettime(CLOCK_REALTIME, &t);
+            t.tv_nsec += 10000000;
+            if (t.tv_nsec >= 1000000000) {
+                t.tv_sec++;
+                t.tv_nsec -= 1000000000;
+            }
+            if (pthread_timedjoin_np(k->cpu[i].thread, NULL, &t) == 0)
+                break;
+            pthread_kill(k->cpu[i].thread, SIGUSR1);
+        }
+    }
+    return k->status;
 }

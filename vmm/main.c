@@ -1,17 +1,19 @@
 /* nfvm: the nfos KVM monitor.
  *
- *   nfvm [--mem SIZE] [--boot direct|pvh] [--net tap:IF|vhost-user:SOCK|none]... [--initrd FILE]
- *        [--timeout S] [--trace] IMAGE [-- CMDLINE...]
+ *   nfvm [--mem SIZE] [--cpus N] [--boot direct|pvh] [--net tap:IF|vhost-user:SOCK|none]...
+ *        [--initrd FILE] [--timeout S] [--trace] IMAGE [-- CMDLINE...]
  *
  * Loads an nfos kvm image (the PVH ELF QEMU boots) into memfd-backed RAM
  * and starts it, by default directly at its 64-bit CPL3 entry (no guest
- * CPL0 instruction before main), or through PVH. The guest's console goes
+ * CPL0 instruction before main), or through PVH; with --cpus N its other
+ * vCPUs enter the image's AP entry directly too, one thread each. The guest's console goes
  * to stdout; nfvm exits with the guest's status (nfvm.h lists its own).
  * SIGINT, SIGTERM and SIGHUP end the guest (status 128 + the signal);
  * --timeout SECONDS ends a guest that runs longer (NFVM_STATUS_TIMEOUT).
  * --trace prints, at the end, when each start-up step finished (from the
  * start of main) and how many exits the guest made.
- * Startup order below: memory, image, KVM, boot info, vCPU, run. */
+ * Startup order below: memory, image (and the APs' blocks), KVM, boot
+ * info, vCPUs, run. */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -32,6 +34,7 @@
 
 struct opts {
     uint64_t mem;
+    unsigned cpus;
     double timeout; /* seconds, 0: none */
     int trace;
     enum nfvm_boot_mode mode;
@@ -48,8 +51,8 @@ static int usage(const char *why)
     if (why)
         fprintf(stderr, "nfvm: %s\n", why);
     fprintf(stderr,
-            "usage: nfvm [--mem SIZE] [--boot direct|pvh] [--net tap:IF|vhost-user:SOCK|none]... "
-            "[--initrd FILE] [--timeout S] [--trace] IMAGE "
+            "usage: nfvm [--mem SIZE] [--cpus N] [--boot direct|pvh] "
+            "[--net tap:IF|vhost-user:SOCK|none]... [--initrd FILE] [--timeout S] [--trace] IMAGE "
             "[-- CMDLINE...]\n");
     return NFVM_STATUS_USAGE;
 }
@@ -58,11 +61,13 @@ static int usage(const char *why)
 
 static int help(void)
 {
-    printf("usage: nfvm [--mem SIZE] [--boot direct|pvh] [--net tap:IF|vhost-user:SOCK|none]... "
-           "[--initrd FILE]\n"
-           "            [--timeout S] [--trace] IMAGE [-- CMDLINE...]\n"
+    printf("usage: nfvm [--mem SIZE] [--cpus N] [--boot direct|pvh] "
+           "[--net tap:IF|vhost-user:SOCK|none]...\n"
+           "            [--initrd FILE] [--timeout S] [--trace] IMAGE [-- CMDLINE...]\n"
            "Runs an nfos kvm image (the PVH ELF QEMU boots) on /dev/kvm.\n"
            "  --mem SIZE       guest RAM, 2M..256G (default 64M), a shared memfd\n"
+           "  --cpus N         vCPUs, 1..64 (default 1): each starts at the image's\n"
+           "                   CPL3 entry on a thread of its own (direct entry only)\n"
            "  --boot direct    enter the image's 64-bit CPL3 entry (default)\n"
            "  --boot pvh       enter the PVH entry, as QEMU does\n"
            "  --net tap:IF     a virtio-net device (virtio-mmio) on TAP IF; repeatable\n"
@@ -146,6 +151,13 @@ static int parse_args(struct opts *o, int argc, char **argv)
             if (o->mem < NFVM_RAM_MIN || o->mem > NFVM_RAM_MAX)
                 return usage("--mem: expected a size from 2M to 256G, e.g. 64M");
             o->mem = (o->mem + NFVM_RAM_ALIGN - 1) & ~(NFVM_RAM_ALIGN - 1);
+        } else if (!strcmp(a, "--cpus")) {
+            char *end;
+            unsigned long n = strtoul(v, &end, 10);
+
+            if (*end || end == v || *v == '-' || n < 1 || n > NFVM_CPUS_MAX)
+                return usage("--cpus: expected 1 to 64");
+            o->cpus = (unsigned)n;
         } else if (!strcmp(a, "--timeout")) {
             char *end;
 
@@ -206,6 +218,9 @@ static void trace_print(const double *t, const struct nfvm *vm)
             (unsigned long long)vm->idle.arms, (unsigned long long)vm->idle.sleeps,
             (unsigned long long)vm->idle.woken_dev, (unsigned long long)vm->idle.woken_timer,
             (double)vm->idle.slept_ns / 1e6);
+    if (vm->nr_cpus > 1)
+        fprintf(stderr, "nfvm: %u vCPUs: %llu waits, %llu wakes\n", vm->nr_cpus,
+                (unsigned long long)vm->idle.cpu_waits, (unsigned long long)vm->idle.cpu_wakes);
 }
 
 /* Each device: nfvm_vnet_init, then announced to the guest the way Linux
@@ -349,8 +364,9 @@ static void signals_catch(double timeout)
 
 int main(int argc, char **argv)
 {
-    struct opts o = { .mem = 64ULL << 20 };
+    struct opts o = { .mem = 64ULL << 20, .cpus = 1 };
     struct nfvm_boot_args ba = { 0 };
+    static struct nfvm_cpus cpus = { .n = 1 };
     struct nfvm_image img;
     struct nfvm_kvm k;
     double t[T_N] = { now_ms() };
@@ -369,12 +385,34 @@ int main(int argc, char **argv)
     t[T_MEM] = now_ms();
     if (image_load(&vm.mem, o.image, &img) < 0)
         return NFVM_STATUS_SETUP;
-    if (o.initrd && initrd_load(&vm.mem, o.initrd, &img, &ba) < 0)
-        return NFVM_STATUS_SETUP;
     if (!o.mode_set)
         o.mode = img.has_note ? NFVM_BOOT_DIRECT : NFVM_BOOT_PVH;
+    /* The APs' blocks before the initrd, which goes above them. An image
+     * of another ABI version is refused by name below (nfvm_boot_write). */
+    if (o.cpus > 1 && (o.mode == NFVM_BOOT_PVH || img.note.abi_version == NFVM_ABI_VERSION)) {
+        if (o.mode == NFVM_BOOT_PVH) {
+            fprintf(stderr, "nfvm: --cpus %u needs the direct entry, not --boot pvh\n", o.cpus);
+            return NFVM_STATUS_SETUP;
+        }
+        if (nfvm_cpus_place(&vm.mem, &img, o.cpus, &cpus, err, sizeof(err)) < 0) {
+            fprintf(stderr, "nfvm: %s: %s\n", o.image, err);
+            return NFVM_STATUS_SETUP;
+        }
+        ba.cpus = &cpus;
+    }
+    if (o.initrd && initrd_load(&vm.mem, o.initrd, &img, &ba) < 0)
+        return NFVM_STATUS_SETUP;
     t[T_IMAGE] = now_ms();
-    if (nfvm_kvm_open(&k, &vm.mem) < 0)
+    pthread_mutex_init(&vm.lock, NULL);
+    vm.nr_cpus = cpus.n;
+    for (unsigned i = 0; i < cpus.n; i++) {
+        vm.cpu_wake[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (vm.cpu_wake[i] < 0) {
+            fprintf(stderr, "nfvm: eventfd for vCPU %u: %s\n", i, strerror(errno));
+            return NFVM_STATUS_SETUP;
+        }
+    }
+    if (nfvm_kvm_open(&k, &vm.mem, cpus.n) < 0)
         return NFVM_STATUS_SETUP;
     t[T_KVM] = now_ms();
     if (net_setup(&vm, &o) < 0)
@@ -383,13 +421,13 @@ int main(int argc, char **argv)
         net_kicks(&k, vm.net[i]);
     ba.cmdline = o.cmdline;
     ba.tsc_khz = k.tsc_khz;
-    ba.flags = NFVM_BOOT_F_IDLE;
+    ba.flags = NFVM_BOOT_F_IDLE | NFVM_BOOT_F_CPU;
     if (nfvm_boot_write(&vm.mem, &img, o.mode, &ba, err, sizeof(err)) < 0) {
         fprintf(stderr, "nfvm: %s: %s\n", o.image, err);
         return NFVM_STATUS_SETUP;
     }
     t[T_BOOT] = now_ms();
-    if (nfvm_kvm_setup(&k, &img, o.mode) < 0)
+    if (nfvm_kvm_setup(&k, &img, o.mode, ba.cpus, ba.flags) < 0)
         return NFVM_STATUS_SETUP;
     if (vm.nr_net) {
         sigset_t all, old;

@@ -4,6 +4,7 @@
 #ifndef NFVM_H
 #define NFVM_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/kvm.h>
@@ -36,10 +37,11 @@ void *nfvm_gpa(const struct nfvm_mem *m, uint64_t gpa, uint64_t len);
 /* --- the image (elf.c) --- */
 
 struct nfvm_image {
-    uint64_t pvh_entry; /* 0: no PVH note */
-    int has_note;       /* the nfvm direct-entry note was found */
-    struct nfvm_note note;
-    uint64_t end; /* highest PT_LOAD end */
+    uint64_t pvh_entry;    /* 0: no PVH note */
+    int has_note;          /* an nfvm note was found (of any ABI version) */
+    struct nfvm_note note; /* as much as the note held, the rest 0 */
+    uint64_t end;          /* highest PT_LOAD end */
+    uint64_t cpus_end;     /* nfvm_cpus_place: the APs' blocks end here, 0: none */
 };
 
 /* Formats the reason for a failed load or set-up into err; returns -1. */
@@ -49,6 +51,28 @@ int nfvm_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((for
  * 0, or -1 with the reason in err. */
 int nfvm_elf_load(struct nfvm_mem *m, const uint8_t *file, size_t size, struct nfvm_image *img,
                   char *err, size_t errlen);
+
+/* --- SMP layout (cpus.c) --- */
+
+/* Where each vCPU's block lies: block[0] is 0 (vCPU 0 runs on the note's
+ * stacks), block[i] AP i's (nfos/plat/nfvm_abi.h). */
+struct nfvm_cpus {
+    unsigned n;
+    uint64_t block[NFVM_CPUS_MAX];
+};
+
+/* Places n - 1 AP blocks page-aligned right above the image and records
+ * their end in img->cpus_end. 0, or -1 with the reason in err: n is 0 or
+ * more than nfvm or the image runs, the image has no AP entry, or the
+ * blocks do not fit in RAM below NFVM_CPU_BLOCKS_LIMIT. */
+int nfvm_cpus_place(const struct nfvm_mem *m, struct nfvm_image *img, unsigned n,
+                    struct nfvm_cpus *c, char *err, size_t errlen);
+/* Whether the blocks of c may be announced: each page-aligned, in RAM,
+ * above the image, below NFVM_CPU_BLOCKS_LIMIT, clear of the others and of
+ * [avoid, avoid + avoid_len) (the initrd). 0, or -1 with the reason. */
+int nfvm_cpus_check(const struct nfvm_mem *m, const struct nfvm_image *img,
+                    const struct nfvm_cpus *c, uint64_t avoid, uint64_t avoid_len, char *err,
+                    size_t errlen);
 
 /* --- boot set-up (boot.c) --- */
 
@@ -64,11 +88,14 @@ struct nfvm_boot_args {
     uint64_t tsc_khz;             /* 0: unknown */
     uint64_t initrd, initrd_size; /* nfvm_initrd_place's, 0: none */
     uint32_t flags;               /* NFVM_BOOT_F_* (direct entry) */
+    const struct nfvm_cpus *cpus; /* NULL: one vCPU */
 };
 
 /* Writes the memory map, the command line and the boot info for mode;
- * in direct mode also the TSS fields the ABI puts on nfvm. 0, or -1 with
- * the reason in err (e.g. an image note pointing outside RAM). */
+ * in direct mode also the TSS fields the ABI puts on nfvm, and with
+ * several vCPUs the CPU table and each AP's block head and TSS (after
+ * nfvm_cpus_check). 0, or -1 with the reason in err (e.g. an image note
+ * pointing outside RAM, or of another ABI version). */
 int nfvm_boot_write(struct nfvm_mem *m, const struct nfvm_image *img, enum nfvm_boot_mode mode,
                     const struct nfvm_boot_args *a, char *err, size_t errlen);
 /* Copies an initrd of size bytes to the top of the RAM below the MMIO
@@ -77,10 +104,12 @@ int nfvm_boot_write(struct nfvm_mem *m, const struct nfvm_image *img, enum nfvm_
 int nfvm_initrd_place(struct nfvm_mem *m, const struct nfvm_image *img, const void *data,
                       uint64_t size, uint64_t *gpa, char *err, size_t errlen);
 /* The vCPU state at the entry of mode: s is changed in place (start from
- * KVM_GET_SREGS), r is overwritten; *xcr0 is 0 when XCR0 stays as it is. */
+ * KVM_GET_SREGS), r is overwritten; *xcr0 is 0 when XCR0 stays as it is.
+ * block: 0 for vCPU 0, else the AP's block (direct mode only): it enters
+ * the note's ap_entry on that block's stack and TSS. */
 void nfvm_boot_cpu(const struct nfvm_image *img, enum nfvm_boot_mode mode,
-                   const struct nfvm_cpu_features *f, struct kvm_sregs *s, struct kvm_regs *r,
-                   uint64_t *xcr0);
+                   const struct nfvm_cpu_features *f, uint64_t block, struct kvm_sregs *s,
+                   struct kvm_regs *r, uint64_t *xcr0);
 
 /* --- console (console.c) --- */
 
@@ -107,23 +136,29 @@ struct nfvm {
     struct nfvm_mem mem;
     struct nfvm_vnet *net[NFVM_NET_MAX]; /* at NFVM_MMIO_BASE + i * NFVM_MMIO_SIZE */
     unsigned nr_net;
+    pthread_mutex_t lock; /* the console and the counters, between vCPU threads */
     struct nfvm_console con;
     uint64_t exits;
-    int guest_exited;         /* the status is the guest's, from the exit port */
-    int trace;                /* --trace: note the time of the first exit */
-    volatile int stop_signal; /* SIGINT/SIGTERM/SIGHUP: end as if killed */
-    int stop_fd;              /* eventfd the signal handler writes (an idle
-                                 sleep wakes on it); -1: none */
-    double first_exit_ms;     /* CLOCK_MONOTONIC */
+    unsigned nr_cpus;            /* vCPUs (0 counts as 1: unit tests) */
+    int cpu_wake[NFVM_CPUS_MAX]; /* eventfd per vCPU: NFVM_PORT_CPU_WAKE */
+    volatile int stopping;       /* a vCPU ended the guest: every vCPU stops */
+    int guest_exited;            /* the status is the guest's, from the exit port */
+    int trace;                   /* --trace: note the time of the first exit */
+    volatile int stop_signal;    /* SIGINT/SIGTERM/SIGHUP: end as if killed */
+    int stop_fd;                 /* eventfd the signal handler writes (an idle
+                                    sleep wakes on it); -1: none */
+    double first_exit_ms;        /* CLOCK_MONOTONIC */
     struct nfvm_idle_stats {
         uint64_t arms, sleeps, woken_dev, woken_timer, slept_ns;
+        uint64_t cpu_waits, cpu_wakes; /* NFVM_PORT_CPU_WAIT / _WAKE */
     } idle;
 };
 
-/* Handles one KVM exit; run points at a kvm_run of run_size bytes (the
- * vCPU's mapping, or a test's buffer). Returns NFVM_RUNNING to go on, or
- * the status nfvm ends with, after saying why on stderr. No /dev/kvm. */
-int nfvm_exit_handle(struct nfvm *vm, struct kvm_run *run, size_t run_size);
+/* Handles one KVM exit of vCPU cpu; run points at a kvm_run of run_size
+ * bytes (the vCPU's mapping, or a test's buffer). Returns NFVM_RUNNING to
+ * go on, or the status nfvm ends with, after saying why (naming the vCPU)
+ * on stderr. No /dev/kvm. That vCPU's thread; any number at once. */
+int nfvm_exit_handle(struct nfvm *vm, unsigned cpu, struct kvm_run *run, size_t run_size);
 
 /* --- idle (idle.c) --- */
 
@@ -131,5 +166,11 @@ int nfvm_exit_handle(struct nfvm *vm, struct kvm_run *run, size_t run_size);
  * devices' wake-ups, the timer and vm->stop_fd (nfos/plat/nfvm_abi.h).
  * NFVM_RUNNING, or NFVM_STATUS_BAD_GUEST after saying why. vCPU thread. */
 int nfvm_idle(struct nfvm *vm, uint32_t gpa);
+/* NFVM_PORT_CPU_WAIT: vCPU cpu sleeps until a WAKE names it, us
+ * microseconds passed (0: no limit) or nfvm stops. vCPU thread. */
+void nfvm_cpu_wait(struct nfvm *vm, unsigned cpu, uint32_t us);
+/* NFVM_PORT_CPU_WAKE from vCPU cpu: wakes vCPU target. NFVM_RUNNING, or
+ * NFVM_STATUS_BAD_GUEST after saying why (no such vCPU). */
+int nfvm_cpu_wake(struct nfvm *vm, unsigned cpu, uint32_t target);
 
 #endif /* NFVM_H */

@@ -4,7 +4,9 @@
 
 Reports, on microvm (and nfvm beside it: bench/boot/nfvm.py):
   - image size: bytes of the stripped ELF the VMM loads, helloworld,
-    every network function and Lua (apps/lua: Debian's Lua 5.4 on musl)
+    every network function and Lua (apps/lua: Debian's Lua 5.4 on musl),
+    and DPDK's helloworld, l2fwd and testpmd (lib/dpdk; --smoke reports
+    only those already built: DPDK's own build takes minutes)
   - guest-side boot time from the boot-trace stamps (PVH entry -> main),
     at 8 MiB and (under KVM) at 4 GiB of guest RAM (must stay flat)
   - end-to-end wall time from exec of QEMU to the app's first line
@@ -31,6 +33,8 @@ import time
 
 from bench.boot import dpdk, nfvm
 from bench.common import cli, host, stats
+from bench.common.images import build_images
+from bench.common.proc import Unavailable
 from tools import nfos_cli
 from tools.nfos_cli import ROOT
 
@@ -52,6 +56,10 @@ READY = "rxsink: receiving on port 0"
 LUA = "lua"
 LUA_GREETING = "Hello from Lua!"
 LUA_ARGS = ["-e", f"print('{LUA_GREETING}')"]
+# DPDK's apps, unmodified, as nfos images (lib/dpdk); the talk's testpmd
+# image was 1.4 MB.
+DPDK_APPS = ("dpdk-helloworld", "dpdk-l2fwd", "dpdk-testpmd")
+TALK_TESTPMD_BYTES = 1_400_000
 
 
 def qemu(image, mem, accel, params=(), args=()):
@@ -182,8 +190,38 @@ def run(runs, accels, log=print, smoke=False):
         res["times"][accel] = measure_accel(images, accel, runs)
     log(f"nfos bench boot: nfvm, {runs} runs ...")
     res["nfvm"] = nfvm.measure(images, runs)
+    res["dpdk_images"] = dpdk_sizes(build=not smoke)
     res["dpdk"] = dpdk.measure(accels, runs, log, build=not smoke)
     return res
+
+
+def dpdk_sizes(build):
+    """{app: {"path", "bytes"} or {"error"}} for DPDK's apps as kvm images:
+    built (the DPDK build is cached, but from an empty cache it takes
+    minutes), or with build False only those already built."""
+    out = {}
+    if build:
+        built = build_images([(a, "kvm") for a in DPDK_APPS])
+    for app in DPDK_APPS:
+        path = built[(app, "kvm")] if build else nfos_cli.image_path(app, "kvm")
+        if isinstance(path, Unavailable):
+            out[app] = {"error": str(path)}
+        elif not os.path.exists(path):
+            out[app] = {"error": "not built (--smoke builds no DPDK image)"}
+        else:
+            out[app] = {"path": os.path.relpath(path, ROOT), "bytes": os.path.getsize(path)}
+    return out
+
+
+def dpdk_rows(sizes):
+    """The report's rows for dpdk_sizes()."""
+    rows = []
+    for app, r in sizes.items():
+        v = r.get("error") or f"{r['bytes']} bytes"
+        if app == "dpdk-testpmd" and "bytes" in r:
+            v += f" (the talk's: {TALK_TESTPMD_BYTES} bytes)"
+        rows.append((f"{app}: image size (stripped ELF)", v))
+    return rows
 
 
 def kib(b):
@@ -197,6 +235,7 @@ def report(res):
         rows.append((f"{app}: image / smallest RAM that runs it",
                      f"{res['images'][app]['bytes']} bytes / {kib(b)}"))
     rows.append(("lua: image size (stripped ELF)", f"{res['images'][LUA]['bytes']} bytes"))
+    rows += dpdk_rows(res.get("dpdk_images", {}))
     for accel, t in res["times"].items():
         rows.append((f"[{accel}] guest PVH entry -> main, 8 MiB",
                      fmt_ns(t["guest_entry_to_main_ns_8M"])))

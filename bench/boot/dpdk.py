@@ -90,7 +90,7 @@ def rows(res):
     """The report's rows for this part."""
     if "skipped" in res:
         return [(f"{APP}", f"skipped: {res['skipped']}")]
-    out = [(f"{APP}: image size (stripped ELF)", f"{res['bytes']} bytes")]
+    out = []  # the image's size is bench_boot's dpdk_rows'
     for accel, s in res["times"].items():
         out.append((f"[{accel}] {APP}: wall: exec -> \"testpmd>\" ({res['cpus']} vCPUs, "
                     f"{res['mem_bytes'] >> 20} MiB)",

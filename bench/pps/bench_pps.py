@@ -1,7 +1,8 @@
 """bench/pps: packets per second and busy CPU cycles per packet, nfos against DPDK.
 
     ./nfos bench pps [--smoke] [--runs N] [--seconds S] [--cases rx,tx,fwd]
-                     [--sizes 64,1500] [--subjects nfos-linuxu,dpdk,nfos-kvm,nfos-tcg,linux-vm]
+                     [--sizes 64,1500] [--subjects nfos-linuxu,dpdk,nfos-kvm,nfos-tcg,linux-vm,
+                                dpdk-in-nfos-kvm,dpdk-in-nfos-tcg,dpdk-in-nfos-linuxu]
                      [--cpus N] [--no-huge]
                      [--json FILE]
 
@@ -19,6 +20,10 @@ The host backend is dpdk-testpmd with a net_vhost port (vhost-user server,
                bound to uio_pci_generic) under QEMU, KVM where a Linux guest
                boots on it, else TCG (only when --subjects names it); busy
                cycles from testpmd's --record-core-cycles inside the guest.
+  dpdk-in-nfos-kvm, -tcg, -linuxu  DPDK's testpmd, unmodified, as an nfos image
+               (net_nfos over nfos's virtio-net) under KVM (skipped under
+               TCG unless named), under TCG and as a Linux process (both
+               only when named); see bench/pps/dpdk_nfos.py.
 Cases (backend mode -> subject -> backend):
   rx   backend txonly -> subject receives and frees (rxsink / testpmd rxonly)
   tx   subject sends (txgen / testpmd txonly) -> backend rxonly
@@ -85,6 +90,7 @@ from bench.common.images import build_images, check_images
 from bench.common.proc import guarded
 from bench.common.rounds import alternate, first_status, print_unavailable
 from bench.linuxvm import linuxvm
+from bench.pps import dpdk_nfos
 from bench.pps.report import print_report, run_line, summarize
 from bench.pps.run import (BACKEND_CORE, CASES, CLEAN_SHARE, LINUX_VM_MEM, MBUFS, ON_REQUEST,
                            PREFIX, SUBJECT_CORE, SUBJECTS, WARMUP, run_once)
@@ -154,13 +160,17 @@ def set_up(ctx, args, subjects):
     Returns (status, {subject: accelerator}, the Linux VM's image or None)."""
     ctx.accel = "kvm" if nfos_cli.kvm_usable() else "tcg"
     status = first_status(subjects, args.subjects, ON_REQUEST, "nfos-kvm", ctx.accel, "nfos")
+    dpdk_nfos.status(status, args.subjects, ctx.accel)
     plats = {s: p for s, p in (("nfos-linuxu", "linuxu"), ("nfos-kvm", "kvm"),
                                ("nfos-tcg", "kvm")) if status.get(s) == "available"}
-    ctx.images = build_images([(CASES[c]["app"], p) for p in plats.values() for c in ctx.cases])
+    in_nfos = {s: dpdk_nfos.plat(s) for s in dpdk_nfos.SUBJECTS if status.get(s) == "available"}
+    ctx.images = build_images([(CASES[c]["app"], p) for p in plats.values() for c in ctx.cases] +
+                              [(dpdk_nfos.APP, p) for p in in_nfos.values()])
     ctx.c2c = placement.build_c2c()
     placement.calibrate_c2c(ctx)
     check_images(lambda plat: [ctx.images[(CASES[c]["app"], plat)] for c in ctx.cases],
                  plats, status, ctx.tmp)
+    check_images(lambda plat: [ctx.images[(dpdk_nfos.APP, plat)]], in_nfos, status, ctx.tmp)
     ctx.lvm_accel, ctx.lvm_why = linuxvm.accel()
     lvm = None
     if status.get("linux-vm") == "available":
@@ -171,6 +181,7 @@ def set_up(ctx, args, subjects):
             status["linux-vm"] = f"unavailable: {e}"
     accel_of = {"nfos-linuxu": "native", "dpdk": "native", "nfos-kvm": ctx.accel,
                 "nfos-tcg": "tcg", "linux-vm": ctx.lvm_accel}
+    accel_of.update({s: dpdk_nfos.accel(s, ctx.accel) for s in dpdk_nfos.SUBJECTS})
     return status, accel_of, lvm
 
 

@@ -3,6 +3,7 @@
 from bench.common import lcores
 from bench.common.placement import C2C_FAR, spread
 from bench.common.stats import fmt, paired, summary, table
+from bench.pps import dpdk_nfos
 
 
 def summarize(runs):
@@ -21,7 +22,7 @@ def why_disturbed(r):
 
 def run_line(case, size, subject, run, r):
     """The line printed after each run."""
-    return (f"  {case:<3} {size:>4} B  {subject:<11} run {run}: "
+    return (f"  {case:<3} {size:>4} B  {subject:<16} run {run}: "
             f"{r['mpps']:.3f} Mpp/s, busy {r['busy']:.1f} cycles/pkt, cpu "
             f"{r['cpu_share']['subject']}/{r['cpu_share']['backend']}"
             f"{'' if r['clean'] else why_disturbed(r)}"
@@ -49,6 +50,9 @@ def ratios(results, cases, sizes, kvm_accel, accel_of):
             get = lambda s: results.get(f"{case}/{size}/{s}", {})  # noqa: E731
             r = {"case": case, "size": size}
             native_ratios(r, get, kvm_accel)
+            in_nfos = dpdk_nfos.ratios(get, size, accel_of)
+            if in_nfos:
+                r["dpdk_in_nfos"] = in_nfos
             lv = get("linux-vm").get("summary")
             for s in ("nfos-tcg", "nfos-kvm"):  # same accelerator first, then the best here
                 nv = get(s).get("summary")
@@ -119,6 +123,10 @@ def print_report(ctx, results, subjects, status, accel_of):
     print("\n".join(figures_table(results, ctx.cases, ctx.sizes, subjects, status, accel_of)))
     print()
     print("\n".join(ratios_table(rat, ctx.accel)))
+    in_nfos = dpdk_nfos.table_rows(rat)
+    if in_nfos:
+        print()
+        print("\n".join(table(in_nfos)))
     note = c2c_note(results)
     if note:
         print(note)

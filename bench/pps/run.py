@@ -12,6 +12,7 @@ from bench.common.dpdk import TESTPMD
 from bench.common.images import NFOS_LINE
 from bench.common.proc import BenchError, Proc, RunFailed, keep_logs, wait_socket, watch
 from bench.linuxvm import linuxvm
+from bench.pps import dpdk_nfos
 from tools import nfos_cli
 
 BACKEND_CORE, SUBJECT_CORE = placement.CORES
@@ -23,9 +24,9 @@ WARMUP = 1.0            # s between the subject's ready line and the window (smo
 GRACE = 0.5             # s after the window, so that its last rate lines print
 CLEAN_SHARE = 0.9       # share of a core below which a run counts as disturbed
 SLACK = 8192            # packets a ring or two may hold when the ends stop
-SUBJECTS = ("nfos-linuxu", "dpdk", "nfos-kvm", "nfos-tcg", "linux-vm")
+SUBJECTS = ("nfos-linuxu", "dpdk", "nfos-kvm", "nfos-tcg", "linux-vm") + dpdk_nfos.SUBJECTS
 # Subjects that run only when --subjects names them.
-ON_REQUEST = ("nfos-tcg", "linux-vm")
+ON_REQUEST = ("nfos-tcg", "linux-vm") + dpdk_nfos.ON_REQUEST
 TESTPMD_SUBJECTS = ("dpdk", "linux-vm")  # print testpmd's lines
 QEMU_SUBJECTS = ("nfos-kvm", "nfos-tcg", "linux-vm")  # the guest stops itself
 CASES = {
@@ -61,6 +62,9 @@ def testpmd_argv(role, port_vdev, core, mem, mode, size, cycles):
 
 def subject_argv(subject, case, size, sock, mem, images, accel, warmup, seconds, cpus=1):
     c = CASES[case]
+    if subject in dpdk_nfos.SUBJECTS:
+        return dpdk_nfos.argv(subject, c["dpdk"], size, sock,
+                              images[(dpdk_nfos.APP, dpdk_nfos.plat(subject))], accel, MBUFS)
     if subject == "dpdk":
         return testpmd_argv("dpdk", f"net_virtio_user0,path={sock},queues=1", SUBJECT_CORE, mem,
                             c["dpdk"], size, True)
@@ -88,6 +92,8 @@ def ready_timeout(ctx, subject):
     """Seconds for a subject to print its ready line."""
     if subject == "linux-vm":
         return linuxvm.BOOT_TIMEOUT
+    if subject in dpdk_nfos.SUBJECTS and dpdk_nfos.accel(subject, ctx.accel) == "tcg":
+        return 300  # DPDK's EAL and testpmd's set-up, emulated
     if subject == "nfos-tcg" or (ctx.accel == "tcg" and subject == "nfos-kvm"):
         return 180
     return 30
@@ -226,18 +232,22 @@ def measure(ctx, case, size, subject, seconds, sock, procs, c2c):
     except RunFailed as e:
         raise BenchError(backend_error(ctx.mem, be, e))
     cpus = ctx.cpus if subject.startswith("nfos") else 1  # --cpus: the nfos subjects'
+    in_nfos = subject in dpdk_nfos.SUBJECTS
     su = Proc(subject, subject_argv(subject, case, size, sock, ctx.mem, ctx.images,
                                     ctx.accel, ctx.warmup, seconds, cpus),
-              lcores.cores(cpus, SUBJECT_CORE), ctx.tmp)
+              lcores.cores(cpus, SUBJECT_CORE), ctx.tmp, stdin_pipe=in_nfos)
     procs.append(su)
-    ready = su.wait_for(READY["dpdk" if subject in TESTPMD_SUBJECTS else c["app"]],
+    ready = su.wait_for(dpdk_nfos.READY if in_nfos else
+                        READY["dpdk" if subject in TESTPMD_SUBJECTS else c["app"]],
                         ready_timeout(ctx, subject), [be])
     watch(procs, max(0.0, ready + ctx.warmup - time.monotonic()))
     w0, cpu0 = time.monotonic(), [p.cpu_seconds() for p in procs]
     watch(procs, seconds)
     w1, cpu1 = time.monotonic(), [p.cpu_seconds() for p in procs]
     watch(procs, GRACE)
-    if subject in QEMU_SUBJECTS:
+    if in_nfos:
+        status = dpdk_nfos.stop(su, 60)
+    elif subject in QEMU_SUBJECTS:
         status = su.wait(60)  # the guest's --time ends it; QEMU says status*2+1
         if status is not None:
             status = nfos_cli.map_qemu_status(status, [])
@@ -259,7 +269,10 @@ def judge_run(ctx, case, size, subject, procs, window, c2c):
     be, su = procs
     metric = CASES[case]["metric"]
     w0, w1, cpu0, cpu1 = window
-    res = (parse_testpmd if subject in TESTPMD_SUBJECTS else parse_nfos)(su, metric, w0, w1)
+    if subject in dpdk_nfos.SUBJECTS:
+        res = dpdk_nfos.parse(su, be, case, parse_testpmd, w0, w1)
+    else:
+        res = (parse_testpmd if subject in TESTPMD_SUBJECTS else parse_nfos)(su, metric, w0, w1)
     be_res = parse_testpmd(be, metric, w0, w1)
     shares = [None if a is None or b is None else round((b - a) / (w1 - w0), 3)
               for a, b in zip(cpu0, cpu1)]

@@ -47,7 +47,6 @@ def test_rows():
     res = {"bytes": 1500000, "cpus": 2, "mem_bytes": 64 << 20,
            "times": {"tcg": {"median": 1.5, "min": 1.25, "max": 2.0}}}
     assert dpdk.rows(res) == [
-        ("dpdk-testpmd: image size (stripped ELF)", "1500000 bytes"),
         ('[tcg] dpdk-testpmd: wall: exec -> "testpmd>" (2 vCPUs, 64 MiB)',
          "1500.0 ms (min 1250.0, max 2000.0)")]
 

@@ -1,6 +1,7 @@
 /* The "pci" bus: finds the config access method, enumerates, fixes up the
  * BARs when the firmware did not (see nfos/pci.h), then offers every
- * function to the pci drivers. Functions live in one static table sized by
+ * function to the pci drivers, or to the owner alone when it owns the
+ * function (pci_owner_set). Functions live in one static table sized by
  * CONFIG_LIBPCI_MAX_DEVICES. */
 #include <stdio.h>
 #include <string.h>
@@ -12,14 +13,31 @@
 
 static struct {
     struct pci_device devs[CONFIG_LIBPCI_MAX_DEVICES];
+    bool owned[CONFIG_LIBPCI_MAX_DEVICES]; /* by owner_drv, not nfos's drivers */
     unsigned n;
+    const struct bus_driver *owner_drv;
+    bool (*owns)(const struct pci_device *pdev);
 } pci;
+
+void pci_owner_set(const struct bus_driver *drv, bool (*owns)(const struct pci_device *pdev))
+{
+    pci.owner_drv = drv;
+    pci.owns = owns;
+}
+
+struct pci_device *pci_device_get(unsigned i)
+{
+    return i < pci.n ? &pci.devs[i] : NULL;
+}
 
 static bool pci_match(const struct bus_driver *drv, const struct bus_device *dev)
 {
     const struct pci_device *pdev = nfos_container_of(dev, struct pci_device, dev);
     const struct pci_id *id;
 
+    /* A function the owner took is its alone; the owner takes no other. */
+    if (pci.owned[pdev - pci.devs] || drv == pci.owner_drv)
+        return pci.owned[pdev - pci.devs] && drv == pci.owner_drv;
     for (id = drv->ids; id->vendor; id++)
         if (id->vendor == pdev->vendor && (id->device == PCI_ANY_ID || id->device == pdev->device))
             return true;
@@ -122,6 +140,7 @@ static int pci_scan(void)
     pci_resources();
     for (k = 0; k < pci.n; k++) {
         pci.devs[k].dev.bus = &pci_bus;
+        pci.owned[k] = pci.owns && pci.owns(&pci.devs[k]);
         if (core_verbose() >= 2)
             print_bars(&pci.devs[k]);
         bus_device_add(&pci.devs[k].dev);

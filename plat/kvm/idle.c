@@ -1,43 +1,60 @@
 /* Idle under nfvm: one outl to NFVM_PORT_IDLE naming a struct nfvm_idle
  * (nfos/plat/nfvm_abi.h) that says what the guest waits for: every
- * network device's receive queue, and a timeout. Only nfvm's direct entry
- * announces the port (NFVM_BOOT_F_IDLE); under QEMU there is no port to
- * ask, and a CPL3 guest cannot hlt, so this says -ENOTSUP. */
+ * network device's receive queue, and a timeout. nfvm's direct entry
+ * announces the port in its boot info (NFVM_BOOT_F_IDLE); a guest that
+ * came through PVH asks nfvm's CPUID leaf, once, at its first idle (not
+ * at boot: QEMU's boots pay nothing). Under QEMU there is no port to ask,
+ * and a CPL3 guest cannot hlt, so this says -ENOTSUP. */
 #include <errno.h>
 #include <stddef.h>
+#include <nfos/arch/cpu.h>
 #include <nfos/plat/idle.h>
 #include <nfos/plat/nfvm_abi.h>
 #include "kvm_priv.h"
 
-int kvm_idle_nfvm; /* set by kvm_nfvm_start64 when nfvm serves the port */
+int kvm_idle_nfvm = -1; /* kvm_nfvm_start64 says; -1: PVH, ask CPUID */
 
-static struct nfvm_idle rec __attribute__((aligned(8)));
-
-static int idle_ask(uint32_t op, uint64_t timeout_ns)
+/* Whether the monitor is an nfvm of this ABI that serves the idle port. */
+static int idle_probe(void)
 {
-    if (!kvm_idle_nfvm)
-        return -ENOTSUP;
-    rec.op = op;
-    rec.devices = NFVM_IDLE_ALL;
-    rec.timeout_ns = timeout_ns;
-    rec.reserved = 0;
+    uint32_t r[4];
+
+    arch_cpuid(NFVM_CPUID_LEAF, 0, r);
+    return r[0] == NFVM_CPUID_LEAF && r[1] == NFVM_BOOT_MAGIC && r[2] == NFVM_ABI_VERSION &&
+           (r[3] & NFVM_BOOT_F_IDLE);
+}
+
+/* rec lives on the caller's stack: each CPU has its own. */
+static int idle_ask(struct nfvm_idle *rec, uint32_t op, uint64_t timeout_ns)
+{
+    if (kvm_idle_nfvm < 0)
+        kvm_idle_nfvm = idle_probe();
+    if (!kvm_idle_nfvm || (uintptr_t)rec > UINT32_MAX - sizeof(*rec))
+        return -ENOTSUP; /* no port, or a stack the 32-bit port cannot name */
+    rec->op = op;
+    rec->devices = NFVM_IDLE_ALL;
+    rec->timeout_ns = timeout_ns;
+    rec->reserved = 0;
     /* arch_outl without a memory clobber could let the compiler move the
      * record's stores past the exit, or its reads before it. */
     __asm__ __volatile__("outl %0, %1"
                          :
-                         : "a"((uint32_t)(uintptr_t)&rec), "Nd"((uint16_t)NFVM_PORT_IDLE)
+                         : "a"((uint32_t)(uintptr_t)rec), "Nd"((uint16_t)NFVM_PORT_IDLE)
                          : "memory");
     return 0;
 }
 
 int plat_idle_arm(void)
 {
-    return idle_ask(NFVM_IDLE_ARM, 0);
+    struct nfvm_idle rec __attribute__((aligned(8)));
+
+    return idle_ask(&rec, NFVM_IDLE_ARM, 0);
 }
 
 int plat_idle_sleep(uint64_t timeout_ns, uint64_t *slept_ns)
 {
-    int rc = idle_ask(NFVM_IDLE_SLEEP, timeout_ns);
+    struct nfvm_idle rec __attribute__((aligned(8)));
+    int rc = idle_ask(&rec, NFVM_IDLE_SLEEP, timeout_ns);
 
     if (rc)
         return rc;

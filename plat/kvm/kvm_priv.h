@@ -55,7 +55,8 @@ extern const char __image_start[], __image_end[];
 
 /* The TSC frequency nfvm's boot info gave, 0 when unknown or under PVH. */
 extern uint64_t kvm_boot_tsc_khz;
-/* nfvm serves its idle port (idle.c); 0 under PVH (QEMU). */
+/* nfvm serves its idle port (idle.c): 1 yes, 0 no, -1 not known yet (a
+ * PVH boot: idle.c asks nfvm's CPUID leaf at the first idle). */
 extern int kvm_idle_nfvm;
 
 struct nfvm_boot_info;
@@ -74,6 +75,18 @@ void kvm_smp_halt(void);
 unsigned kvm_lapic_id(void);
 /* The calling CPU's index (smp.c), -1 while only the BSP runs. */
 int kvm_smp_cpu(void);
+
+/* SMP under nfvm (nfvm_smp.c): the boot info's CPU table kept (0, or
+ * -EINVAL for a table no nfvm writes); the vCPU count (0: not nfvm's
+ * several); starting, idling and waking CPUs through nfvm's ports. */
+struct nfvm_cpu;
+struct plat_smp_trace;
+int kvm_nfvm_smp_init(const struct nfvm_boot_info *bi);
+unsigned kvm_nfvm_cpus(void);
+void kvm_nfvm_ap_start64(struct nfvm_cpu *c);
+int kvm_nfvm_smp_start(unsigned cpu, void (*entry)(void *), void *percpu, struct plat_smp_trace *t);
+void kvm_nfvm_smp_idle(const volatile uint32_t *word, uint32_t val, uint64_t deadline_ns);
+void kvm_nfvm_smp_wake(unsigned cpu);
 /* Also keeps the first boot module (the initrd) out of the free RAM. */
 int kvm_memory_init(const struct hvm_start_info *si);
 /* Keeps the PVH rsdp_paddr for plat_acpi_rsdp(). */

@@ -7,6 +7,7 @@
 #include <nfos/plat/exit.h>
 #include <nfos/plat/nfvm_abi.h>
 #include "kvm_priv.h"
+#include "x86_64/cpu_defs.h"
 
 #define KVM_CMDLINE_MAX 4096
 #define KVM_ARGV_MAX    256
@@ -98,5 +99,13 @@ void kvm_nfvm_start64(const struct nfvm_boot_info *bi)
         si.modlist_paddr = (uintptr_t)&initrd;
     }
     kvm_idle_nfvm = !!(bi->flags & NFVM_BOOT_F_IDLE);
+    if (kvm_nfvm_smp_init(bi) < 0) {
+        kvm_traps_init();
+        kvm_puts("nfos: bad nfvm boot info: ");
+        kvm_putdec(bi->cpus);
+        kvm_puts(" CPUs (this image runs 1 to " NFVM_STR(KVM_SMP_MAX) "), or a CPU table no "
+                                                                      "nfvm writes\n");
+        plat_exit(2);
+    }
     kvm_start64((uint32_t)(uintptr_t)&si);
 }

@@ -1,6 +1,8 @@
-/* kvm SMP: the application processors of the ACPI MADT, started with
+/* kvm SMP under QEMU: the application processors of the ACPI MADT, started with
  * INIT/SIPI through the xAPIC (MMIO at 0xfee00000, reachable at CPL3: the
- * MMIO hole is mapped user-accessible), one at a time. Everything that can
+ * MMIO hole is mapped user-accessible), one at a time. Under nfvm (its
+ * boot info names several vCPUs) every call goes to nfvm_smp.c instead:
+ * nfvm started the APs itself, at CPL3. Everything that can
  * be prepared at CPL3 is: each AP's TSS, GDT copy and stacks live in the
  * area its caller gives, and the AP runs only x86_64/smp.S's few CPL0
  * instructions before kvm_ap_start. No x2APIC, no timer: the only
@@ -21,7 +23,6 @@
 #include "kvm_priv.h"
 #include "x86_64/cpu_defs.h"
 
-#define KVM_SMP_MAX   64
 #define LAPIC_BASE    0xfee00000UL
 #define LAPIC_ID      0x020
 #define LAPIC_SVR     0x0f0
@@ -74,8 +75,9 @@ static struct {
     unsigned n;
     uint8_t apic_id[KVM_SMP_MAX];
     struct plat_smp_trace trace[KVM_SMP_MAX];
-    int bsp_halts; /* halts enabled: the BSP has wake-ups and a #UD entry */
-    int lapic_ok;  /* the MADT's LAPIC is the usual one, mapped */
+    void *percpu[KVM_SMP_MAX]; /* each CPU's GS base: nfvm's kvm_smp_cpu */
+    int bsp_halts;             /* halts enabled: the BSP has wake-ups and a #UD entry */
+    int lapic_ok;              /* the MADT's LAPIC is the usual one, mapped */
 } smp;
 
 static inline volatile uint32_t *lapic(unsigned reg)
@@ -93,6 +95,10 @@ static void smp_find(void)
 
     smp.found = 1;
     smp.n = 1;
+    if (kvm_nfvm_cpus()) {
+        smp.n = kvm_nfvm_cpus();
+        return;
+    }
     if (!madt)
         return;
     memcpy(&len, madt + 4, 4);
@@ -132,6 +138,8 @@ unsigned plat_smp_cpus(unsigned *max)
 
 size_t plat_smp_area_size(void)
 {
+    if (kvm_nfvm_cpus())
+        return 0; /* nfvm's blocks hold the stacks and TSS */
     return NFOS_ALIGN_UP(sizeof(struct kvm_ap_area), NFOS_PAGE_SIZE);
 }
 
@@ -224,6 +232,9 @@ int plat_smp_start(unsigned cpu, void (*entry)(void *percpu), void *percpu, void
         smp_find();
     if (cpu == 0 || cpu >= smp.n)
         return -ENODEV;
+    smp.percpu[cpu] = percpu;
+    if (kvm_nfvm_cpus())
+        return kvm_nfvm_smp_start(cpu, entry, percpu, &smp.trace[cpu]);
     if ((err = smp_area_fill(a)))
         return err;
     kvm_halt_enable();
@@ -293,6 +304,15 @@ int kvm_smp_cpu(void)
 
     if (smp.n < 2)
         return -1;
+    if (kvm_nfvm_cpus()) { /* no LAPIC: the GS base tells */
+        void *gs;
+
+        __asm__ __volatile__("rdgsbase %0" : "=r"(gs));
+        for (i = 0; i < smp.n; i++)
+            if (gs && smp.percpu[i] == gs)
+                return (int)i;
+        return -1;
+    }
     id = (uint8_t)(*lapic(LAPIC_ID) >> 24);
     for (i = 0; i < smp.n; i++)
         if (smp.apic_id[i] == id)
@@ -310,6 +330,7 @@ void plat_smp_set_percpu(void *percpu)
         kvm_puts("nfos: lib/lcore needs FSGSBASE (wrgsbase), which this CPU lacks\n");
         plat_exit(2);
     }
+    smp.percpu[0] = percpu;
     __asm__ __volatile__("wrgsbase %0" : : "r"(percpu) : "memory");
 }
 
@@ -317,6 +338,10 @@ void plat_smp_idle(const volatile uint32_t *word, uint32_t val, uint64_t deadlin
 {
     uint64_t until;
 
+    if (kvm_nfvm_cpus()) {
+        kvm_nfvm_smp_idle(word, val, deadline_ns);
+        return;
+    }
     if (!deadline_ns && smp.bsp_halts) {
         if (*word == val)
             kvm_smp_halt();
@@ -334,7 +359,9 @@ void plat_smp_idle(const volatile uint32_t *word, uint32_t val, uint64_t deadlin
 void plat_smp_wake(unsigned cpu, const volatile uint32_t *word)
 {
     (void)word;
-    if (cpu < smp.n && smp.bsp_halts)
+    if (kvm_nfvm_cpus())
+        kvm_nfvm_smp_wake(cpu);
+    else if (cpu < smp.n && smp.bsp_halts)
         lapic_icr(smp.apic_id[cpu], KVM_VEC_WAKE | ICR_ASSERT);
 }
 

@@ -90,7 +90,7 @@ def bench_smoke(what, why_not, subjects, timeout):
     return r, said
 
 
-POOLS = re.compile(r"^(\w+): netbufs: (\d+) in \d+ pool\(s\), (\d+) home, (\d+) in port rings, "
+POOLS = re.compile(r"^([\w-]+): netbufs: (\d+) in \d+ pool\(s\), (\d+) home, (\d+) in port rings, "
                    r"(-?\d+) lost, (\d+) double frees: (balanced|NOT balanced)$", re.M)
 
 

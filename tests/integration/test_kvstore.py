@@ -21,6 +21,7 @@ import pytest
 
 from conftest import ROOT, assert_pools_balanced, boot, build, nfos, nfos_cli, accel
 from test_packets import Netns, stop
+import kvapps
 
 
 def kill_group(proc):
@@ -117,9 +118,10 @@ def memcached(ns, item_max):
     return proc
 
 
-def kvstore(ns, plat, args=(), cpus=1, lines=None):
-    """kvstore on tap0 (with cpus lcores), ready and answering; lines, when
-    given, gets its output up to the ready line."""
+def kvstore(ns, plat, args=(), cpus=1, lines=None, app="kvstore", queues=1):
+    """app (kvstore, or kvstore-dpdk on kvm) on tap0 (with cpus lcores; on
+    kvm with queues queue pairs), ready and answering; lines, when given,
+    gets its output up to the ready line."""
     # memcached's replies have no datagram limit: lift kvstore's (issue 11;
     # test_kvstore_guard.py tests it) for the comparison.
     args = ["--mem-limit", "64M", "--max-reply-dgrams", "1100"] + list(args)
@@ -128,15 +130,16 @@ def kvstore(ns, plat, args=(), cpus=1, lines=None):
         proc = ns.popen(build("kvstore", "linuxu"), *lcores, "netdev.dev=tap:tap0",
                         f"netdev.ip={KV}/24", "--", *args)
     else:
-        # tap0 is not multi_queue: one queue pair (QEMU cannot open it with
-        # queues=N); lcore 1 idles and says so.
-        nets = [{"kind": "tap", "arg": "tap0", "queues": 1}]
+        # A tap0 not made multi_queue has one queue pair (QEMU cannot open
+        # it with queues=N); lcore 1 idles and says so.
+        nets = [{"kind": "tap", "arg": "tap0", "queues": queues}]
         params = nfos_cli.net_params(nets, [f"{KV}/24"], [], "kvm") + lcores
-        cmd = nfos_cli.qemu_command(build("kvstore", "kvm"), 256 << 20, "microvm,pcie=on", accel(),
-                                    nfos_cli.guest_cmdline(params, ["--epoch", str(int(time.time()))]
-                                                           + args), nets, cpus=cpus)
+        line = nfos_cli.guest_cmdline(params, kvapps.args(app, ["--epoch", str(int(time.time()))]
+                                                          + args))
+        cmd = nfos_cli.qemu_command(kvapps.image(app, "kvm"), 256 << 20, "microvm,pcie=on",
+                                    accel(), line, nets, cpus=cpus)
         proc = ns.popen(*cmd)
-    got = wait_line(proc, r"kvstore: ready", timeout=120)
+    got = wait_line(proc, rf"{app}: ready", timeout=240)
     if lines is not None:
         lines += got
     try:
@@ -308,48 +311,50 @@ def size_cases():
     return p
 
 
-def conformance(ns, plat, cases, item_max, cpus=1, sockets=1):
-    mc, kv, lines = memcached(ns, item_max), None, []
+def conformance(ns, plat, cases, item_max, cpus=1, sockets=1, app="kvstore", queues=1):
+    """cases to memcached and to app: the same replies, then app's exit
+    report (a kvm guest ends at its --count) with its pools balanced."""
+    mc, kv, lines, out = memcached(ns, item_max), None, [], ""
+    args = ["--max-item-size", str(item_max)]
+    args += ["--count", str(kvapps.count_for(cases))] if plat == "kvm" else []
     try:
-        kv = kvstore(ns, plat, ["--max-item-size", str(item_max)], cpus=cpus, lines=lines)
+        kv = kvstore(ns, plat, args, cpus=cpus, lines=lines, app=app, queues=queues)
         a = run_cases(ns, cases, HOST, sockets)
         b = run_cases(ns, cases, KV, sockets)
+        out, err = stop(kv) if plat == "linuxu" else kvapps.until_exit(ns, kv, KV)
     finally:
         stop(mc)
-        out, err = stop(kv) if kv else ("", "")
-    compare(cases, a, b)
-    assert_pools_balanced(out)
-    return "".join(lines) + out
-
-
-def test_conformance_linuxu(ns):
-    out = conformance(ns, "linuxu", main_cases(), 2048)
-    assert re.search(r"kvstore: requests \d+ \|", out), out
-
-
-def test_conformance_sizes_linuxu(ns):
-    conformance(ns, "linuxu", size_cases(), 1024)
-
-
-@pytest.mark.parametrize("cpus", [1, 2])
-def test_conformance_kvm_tap(ns, cpus):
-    """cpus 2: two vCPUs (QEMU -smp 2) over virtio-net's queue pairs; with
-    one pair offered (QEMU's tap without queues=), lcore 1 idles."""
-    cases = main_cases()
-    mc, kv, lines = memcached(ns, 2048), None, []
-    try:
-        kv = kvstore(ns, "kvm", ["--max-item-size", "2048"], cpus=cpus, lines=lines)
-        a = run_cases(ns, cases, HOST, 4 * cpus - 3)
-        b = run_cases(ns, cases, KV, 4 * cpus - 3)
-    finally:
-        stop(mc)
-        if kv:
+        if kv and kv.poll() is None:
             kv.kill()
             kv.communicate()
     compare(cases, a, b)
+    assert_pools_balanced(out)
+    assert re.search(rf"^{app}: requests \d+ \|", out, re.M), out
+    return "".join(lines) + out
+
+
+# The platforms each app's conformance runs on (kvstore-dpdk: kvm only).
+APP_PLATS = [("kvstore", "linuxu"), (kvapps.DPDK, "kvm")]
+
+
+def test_conformance_linuxu(ns):
+    conformance(ns, "linuxu", main_cases(), 2048)
+
+
+@pytest.mark.parametrize("app, plat", APP_PLATS)
+def test_conformance_sizes(ns, app, plat):
+    conformance(ns, plat, size_cases(), 1024, app=app)
+
+
+@pytest.mark.parametrize("app", kvapps.APPS)
+@pytest.mark.parametrize("cpus", [1, 2])
+def test_conformance_kvm_tap(ns, app, cpus):
+    """cpus 2: two vCPUs (QEMU -smp 2) over virtio-net's queue pairs; with
+    one pair offered (QEMU's tap without queues=), lcore 1 idles.
+    kvstore-dpdk: the same over net_nfos and DPDK's lcores."""
+    out = conformance(ns, "kvm", main_cases(), 2048, cpus, 4 * cpus - 3, app)
     if cpus > 1:
-        assert re.search(r"kvstore: port 0 \(\S+\): \d queue pair\(s\) for 2 lcores",
-                         "".join(lines)), lines
+        assert re.search(rf"{app}: port 0 \(\S+\): \d queue pair\(s\) for 2 lcores", out), out
 
 
 def test_random_workload_100k_linuxu(ns):
@@ -383,9 +388,10 @@ def frag_cases():
     return p
 
 
-def test_conformance_ip_fragments_linuxu(ns):
-    out = conformance(ns, "linuxu", frag_cases(), 16384)
-    m = re.search(r"kvstore: port 0 IP fragments (\d+): (\d+) datagrams reassembled \((\d+) "
+@pytest.mark.parametrize("app, plat", APP_PLATS)
+def test_conformance_ip_fragments(ns, app, plat):
+    out = conformance(ns, plat, frag_cases(), 16384, app=app)
+    m = re.search(rf"{app}: port 0 IP fragments (\d+): (\d+) datagrams reassembled \((\d+) "
                   r"requests\)", out)
     assert m and int(m[2]) == 4 and int(m[3]) == 4, out  # the four requests over 2000 bytes
 
@@ -466,19 +472,22 @@ def test_kvstore_refuses_bad_arguments_and_memory_linuxu(ns):
     assert r.returncode == 2 and "has no address: give --ip ADDR/PREFIX" in r.stderr, r.stderr
 
 
-def test_nfos_run_kvstore_no_arguments_answers_nc():
+@pytest.mark.parametrize("app", kvapps.APPS)
+def test_nfos_run_kvstore_no_arguments_answers_nc(app):
     """The README's first command: kvm (TCG without /dev/kvm) on QEMU's user
     network, 127.0.0.1:11211 forwarded; run in a namespace of its own so the
-    port is ours."""
+    port is ours. kvstore-dpdk: ./nfos run's --epoch goes to kvstore, not
+    to the EAL."""
+    kvapps.image(app, "kvm")
     n = Netns(f"nfos-kvu{os.getpid()}")
     proc = None
     try:
         # A session of its own: ./nfos and the QEMU it starts go together.
         proc = subprocess.Popen(["ip", "netns", "exec", n.name, os.path.join(ROOT, "nfos"),
-                                 "run", "kvstore", "--timeout", "300"], text=True,
+                                 "run", app, "--timeout", "300"], text=True,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 stdin=subprocess.DEVNULL, start_new_session=True)
-        wait_line(proc, r"kvstore: ready", timeout=240)
+        wait_line(proc, rf"{app}: ready", timeout=240)
         hexed = " | od -An -tx1 | tr -d ' \\n'"  # the bytes as they came
         r = n.run("sh", "-c", r"printf '\0\1\0\0\0\1\0\0set k 0 0 1\r\nv\r\n' | "
                   "nc -u -w1 127.0.0.1 11211" + hexed, timeout=30)

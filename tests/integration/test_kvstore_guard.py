@@ -21,6 +21,7 @@ import pytest
 from conftest import build, nfos_cli, accel
 from test_packets import Netns, stop
 from test_kvstore import wait_line, case, stats_of
+import kvapps
 import rawframes as rf
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root")
@@ -44,18 +45,20 @@ def ns():
 
 
 def start(ns, app, plat, tap, ip, args=()):
-    """app on plat behind tap with address ip/24; waits for its ready line."""
-    ready = r"kvstore: ready" if app == "kvstore" else r"pong: port 0 .* answers for"
-    args = (["--mem-limit", "32M"] if app == "kvstore" else []) + list(args)
+    """app (kvstore, kvstore-dpdk on kvm, pong) on plat behind tap with
+    address ip/24; waits for its ready line."""
+    kv = app.startswith("kvstore")
+    ready = rf"{app}: ready" if kv else r"pong: port 0 .* answers for"
+    args = kvapps.args(app, (["--mem-limit", "32M"] if kv else []) + list(args))
     if plat == "linuxu":
         proc = ns.popen(build(app, "linuxu"), f"netdev.dev=tap:{tap}", f"netdev.ip={ip}/24", "--",
                         *args)
     else:
         nets = [{"kind": "tap", "arg": tap}]
         params = nfos_cli.net_params(nets, [f"{ip}/24"], [], "kvm")
-        proc = ns.popen(*nfos_cli.qemu_command(build(app, "kvm"), 128 << 20, "microvm,pcie=on",
-                                               accel(), nfos_cli.guest_cmdline(params, args),
-                                               nets))
+        proc = ns.popen(*nfos_cli.qemu_command(kvapps.image(app, "kvm"), 128 << 20,
+                                               "microvm,pcie=on", accel(),
+                                               nfos_cli.guest_cmdline(params, args), nets))
     wait_line(proc, ready, timeout=240)
     return proc
 
@@ -153,12 +156,17 @@ def kv_guard_frames(kv_mac):
     return frames + good
 
 
-@pytest.mark.parametrize("plat", ["linuxu", "kvm"])
-def test_kvstore_refuses_every_forged_source(ns, plat):
+# Where the kvstore guard tests run: kvstore on both platforms, and
+# kvstore-dpdk (the same request path over DPDK) on kvm.
+KV_PLATS = [("kvstore", "linuxu"), ("kvstore", "kvm"), (kvapps.DPDK, "kvm")]
+
+
+@pytest.mark.parametrize("app, plat", KV_PLATS)
+def test_kvstore_refuses_every_forged_source(ns, app, plat):
     """Each reason once or more, UDP and (for the address reasons) ICMP
     echo: nothing answered, each counted under its reason (the exit report
     on linuxu); the good requests answered, without the IPv4 options."""
-    kv = start(ns, "kvstore", plat, "tap0", KV)
+    kv = start(ns, app, plat, "tap0", KV)
     try:
         wait_ready(ns, KV)
         got = exchange(ns, "tap0", kv_guard_frames(mac_of(ns, KV, "tap0")))
@@ -309,12 +317,12 @@ def test_a_small_get_of_a_250k_item_brings_at_most_the_limit(ns):
     assert "3 replies over --max-reply-dgrams" in out, out
 
 
-@pytest.mark.parametrize("plat", ["linuxu", "kvm"])
-def test_a_raised_limit_sends_the_whole_reply_honestly(ns, plat):
+@pytest.mark.parametrize("app, plat", KV_PLATS)
+def test_a_raised_limit_sends_the_whole_reply_honestly(ns, app, plat):
     """--max-reply-dgrams 200: the same get brings every datagram, each
     header counting all of them, and they make the value (on kvm through
     a virtio ring shorter than the reply)."""
-    kv = start(ns, "kvstore", plat, "tap0", KV, ["--max-reply-dgrams", "200"])
+    kv = start(ns, app, plat, "tap0", KV, ["--max-reply-dgrams", "200"])
     try:
         wait_ready(ns, KV)
         cases, value = big_value_cases(5)
@@ -363,12 +371,12 @@ def expiry_cases():
             case(b"stats\r\n")]
 
 
-@pytest.mark.parametrize("plat", ["linuxu", "kvm"])
-def test_absolute_expiry_without_a_clock_is_refused(ns, plat):
+@pytest.mark.parametrize("app, plat", KV_PLATS)
+def test_absolute_expiry_without_a_clock_is_refused(ns, app, plat):
     """No --epoch (kvm; linuxu told --epoch 0): negative exptimes expire at
     once, relative ones work, absolute ones get a SERVER_ERROR that says
     why, counted."""
-    kv = start(ns, "kvstore", plat, "tap0", KV, ["--epoch", "0"] if plat == "linuxu" else [])
+    kv = start(ns, app, plat, "tap0", KV, ["--epoch", "0"] if plat == "linuxu" else [])
     try:
         wait_ready(ns, KV)
         got = [[d[8:] for d in g] for g in ask(ns, KV, expiry_cases())]

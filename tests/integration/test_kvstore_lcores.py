@@ -4,8 +4,9 @@ kvstore --cpus 2 (nfos.cpus=2) on linuxu, over a TAP made multi_queue (one
 queue pair per lcore, drivers/tap) and over a plain one (lcore 1 has no
 queue and idles); and clients that set and get the same keys at once
 through both lcores never get a torn value (the shared table's lock-free
-reads, lib/kvtable). test_kvstore.py's kvm test runs 2 vCPUs too. Needs
-root."""
+reads, lib/kvtable); under QEMU (kvm; TCG here) over a virtio-net with
+two queue pairs, for kvstore and kvstore-dpdk. test_kvstore.py's kvm test
+runs 2 vCPUs too. Needs root."""
 
 import json
 import os
@@ -16,6 +17,7 @@ import pytest
 from test_kvstore import (KV, KVCLIENT, PY, HOST, assert_pools_balanced, conformance, kvstore,
                           main_cases, ns, size_cases)  # noqa: F401 (ns: a fixture)
 from test_packets import Netns, stop
+import kvapps
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root")
 
@@ -41,6 +43,18 @@ def test_conformance_two_lcores_linuxu(ns_mq):
     out = conformance(ns_mq, "linuxu", main_cases(), 2048, cpus=2, sockets=16)
     assert "kvstore: port 0 (tap0): 2 queue pair(s) for 2 lcores" in out, out
     served = re.findall(r"kvstore: lcore (\d) queue \d: requests (\d+)", out)
+    assert len(served) == 2 and all(int(n) > 0 for _, n in served), out
+
+
+@pytest.mark.parametrize("app", kvapps.APPS)
+def test_conformance_two_lcores_two_queues_kvm(ns_mq, app):
+    """--cpus 2 under QEMU on the multi_queue TAP opened with queues=2: each
+    vCPU polls its own virtio-net queue pair (kvstore-dpdk: DPDK's lcores,
+    launched by rte_eal_remote_launch, over net_nfos); both answer, from
+    one table, and the pools balance at the end."""
+    out = conformance(ns_mq, "kvm", size_cases(), 1024, cpus=2, sockets=16, app=app, queues=2)
+    assert re.search(rf"{app}: port 0 \(\S+\): 2 queue pair\(s\) for 2 lcores", out), out
+    served = re.findall(rf"{app}: lcore (\d) queue \d: requests (\d+)", out)
     assert len(served) == 2 and all(int(n) > 0 for _, n in served), out
 
 

@@ -1,7 +1,8 @@
 """nfvm (vmm/), our KVM monitor: helloworld and selftest under its direct
 CPL3 entry and its PVH path, exit statuses, the exception report, and the
-errors nfvm reports itself, and pong answering ping through nfvm's
-virtio-net (virtio-mmio, TAP backend). Guest runs need /dev/kvm. Without it they run
+errors nfvm reports itself, pong answering ping through nfvm's
+virtio-net (virtio-mmio, TAP backend) and idling under both entries, and
+smptest on two vCPUs that nfvm started itself (--cpus 2). Guest runs need /dev/kvm. Without it they run
 in a TCG VM with nested KVM when NFOS_NFVM_NESTED=1 (vmm/tests/nested_kvm.py:
 downloads Debian's kernel package once, then about a minute), else they are
 skipped with that reason. nfvm's own errors are checked everywhere."""
@@ -18,6 +19,7 @@ from tools import files, guest, nfos_cli
 
 NFVM = os.path.join(ROOT, "build", "nfvm", "nfvm")
 HELLO, SELFTEST, PONG = "helloworld_kvm-x86_64", "selftest_kvm-x86_64", "pong_kvm-x86_64"
+SMPTEST = "smptest_kvm-x86_64"
 RXSINK = "rxsink_kvm-x86_64"
 LUA, CPIO = "lua_kvm-x86_64", "nfvm-files.cpio"
 TREE = os.path.join(ROOT, "build", "nfvm", "files", "tree")
@@ -47,6 +49,11 @@ CASES = {
     "timeout": ([RXSINK], ["--timeout", "2", RXSINK, "--", "netdev.dev=null"]),
     # --initrd: lua runs a script from the file tree (./nfos run --files)
     "files": ([LUA, CPIO], ["--initrd", CPIO, LUA, "--", "--", f"{TREE_GUEST}/t.lua", "x"]),
+    # SMP: nfvm starts the AP at the image's CPL3 entry (no INIT/SIPI)
+    "smp": ([SMPTEST], ["--cpus", "2", "--trace", SMPTEST, "--", "nfos.boottrace=1 -- 2"]),
+    "smp_fault": ([SMPTEST], ["--cpus", "2", SMPTEST, "--", "-- fault"]),
+    # an image that never starts its AP: the exit port stops the sleeping vCPU too
+    "hello_2cpus": ([HELLO], ["--cpus", "2", "--trace", HELLO, "--", "-- exit=6"]),
 }
 # pong idles between two pairs of pings, then its --time ends it: nfvm's
 # idle sleeps in the report of both.
@@ -59,7 +66,9 @@ ping -c 2 -W 20 10.12.0.2; a=$?; sleep 2; ping -c 2 -W 20 10.12.0.2; b=$?
 wait $P; s=$?; cat /tmp/pong; [ $a = 0 ] && [ $b = 0 ] && exit $s; exit 9
 """
 NESTED_ONLY = {"pong": ([PONG], PONG_NESTED),  # on a KVM host: test_pong_tap
-               "idle": ([PONG], IDLE_NESTED)}
+               "idle": ([PONG], IDLE_NESTED),
+               # the same through the PVH entry: the guest finds nfvm by CPUID
+               "idle_pvh": ([PONG], IDLE_NESTED.replace("--trace", "--trace --boot pvh"))}
 
 
 def files_archive():
@@ -89,6 +98,7 @@ def results():
     """Every case's result, from /dev/kvm or from the nested VM."""
     make_nfvm()
     paths = {HELLO: build("helloworld", "kvm"), SELFTEST: build("selftest", "kvm"),
+             SMPTEST: build("smptest", "kvm"),
              PONG: build("pong", "kvm"), RXSINK: build("rxsink", "kvm"),
              LUA: build("lua", "kvm"), CPIO: files_archive()}
     if nfos_cli.kvm_usable():
@@ -204,12 +214,15 @@ def test_initrd_files(results):
     assert r.status == 0 and "from the initrd: x" in r.out, r
 
 
-def test_idle_sleeps_nested(results):
+@pytest.mark.parametrize("case", ["idle", "idle_pvh"])
+def test_idle_sleeps_nested(results, case):
     """pong idles under nfvm: it arms, sleeps in nfvm's ppoll, is woken by
-    the pings' frames and by its --time, and answers every ping."""
-    if "idle" not in results:
+    the pings' frames and by its --time, and answers every ping; entered
+    through its direct entry (the boot info announces the idle port) or
+    through PVH (nfvm's CPUID leaf does)."""
+    if case not in results:
         pytest.skip("nested VM only so far")
-    r = results["idle"]
+    r = results[case]
     assert r.status == 0, r
     assert re.search(r"pong: port 0: \d+ ARP replies, 4 echo replies", r.out), r
     m = re.search(r"^pong: idle: (\d+) periods, (\d+) sleeps \((\d+) woken by a frame, (\d+) by "
@@ -217,6 +230,34 @@ def test_idle_sleeps_nested(results):
     assert m and int(m[2]) >= 2 and int(m[3]) >= 1 and float(m[5]) > 1.0, r
     n = re.search(r"^nfvm: idle: (\d+) arms, (\d+) sleeps", r.out, re.M)
     assert n and int(n[2]) == int(m[2]), r
+
+
+def test_smp_two_vcpus(results):
+    """smptest on two vCPUs nfvm started itself: every lcore test passes,
+    the boot trace shows the AP (woken at CPL3: no CPL0 step), and idle
+    lcores slept in nfvm and were woken through it."""
+    r = results["smp"]
+    from test_smp import check_tap as smp_tap
+    smp_tap(r, 2)
+    assert re.search(r"^boottrace: cpu1 start \d+ ns, entry \+\d+ ns, cpl3 \+0 ns", r.out, re.M), r
+    m = re.search(r"^nfvm: 2 vCPUs: (\d+) waits, (\d+) wakes$", r.err, re.M)
+    assert m and int(m[1]) > 0 and int(m[2]) > 0, r
+
+
+def test_smp_fault_on_the_ap(results):
+    """A page fault on vCPU 1 reaches the image's handler through that
+    vCPU's own TSS, names cpu 1, and its exit status stops vCPU 0 too."""
+    r = results["smp_fault"]
+    assert r.status == 126, r
+    assert "fatal exception 0x000000000000000e (#PF page fault) on cpu 1" in r.out, r
+    assert "the fault did not happen" not in r.out, r
+
+
+def test_smp_exit_stops_a_sleeping_vcpu(results):
+    r = results["hello_2cpus"]
+    assert r.status == 6, r
+    check_hello(r, ["exit=6"])
+    assert re.search(r"^nfvm: 2 vCPUs: \d+ waits, 0 wakes$", r.err, re.M), r
 
 
 # --- nfvm's own errors: no guest runs, so these need no /dev/kvm --------------
@@ -244,6 +285,21 @@ def test_usage():
     assert r.returncode == 2 and "--net: tap:IF, vhost-user:SOCK or none" in r.stderr, r
     r = run(["--help"])
     assert r.returncode == 0 and "--boot pvh" in r.stdout and "202 set-up" in r.stdout, r
+    for bad in ("0", "65", "-1", "2x"):
+        r = run(["--cpus", bad, "x"])
+        assert r.returncode == 2 and "--cpus: expected 1 to 64" in r.stderr, r
+
+
+def test_cpus_refused_before_kvm():
+    """--cpus N with PVH, or more than the RAM holds blocks for: refused by
+    name before /dev/kvm is opened."""
+    make_nfvm()
+    hello = build("helloworld", "kvm")
+    r = run(["--cpus", "2", "--boot", "pvh", hello])
+    assert r.returncode == 202 and "--cpus 2 needs the direct entry" in r.stderr, r
+    r = run(["--mem", "2M", "--cpus", "64", hello])
+    assert r.returncode == 202 and "give --mem more, or fewer --cpus" in r.stderr, r
+    assert guest.nfvm_command("img", 2 << 20, "", cpus=2)[3:5] == ["--cpus", "2"]
 
 
 def test_not_an_image():

@@ -83,7 +83,9 @@ def run_cases(cases, timeout=900):
         f.write(vmlinuz)
     with open(os.path.join(work, "initrd"), "wb") as f:
         f.write(_initramfs(lv, cases, mods, order))
-    r = subprocess.run(["qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-m", "1G",
+    # Two CPUs (MTTCG: a host thread each), so that nfvm --cpus 2 has two.
+    r = subprocess.run(["qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-smp", "2",
+                        "-m", "1G",
                         "-nodefaults", "-no-user-config", "-nographic", "-no-reboot",
                         "-serial", "stdio", "-kernel", os.path.join(work, "vmlinuz"),
                         "-initrd", os.path.join(work, "initrd"),

@@ -51,13 +51,13 @@ static uint8_t *port(uint8_t dir, uint16_t p, uint8_t size, uint32_t count)
 static int out_str(const char *s)
 {
     memcpy(port(KVM_EXIT_IO_OUT, NFVM_PORT_CONSOLE, 1, strlen(s)), s, strlen(s));
-    return nfvm_exit_handle(&vm, run, RUN_SIZE);
+    return nfvm_exit_handle(&vm, 0, run, RUN_SIZE);
 }
 
 static int out_exit(uint32_t v)
 {
     memcpy(port(KVM_EXIT_IO_OUT, NFVM_PORT_EXIT, 4, 1), &v, 4);
-    return nfvm_exit_handle(&vm, run, RUN_SIZE);
+    return nfvm_exit_handle(&vm, 0, run, RUN_SIZE);
 }
 
 static size_t drain(char *buf, size_t cap)
@@ -103,7 +103,7 @@ Test(exit, exit_port_of_any_width)
     uint8_t *d = port(KVM_EXIT_IO_OUT, NFVM_PORT_EXIT, 1, 1);
 
     d[0] = 5;
-    cr_assert_eq(nfvm_exit_handle(&vm, run, RUN_SIZE), 5);
+    cr_assert_eq(nfvm_exit_handle(&vm, 0, run, RUN_SIZE), 5);
 }
 
 Test(exit, a_long_line_goes_out_whole)
@@ -116,7 +116,7 @@ Test(exit, a_long_line_goes_out_whole)
     for (size_t off = 0; off < sizeof(big); off += 1000) {
         k = sizeof(big) - off < 1000 ? sizeof(big) - off : 1000;
         memcpy(port(KVM_EXIT_IO_OUT, NFVM_PORT_CONSOLE, 1, k), big + off, k);
-        cr_assert_eq(nfvm_exit_handle(&vm, run, RUN_SIZE), NFVM_RUNNING);
+        cr_assert_eq(nfvm_exit_handle(&vm, 0, run, RUN_SIZE), NFVM_RUNNING);
     }
     n = drain(got, sizeof(got));
     cr_assert_eq(n, 3 * NFVM_CONSOLE_LINE, "full buffers go out, the rest waits");
@@ -141,18 +141,18 @@ Test(exit, uart_status_says_ready)
     uint8_t *d = port(KVM_EXIT_IO_IN, NFVM_PORT_CONSOLE + 5, 1, 1);
 
     d[0] = 0;
-    cr_assert_eq(nfvm_exit_handle(&vm, run, RUN_SIZE), NFVM_RUNNING);
+    cr_assert_eq(nfvm_exit_handle(&vm, 0, run, RUN_SIZE), NFVM_RUNNING);
     cr_assert_eq(d[0], 0x60);
     port(KVM_EXIT_IO_OUT, NFVM_PORT_CONSOLE + 3, 1, 1)[0] = 0x03; /* LCR */
-    cr_assert_eq(nfvm_exit_handle(&vm, run, RUN_SIZE), NFVM_RUNNING);
+    cr_assert_eq(nfvm_exit_handle(&vm, 0, run, RUN_SIZE), NFVM_RUNNING);
 }
 
 Test(exit, wild_ports_end_the_guest)
 {
     port(KVM_EXIT_IO_OUT, 0x80, 1, 1);
-    cr_assert_eq(nfvm_exit_handle(&vm, run, RUN_SIZE), NFVM_STATUS_BAD_GUEST);
+    cr_assert_eq(nfvm_exit_handle(&vm, 0, run, RUN_SIZE), NFVM_STATUS_BAD_GUEST);
     port(KVM_EXIT_IO_IN, 0x61, 1, 1);
-    cr_assert_eq(nfvm_exit_handle(&vm, run, RUN_SIZE), NFVM_STATUS_BAD_GUEST);
+    cr_assert_eq(nfvm_exit_handle(&vm, 0, run, RUN_SIZE), NFVM_STATUS_BAD_GUEST);
     cr_assert_not(vm.guest_exited);
 }
 
@@ -161,9 +161,9 @@ Test(exit, no_pci_answers_all_ones)
     uint32_t v = 0x80000000;
 
     memcpy(port(KVM_EXIT_IO_OUT, 0xcf8, 4, 1), &v, 4);
-    cr_assert_eq(nfvm_exit_handle(&vm, run, RUN_SIZE), NFVM_RUNNING);
+    cr_assert_eq(nfvm_exit_handle(&vm, 0, run, RUN_SIZE), NFVM_RUNNING);
     memset(port(KVM_EXIT_IO_IN, 0xcfc, 4, 1), 0, 4);
-    cr_assert_eq(nfvm_exit_handle(&vm, run, RUN_SIZE), NFVM_RUNNING);
+    cr_assert_eq(nfvm_exit_handle(&vm, 0, run, RUN_SIZE), NFVM_RUNNING);
     memcpy(&v, (uint8_t *)run + 1024, 4);
     cr_assert_eq(v, 0xffffffff);
     run->exit_reason = KVM_EXIT_MMIO;
@@ -171,24 +171,24 @@ Test(exit, no_pci_answers_all_ones)
     run->mmio.len = 4;
     run->mmio.is_write = 0;
     memset(run->mmio.data, 0, 8);
-    cr_assert_eq(nfvm_exit_handle(&vm, run, RUN_SIZE), NFVM_RUNNING);
+    cr_assert_eq(nfvm_exit_handle(&vm, 0, run, RUN_SIZE), NFVM_RUNNING);
     cr_assert_eq(run->mmio.data[0], 0xff);
     run->mmio.is_write = 1;
-    cr_assert_eq(nfvm_exit_handle(&vm, run, RUN_SIZE), NFVM_STATUS_BAD_GUEST, "writes are not");
+    cr_assert_eq(nfvm_exit_handle(&vm, 0, run, RUN_SIZE), NFVM_STATUS_BAD_GUEST, "writes are not");
 }
 
 Test(exit, malformed_port_exits_are_refused)
 {
     port(KVM_EXIT_IO_OUT, NFVM_PORT_CONSOLE, 3, 1);
-    cr_assert_eq(nfvm_exit_handle(&vm, run, RUN_SIZE), NFVM_STATUS_BAD_GUEST);
+    cr_assert_eq(nfvm_exit_handle(&vm, 0, run, RUN_SIZE), NFVM_STATUS_BAD_GUEST);
     port(KVM_EXIT_IO_OUT, NFVM_PORT_CONSOLE, 1, RUN_SIZE);
-    cr_assert_eq(nfvm_exit_handle(&vm, run, RUN_SIZE), NFVM_STATUS_BAD_GUEST,
+    cr_assert_eq(nfvm_exit_handle(&vm, 0, run, RUN_SIZE), NFVM_STATUS_BAD_GUEST,
                  "data past the kvm_run mapping");
     port(KVM_EXIT_IO_IN, NFVM_PORT_CONSOLE + 5, 4, 0x40000000);
-    cr_assert_eq(nfvm_exit_handle(&vm, run, RUN_SIZE), NFVM_STATUS_BAD_GUEST);
+    cr_assert_eq(nfvm_exit_handle(&vm, 0, run, RUN_SIZE), NFVM_STATUS_BAD_GUEST);
     port(KVM_EXIT_IO_OUT, NFVM_PORT_CONSOLE, 1, 1);
     run->io.data_offset = 0xffffffffffffull;
-    cr_assert_eq(nfvm_exit_handle(&vm, run, RUN_SIZE), NFVM_STATUS_BAD_GUEST);
+    cr_assert_eq(nfvm_exit_handle(&vm, 0, run, RUN_SIZE), NFVM_STATUS_BAD_GUEST);
 }
 
 Test(exit, other_exits_have_their_own_status)
@@ -197,19 +197,19 @@ Test(exit, other_exits_have_their_own_status)
 
     out_str("bye");
     run->exit_reason = KVM_EXIT_SHUTDOWN;
-    cr_assert_eq(nfvm_exit_handle(&vm, run, RUN_SIZE), NFVM_STATUS_SHUTDOWN);
+    cr_assert_eq(nfvm_exit_handle(&vm, 0, run, RUN_SIZE), NFVM_STATUS_SHUTDOWN);
     cr_assert_eq(drain(buf, sizeof(buf)), 3, "the console is flushed first");
     run->exit_reason = KVM_EXIT_MMIO;
     run->mmio.phys_addr = 0x40000000; /* not in the MMIO hole */
     run->mmio.len = 4;
-    cr_assert_eq(nfvm_exit_handle(&vm, run, RUN_SIZE), NFVM_STATUS_BAD_GUEST);
+    cr_assert_eq(nfvm_exit_handle(&vm, 0, run, RUN_SIZE), NFVM_STATUS_BAD_GUEST);
     run->exit_reason = KVM_EXIT_HLT;
-    cr_assert_eq(nfvm_exit_handle(&vm, run, RUN_SIZE), NFVM_STATUS_BAD_GUEST);
+    cr_assert_eq(nfvm_exit_handle(&vm, 0, run, RUN_SIZE), NFVM_STATUS_BAD_GUEST);
     run->exit_reason = KVM_EXIT_FAIL_ENTRY;
-    cr_assert_eq(nfvm_exit_handle(&vm, run, RUN_SIZE), NFVM_STATUS_KVM);
+    cr_assert_eq(nfvm_exit_handle(&vm, 0, run, RUN_SIZE), NFVM_STATUS_KVM);
     run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
-    cr_assert_eq(nfvm_exit_handle(&vm, run, RUN_SIZE), NFVM_STATUS_KVM);
+    cr_assert_eq(nfvm_exit_handle(&vm, 0, run, RUN_SIZE), NFVM_STATUS_KVM);
     run->exit_reason = 9999;
-    cr_assert_eq(nfvm_exit_handle(&vm, run, RUN_SIZE), NFVM_STATUS_BAD_GUEST);
+    cr_assert_eq(nfvm_exit_handle(&vm, 0, run, RUN_SIZE), NFVM_STATUS_BAD_GUEST);
     cr_assert_eq(vm.exits, 7);
 }

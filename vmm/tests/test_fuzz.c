@@ -45,9 +45,10 @@ static void random_exit(struct kvm_run *run)
     fill(run, 512);
     run->exit_reason = r % 8 < 6 ? reasons[r % 6] : (uint32_t)rnd();
     if (run->exit_reason == KVM_EXIT_IO) {
-        static const uint16_t ports[] = { 0x3f8, 0x3fd, 0xf4, 0xcf8, 0xcfc, 0x80, 0xf8, 0xf8 };
+        static const uint16_t ports[] = { 0x3f8, 0x3fd, 0xf4, 0xcf8, 0xcfc,
+                                          0x80,  0xf8,  0xf8, 0xf9,  0xfa };
 
-        run->io.port = rnd() % 4 ? ports[rnd() % 8] : (uint16_t)rnd();
+        run->io.port = rnd() % 4 ? ports[rnd() % 10] : (uint16_t)rnd();
         run->io.size = rnd() % 4 ? (uint8_t)(1u << (rnd() % 3)) : (uint8_t)rnd();
         run->io.count = rnd() % 4 ? 1 + rnd() % 64 : (uint32_t)rnd();
         run->io.data_offset = rnd() % 4 ? 1024 + rnd() % 2048 : rnd();
@@ -82,8 +83,12 @@ Test(fuzz, random_exits_and_rings)
     vm.net[0] = n;
     vm.nr_net = 1;
     vm.con.fd = null;
-    /* A stop that is always pending: a fuzzed idle sleep returns at once. */
+    /* A stop that is always pending: a fuzzed idle sleep or vCPU wait
+     * returns at once. Two vCPUs: the wake port has one to name. */
     vm.stop_fd = eventfd(1, EFD_NONBLOCK);
+    vm.nr_cpus = 2;
+    for (int c = 0; c < 2; c++)
+        vm.cpu_wake[c] = eventfd(0, EFD_NONBLOCK);
     saved = dup(2); /* every refused exit says so on stderr: not here */
     dup2(null, 2);
     for (int i = 0; i < ROUNDS; i++) {
@@ -104,7 +109,19 @@ Test(fuzz, random_exits_and_rings)
             run->io.size = 4;
             run->io.count = 1;
         }
-        st = nfvm_exit_handle(&vm, run, RUN_SIZE);
+        if (run->exit_reason == KVM_EXIT_IO && rnd() % 2 &&
+            (run->io.port == NFVM_PORT_CPU_WAIT || run->io.port == NFVM_PORT_CPU_WAKE)) {
+            /* A well-formed wait (a stop is pending) or wake (of vCPU 0, 1
+             * or 2, which is none). */
+            uint32_t v = (uint32_t)(rnd() % 3);
+
+            run->io.direction = KVM_EXIT_IO_OUT;
+            run->io.data_offset = 1024;
+            memcpy((uint8_t *)run + 1024, &v, 4);
+            run->io.size = 4;
+            run->io.count = 1;
+        }
+        st = nfvm_exit_handle(&vm, (unsigned)(i & 1), run, RUN_SIZE);
         cr_assert(st == NFVM_RUNNING || (st >= 0 && st <= 255), "status %d", st);
         if (i % 16 == 0) {
             /* Rings wherever the registers put them, with random contents;
@@ -128,6 +145,9 @@ Test(fuzz, random_exits_and_rings)
         }
     }
     cr_assert(vm.idle.arms && vm.idle.sleeps, "the idle port was reached");
+    cr_assert(vm.idle.cpu_waits && vm.idle.cpu_wakes, "the wait and wake ports were reached");
+    close(vm.cpu_wake[0]);
+    close(vm.cpu_wake[1]);
     dup2(saved, 2);
     close(saved);
     close(sv[0]);

@@ -63,7 +63,7 @@ static int idle_out(uint32_t gpa, uint8_t size)
     run->io.count = 1;
     run->io.data_offset = 1024;
     memcpy((uint8_t *)run + 1024, &gpa, 4);
-    return nfvm_exit_handle(&vm, run, RUN_SIZE);
+    return nfvm_exit_handle(&vm, 0, run, RUN_SIZE);
 }
 
 static int idle(uint32_t op, uint32_t devices, uint64_t timeout_ns)

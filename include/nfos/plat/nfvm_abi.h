@@ -1,7 +1,8 @@
-/* The nfvm host/guest contract, version 2: how nfvm (vmm/) starts a kvm
+/* The nfvm host/guest contract, version 3: how nfvm (vmm/) starts a kvm
  * image directly at its 64-bit CPL3 entry, so that no guest CPL0
- * instruction runs before main. The PVH path (QEMU, Firecracker, nfvm's
- * compatibility mode) does not use this header.
+ * instruction runs before main, on one vCPU or several. The PVH path
+ * (QEMU, Firecracker, nfvm's compatibility mode) uses only its ports and
+ * its CPUID leaf (below).
  *
  * IN fields are written by the image (its ELF note, filled by the linker)
  * and read by nfvm; OUT fields are written by nfvm and read by the image.
@@ -23,18 +24,39 @@
  *   RSP = stack3_top - 8 (as if called), RDI = the boot info's address.
  * The image fills its own IDT gates (they are ordinary memory at CPL3).
  *
+ * SMP (nfvm --cpus N, N <= the note's cpus_max): nfvm runs N vCPUs, one
+ * host thread each, all from the start. vCPU 0 enters as above; each other
+ * vCPU i enters the note's ap_entry in the same state except: RSP = its
+ * block's stack3_top - 8, RDI = its block (struct nfvm_cpu), GS base = its
+ * block, TR = its block's TSS (RSP0 = its stack0_top, complete bitmap). No
+ * INIT/SIPI, no trampoline, no LAPIC: nfvm gives the guest no interrupt
+ * controller. The blocks (NFVM_CPU_BLOCK_SIZE bytes each, page-aligned,
+ * below 1 GiB, so the image's prebuilt map covers them) lie outside the
+ * memory map's RAM; the boot info's cpu_table names them. A vCPU with
+ * nothing to do sleeps in nfvm (NFVM_PORT_CPU_WAIT) until another names it
+ * at NFVM_PORT_CPU_WAKE: the only cross-CPU signal there is.
+ *
  * Ports: NFVM_PORT_CONSOLE (COM1's data register; `rep outsb` batches),
  * NFVM_PORT_EXIT (outl: the guest's status & 0x7f becomes nfvm's),
  * NFVM_PORT_IDLE (outl: the guest-physical address, below 4 GiB, of a
  * struct nfvm_idle: the guest has nothing to do; see below); the
+ * NFVM_PORT_CPU_WAIT (outl: microseconds, 0: no limit: this vCPU sleeps
+ * until a WAKE names it or that long passed; a WAKE that came since its
+ * last WAIT ends the next WAIT at once, so none is lost between the
+ * guest's last check and the sleep; it may end early: re-check),
+ * NFVM_PORT_CPU_WAKE (outl: the index of the vCPU to wake); the
  * PCI ports 0xcf8-0xcff and MMIO-hole reads answer "nothing there".
+ *
+ * A guest that entered through PVH finds nfvm by CPUID leaf
+ * NFVM_CPUID_LEAF: EAX = that leaf, EBX = NFVM_BOOT_MAGIC, ECX =
+ * NFVM_ABI_VERSION, EDX = NFVM_BOOT_F_* (the ports it serves).
  * Devices are virtio-mmio (version 2) transports, named on the command
  * line the way Linux reads them (virtio_mmio.device=4K@ADDR:IRQ, device1=
  * ...): no interrupt is ever raised, drivers poll. */
 #ifndef NFOS_PLAT_NFVM_ABI_H
 #define NFOS_PLAT_NFVM_ABI_H
 
-#define NFVM_ABI_VERSION 2
+#define NFVM_ABI_VERSION 3
 /* A macro's value as a string literal, for messages about the version. */
 #define NFVM_STR_(x) #x
 #define NFVM_STR(x)  NFVM_STR_(x)
@@ -57,9 +79,27 @@
 #define NFVM_TSS_HEAD_SIZE 104
 #define NFVM_TSS_SIZE      (NFVM_TSS_HEAD_SIZE + 8192 + 1)
 
-#define NFVM_PORT_CONSOLE 0x3f8
-#define NFVM_PORT_EXIT    0xf4
-#define NFVM_PORT_IDLE    0xf8
+#define NFVM_PORT_CONSOLE  0x3f8
+#define NFVM_PORT_EXIT     0xf4
+#define NFVM_PORT_IDLE     0xf8
+#define NFVM_PORT_CPU_WAIT 0xf9
+#define NFVM_PORT_CPU_WAKE 0xfa
+
+/* Outside KVM's own leaves (0x40000000..0x40000010, which nfvm also sets):
+ * the next hypervisor range, as Linux scans them. */
+#define NFVM_CPUID_LEAF 0x40000100
+
+/* SMP: at most this many vCPUs; each AP's block, drawn from its start:
+ *   0x0000  struct nfvm_cpu, then the image's (nfvm never touches it)
+ *   0x1000  the TSS (NFVM_TSS_SIZE bytes)
+ *   0x4000  the CPL0 stack (exceptions), down from 0x5000
+ *   0x5000  the CPL3 stack, down from 0x15000 */
+#define NFVM_CPUS_MAX         64
+#define NFVM_CPU_TSS_OFF      0x1000
+#define NFVM_CPU_STACK0_TOP   0x5000
+#define NFVM_CPU_STACK3_TOP   0x15000
+#define NFVM_CPU_BLOCK_SIZE   0x15000
+#define NFVM_CPU_BLOCKS_LIMIT (1ULL << 30) /* mapped by the image at boot */
 
 /* Idle: a guest that found nothing to do for a while yields in two steps,
  * so that no wake-up is lost between its last empty poll and the sleep:
@@ -79,6 +119,7 @@
 
 /* nfvm_boot_info.flags */
 #define NFVM_BOOT_F_IDLE 1 /* NFVM_PORT_IDLE is served */
+#define NFVM_BOOT_F_CPU  2 /* NFVM_PORT_CPU_WAIT and _WAKE are served */
 
 #define NFVM_MEM_RAM 1
 
@@ -99,7 +140,8 @@ struct nfvm_note {
     uint64_t tss;         /* IN: NFVM_TSS_SIZE zero bytes */
     uint16_t gdt_limit;   /* IN: bytes - 1 */
     uint16_t idt_limit;   /* IN: bytes - 1 */
-    uint32_t reserved2;   /* IN: 0 */
+    uint32_t cpus_max;    /* IN: most vCPUs the image runs (1: no ap_entry) */
+    uint64_t ap_entry;    /* IN: void ap_entry(struct nfvm_cpu *), 0: none */
 };
 
 /* One memory map entry; the same layout as PVH's hvm_memmap_entry. */
@@ -124,7 +166,19 @@ struct nfvm_boot_info {
     uint64_t initrd;         /* OUT: nfvm --initrd FILE's guest address, 0: none */
     uint64_t initrd_size;    /* OUT: its size in bytes */
     uint32_t flags;          /* OUT: NFVM_BOOT_F_* */
-    uint32_t reserved2;      /* OUT: 0 */
+    uint32_t cpus;           /* OUT: vCPUs running, 1..the note's cpus_max */
+    uint64_t cpu_table;      /* OUT: uint64_t[cpus]: each vCPU's block (struct
+                                nfvm_cpu); [0] is 0: vCPU 0 runs on the note's
+                                stacks and TSS. 0 when cpus is 1. */
+};
+
+/* The head of an AP's block; nfvm writes it before the vCPU starts. */
+struct nfvm_cpu {
+    uint32_t id;         /* OUT: the vCPU's index, 1..cpus-1 */
+    uint32_t reserved;   /* OUT: 0 */
+    uint64_t stack3_top; /* OUT: its CPL3 stack (RSP = this - 8 at ap_entry) */
+    uint64_t stack0_top; /* OUT: its TSS's RSP0 */
+    uint64_t tss;        /* OUT: its TSS (loaded in TR) */
 };
 
 /* What the guest names at NFVM_PORT_IDLE (8-byte aligned, in RAM). */

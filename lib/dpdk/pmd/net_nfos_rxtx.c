@@ -14,6 +14,7 @@
 uint16_t nfos_pmd_rx_burst(void *queue, struct rte_mbuf **pkts, uint16_t n)
 {
     struct nfos_pmd_rxq *q = queue;
+    const uint64_t rearm = q->rearm; /* kept in a register: the stores below may alias q */
     uint16_t got, i;
 
     /* The driver fills the caller's array with netbufs; each slot is then
@@ -24,7 +25,7 @@ uint16_t nfos_pmd_rx_burst(void *queue, struct rte_mbuf **pkts, uint16_t n)
         struct netbuf *nb;
 
         memcpy(&nb, &pkts[i], sizeof(nb));
-        pkts[i] = dpdk_mbuf_from_rx(nb, q->rearm);
+        pkts[i] = dpdk_mbuf_from_rx(nb, rearm);
     }
     return got;
 }
@@ -118,6 +119,34 @@ static void nfos_pmd_tx_slow_done(struct rte_mbuf **pkts, struct netbuf **nbs, u
     }
 }
 
+/* Takes up to want frames of pkts into nbs, the direct ones as they are
+ * and the others through nfos_pmd_tx_slow; stops at a frame that cannot
+ * go now. Returns how many, *slow how many took the slow way, *err why it
+ * stopped early (0 when it did not). */
+static uint16_t nfos_pmd_tx_take(struct nfos_pmd_txq *q, struct rte_mbuf **pkts,
+                                 struct netbuf **nbs, uint16_t want, uint16_t *slow, int *err)
+{
+    const struct rte_mempool *mp = q->mp; /* in a register: the stores may alias q */
+    uint16_t k;
+
+    *slow = 0;
+    *err = 0;
+    for (k = 0; k < want; k++) {
+        struct rte_mbuf *m = pkts[k];
+        uint64_t rearm = dpdk_mbuf_rearm_word(m);
+
+        if (likely(dpdk_mbuf_tx_direct_w(m, mp, rearm))) {
+            nbs[k] = dpdk_netbuf_from_tx_w(m, rearm, dpdk_mbuf_lens_word(m));
+            continue;
+        }
+        if ((*err = nfos_pmd_tx_slow(q, m, &nbs[k])))
+            break;
+        mp = q->mp; /* the slow way may have learnt a pool */
+        (*slow)++;
+    }
+    return k;
+}
+
 uint16_t nfos_pmd_tx_burst(void *queue, struct rte_mbuf **pkts, uint16_t n)
 {
     struct nfos_pmd_txq *q = queue;
@@ -125,20 +154,10 @@ uint16_t nfos_pmd_tx_burst(void *queue, struct rte_mbuf **pkts, uint16_t n)
     uint16_t done = 0;
 
     while (done < n) {
-        uint16_t want = RTE_MIN(n - done, NFOS_PMD_BURST), k, sent, slow = 0;
-        int err = 0;
+        uint16_t want = RTE_MIN(n - done, NFOS_PMD_BURST), k, sent, slow;
+        int err;
 
-        for (k = 0; k < want; k++) {
-            struct rte_mbuf *m = pkts[done + k];
-
-            if (likely(dpdk_mbuf_tx_direct(m, q->mp))) {
-                nbs[k] = dpdk_netbuf_from_tx(m);
-                continue;
-            }
-            if ((err = nfos_pmd_tx_slow(q, m, &nbs[k])))
-                break;
-            slow++;
-        }
+        k = nfos_pmd_tx_take(q, pkts + done, nbs, want, &slow, &err);
         if (k == 0) {
             if (err == -ENOBUFS)
                 break;

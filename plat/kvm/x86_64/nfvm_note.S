@@ -23,13 +23,17 @@ nfvm_desc:                              /* struct nfvm_note */
 	.quad kvm_tss
 	.word kvm_gdt_limit
 	.word KVM_NR_TRAPS * 16 - 1
-	.long 0
+	.long KVM_SMP_MAX               /* cpus_max */
+	.quad kvm_nfvm_ap_start64       /* ap_entry (nfvm_smp.c) */
 nfvm_desc_end:
 	.balign 4
 
 /* The contract's constants are the ones the boot code uses. */
 	.if NFVM_SEL_KCODE != GDT_KCODE || NFVM_SEL_KDATA != GDT_KDATA || NFVM_SEL_UDATA != GDT_UDATA || NFVM_SEL_UCODE != GDT_UCODE || NFVM_SEL_TSS != GDT_TSS
 	.error "nfvm_abi.h and cpu_defs.h disagree on the GDT layout"
+	.endif
+	.if KVM_SMP_MAX > NFVM_CPUS_MAX || NFVM_CPU_STACK3_TOP - NFVM_CPU_STACK0_TOP < KVM_STACK3_SIZE
+	.error "nfvm_abi.h's CPU blocks and cpu_defs.h disagree"
 	.endif
 	.if NFVM_TSS_SIZE != TSS_SIZE || NFVM_TSS_RSP0_OFF != TSS_RSP0_OFF || NFVM_TSS_IOMAP_OFF != TSS_IOMAP_OFF
 	.error "nfvm_abi.h and cpu_defs.h disagree on the TSS layout"

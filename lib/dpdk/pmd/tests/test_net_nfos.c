@@ -424,3 +424,84 @@ Test(net_nfos, unsendable_frames_are_counted_drops)
     cr_assert_eq(qi.mp, mp);
     cr_assert_eq(qi.queue_state, RTE_ETH_QUEUE_STATE_STARTED);
 }
+
+/* The conversions write every field the other side reads, whatever the
+ * buffer's last owner left in the header it did not use. */
+Test(net_nfos, conversions_leave_no_stale_field)
+{
+    struct netbuf *nb = netbuf_alloc(dpdk_mempool_pool(mp));
+    struct rte_mbuf *m;
+    const char *why = NULL;
+
+    cr_assert_not_null(nb);
+    m = dpdk_mbuf_of(nb);
+    m->ol_flags = RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_RX_VLAN; /* a previous use's */
+    m->packet_type = 0x11;
+    m->vlan_tci = 5;
+    m->port = 9;
+    m->data_off = 7;
+    cr_assert_not_null(netbuf_append(nb, 100));
+    cr_assert_not_null(netbuf_adj(nb, 2));
+    nb->flags = NETBUF_F_RX_CSUM_OK;
+    cr_assert_eq(dpdk_mbuf_from_rx(nb, dpdk_mbuf_rearm(3)), m);
+    cr_assert_eq(m->data_off, nb->data_off);
+    cr_assert(rte_mbuf_refcnt_read(m) == 1 && m->nb_segs == 1 && m->next == NULL);
+    cr_assert_eq(m->port, 3);
+    cr_assert_eq(m->ol_flags, RTE_MBUF_F_RX_L4_CKSUM_GOOD);
+    cr_assert(m->packet_type == 0 && m->vlan_tci == 0);
+    cr_assert(m->pkt_len == 98 && m->data_len == 98);
+    cr_assert_eq(rte_mbuf_check(m, 1, &why), 0, "%s", why);
+    /* The app moves the data start and trims; the netbuf header is stale. */
+    cr_assert_not_null(rte_pktmbuf_prepend(m, 4));
+    cr_assert_eq(rte_pktmbuf_trim(m, 10), 0);
+    nb->next = nb;
+    nb->refcnt = 7;
+    nb->nb_segs = 3;
+    nb->flags = NETBUF_F_TX_NO_CSUM;
+    nb->len = nb->pkt_len = 1;
+    cr_assert(dpdk_mbuf_tx_direct(m, mp));
+    cr_assert_eq(dpdk_netbuf_from_tx(m), nb);
+    cr_assert(nb->next == NULL && nb->refcnt == 1 && nb->nb_segs == 1 && nb->flags == 0);
+    cr_assert(nb->len == 92 && nb->pkt_len == 92 && nb->data_off == m->data_off);
+    cr_assert_eq(nb->buf_len, m->buf_len);
+    cr_assert_eq(netbuf_data(nb), rte_pktmbuf_mtod(m, uint8_t *));
+    cr_assert_eq(netbuf_check(nb), 0);
+    /* Whatever is not direct, single, unshared and of the pool is refused. */
+    rte_mbuf_refcnt_set(m, 2);
+    cr_assert_not(dpdk_mbuf_tx_direct(m, mp));
+    rte_mbuf_refcnt_set(m, 1);
+    m->nb_segs = 2;
+    cr_assert_not(dpdk_mbuf_tx_direct(m, mp));
+    m->nb_segs = 1;
+    m->ol_flags = RTE_MBUF_F_INDIRECT;
+    cr_assert_not(dpdk_mbuf_tx_direct(m, mp));
+    m->ol_flags = RTE_MBUF_F_EXTERNAL;
+    cr_assert_not(dpdk_mbuf_tx_direct(m, mp));
+    m->ol_flags = 0;
+    cr_assert_not(dpdk_mbuf_tx_direct(m, NULL));
+    cr_assert(dpdk_mbuf_tx_direct(m, mp));
+    netbuf_free(nb);
+    check_all_home();
+}
+
+/* A chain a driver received becomes the mbuf chain of the same buffers. */
+Test(net_nfos, rx_chain_becomes_an_mbuf_chain)
+{
+    struct pool *pool = dpdk_mempool_pool(mp);
+    struct netbuf *head = netbuf_alloc(pool), *tail = netbuf_alloc(pool);
+    struct rte_mbuf *m;
+    const char *why = NULL;
+
+    cr_assert(head && tail);
+    memset(netbuf_append(head, 1000), 1, 1000);
+    memset(netbuf_append(tail, 500), 2, 500);
+    cr_assert_eq(netbuf_chain(head, tail), 0);
+    m = dpdk_mbuf_from_rx(head, dpdk_mbuf_rearm(1));
+    cr_assert(m->nb_segs == 2 && m->pkt_len == 1500 && m->data_len == 1000);
+    cr_assert_eq(m->next, dpdk_mbuf_of(tail));
+    cr_assert(m->next->data_len == 500 && m->next->next == NULL);
+    cr_assert_eq(rte_pktmbuf_mtod(m->next, uint8_t *)[499], 2);
+    cr_assert_eq(rte_mbuf_check(m, 1, &why), 0, "%s", why);
+    rte_pktmbuf_free(m);
+    check_all_home();
+}

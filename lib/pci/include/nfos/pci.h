@@ -74,6 +74,17 @@ void pci_enable(struct pci_device *pdev, bool io);
  * map); NULL when the BAR is absent, unassigned, an I/O BAR, or too small. */
 volatile void *pci_bar_map(struct pci_device *pdev, unsigned bar, uint64_t off, uint64_t len);
 
+/* The i-th function the boot scan found (bus order), or NULL past the
+ * last. For code that lists or looks up functions after the scan. */
+struct pci_device *pci_device_get(unsigned i);
+
+/* Hands functions to a driver model other than nfos's (lib/dpdk/bus_pci:
+ * DPDK's bus/pci): the scan asks `owns` once per function, before any
+ * driver sees it, and a function it owns is offered to `drv` alone (nfos's
+ * own drivers never touch it). One owner per image; set it before the bus
+ * scan (from a constructor). */
+void pci_owner_set(const struct bus_driver *drv, bool (*owns)(const struct pci_device *pdev));
+
 /* Config space registers drivers use. */
 #define PCI_VENDOR_ID     0x00
 #define PCI_DEVICE_ID     0x02

@@ -1,0 +1,141 @@
+"""bench pps's DPDK-in-nfos subjects: DPDK's own testpmd, unmodified, as an
+nfos image (apps/dpdk-testpmd) whose one port is net_nfos over nfos's
+virtio-net driver, on the same vhost-user backend as every other subject.
+The platform is a parameter (PLATS): kvm (QEMU with KVM; skipped under TCG
+unless named, like nfos-kvm), tcg (the same image under TCG, on request),
+linuxu (a Linux process, on request: once DPDK images build for linuxu).
+
+testpmd runs the subject "dpdk" runs (--record-core-cycles, the same
+forward modes and sizes) with two lcores, main and forwarding, both on the
+subject's core, but without --stats-period: it waits at "Press enter to
+exit" (its ready line), and a newline on its console (QEMU's serial stdio,
+or the linuxu process's stdin) stops it after the window, so that it
+prints its busy cycles per packet and totals and exits 0 by itself. Its
+Mpp/s in the window is the backend's rate the other way (rx: the backend's
+Tx-pps; tx and fwd: its Rx-pps), which counts only what the subject took
+or sent."""
+
+import re
+
+from bench.common import lcores
+from bench.linuxvm import linuxvm
+from tools import nfos_cli
+
+APP = "dpdk-testpmd"
+# subject -> (image platform, accelerator: "ctx" = the run's kvm accelerator)
+PLATS = {"dpdk-in-nfos-kvm": ("kvm", "ctx"), "dpdk-in-nfos-tcg": ("kvm", "tcg"),
+         "dpdk-in-nfos-linuxu": ("linuxu", "native")}
+SUBJECTS = tuple(PLATS)
+ON_REQUEST = ("dpdk-in-nfos-tcg", "dpdk-in-nfos-linuxu")
+KVM_SUBJECT = "dpdk-in-nfos-kvm"
+LCORES = 2              # testpmd: a main lcore and a forwarding one
+GUEST_MEM = 256 << 20   # -m 64 must fit one aligned block of the heap (lib/dpdk/README.md)
+EAL_MEM_MB = 64
+READY = re.compile(r"^Press enter to exit")
+
+
+def status(st, named, accel):
+    """Marks the subjects in st ({subject: status}) that run only on request
+    or that TCG makes meaningless, as first_status does for nfos-kvm."""
+    for s in SUBJECTS:
+        if s not in st:
+            continue
+        if not named and s in ON_REQUEST:
+            st[s] = "not run: name it in --subjects"
+        elif not named and s == KVM_SUBJECT and accel == "tcg":
+            st[s] = ("skipped: no usable /dev/kvm, and under TCG its figures say nothing "
+                     "about DPDK in nfos (name it or dpdk-in-nfos-tcg in --subjects to run it "
+                     "anyway)")
+
+
+def plat(subject):
+    return PLATS[subject][0]
+
+
+def accel(subject, kvm_accel):
+    a = PLATS[subject][1]
+    return kvm_accel if a == "ctx" else a
+
+
+def testpmd_args(mode, size, mbufs):
+    """EAL and testpmd arguments (the part after the image's "--")."""
+    txpkts = {"txonly": size - 4}.get(mode)
+    return (["-m", str(EAL_MEM_MB), "--", f"--forward-mode={mode}", "--auto-start",
+             "--nb-cores=1", f"--total-num-mbufs={mbufs}", "--record-core-cycles",
+             "--no-mlockall"] + ([f"--txpkts={txpkts}"] if txpkts else []))
+
+
+def argv(subject, mode, size, sock, image, kvm_accel, mbufs):
+    """The command line of a DPDK-in-nfos subject."""
+    params = lcores.params(LCORES)
+    args = testpmd_args(mode, size, mbufs)
+    if plat(subject) == "linuxu":
+        return [image, f"netdev.dev=vhost-user:{sock}"] + params + ["--"] + args
+    return nfos_cli.qemu_command(image, GUEST_MEM, "microvm,pcie=on", accel(subject, kvm_accel),
+                                 nfos_cli.guest_cmdline(params, args),
+                                 [{"kind": "vhost-user", "arg": sock}], cpus=LCORES)
+
+
+def stop(su, timeout):
+    """Ends the window: a newline on its console; its status (QEMU's mapped
+    to the guest's), None when it had to be killed."""
+    su.say("\n")
+    st = su.wait(timeout)
+    if st is not None and su.argv[0].startswith("qemu-system"):
+        st = nfos_cli.map_qemu_status(st, [])
+    return st
+
+
+def parse(su, be, case, parse_backend, w0, w1):
+    """The subject's figures: totals and busy cycles from testpmd's exit
+    report, Mpp/s and bytes per packet from the backend's lines."""
+    out = {k: v for k, v in linuxvm.parse_testpmd(su.text()).items()
+           if k not in ("rx_pps", "tx_pps")}
+    other = parse_backend(be, "tx" if case == "rx" else "rx", w0, w1)
+    out["mpps"] = other.get("mpps")
+    if case != "rx" and other.get("bytes_per_pkt") is not None:
+        out["bytes_per_pkt"] = other["bytes_per_pkt"]
+    return out
+
+
+# --- the issue's goal: within 1.1x of nfos, at or below DPDK on Linux ------------
+
+NFOS_PEER = {"dpdk-in-nfos-kvm": "nfos-kvm", "dpdk-in-nfos-tcg": "nfos-tcg",
+             "dpdk-in-nfos-linuxu": "nfos-linuxu"}
+GOAL = 1.1
+
+
+def ratios(get, size, accel_of):
+    """For each DPDK-in-nfos subject with figures: its busy cycles over
+    nfos's on the same platform and accelerator, and over DPDK's on Linux
+    (only where it does not run under TCG). get(subject) -> that subject's
+    result dict (or {}). A list of dicts."""
+    out = []
+    for s, peer in NFOS_PEER.items():
+        me = get(s).get("summary")
+        if not me:
+            continue
+        busy = me["busy_cycles_per_pkt"]["median"]
+        r = {"subject": s, "accel": accel_of[s]}
+        nf, dp = get(peer).get("summary"), get("dpdk").get("summary")
+        if nf:
+            r["over_nfos"] = busy / nf["busy_cycles_per_pkt"]["median"]
+        if dp and accel_of[s] != "tcg":
+            r["over_dpdk"] = busy / dp["busy_cycles_per_pkt"]["median"]
+        if size == 64 and "over_nfos" in r and "over_dpdk" in r:
+            r["goal"] = ("met" if r["over_nfos"] <= GOAL and r["over_dpdk"] <= 1 else "not met")
+        out.append(r)
+    return out
+
+
+def table_rows(rat):
+    """Rows for the report: case, size, subject, the two ratios, the goal."""
+    rows = [("case", "size", "DPDK in nfos", "busy cycles over nfos (same plat)",
+             "over dpdk (Linux)", f"goal <= {GOAL}x and <= 1x at 64 B")]
+    for r in rat:
+        for d in r.get("dpdk_in_nfos", []):
+            rows.append((r["case"], r["size"], f"{d['subject']} ({d['accel']})",
+                         f"{d['over_nfos']:.2f}x" if "over_nfos" in d else "-",
+                         f"{d['over_dpdk']:.2f}x" if "over_dpdk" in d else "-",
+                         d.get("goal", "-")))
+    return rows if len(rows) > 1 else []

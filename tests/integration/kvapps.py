@@ -1,0 +1,52 @@
+"""How the kvstore tests start kvstore or kvstore-dpdk (kvstore's request
+path over DPDK's rte_eth bursts, a kvm image only): the image (kvstore-dpdk
+skipped only when Debian's DPDK source cannot be fetched), the command line
+(kvstore-dpdk's options come after the EAL's "--"), and a kvm guest's end:
+given --count, it stops by itself once that many requests came, which
+until_exit sends, so that its exit report (counters, pools) can be read."""
+
+from conftest import build
+from test_dpdk_pmd import dpdk_build
+
+PY = "/usr/bin/python3"
+DPDK = "kvstore-dpdk"
+APPS = ["kvstore", DPDK]
+
+# Version requests, one every 5 ms, until killed.
+SENDER = """
+import socket, struct, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(120000):
+    s.sendto(struct.pack(">HHHH", i & 0xffff, 0, 1, 0) + b"version\\r\\n",
+             (sys.argv[1], int(sys.argv[2])))
+    time.sleep(0.005)
+"""
+
+
+def image(app, plat):
+    if app == DPDK:
+        assert plat == "kvm", "kvstore-dpdk is a kvm image"
+        return dpdk_build(app)
+    return build(app, plat)
+
+
+def args(app, options):
+    """kvstore's options as app's command line."""
+    return (["--"] if app == DPDK else []) + list(options)
+
+
+def count_for(cases):
+    """A --count that the requests of cases (each with its sentinel) and
+    the readiness probes stay well below."""
+    return 2 * len(cases) + 300
+
+
+def until_exit(ns, proc, host, port=11211, timeout=240):
+    """Requests to host:port until proc (a kvm guest given --count) exits;
+    its remaining output (out, err)."""
+    sender = ns.popen(PY, "-c", SENDER, host, str(port))
+    try:
+        return proc.communicate(timeout=timeout)
+    finally:
+        sender.kill()
+        sender.communicate()
