@@ -5,7 +5,8 @@
 # emulates about 10,000 times slower. Names the function holding each one.
 # One function is allowed: kvm_smp_halt (plat/kvm/x86_64/smp.S), the
 # deliberate way into CPL0 for an idle lcore's `hlt` (DESIGN.md, CPU and
-# scheduling); it runs only when an lcore has nothing to do.
+# scheduling); it runs only when an lcore has nothing to do, or a read of
+# the console waits for a key (plat/kvm/serial_in.c).
 # Usage: nosyscall.sh IMAGE
 OBJDUMP=${OBJDUMP:-objdump}
 img=$1

@@ -8,6 +8,7 @@ import sys
 import threading
 
 from tools.base import ROOT, UsageError, die, kvm_usable
+from tools.console import ConsoleInput
 
 EXIT_NO_STATUS = 125  # guest ended without writing a status (triple fault)
 
@@ -88,11 +89,14 @@ def die_with_parent():
     return preexec
 
 
-def start_guest(cmd, sig, **popen_args):
-    """Starts the guest's process (QEMU or a linuxu image), stdin closed."""
+def start_guest(cmd, sig, console, **popen_args):
+    """Starts the guest's process (QEMU or a linuxu image), its stdin the
+    console input's (tools/console.py)."""
     sig.guest_starts()
-    return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, preexec_fn=die_with_parent(),
+    proc = subprocess.Popen(cmd, stdin=console.stdin, preexec_fn=die_with_parent(),
                             **popen_args)
+    console.started()
+    return proc
 
 
 def wait_guest(proc, sig, stop_with, timeout=None):
@@ -125,21 +129,23 @@ def linuxu_stop(signum):
 
 
 def run_qemu(cmd, sig, timeout=None):
-    """Runs QEMU with the console on our stdout; returns the guest status
-    (128+signal when a stop signal ended it)."""
+    """Runs QEMU with the serial console on our stdout and stdin
+    (tools/console.py); returns the guest status (128+signal when a stop
+    signal ended it)."""
     qemu_error = []
 
-    proc = start_guest(cmd, sig, stderr=subprocess.PIPE, text=True)
+    with ConsoleInput("qemu") as console:
+        proc = start_guest(cmd, sig, console, stderr=subprocess.PIPE, text=True)
 
-    def relay():
-        for line in proc.stderr:
-            if line.startswith("qemu-system-"):
-                qemu_error.append(line.rstrip())
-            sys.stderr.write(line)
-    t = threading.Thread(target=relay, daemon=True)
-    t.start()
-    rc = wait_guest(proc, sig, lambda s: signal.SIGTERM, timeout)
-    t.join(5)
+        def relay():
+            for line in proc.stderr:
+                if line.startswith("qemu-system-"):
+                    qemu_error.append(line.rstrip())
+                sys.stderr.write(line)
+        t = threading.Thread(target=relay, daemon=True)
+        t.start()
+        rc = wait_guest(proc, sig, lambda s: signal.SIGTERM, timeout)
+        t.join(5)
     if sig.signum:
         return 128 + sig.signum
     if rc is None:
@@ -191,13 +197,14 @@ def run_nfvm(args, image, mem, cmdline, nets, initrd=None):
     # nfvm ends the guest itself on SIGINT/SIGTERM/SIGHUP (status 128+signal)
     # and on --timeout; ours is a backstop.
     timeout = args.timeout + 10 if args.timeout else None
-    return run_linuxu(cmd, args.signals, timeout)
+    return run_linuxu(cmd, args.signals, timeout, console="none")
 
 
-def run_linuxu(cmd, sig, timeout=None):
-    """Runs a linuxu image (or nfvm, which stops the same way); returns its
-    status (128+signal when a stop signal ended it)."""
-    rc = wait_guest(start_guest(cmd, sig), sig, linuxu_stop, timeout)
+def run_linuxu(cmd, sig, timeout=None, console="linuxu"):
+    """Runs a linuxu image (or nfvm, which stops the same way, console
+    "none"); returns its status (128+signal when a stop signal ended it)."""
+    with ConsoleInput(console) as c:
+        rc = wait_guest(start_guest(cmd, sig, c), sig, linuxu_stop, timeout)
     if sig.signum:
         return 128 + sig.signum
     if rc is None:

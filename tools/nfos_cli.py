@@ -507,7 +507,9 @@ def parser():
                        "KVM when /dev/kvm is usable, TCG otherwise; its exit status "
                        "becomes ours. SIGINT, SIGTERM or SIGHUP stops the guest (a linuxu "
                        "app stops itself, QEMU is terminated) and we exit 128+signal; "
-                       "the guest never outlives us, even a SIGKILL.")
+                       "the guest never outlives us, even a SIGKILL. Our stdin is the "
+                       "guest's (kvm: its serial console; a terminal goes raw, other input "
+                       "ends with ^D).")
     r.add_argument("app")
     r.add_argument("--plat", default="kvm", help="kvm (default) or linuxu")
     r.add_argument("--mem", help="guest RAM, e.g. 2M, 64M, 4G (default 64M; on linuxu "

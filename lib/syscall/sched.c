@@ -414,22 +414,39 @@ long sched_futex_wake(volatile int *addr, int n, volatile int *addr2, int n2)
     return woken;
 }
 
-void sched_sleep_until(uint64_t deadline_ns)
+/* Threads on the caller's lcore besides it (lock held). */
+static int others_here(void)
 {
-    struct thread *me;
-    unsigned cpu;
+    const struct thread *me = self();
+    unsigned cpu = here();
     int i, others = 0;
 
-    LOCK();
-    cpu = here();
-    me = self();
     for (i = 0; i < NR; i++) {
         const struct thread *t = &s.t[i];
 
         others += t != me && t->cpu == cpu && t->state != T_FREE && t->state != T_DEAD &&
                   t->state != T_PARK;
     }
-    if (!others) {
+    return others;
+}
+
+int sched_alone(void)
+{
+    int others;
+
+    LOCK();
+    others = others_here();
+    UNLOCK();
+    return !others;
+}
+
+void sched_sleep_until(uint64_t deadline_ns)
+{
+    struct thread *me;
+
+    LOCK();
+    me = self();
+    if (!others_here()) {
         /* Alone here: nothing to switch to, and nothing to wake but time. */
         UNLOCK();
         idle_until(deadline_ns);

@@ -98,21 +98,42 @@ long nfos_syscall6(long n, long a1, long a2, long a3, long a4, long a5, long a6)
 #endif
 #if CONFIG_LIBLCORE
     if (!(e->flags & SYSCALL_F_NOLOCK)) {
-        unsigned me = lcore_id_early() + 1;
-        long r;
+        int taken = syscall_lock();
+        long r = e->fn(a1, a2, a3, a4, a5, a6);
 
-        /* A call made from inside one on this lcore (an mmap that fails
-         * says so through write) nests instead of waiting for itself:
-         * only this lcore ever stores me, so reading it unlocked is safe. */
-        if (sc.owner == me)
-            return e->fn(a1, a2, a3, a4, a5, a6);
-        lcore_lock(&sc.lock);
-        sc.owner = me;
-        r = e->fn(a1, a2, a3, a4, a5, a6);
-        sc.owner = 0;
-        lcore_unlock(&sc.lock);
+        syscall_unlock(taken);
         return r;
     }
 #endif
     return e->fn(a1, a2, a3, a4, a5, a6);
+}
+
+int syscall_lock(void)
+{
+#if CONFIG_LIBLCORE
+    unsigned me = lcore_id_early() + 1;
+
+    /* A call made from inside one on this lcore (an mmap that fails says
+     * so through write) nests instead of waiting for itself: only this
+     * lcore ever stores me, so reading it unlocked is safe. */
+    if (sc.owner == me)
+        return 0;
+    lcore_lock(&sc.lock);
+    sc.owner = me;
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+void syscall_unlock(int taken)
+{
+#if CONFIG_LIBLCORE
+    if (taken) {
+        sc.owner = 0;
+        lcore_unlock(&sc.lock);
+    }
+#else
+    (void)taken;
+#endif
 }

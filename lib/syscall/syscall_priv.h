@@ -20,6 +20,12 @@ void syscall_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 long syscall_host(long n, long a1, long a2, long a3, long a4, long a5, long a6);
 #endif
 
+/* The lock every call holds unless SYSCALL_F_NOLOCK (with lcores): for a
+ * NOLOCK call that blocks only in part (read of the console). Returns
+ * whether it was taken here (0: this lcore held it already), for unlock. */
+int syscall_lock(void);
+void syscall_unlock(int taken);
+
 /* sched.c: cooperative threads on one vCPU. */
 int sched_tid(void);
 int sched_nr_alive(void);
@@ -30,6 +36,9 @@ int sched_yield_now(void);
 long sched_futex_wait(volatile int *addr, int val, uint64_t deadline_ns);
 /* Wakes up to n waiters on addr; moves up to n2 more to addr2 when addr2. */
 long sched_futex_wake(volatile int *addr, int n, volatile int *addr2, int n2);
+/* Whether no other thread lives on the calling thread's lcore: a wait for
+ * a device may then halt the CPU instead of letting others run. */
+int sched_alone(void);
 /* Sleeps the calling thread until deadline_ns (others run meanwhile). */
 void sched_sleep_until(uint64_t deadline_ns);
 /* Ends the calling thread (clears and wakes its clear-tid word); the image

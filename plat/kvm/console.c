@@ -1,7 +1,8 @@
-/* COM1 console, polled and unbuffered. The UART is not programmed: QEMU's
- * and Firecracker's 16550 need no baud set-up, and every port access is a VM
- * exit (~25 us under nested PVM), so a whole buffer goes out with one
- * `rep outsb`. Also the libc-free printing helpers of the trap report. */
+/* COM1 console output, polled and unbuffered (serial_in.c reads). The UART
+ * is not programmed: QEMU's and Firecracker's 16550 need no baud set-up,
+ * and every port access is a VM exit (~25 us under nested PVM), so a whole
+ * buffer goes out with one `rep outsb`. Also the libc-free printing helpers
+ * of the trap report. */
 #include <stddef.h>
 #include <stdint.h>
 #include <nfos/arch/cpu.h>

@@ -65,6 +65,14 @@ void kvm_nfvm_start64(const struct nfvm_boot_info *bi);
 _Noreturn void kvm_trap_report(struct kvm_trap_frame *f);
 void kvm_traps_init(void);
 void kvm_idt_set(unsigned vector, const void *handler);
+/* Lets the calling CPU halt until the wake vector (smp.c): its IDT entries,
+ * the BSP's syscall entry, the BSP's LAPIC on. 0, or -ENODEV without a
+ * usable local APIC. Idempotent. */
+int kvm_halt_enable(void);
+/* Halts the calling CPU (CPL0 hlt) until an interrupt; kvm_halt_enable first. */
+void kvm_smp_halt(void);
+/* The calling CPU's local APIC id (one MMIO read); after kvm_halt_enable. */
+unsigned kvm_lapic_id(void);
 /* The calling CPU's index (smp.c), -1 while only the BSP runs. */
 int kvm_smp_cpu(void);
 

@@ -5,8 +5,9 @@
  * nfvm started the APs itself, at CPL3. Everything that can
  * be prepared at CPL3 is: each AP's TSS, GDT copy and stacks live in the
  * area its caller gives, and the AP runs only x86_64/smp.S's few CPL0
- * instructions before kvm_ap_start. No x2APIC, no IOAPIC, no timer: the
- * only interrupt is the wake-up IPI of an idle AP. */
+ * instructions before kvm_ap_start. No x2APIC, no timer: the only
+ * interrupts are the wake-up IPI of an idle AP and the console's receiver
+ * (serial_in.c), on the same vector. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -68,7 +69,6 @@ extern const uint8_t kvm_smp_tramp_start[], kvm_smp_tramp_end[], kvm_smp_tramp_t
 extern const uint8_t kvm_smp_wake_irq[], kvm_smp_spurious_irq[], kvm_smp_ud_entry[];
 extern const uint8_t kvm_gdt[], kvm_gdt_limit[];
 void kvm_ap_start(void);
-void kvm_smp_halt(void); /* smp.S: syscall into a CPL0 hlt */
 
 static struct {
     int found; /* 0: MADT not read yet */
@@ -76,7 +76,8 @@ static struct {
     uint8_t apic_id[KVM_SMP_MAX];
     struct plat_smp_trace trace[KVM_SMP_MAX];
     void *percpu[KVM_SMP_MAX]; /* each CPU's GS base: nfvm's kvm_smp_cpu */
-    int bsp_halts;             /* an AP started: the BSP has wake-ups and a #UD entry */
+    int bsp_halts;             /* halts enabled: the BSP has wake-ups and a #UD entry */
+    int lapic_ok;              /* the MADT's LAPIC is the usual one, mapped */
 } smp;
 
 static inline volatile uint32_t *lapic(unsigned reg)
@@ -113,6 +114,7 @@ static void smp_find(void)
         plat_console_write(line, (size_t)NFOS_MIN(n, (int)sizeof(line) - 1));
         return;
     }
+    smp.lapic_ok = 1;
     bsp = (uint8_t)(*lapic(LAPIC_ID) >> 24);
     smp.apic_id[0] = bsp;
     for (off = MADT_ENTRIES; off + 2 <= len && madt[off + 1] >= 2; off += madt[off + 1]) {
@@ -235,11 +237,7 @@ int plat_smp_start(unsigned cpu, void (*entry)(void *percpu), void *percpu, void
         return kvm_nfvm_smp_start(cpu, entry, percpu, &smp.trace[cpu]);
     if ((err = smp_area_fill(a)))
         return err;
-    kvm_idt_set(KVM_VEC_WAKE, kvm_smp_wake_irq);
-    kvm_idt_set(KVM_VEC_SPURIOUS, kvm_smp_spurious_irq);
-    kvm_idt_set(KVM_VEC_UD, kvm_smp_ud_entry); /* the BSP's first halt */
-    smp.bsp_halts = 1;
-    *lapic(LAPIC_SVR) = LAPIC_SVR_ON | KVM_VEC_SPURIOUS;
+    kvm_halt_enable();
     smp_tramp_fill(a);
     kvm_ap_boot.gs = (uintptr_t)percpu;
     kvm_ap_boot.stack0 = (uintptr_t)(a->stack0 + sizeof(a->stack0));
@@ -275,6 +273,28 @@ void kvm_ap_start(void)
     entry(percpu);
     kvm_puts("nfos: a CPU's entry returned\n");
     plat_exit(PLAT_EXIT_CRASH);
+}
+
+int kvm_halt_enable(void)
+{
+    if (!smp.found)
+        smp_find();
+    if (!smp.lapic_ok)
+        return -ENODEV;
+    if (!smp.bsp_halts) {
+        kvm_idt_set(KVM_VEC_WAKE, kvm_smp_wake_irq);
+        kvm_idt_set(KVM_VEC_SPURIOUS, kvm_smp_spurious_irq);
+        kvm_idt_set(KVM_VEC_UD, kvm_smp_ud_entry); /* the BSP's first halt */
+        smp.bsp_halts = 1;
+        /* An AP enables its own LAPIC as it starts (kvm_ap_start). */
+        *lapic(LAPIC_SVR) = LAPIC_SVR_ON | KVM_VEC_SPURIOUS;
+    }
+    return 0;
+}
+
+unsigned kvm_lapic_id(void)
+{
+    return *lapic(LAPIC_ID) >> 24;
 }
 
 int kvm_smp_cpu(void)

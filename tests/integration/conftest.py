@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from tools import nfos_cli
+from tools import console, nfos_cli
 from tools.nfos_cli import ROOT
 
 BOOT_TIMEOUT = 120  # seconds; TCG on a loaded 2-core machine is slow, never hang
@@ -44,8 +44,10 @@ def build(app, plat):
 
 
 def boot(image, mem="64M", machine="microvm", params=(), args=(), cmdline=None,
-         extra=(), timeout=BOOT_TIMEOUT):
-    """Boots a kvm image; returns the guest status mapped back from QEMU's."""
+         extra=(), timeout=BOOT_TIMEOUT, console_in=""):
+    """Boots a kvm image; returns the guest status mapped back from QEMU's.
+    console_in: what the serial console receives, then ^D (its end of
+    file, as `nfos run` sends it: tools/console.py)."""
     if cmdline is None:
         cmdline = nfos_cli.guest_cmdline(list(params), list(args))
     cmd = nfos_cli.qemu_command(image, nfos_cli.parse_size(mem), machine, accel(), cmdline)
@@ -54,7 +56,7 @@ def boot(image, mem="64M", machine="microvm", params=(), args=(), cmdline=None,
         cmd[i + 1] = machine
     cmd += list(extra)
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                       stdin=subprocess.DEVNULL)
+                       input=console_in + console.EOF_MARK.decode())
     qemu_error = [l for l in r.stderr.splitlines() if l.startswith("qemu-system-")]
     return Result(nfos_cli.map_qemu_status(r.returncode, qemu_error), r.stdout, r.stderr)
 
@@ -66,9 +68,11 @@ def run_linuxu(image, params=(), args=(), timeout=BOOT_TIMEOUT):
     return Result(r.returncode, r.stdout, r.stderr)
 
 
-def nfos(*argv, timeout=BOOT_TIMEOUT):
+def nfos(*argv, timeout=BOOT_TIMEOUT, input=None):
+    """./nfos ARGV; input: its stdin's text (default: /dev/null)."""
+    stdin = {"input": input} if input is not None else {"stdin": subprocess.DEVNULL}
     r = subprocess.run([os.path.join(ROOT, "nfos")] + list(argv), capture_output=True,
-                       text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+                       text=True, timeout=timeout, **stdin)
     return Result(r.returncode, r.stdout, r.stderr)
 
 
