@@ -43,6 +43,27 @@ def build(app, plat):
     return _built[key]
 
 
+# mk/dpdk.sh's words when `apt-get source dpdk` gives nothing.
+DPDK_FETCH_FAILED = ("apt-get source dpdk failed", "gave no 22.11 source")
+# The build from an empty cache takes a few minutes on two loaded cores.
+DPDK_BUILD_TIMEOUT = 1800
+
+
+def dpdk_build(app=None, plat="kvm"):
+    """Debian's DPDK built for nfos (mk/dpdk.sh, once per session; a skip
+    only when its source cannot be fetched, any other failure fails), then
+    APP's image for PLAT (its path; None without an APP)."""
+    if "dpdk" not in _built:
+        r = subprocess.run(["sh", os.path.join(ROOT, "mk", "dpdk.sh"), ROOT],
+                           capture_output=True, text=True, timeout=DPDK_BUILD_TIMEOUT,
+                           stdin=subprocess.DEVNULL)
+        if r.returncode != 0 and any(s in r.stderr for s in DPDK_FETCH_FAILED):
+            pytest.skip(f"Debian's DPDK source cannot be fetched: {r.stderr.strip()}")
+        assert r.returncode == 0, r.stderr
+        _built["dpdk"] = True
+    return build(app, plat) if app else None
+
+
 def boot(image, mem="64M", machine="microvm", params=(), args=(), cmdline=None,
          extra=(), timeout=BOOT_TIMEOUT, console_in=""):
     """Boots a kvm image; returns the guest status mapped back from QEMU's.

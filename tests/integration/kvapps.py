@@ -5,8 +5,7 @@ skipped only when Debian's DPDK source cannot be fetched), the command line
 given --count, it stops by itself once that many requests came, which
 until_exit sends, so that its exit report (counters, pools) can be read."""
 
-from conftest import build
-from test_dpdk_pmd import dpdk_build
+from conftest import build, dpdk_build
 
 PY = "/usr/bin/python3"
 DPDK = "kvstore-dpdk"

@@ -16,21 +16,13 @@ import time
 
 import pytest
 
-from conftest import ROOT, build, nfos
+from conftest import ROOT, build, dpdk_build, nfos
 
-# mk/dpdk.sh's words when `apt-get source dpdk` gives nothing.
-FETCH_FAILED = ("apt-get source dpdk failed", "gave no 22.11 source")
-# The build from an empty cache takes a few minutes on two loaded cores.
-DPDK_BUILD_TIMEOUT = 1800
 
 
 @pytest.fixture(scope="module")
 def dpdk():
-    r = subprocess.run(["sh", os.path.join(ROOT, "mk", "dpdk.sh"), ROOT], capture_output=True,
-                       text=True, timeout=DPDK_BUILD_TIMEOUT, stdin=subprocess.DEVNULL)
-    if r.returncode != 0 and any(s in r.stderr for s in FETCH_FAILED):
-        pytest.skip(f"Debian's DPDK source cannot be fetched: {r.stderr.strip()}")
-    assert r.returncode == 0, r.stderr
+    dpdk_build()
 
 
 @pytest.fixture(scope="module")

@@ -25,12 +25,10 @@ import uuid
 
 import pytest
 
-from conftest import ROOT, build, nfos
+from conftest import ROOT, dpdk_build, nfos
 from test_packets import PKTIO, PY, Netns, wait_line
 from test_vhost_user import Backend, Proc, needs_testpmd
 
-FETCH_FAILED = ("apt-get source dpdk failed", "gave no 22.11 source")
-DPDK_BUILD_TIMEOUT = 1800
 NFOS = os.path.join(ROOT, "nfos")
 FRAMES = 2000   # native speed: enough frames to cross many bursts
 # host testpmd's `start tx_first 4`: 4 x 32 frames, half a ring each way, so
@@ -44,12 +42,7 @@ needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces ne
 
 @pytest.fixture(scope="module")
 def dpdk():
-    r = subprocess.run(["sh", os.path.join(ROOT, "mk", "dpdk.sh"), ROOT], capture_output=True,
-                       text=True, timeout=DPDK_BUILD_TIMEOUT, stdin=subprocess.DEVNULL)
-    if r.returncode != 0 and any(s in r.stderr for s in FETCH_FAILED):
-        pytest.skip(f"Debian's DPDK source cannot be fetched: {r.stderr.strip()}")
-    assert r.returncode == 0, r.stderr
-    return {app: build(app, "linuxu") for app in ("dpdk-helloworld", "dpdk-l2fwd",
+    return {app: dpdk_build(app, "linuxu") for app in ("dpdk-helloworld", "dpdk-l2fwd",
                                                  "dpdk-testpmd")}
 
 

@@ -13,28 +13,15 @@ so); any other build failure fails."""
 import json
 import os
 import re
-import subprocess
 
 import pytest
 
-from conftest import ROOT, accel, build, nfos_cli
+from conftest import accel, dpdk_build, nfos_cli
 from test_packets import PKTIO, PY, Netns, wait_line
 
-# mk/dpdk.sh's words when `apt-get source dpdk` gives nothing.
-FETCH_FAILED = ("apt-get source dpdk failed", "gave no 22.11 source")
-DPDK_BUILD_TIMEOUT = 1800
 FRAMES = 200  # TCG: a few hundred frames prove the path, not the speed
 # l2fwd's pool is 8192 mbufs (2.4 KiB each): EAL memory and guest RAM for it.
 EAL_MEM_MB, GUEST_MEM = 64, 160 << 20
-
-
-def dpdk_build(app):
-    r = subprocess.run(["sh", os.path.join(ROOT, "mk", "dpdk.sh"), ROOT], capture_output=True,
-                       text=True, timeout=DPDK_BUILD_TIMEOUT, stdin=subprocess.DEVNULL)
-    if r.returncode != 0 and any(s in r.stderr for s in FETCH_FAILED):
-        pytest.skip(f"Debian's DPDK source cannot be fetched: {r.stderr.strip()}")
-    assert r.returncode == 0, r.stderr
-    return build(app, "kvm")
 
 
 @pytest.fixture(scope="module")

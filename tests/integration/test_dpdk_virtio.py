@@ -19,9 +19,9 @@ import subprocess
 
 import pytest
 
-from conftest import accel, nfos_cli
+from conftest import accel, dpdk_build, nfos_cli
 from tools import console
-from test_dpdk_pmd import EAL_MEM_MB, FRAMES, GUEST_MEM, dpdk_build, roundtrip
+from test_dpdk_pmd import EAL_MEM_MB, FRAMES, GUEST_MEM, roundtrip
 from test_packets import Netns
 
 # microvm,pcie=on: the host bridge is 00:00.0, the --net devices follow.
