@@ -703,78 +703,123 @@ static inline uint32_t body_sum(const uint8_t *body, size_t n)
     return (uint16_t)~net_csum_fold(net_csum_partial(body, n, 0));
 }
 
-/* The body of a get's reply (VALUE line, value, END) at o, from it's
- * fields as v has them; returns its end. */
-static inline uint8_t *get_body(uint8_t *o, const struct kvtable_item *it,
-                                const struct kvtable_view *v, bool gets)
+/* A hit's VALUE line and value at o, from the item's fields as the caller
+ * read them; returns its end. */
+static inline uint8_t *hit_body(uint8_t *o, const uint8_t *data, uint8_t nkey, uint32_t flags,
+                                uint32_t nbytes, const uint64_t *cas)
 {
-    if (it) {
-        memcpy(o, "VALUE ", 6);
-        copy_short(o + 6, it->data, v->nkey);
-        o += 6 + v->nkey;
+    memcpy(o, "VALUE ", 6);
+    copy_short(o + 6, data, nkey);
+    o += 6 + nkey;
+    *o++ = ' ';
+    o = (uint8_t *)mcproto_put_u64((char *)o, flags);
+    *o++ = ' ';
+    o = (uint8_t *)mcproto_put_u64((char *)o, nbytes - 2);
+    if (cas) {
         *o++ = ' ';
-        o = (uint8_t *)mcproto_put_u64((char *)o, v->flags);
-        *o++ = ' ';
-        o = (uint8_t *)mcproto_put_u64((char *)o, v->nbytes - 2);
-        if (gets) {
-            *o++ = ' ';
-            o = (uint8_t *)mcproto_put_u64((char *)o, v->cas);
-        }
-        *o++ = '\r';
-        *o++ = '\n';
-        copy_short(o, it->data + v->nkey, v->nbytes); /* the one copy of the value */
-        o += v->nbytes;
+        o = (uint8_t *)mcproto_put_u64((char *)o, *cas);
     }
-    memcpy(o, "END\r\n", 5);
-    return o + 5;
+    *o++ = '\r';
+    *o++ = '\n';
+    copy_short(o, data + nkey, nbytes); /* the one copy of the value */
+    return o + nbytes;
 }
 
-size_t kv_get_reply(struct kv *kv, uint8_t *buf, size_t len, size_t cap, const struct kv_get *g,
-                    uint32_t *sum)
+/* Whether the reply to a get of an item (key nkey, value nbytes) fits in
+ * cap: room for the longest header line it can have. */
+static inline bool get_fits(uint8_t nkey, uint32_t nbytes, size_t cap)
+{
+    return MCPROTO_HDR_LEN + 6 + nkey + 1 + 10 + 1 + 10 + 21 + 2 + nbytes + 5 <= cap;
+}
+
+/* kv_get_reply's end: END after the body (which ends at o), the counters,
+ * the frame header; *sum: the payload's partial sum from the body's
+ * (bsum). */
+static inline size_t get_reply_end(struct kv *kv, uint8_t *buf, size_t len, uint8_t *o, bool hit,
+                                   uint32_t bsum, uint32_t *sum)
 {
     /* The request's id, sequence 0, one datagram: one 8-byte store. */
     const uint8_t hdr[MCPROTO_HDR_LEN] = { buf[0], buf[1], 0, 0, 0, 1, 0, 0 };
-    const struct kvtable_item *it;
-    struct kvtable_view v;
-    uint8_t *body = buf + MCPROTO_HDR_LEN, *o = body;
     uint16_t w0, w2;
-    uint32_t bsum;
-    bool fits;
 
-    if (cap > MCPROTO_UDP_MAX)
-        cap = MCPROTO_UDP_MAX;
-    do { /* once, unless a writer on another lcore was at the item */
-        it = get_item(kv, g->key, g->nkey, g->hash, &v);
-        /* Room for the longest header line this item can have. */
-        fits = !it || MCPROTO_HDR_LEN + 6 + v.nkey + 1 + 10 + 1 + 10 + 21 + 2 + v.nbytes + 5 <= cap;
-        if (fits)
-            o = get_body(body, it, &v, g->gets);
-    } while (!get_done(kv, &v));
-    if (!fits)
-        return 0;
     kv->st.requests++;
     kv->st.bytes_read += len;
     kv->st.cmd_get++;
-    it ? kv->st.get_hits++ : kv->st.get_misses++;
-    /* A get's body depends only on what aux is cleared with; a gets' also
-     * on the cas. Bit 16 says the sum is there. */
-    if (it && !g->gets && v.aux) {
-        bsum = v.aux & 0xffff;
-        if (kv->shared)
-            kvtable_read_note(kv->table, &v, 0);
-    } else {
-        bsum = body_sum(body, (size_t)(o - body));
-        if (it && !kv->shared && !g->gets)
-            ((struct kvtable_item *)it)->aux = bsum | 0x10000;
-        else if (it && kv->shared)
-            kvtable_read_note(kv->table, &v, g->gets ? 0 : bsum | 0x10000);
-    }
+    hit ? kv->st.get_hits++ : kv->st.get_misses++;
     memcpy(buf, hdr, MCPROTO_HDR_LEN);
     memcpy(&w0, hdr, sizeof(w0));
     memcpy(&w2, hdr + 4, sizeof(w2));
     *sum = bsum + w0 + w2;
     kv->st.bytes_written += (size_t)(o - buf);
     return (size_t)(o - buf);
+}
+
+/* kv_get_reply on a table that other lcores share: the item read without
+ * the lock, its fields copied (kvtable_read), again when a writer was at
+ * it. */
+static size_t get_reply_shared(struct kv *kv, uint8_t *buf, size_t len, size_t cap,
+                               const struct kv_get *g, uint32_t *sum)
+{
+    uint8_t *body = buf + MCPROTO_HDR_LEN, *o = body;
+    const struct kvtable_item *it;
+    struct kvtable_view v;
+    uint32_t bsum;
+    bool fits;
+
+    do { /* once, unless a writer on another lcore was at the item */
+        it = kvtable_read(kv->table, g->key, g->nkey, g->hash, &v);
+        fits = !it || get_fits(v.nkey, v.nbytes, cap);
+        if (fits)
+            o = it ? hit_body(body, it->data, v.nkey, v.flags, v.nbytes, g->gets ? &v.cas : NULL)
+                   : body;
+    } while (!kvtable_read_ok(kv->table, &v));
+    if (!fits)
+        return 0;
+    memcpy(o, "END\r\n", 5);
+    o += 5;
+    /* A get's body depends only on what aux is cleared with; a gets' also
+     * on the cas. Bit 16 says the sum is there. */
+    if (it && !g->gets && v.aux) {
+        bsum = v.aux & 0xffff;
+        kvtable_read_note(kv->table, &v, 0);
+    } else {
+        bsum = body_sum(body, (size_t)(o - body));
+        if (it)
+            kvtable_read_note(kv->table, &v, g->gets ? 0 : bsum | 0x10000);
+    }
+    return get_reply_end(kv, buf, len, o, it, bsum, sum);
+}
+
+size_t kv_get_reply(struct kv *kv, uint8_t *buf, size_t len, size_t cap, const struct kv_get *g,
+                    uint32_t *sum)
+{
+    uint8_t *body = buf + MCPROTO_HDR_LEN, *o = body;
+    struct kvtable_item *it;
+    uint32_t bsum;
+
+    if (cap > MCPROTO_UDP_MAX)
+        cap = MCPROTO_UDP_MAX;
+    if (unlikely(kv->shared))
+        return get_reply_shared(kv, buf, len, cap, g, sum);
+    /* One lcore: the item is ours until the next table call. */
+    it = kvtable_get(kv->table, g->key, g->nkey, g->hash);
+    if (it) {
+        if (!get_fits(it->nkey, it->nbytes, cap))
+            return 0;
+        o = hit_body(body, it->data, it->nkey, it->flags, it->nbytes, g->gets ? &it->cas : NULL);
+    }
+    memcpy(o, "END\r\n", 5);
+    o += 5;
+    /* A get's body depends only on what aux is cleared with; a gets' also
+     * on the cas. Bit 16 says the sum is there. */
+    if (it && !g->gets && it->aux) {
+        bsum = it->aux & 0xffff;
+    } else {
+        bsum = body_sum(body, (size_t)(o - body));
+        if (it && !g->gets)
+            it->aux = bsum | 0x10000;
+    }
+    return get_reply_end(kv, buf, len, o, it, bsum, sum);
 }
 
 size_t kv_serve_inplace(struct kv *kv, uint8_t *buf, size_t len, size_t cap, uint32_t *sum)

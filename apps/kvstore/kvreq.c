@@ -42,24 +42,36 @@ struct burst {
     struct kvreq_port *p;
 };
 
-static void tx_flush(struct burst *b)
+/* A full device queue took only sent of the burst: the rest as the
+ * device frees room, for as long as it keeps taking frames; returns how
+ * many went in all. Slow path. */
+static __nfos_noinline uint16_t tx_wait(struct burst *b, uint16_t sent)
 {
     const struct kvio_port *io = &b->p->io;
-    uint16_t sent = b->nout ? kvio_tx(io, b->out, (uint16_t)b->nout) : 0, n;
-    uint64_t until;
+    uint64_t until = nfapp_now() + b->app->tsc_hz / TX_WAIT_DIV;
+    uint16_t n;
 
-    if (unlikely(sent < b->nout)) { /* a full device queue */
-        until = nfapp_now() + b->app->tsc_hz / TX_WAIT_DIV;
-        while (sent < b->nout && nfapp_now() < until)
-            if ((n = kvio_tx(io, b->out + sent, (uint16_t)(b->nout - sent)))) {
-                sent += n;
-                until = nfapp_now() + b->app->tsc_hz / TX_WAIT_DIV;
-            }
-    }
+    while (sent < b->nout && nfapp_now() < until)
+        if ((n = kvio_tx(io, b->out + sent, (uint16_t)(b->nout - sent)))) {
+            sent += n;
+            until = nfapp_now() + b->app->tsc_hz / TX_WAIT_DIV;
+        }
     if (sent < b->nout) {
         netbuf_free_bulk(b->out + sent, b->nout - sent);
         b->app->c.drops += b->nout - sent;
     }
+    return sent;
+}
+
+static inline void tx_flush(struct burst *b)
+{
+    uint16_t sent;
+
+    if (!b->nout)
+        return;
+    sent = kvio_tx(&b->p->io, b->out, (uint16_t)b->nout);
+    if (unlikely(sent < b->nout))
+        sent = tx_wait(b, sent);
     b->app->c.tx += sent;
     b->nout = 0;
 }

@@ -15,6 +15,7 @@
 #define __nfos_unused        __attribute__((unused))
 #define __nfos_used          __attribute__((used))
 #define __nfos_noinline      __attribute__((noinline))
+#define __nfos_always_inline inline __attribute__((always_inline))
 #define __nfos_section(s)    __attribute__((section(s)))
 #define __nfos_printf(f, a)  __attribute__((format(printf, f, a)))
 

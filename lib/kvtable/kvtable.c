@@ -245,12 +245,11 @@ static void prefetch_chunk(const struct kvtable *t, uint32_t ref)
 void kvtable_prefetch_item(struct kvtable *t, uint64_t hash)
 {
     const struct kvtable_bucket *bk = &t->buckets[kvtable_bucket_index(t, hash, 0)];
-    uint16_t tag = tag_of(hash);
-    int w;
+    unsigned m;
 
-    for (w = 0; w < WAYS; w++)
-        if (bk->tag[w] == tag && bk->ref[w])
-            prefetch_chunk(t, bk->ref[w]);
+    for (m = tag_match(bk, tag_of(hash)); m; m &= m - 1)
+        if (bk->ref[match_way(m)])
+            prefetch_chunk(t, bk->ref[match_way(m)]);
     if (bk->spilled) /* rare: read when the lookup comes */
         nfos_prefetch_l2(&t->buckets[kvtable_bucket_index(t, hash, 1)]);
 }
@@ -260,17 +259,19 @@ void kvtable_prefetch_item(struct kvtable *t, uint64_t hash)
 static struct kvtable_item *find(struct kvtable *t, const void *key, size_t n, uint64_t hash)
 {
     uint16_t tag = tag_of(hash);
-    int b, w;
+    unsigned m;
+    int b;
 
     for (b = 0; b < 2; b++) {
         struct kvtable_bucket *bk = &t->buckets[kvtable_bucket_index(t, hash, b)];
 
-        for (w = 0; w < WAYS; w++) {
+        for (m = tag_match(bk, tag); m; m &= m - 1) {
+            uint32_t ref = bk->ref[match_way(m)];
             struct kvtable_item *it;
 
-            if (bk->tag[w] != tag || !bk->ref[w])
+            if (!ref)
                 continue;
-            it = item_at(t, bk->ref[w]);
+            it = item_at(t, ref);
             if (it->nkey == n && key_eq(it->data, key, n))
                 return it;
         }

@@ -44,6 +44,26 @@ static inline uint16_t tag_of(uint64_t hash)
     return (uint16_t)(hash >> 48);
 }
 
+typedef int16_t kvtable_tags __attribute__((vector_size(16)));
+typedef char kvtable_bytes __attribute__((vector_size(16)));
+
+/* The ways of bk whose tag is tag, as every other bit of a mask (way w:
+ * bit 2w; its ref may still be 0): the eight tags compared at once (SSE2,
+ * which every x86-64 has), not one at a time. */
+static inline unsigned tag_match(const struct kvtable_bucket *bk, uint16_t tag)
+{
+    kvtable_tags tags = *(const kvtable_tags *)bk->tag, want = { 0 };
+
+    want += (int16_t)tag;
+    return (unsigned)__builtin_ia32_pmovmskb128((kvtable_bytes)(tags == want)) & 0x5555;
+}
+
+/* The first way of a tag_match mask (not 0). */
+static inline int match_way(unsigned m)
+{
+    return __builtin_ctz(m) >> 1;
+}
+
 static inline struct kvtable_item *item_at(const struct kvtable *t, uint32_t ref)
 {
     return (struct kvtable_item *)(t->arena + ((size_t)(ref - 1) << 3));

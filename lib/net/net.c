@@ -180,7 +180,7 @@ static int net_parse_ipv4(const uint8_t *l3, size_t avail, struct net_hdrs *h, u
     if (unlikely(total > avail))
         return -NET_ERR_IPV4_LEN_LONG;
     /* From here on only l3[0 .. total) is read. */
-    if (!(flags & NET_PARSE_IPV4_CSUM_OK) && unlikely(net_csum(ip, hlen) != 0))
+    if (!(flags & NET_PARSE_IPV4_CSUM_OK) && unlikely(net_ipv4_csum_len(ip, hlen) != 0))
         return -NET_ERR_IPV4_CSUM;
 
     h->ip_proto = ip->proto;

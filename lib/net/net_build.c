@@ -14,7 +14,7 @@ static inline uint16_t net_word(uint8_t hi, uint8_t lo)
     return net_htons((uint16_t)(hi << 8 | lo));
 }
 
-static void net_eth_swap(struct net_eth_hdr *eth)
+static __nfos_always_inline void net_eth_swap(struct net_eth_hdr *eth)
 {
     uint8_t tmp[NET_ETH_ALEN];
 
@@ -25,7 +25,7 @@ static void net_eth_swap(struct net_eth_hdr *eth)
 
 /* Swaps the addresses (which leaves every checksum as it was) and sets the
  * TTL to the default, updating the header checksum. */
-static void net_ipv4_turn(struct net_ipv4_hdr *ip)
+static __nfos_always_inline void net_ipv4_turn(struct net_ipv4_hdr *ip)
 {
     uint32_t src = ip->src;
     uint16_t old = net_word(ip->ttl, ip->proto);
@@ -139,8 +139,8 @@ int net_icmp_echo_reply(uint8_t *frame, size_t len, const struct net_hdrs *h, ui
 /* net_udp_reply and net_udp_reply_sum but for the UDP checksum: checks
  * the lengths, turns the frame around (options dropped), writes the new
  * lengths; *udpp: where the UDP header is now. */
-static int udp_turn(uint8_t *frame, size_t cap, const struct net_hdrs *h, size_t payload_len,
-                    struct net_udp_hdr **udpp)
+static __nfos_always_inline int udp_turn(uint8_t *frame, size_t cap, const struct net_hdrs *h,
+                                         size_t payload_len, struct net_udp_hdr **udpp)
 {
     struct net_ipv4_hdr *ip = net_hdrs_ipv4(frame, h);
     struct net_udp_hdr *udp = net_hdrs_udp(frame, h);

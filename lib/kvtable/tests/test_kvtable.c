@@ -692,3 +692,55 @@ Test(kvtable, full_index_refuses_instead_of_evicting)
     cr_expect_eq(x.st.curr_items, 8);
     kvtable_fini(&x);
 }
+
+/* Keys whose tags are the same (16 bits of the hash, compared for all eight
+ * ways at once) in one bucket: each is told apart by its key, a delete
+ * takes only its own, and another key of that tag is a miss. */
+Test(kvtable, same_tag_keys_in_one_bucket_are_told_apart)
+{
+    struct kvtable x;
+    char k[5][16], v[16];
+    size_t len[5];
+    uint16_t tag = 0;
+    unsigned i, n = 0, tries = 0;
+
+    kvtable_hash_seed(fixed_seed);
+    cr_assert_eq(kvtable_init(&x, 1 << 20, 1 << 20, T0), 0);
+    x.bucket_mask = 0; /* one bucket (see above) */
+    while (n < 5) {    /* five names with the first one's tag */
+        int l = sprintf(k[n], "s%u", tries++);
+        uint16_t t16 = (uint16_t)(kvtable_hash(k[n], (size_t)l) >> 48);
+
+        cr_assert_lt(tries, 10000000u);
+        if (n && t16 != tag)
+            continue;
+        tag = t16;
+        len[n++] = (size_t)l;
+    }
+    for (i = 0; i < 3; i++) /* three other keys first: way order does not matter */
+        cr_assert_eq(kvtable_store(&x, KVTABLE_SET, "ooo", 1 + i, kvtable_hash("ooo", 1 + i), 0, 0,
+                                   "o", 1, 0),
+                     KVTABLE_STORED);
+    for (i = 0; i < 4; i++) {
+        sprintf(v, "value%u", i);
+        cr_assert_eq(kvtable_store(&x, KVTABLE_SET, k[i], len[i], kvtable_hash(k[i], len[i]), 0, 0,
+                                   v, strlen(v), 0),
+                     KVTABLE_STORED);
+    }
+    for (i = 0; i < 4; i++) {
+        struct kvtable_item *it = kvtable_get(&x, k[i], len[i], kvtable_hash(k[i], len[i]));
+
+        sprintf(v, "value%u", i);
+        cr_assert_not_null(it, "%s", k[i]);
+        cr_expect(!memcmp(kvtable_item_value(it), v, strlen(v)), "%s", k[i]);
+    }
+    cr_expect_null(kvtable_get(&x, k[4], len[4], kvtable_hash(k[4], len[4])));
+    cr_expect_eq(kvtable_delete(&x, k[1], len[1], kvtable_hash(k[1], len[1])), 0);
+    cr_expect_null(kvtable_get(&x, k[1], len[1], kvtable_hash(k[1], len[1])));
+    for (i = 0; i < 4; i++)
+        if (i != 1)
+            cr_expect_not_null(kvtable_get(&x, k[i], len[i], kvtable_hash(k[i], len[i])), "%s",
+                               k[i]);
+    cr_expect_eq(x.st.curr_items, 6);
+    kvtable_fini(&x);
+}
