@@ -351,9 +351,12 @@ static void count_na(struct kvreq_port *p, int kind, int err)
 /* Pass 3: answers a prepared burst, in order, and sends the replies. */
 static void answer(struct nfapp *app, struct kvreq_port *p, struct kvreq_inflight *in)
 {
-    struct burst b = { .nout = 0, .app = app, .p = p };
+    struct burst b; /* out[] is filled before it is read: not zeroed */
     uint16_t k;
 
+    b.nout = 0;
+    b.app = app;
+    b.p = p;
     for (k = 0; k < in->n; k++) {
         struct netbuf *nb = in->pkts[k];
         uint8_t *f = netbuf_data(nb);
