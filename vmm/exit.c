@@ -76,7 +76,7 @@ static int io_out(struct nfvm *vm, unsigned cpu, const struct kvm_run *run, cons
     if (port == NFVM_PORT_IDLE) {
         if ((v = out32(vm, cpu, run, data, "the idle port takes one 4-byte write")) < 0)
             return NFVM_STATUS_BAD_GUEST;
-        return nfvm_idle(vm, (uint32_t)v);
+        return nfvm_idle(vm, cpu, (uint32_t)v);
     }
     if (port == NFVM_PORT_CPU_WAIT) {
         if ((v = out32(vm, cpu, run, data, "the wait port takes one 4-byte write")) < 0)

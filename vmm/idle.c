@@ -1,8 +1,11 @@
 /* Idle guests cost nothing: a guest with nothing to do names what it
  * waits for at NFVM_PORT_IDLE (nfos/plat/nfvm_abi.h); nfvm arms a one-shot
- * wake-up on those devices' receive queues, and on the guest's second
- * word sleeps in ppoll() on their wake-up eventfds, the guest's timer and
- * the stop eventfd. An idle vCPU of several sleeps the same way on its own
+ * wake-up of that vCPU on those devices' receive queues, and on the
+ * guest's second word sleeps in ppoll() on the vCPU's own wake-up eventfd
+ * (which a device writes for every vCPU armed on it, so that several idle
+ * lcores each get the frame's wake-up), the vhost-user devices' receive
+ * call eventfds (whoever reads one wakes the others armed), the guest's
+ * timer and the stop eventfd. An idle vCPU of several sleeps the same way on its own
  * eventfd (NFVM_PORT_CPU_WAIT) until another vCPU names it
  * (NFVM_PORT_CPU_WAKE). The record is read through nfvm_gpa() like every
  * guest address; nothing here calls /dev/kvm. */
@@ -35,9 +38,10 @@ static int idle_bad(uint32_t gpa, const char *why)
 /* Sleeps on the wake-ups of the devices in mask, at most timeout_ns
  * (0: no limit). Returns NFVM_IDLE_WOKE_*; a stop signal counts as the
  * timer (the run loop then ends the guest). */
-static uint32_t idle_sleep(struct nfvm *vm, uint32_t mask, uint64_t timeout_ns)
+static uint32_t idle_sleep(struct nfvm *vm, unsigned cpu, uint32_t mask, uint64_t timeout_ns)
 {
-    struct pollfd p[NFVM_NET_MAX + 1];
+    struct pollfd p[NFVM_NET_MAX + 2];
+    struct nfvm_vnet *dev[NFVM_NET_MAX + 2] = { 0 };
     struct timespec ts = { .tv_sec = (time_t)(timeout_ns / 1000000000ULL),
                            .tv_nsec = (long)(timeout_ns % 1000000000ULL) };
     unsigned n = 0, i;
@@ -45,9 +49,13 @@ static uint32_t idle_sleep(struct nfvm *vm, uint32_t mask, uint64_t timeout_ns)
     uint64_t v;
     int rc;
 
-    for (i = 0; i < vm->nr_net; i++)
-        if (mask & (1u << i))
-            p[n++] = (struct pollfd){ .fd = vm->net[i]->wake, .events = POLLIN };
+    p[n++] = (struct pollfd){ .fd = vm->idle_fd[cpu], .events = POLLIN };
+    for (i = 0; i < vm->nr_net; i++) {
+        if (!(mask & (1u << i)) || !vm->net[i]->vhost)
+            continue;
+        dev[n] = vm->net[i];
+        p[n++] = (struct pollfd){ .fd = vm->net[i]->wake, .events = POLLIN };
+    }
     if (vm->stop_fd >= 0)
         p[n++] = (struct pollfd){ .fd = vm->stop_fd, .events = POLLIN };
     if (vm->stop_signal)
@@ -59,12 +67,14 @@ static uint32_t idle_sleep(struct nfvm *vm, uint32_t mask, uint64_t timeout_ns)
         if (!(p[i].revents & POLLIN) || p[i].fd == vm->stop_fd)
             continue;
         (void)!read(p[i].fd, &v, 8);
+        if (dev[i]) /* the others armed on it missed this read */
+            nfvm_vnet_idle_wake(dev[i]);
         woken = NFVM_IDLE_WOKE_DEV;
     }
     return woken;
 }
 
-int nfvm_idle(struct nfvm *vm, uint32_t gpa)
+int nfvm_idle(struct nfvm *vm, unsigned cpu, uint32_t gpa)
 {
     struct nfvm_idle *r = nfvm_gpa(&vm->mem, gpa, sizeof(*r)), in;
     uint32_t mask = vm->nr_net ? (uint32_t)((1ULL << vm->nr_net) - 1) : 0;
@@ -74,10 +84,15 @@ int nfvm_idle(struct nfvm *vm, uint32_t gpa)
         return idle_bad(gpa, "not an aligned record in guest RAM");
     memcpy(&in, r, sizeof(in)); /* read each field once */
     mask &= in.devices;
+    if (cpu >= NFVM_CPUS_MAX)
+        return idle_bad(gpa, "no such vCPU");
     if (in.op == NFVM_IDLE_ARM) {
+        uint64_t v;
+
+        (void)!read(vm->idle_fd[cpu], &v, 8); /* a wake-up from before: forgotten */
         for (unsigned i = 0; i < vm->nr_net; i++)
             if (mask & (1u << i))
-                nfvm_vnet_idle_arm(vm->net[i]);
+                nfvm_vnet_idle_arm(vm->net[i], cpu);
         __atomic_fetch_add(&vm->idle.arms, 1, __ATOMIC_RELAXED);
         r->woken = 0;
         r->slept_ns = 0;
@@ -91,11 +106,11 @@ int nfvm_idle(struct nfvm *vm, uint32_t gpa)
     nfvm_console_flush(&vm->con); /* what it said before it slept is seen */
     pthread_mutex_unlock(&vm->lock);
     t0 = now_ns();
-    r->woken = idle_sleep(vm, mask, in.timeout_ns);
+    r->woken = idle_sleep(vm, cpu, mask, in.timeout_ns);
     r->slept_ns = now_ns() - t0;
     for (unsigned i = 0; i < vm->nr_net; i++)
         if (mask & (1u << i))
-            nfvm_vnet_idle_disarm(vm->net[i]);
+            nfvm_vnet_idle_disarm(vm->net[i], cpu);
     pthread_mutex_lock(&vm->lock);
     vm->idle.sleeps++;
     vm->idle.slept_ns += r->slept_ns;

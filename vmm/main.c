@@ -1,12 +1,15 @@
 /* nfvm: the nfos KVM monitor.
  *
- *   nfvm [--mem SIZE] [--cpus N] [--boot direct|pvh] [--net tap:IF|vhost-user:SOCK|none]...
+ *   nfvm [--mem SIZE] [--cpus N] [--boot direct|pvh]
+ *        [--net tap:IF[,queues=N]|vhost-user:SOCK[,queues=N]|none]...
  *        [--initrd FILE] [--timeout S] [--trace] IMAGE [-- CMDLINE...]
  *
  * Loads an nfos kvm image (the PVH ELF QEMU boots) into memfd-backed RAM
  * and starts it, by default directly at its 64-bit CPL3 entry (no guest
  * CPL0 instruction before main), or through PVH; with --cpus N its other
- * vCPUs enter the image's AP entry directly too, one thread each. The guest's console goes
+ * vCPUs enter the image's AP entry directly too, one thread each, and each
+ * --net device has as many queue pairs (VIRTIO_NET_F_MQ), unless its
+ * queues=N says otherwise. The guest's console goes
  * to stdout; nfvm exits with the guest's status (nfvm.h lists its own).
  * SIGINT, SIGTERM and SIGHUP end the guest (status 128 + the signal);
  * --timeout SECONDS ends a guest that runs longer (NFVM_STATUS_TIMEOUT).
@@ -18,6 +21,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,7 +45,8 @@ struct opts {
     int mode_set;
     const char *image;
     const char *initrd;
-    const char *taps[NFVM_NET_MAX]; /* "tap:IF" or "vhost-user:SOCK" */
+    char taps[NFVM_NET_MAX][PATH_MAX]; /* "tap:IF" or "vhost-user:SOCK" */
+    unsigned queues[NFVM_NET_MAX];     /* ,queues=N; 0: one pair per vCPU */
     unsigned nr_taps;
     char cmdline[NFVM_CMDLINE_MAX];
 };
@@ -50,10 +55,10 @@ static int usage(const char *why)
 {
     if (why)
         fprintf(stderr, "nfvm: %s\n", why);
-    fprintf(stderr,
-            "usage: nfvm [--mem SIZE] [--cpus N] [--boot direct|pvh] "
-            "[--net tap:IF|vhost-user:SOCK|none]... [--initrd FILE] [--timeout S] [--trace] IMAGE "
-            "[-- CMDLINE...]\n");
+    fprintf(stderr, "usage: nfvm [--mem SIZE] [--cpus N] [--boot direct|pvh] "
+                    "[--net tap:IF|vhost-user:SOCK[,queues=N]|none]... [--initrd FILE] [--timeout "
+                    "S] [--trace] IMAGE "
+                    "[-- CMDLINE...]\n");
     return NFVM_STATUS_USAGE;
 }
 
@@ -62,7 +67,7 @@ static int usage(const char *why)
 static int help(void)
 {
     printf("usage: nfvm [--mem SIZE] [--cpus N] [--boot direct|pvh] "
-           "[--net tap:IF|vhost-user:SOCK|none]...\n"
+           "[--net tap:IF|vhost-user:SOCK[,queues=N]|none]...\n"
            "            [--initrd FILE] [--timeout S] [--trace] IMAGE [-- CMDLINE...]\n"
            "Runs an nfos kvm image (the PVH ELF QEMU boots) on /dev/kvm.\n"
            "  --mem SIZE       guest RAM, 2M..256G (default 64M), a shared memfd\n"
@@ -72,6 +77,7 @@ static int help(void)
            "  --boot pvh       enter the PVH entry, as QEMU does\n"
            "  --net tap:IF     a virtio-net device (virtio-mmio) on TAP IF; repeatable\n"
            "  --net vhost-user:SOCK  the same, served by the vhost-user backend at SOCK\n"
+           "  --net ...,queues=N  N queue pairs (multiqueue; default: one per vCPU)\n"
            "  --initrd FILE    FILE in guest RAM as the image's initrd (plat_initrd())\n"
            "  --timeout S      end the guest after S seconds (status 124)\n"
            "  --trace          print when each start-up step finished\n"
@@ -110,6 +116,35 @@ static uint64_t parse_size(const char *s)
     if (*end || v > (~0ULL >> shift))
         return 0;
     return (uint64_t)v << shift;
+}
+
+/* --net's value: the backend, then an optional ",queues=N" (1..16). 0, or
+ * the usage status. */
+static int parse_net(struct opts *o, const char *v)
+{
+    const char *q = strstr(v, ",queues=");
+    size_t len = q ? (size_t)(q - v) : strlen(v);
+    unsigned long n = 0;
+
+    if (q) {
+        char *end;
+
+        n = strtoul(q + 8, &end, 10);
+        if (*end || end == q + 8 || q[8] == '-' || n < 1 || n > NFVM_VNET_PAIRS_MAX)
+            return usage("--net ...,queues=N: N from 1 to 16");
+    }
+    if (!((len > 4 && !strncmp(v, "tap:", 4) && len - 4 < IFNAMSIZ) ||
+          (len > 11 && !strncmp(v, "vhost-user:", 11) && len < PATH_MAX))) {
+        if (strcmp(v, "none"))
+            return usage("--net: tap:IF, vhost-user:SOCK or none");
+        return 0;
+    }
+    if (o->nr_taps == NFVM_NET_MAX)
+        return usage("--net: at most 4 devices");
+    memcpy(o->taps[o->nr_taps], v, len);
+    o->taps[o->nr_taps][len] = 0;
+    o->queues[o->nr_taps++] = (unsigned)n;
+    return 0;
 }
 
 /* The words after "--" become the guest's command line, space-separated. */
@@ -172,14 +207,10 @@ static int parse_args(struct opts *o, int argc, char **argv)
             o->mode = strcmp(v, "pvh") ? NFVM_BOOT_DIRECT : NFVM_BOOT_PVH;
             o->mode_set = 1;
         } else if (!strcmp(a, "--net")) {
-            if ((!strncmp(v, "tap:", 4) && v[4] && strlen(v + 4) < IFNAMSIZ) ||
-                (!strncmp(v, "vhost-user:", 11) && v[11])) {
-                if (o->nr_taps == NFVM_NET_MAX)
-                    return usage("--net: at most 4 devices");
-                o->taps[o->nr_taps++] = v;
-            } else if (strcmp(v, "none")) {
-                return usage("--net: tap:IF, vhost-user:SOCK or none");
-            }
+            int rc = parse_net(o, v);
+
+            if (rc)
+                return rc;
         } else {
             return usage("unknown option");
         }
@@ -235,14 +266,18 @@ static int net_setup(struct nfvm *vm, struct opts *o)
         char key[8] = "";
 
         const char *be = o->taps[i];
+        unsigned pairs = o->queues[i] ? o->queues[i] : o->cpus;
 
+        if (pairs > NFVM_VNET_PAIRS_MAX)
+            pairs = NFVM_VNET_PAIRS_MAX;
         vm->net[i] = calloc(1, sizeof(*vm->net[i]));
         if (!vm->net[i])
             return -1;
         if (!strncmp(be, "tap:", 4)
-                ? nfvm_vnet_init(vm->net[i], &vm->mem, base, be + 4, i) < 0
-                : nfvm_vnet_init_vhost(vm->net[i], &vm->mem, base, be + 11, i) < 0)
+                ? nfvm_vnet_init(vm->net[i], &vm->mem, base, be + 4, i, pairs) < 0
+                : nfvm_vnet_init_vhost(vm->net[i], &vm->mem, base, be + 11, i, pairs) < 0)
             return -1;
+        vm->net[i]->idle_fd = vm->idle_fd;
         vm->nr_net++;
         if (i)
             snprintf(key, sizeof(key), "%u", i);
@@ -284,17 +319,18 @@ static void *file_map(const char *path, size_t *size)
 
 /* The guest's QueueNotify writes go to the kick eventfds without an exit
  * to nfvm: the TAP thread's one, or the backend's per queue (the value
- * written is the queue's index). Where KVM refuses, the MMIO path kicks. */
+ * written is the queue's index). The control queue's still exits: nfvm
+ * answers it (vnet.c). Where KVM refuses, the MMIO path kicks. */
 static void net_kicks(struct nfvm_kvm *k, struct nfvm_vnet *n)
 {
     uint64_t notify = n->base + NFVM_VNET_NOTIFY_OFF;
 
-    if (!n->vhost) {
+    if (!n->vhost && n->pairs_max == 1) {
         nfvm_kvm_ioeventfd(k, notify, n->kick, -1);
         return;
     }
-    for (int q = 0; q < 2; q++)
-        nfvm_kvm_ioeventfd(k, notify, n->vhost->kick[q], q);
+    for (unsigned q = 0; q < 2 * n->pairs_max; q++)
+        nfvm_kvm_ioeventfd(k, notify, n->vhost ? n->vhost->kick[q] : n->kick, q);
 }
 
 static int image_load(struct nfvm_mem *m, const char *path, struct nfvm_image *img)
@@ -407,7 +443,8 @@ int main(int argc, char **argv)
     vm.nr_cpus = cpus.n;
     for (unsigned i = 0; i < cpus.n; i++) {
         vm.cpu_wake[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-        if (vm.cpu_wake[i] < 0) {
+        vm.idle_fd[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (vm.cpu_wake[i] < 0 || vm.idle_fd[i] < 0) {
             fprintf(stderr, "nfvm: eventfd for vCPU %u: %s\n", i, strerror(errno));
             return NFVM_STATUS_SETUP;
         }

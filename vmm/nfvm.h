@@ -141,6 +141,7 @@ struct nfvm {
     uint64_t exits;
     unsigned nr_cpus;            /* vCPUs (0 counts as 1: unit tests) */
     int cpu_wake[NFVM_CPUS_MAX]; /* eventfd per vCPU: NFVM_PORT_CPU_WAKE */
+    int idle_fd[NFVM_CPUS_MAX];  /* eventfd per vCPU: a device woke its idle sleep */
     volatile int stopping;       /* a vCPU ended the guest: every vCPU stops */
     int guest_exited;            /* the status is the guest's, from the exit port */
     int trace;                   /* --trace: note the time of the first exit */
@@ -162,10 +163,11 @@ int nfvm_exit_handle(struct nfvm *vm, unsigned cpu, struct kvm_run *run, size_t 
 
 /* --- idle (idle.c) --- */
 
-/* The guest wrote gpa to NFVM_PORT_IDLE: arms, or sleeps in poll() on the
- * devices' wake-ups, the timer and vm->stop_fd (nfos/plat/nfvm_abi.h).
- * NFVM_RUNNING, or NFVM_STATUS_BAD_GUEST after saying why. vCPU thread. */
-int nfvm_idle(struct nfvm *vm, uint32_t gpa);
+/* vCPU cpu wrote gpa to NFVM_PORT_IDLE: arms, or sleeps in poll() on its
+ * idle_fd (the devices' wake-ups), the timer and vm->stop_fd
+ * (nfos/plat/nfvm_abi.h). NFVM_RUNNING, or NFVM_STATUS_BAD_GUEST after
+ * saying why. vCPU cpu's thread. */
+int nfvm_idle(struct nfvm *vm, unsigned cpu, uint32_t gpa);
 /* NFVM_PORT_CPU_WAIT: vCPU cpu sleeps until a WAKE names it, us
  * microseconds passed (0: no limit) or nfvm stops. vCPU thread. */
 void nfvm_cpu_wait(struct nfvm *vm, unsigned cpu, uint32_t us);

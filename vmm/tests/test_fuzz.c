@@ -77,9 +77,9 @@ Test(fuzz, random_exits_and_rings)
     uint8_t frame[1600];
 
     cr_assert_eq(nfvm_mem_create(&vm.mem, 4 * MIB), 0);
-    cr_assert_eq(nfvm_vnet_init(n, &vm.mem, NFVM_MMIO_BASE, NULL, 0), 0);
+    cr_assert_eq(nfvm_vnet_init(n, &vm.mem, NFVM_MMIO_BASE, NULL, 0, 1), 0);
     cr_assert_eq(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sv), 0);
-    n->tap = sv[0];
+    n->tap[0] = sv[0];
     vm.net[0] = n;
     vm.nr_net = 1;
     vm.con.fd = null;
@@ -87,8 +87,11 @@ Test(fuzz, random_exits_and_rings)
      * returns at once. Two vCPUs: the wake port has one to name. */
     vm.stop_fd = eventfd(1, EFD_NONBLOCK);
     vm.nr_cpus = 2;
-    for (int c = 0; c < 2; c++)
+    for (int c = 0; c < 2; c++) {
         vm.cpu_wake[c] = eventfd(0, EFD_NONBLOCK);
+        vm.idle_fd[c] = eventfd(0, EFD_NONBLOCK);
+    }
+    n->idle_fd = vm.idle_fd;
     saved = dup(2); /* every refused exit says so on stderr: not here */
     dup2(null, 2);
     for (int i = 0; i < ROUNDS; i++) {
@@ -148,6 +151,8 @@ Test(fuzz, random_exits_and_rings)
     cr_assert(vm.idle.cpu_waits && vm.idle.cpu_wakes, "the wait and wake ports were reached");
     close(vm.cpu_wake[0]);
     close(vm.cpu_wake[1]);
+    close(vm.idle_fd[0]);
+    close(vm.idle_fd[1]);
     dup2(saved, 2);
     close(saved);
     close(sv[0]);
