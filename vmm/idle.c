@@ -5,8 +5,9 @@
  * (which a device writes for every vCPU armed on it, so that several idle
  * lcores each get the frame's wake-up), the vhost-user devices' receive
  * call eventfds (whoever reads one wakes the others armed), the guest's
- * timer and the stop eventfd. An idle vCPU of several sleeps the same way on its own
- * eventfd (NFVM_PORT_CPU_WAIT) until another vCPU names it
+ * timer and the stop eventfd. A guest waiting for console input sleeps
+ * the same way on nfvm's stdin (NFVM_IDLE_CONSOLE). An idle vCPU of
+ * several sleeps the same way on its own eventfd (NFVM_PORT_CPU_WAIT) until another vCPU names it
  * (NFVM_PORT_CPU_WAKE). The record is read through nfvm_gpa() like every
  * guest address; nothing here calls /dev/kvm. */
 #define _GNU_SOURCE /* ppoll */
@@ -74,6 +75,48 @@ static uint32_t idle_sleep(struct nfvm *vm, unsigned cpu, uint32_t mask, uint64_
     return woken;
 }
 
+static void sleep_count(struct nfvm *vm, const struct nfvm_idle *r)
+{
+    pthread_mutex_lock(&vm->lock);
+    vm->idle.sleeps++;
+    vm->idle.slept_ns += r->slept_ns;
+    if (r->woken == NFVM_IDLE_WOKE_DEV)
+        vm->idle.woken_dev++;
+    else
+        vm->idle.woken_timer++;
+    pthread_mutex_unlock(&vm->lock);
+}
+
+/* NFVM_IDLE_CONSOLE: at once when COM1 has a byte, else ppoll() on stdin,
+ * the stop eventfd and the timer. What the guest wrote (its prompt) is
+ * flushed first. */
+static int console_sleep(struct nfvm *vm, uint32_t gpa, struct nfvm_idle *r, uint64_t timeout_ns)
+{
+    struct timespec ts = { .tv_sec = (time_t)(timeout_ns / 1000000000ULL),
+                           .tv_nsec = (long)(timeout_ns % 1000000000ULL) };
+    struct pollfd p[2] = { { .fd = -1, .events = POLLIN },
+                           { .fd = vm->stop_fd, .events = POLLIN } };
+    uint64_t t0 = now_ns();
+    int ready;
+
+    pthread_mutex_lock(&vm->lock);
+    nfvm_console_flush(&vm->con);
+    ready = nfvm_console_rx_ready(&vm->con);
+    p[0].fd = vm->con.input ? vm->con.in_fd : -1;
+    pthread_mutex_unlock(&vm->lock);
+    if (!ready && p[0].fd < 0 && p[1].fd < 0 && !timeout_ns)
+        return idle_bad(gpa, "a console sleep with no input, no stop and no timer to end it");
+    r->woken = NFVM_IDLE_WOKE_TIMER;
+    if (ready)
+        r->woken = NFVM_IDLE_WOKE_DEV;
+    else if (!vm->stop_signal && ppoll(p, 2, timeout_ns ? &ts : NULL, NULL) > 0 &&
+             (p[0].revents & (POLLIN | POLLHUP)))
+        r->woken = NFVM_IDLE_WOKE_DEV; /* read at the guest's next LSR */
+    r->slept_ns = now_ns() - t0;
+    sleep_count(vm, r);
+    return NFVM_RUNNING;
+}
+
 int nfvm_idle(struct nfvm *vm, unsigned cpu, uint32_t gpa)
 {
     struct nfvm_idle *r = nfvm_gpa(&vm->mem, gpa, sizeof(*r)), in;
@@ -98,8 +141,10 @@ int nfvm_idle(struct nfvm *vm, unsigned cpu, uint32_t gpa)
         r->slept_ns = 0;
         return NFVM_RUNNING;
     }
+    if (in.op == NFVM_IDLE_CONSOLE)
+        return console_sleep(vm, gpa, r, in.timeout_ns);
     if (in.op != NFVM_IDLE_SLEEP)
-        return idle_bad(gpa, "op is neither NFVM_IDLE_ARM nor NFVM_IDLE_SLEEP");
+        return idle_bad(gpa, "op is not NFVM_IDLE_ARM, NFVM_IDLE_SLEEP or NFVM_IDLE_CONSOLE");
     if (!mask && !in.timeout_ns)
         return idle_bad(gpa, "a sleep with no device and no timer to end it");
     pthread_mutex_lock(&vm->lock);
@@ -111,14 +156,7 @@ int nfvm_idle(struct nfvm *vm, unsigned cpu, uint32_t gpa)
     for (unsigned i = 0; i < vm->nr_net; i++)
         if (mask & (1u << i))
             nfvm_vnet_idle_disarm(vm->net[i], cpu);
-    pthread_mutex_lock(&vm->lock);
-    vm->idle.sleeps++;
-    vm->idle.slept_ns += r->slept_ns;
-    if (r->woken == NFVM_IDLE_WOKE_DEV)
-        vm->idle.woken_dev++;
-    else
-        vm->idle.woken_timer++;
-    pthread_mutex_unlock(&vm->lock);
+    sleep_count(vm, r);
     return NFVM_RUNNING;
 }
 

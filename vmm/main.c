@@ -10,7 +10,9 @@
  * vCPUs enter the image's AP entry directly too, one thread each, and each
  * --net device has as many queue pairs (VIRTIO_NET_F_MQ), unless its
  * queues=N says otherwise. The guest's console goes
- * to stdout; nfvm exits with the guest's status (nfvm.h lists its own).
+ * to stdout, and its COM1 reads stdin (a terminal in the foreground is
+ * put in raw mode, as QEMU's -serial stdio does; ^C still stops; one ^D
+ * after the end of a pipe or file); nfvm exits with the guest's status (nfvm.h lists its own).
  * SIGINT, SIGTERM and SIGHUP end the guest (status 128 + the signal);
  * --timeout SECONDS ends a guest that runs longer (NFVM_STATUS_TIMEOUT).
  * --trace prints, at the end, when each start-up step finished (from the
@@ -29,6 +31,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <termios.h>
 #include <net/if.h>
 #include <time.h>
 #include <unistd.h>
@@ -368,7 +371,41 @@ static int initrd_load(struct nfvm_mem *m, const char *path, const struct nfvm_i
     return rc;
 }
 
-static struct nfvm vm = { .con = { .fd = STDOUT_FILENO }, .stop_fd = -1 };
+static struct nfvm vm = { .con = { .fd = STDOUT_FILENO, .input = 1, .in_fd = STDIN_FILENO },
+                          .stop_fd = -1 };
+static struct termios term_saved;
+static int term_raw;
+
+/* COM1's input: a terminal nfvm's process group owns goes raw (bytes to
+ * the guest one by one, the guest echoes; output processing and ^C's
+ * signal stay); a terminal in the background is no input (reading it
+ * would stop nfvm): the guest reads ^D at once. */
+static void stdin_setup(void)
+{
+    struct termios t;
+
+    if (!isatty(STDIN_FILENO))
+        return;
+    if (tcgetpgrp(STDIN_FILENO) != getpgrp() || tcgetattr(STDIN_FILENO, &term_saved) < 0) {
+        vm.con.in_fd = -1;
+        vm.con.rx[0] = NFVM_CONSOLE_EOF;
+        vm.con.rx_len = 1;
+        return;
+    }
+    t = term_saved;
+    t.c_iflag &= ~(tcflag_t)(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON);
+    t.c_lflag &= ~(tcflag_t)(ECHO | ECHONL | ICANON | IEXTEN);
+    t.c_cflag = (t.c_cflag & ~(tcflag_t)(CSIZE | PARENB)) | CS8;
+    t.c_cc[VMIN] = 1;
+    t.c_cc[VTIME] = 0;
+    term_raw = tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0;
+}
+
+static void stdin_restore(void)
+{
+    if (term_raw)
+        tcsetattr(STDIN_FILENO, TCSADRAIN, &term_saved);
+}
 
 /* A stop signal interrupts KVM_RUN (the vCPU thread takes it: the I/O
  * threads block it), or an idle sleep (through stop_fd, so that a signal
@@ -458,7 +495,7 @@ int main(int argc, char **argv)
         net_kicks(&k, vm.net[i]);
     ba.cmdline = o.cmdline;
     ba.tsc_khz = k.tsc_khz;
-    ba.flags = NFVM_BOOT_F_IDLE | NFVM_BOOT_F_CPU;
+    ba.flags = NFVM_BOOT_F_IDLE | NFVM_BOOT_F_CPU | NFVM_BOOT_F_COM1_IN;
     if (nfvm_boot_write(&vm.mem, &img, o.mode, &ba, err, sizeof(err)) < 0) {
         fprintf(stderr, "nfvm: %s: %s\n", o.image, err);
         return NFVM_STATUS_SETUP;
@@ -477,10 +514,12 @@ int main(int argc, char **argv)
         pthread_sigmask(SIG_SETMASK, &old, NULL);
     }
     signals_catch(o.timeout);
+    stdin_setup();
     t[T_VCPU] = now_ms();
     vm.trace = o.trace;
     rc = nfvm_kvm_run(&k, &vm);
     nfvm_console_flush(&vm.con);
+    stdin_restore();
     if (vm.stop_signal == SIGALRM) {
         fprintf(stderr, "nfvm: the guest still ran after --timeout %g s: ended\n", o.timeout);
         rc = NFVM_STATUS_TIMEOUT;

@@ -45,7 +45,7 @@ static void random_exit(struct kvm_run *run)
     fill(run, 512);
     run->exit_reason = r % 8 < 6 ? reasons[r % 6] : (uint32_t)rnd();
     if (run->exit_reason == KVM_EXIT_IO) {
-        static const uint16_t ports[] = { 0x3f8, 0x3fd, 0xf4, 0xcf8, 0xcfc,
+        static const uint16_t ports[] = { 0x3f8, 0x3fd, 0xf4, 0xcf8, 0x3ff,
                                           0x80,  0xf8,  0xf8, 0xf9,  0xfa };
 
         run->io.port = rnd() % 4 ? ports[rnd() % 10] : (uint16_t)rnd();
@@ -73,7 +73,7 @@ Test(fuzz, random_exits_and_rings)
     static struct nfvm vm;
     struct kvm_run *run = calloc(1, RUN_SIZE);
     struct nfvm_vnet *n = calloc(1, sizeof(*n));
-    int sv[2], null = open("/dev/null", O_WRONLY), saved;
+    int sv[2], in[2], null = open("/dev/null", O_WRONLY), saved;
     uint8_t frame[1600];
 
     cr_assert_eq(nfvm_mem_create(&vm.mem, 4 * MIB), 0);
@@ -92,6 +92,11 @@ Test(fuzz, random_exits_and_rings)
         vm.idle_fd[c] = eventfd(0, EFD_NONBLOCK);
     }
     n->idle_fd = vm.idle_fd;
+    /* COM1's receiver on a pipe the rounds below write now and then. */
+    cr_assert_eq(pipe(in), 0);
+    fcntl(in[1], F_SETFL, O_NONBLOCK);
+    vm.con.input = 1;
+    vm.con.in_fd = in[0];
     saved = dup(2); /* every refused exit says so on stderr: not here */
     dup2(null, 2);
     for (int i = 0; i < ROUNDS; i++) {
@@ -99,9 +104,9 @@ Test(fuzz, random_exits_and_rings)
 
         random_exit(run);
         if (run->exit_reason == KVM_EXIT_IO && run->io.port == NFVM_PORT_IDLE && rnd() % 2) {
-            /* Now and then a well-formed request, so both ops run. */
+            /* Now and then a well-formed request, so every op runs. */
             uint32_t gpa = (uint32_t)(0x200000 + (rnd() % 0x1000) * 8);
-            struct nfvm_idle r = { .op = 1 + (uint32_t)(rnd() % 2),
+            struct nfvm_idle r = { .op = 1 + (uint32_t)(rnd() % 3),
                                    .devices = (uint32_t)rnd(),
                                    .timeout_ns = rnd() % 1000 };
 
@@ -142,6 +147,7 @@ Test(fuzz, random_exits_and_rings)
             fill(vm.mem.host + 0x200000, 0x20000);
             fill(frame, sizeof(frame));
             (void)!write(sv[1], frame, 14 + rnd() % (sizeof(frame) - 14));
+            (void)!write(in[1], frame, rnd() % 8);
             nfvm_vnet_poll(n);
             while (read(sv[1], frame, sizeof(frame)) > 0)
                 ;
@@ -157,6 +163,8 @@ Test(fuzz, random_exits_and_rings)
     close(saved);
     close(sv[0]);
     close(sv[1]);
+    close(in[0]);
+    close(in[1]);
     close(null);
     close(vm.stop_fd);
     close(n->wake);

@@ -206,6 +206,49 @@ Test(idle, a_vhost_call_read_by_one_wakes_the_other)
     net[0]->vhost = NULL;
 }
 
+/* NFVM_IDLE_CONSOLE: a guest waiting for console input sleeps until
+ * stdin has a byte (at once when one waits), or its timer. */
+static void *type_later(void *arg)
+{
+    struct timespec d = { 0, 30000000 };
+
+    nanosleep(&d, NULL);
+    (void)!write(*(int *)arg, "x", 1);
+    return NULL;
+}
+
+Test(idle, a_console_sleep_ends_when_stdin_has_a_byte)
+{
+    struct timespec t0;
+    pthread_t t;
+    int p[2];
+
+    cr_assert_eq(pipe(p), 0);
+    vm.con.input = 1;
+    vm.con.in_fd = p[0];
+    cr_assert_eq(idle(NFVM_IDLE_CONSOLE, 0, 5000000), NFVM_RUNNING);
+    cr_assert_eq(rec()->woken, NFVM_IDLE_WOKE_TIMER, "nothing typed: the timer");
+    cr_assert_eq(pthread_create(&t, NULL, type_later, &p[1]), 0);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    cr_assert_eq(idle(NFVM_IDLE_CONSOLE, 0, 0), NFVM_RUNNING, "no timer: the byte ends it");
+    pthread_join(t, NULL);
+    cr_assert_lt(ms_since(&t0), 5000);
+    cr_assert_eq(rec()->woken, NFVM_IDLE_WOKE_DEV);
+    cr_assert_eq(nfvm_com1_read(&vm.con, 0), 'x');
+    close(p[1]);
+    cr_assert_eq(idle(NFVM_IDLE_CONSOLE, 0, 0), NFVM_RUNNING, "the end wakes too");
+    cr_assert_eq(rec()->woken, NFVM_IDLE_WOKE_DEV);
+    cr_assert(nfvm_console_rx_ready(&vm.con));
+    cr_assert_eq(idle(NFVM_IDLE_CONSOLE, 0, 0), NFVM_RUNNING, "the ^D waits: at once");
+    cr_assert_eq(nfvm_com1_read(&vm.con, 0), 0x04);
+    cr_assert_eq(vm.idle.sleeps, 4);
+    close(vm.stop_fd);
+    vm.stop_fd = -1;
+    cr_assert_eq(idle(NFVM_IDLE_CONSOLE, 0, 0), NFVM_STATUS_BAD_GUEST,
+                 "input ended, no stop, no timer: it could never end");
+    close(p[0]);
+}
+
 Test(idle, a_stop_signal_ends_a_sleep)
 {
     uint64_t one = 1;
