@@ -355,6 +355,11 @@ def test_usage():
     assert r.returncode == 2 and "--mem" in r.stderr, r
     r = run(["--net", "user:x", "x"])
     assert r.returncode == 2 and "--net: tap:IF, vhost-user:SOCK or none" in r.stderr, r
+    for bad in ("0", "17", "-1", "2x", ""):
+        r = run(["--net", f"tap:t0,queues={bad}", "x"])
+        assert r.returncode == 2 and "--net ...,queues=N: N from 1 to 16" in r.stderr, r
+    r = run(["--net", "tap:,queues=2", "x"])
+    assert r.returncode == 2 and "--net: tap:IF" in r.stderr, r
     r = run(["--help"])
     assert r.returncode == 0 and "--boot pvh" in r.stdout and "202 set-up" in r.stdout, r
     for bad in ("0", "65", "-1", "2x"):
