@@ -410,6 +410,17 @@ def test_nfos_run_selftest():
 
 
 @needs_kvm
+def test_nfos_run_gives_stdin():
+    """./nfos run --vmm nfvm hands nfvm its stdin, which the guest reads
+    on COM1 as under QEMU (test_console_input): the text, then ^D."""
+    from conftest import check_tap as posix_tap
+    text = "first line\nsecond\n"
+    r = nfos("run", "posixtest", "--vmm", "nfvm", input=text)
+    posix_tap(r)
+    assert f"# stdin: {len(text)} bytes: {text}\n" in r.out, r
+
+
+@needs_kvm
 @pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root")
 def test_pong_tap():
     """pong under nfvm (the command ./nfos run pong --vmm nfvm --net tap:IF
