@@ -307,7 +307,7 @@ static void ctrl_serve(struct nfvm_vnet *n)
             size_t k = c.seg[i].len < sizeof(cmd) - len ? c.seg[i].len : sizeof(cmd) - len;
 
             if (c.seg[i].write) {
-                ack = ack ? ack : c.seg[i].p;
+                ack = ack || !c.seg[i].len ? ack : c.seg[i].p;
             } else if (!ack) {
                 memcpy(cmd + len, c.seg[i].p, k);
                 len += k;

@@ -77,7 +77,8 @@ Test(fuzz, random_exits_and_rings)
     uint8_t frame[1600];
 
     cr_assert_eq(nfvm_mem_create(&vm.mem, 4 * MIB), 0);
-    cr_assert_eq(nfvm_vnet_init(n, &vm.mem, NFVM_MMIO_BASE, NULL, 0, 1), 0);
+    /* Two queue pairs: MQ's registers and the control queue fuzzed too. */
+    cr_assert_eq(nfvm_vnet_init(n, &vm.mem, NFVM_MMIO_BASE, NULL, 0, 2), 0);
     cr_assert_eq(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sv), 0);
     n->tap[0] = sv[0];
     vm.net[0] = n;
@@ -135,7 +136,7 @@ Test(fuzz, random_exits_and_rings)
             /* Rings wherever the registers put them, with random contents;
              * now and then a queue pointed at the fuzzed page on purpose. */
             if (rnd() % 4 == 0) {
-                for (int q = 0; q < 2; q++) {
+                for (int q = 0; q < 5; q++) {
                     nfvm_vq_reset(&n->q[q]);
                     n->q[q].size = (uint16_t)(1 + rnd() % NFVM_VQ_SIZE_MAX);
                     n->q[q].desc_gpa = 0x200000 + 0x10000 * q;
@@ -144,16 +145,22 @@ Test(fuzz, random_exits_and_rings)
                     nfvm_vq_enable(&n->q[q], &vm.mem);
                 }
             }
-            fill(vm.mem.host + 0x200000, 0x20000);
+            fill(vm.mem.host + 0x200000, 0x50000);
             fill(frame, sizeof(frame));
             (void)!write(sv[1], frame, 14 + rnd() % (sizeof(frame) - 14));
             (void)!write(in[1], frame, rnd() % 8);
             nfvm_vnet_poll(n);
             while (read(sv[1], frame, sizeof(frame)) > 0)
                 ;
+            {
+                uint32_t ctrlq = 4; /* QueueNotify of the control queue */
+
+                nfvm_vnet_mmio(n, 0x050, (uint8_t *)&ctrlq, 4, true);
+            }
         }
     }
     cr_assert(vm.idle.arms && vm.idle.sleeps, "the idle port was reached");
+    cr_assert(n->ctrl_cmds + n->q[4].bad, "the control queue was reached");
     cr_assert(vm.idle.cpu_waits && vm.idle.cpu_wakes, "the wait and wake ports were reached");
     close(vm.cpu_wake[0]);
     close(vm.cpu_wake[1]);
