@@ -301,12 +301,12 @@ static void mq_teardown(void)
 
 /* One control command (class, command, a 2-byte value) as the driver
  * chains it: three descriptors, the ack device-writable. The ack byte. */
-static uint8_t ctrl(uint8_t class, uint8_t cmd, uint16_t val)
+static uint8_t ctrl_ack(uint8_t class, uint8_t cmd, uint16_t val, uint32_t ack_len)
 {
     uint64_t q = desc_of(4);
     uint8_t *d = mem.host + q, *avail = mem.host + q + 0x1000, hdr[2] = { class, cmd };
     uint64_t addr[3] = { CMD, CMD + 16, CMD + 32 };
-    uint32_t len[3] = { 2, 2, 1 };
+    uint32_t len[3] = { 2, 2, ack_len };
     uint16_t flags[3] = { 1, 1, 2 }, next[3] = { 1, 2, 0 }, idx, used0 = used_idx(4);
 
     memcpy(mem.host + CMD, hdr, 2);
@@ -325,6 +325,11 @@ static uint8_t ctrl(uint8_t class, uint8_t cmd, uint16_t val)
     cr_assert_eq(wr(0x050, 4), 0, "QueueNotify(control queue)");
     cr_assert_eq(used_idx(4), (uint16_t)(used0 + 1), "answered at once");
     return mem.host[CMD + 32];
+}
+
+static uint8_t ctrl(uint8_t class, uint8_t cmd, uint16_t val)
+{
+    return ctrl_ack(class, cmd, val, 1);
 }
 
 TestSuite(mq, .init = mq_setup, .fini = mq_teardown);
@@ -356,10 +361,12 @@ Test(mq, pairs_set_takes_ready_pairs_and_refuses_the_rest)
     cr_assert_eq(ctrl(4, 0, 0), 1, "no pair");
     cr_assert_eq(ctrl(2, 1, 0), 1, "a command the device does not have (MAC_ADDR_SET)");
     cr_assert_eq(ctrl(4, 1, 2), 1, "RSS_CONFIG: RSS is not offered");
+    cr_assert_eq(ctrl_ack(4, 0, 2, 0), 0xee, "no room for the ack: not written, not done");
+    cr_assert_eq(n->pairs, 1);
     cr_assert_eq(ctrl(4, 0, 2), 0, "VQ_PAIRS_SET 2");
     cr_assert_eq(n->pairs, 2);
-    cr_assert_eq(n->ctrl_cmds, 6);
-    cr_assert_eq(n->ctrl_errors, 5);
+    cr_assert_eq(n->ctrl_cmds, 7);
+    cr_assert_eq(n->ctrl_errors, 6);
     wr(0x070, 0);
     cr_assert_eq(n->pairs, 1, "a reset goes back to one pair");
 }
