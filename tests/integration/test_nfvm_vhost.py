@@ -4,12 +4,18 @@ driver on nfvm's device registers, so nfvm runs the whole protocol
 exchange (features, memory table from its memfd, vring addresses, kick and
 call eventfds), sends a frame, and waits through nfvm's idle arm for one to
 come back. The backends: tests/integration/vhost_backend.py (ours, which
-also checks what nfvm armed) and dpdk-testpmd's net_vhost in io mode."""
+also checks what nfvm armed) and dpdk-testpmd's net_vhost in io mode.
+Multiqueue both ways: vhost-user's MQ protocol feature, and (tap_probe.c,
+same idea) nfvm's multi-queue TAP, one fd per pair, fed by the kernel."""
 
 import os
+import re
 import struct
 import subprocess
 import time
+import uuid
+
+import pytest
 
 from conftest import ROOT
 from test_vhost_user import needs_testpmd, vhost  # noqa: F401 - the fixture
@@ -176,3 +182,67 @@ def test_mq_exchange_with_testpmd(vhost):  # noqa: F811 - the fixture
     assert "probe: VQ_PAIRS_SET 2: ack 0" in r.stdout, r.stdout
     assert "woken by the call eventfd" in r.stdout and "(last pair)" in r.stdout, r.stdout
     assert st["RX-packets"] == 1 and st["TX-packets"] == 1, st
+
+
+TAP_PROBE = os.path.join(ROOT, "build", "nfvm", "tap_probe")
+root = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for network namespaces")
+
+
+@pytest.fixture
+def netns():
+    name = f"nfos-nfvmq-{uuid.uuid4().hex[:6]}"
+    subprocess.run(["ip", "netns", "add", name], check=True)
+    try:
+        yield name
+    finally:
+        subprocess.run(["ip", "netns", "del", name], capture_output=True, timeout=30)
+
+
+def tap_probe(ns, ifname, pairs, seconds):
+    r = subprocess.run(["make", "-s", "-C", ROOT, "nfvm-tap-probe"], capture_output=True,
+                       text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return subprocess.Popen(["ip", "netns", "exec", ns, TAP_PROBE, ifname, str(pairs),
+                             str(seconds)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+
+
+def ns_sh(ns, *cmd):
+    subprocess.run(["ip", "-n", ns] + list(cmd), check=True, capture_output=True, timeout=30)
+
+
+@root
+def test_tap_pairs_each_get_their_queue(netns):
+    """nfvm makes the TAP multi-queue (one fd per pair), the driver's
+    VQ_PAIRS_SET 2 attaches pair 1's queue, and the kernel spreads 64 UDP
+    flows over both: each pair's receive queue gets frames."""
+    p = tap_probe(netns, "mq0", 2, 60)
+    try:
+        assert p.stdout.readline() == "probe: 2 queue pairs, MQ\n", p.stderr.read()
+        ns_sh(netns, "addr", "add", "10.9.0.1/24", "dev", "mq0")
+        ns_sh(netns, "link", "set", "mq0", "up")
+        ns_sh(netns, "neigh", "add", "10.9.0.2", "lladdr", "02:6e:66:76:6d:01", "dev", "mq0")
+        code = ("import socket\n"
+                "for i in range(64):\n"
+                "    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+                "    s.sendto(b'x' * 32, ('10.9.0.2', 9)); s.close()\n")
+        subprocess.run(["ip", "netns", "exec", netns, "/usr/bin/python3", "-c", code],
+                       check=True, timeout=120)
+        out, err = p.communicate(timeout=120)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    rx = [int(n) for n in re.findall(r"^probe: pair \d: rx (\d+)$", out, re.M)]
+    assert p.returncode == 0 and len(rx) == 2, out + err
+    assert all(rx) and sum(rx) >= 64, out + err  # all on one queue: 1 in 2^63
+
+
+@root
+def test_tap_not_multi_queue_keeps_one_pair(netns):
+    """An existing TAP made without multi_queue: nfvm says so and offers
+    one pair, no MQ; the frames all come on it."""
+    ns_sh(netns, "tuntap", "add", "dev", "sq0", "mode", "tap")
+    p = tap_probe(netns, "sq0", 2, 1)
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == 0 and "probe: 1 queue pairs\n" in out, out + err
+    assert "nfvm: --net tap:sq0 is not multi_queue: one queue pair for 2" in err, err
