@@ -179,8 +179,8 @@ int nfvm_vnet_init_vhost(struct nfvm_vnet *n, const struct nfvm_mem *m, uint64_t
     if (nfvm_vhost_connect(n->vhost, path, n->wake, n->pairs_max) < 0)
         return -1;
     if (n->vhost->pairs < n->pairs_max)
-        fprintf(stderr, "nfvm: vhost-user:%s has %u queue pairs: %u for %u asked\n", path,
-                n->vhost->pairs, n->vhost->pairs, n->pairs_max);
+        fprintf(stderr, "nfvm: vhost-user:%s: the backend serves %u of the %u queue pairs asked\n",
+                path, n->vhost->pairs, n->pairs_max);
     n->pairs_max = n->vhost->pairs;
     return 0;
 }

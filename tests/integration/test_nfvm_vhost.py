@@ -122,7 +122,7 @@ def test_mq_backend_with_fewer_pairs(tmp_path):
     finally:
         be.close()
     assert r.returncode == 1 and "probe: the device has 1 queue pairs, not 2" in r.stdout, r
-    assert "has 1 queue pairs: 1 for 2 asked" in r.stderr, r
+    assert "the backend serves 1 of the 2 queue pairs asked" in r.stderr, r
 
 
 def test_backend_not_listening(tmp_path):
