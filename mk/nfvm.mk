@@ -29,3 +29,16 @@ nfvm-vhost-probe: $(NFVM_PROBE)
 $(NFVM_PROBE): $(NFVM_PROBE_SRCS) $(wildcard $(NFVM_DIR)/*.h) $(NFOS_ROOT)/mk/nfvm.mk
 	@mkdir -p $(dir $@)
 	$(Q)$(HOST_CC) $(NFVM_CFLAGS) -I$(NFVM_DIR) -pthread -o $@ $(NFVM_PROBE_SRCS)
+
+# vmm/tests/tap_probe.c: nfvm's multiqueue TAP backend on a real TAP
+# without /dev/kvm (tests/integration/test_nfvm_vhost.py).
+NFVM_TAP_PROBE := $(NFOS_ROOT)/build/nfvm/tap_probe
+NFVM_TAP_PROBE_SRCS := $(NFOS_ROOT)/vmm/tests/tap_probe.c \
+	$(addprefix $(NFVM_DIR)/,vnet.c vhost.c virtq.c mem.c)
+
+.PHONY: nfvm-tap-probe
+nfvm-tap-probe: $(NFVM_TAP_PROBE)
+
+$(NFVM_TAP_PROBE): $(NFVM_TAP_PROBE_SRCS) $(wildcard $(NFVM_DIR)/*.h) $(NFOS_ROOT)/mk/nfvm.mk
+	@mkdir -p $(dir $@)
+	$(Q)$(HOST_CC) $(NFVM_CFLAGS) -I$(NFVM_DIR) -pthread -o $@ $(NFVM_TAP_PROBE_SRCS)

@@ -8,7 +8,8 @@ in the background) is relayed through a pipe with ^D after its end: a
 serial line has no end of file, the guest reads ^D on an empty line as one.
 linuxu: the process's own stdin, unless it is a terminal in the
 background (reading it would stop the process: /dev/null instead).
-nfvm: none (its COM1 is output only). The terminal's settings are put back
+nfvm: as linuxu (nfvm feeds its stdin to COM1, a foreground terminal in
+raw mode, ^D after a pipe's end). The terminal's settings are put back
 afterwards, whoever changed them (a killed QEMU or app cannot)."""
 
 import os

@@ -197,12 +197,14 @@ def run_nfvm(args, image, mem, cmdline, nets, initrd=None):
     # nfvm ends the guest itself on SIGINT/SIGTERM/SIGHUP (status 128+signal)
     # and on --timeout; ours is a backstop.
     timeout = args.timeout + 10 if args.timeout else None
-    return run_linuxu(cmd, args.signals, timeout, console="none")
+    # nfvm's COM1 reads its stdin (a foreground terminal raw, ^D after a
+    # pipe's end: nfvm does both), so it gets the stdin a linuxu image gets.
+    return run_linuxu(cmd, args.signals, timeout, console="linuxu")
 
 
 def run_linuxu(cmd, sig, timeout=None, console="linuxu"):
-    """Runs a linuxu image (or nfvm, which stops the same way, console
-    "none"); returns its status (128+signal when a stop signal ended it)."""
+    """Runs a linuxu image (or nfvm, which stops and reads stdin the same
+    way); returns its status (128+signal when a stop signal ended it)."""
     with ConsoleInput(console) as c:
         rc = wait_guest(start_guest(cmd, sig, c), sig, linuxu_stop, timeout)
     if sig.signum:

@@ -1,6 +1,6 @@
 /* The exit handler: what the guest's KVM exits mean. A plain function over
  * a struct kvm_run, so that unit tests drive it with synthetic exits and no
- * /dev/kvm. nfvm serves COM1 (output; the status register says "ready"),
+ * /dev/kvm. nfvm serves COM1 (output; input from its stdin, console.c),
  * the exit port, the virtio-mmio devices' registers (vnet.c), and answers
  * "nothing there" (all ones) where nfos looks for PCI: the 0xcf8 ports and
  * reads in the MMIO hole (microvm's ECAM), the idle port and the vCPUs'
@@ -17,11 +17,9 @@
 #include "nfvm.h"
 #include "vnet.h"
 
-#define COM1_LSR      5    /* line status register */
-#define COM1_LSR_IDLE 0x60 /* transmitter holding and shift registers empty */
-#define COM1_REGS     8
-#define PCI_PORTS     0xcf8 /* 0xcf8..0xcff: type 1 config access */
-#define PCI_NR_PORTS  8
+#define COM1_REGS    8
+#define PCI_PORTS    0xcf8 /* 0xcf8..0xcff: type 1 config access */
+#define PCI_NR_PORTS 8
 
 /* "vcpu N: " when the guest has several, so that a message names the one
  * that failed; "" with one, as before SMP. */
@@ -69,14 +67,20 @@ static int io_out(struct nfvm *vm, unsigned cpu, const struct kvm_run *run, cons
         pthread_mutex_unlock(&vm->lock);
         return NFVM_RUNNING;
     }
-    if (port > NFVM_PORT_CONSOLE && port < NFVM_PORT_CONSOLE + COM1_REGS)
-        return NFVM_RUNNING; /* UART set-up: nothing to set up on a pipe */
+    if (port > NFVM_PORT_CONSOLE && port < NFVM_PORT_CONSOLE + COM1_REGS) {
+        /* UART set-up: held for reading back, nothing to set up on a pipe */
+        pthread_mutex_lock(&vm->lock);
+        for (uint32_t i = 0; i < run->io.count; i++)
+            nfvm_com1_write(&vm->con, port - NFVM_PORT_CONSOLE, data[i * run->io.size]);
+        pthread_mutex_unlock(&vm->lock);
+        return NFVM_RUNNING;
+    }
     if (port >= PCI_PORTS && port < PCI_PORTS + PCI_NR_PORTS)
         return NFVM_RUNNING; /* no host bridge to address */
     if (port == NFVM_PORT_IDLE) {
         if ((v = out32(vm, cpu, run, data, "the idle port takes one 4-byte write")) < 0)
             return NFVM_STATUS_BAD_GUEST;
-        return nfvm_idle(vm, (uint32_t)v);
+        return nfvm_idle(vm, cpu, (uint32_t)v);
     }
     if (port == NFVM_PORT_CPU_WAIT) {
         if ((v = out32(vm, cpu, run, data, "the wait port takes one 4-byte write")) < 0)
@@ -107,8 +111,15 @@ static int io_in(struct nfvm *vm, unsigned cpu, struct kvm_run *run, uint8_t *da
     uint16_t port = run->io.port;
 
     if (port >= NFVM_PORT_CONSOLE && port < NFVM_PORT_CONSOLE + COM1_REGS) {
-        memset(data, port == NFVM_PORT_CONSOLE + COM1_LSR ? COM1_LSR_IDLE : 0,
-               (size_t)run->io.size * run->io.count);
+        unsigned off = port - NFVM_PORT_CONSOLE;
+
+        /* A wider access reads the registers after it too, as on the bus. */
+        pthread_mutex_lock(&vm->lock);
+        for (uint32_t i = 0; i < run->io.count; i++)
+            for (unsigned b = 0; b < run->io.size; b++)
+                data[i * run->io.size + b] =
+                    off + b < COM1_REGS ? nfvm_com1_read(&vm->con, off + b) : 0xff;
+        pthread_mutex_unlock(&vm->lock);
         return NFVM_RUNNING;
     }
     if (port >= PCI_PORTS && port < PCI_PORTS + PCI_NR_PORTS) {

@@ -1,13 +1,18 @@
 /* nfvm: the nfos KVM monitor.
  *
- *   nfvm [--mem SIZE] [--cpus N] [--boot direct|pvh] [--net tap:IF|vhost-user:SOCK|none]...
+ *   nfvm [--mem SIZE] [--cpus N] [--boot direct|pvh]
+ *        [--net tap:IF[,queues=N]|vhost-user:SOCK[,queues=N]|none]...
  *        [--initrd FILE] [--timeout S] [--trace] IMAGE [-- CMDLINE...]
  *
  * Loads an nfos kvm image (the PVH ELF QEMU boots) into memfd-backed RAM
  * and starts it, by default directly at its 64-bit CPL3 entry (no guest
  * CPL0 instruction before main), or through PVH; with --cpus N its other
- * vCPUs enter the image's AP entry directly too, one thread each. The guest's console goes
- * to stdout; nfvm exits with the guest's status (nfvm.h lists its own).
+ * vCPUs enter the image's AP entry directly too, one thread each, and each
+ * --net device has as many queue pairs (VIRTIO_NET_F_MQ), unless its
+ * queues=N says otherwise. The guest's console goes
+ * to stdout, and its COM1 reads stdin (a terminal in the foreground is
+ * put in raw mode, as QEMU's -serial stdio does; ^C still stops; one ^D
+ * after the end of a pipe or file); nfvm exits with the guest's status (nfvm.h lists its own).
  * SIGINT, SIGTERM and SIGHUP end the guest (status 128 + the signal);
  * --timeout SECONDS ends a guest that runs longer (NFVM_STATUS_TIMEOUT).
  * --trace prints, at the end, when each start-up step finished (from the
@@ -18,6 +23,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +31,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <termios.h>
 #include <net/if.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,7 +48,8 @@ struct opts {
     int mode_set;
     const char *image;
     const char *initrd;
-    const char *taps[NFVM_NET_MAX]; /* "tap:IF" or "vhost-user:SOCK" */
+    char taps[NFVM_NET_MAX][PATH_MAX]; /* "tap:IF" or "vhost-user:SOCK" */
+    unsigned queues[NFVM_NET_MAX];     /* ,queues=N; 0: one pair per vCPU */
     unsigned nr_taps;
     char cmdline[NFVM_CMDLINE_MAX];
 };
@@ -50,10 +58,10 @@ static int usage(const char *why)
 {
     if (why)
         fprintf(stderr, "nfvm: %s\n", why);
-    fprintf(stderr,
-            "usage: nfvm [--mem SIZE] [--cpus N] [--boot direct|pvh] "
-            "[--net tap:IF|vhost-user:SOCK|none]... [--initrd FILE] [--timeout S] [--trace] IMAGE "
-            "[-- CMDLINE...]\n");
+    fprintf(stderr, "usage: nfvm [--mem SIZE] [--cpus N] [--boot direct|pvh] "
+                    "[--net tap:IF|vhost-user:SOCK[,queues=N]|none]... [--initrd FILE] [--timeout "
+                    "S] [--trace] IMAGE "
+                    "[-- CMDLINE...]\n");
     return NFVM_STATUS_USAGE;
 }
 
@@ -62,7 +70,7 @@ static int usage(const char *why)
 static int help(void)
 {
     printf("usage: nfvm [--mem SIZE] [--cpus N] [--boot direct|pvh] "
-           "[--net tap:IF|vhost-user:SOCK|none]...\n"
+           "[--net tap:IF|vhost-user:SOCK[,queues=N]|none]...\n"
            "            [--initrd FILE] [--timeout S] [--trace] IMAGE [-- CMDLINE...]\n"
            "Runs an nfos kvm image (the PVH ELF QEMU boots) on /dev/kvm.\n"
            "  --mem SIZE       guest RAM, 2M..256G (default 64M), a shared memfd\n"
@@ -72,6 +80,7 @@ static int help(void)
            "  --boot pvh       enter the PVH entry, as QEMU does\n"
            "  --net tap:IF     a virtio-net device (virtio-mmio) on TAP IF; repeatable\n"
            "  --net vhost-user:SOCK  the same, served by the vhost-user backend at SOCK\n"
+           "  --net ...,queues=N  N queue pairs (multiqueue; default: one per vCPU)\n"
            "  --initrd FILE    FILE in guest RAM as the image's initrd (plat_initrd())\n"
            "  --timeout S      end the guest after S seconds (status 124)\n"
            "  --trace          print when each start-up step finished\n"
@@ -110,6 +119,35 @@ static uint64_t parse_size(const char *s)
     if (*end || v > (~0ULL >> shift))
         return 0;
     return (uint64_t)v << shift;
+}
+
+/* --net's value: the backend, then an optional ",queues=N" (1..16). 0, or
+ * the usage status. */
+static int parse_net(struct opts *o, const char *v)
+{
+    const char *q = strstr(v, ",queues=");
+    size_t len = q ? (size_t)(q - v) : strlen(v);
+    unsigned long n = 0;
+
+    if (q) {
+        char *end;
+
+        n = strtoul(q + 8, &end, 10);
+        if (*end || end == q + 8 || q[8] == '-' || n < 1 || n > NFVM_VNET_PAIRS_MAX)
+            return usage("--net ...,queues=N: N from 1 to 16");
+    }
+    if (!((len > 4 && !strncmp(v, "tap:", 4) && len - 4 < IFNAMSIZ) ||
+          (len > 11 && !strncmp(v, "vhost-user:", 11) && len < PATH_MAX))) {
+        if (strcmp(v, "none"))
+            return usage("--net: tap:IF, vhost-user:SOCK or none");
+        return 0;
+    }
+    if (o->nr_taps == NFVM_NET_MAX)
+        return usage("--net: at most 4 devices");
+    memcpy(o->taps[o->nr_taps], v, len);
+    o->taps[o->nr_taps][len] = 0;
+    o->queues[o->nr_taps++] = (unsigned)n;
+    return 0;
 }
 
 /* The words after "--" become the guest's command line, space-separated. */
@@ -172,14 +210,10 @@ static int parse_args(struct opts *o, int argc, char **argv)
             o->mode = strcmp(v, "pvh") ? NFVM_BOOT_DIRECT : NFVM_BOOT_PVH;
             o->mode_set = 1;
         } else if (!strcmp(a, "--net")) {
-            if ((!strncmp(v, "tap:", 4) && v[4] && strlen(v + 4) < IFNAMSIZ) ||
-                (!strncmp(v, "vhost-user:", 11) && v[11])) {
-                if (o->nr_taps == NFVM_NET_MAX)
-                    return usage("--net: at most 4 devices");
-                o->taps[o->nr_taps++] = v;
-            } else if (strcmp(v, "none")) {
-                return usage("--net: tap:IF, vhost-user:SOCK or none");
-            }
+            int rc = parse_net(o, v);
+
+            if (rc)
+                return rc;
         } else {
             return usage("unknown option");
         }
@@ -235,14 +269,18 @@ static int net_setup(struct nfvm *vm, struct opts *o)
         char key[8] = "";
 
         const char *be = o->taps[i];
+        unsigned pairs = o->queues[i] ? o->queues[i] : o->cpus;
 
+        if (pairs > NFVM_VNET_PAIRS_MAX)
+            pairs = NFVM_VNET_PAIRS_MAX;
         vm->net[i] = calloc(1, sizeof(*vm->net[i]));
         if (!vm->net[i])
             return -1;
         if (!strncmp(be, "tap:", 4)
-                ? nfvm_vnet_init(vm->net[i], &vm->mem, base, be + 4, i) < 0
-                : nfvm_vnet_init_vhost(vm->net[i], &vm->mem, base, be + 11, i) < 0)
+                ? nfvm_vnet_init(vm->net[i], &vm->mem, base, be + 4, i, pairs) < 0
+                : nfvm_vnet_init_vhost(vm->net[i], &vm->mem, base, be + 11, i, pairs) < 0)
             return -1;
+        vm->net[i]->idle_fd = vm->idle_fd;
         vm->nr_net++;
         if (i)
             snprintf(key, sizeof(key), "%u", i);
@@ -284,17 +322,18 @@ static void *file_map(const char *path, size_t *size)
 
 /* The guest's QueueNotify writes go to the kick eventfds without an exit
  * to nfvm: the TAP thread's one, or the backend's per queue (the value
- * written is the queue's index). Where KVM refuses, the MMIO path kicks. */
+ * written is the queue's index). The control queue's still exits: nfvm
+ * answers it (vnet.c). Where KVM refuses, the MMIO path kicks. */
 static void net_kicks(struct nfvm_kvm *k, struct nfvm_vnet *n)
 {
     uint64_t notify = n->base + NFVM_VNET_NOTIFY_OFF;
 
-    if (!n->vhost) {
+    if (!n->vhost && n->pairs_max == 1) {
         nfvm_kvm_ioeventfd(k, notify, n->kick, -1);
         return;
     }
-    for (int q = 0; q < 2; q++)
-        nfvm_kvm_ioeventfd(k, notify, n->vhost->kick[q], q);
+    for (unsigned q = 0; q < 2 * n->pairs_max; q++)
+        nfvm_kvm_ioeventfd(k, notify, n->vhost ? n->vhost->kick[q] : n->kick, q);
 }
 
 static int image_load(struct nfvm_mem *m, const char *path, struct nfvm_image *img)
@@ -332,7 +371,41 @@ static int initrd_load(struct nfvm_mem *m, const char *path, const struct nfvm_i
     return rc;
 }
 
-static struct nfvm vm = { .con = { .fd = STDOUT_FILENO }, .stop_fd = -1 };
+static struct nfvm vm = { .con = { .fd = STDOUT_FILENO, .input = 1, .in_fd = STDIN_FILENO },
+                          .stop_fd = -1 };
+static struct termios term_saved;
+static int term_raw;
+
+/* COM1's input: a terminal nfvm's process group owns goes raw (bytes to
+ * the guest one by one, the guest echoes; output processing and ^C's
+ * signal stay); a terminal in the background is no input (reading it
+ * would stop nfvm): the guest reads ^D at once. */
+static void stdin_setup(void)
+{
+    struct termios t;
+
+    if (!isatty(STDIN_FILENO))
+        return;
+    if (tcgetpgrp(STDIN_FILENO) != getpgrp() || tcgetattr(STDIN_FILENO, &term_saved) < 0) {
+        vm.con.in_fd = -1;
+        vm.con.rx[0] = NFVM_CONSOLE_EOF;
+        vm.con.rx_len = 1;
+        return;
+    }
+    t = term_saved;
+    t.c_iflag &= ~(tcflag_t)(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON);
+    t.c_lflag &= ~(tcflag_t)(ECHO | ECHONL | ICANON | IEXTEN);
+    t.c_cflag = (t.c_cflag & ~(tcflag_t)(CSIZE | PARENB)) | CS8;
+    t.c_cc[VMIN] = 1;
+    t.c_cc[VTIME] = 0;
+    term_raw = tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0;
+}
+
+static void stdin_restore(void)
+{
+    if (term_raw)
+        tcsetattr(STDIN_FILENO, TCSADRAIN, &term_saved);
+}
 
 /* A stop signal interrupts KVM_RUN (the vCPU thread takes it: the I/O
  * threads block it), or an idle sleep (through stop_fd, so that a signal
@@ -407,7 +480,8 @@ int main(int argc, char **argv)
     vm.nr_cpus = cpus.n;
     for (unsigned i = 0; i < cpus.n; i++) {
         vm.cpu_wake[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-        if (vm.cpu_wake[i] < 0) {
+        vm.idle_fd[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (vm.cpu_wake[i] < 0 || vm.idle_fd[i] < 0) {
             fprintf(stderr, "nfvm: eventfd for vCPU %u: %s\n", i, strerror(errno));
             return NFVM_STATUS_SETUP;
         }
@@ -421,7 +495,7 @@ int main(int argc, char **argv)
         net_kicks(&k, vm.net[i]);
     ba.cmdline = o.cmdline;
     ba.tsc_khz = k.tsc_khz;
-    ba.flags = NFVM_BOOT_F_IDLE | NFVM_BOOT_F_CPU;
+    ba.flags = NFVM_BOOT_F_IDLE | NFVM_BOOT_F_CPU | NFVM_BOOT_F_COM1_IN;
     if (nfvm_boot_write(&vm.mem, &img, o.mode, &ba, err, sizeof(err)) < 0) {
         fprintf(stderr, "nfvm: %s: %s\n", o.image, err);
         return NFVM_STATUS_SETUP;
@@ -440,10 +514,12 @@ int main(int argc, char **argv)
         pthread_sigmask(SIG_SETMASK, &old, NULL);
     }
     signals_catch(o.timeout);
+    stdin_setup();
     t[T_VCPU] = now_ms();
     vm.trace = o.trace;
     rc = nfvm_kvm_run(&k, &vm);
     nfvm_console_flush(&vm.con);
+    stdin_restore();
     if (vm.stop_signal == SIGALRM) {
         fprintf(stderr, "nfvm: the guest still ran after --timeout %g s: ended\n", o.timeout);
         rc = NFVM_STATUS_TIMEOUT;

@@ -115,16 +115,36 @@ void nfvm_boot_cpu(const struct nfvm_image *img, enum nfvm_boot_mode mode,
 
 #define NFVM_CONSOLE_LINE 4096
 
-/* COM1 output, written to fd a line at a time (or when the buffer fills). */
+#define NFVM_CONSOLE_RX  256
+#define NFVM_CONSOLE_EOF 0x04 /* ^D: what the guest reads after in_fd ended */
+
+/* COM1: output written to fd a line at a time (or when the buffer fills);
+ * with input, in_fd (nfvm's stdin) feeds the receiver: LSR's data ready,
+ * RBR, and the idle sleep's NFVM_IDLE_CONSOLE. A serial line has no end
+ * of file: once in_fd ends the guest reads one ^D, as QEMU's guests get
+ * it from tools/console.py. */
 struct nfvm_console {
     int fd;
     size_t len;
     uint64_t lost; /* bytes a failed write lost */
     char buf[NFVM_CONSOLE_LINE];
+    int input; /* in_fd feeds the receiver (0: no input, unit tests) */
+    int in_fd; /* -1 once it ended */
+    unsigned rx_off, rx_len;
+    uint8_t rx[NFVM_CONSOLE_RX];
+    uint8_t ier, lcr, mcr, scr; /* held and read back, nothing more */
+    uint64_t rx_bytes;
 };
 
 void nfvm_console_put(struct nfvm_console *c, const uint8_t *p, size_t n);
 void nfvm_console_flush(struct nfvm_console *c);
+/* COM1's register off (1..7; 0 is the data register: RBR) read; writes
+ * (off 1..7) held where the guest reads them back (IER, LCR, MCR, SCR).
+ * Never blocks: in_fd is read only when poll() says it has bytes. */
+uint8_t nfvm_com1_read(struct nfvm_console *c, unsigned off);
+void nfvm_com1_write(struct nfvm_console *c, unsigned off, uint8_t v);
+/* Whether the receiver has a byte, or in_fd one to give (fills rx). */
+int nfvm_console_rx_ready(struct nfvm_console *c);
 
 /* --- exits (exit.c) --- */
 
@@ -141,6 +161,7 @@ struct nfvm {
     uint64_t exits;
     unsigned nr_cpus;            /* vCPUs (0 counts as 1: unit tests) */
     int cpu_wake[NFVM_CPUS_MAX]; /* eventfd per vCPU: NFVM_PORT_CPU_WAKE */
+    int idle_fd[NFVM_CPUS_MAX];  /* eventfd per vCPU: a device woke its idle sleep */
     volatile int stopping;       /* a vCPU ended the guest: every vCPU stops */
     int guest_exited;            /* the status is the guest's, from the exit port */
     int trace;                   /* --trace: note the time of the first exit */
@@ -162,10 +183,11 @@ int nfvm_exit_handle(struct nfvm *vm, unsigned cpu, struct kvm_run *run, size_t 
 
 /* --- idle (idle.c) --- */
 
-/* The guest wrote gpa to NFVM_PORT_IDLE: arms, or sleeps in poll() on the
- * devices' wake-ups, the timer and vm->stop_fd (nfos/plat/nfvm_abi.h).
- * NFVM_RUNNING, or NFVM_STATUS_BAD_GUEST after saying why. vCPU thread. */
-int nfvm_idle(struct nfvm *vm, uint32_t gpa);
+/* vCPU cpu wrote gpa to NFVM_PORT_IDLE: arms, or sleeps in poll() on its
+ * idle_fd (the devices' wake-ups), the timer and vm->stop_fd
+ * (nfos/plat/nfvm_abi.h). NFVM_RUNNING, or NFVM_STATUS_BAD_GUEST after
+ * saying why. vCPU cpu's thread. */
+int nfvm_idle(struct nfvm *vm, unsigned cpu, uint32_t gpa);
 /* NFVM_PORT_CPU_WAIT: vCPU cpu sleeps until a WAKE names it, us
  * microseconds passed (0: no limit) or nfvm stops. vCPU thread. */
 void nfvm_cpu_wait(struct nfvm *vm, unsigned cpu, uint32_t us);

@@ -133,24 +133,44 @@ static int set_fd(struct nfvm_vhost *v, uint32_t req, const char *name, uint32_t
     return call(v, req, name, &val, sizeof(val), &fd, 1, NULL);
 }
 
-int nfvm_vhost_connect(struct nfvm_vhost *v, const char *path, int wake)
+/* The protocol features nfvm uses of those offered: REPLY_ACK, and MQ
+ * for several pairs. */
+static uint64_t protocol_wanted(uint64_t offered, unsigned pairs)
+{
+    uint64_t want = 1ULL << VHOST_USER_PROTOCOL_F_REPLY_ACK;
+
+    if (pairs > 1)
+        want |= 1ULL << VHOST_USER_PROTOCOL_F_MQ;
+    return offered & want;
+}
+
+/* Kick eventfds for the rings of pairs 0 .. pairs - 1. */
+static int kicks_make(struct nfvm_vhost *v)
+{
+    for (unsigned i = 0; i < 2 * v->pairs; i++)
+        if ((v->kick[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
+            return vfail("eventfd", strerror(errno));
+    return 0;
+}
+
+int nfvm_vhost_connect(struct nfvm_vhost *v, const char *path, int wake, unsigned pairs)
 {
     struct sockaddr_un a = { .sun_family = AF_UNIX };
-    uint64_t pf = 0;
+    uint64_t pf = 0, num = 1;
 
     memset(v, 0, sizeof(*v));
-    v->kick[0] = v->kick[1] = v->call[1] = -1;
-    v->call[0] = wake;
+    for (unsigned i = 0; i < NFVM_VNET_QUEUES_MAX; i++)
+        v->kick[i] = -1;
+    v->call_tx = -1;
+    v->call_rx = wake;
+    v->pairs = 1;
     if (strlen(path) >= sizeof(a.sun_path))
         return vfail(path, "socket path too long");
     strcpy(a.sun_path, path);
     v->sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (v->sock < 0 || connect(v->sock, (struct sockaddr *)&a, sizeof(a)) < 0)
         return vfail(path, strerror(errno));
-    for (int i = 0; i < 2; i++)
-        if ((v->kick[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
-            return vfail("eventfd", strerror(errno));
-    if ((v->call[1] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
+    if ((v->call_tx = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
         return vfail("eventfd", strerror(errno));
     if (call(v, VHOST_USER_SET_OWNER, "SET_OWNER", NULL, 0, NULL, 0, NULL) < 0 ||
         call(v, VHOST_USER_GET_FEATURES, "GET_FEATURES", NULL, 0, NULL, 0, &v->features) < 0)
@@ -158,14 +178,19 @@ int nfvm_vhost_connect(struct nfvm_vhost *v, const char *path, int wake)
     if (!(v->features & (1ULL << 32)))
         return vfail(path, "the backend does not offer VIRTIO_F_VERSION_1");
     if (!(v->features & (1ULL << VHOST_USER_F_PROTOCOL_FEATURES)))
-        return 0;
+        return kicks_make(v);
     if (call(v, VHOST_USER_GET_PROTOCOL_FEATURES, "GET_PROTOCOL_FEATURES", NULL, 0, NULL, 0, &pf) <
             0 ||
         set_u64(v, VHOST_USER_SET_PROTOCOL_FEATURES, "SET_PROTOCOL_FEATURES",
-                pf & (1ULL << VHOST_USER_PROTOCOL_F_REPLY_ACK)) < 0)
+                protocol_wanted(pf, pairs)) < 0)
         return -1;
-    v->protocol = pf & (1ULL << VHOST_USER_PROTOCOL_F_REPLY_ACK);
-    return 0;
+    v->protocol = protocol_wanted(pf, pairs);
+    if (v->protocol & (1ULL << VHOST_USER_PROTOCOL_F_MQ)) {
+        if (call(v, VHOST_USER_GET_QUEUE_NUM, "GET_QUEUE_NUM", NULL, 0, NULL, 0, &num) < 0)
+            return -1;
+        v->pairs = (unsigned)(num < 1 ? 1 : num < pairs ? num : pairs);
+    }
+    return kicks_make(v);
 }
 
 /* Guest RAM as the memory table: one region per RAM slot, each the memfd
@@ -201,15 +226,24 @@ static int ring_start(struct nfvm_vhost *v, uint32_t i, const struct nfvm_vq *q)
         set_state(v, VHOST_USER_SET_VRING_BASE, "SET_VRING_BASE", i, 0) < 0 ||
         call(v, VHOST_USER_SET_VRING_ADDR, "SET_VRING_ADDR", &a, sizeof(a), NULL, 0, NULL) < 0 ||
         set_fd(v, VHOST_USER_SET_VRING_KICK, "SET_VRING_KICK", i, v->kick[i]) < 0 ||
-        set_fd(v, VHOST_USER_SET_VRING_CALL, "SET_VRING_CALL", i, v->call[i]) < 0)
+        set_fd(v, VHOST_USER_SET_VRING_CALL, "SET_VRING_CALL", i, i % 2 ? v->call_tx : v->call_rx) <
+            0)
         return -1;
-    if (v->features & (1ULL << VHOST_USER_F_PROTOCOL_FEATURES))
-        return set_state(v, VHOST_USER_SET_VRING_ENABLE, "SET_VRING_ENABLE", i, 1);
+    v->started |= 1ULL << i;
     return 0;
 }
 
+/* SET_VRING_ENABLE on ring i (with protocol features; without, a started
+ * ring is enabled and stays so). */
+static int ring_enable(struct nfvm_vhost *v, uint32_t i, int on)
+{
+    if (!(v->features & (1ULL << VHOST_USER_F_PROTOCOL_FEATURES)))
+        return on ? 0 : vfail("VQ_PAIRS_SET", "the backend cannot disable a ring");
+    return set_state(v, VHOST_USER_SET_VRING_ENABLE, "SET_VRING_ENABLE", i, (uint32_t)on);
+}
+
 int nfvm_vhost_start(struct nfvm_vhost *v, const struct nfvm_mem *m, uint64_t features,
-                     const struct nfvm_vq q[2])
+                     const struct nfvm_vq *q, unsigned active)
 {
     uint64_t f =
         (features & v->features) | (v->features & (1ULL << VHOST_USER_F_PROTOCOL_FEATURES));
@@ -218,10 +252,31 @@ int nfvm_vhost_start(struct nfvm_vhost *v, const struct nfvm_mem *m, uint64_t fe
         return vfail("DRIVER_OK", "the guest enabled only one of the two queues");
     if (set_u64(v, VHOST_USER_SET_FEATURES, "SET_FEATURES", f) < 0 || mem_table(v, m) < 0)
         return -1;
-    for (uint32_t i = 0; i < 2; i++)
+    v->started = 0;
+    for (uint32_t i = 0; i < 2 * v->pairs; i++) {
+        if (!q[i & ~1u].ready || !q[i | 1].ready)
+            continue; /* a pair the driver does not use */
         if (ring_start(v, i, &q[i]) < 0)
             return -1;
+        if ((v->features & (1ULL << VHOST_USER_F_PROTOCOL_FEATURES)) &&
+            ring_enable(v, i, i / 2 < active) < 0)
+            return -1;
+    }
     v->running = 1;
+    return 0;
+}
+
+int nfvm_vhost_pairs(struct nfvm_vhost *v, unsigned active)
+{
+    for (uint32_t i = 2; i < 2 * v->pairs; i++) {
+        if (!(v->started & (1ULL << i))) {
+            if (i / 2 < active)
+                return vfail("VQ_PAIRS_SET", "a pair whose rings the backend never got");
+            continue;
+        }
+        if (ring_enable(v, i, i / 2 < active) < 0)
+            return -1;
+    }
     return 0;
 }
 
@@ -232,12 +287,15 @@ int nfvm_vhost_stop(struct nfvm_vhost *v)
     if (!v->running)
         return 0;
     v->running = 0;
-    for (uint32_t i = 0; i < 2; i++) {
+    for (uint32_t i = 0; i < 2 * v->pairs; i++) {
         struct vhost_user_vring_state s = { .index = i };
         uint64_t val;
 
+        if (!(v->started & (1ULL << i)))
+            continue;
         if (call(v, VHOST_USER_GET_VRING_BASE, "GET_VRING_BASE", &s, sizeof(s), NULL, 0, &val) < 0)
             rc = -1;
     }
+    v->started = 0;
     return rc;
 }

@@ -1,8 +1,12 @@
-/* A virtio-net device (virtio 1.x, one rx and one tx queue, features
- * VERSION_1 and MAC only) on the virtio-mmio transport (version 2), with a
- * TAP interface behind it. The driver polls and never wants interrupts;
- * its kicks (QueueNotify) wake nfvm's I/O thread through an eventfd. Any
- * register access the transport does not define ends the guest. */
+/* A virtio-net device (virtio 1.x, features VERSION_1 and MAC; with
+ * several queue pairs also MQ and CTRL_VQ, as QEMU offers them) on the
+ * virtio-mmio transport (version 2), with a TAP interface behind it (a
+ * multi-queue TAP, one fd per pair). The driver polls and never wants
+ * interrupts; its kicks (QueueNotify) wake nfvm's I/O thread through an
+ * eventfd, all but the control queue's, which the vCPU thread answers at
+ * once (VQ_PAIRS_SET: pairs beyond attach and detach their TAP queue, or
+ * their vhost-user rings). Any register access the transport does not
+ * define ends the guest. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +27,8 @@
 #define DEVICE_NET         1
 #define HDR_LEN            12 /* struct virtio_net_hdr, num_buffers included */
 #define F_MAC              (1ULL << 5)
+#define F_CTRL_VQ          (1ULL << 17)
+#define F_MQ               (1ULL << 22)
 #define F_EVENT_IDX        (1ULL << 29)
 #define F_VERSION1         (1ULL << 32)
 #define FEATURES           (F_MAC | F_VERSION1)
@@ -31,6 +37,11 @@
 #define STATUS_NEEDS_RESET 0x40
 #define AVAIL_NO_INTERRUPT 1
 #define POLL_MS            100 /* a backstop: kicks normally wake the thread */
+#define CONFIG_LEN         10  /* mac, status, max_virtqueue_pairs */
+#define CTRL_MQ            4   /* VIRTIO_NET_CTRL_MQ */
+#define CTRL_MQ_PAIRS_SET  0   /* VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET */
+#define CTRL_OK            0
+#define CTRL_ERR           1
 
 enum {
     R_MAGIC = 0x000,
@@ -59,33 +70,84 @@ enum {
     R_CONFIG = 0x100,
 };
 
-static int tap_open(const char *ifname)
+/* One fd of the TAP ifname: multi-queue when mq. -errno when TUNSETIFF
+ * refuses (EINVAL: the TAP exists without multi_queue, or with). */
+static int tap_open(const char *ifname, bool mq)
 {
-    struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI };
-    int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | (mq ? IFF_MULTI_QUEUE : 0) };
+    int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC), err;
 
     if (fd < 0) {
         fprintf(stderr, "nfvm: --net tap:%s: open /dev/net/tun: %s\n", ifname, strerror(errno));
-        return -1;
+        return -EIO;
     }
     snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
     if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
-        fprintf(stderr, "nfvm: --net tap:%s: TUNSETIFF: %s\n", ifname, strerror(errno));
+        err = errno;
         close(fd);
-        return -1;
+        return -err;
     }
     return fd;
 }
 
+/* The TAP's fds: one per pair (IFF_MULTI_QUEUE), or one pair, said, when
+ * the TAP exists without multi_queue. Pairs beyond the first start
+ * detached (the kernel steers nothing to them) until VQ_PAIRS_SET. */
+static int taps_open(struct nfvm_vnet *n, const char *ifname)
+{
+    int fd = tap_open(ifname, n->pairs_max > 1);
+
+    if (fd == -EINVAL && n->pairs_max > 1) {
+        fprintf(stderr,
+                "nfvm: --net tap:%s is not multi_queue: one queue pair for %u (for one each: "
+                "ip tuntap add dev %s mode tap multi_queue)\n",
+                ifname, n->pairs_max, ifname);
+        n->pairs_max = 1;
+        fd = tap_open(ifname, false);
+    }
+    if (fd < 0) {
+        if (fd != -EIO)
+            fprintf(stderr, "nfvm: --net tap:%s: TUNSETIFF: %s\n", ifname, strerror(-fd));
+        return -1;
+    }
+    n->tap[0] = fd;
+    n->tap_mq = n->pairs_max > 1;
+    for (unsigned i = 1; i < n->pairs_max; i++) {
+        if ((n->tap[i] = tap_open(ifname, true)) < 0) {
+            fprintf(stderr, "nfvm: --net tap:%s: queue %u: TUNSETIFF: %s\n", ifname, i,
+                    strerror(-n->tap[i]));
+            n->tap[i] = -1;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Attaches the TAP queues of the pairs below active, detaches the others
+ * (multi-queue TAPs only). */
+static void taps_attach(struct nfvm_vnet *n, unsigned active)
+{
+    for (unsigned i = 1; n->tap_mq && i < n->pairs_max; i++) {
+        struct ifreq ifr = { .ifr_flags = i < active ? IFF_ATTACH_QUEUE : IFF_DETACH_QUEUE };
+
+        if (ioctl(n->tap[i], TUNSETQUEUE, &ifr) < 0 && errno != EINVAL)
+            fprintf(stderr, "nfvm: vnet: TAP queue %u: TUNSETQUEUE: %s\n", i, strerror(errno));
+    }
+}
+
 int nfvm_vnet_init(struct nfvm_vnet *n, const struct nfvm_mem *m, uint64_t base, const char *ifname,
-                   unsigned index)
+                   unsigned index, unsigned pairs)
 {
     memset(n, 0, sizeof(*n) - sizeof(n->frame));
     pthread_mutex_init(&n->lock, NULL);
     n->mem = m;
     n->base = base;
     memcpy(n->mac, (const uint8_t[6]){ 0x02, 0x6e, 0x66, 0x76, 0x6d, (uint8_t)(index + 1) }, 6);
-    n->tap = n->kick = -1;
+    n->pairs_max = pairs < 1 ? 1 : pairs > NFVM_VNET_PAIRS_MAX ? NFVM_VNET_PAIRS_MAX : pairs;
+    n->pairs = 1;
+    for (unsigned i = 0; i < NFVM_VNET_PAIRS_MAX; i++)
+        n->tap[i] = -1;
+    n->kick = -1;
     n->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (n->wake < 0) {
         fprintf(stderr, "nfvm: eventfd: %s\n", strerror(errno));
@@ -98,27 +160,44 @@ int nfvm_vnet_init(struct nfvm_vnet *n, const struct nfvm_mem *m, uint64_t base,
         fprintf(stderr, "nfvm: eventfd: %s\n", strerror(errno));
         return -1;
     }
-    n->tap = tap_open(ifname);
-    return n->tap < 0 ? -1 : 0;
+    if (taps_open(n, ifname) < 0)
+        return -1;
+    taps_attach(n, 1);
+    return 0;
 }
 
 int nfvm_vnet_init_vhost(struct nfvm_vnet *n, const struct nfvm_mem *m, uint64_t base,
-                         const char *path, unsigned index)
+                         const char *path, unsigned index, unsigned pairs)
 {
-    if (nfvm_vnet_init(n, m, base, NULL, index) < 0)
+    if (nfvm_vnet_init(n, m, base, NULL, index, pairs) < 0)
         return -1;
     n->vhost = calloc(1, sizeof(*n->vhost));
     if (!n->vhost) {
         fprintf(stderr, "nfvm: vhost-user: out of memory\n");
         return -1;
     }
-    return nfvm_vhost_connect(n->vhost, path, n->wake);
+    if (nfvm_vhost_connect(n->vhost, path, n->wake, n->pairs_max) < 0)
+        return -1;
+    if (n->vhost->pairs < n->pairs_max)
+        fprintf(stderr, "nfvm: vhost-user:%s: the backend serves %u of the %u queue pairs asked\n",
+                path, n->vhost->pairs, n->pairs_max);
+    n->pairs_max = n->vhost->pairs;
+    return 0;
 }
 
-/* What the device offers the driver. */
+/* What the device offers the driver: MQ and the control queue only with
+ * several pairs, so that a one-pair device is exactly what it was. */
 static uint64_t dev_features(const struct nfvm_vnet *n)
 {
-    return n->vhost ? (n->vhost->features & VHOST_FEATURES) | F_MAC : FEATURES;
+    uint64_t mq = n->pairs_max > 1 ? F_MQ | F_CTRL_VQ : 0;
+
+    return (n->vhost ? (n->vhost->features & VHOST_FEATURES) | F_MAC : FEATURES) | mq;
+}
+
+/* The queues the device has: two per pair, then the control queue. */
+static unsigned nr_queues(const struct nfvm_vnet *n)
+{
+    return 2 * n->pairs_max + (n->pairs_max > 1);
 }
 
 /* Status writes that hand the rings to a vhost-user backend or take them
@@ -130,7 +209,8 @@ static void vhost_status(struct nfvm_vnet *n, uint32_t v)
         return;
     }
     if ((v & STATUS_DRIVER_OK) && !n->vhost->running &&
-        nfvm_vhost_start(n->vhost, n->mem, n->driver_features & ~F_MAC, n->q) < 0)
+        nfvm_vhost_start(n->vhost, n->mem, n->driver_features & ~(F_MAC | F_CTRL_VQ), n->q,
+                         n->pairs) < 0)
         n->status |= STATUS_NEEDS_RESET;
 }
 
@@ -138,7 +218,7 @@ static void vhost_status(struct nfvm_vnet *n, uint32_t v)
 
 static uint32_t reg_read(struct nfvm_vnet *n, uint64_t off, int *ok)
 {
-    struct nfvm_vq *q = n->queue_sel < 2 ? &n->q[n->queue_sel] : NULL;
+    struct nfvm_vq *q = n->queue_sel < nr_queues(n) ? &n->q[n->queue_sel] : NULL;
 
     switch (off) {
     case R_MAGIC:
@@ -186,10 +266,94 @@ static void queue_ready(struct nfvm_vnet *n, struct nfvm_vq *q, uint32_t v)
     }
 }
 
+/* The control queue's commands, answered at once: VQ_PAIRS_SET with 1 to
+ * pairs_max pairs whose queues are all ready; anything else is refused
+ * (VIRTIO_NET_ERR), as a device without that command does. */
+static uint8_t ctrl_command(struct nfvm_vnet *n, const uint8_t *cmd, size_t len)
+{
+    uint16_t pairs;
+
+    if (len < 4 || cmd[0] != CTRL_MQ || cmd[1] != CTRL_MQ_PAIRS_SET)
+        return CTRL_ERR;
+    pairs = (uint16_t)(cmd[2] | cmd[3] << 8);
+    if (pairs < 1 || pairs > n->pairs_max)
+        return CTRL_ERR;
+    for (unsigned i = 0; i < 2u * pairs; i++)
+        if (!n->q[i].ready)
+            return CTRL_ERR;
+    if (n->vhost && n->vhost->running && nfvm_vhost_pairs(n->vhost, pairs) < 0)
+        return CTRL_ERR;
+    taps_attach(n, pairs);
+    n->pairs = pairs;
+    return CTRL_OK;
+}
+
+/* Each chain: the device-readable header and data (its first 64 bytes),
+ * then the writable ack byte. */
+static void ctrl_serve(struct nfvm_vnet *n)
+{
+    struct nfvm_vq *q = &n->q[2 * n->pairs_max];
+    struct nfvm_chain c;
+    uint8_t cmd[64];
+    int r;
+
+    while (q->ready && (r = nfvm_vq_pop(q, n->mem, &c)) != 0) {
+        size_t len = 0;
+        uint8_t *ack = NULL, answer;
+
+        if (r < 0)
+            continue;
+        for (unsigned i = 0; i < c.n; i++) {
+            size_t k = c.seg[i].len < sizeof(cmd) - len ? c.seg[i].len : sizeof(cmd) - len;
+
+            if (c.seg[i].write) {
+                ack = ack || !c.seg[i].len ? ack : c.seg[i].p;
+            } else if (!ack) {
+                memcpy(cmd + len, c.seg[i].p, k);
+                len += k;
+            }
+        }
+        answer = ack ? ctrl_command(n, cmd, len) : CTRL_ERR;
+        n->ctrl_cmds++;
+        n->ctrl_errors += answer != CTRL_OK;
+        if (ack)
+            *ack = answer;
+        nfvm_vq_push(q, c.head, ack ? 1 : 0);
+    }
+}
+
+static void reset(struct nfvm_vnet *n)
+{
+    for (unsigned i = 0; i < NFVM_VNET_QUEUES_MAX; i++)
+        nfvm_vq_reset(&n->q[i]);
+    n->driver_features = 0;
+    n->pairs = 1;
+    taps_attach(n, 1);
+}
+
+/* QueueNotify of queue v: the control queue's is answered here, the
+ * others wake the I/O thread or are the backend's kick. KVM signals the
+ * data queues' itself when nfvm_kvm_ioeventfd took them. */
+static int notify(struct nfvm_vnet *n, uint32_t v)
+{
+    uint64_t one = 1;
+    int fd;
+
+    if (n->pairs_max > 1 && v == 2 * n->pairs_max) {
+        ctrl_serve(n);
+        return 0;
+    }
+    if (v >= 2 * n->pairs_max)
+        return -1;
+    fd = n->vhost ? n->vhost->kick[v] : n->kick;
+    if (fd >= 0 && write(fd, &one, 8) < 0 && errno != EAGAIN)
+        return -1;
+    return 0;
+}
+
 static int reg_write(struct nfvm_vnet *n, uint64_t off, uint32_t v)
 {
-    struct nfvm_vq *q = n->queue_sel < 2 ? &n->q[n->queue_sel] : NULL;
-    uint64_t one = 1;
+    struct nfvm_vq *q = n->queue_sel < nr_queues(n) ? &n->q[n->queue_sel] : NULL;
 
     switch (off) {
     case R_DEV_FEAT_SEL:
@@ -210,22 +374,13 @@ static int reg_write(struct nfvm_vnet *n, uint64_t off, uint32_t v)
     case R_STATUS:
         if (n->vhost)
             vhost_status(n, v);
-        if (!v) { /* reset */
-            nfvm_vq_reset(&n->q[0]);
-            nfvm_vq_reset(&n->q[1]);
-            n->driver_features = 0;
-        }
+        if (!v)
+            reset(n);
         /* A reset clears NEEDS_RESET; nothing else the driver writes does. */
         n->status = v ? v | (n->status & STATUS_NEEDS_RESET) : 0;
         return 0;
-    case R_QUEUE_NOTIFY: {
-        /* KVM signals these itself when nfvm_kvm_ioeventfd took them. */
-        int fd = n->vhost ? (v < 2 ? n->vhost->kick[v] : -1) : n->kick;
-
-        if (fd >= 0 && write(fd, &one, 8) < 0 && errno != EAGAIN)
-            return -1;
-        return 0;
-    }
+    case R_QUEUE_NOTIFY:
+        return notify(n, v);
     }
     if (!q || q->ready)
         return off == R_QUEUE_READY && q ? (queue_ready(n, q, v), 0) : -1;
@@ -257,10 +412,14 @@ int nfvm_vnet_mmio(struct nfvm_vnet *n, uint64_t off, uint8_t *data, unsigned le
     int ok = 1;
     uint32_t v = 0;
 
-    if (off >= R_CONFIG) { /* the config space: the MAC, read-only */
-        if (write || off - R_CONFIG > sizeof(n->mac) || len > sizeof(n->mac) - (off - R_CONFIG))
+    if (off >= R_CONFIG) { /* the config space, read-only */
+        uint8_t cfg[CONFIG_LEN] = { 0 };
+
+        if (write || off - R_CONFIG > sizeof(cfg) || len > sizeof(cfg) - (off - R_CONFIG))
             return -1;
-        memcpy(data, n->mac + (off - R_CONFIG), len);
+        memcpy(cfg, n->mac, sizeof(n->mac));
+        cfg[8] = (uint8_t)n->pairs_max; /* max_virtqueue_pairs; status 0 (no F_STATUS) */
+        memcpy(data, cfg + (off - R_CONFIG), len);
         return 0;
     }
     if (len != 4 || (off & 3))
@@ -279,8 +438,9 @@ int nfvm_vnet_mmio(struct nfvm_vnet *n, uint64_t off, uint8_t *data, unsigned le
 
 /* --- packets (I/O thread) ------------------------------------------------- */
 
-/* One transmitted chain -> one frame on the TAP, without the header. */
-static void tx_one(struct nfvm_vnet *n, const struct nfvm_chain *c)
+/* One transmitted chain -> one frame on the pair's TAP queue, without the
+ * header. */
+static void tx_one(struct nfvm_vnet *n, int tap, const struct nfvm_chain *c)
 {
     size_t skip = HDR_LEN, len = 0;
 
@@ -298,15 +458,28 @@ static void tx_one(struct nfvm_vnet *n, const struct nfvm_chain *c)
         memcpy(n->frame + len, c->seg[i].p + from, k - from);
         len += k - from;
     }
-    if (skip || !len || write(n->tap, n->frame, len) != (ssize_t)len)
+    if (skip || !len || tap < 0 || write(tap, n->frame, len) != (ssize_t)len)
         n->tx_drops++;
     else
         n->tx_packets++;
 }
 
-/* One frame from the TAP (at frame + HDR_LEN) -> one receive chain: the
- * header, then the frame. */
-static void rx_one(struct nfvm_vnet *n, const struct nfvm_chain *c, size_t len)
+static void wake_armed(struct nfvm_vnet *n)
+{
+    uint64_t one = 1;
+
+    for (unsigned c = 0; n->armed; c++) {
+        if (!(n->armed & (1ULL << c)))
+            continue;
+        n->armed &= ~(1ULL << c);
+        /* Fails only when the counter is full: that wakes all the same. */
+        (void)!write(n->idle_fd ? n->idle_fd[c] : n->wake, &one, 8);
+    }
+}
+
+/* One frame from the TAP (at frame + HDR_LEN) -> one chain of receive
+ * queue q: the header, then the frame. */
+static void rx_one(struct nfvm_vnet *n, struct nfvm_vq *q, const struct nfvm_chain *c, size_t len)
 {
     static const uint8_t hdr[HDR_LEN] = { [10] = 1 }; /* num_buffers = 1 */
     size_t done = 0, total = HDR_LEN + len;
@@ -321,30 +494,24 @@ static void rx_one(struct nfvm_vnet *n, const struct nfvm_chain *c, size_t len)
     }
     if (done < total) {
         n->rx_drops++; /* the driver's buffer is too small */
-        nfvm_vq_push(&n->q[0], c->head, 0);
+        nfvm_vq_push(q, c->head, 0);
         return;
     }
     n->rx_packets++;
-    nfvm_vq_push(&n->q[0], c->head, (uint32_t)total);
-    if (n->wake_armed) {
-        uint64_t one = 1;
-
-        n->wake_armed = false;
-        /* Fails only when the counter is full: that wakes all the same. */
-        (void)!write(n->wake, &one, 8);
-    }
+    nfvm_vq_push(q, c->head, (uint32_t)total);
+    wake_armed(n);
 }
 
-/* vhost-user: the backend signals the call eventfd (n->wake) once the
- * used index passes used_event (EVENT_IDX), or while avail.flags lacks
- * NO_INTERRUPT. The driver keeps both at "never"; the guest is stopped
- * while nfvm changes them. */
-static void vhost_arm(struct nfvm_vnet *n, bool arm)
+/* vhost-user: the backend signals a receive ring's call eventfd (n->wake)
+ * once the used index passes used_event (EVENT_IDX), or while avail.flags
+ * lacks NO_INTERRUPT. The driver keeps both at "never"; the guest is
+ * stopped while nfvm changes them (every receive ring: any lcore's frame
+ * wakes the sleepers). */
+static void vhost_arm_ring(struct nfvm_vnet *n, struct nfvm_vq *q, bool arm)
 {
-    struct nfvm_vq *q = &n->q[0];
     uint16_t flags;
 
-    if (!q->ready || !n->vhost->running)
+    if (!q->ready)
         return;
     if (n->driver_features & F_EVENT_IDX) {
         /* used_event = used.idx: the next used entry signals. Again if the
@@ -365,52 +532,78 @@ static void vhost_arm(struct nfvm_vnet *n, bool arm)
         flags = arm ? (uint16_t)(flags & ~AVAIL_NO_INTERRUPT) : (flags | AVAIL_NO_INTERRUPT);
         __atomic_store_n((uint16_t *)(void *)q->avail, flags, __ATOMIC_RELAXED);
     }
+}
+
+static void vhost_arm(struct nfvm_vnet *n, bool arm)
+{
+    if (!n->vhost->running)
+        return;
+    for (unsigned i = 0; i < n->pairs; i++)
+        vhost_arm_ring(n, &n->q[2 * i], arm);
     __atomic_thread_fence(__ATOMIC_SEQ_CST); /* before the guest's re-poll reads used.idx */
 }
 
-void nfvm_vnet_idle_arm(struct nfvm_vnet *n)
+void nfvm_vnet_idle_arm(struct nfvm_vnet *n, unsigned cpu)
 {
     uint64_t v;
 
     pthread_mutex_lock(&n->lock);
-    (void)!read(n->wake, &v, 8); /* EAGAIN: nothing to forget */
-    n->wake_armed = true;
+    /* A wake-up from before is forgotten: the guest polls once more. */
+    if (!n->idle_fd)
+        (void)!read(n->wake, &v, 8); /* EAGAIN: nothing to forget */
+    n->armed |= 1ULL << (cpu % 64);
     if (n->vhost)
         vhost_arm(n, true);
     pthread_mutex_unlock(&n->lock);
 }
 
-void nfvm_vnet_idle_disarm(struct nfvm_vnet *n)
+void nfvm_vnet_idle_disarm(struct nfvm_vnet *n, unsigned cpu)
 {
     pthread_mutex_lock(&n->lock);
-    n->wake_armed = false;
-    if (n->vhost)
+    n->armed &= ~(1ULL << (cpu % 64));
+    if (n->vhost && !n->armed)
         vhost_arm(n, false);
     pthread_mutex_unlock(&n->lock);
 }
 
-void nfvm_vnet_poll(struct nfvm_vnet *n)
+void nfvm_vnet_idle_wake(struct nfvm_vnet *n)
 {
+    pthread_mutex_lock(&n->lock);
+    wake_armed(n);
+    pthread_mutex_unlock(&n->lock);
+}
+
+/* Pair i's transmit queue, then as many TAP frames as its receive queue
+ * has buffers for. */
+static void poll_pair(struct nfvm_vnet *n, unsigned i)
+{
+    struct nfvm_vq *rx = &n->q[2 * i], *tx = &n->q[2 * i + 1];
     struct nfvm_chain c;
     ssize_t len;
     int r;
 
-    pthread_mutex_lock(&n->lock);
-    while ((r = nfvm_vq_pop(&n->q[1], n->mem, &c)) != 0) {
+    while ((r = nfvm_vq_pop(tx, n->mem, &c)) != 0) {
         if (r > 0) {
-            tx_one(n, &c);
-            nfvm_vq_push(&n->q[1], c.head, 0);
+            tx_one(n, n->tap[i], &c);
+            nfvm_vq_push(tx, c.head, 0);
         }
     }
-    while (n->tap >= 0 && nfvm_vq_has_avail(&n->q[0])) {
-        len = read(n->tap, n->frame + HDR_LEN, sizeof(n->frame) - HDR_LEN);
+    while (n->tap[i] >= 0 && nfvm_vq_has_avail(rx)) {
+        len = read(n->tap[i], n->frame + HDR_LEN, sizeof(n->frame) - HDR_LEN);
         if (len <= 0)
             break;
-        if (nfvm_vq_pop(&n->q[0], n->mem, &c) > 0)
-            rx_one(n, &c, (size_t)len);
+        if (nfvm_vq_pop(rx, n->mem, &c) > 0)
+            rx_one(n, rx, &c, (size_t)len);
         else
             n->rx_drops++;
     }
+}
+
+void nfvm_vnet_poll(struct nfvm_vnet *n)
+{
+    pthread_mutex_lock(&n->lock);
+    for (unsigned i = 0; i < n->pairs_max; i++)
+        poll_pair(n, i);
     pthread_mutex_unlock(&n->lock);
 }
 
@@ -419,14 +612,17 @@ static void *io_thread(void *arg)
     struct nfvm_vnet *n = arg;
 
     for (;;) {
-        struct pollfd p[2] = { { .fd = n->kick, .events = POLLIN }, { .fd = n->tap } };
+        struct pollfd p[1 + NFVM_VNET_PAIRS_MAX] = { { .fd = n->kick, .events = POLLIN } };
         uint64_t v;
 
         pthread_mutex_lock(&n->lock);
-        /* The TAP only while the driver has buffers for it. */
-        p[1].events = nfvm_vq_has_avail(&n->q[0]) ? POLLIN : 0;
+        /* A TAP queue only while the driver has buffers for it. */
+        for (unsigned i = 0; i < n->pairs_max; i++) {
+            p[1 + i].fd = n->tap[i];
+            p[1 + i].events = nfvm_vq_has_avail(&n->q[2 * i]) ? POLLIN : 0;
+        }
         pthread_mutex_unlock(&n->lock);
-        if (poll(p, 2, POLL_MS) < 0 && errno != EINTR)
+        if (poll(p, 1 + n->pairs_max, POLL_MS) < 0 && errno != EINTR)
             return NULL;
         if (p[0].revents & POLLIN && read(n->kick, &v, 8) < 0 && errno != EAGAIN)
             return NULL;

@@ -1,6 +1,9 @@
 /* nfvm's virtio-net device over virtio-mmio (vnet.c) with a TAP backend:
- * the vCPU thread serves its registers (nfvm_vnet_mmio), a thread of its
- * own moves the packets between the rings and the TAP. */
+ * the vCPU thread serves its registers (nfvm_vnet_mmio) and the control
+ * queue, a thread of its own moves the packets between the rings and the
+ * TAP. With several queue pairs (VIRTIO_NET_F_MQ): queue 2i receives and
+ * 2i + 1 transmits for pair i, queue 2 * pairs_max is the control queue,
+ * and pair i is the multi-queue TAP's queue i (one fd each). */
 #ifndef NFVM_VNET_H
 #define NFVM_VNET_H
 
@@ -15,32 +18,40 @@
 struct nfvm_vnet {
     pthread_mutex_t lock; /* registers and queues, between the two threads */
     const struct nfvm_mem *mem;
-    uint64_t base;   /* guest-physical address of the register window */
-    int tap;         /* -1: no backend (unit tests) */
-    int kick;        /* eventfd: the vCPU thread tells the I/O thread */
-    int wake;        /* eventfd: a frame reached the receive queue while armed */
-    bool wake_armed; /* nfvm_vnet_idle_arm: signal wake on the next frame */
+    uint64_t base;                /* guest-physical address of the register window */
+    int tap[NFVM_VNET_PAIRS_MAX]; /* per pair; -1: no backend (unit tests) */
+    bool tap_mq;                  /* opened IFF_MULTI_QUEUE: pairs attach and detach */
+    int kick;                     /* eventfd: the vCPU thread tells the I/O thread */
+    int wake;                     /* eventfd: a frame reached a receive queue while armed (TAP,
+                                     or no idle_fd); vhost-user: every receive ring's call */
+    uint64_t armed;               /* vCPUs nfvm_vnet_idle_arm armed: woken on the next frame */
+    const int *idle_fd;           /* per vCPU: where a wake-up goes; NULL: n->wake */
     uint8_t mac[6];
     uint32_t status, dev_feat_sel, drv_feat_sel, queue_sel;
     uint64_t driver_features;
-    struct nfvm_vq q[2]; /* 0: receive, 1: transmit */
-    uint64_t rx_packets, tx_packets, rx_drops, tx_drops;
+    unsigned pairs_max;                     /* offered: max_virtqueue_pairs (MQ when > 1) */
+    unsigned pairs;                         /* in use: 1 after a reset, then VQ_PAIRS_SET's */
+    struct nfvm_vq q[NFVM_VNET_QUEUES_MAX]; /* 2i: receive, 2i + 1: transmit */
+    uint64_t rx_packets, tx_packets, rx_drops, tx_drops, ctrl_cmds, ctrl_errors;
     struct nfvm_vhost *vhost; /* NULL: TAP (or no) backend */
     pthread_t thread;
     bool running;
     uint8_t frame[12 + NFVM_VNET_FRAME_MAX]; /* room for the virtio-net header */
 };
 
-/* Sets the device up at base (NFVM_MMIO_SIZE bytes) over the TAP ifname
- * (opened, created if missing); ifname NULL: no backend. 0 or -1 after
- * saying why on stderr. */
+/* Sets the device up at base (NFVM_MMIO_SIZE bytes) with pairs queue
+ * pairs (1..NFVM_VNET_PAIRS_MAX) over the TAP ifname (opened, created if
+ * missing; multi-queue, one fd per pair, when pairs > 1: a TAP that is
+ * not gets one pair, said); ifname NULL: no backend. 0 or -1 after saying
+ * why on stderr. */
 int nfvm_vnet_init(struct nfvm_vnet *n, const struct nfvm_mem *m, uint64_t base, const char *ifname,
-                   unsigned index);
+                   unsigned index, unsigned pairs);
 /* The device over the vhost-user backend at path instead of a TAP
- * (vhost.h): its kicks are vhost->kick[q], the receive queue's call
- * eventfd is n->wake. 0 or -1 after saying why. */
+ * (vhost.h), with as many of pairs as the backend has (said when fewer):
+ * its kicks are vhost->kick[q], every receive ring's call eventfd is
+ * n->wake. 0 or -1 after saying why. */
 int nfvm_vnet_init_vhost(struct nfvm_vnet *n, const struct nfvm_mem *m, uint64_t base,
-                         const char *path, unsigned index);
+                         const char *path, unsigned index, unsigned pairs);
 /* Starts the I/O thread (TAP only: with vhost-user nfvm moves no packet). */
 int nfvm_vnet_start(struct nfvm_vnet *n);
 /* A guest access of len bytes at offset off of the register window; data
@@ -49,11 +60,15 @@ int nfvm_vnet_start(struct nfvm_vnet *n);
 int nfvm_vnet_mmio(struct nfvm_vnet *n, uint64_t off, uint8_t *data, unsigned len, bool write);
 /* Moves what can be moved now, both ways. I/O thread (or a test). */
 void nfvm_vnet_poll(struct nfvm_vnet *n);
-/* Idle (nfos/plat/nfvm_abi.h): signal n->wake once when the next frame
- * reaches the receive queue; a wake-up from before is forgotten. vCPU
- * thread, while the guest is stopped. */
-void nfvm_vnet_idle_arm(struct nfvm_vnet *n);
-/* After the sleep: what arming changed in the rings is put back. */
-void nfvm_vnet_idle_disarm(struct nfvm_vnet *n);
+/* Idle (nfos/plat/nfvm_abi.h): wake vCPU cpu (its idle_fd, or n->wake)
+ * once when the next frame reaches a receive queue. vCPU cpu's thread,
+ * while that vCPU is stopped; other vCPUs may be armed too. */
+void nfvm_vnet_idle_arm(struct nfvm_vnet *n, unsigned cpu);
+/* After vCPU cpu's sleep: when no vCPU stays armed, what arming changed
+ * in the rings is put back. */
+void nfvm_vnet_idle_disarm(struct nfvm_vnet *n, unsigned cpu);
+/* A frame reached a receive queue (vhost-user: its call eventfd, read by
+ * the sleeper that saw it): every armed vCPU is woken and disarmed. */
+void nfvm_vnet_idle_wake(struct nfvm_vnet *n);
 
 #endif /* NFVM_VNET_H */

@@ -4,7 +4,8 @@
  * announces the port in its boot info (NFVM_BOOT_F_IDLE); a guest that
  * came through PVH asks nfvm's CPUID leaf, once, at its first idle (not
  * at boot: QEMU's boots pay nothing). Under QEMU there is no port to ask,
- * and a CPL3 guest cannot hlt, so this says -ENOTSUP. */
+ * and a CPL3 guest cannot hlt, so this says -ENOTSUP. A guest waiting for
+ * console input sleeps the same way until nfvm's COM1 has a byte. */
 #include <errno.h>
 #include <stddef.h>
 #include <nfos/arch/cpu.h>
@@ -14,14 +15,16 @@
 
 int kvm_idle_nfvm = -1; /* kvm_nfvm_start64 says; -1: PVH, ask CPUID */
 
-/* Whether the monitor is an nfvm of this ABI that serves the idle port. */
+/* The flags of an nfvm of this ABI that serves the idle port, else 0. */
 static int idle_probe(void)
 {
     uint32_t r[4];
 
     arch_cpuid(NFVM_CPUID_LEAF, 0, r);
     return r[0] == NFVM_CPUID_LEAF && r[1] == NFVM_BOOT_MAGIC && r[2] == NFVM_ABI_VERSION &&
-           (r[3] & NFVM_BOOT_F_IDLE);
+                   (r[3] & NFVM_BOOT_F_IDLE)
+               ? (int)r[3]
+               : 0;
 }
 
 /* rec lives on the caller's stack: each CPU has its own. */
@@ -29,6 +32,8 @@ static int idle_ask(struct nfvm_idle *rec, uint32_t op, uint64_t timeout_ns)
 {
     if (kvm_idle_nfvm < 0)
         kvm_idle_nfvm = idle_probe();
+    if (op == NFVM_IDLE_CONSOLE && !(kvm_idle_nfvm & NFVM_BOOT_F_COM1_IN))
+        return -ENOTSUP;
     if (!kvm_idle_nfvm || (uintptr_t)rec > UINT32_MAX - sizeof(*rec))
         return -ENOTSUP; /* no port, or a stack the 32-bit port cannot name */
     rec->op = op;
@@ -61,4 +66,11 @@ int plat_idle_sleep(uint64_t timeout_ns, uint64_t *slept_ns)
     if (slept_ns)
         *slept_ns = rec.slept_ns;
     return rec.woken == NFVM_IDLE_WOKE_DEV ? PLAT_IDLE_WOKE_DEVICE : PLAT_IDLE_WOKE_TIMER;
+}
+
+int kvm_nfvm_console_wait(void)
+{
+    struct nfvm_idle rec __attribute__((aligned(8)));
+
+    return idle_ask(&rec, NFVM_IDLE_CONSOLE, 0);
 }

@@ -55,9 +55,13 @@ extern const char __image_start[], __image_end[];
 
 /* The TSC frequency nfvm's boot info gave, 0 when unknown or under PVH. */
 extern uint64_t kvm_boot_tsc_khz;
-/* nfvm serves its idle port (idle.c): 1 yes, 0 no, -1 not known yet (a
- * PVH boot: idle.c asks nfvm's CPUID leaf at the first idle). */
+/* nfvm serves its idle port (idle.c): its NFVM_BOOT_F_* flags (non-zero)
+ * if yes, 0 no, -1 not known yet (a PVH boot: idle.c asks nfvm's CPUID
+ * leaf at the first idle). */
 extern int kvm_idle_nfvm;
+/* nfvm's COM1 receives: sleep in nfvm until it has a byte (idle.c).
+ * 0, or -ENOTSUP (not nfvm, or an nfvm without COM1 input). */
+int kvm_nfvm_console_wait(void);
 
 struct nfvm_boot_info;
 void kvm_start64(uint32_t start_info);

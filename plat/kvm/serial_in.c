@@ -3,8 +3,9 @@
  * to the wake vector). Every port access is a VM exit, so nothing here
  * runs unless a read is waiting: no polling otherwise, and the interrupt
  * is enabled (IER) only for the length of a wait. Without a routable IOAPIC
- * the wait polls once a millisecond. No UART (the scratch register does
- * not hold a value: nfvm serves COM1 output only) means no input. */
+ * the wait polls once a millisecond. Under nfvm (no interrupt controller)
+ * the wait sleeps in nfvm until COM1 has a byte (kvm_nfvm_console_wait).
+ * No UART (the scratch register does not hold a value) means no input. */
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
@@ -138,7 +139,7 @@ void plat_console_wait(void)
     uint64_t until;
     int dest;
 
-    if (!uart_present())
+    if (!uart_present() || kvm_nfvm_console_wait() == 0)
         return;
     if (!route()) {
         until = plat_time_ns() + POLL_NS;

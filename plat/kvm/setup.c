@@ -98,7 +98,7 @@ void kvm_nfvm_start64(const struct nfvm_boot_info *bi)
         si.nr_modules = 1;
         si.modlist_paddr = (uintptr_t)&initrd;
     }
-    kvm_idle_nfvm = !!(bi->flags & NFVM_BOOT_F_IDLE);
+    kvm_idle_nfvm = bi->flags & NFVM_BOOT_F_IDLE ? (int)bi->flags : 0;
     if (kvm_nfvm_smp_init(bi) < 0) {
         kvm_traps_init();
         kvm_puts("nfos: bad nfvm boot info: ");

@@ -2,7 +2,10 @@
 CPL3 entry and its PVH path, exit statuses, the exception report, and the
 errors nfvm reports itself, pong answering ping through nfvm's
 virtio-net (virtio-mmio, TAP backend) and idling under both entries, and
-smptest on two vCPUs that nfvm started itself (--cpus 2). Guest runs need /dev/kvm. Without it they run
+smptest on two vCPUs that nfvm started itself (--cpus 2), pong on two
+lcores with a queue pair each (multiqueue virtio-mmio on a multi-queue
+TAP), and posixtest reading nfvm's stdin on COM1 (also late: the guest
+sleeps in nfvm until a byte comes). Guest runs need /dev/kvm. Without it they run
 in a TCG VM with nested KVM when NFOS_NFVM_NESTED=1 (vmm/tests/nested_kvm.py:
 downloads Debian's kernel package once, then about a minute), else they are
 skipped with that reason. nfvm's own errors are checked everywhere."""
@@ -20,6 +23,7 @@ from tools import files, guest, nfos_cli
 NFVM = os.path.join(ROOT, "build", "nfvm", "nfvm")
 HELLO, SELFTEST, PONG = "helloworld_kvm-x86_64", "selftest_kvm-x86_64", "pong_kvm-x86_64"
 SMPTEST = "smptest_kvm-x86_64"
+POSIX = "posixtest_kvm-x86_64"
 RXSINK = "rxsink_kvm-x86_64"
 LUA, CPIO = "lua_kvm-x86_64", "nfvm-files.cpio"
 TREE = os.path.join(ROOT, "build", "nfvm", "files", "tree")
@@ -65,7 +69,38 @@ ip link set nt0 up && ip addr add 10.12.0.1/24 dev nt0
 ping -c 2 -W 20 10.12.0.2; a=$?; sleep 2; ping -c 2 -W 20 10.12.0.2; b=$?
 wait $P; s=$?; cat /tmp/pong; [ $a = 0 ] && [ $b = 0 ] && exit $s; exit 9
 """
+# pong on two lcores under nfvm --cpus 2: nfvm makes nt0 a multi-queue TAP
+# (a queue per pair) and 16 source addresses ping it (flows on both queues;
+# all on one: 1 in 2^15).
+MQ_NESTED = f"""
+/bin/nfvm --cpus 2 --net tap:nt0 /img/{PONG} -- nfos.cpus=2 nfos.verbose=1 \
+  netdev.ip=10.12.0.100/24 -- --time 60 > /tmp/pong 2>&1 & P=$!
+i=0; while [ ! -e /sys/class/net/nt0 ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done
+ip link set nt0 up
+for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16; do ip addr add 10.12.0.$i/24 dev nt0; done
+i=0; while ! grep -q "lcore i on queue pair i" /tmp/pong && [ $i -lt 600 ]; do
+  sleep 0.1; i=$((i+1)); done
+lost=""
+for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16; do
+  ping -c 1 -W 20 -I 10.12.0.$i 10.12.0.100 > /dev/null || lost="$lost $i"; done
+wait $P; s=$?; cat /tmp/pong; echo "lost:$lost"; exit $s
+"""
+TYPED = "first line\nsecond\n"
+# posixtest reads stdin to its end as its last test: typed at once, and
+# late (once it printed the test before: it sleeps in nfvm meanwhile).
+CONSOLE_NESTED = f"printf '{TYPED}' | /bin/nfvm --trace /img/{POSIX}"
+CONSOLE_LATE_NESTED = f"""
+mkfifo /tmp/in
+( exec 3>/tmp/in; i=0
+  while ! grep -q "unknown system call fails" /tmp/c 2>/dev/null && [ $i -lt 1200 ]; do
+    sleep 0.1; i=$((i+1)); done
+  sleep 2; printf 'late\n' >&3 ) &
+/bin/nfvm --trace /img/{POSIX} < /tmp/in > /tmp/c 2>&1; s=$?; cat /tmp/c; exit $s
+"""
 NESTED_ONLY = {"pong": ([PONG], PONG_NESTED),  # on a KVM host: test_pong_tap
+               "mq": ([PONG], MQ_NESTED),
+               "console": ([POSIX], CONSOLE_NESTED),
+               "console_late": ([POSIX], CONSOLE_LATE_NESTED),
                "idle": ([PONG], IDLE_NESTED),
                # the same through the PVH entry: the guest finds nfvm by CPUID
                "idle_pvh": ([PONG], IDLE_NESTED.replace("--trace", "--trace --boot pvh"))}
@@ -98,7 +133,7 @@ def results():
     """Every case's result, from /dev/kvm or from the nested VM."""
     make_nfvm()
     paths = {HELLO: build("helloworld", "kvm"), SELFTEST: build("selftest", "kvm"),
-             SMPTEST: build("smptest", "kvm"),
+             SMPTEST: build("smptest", "kvm"), POSIX: build("posixtest", "kvm"),
              PONG: build("pong", "kvm"), RXSINK: build("rxsink", "kvm"),
              LUA: build("lua", "kvm"), CPIO: files_archive()}
     if nfos_cli.kvm_usable():
@@ -232,6 +267,43 @@ def test_idle_sleeps_nested(results, case):
     assert n and int(n[2]) == int(m[2]), r
 
 
+def nested(results, case):
+    if case not in results:
+        pytest.skip("nested VM only so far")
+    return results[case]
+
+
+def test_mq_two_queue_pairs_nested(results):
+    """pong on two lcores under nfvm --cpus 2: nfvm offers MQ with two
+    pairs, the driver sets both through nfvm's control queue, the TAP
+    steers the flows of 16 sources over its two queues, both lcores answer
+    and every ping is answered."""
+    r = nested(results, "mq")
+    assert r.status == 0 and "lost:\n" in r.out, r
+    assert "virtio-net: vnet0: 2 queue pairs\n" in r.out, r
+    tx = [int(t) for t in re.findall(r"^pong: lcore \d rx \d+ pkts tx (\d+) pkts", r.out, re.M)]
+    assert len(tx) == 2 and all(tx) and sum(tx) >= 16, r
+
+
+@pytest.mark.parametrize("case", ["console", "console_late"])
+def test_console_input_nested(results, case):
+    """nfvm's stdin is the guest's COM1 input, through its line discipline
+    (echoed), with ^D after the end, as under QEMU (test_console_input);
+    typed late, the guest waits for it asleep in nfvm (the console op of
+    the idle port), woken by stdin."""
+    from conftest import check_tap as posix_tap
+    r = nested(results, case)
+    text = "first line\nsecond\n" if case == "console" else "late\n"
+    posix_tap(r)
+    assert f"# stdin: {len(text)} bytes: {text}\n" in r.out, r
+    assert r.out.index(text) < r.out.index("# stdin:"), r  # the echo
+    m = re.search(r"^nfvm: idle: \d+ arms, (\d+) sleeps \((\d+) woken by a device", r.out + r.err,
+                  re.M)
+    assert m, r
+    if case == "console_late":
+        assert int(m[1]) >= 1 and int(m[2]) >= 1, r
+
+
 def test_smp_two_vcpus(results):
     """smptest on two vCPUs nfvm started itself: every lcore test passes,
     the boot trace shows the AP (woken at CPL3: no CPL0 step), and idle
@@ -283,6 +355,11 @@ def test_usage():
     assert r.returncode == 2 and "--mem" in r.stderr, r
     r = run(["--net", "user:x", "x"])
     assert r.returncode == 2 and "--net: tap:IF, vhost-user:SOCK or none" in r.stderr, r
+    for bad in ("0", "17", "-1", "2x", ""):
+        r = run(["--net", f"tap:t0,queues={bad}", "x"])
+        assert r.returncode == 2 and "--net ...,queues=N: N from 1 to 16" in r.stderr, r
+    r = run(["--net", "tap:,queues=2", "x"])
+    assert r.returncode == 2 and "--net: tap:IF" in r.stderr, r
     r = run(["--help"])
     assert r.returncode == 0 and "--boot pvh" in r.stdout and "202 set-up" in r.stdout, r
     for bad in ("0", "65", "-1", "2x"):
@@ -330,6 +407,17 @@ def test_nfos_run_hello():
 @needs_kvm
 def test_nfos_run_selftest():
     check_tap(nfos("run", "selftest", "--vmm", "nfvm"))
+
+
+@needs_kvm
+def test_nfos_run_gives_stdin():
+    """./nfos run --vmm nfvm hands nfvm its stdin, which the guest reads
+    on COM1 as under QEMU (test_console_input): the text, then ^D."""
+    from conftest import check_tap as posix_tap
+    text = "first line\nsecond\n"
+    r = nfos("run", "posixtest", "--vmm", "nfvm", input=text)
+    posix_tap(r)
+    assert f"# stdin: {len(text)} bytes: {text}\n" in r.out, r
 
 
 @needs_kvm

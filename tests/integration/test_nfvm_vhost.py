@@ -4,12 +4,18 @@ driver on nfvm's device registers, so nfvm runs the whole protocol
 exchange (features, memory table from its memfd, vring addresses, kick and
 call eventfds), sends a frame, and waits through nfvm's idle arm for one to
 come back. The backends: tests/integration/vhost_backend.py (ours, which
-also checks what nfvm armed) and dpdk-testpmd's net_vhost in io mode."""
+also checks what nfvm armed) and dpdk-testpmd's net_vhost in io mode.
+Multiqueue both ways: vhost-user's MQ protocol feature, and (tap_probe.c,
+same idea) nfvm's multi-queue TAP, one fd per pair, fed by the kernel."""
 
 import os
+import re
 import struct
 import subprocess
 import time
+import uuid
+
+import pytest
 
 from conftest import ROOT
 from test_vhost_user import needs_testpmd, vhost  # noqa: F401 - the fixture
@@ -19,11 +25,12 @@ PROBE = os.path.join(ROOT, "build", "nfvm", "vhost_probe")
 FRAME = bytes([2, 0, 0, 0, 0x76, 0, 2, 0, 0, 0, 0, 1, 8, 0, 0x45]) + bytes(45)
 
 
-def probe(sock, timeout=60):
+def probe(sock, timeout=60, pairs=1):
     r = subprocess.run(["make", "-s", "-C", ROOT, "nfvm-vhost-probe"], capture_output=True,
                        text=True)
     assert r.returncode == 0, r.stdout + r.stderr
-    return subprocess.run([PROBE, sock], capture_output=True, text=True, timeout=timeout)
+    return subprocess.run([PROBE, sock] + ([str(pairs)] if pairs > 1 else []),
+                          capture_output=True, text=True, timeout=timeout)
 
 
 def need_event(event, new, old):
@@ -31,24 +38,24 @@ def need_event(event, new, old):
     return (new - event - 1) & 0xffff < (new - old) & 0xffff
 
 
-def echo_one(seen):
-    """The backend's device side: takes the probe's frame off the tx ring,
-    puts it into the rx ring, and signals the rx call eventfd only if the
-    ring asks for it (EVENT_IDX's used_event), as DPDK does."""
+def echo_one(seen, rx=0):
+    """The backend's device side: takes the probe's frame off the tx ring
+    (rx + 1), puts it into the rx ring, and signals the rx call eventfd only
+    if the ring asks for it (EVENT_IDX's used_event), as DPDK does."""
     def traffic(be):
         until = time.monotonic() + 30
-        (head, off, length), = vb.pop_n(be, 1, 1, until)
+        (head, off, length), = vb.pop_n(be, rx + 1, 1, until)
         seen["tx"] = bytes(be.mem.buf[off + vb.HDR_LEN:off + length])
-        be.rings[1].push([(head, 0)])
-        chain, = vb.pop_n(be, 0, 1, until)
-        ring = be.rings[0]
+        be.rings[rx + 1].push([(head, 0)])
+        chain, = vb.pop_n(be, rx, 1, until)
+        ring = be.rings[rx]
         event = ring.u16(ring.avail + 4 + 2 * ring.num)
         old = ring.used_idx
         ring.push([vb.deliver(be, chain, bytes(vb.HDR_LEN) + seen["tx"])])
         seen["used_event"] = event
-        # fds: memory table, then kick and call of ring 0, of ring 1
+        # fds: memory table, then kick and call of ring 0, of ring 1, ...
         if need_event(event, ring.used_idx, old):
-            os.write(be.fds[2], struct.pack("<Q", 1))
+            os.write(be.fds[2 + 2 * rx], struct.pack("<Q", 1))
             seen["signalled"] = True
     return traffic
 
@@ -74,6 +81,48 @@ def test_exchange_with_our_backend(tmp_path):
     assert seen["used_event"] == 0, "nfvm's idle arm set used_event to used.idx"
     assert seen.get("signalled"), seen
     assert "probe: rx: woken by the call eventfd; used.idx 1, first frame 72 bytes" in r.stdout
+
+
+def test_mq_exchange_with_our_backend(tmp_path):
+    """Two queue pairs (MQ protocol feature, GET_QUEUE_NUM 2): nfvm hands
+    the backend both pairs' rings, pair 1's disabled until the guest's
+    VQ_PAIRS_SET 2 on nfvm's control queue enables them; the frame goes
+    out on pair 1 and comes back on it, waking the idle arm (used_event
+    set on every receive ring)."""
+    sock = str(tmp_path / "vhost.sock")
+    seen = {}
+    be = vb.Backend(sock, traffic=echo_one(seen, rx=2), queues=2)
+    try:
+        r = probe(sock, pairs=2)
+    finally:
+        be.close()
+    assert be.error is None, be.error
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert be.log[:5] == ["SET_OWNER", "GET_FEATURES", "GET_PROTOCOL_FEATURES",
+                          "SET_PROTOCOL_FEATURES", "GET_QUEUE_NUM"], be.log
+    assert be.log[5:7] == ["SET_FEATURES", "SET_MEM_TABLE"], be.log
+    for i in range(4):
+        assert be.log[7 + 6 * i:13 + 6 * i] == [
+            "SET_VRING_NUM", "SET_VRING_BASE", "SET_VRING_ADDR", "SET_VRING_KICK",
+            "SET_VRING_CALL", "SET_VRING_ENABLE"], be.log
+    assert be.log[31:] == ["SET_VRING_ENABLE", "SET_VRING_ENABLE"], be.log  # VQ_PAIRS_SET 2
+    assert be.enabled == {0, 1, 2, 3}, be.enabled
+    assert "probe: VQ_PAIRS_SET 2: ack 0" in r.stdout, r.stdout
+    assert seen["tx"] == FRAME, seen
+    assert "woken by the call eventfd; used.idx 1, first frame 72 bytes (last pair)" in r.stdout
+
+
+def test_mq_backend_with_fewer_pairs(tmp_path):
+    """Two pairs asked of a backend that has one (no MQ protocol feature):
+    nfvm says so and the device offers one pair, no MQ."""
+    sock = str(tmp_path / "vhost.sock")
+    be = vb.Backend(sock, queues=1)
+    try:
+        r = probe(sock, pairs=2)
+    finally:
+        be.close()
+    assert r.returncode == 1 and "probe: the device has 1 queue pairs, not 2" in r.stdout, r
+    assert "the backend serves 1 of the 2 queue pairs asked" in r.stderr, r
 
 
 def test_backend_not_listening(tmp_path):
@@ -116,3 +165,84 @@ def test_exchange_with_testpmd(vhost):  # noqa: F811 - the fixture
     assert r.returncode == 0, r.stdout + r.stderr + tp.text[-2000:]
     assert "probe: rx: woken by the call eventfd" in r.stdout, r.stdout
     assert st["RX-packets"] == 1 and st["TX-packets"] == 1, st
+
+
+@needs_testpmd
+def test_mq_exchange_with_testpmd(vhost):  # noqa: F811 - the fixture
+    """testpmd's net_vhost with queues=2: nfvm negotiates both pairs, the
+    probe's VQ_PAIRS_SET 2 enables pair 1, and testpmd forwards the frame
+    from pair 1's tx ring back into pair 1's rx ring (its queue 1)."""
+    tp = vhost.backend("io", queues=2)
+    tp.send("start")
+    sock = tp.p.args[tp.p.args.index("--vdev") + 1].split("iface=")[1].split(",")[0]
+    r = probe(sock, pairs=2)
+    tp.stop()
+    st = tp.port_stats()
+    assert r.returncode == 0, r.stdout + r.stderr + tp.text[-2000:]
+    assert "probe: VQ_PAIRS_SET 2: ack 0" in r.stdout, r.stdout
+    assert "woken by the call eventfd" in r.stdout and "(last pair)" in r.stdout, r.stdout
+    assert st["RX-packets"] == 1 and st["TX-packets"] == 1, st
+
+
+TAP_PROBE = os.path.join(ROOT, "build", "nfvm", "tap_probe")
+root = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for network namespaces")
+
+
+@pytest.fixture
+def netns():
+    name = f"nfos-nfvmq-{uuid.uuid4().hex[:6]}"
+    subprocess.run(["ip", "netns", "add", name], check=True)
+    try:
+        yield name
+    finally:
+        subprocess.run(["ip", "netns", "del", name], capture_output=True, timeout=30)
+
+
+def tap_probe(ns, ifname, pairs, seconds):
+    r = subprocess.run(["make", "-s", "-C", ROOT, "nfvm-tap-probe"], capture_output=True,
+                       text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return subprocess.Popen(["ip", "netns", "exec", ns, TAP_PROBE, ifname, str(pairs),
+                             str(seconds)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+
+
+def ns_sh(ns, *cmd):
+    subprocess.run(["ip", "-n", ns] + list(cmd), check=True, capture_output=True, timeout=30)
+
+
+@root
+def test_tap_pairs_each_get_their_queue(netns):
+    """nfvm makes the TAP multi-queue (one fd per pair), the driver's
+    VQ_PAIRS_SET 2 attaches pair 1's queue, and the kernel spreads 64 UDP
+    flows over both: each pair's receive queue gets frames."""
+    p = tap_probe(netns, "mq0", 2, 60)
+    try:
+        assert p.stdout.readline() == "probe: 2 queue pairs, MQ\n", p.stderr.read()
+        ns_sh(netns, "addr", "add", "10.9.0.1/24", "dev", "mq0")
+        ns_sh(netns, "link", "set", "mq0", "up")
+        ns_sh(netns, "neigh", "add", "10.9.0.2", "lladdr", "02:6e:66:76:6d:01", "dev", "mq0")
+        code = ("import socket\n"
+                "for i in range(64):\n"
+                "    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+                "    s.sendto(b'x' * 32, ('10.9.0.2', 9)); s.close()\n")
+        subprocess.run(["ip", "netns", "exec", netns, "/usr/bin/python3", "-c", code],
+                       check=True, timeout=120)
+        out, err = p.communicate(timeout=120)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    rx = [int(n) for n in re.findall(r"^probe: pair \d: rx (\d+)$", out, re.M)]
+    assert p.returncode == 0 and len(rx) == 2, out + err
+    assert all(rx) and sum(rx) >= 64, out + err  # all on one queue: 1 in 2^63
+
+
+@root
+def test_tap_not_multi_queue_keeps_one_pair(netns):
+    """An existing TAP made without multi_queue: nfvm says so and offers
+    one pair, no MQ; the frames all come on it."""
+    ns_sh(netns, "tuntap", "add", "dev", "sq0", "mode", "tap")
+    p = tap_probe(netns, "sq0", 2, 1)
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == 0 and "probe: 1 queue pairs\n" in out, out + err
+    assert "nfvm: --net tap:sq0 is not multi_queue: one queue pair for 2" in err, err

@@ -53,7 +53,7 @@ def _initramfs(lv, cases, mods, order):
     c = lv.Cpio()
     c.file("/bin/busybox", open(lv.BUSYBOX, "rb").read(), 0o755)
     for a in ("sh", "mount", "insmod", "base64", "poweroff", "echo", "cat", "ip", "ping", "kill",
-              "sleep"):
+              "sleep", "grep", "printf", "mkfifo"):
         c.symlink(f"/bin/{a}", "busybox")
     for lib in LIBS:
         c.file(lib, open(lib, "rb").read(), 0o755)

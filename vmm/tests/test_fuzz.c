@@ -45,7 +45,7 @@ static void random_exit(struct kvm_run *run)
     fill(run, 512);
     run->exit_reason = r % 8 < 6 ? reasons[r % 6] : (uint32_t)rnd();
     if (run->exit_reason == KVM_EXIT_IO) {
-        static const uint16_t ports[] = { 0x3f8, 0x3fd, 0xf4, 0xcf8, 0xcfc,
+        static const uint16_t ports[] = { 0x3f8, 0x3fd, 0xf4, 0xcf8, 0x3ff,
                                           0x80,  0xf8,  0xf8, 0xf9,  0xfa };
 
         run->io.port = rnd() % 4 ? ports[rnd() % 10] : (uint16_t)rnd();
@@ -73,13 +73,14 @@ Test(fuzz, random_exits_and_rings)
     static struct nfvm vm;
     struct kvm_run *run = calloc(1, RUN_SIZE);
     struct nfvm_vnet *n = calloc(1, sizeof(*n));
-    int sv[2], null = open("/dev/null", O_WRONLY), saved;
+    int sv[2], in[2], null = open("/dev/null", O_WRONLY), saved;
     uint8_t frame[1600];
 
     cr_assert_eq(nfvm_mem_create(&vm.mem, 4 * MIB), 0);
-    cr_assert_eq(nfvm_vnet_init(n, &vm.mem, NFVM_MMIO_BASE, NULL, 0), 0);
+    /* Two queue pairs: MQ's registers and the control queue fuzzed too. */
+    cr_assert_eq(nfvm_vnet_init(n, &vm.mem, NFVM_MMIO_BASE, NULL, 0, 2), 0);
     cr_assert_eq(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sv), 0);
-    n->tap = sv[0];
+    n->tap[0] = sv[0];
     vm.net[0] = n;
     vm.nr_net = 1;
     vm.con.fd = null;
@@ -87,8 +88,16 @@ Test(fuzz, random_exits_and_rings)
      * returns at once. Two vCPUs: the wake port has one to name. */
     vm.stop_fd = eventfd(1, EFD_NONBLOCK);
     vm.nr_cpus = 2;
-    for (int c = 0; c < 2; c++)
+    for (int c = 0; c < 2; c++) {
         vm.cpu_wake[c] = eventfd(0, EFD_NONBLOCK);
+        vm.idle_fd[c] = eventfd(0, EFD_NONBLOCK);
+    }
+    n->idle_fd = vm.idle_fd;
+    /* COM1's receiver on a pipe the rounds below write now and then. */
+    cr_assert_eq(pipe(in), 0);
+    fcntl(in[1], F_SETFL, O_NONBLOCK);
+    vm.con.input = 1;
+    vm.con.in_fd = in[0];
     saved = dup(2); /* every refused exit says so on stderr: not here */
     dup2(null, 2);
     for (int i = 0; i < ROUNDS; i++) {
@@ -96,9 +105,9 @@ Test(fuzz, random_exits_and_rings)
 
         random_exit(run);
         if (run->exit_reason == KVM_EXIT_IO && run->io.port == NFVM_PORT_IDLE && rnd() % 2) {
-            /* Now and then a well-formed request, so both ops run. */
+            /* Now and then a well-formed request, so every op runs. */
             uint32_t gpa = (uint32_t)(0x200000 + (rnd() % 0x1000) * 8);
-            struct nfvm_idle r = { .op = 1 + (uint32_t)(rnd() % 2),
+            struct nfvm_idle r = { .op = 1 + (uint32_t)(rnd() % 3),
                                    .devices = (uint32_t)rnd(),
                                    .timeout_ns = rnd() % 1000 };
 
@@ -127,7 +136,7 @@ Test(fuzz, random_exits_and_rings)
             /* Rings wherever the registers put them, with random contents;
              * now and then a queue pointed at the fuzzed page on purpose. */
             if (rnd() % 4 == 0) {
-                for (int q = 0; q < 2; q++) {
+                for (int q = 0; q < 5; q++) {
                     nfvm_vq_reset(&n->q[q]);
                     n->q[q].size = (uint16_t)(1 + rnd() % NFVM_VQ_SIZE_MAX);
                     n->q[q].desc_gpa = 0x200000 + 0x10000 * q;
@@ -136,22 +145,33 @@ Test(fuzz, random_exits_and_rings)
                     nfvm_vq_enable(&n->q[q], &vm.mem);
                 }
             }
-            fill(vm.mem.host + 0x200000, 0x20000);
+            fill(vm.mem.host + 0x200000, 0x50000);
             fill(frame, sizeof(frame));
             (void)!write(sv[1], frame, 14 + rnd() % (sizeof(frame) - 14));
+            (void)!write(in[1], frame, rnd() % 8);
             nfvm_vnet_poll(n);
             while (read(sv[1], frame, sizeof(frame)) > 0)
                 ;
+            {
+                uint32_t ctrlq = 4; /* QueueNotify of the control queue */
+
+                nfvm_vnet_mmio(n, 0x050, (uint8_t *)&ctrlq, 4, true);
+            }
         }
     }
     cr_assert(vm.idle.arms && vm.idle.sleeps, "the idle port was reached");
+    cr_assert(n->ctrl_cmds + n->q[4].bad, "the control queue was reached");
     cr_assert(vm.idle.cpu_waits && vm.idle.cpu_wakes, "the wait and wake ports were reached");
     close(vm.cpu_wake[0]);
     close(vm.cpu_wake[1]);
+    close(vm.idle_fd[0]);
+    close(vm.idle_fd[1]);
     dup2(saved, 2);
     close(saved);
     close(sv[0]);
     close(sv[1]);
+    close(in[0]);
+    close(in[1]);
     close(null);
     close(vm.stop_fd);
     close(n->wake);

@@ -1,8 +1,9 @@
 /* nfvm's idle port driven by synthetic exits, no /dev/kvm: ARM then SLEEP
  * until a frame reached the receive queue or the timer ran out, the stop
  * eventfd, and every malformed or hopeless request ending the guest. The
- * "frame" is the vnet's wake-up written as its I/O thread does (the ring
- * side is test_vnet.c's idle test). */
+ * "frame" is the vnet's wake-up as its I/O thread gives it (the ring side
+ * is test_vnet.c's idle test); two idle vCPUs armed on one device both
+ * wake. */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
 #include <fcntl.h>
@@ -25,12 +26,16 @@ static void setup(void)
     memset(&vm, 0, sizeof(vm));
     vm.con.fd = open("/dev/null", O_WRONLY);
     vm.stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    vm.nr_cpus = 2;
+    for (int c = 0; c < 2; c++)
+        vm.idle_fd[c] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     cr_assert_eq(nfvm_mem_create(&vm.mem, 4 * MIB), 0);
     for (int i = 0; i < 2; i++) {
         net[i] = calloc(1, sizeof(*net[i]));
-        cr_assert_eq(
-            nfvm_vnet_init(net[i], &vm.mem, NFVM_MMIO_BASE + i * NFVM_MMIO_SIZE, NULL, (unsigned)i),
-            0);
+        cr_assert_eq(nfvm_vnet_init(net[i], &vm.mem, NFVM_MMIO_BASE + i * NFVM_MMIO_SIZE, NULL,
+                                    (unsigned)i, 1),
+                     0);
+        net[i]->idle_fd = vm.idle_fd;
         vm.net[vm.nr_net++] = net[i];
     }
     run = calloc(1, RUN_SIZE);
@@ -43,6 +48,8 @@ static void teardown(void)
         free(net[i]);
     }
     close(vm.stop_fd);
+    close(vm.idle_fd[0]);
+    close(vm.idle_fd[1]);
     close(vm.con.fd);
     nfvm_mem_destroy(&vm.mem);
     free(run);
@@ -53,8 +60,8 @@ static struct nfvm_idle *rec(void)
     return (struct nfvm_idle *)(vm.mem.host + REC);
 }
 
-/* One outl(NFVM_PORT_IDLE, gpa) exit. */
-static int idle_out(uint32_t gpa, uint8_t size)
+/* One outl(NFVM_PORT_IDLE, gpa) exit of vCPU cpu. */
+static int idle_out_cpu(unsigned cpu, uint32_t gpa, uint8_t size)
 {
     run->exit_reason = KVM_EXIT_IO;
     run->io.direction = KVM_EXIT_IO_OUT;
@@ -63,13 +70,23 @@ static int idle_out(uint32_t gpa, uint8_t size)
     run->io.count = 1;
     run->io.data_offset = 1024;
     memcpy((uint8_t *)run + 1024, &gpa, 4);
-    return nfvm_exit_handle(&vm, 0, run, RUN_SIZE);
+    return nfvm_exit_handle(&vm, cpu, run, RUN_SIZE);
+}
+
+static int idle_out(uint32_t gpa, uint8_t size)
+{
+    return idle_out_cpu(0, gpa, size);
+}
+
+static int idle_cpu(unsigned cpu, uint32_t op, uint32_t devices, uint64_t timeout_ns)
+{
+    *rec() = (struct nfvm_idle){ .op = op, .devices = devices, .timeout_ns = timeout_ns };
+    return idle_out_cpu(cpu, (uint32_t)REC, 4);
 }
 
 static int idle(uint32_t op, uint32_t devices, uint64_t timeout_ns)
 {
-    *rec() = (struct nfvm_idle){ .op = op, .devices = devices, .timeout_ns = timeout_ns };
-    return idle_out((uint32_t)REC, 4);
+    return idle_cpu(0, op, devices, timeout_ns);
 }
 
 static uint64_t ms_since(const struct timespec *t0)
@@ -83,11 +100,9 @@ static uint64_t ms_since(const struct timespec *t0)
 /* What the I/O thread does when a frame lands while armed. */
 static void frame_lands(struct nfvm_vnet *n)
 {
-    uint64_t one = 1;
-
-    cr_assert(n->wake_armed, "armed by ARM");
-    n->wake_armed = false;
-    cr_assert_eq(write(n->wake, &one, 8), 8);
+    cr_assert(n->armed, "armed by ARM");
+    nfvm_vnet_idle_wake(n);
+    cr_assert_eq(n->armed, 0, "one-shot");
 }
 
 TestSuite(idle, .init = setup, .fini = teardown);
@@ -97,7 +112,7 @@ Test(idle, the_timer_ends_a_sleep)
     struct timespec t0;
 
     cr_assert_eq(idle(NFVM_IDLE_ARM, NFVM_IDLE_ALL, 0), NFVM_RUNNING);
-    cr_assert(net[0]->wake_armed && net[1]->wake_armed);
+    cr_assert(net[0]->armed == 1 && net[1]->armed == 1, "vCPU 0 on both");
     clock_gettime(CLOCK_MONOTONIC, &t0);
     cr_assert_eq(idle(NFVM_IDLE_SLEEP, NFVM_IDLE_ALL, 20000000), NFVM_RUNNING);
     cr_assert_geq(ms_since(&t0), 19);
@@ -113,7 +128,7 @@ Test(idle, a_frame_after_arm_ends_the_sleep_at_once)
     struct timespec t0;
 
     cr_assert_eq(idle(NFVM_IDLE_ARM, 1u << 1, 0), NFVM_RUNNING);
-    cr_assert_not(net[0]->wake_armed, "only the devices named");
+    cr_assert_not(net[0]->armed, "only the devices named");
     frame_lands(net[1]); /* between the guest's last poll and its SLEEP */
     clock_gettime(CLOCK_MONOTONIC, &t0);
     cr_assert_eq(idle(NFVM_IDLE_SLEEP, 1u << 1, 0), NFVM_RUNNING, "no timer: the frame ends it");
@@ -126,7 +141,7 @@ Test(idle, a_wake_up_from_before_the_arm_is_forgotten)
 {
     uint64_t one = 1;
 
-    cr_assert_eq(write(net[0]->wake, &one, 8), 8); /* a frame the guest has seen */
+    cr_assert_eq(write(vm.idle_fd[0], &one, 8), 8); /* a frame the guest has seen */
     cr_assert_eq(idle(NFVM_IDLE_ARM, 1, 0), NFVM_RUNNING);
     cr_assert_eq(idle(NFVM_IDLE_SLEEP, 1, 5000000), NFVM_RUNNING);
     cr_assert_eq(rec()->woken, NFVM_IDLE_WOKE_TIMER);
@@ -153,6 +168,85 @@ Test(idle, a_frame_from_the_io_thread_wakes_a_sleep)
     pthread_join(t, NULL);
     cr_assert_lt(ms_since(&t0), 5000, "woken by the frame, not the 10 s timer");
     cr_assert_eq(rec()->woken, NFVM_IDLE_WOKE_DEV);
+}
+
+/* Two idle lcores armed on one device: the frame wakes both, whichever
+ * sleeps first, and the second to sleep does not miss it. */
+Test(idle, a_frame_wakes_every_vcpu_armed)
+{
+    cr_assert_eq(idle_cpu(0, NFVM_IDLE_ARM, 1, 0), NFVM_RUNNING);
+    cr_assert_eq(idle_cpu(1, NFVM_IDLE_ARM, 1, 0), NFVM_RUNNING);
+    cr_assert_eq(net[0]->armed, 3);
+    frame_lands(net[0]);
+    cr_assert_eq(idle_cpu(0, NFVM_IDLE_SLEEP, 1, 5000000000ULL), NFVM_RUNNING);
+    cr_assert_eq(rec()->woken, NFVM_IDLE_WOKE_DEV);
+    cr_assert_eq(idle_cpu(0, NFVM_IDLE_ARM, 1, 0), NFVM_RUNNING, "vCPU 0 again: no frame");
+    cr_assert_eq(idle_cpu(1, NFVM_IDLE_SLEEP, 1, 5000000000ULL), NFVM_RUNNING);
+    cr_assert_eq(rec()->woken, NFVM_IDLE_WOKE_DEV, "vCPU 1 got its wake-up too");
+    cr_assert_eq(idle_cpu(0, NFVM_IDLE_SLEEP, 1, 5000000), NFVM_RUNNING);
+    cr_assert_eq(rec()->woken, NFVM_IDLE_WOKE_TIMER, "nothing new for vCPU 0");
+    cr_assert_eq(vm.idle.woken_dev, 2);
+}
+
+/* vhost-user: the backend signals one call eventfd; the vCPU whose sleep
+ * reads it wakes the other armed vCPU, which is not asleep yet. */
+Test(idle, a_vhost_call_read_by_one_wakes_the_other)
+{
+    struct nfvm_vhost v = { .running = 0 };
+    uint64_t one = 1;
+
+    net[0]->vhost = &v;
+    cr_assert_eq(idle_cpu(0, NFVM_IDLE_ARM, 1, 0), NFVM_RUNNING);
+    cr_assert_eq(idle_cpu(1, NFVM_IDLE_ARM, 1, 0), NFVM_RUNNING);
+    cr_assert_eq(write(net[0]->wake, &one, 8), 8); /* the backend's call */
+    cr_assert_eq(idle_cpu(0, NFVM_IDLE_SLEEP, 1, 5000000000ULL), NFVM_RUNNING);
+    cr_assert_eq(rec()->woken, NFVM_IDLE_WOKE_DEV);
+    cr_assert_eq(idle_cpu(1, NFVM_IDLE_SLEEP, 1, 5000000000ULL), NFVM_RUNNING);
+    cr_assert_eq(rec()->woken, NFVM_IDLE_WOKE_DEV, "forwarded by vCPU 0");
+    net[0]->vhost = NULL;
+}
+
+/* NFVM_IDLE_CONSOLE: a guest waiting for console input sleeps until
+ * stdin has a byte (at once when one waits), or its timer. */
+static void *type_later(void *arg)
+{
+    struct timespec d = { 0, 30000000 };
+
+    nanosleep(&d, NULL);
+    (void)!write(*(int *)arg, "x", 1);
+    return NULL;
+}
+
+Test(idle, a_console_sleep_ends_when_stdin_has_a_byte)
+{
+    struct timespec t0;
+    pthread_t t;
+    int p[2];
+
+    cr_assert_eq(pipe(p), 0);
+    vm.con.input = 1;
+    vm.con.in_fd = p[0];
+    cr_assert_eq(idle(NFVM_IDLE_CONSOLE, 0, 5000000), NFVM_RUNNING);
+    cr_assert_eq(rec()->woken, NFVM_IDLE_WOKE_TIMER, "nothing typed: the timer");
+    cr_assert_eq(pthread_create(&t, NULL, type_later, &p[1]), 0);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    cr_assert_eq(idle(NFVM_IDLE_CONSOLE, 0, 0), NFVM_RUNNING, "no timer: the byte ends it");
+    pthread_join(t, NULL);
+    cr_assert_lt(ms_since(&t0), 5000);
+    cr_assert_eq(rec()->woken, NFVM_IDLE_WOKE_DEV);
+    cr_assert_eq(nfvm_com1_read(&vm.con, 0), 'x');
+    close(p[1]);
+    cr_assert_eq(idle(NFVM_IDLE_CONSOLE, 0, 0), NFVM_RUNNING, "the end wakes too");
+    cr_assert_eq(rec()->woken, NFVM_IDLE_WOKE_DEV);
+    cr_assert(nfvm_console_rx_ready(&vm.con));
+    cr_assert_eq(idle(NFVM_IDLE_CONSOLE, 0, 0), NFVM_RUNNING, "the ^D waits: at once");
+    cr_assert_eq(nfvm_com1_read(&vm.con, 0), 0x04);
+    cr_assert_eq(vm.idle.sleeps, 4);
+    close(vm.stop_fd);
+    vm.stop_fd = -1;
+    cr_assert_eq(idle(NFVM_IDLE_CONSOLE, 0, 0), NFVM_STATUS_BAD_GUEST,
+                 "input ended, no stop, no timer: it could never end");
+    close(p[0]);
 }
 
 Test(idle, a_stop_signal_ends_a_sleep)

@@ -5,8 +5,11 @@
  * eventfds); then, as the driver would, it sends one frame, posts receive
  * buffers and waits, through nfvm's idle arm, for a frame to come back.
  *
- *   vhost_probe SOCK   prints what it saw; 0 when a frame went out and one
- *                      came back and woke it, 1 otherwise. */
+ *   vhost_probe SOCK [PAIRS]   prints what it saw; 0 when a frame went out
+ *                              and one came back and woke it, 1 otherwise.
+ * With PAIRS > 1 it takes MQ and the control queue, sets VQ_PAIRS_SET PAIRS
+ * through nfvm's control queue, and the frame goes out and comes back on
+ * the last pair. */
 #define _GNU_SOURCE
 #include <poll.h>
 #include <stdio.h>
@@ -20,6 +23,10 @@
 #define RINGS 0x200000ULL /* queue q's rings at RINGS + q * 64 KiB */
 #define BUFS  0x400000ULL /* 2 KiB buffers */
 #define F_MAC (1ULL << 5)
+#define F_MQ  ((1ULL << 17) | (1ULL << 22)) /* CTRL_VQ, MQ */
+#define CMD   0x3f0000ULL                   /* the control command */
+
+static unsigned pairs = 1;
 
 static struct nfvm_mem mem;
 static struct nfvm_vnet dev;
@@ -84,13 +91,13 @@ static uint64_t driver_start(void)
     offered = rd(0x010);
     wr(0x014, 1);
     offered |= (uint64_t)rd(0x010) << 32;
-    f = offered & ((1ULL << 32) | (1ULL << 29) | F_MAC);
+    f = offered & ((1ULL << 32) | (1ULL << 29) | F_MAC | (pairs > 1 ? F_MQ : 0));
     for (uint32_t h = 0; h < 2; h++) {
         wr(0x024, h);
         wr(0x020, (uint32_t)(f >> (32 * h)));
     }
     wr(0x070, 1 | 2 | 8);
-    for (int q = 0; q < 2; q++) {
+    for (int q = 0; q < (int)(2 * pairs + (pairs > 1)); q++) {
         uint64_t d = desc_of(q);
         uint16_t no_int = 1, far = 0x8000;
 
@@ -112,6 +119,31 @@ static uint64_t driver_start(void)
     return f;
 }
 
+/* VQ_PAIRS_SET n on the control queue (queue 2 * pairs): its ack. */
+static uint8_t pairs_set(uint16_t n)
+{
+    int q = (int)(2 * pairs);
+    uint8_t *d = at(desc_of(q)), hdr[2] = { 4, 0 };
+    uint64_t addr[3] = { CMD, CMD + 16, CMD + 32 };
+    uint32_t len[3] = { 2, 2, 1 };
+    uint16_t flags[3] = { 1, 1, 2 }, next[3] = { 1, 2, 0 }, zero = 0;
+    uint8_t *avail = at(desc_of(q) + 0x1000);
+
+    memcpy(at(CMD), hdr, 2);
+    memcpy(at(CMD + 16), &n, 2);
+    *at(CMD + 32) = 0xee;
+    for (int i = 0; i < 3; i++) {
+        memcpy(d + 16 * i, &addr[i], 8);
+        memcpy(d + 16 * i + 8, &len[i], 4);
+        memcpy(d + 16 * i + 12, &flags[i], 2);
+        memcpy(d + 16 * i + 14, &next[i], 2);
+    }
+    memcpy(avail + 4, &zero, 2);
+    __atomic_store_n((uint16_t *)(void *)(avail + 2), (uint16_t)1, __ATOMIC_RELEASE);
+    wr(0x050, (uint32_t)q);
+    return *at(CMD + 32);
+}
+
 /* Waits up to ms for queue q's used index to reach want. */
 static int wait_used(int q, uint16_t want, int ms)
 {
@@ -129,26 +161,44 @@ int main(int argc, char **argv)
     struct pollfd p;
     int ok = 1;
 
-    if (argc != 2 || nfvm_mem_create(&mem, 64ULL << 20) < 0)
+    int rx = 0, tx = 1;
+
+    if (argc < 2 || argc > 3 || nfvm_mem_create(&mem, 64ULL << 20) < 0)
         return 2;
-    if (nfvm_vnet_init_vhost(&dev, &mem, NFVM_MMIO_BASE, argv[1], 0) < 0)
+    pairs = argc == 3 ? (unsigned)atoi(argv[2]) : 1;
+    if (pairs < 1 || pairs > 4)
+        return 2;
+    if (nfvm_vnet_init_vhost(&dev, &mem, NFVM_MMIO_BASE, argv[1], 0, pairs) < 0)
         return 1;
+    if (dev.pairs_max != pairs) {
+        printf("probe: the device has %u queue pairs, not %u\n", dev.pairs_max, pairs);
+        return 1;
+    }
     driver_start();
     if (rd(0x070) & 0x40) {
         printf("probe: the device needs a reset: the backend refused the start\n");
         return 1;
     }
+    if (pairs > 1) {
+        uint8_t ack = pairs_set((uint16_t)pairs);
+
+        printf("probe: VQ_PAIRS_SET %u: ack %u\n", pairs, ack);
+        if (ack != 0)
+            return 1;
+        rx = (int)(2 * pairs - 2);
+        tx = rx + 1;
+    }
     /* Receive buffers first (a backend that echoes needs them), armed as
      * by the guest's NFVM_IDLE_ARM exit, then the frame out. */
     for (uint16_t i = 0; i < 8; i++)
-        post(0, i, BUFS + 2048 * (i + 1), 2048, 1);
-    wr(0x050, 0);
-    nfvm_vnet_idle_arm(&dev);
+        post(rx, i, BUFS + 2048 * (i + 1), 2048, 1);
+    wr(0x050, (uint32_t)rx);
+    nfvm_vnet_idle_arm(&dev, 0);
     memset(at(BUFS), 0, 12); /* virtio-net header, then the frame */
     memcpy(at(BUFS + 12), frame, sizeof(frame));
-    post(1, 0, BUFS, 12 + sizeof(frame), 0);
-    wr(0x050, 1); /* QueueNotify(tx): nfvm writes kick[1], as KVM would */
-    if (wait_used(1, 1, 10000) < 0) {
+    post(tx, 0, BUFS, 12 + sizeof(frame), 0);
+    wr(0x050, (uint32_t)tx); /* QueueNotify(tx): nfvm writes its kick, as KVM would */
+    if (wait_used(tx, 1, 10000) < 0) {
         printf("probe: tx: the backend did not take the frame\n");
         ok = 0;
     } else {
@@ -157,17 +207,17 @@ int main(int argc, char **argv)
     p = (struct pollfd){ .fd = dev.wake, .events = POLLIN };
     if (poll(&p, 1, 20000) != 1) {
         printf("probe: rx: no wake-up on the call eventfd within 20 s (used.idx %u)\n",
-               used_idx(0));
+               used_idx(rx));
         ok = 0;
     } else {
         uint32_t len;
 
-        memcpy(&len, at(desc_of(0) + 0x2000 + 8), 4);
-        printf("probe: rx: woken by the call eventfd; used.idx %u, first frame %u bytes\n",
-               used_idx(0), len);
-        ok &= used_idx(0) >= 1 && len >= 12 + 14;
+        memcpy(&len, at(desc_of(rx) + 0x2000 + 8), 4);
+        printf("probe: rx: woken by the call eventfd; used.idx %u, first frame %u bytes%s\n",
+               used_idx(rx), len, pairs > 1 ? " (last pair)" : "");
+        ok &= used_idx(rx) >= 1 && len >= 12 + 14;
     }
-    nfvm_vnet_idle_disarm(&dev);
+    nfvm_vnet_idle_disarm(&dev, 0);
     wr(0x070, 0); /* reset: GET_VRING_BASE on both rings */
     printf("probe: %s\n", ok ? "ok" : "FAILED");
     return ok ? 0 : 1;

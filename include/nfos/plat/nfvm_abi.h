@@ -36,7 +36,9 @@
  * nothing to do sleeps in nfvm (NFVM_PORT_CPU_WAIT) until another names it
  * at NFVM_PORT_CPU_WAKE: the only cross-CPU signal there is.
  *
- * Ports: NFVM_PORT_CONSOLE (COM1's data register; `rep outsb` batches),
+ * Ports: NFVM_PORT_CONSOLE (COM1's data register; `rep outsb` batches;
+ * with NFVM_BOOT_F_COM1_IN also its receiver: LSR, RBR, a scratch register
+ * that holds, and never an interrupt: the op NFVM_IDLE_CONSOLE sleeps),
  * NFVM_PORT_EXIT (outl: the guest's status & 0x7f becomes nfvm's),
  * NFVM_PORT_IDLE (outl: the guest-physical address, below 4 GiB, of a
  * struct nfvm_idle: the guest has nothing to do; see below); the
@@ -111,8 +113,13 @@
  * A guest that finds work after step 1 just goes on (at most one spurious
  * wake-up later). A SLEEP with no device named and no timeout could never
  * end: nfvm ends that guest. */
-#define NFVM_IDLE_ARM        1
-#define NFVM_IDLE_SLEEP      2
+#define NFVM_IDLE_ARM   1
+#define NFVM_IDLE_SLEEP 2
+#define NFVM_IDLE_CONSOLE                                                                  \
+    3                                    /* op (NFVM_BOOT_F_COM1_IN): sleep until COM1 has \
+                                            a byte to read (at once if it has), or         \
+                                            timeout_ns (0: no timer; a signal ends it);    \
+                                            devices is not read */
 #define NFVM_IDLE_ALL        0xffffffffu /* devices: every device nfvm has */
 #define NFVM_IDLE_WOKE_DEV   1           /* woken: a device's receive queue */
 #define NFVM_IDLE_WOKE_TIMER 2           /* woken: timeout_ns passed (or nfvm stops) */
@@ -120,6 +127,9 @@
 /* nfvm_boot_info.flags */
 #define NFVM_BOOT_F_IDLE 1 /* NFVM_PORT_IDLE is served */
 #define NFVM_BOOT_F_CPU  2 /* NFVM_PORT_CPU_WAIT and _WAKE are served */
+#define NFVM_BOOT_F_COM1_IN                         \
+    4 /* COM1 receives (LSR data ready, RBR; nfvm's \
+         stdin, then one ^D); op NFVM_IDLE_CONSOLE */
 
 #define NFVM_MEM_RAM 1
 
@@ -183,7 +193,7 @@ struct nfvm_cpu {
 
 /* What the guest names at NFVM_PORT_IDLE (8-byte aligned, in RAM). */
 struct nfvm_idle {
-    uint32_t op;         /* IN: NFVM_IDLE_ARM or NFVM_IDLE_SLEEP */
+    uint32_t op;         /* IN: NFVM_IDLE_ARM, _SLEEP or _CONSOLE */
     uint32_t devices;    /* IN: bit i: device i's receive queue wakes the
                             guest (the i-th virtio_mmio.device); NFVM_IDLE_ALL */
     uint64_t timeout_ns; /* IN: SLEEP: wake after this long at most, 0: no timer */
