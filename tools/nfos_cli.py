@@ -508,13 +508,11 @@ def parser():
     p = Parser(prog="nfos", description="Build, run and benchmark nfos images.",
                epilog="Quick start: ./nfos run helloworld   Tests: make test")
     sub = p.add_subparsers(dest="cmd", metavar="COMMAND", parser_class=Parser)
-
     b = sub.add_parser("build", help="build an app's image (last line: image: PATH)")
     b.add_argument("app")
     b.add_argument("--plat", default="kvm", help="kvm (default) or linuxu")
-    b.add_argument("--smp", action="store_true",
-                   help="the SMP variant, which `run --cpus N` (N > 1) uses")
-    b.add_argument("-j", "--jobs", type=int)
+    b.add_argument("--smp", action="store_true", help="the SMP variant (as run --cpus N uses)")
+    b.add_argument("-j", "--jobs", type=int, help="make -jN (default: every CPU)")
     b.add_argument("-v", "--verbose", action="store_true", help="show compiler commands")
     b.set_defaults(fn=cmd_build)
 
