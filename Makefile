@@ -4,6 +4,8 @@
 #                                                 defconfig) and link one image
 #   make APP=... DEBUG=1                          the same with debug checks,
 #                                                 into build/<app>_<plat>-<arch>-debug/
+#   make APP=... SMP=1                            the SMP variant (CONFIG_LIBLCORE_SMP),
+#                                                 into build/<app>_<plat>-<arch>-smp/
 #   make menuconfig APP=...                       edit that build's .config
 #   make nfvm                                     the KVM monitor (vmm/)
 #   make test                                     unit + integration tests
@@ -26,7 +28,12 @@ NFOS_ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 ifneq ($(origin DEBUG),command line)
 DEBUG := 0
 endif
-BUILD     ?= $(NFOS_ROOT)/build/$(APP)_$(PLAT)-$(ARCH)$(if $(filter 1,$(DEBUG)),-debug)
+# SMP=1: the app with CONFIG_LIBLCORE_SMP (more than one CPU), beside the
+# single-CPU build that app defconfigs give (lib/lcore/Config.uk says why).
+ifneq ($(origin SMP),command line)
+SMP := 0
+endif
+BUILD     ?= $(NFOS_ROOT)/build/$(APP)_$(PLAT)-$(ARCH)$(if $(filter 1,$(DEBUG)),-debug)$(if $(filter 1,$(SMP)),-smp)
 
 ifeq ($(V),1)
 Q :=
@@ -41,6 +48,7 @@ endif
 help:
 	@echo "make APP=NAME [PLAT=kvm|linuxu] [V=1]  build one image into build/"
 	@echo "make APP=NAME DEBUG=1                  the same with CONFIG_NFOS_DEBUG, in its own folder"
+	@echo "make APP=NAME SMP=1                    the SMP variant (CONFIG_LIBLCORE_SMP), in its own folder"
 	@echo "make menuconfig APP=NAME [PLAT=...]    edit that build's configuration"
 	@echo "make savedefconfig APP=NAME            print the minimal config"
 	@echo "make nfvm                              the KVM monitor: build/nfvm/nfvm"

@@ -71,10 +71,13 @@ $(KCONFIG_TOP): FORCE
 
 # DEBUG=1 (its own build folder, see the Makefile) turns CONFIG_NFOS_DEBUG
 # on; otherwise the seed turns it off, whatever an older .config said.
+# SMP=1 turns CONFIG_LIBLCORE_SMP on (an app without lib/lcore drops it);
+# otherwise the app's defconfig decides.
 $(KCONFIG_SEED): $(APP_DIR)/defconfig $(KCONFIG_TOP) $(NFOS_ROOT)/mk/config.mk
 	$(Q)mkdir -p $(dir $@)
 	$(Q){ cat $<; echo "CONFIG_$(PLAT_SYM)=y"; echo "CONFIG_$(ARCH_SYM)=y"; \
-		echo "$(if $(filter 1,$(DEBUG)),CONFIG_NFOS_DEBUG=y,# CONFIG_NFOS_DEBUG is not set)"; } > $@
+		echo "$(if $(filter 1,$(DEBUG)),CONFIG_NFOS_DEBUG=y,# CONFIG_NFOS_DEBUG is not set)"; \
+		$(if $(filter 1,$(SMP)),echo "CONFIG_LIBLCORE_SMP=y";) } > $@
 
 # A fresh .config comes from the seed; an existing one (perhaps edited with
 # menuconfig) is only brought up to date with new symbols.

@@ -121,8 +121,18 @@ def parse_size(text):
     return n
 
 
-def image_path(app, plat):
-    return os.path.join(ROOT, "build", f"{app}_{plat}-{ARCH}", f"{app}_{plat}-{ARCH}")
+def smp_variant(app, cpus):
+    """Whether `cpus` lcores need the SMP variant (make SMP=1): apps leave
+    CONFIG_LIBLCORE_SMP off in their defconfig (lib/lcore/Config.uk)."""
+    if cpus <= 1:
+        return False
+    with open(os.path.join(app_dirs()[app], "defconfig")) as f:
+        return "CONFIG_LIBLCORE_SMP=y" not in f.read().split()
+
+
+def image_path(app, plat, smp=False):
+    name = f"{app}_{plat}-{ARCH}"
+    return os.path.join(ROOT, "build", name + ("-smp" if smp else ""), name)
 
 
 # --- deps ---------------------------------------------------------------------
@@ -174,7 +184,7 @@ def ensure_deps():
 
 # --- build --------------------------------------------------------------------
 
-def build(app, plat, verbose=False, jobs=None, quiet=False):
+def build(app, plat, verbose=False, jobs=None, quiet=False, smp=False):
     check_app(app)
     if plat not in PLATS:
         raise UsageError(f"unknown platform '{plat}' (platforms: {', '.join(PLATS)})")
@@ -182,16 +192,19 @@ def build(app, plat, verbose=False, jobs=None, quiet=False):
     cmd = ["make", "-C", ROOT, f"-j{jobs or os.cpu_count() or 1}", f"APP={app}", f"PLAT={plat}"]
     if verbose:
         cmd.append("V=1")
+    if smp:
+        cmd.append("SMP=1")
     r = subprocess.run(cmd, stdout=subprocess.PIPE if quiet else None, text=True)
     if r.returncode != 0:
         if quiet and r.stdout:
             sys.stdout.write(r.stdout)
         die(f"build of {app} for {plat} failed", 1)
-    return image_path(app, plat)
+    return image_path(app, plat, smp)
 
 
 def cmd_build(args):
-    path = build(args.app, args.plat, verbose=args.verbose, jobs=args.jobs)
+    path = build(args.app, args.plat, verbose=args.verbose, jobs=args.jobs,
+                 smp=args.smp and smp_variant(args.app, 2))
     print(f"image: {path}")
     return 0
 
@@ -443,7 +456,8 @@ def cmd_run(args):
     nets = [parse_net(n, args.plat) for n in (args.net or [])]
     params = run_params(args, nets)
     initrd = files.pack(args.files) if args.files else None
-    image = build(args.app, args.plat, quiet=True)
+    image = build(args.app, args.plat, quiet=True,
+                  smp=smp_variant(args.app, 2 if args.pin else args.cpus))
     sys.stdout.flush()
     if args.plat == "linuxu":
         if initrd:
@@ -494,11 +508,11 @@ def parser():
     p = Parser(prog="nfos", description="Build, run and benchmark nfos images.",
                epilog="Quick start: ./nfos run helloworld   Tests: make test")
     sub = p.add_subparsers(dest="cmd", metavar="COMMAND", parser_class=Parser)
-
     b = sub.add_parser("build", help="build an app's image (last line: image: PATH)")
     b.add_argument("app")
     b.add_argument("--plat", default="kvm", help="kvm (default) or linuxu")
-    b.add_argument("-j", "--jobs", type=int)
+    b.add_argument("--smp", action="store_true", help="the SMP variant (as run --cpus N uses)")
+    b.add_argument("-j", "--jobs", type=int, help="make -jN (default: every CPU)")
     b.add_argument("-v", "--verbose", action="store_true", help="show compiler commands")
     b.set_defaults(fn=cmd_build)
 

@@ -286,7 +286,7 @@ int main(int argc, char **argv)
         if (port_open(&app, i, pool, nq))
             return 2;
 
-    if (nq > 1) {
+    if (LCORE_MAX > 1 && nq > 1) { /* a constant 1 without SMP: no lcore code */
         printf("pong: %u lcores, lcore i on queue pair i of every port\n", nq);
         if (serve_lcores(&app, nq))
             return 1;

@@ -19,14 +19,17 @@ NFOS_LINE = re.compile(r"^(\w+): (interval|total) rx (\d+) pkts ([\d.]+) Mpp/s \
 BUILD_TIMEOUT = 900
 
 
-def build_images(wanted):
+def build_images(wanted, cpus=1):
     """{(app, plat): image path or Unavailable with the build's last line},
-    all built at once (each build has its own folder)."""
-    out, makes = {}, {}
+    all built at once (each build has its own folder); for cpus lcores (the
+    SMP variants where cpus > 1: nfos_cli.smp_variant)."""
+    out, makes, smp = {}, {}, {}
     # Each image once: two makes of one folder at a time break each other.
     for app, plat in dict.fromkeys(wanted):
+        smp[app] = nfos_cli.smp_variant(app, cpus)
         makes[(app, plat)] = subprocess.Popen(
-            ["make", "-C", ROOT, f"-j{os.cpu_count() or 1}", f"APP={app}", f"PLAT={plat}"],
+            ["make", "-C", ROOT, f"-j{os.cpu_count() or 1}", f"APP={app}", f"PLAT={plat}"]
+            + (["SMP=1"] if smp[app] else []),
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             text=True, start_new_session=True)
     end = time.monotonic() + BUILD_TIMEOUT
@@ -40,7 +43,7 @@ def build_images(wanted):
                                            f"{BUILD_TIMEOUT} s")
             continue
         last = [l for l in text.splitlines() if l.strip()][-1:] or ["?"]
-        out[(app, plat)] = (nfos_cli.image_path(app, plat) if p.returncode == 0 else
+        out[(app, plat)] = (nfos_cli.image_path(app, plat, smp[app]) if p.returncode == 0 else
                             Unavailable(f"build of {app} for {plat} failed: {last[0]}"))
     return out
 

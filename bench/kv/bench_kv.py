@@ -230,7 +230,8 @@ def subject_status(ctx, args, subjects):
             for s in plats:
                 status[s] = "unavailable: apps/kvstore is not in this tree yet"
             return status
-        ctx.images = build_images(list(dict.fromkeys(("kvstore", p) for p in plats.values())))
+        ctx.images = build_images(list(dict.fromkeys(("kvstore", p) for p in plats.values())),
+                                  cpus=ctx.cpus)
     check_images(lambda plat: [ctx.images[("kvstore", plat)]], plats, status, ctx.tmp)
     return status
 

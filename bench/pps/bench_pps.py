@@ -165,7 +165,7 @@ def set_up(ctx, args, subjects):
                                ("nfos-tcg", "kvm")) if status.get(s) == "available"}
     in_nfos = {s: dpdk_nfos.plat(s) for s in dpdk_nfos.SUBJECTS if status.get(s) == "available"}
     ctx.images = build_images([(CASES[c]["app"], p) for p in plats.values() for c in ctx.cases] +
-                              [(dpdk_nfos.APP, p) for p in in_nfos.values()])
+                              [(dpdk_nfos.APP, p) for p in in_nfos.values()], cpus=ctx.cpus)
     ctx.c2c = placement.build_c2c()
     placement.calibrate_c2c(ctx)
     check_images(lambda plat: [ctx.images[(CASES[c]["app"], plat)] for c in ctx.cases],

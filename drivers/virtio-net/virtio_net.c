@@ -518,7 +518,7 @@ static int vnet_start(struct netdev *dev)
 
     if (p->started)
         return 0;
-    if (p->max_pairs > 1 && !p->ctrl &&
+    if (NETDEV_MAX_QUEUES > 1 && p->max_pairs > 1 && !p->ctrl &&
         (err =
              virtq_create(p->vdev, VIRTIO_NET_CTRLQ(p->dev_max_pairs), VNET_CTRL_RING, &p->ctrl))) {
         fprintf(stderr, "virtio-net: %s: cannot set up the control queue (%s)\n", dev->name,
@@ -527,7 +527,8 @@ static int vnet_start(struct netdev *dev)
     }
     if ((err = virtio_driver_ok(p->vdev)))
         return err;
-    if (p->ctrl && p->pairs != p->dev_pairs && (err = vnet_ctrl_pairs(p, p->pairs)))
+    if (NETDEV_MAX_QUEUES > 1 && p->ctrl && p->pairs != p->dev_pairs &&
+        (err = vnet_ctrl_pairs(p, p->pairs)))
         return err;
     p->started = true;
     return 0;
@@ -623,8 +624,11 @@ static const struct netdev_ops vnet_ops = {
 static uint64_t vnet_wanted(struct virtio_dev *vdev)
 {
     const uint64_t mq = (1ULL << VIRTIO_NET_F_CTRL_VQ) | (1ULL << VIRTIO_NET_F_MQ);
-    uint64_t offered = virtio_features_offered(vdev);
+    uint64_t offered;
 
+    if (NETDEV_MAX_QUEUES == 1) /* a single-CPU image: no MQ code at all */
+        return VNET_WANTED & ~mq;
+    offered = virtio_features_offered(vdev);
     if ((offered & mq) == mq)
         return VNET_WANTED | (1ULL << VIRTIO_NET_F_RSS);
     if (offered & (1ULL << VIRTIO_NET_F_MQ))
@@ -672,7 +676,7 @@ static int vnet_mq_probe(struct vnet_port *p)
     int err;
 
     p->max_pairs = p->dev_max_pairs = 1;
-    if (!virtio_has(vdev, VIRTIO_NET_F_MQ))
+    if (NETDEV_MAX_QUEUES == 1 || !virtio_has(vdev, VIRTIO_NET_F_MQ))
         return 0;
     if ((err = virtio_config_read(vdev, offsetof(struct virtio_net_config, max_virtqueue_pairs), &n,
                                   sizeof(n))))

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include <nfos/plat/memory.h>
-#if CONFIG_LIBLCORE
+#if CONFIG_LIBLCORE_SMP
 #include <nfos/lcore.h>
 #endif
 
@@ -18,7 +18,7 @@ static struct alloc_heap alloc_default;
 /* The default heap is shared by every lcore (nolibc's malloc, musl's mmap,
  * pools and lcores set up at run time): one lock, in images with lcores
  * only. Explicit heaps stay their owner's business. */
-#if CONFIG_LIBLCORE
+#if CONFIG_LIBLCORE_SMP
 /* A message is said only once the lock is released: printing can enter
  * the musl shim, whose own lock another lcore may hold while it waits for
  * this one (mmap from the heap). */

@@ -11,7 +11,7 @@
 
 #include <nfos/compiler.h>
 #include <nfos/plat/console.h>
-#if CONFIG_LIBLCORE
+#if CONFIG_LIBLCORE_SMP
 #include <nfos/lcore.h>
 #endif
 
@@ -32,7 +32,7 @@ struct nolibc_file {
     unsigned char saw_newline;
 };
 
-#if CONFIG_LIBLCORE
+#if CONFIG_LIBLCORE_SMP
 #define STDOUT_LCORES LCORE_MAX
 static struct lcore_lock console_lock;
 #define CONSOLE_LOCK()   lcore_lock(&console_lock)
@@ -64,7 +64,7 @@ static FILE *file_of(FILE *f)
 
     if (f != stdout)
         return f;
-#if CONFIG_LIBLCORE
+#if CONFIG_LIBLCORE_SMP
     id = lcore_id_early();
 #endif
     f = &stdout_file[id];

@@ -115,7 +115,7 @@ struct pool *pool_create(const char *name, size_t obj_size, size_t count, size_t
         return NULL;
     }
     p->created = true;
-#if CONFIG_LIBLCORE
+#if CONFIG_LIBLCORE_SMP
     if (pool_cache_enable(p, 0)) {
         fprintf(stderr, "pool: create '%s' failed: no memory for its lcore caches\n", name);
         alloc_free(mem);
@@ -131,7 +131,7 @@ int pool_destroy(struct pool *p)
         return -EINVAL;
     if (pool_in_use(p))
         return -EBUSY;
-#if CONFIG_LIBLCORE
+#if CONFIG_LIBLCORE_SMP
     pool_cache_flush_all(p);
     if (p->caches)
         alloc_free(p->caches);
@@ -140,7 +140,7 @@ int pool_destroy(struct pool *p)
     return 0;
 }
 
-#if !CONFIG_LIBLCORE
+#if !CONFIG_LIBLCORE_SMP
 void pool_stats_sum(const struct pool *p, struct pool_stats *st)
 {
     *st = p->stats;

@@ -22,7 +22,7 @@ static void pool_unlock(struct pool *p)
 
 static unsigned pool_lcores(void)
 {
-#if CONFIG_LIBLCORE
+#if CONFIG_LIBLCORE_SMP
     return lcore_count();
 #else
     return 1;

@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <nfos/arch/cpu.h>
 #include <nfos/plat/exit.h>
-#if CONFIG_LIBLCORE
+#if CONFIG_LIBLCORE_SMP
 #include <pthread.h>
 #include <nfos/lcore.h>
 #include <nfos/plat/time.h>
@@ -28,7 +28,7 @@
 #define CLONE_CHILD_CLEARTID 0x00200000
 #define CLONE_CHILD_SETTID   0x01000000
 
-#if CONFIG_LIBLCORE
+#if CONFIG_LIBLCORE_SMP
 #define SCHED_CPUS LCORE_MAX
 #define LOCK()     lcore_lock(&s.lock)
 #define UNLOCK()   lcore_unlock(&s.lock)
@@ -74,7 +74,7 @@ static struct {
     volatile int smp; /* every lcore adopted: lcore_id() tells the CPU */
     int adopt;        /* nfos_clone makes lcore adopt's own context */
     int fsgsbase;     /* kvm: CPUID says wrfsbase works */
-#if CONFIG_LIBLCORE
+#if CONFIG_LIBLCORE_SMP
     struct lcore_lock lock;
 #endif
 } s = { .t = { [0] = { .tid = 1, .state = T_RUN } }, .next_tid = 2 };
@@ -90,7 +90,7 @@ int nfos_clone(int (*func)(void *), void *stack, int flags, void *arg, int *ptid
 
 static inline unsigned here(void)
 {
-#if CONFIG_LIBLCORE
+#if CONFIG_LIBLCORE_SMP
     unsigned id = 0;
 
     /* lcore_id(), but volatile: the compiler may not hoist the %gs load
@@ -168,7 +168,7 @@ int sched_nr_alive(void)
  * runnable (lock held). */
 static void kick(unsigned cpu)
 {
-#if CONFIG_LIBLCORE
+#if CONFIG_LIBLCORE_SMP
     struct sched_cpu *c = &s.cpu[cpu];
 
     if (cpu == here())
@@ -238,7 +238,7 @@ static int deadlocked(void)
             return 0;
         if (t->state != T_RUN)
             continue;
-#if CONFIG_LIBLCORE
+#if CONFIG_LIBLCORE_SMP
         if (t->base && !lcore_running(t->cpu))
             continue; /* an idle lcore */
 #endif
@@ -268,7 +268,7 @@ static void idle_until(uint64_t deadline)
  * Lock held on entry and on return, dropped meanwhile. */
 static void idle(unsigned cpu, uint64_t deadline)
 {
-#if CONFIG_LIBLCORE
+#if CONFIG_LIBLCORE_SMP
     if (s.smp) {
         struct sched_cpu *c = &s.cpu[cpu];
         uint32_t seq = c->kick;
@@ -507,7 +507,7 @@ _Noreturn void nfos_unmapself(void *base, size_t len)
     sched_thread_exit();
 }
 
-#if CONFIG_LIBLCORE
+#if CONFIG_LIBLCORE_SMP
 /* Launched on a free lcore by place(): its own context parks while the
  * threads placed there run, and the launch ends with the last of them. */
 static int sched_lcore_run(void *unused)
@@ -546,7 +546,7 @@ static unsigned place(void)
 {
     unsigned cpu = here();
 
-#if CONFIG_LIBLCORE
+#if CONFIG_LIBLCORE_SMP
     unsigned i;
 
     for (i = 1; s.smp && i < lcore_count(); i++) {
@@ -611,7 +611,7 @@ int nfos_clone(int (*func)(void *), void *stack, int flags, void *arg, int *ptid
     return i;
 }
 
-#if CONFIG_LIBLCORE
+#if CONFIG_LIBLCORE_SMP
 static void *sched_never(void *unused)
 {
     return unused; /* an adopted thread's start routine never runs */

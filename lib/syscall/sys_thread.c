@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
-#if CONFIG_LIBLCORE
+#if CONFIG_LIBLCORE_SMP
 #include <nfos/lcore.h>
 #endif
 #include "syscall_priv.h"
@@ -80,7 +80,7 @@ static long sys_sched_getaffinity(long pid, long len, long mask, long a4, long a
 
     if (len < 8 || (len & 7))
         return -EINVAL;
-#if CONFIG_LIBLCORE
+#if CONFIG_LIBLCORE_SMP
     n = lcore_count();
 #endif
     *(uint64_t *)mask = n >= 64 ? ~0ULL : (1ULL << n) - 1;

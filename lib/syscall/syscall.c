@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <nfos/plat/console.h>
 #include <nfos/plat/exit.h>
-#if CONFIG_LIBLCORE
+#if CONFIG_LIBLCORE_SMP
 #include <nfos/lcore.h>
 #endif
 #include "syscall_priv.h"
@@ -24,7 +24,7 @@ static struct {
     const struct syscall_entry *table[SYSCALL_NR_MAX];
     unsigned char reported[SYSCALL_NR_MAX / 8];
     int ready;
-#if CONFIG_LIBLCORE
+#if CONFIG_LIBLCORE_SMP
     struct lcore_lock lock;  /* every call but SYSCALL_F_NOLOCK ones */
     volatile unsigned owner; /* 1 + the lcore holding it, or 0 */
 #endif
@@ -96,7 +96,7 @@ long nfos_syscall6(long n, long a1, long a2, long a3, long a4, long a5, long a6)
     if (e->flags & SYSCALL_F_HOST)
         return syscall_host(n, a1, a2, a3, a4, a5, a6);
 #endif
-#if CONFIG_LIBLCORE
+#if CONFIG_LIBLCORE_SMP
     if (!(e->flags & SYSCALL_F_NOLOCK)) {
         int taken = syscall_lock();
         long r = e->fn(a1, a2, a3, a4, a5, a6);
@@ -110,7 +110,7 @@ long nfos_syscall6(long n, long a1, long a2, long a3, long a4, long a5, long a6)
 
 int syscall_lock(void)
 {
-#if CONFIG_LIBLCORE
+#if CONFIG_LIBLCORE_SMP
     unsigned me = lcore_id_early() + 1;
 
     /* A call made from inside one on this lcore (an mmap that fails says
@@ -128,7 +128,7 @@ int syscall_lock(void)
 
 void syscall_unlock(int taken)
 {
-#if CONFIG_LIBLCORE
+#if CONFIG_LIBLCORE_SMP
     if (taken) {
         sc.owner = 0;
         lcore_unlock(&sc.lock);

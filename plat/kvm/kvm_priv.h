@@ -69,14 +69,29 @@ void kvm_nfvm_start64(const struct nfvm_boot_info *bi);
 _Noreturn void kvm_trap_report(struct kvm_trap_frame *f);
 void kvm_traps_init(void);
 void kvm_idt_set(unsigned vector, const void *handler);
-/* Lets the calling CPU halt until the wake vector (smp.c): its IDT entries,
- * the BSP's syscall entry, the BSP's LAPIC on. 0, or -ENODEV without a
- * usable local APIC. Idempotent. */
+/* The local APIC (lapic.c), for one CPU too: usable (1: the MADT's is the
+ * usual xAPIC, mapped; 0: none, said once), an IPI, its LAPIC on. */
+#define KVM_LAPIC_BASE 0xfee00000UL
+static inline volatile uint32_t *kvm_lapic(unsigned reg)
+{
+    return (volatile uint32_t *)(uintptr_t)(KVM_LAPIC_BASE + reg);
+}
+int kvm_lapic_usable(void);
+void kvm_lapic_icr(unsigned apic_id, uint32_t lo);
+void kvm_lapic_enable(void);
+/* Lets the calling CPU halt until the wake vector (lapic.c): its IDT
+ * entries, the BSP's syscall entry, the BSP's LAPIC on. 0, or -ENODEV
+ * without a usable local APIC. Idempotent. kvm_halt_enabled: 1 once done. */
 int kvm_halt_enable(void);
+int kvm_halt_enabled(void);
 /* Halts the calling CPU (CPL0 hlt) until an interrupt; kvm_halt_enable first. */
 void kvm_smp_halt(void);
+/* x86_64/halt.S's interrupt and #UD entries. */
+extern const uint8_t kvm_smp_wake_irq[], kvm_smp_spurious_irq[], kvm_smp_ud_entry[];
 /* The calling CPU's local APIC id (one MMIO read); after kvm_halt_enable. */
 unsigned kvm_lapic_id(void);
+
+#if CONFIG_LIBLCORE_SMP
 /* The calling CPU's index (smp.c), -1 while only the BSP runs. */
 int kvm_smp_cpu(void);
 
@@ -91,6 +106,15 @@ void kvm_nfvm_ap_start64(struct nfvm_cpu *c);
 int kvm_nfvm_smp_start(unsigned cpu, void (*entry)(void *), void *percpu, struct plat_smp_trace *t);
 void kvm_nfvm_smp_idle(const volatile uint32_t *word, uint32_t val, uint64_t deadline_ns);
 void kvm_nfvm_smp_wake(unsigned cpu);
+#else
+/* One CPU: no index to tell, and nfvm may start no other (the note says
+ * cpus_max 1 and no AP entry, so nfvm refuses --cpus N itself). */
+static inline int kvm_smp_cpu(void)
+{
+    return -1;
+}
+#define kvm_nfvm_smp_init(bi) ((bi)->cpus == 1 ? 0 : -1)
+#endif
 /* Also keeps the first boot module (the initrd) out of the free RAM. */
 int kvm_memory_init(const struct hvm_start_info *si);
 /* Keeps the PVH rsdp_paddr for plat_acpi_rsdp(). */

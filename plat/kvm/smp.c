@@ -7,7 +7,9 @@
  * area its caller gives, and the AP runs only x86_64/smp.S's few CPL0
  * instructions before kvm_ap_start. No x2APIC, no timer: the only
  * interrupts are the wake-up IPI of an idle AP and the console's receiver
- * (serial_in.c), on the same vector. */
+ * (serial_in.c), on the same vector. The LAPIC itself and the halt are
+ * lapic.c's (a single-CPU image has them too); this file, smp.S and
+ * nfvm_smp.c are linked only with CONFIG_LIBLCORE_SMP. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,17 +25,10 @@
 #include "kvm_priv.h"
 #include "x86_64/cpu_defs.h"
 
-#define LAPIC_BASE    0xfee00000UL
 #define LAPIC_ID      0x020
-#define LAPIC_SVR     0x0f0
-#define LAPIC_ICR_LO  0x300
-#define LAPIC_ICR_HI  0x310
-#define LAPIC_SVR_ON  0x100
-#define ICR_BUSY      (1u << 12)
 #define ICR_ASSERT    (1u << 14)
 #define ICR_INIT      (5u << 8)
 #define ICR_STARTUP   (6u << 8)
-#define ICR_MAX_SPINS 100000
 #define MADT_ENTRIES  44
 #define MADT_LAPIC    0
 #define MADT_ENABLED  1
@@ -66,7 +61,6 @@ uint32_t kvm_ap_xcr0;
 
 extern const uint8_t kvm_smp_tramp_start[], kvm_smp_tramp_end[], kvm_smp_tramp_tsc[],
     kvm_smp_tramp_cr4[], kvm_smp_tramp_gdtr[];
-extern const uint8_t kvm_smp_wake_irq[], kvm_smp_spurious_irq[], kvm_smp_ud_entry[];
 extern const uint8_t kvm_gdt[], kvm_gdt_limit[];
 void kvm_ap_start(void);
 
@@ -76,21 +70,14 @@ static struct {
     uint8_t apic_id[KVM_SMP_MAX];
     struct plat_smp_trace trace[KVM_SMP_MAX];
     void *percpu[KVM_SMP_MAX]; /* each CPU's GS base: nfvm's kvm_smp_cpu */
-    int bsp_halts;             /* halts enabled: the BSP has wake-ups and a #UD entry */
-    int lapic_ok;              /* the MADT's LAPIC is the usual one, mapped */
 } smp;
-
-static inline volatile uint32_t *lapic(unsigned reg)
-{
-    return (volatile uint32_t *)(uintptr_t)(LAPIC_BASE + reg);
-}
 
 /* The BSP first, then every enabled processor of the MADT; 1 CPU when
  * there is no MADT (nfvm, ACPI off) or its LAPIC is not the usual one. */
 static void smp_find(void)
 {
     const uint8_t *madt = plat_acpi_table("APIC");
-    uint32_t len, addr, off;
+    uint32_t len, off;
     uint8_t bsp;
 
     smp.found = 1;
@@ -99,23 +86,10 @@ static void smp_find(void)
         smp.n = kvm_nfvm_cpus();
         return;
     }
-    if (!madt)
+    if (!madt || !kvm_lapic_usable())
         return;
     memcpy(&len, madt + 4, 4);
-    memcpy(&addr, madt + 36, 4);
-    if (addr != LAPIC_BASE || plat_mmio_map(LAPIC_BASE, NFOS_PAGE_SIZE)) {
-        /* Said, not silent: an -smp N guest would otherwise run one lcore
-         * with no word why. */
-        char line[96];
-        int n = snprintf(line, sizeof(line),
-                         "nfos: smp: local APIC at %#x unusable (expected %#x): one CPU\n",
-                         (unsigned)addr, (unsigned)LAPIC_BASE);
-
-        plat_console_write(line, (size_t)NFOS_MIN(n, (int)sizeof(line) - 1));
-        return;
-    }
-    smp.lapic_ok = 1;
-    bsp = (uint8_t)(*lapic(LAPIC_ID) >> 24);
+    bsp = (uint8_t)(*kvm_lapic(LAPIC_ID) >> 24);
     smp.apic_id[0] = bsp;
     for (off = MADT_ENTRIES; off + 2 <= len && madt[off + 1] >= 2; off += madt[off + 1]) {
         uint32_t flags;
@@ -141,18 +115,6 @@ size_t plat_smp_area_size(void)
     if (kvm_nfvm_cpus())
         return 0; /* nfvm's blocks hold the stacks and TSS */
     return NFOS_ALIGN_UP(sizeof(struct kvm_ap_area), NFOS_PAGE_SIZE);
-}
-
-/* Sends one IPI. The wait for the previous one is bounded: an xAPIC
- * clears the busy bit at once, and a stuck one must not hang main. */
-static void lapic_icr(unsigned apic_id, uint32_t lo)
-{
-    unsigned spins = ICR_MAX_SPINS;
-
-    while ((*lapic(LAPIC_ICR_LO) & ICR_BUSY) && --spins)
-        arch_pause();
-    *lapic(LAPIC_ICR_HI) = (uint32_t)apic_id << 24;
-    *lapic(LAPIC_ICR_LO) = lo;
 }
 
 /* CR4 as entry.S sets it, computed here at CPL3 so that the BSP's boot
@@ -247,10 +209,10 @@ int plat_smp_start(unsigned cpu, void (*entry)(void *percpu), void *percpu, void
 
     smp.trace[cpu].start = arch_rdtsc();
     t0 = plat_time_ns();
-    lapic_icr(smp.apic_id[cpu], ICR_INIT | ICR_ASSERT);
-    lapic_icr(smp.apic_id[cpu], sipi);
+    kvm_lapic_icr(smp.apic_id[cpu], ICR_INIT | ICR_ASSERT);
+    kvm_lapic_icr(smp.apic_id[cpu], sipi);
     if (!smp_wait_up(t0 + AP_FIRST_WAIT)) {
-        lapic_icr(smp.apic_id[cpu], sipi); /* the spec's second SIPI */
+        kvm_lapic_icr(smp.apic_id[cpu], sipi); /* the spec's second SIPI */
         if (!smp_wait_up(t0 + AP_START_WAIT))
             return -ETIMEDOUT;
     }
@@ -267,34 +229,12 @@ void kvm_ap_start(void)
     void (*entry)(void *) = kvm_ap_boot.entry;
     void *percpu = (void *)(uintptr_t)kvm_ap_boot.gs;
 
-    *lapic(LAPIC_SVR) = LAPIC_SVR_ON | KVM_VEC_SPURIOUS;
+    kvm_lapic_enable();
     kvm_ap_boot.cpl3_tsc = tsc;
     __atomic_store_n(&kvm_ap_boot.up, 1, __ATOMIC_RELEASE);
     entry(percpu);
     kvm_puts("nfos: a CPU's entry returned\n");
     plat_exit(PLAT_EXIT_CRASH);
-}
-
-int kvm_halt_enable(void)
-{
-    if (!smp.found)
-        smp_find();
-    if (!smp.lapic_ok)
-        return -ENODEV;
-    if (!smp.bsp_halts) {
-        kvm_idt_set(KVM_VEC_WAKE, kvm_smp_wake_irq);
-        kvm_idt_set(KVM_VEC_SPURIOUS, kvm_smp_spurious_irq);
-        kvm_idt_set(KVM_VEC_UD, kvm_smp_ud_entry); /* the BSP's first halt */
-        smp.bsp_halts = 1;
-        /* An AP enables its own LAPIC as it starts (kvm_ap_start). */
-        *lapic(LAPIC_SVR) = LAPIC_SVR_ON | KVM_VEC_SPURIOUS;
-    }
-    return 0;
-}
-
-unsigned kvm_lapic_id(void)
-{
-    return *lapic(LAPIC_ID) >> 24;
 }
 
 int kvm_smp_cpu(void)
@@ -313,7 +253,7 @@ int kvm_smp_cpu(void)
                 return (int)i;
         return -1;
     }
-    id = (uint8_t)(*lapic(LAPIC_ID) >> 24);
+    id = (uint8_t)(*kvm_lapic(LAPIC_ID) >> 24);
     for (i = 0; i < smp.n; i++)
         if (smp.apic_id[i] == id)
             return (int)i;
@@ -342,7 +282,7 @@ void plat_smp_idle(const volatile uint32_t *word, uint32_t val, uint64_t deadlin
         kvm_nfvm_smp_idle(word, val, deadline_ns);
         return;
     }
-    if (!deadline_ns && smp.bsp_halts) {
+    if (!deadline_ns && kvm_halt_enabled()) {
         if (*word == val)
             kvm_smp_halt();
         return;
@@ -361,8 +301,8 @@ void plat_smp_wake(unsigned cpu, const volatile uint32_t *word)
     (void)word;
     if (kvm_nfvm_cpus())
         kvm_nfvm_smp_wake(cpu);
-    else if (cpu < smp.n && smp.bsp_halts)
-        lapic_icr(smp.apic_id[cpu], KVM_VEC_WAKE | ICR_ASSERT);
+    else if (cpu < smp.n && kvm_halt_enabled())
+        kvm_lapic_icr(smp.apic_id[cpu], KVM_VEC_WAKE | ICR_ASSERT);
 }
 
 void plat_smp_trace(unsigned cpu, struct plat_smp_trace *t)

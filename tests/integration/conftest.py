@@ -33,13 +33,17 @@ class Result:
 _built = {}
 
 
-def build(app, plat):
-    key = (app, plat)
+def build(app, plat, smp=False):
+    """app's image for plat; smp: the variant for more than one lcore (its
+    SMP variant, unless its defconfig has SMP on: nfos_cli.smp_variant)."""
+    smp = smp and nfos_cli.smp_variant(app, 2)
+    key = (app, plat, smp)
     if key not in _built:
         r = subprocess.run(["make", "-C", ROOT, f"-j{os.cpu_count()}", f"APP={app}",
-                            f"PLAT={plat}"], capture_output=True, text=True)
+                            f"PLAT={plat}"] + (["SMP=1"] if smp else []),
+                           capture_output=True, text=True)
         assert r.returncode == 0, r.stdout + r.stderr
-        _built[key] = nfos_cli.image_path(app, plat)
+        _built[key] = nfos_cli.image_path(app, plat, smp)
     return _built[key]
 
 

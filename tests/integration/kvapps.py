@@ -22,11 +22,13 @@ for i in range(120000):
 """
 
 
-def image(app, plat):
+def image(app, plat, smp=False):
+    """smp: for more than one lcore (kvstore's SMP variant; kvstore-dpdk is
+    SMP already)."""
     if app == DPDK:
         assert plat == "kvm", "kvstore-dpdk is a kvm image"
         return dpdk_build(app)
-    return build(app, plat)
+    return build(app, plat, smp)
 
 
 def args(app, options):

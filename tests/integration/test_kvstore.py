@@ -127,7 +127,7 @@ def kvstore(ns, plat, args=(), cpus=1, lines=None, app="kvstore", queues=1):
     args = ["--mem-limit", "64M", "--max-reply-dgrams", "1100"] + list(args)
     lcores = [f"nfos.cpus={cpus}"] if cpus > 1 else []
     if plat == "linuxu":
-        proc = ns.popen(build("kvstore", "linuxu"), *lcores, "netdev.dev=tap:tap0",
+        proc = ns.popen(build("kvstore", "linuxu", smp=cpus > 1), *lcores, "netdev.dev=tap:tap0",
                         f"netdev.ip={KV}/24", "--", *args)
     else:
         # A tap0 not made multi_queue has one queue pair (QEMU cannot open
@@ -136,7 +136,7 @@ def kvstore(ns, plat, args=(), cpus=1, lines=None, app="kvstore", queues=1):
         params = nfos_cli.net_params(nets, [f"{KV}/24"], [], "kvm") + lcores
         line = nfos_cli.guest_cmdline(params, kvapps.args(app, ["--epoch", str(int(time.time()))]
                                                           + args))
-        cmd = nfos_cli.qemu_command(kvapps.image(app, "kvm"), 256 << 20, "microvm,pcie=on",
+        cmd = nfos_cli.qemu_command(kvapps.image(app, "kvm", smp=cpus > 1), 256 << 20, "microvm,pcie=on",
                                     accel(), line, nets, cpus=cpus)
         proc = ns.popen(*cmd)
     got = wait_line(proc, rf"{app}: ready", timeout=240)

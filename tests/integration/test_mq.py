@@ -85,7 +85,7 @@ def test_l2fwd_two_queue_pairs_kvm(three_netns, machine):
     for side in ("a", "b"):
         sh("ip", "-n", app, "tuntap", "add", "dev", f"q{side}0", "mode", "tap", "multi_queue")
     nets = [{"kind": "tap", "arg": f"q{side}0"} for side in ("a", "b")]
-    cmd = nfos_cli.qemu_command(build("l2fwd", "kvm"), 64 << 20, machine, accel(),
+    cmd = nfos_cli.qemu_command(build("l2fwd", "kvm", smp=True), 64 << 20, machine, accel(),
                                 "nfos.verbose=1 -- --time 30", nets, cpus=2)
     proc = subprocess.Popen(["ip", "netns", "exec", app] + cmd, stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -137,7 +137,7 @@ def pong_cmd(ns, rss):
         return ["ip", "netns", "exec", ns, os.path.join(nfos_cli.ROOT, "nfos"), "run", "pong",
                 "--cpus", "2", "--net", "tap:mq0", "--ip", "10.214.0.100/24", "--param",
                 "nfos.verbose=1", "--", "--time", "20"]
-    cmd = nfos_cli.qemu_command(build("pong", "kvm"), 64 << 20, "microvm,pcie=on", accel(),
+    cmd = nfos_cli.qemu_command(build("pong", "kvm", smp=True), 64 << 20, "microvm,pcie=on", accel(),
                                 "nfos.cpus=2 nfos.verbose=1 netdev.ip=10.214.0.100/24 -- "
                                 "--time 20", [{"kind": "tap", "arg": "mq0"}], cpus=2)
     return ["ip", "netns", "exec", ns] + [a.replace(",mq=on", ",mq=on,rss=on") for a in cmd]

@@ -56,8 +56,9 @@ CASES = {
     # SMP: nfvm starts the AP at the image's CPL3 entry (no INIT/SIPI)
     "smp": ([SMPTEST], ["--cpus", "2", "--trace", SMPTEST, "--", "nfos.boottrace=1 -- 2"]),
     "smp_fault": ([SMPTEST], ["--cpus", "2", SMPTEST, "--", "-- fault"]),
-    # an image that never starts its AP: the exit port stops the sleeping vCPU too
-    "hello_2cpus": ([HELLO], ["--cpus", "2", "--trace", HELLO, "--", "-- exit=6"]),
+    # an image that never starts its AP (SMP, told one lcore): the exit port
+    # stops the sleeping vCPU too
+    "smp_1lcore": ([SMPTEST], ["--cpus", "2", "--trace", SMPTEST, "--", "nfos.cpus=1 -- 1"]),
 }
 # pong idles between two pairs of pings, then its --time ends it: nfvm's
 # idle sleeps in the report of both.
@@ -326,9 +327,8 @@ def test_smp_fault_on_the_ap(results):
 
 
 def test_smp_exit_stops_a_sleeping_vcpu(results):
-    r = results["hello_2cpus"]
-    assert r.status == 6, r
-    check_hello(r, ["exit=6"])
+    r = results["smp_1lcore"]
+    assert r.status == 0 and "ok 1 - 1 lcores, 1 expected" in r.out, r
     assert re.search(r"^nfvm: 2 vCPUs: \d+ waits, 0 wakes$", r.err, re.M), r
 
 
@@ -368,14 +368,17 @@ def test_usage():
 
 
 def test_cpus_refused_before_kvm():
-    """--cpus N with PVH, or more than the RAM holds blocks for: refused by
-    name before /dev/kvm is opened."""
+    """--cpus N with PVH, or more than the RAM holds blocks for, or for an
+    image built without SMP (its note has no AP entry): refused by name
+    before /dev/kvm is opened."""
     make_nfvm()
-    hello = build("helloworld", "kvm")
-    r = run(["--cpus", "2", "--boot", "pvh", hello])
+    smp = build("smptest", "kvm")  # SMP on in its defconfig
+    r = run(["--cpus", "2", "--boot", "pvh", smp])
     assert r.returncode == 202 and "--cpus 2 needs the direct entry" in r.stderr, r
-    r = run(["--mem", "2M", "--cpus", "64", hello])
+    r = run(["--mem", "2M", "--cpus", "64", smp])
     assert r.returncode == 202 and "give --mem more, or fewer --cpus" in r.stderr, r
+    r = run(["--cpus", "2", build("helloworld", "kvm")])
+    assert r.returncode == 202 and "the image starts no other CPU (no AP entry)" in r.stderr, r
     assert guest.nfvm_command("img", 2 << 20, "", cpus=2)[3:5] == ["--cpus", "2"]
 
 

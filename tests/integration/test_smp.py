@@ -113,6 +113,38 @@ def test_cpus_without_lcores_is_refused():
     assert r.status == 2 and "nfos.cpus=2: this app runs on one CPU" in r.err, r
 
 
+SINGLE_CPU = "nfos.cpus=2: this image runs one CPU (built without CONFIG_LIBLCORE_SMP"
+
+
+def test_cpus_of_a_single_cpu_image_is_refused():
+    """l2fwd as apps build by default (no CONFIG_LIBLCORE_SMP) asked for two
+    lcores: a clear error at boot, never a hang (`nfos run --cpus 2` builds
+    the SMP variant instead: test_mq.py)."""
+    r = run_linuxu(build("l2fwd", "linuxu"), params=["nfos.cpus=2"])
+    assert r.status == 2 and SINGLE_CPU in r.err, r
+    r = boot(build("l2fwd", "kvm"), params=["nfos.cpus=2"], extra=["-smp", "2"])
+    assert r.status == 2 and SINGLE_CPU in r.text, r
+
+
+def symbols(image):
+    r = subprocess.run(["nm", image + ".dbg"],
+                       capture_output=True, text=True, check=True)
+    return {l.split()[-1] for l in r.stdout.splitlines()}
+
+
+def test_single_cpu_image_has_no_smp_code():
+    """The SMP code is linked into SMP variants only: the AP bring-up (kvm),
+    the threads (linuxu), the launch protocol and the pool caches."""
+    smp_only = {"kvm": {"plat_smp_start", "kvm_ap_start", "kvm_nfvm_ap_start64",
+                        "lcore_loop", "pool_cache_enable"},
+                "linuxu": {"plat_smp_start", "lcore_loop", "pool_cache_enable"}}
+    for plat, syms in smp_only.items():
+        one, smp = build("l2fwd", plat), build("l2fwd", plat, smp=True)
+        assert one != smp
+        assert not syms & symbols(one), (plat, syms & symbols(one))
+        assert syms <= symbols(smp), (plat, syms - symbols(smp))
+
+
 def test_nfos_run_cpus(smptest_linuxu):
     r = nfos("run", "smptest", "--plat", "linuxu", "--cpus", "2", "--", "2")
     check_tap(r, 2)
@@ -182,7 +214,7 @@ def test_l2fwd_two_lcores_ping_linuxu(three_netns):
         sh("ip", "-n", ns, "addr", "add", f"{ip}/24", "dev", f"s{side}1")
         sh("ip", "-n", ns, "link", "set", f"s{side}1", "up")
         sh("ip", "-n", app, "link", "set", f"s{side}0", "up")
-    image = build("l2fwd", "linuxu")
+    image = build("l2fwd", "linuxu", smp=True)
     proc = subprocess.Popen(["ip", "netns", "exec", app, image, "netdev.dev=packet:sa0",
                              "netdev1.dev=packet:sb0", "nfos.cpus=2"],
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -205,7 +237,7 @@ def test_l2fwd_two_vcpus_ping_kvm(three_netns):
     app, a, b = three_netns
     for side in ("a", "b"):
         sh("ip", "-n", app, "tuntap", "add", "dev", f"k{side}0", "mode", "tap")
-    image = build("l2fwd", "kvm")
+    image = build("l2fwd", "kvm", smp=True)
     # In app, not here; one queue pair each (tests/integration/test_mq.py has two).
     nets = [{"kind": "tap", "arg": f"k{side}0", "queues": 1} for side in ("a", "b")]
     # QEMU ends at a signal without the guest's report: l2fwd stops itself.

@@ -138,7 +138,8 @@ def vhost(tmp_path):
             return tp
 
         def image(self, app, *args, params=()):
-            img = build(app, "linuxu")
+            img = build(app, "linuxu", smp=any(  # nfos.cpus=N, N > 1
+                p.startswith("nfos.cpus=") and p != "nfos.cpus=1" for p in params))
             p = Proc(["timeout", str(4 * TIMEOUT), "taskset", "-c", str(IMAGE_CORE), img,
                       f"netdev.dev=vhost-user:{sock}", "nfos.stats=1"] + list(params) +
                      ["--"] + list(args))

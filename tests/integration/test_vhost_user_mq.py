@@ -49,7 +49,7 @@ def two_pairs(be):
 def test_two_queue_pairs_test_backend(tmp_path):
     path = str(tmp_path / "be.sock")
     be = Backend(path, traffic=two_pairs, queues=2)
-    p = subprocess.Popen([build("l2fwd", "linuxu"), f"netdev.dev=vhost-user:{path}",
+    p = subprocess.Popen([build("l2fwd", "linuxu", smp=True), f"netdev.dev=vhost-user:{path}",
                           "nfos.cpus=2", "nfos.verbose=1", "--", "--macswap"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -86,7 +86,7 @@ def test_more_pairs_than_the_backend_has(tmp_path, queues, args, says):
     path = str(tmp_path / "be.sock")
     be = Backend(path, queues=queues)
     try:
-        r = subprocess.run([build("l2fwd", "linuxu"), f"netdev.dev=vhost-user:{path}"] + args,
+        r = subprocess.run([build("l2fwd", "linuxu", smp=True), f"netdev.dev=vhost-user:{path}"] + args,
                            capture_output=True, text=True, timeout=TIMEOUT)
     finally:
         be.close()

@@ -1,6 +1,7 @@
 /* Platform contract: the other CPUs. kvm: application processors found in
  * the ACPI MADT, started through the LAPIC (INIT/SIPI); linuxu: threads.
- * lib/lcore is the only caller; apps use nfos/lcore.h. Every CPU runs with
+ * lib/lcore's SMP build (CONFIG_LIBLCORE_SMP; platforms link this only
+ * then) is the only caller; apps use nfos/lcore.h. Every CPU runs with
  * its GS base pointing at a per-CPU block its starter chose (FS base stays
  * free for a libc's TLS). Slow path everywhere except plat_smp_idle/wake. */
 #ifndef NFOS_PLAT_SMP_H

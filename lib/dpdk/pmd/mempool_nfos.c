@@ -144,7 +144,7 @@ static int nfos_mp_populate(struct rte_mempool *mp, unsigned int max_objs, void 
         nb->next = NULL;
         pool_put(&nm->pool, nb);
     }
-#if CONFIG_LIBLCORE
+#if CONFIG_LIBLCORE_SMP
     /* Per-lcore caches as pool_create gives its pools: every lcore of a
      * DPDK app gets and puts (rx refill, tx completion, DPDK's flushes). */
     if (pool_cache_enable(&nm->pool, 0)) {

@@ -77,7 +77,11 @@
 /* SMP (smp.c, x86_64/smp.S): where the AP trampoline is copied (the SIPI
  * vector is its page number), the syscall numbers of the CPL0 entry, and
  * struct kvm_ap_boot's offsets. */
-#define KVM_SMP_MAX        64 /* CPUs an image runs, at most */
+#if CONFIG_LIBLCORE_SMP
+#define KVM_SMP_MAX 64 /* CPUs an image runs, at most */
+#else
+#define KVM_SMP_MAX 1
+#endif
 #define KVM_SMP_TRAMPOLINE 0x8000
 #define KVM_SYS_HALT       0
 #define KVM_AP_BOOT_GS     0

@@ -24,7 +24,11 @@ nfvm_desc:                              /* struct nfvm_note */
 	.word kvm_gdt_limit
 	.word KVM_NR_TRAPS * 16 - 1
 	.long KVM_SMP_MAX               /* cpus_max */
+#if CONFIG_LIBLCORE_SMP
 	.quad kvm_nfvm_ap_start64       /* ap_entry (nfvm_smp.c) */
+#else
+	.quad 0                         /* one CPU: nfvm refuses --cpus N */
+#endif
 nfvm_desc_end:
 	.balign 4
 

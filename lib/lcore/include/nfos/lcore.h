@@ -13,14 +13,22 @@
  * to host CPU Ci. The calling lcore is found through the GS base: no
  * lookup, no lock. In an image with lcores, malloc and stdio (nolibc's and
  * musl's) are safe from every lcore; musl's pthread_create puts a thread on
- * a free lcore (lib/syscall). */
+ * a free lcore (lib/syscall).
+ *
+ * Without CONFIG_LIBLCORE_SMP the image runs one lcore (lcore_one.c): the
+ * same API, lcore_id() a constant 0, lcore_self() one static block, and
+ * nfos.cpus=N with N > 1 refused at boot. */
 #ifndef NFOS_LCORE_H
 #define NFOS_LCORE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#define LCORE_MAX       16
+#if CONFIG_LIBLCORE_SMP
+#define LCORE_MAX 16
+#else
+#define LCORE_MAX 1
+#endif
 #define LCORE_VAR_BYTES 1024 /* per-lcore variables, per lcore */
 
 /* This lcore's block; GS base points at it. Fields are the library's. */
@@ -32,6 +40,7 @@ struct lcore {
     char *vars;           /* LCORE_VAR_BYTES of per-lcore variables */
 };
 
+#if CONFIG_LIBLCORE_SMP
 static inline struct lcore *lcore_self(void)
 {
     struct lcore *lc;
@@ -48,13 +57,40 @@ static inline unsigned lcore_id(void)
     __asm__("movl %%gs:8, %0" : "=r"(id));
     return id;
 }
+#else
+extern struct lcore lcore_one; /* lcore_one.c: the one lcore's block */
 
+static inline struct lcore *lcore_self(void)
+{
+    return &lcore_one;
+}
+
+static inline unsigned lcore_id(void)
+{
+    return 0;
+}
+#endif
+
+#if CONFIG_LIBLCORE_SMP
 /* lcore_id() for code that may run before lcore_init (libc, heap): 0
  * until the lcores exist. Slow path (a call). */
 unsigned lcore_id_early(void);
 
 /* The number of lcores, main included (>= 1). */
 unsigned lcore_count(void);
+#else
+/* One lcore: constants, so that the compiler drops every loop over the
+ * other lcores. */
+static inline unsigned lcore_id_early(void)
+{
+    return 0;
+}
+
+static inline unsigned lcore_count(void)
+{
+    return 1;
+}
+#endif
 
 /* Starts the other lcores (called once by the boot sequence): 0 or -errno,
  * printed. */

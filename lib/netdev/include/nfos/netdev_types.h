@@ -9,8 +9,14 @@
 #include <stdint.h>
 #include <nfos/compiler.h>
 
+/* Queue pairs per port: CONFIG_LIBNETDEV_MAX_QUEUES (1 without SMP). */
+#ifdef CONFIG_LIBNETDEV_MAX_QUEUES
+#define NETDEV_MAX_QUEUES CONFIG_LIBNETDEV_MAX_QUEUES
+#else
+#define NETDEV_MAX_QUEUES 8
+#endif
+
 #define NETDEV_MAX_PORTS        8
-#define NETDEV_MAX_QUEUES       8
 #define NETDEV_NAME_MAX         32
 #define NETDEV_BURST_MAX        64 /* drivers accept bursts up to this at least */
 #define NETDEV_MAC_LEN          6

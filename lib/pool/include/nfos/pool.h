@@ -22,7 +22,7 @@
 #include <stdbool.h>
 
 #include <nfos/compiler.h>
-#if CONFIG_LIBLCORE
+#if CONFIG_LIBLCORE_SMP
 #include <nfos/lcore.h>
 #endif
 
@@ -135,7 +135,7 @@ static inline unsigned pool_capacity(const struct pool *p)
  * figure while they run). Fast path. */
 static inline unsigned pool_avail(const struct pool *p)
 {
-#if CONFIG_LIBLCORE
+#if CONFIG_LIBLCORE_SMP
     if (unlikely(p->caches != NULL))
         return __atomic_load_n(&p->top, __ATOMIC_RELAXED) + p->caches[lcore_id()].len;
 #endif
@@ -147,14 +147,14 @@ static inline unsigned pool_avail(const struct pool *p)
  * other lcores leave the pool alone (the balance check at exit). */
 static inline unsigned pool_in_use(const struct pool *p)
 {
-#if CONFIG_LIBLCORE
+#if CONFIG_LIBLCORE_SMP
     if (unlikely(p->caches != NULL))
         return p->capacity - p->top - pool_cache_count(p);
 #endif
     return p->capacity - p->top;
 }
 
-#if CONFIG_LIBLCORE
+#if CONFIG_LIBLCORE_SMP
 #define POOL_CACHE(p) (unlikely((p)->caches != NULL) ? &(p)->caches[lcore_id()] : NULL)
 #else
 #define POOL_CACHE(p) ((struct pool_cache *)NULL)
