@@ -207,9 +207,9 @@ def make_ctx(args):
 def main(argv):
     args = parse_args(argv)
     ctx = make_ctx(args)
-    dpdk = cli.has(TESTPMD) and subprocess.run(
+    dpdk_dev = cli.has(TESTPMD) and subprocess.run(
         ["pkg-config", "--exists", "libdpdk"], capture_output=True).returncode == 0
-    st = cli.can_run("kv", None if dpdk else
+    st = cli.can_run("kv", None if dpdk_dev else
                      "DPDK's development files are missing: install them with ./nfos deps "
                      "(or apt-get install dpdk-dev pkg-config)", "kvgen on 0, the server on 1")
     if st:
