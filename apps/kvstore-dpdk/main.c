@@ -5,11 +5,15 @@
  * replies through rte_eth_tx_burst on every ethdev port, mbufs that are
  * netbufs, and kvstore's options and main loop (kvrun.c). This file: the
  * command line (the EAL's, then kvstore's options), the mempool, the
- * ports. Not here: ports other than net_nfos ones (a port's address is its
+ * ports. A kvm image or a linuxu process (DPDK's archives link into
+ * both). Not here: ports other than net_nfos ones (a port's address is its
  * nfos port's ip=). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if CONFIG_PLAT_LINUXU
+#include <time.h>
+#endif
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
@@ -28,9 +32,10 @@ static const char about[] =
     "  (net_nfos over every nfos port, mbufs that are netbufs), with the address\n"
     "  of its nfos port: ./nfos run " NAME " --net tap:IF --ip ADDR/PREFIX\n"
     "  [-- EAL-ARGS -- OPTIONS]. Without a second --, every argument is kvstore's.\n"
-    "  Absolute expiry times count from --epoch (./nfos run passes it; without it\n"
-    "  they are refused). Requests from sources that cannot have asked are dropped\n"
-    "  and counted by reason. With several lcores (--cpus N) lcore i serves queue\n"
+    "  Absolute expiry times count from --epoch: by default the host's clock on\n"
+    "  linuxu; on kvm ./nfos run passes it (without it they are refused).\n"
+    "  Requests from sources that cannot have asked are dropped and counted by\n"
+    "  reason. With several lcores (--cpus N) lcore i serves queue\n"
     "  pair i of every port.\n" NFAPP_STATS_HELP;
 
 /* argv is [EAL-ARGS] [-- OPTIONS]: the EAL's into eal[], kvstore's into
@@ -189,6 +194,9 @@ int main(int argc, char **argv)
     uint16_t pid;
     const struct nfapp_opt opts[] = { KVRUN_OPTS(app, r), NFAPP_OPT_END };
 
+#if CONFIG_PLAT_LINUXU
+    r.epoch = (uint64_t)time(NULL); /* as kvstore: the host's clock */
+#endif
     if (args_split(argc, argv, eal, &neal, opt, &nopt))
         return 2;
     if (rte_eal_init(neal, eal) < 0) {

@@ -18,7 +18,7 @@ import re
 
 LCORE_MAX = 16  # lib/lcore's LCORE_MAX
 BUSY = re.compile(r"([\d.]+) cycles/(request|pkt)")
-LCORE_LINE = re.compile(r"^\w+: lcore (\d+)\b(.*)$")
+LCORE_LINE = re.compile(r"^[\w-]+: lcore (\d+)\b(.*)$")  # kvstore-dpdk too
 IDLE = re.compile(r"^idle: (.*)$")
 
 

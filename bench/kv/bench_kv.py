@@ -2,7 +2,8 @@
 
     ./nfos bench kv [--smoke] [--runs N] [--seconds S] [--warmup S] [--keys N]
                     [--workloads get100-uniform,get90-zipf,...] [--window N]
-                    [--subjects kvstore-linuxu,kvstore-kvm,memcached,kvstore-tcg,linux-vm]
+                    [--subjects kvstore-linuxu,kvstore-kvm,memcached,kvstore-tcg,linux-vm,
+                                kvstore-dpdk-linuxu,kvstore-dpdk-kvm]
                     [--vm-keys N] [--cpus N] [--no-huge] [--logs DIR]
 
 The load generator is kvgen (bench/kv/kvgen.c, built here against Debian's
@@ -25,6 +26,12 @@ runs on core 1:
                   under QEMU with -netdev vhost-user on the same kind of
                   socket as kvstore; KVM where a Linux guest boots on it, else
                   TCG (linuxvm.accel()); only when --subjects names it
+  kvstore-dpdk-linuxu, kvstore-dpdk-kvm
+                  apps/kvstore-dpdk (kvstore's request path over DPDK's
+                  rte_eth bursts) as kvstore-linuxu and kvstore-kvm; only
+                  when --subjects names them (DPDK's build; see
+                  bench/kv/dpdk.py); their busy cycles per request over
+                  kvstore's on the same platform get a table of their own
 --cpus N runs kvstore with N lcores (bench/common/lcores.py: nfos.cpus=N
 or -smp N, cores 0..N-1), each polling its own queue pair of the port;
 the device offers one pair unless the backend and the driver do multiqueue,
@@ -95,6 +102,7 @@ from bench.common.host import describe, pkg_version
 from bench.common.images import build_images, check_images
 from bench.common.proc import guarded
 from bench.common.rounds import alternate, first_status, print_unavailable
+from bench.kv import dpdk
 from bench.kv.report import acceptance, c2c_note, print_tables, ratios, run_lines, summarize
 from bench.kv.run import (GEN_PREFIX, KV_ARGS, KV_MEM, LINUX_VM_MEM, MEMCACHED_SUBJECTS,
                           build_kvgen, run_once)
@@ -106,6 +114,13 @@ from tools.nfos_cli import ROOT
 LOCK = os.path.join(tempfile.gettempdir(), "nfos-bench-kv.lock")
 SUBJECTS = ("kvstore-linuxu", "kvstore-kvm", "memcached", "kvstore-tcg", "linux-vm")
 ON_REQUEST = ("kvstore-tcg", "linux-vm")  # TCG boots and slow servers: only when named
+# Every subject --subjects takes: ./nfos bench all names SUBJECTS, these
+# only when named (bench/kv/dpdk.py).
+ALL_SUBJECTS = SUBJECTS + dpdk.SUBJECTS
+# The image of each kvstore subject.
+IMAGE = {"kvstore-linuxu": ("kvstore", "linuxu"), "kvstore-kvm": ("kvstore", "kvm"),
+         "kvstore-tcg": ("kvstore", "kvm"),
+         **{s: (dpdk.APP, dpdk.plat(s)) for s in dpdk.SUBJECTS}}
 VM_KEYS, SMOKE_VM_KEYS = 20000, 2000
 WORKLOADS = ("get100-uniform", "get90-uniform", "get90-zipf", "get50-uniform", "get50-zipf")
 SMOKE_WORKLOADS = ("get100-uniform", "get50-zipf")
@@ -140,9 +155,10 @@ def parse_args(argv):
     ap.add_argument("--keys", type=count, help="keys preloaded (default 1M)")
     ap.add_argument("--workloads", type=workload_list,
                     help=f"default {','.join(WORKLOADS)}")
-    ap.add_argument("--subjects", type=cli.csv("subjects", SUBJECTS),
-                    help="default: all but kvstore-tcg and linux-vm (run only when named); "
-                         "kvstore-kvm is skipped under TCG unless named here")
+    ap.add_argument("--subjects", type=cli.csv("subjects", ALL_SUBJECTS),
+                    help="default: all but kvstore-tcg, linux-vm and the kvstore-dpdk ones "
+                         "(run only when named); kvstore-kvm is skipped under TCG unless "
+                         "named here")
     ap.add_argument("--vm-keys", type=count,
                     help=f"keys preloaded for kvstore-tcg and linux-vm (default "
                          f"{VM_KEYS // 1000}K, smoke {SMOKE_VM_KEYS // 1000}K; at most --keys)")
@@ -180,7 +196,7 @@ def make_ctx(args):
     ctx.warmup = args.warmup if args.warmup is not None else (0.2 if args.smoke else 1.0)
     ctx.keys = args.keys or (10000 if args.smoke else 1000000)
     ctx.vm_keys = min(ctx.keys, args.vm_keys or (SMOKE_VM_KEYS if args.smoke else VM_KEYS))
-    ctx.keys_of = {s: ctx.vm_keys if s in ON_REQUEST else ctx.keys for s in SUBJECTS}
+    ctx.keys_of = {s: ctx.vm_keys if s in ON_REQUEST else ctx.keys for s in ALL_SUBJECTS}
     ctx.workloads = args.workloads or list(SMOKE_WORKLOADS if args.smoke else WORKLOADS)
     ctx.window, ctx.mc_window = args.window, args.mc_window
     ctx.cpus = args.cpus
@@ -191,9 +207,9 @@ def make_ctx(args):
 def main(argv):
     args = parse_args(argv)
     ctx = make_ctx(args)
-    dpdk = cli.has(TESTPMD) and subprocess.run(
+    dpdk_dev = cli.has(TESTPMD) and subprocess.run(
         ["pkg-config", "--exists", "libdpdk"], capture_output=True).returncode == 0
-    st = cli.can_run("kv", None if dpdk else
+    st = cli.can_run("kv", None if dpdk_dev else
                      "DPDK's development files are missing: install them with ./nfos deps "
                      "(or apt-get install dpdk-dev pkg-config)", "kvgen on 0, the server on 1")
     if st:
@@ -211,6 +227,7 @@ def main(argv):
 def subject_status(ctx, args, subjects):
     status = first_status(subjects, args.subjects, ON_REQUEST, "kvstore-kvm", ctx.accel,
                           "kvstore")
+    dpdk.status(status, args.subjects, ctx.accel)
     if "memcached" in subjects and not cli.has("memcached"):
         status["memcached"] = "unavailable: memcached is missing (./nfos deps)"
     if "memcached" in subjects and os.geteuid() != 0:
@@ -221,18 +238,17 @@ def subject_status(ctx, args, subjects):
             ctx.lvm = linuxvm.build(log=lambda line: print(line, flush=True))
         except linuxvm.Error as e:
             status["linux-vm"] = f"unavailable: {e}"
-    plats = {s: p for s, p in (("kvstore-linuxu", "linuxu"), ("kvstore-kvm", "kvm"),
-                               ("kvstore-tcg", "kvm"))
-             if status.get(s) == "available"}
+    wanted = {s: IMAGE[s] for s in IMAGE if status.get(s) == "available"}
     ctx.images = {}
-    if plats:
-        if not os.path.isdir(os.path.join(ROOT, "apps", "kvstore")):
-            for s in plats:
-                status[s] = "unavailable: apps/kvstore is not in this tree yet"
-            return status
-        ctx.images = build_images(list(dict.fromkeys(("kvstore", p) for p in plats.values())),
-                                  cpus=ctx.cpus)
-    check_images(lambda plat: [ctx.images[("kvstore", plat)]], plats, status, ctx.tmp)
+    for s, (app, _) in wanted.items():
+        if not os.path.isdir(os.path.join(ROOT, "apps", app)):
+            status[s] = f"unavailable: apps/{app} is not in this tree yet"
+    wanted = {s: im for s, im in wanted.items() if status[s] == "available"}
+    if wanted:
+        ctx.images = build_images(list(wanted.values()), cpus=ctx.cpus)
+    for app in dict.fromkeys(app for app, _ in wanted.values()):
+        check_images(lambda plat, app=app: [ctx.images[(app, plat)]],
+                     {s: p for s, (a, p) in wanted.items() if a == app}, status, ctx.tmp)
     return status
 
 
@@ -244,11 +260,12 @@ def enough_clean(runs, workloads, want):
 
 
 def bench(ctx, args):
-    subjects = args.subjects or list(SUBJECTS)
+    subjects = args.subjects or list(ALL_SUBJECTS)
     ctx.accel = "kvm" if nfos_cli.kvm_usable() else "tcg"
     ctx.lvm_accel, ctx.lvm_why = linuxvm.accel()
     ctx.accel_of = {"kvstore-linuxu": "native", "kvstore-kvm": ctx.accel, "memcached": "native",
-                    "kvstore-tcg": "tcg", "linux-vm": ctx.lvm_accel}
+                    "kvstore-tcg": "tcg", "linux-vm": ctx.lvm_accel,
+                    **{s: dpdk.accel(s, ctx.accel) for s in dpdk.SUBJECTS}}
     status = subject_status(ctx, args, subjects)
     active = [s for s in subjects if status[s] == "available"]
     ctx.c2c = placement.build_c2c()
@@ -321,6 +338,7 @@ def results_json(ctx, status, results, rat, acc, lines):
         "subjects": status,
         "results": results,
         "ratios": rat,
+        "kvstore_dpdk_busy_ratios": dpdk.ratios(results, ctx.workloads),
         "acceptance": acc,
         "notes": __doc__.split("\n\n")[-1].strip(),
         "summary_lines": lines,

@@ -3,6 +3,7 @@
 from bench.common import lcores
 from bench.common.placement import C2C_FAR, placement, spread
 from bench.common.stats import fmt, summary, table
+from bench.kv import dpdk
 from bench.kv.windows import CLEAN_OTHER, GEN_CORE, SERVER_CORE
 
 def c2c_note(results):
@@ -101,7 +102,7 @@ def run_lines(ctx, subject, run, r):
     out = []
     for w, x in r["workloads"].items():
         busy = x.get("busy_cycles_per_req")
-        out.append(f"  {subject:<14} run {run} {w:<14} {x['rps']:>10.0f} req/s, hit "
+        out.append(f"  {subject:<19} run {run} {w:<14} {x['rps']:>10.0f} req/s, hit "
                    f"{x['hit_ratio']:.4f}, p50 {x['p50_us']:.1f} us, p99 {x['p99_us']:.1f} us"
                    + (f", busy {busy:.1f} cycles/req" if busy is not None else "")
                    + f", lost {x['lost']}, kvgen idle {x['gen_idle_share']:.2f}"
@@ -111,7 +112,7 @@ def run_lines(ctx, subject, run, r):
                       if placement(ctx, x["c2c_cycles"]) == "unknown" else
                       f" (disturbed: others took {x['others_share']})"))
     if r.get("lcores"):  # --cpus N: the whole run's, from kvstore's exit report
-        out.append(f"  {subject:<14} run {run} per lcore (whole run):")
+        out.append(f"  {subject:<19} run {run} per lcore (whole run):")
         out += lcores.lines_of(r["lcores"])
     return out
 
@@ -131,6 +132,9 @@ def print_tables(ctx, subjects, status, results, rat, acc):
         rrows.append((r["workload"], x("kvstore-linuxu_over_memcached_rps"),
                       x("kvstore-kvm_over_memcached_rps")))
     out += [""] + table(rrows)
+    drows = dpdk.table_rows(dpdk.ratios(results, ctx.workloads))
+    if drows:
+        out += [""] + table(drows)
     lvm = [r for r in rat if any(k.endswith("_over_linux-vm_rps") for k in r)]
     if lvm:
         out += [""] + linux_vm_table(lvm)

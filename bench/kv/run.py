@@ -11,6 +11,7 @@ import subprocess
 import time
 
 from bench.common import lcores, placement
+from bench.kv import dpdk
 from bench.common.proc import (BenchError, Proc, RunFailed, check_alive, keep_logs,
                                wait_socket)
 from bench.kv.windows import GEN_CORE, SERVER_CORE, follow, last_line_after, parse_run
@@ -21,7 +22,10 @@ from tools.nfos_cli import ROOT
 HERE = os.path.dirname(os.path.abspath(__file__))
 GEN_PREFIX = "nfos-kv-gen"      # kvgen's --file-prefix
 KVGEN = os.path.join(ROOT, "build", "bench", "kvgen")
-QEMU_SUBJECTS = ("kvstore-kvm", "kvstore-tcg", "linux-vm")  # stopped with SIGTERM to QEMU
+# Stopped with SIGTERM to QEMU.
+QEMU_SUBJECTS = ("kvstore-kvm", "kvstore-tcg", "linux-vm", dpdk.KVM_SUBJECT)
+# Linux processes that must exit 0 on SIGINT (their exit report).
+LINUXU_SUBJECTS = ("kvstore-linuxu", "kvstore-dpdk-linuxu")
 MEMCACHED_SUBJECTS = ("memcached", "linux-vm")  # UDP socket buffers: --mc-window
 LINUX_VM_MEM = 512 << 20        # the linux-vm subject's guest RAM
 GEN_IP, SERVER_IP, PREFIXLEN, PORT = "10.99.0.1", "10.99.0.2", 24, 11211
@@ -133,6 +137,9 @@ def server_argv(ctx, subject, sock, ns):
         return nfos_cli.qemu_command(ctx.images[("kvstore", "kvm")], KV_MEM, "microvm,pcie=on",
                                      ctx.accel_of[subject], cmdline,
                                      [{"kind": "vhost-user", "arg": sock}], cpus=ctx.cpus)
+    if subject in dpdk.SUBJECTS:
+        return dpdk.argv(subject, ctx.images[(dpdk.APP, dpdk.plat(subject))], sock, KV_MEM,
+                         f"{SERVER_IP}/{PREFIXLEN}", KV_ARGS, ctx.cpus, ctx.accel)
     if subject == "linux-vm":
         # seconds=0: memcached runs until QEMU is stopped.
         return linuxvm.qemu_command("memcached", sock=sock, mem=LINUX_VM_MEM,
@@ -219,8 +226,8 @@ def measure(ctx, subject, gen, server, procs, ns, udp0):
     if subject in QEMU_SUBJECTS:
         server.signal(signal.SIGTERM)  # QEMU; the guest has no stop of its own here
         server.wait(15)
-    elif server.stop(15) != 0 and subject == "kvstore-linuxu":
-        raise RunFailed(f"kvstore ended with status {server.p.returncode} on SIGINT",
+    elif server.stop(15) != 0 and subject in LINUXU_SUBJECTS:
+        raise RunFailed(f"{subject} ended with status {server.p.returncode} on SIGINT",
                         server.tail())
     udp = {k: udp1.get(k, 0) - udp0.get(k, 0) for k in udp1} if ns else None
     return marks, holds, udp

@@ -11,13 +11,17 @@ import signal
 import time
 
 from bench.common import placement
-from bench.common.images import NFOS_LINE
 from bench.common.proc import RunFailed, check_alive
 
 GEN_CORE, SERVER_CORE = placement.CORES
 CLEAN_OTHER = 0.1               # share of a core others may take in a clean window
 SETTLE_S, SETTLE_STEP = 3.0, 0.25  # at a hold that finds the cores apart: wait, idle, re-probe
-KVSTORE_LINE = NFOS_LINE
+# NFOS_LINE (bench/common/images.py), its groups the same, from kvstore or
+# kvstore-dpdk: "APP: interval|total rx N pkts R Mpp/s | tx N pkts R Mpp/s |
+# drops N | busy C cycles/pkt | S s".
+KVSTORE_LINE = re.compile(r"^([\w-]+): (interval|total) rx (\d+) pkts ([\d.]+) Mpp/s \| tx (\d+) "
+                          r"pkts ([\d.]+) Mpp/s \| drops (\d+) \| busy ([\d.]+) cycles/pkt \| "
+                          r"([\d.]+) s")
 KVGEN_JSON = re.compile(r"^KVGEN (\{.*\})$")
 KVGEN_HOLD = re.compile(r"^kvgen: hold (?:before ([\w-]+)|at end)$")
 

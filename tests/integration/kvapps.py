@@ -1,8 +1,9 @@
 """How the kvstore tests start kvstore or kvstore-dpdk (kvstore's request
-path over DPDK's rte_eth bursts, a kvm image only): the image (kvstore-dpdk
-skipped only when Debian's DPDK source cannot be fetched), the command line
-(kvstore-dpdk's options come after the EAL's "--"), and a kvm guest's end:
-given --count, it stops by itself once that many requests came, which
+path over DPDK's rte_eth bursts, a kvm image and a linuxu process): the
+image (kvstore-dpdk skipped only when Debian's DPDK source cannot be
+fetched), the command line (kvstore-dpdk's options come after the EAL's
+"--"), where each parametrized case runs, and a kvm guest's end: given
+--count, it stops by itself once that many requests came, which
 until_exit sends, so that its exit report (counters, pools) can be read."""
 
 from conftest import build, dpdk_build
@@ -10,6 +11,12 @@ from conftest import build, dpdk_build
 PY = "/usr/bin/python3"
 DPDK = "kvstore-dpdk"
 APPS = ["kvstore", DPDK]
+# Where the memcached conformance cases (sizes, IP fragments; the main
+# cases on linuxu) run: kvstore-dpdk on both platforms, kvstore on linuxu
+# (its kvm runs are test_conformance_kvm_tap's). Once per app and platform.
+CONFORMANCE = [("kvstore", "linuxu"), (DPDK, "linuxu"), (DPDK, "kvm")]
+# Where the guard cases that apply to kvstore-dpdk run: every app on both.
+GUARD = [("kvstore", "linuxu"), ("kvstore", "kvm"), (DPDK, "linuxu"), (DPDK, "kvm")]
 
 # Version requests, one every 5 ms, until killed.
 SENDER = """
@@ -26,14 +33,27 @@ def image(app, plat, smp=False):
     """smp: for more than one lcore (kvstore's SMP variant; kvstore-dpdk is
     SMP already)."""
     if app == DPDK:
-        assert plat == "kvm", "kvstore-dpdk is a kvm image"
-        return dpdk_build(app)
+        return dpdk_build(app, plat)
     return build(app, plat, smp)
 
 
 def args(app, options):
     """kvstore's options as app's command line."""
     return (["--"] if app == DPDK else []) + list(options)
+
+
+# kvstore-dpdk's linuxu memory: the EAL's region (-m, 16 MiB by default)
+# and the mbufs come from the same heap as kvstore's items (64 MiB in the
+# conformance runs, linuxu's default nfos.mem).
+DPDK_LINUXU_MEM = "nfos.mem=160M"
+
+
+def linuxu(app, params, options, smp=False):
+    """The argv of app (kvstore, kvstore-dpdk, or another app) as a linuxu
+    process: nfos's params (netdev.dev=, nfos.cpus=, ...), then the app's
+    options; smp: its SMP variant (image())."""
+    mem = [DPDK_LINUXU_MEM] if app == DPDK else []
+    return [image(app, "linuxu", smp), *mem, *params, "--", *args(app, options)]
 
 
 def count_for(cases):

@@ -119,16 +119,17 @@ def memcached(ns, item_max):
 
 
 def kvstore(ns, plat, args=(), cpus=1, lines=None, app="kvstore", queues=1):
-    """app (kvstore, or kvstore-dpdk on kvm) on tap0 (with cpus lcores; on
-    kvm with queues queue pairs), ready and answering; lines, when given,
-    gets its output up to the ready line."""
+    """app (kvstore or kvstore-dpdk) on tap0 (with cpus lcores; on kvm with
+    queues queue pairs), ready and answering; lines, when given, gets its
+    output up to the ready line."""
     # memcached's replies have no datagram limit: lift kvstore's (issue 11;
     # test_kvstore_guard.py tests it) for the comparison.
     args = ["--mem-limit", "64M", "--max-reply-dgrams", "1100"] + list(args)
     lcores = [f"nfos.cpus={cpus}"] if cpus > 1 else []
     if plat == "linuxu":
-        proc = ns.popen(build("kvstore", "linuxu", smp=cpus > 1), *lcores, "netdev.dev=tap:tap0",
-                        f"netdev.ip={KV}/24", "--", *args)
+        proc = ns.popen(*kvapps.linuxu(app, [*lcores, "netdev.dev=tap:tap0",
+                                             f"netdev.ip={KV}/24"], args,
+                                         smp=cpus > 1))
     else:
         # A tap0 not made multi_queue has one queue pair (QEMU cannot open
         # it with queues=N); lcore 1 idles and says so.
@@ -333,15 +334,12 @@ def conformance(ns, plat, cases, item_max, cpus=1, sockets=1, app="kvstore", que
     return "".join(lines) + out
 
 
-# The platforms each app's conformance runs on (kvstore-dpdk: kvm only).
-APP_PLATS = [("kvstore", "linuxu"), (kvapps.DPDK, "kvm")]
+@pytest.mark.parametrize("app", kvapps.APPS)
+def test_conformance_linuxu(ns, app):
+    conformance(ns, "linuxu", main_cases(), 2048, app=app)
 
 
-def test_conformance_linuxu(ns):
-    conformance(ns, "linuxu", main_cases(), 2048)
-
-
-@pytest.mark.parametrize("app, plat", APP_PLATS)
+@pytest.mark.parametrize("app, plat", kvapps.CONFORMANCE)
 def test_conformance_sizes(ns, app, plat):
     conformance(ns, plat, size_cases(), 1024, app=app)
 
@@ -388,7 +386,7 @@ def frag_cases():
     return p
 
 
-@pytest.mark.parametrize("app, plat", APP_PLATS)
+@pytest.mark.parametrize("app, plat", kvapps.CONFORMANCE)
 def test_conformance_ip_fragments(ns, app, plat):
     out = conformance(ns, plat, frag_cases(), 16384, app=app)
     m = re.search(rf"{app}: port 0 IP fragments (\d+): (\d+) datagrams reassembled \((\d+) "

@@ -36,13 +36,17 @@ def ns_mq():
         n.remove()
 
 
-def test_conformance_two_lcores_linuxu(ns_mq):
-    """kvstore --cpus 2 on a multiqueue TAP: the cases go out from 16
-    sockets, which the kernel's flow hash spreads over both queues (all on
-    one: 2 in 65536); both lcores answer, from one shared table."""
-    out = conformance(ns_mq, "linuxu", main_cases(), 2048, cpus=2, sockets=16)
-    assert "kvstore: port 0 (tap0): 2 queue pair(s) for 2 lcores" in out, out
-    served = re.findall(r"kvstore: lcore (\d) queue \d: requests (\d+)", out)
+@pytest.mark.parametrize("app", kvapps.APPS)
+def test_conformance_two_lcores_linuxu(ns_mq, app):
+    """--cpus 2 on a multiqueue TAP: the cases go out from 16 sockets,
+    which the kernel's flow hash spreads over both queues (all on one: 2 in
+    65536); both lcores answer, from one shared table (kvstore-dpdk: DPDK's
+    lcores over net_nfos's two queue pairs, with the shorter size cases:
+    its one-lcore run had the main ones)."""
+    cases, item_max = (main_cases(), 2048) if app == "kvstore" else (size_cases(), 1024)
+    out = conformance(ns_mq, "linuxu", cases, item_max, cpus=2, sockets=16, app=app)
+    assert re.search(rf"{app}: port 0 \(\S+\): 2 queue pair\(s\) for 2 lcores", out), out
+    served = re.findall(rf"{app}: lcore (\d) queue \d: requests (\d+)", out)
     assert len(served) == 2 and all(int(n) > 0 for _, n in served), out
 
 
