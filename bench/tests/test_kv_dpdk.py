@@ -49,12 +49,12 @@ def test_images_asked_for_per_subject(monkeypatch, tmp_path):
     kvstore-dpdk's for the DPDK subjects, kvstore's for the others."""
     asked, checked = [], {}
     monkeypatch.setattr(bench_kv, "build_images",
-                        lambda wanted: asked.extend(wanted) or {w: f"/{w[0]}-{w[1]}"
-                                                                for w in wanted})
+                        lambda wanted, cpus: asked.extend(wanted) or {w: f"/{w[0]}-{w[1]}"
+                                                                      for w in wanted})
     monkeypatch.setattr(bench_kv, "check_images",
                         lambda images, plats, st, tmp: checked.update(
                             {s: images(p) for s, p in plats.items()}))
-    ctx = SimpleNamespace(accel="tcg", tmp=str(tmp_path))
+    ctx = SimpleNamespace(accel="tcg", tmp=str(tmp_path), cpus=1)
     named = ["kvstore-linuxu", "kvstore-dpdk-linuxu", "kvstore-dpdk-kvm"]
     st = bench_kv.subject_status(ctx, SimpleNamespace(subjects=named), named)
     assert set(st.values()) == {"available"}
