@@ -22,22 +22,22 @@ int kv_init(struct kv *kv, size_t mem_limit, size_t item_size_max, int64_t unix_
     kv->peers = &kv->self;
     kv->npeers = 1;
     if (!max_dgrams || max_dgrams > KV_MAX_DGRAMS) {
-        fprintf(stderr, "kvstore: --max-reply-dgrams must be 1..%u\n", KV_MAX_DGRAMS);
+        fprintf(stderr, KV_APP_NAME ": --max-reply-dgrams must be 1..%u\n", KV_MAX_DGRAMS);
         return -EINVAL;
     }
     rc = kvtable_init(kv->table, mem_limit, item_size_max, unix_now);
     if (rc == -ENOMEM)
         fprintf(stderr,
-                "kvstore: cannot allocate --mem-limit %zu MiB and its index; give the guest "
-                "more RAM (--mem) or a smaller --mem-limit\n",
+                KV_APP_NAME ": cannot allocate --mem-limit %zu MiB and its index; give the guest "
+                            "more RAM (--mem) or a smaller --mem-limit\n",
                 mem_limit >> 20);
     else if (rc)
-        fprintf(stderr, "kvstore: --mem-limit must be at least 1M, --max-item-size 64..1M\n");
+        fprintf(stderr, KV_APP_NAME ": --mem-limit must be at least 1M, --max-item-size 64..1M\n");
     if (rc)
         return rc;
     kv->scratch = malloc(KV_SCRATCH);
     if (!kv->scratch) {
-        fprintf(stderr, "kvstore: no memory for the reply buffer; give the guest more RAM\n");
+        fprintf(stderr, KV_APP_NAME ": no memory for the reply buffer; give the guest more RAM\n");
         kvtable_fini(kv->table);
         return -ENOMEM;
     }
@@ -58,8 +58,8 @@ int kv_init_peers(struct kv *const *all, unsigned n)
         memset(kv, 0, sizeof(*kv));
         if (!(kv->scratch = malloc(KV_SCRATCH))) {
             fprintf(stderr,
-                    "kvstore: no memory for lcore %u's reply buffer; give the guest "
-                    "more RAM\n",
+                    KV_APP_NAME ": no memory for lcore %u's reply buffer; give the guest "
+                                "more RAM\n",
                     i);
             return -ENOMEM;
         }

@@ -4,6 +4,12 @@
 #ifndef KVSTORE_KV_H
 #define KVSTORE_KV_H
 
+/* The name kv.c's messages begin with: kvstore-dpdk, which compiles this
+ * engine too, defines its own. */
+#ifndef KV_APP_NAME
+#define KV_APP_NAME "kvstore"
+#endif
+
 #include <stddef.h>
 #include <stdint.h>
 #include <nfos/kvtable.h>
