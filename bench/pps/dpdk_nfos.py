@@ -3,7 +3,8 @@ nfos image (apps/dpdk-testpmd) whose one port is net_nfos over nfos's
 virtio-net driver, on the same vhost-user backend as every other subject.
 The platform is a parameter (PLATS): kvm (QEMU with KVM; skipped under TCG
 unless named, like nfos-kvm), tcg (the same image under TCG, on request),
-linuxu (a Linux process, on request: once DPDK images build for linuxu).
+linuxu (a Linux process, on request; its port is net_nfos over nfos's
+vhost-user driver, its heap nfos.mem=GUEST_MEM).
 
 testpmd runs the subject "dpdk" runs (--record-core-cycles, the same
 forward modes and sizes) with two lcores, main and forwarding, both on the
@@ -29,7 +30,8 @@ SUBJECTS = tuple(PLATS)
 ON_REQUEST = ("dpdk-in-nfos-tcg", "dpdk-in-nfos-linuxu")
 KVM_SUBJECT = "dpdk-in-nfos-kvm"
 LCORES = 2              # testpmd: a main lcore and a forwarding one
-GUEST_MEM = 256 << 20   # -m 64 must fit one aligned block of the heap (lib/dpdk/README.md)
+GUEST_MEM = 256 << 20   # guest RAM (linuxu: nfos.mem): -m 64 must fit one aligned block of
+                        # the heap (lib/dpdk/README.md)
 EAL_MEM_MB = 64
 READY = re.compile(r"^Press enter to exit")
 
@@ -70,7 +72,8 @@ def argv(subject, mode, size, sock, image, kvm_accel, mbufs):
     params = lcores.params(LCORES)
     args = testpmd_args(mode, size, mbufs)
     if plat(subject) == "linuxu":
-        return [image, f"netdev.dev=vhost-user:{sock}"] + params + ["--"] + args
+        return ([image, f"netdev.dev=vhost-user:{sock}", f"nfos.mem={GUEST_MEM}"] + params +
+                ["--"] + args)
     return nfos_cli.qemu_command(image, GUEST_MEM, "microvm,pcie=on", accel(subject, kvm_accel),
                                  nfos_cli.guest_cmdline(params, args),
                                  [{"kind": "vhost-user", "arg": sock}], cpus=LCORES)
