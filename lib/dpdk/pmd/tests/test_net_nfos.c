@@ -15,30 +15,12 @@
 #include <nfos/dpdk_mbuf.h>
 #include <nfos/netdev_driver.h>
 
+#include "fake_port.h"
+
 const char *__asan_default_options(void);
 const char *__asan_default_options(void)
 {
     return "detect_leaks=0"; /* DPDK frees nothing at exit */
-}
-
-const char *core_param(const char *key)
-{
-    return NULL;
-}
-
-unsigned core_verbose(void)
-{
-    return 0;
-}
-
-int alloc_memalign(void **out, size_t align, size_t size)
-{
-    return posix_memalign(out, align, size) ? -ENOMEM : 0;
-}
-
-void alloc_free(void *p)
-{
-    free(p);
 }
 
 /* --- The fake driver: port 0 tx -> wire -> port 1 rx ------------------- */
@@ -52,12 +34,6 @@ static struct {
     struct netbuf *tx_seen[WIRE_SLOTS], *rx_given[WIRE_SLOTS];
     unsigned n_tx_seen, n_rx_given;
 } wire;
-
-struct fake_port {
-    struct netdev dev;
-    struct pool *rx_pool;
-    struct netdev_queue_stats rx, tx;
-};
 
 static struct fake_port fake[2];
 
@@ -101,57 +77,6 @@ static uint16_t fake_rx(void *queue, struct netbuf **pkts, uint16_t n)
     return got;
 }
 
-static int fake_configure(struct netdev *dev, const struct netdev_conf *conf)
-{
-    return 0;
-}
-
-static int fake_rxq_setup(struct netdev *dev, uint16_t q, uint16_t ring, struct pool *pool,
-                          void **queue)
-{
-    struct fake_port *p = nfos_container_of(dev, struct fake_port, dev);
-
-    p->rx_pool = pool;
-    *queue = p;
-    return 0;
-}
-
-static int fake_txq_setup(struct netdev *dev, uint16_t q, uint16_t ring, void **queue)
-{
-    *queue = nfos_container_of(dev, struct fake_port, dev);
-    return 0;
-}
-
-static int fake_start(struct netdev *dev)
-{
-    return 0;
-}
-
-static void fake_stats(struct netdev *dev, struct netdev_stats *st)
-{
-    struct fake_port *p = nfos_container_of(dev, struct fake_port, dev);
-
-    st->rx[0] = p->rx;
-    st->tx[0] = p->tx;
-}
-
-static void fake_stats_reset(struct netdev *dev)
-{
-    struct fake_port *p = nfos_container_of(dev, struct fake_port, dev);
-
-    memset(&p->rx, 0, sizeof(p->rx));
-    memset(&p->tx, 0, sizeof(p->tx));
-}
-
-static const struct netdev_ops fake_ops = {
-    .configure = fake_configure,
-    .rxq_setup = fake_rxq_setup,
-    .txq_setup = fake_txq_setup,
-    .start = fake_start,
-    .stats = fake_stats,
-    .stats_reset = fake_stats_reset,
-};
-
 /* --- Set-up: two nfos ports, then the EAL (its vdev scan finds them) --- */
 
 static struct rte_mempool *mp;
@@ -171,12 +96,7 @@ static void setup(void)
     unsigned i;
 
     for (i = 0; i < 2; i++) {
-        fake[i].dev.ops = &fake_ops;
-        fake[i].dev.rx_burst = fake_rx;
-        fake[i].dev.tx_burst = fake_tx;
-        fake[i].dev.mac[0] = 0x02;
-        fake[i].dev.mac[5] = (uint8_t)(0x10 + i);
-        cr_assert_eq(netdev_register(&fake[i].dev), 0);
+        cr_assert_eq(fake_port_register(&fake[i], fake_rx, fake_tx, (uint8_t)(0x10 + i)), 0);
     }
     cr_assert_geq(rte_eal_init(RTE_DIM(argv) - 1, argv), 0, "rte_eal_init: %s",
                   rte_strerror(rte_errno));
