@@ -98,24 +98,31 @@ static int nfos_pmd_tx_slow(struct nfos_pmd_txq *q, struct rte_mbuf *m, struct n
     return 0;
 }
 
-/* After a burst with slow frames: the originals of sent copies are freed,
- * unsent copies dropped and unsent chains restored. */
-static void nfos_pmd_tx_slow_done(struct rte_mbuf **pkts, struct netbuf **nbs, uint16_t sent,
-                                  uint16_t k)
+/* After a burst with slow frames: the originals of the copies sent are
+ * freed. */
+static void nfos_pmd_tx_copies_sent(struct rte_mbuf **pkts, struct netbuf **nbs, uint16_t sent)
 {
     uint16_t i;
 
-    for (i = 0; i < k; i++) {
-        bool copy = nbs[i] != dpdk_netbuf_of(pkts[i]);
+    for (i = 0; i < sent; i++)
+        if (nbs[i] != dpdk_netbuf_of(pkts[i]))
+            rte_pktmbuf_free(pkts[i]);
+}
 
-        if (i < sent) {
-            if (copy)
-                rte_pktmbuf_free(pkts[i]);
-        } else if (copy) {
+/* The frames the driver did not take go back to the app: copies dropped,
+ * chains restored, and each buffer's netbuf refcnt 0 again. */
+static void nfos_pmd_tx_unsent(struct rte_mbuf **pkts, struct netbuf **nbs, uint16_t n)
+{
+    uint16_t i;
+
+    for (i = 0; i < n; i++) {
+        if (nbs[i] != dpdk_netbuf_of(pkts[i])) {
             netbuf_free(nbs[i]);
-        } else if (nbs[i]->next) {
-            nfos_pmd_tx_unchain(pkts[i], nbs[i]);
+            continue;
         }
+        if (unlikely(nbs[i]->next != NULL))
+            nfos_pmd_tx_unchain(pkts[i], nbs[i]);
+        dpdk_netbuf_untx(nbs[i]);
     }
 }
 
@@ -168,10 +175,13 @@ uint16_t nfos_pmd_tx_burst(void *queue, struct rte_mbuf **pkts, uint16_t n)
         }
         sent = q->burst(q->drvq, nbs, k);
         if (unlikely(slow))
-            nfos_pmd_tx_slow_done(pkts + done, nbs, sent, k);
-        done += sent;
-        if (sent < k)
+            nfos_pmd_tx_copies_sent(pkts + done, nbs, sent);
+        if (sent < k) {
+            nfos_pmd_tx_unsent(pkts + done + sent, nbs + sent, k - sent);
+            done += sent;
             break;
+        }
+        done += sent;
     }
     return done;
 }

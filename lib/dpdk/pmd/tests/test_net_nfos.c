@@ -131,6 +131,7 @@ static void check_free(struct rte_mempool *pool, void *arg, void *obj, unsigned 
 
     cr_assert(m->next == NULL && m->nb_segs == 1 && rte_mbuf_refcnt_read(m) == 1,
               "free mbuf %u is as DPDK keeps free mbufs", idx);
+    cr_assert_eq(dpdk_netbuf_of(m)->refcnt, 0, "free netbuf %u is as nfos keeps free netbufs", idx);
 }
 
 /* Every buffer home, and every mbuf shaped as a free one (what a later
@@ -231,6 +232,27 @@ Test(net_nfos, zero_copy_both_ways)
     check_all_home();
 }
 
+/* A buffer DPDK holds, received or free in its mempool's cache, has the
+ * netbuf refcnt of a free netbuf: an nfos netbuf_free of it is refused
+ * and counted, not a second owner of a buffer DPDK's cache keeps. */
+Test(net_nfos, buffers_dpdk_holds_refuse_netbuf_free)
+{
+    struct rte_mbuf *tx, *rx;
+    struct pool *pool = dpdk_mempool_pool(mp);
+    uint64_t bad = pool->stats.bad_puts;
+
+    port_up(0);
+    port_up(1);
+    tx = frame(mp, 60, 7);
+    cr_assert_eq(rte_eth_tx_burst(0, 0, &tx, 1), 1);
+    cr_assert_eq(rte_eth_rx_burst(1, 0, &rx, 1), 1);
+    cr_assert_eq(dpdk_netbuf_of(rx)->refcnt, 0, "received: the app's, not a netbuf's");
+    rte_pktmbuf_free(rx); /* into the mempool's lcore cache */
+    netbuf_free(dpdk_netbuf_of(rx));
+    cr_assert_eq(pool->stats.bad_puts, bad + 1, "refused and counted");
+    check_all_home();
+}
+
 Test(net_nfos, foreign_and_shared_mbufs_are_copied)
 {
     struct rte_mempool *ring = rte_pktmbuf_pool_create_by_ops(
@@ -277,8 +299,11 @@ Test(net_nfos, chains_go_in_place_and_come_back_when_refused)
     cr_assert_eq(tx[0]->nb_segs, 2);
     cr_assert_eq(tx[0]->next, seg);
     cr_assert_eq(rte_mbuf_check(tx[0], 1, NULL), 0);
+    wire.tx_room = 1; /* room for the chain only */
+    cr_assert_eq(rte_eth_tx_burst(0, 0, tx, 2), 1);
+    cr_assert_eq(rte_mbuf_check(tx[1], 1, NULL), 0);
     wire.tx_room = WIRE_SLOTS;
-    cr_assert_eq(rte_eth_tx_burst(0, 0, tx, 2), 2);
+    cr_assert_eq(rte_eth_tx_burst(0, 0, tx + 1, 1), 1);
     nb = wire.tx_seen[wire.n_tx_seen - 2];
     cr_assert_eq(nb, dpdk_netbuf_of(tx[0]), "the chain's head in place");
     cr_assert_eq(nb->next, dpdk_netbuf_of(seg), "and its second segment");
