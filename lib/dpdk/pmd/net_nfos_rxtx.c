@@ -154,6 +154,12 @@ static uint16_t nfos_pmd_tx_take(struct nfos_pmd_txq *q, struct rte_mbuf **pkts,
     return k;
 }
 
+/* After a burst the driver did not take whole, its ring is full: the next
+ * burst offers it one frame first and converts the rest only once that
+ * one went. An app that retries at once (testpmd txonly, which counts such
+ * bursts as busy) then pays one frame's conversion per burst that sends
+ * nothing, not a burst's, as DPDK's own PMDs look at their free
+ * descriptors first. */
 uint16_t nfos_pmd_tx_burst(void *queue, struct rte_mbuf **pkts, uint16_t n)
 {
     struct nfos_pmd_txq *q = queue;
@@ -161,7 +167,7 @@ uint16_t nfos_pmd_tx_burst(void *queue, struct rte_mbuf **pkts, uint16_t n)
     uint16_t done = 0;
 
     while (done < n) {
-        uint16_t want = RTE_MIN(n - done, NFOS_PMD_BURST), k, sent, slow;
+        uint16_t want = unlikely(q->full) ? 1 : RTE_MIN(n - done, NFOS_PMD_BURST), k, sent, slow;
         int err;
 
         k = nfos_pmd_tx_take(q, pkts + done, nbs, want, &slow, &err);
@@ -174,6 +180,7 @@ uint16_t nfos_pmd_tx_burst(void *queue, struct rte_mbuf **pkts, uint16_t n)
             continue;
         }
         sent = q->burst(q->drvq, nbs, k);
+        q->full = sent < k;
         if (unlikely(slow))
             nfos_pmd_tx_copies_sent(pkts + done, nbs, sent);
         if (sent < k) {

@@ -30,7 +30,8 @@ const char *__asan_default_options(void)
 static struct {
     struct netbuf *slot[WIRE_SLOTS]; /* frames on the wire */
     unsigned len;
-    unsigned tx_room; /* what tx accepts per call (a ring filling up) */
+    unsigned tx_room;    /* what tx accepts per call (a ring filling up) */
+    unsigned tx_offered; /* frames tx was offered, taken or not */
     struct netbuf *tx_seen[WIRE_SLOTS], *rx_given[WIRE_SLOTS];
     unsigned n_tx_seen, n_rx_given;
 } wire;
@@ -42,6 +43,7 @@ static uint16_t fake_tx(void *queue, struct netbuf **pkts, uint16_t n)
     struct fake_port *p = queue;
     uint16_t i;
 
+    wire.tx_offered += n;
     n = (uint16_t)RTE_MIN((unsigned)n, RTE_MIN(wire.tx_room, WIRE_SLOTS - wire.len));
     for (i = 0; i < n; i++) {
         cr_assert_eq(netbuf_check(pkts[i]), 0, "tx netbuf %u is consistent", i);
@@ -287,6 +289,7 @@ Test(net_nfos, chains_go_in_place_and_come_back_when_refused)
 {
     struct rte_mbuf *tx[2], *seg, *rx[2];
     struct netbuf *nb;
+    unsigned offered;
 
     port_up(0);
     port_up(1);
@@ -299,11 +302,13 @@ Test(net_nfos, chains_go_in_place_and_come_back_when_refused)
     cr_assert_eq(tx[0]->nb_segs, 2);
     cr_assert_eq(tx[0]->next, seg);
     cr_assert_eq(rte_mbuf_check(tx[0], 1, NULL), 0);
-    wire.tx_room = 1; /* room for the chain only */
-    cr_assert_eq(rte_eth_tx_burst(0, 0, tx, 2), 1);
-    cr_assert_eq(rte_mbuf_check(tx[1], 1, NULL), 0);
+    offered = wire.tx_offered;
+    cr_assert_eq(rte_eth_tx_burst(0, 0, tx, 2), 0);
+    cr_assert_eq(wire.tx_offered - offered, 1, "the ring was full: one frame offered first");
+    cr_assert_eq(tx[0]->nb_segs, 2);
+    wire.tx_room = 1; /* one frame per driver call */
+    cr_assert_eq(rte_eth_tx_burst(0, 0, tx, 2), 2, "the first went, then the rest");
     wire.tx_room = WIRE_SLOTS;
-    cr_assert_eq(rte_eth_tx_burst(0, 0, tx + 1, 1), 1);
     nb = wire.tx_seen[wire.n_tx_seen - 2];
     cr_assert_eq(nb, dpdk_netbuf_of(tx[0]), "the chain's head in place");
     cr_assert_eq(nb->next, dpdk_netbuf_of(seg), "and its second segment");
@@ -313,6 +318,32 @@ Test(net_nfos, chains_go_in_place_and_come_back_when_refused)
     cr_assert_eq(rte_pktmbuf_mtod(rx[0], uint8_t *)[1200], 0x22);
     rte_pktmbuf_free_bulk(rx, 2);
     /* Freed as netbufs, the segments came home as valid free mbufs. */
+    check_all_home();
+}
+
+/* The frames of a burst the driver takes in part are the app's again, as
+ * they were. */
+Test(net_nfos, a_burst_taken_in_part)
+{
+    struct rte_mbuf *tx[3], *rx[3];
+    unsigned i;
+
+    port_up(0);
+    port_up(1);
+    for (i = 0; i < 3; i++)
+        tx[i] = frame(mp, (uint16_t)(60 + i), (uint8_t)i);
+    wire.tx_room = 1;
+    cr_assert_eq(rte_eth_tx_burst(0, 0, tx, 3), 1);
+    for (i = 1; i < 3; i++) {
+        cr_assert_eq(rte_mbuf_check(tx[i], 1, NULL), 0);
+        cr_assert(rte_mbuf_refcnt_read(tx[i]) == 1 && tx[i]->pkt_len == 60 + i);
+    }
+    wire.tx_room = WIRE_SLOTS;
+    cr_assert_eq(rte_eth_tx_burst(0, 0, tx + 1, 2), 2);
+    cr_assert_eq(rte_eth_rx_burst(1, 0, rx, 3), 3);
+    for (i = 0; i < 3; i++)
+        cr_assert_eq(rte_pktmbuf_mtod(rx[i], uint8_t *)[59], i, "in order, each once");
+    rte_pktmbuf_free_bulk(rx, 3);
     check_all_home();
 }
 
