@@ -72,8 +72,8 @@ def test_kvm_command_line():
 def test_linuxu_command_line():
     cmd = pps_run.subject_argv("dpdk-in-nfos-linuxu", "rx", 64, "/s.sock", None,
                                {("dpdk-testpmd", "linuxu"): "/img"}, "tcg", 0.5, 2)
-    assert cmd[:5] == ["/img", "netdev.dev=vhost-user:/s.sock", f"nfos.mem={64 << 20}",
-                       "nfos.cpus=2", "--"], "the 2 MiB pages the bench reserves hold 64 MiB"
+    assert cmd[:5] == ["/img", "netdev.dev=vhost-user:/s.sock", f"nfos.mem={80 << 20}",
+                       "nfos.cpus=2", "--"], "what the bench's 2 MiB pages leave the subject"
     assert cmd[5:10] == ["-m", "32", "--", "--forward-mode=rxonly", "--auto-start"]
 
 
