@@ -28,109 +28,43 @@
 #include <nfos/netdev.h>
 #include <nfos/netdev_driver.h>
 
+#include "fake_port.h" /* lib/dpdk/pmd/tests */
+
 #define BURST  32
 #define ROUNDS (1 << 16) /* bursts per pass */
 #define MBUFS  2047
 #define CACHE  250 /* testpmd's mempool cache */
 #define FRAME  60
 
-/* What netdev.c and netbuf.c need from nfos's core and heap. */
-const char *core_param(const char *key)
-{
-    return NULL;
-}
+/* --- The fake driver: the control side is fake_port.c's ---------------- */
 
-unsigned core_verbose(void)
-{
-    return 0;
-}
-
-int alloc_memalign(void **out, size_t align, size_t size)
-{
-    return posix_memalign(out, align, size) ? -ENOMEM : 0;
-}
-
-void alloc_free(void *p)
-{
-    free(p);
-}
-
-/* --- The fake driver ---------------------------------------------------- */
-
-static struct fake {
-    struct netdev dev;
-    struct pool *pool;
-    uint64_t rx, tx;
-} fake;
+static struct fake_port fake;
 
 static uint16_t fake_rx(void *queue, struct netbuf **pkts, uint16_t n)
 {
-    struct fake *f = queue;
+    struct fake_port *f = queue;
     uint16_t i;
 
-    if (unlikely(netbuf_alloc_bulk(f->pool, pkts, n)))
+    if (unlikely(netbuf_alloc_bulk(f->rx_pool, pkts, n)))
         return 0;
     for (i = 0; i < n; i++) {
         pkts[i]->len = pkts[i]->pkt_len = FRAME;
         pkts[i]->port = f->dev.port;
     }
-    f->rx += n;
+    f->rx.packets += n;
     return n;
 }
 
 static uint16_t fake_tx(void *queue, struct netbuf **pkts, uint16_t n)
 {
-    struct fake *f = queue;
+    struct fake_port *f = queue;
     uint16_t i;
 
     for (i = 0; i < n; i++)
         netbuf_free(pkts[i]);
-    f->tx += n;
+    f->tx.packets += n;
     return n;
 }
-
-static int fake_configure(struct netdev *dev, const struct netdev_conf *conf)
-{
-    return 0;
-}
-
-static int fake_rxq_setup(struct netdev *dev, uint16_t q, uint16_t ring, struct pool *pool,
-                          void **queue)
-{
-    fake.pool = pool;
-    *queue = &fake;
-    return 0;
-}
-
-static int fake_txq_setup(struct netdev *dev, uint16_t q, uint16_t ring, void **queue)
-{
-    *queue = &fake;
-    return 0;
-}
-
-static int fake_start(struct netdev *dev)
-{
-    return 0;
-}
-
-static void fake_stats(struct netdev *dev, struct netdev_stats *st)
-{
-    st->rx[0].packets = fake.rx;
-    st->tx[0].packets = fake.tx;
-}
-
-static void fake_stats_reset(struct netdev *dev)
-{
-}
-
-static const struct netdev_ops fake_ops = {
-    .configure = fake_configure,
-    .rxq_setup = fake_rxq_setup,
-    .txq_setup = fake_txq_setup,
-    .start = fake_start,
-    .stats = fake_stats,
-    .stats_reset = fake_stats_reset,
-};
 
 /* --- The loops: TSC cycles per packet of one pass ------------------------ */
 
@@ -212,7 +146,7 @@ static double direct_tx(void)
     for (r = 0; r < ROUNDS; r++) {
         uint16_t sent;
 
-        if (unlikely(netbuf_alloc_bulk(fake.pool, b, BURST)))
+        if (unlikely(netbuf_alloc_bulk(fake.rx_pool, b, BURST)))
             break;
         for (i = 0; i < BURST; i++)
             b[i]->len = b[i]->pkt_len = FRAME;
@@ -271,11 +205,7 @@ static void setup(void)
     struct rte_eth_conf conf = { 0 };
     int err;
 
-    fake.dev.ops = &fake_ops;
-    fake.dev.rx_burst = fake_rx;
-    fake.dev.tx_burst = fake_tx;
-    fake.dev.mac[0] = 0x02;
-    if ((err = netdev_register(&fake.dev))) {
+    if ((err = fake_port_register(&fake, fake_rx, fake_tx, 0))) {
         fprintf(stderr, "pmdbench: netdev_register: %s\n", strerror(-err));
         exit(1);
     }

@@ -72,8 +72,9 @@ def test_kvm_command_line():
 def test_linuxu_command_line():
     cmd = pps_run.subject_argv("dpdk-in-nfos-linuxu", "rx", 64, "/s.sock", None,
                                {("dpdk-testpmd", "linuxu"): "/img"}, "tcg", 0.5, 2)
-    assert cmd[:4] == ["/img", "netdev.dev=vhost-user:/s.sock", "nfos.cpus=2", "--"]
-    assert cmd[4:9] == ["-m", "64", "--", "--forward-mode=rxonly", "--auto-start"]
+    assert cmd[:5] == ["/img", "netdev.dev=vhost-user:/s.sock", f"nfos.mem={80 << 20}",
+                       "nfos.cpus=2", "--"], "what the bench's 2 MiB pages leave the subject"
+    assert cmd[5:10] == ["-m", "32", "--", "--forward-mode=rxonly", "--auto-start"]
 
 
 class FakeProc:

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from conftest import bench_smoke
+from conftest import bench_smoke, dpdk_build, nfos
 
 SUBJECTS = ("nfos-linuxu", "dpdk", "nfos-kvm")
 
@@ -52,6 +52,25 @@ def test_bench_pps_smoke():
     # The placement probe ran around every run and is summed up.
     assert re.search(r"^  cross-core round trip around the runs .*: median \d+ cycles "
                      r"\(\d+-\d+\); \d+ of \d+ runs", r.out, re.M), r
+
+
+def test_bench_pps_dpdk_in_nfos_linuxu():
+    """DPDK's testpmd in nfos on linuxu (net_nfos over the vhost-user port)
+    against the bench's backend, each case once: it forwards, stops at the
+    newline, prints its busy cycles, and its counts match the backend's."""
+    why = dpdk_unusable()
+    if why:
+        pytest.skip(why)
+    dpdk_build("dpdk-testpmd", "linuxu")
+    r = nfos("bench", "pps", "--smoke", "--subjects", "dpdk-in-nfos-linuxu", "--seconds", "1",
+             timeout=600)
+    assert r.status == 0, r
+    for case in ("rx", "tx", "fwd"):
+        row = re.search(rf"^  {case} +64 +dpdk-in-nfos-linuxu +native +(.*)$", r.out, re.M)
+        assert row, (case, r)
+        assert re.match(r"[\d.]+ \([\d.]+-[\d.]+\) +[\d.]+ \([\d.]+-[\d.]+\) +\d/1 +ok$",
+                        row.group(1)), (row.group(0), r)
+    assert re.search(r"^  case +size +DPDK in nfos +busy cycles over nfos", r.out, re.M), r
 
 
 def test_c2c_probe_usage():

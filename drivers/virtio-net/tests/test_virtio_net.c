@@ -298,7 +298,8 @@ Test(virtio_net, tx_full_ring_takes_what_fits)
 /* A device that asked for a kick at index 0 and then stopped short of the
  * ring's end (QEMU < 9.0's tx_complete): once the ring has stood full a
  * millisecond with nothing taken back, the driver kicks unasked; a burst
- * that gets through ends the stall. The fake clock moves 1 ms a reading. */
+ * that gets through ends the stall. The fake TSC runs at 1 kHz: a
+ * millisecond has passed by the next reading. */
 Test(virtio_net, tx_full_ring_kicks_a_device_that_stopped)
 {
     struct netbuf *pkts[RING + 1];

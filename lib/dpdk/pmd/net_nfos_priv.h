@@ -3,6 +3,7 @@
 #ifndef NFOS_NET_NFOS_PRIV_H
 #define NFOS_NET_NFOS_PRIV_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <rte_common.h>
 #include <rte_log.h>
@@ -37,6 +38,7 @@ struct nfos_pmd_txq {
     struct pool *copy_pool; /* netbufs for frames that cannot */
     uint64_t copies;        /* frames sent as a copy */
     uint64_t dropped;       /* frames taken and dropped: too big to copy */
+    bool full;              /* the driver's ring was full at the last burst */
     uint16_t qid;
     uint16_t nb_desc;
 } __rte_cache_aligned;

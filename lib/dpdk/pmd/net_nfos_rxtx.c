@@ -98,24 +98,31 @@ static int nfos_pmd_tx_slow(struct nfos_pmd_txq *q, struct rte_mbuf *m, struct n
     return 0;
 }
 
-/* After a burst with slow frames: the originals of sent copies are freed,
- * unsent copies dropped and unsent chains restored. */
-static void nfos_pmd_tx_slow_done(struct rte_mbuf **pkts, struct netbuf **nbs, uint16_t sent,
-                                  uint16_t k)
+/* After a burst with slow frames: the originals of the copies sent are
+ * freed. */
+static void nfos_pmd_tx_copies_sent(struct rte_mbuf **pkts, struct netbuf **nbs, uint16_t sent)
 {
     uint16_t i;
 
-    for (i = 0; i < k; i++) {
-        bool copy = nbs[i] != dpdk_netbuf_of(pkts[i]);
+    for (i = 0; i < sent; i++)
+        if (nbs[i] != dpdk_netbuf_of(pkts[i]))
+            rte_pktmbuf_free(pkts[i]);
+}
 
-        if (i < sent) {
-            if (copy)
-                rte_pktmbuf_free(pkts[i]);
-        } else if (copy) {
+/* The frames the driver did not take go back to the app: copies dropped,
+ * chains restored, and each buffer's netbuf refcnt 0 again. */
+static void nfos_pmd_tx_unsent(struct rte_mbuf **pkts, struct netbuf **nbs, uint16_t n)
+{
+    uint16_t i;
+
+    for (i = 0; i < n; i++) {
+        if (nbs[i] != dpdk_netbuf_of(pkts[i])) {
             netbuf_free(nbs[i]);
-        } else if (nbs[i]->next) {
-            nfos_pmd_tx_unchain(pkts[i], nbs[i]);
+            continue;
         }
+        if (unlikely(nbs[i]->next != NULL))
+            nfos_pmd_tx_unchain(pkts[i], nbs[i]);
+        dpdk_netbuf_untx(nbs[i]);
     }
 }
 
@@ -147,6 +154,12 @@ static uint16_t nfos_pmd_tx_take(struct nfos_pmd_txq *q, struct rte_mbuf **pkts,
     return k;
 }
 
+/* After a burst the driver did not take whole, its ring is full: the next
+ * burst offers it one frame first and converts the rest only once that
+ * one went. An app that retries at once (testpmd txonly, which counts such
+ * bursts as busy) then pays one frame's conversion per burst that sends
+ * nothing, not a burst's, as DPDK's own PMDs look at their free
+ * descriptors first. */
 uint16_t nfos_pmd_tx_burst(void *queue, struct rte_mbuf **pkts, uint16_t n)
 {
     struct nfos_pmd_txq *q = queue;
@@ -154,7 +167,7 @@ uint16_t nfos_pmd_tx_burst(void *queue, struct rte_mbuf **pkts, uint16_t n)
     uint16_t done = 0;
 
     while (done < n) {
-        uint16_t want = RTE_MIN(n - done, NFOS_PMD_BURST), k, sent, slow;
+        uint16_t want = unlikely(q->full) ? 1 : RTE_MIN(n - done, NFOS_PMD_BURST), k, sent, slow;
         int err;
 
         k = nfos_pmd_tx_take(q, pkts + done, nbs, want, &slow, &err);
@@ -167,11 +180,15 @@ uint16_t nfos_pmd_tx_burst(void *queue, struct rte_mbuf **pkts, uint16_t n)
             continue;
         }
         sent = q->burst(q->drvq, nbs, k);
+        q->full = sent < k;
         if (unlikely(slow))
-            nfos_pmd_tx_slow_done(pkts + done, nbs, sent, k);
-        done += sent;
-        if (sent < k)
+            nfos_pmd_tx_copies_sent(pkts + done, nbs, sent);
+        if (sent < k) {
+            nfos_pmd_tx_unsent(pkts + done + sent, nbs + sent, k - sent);
+            done += sent;
             break;
+        }
+        done += sent;
     }
     return done;
 }

@@ -15,30 +15,12 @@
 #include <nfos/dpdk_mbuf.h>
 #include <nfos/netdev_driver.h>
 
+#include "fake_port.h"
+
 const char *__asan_default_options(void);
 const char *__asan_default_options(void)
 {
     return "detect_leaks=0"; /* DPDK frees nothing at exit */
-}
-
-const char *core_param(const char *key)
-{
-    return NULL;
-}
-
-unsigned core_verbose(void)
-{
-    return 0;
-}
-
-int alloc_memalign(void **out, size_t align, size_t size)
-{
-    return posix_memalign(out, align, size) ? -ENOMEM : 0;
-}
-
-void alloc_free(void *p)
-{
-    free(p);
 }
 
 /* --- The fake driver: port 0 tx -> wire -> port 1 rx ------------------- */
@@ -48,16 +30,11 @@ void alloc_free(void *p)
 static struct {
     struct netbuf *slot[WIRE_SLOTS]; /* frames on the wire */
     unsigned len;
-    unsigned tx_room; /* what tx accepts per call (a ring filling up) */
+    unsigned tx_room;    /* what tx accepts per call (a ring filling up) */
+    unsigned tx_offered; /* frames tx was offered, taken or not */
     struct netbuf *tx_seen[WIRE_SLOTS], *rx_given[WIRE_SLOTS];
     unsigned n_tx_seen, n_rx_given;
 } wire;
-
-struct fake_port {
-    struct netdev dev;
-    struct pool *rx_pool;
-    struct netdev_queue_stats rx, tx;
-};
 
 static struct fake_port fake[2];
 
@@ -66,6 +43,7 @@ static uint16_t fake_tx(void *queue, struct netbuf **pkts, uint16_t n)
     struct fake_port *p = queue;
     uint16_t i;
 
+    wire.tx_offered += n;
     n = (uint16_t)RTE_MIN((unsigned)n, RTE_MIN(wire.tx_room, WIRE_SLOTS - wire.len));
     for (i = 0; i < n; i++) {
         cr_assert_eq(netbuf_check(pkts[i]), 0, "tx netbuf %u is consistent", i);
@@ -101,57 +79,6 @@ static uint16_t fake_rx(void *queue, struct netbuf **pkts, uint16_t n)
     return got;
 }
 
-static int fake_configure(struct netdev *dev, const struct netdev_conf *conf)
-{
-    return 0;
-}
-
-static int fake_rxq_setup(struct netdev *dev, uint16_t q, uint16_t ring, struct pool *pool,
-                          void **queue)
-{
-    struct fake_port *p = nfos_container_of(dev, struct fake_port, dev);
-
-    p->rx_pool = pool;
-    *queue = p;
-    return 0;
-}
-
-static int fake_txq_setup(struct netdev *dev, uint16_t q, uint16_t ring, void **queue)
-{
-    *queue = nfos_container_of(dev, struct fake_port, dev);
-    return 0;
-}
-
-static int fake_start(struct netdev *dev)
-{
-    return 0;
-}
-
-static void fake_stats(struct netdev *dev, struct netdev_stats *st)
-{
-    struct fake_port *p = nfos_container_of(dev, struct fake_port, dev);
-
-    st->rx[0] = p->rx;
-    st->tx[0] = p->tx;
-}
-
-static void fake_stats_reset(struct netdev *dev)
-{
-    struct fake_port *p = nfos_container_of(dev, struct fake_port, dev);
-
-    memset(&p->rx, 0, sizeof(p->rx));
-    memset(&p->tx, 0, sizeof(p->tx));
-}
-
-static const struct netdev_ops fake_ops = {
-    .configure = fake_configure,
-    .rxq_setup = fake_rxq_setup,
-    .txq_setup = fake_txq_setup,
-    .start = fake_start,
-    .stats = fake_stats,
-    .stats_reset = fake_stats_reset,
-};
-
 /* --- Set-up: two nfos ports, then the EAL (its vdev scan finds them) --- */
 
 static struct rte_mempool *mp;
@@ -171,12 +98,7 @@ static void setup(void)
     unsigned i;
 
     for (i = 0; i < 2; i++) {
-        fake[i].dev.ops = &fake_ops;
-        fake[i].dev.rx_burst = fake_rx;
-        fake[i].dev.tx_burst = fake_tx;
-        fake[i].dev.mac[0] = 0x02;
-        fake[i].dev.mac[5] = (uint8_t)(0x10 + i);
-        cr_assert_eq(netdev_register(&fake[i].dev), 0);
+        cr_assert_eq(fake_port_register(&fake[i], fake_rx, fake_tx, (uint8_t)(0x10 + i)), 0);
     }
     cr_assert_geq(rte_eal_init(RTE_DIM(argv) - 1, argv), 0, "rte_eal_init: %s",
                   rte_strerror(rte_errno));
@@ -211,6 +133,7 @@ static void check_free(struct rte_mempool *pool, void *arg, void *obj, unsigned 
 
     cr_assert(m->next == NULL && m->nb_segs == 1 && rte_mbuf_refcnt_read(m) == 1,
               "free mbuf %u is as DPDK keeps free mbufs", idx);
+    cr_assert_eq(dpdk_netbuf_of(m)->refcnt, 0, "free netbuf %u is as nfos keeps free netbufs", idx);
 }
 
 /* Every buffer home, and every mbuf shaped as a free one (what a later
@@ -311,6 +234,27 @@ Test(net_nfos, zero_copy_both_ways)
     check_all_home();
 }
 
+/* A buffer DPDK holds, received or free in its mempool's cache, has the
+ * netbuf refcnt of a free netbuf: an nfos netbuf_free of it is refused
+ * and counted, not a second owner of a buffer DPDK's cache keeps. */
+Test(net_nfos, buffers_dpdk_holds_refuse_netbuf_free)
+{
+    struct rte_mbuf *tx, *rx;
+    struct pool *pool = dpdk_mempool_pool(mp);
+    uint64_t bad = pool->stats.bad_puts;
+
+    port_up(0);
+    port_up(1);
+    tx = frame(mp, 60, 7);
+    cr_assert_eq(rte_eth_tx_burst(0, 0, &tx, 1), 1);
+    cr_assert_eq(rte_eth_rx_burst(1, 0, &rx, 1), 1);
+    cr_assert_eq(dpdk_netbuf_of(rx)->refcnt, 0, "received: the app's, not a netbuf's");
+    rte_pktmbuf_free(rx); /* into the mempool's lcore cache */
+    netbuf_free(dpdk_netbuf_of(rx));
+    cr_assert_eq(pool->stats.bad_puts, bad + 1, "refused and counted");
+    check_all_home();
+}
+
 Test(net_nfos, foreign_and_shared_mbufs_are_copied)
 {
     struct rte_mempool *ring = rte_pktmbuf_pool_create_by_ops(
@@ -345,6 +289,7 @@ Test(net_nfos, chains_go_in_place_and_come_back_when_refused)
 {
     struct rte_mbuf *tx[2], *seg, *rx[2];
     struct netbuf *nb;
+    unsigned offered;
 
     port_up(0);
     port_up(1);
@@ -357,8 +302,13 @@ Test(net_nfos, chains_go_in_place_and_come_back_when_refused)
     cr_assert_eq(tx[0]->nb_segs, 2);
     cr_assert_eq(tx[0]->next, seg);
     cr_assert_eq(rte_mbuf_check(tx[0], 1, NULL), 0);
+    offered = wire.tx_offered;
+    cr_assert_eq(rte_eth_tx_burst(0, 0, tx, 2), 0);
+    cr_assert_eq(wire.tx_offered - offered, 1, "the ring was full: one frame offered first");
+    cr_assert_eq(tx[0]->nb_segs, 2);
+    wire.tx_room = 1; /* one frame per driver call */
+    cr_assert_eq(rte_eth_tx_burst(0, 0, tx, 2), 2, "the first went, then the rest");
     wire.tx_room = WIRE_SLOTS;
-    cr_assert_eq(rte_eth_tx_burst(0, 0, tx, 2), 2);
     nb = wire.tx_seen[wire.n_tx_seen - 2];
     cr_assert_eq(nb, dpdk_netbuf_of(tx[0]), "the chain's head in place");
     cr_assert_eq(nb->next, dpdk_netbuf_of(seg), "and its second segment");
@@ -368,6 +318,32 @@ Test(net_nfos, chains_go_in_place_and_come_back_when_refused)
     cr_assert_eq(rte_pktmbuf_mtod(rx[0], uint8_t *)[1200], 0x22);
     rte_pktmbuf_free_bulk(rx, 2);
     /* Freed as netbufs, the segments came home as valid free mbufs. */
+    check_all_home();
+}
+
+/* The frames of a burst the driver takes in part are the app's again, as
+ * they were. */
+Test(net_nfos, a_burst_taken_in_part)
+{
+    struct rte_mbuf *tx[3], *rx[3];
+    unsigned i;
+
+    port_up(0);
+    port_up(1);
+    for (i = 0; i < 3; i++)
+        tx[i] = frame(mp, (uint16_t)(60 + i), (uint8_t)i);
+    wire.tx_room = 1;
+    cr_assert_eq(rte_eth_tx_burst(0, 0, tx, 3), 1);
+    for (i = 1; i < 3; i++) {
+        cr_assert_eq(rte_mbuf_check(tx[i], 1, NULL), 0);
+        cr_assert(rte_mbuf_refcnt_read(tx[i]) == 1 && tx[i]->pkt_len == 60 + i);
+    }
+    wire.tx_room = WIRE_SLOTS;
+    cr_assert_eq(rte_eth_tx_burst(0, 0, tx + 1, 2), 2);
+    cr_assert_eq(rte_eth_rx_burst(1, 0, rx, 3), 3);
+    for (i = 0; i < 3; i++)
+        cr_assert_eq(rte_pktmbuf_mtod(rx[i], uint8_t *)[59], i, "in order, each once");
+    rte_pktmbuf_free_bulk(rx, 3);
     check_all_home();
 }
 

@@ -18,7 +18,14 @@
  *   - held by an nfos driver (posted for rx, in flight on tx): the netbuf;
  *     the mbuf stays as a free one, because the driver gives it back with
  *     netbuf_free() straight into the nfos pool;
- *   - held by the DPDK app: the mbuf; the netbuf header is stale.
+ *   - held by the DPDK app, or free in DPDK's mempool cache: the mbuf; the
+ *     netbuf header is stale but for its refcnt, which is 0 as in the nfos
+ *     pool. So a buffer is free-shaped for nfos wherever DPDK holds it
+ *     (netbuf_free's double-free check refuses it there too, where it
+ *     would otherwise put a buffer that DPDK's cache also holds), and the
+ *     mempool takes buffers back without touching their netbuf lines.
+ *     dpdk_mbuf_from_rx() zeroes it, tx puts the 1 the driver frees, and
+ *     net_nfos zeroes it again on a frame the driver did not take.
  * dpdk_mbuf_from_rx() and dpdk_netbuf_from_tx() move a buffer across; they
  * write only the fields the other side reads. Fast path: inline, no checks
  * beyond what their comments say (net_nfos makes the rest). */
@@ -113,6 +120,7 @@ static inline void dpdk_mbuf_from_rx_segs(struct rte_mbuf *m, struct netbuf *nb)
     for (s = nb->next; s; s = s->next) {
         seg->next = dpdk_mbuf_of(s);
         seg = seg->next;
+        s->refcnt = 0; /* the app's now (see above) */
         seg->data_off = (uint16_t)s->data_off;
         seg->data_len = (uint16_t)s->len;
     }
@@ -122,7 +130,8 @@ static inline void dpdk_mbuf_from_rx_segs(struct rte_mbuf *m, struct netbuf *nb)
  * nb_segs, flags set; every segment from an nfos mempool) handed to DPDK:
  * its mbuf, rearm being dpdk_mbuf_rearm(the DPDK port). The mbuf of every
  * segment is a free one (see above): next is NULL already. packet_type
- * and vlan_tci are 0 (no offload sets them). */
+ * and vlan_tci are 0 (no offload sets them). Every segment's netbuf
+ * refcnt becomes 0, on the line the driver has just written. */
 static inline struct rte_mbuf *dpdk_mbuf_from_rx(struct netbuf *nb, uint64_t rearm)
 {
     struct rte_mbuf *m = dpdk_mbuf_of(nb);
@@ -137,6 +146,7 @@ static inline struct rte_mbuf *dpdk_mbuf_from_rx(struct netbuf *nb, uint64_t rea
     w = (uint64_t)nb->pkt_len << 32; /* packet_type 0 */
     memcpy(&m->packet_type, &w, sizeof(w));
     memcpy(&m->data_len, &lens, sizeof(lens));
+    nb->refcnt = 0;
     if (unlikely(nb->next != NULL))
         dpdk_mbuf_from_rx_segs(m, nb);
     return m;
@@ -207,6 +217,14 @@ static inline struct netbuf *dpdk_netbuf_from_tx_w(struct rte_mbuf *m, uint64_t 
 static inline struct netbuf *dpdk_netbuf_from_tx(struct rte_mbuf *m)
 {
     return dpdk_netbuf_from_tx_w(m, dpdk_mbuf_rearm_word(m), dpdk_mbuf_lens_word(m));
+}
+
+/* A frame the driver did not take back in the app's hands: every
+ * segment's netbuf refcnt 0 again (see above). */
+static inline void dpdk_netbuf_untx(struct netbuf *nb)
+{
+    for (; nb; nb = nb->next)
+        nb->refcnt = 0;
 }
 
 /* True when mp's objects are netbufs (its ops are "nfos"). Slow path. */
