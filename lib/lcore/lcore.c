@@ -12,6 +12,7 @@
 #include <nfos/lcore.h>
 #include <nfos/plat/smp.h>
 #include <nfos/plat/time.h>
+#include "lcore_priv.h"
 
 /* Pauses lcore_wait spins before it sleeps: a launch that ends within a
  * few microseconds is collected without a wake-up. */
@@ -306,15 +307,7 @@ void lcore_barrier_wait(struct lcore_barrier *b)
 
 long lcore_var_alloc(size_t size, size_t align)
 {
-    size_t off;
-
-    if (!align || !NFOS_IS_POW2(align) || align > NFOS_CACHE_LINE)
-        return -EINVAL;
-    off = NFOS_ALIGN_UP(lcores.var_used, align);
-    if (size > LCORE_VAR_BYTES || off > LCORE_VAR_BYTES - size)
-        return -ENOMEM;
-    lcores.var_used = off + size;
-    return (long)off;
+    return lcore_var_carve(&lcores.var_used, size, align);
 }
 
 void *lcore_var_of(unsigned id, long off)

@@ -10,6 +10,7 @@
 #include <nfos/core.h>
 #include <nfos/lcore.h>
 #include <nfos/plat/time.h>
+#include "lcore_priv.h"
 
 /* LCORE_START_HOOK's linker set (weak: an image may have none). */
 extern int (*const __start_nfos_lcore_hooks[])(void) __attribute__((weak));
@@ -112,15 +113,7 @@ void lcore_kick(unsigned id, const volatile uint32_t *word)
 
 long lcore_var_alloc(size_t size, size_t align)
 {
-    size_t off;
-
-    if (!align || !NFOS_IS_POW2(align) || align > NFOS_CACHE_LINE)
-        return -EINVAL;
-    off = NFOS_ALIGN_UP(one.var_used, align);
-    if (size > LCORE_VAR_BYTES || off > LCORE_VAR_BYTES - size)
-        return -ENOMEM;
-    one.var_used = off + size;
-    return (long)off;
+    return lcore_var_carve(&one.var_used, size, align);
 }
 
 void *lcore_var_of(unsigned id, long off)
