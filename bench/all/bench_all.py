@@ -11,8 +11,10 @@ In one invocation it runs, each benchmark alternating its subjects run by run:
            exec -> testpmd ready, smallest guest RAM that runs testpmd
   pps      ./nfos bench pps with every subject: nfos under KVM and under TCG,
            the Linux VM (DPDK testpmd inside) under TCG, and the native pair
-           (nfos linuxu over vhost-user, DPDK testpmd with net_virtio_user)
-  kv       ./nfos bench kv (kvstore against memcached)
+           (nfos linuxu over vhost-user, DPDK testpmd with net_virtio_user),
+           and DPDK's testpmd inside nfos (linuxu; kvm where /dev/kvm is usable)
+  kv       ./nfos bench kv (kvstore against memcached, and kvstore-dpdk: linuxu;
+           kvm where /dev/kvm is usable)
 then writes bench/results/all-<date>.json, PNG plots under docs/perf/ and
 docs/PERFORMANCE.md (the machine, versions, exact commands, tables, ratios
 and the issue's targets). Ratios are given for the same accelerator first
@@ -36,6 +38,7 @@ from bench.common.proc import BenchError
 from bench.kv import bench_kv
 from bench.linuxvm import linuxvm
 from bench.pps import bench_pps
+from bench.all import dpdk
 from bench.all.report import PPS_SUBJECTS, render
 from tools import nfos_cli
 from tools.nfos_cli import ROOT
@@ -153,6 +156,7 @@ def measure_into(args, skip, all_, tmp):
         if piece not in skip and not PIECE[piece](args, all_, common, json_to):
             failed.append(piece)
     all_["failed"] = failed
+    all_["dpdk_left_out"] = dpdk.left_out(nfos_cli.kvm_usable())
     report(args, all_, tmp, stamp)
     if failed:
         log(f"failed pieces: {', '.join(failed)}")
@@ -178,7 +182,8 @@ def linuxvm_piece_into(args, all_, common, json_to):
 
 
 def pps_piece(args, all_, common, json_to):
-    subjects = ",".join(s for s in PPS_SUBJECTS if s in bench_pps.SUBJECTS)
+    names = [s for s in PPS_SUBJECTS if s in bench_pps.SUBJECTS]
+    subjects = ",".join(names + dpdk.pps_subjects(nfos_cli.kvm_usable()))
     st, path = sub_bench("pps", common + json_to("pps") + ["--subjects", subjects] + (
         [] if args.smoke else ["--seconds", f"{args.seconds:g}"]))
     if path:
@@ -187,8 +192,10 @@ def pps_piece(args, all_, common, json_to):
 
 
 def kv_piece(args, all_, common, json_to):
-    # Every subject it has, those it runs only on request included.
-    kv_subjects = ["--subjects", ",".join(bench_kv.SUBJECTS)]
+    # Every subject it has, those it runs only on request included; the
+    # kvstore-dpdk ones where their figures mean something (bench/all/dpdk.py).
+    names = list(bench_kv.SUBJECTS) + dpdk.kv_subjects(nfos_cli.kvm_usable())
+    kv_subjects = ["--subjects", ",".join(names)]
     st, path = sub_bench("kv", common + json_to("kv") + kv_subjects)
     if path:
         all_["kv"] = load(path)

@@ -7,8 +7,10 @@ import shutil
 import subprocess
 import tempfile
 
+from bench.all.dpdk import md_dpdk
 from bench.common.proc import BenchError
 from bench.common.stats import fmt as fmt_range  # median (min-max)
+from bench.pps import dpdk_nfos
 
 PPS_SUBJECTS = ("nfos-kvm", "nfos-tcg", "linux-vm", "nfos-linuxu", "dpdk")
 # The talk's own figures ("Extremely Fast and Efficient NFV with Unikraft"),
@@ -244,6 +246,7 @@ def markdown(all_, made, json_rel):
         out += ["## Key-value store (`./nfos bench kv`)", "",
                 "See the JSON for every workload; summary lines as the benchmark printed them:",
                 "", "```"] + kv.get("summary_lines", []) + ["```", ""]
+    out += md_dpdk(all_)
     if made:
         out += ["## Plots", ""] + [f"![{t}](perf/{f})" for t, f in made] + [""]
     out += md_tail()
@@ -298,7 +301,7 @@ def md_pps(pps):
             "|---|---|---|---|---|---|---|"]
     for case in ("rx", "tx", "fwd"):
         for size in (64, 1500):
-            for s in PPS_SUBJECTS:
+            for s in PPS_SUBJECTS + dpdk_nfos.SUBJECTS:
                 r = pps.get("results", {}).get(f"{case}/{size}/{s}")
                 if not r:
                     continue

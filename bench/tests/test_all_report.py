@@ -100,3 +100,43 @@ def test_report_from_a_file(tmp_path, capsys):
     assert capsys.readouterr().out.startswith("# Performance: nfos against a Linux VM")
     assert (tmp_path / "docs" / "PERFORMANCE.md").exists()
     assert not os.path.exists(os.path.join(ROOT, "docs", "perf", "made-up")), "wrote elsewhere"
+
+
+def with_dpdk(run, testpmd_bytes, prompt_s):
+    run["boot"]["dpdk_images"] = {"dpdk-testpmd": {"bytes": testpmd_bytes}}
+    run["boot"]["dpdk"] = {"cpus": 2, "mem_bytes": 64 << 20,
+                           "times": {"kvm": s(prompt_s), "tcg": s(0.8)}}
+    run["pps"]["ratios"].append({"case": "fwd", "size": 64, "dpdk_in_nfos": [
+        {"subject": "dpdk-in-nfos-linuxu", "accel": "native", "over_nfos": 1.6,
+         "over_dpdk": 0.83, "goal": "not met"}]})
+    run["kv"] = {"kvstore_dpdk_busy_ratios": [
+        {"workload": "get100-uniform", "subject": "kvstore-dpdk-linuxu",
+         "peer": "kvstore-linuxu", "ratio": 1.27}]}
+    run["dpdk_left_out"] = {"dpdk-in-nfos-kvm": "not run: made up"}
+    return run
+
+
+def test_dpdk_section_judges_the_talks_figures(tmp_path):
+    md = render(with_dpdk(made_up_run(), 1_273_152, 0.05), str(tmp_path), "x.json")
+    sec = md.split("## DPDK inside nfos")[1].split("\n## ")[0]
+    assert "| dpdk-testpmd image (stripped ELF) | 1,273,152 bytes | 1,400,000 bytes | met |" in sec
+    assert '| exec -> "testpmd> " (kvm, 2 vCPUs) | 50.0 ms' in sec and "| 87 ms | met |" in sec
+    assert "(judged under KVM only)" in sec, "a TCG prompt time is shown, never judged"
+    assert "| guest RAM it reached the prompt in | 64 MiB | 1 GB | met |" in sec
+    assert "| fwd | 64 | dpdk-in-nfos-linuxu (native) | 1.60x | 0.83x | not met |" in sec
+    assert "| get100-uniform | kvstore-dpdk-linuxu | 1.27x |" in sec
+    assert "- dpdk-in-nfos-kvm: not run: made up" in sec
+    md = render(with_dpdk(made_up_run(), 1_500_000, 0.2), str(tmp_path), "x.json")
+    sec = md.split("## DPDK inside nfos")[1]
+    assert "1,500,000 bytes | 1,400,000 bytes | NOT met |" in sec
+    assert "| 87 ms | NOT met |" in sec
+
+
+def test_dpdk_subjects_named_where_they_mean_something(tmp_path):
+    from bench.all import dpdk
+    assert dpdk.pps_subjects(True) == ["dpdk-in-nfos-kvm", "dpdk-in-nfos-linuxu"]
+    assert dpdk.pps_subjects(False) == ["dpdk-in-nfos-linuxu"]
+    assert dpdk.kv_subjects(False) == ["kvstore-dpdk-linuxu"]
+    assert set(dpdk.left_out(False)) == {"dpdk-in-nfos-kvm", "kvstore-dpdk-kvm"}
+    assert dpdk.left_out(True) == {}
+    assert "## DPDK inside" not in render(made_up_run(), str(tmp_path), "x.json")
