@@ -32,7 +32,7 @@ def kv_subjects(kvm):
 def left_out(kvm):
     """{subject: why} for the DPDK subjects bench all does not name."""
     named = set(pps_subjects(kvm)) | set(kv_subjects(kvm))
-    return {s: NO_KVM for s in (dpdk_nfos.KVM_SUBJECT, kv_dpdk.KVM_SUBJECT) if s not in named}
+    return {s: NO_KVM for s in dpdk_nfos.KVM_SUBJECTS + (kv_dpdk.KVM_SUBJECT,) if s not in named}
 
 
 def boot_rows(boot):

@@ -2,7 +2,8 @@
 
     ./nfos bench pps [--smoke] [--runs N] [--seconds S] [--cases rx,tx,fwd]
                      [--sizes 64,1500] [--subjects nfos-linuxu,dpdk,nfos-kvm,nfos-tcg,linux-vm,
-                                dpdk-in-nfos-kvm,dpdk-in-nfos-tcg,dpdk-in-nfos-linuxu]
+                                dpdk-in-nfos-kvm,dpdk-in-nfos-tcg,dpdk-in-nfos-linuxu,
+                                dpdk-in-nfos-virtio-kvm,dpdk-in-nfos-virtio-tcg]
                      [--cpus N] [--no-huge]
                      [--json FILE]
 
@@ -24,6 +25,9 @@ The host backend is dpdk-testpmd with a net_vhost port (vhost-user server,
                (net_nfos over nfos's virtio-net) under KVM (skipped under
                TCG unless named), under TCG and as a Linux process (both
                only when named); see bench/pps/dpdk_nfos.py.
+  dpdk-in-nfos-virtio-kvm, -tcg  the same testpmd with DPDK's own net_virtio
+               on the virtio-net PCI function (apps/dpdk-testpmd-virtio),
+               under KVM (skipped under TCG unless named) and TCG (when named).
 Cases (backend mode -> subject -> backend):
   rx   backend txonly -> subject receives and frees (rxsink / testpmd rxonly)
   tx   subject sends (txgen / testpmd txonly) -> backend rxonly
@@ -165,12 +169,14 @@ def set_up(ctx, args, subjects):
                                ("nfos-tcg", "kvm")) if status.get(s) == "available"}
     in_nfos = {s: dpdk_nfos.plat(s) for s in dpdk_nfos.SUBJECTS if status.get(s) == "available"}
     ctx.images = build_images([(CASES[c]["app"], p) for p in plats.values() for c in ctx.cases] +
-                              [(dpdk_nfos.APP, p) for p in in_nfos.values()], cpus=ctx.cpus)
+                              [(dpdk_nfos.app(s), p) for s, p in in_nfos.items()], cpus=ctx.cpus)
     ctx.c2c = placement.build_c2c()
     placement.calibrate_c2c(ctx)
     check_images(lambda plat: [ctx.images[(CASES[c]["app"], plat)] for c in ctx.cases],
                  plats, status, ctx.tmp)
-    check_images(lambda plat: [ctx.images[(dpdk_nfos.APP, plat)]], in_nfos, status, ctx.tmp)
+    for s, p in in_nfos.items():
+        check_images(lambda plat, s=s: [ctx.images[(dpdk_nfos.app(s), plat)]], {s: p}, status,
+                     ctx.tmp)
     ctx.lvm_accel, ctx.lvm_why = linuxvm.accel()
     lvm = None
     if status.get("linux-vm") == "available":

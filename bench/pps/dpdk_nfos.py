@@ -14,7 +14,12 @@ or the linuxu process's stdin) stops it after the window, so that it
 prints its busy cycles per packet and totals and exits 0 by itself. Its
 Mpp/s in the window is the backend's rate the other way (rx: the backend's
 Tx-pps; tx and fwd: its Rx-pps), which counts only what the subject took
-or sent."""
+or sent.
+
+The -virtio subjects are the same testpmd with DPDK's own net_virtio
+driving the virtio-net PCI function directly (apps/dpdk-testpmd-virtio:
+DPDK's bus/pci over nfos's PCI layer), side by side with net_nfos over
+nfos's driver: kvm only, as there is no PCI device on linuxu."""
 
 import re
 
@@ -23,12 +28,15 @@ from bench.linuxvm import linuxvm
 from tools import nfos_cli
 
 APP = "dpdk-testpmd"
+VIRTIO_APP = "dpdk-testpmd-virtio"
 # subject -> (image platform, accelerator: "ctx" = the run's kvm accelerator)
 PLATS = {"dpdk-in-nfos-kvm": ("kvm", "ctx"), "dpdk-in-nfos-tcg": ("kvm", "tcg"),
-         "dpdk-in-nfos-linuxu": ("linuxu", "native")}
+         "dpdk-in-nfos-linuxu": ("linuxu", "native"),
+         "dpdk-in-nfos-virtio-kvm": ("kvm", "ctx"), "dpdk-in-nfos-virtio-tcg": ("kvm", "tcg")}
 SUBJECTS = tuple(PLATS)
-ON_REQUEST = ("dpdk-in-nfos-tcg", "dpdk-in-nfos-linuxu")
+ON_REQUEST = ("dpdk-in-nfos-tcg", "dpdk-in-nfos-linuxu", "dpdk-in-nfos-virtio-tcg")
 KVM_SUBJECT = "dpdk-in-nfos-kvm"
+KVM_SUBJECTS = (KVM_SUBJECT, "dpdk-in-nfos-virtio-kvm")
 LCORES = 2              # testpmd: a main lcore and a forwarding one
 GUEST_MEM = 256 << 20   # guest RAM: -m 64 must fit one aligned block of the heap
 EAL_MEM_MB = 64         # (lib/dpdk/README.md, "Not yet")
@@ -51,7 +59,7 @@ def status(st, named, accel):
             continue
         if not named and s in ON_REQUEST:
             st[s] = "not run: name it in --subjects"
-        elif not named and s == KVM_SUBJECT and accel == "tcg":
+        elif not named and s in KVM_SUBJECTS and accel == "tcg":
             st[s] = ("skipped: no usable /dev/kvm, and under TCG its figures say nothing "
                      "about DPDK in nfos (name it or dpdk-in-nfos-tcg in --subjects to run it "
                      "anyway)")
@@ -59,6 +67,11 @@ def status(st, named, accel):
 
 def plat(subject):
     return PLATS[subject][0]
+
+
+def app(subject):
+    """The image's app: testpmd with net_nfos, or with DPDK's net_virtio."""
+    return VIRTIO_APP if "-virtio-" in subject else APP
 
 
 def accel(subject, kvm_accel):
@@ -110,7 +123,8 @@ def parse(su, be, case, parse_backend, w0, w1):
 # --- the issue's goal: within 1.1x of nfos, at or below DPDK on Linux ------------
 
 NFOS_PEER = {"dpdk-in-nfos-kvm": "nfos-kvm", "dpdk-in-nfos-tcg": "nfos-tcg",
-             "dpdk-in-nfos-linuxu": "nfos-linuxu"}
+             "dpdk-in-nfos-linuxu": "nfos-linuxu", "dpdk-in-nfos-virtio-kvm": "nfos-kvm",
+             "dpdk-in-nfos-virtio-tcg": "nfos-tcg"}
 GOAL = 1.1
 
 

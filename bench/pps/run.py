@@ -64,7 +64,8 @@ def subject_argv(subject, case, size, sock, mem, images, accel, warmup, seconds,
     c = CASES[case]
     if subject in dpdk_nfos.SUBJECTS:
         return dpdk_nfos.argv(subject, c["dpdk"], size, sock,
-                              images[(dpdk_nfos.APP, dpdk_nfos.plat(subject))], accel, MBUFS)
+                              images[(dpdk_nfos.app(subject), dpdk_nfos.plat(subject))], accel,
+                              MBUFS)
     if subject == "dpdk":
         return testpmd_argv("dpdk", f"net_virtio_user0,path={sock},queues=1", SUBJECT_CORE, mem,
                             c["dpdk"], size, True)

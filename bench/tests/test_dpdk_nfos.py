@@ -138,3 +138,18 @@ def test_report_carries_the_ratios():
     accel = {"dpdk-in-nfos-kvm": "kvm", "dpdk-in-nfos-tcg": "tcg", "dpdk-in-nfos-linuxu": "native"}
     rat = report.ratios(results, ["fwd"], [64], "kvm", accel)
     assert rat[0]["dpdk_in_nfos"][0]["over_nfos"] == 1.1
+
+
+def test_virtio_subjects_run_dpdks_own_driver_on_pci():
+    st = first_status(list(pps_run.SUBJECTS), None, pps_run.ON_REQUEST, "nfos-kvm", "tcg",
+                      "nfos")
+    dpdk_nfos.status(st, None, "tcg")
+    assert st["dpdk-in-nfos-virtio-kvm"].startswith("skipped: no usable /dev/kvm")
+    assert st["dpdk-in-nfos-virtio-tcg"].startswith("not run: name it in --subjects")
+    images = {("dpdk-testpmd-virtio", "kvm"): "/virtio-img", ("dpdk-testpmd", "kvm"): "/img"}
+    cmd = pps_run.subject_argv("dpdk-in-nfos-virtio-tcg", "fwd", 64, "/tmp/s.sock", None,
+                               images, "kvm", 0.5, 2)
+    assert "/virtio-img" in cmd and "/img" not in cmd
+    assert any("virtio-net-pci" in a for a in cmd), "net_virtio needs the PCI function"
+    assert dpdk_nfos.app("dpdk-in-nfos-kvm") == "dpdk-testpmd"
+    assert dpdk_nfos.NFOS_PEER["dpdk-in-nfos-virtio-kvm"] == "nfos-kvm"
