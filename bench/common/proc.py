@@ -191,6 +191,13 @@ def keep_logs(ctx, procs, name_of):
 
 # --- a benchmark under its lock -------------------------------------------------
 
+# One lock for every benchmark that runs DPDK processes (pps, kv): they
+# share cores 0 and 1, and the hugetlbfs mount and nr_hugepages that each
+# sets up and undoes at its exit (bench/common/dpdk.py), so one of them
+# ending while another runs took the other's hugepages away.
+DPDK_LOCK = os.path.join(tempfile.gettempdir(), "nfos-bench-dpdk.lock")
+
+
 def guarded(name, lock_path, ctx, logs, start):
     """Runs start() under the benchmark's lock, with ctx.tmp a temporary
     folder, ctx.logs made, SIGTERM turned into Stop, and at the end every
@@ -201,7 +208,8 @@ def guarded(name, lock_path, ctx, logs, start):
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
-        print(f"nfos bench {name}: another one is running ({lock_path})", file=sys.stderr)
+        print(f"nfos bench {name}: another benchmark is running ({lock_path})",
+              file=sys.stderr)
         return 1
     old_term = signal.signal(signal.SIGTERM, _on_term)
     ctx.tmp = tempfile.mkdtemp(prefix=f"nfos-{name}-")

@@ -93,14 +93,13 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 import types
 
 from bench.common import cli, lcores, placement
 from bench.common.dpdk import TESTPMD, Memory
 from bench.common.host import describe, pkg_version
 from bench.common.images import build_images, check_images
-from bench.common.proc import guarded
+from bench.common.proc import DPDK_LOCK, guarded
 from bench.common.rounds import alternate, first_status, print_unavailable
 from bench.kv import dpdk
 from bench.kv.report import acceptance, c2c_note, print_tables, ratios, run_lines, summarize
@@ -111,7 +110,7 @@ from bench.linuxvm import linuxvm
 from tools import nfos_cli
 from tools.nfos_cli import ROOT
 
-LOCK = os.path.join(tempfile.gettempdir(), "nfos-bench-kv.lock")
+LOCK = DPDK_LOCK
 SUBJECTS = ("kvstore-linuxu", "kvstore-kvm", "memcached", "kvstore-tcg", "linux-vm")
 ON_REQUEST = ("kvstore-tcg", "linux-vm")  # TCG boots and slow servers: only when named
 # Every subject --subjects takes: ./nfos bench all names SUBJECTS, these

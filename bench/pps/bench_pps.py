@@ -84,14 +84,13 @@ includes wasted bursts that the nfos figure does not.
 import argparse
 import os
 import sys
-import tempfile
 import types
 
 from bench.common import cli, lcores, placement
 from bench.common.dpdk import TESTPMD, Memory
 from bench.common.host import describe, pkg_version
 from bench.common.images import build_images, check_images
-from bench.common.proc import guarded
+from bench.common.proc import DPDK_LOCK, guarded
 from bench.common.rounds import alternate, first_status, print_unavailable
 from bench.linuxvm import linuxvm
 from bench.pps import dpdk_nfos
@@ -100,7 +99,7 @@ from bench.pps.run import (BACKEND_CORE, CASES, CLEAN_SHARE, LINUX_VM_MEM, MBUFS
                            PREFIX, SUBJECT_CORE, SUBJECTS, WARMUP, run_once)
 from tools import nfos_cli
 
-LOCK = os.path.join(tempfile.gettempdir(), "nfos-bench-pps.lock")
+LOCK = DPDK_LOCK
 
 
 def frame_size(text):
