@@ -17,28 +17,20 @@ $(NFVM_BIN): $(NFVM_SRCS) $(wildcard $(NFVM_DIR)/*.h) $(NFOS_ROOT)/include/nfos/
 	$(if $(Q),@echo "  HOSTCC  nfvm")
 	$(Q)$(HOST_CC) $(NFVM_CFLAGS) -pthread -o $@ $(NFVM_SRCS)
 
-# vmm/tests/vhost_probe.c: nfvm's vhost-user front-end against a real
-# backend without /dev/kvm (tests/integration/test_nfvm_vhost.py).
-NFVM_PROBE := $(NFOS_ROOT)/build/nfvm/vhost_probe
-NFVM_PROBE_SRCS := $(NFOS_ROOT)/vmm/tests/vhost_probe.c \
-	$(addprefix $(NFVM_DIR)/,vnet.c vhost.c virtq.c mem.c)
-
-.PHONY: nfvm-vhost-probe
-nfvm-vhost-probe: $(NFVM_PROBE)
-
-$(NFVM_PROBE): $(NFVM_PROBE_SRCS) $(wildcard $(NFVM_DIR)/*.h) $(NFOS_ROOT)/mk/nfvm.mk
-	@mkdir -p $(dir $@)
-	$(Q)$(HOST_CC) $(NFVM_CFLAGS) -I$(NFVM_DIR) -pthread -o $@ $(NFVM_PROBE_SRCS)
-
-# vmm/tests/tap_probe.c: nfvm's multiqueue TAP backend on a real TAP
-# without /dev/kvm (tests/integration/test_nfvm_vhost.py).
+# The probes: nfvm's backends driven without /dev/kvm and without a guest
+# (tests/integration/test_nfvm_vhost.py), vmm/tests/probe.c playing the
+# guest's virtio-net driver in both. vhost_probe.c: the vhost-user
+# front-end against a real backend; tap_probe.c: the multiqueue TAP backend
+# on a real TAP.
+NFVM_PROBE     := $(NFOS_ROOT)/build/nfvm/vhost_probe
 NFVM_TAP_PROBE := $(NFOS_ROOT)/build/nfvm/tap_probe
-NFVM_TAP_PROBE_SRCS := $(NFOS_ROOT)/vmm/tests/tap_probe.c \
-	$(addprefix $(NFVM_DIR)/,vnet.c vhost.c virtq.c mem.c)
+NFVM_PROBE_LIB := $(NFVM_DIR)/tests/probe.c $(addprefix $(NFVM_DIR)/,vnet.c vhost.c virtq.c mem.c)
 
-.PHONY: nfvm-tap-probe
+.PHONY: nfvm-vhost-probe nfvm-tap-probe
+nfvm-vhost-probe: $(NFVM_PROBE)
 nfvm-tap-probe: $(NFVM_TAP_PROBE)
 
-$(NFVM_TAP_PROBE): $(NFVM_TAP_PROBE_SRCS) $(wildcard $(NFVM_DIR)/*.h) $(NFOS_ROOT)/mk/nfvm.mk
+$(NFOS_ROOT)/build/nfvm/%_probe: $(NFVM_DIR)/tests/%_probe.c $(NFVM_PROBE_LIB) \
+		$(wildcard $(NFVM_DIR)/*.h $(NFVM_DIR)/tests/*.h) $(NFOS_ROOT)/mk/nfvm.mk
 	@mkdir -p $(dir $@)
-	$(Q)$(HOST_CC) $(NFVM_CFLAGS) -I$(NFVM_DIR) -pthread -o $@ $(NFVM_TAP_PROBE_SRCS)
+	$(Q)$(HOST_CC) $(NFVM_CFLAGS) -I$(NFVM_DIR) -pthread -o $@ $< $(NFVM_PROBE_LIB)

@@ -257,20 +257,17 @@ def kv_request(p):
 
 def kv_outcome(f, app):
     """kvstore on one frame that is not an IPv4 fragment (those come in
-    groups: kv_group_outcome)."""
+    groups: kv_group_outcome): memcached over UDP, and what pong does
+    (pong_outcome) with every other kind."""
     f = pad(f, app)
     res, h = parse(f)
-    if res == "kind:arp":
-        return [res, answer_arp(f, h, app)]
-    if res == "kind:icmp":
-        return [res, answer_echo(f, h, app)]
     if res == "kind:udp":
         why = is_request(f, h, app) and src_refused(f, h, app, MC_PORT)
         return [res] + ([why] if why else kv_request(h["payload"]) if is_request(f, h, app)
                         else ["na:udp_not_ours"])
     if res == "kind:ipv4_frag":
         raise ValueError("fragments go through kv_group_outcome")
-    return [res] if res.startswith("err:") else [res, "na:" + res[5:]]
+    return pong_outcome(f, app)
 
 
 class Reasm:

@@ -13,9 +13,9 @@
 #include <unistd.h>
 #include "layout.h"
 #include "nfvm.h"
+#include "testvm.h"
 
-#define MIB      (1ULL << 20)
-#define RUN_SIZE 4096
+#define MIB (1ULL << 20)
 
 static struct nfvm_mem mem;
 static struct nfvm_image img;
@@ -29,18 +29,9 @@ static void setup(void)
     memset(&img, 0, sizeof(img));
     img.has_note = 1;
     img.end = MIB + 0x10000 + 0x123; /* not page-aligned: the blocks are */
-    img.note = (struct nfvm_note){ .abi_version = NFVM_ABI_VERSION,
-                                   .entry = MIB + 4,
-                                   .stack3_top = MIB + 0x8000,
-                                   .stack0_top = MIB + 0x9000,
-                                   .pml4 = MIB + 0x1000,
-                                   .gdt = MIB + 0x2000,
-                                   .idt = MIB + 0x3000,
-                                   .tss = MIB + 0x4000,
-                                   .gdt_limit = 55,
-                                   .idt_limit = 511,
-                                   .cpus_max = 64,
-                                   .ap_entry = MIB + 8 };
+    img.note = testvm_note();
+    img.note.cpus_max = 64;
+    img.note.ap_entry = MIB + 8;
     memset(&cpus, 0, sizeof(cpus));
 }
 
@@ -211,34 +202,23 @@ static struct kvm_run *run;
 
 static void vm_setup(void)
 {
-    memset(&vm, 0, sizeof(vm));
-    vm.con.fd = open("/dev/null", O_WRONLY);
-    vm.stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    vm.nr_cpus = 2;
+    testvm_open(&vm, 2);
     for (int i = 0; i < 2; i++)
         vm.cpu_wake[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    run = calloc(1, RUN_SIZE);
+    run = calloc(1, TESTVM_RUN_SIZE);
 }
 
 static void vm_teardown(void)
 {
     close(vm.cpu_wake[0]);
     close(vm.cpu_wake[1]);
-    close(vm.stop_fd);
-    close(vm.con.fd);
+    testvm_close(&vm);
     free(run);
 }
 
 static int out(unsigned cpu, uint16_t port, uint32_t v, uint8_t size)
 {
-    run->exit_reason = KVM_EXIT_IO;
-    run->io.direction = KVM_EXIT_IO_OUT;
-    run->io.port = port;
-    run->io.size = size;
-    run->io.count = 1;
-    run->io.data_offset = 1024;
-    memcpy((uint8_t *)run + 1024, &v, 4);
-    return nfvm_exit_handle(&vm, cpu, run, RUN_SIZE);
+    return testvm_out(&vm, run, cpu, port, v, size);
 }
 
 TestSuite(ports, .init = vm_setup, .fini = vm_teardown, .timeout = 30);
@@ -263,17 +243,11 @@ static void *waker(void *arg)
 
 Test(ports, another_vcpu_wakes_a_waiting_one)
 {
-    struct kvm_run *mine = calloc(1, RUN_SIZE);
+    struct kvm_run *mine = calloc(1, TESTVM_RUN_SIZE);
     pthread_t t;
 
     cr_assert_eq(pthread_create(&t, NULL, waker, NULL), 0);
-    mine->exit_reason = KVM_EXIT_IO;
-    mine->io.direction = KVM_EXIT_IO_OUT;
-    mine->io.port = NFVM_PORT_CPU_WAIT;
-    mine->io.size = 4;
-    mine->io.count = 1;
-    mine->io.data_offset = 1024;
-    cr_assert_eq(nfvm_exit_handle(&vm, 0, mine, RUN_SIZE), NFVM_RUNNING); /* no limit */
+    cr_assert_eq(testvm_out(&vm, mine, 0, NFVM_PORT_CPU_WAIT, 0, 4), NFVM_RUNNING); /* no limit */
     pthread_join(t, NULL);
     cr_assert_eq(vm.idle.cpu_wakes, 1);
     free(mine);

@@ -7,8 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 #include "nfvm.h"
+#include "testvm.h"
 
-#define RUN_SIZE 4096
+#define RUN_SIZE TESTVM_RUN_SIZE
 
 static struct nfvm vm;
 static struct kvm_run *run;
@@ -39,13 +40,7 @@ static void teardown(void)
 /* A port exit whose data sits at the usual offset. */
 static uint8_t *port(uint8_t dir, uint16_t p, uint8_t size, uint32_t count)
 {
-    run->exit_reason = KVM_EXIT_IO;
-    run->io.direction = dir;
-    run->io.port = p;
-    run->io.size = size;
-    run->io.count = count;
-    run->io.data_offset = 1024;
-    return (uint8_t *)run + 1024;
+    return testvm_port(run, dir, p, size, count);
 }
 
 static int out_str(const char *s)
@@ -56,8 +51,7 @@ static int out_str(const char *s)
 
 static int out_exit(uint32_t v)
 {
-    memcpy(port(KVM_EXIT_IO_OUT, NFVM_PORT_EXIT, 4, 1), &v, 4);
-    return nfvm_exit_handle(&vm, 0, run, RUN_SIZE);
+    return testvm_out(&vm, run, 0, NFVM_PORT_EXIT, v, 4);
 }
 
 static size_t drain(char *buf, size_t cap)

@@ -11,11 +11,11 @@
 #include <time.h>
 #include <unistd.h>
 #include "layout.h"
+#include "testvm.h"
 #include "vnet.h"
 
-#define RUN_SIZE 4096
-#define MIB      (1ULL << 20)
-#define REC      0x200000ULL /* the guest's struct nfvm_idle */
+#define MIB (1ULL << 20)
+#define REC 0x200000ULL /* the guest's struct nfvm_idle */
 
 static struct nfvm vm;
 static struct kvm_run *run;
@@ -23,10 +23,7 @@ static struct nfvm_vnet *net[2];
 
 static void setup(void)
 {
-    memset(&vm, 0, sizeof(vm));
-    vm.con.fd = open("/dev/null", O_WRONLY);
-    vm.stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    vm.nr_cpus = 2;
+    testvm_open(&vm, 2);
     for (int c = 0; c < 2; c++)
         vm.idle_fd[c] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     cr_assert_eq(nfvm_mem_create(&vm.mem, 4 * MIB), 0);
@@ -38,7 +35,7 @@ static void setup(void)
         net[i]->idle_fd = vm.idle_fd;
         vm.net[vm.nr_net++] = net[i];
     }
-    run = calloc(1, RUN_SIZE);
+    run = calloc(1, TESTVM_RUN_SIZE);
 }
 
 static void teardown(void)
@@ -47,10 +44,9 @@ static void teardown(void)
         close(net[i]->wake);
         free(net[i]);
     }
-    close(vm.stop_fd);
     close(vm.idle_fd[0]);
     close(vm.idle_fd[1]);
-    close(vm.con.fd);
+    testvm_close(&vm);
     nfvm_mem_destroy(&vm.mem);
     free(run);
 }
@@ -63,14 +59,7 @@ static struct nfvm_idle *rec(void)
 /* One outl(NFVM_PORT_IDLE, gpa) exit of vCPU cpu. */
 static int idle_out_cpu(unsigned cpu, uint32_t gpa, uint8_t size)
 {
-    run->exit_reason = KVM_EXIT_IO;
-    run->io.direction = KVM_EXIT_IO_OUT;
-    run->io.port = NFVM_PORT_IDLE;
-    run->io.size = size;
-    run->io.count = 1;
-    run->io.data_offset = 1024;
-    memcpy((uint8_t *)run + 1024, &gpa, 4);
-    return nfvm_exit_handle(&vm, cpu, run, RUN_SIZE);
+    return testvm_out(&vm, run, cpu, NFVM_PORT_IDLE, gpa, size);
 }
 
 static int idle_out(uint32_t gpa, uint8_t size)

@@ -7,6 +7,7 @@
 #include <string.h>
 #include "layout.h"
 #include "nfvm.h"
+#include "testvm.h"
 
 #define MIB (1ULL << 20)
 
@@ -104,16 +105,7 @@ static void img_make(void)
     img.nfvm_hdr[1] = sizeof(struct nfvm_note);
     img.nfvm_hdr[2] = NFVM_NOTE_ENTRY;
     memcpy(img.nfvm_name, "nfvm", 5);
-    img.note = (struct nfvm_note){ .abi_version = NFVM_ABI_VERSION,
-                                   .entry = MIB + 4,
-                                   .stack3_top = MIB + 0x8000,
-                                   .stack0_top = MIB + 0x9000,
-                                   .pml4 = MIB + 0x1000,
-                                   .gdt = MIB + 0x2000,
-                                   .idt = MIB + 0x3000,
-                                   .tss = MIB + 0x4000,
-                                   .gdt_limit = 55,
-                                   .idt_limit = 511 };
+    img.note = testvm_note();
 }
 
 static int load(struct nfvm_image *out)

@@ -17,18 +17,31 @@
 
 static struct nfvm_mem mem;
 static struct nfvm_vnet *n;
-static int peer; /* the "TAP"'s far end */
+static int peer;  /* the "TAP"'s far end */
+static int peer1; /* the far end of pair 1's "TAP queue" (MQ) */
 
-static void setup(void)
+/* The device with pairs queue pairs (1 or 2), each pair's "TAP" a socket
+ * pair whose far end is peer (pair 0) or peer1 (pair 1). */
+static void vnet_open(unsigned pairs)
 {
     int sv[2];
 
     cr_assert_eq(nfvm_mem_create(&mem, 4 * MIB), 0);
     n = calloc(1, sizeof(*n));
-    cr_assert_eq(nfvm_vnet_init(n, &mem, NFVM_MMIO_BASE, NULL, 0, 1), 0);
-    cr_assert_eq(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sv), 0);
-    n->tap[0] = sv[0];
-    peer = sv[1];
+    cr_assert_eq(nfvm_vnet_init(n, &mem, NFVM_MMIO_BASE, NULL, 0, pairs), 0);
+    for (unsigned i = 0; i < pairs; i++) {
+        cr_assert_eq(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sv), 0);
+        n->tap[i] = sv[0];
+        if (i == 0)
+            peer = sv[1];
+        else
+            peer1 = sv[1];
+    }
+}
+
+static void setup(void)
+{
+    vnet_open(1);
 }
 
 static void teardown(void)
@@ -273,21 +286,9 @@ Test(vnet, vhost_arm_asks_the_backend_for_one_signal)
 
 /* --- several queue pairs (MQ) ----------------------------------------------- */
 
-static int peer1; /* the far end of pair 1's "TAP queue" */
-
 static void mq_setup(void)
 {
-    int sv[2];
-
-    cr_assert_eq(nfvm_mem_create(&mem, 4 * MIB), 0);
-    n = calloc(1, sizeof(*n));
-    cr_assert_eq(nfvm_vnet_init(n, &mem, NFVM_MMIO_BASE, NULL, 0, 2), 0);
-    cr_assert_eq(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sv), 0);
-    n->tap[0] = sv[0];
-    peer = sv[1];
-    cr_assert_eq(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sv), 0);
-    n->tap[1] = sv[0];
-    peer1 = sv[1];
+    vnet_open(2);
 }
 
 static void mq_teardown(void)

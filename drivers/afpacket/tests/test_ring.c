@@ -24,17 +24,6 @@
 #define SLOTS   4
 #define TX_MAX  1514
 
-int alloc_memalign(void **out, size_t align, size_t size)
-{
-    *out = aligned_alloc(align, NFOS_ALIGN_UP(size, align));
-    return *out ? 0 : -ENOMEM;
-}
-
-void alloc_free(void *p)
-{
-    free(p);
-}
-
 static struct pool *pool;
 static uint8_t rx_ring[BS * NB] __attribute__((aligned(4096)));
 static uint8_t tx_ring[SLOT * SLOTS] __attribute__((aligned(4096)));

@@ -16,17 +16,6 @@
 #define ROOM 256 /* data room of the test netbufs */
 #define BUFS 64
 
-int alloc_memalign(void **out, size_t align, size_t size)
-{
-    *out = aligned_alloc(align, NFOS_ALIGN_UP(size, align));
-    return *out ? 0 : -ENOMEM;
-}
-
-void alloc_free(void *p)
-{
-    free(p);
-}
-
 static struct pool *pool;
 static int fds[2]; /* [0]: the driver's end, [1]: the kernel's side */
 static struct tap_rxq rxq;

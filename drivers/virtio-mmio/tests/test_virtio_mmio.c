@@ -14,17 +14,8 @@ int plat_mmio_map(uint64_t addr, uint64_t len)
     return 0;
 }
 
-/* What virtio_mmio_bus.c needs besides the two functions tested here. */
-const char *core_param(const char *key)
-{
-    return NULL;
-}
-
-unsigned core_verbose(void)
-{
-    return 0;
-}
-
+/* What else virtio_mmio_bus.c needs besides the two functions tested here
+ * (core_param and core_verbose: tests/host/fakes.c). */
 const void *plat_acpi_table(const char *sig)
 {
     return NULL;

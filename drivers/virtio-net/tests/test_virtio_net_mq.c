@@ -17,7 +17,7 @@
 #include <nfos/virtio.h>
 #include <nfos/virtio_net.h>
 #include "fake_device.h"
-#include "host_fakes.h"
+#include "fakes.h"
 
 #define F(bit)  (1ULL << (bit))
 #define RING    64

@@ -30,17 +30,6 @@
 #define MAXQ   256
 #define TOKENS 4096
 
-int alloc_memalign(void **out, size_t align, size_t size)
-{
-    *out = aligned_alloc(align, (size + align - 1) / align * align);
-    return *out ? 0 : -ENOMEM;
-}
-
-void alloc_free(void *p)
-{
-    free(p);
-}
-
 static uint16_t max_size;
 
 static uint16_t t_max(struct virtio_dev *vdev, uint16_t idx)

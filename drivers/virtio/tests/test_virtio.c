@@ -13,31 +13,9 @@
 #include <nfos/alloc.h>
 #include <nfos/virtio.h>
 #include "fake_device.h"
+#include "fakes.h"
 
 #define F(bit) (1ULL << (bit))
-
-/* --- What drivers/virtio needs from other libraries ------------------------ */
-
-static unsigned verbose;
-
-unsigned core_verbose(void)
-{
-    return verbose;
-}
-
-int alloc_memalign(void **out, size_t align, size_t size)
-{
-    /* Garbage-filled, so the tests see whether the core zeroes the ring. */
-    *out = aligned_alloc(align, NFOS_ALIGN_UP(size, align));
-    if (*out)
-        memset(*out, 0xa5, size);
-    return *out ? 0 : -ENOMEM;
-}
-
-void alloc_free(void *p)
-{
-    free(p);
-}
 
 /* --- Two drivers for the registry ------------------------------------- */
 
@@ -69,7 +47,10 @@ static struct fake_dev fk;
 
 static void reset_globals(void)
 {
-    verbose = 0;
+    fake_core_verbose = 0;
+    /* Garbage-filled memory, so the tests see whether the core zeroes the
+     * ring. */
+    fake_alloc_poison = true;
     probes_a = probes_b = 0;
     probe_a_result = -ENODEV;
     probe_b_result = 0;
@@ -136,7 +117,7 @@ Test(virtio, negotiate_logs_bit_lists_when_verbose)
     size_t n;
 
     cr_redirect_stdout();
-    verbose = 1;
+    fake_core_verbose = 1;
     fake_init(&fk, 7, F(5) | F(16) | F(VIRTIO_F_VERSION_1) | F(50));
     cr_assert_eq(virtio_device_add(&fk.vdev), 0);
     cr_assert_eq(virtio_negotiate(&fk.vdev, F(5)), 0);

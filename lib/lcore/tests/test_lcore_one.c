@@ -12,29 +12,7 @@
 #include <nfos/lcore.h>
 #include <nfos/plat/time.h>
 
-static const char *cpus; /* nfos.cpus's value, NULL: absent */
-static uint64_t now_ns;
-
-const char *core_param(const char *key)
-{
-    return strcmp(key, "nfos.cpus") ? NULL : cpus;
-}
-
-int core_param_u64(const char *key, uint64_t *value)
-{
-    char *end;
-    const char *v = core_param(key);
-
-    if (!v)
-        return -ENOENT;
-    *value = strtoull(v, &end, 0);
-    return *v && !*end ? 0 : -EINVAL;
-}
-
-uint64_t plat_time_ns(void)
-{
-    return now_ns += 1000;
-}
+#include "fakes.h"
 
 static int runs;
 static int count_run(void *arg)
@@ -45,9 +23,9 @@ static int count_run(void *arg)
 
 Test(lcore_one, one_lcore_without_cpus_or_with_cpus_1)
 {
-    cpus = NULL;
+    fake_param_set("nfos.cpus", NULL);
     cr_assert_eq(lcore_init(), 0);
-    cpus = "1";
+    fake_param_set("nfos.cpus", "1");
     cr_assert_eq(lcore_init(), 0);
     cr_assert_eq(lcore_count(), 1);
     cr_assert_eq(lcore_id(), 0);
@@ -57,11 +35,11 @@ Test(lcore_one, one_lcore_without_cpus_or_with_cpus_1)
 
 Test(lcore_one, more_cpus_refused)
 {
-    cpus = "2";
+    fake_param_set("nfos.cpus", "2");
     cr_assert_eq(lcore_init(), -EINVAL);
-    cpus = "x";
+    fake_param_set("nfos.cpus", "x");
     cr_assert_eq(lcore_init(), -EINVAL);
-    cpus = "0";
+    fake_param_set("nfos.cpus", "0");
     cr_assert_eq(lcore_init(), -EINVAL);
 }
 
@@ -69,7 +47,7 @@ Test(lcore_one, launches_run_on_main_only)
 {
     int ret = 7;
 
-    cpus = NULL;
+    fake_param_set("nfos.cpus", NULL);
     cr_assert_eq(lcore_init(), 0);
     cr_assert_eq(lcore_launch(1, count_run, &ret), -EINVAL);
     cr_assert_eq(lcore_launch(0, count_run, &ret), -EINVAL);
@@ -117,7 +95,7 @@ Test(lcore_one, sleep_returns_and_usage_counts)
 
     cr_assert_eq(lcore_init(), 0);
     lcore_sleep(&word, 0, 0); /* nothing else can change it: at once */
-    lcore_sleep(&word, 0, plat_time_ns() + 10000);
+    lcore_sleep(&word, 0, plat_time_ns() + 10000000);
     lcore_kick(0, &word);
     lcore_busy_add(100);
     cr_assert_eq(lcore_usage(0, &u), 0);

@@ -10,17 +10,6 @@
 #include <nfos/alloc.h>
 #include <nfos/netbuf.h>
 
-int alloc_memalign(void **out, size_t align, size_t size)
-{
-    *out = aligned_alloc(align, NFOS_ALIGN_UP(size, align));
-    return *out ? 0 : -ENOMEM;
-}
-
-void alloc_free(void *p)
-{
-    free(p);
-}
-
 static struct pool *pool;
 
 static void setup(void)

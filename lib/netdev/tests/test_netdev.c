@@ -13,17 +13,6 @@
 #error "unit tests build with -DCONFIG_NFOS_DEBUG=1 (mk/test.mk)"
 #endif
 
-const char *core_param(const char *key)
-{
-    (void)key;
-    return NULL;
-}
-
-unsigned core_verbose(void)
-{
-    return 0;
-}
-
 struct fake_queue {
     unsigned bursts;
 };

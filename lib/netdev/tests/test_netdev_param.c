@@ -8,18 +8,7 @@
 #include <string.h>
 #include <nfos/netdev_driver.h>
 
-/* core_param over a table the tests fill. */
-static const char *params[8][2];
-
-const char *core_param(const char *key)
-{
-    unsigned i;
-
-    for (i = 0; i < 8 && params[i][0]; i++)
-        if (!strcmp(params[i][0], key))
-            return params[i][1];
-    return NULL;
-}
+#include "fakes.h"
 
 static uint64_t rng = 32;
 
@@ -128,12 +117,9 @@ Test(netdev_param, keys_by_port)
 {
     char prefix[NETDEV_PARAM_PREFIX_MAX];
 
-    params[0][0] = "netdev.ip";
-    params[0][1] = "10.0.0.2/24";
-    params[1][0] = "netdev1.ip";
-    params[1][1] = "10.0.1.2/24";
-    params[2][0] = "netdev.flag";
-    params[2][1] = "";
+    fake_param_set("netdev.ip", "10.0.0.2/24");
+    fake_param_set("netdev1.ip", "10.0.1.2/24");
+    fake_param_set("netdev.flag", "");
     cr_assert_str_eq(netdev_port_prefix(0, prefix), "netdev");
     cr_assert_str_eq(netdev_port_prefix(1, prefix), "netdev1");
     cr_assert_str_eq(netdev_port_prefix(4000000000u, prefix), "netdev4000000000");
@@ -152,14 +138,10 @@ Test(netdev_param, port_mac)
     uint8_t m[6] = { 9, 9, 9, 9, 9, 9 }, keep[6] = { 9, 9, 9, 9, 9, 9 };
     char buf[NETDEV_MAC_STRLEN];
 
-    params[0][0] = "netdev.mac";
-    params[0][1] = "02:11:22:33:44:55";
-    params[1][0] = "netdev1.mac";
-    params[1][1] = "01:00:5e:00:00:01"; /* multicast: refused */
-    params[2][0] = "netdev2.mac";
-    params[2][1] = "02:00:00:00:00"; /* short */
-    params[3][0] = "netdev3.mac";
-    params[3][1] = "a:b:c:d:e:f"; /* single digits: refused */
+    fake_param_set("netdev.mac", "02:11:22:33:44:55");
+    fake_param_set("netdev1.mac", "01:00:5e:00:00:01"); /* multicast: refused */
+    fake_param_set("netdev2.mac", "02:00:00:00:00");    /* short */
+    fake_param_set("netdev3.mac", "a:b:c:d:e:f");       /* single digits: refused */
     cr_assert_eq(netdev_port_mac(1, m), -EINVAL);
     cr_assert_eq(netdev_port_mac(2, m), -EINVAL);
     cr_assert_eq(netdev_port_mac(3, m), -EINVAL);

@@ -10,14 +10,6 @@
 #include <nfos/net.h>
 #include <nfos/nfapp_opt.h>
 
-/* lib/netdev's MAC parser lives beside its parameter lookup, which asks
- * the core; no parameters here. */
-const char *core_param(const char *key);
-const char *core_param(const char *key)
-{
-    return NULL;
-}
-
 /* One value through one row: the parser's result. */
 static int parse1(const struct nfapp_opt_kind *kind, void *dst, uint64_t min, uint64_t max,
                   const char *s)

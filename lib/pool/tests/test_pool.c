@@ -19,21 +19,8 @@
 #define FLAG_BYTES 0
 #endif
 
-/* lib/alloc, faked: host aligned_alloc, or a failure on demand. */
-static bool fail_alloc;
-
-int alloc_memalign(void **out, size_t align, size_t size)
-{
-    if (fail_alloc)
-        return -ENOMEM;
-    *out = aligned_alloc(align, NFOS_ALIGN_UP(size, align));
-    return *out ? 0 : -ENOMEM;
-}
-
-void alloc_free(void *p)
-{
-    free(p);
-}
+/* lib/alloc is faked: the host's heap, or a failure on demand. */
+#include "fakes.h"
 
 static int saved_fd = -1;
 static FILE *capture_file;
@@ -256,9 +243,9 @@ Test(pool, create_and_destroy)
 Test(pool, create_failure_prints_one_line)
 {
     capture_begin();
-    fail_alloc = true;
+    fake_alloc_fail = true;
     cr_expect_null(pool_create("big", 2048, 1 << 20, 64));
-    fail_alloc = false;
+    fake_alloc_fail = false;
     cr_expect_eq(capture_end_lines(), 1);
 
     capture_begin();

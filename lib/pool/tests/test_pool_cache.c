@@ -17,17 +17,6 @@
 #include <nfos/lcore.h>
 #include <nfos/pool.h>
 
-int alloc_memalign(void **out, size_t align, size_t size)
-{
-    *out = aligned_alloc(align, NFOS_ALIGN_UP(size, align));
-    return *out ? 0 : -ENOMEM;
-}
-
-void alloc_free(void *p)
-{
-    free(p);
-}
-
 static unsigned fake_lcores = 1;
 static struct lcore fake[LCORE_MAX];
 

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <nfos/syscall.h>
 
+#include "fakes.h"
+
 #define FUTEX_WAIT           0
 #define FUTEX_WAKE           1
 #define CLONE_CHILD_CLEARTID 0x00200000
@@ -19,7 +21,6 @@ static char console[4096];
 static size_t console_len;
 static jmp_buf exit_jb;
 static int exit_status = -1;
-static uint64_t fake_ns;
 
 void plat_console_write(const char *buf, size_t len)
 {
@@ -33,16 +34,6 @@ _Noreturn void plat_exit(int status)
 {
     exit_status = status;
     longjmp(exit_jb, 1);
-}
-
-uint64_t plat_time_ns(void)
-{
-    return fake_ns += 1000000;
-}
-
-const char *core_param(const char *key)
-{
-    return NULL;
 }
 
 static long sc(long n, long a1, long a2, long a3, long a4)

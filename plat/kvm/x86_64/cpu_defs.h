@@ -89,4 +89,24 @@
 #define KVM_AP_BOOT_STACK3 16
 #define SYSRET_BASE_SEL    (GDT_UDATA - 8) /* SYSRET: SS = base+8, CS = base+16 */
 
+#ifdef __ASSEMBLER__
+/* Points SYSCALL at kvm_syscall_entry (LSTAR) with the kernel's code
+ * selector, and SYSRET at SYSRET_BASE_SEL's pair (STAR); EFER.SCE is the
+ * caller's. Clobbers eax, ecx and edx. Each CPU once: an AP as it starts
+ * (smp.S), the BSP at its first halt (halt.S). clang-format reads this
+ * header as C: not this part. */
+/* clang-format off */
+.macro KVM_SYSCALL_MSRS_SET
+	movl $MSR_LSTAR, %ecx
+	movl $kvm_syscall_entry, %eax
+	xorl %edx, %edx
+	wrmsr
+	movl $MSR_STAR, %ecx
+	xorl %eax, %eax
+	movl $((SYSRET_BASE_SEL << 16) | GDT_KCODE), %edx
+	wrmsr
+.endm
+/* clang-format on */
+#endif
+
 #endif /* NFOS_KVM_CPU_DEFS_H */

@@ -61,14 +61,7 @@ kvm_smp_ud_entry:
 	rdmsr
 	orl $EFER_SCE, %eax
 	wrmsr
-	movl $MSR_LSTAR, %ecx
-	movl $kvm_syscall_entry, %eax
-	xorl %edx, %edx
-	wrmsr
-	movl $MSR_STAR, %ecx
-	xorl %eax, %eax
-	movl $((SYSRET_BASE_SEL << 16) | GDT_KCODE), %edx
-	wrmsr
+	KVM_SYSCALL_MSRS_SET
 	popq %rdx
 	popq %rcx
 	popq %rax

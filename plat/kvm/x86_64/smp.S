@@ -58,14 +58,7 @@ kvm_ap_start64:
 	xorl %edx, %edx
 	xorl %ecx, %ecx
 	xsetbv
-1:	movl $MSR_LSTAR, %ecx
-	movl $kvm_syscall_entry, %eax
-	xorl %edx, %edx
-	wrmsr
-	movl $MSR_STAR, %ecx
-	xorl %eax, %eax
-	movl $((SYSRET_BASE_SEL << 16) | GDT_KCODE), %edx
-	wrmsr
+1:	KVM_SYSCALL_MSRS_SET
 	movl $MSR_GS_BASE, %ecx
 	movl kvm_ap_boot + KVM_AP_BOOT_GS, %eax
 	movl kvm_ap_boot + KVM_AP_BOOT_GS + 4, %edx

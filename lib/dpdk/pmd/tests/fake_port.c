@@ -1,32 +1,8 @@
 /* See fake_port.h. */
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
-#include <nfos/alloc.h>
-#include <nfos/compiler.h>
-#include <nfos/core.h>
 
 #include "fake_port.h"
-
-const char *core_param(const char *key)
-{
-    return NULL;
-}
-
-unsigned core_verbose(void)
-{
-    return 0;
-}
-
-int alloc_memalign(void **out, size_t align, size_t size)
-{
-    return posix_memalign(out, align, size) ? -ENOMEM : 0;
-}
-
-void alloc_free(void *p)
-{
-    free(p);
-}
 
 static struct fake_port *port_of(struct netdev *dev)
 {

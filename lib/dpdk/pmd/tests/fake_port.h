@@ -1,10 +1,9 @@
 /* What the host programs over net_nfos (tests/test_net_nfos.c,
- * bench/pps/pmdbench.c) share in place of the OS and of a device: the
- * calls lib/netdev, lib/netbuf and lib/pool make into nfos's core and heap
- * (no parameters, quiet, the host's heap), and a fake nfos driver's
+ * bench/pps/pmdbench.c) share in place of a device: a fake nfos driver's
  * control side (queues set up on the port itself, start, stats from the
  * port's counters). Each program gives its own bursts, which count what
- * they move in the port's rx and tx. */
+ * they move in the port's rx and tx. The calls lib/netdev, lib/netbuf and
+ * lib/pool make into nfos's core and heap are tests/host/fakes.c's. */
 #ifndef NET_NFOS_TESTS_FAKE_PORT_H
 #define NET_NFOS_TESTS_FAKE_PORT_H
 
