@@ -137,11 +137,10 @@ static inline unsigned nfos_pmd_tx_direct(const struct rte_mempool *mp, struct r
 
     for (k = 0; k < n; k++) {
         struct rte_mbuf *m = pkts[k];
-        uint64_t rearm = dpdk_mbuf_rearm_word(m);
 
-        if (unlikely(!dpdk_mbuf_tx_direct_w(m, mp, rearm)))
+        if (unlikely(!dpdk_mbuf_tx_direct(m, mp)))
             break;
-        nbs[k] = dpdk_netbuf_from_tx_w(m, rearm, dpdk_mbuf_lens_word(m));
+        nbs[k] = dpdk_netbuf_from_tx(m);
     }
     return k;
 }
