@@ -152,16 +152,29 @@ def run_subject(subject, case, port, seconds, out, tmp, tag):
 
 def annotate(path):
     """({function: self instructions}, total) from callgrind_annotate."""
-    text = subprocess.run(["callgrind_annotate", "--auto=no", "--threshold=100", path], capture_output=True,
-                          text=True, check=True).stdout
+    text = subprocess.run(["callgrind_annotate", "--auto=no", "--threshold=100", path],
+                          capture_output=True, text=True, check=True).stdout
     fns, total = {}, 0
     for line in text.splitlines():
         m = FN_LINE.match(line)
         if m and "PROGRAM TOTALS" not in line:
-            fns[m.group(2)] = fns.get(m.group(2), 0) + int(m.group(1).replace(",", ""))
+            name = symbol(m.group(2), line)
+            fns[name] = fns.get(name, 0) + int(m.group(1).replace(",", ""))
         elif "PROGRAM TOTALS" in line:
             total = int(line.split()[0].replace(",", ""))
     return fns, total
+
+
+def symbol(name, line):
+    """A function callgrind names by address only (assembly without a
+    symbol size, as musl's memcpy) named by addr2line from its image."""
+    image = re.search(r"\[(\S+)\]\s*$", line)
+    if not name.startswith("0x") or not image or not shutil.which("addr2line"):
+        return name
+    r = subprocess.run(["addr2line", "-f", "-e", image.group(1), name], capture_output=True,
+                       text=True)
+    fn = r.stdout.split("\n", 1)[0].strip()
+    return f"{fn} ({name})" if r.returncode == 0 and fn and fn != "??" else name
 
 
 def calls(path, names):
