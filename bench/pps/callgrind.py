@@ -154,6 +154,13 @@ def annotate(path):
     """({function: self instructions}, total) from callgrind_annotate."""
     text = subprocess.run(["callgrind_annotate", "--auto=no", "--threshold=100", path],
                           capture_output=True, text=True, check=True).stdout
+    return parse_annotate(text)
+
+
+def parse_annotate(text):
+    """({function: self instructions}, total) from callgrind_annotate's
+    function list (--auto=no); a function inlined from several files is
+    summed."""
     fns, total = {}, 0
     for line in text.splitlines():
         m = FN_LINE.match(line)
