@@ -70,7 +70,8 @@ static void nfos_pmd_tx_unchain(struct rte_mbuf *m, struct netbuf *nb)
 /* A frame that cannot go as it is: zero copy as a chain, else copied into
  * one of the port's netbufs. 0 with *out set; -ENOBUFS when no copy buffer
  * is free now (try later); -EMSGSIZE when the frame cannot be sent. */
-static int nfos_pmd_tx_slow(struct nfos_pmd_txq *q, struct rte_mbuf *m, struct netbuf **out)
+static __rte_noinline int nfos_pmd_tx_slow(struct nfos_pmd_txq *q, struct rte_mbuf *m,
+                                           struct netbuf **out)
 {
     struct netbuf *nb;
     const void *src;
@@ -126,6 +127,24 @@ static void nfos_pmd_tx_unsent(struct rte_mbuf **pkts, struct netbuf **nbs, uint
     }
 }
 
+/* The direct frames at the front of pkts (n of them at most) into nbs, as
+ * they are: how many. A loop of its own, the slow way out of line, so that
+ * its constants and pointers stay in registers. */
+static inline unsigned nfos_pmd_tx_direct(const struct rte_mempool *mp, struct rte_mbuf **pkts,
+                                          struct netbuf **nbs, unsigned n)
+{
+    unsigned k;
+
+    for (k = 0; k < n; k++) {
+        struct rte_mbuf *m = pkts[k];
+
+        if (unlikely(!dpdk_mbuf_tx_direct(m, mp)))
+            break;
+        nbs[k] = dpdk_netbuf_from_tx(m);
+    }
+    return k;
+}
+
 /* Takes up to want frames of pkts into nbs, the direct ones as they are
  * and the others through nfos_pmd_tx_slow; stops at a frame that cannot
  * go now. Returns how many, *slow how many took the slow way, *err why it
@@ -133,25 +152,19 @@ static void nfos_pmd_tx_unsent(struct rte_mbuf **pkts, struct netbuf **nbs, uint
 static uint16_t nfos_pmd_tx_take(struct nfos_pmd_txq *q, struct rte_mbuf **pkts,
                                  struct netbuf **nbs, uint16_t want, uint16_t *slow, int *err)
 {
-    const struct rte_mempool *mp = q->mp; /* in a register: the stores may alias q */
-    uint16_t k;
+    unsigned k = nfos_pmd_tx_direct(q->mp, pkts, nbs, want);
 
     *slow = 0;
     *err = 0;
-    for (k = 0; k < want; k++) {
-        struct rte_mbuf *m = pkts[k];
-        uint64_t rearm = dpdk_mbuf_rearm_word(m);
-
-        if (likely(dpdk_mbuf_tx_direct_w(m, mp, rearm))) {
-            nbs[k] = dpdk_netbuf_from_tx_w(m, rearm, dpdk_mbuf_lens_word(m));
-            continue;
-        }
-        if ((*err = nfos_pmd_tx_slow(q, m, &nbs[k])))
+    while (unlikely(k < want)) {
+        if ((*err = nfos_pmd_tx_slow(q, pkts[k], &nbs[k])))
             break;
-        mp = q->mp; /* the slow way may have learnt a pool */
         (*slow)++;
+        k++;
+        /* the slow way may have learnt a pool */
+        k += nfos_pmd_tx_direct(q->mp, pkts + k, nbs + k, want - k);
     }
-    return k;
+    return (uint16_t)k;
 }
 
 /* After a burst the driver did not take whole, its ring is full: the next

@@ -76,11 +76,10 @@ static inline struct netbuf *dpdk_netbuf_of(struct rte_mbuf *m)
 }
 
 /* The conversions below move whole words where several fields sit side
- * by side (what DPDK's vector PMDs do with rearm_data): two 16-byte stores
- * on tx, four words on rx, not one store per field. memcpy keeps that
- * within C's aliasing rules and compiles to one load or store. These are
- * the layouts they rely on. */
-typedef uint64_t dpdk_mbuf_u64x2 __attribute__((vector_size(16)));
+ * by side (what DPDK's vector PMDs do with rearm_data): four word stores
+ * each way, not one store per field. memcpy keeps that within C's
+ * aliasing rules and compiles to one load or store. These are the layouts
+ * they rely on. */
 
 _Static_assert(offsetof(struct rte_mbuf, refcnt) == offsetof(struct rte_mbuf, data_off) + 2 &&
                    offsetof(struct rte_mbuf, nb_segs) == offsetof(struct rte_mbuf, data_off) + 4 &&
@@ -154,69 +153,45 @@ static inline struct rte_mbuf *dpdk_mbuf_from_rx(struct netbuf *nb, uint64_t rea
 _Static_assert(NETBUF_F_RX_CSUM_OK << 8 == RTE_MBUF_F_RX_L4_CKSUM_GOOD,
                "the rx checksum flag maps by a shift");
 
-/* The mbuf's rearm word and the word from pkt_len (pkt_len, data_len,
- * vlan_tci): what tx reads of a frame, two loads. */
-static inline uint64_t dpdk_mbuf_rearm_word(const struct rte_mbuf *m)
-{
-    uint64_t w;
-
-    memcpy(&w, &m->rearm_data, sizeof(w));
-    return w;
-}
-
-static inline uint64_t dpdk_mbuf_lens_word(const struct rte_mbuf *m)
-{
-    uint64_t w;
-
-    memcpy(&w, &m->pkt_len, sizeof(w));
-    return w;
-}
-
-/* The rearm word's refcnt and nb_segs both 1: a direct mbuf's test. */
-#define DPDK_MBUF_REARM_ONE_MASK 0x0000ffffffff0000ULL
-#define DPDK_MBUF_REARM_ONE      0x0000000100010000ULL
-
 /* Whether an mbuf can go to an nfos driver as its netbuf, no copy: one
  * segment, direct, refcnt 1 and from mp, a pool the caller already knows to
- * be an nfos mempool. rearm is dpdk_mbuf_rearm_word(m). One branch for
- * the caller: the tests are combined. Reads the mbuf's first cache line
- * only. */
-static inline bool dpdk_mbuf_tx_direct_w(const struct rte_mbuf *m, const struct rte_mempool *mp,
-                                         uint64_t rearm)
-{
-    return (((rearm & DPDK_MBUF_REARM_ONE_MASK) ^ DPDK_MBUF_REARM_ONE) |
-            (m->ol_flags & (RTE_MBUF_F_INDIRECT | RTE_MBUF_F_EXTERNAL)) |
-            ((uintptr_t)m->pool ^ (uintptr_t)mp)) == 0;
-}
-
+ * be an nfos mempool. One branch for the caller: the tests are combined,
+ * and need no 64-bit constant (refcnt and nb_segs are one 32-bit word,
+ * the two flags the top bits but one of ol_flags), so that a loop keeps
+ * its registers. Reads the mbuf's first cache line only. */
 static inline bool dpdk_mbuf_tx_direct(const struct rte_mbuf *m, const struct rte_mempool *mp)
 {
-    return dpdk_mbuf_tx_direct_w(m, mp, dpdk_mbuf_rearm_word(m));
+    uint32_t one; /* refcnt, nb_segs */
+
+    memcpy(&one, &m->refcnt, sizeof(one));
+    return ((one ^ 0x00010001u) | ((m->ol_flags >> 61) & 3) |
+            ((uintptr_t)m->pool ^ (uintptr_t)mp)) == 0;
 }
+_Static_assert((RTE_MBUF_F_INDIRECT | RTE_MBUF_F_EXTERNAL) == 3ULL << 61,
+               "the indirect and external flags are ol_flags' bits 61 and 62");
 
 /* An mbuf DPDK hands over for tx as the netbuf the nfos driver sends. Only
  * for a direct, one-segment mbuf of an nfos mempool with refcnt 1 (the
- * caller checks); the mbuf is left as a free one, as it already is. rearm
- * and lens: dpdk_mbuf_rearm_word(m), dpdk_mbuf_lens_word(m). buf_len is
- * written again (the same value: one buffer); port is left 0, tx does not
- * read it. */
-static inline struct netbuf *dpdk_netbuf_from_tx_w(struct rte_mbuf *m, uint64_t rearm,
-                                                   uint64_t lens)
-{
-    struct netbuf *nb = dpdk_netbuf_of(m);
-    /* next NULL, data_off, len (data_len) */
-    dpdk_mbuf_u64x2 a = { 0, (rearm & 0xffff) | (lens & 0x0000ffff00000000ULL) };
-    /* pkt_len, buf_len, refcnt 1, nb_segs 1, port 0, flags 0 */
-    dpdk_mbuf_u64x2 b = { (uint32_t)lens | (uint64_t)m->buf_len << 32, 1 | 1ULL << 16 };
-
-    memcpy(&nb->next, &a, sizeof(a));
-    memcpy(&nb->pkt_len, &b, sizeof(b));
-    return nb;
-}
-
+ * caller checks); the mbuf is left as a free one, as it already is.
+ * buf_len is written again (the same value: one buffer); port is left 0,
+ * tx does not read it. */
 static inline struct netbuf *dpdk_netbuf_from_tx(struct rte_mbuf *m)
 {
-    return dpdk_netbuf_from_tx_w(m, dpdk_mbuf_rearm_word(m), dpdk_mbuf_lens_word(m));
+    struct netbuf *nb = dpdk_netbuf_of(m);
+    /* data_off, len (data_len) */
+    uint64_t a = (uint64_t)m->data_off | (uint64_t)m->data_len << 32;
+    /* pkt_len, buf_len */
+    uint64_t b = (uint64_t)m->pkt_len | (uint64_t)m->buf_len << 32;
+    /* refcnt 1, nb_segs 1, port 0, flags 0 */
+    uint64_t c = 1 | 1ULL << 16;
+
+    /* Four word stores, two of them immediates: fewer instructions than
+     * building two 16-byte vectors and storing those. */
+    nb->next = NULL;
+    memcpy(&nb->data_off, &a, sizeof(a));
+    memcpy(&nb->pkt_len, &b, sizeof(b));
+    memcpy(&nb->refcnt, &c, sizeof(c));
+    return nb;
 }
 
 /* A frame the driver did not take back in the app's hands: every

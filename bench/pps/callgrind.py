@@ -1,0 +1,255 @@
+"""Instructions per packet of the linuxu subjects of bench pps, load-proof:
+each subject runs under callgrind (valgrind --tool=callgrind) against the
+bench's backend (host dpdk-testpmd, net_vhost, pinned to core 0; the
+subject to core 1), once for a short and once for a long window; the
+difference of the two runs' instructions over the difference of their
+packets is the cost of one packet, start-up and exit cancelled out. Per
+function too: each function's own instructions (self cost, from
+callgrind_annotate) the same way. Wall-clock rates under valgrind mean
+nothing; instruction counts do not depend on the load of the machine.
+
+Usage (from the repository root, images built: make APP=rxsink PLAT=linuxu,
+and txgen, l2fwd, dpdk-testpmd):
+  /usr/bin/python3 -m bench.pps.callgrind [--cases rx,tx,fwd]
+      [--subjects nfos,testpmd] [--short 4] [--long 12] [--top 25] [--keep DIR]
+
+Subjects: nfos = the native apps bench pps compares with (rxsink, txgen,
+l2fwd --macswap), testpmd = the subject dpdk-in-nfos-linuxu (unmodified
+testpmd over net_nfos: rxonly, txonly, macswap), each with the bench's
+arguments (bench/pps/run.py, dpdk_nfos.py). Packets: rx counts what the
+subject received, tx and fwd what it sent. Polls that find nothing cost
+instructions too and are not per packet: the script prints the rx and tx
+burst calls per packet beside each table (32 packets a burst at best: 1/32
+= 0.031)."""
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+from bench.common.dpdk import TESTPMD
+from bench.pps import dpdk_nfos, run
+from tools import nfos_cli
+
+BACKEND_CORE, SUBJECT_CORE = "0", "1"
+CASES = {"rx": ("txonly", "rxsink", "rxonly"), "tx": ("rxonly", "txgen", "txonly"),
+         "fwd": ("flowgen", "l2fwd", "macswap")}
+SIZE = 64
+FN_LINE = re.compile(r"^\s*([\d,]+) \([^)]*\)\s+(?:\?\?\?|[^:]*):(\S+)")
+NFOS_TOTAL = re.compile(r"^\w+: total rx (\d+) pkts .*\| tx (\d+) pkts")
+BURST_FNS = {"rx": ("nfos_pmd_rx_burst", "vhost_user_rx_burst"),
+             "tx": ("nfos_pmd_tx_burst", "vhost_user_tx_burst")}
+
+
+def backend(case, sock, log):
+    mode = CASES[case][0]
+    txpkts = {"txonly": SIZE - 4, "flowgen": SIZE}.get(mode)
+    argv = (["nice", "-n", "-19", "taskset", "-c", BACKEND_CORE, "stdbuf", "-oL", TESTPMD, "--lcores", f"0@{BACKEND_CORE},1@"
+             f"{BACKEND_CORE}", "--file-prefix=nfos-cg-be", "--no-pci", "--vdev",
+             f"net_vhost0,iface={sock},queues=1", "--no-huge", "-m", "64", "--",
+             f"--forward-mode={mode}", "--auto-start", "--nb-cores=1",
+             f"--total-num-mbufs={run.MBUFS}"] + ([f"--txpkts={txpkts}"] if txpkts else []))
+    return subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+
+
+def image(app):
+    """The linuxu image with its symbols (the build keeps them in IMAGE.dbg,
+    the same program unstripped): callgrind names functions from them."""
+    path = nfos_cli.image_path(app, "linuxu")
+    if not os.path.exists(path):
+        raise SystemExit(f"callgrind: no image {path}: make APP={app} PLAT=linuxu")
+    return path + ".dbg" if os.path.exists(path + ".dbg") else path
+
+
+def subject_argv(subject, case, port, seconds):
+    """port: the netdev.dev of the subject's one port."""
+    if subject == "nfos":
+        app = CASES[case][1]
+        args = {"tx": ["--size", str(SIZE - 4)], "fwd": ["--macswap"]}.get(case, [])
+        return ([image(app), f"netdev.dev={port}",
+                 "nfos.stats=1", "--"] + args + ["--time", f"{seconds:g}"])
+    return ([image(dpdk_nfos.APP), f"netdev.dev={port}",
+             f"nfos.mem={dpdk_nfos.LINUXU_MEM}", f"nfos.cpus={dpdk_nfos.LCORES}", "--"] +
+            dpdk_nfos.testpmd_args(CASES[case][2], SIZE, run.MBUFS, dpdk_nfos.LINUXU_EAL_MEM_MB))
+
+
+def packets(subject, case, text):
+    """What the subject received (rx) or sent (tx, fwd), from its exit lines."""
+    if subject == "nfos":
+        m = [NFOS_TOTAL.match(l) for l in text.splitlines()]
+        m = [x for x in m if x]
+        if not m:
+            return None
+        return int(m[-1].group(1 if case == "rx" else 2))
+    acc = text.rsplit("Accumulated forward statistics", 1)
+    key = "RX-packets" if case == "rx" else "TX-packets"
+    m = re.search(key + r":\s+(\d+)", acc[-1]) if len(acc) == 2 else None
+    return int(m.group(1)) if m else None
+
+
+def wait_ready(path, pattern, timeout):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        with open(path, errors="replace") as f:
+            if re.search(pattern, f.read(), re.M):
+                return True
+        time.sleep(0.2)
+    return False
+
+
+def one_run(subject, case, seconds, tmp, tag, port):
+    """One callgrind run: (packets, {function: self instructions}, total)."""
+    sock = os.path.join(tmp, f"{tag}.sock")
+    out = os.path.join(tmp, f"{tag}.callgrind")
+    if port == "null":
+        text = run_subject(subject, case, "null", seconds, out, tmp, tag)
+        return result(subject, case, text, out, tmp, tag)
+    with open(os.path.join(tmp, f"{tag}.backend.log"), "w") as blog:
+        be = backend(case, sock, blog)
+        try:
+            if not wait_ready(blog.name, r"Press enter to exit|Port 0: link", 30):
+                raise SystemExit(f"callgrind: the backend did not start (see {blog.name})")
+            time.sleep(0.5)
+            text = run_subject(subject, case, f"vhost-user:{sock}", seconds, out, tmp, tag)
+        finally:
+            be.communicate(b"\n", timeout=30)
+    return result(subject, case, text, out, tmp, tag)
+
+
+def result(subject, case, text, out, tmp, tag):
+    n = packets(subject, case, text)
+    if not n:
+        raise SystemExit(f"callgrind: {tag}: no packet count in its output "
+                         f"(see {os.path.join(tmp, tag + '.log')})")
+    fns, total = annotate(out)
+    return n, fns, total
+
+
+def run_subject(subject, case, port, seconds, out, tmp, tag):
+    argv = (["taskset", "-c", SUBJECT_CORE, "stdbuf", "-oL", "valgrind", "--tool=callgrind",
+             f"--callgrind-out-file={out}"] + subject_argv(subject, case, port, seconds))
+    log = os.path.join(tmp, f"{tag}.log")
+    with open(log, "w") as f:
+        p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=f, stderr=subprocess.STDOUT,
+                             start_new_session=True)
+        if subject == "testpmd":
+            # Ready, then the window, then a newline: testpmd stops itself.
+            if not wait_ready(log, r"^Press enter to exit", 300):
+                p.kill()
+                raise SystemExit(f"callgrind: testpmd did not start (see {log})")
+            time.sleep(seconds)
+            p.communicate(b"\n", timeout=300)
+        else:
+            p.communicate(timeout=seconds + 300)
+    with open(log, errors="replace") as f:
+        return f.read()
+
+
+def annotate(path):
+    """({function: self instructions}, total) from callgrind_annotate."""
+    text = subprocess.run(["callgrind_annotate", "--auto=no", "--threshold=100", path],
+                          capture_output=True, text=True, check=True).stdout
+    return parse_annotate(text)
+
+
+def parse_annotate(text):
+    """({function: self instructions}, total) from callgrind_annotate's
+    function list (--auto=no); a function inlined from several files is
+    summed."""
+    fns, total = {}, 0
+    for line in text.splitlines():
+        m = FN_LINE.match(line)
+        if m and "PROGRAM TOTALS" not in line:
+            name = symbol(m.group(2), line)
+            fns[name] = fns.get(name, 0) + int(m.group(1).replace(",", ""))
+        elif "PROGRAM TOTALS" in line:
+            total = int(line.split()[0].replace(",", ""))
+    return fns, total
+
+
+def symbol(name, line):
+    """A function callgrind names by address only (assembly without a
+    symbol size, as musl's memcpy) named by addr2line from its image."""
+    image = re.search(r"\[(\S+)\]\s*$", line)
+    if not name.startswith("0x") or not image or not shutil.which("addr2line"):
+        return name
+    r = subprocess.run(["addr2line", "-f", "-e", image.group(1), name], capture_output=True,
+                       text=True)
+    fn = r.stdout.split("\n", 1)[0].strip()
+    return f"{fn} ({name})" if r.returncode == 0 and fn and fn != "??" else name
+
+
+def calls(path, names):
+    """Calls of each function named, from the callgrind output's calls= lines."""
+    text = open(path, errors="replace").read()
+    out = {}
+    for name in names:
+        # cfn=(id) name ... calls=N: the first mention names the id.
+        ids = re.findall(r"^c?fn=\((\d+)\) " + re.escape(name) + r"$", text, re.M)
+        if not ids:
+            continue
+        pat = re.compile(r"^cfn=\(" + ids[0] + r"\)(?: \S+)?\ncalls=(\d+)", re.M)
+        out[name] = sum(int(c) for c in pat.findall(text))
+    return out
+
+
+def measure(subject, case, short, long, tmp, port):
+    a = one_run(subject, case, short, tmp, f"{subject}-{case}-short", port)
+    b = one_run(subject, case, long, tmp, f"{subject}-{case}-long", port)
+    dn = b[0] - a[0]
+    if dn <= 0:
+        raise SystemExit(f"callgrind: {subject} {case}: the long run moved no more packets "
+                         f"({a[0]}, {b[0]})")
+    per = {f: (b[1].get(f, 0) - a[1].get(f, 0)) / dn for f in set(a[1]) | set(b[1])}
+    names = [n for fs in BURST_FNS.values() for n in fs]
+    ca = calls(os.path.join(tmp, f"{subject}-{case}-short.callgrind"), names)
+    cb = calls(os.path.join(tmp, f"{subject}-{case}-long.callgrind"), names)
+    bursts = {n: (cb.get(n, 0) - ca.get(n, 0)) / dn for n in names if n in cb}
+    return {"packets": (a[0], b[0]), "total": (b[2] - a[2]) / dn, "per": per, "bursts": bursts}
+
+
+def report(subject, case, r, top):
+    print(f"\n{subject} {case} ({CASES[case][1 if subject == 'nfos' else 2]}): "
+          f"{r['total']:.1f} instructions/packet "
+          f"(packets {r['packets'][0]} short, {r['packets'][1]} long)")
+    if r["bursts"]:
+        print("  burst calls per packet: " +
+              ", ".join(f"{n} {v:.3f}" for n, v in sorted(r["bursts"].items())))
+    for f, v in sorted(r["per"].items(), key=lambda kv: -kv[1])[:top]:
+        if abs(v) >= 0.05:
+            print(f"  {v:8.1f}  {f}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--cases", default="rx,tx,fwd")
+    ap.add_argument("--subjects", default="nfos,testpmd")
+    ap.add_argument("--short", type=float, default=4)
+    ap.add_argument("--long", type=float, default=12)
+    ap.add_argument("--top", type=int, default=25)
+    ap.add_argument("--port", choices=("null", "vhost-user"), default="null")
+    ap.add_argument("--keep", help="keep the logs and callgrind outputs in this folder")
+    args = ap.parse_args()
+    for tool in ("valgrind", "callgrind_annotate", TESTPMD):
+        if not shutil.which(tool):
+            sys.exit(f"callgrind: {tool} not found (./nfos deps; valgrind from Debian)")
+    tmp = args.keep or tempfile.mkdtemp(prefix="nfos-callgrind-")
+    os.makedirs(tmp, exist_ok=True)
+    try:
+        for case in args.cases.split(","):
+            for subject in args.subjects.split(","):
+                report(subject, case, measure(subject, case, args.short, args.long, tmp, args.port),
+                       args.top)
+    finally:
+        if not args.keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

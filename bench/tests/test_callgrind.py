@@ -1,0 +1,57 @@
+"""bench/pps/callgrind.py's parsing: the packets a subject's exit lines
+give, and callgrind_annotate's function list summed per function."""
+
+from bench.pps import callgrind
+
+ANNOTATE = """\
+--------------------------------------------------------------------------------
+Ir
+--------------------------------------------------------------------------------
+580,813,091 (100.0%)  PROGRAM TOTALS
+
+--------------------------------------------------------------------------------
+Ir                    file:function
+--------------------------------------------------------------------------------
+123,004,384 (21.18%)  /w/lib/netbuf/include/nfos/netbuf.h:main
+115,994,943 (19.97%)  /w/lib/netbuf/include/nfos/netbuf.h:null_rx
+ 93,609,954 (16.12%)  /w/drivers/null/null.c:null_rx [/w/build/rxsink.dbg]
+ 47,257,324 ( 8.14%)  /w/apps/rxsink/main.c:main [/w/build/rxsink.dbg]
+    209,790 ( 0.04%)  ./time/clock_gettime.c:clock_gettime@@GLIBC_2.17 [/usr/lib/libc.so.6]
+"""
+
+
+def test_annotate_sums_each_function_over_its_files():
+    fns, total = callgrind.parse_annotate(ANNOTATE)
+    assert total == 580813091
+    assert fns["main"] == 123004384 + 47257324
+    assert fns["null_rx"] == 115994943 + 93609954
+    assert fns["clock_gettime@@GLIBC_2.17"] == 209790
+    assert "PROGRAM" not in " ".join(fns)
+
+
+def test_packets_from_the_nfos_apps_total_line():
+    text = ("rxsink: interval rx 5 pkts 0.1 Mpp/s | tx 0 pkts 0.000 Mpp/s | drops 0 | busy 1.0 "
+            "cycles/pkt | 1.00 s\n"
+            "rxsink: total rx 7190144 pkts 0.1 Mpp/s | tx 3 pkts 0.000 Mpp/s | drops 0 | busy "
+            "1.0 cycles/pkt | 5.00 s\n")
+    assert callgrind.packets("nfos", "rx", text) == 7190144
+    assert callgrind.packets("nfos", "fwd", text) == 3
+    assert callgrind.packets("nfos", "rx", "rxsink: receiving on port 0\n") is None
+
+
+def test_packets_from_testpmds_accumulated_statistics():
+    text = """\
+  ---------------------- Forward statistics for port 0  ----------------------
+  RX-packets: 11             RX-dropped: 0             RX-total: 11
+  TX-packets: 12             TX-dropped: 0             TX-total: 12
+  +++++++++++++++ Accumulated forward statistics for all ports+++++++++++++++
+  RX-packets: 2199744        RX-dropped: 0             RX-total: 2199744
+  TX-packets: 4327712        TX-dropped: 0             TX-total: 4327712
+"""
+    assert callgrind.packets("testpmd", "rx", text) == 2199744
+    assert callgrind.packets("testpmd", "tx", text) == 4327712
+    assert callgrind.packets("testpmd", "rx", text.split("+++")[0]) is None
+
+
+def test_a_named_function_keeps_its_name():
+    assert callgrind.symbol("null_rx", "1 (1%) /w/null.c:null_rx [/w/x.dbg]") == "null_rx"
