@@ -69,7 +69,7 @@ def md_dpdk(all_):
     krows = kv_dpdk.table_rows(kv.get("kvstore_dpdk_busy_ratios", []))
     if not (brows or prows or krows):
         return []
-    out = ["## DPDK inside nfos (issue 14)", "",
+    out = ["## DPDK inside nfos: the talk's figures and the goals", "",
            "DPDK 22.11's own testpmd and kvstore's DPDK build, unmodified DPDK code linked "
            "into nfos images (lib/dpdk). Goals: testpmd's image <= the talk's 1.4 MB, exec -> "
            "\"testpmd> \" <= 87 ms under KVM in <= 64 MiB; busy cycles per 64 B packet within "

@@ -408,7 +408,10 @@ Load-proof, unlike the cycles above: `/usr/bin/python3 -m bench.pps.callgrind
 --short 2 --long 5` runs the linuxu subjects under callgrind over linuxu's
 null port (full bursts every call, the same for both) and divides the
 difference of two runs' instructions by the difference of their packets.
-64 B, instructions per packet (lib/dpdk/README.md has them per function):
+Not part of `./nfos bench all`'s run: these were measured on 2026-12-07
+(main after issue 14's net_nfos work) and are kept here until bench all
+runs the script itself. 64 B, instructions per packet (lib/dpdk/README.md
+has them per function):
 
 | case | nfos app | testpmd in nfos | of which net_nfos + nfos mempool ops |
 |---|---|---|---|

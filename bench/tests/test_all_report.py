@@ -118,7 +118,7 @@ def with_dpdk(run, testpmd_bytes, prompt_s):
 
 def test_dpdk_section_judges_the_talks_figures(tmp_path):
     md = render(with_dpdk(made_up_run(), 1_273_152, 0.05), str(tmp_path), "x.json")
-    sec = md.split("## DPDK inside nfos")[1].split("\n## ")[0]
+    sec = md.split("## DPDK inside nfos: the talk")[1].split("\n## ")[0]
     assert "| dpdk-testpmd image (stripped ELF) | 1,273,152 bytes | 1,400,000 bytes | met |" in sec
     assert '| exec -> "testpmd> " (kvm, 2 vCPUs) | 50.0 ms' in sec and "| 87 ms | met |" in sec
     assert "(judged under KVM only)" in sec, "a TCG prompt time is shown, never judged"
@@ -127,7 +127,7 @@ def test_dpdk_section_judges_the_talks_figures(tmp_path):
     assert "| get100-uniform | kvstore-dpdk-linuxu | 1.27x |" in sec
     assert "- dpdk-in-nfos-kvm: not run: made up" in sec
     md = render(with_dpdk(made_up_run(), 1_500_000, 0.2), str(tmp_path), "x.json")
-    sec = md.split("## DPDK inside nfos")[1]
+    sec = md.split("## DPDK inside nfos: the talk")[1]
     assert "1,500,000 bytes | 1,400,000 bytes | NOT met |" in sec
     assert "| 87 ms | NOT met |" in sec
 
@@ -141,4 +141,4 @@ def test_dpdk_subjects_named_where_they_mean_something(tmp_path):
     assert set(dpdk.left_out(False)) == {"dpdk-in-nfos-kvm", "dpdk-in-nfos-virtio-kvm",
                                          "kvstore-dpdk-kvm"}
     assert dpdk.left_out(True) == {}
-    assert "## DPDK inside" not in render(made_up_run(), str(tmp_path), "x.json")
+    assert "## DPDK inside nfos: the talk" not in render(made_up_run(), str(tmp_path), "x.json")
