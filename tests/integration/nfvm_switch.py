@@ -171,14 +171,17 @@ def make_nfvm():
 
 def served_or_skip(fn, *args):
     """fn(*args) (nfvm_argv or nfos_run_argv), or the test skipped with the
-    reason a run nfvm cannot serve, or because nfvm has no /dev/kvm."""
+    reason a run nfvm cannot serve, or because nfvm has no /dev/kvm. An
+    ./nfos command nfvm has no part in (linuxu, --vmm given) stays as is."""
     import pytest
-    if not nfos_cli.kvm_usable():
-        pytest.skip("NFOS_VMM=nfvm: nfvm needs /dev/kvm (usable, NFOS_ACCEL not tcg)")
     try:
         argv = fn(*args)
     except Unserved as e:
         pytest.skip(f"{SKIP_PREFIX}: {e}")
+    if fn is nfos_run_argv and list(argv) == list(args[0]):
+        return argv
+    if not nfos_cli.kvm_usable():
+        pytest.skip("NFOS_VMM=nfvm: nfvm needs /dev/kvm (usable, NFOS_ACCEL not tcg)")
     make_nfvm()
     served.append(argv)
     return argv

@@ -75,3 +75,15 @@ def test_off_by_default(monkeypatch):
     assert not sw.wanted()
     monkeypatch.setenv("NFOS_VMM", "nfvm")
     assert sw.wanted()
+
+
+def test_served_or_skip(monkeypatch):
+    """linuxu runs pass untouched; a kvm run skips when nfvm has no
+    /dev/kvm, and a QEMU-only one says which feature."""
+    linuxu = ("run", "helloworld", "--plat", "linuxu")
+    assert sw.served_or_skip(sw.nfos_run_argv, linuxu) == list(linuxu)
+    monkeypatch.setenv("NFOS_ACCEL", "tcg")
+    with pytest.raises(pytest.skip.Exception, match="nfvm needs /dev/kvm"):
+        sw.served_or_skip(sw.nfos_run_argv, ("run", "helloworld"))
+    with pytest.raises(pytest.skip.Exception, match=f"{sw.SKIP_PREFIX}: machine q35"):
+        sw.served_or_skip(sw.nfvm_argv, qemu("q35"))
