@@ -117,6 +117,8 @@ def nfvm_argv(qemu_argv):
     if not q.get("image"):
         raise Unserved("no -kernel image")
     mem = nfos_cli.parse_size(q["mem"]) if "mem" in q else 128 << 20
+    if mem < 2 << 20:  # the guest's own report of too little RAM: QEMU's
+        raise Unserved("guest RAM under 2 MiB (nfvm refuses it itself: --mem from 2M)")
     cpus = int(q["cpus"].split(",")[0])
     argv = [NFVM, "--mem", f"{mem // 1024}K"] + (["--cpus", str(cpus)] if cpus > 1 else [])
     argv += [a for n in q["nets"] for a in ("--net", n)]

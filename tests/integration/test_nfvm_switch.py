@@ -40,6 +40,7 @@ def test_cpus_nets_initrd():
      "virtio-net-device with mac"),
     (qemu() + ["-device", "virtio-rng-device"], "device virtio-rng-device"),
     (qemu() + ["-s"], "option -s"),
+    (qemu(mem=1 << 20), "guest RAM under 2 MiB"),
     (qemu() + ["-serial", "file:/x"], "-serial file:/x"),
 ])
 def test_qemu_only_runs_are_refused(cmd, why):

@@ -93,19 +93,24 @@ def _kernel(modules):
 
 
 def _boot(vmlinuz, initrd, timeout, mem="1G", extra=()):
-    """The VM's console (its stdout) once it powered off."""
-    path = os.path.join(os.path.dirname(vmlinuz), "initrd")
+    """The VM's console (its stdout) once it powered off; while it runs,
+    build/nfvm/nested/console.log has it so far (tail -f)."""
+    work = os.path.dirname(os.path.dirname(vmlinuz))
+    path = os.path.join(work, "initrd")
     with open(path, "wb") as f:
         f.write(initrd)
+    log = os.path.join(work, "console.log")
     # Two CPUs (MTTCG: a host thread each), so that nfvm --cpus 2 has two.
-    r = subprocess.run(["qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-smp", "2",
+    with open(log, "w") as out:
+        subprocess.run(["qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-smp", "2",
                         "-m", mem,
                         "-nodefaults", "-no-user-config", "-nographic", "-no-reboot",
                         "-serial", "stdio", "-kernel", vmlinuz, "-initrd", path,
                         "-append", "console=ttyS0 quiet panic=-1"] + list(extra),
-                       capture_output=True, text=True, timeout=timeout,
+                       stdout=out, stderr=subprocess.STDOUT, timeout=timeout,
                        stdin=subprocess.DEVNULL)
-    return r.stdout.replace("\r", "")
+    with open(log, errors="replace") as f:
+        return f.read().replace("\r", "")
 
 
 def run_cases(cases, timeout=900):

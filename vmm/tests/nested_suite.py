@@ -53,6 +53,8 @@ def init_script(order, pytest_args, env):
         "mount -t proc proc $R/proc; mount -t sysfs sys $R/sys; mount -t devtmpfs dev $R/dev",
         "mkdir -p $R/dev/pts $R/dev/shm; mount -t devpts devpts $R/dev/pts",
         "for d in tmp run dev/shm; do mount -t tmpfs tmpfs $R/$d; done",
+        "ls $R/proc/self/ns/net >/dev/null || echo '@@@ no procfs in the new root'",
+        "grep ' /new' /proc/mounts",
         "echo '@@@ pytest starts'",
         f"chroot $R /bin/sh -c {shlex.quote(inner)}; echo \"@@@ pytest $?\"",
         "poweroff -f"]
@@ -63,7 +65,7 @@ def initramfs(mods, order, pytest_args, env):
     lv = nested_kvm._linuxvm()
     c = lv.Cpio()
     c.file("/bin/busybox", open(lv.BUSYBOX, "rb").read(), 0o755)
-    for a in ("sh", "mount", "insmod", "mkdir", "chroot", "echo", "poweroff"):
+    for a in ("sh", "mount", "insmod", "mkdir", "chroot", "echo", "poweroff", "ls", "grep"):
         c.symlink(f"/bin/{a}", "busybox")
     for m in order:
         c.file(f"/mod/{m}.ko", mods[m])
@@ -78,7 +80,7 @@ def run(pytest_args, timeout=3600, mem="3G", env=None):
     seconds from QEMU's start to its end)."""
     vmlinuz, mods, order = nested_kvm._kernel(MODULES)
     env = dict(ENV, **(env or {}))
-    virtfs = f"local,path=/,mount_tag={TAG},security_model=none,readonly=on"
+    virtfs = f"local,path=/,mount_tag={TAG},security_model=none,readonly=on,multidevs=remap"
     t = time.monotonic()
     console = nested_kvm._boot(vmlinuz, initramfs(mods, order, pytest_args, env), timeout,
                                mem=mem, extra=["-virtfs", virtfs])
