@@ -3,7 +3,7 @@ a host without /dev/kvm: vmm/tests/nested_suite.py boots the nested-KVM
 TCG VM with this host's root file system (9p, read-only, a tmpfs overlay
 on top) and runs pytest on SUITE inside it, so every kvm guest run nfvm
 can serve goes through nfvm on the VM's nested KVM. Opt-in and slow
-(NFOS_NFVM_NESTED=1, as test_nfvm.py's nested runs; about 25 minutes on
+(NFOS_NFVM_NESTED=1, as test_nfvm.py's nested runs; 37 minutes here on
 two loaded cores, everything TCG-emulated); on a host with /dev/kvm the
 same check is `NFOS_VMM=nfvm make integration-tests`, so this skips.
 
@@ -48,7 +48,7 @@ def suite():
     from test_nfvm import make_nfvm
     from vmm.tests import nested_suite
     make_nfvm()
-    status, console, secs = nested_suite.run(SUITE)
+    status, console, secs = nested_suite.run(SUITE, timeout=5400)
     start = console.find("@@@ pytest starts")
     print(console[start:] if start >= 0 else console)
     print(f"nested suite: pytest status {status}, {secs:.0f} s")

@@ -90,7 +90,8 @@ def run(pytest_args, timeout=3600, mem="3G", env=None):
 
 def outcomes(console):
     """{test id: PASSED/FAILED/SKIPPED/ERROR/XFAIL} from pytest -v's lines."""
-    found = re.findall(r"^(\S+::\S+) (PASSED|FAILED|SKIPPED|ERROR|XFAIL|XPASS)\b", console, re.M)
+    found = re.findall(r"^(tests/\S+::.+?) (PASSED|FAILED|SKIPPED|ERROR|XFAIL|XPASS)\b", console,
+                       re.M)
     return dict(found)
 
 
