@@ -8,6 +8,7 @@ import subprocess
 
 import pytest
 
+import nfvm_switch
 from tools import console, nfos_cli
 from tools.nfos_cli import ROOT
 
@@ -68,6 +69,15 @@ def dpdk_build(app=None, plat="kvm"):
     return build(app, plat) if app else None
 
 
+def vm_command(cmd):
+    """A kvm guest's QEMU command line (nfos_cli.qemu_command's) as is, or
+    with NFOS_VMM=nfvm nfvm's command for the same run, the test skipped
+    when only QEMU serves it (nfvm_switch). nfvm's status is the guest's."""
+    if nfvm_switch.wanted():
+        return nfvm_switch.served_or_skip(nfvm_switch.nfvm_argv, cmd)
+    return cmd
+
+
 def boot(image, mem="64M", machine="microvm", params=(), args=(), cmdline=None,
          extra=(), timeout=BOOT_TIMEOUT, console_in=""):
     """Boots a kvm image; returns the guest status mapped back from QEMU's.
@@ -80,6 +90,10 @@ def boot(image, mem="64M", machine="microvm", params=(), args=(), cmdline=None,
         i = cmd.index("-M")
         cmd[i + 1] = machine
     cmd += list(extra)
+    if nfvm_switch.wanted():  # nfvm's COM1 gets ^D after its stdin's end itself
+        r = subprocess.run(vm_command(cmd), capture_output=True, text=True, timeout=timeout,
+                           input=console_in)
+        return Result(r.returncode, r.stdout, r.stderr)
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
                        input=console_in + console.EOF_MARK.decode())
     qemu_error = [l for l in r.stderr.splitlines() if l.startswith("qemu-system-")]
@@ -94,7 +108,10 @@ def run_linuxu(image, params=(), args=(), timeout=BOOT_TIMEOUT):
 
 
 def nfos(*argv, timeout=BOOT_TIMEOUT, input=None):
-    """./nfos ARGV; input: its stdin's text (default: /dev/null)."""
+    """./nfos ARGV; input: its stdin's text (default: /dev/null). With
+    NFOS_VMM=nfvm, a kvm `run` gets --vmm nfvm (nfvm_switch)."""
+    if nfvm_switch.wanted() and argv[:1] == ("run",):
+        argv = nfvm_switch.served_or_skip(nfvm_switch.nfos_run_argv, argv)
     stdin = {"input": input} if input is not None else {"stdin": subprocess.DEVNULL}
     r = subprocess.run([os.path.join(ROOT, "nfos")] + list(argv), capture_output=True,
                        text=True, timeout=timeout, **stdin)
@@ -153,3 +170,8 @@ hello_kvm = image_fixture("helloworld", "kvm")
 hello_linuxu = image_fixture("helloworld", "linuxu")
 selftest_kvm = image_fixture("selftest", "kvm")
 selftest_linuxu = image_fixture("selftest", "linuxu")
+
+
+def pytest_terminal_summary(terminalreporter):
+    if nfvm_switch.wanted():
+        nfvm_switch.summary(terminalreporter)

@@ -17,8 +17,10 @@ import uuid
 
 import pytest
 
-from conftest import ROOT
-from test_vhost_user import needs_testpmd, vhost  # noqa: F401 - the fixture
+from conftest import ROOT, build
+from test_vhost_user import (Proc, interval_total, needs_testpmd, port_line,  # noqa: F401
+                             vhost)  # vhost: the fixture
+from tools import guest, nfos_cli
 import vhost_backend as vb
 
 PROBE = os.path.join(ROOT, "build", "nfvm", "vhost_probe")
@@ -182,6 +184,77 @@ def test_mq_exchange_with_testpmd(vhost):  # noqa: F811 - the fixture
     assert "probe: VQ_PAIRS_SET 2: ack 0" in r.stdout, r.stdout
     assert "woken by the call eventfd" in r.stdout and "(last pair)" in r.stdout, r.stdout
     assert st["RX-packets"] == 1 and st["TX-packets"] == 1, st
+
+
+needs_kvm = pytest.mark.skipif(
+    not nfos_cli.kvm_usable(), reason="a guest under nfvm needs /dev/kvm (here: in the nested VM, "
+    "NFOS_NFVM_NESTED=1 python3 -m pytest tests/integration/test_nfvm_suite.py)")
+RING = 256
+
+
+def nfvm_guest(tp, app, args=()):
+    """app's kvm image under nfvm, its one virtio-net on testpmd's net_vhost
+    socket (nfvm the vhost-user front-end, the guest's rings served by
+    testpmd directly)."""
+    sock = tp.p.args[tp.p.args.index("--vdev") + 1].split("iface=")[1].split(",")[0]
+    nets = [{"kind": "vhost-user", "arg": sock}]
+    cmdline = nfos_cli.guest_cmdline(nfos_cli.net_params(nets, [], [], "kvm") +
+                                     ["nfos.stats=1"], list(args))
+    cmd = guest.nfvm_command(build(app, "kvm"), 64 << 20, cmdline, nets)
+    return Proc(["timeout", "600"] + cmd)
+
+
+@needs_kvm
+@needs_testpmd
+def test_rxsink_guest_through_testpmd(vhost):  # noqa: F811 - the fixture
+    """rxsink under nfvm against dpdk-testpmd's net_vhost: testpmd sends
+    exactly 2 x 256 frames of 64 bytes into the guest's rx ring, rxsink
+    counts every one and exits by its --count; testpmd's counters agree."""
+    tp = vhost.backend("rxonly")
+    app = nfvm_guest(tp, "rxsink", ["--count", str(2 * RING)])
+    try:
+        app.wait_for(r"rxsink: .*port 0 \(vnet0\)", timeout=300)
+        tp.wait_for(r"Port 0: link state change event", timeout=300)
+        tp.send("start tx_first 8")  # 8 bursts of 32: one ring's worth
+        interval_total(app, "rxsink", "rx", RING, timeout=300)
+        tp.stop()
+        tp.send("start tx_first 8")  # again, into the refilled ring
+        status, out = app.finish(timeout=300)
+    finally:
+        app.kill()
+    assert status == 0, out
+    assert re.search(rf"^rxsink: total rx {2 * RING} pkts", out, re.M), out
+    c = port_line(out, "rxsink")
+    assert c["rx"] == 2 * RING and c["rx_bytes"] == 2 * RING * 64, c
+    assert c["rx_errors"] == 0 and c["rx_drops"] == 0, c
+    st = tp.port_stats()
+    assert st["TX-packets"] == 2 * RING, st
+
+
+@needs_kvm
+@needs_testpmd
+def test_l2fwd_guest_sends_back_through_testpmd(vhost):  # noqa: F811 - the fixture
+    """l2fwd under nfvm swaps the MACs of testpmd's 256 frames and sends
+    each back through its tx ring; testpmd (rxonly) counts them all."""
+    tp = vhost.backend("rxonly")
+    app = nfvm_guest(tp, "l2fwd", ["--macswap"])
+    try:
+        app.wait_for(r"l2fwd: .*port 0 \(vnet0\)", timeout=300)
+        tp.wait_for(r"Port 0: link state change event", timeout=300)
+        tp.send("start tx_first 8")
+        end = time.monotonic() + 300
+        while tp.port_stats()["RX-packets"] < RING:
+            assert time.monotonic() < end, tp.text[-3000:] + app.text[-2000:]
+            time.sleep(1)
+        tp.stop()
+        st = tp.port_stats()
+        app.p.send_signal(2)  # nfvm ends the guest: 130
+        status, out = app.finish(timeout=120)
+    finally:
+        app.kill()
+    assert st["RX-packets"] == RING and st["TX-packets"] == RING, st
+    assert st["RX-bytes"] == RING * 64, st
+    assert status == 130, out
 
 
 TAP_PROBE = os.path.join(ROOT, "build", "nfvm", "tap_probe")

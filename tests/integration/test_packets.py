@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from conftest import ROOT, assert_pools_balanced, build, nfos_cli, accel
+from conftest import ROOT, assert_pools_balanced, build, nfos_cli, accel, vm_command
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root")
 
@@ -119,7 +119,7 @@ def kvm(ns, app, machine, nets, ips, args=()):
     params = nfos_cli.net_params(parsed, ips, [], "kvm")
     cmd = nfos_cli.qemu_command(image, 64 << 20, machine, accel(), nfos_cli.guest_cmdline(
         params, list(args)), parsed)
-    return ns.popen(*cmd)
+    return ns.popen(*vm_command(cmd))  # NFOS_VMM=nfvm: nfvm's
 
 
 def ping(ns, addr, count=3):

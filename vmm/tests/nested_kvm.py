@@ -69,35 +69,62 @@ def _initramfs(lv, cases, mods, order):
     return c.bytes()
 
 
+def _kernel(modules):
+    """(vmlinuz path, {module: bytes}, load order) from Debian's kernel
+    package, kept in build/nfvm/nested/<package> (reading the package takes
+    a while: once per module set)."""
+    lv = _linuxvm()
+    deb = lv.download(lv.kernel_package(), os.path.join(ROOT, "build", "linuxvm", "debs"))
+    work = os.path.join(ROOT, "build", "nfvm", "nested", os.path.basename(deb)[:-4])
+    want = os.path.join(work, "+".join(sorted(modules)))
+    if not os.path.exists(os.path.join(want, "order")):
+        vmlinuz, _, mods = lv.read_kernel(deb, modules)
+        os.makedirs(want, exist_ok=True)
+        with open(os.path.join(work, "vmlinuz"), "wb") as f:
+            f.write(vmlinuz)
+        for name, data in mods.items():
+            with open(os.path.join(want, name + ".ko"), "wb") as f:
+                f.write(data)
+        with open(os.path.join(want, "order"), "w") as f:
+            f.write(" ".join(lv.load_order(mods, modules)))
+    order = open(os.path.join(want, "order")).read().split()
+    mods = {m: open(os.path.join(want, m + ".ko"), "rb").read() for m in order}
+    return os.path.join(work, "vmlinuz"), mods, order
+
+
+def _boot(vmlinuz, initrd, timeout, mem="1G", extra=()):
+    """The VM's console (its stdout) once it powered off; while it runs,
+    build/nfvm/nested/console.log has it so far (tail -f)."""
+    work = os.path.dirname(os.path.dirname(vmlinuz))
+    path = os.path.join(work, "initrd")
+    with open(path, "wb") as f:
+        f.write(initrd)
+    log = os.path.join(work, "console.log")
+    # Two CPUs (MTTCG: a host thread each), so that nfvm --cpus 2 has two.
+    with open(log, "w") as out:
+        subprocess.run(["qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-smp", "2",
+                        "-m", mem,
+                        "-nodefaults", "-no-user-config", "-nographic", "-no-reboot",
+                        "-serial", "stdio", "-kernel", vmlinuz, "-initrd", path,
+                        "-append", "console=ttyS0 quiet panic=-1"] + list(extra),
+                       stdout=out, stderr=subprocess.STDOUT, timeout=timeout,
+                       stdin=subprocess.DEVNULL)
+    with open(log, errors="replace") as f:
+        return f.read().replace("\r", "")
+
+
 def run_cases(cases, timeout=900):
     """cases: [(name, [host image paths], nfvm argv with images as
     /img/<basename>, or a shell snippet: its status and output count)]. Returns {name: Result}; a case that did not report
     is missing, and the VM's console is in the KeyError's reason."""
-    lv = _linuxvm()
-    deb = lv.download(lv.kernel_package(), os.path.join(ROOT, "build", "linuxvm", "debs"))
-    vmlinuz, _, mods = lv.read_kernel(deb, MODULES)
-    order = lv.load_order(mods, MODULES)
-    work = os.path.join(ROOT, "build", "nfvm", "nested")
-    os.makedirs(work, exist_ok=True)
-    with open(os.path.join(work, "vmlinuz"), "wb") as f:
-        f.write(vmlinuz)
-    with open(os.path.join(work, "initrd"), "wb") as f:
-        f.write(_initramfs(lv, cases, mods, order))
-    # Two CPUs (MTTCG: a host thread each), so that nfvm --cpus 2 has two.
-    r = subprocess.run(["qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-smp", "2",
-                        "-m", "1G",
-                        "-nodefaults", "-no-user-config", "-nographic", "-no-reboot",
-                        "-serial", "stdio", "-kernel", os.path.join(work, "vmlinuz"),
-                        "-initrd", os.path.join(work, "initrd"),
-                        "-append", "console=ttyS0 quiet panic=-1"],
-                       capture_output=True, text=True, timeout=timeout,
-                       stdin=subprocess.DEVNULL)
+    vmlinuz, mods, order = _kernel(MODULES)
+    console = _boot(vmlinuz, _initramfs(_linuxvm(), cases, mods, order), timeout)
     out = {}
-    for line in r.stdout.replace("\r", "").splitlines():
+    for line in console.splitlines():
         w = line[line.find("@@@ "):].split(" ")  # firmware escapes may lead
         if len(w) >= 3 and w[0] == "@@@" and w[2].isdigit():
             dec = [base64.b64decode(x).decode(errors="replace") if x else "" for x in w[3:5]]
             dec += [""] * (2 - len(dec))
             out[w[1]] = Result(int(w[2]), dec[0], dec[1])
-    out["_console"] = r.stdout
+    out["_console"] = console
     return out
