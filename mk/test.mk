@@ -60,8 +60,10 @@ PYTEST ?= $(if $(wildcard /usr/bin/python3),/usr/bin/python3,python3) -m pytest
 bench-unit-tests:
 	$(Q)cd $(NFOS_ROOT) && $(PYTEST) -q bench/tests
 
+# --durations=25: the slowest tests, at the end of the log (CI's included),
+# so that the next one to cut CI's time knows where it goes.
 integration-tests:
-	$(Q)cd $(NFOS_ROOT) && $(PYTEST) -v tests/integration
+	$(Q)cd $(NFOS_ROOT) && $(PYTEST) -v --durations=25 tests/integration
 
 # Every public header compiles on its own, for kvm (freestanding, nolibc's
 # headers) and linuxu, debug off and on; each has its NFOS_<PATH>_H guard.
