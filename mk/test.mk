@@ -71,4 +71,12 @@ header-check:
 	$(Q)CC=$(CC_HEADER_CHECK) sh $(NFOS_ROOT)/mk/header_check.sh $(NFOS_ROOT) $(ARCH)
 CC_HEADER_CHECK ?= gcc
 
-test: header-check unit-tests bench-unit-tests integration-tests
+# The steps one after the other (as prerequisites, make -jN test would run
+# them at once), the unit tests' binaries compiled UNIT_JOBS at a time (each
+# is an ASan build: minutes in a row), then run one after the other.
+UNIT_JOBS ?= 2
+test:
+	$(Q)$(MAKE) --no-print-directory header-check
+	$(Q)$(MAKE) --no-print-directory -j$(UNIT_JOBS) unit-tests
+	$(Q)$(MAKE) --no-print-directory bench-unit-tests
+	$(Q)$(MAKE) --no-print-directory integration-tests
