@@ -60,8 +60,10 @@ PYTEST ?= $(if $(wildcard /usr/bin/python3),/usr/bin/python3,python3) -m pytest
 bench-unit-tests:
 	$(Q)cd $(NFOS_ROOT) && $(PYTEST) -q bench/tests
 
+# --durations=25: the slowest tests, at the end of the log (CI's included),
+# so that the next one to cut CI's time knows where it goes.
 integration-tests:
-	$(Q)cd $(NFOS_ROOT) && $(PYTEST) -v tests/integration
+	$(Q)cd $(NFOS_ROOT) && $(PYTEST) -v --durations=25 tests/integration
 
 # Every public header compiles on its own, for kvm (freestanding, nolibc's
 # headers) and linuxu, debug off and on; each has its NFOS_<PATH>_H guard.
@@ -69,4 +71,12 @@ header-check:
 	$(Q)CC=$(CC_HEADER_CHECK) sh $(NFOS_ROOT)/mk/header_check.sh $(NFOS_ROOT) $(ARCH)
 CC_HEADER_CHECK ?= gcc
 
-test: header-check unit-tests bench-unit-tests integration-tests
+# The steps one after the other (as prerequisites, make -jN test would run
+# them at once), the unit tests' binaries compiled UNIT_JOBS at a time (each
+# is an ASan build: minutes in a row), then run one after the other.
+UNIT_JOBS ?= 2
+test:
+	$(Q)$(MAKE) --no-print-directory header-check
+	$(Q)$(MAKE) --no-print-directory -j$(UNIT_JOBS) unit-tests
+	$(Q)$(MAKE) --no-print-directory bench-unit-tests
+	$(Q)$(MAKE) --no-print-directory integration-tests

@@ -1,27 +1,50 @@
 """The benchmark drivers in --smoke mode, so that they cannot rot. No figure
 is checked here: benchmarks report, tests check behaviour."""
 
+import os
 import re
 
-from conftest import nfos
+from conftest import ROOT, nfos
+
+RESULTS = os.path.join(ROOT, "bench", "results")
 
 
-def test_bench_boot_smoke(hello_kvm):
-    r = nfos("bench", "boot", "--smoke", timeout=600)
-    assert r.status == 0, r
-    assert re.search(r"image size \(stripped ELF\) +\d+ bytes", r.out), r
-    assert re.search(r"smallest guest RAM that boots +\d+ KiB", r.out), r
+def check_boot_report(out):
+    """bench boot's report (passed through by bench all, each line "  | ")."""
+    assert re.search(r"image size \(stripped ELF\) +\d+ bytes", out), out
+    assert re.search(r"smallest guest RAM that boots +\d+ KiB", out), out
     for app in ("rxsink", "txgen", "l2fwd", "pong"):
         assert re.search(rf"{app}: image / smallest RAM that runs it +\d+ bytes / \d+ KiB",
-                         r.out), r
-    assert re.search(r"\[tcg\] wall: exec -> rxsink ready +[\d.]+ ms", r.out), r
-    assert re.search(r"lua: image size \(stripped ELF\) +\d+ bytes", r.out), r
-    assert re.search(r"\[tcg\] lua: wall: exec -> its first line +[\d.]+ ms", r.out), r
-    assert re.search(r"\[tcg\] lua minus helloworld, first line +-?[\d.]+ ms", r.out), r
+                         out), out
+    assert re.search(r"\[tcg\] wall: exec -> rxsink ready +[\d.]+ ms", out), out
+    assert re.search(r"lua: image size \(stripped ELF\) +\d+ bytes", out), out
+    assert re.search(r"\[tcg\] lua: wall: exec -> its first line +[\d.]+ ms", out), out
+    assert re.search(r"\[tcg\] lua minus helloworld, first line +-?[\d.]+ ms", out), out
     # nfvm beside QEMU: measured under KVM, else skipped with the reason
     assert re.search(r"nfvm +skipped: nfvm needs a usable /dev/kvm|\[nfvm\] helloworld: wall "
-                     r"exec -> main +[\d.]+ ms", r.out), r
-    assert "results:" not in r.out  # smoke runs keep nothing
+                     r"exec -> main +[\d.]+ ms", out), out
+
+
+def test_bench_all_smoke_boot_piece_renders_and_keeps_nothing(hello_kvm):
+    """./nfos bench all's plumbing with its boot piece, which is bench boot
+    --smoke (its report checked here: one boot benchmark per CI run; the
+    other pieces have their own smoke tests). bench boot writes its JSON
+    where bench all says (a temporary folder), bench all renders from it
+    and keeps nothing. bench boot's --smoke without --json keeps nothing
+    either: bench/tests/test_boot_main.py."""
+    before = set(os.listdir(RESULTS)) if os.path.isdir(RESULTS) else set()
+    r = nfos("bench", "all", "--", "--smoke", "--skip", "linuxvm,pps,kv", timeout=900)
+    assert r.status == 0, r
+    assert "$ ./nfos bench boot -- --smoke --json" in r.out, r
+    check_boot_report(r.out)
+    # bench boot's JSON went to bench all's temporary folder, not bench/results.
+    m = re.search(r"^  \| results: (\S+)$", r.out, re.M)
+    assert m and not m[1].startswith(RESULTS) and not os.path.exists(m[1]), r
+    # Boot alone has no peer to plot against; the document is still made.
+    assert "smoke: rendered [] and PERFORMANCE.md; nothing kept" in r.out, r
+    assert "results:" not in r.out.replace(m[0], ""), r  # bench all's own JSON neither
+    after = set(os.listdir(RESULTS)) if os.path.isdir(RESULTS) else set()
+    assert after == before
 
 
 def test_bench_unknown():
