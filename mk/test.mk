@@ -30,7 +30,7 @@ UNIT_DIRS := $(wildcard $(NFOS_ROOT)/lib/* $(NFOS_ROOT)/drivers/* $(NFOS_ROOT)/p
 # in a transport's test): a change to any of them rebuilds the tests.
 UNIT_PUBLIC_HEADERS := $(wildcard $(NFOS_ROOT)/include/nfos/*.h $(NFOS_ROOT)/include/nfos/*/*.h \
 	$(NFOS_ROOT)/lib/*/include/nfos/*.h $(NFOS_ROOT)/drivers/*/include/nfos/*.h \
-	$(NFOS_ROOT)/arch/*/include/nfos/*/*.h)
+	$(NFOS_ROOT)/arch/*/include/nfos/*/*.h $(NFOS_ROOT)/tests/host/*.h)
 
 # The folder a unit test named $(1) belongs to.
 unit_dir = $(firstword $(filter %/$(1),$(UNIT_DIRS)))
