@@ -90,6 +90,11 @@ def linuxvm_piece(runs, smoke):
     return res
 
 
+def kvm_usable(all_):
+    """Whether the run had a usable /dev/kvm (probed once, by host_info)."""
+    return all_["host"]["kvm"] == "usable"
+
+
 def host_info():
     return host.describe(kvm="usable" if nfos_cli.kvm_usable() else "not usable",
                          qemu=host.pkg_version("qemu-system-x86"),
@@ -156,7 +161,7 @@ def measure_into(args, skip, all_, tmp):
         if piece not in skip and not PIECE[piece](args, all_, common, json_to):
             failed.append(piece)
     all_["failed"] = failed
-    all_["dpdk_left_out"] = dpdk.left_out(nfos_cli.kvm_usable())
+    all_["dpdk_left_out"] = dpdk.left_out(kvm_usable(all_))
     report(args, all_, tmp, stamp)
     if failed:
         log(f"failed pieces: {', '.join(failed)}")
@@ -183,7 +188,7 @@ def linuxvm_piece_into(args, all_, common, json_to):
 
 def pps_piece(args, all_, common, json_to):
     names = [s for s in PPS_SUBJECTS if s in bench_pps.SUBJECTS]
-    subjects = ",".join(names + dpdk.pps_subjects(nfos_cli.kvm_usable()))
+    subjects = ",".join(names + dpdk.pps_subjects(kvm_usable(all_)))
     st, path = sub_bench("pps", common + json_to("pps") + ["--subjects", subjects] + (
         [] if args.smoke else ["--seconds", f"{args.seconds:g}"]))
     if path:
@@ -194,7 +199,7 @@ def pps_piece(args, all_, common, json_to):
 def kv_piece(args, all_, common, json_to):
     # Every subject it has, those it runs only on request included; the
     # kvstore-dpdk ones where their figures mean something (bench/all/dpdk.py).
-    names = list(bench_kv.SUBJECTS) + dpdk.kv_subjects(nfos_cli.kvm_usable())
+    names = list(bench_kv.SUBJECTS) + dpdk.kv_subjects(kvm_usable(all_))
     kv_subjects = ["--subjects", ",".join(names)]
     st, path = sub_bench("kv", common + json_to("kv") + kv_subjects)
     if path:

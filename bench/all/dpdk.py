@@ -8,13 +8,14 @@ The kvm subjects are named only where /dev/kvm is usable: under TCG their
 figures say nothing about DPDK in nfos (bench pps and bench kv skip them
 for the same reason when not named), and the section says so."""
 
+from bench.boot.bench_boot import TALK_TESTPMD_BYTES
 from bench.kv import dpdk as kv_dpdk
 from bench.pps import dpdk_nfos
 
 # The talk's Unikraft figures for DPDK's testpmd (other machine, not measured here).
-TALK_IMAGE_BYTES = 1_400_000
 TALK_BOOT_MS = 87.0
 TALK_RAM = "1 GB"
+GOAL_RAM = 64 << 20     # issue 14: testpmd reaches its prompt in <= 64 MiB
 NO_KVM = "not run: no usable /dev/kvm (under TCG its figures say nothing about DPDK in nfos)"
 
 
@@ -41,8 +42,8 @@ def boot_rows(boot):
     im = boot.get("dpdk_images", {}).get("dpdk-testpmd", {})
     if "bytes" in im:
         rows.append(("dpdk-testpmd image (stripped ELF)", f"{im['bytes']:,} bytes",
-                     f"{TALK_IMAGE_BYTES:,} bytes",
-                     "met" if im["bytes"] <= TALK_IMAGE_BYTES else "NOT met"))
+                     f"{TALK_TESTPMD_BYTES:,} bytes",
+                     "met" if im["bytes"] <= TALK_TESTPMD_BYTES else "NOT met"))
     d = boot.get("dpdk", {})
     if "skipped" in d:
         rows.append(("exec -> \"testpmd> \"", f"skipped: {d['skipped']}", f"{TALK_BOOT_MS:g} ms",
@@ -57,7 +58,7 @@ def boot_rows(boot):
                      f"{TALK_BOOT_MS:g} ms", judged))
     if d.get("times"):
         rows.append(("guest RAM it reached the prompt in", f"{d['mem_bytes'] >> 20} MiB",
-                     TALK_RAM, "met" if d["mem_bytes"] <= 64 << 20 else "NOT met"))
+                     TALK_RAM, "met" if d["mem_bytes"] <= GOAL_RAM else "NOT met"))
     return rows
 
 
