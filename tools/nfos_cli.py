@@ -55,6 +55,7 @@ DEPS = [
     ("libvirt-daemon-system", None),  # nfos libvirt (and its tests)
     ("libvirt-clients", "virsh"),
     ("cpio", "cpio"),  # tests: archives written by Debian's cpio as initrds
+    ("valgrind", "callgrind_annotate"),  # bench.pps.callgrind (bench all's instr piece)
     ("meson", "meson"),  # lib/dpdk: DPDK's build (mk/dpdk.sh)
     ("ninja-build", "ninja"),
     ("python3-pyelftools", None),  # DPDK's build: pmdinfogen

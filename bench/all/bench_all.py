@@ -1,7 +1,7 @@
 """bench/all: the talk's comparison in one command -- nfos against a Linux VM
 running DPDK, and against DPDK itself, side by side.
 
-    ./nfos bench all [--runs N] [--seconds S] [--smoke] [--skip boot,linuxvm,pps,kv]
+    ./nfos bench all [--runs N] [--seconds S] [--smoke] [--skip boot,linuxvm,pps,kv,instr]
     ./nfos bench all --report FILE    (tables, plots and docs again from a run's JSON)
 
 In one invocation it runs, each benchmark alternating its subjects run by run:
@@ -15,6 +15,8 @@ In one invocation it runs, each benchmark alternating its subjects run by run:
            and DPDK's testpmd inside nfos (linuxu; kvm where /dev/kvm is usable)
   kv       ./nfos bench kv (kvstore against memcached, and kvstore-dpdk: linuxu;
            kvm where /dev/kvm is usable)
+  instr    bench.pps.callgrind: instructions per packet of the linuxu
+           subjects (nfos's apps, testpmd inside nfos), load-proof
 then writes bench/results/all-<date>.json, PNG plots under docs/perf/ and
 docs/PERFORMANCE.md (the machine, versions, exact commands, tables, ratios
 and the issue's targets). Ratios are given for the same accelerator first
@@ -43,7 +45,7 @@ from bench.all.report import PPS_SUBJECTS, render
 from tools import nfos_cli
 from tools.nfos_cli import ROOT
 
-PIECES = ("boot", "linuxvm", "pps", "kv")
+PIECES = ("boot", "linuxvm", "pps", "kv", "instr")
 
 
 def log(msg):
@@ -53,8 +55,14 @@ def log(msg):
 def sub_bench(what, args):
     """Runs ./nfos bench WHAT -- ARGS with its output passed through; returns
     (status, path of the JSON it wrote or None)."""
-    cmd = [os.path.join(ROOT, "nfos"), "bench", what, "--"] + args
-    log("$ " + " ".join(["./nfos", "bench", what, "--"] + args))
+    return passed_through([os.path.join(ROOT, "nfos"), "bench", what, "--"] + args,
+                          ["./nfos", "bench", what, "--"] + args)
+
+
+def passed_through(cmd, shown):
+    """Runs cmd (logged as shown) with its output passed through; returns
+    (status, path of the JSON it wrote or None)."""
+    log("$ " + " ".join(shown))
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                          cwd=ROOT)
     path = None
@@ -207,7 +215,20 @@ def kv_piece(args, all_, common, json_to):
     return st == 0
 
 
-PIECE = {"boot": boot_piece, "linuxvm": linuxvm_piece_into, "pps": pps_piece, "kv": kv_piece}
+def instr_piece(args, all_, common, json_to):
+    # Its own JSON: in bench all's temporary folder under --smoke, else
+    # beside the others in bench/results.
+    out = json_to("instr")[1:] or [cli.default_results("callgrind")]
+    argv = ["-m", "bench.pps.callgrind", "--json", out[0]] + (["--smoke"] if args.smoke else [])
+    st, path = passed_through([sys.executable] + argv, ["/usr/bin/python3"] + argv)
+    if st == 0 and path:
+        all_["instr"] = load(path)
+        return True
+    return False
+
+
+PIECE = {"boot": boot_piece, "linuxvm": linuxvm_piece_into, "pps": pps_piece, "kv": kv_piece,
+         "instr": instr_piece}
 
 
 def report(args, all_, tmp, out):

@@ -62,6 +62,45 @@ def boot_rows(boot):
     return rows
 
 
+def instr_rows(instr):
+    """(case, nfos program, its instr/pkt, testpmd's mode, its instr/pkt,
+    ratio, goal) rows from bench.pps.callgrind's JSON, one per case that
+    has both subjects."""
+    by = {(r["case"], r["subject"]): r for r in instr.get("results", [])}
+    rows = []
+    for case in dict.fromkeys(r["case"] for r in instr.get("results", [])):
+        n, t = by.get((case, "nfos")), by.get((case, "testpmd"))
+        if not (n and t):
+            continue
+        ratio = t["instructions_per_packet"] / n["instructions_per_packet"]
+        rows.append((case, n["program"], f"{n['instructions_per_packet']:.1f}", t["program"],
+                     f"{t['instructions_per_packet']:.1f}", f"{ratio:.2f}x",
+                     "met" if ratio <= dpdk_nfos.GOAL else "NOT met"))
+    return rows
+
+
+def md_instr(all_):
+    """PERFORMANCE.md's instructions-per-packet section, from the run's
+    instr piece (bench.pps.callgrind), or a line saying it was not run."""
+    out = ["## DPDK inside nfos: instructions per packet (callgrind)", ""]
+    instr = all_.get("instr")
+    if not instr:
+        return out + ["Not in this run (`--skip instr`, or the piece failed).", ""]
+    out += [f"Load-proof, unlike the cycles above: `{instr['command']}` runs each linuxu "
+            f"subject under callgrind over linuxu's {instr['port']} port, for "
+            f"{instr['short_s']:g} s and {instr['long_s']:g} s, and divides the difference "
+            "of the two runs' instructions by the difference of their packets "
+            f"({instr['size']} B; lib/dpdk/README.md reads them per function). Goal: testpmd "
+            f"within {dpdk_nfos.GOAL}x of the nfos app.", "",
+            "| case | nfos app | instr/pkt | testpmd in nfos | instr/pkt | testpmd / nfos | "
+            "goal |", "|---|---|---|---|---|---|---|"]
+    out += ["| " + " | ".join(r) + " |" for r in instr_rows(instr)] + [""]
+    for r in instr.get("results", []):
+        top = ", ".join(f"{f} {v:.1f}" for f, v in r["top_functions"][:6])
+        out.append(f"- {r['case']}, {r['program']}: {top}")
+    return out + [""]
+
+
 def md_dpdk(all_):
     """The section's markdown lines (none when the run has no DPDK figure)."""
     boot, pps, kv = (all_.get(k) or {} for k in ("boot", "pps", "kv"))

@@ -7,7 +7,7 @@ import shutil
 import subprocess
 import tempfile
 
-from bench.all.dpdk import md_dpdk
+from bench.all.dpdk import md_dpdk, md_instr
 from bench.common.proc import BenchError
 from bench.common.stats import fmt as fmt_range  # median (min-max)
 from bench.pps import dpdk_nfos
@@ -246,7 +246,7 @@ def markdown(all_, made, json_rel):
         out += ["## Key-value store (`./nfos bench kv`)", "",
                 "See the JSON for every workload; summary lines as the benchmark printed them:",
                 "", "```"] + kv.get("summary_lines", []) + ["```", ""]
-    out += md_dpdk(all_)
+    out += md_dpdk(all_) + md_instr(all_)
     if made:
         out += ["## Plots", ""] + [f"![{t}](perf/{f})" for t, f in made] + [""]
     out += md_tail()
@@ -402,28 +402,6 @@ backend's, from the one-lcore figures above (not a measurement):
   keeps one partition (README, kvstore)."""
 
 
-DPDK_INSIDE = """## DPDK inside nfos: instructions per packet (callgrind)
-
-Load-proof, unlike the cycles above: `/usr/bin/python3 -m bench.pps.callgrind
---short 2 --long 5` runs the linuxu subjects under callgrind over linuxu's
-null port (full bursts every call, the same for both) and divides the
-difference of two runs' instructions by the difference of their packets.
-Not part of `./nfos bench all`'s run: these were measured on 2026-12-07
-(main after issue 14's net_nfos work) and are kept here until bench all
-runs the script itself. 64 B, instructions per packet (lib/dpdk/README.md
-has them per function):
-
-| case | nfos app | testpmd in nfos | of which net_nfos + nfos mempool ops |
-|---|---|---|---|
-| rx (rxsink / rxonly) | 80.2 | 154.6 | 43.1 |
-| tx (txgen / txonly) | 66.1 | 192.2 | 41.5 |
-| fwd (l2fwd --macswap / macswap) | 107.8 | 168.1 | 58.0 |
-
-Without net_nfos and the mempool ops, testpmd's fwd would be 1.02x
-l2fwd's; its rx (DPDK's mbuf free and mempool cache) and tx (txonly
-builds every frame) stay above the nfos apps whatever the OS does."""
-
-
 def md_tail():
     """The talk's figures and how it is all measured."""
     out = []
@@ -432,7 +410,7 @@ def md_tail():
             "(other machine, other software; not measured here):", "",
             "| figure | Unikraft | Linux VM |", "|---|---|---|"]
     out += [f"| {a} | {b} | {c} |" for a, b, c in TALK]
-    out += [""] + DPDK_INSIDE.splitlines() + [""] + SCALING.splitlines()
+    out += [""] + SCALING.splitlines()
     out += ["", "## How it is measured", "",
             "- Busy cycles per packet: TSC cycles of poll-loop iterations that moved packets, "
             "divided by those packets (nfos apps' report; testpmd `--record-core-cycles`).",

@@ -8,10 +8,17 @@ function too: each function's own instructions (self cost, from
 callgrind_annotate) the same way. Wall-clock rates under valgrind mean
 nothing; instruction counts do not depend on the load of the machine.
 
-Usage (from the repository root, images built: make APP=rxsink PLAT=linuxu,
-and txgen, l2fwd, dpdk-testpmd):
+Usage (from the repository root; the linuxu images it needs are built
+first: rxsink, txgen, l2fwd, dpdk-testpmd):
   /usr/bin/python3 -m bench.pps.callgrind [--cases rx,tx,fwd]
       [--subjects nfos,testpmd] [--short 4] [--long 12] [--top 25] [--keep DIR]
+      [--json FILE] [--smoke]
+
+--json FILE writes the figures (per case and subject: instructions per
+packet, the top functions, burst calls per packet) for ./nfos bench all,
+which runs this script as its "instr" piece and renders PERFORMANCE.md's
+instructions-per-packet table from them. --smoke: 0.3 s and 0.6 s windows,
+for tests (the figures are then rougher, not wrong).
 
 Subjects: nfos = the native apps bench pps compares with (rxsink, txgen,
 l2fwd --macswap), testpmd = the subject dpdk-in-nfos-linuxu (unmodified
@@ -31,7 +38,10 @@ import sys
 import tempfile
 import time
 
+from bench.common import cli
 from bench.common.dpdk import TESTPMD
+from bench.common.images import build_images
+from bench.common.proc import Unavailable
 from bench.pps import dpdk_nfos, run
 from tools import nfos_cli
 
@@ -213,6 +223,39 @@ def measure(subject, case, short, long, tmp, port):
     return {"packets": (a[0], b[0]), "total": (b[2] - a[2]) / dn, "per": per, "bursts": bursts}
 
 
+def apps(cases, subjects):
+    """The linuxu images the run needs."""
+    return [CASES[c][1] if s == "nfos" else dpdk_nfos.APP for c in cases for s in subjects]
+
+
+def build(cases, subjects):
+    """Builds the images (each once, all at once); exits naming a failed one."""
+    for (app, _), img in build_images([(a, "linuxu") for a in apps(cases, subjects)]).items():
+        if isinstance(img, Unavailable):
+            sys.exit(f"callgrind: {img}")
+
+
+def results_json(args, results, top):
+    """What --json writes: the run's settings and, per case and subject,
+    instructions per packet with its top functions (self cost)."""
+    rows = []
+    for (case, subject), r in results:
+        fns = sorted(((f, v) for f, v in r["per"].items() if abs(v) >= 0.05),
+                     key=lambda kv: -kv[1])[:top]
+        rows.append({"case": case, "subject": subject,
+                     "program": CASES[case][1 if subject == "nfos" else 2],
+                     "instructions_per_packet": round(r["total"], 2),
+                     "packets": list(r["packets"]),
+                     "bursts_per_packet": {n: round(v, 4) for n, v in r["bursts"].items()},
+                     "top_functions": [[f, round(v, 2)] for f, v in fns]})
+    return {"benchmark": "callgrind", "date": cli.now(), "command": " ".join(
+        ["/usr/bin/python3 -m bench.pps.callgrind", f"--cases {','.join(args.cases)}",
+         f"--subjects {','.join(args.subjects)}", f"--short {args.short:g}",
+         f"--long {args.long:g}", f"--port {args.port}"]),
+        "port": args.port, "size": SIZE, "short_s": args.short, "long_s": args.long,
+        "results": rows}
+
+
 def report(subject, case, r, top):
     print(f"\n{subject} {case} ({CASES[case][1 if subject == 'nfos' else 2]}): "
           f"{r['total']:.1f} instructions/packet "
@@ -225,30 +268,47 @@ def report(subject, case, r, top):
             print(f"  {v:8.1f}  {f}")
 
 
-def main():
+def parse(ap, argv):
+    args = ap.parse_args(argv)
+    if args.smoke:
+        args.short, args.long = 0.3, 0.6
+    if not 0 < args.short < args.long:
+        ap.error(f"--short ({args.short:g}) must be above 0 and below --long ({args.long:g})")
+    return args
+
+
+def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--cases", default="rx,tx,fwd")
-    ap.add_argument("--subjects", default="nfos,testpmd")
+    ap.add_argument("--cases", type=cli.csv("case", tuple(CASES)), default=list(CASES))
+    ap.add_argument("--subjects", type=cli.csv("subject", ("nfos", "testpmd")),
+                    default=["nfos", "testpmd"])
     ap.add_argument("--short", type=float, default=4)
     ap.add_argument("--long", type=float, default=12)
     ap.add_argument("--top", type=int, default=25)
     ap.add_argument("--port", choices=("null", "vhost-user"), default="null")
     ap.add_argument("--keep", help="keep the logs and callgrind outputs in this folder")
-    args = ap.parse_args()
+    ap.add_argument("--json", metavar="FILE", help="write the figures to FILE")
+    ap.add_argument("--smoke", action="store_true", help="0.3 s and 0.6 s windows (tests)")
+    args = parse(ap, argv)
     for tool in ("valgrind", "callgrind_annotate", TESTPMD):
         if not shutil.which(tool):
             sys.exit(f"callgrind: {tool} not found (./nfos deps; valgrind from Debian)")
+    build(args.cases, args.subjects)
     tmp = args.keep or tempfile.mkdtemp(prefix="nfos-callgrind-")
     os.makedirs(tmp, exist_ok=True)
+    results = []
     try:
-        for case in args.cases.split(","):
-            for subject in args.subjects.split(","):
-                report(subject, case, measure(subject, case, args.short, args.long, tmp, args.port),
-                       args.top)
+        for case in args.cases:
+            for subject in args.subjects:
+                r = measure(subject, case, args.short, args.long, tmp, args.port)
+                report(subject, case, r, args.top)
+                results.append(((case, subject), r))
     finally:
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
+    if args.json:
+        print(f"results: {cli.write_json(results_json(args, results, args.top), args.json)}")
 
 
 if __name__ == "__main__":

@@ -142,3 +142,30 @@ def test_dpdk_subjects_named_where_they_mean_something(tmp_path):
                                          "kvstore-dpdk-kvm"}
     assert dpdk.left_out(True) == {}
     assert "## DPDK inside nfos: the talk" not in render(made_up_run(), str(tmp_path), "x.json")
+
+
+def instr_run(fwd_testpmd):
+    def row(case, subject, program, per):
+        return {"case": case, "subject": subject, "program": program,
+                "instructions_per_packet": per, "packets": [10, 30],
+                "bursts_per_packet": {}, "top_functions": [["null_rx", per / 2], ["f", 1.0]]}
+    return {"benchmark": "callgrind", "command": "/usr/bin/python3 -m bench.pps.callgrind",
+            "port": "null", "size": 64, "short_s": 2, "long_s": 5,
+            "results": [row("fwd", "nfos", "l2fwd", 100.0),
+                        row("fwd", "testpmd", "macswap", fwd_testpmd),
+                        row("rx", "nfos", "rxsink", 80.0)]}
+
+
+def test_instr_section_comes_from_the_runs_instr_piece(tmp_path):
+    run = made_up_run()
+    md = render(run, str(tmp_path), "x.json")
+    sec = md.split("## DPDK inside nfos: instructions per packet")[1].split("\n## ")[0]
+    assert "Not in this run" in sec, "no figure without the piece"
+    run["instr"] = instr_run(105.0)
+    sec = render(run, str(tmp_path), "x.json").split("instructions per packet (callgrind)")[1]
+    assert "| fwd | l2fwd | 100.0 | macswap | 105.0 | 1.05x | met |" in sec
+    assert "| rx |" not in sec, "a case needs both subjects for a row"
+    assert "- fwd, macswap: null_rx 52.5, f 1.0" in sec
+    run["instr"] = instr_run(168.0)
+    sec = render(run, str(tmp_path), "x.json").split("instructions per packet (callgrind)")[1]
+    assert "| 1.68x | NOT met |" in sec

@@ -55,3 +55,26 @@ def test_packets_from_testpmds_accumulated_statistics():
 
 def test_a_named_function_keeps_its_name():
     assert callgrind.symbol("null_rx", "1 (1%) /w/null.c:null_rx [/w/x.dbg]") == "null_rx"
+
+
+def test_json_has_each_case_and_subject_with_its_top_functions():
+    class Args:
+        cases, subjects, short, long, port = ["fwd"], ["nfos"], 2.0, 5.0, "null"
+    r = {"total": 107.84, "packets": (100, 400), "bursts": {"nfos_pmd_rx_burst": 0.03125},
+         "per": {"forward": 34.81, "null_rx": 62.2, "tiny": 0.01}}
+    out = callgrind.results_json(Args, [(("fwd", "nfos"), r)], top=25)
+    assert out["command"].endswith("--cases fwd --subjects nfos --short 2 --long 5 --port null")
+    row = out["results"][0]
+    assert row["program"] == "l2fwd" and row["instructions_per_packet"] == 107.84
+    assert row["top_functions"] == [["null_rx", 62.2], ["forward", 34.81]], "below 0.05 left out"
+    assert row["bursts_per_packet"] == {"nfos_pmd_rx_burst": 0.0312}
+
+
+def test_bad_windows_are_a_usage_error(capsys):
+    import pytest
+    with pytest.raises(SystemExit) as e:
+        callgrind.main(["--short", "5", "--long", "2"])
+    assert e.value.code == 2 and "must be above 0 and below --long" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as e:
+        callgrind.main(["--cases", "nope"])
+    assert e.value.code == 2
