@@ -4,7 +4,7 @@ is checked here: benchmarks report, tests check behaviour."""
 import os
 import re
 
-from conftest import ROOT, nfos
+from conftest import ROOT, build, dpdk_build, nfos
 
 RESULTS = os.path.join(ROOT, "bench", "results")
 
@@ -43,6 +43,31 @@ def test_bench_all_smoke_boot_piece_renders_and_keeps_nothing(hello_kvm):
     # Boot alone has no peer to plot against; the document is still made.
     assert "smoke: rendered [] and PERFORMANCE.md; nothing kept" in r.out, r
     assert "results:" not in r.out.replace(m[0], ""), r  # bench all's own JSON neither
+    after = set(os.listdir(RESULTS)) if os.path.isdir(RESULTS) else set()
+    assert after == before
+
+
+def test_bench_all_smoke_instr_piece_renders_from_callgrind():
+    """bench all's instr piece: bench.pps.callgrind (--smoke windows) under
+    valgrind for every case and both subjects, its JSON in bench all's
+    temporary folder, and the instructions-per-packet table rendered from it
+    (the figures themselves are not checked: tests check behaviour)."""
+    for app in ("rxsink", "txgen", "l2fwd"):
+        build(app, "linuxu")
+    dpdk_build("dpdk-testpmd", "linuxu")
+    before = set(os.listdir(RESULTS)) if os.path.isdir(RESULTS) else set()
+    r = nfos("bench", "all", "--", "--smoke", "--skip", "boot,linuxvm,pps,kv", timeout=900)
+    assert r.status == 0, r
+    assert "$ /usr/bin/python3 -m bench.pps.callgrind --json" in r.out, r
+    for case, nfos_app, mode in (("rx", "rxsink", "rxonly"), ("tx", "txgen", "txonly"),
+                                 ("fwd", "l2fwd", "macswap")):
+        assert re.search(rf"^  \| nfos {case} \({nfos_app}\): [\d.]+ instructions/packet",
+                         r.out, re.M), r
+        assert re.search(rf"^  \| testpmd {case} \({mode}\): [\d.]+ instructions/packet",
+                         r.out, re.M), r
+    m = re.search(r"^  \| results: (\S+)$", r.out, re.M)
+    assert m and not m[1].startswith(RESULTS) and not os.path.exists(m[1]), r
+    assert "smoke: rendered" in r.out, r
     after = set(os.listdir(RESULTS)) if os.path.isdir(RESULTS) else set()
     assert after == before
 
