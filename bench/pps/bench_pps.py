@@ -1,7 +1,8 @@
 """bench/pps: packets per second and busy CPU cycles per packet, nfos against DPDK.
 
     ./nfos bench pps [--smoke] [--runs N] [--seconds S] [--cases rx,tx,fwd]
-                     [--sizes 64,1500] [--subjects nfos-linuxu,dpdk,nfos-kvm,nfos-tcg,linux-vm,
+                     [--sizes 64,1500] [--subjects nfos-linuxu,dpdk,nfos-kvm,nfos-nfvm,nfos-tcg,
+                                linux-vm,
                                 dpdk-in-nfos-kvm,dpdk-in-nfos-tcg,dpdk-in-nfos-linuxu,
                                 dpdk-in-nfos-virtio-kvm,dpdk-in-nfos-virtio-tcg]
                      [--cpus N] [--no-huge]
@@ -14,6 +15,10 @@ The host backend is dpdk-testpmd with a net_vhost port (vhost-user server,
   nfos-kvm     the nfos app's kvm image under QEMU with -netdev vhost-user;
                under TCG (no usable /dev/kvm) it is skipped unless --subjects
                names it, and every row says its accelerator.
+  nfos-nfvm    the same kvm image under nfvm (vmm/, our own monitor) with a
+               vhost-user virtio-net on virtio-mmio: nfvm is the protocol's
+               front-end and stays out of the data path (issue 15: it must
+               reach nfos-kvm's Mpp/s); needs a usable /dev/kvm.
   nfos-tcg     the same image under TCG (only when --subjects names it): the
                figure to compare with a Linux VM that can only run under TCG.
   linux-vm     the Linux VM peer (bench/linuxvm: Debian's kernel, testpmd
@@ -83,6 +88,7 @@ includes wasted bursts that the nfos figure does not.
 
 import argparse
 import os
+import subprocess
 import sys
 import types
 
@@ -98,6 +104,7 @@ from bench.pps.report import print_report, run_line, summarize
 from bench.pps.run import (BACKEND_CORE, CASES, CLEAN_SHARE, LINUX_VM_MEM, MBUFS, ON_REQUEST,
                            PREFIX, SUBJECT_CORE, SUBJECTS, WARMUP, run_once)
 from tools import nfos_cli
+from tools.nfos_cli import ROOT
 
 LOCK = DPDK_LOCK
 
@@ -163,9 +170,11 @@ def set_up(ctx, args, subjects):
     Returns (status, {subject: accelerator}, the Linux VM's image or None)."""
     ctx.accel = "kvm" if nfos_cli.kvm_usable() else "tcg"
     status = first_status(subjects, args.subjects, ON_REQUEST, "nfos-kvm", ctx.accel, "nfos")
+    nfvm_status(status, ctx.accel)
     dpdk_nfos.status(status, args.subjects, ctx.accel)
     plats = {s: p for s, p in (("nfos-linuxu", "linuxu"), ("nfos-kvm", "kvm"),
-                               ("nfos-tcg", "kvm")) if status.get(s) == "available"}
+                               ("nfos-nfvm", "kvm"), ("nfos-tcg", "kvm"))
+             if status.get(s) == "available"}
     in_nfos = {s: dpdk_nfos.plat(s) for s in dpdk_nfos.SUBJECTS if status.get(s) == "available"}
     ctx.images = build_images([(CASES[c]["app"], p) for p in plats.values() for c in ctx.cases] +
                               [(dpdk_nfos.app(s), p) for s, p in in_nfos.items()], cpus=ctx.cpus)
@@ -185,9 +194,24 @@ def set_up(ctx, args, subjects):
         except linuxvm.Error as e:
             status["linux-vm"] = f"unavailable: {e}"
     accel_of = {"nfos-linuxu": "native", "dpdk": "native", "nfos-kvm": ctx.accel,
+                "nfos-nfvm": "kvm",  # under nfvm (the subject says)
                 "nfos-tcg": "tcg", "linux-vm": ctx.lvm_accel}
     accel_of.update({s: dpdk_nfos.accel(s, ctx.accel) for s in dpdk_nfos.SUBJECTS})
     return status, accel_of, lvm
+
+
+def nfvm_status(status, accel):
+    """nfos-nfvm runs where /dev/kvm is usable and nfvm builds (make nfvm);
+    there is no TCG nfvm."""
+    if "nfos-nfvm" not in status or status["nfos-nfvm"] != "available":
+        return
+    if accel != "kvm":
+        status["nfos-nfvm"] = "skipped: nfvm needs a usable /dev/kvm (none here)"
+        return
+    r = subprocess.run(["make", "-s", "-C", ROOT, "nfvm"], capture_output=True, text=True)
+    if r.returncode != 0:
+        last = [l for l in (r.stdout + r.stderr).splitlines() if l.strip()][-1:] or ["?"]
+        status["nfos-nfvm"] = f"unavailable: make nfvm failed: {last[0]}"
 
 
 def print_header(ctx, subjects, status, active, accel_of, lvm):

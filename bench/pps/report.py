@@ -81,6 +81,15 @@ def native_ratios(r, get, kvm_accel):
     if nf and kv:
         r["kvm_over_linuxu_mpps"] = kv["mpps"]["median"] / nf["mpps"]["median"]
         r["kvm_accel"] = kvm_accel
+    nv = get("nfos-nfvm").get("summary")
+    if nv and kv:
+        # Issue 15: nfvm stays out of the data path, so the guest must move
+        # what it moves under QEMU; 5% is below this host's run-to-run spread.
+        r["nfvm_over_qemu_mpps"] = nv["mpps"]["median"] / kv["mpps"]["median"]
+        r["nfvm_goal"] = "met" if r["nfvm_over_qemu_mpps"] >= NFVM_GOAL else "not met"
+
+
+NFVM_GOAL = 0.95
 
 
 def figures_table(results, cases, sizes, subjects, status, accel_of):
@@ -105,14 +114,15 @@ def figures_table(results, cases, sizes, subjects, status, accel_of):
 def ratios_table(rat, kvm_accel):
     rrows = [("case", "size", "nfos/dpdk busy cycles", "same-round pairs median (min-max)",
               "goal <= 1.3x at 64 B", f"nfos-kvm ({kvm_accel})/linuxu Mpp/s",
-              "nfos/linux-vm busy cycles")]
+              "nfos/linux-vm busy cycles", f"nfvm/QEMU Mpp/s (goal >= {NFVM_GOAL:g}x)")]
     for r in rat:
         x = lambda k, f="{:.2f}x": f.format(r[k]) if k in r else "-"  # noqa: E731
         vm = ", ".join(f"{r[k]['ratio']:.2f}x ({r[k]['accels']})" for k in
                        ("nfos_tcg_over_linux_vm_busy", "nfos_kvm_over_linux_vm_busy") if k in r)
         rrows.append((r["case"], r["size"], x("nfos_over_dpdk_busy"),
                       fmt(r.get("nfos_over_dpdk_busy_paired"), 2), r.get("goal_1_3x", "-"),
-                      x("kvm_over_linuxu_mpps"), vm or "-"))
+                      x("kvm_over_linuxu_mpps"), vm or "-",
+                      f"{x('nfvm_over_qemu_mpps')} {r['nfvm_goal']}" if "nfvm_goal" in r else "-"))
     return table(rrows)
 
 

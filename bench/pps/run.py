@@ -13,7 +13,7 @@ from bench.common.images import NFOS_LINE
 from bench.common.proc import BenchError, Proc, RunFailed, keep_logs, wait_socket, watch
 from bench.linuxvm import linuxvm
 from bench.pps import dpdk_nfos
-from tools import nfos_cli
+from tools import guest, nfos_cli
 
 BACKEND_CORE, SUBJECT_CORE = placement.CORES
 PREFIX = {"backend": "nfos-pps-be", "dpdk": "nfos-pps-subj"}  # --file-prefix each
@@ -24,11 +24,13 @@ WARMUP = 1.0            # s between the subject's ready line and the window (smo
 GRACE = 0.5             # s after the window, so that its last rate lines print
 CLEAN_SHARE = 0.9       # share of a core below which a run counts as disturbed
 SLACK = 8192            # packets a ring or two may hold when the ends stop
-SUBJECTS = ("nfos-linuxu", "dpdk", "nfos-kvm", "nfos-tcg", "linux-vm") + dpdk_nfos.SUBJECTS
+SUBJECTS = ("nfos-linuxu", "dpdk", "nfos-kvm", "nfos-nfvm", "nfos-tcg",
+            "linux-vm") + dpdk_nfos.SUBJECTS
 # Subjects that run only when --subjects names them.
 ON_REQUEST = ("nfos-tcg", "linux-vm") + dpdk_nfos.ON_REQUEST
 TESTPMD_SUBJECTS = ("dpdk", "linux-vm")  # print testpmd's lines
 QEMU_SUBJECTS = ("nfos-kvm", "nfos-tcg", "linux-vm")  # the guest stops itself
+NFVM = "nfos-nfvm"  # the guest stops itself too; nfvm's status is the guest's
 CASES = {
     "rx": {"backend": "txonly", "dpdk": "rxonly", "app": "rxsink", "args": [], "metric": "rx"},
     "tx": {"backend": "rxonly", "dpdk": "txonly", "app": "txgen", "args": [], "metric": "tx"},
@@ -84,6 +86,9 @@ def subject_argv(subject, case, size, sock, mem, images, accel, warmup, seconds,
     # SIGINT would end QEMU, not the guest: the guest stops itself.
     cmdline = nfos_cli.guest_cmdline(["nfos.stats=1"] + lcores.params(cpus),
                                       args + ["--time", f"{warmup + seconds + GRACE + 0.5:g}"])
+    if subject == NFVM:
+        return guest.nfvm_command(images[(c["app"], "kvm")], NFOS_MEM, cmdline,
+                                  [{"kind": "vhost-user", "arg": sock}], cpus=cpus)
     return nfos_cli.qemu_command(images[(c["app"], "kvm")], NFOS_MEM, "microvm,pcie=on",
                                  "tcg" if subject == "nfos-tcg" else accel, cmdline,
                                  [{"kind": "vhost-user", "arg": sock}], cpus=cpus)
@@ -248,6 +253,8 @@ def measure(ctx, case, size, subject, seconds, sock, procs, c2c):
     watch(procs, GRACE)
     if in_nfos:
         status = dpdk_nfos.stop(su, 60)
+    elif subject == NFVM:
+        status = su.wait(60)  # the guest's --time ends it
     elif subject in QEMU_SUBJECTS:
         status = su.wait(60)  # the guest's --time ends it; QEMU says status*2+1
         if status is not None:

@@ -11,7 +11,7 @@ import pytest
 
 from conftest import bench_smoke, dpdk_build, nfos
 
-SUBJECTS = ("nfos-linuxu", "dpdk", "nfos-kvm")
+SUBJECTS = ("nfos-linuxu", "dpdk", "nfos-kvm", "nfos-nfvm")
 
 
 def dpdk_unusable():
