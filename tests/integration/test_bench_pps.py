@@ -10,6 +10,7 @@ import subprocess
 import pytest
 
 from conftest import bench_smoke, dpdk_build, nfos
+from tools import nfos_cli
 
 SUBJECTS = ("nfos-linuxu", "dpdk", "nfos-kvm", "nfos-nfvm")
 
@@ -71,6 +72,27 @@ def test_bench_pps_dpdk_in_nfos_linuxu():
         assert re.match(r"[\d.]+ \([\d.]+-[\d.]+\) +[\d.]+ \([\d.]+-[\d.]+\) +\d/1 +ok$",
                         row.group(1)), (row.group(0), r)
     assert re.search(r"^  case +size +DPDK in nfos +busy cycles over nfos", r.out, re.M), r
+
+
+def test_bench_pps_nfvm_beside_qemu():
+    """nfos-nfvm (rxsink's kvm image under nfvm, vhost-user on virtio-mmio)
+    and nfos-kvm (the same image under QEMU) against one backend in one
+    run: both receive, their counts match the backend's, and the nfvm/QEMU
+    ratio is printed. Needs /dev/kvm: on a host without it, run it in the
+    nested VM (python3 -m vmm.tests.nested_suite -- tests/integration/
+    test_bench_pps.py -k nfvm)."""
+    why = dpdk_unusable()
+    if why:
+        pytest.skip(why)
+    if not nfos_cli.kvm_usable():
+        pytest.skip("nfvm needs a usable /dev/kvm (none here; the nested VM has one)")
+    r = nfos("bench", "pps", "--smoke", "--no-huge", "--subjects", "nfos-nfvm,nfos-kvm",
+             "--cases", "rx", "--seconds", "1", timeout=900)
+    assert r.status == 0, r
+    for subject in ("nfos-nfvm", "nfos-kvm"):
+        row = re.search(rf"^  rx +64 +{subject} +kvm +(.*)$", r.out, re.M)
+        assert row and re.match(r"[\d.]+ \([\d.]+-[\d.]+\) +[\d.]+ \(.* ok$", row.group(1)), r
+    assert re.search(r"^  rx +64 .* [\d.]+x (met|not met)$", r.out, re.M), r
 
 
 def test_c2c_probe_usage():
