@@ -168,7 +168,7 @@ def watch(procs, seconds):
         time.sleep(min(0.05, max(0.0, end - time.monotonic())))
 
 
-def wait_socket(path, backend, timeout=20):
+def wait_socket(path, backend, timeout=60):  # a loaded or emulated (nested) host is slow
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         check_alive([backend])
