@@ -7,7 +7,13 @@ this worktree, as root, with NFOS_VMM=nfvm: every kvm guest run nfvm can
 serve goes through nfvm on the VM's nested /dev/kvm. Correctness only:
 everything in the VM is TCG-emulated.
 
-    python3 -m vmm.tests.nested_suite [--timeout S] [--mem SIZE] PYTEST_ARGS...
+    python3 -m vmm.tests.nested_suite [--timeout S] [--mem SIZE] [--vmm nfvm|qemu]
+                                      PYTEST_ARGS...
+
+--vmm qemu runs the tests as they are, without NFOS_VMM: their kvm guests
+then run under QEMU with -accel kvm on the VM's nested /dev/kvm, the way
+to see the suite's KVM cases (not only its TCG fallback) pass on a host
+without /dev/kvm.
 
 The images the tests use are best built on the host first (make APP=...
 PLAT=kvm; make nfvm): the VM's make only finds them up to date."""
@@ -75,11 +81,13 @@ def initramfs(mods, order, pytest_args, env):
     return c.bytes()
 
 
-def run(pytest_args, timeout=3600, mem="3G", env=None):
+def run(pytest_args, timeout=3600, mem="3G", env=None, vmm="nfvm"):
     """(pytest's status or None when it did not report, the VM's console,
     seconds from QEMU's start to its end)."""
     vmlinuz, mods, order = nested_kvm._kernel(MODULES)
     env = dict(ENV, **(env or {}))
+    if vmm == "qemu":
+        del env["NFOS_VMM"]
     virtfs = f"local,path=/,mount_tag={TAG},security_model=none,readonly=on,multidevs=remap"
     t = time.monotonic()
     console = nested_kvm._boot(vmlinuz, initramfs(mods, order, pytest_args, env), timeout,
@@ -99,9 +107,11 @@ def main(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--timeout", type=float, default=3600)
     p.add_argument("--mem", default="3G", help="the VM's RAM (its tmpfs layer takes 75%%)")
+    p.add_argument("--vmm", choices=("nfvm", "qemu"), default="nfvm",
+                   help="the kvm guests' monitor in the VM (default nfvm: NFOS_VMM=nfvm)")
     p.add_argument("pytest_args", nargs="+")
     a = p.parse_args(argv)
-    status, console, secs = run(a.pytest_args, a.timeout, a.mem)
+    status, console, secs = run(a.pytest_args, a.timeout, a.mem, vmm=a.vmm)
     start = console.find("@@@ pytest starts")
     sys.stdout.write(console[start:] if start >= 0 else console)
     print(f"nested_suite: pytest status {status}, {secs:.0f} s wall (TCG VM boot included)")
