@@ -13,6 +13,12 @@ from tools.console import ConsoleInput
 EXIT_NO_STATUS = 125  # guest ended without writing a status (triple fault)
 
 
+def is_qemu_error(line):
+    """A line QEMU wrote about itself failing; its warnings (a CPU feature
+    the host lacks, as invtsc on the nested VM's emulated CPU) are not."""
+    return line.startswith("qemu-system-") and ": warning: " not in line
+
+
 def map_qemu_status(rc, qemu_error):
     """QEMU's exit code -> the guest's status."""
     if rc < 0:
@@ -139,7 +145,7 @@ def run_qemu(cmd, sig, timeout=None):
 
         def relay():
             for line in proc.stderr:
-                if line.startswith("qemu-system-"):
+                if is_qemu_error(line):
                     qemu_error.append(line.rstrip())
                 sys.stderr.write(line)
         t = threading.Thread(target=relay, daemon=True)

@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 import nfvm_switch
-from tools import console, nfos_cli
+from tools import console, guest, nfos_cli
 from tools.nfos_cli import ROOT
 
 BOOT_TIMEOUT = 120  # seconds; TCG on a loaded 2-core machine is slow, never hang
@@ -96,7 +96,7 @@ def boot(image, mem="64M", machine="microvm", params=(), args=(), cmdline=None,
         return Result(r.returncode, r.stdout, r.stderr)
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
                        input=console_in + console.EOF_MARK.decode())
-    qemu_error = [l for l in r.stderr.splitlines() if l.startswith("qemu-system-")]
+    qemu_error = [l for l in r.stderr.splitlines() if guest.is_qemu_error(l)]
     return Result(nfos_cli.map_qemu_status(r.returncode, qemu_error), r.stdout, r.stderr)
 
 
