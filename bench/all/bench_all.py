@@ -2,7 +2,10 @@
 running DPDK, and against DPDK itself, side by side.
 
     ./nfos bench all [--runs N] [--seconds S] [--smoke] [--skip boot,linuxvm,pps,kv,instr]
-    ./nfos bench all --report FILE    (tables, plots and docs again from a run's JSON)
+    ./nfos bench all --report FILE [--instr FILE2]
+                   (tables, plots and docs again from a run's JSON; --instr: the
+                   instructions-per-packet table from a bench.pps.callgrind
+                   --json run of its own, which the section names as such)
 
 In one invocation it runs, each benchmark alternating its subjects run by run:
   boot     ./nfos bench boot: nfos image sizes, exec -> ready and smallest
@@ -121,6 +124,9 @@ def main(argv):
                     "nothing kept (for tests)")
     ap.add_argument("--report", metavar="FILE",
                     help="no measurement: tables, plots and docs from an all-*.json")
+    ap.add_argument("--instr", metavar="FILE",
+                    help="with --report: the instr piece from this bench.pps.callgrind JSON "
+                    "(a run of its own, said so in the document)")
     ap.add_argument("--docs", metavar="DIR", default=os.path.join(ROOT, "docs"),
                     help="where PERFORMANCE.md and perf/*.png go (default: docs/)")
     args = ap.parse_args(argv)
@@ -130,8 +136,13 @@ def main(argv):
         ap.error(f"--skip: unknown piece {bad[0]!r} ({', '.join(PIECES)})")
     cli.check_runs(ap, args.runs)
     try:
+        if args.instr and not args.report:
+            ap.error("--instr goes with --report")
         if args.report:
             all_ = load(args.report)
+            if args.instr:
+                all_["instr"] = dict(load(args.instr), separate=os.path.relpath(
+                    os.path.abspath(args.instr), ROOT))
             md = render(all_, args.docs, os.path.relpath(os.path.abspath(args.report), ROOT))
             print(md)
             return 0

@@ -86,6 +86,9 @@ def md_instr(all_):
     instr = all_.get("instr")
     if not instr:
         return out + ["Not in this run (`--skip instr`, or the piece failed).", ""]
+    if instr.get("separate"):
+        out += [f"Not from the run above: from `{instr['command']}` run on its own on "
+                f"{instr['date']} ({instr['separate']}), rendered in with `--instr`.", ""]
     out += [f"Load-proof, unlike the cycles above: `{instr['command']}` runs each linuxu "
             f"subject under callgrind over linuxu's {instr['port']} port, for "
             f"{instr['short_s']:g} s and {instr['long_s']:g} s, and divides the difference "

@@ -6,6 +6,8 @@ inputs, not measurements, and nothing is kept."""
 import json
 import os
 
+import pytest
+
 from bench.all import bench_all
 from bench.all.report import render
 from tools.nfos_cli import ROOT
@@ -168,4 +170,18 @@ def test_instr_section_comes_from_the_runs_instr_piece(tmp_path):
     assert "- fwd, macswap: null_rx 52.5, f 1.0" in sec
     run["instr"] = instr_run(168.0)
     sec = render(run, str(tmp_path), "x.json").split("instructions per packet (callgrind)")[1]
-    assert "| 1.68x | NOT met |" in sec
+    assert "| 1.68x | NOT met |" in sec and "Not from the run above" not in sec
+
+
+def test_instr_from_a_run_of_its_own_says_so(tmp_path):
+    f, g = tmp_path / "all-x.json", tmp_path / "callgrind-x.json"
+    f.write_text(json.dumps(made_up_run()))
+    g.write_text(json.dumps(dict(instr_run(105.0), date="2026-12-07 06:00")))
+    docs = tmp_path / "docs"
+    assert bench_all.main(["--report", str(f), "--instr", str(g), "--docs", str(docs)]) == 0
+    md = (docs / "PERFORMANCE.md").read_text()
+    assert "Not from the run above: from `/usr/bin/python3 -m bench.pps.callgrind` run on its " \
+        "own on 2026-12-07 06:00" in md
+    assert "| fwd | l2fwd | 100.0 | macswap | 105.0 | 1.05x | met |" in md
+    with pytest.raises(SystemExit):
+        bench_all.main(["--instr", str(g)])
