@@ -186,6 +186,10 @@ void lcores_report(struct nfapp *app)
     print_lcores(app);
     kvreq_report(app, &all, w0.lc.kv.table, req_cycles, reqs);
     for (i = 0; i < w0.nports; i++) {
+        if (workers_n() == 1) { /* the port's only queue: its counters as they are */
+            kvreq_port_report(app, &w0.ports[i]);
+            continue;
+        }
         port_sum(i, &tot);
         kvreq_port_report(app, &tot);
     }
