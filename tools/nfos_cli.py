@@ -231,15 +231,15 @@ def vdev_kinds():
 def tap_options(text, arg, plat):
     """'IF,rss' -> ('IF', {'rss': True}): kvm's tap:IF,rss asks QEMU's
     virtio-net for RSS (rss=on), which the driver programs over the queue
-    pairs; without it the TAP's flow hash picks each frame's queue."""
-    name, *opts = arg.split(",")
-    if opts and plat != "kvm":
+    pairs; without it the TAP's flow hash picks each frame's queue. A TAP's
+    name may have commas: a trailing ',rss' is the option unless the whole
+    is an interface's name."""
+    if not arg.endswith(",rss") or os.path.exists(f"/sys/class/net/{arg}"):
+        return arg, {}
+    if plat != "kvm":
         raise UsageError(f"--net {text}: ',rss' is QEMU's virtio-net's (kvm); a linuxu "
                          f"multi_queue TAP spreads flows by the kernel's hash")
-    bad = [o for o in opts if o != "rss"]
-    if bad:
-        raise UsageError(f"--net {text}: unknown option '{bad[0]}' (tap:IF[,rss])")
-    return name, {"rss": True} if opts else {}
+    return arg[:-len(",rss")], {"rss": True}
 
 
 def parse_net(text, plat):
