@@ -52,7 +52,9 @@ def loaded_bytes(image):
 
 def symbols(image):
     """{name: bytes} of the unstripped image beside the stripped one (same
-    names summed: static functions of several files), {} without it."""
+    names summed: static functions of several files), {} without it. Only
+    what the file holds (code, read-only and initialised data): .bss
+    symbols (nm's b, B) take RAM, not image bytes."""
     dbg = image + ".dbg"
     if not os.path.exists(dbg):
         return {}
@@ -61,7 +63,7 @@ def symbols(image):
     sizes = defaultdict(int)
     for line in out.splitlines():
         w = line.split()
-        if len(w) == 4:
+        if len(w) == 4 and w[2] not in "bB":
             sizes[w[3]] += int(w[1], 16)
     return dict(sizes)
 
