@@ -53,6 +53,8 @@ def parse_lv_net(text):
         raise UsageError(f"--net {text}: unknown kind '{kind}' for libvirt "
                          f"(kinds: tap:IF, bridge:BR, vhost-user:SOCK, user)")
     n = nfos_cli.parse_net(text, "kvm")
+    if n.get("rss"):
+        raise UsageError(f"--net {text}: ',rss' is for ./nfos run (a domain gets no RSS)")
     if n.get("fwd"):
         raise UsageError(f"--net {text}: libvirt's user network has no port forwards "
                          f"(use bridge:BR or tap:IF to reach the guest)")

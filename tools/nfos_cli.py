@@ -15,7 +15,9 @@ import sys
 
 from tools import files, srcpkg
 from tools.base import ROOT, UsageError, die, kvm_usable
-# EXIT_NO_STATUS and map_qemu_status are used through nfos_cli by tests.
+# qemu_command and DEBUG_EXIT are used through nfos_cli by tests and bench/;
+# EXIT_NO_STATUS and map_qemu_status by tests.
+from tools.qemu import DEBUG_EXIT, net_queues, qemu_command  # noqa: F401
 from tools.guest import (EXIT_NO_STATUS, Stopped, map_qemu_status,  # noqa: F401
                          run_linuxu, run_nfvm, run_qemu, with_run_signals)
 
@@ -24,8 +26,6 @@ MACHINES = ("microvm", "microvm,pcie=on", "q35")
 # kvm: QEMU's network backends, what each --net ARG must be. (linuxu's kinds
 # are the vdev drivers': each says so in drivers/<drv>/vdev.conf.)
 QEMU_NET_KINDS = {"tap": "tap", "vhost-user": "socket", "user": "user"}
-MQ_NET_KINDS = ("tap", "vhost-user")  # QEMU backends with queues=N
-IFF_MULTI_QUEUE = 0x100  # in /sys/class/net/IF/tun_flags
 NET_ARG_HINTS = {"tap": ":IF", "if": ":IF", "socket": ":SOCKET", "size": "[:SIZE]",
                  "user": "[:udp:PORT]", "none": ""}
 ARCH = "x86_64"
@@ -60,9 +60,6 @@ DEPS = [
     ("ninja-build", "ninja"),
     ("python3-pyelftools", None),  # DPDK's build: pmdinfogen
 ]
-
-# QEMU's isa-debug-exit makes QEMU exit with status*2+1.
-DEBUG_EXIT = "isa-debug-exit,iobase=0xf4,iosize=4"
 
 
 APP_ROOTS = ("apps", os.path.join("tests", "apps"))  # tests/apps: test-only apps
@@ -212,77 +209,6 @@ def cmd_build(args):
 
 # --- run ----------------------------------------------------------------------
 
-def qemu_opt(value):
-    """A value inside a QEMU option list (-netdev, -chardev): a comma ends the
-    value unless doubled. (-kernel and -append take their value whole.)"""
-    return value.replace(",", ",,")
-
-
-def qemu_command(image, mem, machine, accel, cmdline, nets=(), cpus=1):
-    """The QEMU command line for an image. Public so that tests and the boot
-    benchmark start exactly what `nfos run` starts. nets: parsed --net
-    values (see parse_net), one virtio-net each; cpus: vCPUs (-smp)."""
-    if machine.startswith("microvm"):
-        # No option ROMs, no legacy PIC or RTC (nothing uses them; CMOS polls
-        # hang with rtc=off, so nfos never touches CMOS); the PIT stays for
-        # TSC calibration when CPUID has no frequency leaf (TCG).
-        m = "microvm,x-option-roms=off,pic=off,rtc=off"
-        if machine.endswith("pcie=on"):
-            m += ",pcie=on"
-    else:
-        m = "q35"
-    cpu = "host,-arch-capabilities,+invtsc" if accel == "kvm" else "max"
-    extra = ["-smp", str(cpus)] if cpus > 1 else []
-    if any(n["kind"] == "vhost-user" for n in nets):
-        # The backend maps guest RAM: it must be a shared memfd.
-        extra += ["-object", f"memory-backend-memfd,id=mem,size={mem // 1024}K,share=on"]
-        m += ",memory-backend=mem"
-    for i, n in enumerate(nets):
-        mac = f",mac={n['mac']}" if n.get("mac") else ""
-        # A queue pair per vCPU (virtio-net MQ) where the backend has several.
-        q = n.get("queues", cpus if n["kind"] in MQ_NET_KINDS else 1)
-        mq, queues = (",mq=on", f",queues={q}") if q > 1 else ("", "")
-        if n["kind"] == "tap":
-            extra += ["-netdev", f"tap,id=n{i},ifname={qemu_opt(n['arg'])},script=no,"
-                      f"downscript=no{queues}"]
-        elif n["kind"] == "user":
-            # QEMU's user network: host 127.0.0.1:PORT forwarded to the guest's.
-            fwd = "".join(f",hostfwd={p}:127.0.0.1:{h}-:{g}" for p, h, g in n["fwd"])
-            extra += ["-netdev", f"user,id=n{i},net=10.0.2.0/24{fwd}"]
-        else:
-            extra += ["-chardev", f"socket,id=c{i},path={qemu_opt(n['arg'])}",
-                      "-netdev", f"vhost-user,id=n{i},chardev=c{i}{queues}"]
-        if machine == "microvm":
-            # virtio-mmio, modern (QEMU's microvm defaults to legacy mmio).
-            extra += ["-device", f"virtio-net-device,netdev=n{i}{mq}{mac}"]
-        else:
-            # Modern-only PCI, no option ROM, no MSI-X vectors (with mq too):
-            # nfos polls.
-            extra += ["-device", f"virtio-net-pci,netdev=n{i},disable-legacy=on,romfile=,"
-                      f"vectors=0{mq}{mac}"]
-    if machine == "microvm" and nets:
-        extra += ["-global", "virtio-mmio.force-legacy=false"]
-    return ["qemu-system-x86_64", "-accel", accel, "-M", m, "-cpu", cpu,
-            "-m", f"{mem // 1024}K", "-nodefaults", "-no-user-config", "-nographic",
-            "-no-reboot", "-serial", "stdio", "-device", DEBUG_EXIT] + extra + [
-            "-kernel", image, "-append", cmdline]
-
-
-def net_queues(nets, cpus):
-    """Sets each kvm --net's queue pairs: one per vCPU where QEMU's backend
-    has several (a TAP only when made multi_queue: QEMU cannot open another
-    one with queues=N); says so when a TAP keeps one."""
-    for n in nets:
-        n["queues"] = cpus if n["kind"] in MQ_NET_KINDS else 1
-        if n["queues"] > 1 and n["kind"] == "tap":
-            with open(f"/sys/class/net/{n['arg']}/tun_flags") as f:
-                if not int(f.read(), 16) & IFF_MULTI_QUEUE:
-                    print(f"nfos: --net tap:{n['arg']} is not multi_queue: one queue pair for "
-                          f"{cpus} vCPUs (for one each: ip tuntap add dev {n['arg']} mode tap "
-                          f"multi_queue)", file=sys.stderr)
-                    n["queues"] = 1
-
-
 MAC_RE = re.compile(r"[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}")
 
 
@@ -303,6 +229,20 @@ def vdev_kinds():
     return kinds
 
 
+def tap_options(text, arg, plat):
+    """'IF,rss' -> ('IF', {'rss': True}): kvm's tap:IF,rss asks QEMU's
+    virtio-net for RSS (rss=on), which the driver programs over the queue
+    pairs; without it the TAP's flow hash picks each frame's queue. A TAP's
+    name may have commas: a trailing ',rss' is the option unless the whole
+    is an interface's name."""
+    if not arg.endswith(",rss") or os.path.exists(f"/sys/class/net/{arg}"):
+        return arg, {}
+    if plat != "kvm":
+        raise UsageError(f"--net {text}: ',rss' is QEMU's virtio-net's (kvm); a linuxu "
+                         f"multi_queue TAP spreads flows by the kernel's hash")
+    return arg[:-len(",rss")], {"rss": True}
+
+
 def parse_net(text, plat):
     """'tap:IF' -> {'kind': 'tap', 'arg': 'IF'}; checks that what it names is
     there, so that a typo is one line here and not a QEMU or driver error."""
@@ -312,6 +252,7 @@ def parse_net(text, plat):
         raise UsageError(f"--net {text}: unknown kind '{kind}' on {plat} "
                          f"(kinds: {', '.join(k + NET_ARG_HINTS[a] for k, a in kinds.items())})")
     what = kinds[kind]
+    arg, opts = tap_options(text, arg, plat) if what == "tap" else (arg, {})
     if what in ("tap", "if"):
         if not arg:
             raise UsageError(f"--net {text}: which interface? e.g. --net {kind}:tap0")
@@ -349,7 +290,7 @@ def parse_net(text, plat):
             raise UsageError(f"--net {text}: nobody listens on '{arg}' ({e.strerror})")
         finally:
             sock.close()
-    return {"kind": kind, "arg": arg}
+    return dict({"kind": kind, "arg": arg}, **opts)
 
 
 def net_params(nets, ips, macs, plat):
@@ -473,6 +414,8 @@ def cmd_run(args):
                          f"reaches {need / 2**20:.2f} MiB of guest RAM (it loads at 1 MiB); "
                          f"give at least {(need + 2**20 - 1) >> 20}M")
     if args.vmm == "nfvm":
+        if any(n.get("rss") for n in nets):
+            raise UsageError("--net tap:IF,rss: nfvm's virtio-net has no RSS (QEMU's has)")
         return run_nfvm(args, image, mem, guest_cmdline(params, app_args), nets, initrd)
     accel = args.accel or ("kvm" if kvm_usable() else "tcg")
     if accel == "kvm" and not kvm_usable():
@@ -532,7 +475,7 @@ def parser():
     r.add_argument("--machine", help="microvm (default), microvm,pcie=on (default with --net: "
                    "virtio-net-pci) or q35; plain microvm attaches virtio-mmio")
     r.add_argument("--net", action="append", metavar="KIND:ARG",
-                   help="attach a network port (repeatable; port 0 first): kvm: tap:IF, "
+                   help="attach a network port (repeatable; port 0 first): kvm: tap:IF[,rss], "
                    "vhost-user:SOCKET, user[:udp:HOSTPORT[-GUESTPORT],...] (QEMU's user "
                    "network, 127.0.0.1 forwards); linuxu: "
                    + ", ".join(k + NET_ARG_HINTS[a] for k, a in vdev_kinds().items()))

@@ -258,7 +258,7 @@ static inline const struct kvtable_item *view_of(const struct kvtable_item *it,
 static inline const struct kvtable_item *get_item(struct kv *kv, const void *k, size_t n,
                                                   uint64_t h, struct kvtable_view *v)
 {
-    if (likely(!kv->shared))
+    if (likely(!kv_shared(kv)))
         return view_of(kvtable_get(kv->table, k, n, h), v);
     return kvtable_read(kv->table, k, n, h, v);
 }
@@ -266,7 +266,7 @@ static inline const struct kvtable_item *get_item(struct kv *kv, const void *k, 
 /* Whether what get_item found and the caller copied is whole (else: redo). */
 static inline bool get_done(const struct kv *kv, const struct kvtable_view *v)
 {
-    return likely(!kv->shared) || kvtable_read_ok(kv->table, v);
+    return likely(!kv_shared(kv)) || kvtable_read_ok(kv->table, v);
 }
 
 static void do_get(struct kv *kv, const struct mcproto_req *r)
@@ -324,7 +324,7 @@ static void do_get(struct kv *kv, const struct mcproto_req *r)
             kv->len = len1; /* a writer was there: again */
             ok = true;
         }
-        if (it && !touch && kv->shared)
+        if (it && !touch && kv_shared(kv))
             kvtable_read_note(kv->table, &v, 0);
 
         if (touch) {
@@ -530,7 +530,7 @@ static bool execute_op(struct kv *kv, const struct mcproto_req *r);
 /* Runs one parsed command; false when the datagram ends here (quit). */
 static bool execute(struct kv *kv, const struct mcproto_req *r)
 {
-    bool lock = kv->shared && locked_op(r), more;
+    bool lock = kv_shared(kv) && locked_op(r), more;
 
     if (lock)
         kvtable_lock(kv->table);
@@ -626,10 +626,10 @@ unsigned kv_serve(struct kv *kv, const uint8_t *req, size_t len)
         if (rc == MCPROTO_NEED_DATA) {
             /* memcached answers a value too large only once it has
              * swallowed all of it, which never comes in this datagram */
-            if (kv->shared)
+            if (kv_shared(kv))
                 kvtable_lock(kv->table);
             too_large(kv, &r, false);
-            if (kv->shared)
+            if (kv_shared(kv))
                 kvtable_unlock(kv->table);
             kv->st.truncated++;
             break;
@@ -799,7 +799,7 @@ size_t kv_get_reply(struct kv *kv, uint8_t *buf, size_t len, size_t cap, const s
 
     if (cap > MCPROTO_UDP_MAX)
         cap = MCPROTO_UDP_MAX;
-    if (unlikely(kv->shared))
+    if (unlikely(kv_shared(kv)))
         return get_reply_shared(kv, buf, len, cap, g, sum);
     /* One lcore: the item is ours until the next table call. */
     it = kvtable_get(kv->table, g->key, g->nkey, g->hash);

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <nfos/kvtable.h>
+#include <nfos/lcore.h>
 #include <nfos/mcproto.h>
 
 /* Replies to one datagram, at most: room for the reply to a get of the
@@ -82,6 +83,14 @@ struct kv {
     struct kvtable own_table; /* the first engine's */
 };
 
+/* Whether kv's table is shared with other lcores' engines: a constant
+ * false in a single-CPU image (LCORE_MAX 1), where the shared table's
+ * lock-free reads and locks compile away. */
+static inline bool kv_shared(const struct kv *kv)
+{
+    return LCORE_MAX > 1 && kv->shared;
+}
+
 /* unix_now: the unix time at start, or 0 when it is not known (a kvm
  * guest without --epoch: absolute expiry times are then refused with a
  * SERVER_ERROR that says so). max_dgrams: 1..KV_MAX_DGRAMS datagrams to
@@ -98,10 +107,10 @@ int kv_init_peers(struct kv *const *all, unsigned n);
 /* Advances the table's clock (one engine calls it, every second). */
 static inline void kv_clock(struct kv *kv, int64_t unix_now)
 {
-    if (kv->shared)
+    if (kv_shared(kv))
         kvtable_lock(kv->table);
     kvtable_clock(kv->table, unix_now);
-    if (kv->shared)
+    if (kv_shared(kv))
         kvtable_unlock(kv->table);
 }
 

@@ -11,6 +11,14 @@ static struct kvs_worker *workers[LCORE_MAX] = { &w0 };
 static struct kv *engines[LCORE_MAX]; /* workers[i]->lc.kv, for kv_init_peers */
 static unsigned nr_workers = 1;
 
+/* The lcores serving: a constant 1 in a single-CPU image (LCORE_MAX 1), so
+ * that every loop over the other lcores, and the code they would run,
+ * compiles away. */
+static inline unsigned workers_n(void)
+{
+    return LCORE_MAX > 1 ? nr_workers : 1;
+}
+
 struct kvs_worker *lcores_main(void)
 {
     return &w0;
@@ -18,7 +26,7 @@ struct kvs_worker *lcores_main(void)
 
 unsigned lcores_count(void)
 {
-    return nr_workers;
+    return workers_n();
 }
 
 int lcores_init(const struct nfapp *app, uint64_t rate)
@@ -26,17 +34,17 @@ int lcores_init(const struct nfapp *app, uint64_t rate)
     unsigned l, n = kvio_lcore_count();
 
     nr_workers = n < LCORE_MAX ? n : LCORE_MAX;
-    for (l = 1; l < nr_workers; l++)
+    for (l = 1; l < workers_n(); l++)
         if (!(workers[l] = calloc(1, sizeof(*workers[l])))) {
             fprintf(stderr, "%s: no memory for lcore %u; give the guest more RAM\n", app->name, l);
             return 2;
         }
-    for (l = 0; l < nr_workers; l++) {
+    for (l = 0; l < workers_n(); l++) {
         workers[l]->id = l;
         engines[l] = &workers[l]->lc.kv;
         if (l && kv_init_peers(engines, l + 1))
             return 2;
-        if (kvreq_rate_init(app, &workers[l]->lc, rate ? NFOS_MAX(rate / nr_workers, 1) : 0))
+        if (kvreq_rate_init(app, &workers[l]->lc, rate ? NFOS_MAX(rate / workers_n(), 1) : 0))
             return 2;
     }
     return 0;
@@ -88,10 +96,10 @@ int lcores_start(const struct nfapp *app)
     unsigned l;
     int err;
 
-    for (l = 1; l < nr_workers; l++)
+    for (l = 1; l < workers_n(); l++)
         if (ports_copy(app, workers[l]))
             return 2;
-    for (l = 1; l < nr_workers; l++)
+    for (l = 1; l < workers_n(); l++)
         if (!workers[l]->idle && (err = kvio_lcore_launch(l, worker_loop, workers[l]))) {
             fprintf(stderr, "%s: cannot launch lcore %u (error %d)\n", app->name, l, err);
             return 2;
@@ -103,7 +111,7 @@ void lcores_stop(void)
 {
     unsigned l;
 
-    for (l = 1; l < nr_workers; l++) {
+    for (l = 1; l < workers_n(); l++) {
         workers[l]->stop = true;
         if (!workers[l]->idle)
             kvio_lcore_wait(l);
@@ -115,7 +123,7 @@ uint64_t lcores_requests(void)
     uint64_t n = 0;
     unsigned l;
 
-    for (l = 0; l < nr_workers; l++)
+    for (l = 0; l < workers_n(); l++)
         n += __atomic_load_n(&workers[l]->lc.kv.st.requests, __ATOMIC_RELAXED);
     return n;
 }
@@ -131,7 +139,7 @@ static void print_lcores(const struct nfapp *app)
 {
     unsigned l;
 
-    for (l = 0; nr_workers > 1 && l < nr_workers; l++) {
+    for (l = 0; workers_n() > 1 && l < workers_n(); l++) {
         const struct kvs_worker *w = workers[l];
         const struct nfapp_counters *c = l ? &w->app.c : &app->c;
         const struct kv_stats *s = &w->lc.kv.st;
@@ -158,7 +166,7 @@ static void port_sum(unsigned i, struct kvreq_port *t)
     memset(t, 0, sizeof(*t));
     t->port = w0.ports[i].port;
     t->name = w0.ports[i].name;
-    for (l = 0; l < nr_workers; l++)
+    for (l = 0; l < workers_n(); l++)
         for (j = 0; j < workers[l]->nports; j++)
             if (workers[l]->ports[j].port == t->port)
                 kvreq_port_add(t, &workers[l]->ports[j]);
@@ -171,16 +179,20 @@ void lcores_report(struct nfapp *app)
     uint64_t req_cycles = 0, reqs = 0;
     unsigned i;
 
-    for (i = 0; i < nr_workers; i++) {
+    for (i = 0; i < workers_n(); i++) {
         KVREQ_ADD64(all, workers[i]->lc.kv.st);
         req_cycles += workers[i]->lc.req_cycles, reqs += workers[i]->lc.reqs;
     }
     print_lcores(app);
     kvreq_report(app, &all, w0.lc.kv.table, req_cycles, reqs);
     for (i = 0; i < w0.nports; i++) {
+        if (workers_n() == 1) { /* the port's only queue: its counters as they are */
+            kvreq_port_report(app, &w0.ports[i]);
+            continue;
+        }
         port_sum(i, &tot);
         kvreq_port_report(app, &tot);
     }
-    for (i = 1; i < nr_workers; i++)
+    for (i = 1; i < workers_n(); i++)
         KVREQ_ADD64(app->c, workers[i]->app.c);
 }

@@ -29,7 +29,7 @@ static const char about[] =
 
 /* Port i started with one queue pair per lcore, as many as it offers (the
  * lcores past that have no queue on it), or NULL after one line. One
- * lcore: nfapp_port, as every app. */
+ * lcore: nfapp_port, as every app (a single-CPU image has only that). */
 static struct netdev *queues_start(struct nfapp *app, unsigned i, struct pool *pool)
 {
     struct netdev_conf conf = { 0 };
@@ -39,7 +39,7 @@ static struct netdev *queues_start(struct nfapp *app, unsigned i, struct pool *p
     uint16_t q, nq = 0;
     int err;
 
-    if (nr == 1 || !(dev = netdev_get(i)))
+    if (LCORE_MAX == 1 || nr == 1 || !(dev = netdev_get(i)))
         return nfapp_port(app, i, pool); /* (which says what is missing) */
     if (!(err = netdev_info(dev, &info))) {
         nq = (uint16_t)NFOS_MIN(NFOS_MIN(nr, NETDEV_MAX_QUEUES),

@@ -173,8 +173,11 @@ static int forward_lcores(struct nfapp *app, const struct l2fwd_job *jobs, unsig
  * offer; 0 after a line when --queues cannot be met. */
 static uint16_t queue_pairs(uint64_t want, unsigned ports)
 {
-    uint16_t offer = nfapp_port_max_queues(0);
+    uint16_t offer;
 
+    if (LCORE_MAX == 1) /* a single-CPU image: --queues is 1 at most */
+        return 1;
+    offer = nfapp_port_max_queues(0);
     if (ports > 1)
         offer = NFOS_MIN(offer, nfapp_port_max_queues(1));
     if (want > lcore_count()) {

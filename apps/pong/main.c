@@ -257,6 +257,8 @@ static uint16_t queue_pairs(void)
     uint16_t nq = (uint16_t)lcore_count();
     unsigned i;
 
+    if (LCORE_MAX == 1) /* a single-CPU image: one pair, nothing to ask */
+        return 1;
     for (i = 0; i < netdev_count(); i++)
         nq = NFOS_MIN(nq, nfapp_port_max_queues(i));
     if (nq < lcore_count() && netdev_count())

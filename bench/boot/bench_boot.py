@@ -1,6 +1,7 @@
 """bench/boot: how small and how fast an nfos image boots.
 
     ./nfos bench boot [--runs N] [--accels kvm,tcg] [--smoke]
+    ./nfos bench boot --sizes [--smp] [--against DIR] [--symbols N]  # sizes only (sizes.py)
 
 Reports, on microvm (and nfvm beside it: bench/boot/nfvm.py):
   - image size: bytes of the stripped ELF the VMM loads, helloworld,
@@ -31,7 +32,7 @@ import subprocess
 import sys
 import time
 
-from bench.boot import dpdk, nfvm
+from bench.boot import dpdk, nfvm, sizes
 from bench.common import cli, host, stats
 from bench.common.images import build_images
 from bench.common.proc import Unavailable
@@ -270,7 +271,18 @@ def main(argv):
     ap.add_argument("--accels", help="comma-separated: kvm, tcg (default: kvm,tcg when "
                     "/dev/kvm is usable, else tcg)")
     cli.tail_options(ap, "2 runs, nothing written to bench/results (for tests)", dpdk=False)
+    ap.add_argument("--sizes", action="store_true", help="only build the kvm images and "
+                    f"print their sizes ({', '.join(sizes.APPS)}); boots nothing")
+    ap.add_argument("--smp", action="store_true", help="--sizes: the SMP variants")
+    ap.add_argument("--against", metavar="DIR", help="--sizes: beside the images built in "
+                    "the checkout DIR (e.g. a git worktree of an older commit)")
+    ap.add_argument("--symbols", type=int, default=0, metavar="N", help="--sizes: each app's "
+                    "N largest symbols (with --against: the N largest changes)")
     args = ap.parse_args(argv)
+    if args.sizes:
+        return sizes.main(args)
+    if args.smp or args.against or args.symbols:
+        ap.error("--smp, --against and --symbols go with --sizes")
     runs = 2 if args.smoke else args.runs
     cli.check_runs(ap, runs)
     if args.accels:

@@ -469,8 +469,8 @@ static void vnet_ctrl_rss_encode(struct vnet_ctrl_cmd *cmd, const struct vnet_rs
 }
 
 /* Sends the command in p->cmd (sg: its chain) and waits (bounded) for the
- * device's answer. 0, -ETIMEDOUT or -EIO (refused), each said in one line
- * naming what, for pairs queue pairs. */
+ * device's answer. 0, -ETIMEDOUT (said in one line naming what, for pairs
+ * queue pairs) or -EIO (refused: the caller says what it does then). */
 static int vnet_ctrl_send(struct vnet_port *p, struct virtq_sg sg[3], const char *what,
                           uint16_t pairs)
 {
@@ -488,30 +488,46 @@ static int vnet_ctrl_send(struct vnet_port *p, struct virtq_sg sg[3], const char
             return -ETIMEDOUT;
         }
     }
-    if (done != &p->cmd || len < 1 || p->cmd.ack != VIRTIO_NET_OK) {
-        fprintf(stderr, "virtio-net: %s: device refused %s %u (ack %u)\n", p->dev.name, what, pairs,
-                p->cmd.ack);
+    if (done != &p->cmd || len < 1 || p->cmd.ack != VIRTIO_NET_OK)
         return -EIO;
-    }
-    p->dev_pairs = pairs;
-    if (core_verbose())
-        printf("virtio-net: %s: %u queue pairs%s\n", p->dev.name, pairs,
-               p->rss.table_len ? ", RSS" : "");
     return 0;
 }
 
 /* Tells the device to use pairs queue pairs: RSS over them when it has
- * RSS, else VQ_PAIRS_SET. */
+ * RSS, else (or when it refuses the RSS command) VQ_PAIRS_SET, where the
+ * backend picks each frame's rx queue (docs/ARCHITECTURE.md: QEMU's
+ * multi_queue TAP by the kernel's flow hash). A refused RSS is said in one
+ * line and not asked again. */
 static int vnet_ctrl_pairs(struct vnet_port *p, uint16_t pairs)
 {
+    static const char rss_cmd[] = "VIRTIO_NET_CTRL_MQ_RSS_CONFIG",
+                      pairs_cmd[] = "VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET";
     struct virtq_sg sg[3];
+    int err = -EIO;
 
     if (p->rss.table_len) {
         vnet_ctrl_rss_encode(&p->cmd, &p->rss, pairs, sg);
-        return vnet_ctrl_send(p, sg, "VIRTIO_NET_CTRL_MQ_RSS_CONFIG", pairs);
+        if ((err = vnet_ctrl_send(p, sg, rss_cmd, pairs)) == -EIO) {
+            fprintf(stderr,
+                    "virtio-net: %s: device refused %s %u (ack %u): %s instead, the "
+                    "backend picks each frame's queue\n",
+                    p->dev.name, rss_cmd, pairs, p->cmd.ack, pairs_cmd);
+            p->rss.table_len = 0;
+        }
     }
-    vnet_ctrl_mq_encode(&p->cmd, pairs, sg);
-    return vnet_ctrl_send(p, sg, "VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET", pairs);
+    if (err == -EIO) {
+        vnet_ctrl_mq_encode(&p->cmd, pairs, sg);
+        if ((err = vnet_ctrl_send(p, sg, pairs_cmd, pairs)) == -EIO)
+            fprintf(stderr, "virtio-net: %s: device refused %s %u (ack %u)\n", p->dev.name,
+                    pairs_cmd, pairs, p->cmd.ack);
+    }
+    if (err)
+        return err;
+    p->dev_pairs = pairs;
+    if (core_verbose())
+        printf("virtio-net: %s: %u queue pairs, %s\n", p->dev.name, pairs,
+               p->rss.table_len ? "RSS" : "the backend picks each frame's queue (no RSS)");
+    return 0;
 }
 
 /* The control queue exists from the first start on when MQ was agreed (it

@@ -215,16 +215,19 @@ int netdev_quick_start_queues(struct netdev *dev, struct pool *pool, uint16_t nq
     struct netdev_conf conf = { .nb_rx_queues = nq, .nb_tx_queues = nq };
     struct netdev_info info;
     const char *step;
-    uint16_t q;
+    uint16_t q, offered;
     int err;
 
     step = "info";
     if ((err = netdev_info(dev, &info)))
         goto err_out;
-    if (nq < 1 || nq > NFOS_MIN(info.max_rx_queues, info.max_tx_queues)) {
+    /* No port has more than NETDEV_MAX_QUEUES pairs (configure refuses
+     * more): said here, the bound also tells the compiler that nq is 1 in
+     * an image of one pair per port, so the loop below is one set-up. */
+    offered = NFOS_MIN(NFOS_MIN(info.max_rx_queues, info.max_tx_queues), NETDEV_MAX_QUEUES);
+    if (nq < 1 || nq > offered) {
         fprintf(stderr, "netdev: port %u (%s): %u queue pairs asked, %s offers %u\n", dev->port,
-                dev->name, nq, info.driver ? info.driver : "the driver",
-                NFOS_MIN(info.max_rx_queues, info.max_tx_queues));
+                dev->name, nq, info.driver ? info.driver : "the driver", offered);
         return -EINVAL;
     }
     step = "configure";

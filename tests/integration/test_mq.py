@@ -12,6 +12,7 @@ import os
 import re
 import select
 import socket
+import struct
 import subprocess
 import time
 import uuid
@@ -61,6 +62,22 @@ def test_qemu_gets_one_queue_pair_per_vcpu():
     kept = nfos_cli.qemu_command("img", 64 << 20, "microvm", "tcg", "",
                                  [dict(nets[0], queues=1)], cpus=2)
     assert "queues=" not in " ".join(kept) and "mq=on" not in " ".join(kept), kept
+    rss = [dict(nets[0], rss=True)]
+    assert "virtio-net-device,netdev=n0,mq=on,rss=on" in nfos_cli.qemu_command(
+        "img", 64 << 20, "microvm", "tcg", "", rss, cpus=2)
+    assert "rss=on" not in " ".join(nfos_cli.qemu_command("img", 64 << 20, "microvm", "tcg", "",
+                                                          rss, cpus=1)), "no pairs to spread"
+
+
+@pytest.mark.parametrize("text, plat, error", [
+    ("tap:nfos-no0,rss", "kvm", "--net tap:nfos-no0,rss: no interface 'nfos-no0' here"),
+    ("tap:t0,rss", "linuxu", "--net tap:t0,rss: ',rss' is QEMU's virtio-net's (kvm)")])
+def test_net_rss_option_parsed_and_refused_where_it_means_nothing(text, plat, error):
+    """',rss' ends a kvm tap's name (the rest is the TAP's, commas and all:
+    test_run_signals.py); linuxu has no RSS to ask for."""
+    with pytest.raises(nfos_cli.UsageError) as e:
+        nfos_cli.parse_net(text, plat)
+    assert str(e.value).startswith(error), e.value
 
 
 def test_more_queue_pairs_than_offered_is_refused():
@@ -128,37 +145,81 @@ def netns():
 
 
 SOURCES = 16  # host addresses that ping pong: flows on both queues (1 in 2^15 they are not)
+FLOWS = 32  # UDP source ports (flows) from one of them
+PONG_IP = "10.214.0.100"
+# The Toeplitz key nfos's virtio-net programs (drivers/virtio-net: Microsoft's
+# RSS example key; toeplitz() below checks itself against Microsoft's vectors).
+RSS_KEY = bytes.fromhex("6d5a56da255b0ec24167253d43a38fb0d0ca2bcbae7b30b477cb2da38030f20c"
+                        "6a42b873beac01fa")
+
+
+def toeplitz(data, key=RSS_KEY):
+    """The RSS (Toeplitz) hash of data: for each set bit i of data, the key's
+    32 bits from bit i, XORed."""
+    k, bits, h = int.from_bytes(key, "big"), len(key) * 8, 0
+    for i in range(len(data) * 8):
+        if data[i // 8] & (0x80 >> (i % 8)):
+            h ^= (k >> (bits - 32 - i)) & 0xffffffff
+    return h
+
+
+def rss_queue(src, dst, ports=None):
+    """The queue pair of a frame under nfos's RSS over 2 pairs: the table's
+    entry hash % 128 holds (hash % 128) % 2, so the hash's low bit. ICMP is
+    hashed on the addresses (IPv4), UDP on addresses and ports (UDPv4)."""
+    data = socket.inet_aton(src) + socket.inet_aton(dst)
+    if ports:
+        data += struct.pack(">HH", *ports)
+    return toeplitz(data) & 1
+
+
+def test_toeplitz_matches_microsofts_vectors():
+    src, dst = socket.inet_aton("66.9.149.187"), socket.inet_aton("161.142.100.80")
+    assert toeplitz(src + dst) == 0x323e8fc2
+    assert toeplitz(src + dst + struct.pack(">HH", 2794, 1766)) == 0x51ccc178
+
+
+def udp_from_ports(ns, src, dst, ports):
+    """One UDP datagram from each source port in ports (src to dst:9)."""
+    code = ("import socket\n"
+            f"for p in {list(ports)}:\n"
+            "    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+            f"    s.bind(('{src}', p)); s.sendto(b'x' * 32, ('{dst}', 9)); s.close()\n")
+    r = subprocess.run(["ip", "netns", "exec", ns, "/usr/bin/python3", "-c", code],
+                       capture_output=True, text=True, timeout=120)  # a loaded host: slow
+    assert r.returncode == 0, r.stderr
 
 
 def pong_cmd(ns, rss):
-    """pong on two vCPUs with a multi_queue TAP: through `nfos run`, or
-    (rss) QEMU's virtio-net with rss=on (its software RSS here: no eBPF)."""
-    if not rss:
-        return ["ip", "netns", "exec", ns, os.path.join(nfos_cli.ROOT, "nfos"), "run", "pong",
-                "--cpus", "2", "--net", "tap:mq0", "--ip", "10.214.0.100/24", "--param",
-                "nfos.verbose=1", "--", "--time", "20"]
-    cmd = nfos_cli.qemu_command(build("pong", "kvm", smp=True), 64 << 20, "microvm,pcie=on", accel(),
-                                "nfos.cpus=2 nfos.verbose=1 netdev.ip=10.214.0.100/24 -- "
-                                "--time 20", [{"kind": "tap", "arg": "mq0"}], cpus=2)
-    return ["ip", "netns", "exec", ns] + [a.replace(",mq=on", ",mq=on,rss=on") for a in cmd]
+    """pong on two vCPUs with a multi_queue TAP through `nfos run`, with
+    (rss) QEMU's virtio-net asked for RSS: --net tap:IF,rss (rss=on; QEMU
+    steers in software here, without its eBPF program)."""
+    return ["ip", "netns", "exec", ns, os.path.join(nfos_cli.ROOT, "nfos"), "run", "pong",
+            "--cpus", "2", "--net", "tap:mq0" + (",rss" if rss else ""), "--ip",
+            f"{PONG_IP}/24", "--param", "nfos.verbose=1", "--", "--time", "20"]
 
 
 @root
 @pytest.mark.parametrize("rss", [False, True], ids=["tap steering", "rss"])
 def test_pong_two_queue_pairs_kvm(netns, rss):
     """pong --cpus 2 on a multi_queue TAP: both lcores answer pings from
-    many sources, the TAP steering flows (or the device's RSS)."""
+    many sources and receive many UDP flows, the TAP steering flows, or
+    the device's RSS as nfos programmed it: then each lcore's rx count is
+    exactly what the Toeplitz hash predicts (non-IPv4 frames, ARP and the
+    host's IPv6, go to pair 0 unhashed)."""
     sh("ip", "-n", netns, "tuntap", "add", "dev", "mq0", "mode", "tap", "multi_queue")
     for i in range(1, SOURCES + 1):
         sh("ip", "-n", netns, "addr", "add", f"10.214.0.{i}/24", "dev", "mq0")
     sh("ip", "-n", netns, "link", "set", "mq0", "up")
     proc = subprocess.Popen(pong_cmd(netns, rss), stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    ports = range(40000, 40000 + FLOWS)
     try:
         out = read_until(proc, "lcore i on queue pair i")
         lost = [i for i in range(1, SOURCES + 1) if subprocess.run(
             ["ip", "netns", "exec", netns, "ping", "-c", "1", "-W", "10", "-I",
-             f"10.214.0.{i}", "10.214.0.100"], capture_output=True, timeout=60).returncode]
+             f"10.214.0.{i}", PONG_IP], capture_output=True, timeout=60).returncode]
+        udp_from_ports(netns, "10.214.0.1", PONG_IP, ports)
         # Not a signal: QEMU would end without the guest's report.
         rest, err = proc.communicate(timeout=150)
         out += rest.decode() + err.decode()
@@ -166,10 +227,19 @@ def test_pong_two_queue_pairs_kvm(netns, rss):
         if proc.poll() is None:
             proc.kill()
     assert not lost, (lost, out)
-    assert f"virtio-net: vnet0: 2 queue pairs{', RSS' if rss else ''}\n" in out, out
-    tx = [int(t) for t in re.findall(r"^pong: lcore \d rx \d+ pkts tx (\d+) pkts", out, re.M)]
-    assert len(tx) == 2 and all(tx) and sum(tx) >= SOURCES, out
+    steering = "RSS" if rss else "the backend picks each frame's queue (no RSS)"
+    assert f"virtio-net: vnet0: 2 queue pairs, {steering}\n" in out, out
+    lcores = {int(l): (int(rx), int(tx)) for l, rx, tx in re.findall(
+        r"^pong: lcore (\d) rx (\d+) pkts tx (\d+) pkts \| queue pair \1$", out, re.M)}
+    assert len(lcores) == 2 and all(tx for _, tx in lcores.values()), out
+    assert sum(tx for _, tx in lcores.values()) >= SOURCES, out
     assert f"{SOURCES} echo replies" in out, out
+    assert all(rx for rx, _ in lcores.values()), out  # the UDP flows too: on both queues
+    if rss:
+        on_1 = sum(rss_queue(f"10.214.0.{i}", PONG_IP) for i in range(1, SOURCES + 1))
+        on_1 += sum(rss_queue("10.214.0.1", PONG_IP, (p, 9)) for p in ports)
+        assert lcores[1][0] == on_1, (on_1, out)
+        assert lcores[0][0] >= SOURCES + FLOWS - on_1, (on_1, out)
 
 
 @root

@@ -2,8 +2,9 @@
  * MQ and CTRL_VQ negotiated, max_virtqueue_pairs in netdev_info, the
  * VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET command's bytes on the control queue
  * (after the last pair the device has), each pair on its own virtqueues
- * and counters; RSS_CONFIG's bytes instead when the device has RSS; a
- * device that refuses or never answers, one without MQ, one with a bad
+ * and counters; RSS_CONFIG's bytes instead when the device has RSS, and
+ * VQ_PAIRS_SET after it when the device refuses RSS_CONFIG; a device that
+ * refuses or never answers, one without MQ, one with a bad
  * pair count or too little RSS, and an app asking for more pairs than
  * there are. */
 #include <criterion/criterion.h>
@@ -39,8 +40,10 @@ static struct {
     uint8_t data[512]; /* the command's data, after class and cmd */
     unsigned data_len;
     unsigned ndesc, out_len, in_len;
-    uint8_t answer; /* the ack it writes */
-    bool silent;    /* never answers */
+    uint8_t answer;  /* the ack it writes */
+    bool silent;     /* never answers */
+    bool refuse_rss; /* answers RSS_CONFIG with VIRTIO_NET_ERR */
+    uint8_t cmds[4]; /* the first commands' cmd bytes, in order */
 } ctl;
 
 static unsigned ctrl_index;
@@ -87,8 +90,12 @@ static void ctrl_kick(struct fake_dev *f, unsigned q)
         ctl.pairs = (uint16_t)(bytes[2] | bytes[3] << 8);
         ctl.data_len = n - 2;
         memcpy(ctl.data, bytes + 2, n - 2);
+        if (ctl.commands <= sizeof(ctl.cmds))
+            ctl.cmds[ctl.commands - 1] = ctl.cmd;
         cr_assert(c.in_buf);
-        *(uint8_t *)c.in_buf = ctl.answer;
+        *(uint8_t *)c.in_buf = ctl.refuse_rss && ctl.cmd == VIRTIO_NET_CTRL_MQ_RSS_CONFIG
+                                   ? VIRTIO_NET_ERR
+                                   : ctl.answer;
         fake_push(f, q, c.head, 1);
     }
     fake_flush(f, q);
@@ -301,4 +308,45 @@ Test(virtio_net_mq, rss_too_small_falls_back_to_pairs_set, .init = cr_redirect_s
     fflush(stderr);
     cr_expect_stderr_eq_str("virtio-net: fake0: RSS with key 20, table 128, hashes 0x1ff: not "
                             "used\n");
+}
+
+/* A device that offers RSS but refuses the command (QEMU with rss=on whose
+ * eBPF steering failed to load answers so, as a device with another key
+ * size would): VQ_PAIRS_SET right after, one line, start succeeds, and a
+ * restart does not ask RSS again. */
+Test(virtio_net_mq, rss_refused_falls_back_to_pairs_set, .init = cr_redirect_stderr)
+{
+    rss.key = 40, rss.table = 128, rss.types = 0x1ff;
+    ctl.refuse_rss = true;
+    probe(BASE | MQ | F(VIRTIO_NET_F_RSS), 2);
+    cr_assert_eq(netdev_quick_start_queues(dev, pool, 2), 0);
+    cr_expect_eq(ctl.commands, 2);
+    cr_expect_eq(ctl.cmds[0], VIRTIO_NET_CTRL_MQ_RSS_CONFIG);
+    cr_expect_eq(ctl.cmds[1], VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET);
+    cr_expect_eq(ctl.pairs, 2);
+    cr_expect_eq(dev->state, NETDEV_STARTED);
+    netdev_stop(dev);
+    cr_assert_eq(netdev_start(dev), 0);
+    cr_expect_eq(ctl.commands, 2, "the pairs are set: nothing sent again");
+    fflush(stderr);
+    cr_expect_stderr_eq_str("virtio-net: vnet0: device refused VIRTIO_NET_CTRL_MQ_RSS_CONFIG 2 "
+                            "(ack 1): VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET instead, the backend picks "
+                            "each frame's queue\n");
+}
+
+/* Both refused: the start fails, each command said. */
+Test(virtio_net_mq, rss_and_pairs_set_refused_fail_start, .init = cr_redirect_stderr)
+{
+    rss.key = 40, rss.table = 128, rss.types = 0x1ff;
+    ctl.answer = VIRTIO_NET_ERR;
+    probe(BASE | MQ | F(VIRTIO_NET_F_RSS), 2);
+    cr_expect_eq(netdev_quick_start_queues(dev, pool, 2), -EIO);
+    cr_expect_eq(ctl.commands, 2);
+    fflush(stderr);
+    cr_expect_stderr_eq_str("virtio-net: vnet0: device refused VIRTIO_NET_CTRL_MQ_RSS_CONFIG 2 "
+                            "(ack 1): VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET instead, the backend picks "
+                            "each frame's queue\n"
+                            "virtio-net: vnet0: device refused VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET 2 "
+                            "(ack 1)\n"
+                            "netdev: port 0 (vnet0): start failed: Input/output error\n");
 }
