@@ -409,15 +409,15 @@ Load-proof, unlike the cycles above: `/usr/bin/python3 -m bench.pps.callgrind
 null port (full bursts every call, the same for both) and divides the
 difference of two runs' instructions by the difference of their packets.
 Not part of `./nfos bench all`'s run: these were measured on 2026-12-07
-(main after issue 14's net_nfos work) and are kept here until bench all
-runs the script itself. 64 B, instructions per packet (lib/dpdk/README.md
+(commit 67aaf62, issue 14's net_nfos work) and are kept here until bench
+all runs the script itself. 64 B, instructions per packet (lib/dpdk/README.md
 has them per function):
 
 | case | nfos app | testpmd in nfos | of which net_nfos + nfos mempool ops |
 |---|---|---|---|
-| rx (rxsink / rxonly) | 80.2 | 154.6 | 43.1 |
-| tx (txgen / txonly) | 66.1 | 192.2 | 41.5 |
-| fwd (l2fwd --macswap / macswap) | 107.8 | 168.1 | 58.0 |
+| rx (rxsink / rxonly) | 80.2 | 149.5 | 37.8 |
+| tx (txgen / txonly) | 66.1 | 187.7 | 37.5 |
+| fwd (l2fwd --macswap / macswap) | 108.0 | 164.4 | 54.1 |
 
 Without net_nfos and the mempool ops, testpmd's fwd would be 1.02x
 l2fwd's; its rx (DPDK's mbuf free and mempool cache) and tx (txonly
