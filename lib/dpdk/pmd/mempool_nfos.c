@@ -156,24 +156,14 @@ static int nfos_mp_populate(struct rte_mempool *mp, unsigned int max_objs, void 
     return (int)n;
 }
 
-/* Objects converted per pool_put_bulk call of nfos_mp_enqueue. */
-#define NFOS_MP_CHUNK 64
-
 static int nfos_mp_enqueue(struct rte_mempool *mp, void *const *objs, unsigned int n)
 {
     struct nfos_mp *nm = mp->pool_data;
-    void *nbs[NFOS_MP_CHUNK];
-    unsigned i, k;
 
     /* Their netbufs' refcnt is 0 already (nfos/dpdk_mbuf.h): the lines
-     * are not touched. A chunk at a time: the conversion, then one bulk
-     * put (DPDK flushes its cache here, hundreds at once). */
-    for (; n; n -= k, objs += k) {
-        k = RTE_MIN(n, (unsigned)NFOS_MP_CHUNK);
-        for (i = 0; i < k; i++)
-            nbs[i] = dpdk_netbuf_of(objs[i]);
-        pool_put_bulk(&nm->pool, nbs, k);
-    }
+     * are not touched. DPDK flushes its cache here, hundreds at once: one
+     * bulk put, each mbuf turned into its netbuf on the way in. */
+    pool_put_bulk_at(&nm->pool, objs, n, DPDK_MBUF_OFF);
     return 0;
 }
 

@@ -217,6 +217,28 @@ Test(pool, bulk_is_all_or_nothing)
     free(mem);
 }
 
+/* pool_put_bulk_at: pointers off bytes into the objects go back as the
+ * objects themselves, in the order pool_put_bulk keeps. */
+Test(pool, bulk_put_at_an_offset)
+{
+    char *mem = aligned_alloc(64, 8192);
+    void *objs[8], *inside[8];
+    struct pool p;
+    unsigned i;
+
+    cr_assert_eq(pool_init(&p, mem, 8192, 256, 64, "t"), 0);
+    cr_assert_eq(pool_get_bulk(&p, objs, 8), 0);
+    for (i = 0; i < 8; i++)
+        inside[i] = (char *)objs[i] + 128;
+    pool_put_bulk_at(&p, inside, 8, 128);
+    cr_expect_eq(pool_in_use(&p), 0);
+    cr_expect_eq(p.stats.puts, 8);
+    cr_expect_eq(p.stats.bad_puts, 0);
+    cr_expect_eq(pool_get(&p), objs[7], "the objects, last put first");
+    cr_expect_eq(pool_get(&p), objs[6]);
+    free(mem);
+}
+
 Test(pool, create_and_destroy)
 {
     struct pool *p, q;

@@ -110,6 +110,25 @@ Test(pool_cache, bulk_beyond_the_cache_and_all_or_nothing)
     cr_assert_eq(pool_destroy(p), 0);
 }
 
+Test(pool_cache, bulk_put_at_an_offset_flushes_as_it_fills)
+{
+    struct pool *p = make_pool(2);
+    static void *objs[OBJS], *inside[OBJS];
+    struct pool_cache *c = &p->caches[0];
+    unsigned i, n = 3 * c->size;
+
+    cr_assert_eq(pool_get_bulk(p, objs, n), 0);
+    for (i = 0; i < n; i++)
+        inside[i] = (char *)objs[i] + 32;
+    pool_put_bulk_at(p, inside, n, 32);
+    cr_assert_eq(pool_in_use(p), 0);
+    cr_assert_lt(c->len, 2 * c->size, "flushed on the way: never 2 * size cached");
+    cr_assert_eq(c->objs[c->len - 1], objs[n - 1], "the last one put is the object");
+    pool_cache_flush_all(p);
+    cr_assert_eq(p->top, OBJS);
+    cr_assert_eq(pool_destroy(p), 0);
+}
+
 Test(pool_cache, enable_checks_its_size)
 {
     struct pool *p = make_pool(1);

@@ -261,23 +261,26 @@ static inline int pool_get_bulk(struct pool *p, void **objs, unsigned n)
     return 0;
 }
 
-/* Puts back objs[0 .. n), as n pool_put calls would. Fast path: the
- * lcore's cache looked up once, its length kept in a register (a put
- * costs a load and a store, not a pool_put's lookup and checks). */
-static inline void pool_put_bulk(struct pool *p, void *const *objs, unsigned n)
+/* Puts back the objects at objs[i] - off, i in [0, n), as n pool_put calls
+ * would: for a caller whose pointers point off bytes into its objects
+ * (net_nfos's mbufs, which sit inside their netbufs), one pass with no
+ * array of object pointers in between. Fast path: the lcore's cache looked
+ * up once, its length kept in a register (a put costs a load, a subtract
+ * and a store, not a pool_put's lookup and checks). */
+static inline void pool_put_bulk_at(struct pool *p, void *const *objs, unsigned n, size_t off)
 {
     struct pool_cache *c = POOL_CACHE(p);
     unsigned i;
 
 #ifdef CONFIG_LIBPOOL_DEBUG
     for (i = 0; i < n; i++)
-        pool_put(p, objs[i]);
+        pool_put(p, (char *)objs[i] - off);
 #else
     if (c) {
         uint32_t len = c->len, max = 2 * c->size;
 
         for (i = 0; i < n; i++) {
-            c->objs[len++] = objs[i];
+            c->objs[len++] = (char *)objs[i] - off;
             if (unlikely(len >= max)) {
                 c->len = len;
                 pool_cache_flush(p, c, c->size);
@@ -289,10 +292,17 @@ static inline void pool_put_bulk(struct pool *p, void *const *objs, unsigned n)
         return;
     }
     for (i = 0; i < n; i++)
-        p->stack[p->top + i] = objs[i];
+        p->stack[p->top + i] = (char *)objs[i] - off;
     p->top += n;
     p->stats.puts += n;
 #endif
+}
+
+/* Puts back objs[0 .. n), as n pool_put calls would (pool_put_bulk_at,
+ * no offset). */
+static inline void pool_put_bulk(struct pool *p, void *const *objs, unsigned n)
+{
+    pool_put_bulk_at(p, objs, n, 0);
 }
 
 #endif /* NFOS_POOL_H */

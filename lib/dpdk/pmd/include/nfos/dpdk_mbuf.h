@@ -76,10 +76,11 @@ static inline struct netbuf *dpdk_netbuf_of(struct rte_mbuf *m)
 }
 
 /* The conversions below move whole words where several fields sit side
- * by side (what DPDK's vector PMDs do with rearm_data): four word stores
- * each way, not one store per field. memcpy keeps that within C's
- * aliasing rules and compiles to one load or store. These are the layouts
- * they rely on. */
+ * by side and hold constants or values at hand (what DPDK's vector PMDs do
+ * with rearm_data): four word stores into the mbuf on rx; on tx, where the
+ * mbuf's fields are scattered, a store per field read and one immediate
+ * word. memcpy keeps that within C's aliasing rules and compiles to one
+ * load or store. These are the layouts they rely on. */
 
 _Static_assert(offsetof(struct rte_mbuf, refcnt) == offsetof(struct rte_mbuf, data_off) + 2 &&
                    offsetof(struct rte_mbuf, nb_segs) == offsetof(struct rte_mbuf, data_off) + 4 &&
@@ -92,15 +93,10 @@ _Static_assert(offsetof(struct rte_mbuf, pkt_len) == offsetof(struct rte_mbuf, p
                    offsetof(struct rte_mbuf, vlan_tci) ==
                        offsetof(struct rte_mbuf, packet_type) + 10,
                "rx words: packet_type and pkt_len, then data_len and vlan_tci");
-_Static_assert(offsetof(struct netbuf, data_off) == offsetof(struct netbuf, next) + 8 &&
-                   offsetof(struct netbuf, len) == offsetof(struct netbuf, next) + 12 &&
-                   offsetof(struct netbuf, buf_len) == offsetof(struct netbuf, pkt_len) + 4 &&
-                   offsetof(struct netbuf, refcnt) == offsetof(struct netbuf, pkt_len) + 8 &&
-                   offsetof(struct netbuf, nb_segs) == offsetof(struct netbuf, pkt_len) + 10 &&
-                   offsetof(struct netbuf, port) == offsetof(struct netbuf, pkt_len) + 12 &&
-                   offsetof(struct netbuf, flags) == offsetof(struct netbuf, pkt_len) + 14,
-               "tx word pairs: next, data_off, len; then pkt_len, buf_len, refcnt, nb_segs, "
-               "port, flags");
+_Static_assert(offsetof(struct netbuf, nb_segs) == offsetof(struct netbuf, refcnt) + 2 &&
+                   offsetof(struct netbuf, port) == offsetof(struct netbuf, refcnt) + 4 &&
+                   offsetof(struct netbuf, flags) == offsetof(struct netbuf, refcnt) + 6,
+               "tx word: refcnt, nb_segs, port, flags");
 
 /* An mbuf's rearm word: data_off 0, refcnt 1, nb_segs 1, port. The rx
  * queue keeps it; dpdk_mbuf_from_rx ORs data_off in. */
@@ -173,23 +169,21 @@ _Static_assert((RTE_MBUF_F_INDIRECT | RTE_MBUF_F_EXTERNAL) == 3ULL << 61,
 /* An mbuf DPDK hands over for tx as the netbuf the nfos driver sends. Only
  * for a direct, one-segment mbuf of an nfos mempool with refcnt 1 (the
  * caller checks); the mbuf is left as a free one, as it already is.
- * buf_len is written again (the same value: one buffer); port is left 0,
- * tx does not read it. */
+ * buf_len is not written: one buffer, whose length only an attach of
+ * another buffer changes (an indirect or external mbuf, never direct);
+ * port is left 0, tx does not read it. */
 static inline struct netbuf *dpdk_netbuf_from_tx(struct rte_mbuf *m)
 {
     struct netbuf *nb = dpdk_netbuf_of(m);
-    /* data_off, len (data_len) */
-    uint64_t a = (uint64_t)m->data_off | (uint64_t)m->data_len << 32;
-    /* pkt_len, buf_len */
-    uint64_t b = (uint64_t)m->pkt_len | (uint64_t)m->buf_len << 32;
     /* refcnt 1, nb_segs 1, port 0, flags 0 */
     uint64_t c = 1 | 1ULL << 16;
 
-    /* Four word stores, two of them immediates: fewer instructions than
-     * building two 16-byte vectors and storing those. */
+    /* Field by field, an immediate for the rest: fewer instructions than
+     * building two words (or a vector) of four loads and storing those. */
     nb->next = NULL;
-    memcpy(&nb->data_off, &a, sizeof(a));
-    memcpy(&nb->pkt_len, &b, sizeof(b));
+    nb->data_off = m->data_off;
+    nb->len = m->data_len;
+    nb->pkt_len = m->pkt_len;
     memcpy(&nb->refcnt, &c, sizeof(c));
     return nb;
 }
