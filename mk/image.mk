@@ -52,11 +52,14 @@ NFOS_LIBC_LIBS :=
 # recursive, as their lists are read by the shell when the link runs.
 NFOS_LINK_LIBS =
 
-NFOS_BASE_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Wno-unused-parameter \
+# $(1) empty: without what is the image's own (its folder, its Kconfig
+# header), for shared objects (below).
+nfos_base_cflags = -std=c11 -O2 -g -Wall -Wextra -Wno-unused-parameter \
 	-fno-omit-frame-pointer -ffunction-sections -fdata-sections -fno-common \
 	-fno-asynchronous-unwind-tables -fcf-protection=none \
-	-ffile-prefix-map=$(NFOS_ROOT)/= -ffile-prefix-map=$(BUILD)/=build/ \
-	-I$(NFOS_ROOT)/include -I$(BUILD)/include -include $(AUTOHEADER) -MMD -MP
+	-ffile-prefix-map=$(NFOS_ROOT)/= $(if $(1),-ffile-prefix-map=$(BUILD)/=build/) \
+	-I$(NFOS_ROOT)/include $(if $(1),-I$(BUILD)/include -include $(AUTOHEADER)) -MMD -MP
+NFOS_BASE_CFLAGS := $(call nfos_base_cflags,image)
 
 $(foreach d,$(NFOS_ROOT)/arch/$(ARCH) $(NFOS_ROOT)/plat/$(PLAT) \
 	$(wildcard $(NFOS_ROOT)/lib/*) $(wildcard $(NFOS_ROOT)/drivers/*) $(APP_DIR),\
@@ -64,10 +67,27 @@ $(foreach d,$(NFOS_ROOT)/arch/$(ARCH) $(NFOS_ROOT)/plat/$(PLAT) \
 
 lib_base = $($(call uc,$(1))_BASE)
 lib_srcs = $($(call uc,$(1))_SRCS-y)
-lib_objs = $(patsubst $(NFOS_ROOT)/%,$(BUILD)/obj/$(1)/%.o,$(call lib_srcs,$(1)))
+lib_objdir = $(or $($(call uc,$(1))_OBJDIR),$(BUILD)/obj/$(1))
+lib_objs = $(patsubst $(NFOS_ROOT)/%,$(call lib_objdir,$(1))/%.o,$(call lib_srcs,$(1)))
 
 NFOS_INCLUDES := $(foreach l,$(NFOS_LIBS),$(if $(wildcard $(call lib_base,$(l))/include),-I$(call lib_base,$(l))/include))
 NFOS_CFLAGS = $(NFOS_BASE_CFLAGS) $(NFOS_LIBC_CFLAGS) $(NFOS_INCLUDES) $(NFOS_GLOBAL_CFLAGS)
+
+# Shared objects: a library that reads nothing of the image's configuration
+# (DPDK's own app sources, which know no CONFIG_ symbol) may set
+#   LIBFOO_SHARED_KEY := <what its flags do not show, e.g. the DPDK build>
+# and is then compiled without the image's Kconfig header and folder, into
+# build/shared/<lib>-<hash of its compile command and the key>/: every image
+# whose command is the same (dpdk-testpmd and dpdk-testpmd-virtio on one
+# platform) compiles it once. LIBFOO_OBJ_DEPS: what its objects also follow.
+# An object is written under another name and renamed, so two builds at
+# once never read a half-written one.
+NFOS_SHARED_CFLAGS = $(call nfos_base_cflags,) $(NFOS_LIBC_CFLAGS) $(NFOS_INCLUDES) \
+	$(NFOS_GLOBAL_CFLAGS)
+shared_hash = $(shell printf '%s\n' '$(strip $(CC) $(NFOS_SHARED_CFLAGS) \
+	$($(call uc,$(1))_CFLAGS-y) $($(call uc,$(1))_SHARED_KEY))' | md5sum | cut -c1-16)
+$(foreach l,$(NFOS_LIBS),$(if $($(call uc,$(l))_SHARED_KEY),\
+	$(eval $(call uc,$(l))_OBJDIR := $(NFOS_ROOT)/build/shared/$(l)-$(call shared_hash,$(l)))))
 
 IMAGE      := $(BUILD)/$(APP)_$(PLAT)-$(ARCH)
 IMAGE_DBG  := $(IMAGE).dbg
@@ -79,10 +99,18 @@ image: $(IMAGE)
 
 # Compile rules, one set per library so each gets its own flags.
 define lib_rules
+ifeq ($($(call uc,$(1))_SHARED_KEY),)
 $(BUILD)/obj/$(1)/%.c.o: $(NFOS_ROOT)/%.c $(AUTOHEADER) | $(NFOS_LIBC_DEPS)
 	@mkdir -p $$(dir $$@)
 	$$(if $(Q),@echo "  CC      $(1): $$*.c")
 	$(Q)$$(CC) $$(NFOS_CFLAGS) $$($(call uc,$(1))_CFLAGS-y) -c $$< -o $$@
+else
+$(call lib_objdir,$(1))/%.c.o: $(NFOS_ROOT)/%.c $($(call uc,$(1))_OBJ_DEPS) | $(NFOS_LIBC_DEPS)
+	@mkdir -p $$(dir $$@)
+	$$(if $(Q),@echo "  CC      $(1): $$*.c (shared)")
+	$(Q)$$(CC) $$(NFOS_SHARED_CFLAGS) $$($(call uc,$(1))_CFLAGS-y) -MT $$@ -MF $$@.$$$$$$$$.d \
+		-c $$< -o $$@.$$$$$$$$ && mv $$@.$$$$$$$$.d $$(@:.o=.d) && mv $$@.$$$$$$$$ $$@
+endif
 
 $(BUILD)/obj/$(1)/%.S.o: $(NFOS_ROOT)/%.S $(AUTOHEADER) | $(NFOS_LIBC_DEPS)
 	@mkdir -p $$(dir $$@)

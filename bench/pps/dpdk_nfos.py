@@ -38,8 +38,8 @@ ON_REQUEST = ("dpdk-in-nfos-tcg", "dpdk-in-nfos-linuxu", "dpdk-in-nfos-virtio-tc
 KVM_SUBJECT = "dpdk-in-nfos-kvm"
 KVM_SUBJECTS = (KVM_SUBJECT, "dpdk-in-nfos-virtio-kvm")
 LCORES = 2              # testpmd: a main lcore and a forwarding one
-GUEST_MEM = 256 << 20   # guest RAM: -m 64 must fit one aligned block of the heap
-EAL_MEM_MB = 64         # (lib/dpdk/README.md, "Not yet")
+GUEST_MEM = 128 << 20   # guest RAM: -m 64 beside the port's pools and testpmd
+EAL_MEM_MB = 64         # (lib/dpdk/README.md, eal_memory.c)
 # On linuxu the heap is a memfd on 2 MiB pages only when the host has them
 # free, and the bench reserves pages for two DPDK processes of 64 MiB and 8
 # more (bench/common/dpdk.py): the backend takes 32 of them, the subject

@@ -174,6 +174,13 @@ int alloc_heap_memalign(struct alloc_heap *h, void **out, size_t align, size_t s
     return 0;
 }
 
+size_t alloc_heap_largest(const struct alloc_heap *h, size_t align)
+{
+    if (!NFOS_IS_POW2(align) || align % sizeof(void *))
+        return 0;
+    return heap_largest(h, align);
+}
+
 void alloc_heap_stats(const struct alloc_heap *h, struct alloc_stats *st)
 {
     st->in_use_bytes = h->in_use_bytes;
@@ -259,6 +266,16 @@ size_t alloc_usable_size(const void *p)
 
     DEFAULT_LOCK();
     n = heap_usable(&alloc_default, p);
+    DEFAULT_UNLOCK();
+    return n;
+}
+
+size_t alloc_largest(size_t align)
+{
+    size_t n;
+
+    DEFAULT_LOCK();
+    n = alloc_heap_largest(&alloc_default, align);
     DEFAULT_UNLOCK();
     return n;
 }

@@ -51,6 +51,8 @@ int heap_release(struct alloc_heap *h, void *p);
 size_t heap_usable(const struct alloc_heap *h, const void *p);
 /* What heap_alloc(h, size, 0) would grant, 0 when size is too large. */
 size_t heap_granted(size_t size);
+/* The largest whole-page block heap_alloc(h, size, align) grants now. */
+size_t heap_largest(const struct alloc_heap *h, size_t align);
 size_t heap_free_bytes(const struct alloc_heap *h);
 size_t heap_total_bytes(const struct alloc_heap *h);
 

@@ -243,6 +243,20 @@ size_t heap_granted(size_t size)
     return NFOS_ALIGN_UP(size, NFOS_PAGE_SIZE);
 }
 
+size_t heap_largest(const struct alloc_heap *h, size_t align)
+{
+    unsigned i, align_order = 0;
+    size_t pages = 0;
+
+    if (align > LARGE_MAX)
+        return 0;
+    if (align > NFOS_PAGE_SIZE)
+        align_order = ceil_log2(align) - NFOS_PAGE_SHIFT;
+    for (i = 0; i < h->nr_regions; i++)
+        pages = NFOS_MAX(pages, pgalloc_largest_run(h->region[i], align_order));
+    return pages << NFOS_PAGE_SHIFT;
+}
+
 size_t heap_free_bytes(const struct alloc_heap *h)
 {
     size_t sum = 0;

@@ -300,7 +300,9 @@ static uintptr_t mark_run(struct pgalloc *pa, uintptr_t pfn, size_t npages)
 /* A run carved straight from the frontier when no free block of the
  * rounded-up order exists: it needs npages of never-used memory aligned to
  * what the caller asked, not a block of twice its size nor an alignment to
- * its largest block (which in a small region may leave no room at all). */
+ * its largest block (which in a small region may leave no room at all: 64
+ * MiB aligned to 64 MiB fits only once in a 128 MiB guest whose first MiBs
+ * hold the image, and then not whole, the metadata sitting at the end). */
 static void *carve_run(struct pgalloc *pa, size_t npages, unsigned align_order)
 {
     uintptr_t at = frontier_take(pa, npages, align_order);
@@ -321,9 +323,9 @@ void *pgalloc_alloc_pages(struct pgalloc *pa, size_t npages, unsigned align_orde
         return NULL;
     order = NFOS_MAX(ceil_log2(npages), align_order);
     p = pgalloc_alloc(pa, order);
-    if (!p && npages != (size_t)1 << order)
+    if (!p) /* a power of two too: its block's alignment is not asked for */
         return carve_run(pa, npages, align_order);
-    if (!p || npages == (size_t)1 << order)
+    if (npages == (size_t)1 << order)
         return p;
 
     /* Keep the blocks of npages' binary digits... */
@@ -363,6 +365,24 @@ void pgalloc_free_pages(struct pgalloc *pa, void *p)
     }
     while (n-- > 0)
         release(pa, blocks[n], orders[n]);
+}
+
+size_t pgalloc_largest_run(const struct pgalloc *pa, unsigned align_order)
+{
+    uintptr_t at, frontier_pages = 0, listed = 0;
+    uint32_t fits;
+
+    if (align_order > PGALLOC_MAX_ORDER)
+        return 0;
+    /* pgalloc_alloc_pages takes a listed block of order >= the run's
+     * rounded-up order when there is one, else carves from the frontier. */
+    fits = pa->nonempty >> align_order << align_order;
+    if (fits)
+        listed = (uintptr_t)1 << (31 - __builtin_clz(fits));
+    at = NFOS_ALIGN_UP(pa->frontier, (uintptr_t)1 << align_order);
+    if (at >= pa->frontier && at < pa->end_pfn)
+        frontier_pages = pa->end_pfn - at;
+    return NFOS_MIN(NFOS_MAX(listed, frontier_pages), (size_t)1 << PGALLOC_MAX_ORDER);
 }
 
 size_t pgalloc_run_pages(const struct pgalloc *pa, const void *p)

@@ -8,8 +8,9 @@ helloworld says hello from both lcores; testpmd (io) and l2fwd pass frames
 tap0 -> tap1 byte for byte in a network namespace made here (l2fwd over
 AF_PACKET too); testpmd over vhost-user forwards host dpdk-testpmd's frames
 back to it (io unchanged, macswap with the addresses swapped), every count
-checked on both sides. Bad input ends with one clear line and a non-zero
-status. The image holds `syscall` instructions only where linuxu means to
+checked on both sides; they run with -m 64 in --mem 128M. Bad input ends
+with one clear line and a non-zero status (an -m that does not fit names
+the one that does). The image holds `syscall` instructions only where linuxu means to
 ask the host.
 
 Skipped only when Debian's DPDK source cannot be fetched, without root
@@ -26,6 +27,7 @@ import uuid
 import pytest
 
 from conftest import ROOT, dpdk_build, nfos
+from test_dpdk import NO_FIT
 from test_packets import PKTIO, PY, Netns, wait_line
 from test_vhost_user import Backend, Proc, needs_testpmd
 
@@ -94,8 +96,6 @@ def test_only_the_host_paths_hold_syscalls(dpdk):
 
 
 @pytest.mark.parametrize("app, args, message", [
-    # More than the process's memory (nfos.mem, 64 MiB by default).
-    ("dpdk-helloworld", ["--", "-m", "4096"], "EAL: no memory for -m 4096 MiB"),
     # Memory for the EAL but not for testpmd's mbufs.
     ("dpdk-testpmd", ["--net", "null", "--", "-m", "8", "--", *TESTPMD_POOL],
      "Creation of mbuf pool for socket 0 failed"),
@@ -108,6 +108,21 @@ def test_bad_input(dpdk, app, args, message):
     r = run(app, "--cpus", "2", *args)
     assert r.status != 0 and message in r.text, r.text
     assert "fatal signal" not in r.text, r.text
+
+
+def test_memory_says_what_fits_and_that_fits(dpdk):
+    """-m larger than the process's memory (--mem): one line naming the
+    largest -m, a non-zero exit; that -m then runs, inside the memfd (the
+    EAL checks that). It is most of --mem: a run of 2 MiB pages from the
+    heap, not an aligned block of it."""
+    r = run("dpdk-helloworld", "--cpus", "2", "--mem", "128M", "--", "-m", "4096")
+    m = NO_FIT.search(r.text)
+    assert r.status != 0 and m and m[1] == "4096", r.text
+    assert hellos(r.out) == [] and "fatal signal" not in r.text, r.text
+    fits = int(m[3])
+    assert 100 <= fits < 128, r.text
+    r = run("dpdk-helloworld", "--cpus", "2", "--mem", "128M", "--", "-m", str(fits))
+    assert r.status == 0 and hellos(r.out) == [0, 1], r.text
 
 
 def test_missing_vhost_user_socket(dpdk, tmp_path):
@@ -199,9 +214,9 @@ def interfaces(ns, kind):
 @pytest.mark.parametrize("kind, cpus", [("tap", 2), ("tap", 1), ("packet", 2)])
 def test_l2fwd_forwards_byte_for_byte(dpdk, ns, kind, cpus):
     nets = interfaces(ns, kind)
-    # l2fwd's pool is 8192 mbufs: -m 32 (in --mem 128M). Its log is stderr:
-    # its statistics (stdout, once a second) say it runs.
-    text = forward(ns, "dpdk-l2fwd", nets, ["-m", "32"],
+    # l2fwd's pool is 8192 mbufs (~20 MiB): -m 64 in --mem 128M. Its log is
+    # stderr: its statistics (stdout, once a second) say it runs.
+    text = forward(ns, "dpdk-l2fwd", nets, ["-m", "64"],
                    ["-p", "0x3", "-q", str(3 - cpus), "--no-mac-updating", "-T", "1"],
                    r"Port statistics", cpus,
                    done=rf"Total packets received:\s+{FRAMES}\b")
@@ -217,7 +232,7 @@ def test_l2fwd_forwards_byte_for_byte(dpdk, ns, kind, cpus):
 @needs_root
 def test_testpmd_io_forwards_byte_for_byte(dpdk, ns):
     nets = interfaces(ns, "tap")
-    text = forward(ns, "dpdk-testpmd", nets, [],
+    text = forward(ns, "dpdk-testpmd", nets, ["-m", "64"],
                    ["--auto-start", "--forward-mode=io", "--stats-period", "1", *TESTPMD_POOL],
                    r"NIC statistics for port 1")
     assert "preferred mempool ops selected: nfos" in text, text
@@ -241,8 +256,8 @@ def vhost(tmp_path):
         procs.append(tp)
         tp.send("set verbose 3")  # dumps what it sends and receives
         img = Proc(["timeout", str(4 * TIMEOUT), "taskset", "-c", "1", NFOS, "run",
-                    "dpdk-testpmd", "--plat", "linuxu", "--cpus", "2",
-                    "--net", f"vhost-user:{sock}", "--", "--", "--auto-start",
+                    "dpdk-testpmd", "--plat", "linuxu", "--cpus", "2", "--mem", "128M",
+                    "--net", f"vhost-user:{sock}", "--", "-m", "64", "--", "--auto-start",
                     f"--forward-mode={mode}", "--stats-period", "1", *TESTPMD_POOL])
         procs.append(img)
         return tp, img

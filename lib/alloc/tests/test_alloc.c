@@ -448,3 +448,38 @@ Test(alloc, explicit_heap_is_separate)
     cr_expect_geq(st.free_bytes, st.total_bytes - 8 * 16384);
     alloc_free(q);
 }
+
+Test(alloc, largest_says_what_fits_over_every_region)
+{
+    /* Two regions, the second the larger: what fits is the largest piece
+     * of either, not the sum, and a block that size (2 MiB aligned, as
+     * DPDK's region) is granted while one 2 MiB page more is not. */
+    const size_t huge = 2 * MiB;
+    size_t big, small;
+    void *a, *b;
+    int lines;
+
+    fake_count = 0;
+    fake_region(12 * MiB);
+    fake_region(40 * MiB);
+    cr_assert_eq(alloc_init(), 0);
+    cr_expect_eq(alloc_largest(3), 0, "a bad alignment fits nothing");
+    big = alloc_largest(huge);
+    cr_expect_gt(big, 34 * MiB);
+    cr_expect_lt(big, 40 * MiB);
+    cr_expect_geq(alloc_largest(NFOS_PAGE_SIZE), big);
+    cr_assert_eq(alloc_memalign(&a, huge, big), 0);
+    cr_expect_eq((uintptr_t)a % huge, 0);
+    small = alloc_largest(huge);
+    cr_expect_gt(small, 8 * MiB, "the first region is left");
+    cr_expect_lt(small, 12 * MiB);
+    cr_assert_eq(alloc_memalign(&b, huge, small), 0);
+    cr_assert_eq(alloc_largest(huge), 0);
+    alloc_free(b);
+    capture_begin();
+    cr_expect_eq(alloc_memalign(&b, huge, small + huge), -ENOMEM);
+    capture_end(&lines);
+    cr_expect_eq(lines, 1);
+    alloc_free(a);
+    cr_expect_eq(alloc_largest(huge), big, "freed, the same piece fits again");
+}

@@ -1,15 +1,20 @@
 /* Memory on nfos: one region of 2 MiB pages, sized by -m (or
- * --socket-mem), taken from the nfos heap once at init and described to
- * DPDK as one memseg list: the legacy model, nothing allocated or freed
- * page by page afterwards. The image's memory is identity mapped, so a
- * byte's IOVA is its address: guest-physical on kvm; on linuxu an address
- * in the memfd that holds the nfos heap, which vhost-user's memory table
- * gives the backend as guest-physical too, so that every mbuf of every
- * pool made from this region is a buffer the backend can reach. */
+ * --socket-mem), taken from the nfos heap's page allocator once at init
+ * and described to DPDK as one memseg list: the legacy model, nothing
+ * allocated or freed page by page afterwards. The image's memory is
+ * identity mapped, so a byte's IOVA is its address: guest-physical on kvm;
+ * on linuxu an address in the memfd that holds the nfos heap, which
+ * vhost-user's memory table gives the backend as guest-physical too, so
+ * that every mbuf of every pool made from this region is a buffer the
+ * backend can reach. The region is one contiguous run (an mbuf or a ring
+ * may straddle two of its pages, and IOVA = VA makes DPDK take the run as
+ * IOVA-contiguous), aligned to 2 MiB only: the heap hands out runs that
+ * size, so -m may take nearly all of the RAM the image leaves free. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
+
+#include <nfos/alloc.h>
 
 #include <rte_common.h>
 #include <rte_eal.h>
@@ -78,8 +83,9 @@ int rte_eal_memseg_init(void)
 
 #if CONFIG_PLAT_LINUXU
 /* Whether [addr, addr + size) lies in a region the platform shares (the
- * memfd vhost-user hands its backend): lib/syscall serves anonymous mmaps
- * from the nfos heap, which is that memfd; this holds it to that. */
+ * memfd vhost-user hands its backend): the nfos heap is built over the
+ * platform's regions, which on linuxu are that memfd; this holds it to
+ * that, should the heap ever take memory from elsewhere. */
 static bool eal_nfos_region_shared(const void *addr, uint64_t size)
 {
     const struct plat_mem_region *reg;
@@ -94,6 +100,31 @@ static bool eal_nfos_region_shared(const void *addr, uint64_t size)
 }
 #endif
 
+/* The region, zeroed (DPDK's malloc takes fresh memseg memory as clean),
+ * or NULL after one line that says what -m would fit. The fit is asked
+ * first so that nothing else of the EAL's takes heap memory in between. */
+static void *eal_nfos_region_alloc(uint64_t size)
+{
+    uint64_t fits = alloc_largest(EAL_NFOS_PAGE) & ~(uint64_t)(EAL_NFOS_PAGE - 1);
+    void *addr;
+
+    if (fits == 0) {
+        printf("EAL: no memory for -m %llu MiB: not one 2 MiB page of the image's RAM is "
+               "free; give it more (--mem)\n",
+               (unsigned long long)(size >> 20));
+        return NULL;
+    }
+    if (size > fits || alloc_memalign(&addr, EAL_NFOS_PAGE, (size_t)size)) {
+        printf("EAL: no memory for -m %llu MiB: the largest run of free 2 MiB pages is "
+               "%llu MiB, so -m %llu at most (the app needs some of the rest); give the "
+               "image more RAM (--mem) or ask for less\n",
+               (unsigned long long)(size >> 20), (unsigned long long)(fits >> 20),
+               (unsigned long long)(fits >> 20));
+        return NULL;
+    }
+    return memset(addr, 0, (size_t)size);
+}
+
 int rte_eal_hugepage_init(void)
 {
     struct rte_mem_config *mcfg = rte_eal_get_configuration()->mem_config;
@@ -101,26 +132,23 @@ int rte_eal_hugepage_init(void)
     struct rte_memseg_list *msl = &mcfg->memsegs[0];
     uint64_t size = RTE_ALIGN_CEIL(conf->memory, EAL_NFOS_PAGE);
     int n_segs = (int)(size / EAL_NFOS_PAGE);
-    void *addr;
+    void *addr = eal_nfos_region_alloc(size);
 
-    if (eal_memseg_list_init_named(msl, "nfos", EAL_NFOS_PAGE, n_segs, 0, true))
+    if (!addr)
         return -1;
-    /* Whole 2 MiB multiples come 2 MiB aligned and zeroed (lib/syscall). */
-    addr = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (addr == MAP_FAILED) {
-        printf("EAL: no memory for -m %llu MiB (%s): give the image more RAM or ask for less\n",
-               (unsigned long long)(size >> 20), strerror(errno));
-        return -1;
-    }
 #if CONFIG_PLAT_LINUXU
     if (!eal_nfos_region_shared(addr, size)) {
         printf("EAL: -m %llu MiB at %p is not in nfos's shared memory: a vhost-user "
                "backend could not reach its mbufs\n",
                (unsigned long long)(size >> 20), addr);
-        munmap(addr, size);
+        alloc_free(addr);
         return -1;
     }
 #endif
+    if (eal_memseg_list_init_named(msl, "nfos", EAL_NFOS_PAGE, n_segs, 0, true)) {
+        alloc_free(addr);
+        return -1;
+    }
     msl->base_va = addr;
     msl->len = size;
     eal_memseg_list_populate(msl, addr, n_segs);

@@ -451,3 +451,93 @@ Test(pgalloc, large_run_in_a_small_unaligned_region)
     assert_pristine(&pa);
     munmap(m, 32 * MiB);
 }
+
+Test(pgalloc, power_of_two_run_needs_only_its_asked_alignment)
+{
+    /* DPDK's -m 64 in a 128 MiB guest: the heap starts past the image, 1.7
+     * MiB in, and the metadata sits at its end, so no 64 MiB-aligned 64 MiB
+     * block fits; 16384 pages on 2 MiB boundaries do. */
+    const size_t off = 1700 * 1024 / PAGE * PAGE, len = 128 * MiB - off;
+    char *raw = map(192 * MiB, PROT_READ | PROT_WRITE);
+    char *base = (char *)NFOS_ALIGN_UP((uintptr_t)raw, 64 * MiB) + off;
+    struct pgalloc pa;
+    char *a, *r;
+
+    cr_assert_eq(pgalloc_init(&pa, (uintptr_t)base, len), 0);
+    a = pgalloc_alloc(&pa, 3); /* what ran before: the frontier moved */
+    cr_assert(a);
+    cr_expect_null(pgalloc_alloc(&pa, 14), "no 64 MiB block is aligned to 64 MiB");
+    r = pgalloc_alloc_pages(&pa, 16384, 9);
+    cr_assert(r, "64 MiB of 2 MiB pages in %zu free bytes", pgalloc_free_bytes(&pa));
+    cr_expect_eq((uintptr_t)r % (2 * MiB), 0);
+    cr_expect_eq(pgalloc_run_pages(&pa, r), 16384);
+    cr_expect_eq(pgalloc_free_bytes(&pa), pgalloc_total_bytes(&pa) - (16384 + 8) * PAGE);
+    r[0] = 1;
+    r[64 * MiB - 1] = 2;
+    check_invariants(&pa);
+    pgalloc_free_pages(&pa, r);
+    pgalloc_free(&pa, a, 3);
+    cr_expect_eq(pgalloc_invalid_frees(&pa), 0);
+    assert_pristine(&pa);
+    munmap(raw, 192 * MiB);
+}
+
+/* pgalloc_largest_run(pa, k) pages aligned to 2^k fit and one more does
+ * not; the probe leaves the allocator as it found it. */
+static void assert_largest_is_exact(struct pgalloc *pa, unsigned k)
+{
+    size_t n = pgalloc_largest_run(pa, k), free_bytes = pgalloc_free_bytes(pa);
+    char *r;
+
+    if (n) {
+        r = pgalloc_alloc_pages(pa, n, k);
+        cr_assert(r, "largest %zu pages (align order %u) must fit", n, k);
+        cr_assert_eq((uintptr_t)r % (PAGE << k), 0);
+        pgalloc_free_pages(pa, r);
+    }
+    if (n < (1UL << PGALLOC_MAX_ORDER))
+        cr_assert_null(pgalloc_alloc_pages(pa, n + 1, k), "%zu + 1 pages fit (order %u)", n, k);
+    cr_assert_eq(pgalloc_largest_run(pa, k), n);
+    cr_assert_eq(pgalloc_free_bytes(pa), free_bytes);
+}
+
+Test(pgalloc, largest_run_is_exact)
+{
+    const size_t len = 32 * MiB + 7 * PAGE;
+    static struct blk live[2048];
+    char *m = map(len + 2 * MiB, PROT_READ | PROT_WRITE);
+    struct pgalloc pa;
+    size_t n = 0, step;
+    unsigned k;
+
+    srand(7);
+    cr_assert_eq(pgalloc_init(&pa, (uintptr_t)m + 5 * PAGE, len), 0);
+    for (k = 0; k <= 10; k++)
+        assert_largest_is_exact(&pa, k);
+    cr_expect_eq(pgalloc_largest_run(&pa, PGALLOC_MAX_ORDER + 1), 0);
+    /* Random runs and frees: a listed block larger than the frontier's
+     * room, a frontier past every aligned start, full exhaustion. */
+    for (step = 0; step < 3000; step++) {
+        if (n && (rand() % 3 == 0 || n == 2048)) {
+            size_t i = (size_t)rand() % n;
+
+            pgalloc_free_pages(&pa, live[i].p);
+            live[i] = live[--n];
+        } else {
+            size_t pages = 1 + (size_t)rand() % (rand() % 4 ? 64 : 3000);
+            void *p = pgalloc_alloc_pages(&pa, pages, (unsigned)(rand() % 10));
+
+            if (p)
+                live[n++] = (struct blk){ p, 0, pages };
+        }
+        if (step % 10 == 0)
+            for (k = 0; k <= 10; k += 3)
+                assert_largest_is_exact(&pa, k);
+    }
+    check_invariants(&pa);
+    while (n)
+        pgalloc_free_pages(&pa, live[--n].p);
+    cr_expect_eq(pgalloc_invalid_frees(&pa), 0);
+    assert_pristine(&pa);
+    munmap(m, len + 2 * MiB);
+}

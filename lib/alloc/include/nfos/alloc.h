@@ -10,7 +10,10 @@
  * Sizes up to ALLOC_SMALL_MAX come from power-of-two size classes carved
  * from 16 KiB slabs; larger ones are page runs with no header (pgalloc
  * records their length): a 9 KiB malloc costs three pages, and its address
- * is aligned to the power of two of pages above its size (four here). */
+ * is aligned to the power of two of pages above its size (four here) when
+ * a free block that size exists, else only to what was asked (a page, or
+ * memalign's alignment): a large run needs room, not a block twice its
+ * size. */
 #ifndef NFOS_ALLOC_H
 #define NFOS_ALLOC_H
 
@@ -83,6 +86,12 @@ int alloc_memalign(void **out, size_t align, size_t size);
 /* Bytes usable at p (its size class or block), 0 for a foreign pointer. */
 size_t alloc_usable_size(const void *p);
 
+/* The largest size alloc_memalign(align, size) would grant now as one
+ * block of whole pages (so that a failure can say what would fit): every
+ * size up to it, in pages, would succeed; 0 when none would or align is
+ * bad. free_bytes of alloc_stats is the sum, this its largest piece. */
+size_t alloc_largest(size_t align);
+
 /* Fills *st for the default heap. */
 void alloc_stats(struct alloc_stats *st);
 
@@ -97,12 +106,13 @@ int alloc_heap_init(struct alloc_heap *h, void *base, size_t len);
  * has ALLOC_HEAP_MAX_REGIONS). */
 int alloc_heap_add_region(struct alloc_heap *h, void *base, size_t len);
 
-/* As alloc_malloc, alloc_free, alloc_realloc, alloc_memalign and
- * alloc_stats, on heap h. */
+/* As alloc_malloc, alloc_free, alloc_realloc, alloc_memalign,
+ * alloc_largest and alloc_stats, on heap h. */
 void *alloc_heap_malloc(struct alloc_heap *h, size_t size);
 void alloc_heap_free(struct alloc_heap *h, void *p);
 void *alloc_heap_realloc(struct alloc_heap *h, void *p, size_t size);
 int alloc_heap_memalign(struct alloc_heap *h, void **out, size_t align, size_t size);
+size_t alloc_heap_largest(const struct alloc_heap *h, size_t align);
 void alloc_heap_stats(const struct alloc_heap *h, struct alloc_stats *st);
 
 #endif /* NFOS_ALLOC_H */

@@ -57,10 +57,18 @@ void *pgalloc_alloc(struct pgalloc *pa, unsigned order);
 void pgalloc_free(struct pgalloc *pa, void *p, unsigned order);
 
 /* Returns npages contiguous pages (1 .. 2^PGALLOC_MAX_ORDER) starting at an
- * address aligned to 2^max(ceil(log2(npages)), align_order) pages, or NULL.
- * Unlike a block, a run wastes no pages: the aligned block is trimmed to
- * npages and the rest goes back at once. O(log n); never prints. */
+ * address aligned to 2^align_order pages, or NULL. Where a free block of
+ * 2^max(ceil(log2(npages)), align_order) pages exists the run starts it
+ * (aligned to that size); else it is carved from never-used memory with
+ * only the alignment asked for. Unlike a block, a run wastes no pages: the
+ * block is trimmed to npages and the rest goes back at once. O(log n);
+ * never prints. */
 void *pgalloc_alloc_pages(struct pgalloc *pa, size_t npages, unsigned align_order);
+
+/* The largest npages for which pgalloc_alloc_pages(pa, npages, align_order)
+ * would succeed now (every smaller count would too); 0 when none would.
+ * O(1); never prints. For messages that say what would fit. */
+size_t pgalloc_largest_run(const struct pgalloc *pa, unsigned align_order);
 
 /* Gives back the run or block that starts at p (its length is recorded).
  * Invalid frees are refused and counted as for pgalloc_free. O(log n). */
