@@ -18,7 +18,8 @@ import uuid
 
 import pytest
 
-from conftest import accel, build, nfos
+import nfvm_switch
+from conftest import accel, build, nfos, vm_command
 from test_smp import PEER_A, PEER_B, lcore_rx, ping_through, sh, three_netns  # noqa: F401
 from tools import nfos_cli
 
@@ -87,7 +88,9 @@ def test_l2fwd_two_queue_pairs_kvm(three_netns, machine):
     nets = [{"kind": "tap", "arg": f"q{side}0"} for side in ("a", "b")]
     cmd = nfos_cli.qemu_command(build("l2fwd", "kvm", smp=True), 64 << 20, machine, accel(),
                                 "nfos.verbose=1 -- --time 30", nets, cpus=2)
-    proc = subprocess.Popen(["ip", "netns", "exec", app] + cmd, stdin=subprocess.DEVNULL,
+    # NFOS_VMM=nfvm: nfvm's (two vCPUs, queues=2 on virtio-mmio), PCIe skipped.
+    proc = subprocess.Popen(["ip", "netns", "exec", app] + vm_command(cmd),
+                            stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         out = read_until(proc, "lcore i on queue pair i")
@@ -134,12 +137,15 @@ def pong_cmd(ns, rss):
     """pong on two vCPUs with a multi_queue TAP: through `nfos run`, or
     (rss) QEMU's virtio-net with rss=on (its software RSS here: no eBPF)."""
     if not rss:
-        return ["ip", "netns", "exec", ns, os.path.join(nfos_cli.ROOT, "nfos"), "run", "pong",
-                "--cpus", "2", "--net", "tap:mq0", "--ip", "10.214.0.100/24", "--param",
-                "nfos.verbose=1", "--", "--time", "20"]
+        run = ["run", "pong", "--cpus", "2", "--net", "tap:mq0", "--ip", "10.214.0.100/24",
+               "--param", "nfos.verbose=1", "--", "--time", "20"]
+        if nfvm_switch.wanted():  # --vmm nfvm, as conftest.nfos() gives it
+            run = nfvm_switch.served_or_skip(nfvm_switch.nfos_run_argv, run)
+        return ["ip", "netns", "exec", ns, os.path.join(nfos_cli.ROOT, "nfos")] + run
     cmd = nfos_cli.qemu_command(build("pong", "kvm", smp=True), 64 << 20, "microvm,pcie=on", accel(),
                                 "nfos.cpus=2 nfos.verbose=1 netdev.ip=10.214.0.100/24 -- "
                                 "--time 20", [{"kind": "tap", "arg": "mq0"}], cpus=2)
+    cmd = vm_command(cmd)  # NFOS_VMM=nfvm: skipped (PCIe; RSS is QEMU's)
     return ["ip", "netns", "exec", ns] + [a.replace(",mq=on", ",mq=on,rss=on") for a in cmd]
 
 
