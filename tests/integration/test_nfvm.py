@@ -440,7 +440,7 @@ def test_nfos_run_gives_stdin():
 def test_pong_tap():
     """pong under nfvm (the command ./nfos run pong --vmm nfvm --net tap:IF
     starts) answers ping in a namespace of its own."""
-    from test_packets import Netns, ping, wait_line
+    from test_packets import Netns, ping, reap, wait_line
     make_nfvm()
     nets = [{"kind": "tap", "arg": "nt0"}]
     params = nfos_cli.net_params(nets, ["10.11.0.2/24"], [], "kvm")
@@ -453,10 +453,9 @@ def test_pong_tap():
         try:
             wait_line(proc, r"pong: port 0 \(vnet0\) answers for 10\.11\.0\.2")
             r = ping(ns, "10.11.0.2")
-            assert r.returncode == 0 and " 0% packet loss" in r.stdout, r.stdout + r.stderr
         finally:
-            proc.kill()
-            proc.communicate()
+            out, err = reap(proc)
+        assert r.returncode == 0 and " 0% packet loss" in r.stdout, (r.stdout, r.stderr, out, err)
     finally:
         ns.remove()
 

@@ -88,24 +88,44 @@ def stop(proc, timeout=60):
 
 
 def wait_line(proc, pattern, timeout=90):
-    """Reads proc's stdout until a line matches; returns the lines read."""
+    """Reads proc's stdout until a line matches; returns the lines read.
+    Never blocks past timeout: one byte per poll of the pipe (readline
+    would wait for a line's end that a stalled guest never writes), so
+    nothing after the matching line is taken from the later readers."""
     import selectors
     sel = selectors.DefaultSelector()
     sel.register(proc.stdout, selectors.EVENT_READ)
-    lines, end = [], time.time() + timeout
-    while time.time() < end:
+    fd, lines, part = proc.stdout.fileno(), [], b""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
         if not sel.select(timeout=1):
             if proc.poll() is not None:
                 break
             continue
-        line = proc.stdout.readline()
-        if not line:
+        c = os.read(fd, 1)
+        if not c:
             break
-        lines.append(line)
-        if re.search(pattern, line):
-            return lines
-    err = proc.stderr.read() if proc.poll() is not None else ""
-    raise AssertionError(f"no line matching {pattern!r}: {''.join(lines)} {err}")
+        part += c
+        if c == b"\n":
+            lines.append(part.decode(errors="replace"))
+            part = b""
+            if re.search(pattern, lines[-1]):
+                return lines
+    sel.close()
+    err = proc.stderr.read() if proc.poll() is not None else "(still running)"
+    raise AssertionError(f"no line matching {pattern!r} in {timeout} s: "
+                         f"{''.join(lines)}{part.decode(errors='replace')} {err}")
+
+
+def reap(proc, timeout=60):
+    """SIGKILL, then its output; a process (QEMU, nfvm) that outlives its
+    SIGKILL by timeout seconds fails the test instead of hanging it."""
+    proc.kill()
+    try:
+        return proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise AssertionError(f"{proc.args[:6]} still there {timeout} s after SIGKILL (stuck in "
+                             f"the kernel?)") from None
 
 
 def linuxu(ns, app, params, args=()):
@@ -157,10 +177,9 @@ def test_pong_kvm_tap(ns, machine):
     try:
         wait_line(proc, r"pong: port 0 .* answers for 10\.11\.0\.2", timeout=120)
         r = ping(ns, "10.11.0.2")
-        assert r.returncode == 0, r.stdout + r.stderr
     finally:
-        proc.kill()
-        out, err = proc.communicate()
+        out, err = reap(proc)
+    assert r.returncode == 0, (r.stdout, r.stderr, out, err)
 
 
 def test_l2fwd_two_taps_byte_for_byte_linuxu(ns):
