@@ -36,12 +36,14 @@ def read_until(proc, text, out="", timeout=150):
     return out
 
 
-def udp_flows(ns, dst, count=32):
-    """count UDP datagrams from as many source ports (flows) in ns to dst."""
+def udp_flows(ns, dst, ports=range(32), src=None):
+    """One UDP datagram to dst:9 from each of ports, source ports of src
+    (None: ports chosen by the kernel, one per datagram), in ns: a flow each."""
+    bind = f"s.bind(('{src}', p)); " if src else ""
     code = ("import socket\n"
-            f"for i in range({count}):\n"
+            f"for p in {list(ports)}:\n"
             "    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
-            f"    s.sendto(b'x' * 32, ('{dst}', 9)); s.close()\n")
+            f"    {bind}s.sendto(b'x' * 32, ('{dst}', 9)); s.close()\n")
     r = subprocess.run(["ip", "netns", "exec", ns, "/usr/bin/python3", "-c", code],
                        capture_output=True, text=True, timeout=120)  # a loaded host: slow
     assert r.returncode == 0, r.stderr
@@ -182,17 +184,6 @@ def test_toeplitz_matches_microsofts_vectors():
     assert toeplitz(src + dst + struct.pack(">HH", 2794, 1766)) == 0x51ccc178
 
 
-def udp_from_ports(ns, src, dst, ports):
-    """One UDP datagram from each source port in ports (src to dst:9)."""
-    code = ("import socket\n"
-            f"for p in {list(ports)}:\n"
-            "    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
-            f"    s.bind(('{src}', p)); s.sendto(b'x' * 32, ('{dst}', 9)); s.close()\n")
-    r = subprocess.run(["ip", "netns", "exec", ns, "/usr/bin/python3", "-c", code],
-                       capture_output=True, text=True, timeout=120)  # a loaded host: slow
-    assert r.returncode == 0, r.stderr
-
-
 def pong_cmd(ns, rss):
     """pong on two vCPUs with a multi_queue TAP through `nfos run`, with
     (rss) QEMU's virtio-net asked for RSS: --net tap:IF,rss (rss=on; QEMU
@@ -226,7 +217,7 @@ def test_pong_two_queue_pairs_kvm(netns, rss):
         lost = [i for i in range(1, SOURCES + 1) if subprocess.run(
             ["ip", "netns", "exec", netns, "ping", "-c", "1", "-W", "10", "-I",
              f"10.214.0.{i}", PONG_IP], capture_output=True, timeout=60).returncode]
-        udp_from_ports(netns, "10.214.0.1", PONG_IP, ports)
+        udp_flows(netns, PONG_IP, ports, src="10.214.0.1")
         # Not a signal: QEMU would end without the guest's report.
         rest, err = proc.communicate(timeout=150)
         out += rest.decode() + err.decode()
