@@ -264,8 +264,10 @@ void pgalloc_free(struct pgalloc *pa, void *p, unsigned order)
 {
     uintptr_t pfn = node_pfn(p);
 
+    /* A run of 2^order pages carved at a lesser alignment (pgalloc_alloc_pages)
+     * is several blocks: only pgalloc_free_pages may free it. */
     if (((uintptr_t)p & (NFOS_PAGE_SIZE - 1)) || order > PGALLOC_MAX_ORDER ||
-        run_pages(pa, pfn) != (size_t)1 << order) {
+        (pfn & (((uintptr_t)1 << order) - 1)) || run_pages(pa, pfn) != (size_t)1 << order) {
         pa->invalid_frees++;
         return;
     }

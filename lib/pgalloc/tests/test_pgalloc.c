@@ -475,9 +475,13 @@ Test(pgalloc, power_of_two_run_needs_only_its_asked_alignment)
     r[0] = 1;
     r[64 * MiB - 1] = 2;
     check_invariants(&pa);
+    /* Not one block of order 14 but several: pgalloc_free refuses it. */
+    pgalloc_free(&pa, r, 14);
+    cr_expect_eq(pgalloc_invalid_frees(&pa), 1);
+    check_invariants(&pa);
     pgalloc_free_pages(&pa, r);
     pgalloc_free(&pa, a, 3);
-    cr_expect_eq(pgalloc_invalid_frees(&pa), 0);
+    cr_expect_eq(pgalloc_invalid_frees(&pa), 1);
     assert_pristine(&pa);
     munmap(raw, 192 * MiB);
 }
