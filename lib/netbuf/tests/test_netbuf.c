@@ -223,3 +223,36 @@ Test(netbuf, double_free_is_caught_and_counted)
     netbuf_free(d);
     netbuf_free(e);
 }
+
+/* netbuf_free_bulk is netbuf_free of each, whatever the burst holds: plain
+ * buffers, a chain, a shared buffer, another pool's buffer, and buffers
+ * listed twice (a double free), refused and counted, never put twice. (A
+ * bulk put of runs of plain buffers was tried for the drivers' tx
+ * completion: callgrind counted more instructions per packet, not fewer.) */
+Test(netbuf, free_bulk_is_free_of_each)
+{
+    struct pool *other = netbuf_pool_create("other", 2, 40, NETBUF_HEADROOM, 256);
+    struct netbuf *nbs[8], *chain, *shared, *mine;
+
+    cr_assert(other);
+    cr_assert_eq(netbuf_alloc_bulk(pool, nbs, 3), 0);
+    chain = filled(0, 1);
+    cr_assert_eq(netbuf_chain(chain, filled(0, 1)), 0); /* pool: 5 in use */
+    shared = netbuf_alloc(pool);
+    cr_assert_eq(netbuf_ref(shared), 0);
+    mine = netbuf_alloc(other);
+    cr_assert(shared && mine);
+    nbs[3] = chain;
+    nbs[4] = shared;
+    nbs[5] = mine;
+    nbs[6] = nbs[0]; /* nbs[0] a second time */
+    nbs[7] = nbs[1];
+    netbuf_free_bulk(nbs, 8);
+    cr_expect_eq(pool->stats.bad_puts, 2, "the two listed twice: refused");
+    cr_expect_eq(pool_in_use(pool), 1, "the shared one keeps a reference");
+    cr_expect_eq(shared->refcnt, 1);
+    cr_expect_eq(pool_in_use(other), 0);
+    cr_expect_eq(pool_avail(pool), 7, "no buffer home twice");
+    netbuf_free(shared);
+    cr_assert_eq(netbuf_pool_destroy(other), 0);
+}
