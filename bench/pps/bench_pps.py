@@ -88,7 +88,6 @@ includes wasted bursts that the nfos figure does not.
 
 import argparse
 import os
-import subprocess
 import sys
 import types
 
@@ -103,8 +102,7 @@ from bench.pps import dpdk_nfos
 from bench.pps.report import print_report, run_line, summarize
 from bench.pps.run import (BACKEND_CORE, CASES, CLEAN_SHARE, LINUX_VM_MEM, MBUFS, ON_REQUEST,
                            PREFIX, SUBJECT_CORE, SUBJECTS, WARMUP, run_once)
-from tools import nfos_cli
-from tools.nfos_cli import ROOT
+from tools import guest, nfos_cli
 
 LOCK = DPDK_LOCK
 
@@ -208,9 +206,9 @@ def nfvm_status(status, accel):
     if accel != "kvm":
         status["nfos-nfvm"] = "skipped: nfvm needs a usable /dev/kvm (none here)"
         return
-    r = subprocess.run(["make", "-s", "-C", ROOT, "nfvm"], capture_output=True, text=True)
-    if r.returncode != 0:
-        last = [l for l in (r.stdout + r.stderr).splitlines() if l.strip()][-1:] or ["?"]
+    err = guest.nfvm_build()
+    if err is not None:
+        last = [l for l in err.splitlines() if l.strip()][-1:] or ["?"]
         status["nfos-nfvm"] = f"unavailable: make nfvm failed: {last[0]}"
 
 

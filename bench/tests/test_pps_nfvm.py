@@ -27,9 +27,8 @@ def test_nfvm_needs_kvm(monkeypatch):
     assert st["nfos-nfvm"] == "skipped: nfvm needs a usable /dev/kvm (none here)"
     assert st["nfos-kvm"] == "available"
 
-    class Failed:
-        returncode, stdout, stderr = 2, "", "vmm/main.c:1: error: no\nmake: *** [nfvm] Error 1\n"
-    monkeypatch.setattr(bench_pps.subprocess, "run", lambda *a, **k: Failed)
+    monkeypatch.setattr(bench_pps.guest, "nfvm_build",
+                        lambda: "vmm/main.c:1: error: no\nmake: *** [nfvm] Error 1\n")
     st = {"nfos-nfvm": "available"}
     bench_pps.nfvm_status(st, "kvm")
     assert st["nfos-nfvm"] == "unavailable: make nfvm failed: make: *** [nfvm] Error 1"
