@@ -25,19 +25,45 @@ static struct {
     int fd;
 } mem;
 
-/* A memfd of len bytes mapped shared, or MAP_FAILED (fd closed). */
+/* len bytes of address space at a 2 MiB boundary, or MAP_FAILED: a memfd
+ * of normal pages mapped where the kernel chooses starts on any 4 KiB page,
+ * and the heap gives out whole 2 MiB pages (the EAL's -m, pgalloc's large
+ * runs), so an unaligned start lost one of them in some processes and not
+ * in others, with the address the host picked. Reserve len + 2 MiB, keep
+ * the aligned part, give back the rest. */
+static void *reserve_aligned(uint64_t len)
+{
+    uint8_t *p, *a;
+
+    p = mmap(NULL, len + HUGE_2M, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
+             0);
+    if (p == MAP_FAILED)
+        return MAP_FAILED;
+    a = (uint8_t *)(((uintptr_t)p + HUGE_2M - 1) & ~(uintptr_t)(HUGE_2M - 1));
+    if (a > p)
+        munmap(p, (size_t)(a - p));
+    if (a + len < p + len + HUGE_2M)
+        munmap(a + len, (size_t)(p + len + HUGE_2M - (a + len)));
+    return a;
+}
+
+/* A memfd of len bytes mapped shared at a 2 MiB boundary, or MAP_FAILED
+ * (fd closed). */
 static void *map_memfd(uint64_t len, unsigned flags, int *fd)
 {
-    void *p;
+    void *at, *p;
 
     *fd = memfd_create("nfos-mem", MFD_CLOEXEC | flags);
     if (*fd < 0)
         return MAP_FAILED;
-    if (ftruncate(*fd, (off_t)len) == 0) {
-        p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, *fd, 0);
+    at = reserve_aligned(len);
+    if (at != MAP_FAILED && ftruncate(*fd, (off_t)len) == 0) {
+        p = mmap(at, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, *fd, 0);
         if (p != MAP_FAILED)
             return p;
     }
+    if (at != MAP_FAILED)
+        munmap(at, len);
     close(*fd);
     *fd = -1;
     return MAP_FAILED;
