@@ -5,8 +5,9 @@
 
 For each N in --counts, then doubling while free memory allows and N stays
 within --max (default 8000): starts N pong instances under nfvm (--vmm
-linuxu: N linuxu pong processes, which poll and never sleep: for checking
-the driver where /dev/kvm is missing), each on a TAP of its own, all TAPs
+linuxu: N linuxu pong processes, which sleep in ppoll() on their TAP while
+idle, as nfvm's guests sleep in nfvm; where /dev/kvm is missing, the
+driver's check and linuxu's own figure), each on a TAP of its own, all TAPs
 on one bridge in one network namespace of the bench's own; reports the
 total start time (exec of the first -> the last one's "answers" line),
 starts per second, host memory per instance (PSS, from smaps_rollup), the
@@ -214,7 +215,7 @@ def main(argv):
         ap.error("needs root (network namespaces and TAPs)")
     if args.vmm == "nfvm" and not nfos_cli.kvm_usable():
         print("nfos bench density: skipped: nfvm needs a usable /dev/kvm (none here; "
-              "--vmm linuxu checks the driver)")
+              "--vmm linuxu runs linuxu processes instead)")
         return 0
     res = run(args)
     if args.json or not args.smoke:

@@ -31,6 +31,7 @@
 #include <linux/sockios.h>
 #include <nfos/bus.h>
 #include <nfos/core.h>
+#include <nfos/plat/idle.h>
 #include "afpacket_priv.h"
 
 #define AFP_RX_FRAMES_DEFAULT 2048 /* 2 KiB frames: a 4 MiB rx ring */
@@ -234,12 +235,18 @@ static int afp_start(struct netdev *dev)
 
     if (!p->map && (err = afp_rings_create(p)))
         return err;
-    return afp_bind(p, ETH_P_ALL);
+    if ((err = afp_bind(p, ETH_P_ALL)))
+        return err;
+    /* An idle app sleeps until the socket has a frame (plat/idle.h). */
+    plat_idle_unwatch(p->fd);
+    plat_idle_watch(p->fd, 0, NULL, NULL);
+    return 0;
 }
 
 static void afp_stop(struct netdev *dev)
 {
     /* Protocol 0: the socket stays on the interface but receives nothing. */
+    plat_idle_unwatch(afp_of(dev)->fd);
     afp_bind(afp_of(dev), 0);
 }
 

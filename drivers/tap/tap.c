@@ -27,6 +27,7 @@
 #include <linux/if_tun.h>
 #include <nfos/bus.h>
 #include <nfos/core.h>
+#include <nfos/plat/idle.h>
 #include "tap_priv.h"
 
 struct tap_port {
@@ -140,7 +141,14 @@ static int tap_start(struct netdev *dev)
 {
     struct tap_port *p = tap_of(dev);
 
+    unsigned q;
+
     p->kernel_drops_base = tap_kernel_drops(p);
+    /* An idle app sleeps until a queue's fd has a frame (plat/idle.h). */
+    for (q = 0; q < p->nfds; q++) {
+        plat_idle_unwatch(p->fd[q]);
+        plat_idle_watch(p->fd[q], 0, NULL, NULL);
+    }
     return 0;
 }
 
@@ -149,8 +157,10 @@ static void tap_stop(struct netdev *dev)
     struct tap_port *p = tap_of(dev);
     unsigned q;
 
-    for (q = 0; q < p->nfds; q++)
+    for (q = 0; q < p->nfds; q++) {
+        plat_idle_unwatch(p->fd[q]);
         tap_rxq_flush(&p->rxq[q]);
+    }
 }
 
 static int tap_set_promisc(struct netdev *dev, bool on)

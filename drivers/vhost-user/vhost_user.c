@@ -528,6 +528,15 @@ static int vhu_driver_ok(struct virtio_dev *vdev)
     return 0;
 }
 
+/* The backend writes a ring's call eventfd when the ring asks for
+ * interrupts (plat/idle.h's sleep; poll mode never does). */
+static int vhu_queue_wait_fd(struct virtio_dev *vdev, uint16_t idx)
+{
+    struct vhu_dev *d = vhu_of(vdev);
+
+    return idx < 2 * d->pairs ? d->ring[idx].callfd : -1;
+}
+
 static const struct virtio_transport_ops vhu_ops = {
     .name = "vhost-user",
     .reset = vhu_reset,
@@ -541,6 +550,7 @@ static const struct virtio_transport_ops vhu_ops = {
     .queue_max_size = vhu_queue_max_size,
     .queue_enable = vhu_queue_enable,
     .driver_ok = vhu_driver_ok,
+    .queue_wait_fd = vhu_queue_wait_fd,
 };
 
 /* --- Probe ----------------------------------------------------------------- */

@@ -12,6 +12,7 @@
 #include <nfos/arch/cpu.h>
 #include <nfos/core.h>
 #include <nfos/netdev_driver.h>
+#include <nfos/plat/idle.h>
 #include <nfos/plat/time.h>
 #include <nfos/virtio.h>
 #include <nfos/virtio_net.h>
@@ -532,6 +533,28 @@ static int vnet_ctrl_pairs(struct vnet_port *p, uint16_t pairs)
 
 /* The control queue exists from the first start on when MQ was agreed (it
  * must exist before DRIVER_OK); commands go after DRIVER_OK. */
+static void vnet_rx_interrupts(void *rxq, int on)
+{
+    virtq_interrupts(((struct vnet_rxq *)rxq)->vq, on);
+}
+
+/* On a transport with a host eventfd per ring (vhost-user on linuxu), an
+ * idle app sleeps on the receive rings' (nfos/plat/idle.h); on the others
+ * nfvm watches the device itself. */
+static void vnet_idle_watch(struct vnet_port *p, bool watch)
+{
+    unsigned i;
+    int fd;
+
+    for (i = 0; i < NETDEV_MAX_QUEUES; i++) {
+        if (!p->rxq[i].vq || (fd = virtio_queue_wait_fd(p->vdev, VIRTIO_NET_RXQ_OF(i))) < 0)
+            continue;
+        plat_idle_unwatch(fd);
+        if (watch)
+            plat_idle_watch(fd, PLAT_IDLE_FD_COUNTER, vnet_rx_interrupts, &p->rxq[i]);
+    }
+}
+
 static int vnet_start(struct netdev *dev)
 {
     struct vnet_port *p = port_of(dev);
@@ -551,6 +574,7 @@ static int vnet_start(struct netdev *dev)
     if (NETDEV_MAX_QUEUES > 1 && p->ctrl && p->pairs != p->dev_pairs &&
         (err = vnet_ctrl_pairs(p, p->pairs)))
         return err;
+    vnet_idle_watch(p, true);
     p->started = true;
     return 0;
 }
@@ -574,6 +598,7 @@ static void vnet_stop(struct netdev *dev)
             vnet_tx_reclaim(q);
         } while (q->vq->in_flight && plat_time_ns() < deadline);
     }
+    vnet_idle_watch(p, false);
     vnet_ring_report(p);
 }
 

@@ -190,3 +190,8 @@ uint16_t virtio_queue_max_size(struct virtio_dev *vdev, uint16_t idx)
 {
     return vdev->ops->queue_max_size(vdev, idx);
 }
+
+int virtio_queue_wait_fd(struct virtio_dev *vdev, uint16_t idx)
+{
+    return vdev->ops->queue_wait_fd ? vdev->ops->queue_wait_fd(vdev, idx) : -1;
+}

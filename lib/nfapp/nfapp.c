@@ -177,6 +177,8 @@ bool nfapp_poll(struct nfapp *app, uint64_t pkts_for_limit)
         uint64_t mark = app->c.rx + app->c.tx + pkts_for_limit;
 
         if (mark != app->idle.mark) {
+            if (unlikely(app->idle.state == NFAPP_IDLE_ARMED))
+                plat_idle_disarm(); /* the second poll found work: no sleep */
             app->idle.mark = mark;
             app->idle.since = 0;
             app->idle.state = NFAPP_IDLE_POLLING;

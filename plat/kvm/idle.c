@@ -74,3 +74,27 @@ int kvm_nfvm_console_wait(void)
 
     return idle_ask(&rec, NFVM_IDLE_CONSOLE, 0);
 }
+
+/* nfvm disarms the devices at the guest's next sleep. */
+void plat_idle_disarm(void)
+{
+}
+
+/* nfvm watches the devices itself; a kvm image has no host fds. */
+int plat_idle_watch(int fd, unsigned flags, void (*arm)(void *ctx, int on), void *ctx)
+{
+    (void)fd;
+    (void)flags;
+    (void)arm;
+    (void)ctx;
+    return -ENOTSUP;
+}
+
+void plat_idle_unwatch(int fd)
+{
+    (void)fd;
+}
+
+void plat_idle_unwatchable(void)
+{
+}

@@ -5,7 +5,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <nfos/plat/acpi.h>
-#include <nfos/plat/idle.h>
 #include <nfos/plat/mmio.h>
 
 uint64_t plat_acpi_rsdp(void)
@@ -20,19 +19,5 @@ const void *plat_acpi_table(const char *sig)
 
 int plat_mmio_map(uint64_t addr, uint64_t len)
 {
-    return -ENOTSUP;
-}
-
-/* A linuxu image could sleep in poll() on its backends' fds; not built:
- * it polls (README, "Idle"). */
-int plat_idle_arm(void)
-{
-    return -ENOTSUP;
-}
-
-int plat_idle_sleep(uint64_t timeout_ns, uint64_t *slept_ns)
-{
-    (void)timeout_ns;
-    (void)slept_ns;
     return -ENOTSUP;
 }

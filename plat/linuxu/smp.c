@@ -28,19 +28,6 @@
 
 struct linuxu_cpu linuxu_cpus[LINUXU_SMP_MAX];
 
-long linuxu_host_call(long n, long a1, long a2, long a3, long a4, long a5)
-{
-    register long r10 __asm__("r10") = a4;
-    register long r8 __asm__("r8") = a5;
-    long ret;
-
-    __asm__ __volatile__("syscall"
-                         : "=a"(ret)
-                         : "a"(n), "D"(a1), "S"(a2), "d"(a3), "r"(r10), "r"(r8)
-                         : "rcx", "r11", "memory");
-    return ret;
-}
-
 unsigned plat_smp_cpus(unsigned *max)
 {
     *max = LINUXU_SMP_MAX;
@@ -123,7 +110,10 @@ int plat_smp_start(unsigned cpu, void (*entry)(void *percpu), void *percpu, void
         return err;
     while (!__atomic_load_n(&c->up, __ATOMIC_ACQUIRE))
         linuxu_host_call(SYS_SCHED_YIELD, 0, 0, 0, 0, 0);
-    return c->up < 0 ? c->up : 0;
+    if (c->up < 0)
+        return c->up;
+    __atomic_fetch_add(&linuxu_cpus_running, 1, __ATOMIC_RELAXED);
+    return 0;
 }
 
 void plat_smp_idle(const volatile uint32_t *word, uint32_t val, uint64_t deadline_ns)

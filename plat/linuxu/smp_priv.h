@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <nfos/plat/smp.h>
+#include "linuxu_priv.h"
 
 #define LINUXU_SMP_MAX 64
 
@@ -15,10 +16,6 @@ struct linuxu_cpu {
     struct plat_smp_trace trace;
 };
 extern struct linuxu_cpu linuxu_cpus[LINUXU_SMP_MAX];
-
-/* The host's system call, whatever the libc (a musl image's syscall() is
- * the image's shim). */
-long linuxu_host_call(long n, long a1, long a2, long a3, long a4, long a5);
 
 /* On the new thread: its GS base, its pin, then c->entry for good. */
 void linuxu_cpu_run(struct linuxu_cpu *c);

@@ -268,6 +268,33 @@ def test_packet_burst_of_many_frames(veth, l2fwd):
     echo_test(veth, l2fwd, "packet:nv0", "nv0", "nv1", frames)
 
 
+@pytest.mark.parametrize("kind", ["tap", "packet"])
+def test_idle_sleeps_until_a_frame(request, l2fwd, kind):
+    """Idle, l2fwd sleeps in ppoll() on its port's fd (plat/linuxu/idle.c)
+    instead of polling: three frames, each after a pause, come back, and
+    its report counts sleeps that frames ended. Then SIGTERM ends the sleep
+    that has no timer to end it (no --time): a clean exit."""
+    ns = request.getfixturevalue("tap" if kind == "tap" else "veth")
+    dev, app_if, peer_if = ("tap:nt0", "nt0", "nt0") if kind == "tap" else ("packet:nv0", "nv0",
+                                                                            "nv1")
+    app = ns.run(l2fwd, [f"netdev.dev={dev}"])
+    app.wait_for(r"l2fwd: forwarding port 0")
+    sock = ns.socket(peer_if)
+    for i in range(3):
+        time.sleep(0.3)
+        f = frame(i, 100)
+        sock.send(f)
+        assert receive(sock, 1) == [swapped(f)], app.out
+    time.sleep(0.3)
+    app.proc.terminate()
+    status, out, err = app.finish()
+    assert status == 0, (out, err)
+    m = re.search(r"^l2fwd: idle: \d+ periods, (\d+) sleeps \((\d+) woken by a frame", out, re.M)
+    assert m and int(m[1]) >= 3 and int(m[2]) >= 3, out
+    c = port_counters(out, "l2fwd", app_if)
+    assert (c["rx"], c["tx"]) == (3, 3), out
+
+
 def info_line(app):
     m = app.wait_for(r"nettest: started port 0 (\S+) driver (\S+) mac (\S+) mtu (\d+) "
                      r"link (\S+) speed (\d+) promisc (\S+)\n")

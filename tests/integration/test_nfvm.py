@@ -482,10 +482,10 @@ def idle_pings(ns):
 @pytest.mark.parametrize("plat,idle_us", [("linuxu", None), ("linuxu", 0), ("kvm", None)])
 def test_idle_pong_answers_after_a_pause(plat, idle_us):
     """nfapp's idle hook (nfos.idle_us, default 50 us): pong still answers
-    after idling, and its report counts the idle periods. Neither QEMU nor
-    linuxu can sleep the CPU (README, "Idle"): 0 sleeps, said why; with
-    nfos.idle_us=0 it never counts. The sleeps themselves: nfvm
-    (test_idle_sleeps_nested, and the unit tests)."""
+    after idling, and its report counts the idle periods. linuxu sleeps in
+    ppoll() on the TAP's fd, and the pings wake it; QEMU cannot sleep the
+    CPU (README, "Idle"): 0 sleeps, said why; with nfos.idle_us=0 it never
+    counts. nfvm's sleeps: test_idle_sleeps_nested, and the unit tests."""
     from test_packets import Netns, kvm, linuxu, stop, wait_line
     ns = Netns(f"nfos-idle{os.getpid()}")
     params = [] if idle_us is None else [f"nfos.idle_us={idle_us}"]
@@ -506,8 +506,13 @@ def test_idle_pong_answers_after_a_pause(plat, idle_us):
     assert re.search(r"pong: port 0: \d+ ARP replies, 4 echo replies", out), out + err
     m = re.search(r"^pong: idle: (\d+) periods, 0 sleeps \(this platform cannot sleep the CPU: "
                   r"polled\)$", out, re.M)
+    slept = re.search(r"^pong: idle: (\d+) periods, (\d+) sleeps \((\d+) woken by a frame, "
+                      r"\d+ by a timer\)", out, re.M)
     if idle_us == 0:
         assert "idle:" not in out, out
+    elif plat == "linuxu":
+        # Each pause ends with a ping that wakes it.
+        assert slept and int(slept[2]) >= 2 and int(slept[3]) >= 2, out + err
     else:
         assert m and int(m[1]) >= 2, out + err
 

@@ -116,6 +116,7 @@ def rx_garbage(be, rnd, until):
              deliver(be, h[6], frame(rnd)), deliver(be, h[7], frame(rnd))])
     time.sleep(0.2)
     rx.set_idx(rx.used_idx + 1000)
+    rx.interrupt()  # as after any publish: an idle image wakes and sees it
     time.sleep(0.3)
     rx.set_idx(rx.used_idx)
     return 5

@@ -32,8 +32,8 @@ CODES = {v: k for k, v in NAMES.items()}
 class Ring:
     """The device side of one split ring in the image's shared memory."""
 
-    def __init__(self, mem, num, desc, avail, used):
-        self.mem, self.num = mem, num
+    def __init__(self, mem, num, desc, avail, used, call=None):
+        self.mem, self.num, self.call = mem, num, call
         self.desc, self.avail, self.used = (mem.at(a) for a in (desc, avail, used))
         self.last_avail = 0
         self.used_idx = self.u16(self.used + 2)
@@ -58,6 +58,17 @@ class Ring:
             struct.pack_into("<II", self.mem.buf, slot, ident & 0xffffffff, length & 0xffffffff)
         self.used_idx = (self.used_idx + len(entries)) & 0xffff
         self.set_idx(self.used_idx)
+        self.interrupt()
+
+    def interrupt(self):
+        """The call eventfd written after every publish, as a device may (the
+        driver's suppression is a hint it need not honour): an idle image
+        sleeping on it (plat/linuxu/idle.c) wakes."""
+        if self.call is not None:
+            try:
+                os.write(self.call, struct.pack("<Q", 1))
+            except OSError:
+                pass  # the image closed it: gone
 
     def set_idx(self, idx):
         """One 16-bit store, as a device publishes: struct's "<H" writes
@@ -118,7 +129,7 @@ class Backend(threading.Thread):
         self.fault, self.trickle, self.traffic = fault, trickle, traffic
         self.queues, self.enabled = queues, set()
         self.features = VERSION_1 | EVENT_IDX | F_PROTOCOL
-        self.rings, self.vring = {}, {}
+        self.rings, self.vring, self.call = {}, {}, {}
         self.mem, self.conn, self.fds = None, None, []
         self.error, self.stop, self.sent_all = None, threading.Event(), threading.Event()
         self.log = []
@@ -181,6 +192,10 @@ class Backend(threading.Thread):
         elif name == "SET_VRING_NUM":
             i, num = struct.unpack("<II", payload)
             self.vring.setdefault(i, {})["num"] = num
+        elif name == "SET_VRING_CALL":
+            i = struct.unpack_from("<Q", payload)[0]
+            if not i & 0x100:  # VHOST_USER_VRING_NOFD_MASK: no fd came
+                self.call[i & 0xff] = self.fds[-1]
         elif name == "SET_VRING_ADDR":
             i, _, desc, used, avail, _ = struct.unpack("<IIQQQQ", payload)
             self.vring.setdefault(i, {}).update(desc=desc, used=used, avail=avail)
@@ -208,8 +223,8 @@ class Backend(threading.Thread):
             if value is not None and not self._reply(name, req, value):
                 return
             if len(self.enabled) == 2 * self.queues and self.traffic:
-                self.rings = {i: Ring(self.mem, v["num"], v["desc"], v["avail"], v["used"])
-                              for i, v in self.vring.items()}
+                self.rings = {i: Ring(self.mem, v["num"], v["desc"], v["avail"], v["used"],
+                                      self.call.get(i)) for i, v in self.vring.items()}
                 self.traffic(self)
                 return
 

@@ -12,6 +12,7 @@
 
 #include <nfos/alloc.h>
 #include <nfos/netdev_driver.h>
+#include <nfos/plat/idle.h>
 #include <nfos/virtio.h>
 #include <nfos/virtio_net.h>
 #include "fake_device.h"
@@ -26,6 +27,7 @@
 static struct fake_dev fk;
 static struct netdev *dev;
 static struct pool *pool;
+static int rx_wait_fd = -1; /* the transport's wait fd for the rx queue in start() */
 
 static void start(unsigned pool_bufs)
 {
@@ -39,6 +41,7 @@ static void start(unsigned pool_bufs)
         fk.max_size[q] = RING;
     memcpy(fk.config, mac, 6);
     fk.config[6] = VIRTIO_NET_S_LINK_UP;
+    fk.wait_fd[RXQ] = rx_wait_fd;
     cr_assert_eq(virtio_device_add(&fk.vdev), 0);
     dev = netdev_get(netdev_count() - 1);
     cr_assert(dev);
@@ -447,4 +450,42 @@ Test(virtio_net, stop_waits_for_tx_then_reclaims)
     netdev_stop(dev);
     cr_expect_lt(fake_ns - t0, 5 * 1000000ULL, "nothing left: no wait");
     cr_expect_eq(pool_in_use(pool), in_use);
+}
+
+/* On a transport with a wait fd per ring (vhost-user), a started port
+ * names its rx ring's to the platform's idle sleep; arming asks the device
+ * for an interrupt at the next frame (EVENT_IDX: used_event), disarming
+ * goes back to poll mode, and stop takes the watch away. */
+Test(virtio_net, idle_watch_arms_the_rx_ring)
+{
+    struct fake_watch w;
+    struct netbuf *got[8];
+    unsigned before, i;
+
+    rx_wait_fd = 42;
+    start(512);
+    cr_assert_eq(fake_nr_watches, 1);
+    w = fake_watches[0];
+    cr_expect_eq(w.fd, 42);
+    cr_expect_eq(w.flags, PLAT_IDLE_FD_COUNTER, "an eventfd: read at each arm");
+    device_rx(0, 3, 60);
+    cr_expect_eq(fk.ring[RXQ].interrupts, 0, "poll mode: no interrupt");
+    cr_assert_eq(netdev_rx_burst(dev, 0, got, 8), 3);
+    for (i = 0; i < 3; i++)
+        netbuf_free(got[i]);
+    w.arm(w.ctx, 1);
+    before = fk.ring[RXQ].interrupts;
+    device_rx(3, 1, 60);
+    cr_expect_eq(fk.ring[RXQ].interrupts, before + 1, "armed: the next frame interrupts");
+    w.arm(w.ctx, 0);
+    device_rx(4, 2, 60);
+    cr_expect_eq(fk.ring[RXQ].interrupts, before + 1, "disarmed: poll mode again");
+    netdev_stop(dev);
+    cr_expect_eq(fake_nr_watches, 0, "stop: no longer watched");
+}
+
+Test(virtio_net, no_wait_fd_no_watch)
+{
+    start(512);
+    cr_expect_eq(fake_nr_watches, 0, "pci, mmio: nfvm watches the device itself");
 }

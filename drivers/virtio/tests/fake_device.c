@@ -4,6 +4,7 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
+#include <nfos/plat/idle.h>
 #include "fake_device.h"
 
 static struct fake_dev *fake_of(struct virtio_dev *vdev)
@@ -112,6 +113,33 @@ static int fake_driver_ok(struct virtio_dev *vdev)
     return f->driver_ok_err;
 }
 
+static int fake_queue_wait_fd(struct virtio_dev *vdev, uint16_t idx)
+{
+    return idx < FAKE_QUEUES ? fake_of(vdev)->wait_fd[idx] : -1;
+}
+
+struct fake_watch fake_watches[FAKE_QUEUES];
+unsigned fake_nr_watches;
+
+int plat_idle_watch(int fd, unsigned flags, void (*arm)(void *ctx, int on), void *ctx)
+{
+    cr_assert_lt(fake_nr_watches, FAKE_QUEUES, "more watches than queues");
+    fake_watches[fake_nr_watches++] = (struct fake_watch){ fd, flags, arm, ctx };
+    return 0;
+}
+
+void plat_idle_unwatch(int fd)
+{
+    unsigned i = 0;
+
+    while (i < fake_nr_watches) {
+        if (fake_watches[i].fd == fd)
+            fake_watches[i] = fake_watches[--fake_nr_watches];
+        else
+            i++;
+    }
+}
+
 static const struct virtio_transport_ops fake_ops = {
     .name = "fake",
     .reset = fake_reset,
@@ -124,6 +152,7 @@ static const struct virtio_transport_ops fake_ops = {
     .queue_max_size = fake_queue_max_size,
     .queue_enable = fake_queue_enable,
     .driver_ok = fake_driver_ok,
+    .queue_wait_fd = fake_queue_wait_fd,
 };
 
 void fake_init(struct fake_dev *f, uint32_t device_id, uint64_t features)
@@ -135,8 +164,10 @@ void fake_init(struct fake_dev *f, uint32_t device_id, uint64_t features)
     f->vdev.device_id = device_id;
     snprintf(f->vdev.name, sizeof(f->vdev.name), "fake0");
     f->dev_features = features;
-    for (q = 0; q < FAKE_QUEUES; q++)
+    for (q = 0; q < FAKE_QUEUES; q++) {
         f->max_size[q] = 256;
+        f->wait_fd[q] = -1;
+    }
     f->status = 0x55; /* garbage until the core resets it */
 }
 

@@ -50,7 +50,22 @@ struct fake_dev {
     /* Called on every kick after the count (a device that answers at
      * once, like a control queue); NULL: none. */
     void (*on_kick)(struct fake_dev *f, unsigned q);
+    /* queue_wait_fd's answer per queue (the eventfd a vhost-user backend
+     * writes); -1 after fake_init: none, as on pci and mmio. */
+    int wait_fd[FAKE_QUEUES];
 };
+
+/* The platform's idle watches (plat_idle_watch/unwatch, nfos/plat/idle.h)
+ * as the driver left them: faked here for every program that links this
+ * file. */
+struct fake_watch {
+    int fd;
+    unsigned flags;
+    void (*arm)(void *ctx, int on);
+    void *ctx;
+};
+extern struct fake_watch fake_watches[FAKE_QUEUES];
+extern unsigned fake_nr_watches;
 
 void fake_init(struct fake_dev *f, uint32_t device_id, uint64_t features);
 

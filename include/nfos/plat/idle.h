@@ -9,7 +9,15 @@
  *     plat_idle_arm();            then poll every port once more;
  *     nothing: plat_idle_sleep(timeout_ns);
  *
- * Slow path (each call is a VM exit); CPU 0 only. */
+ * An arm whose second poll found work ends with plat_idle_disarm() instead
+ * of a sleep.
+ *
+ * linuxu sleeps in ppoll() on host fds its drivers name with
+ * plat_idle_watch() (a TAP's or AF_PACKET socket's fd, a vhost-user
+ * receive ring's call eventfd): one port whose frames no fd announces
+ * (plat_idle_unwatchable: the null port) or a second CPU, and it polls.
+ *
+ * Slow path (each call is a VM exit or a system call); CPU 0 only. */
 #ifndef NFOS_PLAT_IDLE_H
 #define NFOS_PLAT_IDLE_H
 
@@ -26,5 +34,25 @@ int plat_idle_arm(void);
  * or timeout_ns passed (0: no timeout). Returns PLAT_IDLE_WOKE_* or
  * -ENOTSUP; *slept_ns (may be NULL) is the time the monitor slept. */
 int plat_idle_sleep(uint64_t timeout_ns, uint64_t *slept_ns);
+
+/* After plat_idle_arm(), when the caller found work and will not sleep:
+ * devices stop announcing frames (a vhost-user backend would otherwise
+ * signal every burst). Under nfvm a no-op: nfvm disarms at the next sleep. */
+void plat_idle_disarm(void);
+
+/* fd is a counter (an eventfd): read at every arm, so that old wake-ups are
+ * forgotten. Else it is a data fd only polled (a TAP, a socket). */
+#define PLAT_IDLE_FD_COUNTER 1
+
+/* Drivers: fd becomes readable when a frame may have reached one of the
+ * driver's receive queues; arm(ctx, 1) before a sleep asks the device to
+ * say so (may be NULL), arm(ctx, 0) after it stops that. 0, -ENOSPC (the
+ * platform then never sleeps: a frame would go unseen) or -ENOTSUP (kvm:
+ * nfvm watches the devices itself). */
+int plat_idle_watch(int fd, unsigned flags, void (*arm)(void *ctx, int on), void *ctx);
+/* The port stopped: fd is no longer watched. */
+void plat_idle_unwatch(int fd);
+/* A receive queue whose frames no fd announces: the platform polls. */
+void plat_idle_unwatchable(void);
 
 #endif /* NFOS_PLAT_IDLE_H */

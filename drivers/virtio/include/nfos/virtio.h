@@ -87,6 +87,11 @@ int virtio_config_read(struct virtio_dev *vdev, unsigned off, void *buf, unsigne
  * not exist. Slow path. */
 uint16_t virtio_queue_max_size(struct virtio_dev *vdev, uint16_t idx);
 
+/* The host eventfd the device writes when queue idx interrupts (a
+ * vhost-user ring's call fd), or -1 where there is none (pci, mmio: nfvm
+ * watches those devices itself). Slow path. */
+int virtio_queue_wait_fd(struct virtio_dev *vdev, uint16_t idx);
+
 static inline bool virtio_has(const struct virtio_dev *vdev, unsigned bit)
 {
     return (vdev->features >> bit) & 1;

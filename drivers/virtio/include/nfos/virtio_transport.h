@@ -32,6 +32,10 @@ struct virtio_transport_ops {
     /* Optional: the transport's view after DRIVER_OK (vhost-user starts its
      * backend's rings here). */
     int (*driver_ok)(struct virtio_dev *vdev);
+    /* Optional: a host eventfd the device writes when it interrupts for
+     * queue idx (vhost-user's call fd), else -1: an idle driver waits on it
+     * (nfos/plat/idle.h). */
+    int (*queue_wait_fd)(struct virtio_dev *vdev, uint16_t idx);
 };
 
 /* Called by transports: resets the device, sets ACKNOWLEDGE, and offers it

@@ -266,6 +266,25 @@ static inline void virtq_notify(struct virtqueue *vq)
     vq->t.notify(vq);
 }
 
+/* For an idle wait: on, the device interrupts (its call) at the next used
+ * entry; off, poll mode again (virtq_init's). The caller polls once more
+ * after arming: an entry the device added before is not announced. */
+static inline void virtq_interrupts(struct virtqueue *vq, bool on)
+{
+    uint16_t flags = on ? 0 : VIRTQ_AVAIL_F_NO_INTERRUPT;
+
+    if (vq->event_idx) {
+        /* Moved so that virtq_publish leaves used_event alone for 0x4000
+         * more entries: an armed ring stays armed while the caller polls. */
+        vq->used_event_base = vq->avail_idx;
+        __atomic_store_n(vq->used_event, on ? vq->last_used : (uint16_t)(vq->avail_idx + 0x8000),
+                         __ATOMIC_RELAXED);
+    }
+    __atomic_store_n(&vq->avail->flags, flags, __ATOMIC_RELAXED);
+    /* Before the caller's next poll reads used.idx. */
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
 /* Makes every add since the last publish visible to the device and kicks
  * it if it asked to be (EVENT_IDX: avail_event crossed; else NO_NOTIFY
  * clear). One full fence per call with something to publish. */

@@ -40,8 +40,8 @@ struct nfapp_counters {
 /* Idle (nfos.idle_us=N, default NFAPP_IDLE_US; 0: always poll): when no
  * packet moved for N microseconds, nfapp_poll asks the platform to stop
  * the CPU until a frame arrives or the app's next timer is due
- * (nfos/plat/idle.h; served under nfvm, elsewhere the app keeps polling
- * and only counts the periods). At exit one line:
+ * (nfos/plat/idle.h; served under nfvm and on linuxu, while under QEMU
+ * the app keeps polling and only counts the periods). At exit one line:
  *
  *   pong: idle: 12 periods, 12 sleeps (11 woken by a frame, 1 by a timer), 2.514 s asleep */
 #define NFAPP_IDLE_US 50
