@@ -20,6 +20,12 @@ def check_boot_report(out):
     assert re.search(r"lua: image size \(stripped ELF\) +\d+ bytes", out), out
     assert re.search(r"\[tcg\] lua: wall: exec -> its first line +[\d.]+ ms", out), out
     assert re.search(r"\[tcg\] lua minus helloworld, first line +-?[\d.]+ ms", out), out
+    # The AP start time of a 2-vCPU image under TCG: from the boot trace, so
+    # present and more than zero (the AP cannot reach CPL3 before asked).
+    m = re.search(r"\[tcg\] AP start, l2fwd --cpus 2: cpu1 INIT/SIPI -> CPL3 +([\d.]+) us", out)
+    assert m and float(m[1]) > 0, out
+    assert re.search(r"\[nfvm\] AP start(, l2fwd --cpus 2: cpu1 wake -> CPL3 +[\d.]+ us| "
+                     r"+skipped: nfvm needs a usable /dev/kvm)", out), out
     # nfvm beside QEMU: measured under KVM, else skipped with the reason
     assert re.search(r"nfvm +skipped: nfvm needs a usable /dev/kvm|\[nfvm\] helloworld: wall "
                      r"exec -> main +[\d.]+ ms", out), out
