@@ -110,8 +110,9 @@ def rows(res):
     head = f"{res['app']} --cpus {res['cpus']}"
     for accel, aps in res["qemu"].items():
         for cpu, t in aps.items():
+            cpl0 = t["cpl0_ns"]["median"] / 1000
             out.append((f"[{accel}] AP start, {head}: {cpu} INIT/SIPI -> CPL3",
-                        f"{fmt(t['to_cpl3_ns'])}; CPL0 part {t['cpl0_ns']['median'] / 1000:.1f} us"))
+                        f"{fmt(t['to_cpl3_ns'])}; CPL0 part {cpl0:.1f} us"))
     nf = res.get("nfvm", {"skipped": "not measured"})
     if "skipped" in nf:
         return out + [("[nfvm] AP start", f"skipped: {nf['skipped']}")]

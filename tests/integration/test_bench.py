@@ -5,6 +5,7 @@ import os
 import re
 
 from conftest import ROOT, build, dpdk_build, nfos
+from tools import nfos_cli
 
 RESULTS = os.path.join(ROOT, "bench", "results")
 
@@ -90,3 +91,25 @@ def test_bench_options_belong_to_the_benchmark():
         assert r.status == 0 and "usage: nfos bench boot" in r.out, r
     r = nfos("bench", "boot", "--runs", "0")
     assert r.status == 2 and "--runs must be at least 1" in r.err, r
+
+
+def test_bench_accept_smoke_issue_12():
+    """./nfos bench accept's wiring into the bench modules, at its smallest
+    (issue 12: image sizes, and the Lua boot line under KVM only): each line
+    has its figure or a reason, its goal, its status and its command, and
+    --smoke keeps nothing. The judging: bench/tests/test_accept.py."""
+    before = set(os.listdir(RESULTS)) if os.path.isdir(RESULTS) else set()
+    r = nfos("bench", "accept", "--", "--smoke", "--issues", "12", timeout=600)
+    assert r.status == 0, r
+    assert re.search(r"Lua image, stripped\n    figure: [\d,]+ bytes\n    goal:   <= 512 KiB.*\n"
+                     r"    (met|NOT met)\n    \$ ", r.out), r
+    lua = re.search(r"Lua's first line within 5 ms.*\n    figure: (.*)\n.*\n    (.*)\n", r.out)
+    assert lua, r
+    if nfos_cli.kvm_usable():
+        assert lua[2] in ("met", "NOT met") and lua[1].endswith("(median of runs)"), r
+    else:
+        assert lua[2] == "not measurable here: /dev/kvm absent" and lua[1] == "-", r
+    assert "not measured: give --against DIR" in r.out, r  # no reference given
+    assert "issue 13" not in r.out and "results:" not in r.out, r
+    after = set(os.listdir(RESULTS)) if os.path.isdir(RESULTS) else set()
+    assert after == before
