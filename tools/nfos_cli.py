@@ -431,7 +431,8 @@ def cmd_run(args):
 
 # --- bench --------------------------------------------------------------------
 
-BENCHES = ("boot", "pps", "kv", "density", "all")  # bench/WHAT/bench_WHAT.py, each with main(argv)
+# bench/WHAT/bench_WHAT.py, each with main(argv)
+BENCHES = ("boot", "pps", "kv", "density", "all", "accept")
 
 
 def cmd_bench(args):
@@ -500,7 +501,7 @@ def parser():
     d = sub.add_parser("deps", help="install the Debian packages nfos needs (as root)")
     d.set_defaults(fn=cmd_deps)
 
-    be = sub.add_parser("bench", help="run a benchmark: boot, pps, kv, density, all")
+    be = sub.add_parser("bench", help="run a benchmark: boot, pps, kv, density, all, accept")
     be.add_argument("what", help="boot, pps, kv or all (every one, the comparison "
                     "table, plots and docs/PERFORMANCE.md)")
     be.set_defaults(fn=cmd_bench)

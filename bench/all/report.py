@@ -355,7 +355,28 @@ def md_boot(boot):
         out.append(f"| {app} | {im['bytes']:,} | "
                    f"{'-' if not ram else f'{ram >> 10:,} KiB'} |")
     out.append("")
-    return out
+    return out + md_ap_start(boot.get("ap_start"))
+
+
+def md_ap_start(ap):
+    """The AP start time of a 2-vCPU image (bench/boot/smp.py); nothing for a
+    run from before it was measured."""
+    if not ap or "qemu" not in ap:
+        return []
+    out = [f"AP start time, {ap['app']} --cpus {ap['cpus']} (main asks -> the AP's first CPL3 "
+           "instruction, boot trace; us, median (min-max)):", "",
+           "| monitor | AP | start -> CPL3 | of it at CPL0 |", "|---|---|---|---|"]
+    us = lambda s: {k: v / 1000 for k, v in s.items() if k != "runs"}  # noqa: E731
+    mons = [(f"QEMU {a}", aps) for a, aps in ap["qemu"].items()]
+    nf = ap.get("nfvm", {})
+    mons += [("nfvm", nf)] if nf and "skipped" not in nf else []
+    for mon, aps in mons:
+        for cpu, t in aps.items():
+            out.append(f"| {mon} | {cpu} | {fmt_range(us(t['to_cpl3_ns']), 1)} | "
+                       f"{fmt_range(us(t['cpl0_ns']), 1)} |")
+    if "skipped" in nf:
+        out.append(f"| nfvm | - | skipped: {nf['skipped']} | - |")
+    return out + [""]
 
 
 def md_lvm(lvm):

@@ -15,6 +15,9 @@ Reports, on microvm (and nfvm beside it: bench/boot/nfvm.py):
     port: a network function ready for packets; Lua's output of
     `-e 'print(...)'`, beside helloworld's in the same run) and to QEMU's exit
   - DPDK's testpmd: exec -> its prompt "testpmd> " (bench/boot/dpdk.py)
+  - the AP start time of a 2-vCPU image (l2fwd --cpus 2): main's INIT/SIPI
+    (QEMU, each accelerator) or wake-up (nfvm) -> the AP's first CPL3
+    instruction, from the boot trace (bench/boot/smp.py)
   - the smallest guest RAM at which helloworld boots, and at which each
     network function runs (100,000 packets through a null port; pong and
     kvstore run for 0.2 s), found by bisection in 64 KiB steps
@@ -32,7 +35,7 @@ import subprocess
 import sys
 import time
 
-from bench.boot import dpdk, nfvm, sizes
+from bench.boot import dpdk, nfvm, sizes, smp
 from bench.common import cli, host, stats
 from bench.common.images import build_images
 from bench.common.proc import Unavailable
@@ -191,6 +194,7 @@ def run(runs, accels, log=print, smoke=False):
         res["times"][accel] = measure_accel(images, accel, runs)
     log(f"nfos bench boot: nfvm, {runs} runs ...")
     res["nfvm"] = nfvm.measure(images, runs)
+    res["ap_start"] = smp.measure(accels, runs, log)
     res["dpdk_images"] = dpdk_sizes(build=not smoke)
     res["dpdk"] = dpdk.measure(accels, runs, log, build=not smoke)
     return res
@@ -257,6 +261,7 @@ def report(res):
                  (f"[{accel}] lua minus helloworld, first line",
                   fmt_s(t["lua_minus_hello_first_line_s"]))]
     rows += nfvm.rows(res.get("nfvm", {"skipped": "not measured"}), res["times"].get("kvm"))
+    rows += smp.rows(res.get("ap_start"))
     rows += dpdk.rows(res.get("dpdk", {"skipped": "not measured"}))
     print(f"nfos bench boot: microvm, accelerators {', '.join(res['times'])}, "
           f"{res['runs']} runs, medians; smallest RAM under {res['min_ram_accel']}")

@@ -5,6 +5,7 @@ import os
 import re
 
 from conftest import ROOT, build, dpdk_build, nfos
+from tools import nfos_cli
 
 RESULTS = os.path.join(ROOT, "bench", "results")
 
@@ -20,6 +21,12 @@ def check_boot_report(out):
     assert re.search(r"lua: image size \(stripped ELF\) +\d+ bytes", out), out
     assert re.search(r"\[tcg\] lua: wall: exec -> its first line +[\d.]+ ms", out), out
     assert re.search(r"\[tcg\] lua minus helloworld, first line +-?[\d.]+ ms", out), out
+    # The AP start time of a 2-vCPU image under TCG: from the boot trace, so
+    # present and more than zero (the AP cannot reach CPL3 before asked).
+    m = re.search(r"\[tcg\] AP start, l2fwd --cpus 2: cpu1 INIT/SIPI -> CPL3 +([\d.]+) us", out)
+    assert m and float(m[1]) > 0, out
+    assert re.search(r"\[nfvm\] AP start(, l2fwd --cpus 2: cpu1 wake -> CPL3 +[\d.]+ us| "
+                     r"+skipped: nfvm needs a usable /dev/kvm)", out), out
     # nfvm beside QEMU: measured under KVM, else skipped with the reason
     assert re.search(r"nfvm +skipped: nfvm needs a usable /dev/kvm|\[nfvm\] helloworld: wall "
                      r"exec -> main +[\d.]+ ms", out), out
@@ -84,3 +91,25 @@ def test_bench_options_belong_to_the_benchmark():
         assert r.status == 0 and "usage: nfos bench boot" in r.out, r
     r = nfos("bench", "boot", "--runs", "0")
     assert r.status == 2 and "--runs must be at least 1" in r.err, r
+
+
+def test_bench_accept_smoke_issue_12():
+    """./nfos bench accept's wiring into the bench modules, at its smallest
+    (issue 12: image sizes, and the Lua boot line under KVM only): each line
+    has its figure or a reason, its goal, its status and its command, and
+    --smoke keeps nothing. The judging: bench/tests/test_accept.py."""
+    before = set(os.listdir(RESULTS)) if os.path.isdir(RESULTS) else set()
+    r = nfos("bench", "accept", "--", "--smoke", "--issues", "12", timeout=600)
+    assert r.status == 0, r
+    assert re.search(r"Lua image, stripped\n    figure: [\d,]+ bytes\n    goal:   <= 512 KiB.*\n"
+                     r"    (met|NOT met)\n    \$ ", r.out), r
+    lua = re.search(r"Lua's first line within 5 ms.*\n    figure: (.*)\n.*\n    (.*)\n", r.out)
+    assert lua, r
+    if nfos_cli.kvm_usable():
+        assert lua[2] in ("met", "NOT met") and lua[1].endswith("(median of runs)"), r
+    else:
+        assert lua[2] == "not measurable here: /dev/kvm absent" and lua[1] == "-", r
+    assert "not measured: give --against DIR" in r.out, r  # no reference given
+    assert "issue 13" not in r.out and "results:" not in r.out, r
+    after = set(os.listdir(RESULTS)) if os.path.isdir(RESULTS) else set()
+    assert after == before

@@ -1,0 +1,1 @@
+"""bench/accept: the open issues' measured acceptance lines, judged (bench_accept.py)."""
