@@ -72,49 +72,49 @@ static inline __attribute__((always_inline)) void copy_upto32(unsigned char *d,
 static void copy_large(unsigned char *d, const unsigned char *s, size_t n)
 {
     uintptr_t fwd = (uintptr_t)d - (uintptr_t)s, back = (uintptr_t)s - (uintptr_t)d;
+    size_t i;
 
     if (n >= NFOS_STRING_BULK_MIN && fwd >= n && back >= n) {
         __asm__ __volatile__("rep movsb" : "+D"(d), "+S"(s), "+c"(n) : : "memory");
         return;
     }
+    /* One index for both sides: a step is 8 moves, an add, a compare and
+     * a branch. */
     if (fwd >= n) {
         v16 t0 = LD16(s + n - 64), t1 = LD16(s + n - 48), t2 = LD16(s + n - 32),
             t3 = LD16(s + n - 16);
-        unsigned char *end = d + n;
 
-        for (; n > 64; n -= 64, d += 64, s += 64) {
-            v16 a = LD16(s), b = LD16(s + 16), c = LD16(s + 32), e = LD16(s + 48);
+        for (i = 0; i < n - 64; i += 64) {
+            v16 a = LD16(s + i), b = LD16(s + i + 16), c = LD16(s + i + 32), e = LD16(s + i + 48);
 
-            ST16(d, a);
-            ST16(d + 16, b);
-            ST16(d + 32, c);
-            ST16(d + 48, e);
+            ST16(d + i, a);
+            ST16(d + i + 16, b);
+            ST16(d + i + 32, c);
+            ST16(d + i + 48, e);
         }
-        ST16(end - 64, t0);
-        ST16(end - 48, t1);
-        ST16(end - 32, t2);
-        ST16(end - 16, t3);
+        ST16(d + n - 64, t0);
+        ST16(d + n - 48, t1);
+        ST16(d + n - 32, t2);
+        ST16(d + n - 16, t3);
         return;
     }
     {
         v16 h0 = LD16(s), h1 = LD16(s + 16), h2 = LD16(s + 32), h3 = LD16(s + 48);
-        unsigned char *start = d;
 
-        for (d += n, s += n; n > 64; n -= 64) {
+        for (i = n; i > 64;) {
             v16 a, b, c, e;
 
-            d -= 64;
-            s -= 64;
-            a = LD16(s), b = LD16(s + 16), c = LD16(s + 32), e = LD16(s + 48);
-            ST16(d, a);
-            ST16(d + 16, b);
-            ST16(d + 32, c);
-            ST16(d + 48, e);
+            i -= 64;
+            a = LD16(s + i), b = LD16(s + i + 16), c = LD16(s + i + 32), e = LD16(s + i + 48);
+            ST16(d + i, a);
+            ST16(d + i + 16, b);
+            ST16(d + i + 32, c);
+            ST16(d + i + 48, e);
         }
-        ST16(start, h0);
-        ST16(start + 16, h1);
-        ST16(start + 32, h2);
-        ST16(start + 48, h3);
+        ST16(d, h0);
+        ST16(d + 16, h1);
+        ST16(d + 32, h2);
+        ST16(d + 48, h3);
     }
 }
 
