@@ -21,9 +21,10 @@ instructions-per-packet table from them. --smoke: 0.5 s and 2 s windows,
 for tests (the figures are then rougher, not wrong).
 
 Subjects: nfos = the native apps bench pps compares with (rxsink, txgen,
-l2fwd --macswap; --smp N: their SMP variants, make SMP=1, with N lcores,
-nfos.cpus=N, whose pools then have per-lcore caches when N > 1: issue 13's
-per-packet cost against N), testpmd = the subject dpdk-in-nfos-linuxu (unmodified
+l2fwd --macswap; --smp N with --cases fwd --subjects nfos: l2fwd's SMP
+variant, make SMP=1, with N lcores, nfos.cpus=N, each polling a queue pair,
+whose pools have per-lcore caches when N > 1: issue 13's per-packet cost
+against N), testpmd = the subject dpdk-in-nfos-linuxu (unmodified
 testpmd over net_nfos: rxonly, txonly, macswap), each with the bench's
 arguments (bench/pps/run.py, dpdk_nfos.py). Packets: rx counts what the
 subject received, tx and fwd what it sent. Polls that find nothing cost
@@ -290,6 +291,9 @@ def parse(ap, argv):
         ap.error(f"--short ({args.short:g}) must be above 0 and below --long ({args.long:g})")
     if not 0 <= args.smp <= 16:
         ap.error(f"--smp {args.smp}: 1 to 16 lcores (0: the single-CPU images)")
+    if args.smp and (args.cases != ["fwd"] or "testpmd" in args.subjects):
+        ap.error("--smp: the nfos apps' lcores are l2fwd's only (rxsink and txgen have none, "
+                 "testpmd's image is SMP already): --cases fwd --subjects nfos")
     return args
 
 

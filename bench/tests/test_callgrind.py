@@ -78,6 +78,9 @@ def test_bad_windows_are_a_usage_error(capsys):
     with pytest.raises(SystemExit) as e:
         callgrind.main(["--cases", "nope"])
     assert e.value.code == 2
+    with pytest.raises(SystemExit) as e:
+        callgrind.main(["--smp", "2"])
+    assert e.value.code == 2 and "--cases fwd --subjects nfos" in capsys.readouterr().err
 
 
 def test_smp_runs_the_nfos_apps_smp_variant_with_n_lcores(monkeypatch):
