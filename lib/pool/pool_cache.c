@@ -86,6 +86,7 @@ unsigned pool_cache_refill(struct pool *p, struct pool_cache *c, unsigned want)
     memcpy(&c->objs[c->len], &p->stack[p->top], k * sizeof(void *));
     pool_unlock(p);
     c->len += k;
+    c->moved_in += k;
     return k;
 }
 
@@ -99,6 +100,7 @@ void pool_cache_flush(struct pool *p, struct pool_cache *c, unsigned n)
     p->top += n;
     pool_unlock(p);
     c->len -= n;
+    c->moved_out += n;
     memmove(&c->objs[0], &c->objs[n], c->len * sizeof(void *));
 }
 
@@ -124,6 +126,7 @@ int pool_cache_get_bulk_slow(struct pool *p, struct pool_cache *c, void **objs, 
         pool_debug_on_get(p, objs[i]);
 #endif
     c->stats.gets += n;
+    c->got_past += from_shared;
     pool_cache_refill(p, c, c->size);
     return 0;
 }
@@ -154,7 +157,7 @@ void pool_stats_sum(const struct pool *p, struct pool_stats *st)
         const struct pool_cache *c = p->caches[i];
 
         st->gets += c->stats.gets;
-        st->puts += c->stats.puts;
+        st->puts += pool_cache_puts(c);
         st->empty += c->stats.empty;
     }
 }

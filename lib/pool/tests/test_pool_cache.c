@@ -81,6 +81,8 @@ Test(pool_cache, refill_and_flush_thresholds)
     cr_assert_eq(c->len, 2 * size - 1, "no flush below 2 * size");
     pool_put(p, objs[2 * size - 1]);
     cr_assert_eq(c->len, size, "the put that reaches 2 * size flushes size objects");
+    cr_assert_eq(pool_cache_puts(c), 2 * size, "puts counted through a refill and a flush");
+    cr_assert_eq(c->stats.gets, 2 * size);
     cr_assert_eq(pool_in_use(p), 0);
     cr_assert_eq(pool_cache_count(p), size);
     cr_assert_eq(pool_destroy(p), 0);
@@ -167,13 +169,13 @@ Test(pool_cache, each_lcore_reaches_its_own_cache)
         for (i = 0; i < 4; i++)
             inside[i] = (char *)objs[i] + 8;
         pool_put_bulk_at(p, inside, 2, 8);
-        cr_assert_eq(p->caches[id]->stats.puts, 2, "lcore %u's bulk put", id);
+        cr_assert_eq(pool_cache_puts(p->caches[id]), 2, "lcore %u's bulk put", id);
         pool_put(p, objs[2]);
         cr_assert_eq(p->caches[id]->objs[p->caches[id]->len - 1], objs[2]);
         cr_assert_eq(pool_get(p), objs[2], "lcore %u gets back what it put", id);
         pool_put(p, objs[2]);
         pool_put(p, objs[3]);
-        cr_assert_eq(p->caches[id]->stats.puts, 5);
+        cr_assert_eq(pool_cache_puts(p->caches[id]), 5);
         cr_assert_eq(pool_avail(p), p->top + p->caches[id]->len);
     }
     for (id = 0; id < 3; id++)

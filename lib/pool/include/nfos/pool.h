@@ -65,9 +65,22 @@ struct pool_cache {
     uint32_t len;
     uint32_t flush_at;
     uint32_t size;
+    /* gets and empty; puts is not counted on a put (one instruction off
+     * every cached free) but derived by pool_cache_puts from what the
+     * slow paths count: */
     struct pool_stats stats;
+    uint64_t moved_in;  /* from the shared stack, by refills */
+    uint64_t moved_out; /* to the shared stack, by flushes */
+    uint64_t got_past;  /* gets served from the shared stack directly */
     void *objs[2 * POOL_CACHE_MAX];
 } __nfos_cache_aligned;
+
+/* Objects put into c: what it holds and gave out (gets past it aside)
+ * less what refills brought in. Exact while its lcore leaves it alone. */
+static inline uint64_t pool_cache_puts(const struct pool_cache *c)
+{
+    return c->len + c->moved_out + (c->stats.gets - c->got_past) - c->moved_in;
+}
 
 _Static_assert(offsetof(struct pool, stack) == 0, "stack leads");
 _Static_assert(offsetof(struct pool, stats) + sizeof(struct pool_stats) <= NFOS_CACHE_LINE,
@@ -193,7 +206,6 @@ static inline void pool_cache_put(struct pool *p, struct pool_cache *c, void *ob
         return;
 #endif
     c->objs[c->len++] = obj;
-    c->stats.puts++;
     if (unlikely(c->len >= c->flush_at))
         pool_cache_flush(p, c, c->size);
 }
@@ -303,7 +315,6 @@ static inline void pool_put_bulk_at(struct pool *p, void *const *objs, unsigned 
             }
         }
         c->len = len;
-        c->stats.puts += n;
         return;
     }
 #endif
