@@ -12,7 +12,7 @@ Usage (from the repository root; the linuxu images it needs are built
 first: rxsink, txgen, l2fwd, dpdk-testpmd):
   /usr/bin/python3 -m bench.pps.callgrind [--cases rx,tx,fwd]
       [--subjects nfos,testpmd] [--short 4] [--long 12] [--top 25] [--keep DIR]
-      [--json FILE] [--smoke]
+      [--json FILE] [--smoke] [--smp N]
 
 --json FILE writes the figures (per case and subject: instructions per
 packet, the top functions, burst calls per packet) for ./nfos bench all,
@@ -21,7 +21,10 @@ instructions-per-packet table from them. --smoke: 0.5 s and 2 s windows,
 for tests (the figures are then rougher, not wrong).
 
 Subjects: nfos = the native apps bench pps compares with (rxsink, txgen,
-l2fwd --macswap), testpmd = the subject dpdk-in-nfos-linuxu (unmodified
+l2fwd --macswap; --smp N with --cases fwd --subjects nfos: l2fwd's SMP
+variant, make SMP=1, with N lcores, nfos.cpus=N, each polling a queue pair,
+whose pools have per-lcore caches when N > 1: issue 13's per-packet cost
+against N), testpmd = the subject dpdk-in-nfos-linuxu (unmodified
 testpmd over net_nfos: rxonly, txonly, macswap), each with the bench's
 arguments (bench/pps/run.py, dpdk_nfos.py). Packets: rx counts what the
 subject received, tx and fwd what it sent. Polls that find nothing cost
@@ -67,22 +70,25 @@ def backend(case, sock, log):
                             start_new_session=True)
 
 
-def image(app):
+def image(app, smp=False):
     """The linuxu image with its symbols (the build keeps them in IMAGE.dbg,
     the same program unstripped): callgrind names functions from them."""
-    path = nfos_cli.image_path(app, "linuxu")
+    path = nfos_cli.image_path(app, "linuxu", smp)
     if not os.path.exists(path):
-        raise SystemExit(f"callgrind: no image {path}: make APP={app} PLAT=linuxu")
+        raise SystemExit(f"callgrind: no image {path}: make APP={app} PLAT=linuxu"
+                         + (" SMP=1" if smp else ""))
     return path + ".dbg" if os.path.exists(path + ".dbg") else path
 
 
-def subject_argv(subject, case, port, seconds):
-    """port: the netdev.dev of the subject's one port."""
+def subject_argv(subject, case, port, seconds, smp=0):
+    """port: the netdev.dev of the subject's one port; smp: the nfos apps'
+    SMP variant with that many lcores (0: the single-CPU image)."""
     if subject == "nfos":
         app = CASES[case][1]
         args = {"tx": ["--size", str(SIZE - 4)], "fwd": ["--macswap"]}.get(case, [])
-        return ([image(app), f"netdev.dev={port}",
-                 "nfos.stats=1", "--"] + args + ["--time", f"{seconds:g}"])
+        return ([image(app, smp > 0), f"netdev.dev={port}", "nfos.stats=1"] +
+                ([f"nfos.cpus={smp}"] if smp else []) +
+                ["--"] + args + ["--time", f"{seconds:g}"])
     return ([image(dpdk_nfos.APP), f"netdev.dev={port}",
              f"nfos.mem={dpdk_nfos.LINUXU_MEM}", f"nfos.cpus={dpdk_nfos.LCORES}", "--"] +
             dpdk_nfos.testpmd_args(CASES[case][2], SIZE, run.MBUFS, dpdk_nfos.LINUXU_EAL_MEM_MB))
@@ -112,12 +118,12 @@ def wait_ready(path, pattern, timeout):
     return False
 
 
-def one_run(subject, case, seconds, tmp, tag, port):
+def one_run(subject, case, seconds, tmp, tag, port, smp=0):
     """One callgrind run: (packets, {function: self instructions}, total)."""
     sock = os.path.join(tmp, f"{tag}.sock")
     out = os.path.join(tmp, f"{tag}.callgrind")
     if port == "null":
-        text = run_subject(subject, case, "null", seconds, out, tmp, tag)
+        text = run_subject(subject, case, "null", seconds, out, tmp, tag, smp)
         return result(subject, case, text, out, tmp, tag)
     with open(os.path.join(tmp, f"{tag}.backend.log"), "w") as blog:
         be = backend(case, sock, blog)
@@ -125,7 +131,7 @@ def one_run(subject, case, seconds, tmp, tag, port):
             if not wait_ready(blog.name, r"Press enter to exit|Port 0: link", 30):
                 raise SystemExit(f"callgrind: the backend did not start (see {blog.name})")
             time.sleep(0.5)
-            text = run_subject(subject, case, f"vhost-user:{sock}", seconds, out, tmp, tag)
+            text = run_subject(subject, case, f"vhost-user:{sock}", seconds, out, tmp, tag, smp)
         finally:
             be.communicate(b"\n", timeout=30)
     return result(subject, case, text, out, tmp, tag)
@@ -140,9 +146,9 @@ def result(subject, case, text, out, tmp, tag):
     return n, fns, total
 
 
-def run_subject(subject, case, port, seconds, out, tmp, tag):
+def run_subject(subject, case, port, seconds, out, tmp, tag, smp=0):
     argv = (["taskset", "-c", SUBJECT_CORE, "stdbuf", "-oL", "valgrind", "--tool=callgrind",
-             f"--callgrind-out-file={out}"] + subject_argv(subject, case, port, seconds))
+             f"--callgrind-out-file={out}"] + subject_argv(subject, case, port, seconds, smp))
     log = os.path.join(tmp, f"{tag}.log")
     with open(log, "w") as f:
         p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=f, stderr=subprocess.STDOUT,
@@ -208,12 +214,12 @@ def calls(path, names):
     return out
 
 
-def measure(subject, case, short, long, tmp, port, tries=2):
+def measure(subject, case, short, long, tmp, port, tries=2, smp=0):
     for _ in range(tries):
         # On a loaded machine the subject may get little of its core in a
         # window: a long run that moved no more packets is run again.
-        a = one_run(subject, case, short, tmp, f"{subject}-{case}-short", port)
-        b = one_run(subject, case, long, tmp, f"{subject}-{case}-long", port)
+        a = one_run(subject, case, short, tmp, f"{subject}-{case}-short", port, smp)
+        b = one_run(subject, case, long, tmp, f"{subject}-{case}-long", port, smp)
         dn = b[0] - a[0]
         if dn > 0:
             break
@@ -233,9 +239,11 @@ def apps(cases, subjects):
     return [CASES[c][1] if s == "nfos" else dpdk_nfos.APP for c in cases for s in subjects]
 
 
-def build(cases, subjects):
-    """Builds the images (each once, all at once); exits naming a failed one."""
-    for (app, _), img in build_images([(a, "linuxu") for a in apps(cases, subjects)]).items():
+def build(cases, subjects, smp=0):
+    """Builds the images (each once, all at once; the nfos apps' SMP variants
+    with smp, testpmd's image being SMP already); exits naming a failed one."""
+    wanted = [(a, "linuxu") for a in apps(cases, subjects)]
+    for (app, _), img in build_images(wanted, cpus=2 if smp else 1).items():
         if isinstance(img, Unavailable):
             sys.exit(f"callgrind: {img}")
 
@@ -256,13 +264,15 @@ def results_json(args, results, top):
     return {"benchmark": "callgrind", "date": cli.now(), "command": " ".join(
         ["/usr/bin/python3 -m bench.pps.callgrind", f"--cases {','.join(args.cases)}",
          f"--subjects {','.join(args.subjects)}", f"--short {args.short:g}",
-         f"--long {args.long:g}", f"--port {args.port}"]),
-        "port": args.port, "size": SIZE, "short_s": args.short, "long_s": args.long,
+         f"--long {args.long:g}", f"--port {args.port}"] +
+        ([f"--smp {args.smp}"] if getattr(args, "smp", 0) else [])),
+        "nfos_smp_lcores": getattr(args, "smp", 0) or None, "port": args.port, "size": SIZE, "short_s": args.short, "long_s": args.long,
         "results": rows}
 
 
-def report(subject, case, r, top):
-    print(f"\n{subject} {case} ({CASES[case][1 if subject == 'nfos' else 2]}): "
+def report(subject, case, r, top, smp=0):
+    smp = f", SMP variant, {smp} lcore{'s' if smp > 1 else ''}" if smp and subject == "nfos" else ""
+    print(f"\n{subject} {case} ({CASES[case][1 if subject == 'nfos' else 2]}{smp}): "
           f"{r['total']:.1f} instructions/packet "
           f"(packets {r['packets'][0]} short, {r['packets'][1]} long)")
     if r["bursts"]:
@@ -279,6 +289,11 @@ def parse(ap, argv):
         args.short, args.long = 0.5, 2.0
     if not 0 < args.short < args.long:
         ap.error(f"--short ({args.short:g}) must be above 0 and below --long ({args.long:g})")
+    if not 0 <= args.smp <= 16:
+        ap.error(f"--smp {args.smp}: 1 to 16 lcores (0: the single-CPU images)")
+    if args.smp and (args.cases != ["fwd"] or "testpmd" in args.subjects):
+        ap.error("--smp: the nfos apps' lcores are l2fwd's only (rxsink and txgen have none, "
+                 "testpmd's image is SMP already): --cases fwd --subjects nfos")
     return args
 
 
@@ -295,19 +310,21 @@ def main(argv=None):
     ap.add_argument("--keep", help="keep the logs and callgrind outputs in this folder")
     ap.add_argument("--json", metavar="FILE", help="write the figures to FILE")
     ap.add_argument("--smoke", action="store_true", help="0.5 s and 2 s windows (tests)")
+    ap.add_argument("--smp", type=int, default=0, metavar="N",
+                    help="the nfos apps' SMP variants with N lcores (default: single-CPU)")
     args = parse(ap, argv)
     for tool in ("valgrind", "callgrind_annotate", TESTPMD):
         if not shutil.which(tool):
             sys.exit(f"callgrind: {tool} not found (./nfos deps; valgrind from Debian)")
-    build(args.cases, args.subjects)
+    build(args.cases, args.subjects, args.smp)
     tmp = args.keep or tempfile.mkdtemp(prefix="nfos-callgrind-")
     os.makedirs(tmp, exist_ok=True)
     results = []
     try:
         for case in args.cases:
             for subject in args.subjects:
-                r = measure(subject, case, args.short, args.long, tmp, args.port)
-                report(subject, case, r, args.top)
+                r = measure(subject, case, args.short, args.long, tmp, args.port, smp=args.smp)
+                report(subject, case, r, args.top, args.smp)
                 results.append(((case, subject), r))
     finally:
         if not args.keep:

@@ -78,3 +78,25 @@ def test_bad_windows_are_a_usage_error(capsys):
     with pytest.raises(SystemExit) as e:
         callgrind.main(["--cases", "nope"])
     assert e.value.code == 2
+    with pytest.raises(SystemExit) as e:
+        callgrind.main(["--smp", "2"])
+    assert e.value.code == 2 and "--cases fwd --subjects nfos" in capsys.readouterr().err
+
+
+def test_smp_runs_the_nfos_apps_smp_variant_with_n_lcores(monkeypatch):
+    monkeypatch.setattr(callgrind.os.path, "exists", lambda p: not p.endswith(".dbg"))
+    one = callgrind.subject_argv("nfos", "fwd", "null", 2)
+    two = callgrind.subject_argv("nfos", "fwd", "null", 2, smp=2)
+    assert one[0].endswith("build/l2fwd_linuxu-x86_64/l2fwd_linuxu-x86_64")
+    assert not any(a.startswith("nfos.cpus=") for a in one)
+    assert two[0].endswith("build/l2fwd_linuxu-x86_64-smp/l2fwd_linuxu-x86_64")
+    assert "nfos.cpus=2" in two[:two.index("--")]
+    pmd = callgrind.subject_argv("testpmd", "fwd", "null", 2, smp=2)
+    assert "-smp" not in pmd[0], "testpmd's image is SMP already"
+
+
+def test_json_says_smp():
+    class Args:
+        cases, subjects, short, long, port, smp = ["fwd"], ["nfos"], 2.0, 5.0, "null", 2
+    out = callgrind.results_json(Args, [], top=25)
+    assert out["command"].endswith("--port null --smp 2") and out["nfos_smp_lcores"] == 2

@@ -29,9 +29,17 @@ static unsigned pool_lcores(void)
 #endif
 }
 
+static void pool_cache_size_set(struct pool_cache *c, unsigned size)
+{
+    c->size = size;
+    c->flush_at = 2 * size;
+}
+
 int pool_cache_enable(struct pool *p, unsigned size)
 {
     unsigned n = pool_lcores(), i;
+    size_t table = NFOS_ALIGN_UP(n * sizeof(struct pool_cache *), NFOS_CACHE_LINE);
+    struct pool_cache **caches, *c;
     void *mem;
 
     if (size > POOL_CACHE_MAX)
@@ -45,17 +53,23 @@ int pool_cache_enable(struct pool *p, unsigned size)
     if (p->caches) {
         pool_cache_flush_all(p);
         for (i = 0; i < n; i++)
-            p->caches[i].size = NFOS_MAX(size, 1u);
+            pool_cache_size_set(p->caches[i], NFOS_MAX(size, 1u));
         return 0;
     }
     if (!size)
         return 0;
-    if (alloc_memalign(&mem, NFOS_CACHE_LINE, n * sizeof(struct pool_cache)))
+    /* The table, then the caches, each on cache lines of its own: the
+     * table is read by every lcore and written only here. */
+    if (alloc_memalign(&mem, NFOS_CACHE_LINE, table + n * sizeof(struct pool_cache)))
         return -ENOMEM;
-    memset(mem, 0, n * sizeof(struct pool_cache));
-    for (i = 0; i < n; i++)
-        ((struct pool_cache *)mem)[i].size = size;
-    p->caches = mem;
+    memset(mem, 0, table + n * sizeof(struct pool_cache));
+    caches = mem;
+    c = (struct pool_cache *)((char *)mem + table);
+    for (i = 0; i < n; i++) {
+        caches[i] = &c[i];
+        pool_cache_size_set(caches[i], size);
+    }
+    p->caches = caches;
     return 0;
 }
 
@@ -65,13 +79,14 @@ unsigned pool_cache_refill(struct pool *p, struct pool_cache *c, unsigned want)
 {
     unsigned k;
 
-    want = NFOS_MIN(want, 2 * c->size - c->len);
+    want = NFOS_MIN(want, c->flush_at - c->len);
     pool_lock(p);
     k = NFOS_MIN(want, p->top);
     p->top -= k;
     memcpy(&c->objs[c->len], &p->stack[p->top], k * sizeof(void *));
     pool_unlock(p);
     c->len += k;
+    c->moved_in += k;
     return k;
 }
 
@@ -85,6 +100,7 @@ void pool_cache_flush(struct pool *p, struct pool_cache *c, unsigned n)
     p->top += n;
     pool_unlock(p);
     c->len -= n;
+    c->moved_out += n;
     memmove(&c->objs[0], &c->objs[n], c->len * sizeof(void *));
 }
 
@@ -110,6 +126,7 @@ int pool_cache_get_bulk_slow(struct pool *p, struct pool_cache *c, void **objs, 
         pool_debug_on_get(p, objs[i]);
 #endif
     c->stats.gets += n;
+    c->got_past += from_shared;
     pool_cache_refill(p, c, c->size);
     return 0;
 }
@@ -119,7 +136,7 @@ void pool_cache_flush_all(struct pool *p)
     unsigned i;
 
     for (i = 0; p->caches && i < pool_lcores(); i++)
-        pool_cache_flush(p, &p->caches[i], p->caches[i].len);
+        pool_cache_flush(p, p->caches[i], p->caches[i]->len);
 }
 
 unsigned pool_cache_count(const struct pool *p)
@@ -127,7 +144,7 @@ unsigned pool_cache_count(const struct pool *p)
     unsigned i, n = 0;
 
     for (i = 0; p->caches && i < pool_lcores(); i++)
-        n += __atomic_load_n(&p->caches[i].len, __ATOMIC_RELAXED);
+        n += __atomic_load_n(&p->caches[i]->len, __ATOMIC_RELAXED);
     return n;
 }
 
@@ -137,8 +154,10 @@ void pool_stats_sum(const struct pool *p, struct pool_stats *st)
 
     *st = p->stats;
     for (i = 0; p->caches && i < pool_lcores(); i++) {
-        st->gets += p->caches[i].stats.gets;
-        st->puts += p->caches[i].stats.puts;
-        st->empty += p->caches[i].stats.empty;
+        const struct pool_cache *c = p->caches[i];
+
+        st->gets += c->stats.gets;
+        st->puts += pool_cache_puts(c);
+        st->empty += c->stats.empty;
     }
 }

@@ -29,6 +29,7 @@ Test(lcore_one, one_lcore_without_cpus_or_with_cpus_1)
     cr_assert_eq(lcore_init(), 0);
     cr_assert_eq(lcore_count(), 1);
     cr_assert_eq(lcore_id(), 0);
+    cr_assert_eq(lcore_index(), 0);
     cr_assert_eq(lcore_id_early(), 0);
     cr_assert_eq(lcore_self()->self, lcore_self());
 }

@@ -60,7 +60,7 @@ Test(pool_cache, none_with_one_lcore)
 Test(pool_cache, refill_and_flush_thresholds)
 {
     struct pool *p = make_pool(2);
-    struct pool_cache *c = &p->caches[0];
+    struct pool_cache *c = p->caches[0];
     unsigned size = c->size, i;
     void *objs[2 * POOL_CACHE_MAX];
 
@@ -81,6 +81,8 @@ Test(pool_cache, refill_and_flush_thresholds)
     cr_assert_eq(c->len, 2 * size - 1, "no flush below 2 * size");
     pool_put(p, objs[2 * size - 1]);
     cr_assert_eq(c->len, size, "the put that reaches 2 * size flushes size objects");
+    cr_assert_eq(pool_cache_puts(c), 2 * size, "puts counted through a refill and a flush");
+    cr_assert_eq(c->stats.gets, 2 * size);
     cr_assert_eq(pool_in_use(p), 0);
     cr_assert_eq(pool_cache_count(p), size);
     cr_assert_eq(pool_destroy(p), 0);
@@ -91,7 +93,7 @@ Test(pool_cache, bulk_beyond_the_cache_and_all_or_nothing)
     struct pool *p = make_pool(2);
     static void *objs[OBJS];
     struct pool_stats st;
-    unsigned n = 3 * p->caches[0].size;
+    unsigned n = 3 * p->caches[0]->size;
 
     cr_assert_eq(pool_get_bulk(p, objs, n), 0);
     cr_assert_eq(pool_in_use(p), n);
@@ -114,7 +116,7 @@ Test(pool_cache, bulk_put_at_an_offset_flushes_as_it_fills)
 {
     struct pool *p = make_pool(2);
     static void *objs[OBJS], *inside[OBJS];
-    struct pool_cache *c = &p->caches[0];
+    struct pool_cache *c = p->caches[0];
     unsigned i, n = 3 * c->size;
 
     cr_assert_eq(pool_get_bulk(p, objs, n), 0);
@@ -136,7 +138,50 @@ Test(pool_cache, enable_checks_its_size)
     fake_lcores = 2;
     cr_assert_eq(pool_cache_enable(p, POOL_CACHE_MAX + 1), -EINVAL);
     cr_assert_eq(pool_cache_enable(p, 8), 0);
-    cr_assert_eq(p->caches[1].size, 8);
+    cr_assert_eq(p->caches[1]->size, 8);
+    cr_assert_eq(p->caches[1]->flush_at, 16, "the flush threshold follows the size");
+    cr_assert_eq(pool_cache_enable(p, 5), 0, "resizing caches that exist");
+    cr_assert_eq(p->caches[0]->size, 5);
+    cr_assert_eq(p->caches[0]->flush_at, 10);
+    cr_assert_eq(pool_destroy(p), 0);
+}
+
+/* The table: one cache per lcore, each on cache lines of its own, and
+ * every fast path (single, bulk, at an offset, avail) reaching the calling
+ * lcore's and no other. */
+Test(pool_cache, each_lcore_reaches_its_own_cache)
+{
+    struct pool *p = make_pool(3);
+    void *objs[8], *inside[8];
+    unsigned id, i;
+
+    for (id = 0; id < 3; id++) {
+        cr_assert_eq((uintptr_t)p->caches[id] % NFOS_CACHE_LINE, 0);
+        cr_assert((char *)p->caches[id] >= (char *)(p->caches + 3), "the caches follow the table");
+        cr_assert(id == 0 ||
+                  (char *)p->caches[id] - (char *)p->caches[id - 1] == sizeof(struct pool_cache));
+    }
+    for (id = 0; id < 3; id++) {
+        become_lcore(id);
+        cr_assert_eq(lcore_index(), id, "the index the lookup uses");
+        cr_assert_eq(pool_get_bulk(p, objs, 4), 0);
+        cr_assert_eq(p->caches[id]->stats.gets, 4, "lcore %u's bulk get", id);
+        for (i = 0; i < 4; i++)
+            inside[i] = (char *)objs[i] + 8;
+        pool_put_bulk_at(p, inside, 2, 8);
+        cr_assert_eq(pool_cache_puts(p->caches[id]), 2, "lcore %u's bulk put", id);
+        pool_put(p, objs[2]);
+        cr_assert_eq(p->caches[id]->objs[p->caches[id]->len - 1], objs[2]);
+        cr_assert_eq(pool_get(p), objs[2], "lcore %u gets back what it put", id);
+        pool_put(p, objs[2]);
+        pool_put(p, objs[3]);
+        cr_assert_eq(pool_cache_puts(p->caches[id]), 5);
+        cr_assert_eq(pool_avail(p), p->top + p->caches[id]->len);
+    }
+    for (id = 0; id < 3; id++)
+        cr_assert_eq(p->caches[id]->stats.gets, 5, "no lcore touched another's cache");
+    become_lcore(0);
+    cr_assert_eq(pool_in_use(p), 0);
     cr_assert_eq(pool_destroy(p), 0);
 }
 

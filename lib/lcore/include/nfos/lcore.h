@@ -57,6 +57,17 @@ static inline unsigned lcore_id(void)
     __asm__("movl %%gs:8, %0" : "=r"(id));
     return id;
 }
+
+/* lcore_id() as an array index: the 32-bit load zero-extends into the
+ * 64-bit register, which the compiler, told so, uses in an address
+ * without a widening move of its own (the pool caches' lookup). */
+static inline unsigned long lcore_index(void)
+{
+    unsigned long id;
+
+    __asm__("movl %%gs:8, %k0" : "=r"(id));
+    return id;
+}
 #else
 extern struct lcore lcore_one; /* lcore_one.c: the one lcore's block */
 
@@ -66,6 +77,11 @@ static inline struct lcore *lcore_self(void)
 }
 
 static inline unsigned lcore_id(void)
+{
+    return 0;
+}
+
+static inline unsigned long lcore_index(void)
 {
     return 0;
 }

@@ -3,7 +3,9 @@
  * lcore, a per-lcore cache in front of the shared stack (DPDK mempool's
  * cache): get and put touch only the calling lcore's cache, and only a
  * refill or flush takes the pool's lock. A pool with caches is used from
- * lcores only (the cache is found through the GS base lib/lcore sets).
+ * lcores only (the cache is found through the GS base lib/lcore sets:
+ * p->caches[lcore_index()], one %gs load, hoisted out of the caller's loops,
+ * and one load from a table that never changes while lcores run).
  *
  * Memory layout (pool_init carves it from the caller's memory):
  *
@@ -44,7 +46,7 @@ struct pool {
     uint32_t top;
     uint32_t capacity;
     struct pool_stats stats;
-    struct pool_cache *caches; /* per lcore; NULL with one lcore */
+    struct pool_cache **caches; /* caches[lcore id]; NULL with one lcore */
     /* Cold: set-up, checks and teardown. */
     char *objs;      /* object 0 */
     size_t stride;   /* object size rounded up to the alignment */
@@ -56,15 +58,29 @@ struct pool {
 
 /* One lcore's cache: objs[0 .. len) are free objects only this lcore
  * takes. It refills size objects when empty and flushes size when it
- * holds 2 * size. */
+ * holds flush_at (2 * size; kept so that a put compares with one load). */
 #define POOL_CACHE_MAX     256
 #define POOL_CACHE_DEFAULT 64
 struct pool_cache {
     uint32_t len;
+    uint32_t flush_at;
     uint32_t size;
+    /* gets and empty; puts is not counted on a put (one instruction off
+     * every cached free) but derived by pool_cache_puts from what the
+     * slow paths count: */
     struct pool_stats stats;
+    uint64_t moved_in;  /* from the shared stack, by refills */
+    uint64_t moved_out; /* to the shared stack, by flushes */
+    uint64_t got_past;  /* gets served from the shared stack directly */
     void *objs[2 * POOL_CACHE_MAX];
 } __nfos_cache_aligned;
+
+/* Objects put into c: what it holds and gave out (gets past it aside)
+ * less what refills brought in. Exact while its lcore leaves it alone. */
+static inline uint64_t pool_cache_puts(const struct pool_cache *c)
+{
+    return c->len + c->moved_out + (c->stats.gets - c->got_past) - c->moved_in;
+}
 
 _Static_assert(offsetof(struct pool, stack) == 0, "stack leads");
 _Static_assert(offsetof(struct pool, stats) + sizeof(struct pool_stats) <= NFOS_CACHE_LINE,
@@ -103,8 +119,9 @@ void pool_debug_on_get(struct pool *p, void *obj);
 int pool_debug_on_put(struct pool *p, void *obj);
 
 /* Per-lcore caches of size objects each (0: POOL_CACHE_DEFAULT, capped so
- * that the caches cannot hold half the pool), one per lcore; on a pool
- * that has them, flushes them and sets their size. Does nothing with one
+ * that the caches cannot hold half the pool), one per lcore, in one block
+ * with their table (p->caches, which alloc_free frees); on a pool that
+ * has them, flushes them and sets their size. Does nothing with one
  * lcore or without lib/lcore: the single-lcore fast path stays as it was.
  * pool_create calls it. Returns 0, -EINVAL (size > POOL_CACHE_MAX) or
  * -ENOMEM. Main lcore, while no other lcore uses the pool. */
@@ -130,6 +147,18 @@ static inline unsigned pool_capacity(const struct pool *p)
     return p->capacity;
 }
 
+/* The fast paths below test for caches (one compare of a word of the
+ * pool's first line, predicted not taken; compiled away without
+ * CONFIG_LIBLCORE_SMP), then take the lcore's from the table: a load, and
+ * no second test, as the lookup is not NULL. The %gs load is a pure asm
+ * that the compiler may hoist above the test and out of loops: in an SMP
+ * image pools are used after lcore_init set the GS base (boot step 4,
+ * before any device). */
+#if CONFIG_LIBLCORE_SMP
+#define POOL_HAS_CACHES(p) unlikely((p)->caches != NULL)
+#define POOL_CACHE_SELF(p) ((p)->caches[lcore_index()])
+#endif
+
 /* Objects the caller can get now: the shared stack's and, with per-lcore
  * caches, its own cache's (the other lcores' caches are theirs; a moving
  * figure while they run). Fast path. */
@@ -137,7 +166,7 @@ static inline unsigned pool_avail(const struct pool *p)
 {
 #if CONFIG_LIBLCORE_SMP
     if (unlikely(p->caches != NULL))
-        return __atomic_load_n(&p->top, __ATOMIC_RELAXED) + p->caches[lcore_id()].len;
+        return __atomic_load_n(&p->top, __ATOMIC_RELAXED) + POOL_CACHE_SELF(p)->len;
 #endif
     return p->top;
 }
@@ -153,12 +182,6 @@ static inline unsigned pool_in_use(const struct pool *p)
 #endif
     return p->capacity - p->top;
 }
-
-#if CONFIG_LIBLCORE_SMP
-#define POOL_CACHE(p) (unlikely((p)->caches != NULL) ? &(p)->caches[lcore_id()] : NULL)
-#else
-#define POOL_CACHE(p) ((struct pool_cache *)NULL)
-#endif
 
 static inline void *pool_cache_get(struct pool *p, struct pool_cache *c)
 {
@@ -183,8 +206,7 @@ static inline void pool_cache_put(struct pool *p, struct pool_cache *c, void *ob
         return;
 #endif
     c->objs[c->len++] = obj;
-    c->stats.puts++;
-    if (unlikely(c->len >= 2 * c->size))
+    if (unlikely(c->len >= c->flush_at))
         pool_cache_flush(p, c, c->size);
 }
 
@@ -192,11 +214,12 @@ static inline void pool_cache_put(struct pool *p, struct pool_cache *c, void *ob
  * most recently put object comes first. Fast path: O(1), never prints. */
 static inline void *pool_get(struct pool *p)
 {
-    struct pool_cache *c = POOL_CACHE(p);
     void *obj;
 
-    if (c)
-        return pool_cache_get(p, c);
+#if CONFIG_LIBLCORE_SMP
+    if (POOL_HAS_CACHES(p))
+        return pool_cache_get(p, POOL_CACHE_SELF(p));
+#endif
     if (unlikely(p->top == 0)) {
         p->stats.empty++;
         return NULL;
@@ -214,12 +237,12 @@ static inline void *pool_get(struct pool *p)
  * (refusing and counting a bad put). */
 static inline void pool_put(struct pool *p, void *obj)
 {
-    struct pool_cache *c = POOL_CACHE(p);
-
-    if (c) {
-        pool_cache_put(p, c, obj);
+#if CONFIG_LIBLCORE_SMP
+    if (POOL_HAS_CACHES(p)) {
+        pool_cache_put(p, POOL_CACHE_SELF(p), obj);
         return;
     }
+#endif
 #ifdef CONFIG_LIBPOOL_DEBUG
     if (unlikely(pool_debug_on_put(p, obj)))
         return;
@@ -232,10 +255,12 @@ static inline void pool_put(struct pool *p, void *obj)
  * stats.empty, objs untouched) when fewer than n are free. Fast path. */
 static inline int pool_get_bulk(struct pool *p, void **objs, unsigned n)
 {
-    struct pool_cache *c = POOL_CACHE(p);
     unsigned i;
 
-    if (c) {
+#if CONFIG_LIBLCORE_SMP
+    if (POOL_HAS_CACHES(p)) {
+        struct pool_cache *c = POOL_CACHE_SELF(p);
+
         if (unlikely(c->len < n))
             return pool_cache_get_bulk_slow(p, c, objs, n);
         for (i = 0; i < n; i++) {
@@ -247,6 +272,7 @@ static inline int pool_get_bulk(struct pool *p, void **objs, unsigned n)
         c->stats.gets += n;
         return 0;
     }
+#endif
     if (unlikely(n > p->top)) {
         p->stats.empty++;
         return -ENOBUFS;
@@ -269,15 +295,16 @@ static inline int pool_get_bulk(struct pool *p, void **objs, unsigned n)
  * and a store, not a pool_put's lookup and checks). */
 static inline void pool_put_bulk_at(struct pool *p, void *const *objs, unsigned n, size_t off)
 {
-    struct pool_cache *c = POOL_CACHE(p);
     unsigned i;
 
 #ifdef CONFIG_LIBPOOL_DEBUG
     for (i = 0; i < n; i++)
         pool_put(p, (char *)objs[i] - off);
 #else
-    if (c) {
-        uint32_t len = c->len, max = 2 * c->size;
+#if CONFIG_LIBLCORE_SMP
+    if (POOL_HAS_CACHES(p)) {
+        struct pool_cache *c = POOL_CACHE_SELF(p);
+        uint32_t len = c->len, max = c->flush_at;
 
         for (i = 0; i < n; i++) {
             c->objs[len++] = (char *)objs[i] - off;
@@ -288,9 +315,9 @@ static inline void pool_put_bulk_at(struct pool *p, void *const *objs, unsigned 
             }
         }
         c->len = len;
-        c->stats.puts += n;
         return;
     }
+#endif
     for (i = 0; i < n; i++)
         p->stack[p->top + i] = (char *)objs[i] - off;
     p->top += n;
