@@ -191,10 +191,11 @@ def nfvm_path():
 def nfvm_command(image, mem, cmdline, nets=(), initrd=None, cpus=1):
     """The nfvm command line for an image, as `nfos run --vmm nfvm` starts it.
     nets: parsed --net values, tap or vhost-user (one virtio-net on virtio-mmio
-    each);
+    each, its MAC the --mac given for it, if any);
     initrd: a file for the image's plat_initrd() (--files' archive);
     cpus: vCPUs (nfvm starts each at the image's CPL3 entry)."""
-    net = [a for n in nets for a in ("--net", f"{n['kind']}:{n['arg']}")]
+    net = [a for n in nets for a in ("--net", f"{n['kind']}:{n['arg']}"
+                                     + (f",mac={n['mac']}" if n.get("mac") else ""))]
     rd = ["--initrd", initrd] if initrd else []
     smp = ["--cpus", str(cpus)] if cpus > 1 else []
     return [nfvm_path(), "--mem", f"{mem // 1024}K"] + smp + net + rd + [image, "--", cmdline]
@@ -203,9 +204,8 @@ def nfvm_command(image, mem, cmdline, nets=(), initrd=None, cpus=1):
 def run_nfvm(args, image, mem, cmdline, nets, initrd=None):
     """Runs an image under nfvm; its exit status is the guest's (nfvm says
     on stderr when it ended the guest itself: vmm/nfvm.h)."""
-    if any(n["kind"] not in ("tap", "vhost-user") for n in nets) or args.mac:
-        raise UsageError("--vmm nfvm: only --net tap:IF and vhost-user:SOCK so far (no user or "
-                         "--mac)")
+    if any(n["kind"] not in ("tap", "vhost-user") for n in nets):
+        raise UsageError("--vmm nfvm: only --net tap:IF and vhost-user:SOCK so far (no user)")
     if args.machine is not None:
         raise UsageError("--machine is QEMU's: nfvm has one machine")
     if args.accel == "tcg" or not kvm_usable():

@@ -1,7 +1,7 @@
 /* nfvm: the nfos KVM monitor.
  *
  *   nfvm [--mem SIZE] [--cpus N] [--boot direct|pvh]
- *        [--net tap:IF[,queues=N]|vhost-user:SOCK[,queues=N]|none]...
+ *        [--net tap:IF|vhost-user:SOCK[,queues=N][,mac=MAC]|none]...
  *        [--initrd FILE] [--timeout S] [--trace] IMAGE [-- CMDLINE...]
  *
  * Loads an nfos kvm image (the PVH ELF QEMU boots) into memfd-backed RAM
@@ -9,7 +9,8 @@
  * CPL0 instruction before main), or through PVH; with --cpus N its other
  * vCPUs enter the image's AP entry directly too, one thread each, and each
  * --net device has as many queue pairs (VIRTIO_NET_F_MQ), unless its
- * queues=N says otherwise. The guest's console goes
+ * queues=N says otherwise; its MAC is 02:6e:66:76:6d:0K (K: the device's
+ * number from 1) unless mac=MAC says otherwise. The guest's console goes
  * to stdout, and its COM1 reads stdin (a terminal in the foreground is
  * put in raw mode, as QEMU's -serial stdio does; ^C still stops; one ^D
  * after the end of a pipe or file); nfvm exits with the guest's status (nfvm.h lists its own).
@@ -50,6 +51,8 @@ struct opts {
     const char *initrd;
     char taps[NFVM_NET_MAX][PATH_MAX]; /* "tap:IF" or "vhost-user:SOCK" */
     unsigned queues[NFVM_NET_MAX];     /* ,queues=N; 0: one pair per vCPU */
+    uint8_t mac[NFVM_NET_MAX][6];      /* ,mac=MAC, when has_mac */
+    bool has_mac[NFVM_NET_MAX];
     unsigned nr_taps;
     char cmdline[NFVM_CMDLINE_MAX];
 };
@@ -59,7 +62,8 @@ static int usage(const char *why)
     if (why)
         fprintf(stderr, "nfvm: %s\n", why);
     fprintf(stderr, "usage: nfvm [--mem SIZE] [--cpus N] [--boot direct|pvh] "
-                    "[--net tap:IF|vhost-user:SOCK[,queues=N]|none]... [--initrd FILE] [--timeout "
+                    "[--net tap:IF|vhost-user:SOCK[,queues=N][,mac=MAC]|none]... [--initrd FILE] "
+                    "[--timeout "
                     "S] [--trace] IMAGE "
                     "[-- CMDLINE...]\n");
     return NFVM_STATUS_USAGE;
@@ -70,7 +74,7 @@ static int usage(const char *why)
 static int help(void)
 {
     printf("usage: nfvm [--mem SIZE] [--cpus N] [--boot direct|pvh] "
-           "[--net tap:IF|vhost-user:SOCK[,queues=N]|none]...\n"
+           "[--net tap:IF|vhost-user:SOCK[,queues=N][,mac=MAC]|none]...\n"
            "            [--initrd FILE] [--timeout S] [--trace] IMAGE [-- CMDLINE...]\n"
            "Runs an nfos kvm image (the PVH ELF QEMU boots) on /dev/kvm.\n"
            "  --mem SIZE       guest RAM, 2M..256G (default 64M), a shared memfd\n"
@@ -81,6 +85,8 @@ static int help(void)
            "  --net tap:IF     a virtio-net device (virtio-mmio) on TAP IF; repeatable\n"
            "  --net vhost-user:SOCK  the same, served by the vhost-user backend at SOCK\n"
            "  --net ...,queues=N  N queue pairs (multiqueue; default: one per vCPU)\n"
+           "  --net ...,mac=MAC   the device's MAC, XX:XX:XX:XX:XX:XX, unicast\n"
+           "                   (default 02:6e:66:76:6d:0K, K the device's number from 1)\n"
            "  --initrd FILE    FILE in guest RAM as the image's initrd (plat_initrd())\n"
            "  --timeout S      end the guest after S seconds (status 124)\n"
            "  --trace          print when each start-up step finished\n"
@@ -121,20 +127,59 @@ static uint64_t parse_size(const char *s)
     return (uint64_t)v << shift;
 }
 
-/* --net's value: the backend, then an optional ",queues=N" (1..16). 0, or
- * the usage status. */
+static int hex_digit(char c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+/* "XX:XX:XX:XX:XX:XX" at s, two hex digits a byte, into mac: the
+ * characters it took (17), or -1. */
+static int parse_mac(const char *s, uint8_t mac[6])
+{
+    for (int i = 0; i < 6; i++) {
+        int hi = hex_digit(s[3 * i]), lo = hi < 0 ? -1 : hex_digit(s[3 * i + 1]);
+
+        if (lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
+            return -1;
+        mac[i] = (uint8_t)(hi << 4 | lo);
+    }
+    return 17;
+}
+
+/* --net's value: the backend, then ",queues=N" (1..16) and ",mac=MAC"
+ * (unicast), each at most once, in either order. 0, or the usage status. */
 static int parse_net(struct opts *o, const char *v)
 {
-    const char *q = strstr(v, ",queues=");
-    size_t len = q ? (size_t)(q - v) : strlen(v);
+    const char *q = strstr(v, ",queues="), *m = strstr(v, ",mac=");
+    const char *opt = q && (!m || q < m) ? q : m; /* the options after the backend */
+    size_t len = opt ? (size_t)(opt - v) : strlen(v);
     unsigned long n = 0;
+    bool has_mac = false;
+    uint8_t mac[6];
 
-    if (q) {
+    while (opt && *opt) {
         char *end;
 
-        n = strtoul(q + 8, &end, 10);
-        if (*end || end == q + 8 || q[8] == '-' || n < 1 || n > NFVM_VNET_PAIRS_MAX)
-            return usage("--net ...,queues=N: N from 1 to 16");
+        if (!strncmp(opt, ",queues=", 8) && !n) {
+            n = strtoul(opt + 8, &end, 10);
+            if ((*end && *end != ',') || end == opt + 8 || opt[8] == '-' || n < 1 ||
+                n > NFVM_VNET_PAIRS_MAX)
+                return usage("--net ...,queues=N: N from 1 to 16");
+        } else if (!strncmp(opt, ",mac=", 5) && !has_mac) {
+            int k = parse_mac(opt + 5, mac);
+
+            /* The group bit set: a multicast address no device may own. */
+            if (k < 0 || (opt[5 + k] && opt[5 + k] != ',') || (mac[0] & 1))
+                return usage("--net ...,mac=MAC: a unicast XX:XX:XX:XX:XX:XX");
+            end = (char *)opt + 5 + k;
+            has_mac = true;
+        } else {
+            return usage("--net: after the backend, ,queues=N and ,mac=MAC, once each");
+        }
+        opt = end;
     }
     if (!((len > 4 && !strncmp(v, "tap:", 4) && len - 4 < IFNAMSIZ) ||
           (len > 11 && !strncmp(v, "vhost-user:", 11) && len < PATH_MAX))) {
@@ -146,7 +191,11 @@ static int parse_net(struct opts *o, const char *v)
         return usage("--net: at most 4 devices");
     memcpy(o->taps[o->nr_taps], v, len);
     o->taps[o->nr_taps][len] = 0;
-    o->queues[o->nr_taps++] = (unsigned)n;
+    o->queues[o->nr_taps] = (unsigned)n;
+    o->has_mac[o->nr_taps] = has_mac;
+    if (has_mac)
+        memcpy(o->mac[o->nr_taps], mac, sizeof(mac));
+    o->nr_taps++;
     return 0;
 }
 
@@ -280,6 +329,8 @@ static int net_setup(struct nfvm *vm, struct opts *o)
                 ? nfvm_vnet_init(vm->net[i], &vm->mem, base, be + 4, i, pairs) < 0
                 : nfvm_vnet_init_vhost(vm->net[i], &vm->mem, base, be + 11, i, pairs) < 0)
             return -1;
+        if (o->has_mac[i]) /* the config space's, which the guest reads */
+            memcpy(vm->net[i]->mac, o->mac[i], sizeof(o->mac[i]));
         vm->net[i]->idle_fd = vm->idle_fd;
         vm->nr_net++;
         if (i)

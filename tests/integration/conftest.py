@@ -78,6 +78,14 @@ def vm_command(cmd):
     return cmd
 
 
+def vm_status(rc):
+    """The guest's status from the exit code of a vm_command process:
+    nfvm's is the guest's (128+signal when killed), QEMU's is mapped."""
+    if nfvm_switch.wanted():
+        return rc if rc >= 0 else 128 - rc
+    return nfos_cli.map_qemu_status(rc, [])
+
+
 def boot(image, mem="64M", machine="microvm", params=(), args=(), cmdline=None,
          extra=(), timeout=BOOT_TIMEOUT, console_in=""):
     """Boots a kvm image; returns the guest status mapped back from QEMU's.
@@ -134,6 +142,16 @@ def nfos(*argv, timeout=BOOT_TIMEOUT, input=None):
     r = subprocess.run([os.path.join(ROOT, "nfos")] + list(argv), capture_output=True,
                        text=True, timeout=timeout, **stdin)
     return Result(r.returncode, r.stdout, r.stderr)
+
+
+def nfos_argv(*argv):
+    """[./nfos, ARGV...] for a test that starts ./nfos itself; with
+    NFOS_VMM=nfvm, as nfos(): a kvm `run` gets --vmm nfvm (its image built
+    first, untimed), or the test is skipped as QEMU only (nfvm_switch)."""
+    if nfvm_switch.wanted() and argv[:1] == ("run",):
+        run_image_first(argv)
+        argv = nfvm_switch.served_or_skip(nfvm_switch.nfos_run_argv, argv)
+    return [os.path.join(ROOT, "nfos")] + list(argv)
 
 
 def bench_smoke(what, why_not, subjects, timeout):

@@ -69,10 +69,10 @@ def device(spec, netdevs, nets):
         return  # nfvm's exit port
     if name != "virtio-net-device":
         raise Unserved(f"QEMU's device {name}")
-    odd = sorted(set(opts) - {"netdev", "mq"})
+    odd = sorted(set(opts) - {"netdev", "mq", "mac"})
     if odd or opts.get("netdev") not in netdevs:
         raise Unserved(f"virtio-net-device with {', '.join(odd) or 'no netdev'}")
-    nets.append(netdevs[opts["netdev"]])
+    nets.append(netdevs[opts["netdev"]] + (f",mac={opts['mac']}" if opts.get("mac") else ""))
 
 
 def parse(argv):
@@ -127,8 +127,7 @@ def nfvm_argv(qemu_argv):
 
 
 # ./nfos run's options that only QEMU serves (nfos_cli.run_nfvm refuses them).
-RUN_QEMU_ONLY = {"--machine": "--machine (QEMU's machines)", "--accel": "--accel",
-                 "--mac": "--mac (nfvm sets no MAC yet)"}
+RUN_QEMU_ONLY = {"--machine": "--machine (QEMU's machines)", "--accel": "--accel"}
 RUN_WITH_VALUE = {"--plat", "--mem", "--machine", "--net", "--ip", "--mac", "--accel", "--cpus",
                   "--pin", "--vmm", "-p", "--param", "--files", "--timeout"}
 
@@ -157,6 +156,21 @@ def nfos_run_argv(argv):
         if n is not None and n.split(":")[0] not in ("tap", "vhost-user"):
             raise Unserved(f"--net {n} (nfvm: tap and vhost-user only)")
     return list(argv[:2]) + ["--vmm", "nfvm"] + list(argv[2:])
+
+
+def mmio(machine):
+    """QEMU's -M for a test whose virtio transport is only QEMU's default
+    for a --net (`nfos run` gives microvm,pcie=on then), not what it tests:
+    as is, or under NFOS_VMM=nfvm microvm, virtio-mmio, which nfvm has."""
+    return "microvm" if wanted() and machine == "microvm,pcie=on" else machine
+
+
+def qemu_only(reason):
+    """Under NFOS_VMM=nfvm, skips a test whose subject is QEMU itself (its
+    command line, its network, its process): nfvm has no part in it."""
+    if wanted():
+        import pytest
+        pytest.skip(f"{SKIP_PREFIX}: {reason}")
 
 
 _made = []

@@ -108,6 +108,7 @@ def test_unterminated_quote(hello_kvm):
 
 def test_plain_qemu_command(hello_kvm):
     """The acceptance command line, not through ./nfos (TCG when no KVM)."""
+    nfvm_switch.qemu_only("the test is of QEMU's own command line")
     cpu = "host,-arch-capabilities" if accel() == "kvm" else "max"
     cmd = ["qemu-system-x86_64", "-accel", accel(), "-M", "microvm", "-cpu", cpu, "-m", "2",
            "-nodefaults", "-no-user-config", "-nographic", "-serial", "stdio",
@@ -121,6 +122,7 @@ def test_plain_qemu_command(hello_kvm):
 def test_no_exit_device_still_ends(hello_kvm):
     """Without isa-debug-exit the image falls back to a triple fault, which
     QEMU with -no-reboot turns into an exit: no hang."""
+    nfvm_switch.qemu_only("the test is of QEMU's -no-reboot (nfvm's exits: test_nfvm.py)")
     cmd = ["qemu-system-x86_64", "-accel", accel(), "-M", "microvm",
            "-cpu", "host,-arch-capabilities" if accel() == "kvm" else "max", "-m", "16",
            "-nodefaults", "-no-user-config", "-nographic", "-no-reboot",

@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from conftest import ROOT, build, dpdk_build, nfos
+from conftest import build, dpdk_build, nfos, nfos_argv
 
 
 
@@ -124,8 +124,8 @@ def test_l2fwd_forwards(dpdk):
     """l2fwd forwards for good: its first statistics show packets moved both
     ways, then the guest is stopped. -m 64 in 128 MiB of guest RAM."""
     build("dpdk-l2fwd", "kvm")
-    cmd = [os.path.join(ROOT, "nfos"), "run", "dpdk-l2fwd", "--cpus", "2", "--mem", "128M",
-           "--", *NULL_PORTS, "-m", "64", "--", "-p", "0x3", "-T", "1"]
+    cmd = nfos_argv("run", "dpdk-l2fwd", "--cpus", "2", "--mem", "128M",
+                    "--", *NULL_PORTS, "-m", "64", "--", "-p", "0x3", "-T", "1")
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                          stdin=subprocess.DEVNULL, start_new_session=True)
     out, deadline = "", time.monotonic() + 240

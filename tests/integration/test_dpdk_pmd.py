@@ -16,7 +16,8 @@ import re
 
 import pytest
 
-from conftest import accel, dpdk_build, nfos_cli
+import nfvm_switch
+from conftest import accel, dpdk_build, nfos_cli, vm_command
 from test_packets import PKTIO, PY, Netns, wait_line
 
 FRAMES = 200  # TCG: a few hundred frames prove the path, not the speed
@@ -48,9 +49,10 @@ def boot(ns, image, taps, args, cpus):
     # them with queues=N).
     nets = [{"kind": "tap", "arg": t, "queues": 1} for t in taps]
     params = nfos_cli.net_params(nets, [], [], "kvm")
-    cmd = nfos_cli.qemu_command(image, GUEST_MEM, "microvm,pcie=on", accel(),
+    # NFOS_VMM=nfvm: nfvm's, on virtio-mmio (nfvm_switch.mmio).
+    cmd = nfos_cli.qemu_command(image, GUEST_MEM, nfvm_switch.mmio("microvm,pcie=on"), accel(),
                                 nfos_cli.guest_cmdline(params, list(args)), nets, cpus)
-    return ns.popen(*cmd)
+    return ns.popen(*vm_command(cmd))
 
 
 def roundtrip(ns, proc, ready, seed, done):

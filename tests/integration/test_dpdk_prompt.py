@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from conftest import ROOT, boot, image_fixture
+from conftest import ROOT, boot, image_fixture, nfos_argv
 from test_dpdk import dpdk  # noqa: F401 (the fixture: builds DPDK or skips)
 
 NULL_PORTS = ["--vdev", "net_null0", "--vdev", "net_null1"]
@@ -42,8 +42,8 @@ class Session:
     a line."""
 
     def __init__(self, plat, app_args):
-        cmd = [os.path.join(ROOT, "nfos"), "run", "dpdk-testpmd", "--plat", plat, "--cpus", "2",
-               "--mem", "64M", "--", *NULL_PORTS, "--", *app_args]
+        cmd = nfos_argv("run", "dpdk-testpmd", "--plat", plat, "--cpus", "2",
+                        "--mem", "64M", "--", *NULL_PORTS, "--", *app_args)
         self.p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                   stderr=subprocess.STDOUT, start_new_session=True)
         self.out = ""

@@ -17,8 +17,8 @@ import uuid
 
 import pytest
 
-from conftest import dpdk_build
-from test_dpdk_linuxu import BURSTS, NFOS, TIMEOUT, dumped
+from conftest import dpdk_build, nfos_argv
+from test_dpdk_linuxu import BURSTS, TIMEOUT, dumped
 from test_vhost_user import Backend, Proc, needs_testpmd
 
 # testpmd's pool: 2048 mbufs fit the EAL's -m 64 with room to spare.
@@ -29,8 +29,9 @@ L2FWD_DST = "02:00:00:00:00:00"  # l2fwd's destination MAC for port 0
 def image(app, sock, app_args):
     """`./nfos run APP` on kvm, two vCPUs, 128 MiB, the vhost-user port;
     stdin is the serial console (testpmd's "Press enter to exit")."""
-    return Proc([NFOS, "run", app, "--timeout", str(6 * TIMEOUT), "--cpus", "2", "--mem", "128M",
-                 "--net", f"vhost-user:{sock}", "--", "-m", "64", "--"] + app_args, stdin=True)
+    return Proc(nfos_argv("run", app, "--timeout", str(6 * TIMEOUT), "--cpus", "2", "--mem",
+                          "128M", "--net", f"vhost-user:{sock}", "--", "-m", "64", "--",
+                          *app_args), stdin=True)
 
 
 def exchange(tp, n):

@@ -19,7 +19,7 @@ import subprocess
 
 import pytest
 
-from conftest import accel, dpdk_build, nfos_cli
+from conftest import accel, dpdk_build, nfos_cli, vm_command
 from tools import console
 from test_dpdk_pmd import EAL_MEM_MB, FRAMES, GUEST_MEM, roundtrip
 from test_packets import Netns
@@ -56,7 +56,8 @@ def command(image, nets, params, args, cpus=2, extra_devices=()):
     cmd = nfos_cli.qemu_command(image, GUEST_MEM, MACHINE, accel(),
                                 nfos_cli.guest_cmdline(params, list(args)), nets, cpus)
     at = cmd.index("-netdev") if "-netdev" in cmd else cmd.index("-kernel")
-    return cmd[:at] + list(extra_devices) + cmd[at:]
+    # NFOS_VMM=nfvm: QEMU only (DPDK's net_virtio drives PCI functions).
+    return vm_command(cmd[:at] + list(extra_devices) + cmd[at:])
 
 
 def test_testpmd_net_virtio_forwards_byte_for_byte(testpmd, ns):

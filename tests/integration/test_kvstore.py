@@ -19,7 +19,9 @@ import time
 
 import pytest
 
-from conftest import ROOT, assert_pools_balanced, boot, build, nfos, nfos_cli, accel
+import nfvm_switch
+from conftest import (accel, assert_pools_balanced, boot, build, nfos, nfos_argv,
+                      nfos_cli, vm_command)
 from test_packets import Netns, stop
 import kvapps
 
@@ -137,9 +139,11 @@ def kvstore(ns, plat, args=(), cpus=1, lines=None, app="kvstore", queues=1):
         params = nfos_cli.net_params(nets, [f"{KV}/24"], [], "kvm") + lcores
         line = nfos_cli.guest_cmdline(params, kvapps.args(app, ["--epoch", str(int(time.time()))]
                                                           + args))
-        cmd = nfos_cli.qemu_command(kvapps.image(app, "kvm", smp=cpus > 1), 256 << 20, "microvm,pcie=on",
-                                    accel(), line, nets, cpus=cpus)
-        proc = ns.popen(*cmd)
+        # NFOS_VMM=nfvm: nfvm's, on virtio-mmio (nfvm_switch.mmio).
+        cmd = nfos_cli.qemu_command(kvapps.image(app, "kvm", smp=cpus > 1), 256 << 20,
+                                    nfvm_switch.mmio("microvm,pcie=on"), accel(), line, nets,
+                                    cpus=cpus)
+        proc = ns.popen(*vm_command(cmd))
     got = wait_line(proc, rf"{app}: ready", timeout=240)
     if lines is not None:
         lines += got
@@ -481,8 +485,9 @@ def test_nfos_run_kvstore_no_arguments_answers_nc(app):
     proc = None
     try:
         # A session of its own: ./nfos and the QEMU it starts go together.
-        proc = subprocess.Popen(["ip", "netns", "exec", n.name, os.path.join(ROOT, "nfos"),
-                                 "run", app, "--timeout", "300"], text=True,
+        # NFOS_VMM=nfvm: QEMU only (its user network).
+        proc = subprocess.Popen(["ip", "netns", "exec", n.name]
+                                + nfos_argv("run", app, "--timeout", "300"), text=True,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 stdin=subprocess.DEVNULL, start_new_session=True)
         wait_line(proc, rf"{app}: ready", timeout=240)

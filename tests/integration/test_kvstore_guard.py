@@ -18,7 +18,8 @@ import time
 
 import pytest
 
-from conftest import nfos_cli, accel
+import nfvm_switch
+from conftest import accel, nfos_cli, vm_command
 from test_packets import Netns, stop
 from test_kvstore import wait_line, case, stats_of
 import kvapps
@@ -57,9 +58,10 @@ def start(ns, app, plat, tap, ip, args=()):
         args = kvapps.args(app, options)
         nets = [{"kind": "tap", "arg": tap}]
         params = nfos_cli.net_params(nets, [f"{ip}/24"], [], "kvm")
-        proc = ns.popen(*nfos_cli.qemu_command(kvapps.image(app, "kvm"), 128 << 20,
-                                               "microvm,pcie=on", accel(),
-                                               nfos_cli.guest_cmdline(params, args), nets))
+        # NFOS_VMM=nfvm: nfvm's, on virtio-mmio (nfvm_switch.mmio).
+        proc = ns.popen(*vm_command(nfos_cli.qemu_command(
+            kvapps.image(app, "kvm"), 128 << 20, nfvm_switch.mmio("microvm,pcie=on"), accel(),
+            nfos_cli.guest_cmdline(params, args), nets)))
     wait_line(proc, ready, timeout=240)
     return proc
 

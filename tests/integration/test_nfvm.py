@@ -372,6 +372,17 @@ def test_usage():
         assert r.returncode == 2 and "--net ...,queues=N: N from 1 to 16" in r.stderr, r
     r = run(["--net", "tap:,queues=2", "x"])
     assert r.returncode == 2 and "--net: tap:IF" in r.stderr, r
+    for bad in ("02:00:00:00:00", "02:00:00:00:00:0g", "03:00:00:00:00:01", "02-00-00-00-00-01",
+                "02:00:00:00:00:011", ""):
+        r = run(["--net", f"tap:t0,mac={bad}", "x"])
+        assert r.returncode == 2 and "--net ...,mac=MAC: a unicast" in r.stderr, (bad, r)
+    for bad in ("tap:t0,mac=02:00:00:00:00:01,mac=02:00:00:00:00:02", "tap:t0,queues=2,queues=2",
+                "tap:t0,queues=2,x=1"):
+        r = run(["--net", bad, "x"])
+        assert r.returncode == 2 and "once each" in r.stderr, (bad, r)
+    for good in ("tap:t0,mac=02:aB:00:00:00:01,queues=2", "tap:t0,queues=2,mac=02:00:00:00:00:01"):
+        r = run(["--net", good, "x"])  # past the options: the missing image is refused
+        assert r.returncode == 202 and "usage" not in r.stderr, (good, r)
     r = run(["--help"])
     assert r.returncode == 0 and "--boot pvh" in r.stdout and "202 set-up" in r.stdout, r
     for bad in ("0", "65", "-1", "2x"):
@@ -465,6 +476,9 @@ def test_nfos_run_nfvm_refuses_other_nets(monkeypatch):
     assert r.status == 2 and "only --net tap:IF and vhost-user:SOCK" in r.err, r
     cmd = guest.nfvm_command("img", 2 << 20, "", [{"kind": "vhost-user", "arg": "/s"}])
     assert cmd[3:5] == ["--net", "vhost-user:/s"], cmd
+    cmd = guest.nfvm_command("img", 2 << 20, "", [{"kind": "tap", "arg": "t0",
+                                                   "mac": "02:00:00:00:00:07"}])
+    assert cmd[3:5] == ["--net", "tap:t0,mac=02:00:00:00:00:07"], cmd
 
 
 # --- idle: the guest side under QEMU (TCG here) and linuxu --------------------

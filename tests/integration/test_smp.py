@@ -250,9 +250,9 @@ def test_l2fwd_two_vcpus_ping_kvm(three_netns):
     # In app, not here; one queue pair each (tests/integration/test_mq.py has two).
     nets = [{"kind": "tap", "arg": f"k{side}0", "queues": 1} for side in ("a", "b")]
     # QEMU ends at a signal without the guest's report: l2fwd stops itself.
-    cmd = nfos_cli.qemu_command(image, 64 << 20, "microvm,pcie=on", accel(), "-- --time 20",
-                                nets, cpus=2)
-    # NFOS_VMM=nfvm: skipped as PCIe (test_mq.py's microvm case runs under nfvm).
+    # NFOS_VMM=nfvm: nfvm's, on virtio-mmio (nfvm_switch.mmio).
+    cmd = nfos_cli.qemu_command(image, 64 << 20, nfvm_switch.mmio("microvm,pcie=on"), accel(),
+                                "-- --time 20", nets, cpus=2)
     proc = subprocess.Popen(["ip", "netns", "exec", app] + vm_command(cmd),
                             stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)

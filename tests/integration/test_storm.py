@@ -21,7 +21,8 @@ import subprocess
 
 import pytest
 
-from conftest import assert_pools_balanced, build, nfos_cli, accel
+import nfvm_switch
+from conftest import accel, assert_pools_balanced, build, nfos_cli, vm_command, vm_status
 from test_packets import Netns, stop, wait_line, PY
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root")
@@ -161,9 +162,10 @@ def qemu(ns, app, count):
     args = ["--count", str(count), "--time", str(BACKSTOP)]  # a report even if it never gets there
     if app == "kvstore":
         args += ["--epoch", "1700000000"]
-    cmd = nfos_cli.qemu_command(build(app, "kvm"), 128 << 20, "microvm,pcie=on", accel(),
-                                nfos_cli.guest_cmdline(params, args), nets)
-    return ns.popen(*cmd)
+    cmd = nfos_cli.qemu_command(build(app, "kvm"), 128 << 20, nfvm_switch.mmio("microvm,pcie=on"),
+                                accel(), nfos_cli.guest_cmdline(params, args), nets)
+    # NFOS_VMM=nfvm: nfvm's, with KVM_MAC (nfvm --net ...,mac=), on virtio-mmio.
+    return ns.popen(*vm_command(cmd))
 
 
 @pytest.mark.parametrize("app", ["pong", "kvstore"])
@@ -181,5 +183,5 @@ def test_storm_kvm(ns, app):
             proc.kill()
             out, err = proc.communicate()
     assert sent["expect"] == dry, "the dry run's tally differs from the run's"
-    assert nfos_cli.map_qemu_status(proc.returncode, []) == 0, out + err
+    assert vm_status(proc.returncode) == 0, out + err
     check(app, sent, out)

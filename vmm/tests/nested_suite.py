@@ -8,12 +8,14 @@ serve goes through nfvm on the VM's nested /dev/kvm. Correctness only:
 everything in the VM is TCG-emulated.
 
     python3 -m vmm.tests.nested_suite [--timeout S] [--mem SIZE] [--vmm nfvm|qemu]
-                                      PYTEST_ARGS...
+                                      [--env NAME=VALUE]... PYTEST_ARGS...
 
 --vmm qemu runs the tests as they are, without NFOS_VMM: their kvm guests
 then run under QEMU with -accel kvm on the VM's nested /dev/kvm, the way
 to see the suite's KVM cases (not only its TCG fallback) pass on a host
-without /dev/kvm.
+without /dev/kvm. --env sets a variable for pytest in the VM (e.g.
+NFOS_STORM_FRAMES=20000: test_storm's million frames from a Python sender
+under TCG would take hours).
 
 The images the tests use are best built on the host first (make APP=...
 PLAT=kvm; make nfvm): the VM's make only finds them up to date."""
@@ -29,8 +31,9 @@ from vmm.tests import nested_kvm
 
 ROOT = nested_kvm.ROOT
 # virtio_pci for QEMU's virtio-9p-pci on the pc machine; overlay for the
-# writable layer; kvm_amd and tun as in nested_kvm.
-MODULES = ("kvm_amd", "tun", "virtio_pci", "9pnet_virtio", "9p", "overlay")
+# writable layer; kvm_amd and tun as in nested_kvm; bridge for the tests
+# that join TAPs on one (test_kvstore_guard's reply loop).
+MODULES = ("kvm_amd", "tun", "virtio_pci", "9pnet_virtio", "9p", "overlay", "bridge")
 TAG = "nfoshost"
 ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root",
        "NFOS_VMM": "nfvm", "PYTHONDONTWRITEBYTECODE": "1", "COLUMNS": "150", "LANG": "C.UTF-8"}
@@ -109,9 +112,14 @@ def main(argv):
     p.add_argument("--mem", default="3G", help="the VM's RAM (its tmpfs layer takes 75%%)")
     p.add_argument("--vmm", choices=("nfvm", "qemu"), default="nfvm",
                    help="the kvm guests' monitor in the VM (default nfvm: NFOS_VMM=nfvm)")
+    p.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                   help="a variable for pytest in the VM (repeatable)")
     p.add_argument("pytest_args", nargs="+")
     a = p.parse_args(argv)
-    status, console, secs = run(a.pytest_args, a.timeout, a.mem, vmm=a.vmm)
+    if any("=" not in e or e.startswith("=") for e in a.env):
+        p.error("--env: NAME=VALUE")
+    env = dict(e.split("=", 1) for e in a.env)
+    status, console, secs = run(a.pytest_args, a.timeout, a.mem, env=env, vmm=a.vmm)
     start = console.find("@@@ pytest starts")
     sys.stdout.write(console[start:] if start >= 0 else console)
     print(f"nested_suite: pytest status {status}, {secs:.0f} s wall (TCG VM boot included)")
