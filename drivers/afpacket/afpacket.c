@@ -238,7 +238,6 @@ static int afp_start(struct netdev *dev)
     if ((err = afp_bind(p, ETH_P_ALL)))
         return err;
     /* An idle app sleeps until the socket has a frame (plat/idle.h). */
-    plat_idle_unwatch(p->fd);
     plat_idle_watch(p->fd, 0, NULL, NULL);
     return 0;
 }

@@ -140,15 +140,12 @@ static int tap_txq_setup(struct netdev *dev, uint16_t q, uint16_t ring_size, voi
 static int tap_start(struct netdev *dev)
 {
     struct tap_port *p = tap_of(dev);
-
     unsigned q;
 
     p->kernel_drops_base = tap_kernel_drops(p);
     /* An idle app sleeps until a queue's fd has a frame (plat/idle.h). */
-    for (q = 0; q < p->nfds; q++) {
-        plat_idle_unwatch(p->fd[q]);
+    for (q = 0; q < p->nfds; q++)
         plat_idle_watch(p->fd[q], 0, NULL, NULL);
-    }
     return 0;
 }
 

@@ -549,9 +549,10 @@ static void vnet_idle_watch(struct vnet_port *p, bool watch)
     for (i = 0; i < NETDEV_MAX_QUEUES; i++) {
         if (!p->rxq[i].vq || (fd = virtio_queue_wait_fd(p->vdev, VIRTIO_NET_RXQ_OF(i))) < 0)
             continue;
-        plat_idle_unwatch(fd);
         if (watch)
             plat_idle_watch(fd, PLAT_IDLE_FD_COUNTER, vnet_rx_interrupts, &p->rxq[i]);
+        else
+            plat_idle_unwatch(fd);
     }
 }
 
@@ -560,8 +561,10 @@ static int vnet_start(struct netdev *dev)
     struct vnet_port *p = port_of(dev);
     int err;
 
-    if (p->started)
+    if (p->started) {
+        vnet_idle_watch(p, true); /* a stop took the watches away */
         return 0;
+    }
     if (NETDEV_MAX_QUEUES > 1 && p->max_pairs > 1 && !p->ctrl &&
         (err =
              virtq_create(p->vdev, VIRTIO_NET_CTRLQ(p->dev_max_pairs), VNET_CTRL_RING, &p->ctrl))) {

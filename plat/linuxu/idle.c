@@ -47,6 +47,7 @@ unsigned linuxu_cpus_running = 1;
 
 int plat_idle_watch(int fd, unsigned flags, void (*arm)(void *ctx, int on), void *ctx)
 {
+    plat_idle_unwatch(fd); /* a port started again: one watch per fd */
     if (idle.n == IDLE_WATCH_MAX) {
         idle.blind++;
         return -ENOSPC;

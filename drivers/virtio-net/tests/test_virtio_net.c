@@ -482,6 +482,8 @@ Test(virtio_net, idle_watch_arms_the_rx_ring)
     cr_expect_eq(fk.ring[RXQ].interrupts, before + 1, "disarmed: poll mode again");
     netdev_stop(dev);
     cr_expect_eq(fake_nr_watches, 0, "stop: no longer watched");
+    cr_assert_eq(netdev_start(dev), 0);
+    cr_expect_eq(fake_nr_watches, 1, "started again: watched once");
 }
 
 Test(virtio_net, no_wait_fd_no_watch)

@@ -123,6 +123,7 @@ unsigned fake_nr_watches;
 
 int plat_idle_watch(int fd, unsigned flags, void (*arm)(void *ctx, int on), void *ctx)
 {
+    plat_idle_unwatch(fd); /* as the platform's: one watch per fd */
     cr_assert_lt(fake_nr_watches, FAKE_QUEUES, "more watches than queues");
     fake_watches[fake_nr_watches++] = (struct fake_watch){ fd, flags, arm, ctx };
     return 0;

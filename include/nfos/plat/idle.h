@@ -45,7 +45,8 @@ void plat_idle_disarm(void);
 #define PLAT_IDLE_FD_COUNTER 1
 
 /* Drivers: fd becomes readable when a frame may have reached one of the
- * driver's receive queues; arm(ctx, 1) before a sleep asks the device to
+ * driver's receive queues (a watch of the same fd replaces the one before:
+ * a port started again); arm(ctx, 1) before a sleep asks the device to
  * say so (may be NULL), arm(ctx, 0) after it stops that. 0, -ENOSPC (the
  * platform then never sleeps: a frame would go unseen) or -ENOTSUP (kvm:
  * nfvm watches the devices itself). */
