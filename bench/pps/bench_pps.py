@@ -87,7 +87,6 @@ includes wasted bursts that the nfos figure does not.
 """
 
 import argparse
-import os
 import sys
 import types
 
