@@ -37,7 +37,12 @@ int plat_idle_sleep(uint64_t timeout_ns, uint64_t *slept_ns);
 
 /* After plat_idle_arm(), when the caller found work and will not sleep:
  * devices stop announcing frames (a vhost-user backend would otherwise
- * signal every burst). Under nfvm a no-op: nfvm disarms at the next sleep. */
+ * signal every burst). Under nfvm a no-op, which costs nothing worth an
+ * exit: a TAP's wake-up is one-shot in nfvm, and a vhost-user ring armed
+ * with EVENT_IDX (the driver takes it from every backend that offers it,
+ * DPDK's among them) signals once as the used index passes used_event,
+ * then not again for 65,536 entries; only a backend without EVENT_IDX
+ * signals every burst until the next sleep disarms it. */
 void plat_idle_disarm(void);
 
 /* fd is a counter (an eventfd): read at every arm, so that old wake-ups are
