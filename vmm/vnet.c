@@ -15,12 +15,12 @@
 #include <linux/if_tun.h>
 #include <net/if.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
-#include <stddef.h>
 #include <unistd.h>
 #include "layout.h"
 #include "vnet.h"
@@ -662,11 +662,12 @@ static bool rss_has_avail(const struct nfvm_vnet *n)
  * while some queue has a buffer. The one I/O thread that already moves
  * every pair does it: it holds the lock over all the rings, so steering a
  * frame to another pair's ring needs no new thread, lock or hand-off, and
- * without RSS nothing changes. (A thread per pair would need a lock per
- * ring and a cross-thread queue for each frame RSS moves.) A frame cannot go back to the TAP, so
- * one whose queue has none is a counted drop (rss_drops) rather than
- * holding up the frames behind it for the other queues; RSS_BURST bounds
- * the reads so that a flood at full queues does not keep the lock. */
+ * without RSS nothing changes (a thread per pair would need a lock per
+ * ring and a hand-off for each frame RSS moves). A frame cannot go back
+ * to the TAP, so one whose queue has no buffer is a counted drop
+ * (rss_drops) rather than holding up the frames behind it for the other
+ * queues; RSS_BURST bounds the reads, so that a flood aimed at a full
+ * queue does not keep the lock from the vCPUs. */
 static void rss_rx(struct nfvm_vnet *n, unsigned i)
 {
     struct nfvm_chain c;
