@@ -285,22 +285,22 @@ def ns_sh(ns, *cmd):
     subprocess.run(["ip", "-n", ns] + list(cmd), check=True, capture_output=True, timeout=30)
 
 
-@root
-def test_tap_pairs_each_get_their_queue(netns):
-    """nfvm makes the TAP multi-queue (one fd per pair), the driver's
-    VQ_PAIRS_SET 2 attaches pair 1's queue, and the kernel spreads 64 UDP
-    flows over both: each pair's receive queue gets frames."""
-    p = tap_probe(netns, "mq0", 2, 60)
+def probe_pairs_rx(ns, p, ports, mq):
+    """Once tap_probe p says its device is up (mq: the rest of its line),
+    64 UDP datagrams from 10.9.0.1 to the device, one flow each (source
+    port from ports, or one the kernel picks where None): the probe's
+    output, each pair's rx count."""
     try:
-        assert p.stdout.readline() == "probe: 2 queue pairs, MQ\n", p.stderr.read()
-        ns_sh(netns, "addr", "add", "10.9.0.1/24", "dev", "mq0")
-        ns_sh(netns, "link", "set", "mq0", "up")
-        ns_sh(netns, "neigh", "add", "10.9.0.2", "lladdr", "02:6e:66:76:6d:01", "dev", "mq0")
+        assert p.stdout.readline() == f"probe: 2 queue pairs, {mq}\n", p.stderr.read()
+        ns_sh(ns, "addr", "add", "10.9.0.1/24", "dev", "mq0")
+        ns_sh(ns, "link", "set", "mq0", "up")
+        ns_sh(ns, "neigh", "add", "10.9.0.2", "lladdr", "02:6e:66:76:6d:01", "dev", "mq0")
         code = ("import socket\n"
-                "for i in range(64):\n"
+                f"for port in {list(ports)}:\n"
                 "    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+                "    s.bind(('10.9.0.1', port or 0))\n"
                 "    s.sendto(b'x' * 32, ('10.9.0.2', 9)); s.close()\n")
-        subprocess.run(["ip", "netns", "exec", netns, "/usr/bin/python3", "-c", code],
+        subprocess.run(["ip", "netns", "exec", ns, "/usr/bin/python3", "-c", code],
                        check=True, timeout=120)
         out, err = p.communicate(timeout=120)
     finally:
@@ -308,7 +308,16 @@ def test_tap_pairs_each_get_their_queue(netns):
             p.kill()
     rx = [int(n) for n in re.findall(r"^probe: pair \d: rx (\d+)$", out, re.M)]
     assert p.returncode == 0 and len(rx) == 2, out + err
-    assert all(rx) and sum(rx) >= 64, out + err  # all on one queue: 1 in 2^63
+    return out + err, rx
+
+
+@root
+def test_tap_pairs_each_get_their_queue(netns):
+    """nfvm makes the TAP multi-queue (one fd per pair), the driver's
+    VQ_PAIRS_SET 2 attaches pair 1's queue, and the kernel spreads 64 UDP
+    flows over both: each pair's receive queue gets frames."""
+    out, rx = probe_pairs_rx(netns, tap_probe(netns, "mq0", 2, 60), [None] * 64, "MQ")
+    assert all(rx) and sum(rx) >= 64, out  # all on one queue: 1 in 2^63
 
 
 @root
@@ -323,32 +332,14 @@ def test_tap_rss_puts_each_flow_on_its_hash_pair(netns):
     knob = "/proc/sys/net/ipv6/conf/default/disable_ipv6"
     subprocess.run(["ip", "netns", "exec", netns, "sh", "-c",
                     f"[ ! -e {knob} ] || echo 1 > {knob}"], check=True, timeout=30)
-    p = tap_probe(netns, "mq0", 2, 60, rss=True)
     # Not 64 ports in a row: Toeplitz is linear, so those split 32/32 and a
     # table with its pairs swapped would pass too. These split 38/26.
     ports = [41000 + 3 * i * i for i in range(64)]
-    try:
-        assert p.stdout.readline() == "probe: 2 queue pairs, MQ, RSS\n", p.stderr.read()
-        ns_sh(netns, "addr", "add", "10.9.0.1/24", "dev", "mq0")
-        ns_sh(netns, "link", "set", "mq0", "up")
-        ns_sh(netns, "neigh", "add", "10.9.0.2", "lladdr", "02:6e:66:76:6d:01", "dev", "mq0")
-        code = ("import socket\n"
-                f"for port in {list(ports)}:\n"
-                "    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
-                "    s.bind(('10.9.0.1', port))\n"
-                "    s.sendto(b'x' * 32, ('10.9.0.2', 9)); s.close()\n")
-        subprocess.run(["ip", "netns", "exec", netns, "/usr/bin/python3", "-c", code],
-                       check=True, timeout=120)
-        out, err = p.communicate(timeout=120)
-    finally:
-        if p.poll() is None:
-            p.kill()
-    rx = [int(n) for n in re.findall(r"^probe: pair \d: rx (\d+)$", out, re.M)]
-    assert p.returncode == 0 and len(rx) == 2, out + err
+    out, rx = probe_pairs_rx(netns, tap_probe(netns, "mq0", 2, 60, rss=True), ports, "MQ, RSS")
     on_1 = sum(rss_queue("10.9.0.1", "10.9.0.2", (port, 9)) for port in ports)
     assert on_1 == 26  # both pairs in play, unevenly
-    assert rx == [64 - on_1, on_1], (on_1, out + err)
-    assert "probe: rss drops 0\n" in out, out + err
+    assert rx == [64 - on_1, on_1], (on_1, out)
+    assert "probe: rss drops 0\n" in out, out
 
 
 @root
