@@ -18,7 +18,7 @@ import uuid
 import pytest
 
 from conftest import ROOT, build
-from test_mq import rss_queue
+from test_mq import rss_queue, udp_flows
 from test_vhost_user import (Proc, interval_total, needs_testpmd, port_line,  # noqa: F401
                              vhost)  # vhost: the fixture
 from tools import guest, nfos_cli
@@ -285,23 +285,17 @@ def ns_sh(ns, *cmd):
     subprocess.run(["ip", "-n", ns] + list(cmd), check=True, capture_output=True, timeout=30)
 
 
-def probe_pairs_rx(ns, p, ports, mq):
+def probe_pairs_rx(ns, p, mq, ports=range(64), src=None):
     """Once tap_probe p says its device is up (mq: the rest of its line),
-    64 UDP datagrams from 10.9.0.1 to the device, one flow each (source
-    port from ports, or one the kernel picks where None): the probe's
+    one UDP datagram from 10.9.0.1 to the device for each of ports (test_mq's
+    udp_flows: src None, the kernel picks the source ports): the probe's
     output, each pair's rx count."""
     try:
         assert p.stdout.readline() == f"probe: 2 queue pairs, {mq}\n", p.stderr.read()
         ns_sh(ns, "addr", "add", "10.9.0.1/24", "dev", "mq0")
         ns_sh(ns, "link", "set", "mq0", "up")
         ns_sh(ns, "neigh", "add", "10.9.0.2", "lladdr", "02:6e:66:76:6d:01", "dev", "mq0")
-        code = ("import socket\n"
-                f"for port in {list(ports)}:\n"
-                "    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
-                "    s.bind(('10.9.0.1', port or 0))\n"
-                "    s.sendto(b'x' * 32, ('10.9.0.2', 9)); s.close()\n")
-        subprocess.run(["ip", "netns", "exec", ns, "/usr/bin/python3", "-c", code],
-                       check=True, timeout=120)
+        udp_flows(ns, "10.9.0.2", ports, src)
         out, err = p.communicate(timeout=120)
     finally:
         if p.poll() is None:
@@ -316,7 +310,7 @@ def test_tap_pairs_each_get_their_queue(netns):
     """nfvm makes the TAP multi-queue (one fd per pair), the driver's
     VQ_PAIRS_SET 2 attaches pair 1's queue, and the kernel spreads 64 UDP
     flows over both: each pair's receive queue gets frames."""
-    out, rx = probe_pairs_rx(netns, tap_probe(netns, "mq0", 2, 60), [None] * 64, "MQ")
+    out, rx = probe_pairs_rx(netns, tap_probe(netns, "mq0", 2, 60), "MQ")
     assert all(rx) and sum(rx) >= 64, out  # all on one queue: 1 in 2^63
 
 
@@ -335,7 +329,8 @@ def test_tap_rss_puts_each_flow_on_its_hash_pair(netns):
     # Not 64 ports in a row: Toeplitz is linear, so those split 32/32 and a
     # table with its pairs swapped would pass too. These split 38/26.
     ports = [41000 + 3 * i * i for i in range(64)]
-    out, rx = probe_pairs_rx(netns, tap_probe(netns, "mq0", 2, 60, rss=True), ports, "MQ, RSS")
+    out, rx = probe_pairs_rx(netns, tap_probe(netns, "mq0", 2, 60, rss=True), "MQ, RSS", ports,
+                             "10.9.0.1")
     on_1 = sum(rss_queue("10.9.0.1", "10.9.0.2", (port, 9)) for port in ports)
     assert on_1 == 26  # both pairs in play, unevenly
     assert rx == [64 - on_1, on_1], (on_1, out)
