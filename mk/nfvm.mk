@@ -3,16 +3,16 @@
 
 NFVM_DIR  := $(NFOS_ROOT)/vmm
 NFVM_BIN  := $(NFOS_ROOT)/build/nfvm/nfvm
-NFVM_SRCS := $(addprefix $(NFVM_DIR)/,main.c kvm.c boot.c cpus.c elf.c exit.c idle.c console.c mem.c vnet.c vhost.c virtq.c)
+NFVM_SRCS := $(addprefix $(NFVM_DIR)/,main.c kvm.c boot.c cpus.c elf.c exit.c idle.c console.c mem.c vnet.c rss.c vhost.c virtq.c)
 NFVM_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -I$(NFOS_ROOT)/include \
-	-I$(NFOS_ROOT)/drivers/vhost-user/include
+	-I$(NFOS_ROOT)/drivers/vhost-user/include -I$(NFOS_ROOT)/drivers/virtio-net/include
 
 .PHONY: nfvm
 nfvm: $(NFVM_BIN)
 
 $(NFVM_BIN): $(NFVM_SRCS) $(wildcard $(NFVM_DIR)/*.h) $(NFOS_ROOT)/include/nfos/plat/nfvm_abi.h \
 		$(NFOS_ROOT)/drivers/vhost-user/include/nfos/vhost_user.h \
-		$(NFOS_ROOT)/mk/nfvm.mk
+		$(NFOS_ROOT)/drivers/virtio-net/include/nfos/virtio_net.h $(NFOS_ROOT)/mk/nfvm.mk
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  HOSTCC  nfvm")
 	$(Q)$(HOST_CC) $(NFVM_CFLAGS) -pthread -o $@ $(NFVM_SRCS)
@@ -24,7 +24,7 @@ $(NFVM_BIN): $(NFVM_SRCS) $(wildcard $(NFVM_DIR)/*.h) $(NFOS_ROOT)/include/nfos/
 # on a real TAP.
 NFVM_PROBE     := $(NFOS_ROOT)/build/nfvm/vhost_probe
 NFVM_TAP_PROBE := $(NFOS_ROOT)/build/nfvm/tap_probe
-NFVM_PROBE_LIB := $(NFVM_DIR)/tests/probe.c $(addprefix $(NFVM_DIR)/,vnet.c vhost.c virtq.c mem.c)
+NFVM_PROBE_LIB := $(NFVM_DIR)/tests/probe.c $(addprefix $(NFVM_DIR)/,vnet.c rss.c vhost.c virtq.c mem.c)
 
 .PHONY: nfvm-vhost-probe nfvm-tap-probe
 nfvm-vhost-probe: $(NFVM_PROBE)

@@ -191,11 +191,13 @@ def nfvm_path():
 def nfvm_command(image, mem, cmdline, nets=(), initrd=None, cpus=1):
     """The nfvm command line for an image, as `nfos run --vmm nfvm` starts it.
     nets: parsed --net values, tap or vhost-user (one virtio-net on virtio-mmio
-    each, its MAC the --mac given for it, if any);
+    each, its MAC the --mac given for it, if any; a tap's ',rss': nfvm's
+    device offers RSS);
     initrd: a file for the image's plat_initrd() (--files' archive);
     cpus: vCPUs (nfvm starts each at the image's CPL3 entry)."""
     net = [a for n in nets for a in ("--net", f"{n['kind']}:{n['arg']}"
-                                     + (f",mac={n['mac']}" if n.get("mac") else ""))]
+                                     + (f",mac={n['mac']}" if n.get("mac") else "")
+                                     + (",rss" if n.get("rss") else ""))]
     rd = ["--initrd", initrd] if initrd else []
     smp = ["--cpus", str(cpus)] if cpus > 1 else []
     return [nfvm_path(), "--mem", f"{mem // 1024}K"] + smp + net + rd + [image, "--", cmdline]

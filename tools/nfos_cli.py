@@ -230,16 +230,17 @@ def vdev_kinds():
 
 
 def tap_options(text, arg, plat):
-    """'IF,rss' -> ('IF', {'rss': True}): kvm's tap:IF,rss asks QEMU's
-    virtio-net for RSS (rss=on), which the driver programs over the queue
-    pairs; without it the TAP's flow hash picks each frame's queue. A TAP's
+    """'IF,rss' -> ('IF', {'rss': True}): kvm's tap:IF,rss asks the
+    virtio-net device for RSS (QEMU's rss=on, nfvm's tap:IF,rss), which the
+    driver programs over the queue pairs; without it the TAP's flow hash
+    picks each frame's queue. A TAP's
     name may have commas: a trailing ',rss' is the option unless the whole
     is an interface's name."""
     if not arg.endswith(",rss") or os.path.exists(f"/sys/class/net/{arg}"):
         return arg, {}
     if plat != "kvm":
-        raise UsageError(f"--net {text}: ',rss' is QEMU's virtio-net's (kvm); a linuxu "
-                         f"multi_queue TAP spreads flows by the kernel's hash")
+        raise UsageError(f"--net {text}: ',rss' is the kvm virtio-net's (QEMU's, nfvm's); "
+                         f"a linuxu multi_queue TAP spreads flows by the kernel's hash")
     return arg[:-len(",rss")], {"rss": True}
 
 
@@ -414,8 +415,6 @@ def cmd_run(args):
                          f"reaches {need / 2**20:.2f} MiB of guest RAM (it loads at 1 MiB); "
                          f"give at least {(need + 2**20 - 1) >> 20}M")
     if args.vmm == "nfvm":
-        if any(n.get("rss") for n in nets):
-            raise UsageError("--net tap:IF,rss: nfvm's virtio-net has no RSS (QEMU's has)")
         return run_nfvm(args, image, mem, guest_cmdline(params, app_args), nets, initrd)
     accel = args.accel or ("kvm" if kvm_usable() else "tcg")
     if accel == "kvm" and not kvm_usable():

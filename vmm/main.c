@@ -1,7 +1,7 @@
 /* nfvm: the nfos KVM monitor.
  *
  *   nfvm [--mem SIZE] [--cpus N] [--boot direct|pvh]
- *        [--net tap:IF|vhost-user:SOCK[,queues=N][,mac=MAC]|none]...
+ *        [--net tap:IF|vhost-user:SOCK[,queues=N][,mac=MAC][,rss]|none]...
  *        [--initrd FILE] [--timeout S] [--trace] IMAGE [-- CMDLINE...]
  *
  * Loads an nfos kvm image (the PVH ELF QEMU boots) into memfd-backed RAM
@@ -9,11 +9,13 @@
  * CPL0 instruction before main), or through PVH; with --cpus N its other
  * vCPUs enter the image's AP entry directly too, one thread each, and each
  * --net device has as many queue pairs (VIRTIO_NET_F_MQ), unless its
- * queues=N says otherwise; its MAC is 02:6e:66:76:6d:0K (K: the device's
- * number from 1) unless mac=MAC says otherwise. The guest's console goes
- * to stdout, and its COM1 reads stdin (a terminal in the foreground is
- * put in raw mode, as QEMU's -serial stdio does; ^C still stops; one ^D
- * after the end of a pipe or file); nfvm exits with the guest's status (nfvm.h lists its own).
+ * queues=N says otherwise (and with a TAP's ,rss the device's RSS, as
+ * the driver programs it, picks each received frame's pair, not the TAP);
+ * its MAC is 02:6e:66:76:6d:0K (K: the device's number from 1) unless
+ * mac=MAC says otherwise. The guest's console goes to stdout, and its COM1
+ * reads stdin (a terminal in the foreground is put in raw mode, as QEMU's
+ * -serial stdio does; ^C still stops; one ^D after the end of a pipe or
+ * file); nfvm exits with the guest's status (nfvm.h lists its own).
  * SIGINT, SIGTERM and SIGHUP end the guest (status 128 + the signal);
  * --timeout SECONDS ends a guest that runs longer (NFVM_STATUS_TIMEOUT).
  * --trace prints, at the end, when each start-up step finished (from the
@@ -53,6 +55,7 @@ struct opts {
     unsigned queues[NFVM_NET_MAX];     /* ,queues=N; 0: one pair per vCPU */
     uint8_t mac[NFVM_NET_MAX][6];      /* ,mac=MAC, when has_mac */
     bool has_mac[NFVM_NET_MAX];
+    bool rss[NFVM_NET_MAX]; /* ,rss: offer VIRTIO_NET_F_RSS (TAP, several pairs) */
     unsigned nr_taps;
     char cmdline[NFVM_CMDLINE_MAX];
 };
@@ -62,10 +65,8 @@ static int usage(const char *why)
     if (why)
         fprintf(stderr, "nfvm: %s\n", why);
     fprintf(stderr, "usage: nfvm [--mem SIZE] [--cpus N] [--boot direct|pvh] "
-                    "[--net tap:IF|vhost-user:SOCK[,queues=N][,mac=MAC]|none]... [--initrd FILE] "
-                    "[--timeout "
-                    "S] [--trace] IMAGE "
-                    "[-- CMDLINE...]\n");
+                    "[--net tap:IF|vhost-user:SOCK[,queues=N][,mac=MAC][,rss]|none]... "
+                    "[--initrd FILE] [--timeout S] [--trace] IMAGE [-- CMDLINE...]\n");
     return NFVM_STATUS_USAGE;
 }
 
@@ -74,7 +75,7 @@ static int usage(const char *why)
 static int help(void)
 {
     printf("usage: nfvm [--mem SIZE] [--cpus N] [--boot direct|pvh] "
-           "[--net tap:IF|vhost-user:SOCK[,queues=N][,mac=MAC]|none]...\n"
+           "[--net tap:IF|vhost-user:SOCK[,queues=N][,mac=MAC][,rss]|none]...\n"
            "            [--initrd FILE] [--timeout S] [--trace] IMAGE [-- CMDLINE...]\n"
            "Runs an nfos kvm image (the PVH ELF QEMU boots) on /dev/kvm.\n"
            "  --mem SIZE       guest RAM, 2M..256G (default 64M), a shared memfd\n"
@@ -87,6 +88,8 @@ static int help(void)
            "  --net ...,queues=N  N queue pairs (multiqueue; default: one per vCPU)\n"
            "  --net ...,mac=MAC   the device's MAC, XX:XX:XX:XX:XX:XX, unicast\n"
            "                   (default 02:6e:66:76:6d:0K, K the device's number from 1)\n"
+           "  --net tap:IF,rss    offer RSS (with several queue pairs): the device, as the\n"
+           "                   driver programs it, picks each received frame's pair\n"
            "  --initrd FILE    FILE in guest RAM as the image's initrd (plat_initrd())\n"
            "  --timeout S      end the guest after S seconds (status 124)\n"
            "  --trace          print when each start-up step finished\n"
@@ -149,15 +152,31 @@ static int parse_mac(const char *s, uint8_t mac[6])
     return 17;
 }
 
-/* --net's value: the backend, then ",queues=N" (1..16) and ",mac=MAC"
- * (unicast), each at most once, in either order. 0, or the usage status. */
+/* The first ",rss" in v that ends v or is followed by a comma, or NULL. */
+static const char *rss_opt(const char *v)
+{
+    for (const char *r = strstr(v, ",rss"); r; r = strstr(r + 1, ",rss"))
+        if (!r[4] || r[4] == ',')
+            return r;
+    return NULL;
+}
+
+/* The earlier of two option starts (either may be NULL). */
+static const char *first_of(const char *a, const char *b)
+{
+    return a && (!b || a < b) ? a : b;
+}
+
+/* --net's value: the backend, then ",queues=N" (1..16), ",mac=MAC"
+ * (unicast) and ",rss" (tap only), each at most once, in any order. 0, or
+ * the usage status. */
 static int parse_net(struct opts *o, const char *v)
 {
-    const char *q = strstr(v, ",queues="), *m = strstr(v, ",mac=");
-    const char *opt = q && (!m || q < m) ? q : m; /* the options after the backend */
+    /* The options after the backend start at the first of them. */
+    const char *opt = first_of(first_of(strstr(v, ",queues="), strstr(v, ",mac=")), rss_opt(v));
     size_t len = opt ? (size_t)(opt - v) : strlen(v);
     unsigned long n = 0;
-    bool has_mac = false;
+    bool has_mac = false, rss = false;
     uint8_t mac[6];
 
     while (opt && *opt) {
@@ -176,8 +195,11 @@ static int parse_net(struct opts *o, const char *v)
                 return usage("--net ...,mac=MAC: a unicast XX:XX:XX:XX:XX:XX");
             end = (char *)opt + 5 + k;
             has_mac = true;
+        } else if (!strncmp(opt, ",rss", 4) && (!opt[4] || opt[4] == ',') && !rss) {
+            end = (char *)opt + 4;
+            rss = true;
         } else {
-            return usage("--net: after the backend, ,queues=N and ,mac=MAC, once each");
+            return usage("--net: after the backend, ,queues=N, ,mac=MAC and ,rss, once each");
         }
         opt = end;
     }
@@ -187,12 +209,16 @@ static int parse_net(struct opts *o, const char *v)
             return usage("--net: tap:IF, vhost-user:SOCK or none");
         return 0;
     }
+    if (rss && strncmp(v, "tap:", 4))
+        return usage("--net vhost-user:SOCK,rss: RSS is the TAP backend's (the vhost-user "
+                     "backend moves the frames, not nfvm)");
     if (o->nr_taps == NFVM_NET_MAX)
         return usage("--net: at most 4 devices");
     memcpy(o->taps[o->nr_taps], v, len);
     o->taps[o->nr_taps][len] = 0;
     o->queues[o->nr_taps] = (unsigned)n;
     o->has_mac[o->nr_taps] = has_mac;
+    o->rss[o->nr_taps] = rss;
     if (has_mac)
         memcpy(o->mac[o->nr_taps], mac, sizeof(mac));
     o->nr_taps++;
@@ -328,6 +354,8 @@ static int net_setup(struct nfvm *vm, struct opts *o)
         if (!strncmp(be, "tap:", 4)
                 ? nfvm_vnet_init(vm->net[i], &vm->mem, base, be + 4, i, pairs) < 0
                 : nfvm_vnet_init_vhost(vm->net[i], &vm->mem, base, be + 11, i, pairs) < 0)
+            return -1;
+        if (o->rss[i] && nfvm_vnet_offer_rss(vm->net[i]) < 0)
             return -1;
         if (o->has_mac[i]) /* the config space's, which the guest reads */
             memcpy(vm->net[i]->mac, o->mac[i], sizeof(o->mac[i]));

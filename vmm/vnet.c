@@ -6,13 +6,16 @@
  * eventfd, all but the control queue's, which the vCPU thread answers at
  * once (VQ_PAIRS_SET: pairs beyond attach and detach their TAP queue, or
  * their vhost-user rings). Any register access the transport does not
- * define ends the guest. */
+ * define ends the guest. RSS, when asked for (nfvm_vnet_offer_rss): the
+ * driver's RSS_CONFIG makes the device pick each received frame's pair
+ * (rss.h) whichever TAP queue it came in on. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -29,6 +32,7 @@
 #define F_MAC              (1ULL << 5)
 #define F_CTRL_VQ          (1ULL << 17)
 #define F_MQ               (1ULL << 22)
+#define F_RSS              (1ULL << VIRTIO_NET_F_RSS)
 #define F_EVENT_IDX        (1ULL << 29)
 #define F_VERSION1         (1ULL << 32)
 #define FEATURES           (F_MAC | F_VERSION1)
@@ -38,8 +42,13 @@
 #define AVAIL_NO_INTERRUPT 1
 #define POLL_MS            100 /* a backstop: kicks normally wake the thread */
 #define CONFIG_LEN         10  /* mac, status, max_virtqueue_pairs */
-#define CTRL_MQ            4   /* VIRTIO_NET_CTRL_MQ */
-#define CTRL_MQ_PAIRS_SET  0   /* VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET */
+#define CONFIG_LEN_RSS     sizeof(struct virtio_net_config) /* then up to the RSS fields */
+#define CTRL_MQ            4                                /* VIRTIO_NET_CTRL_MQ */
+#define CTRL_MQ_PAIRS_SET  0                                /* VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET */
+#define CTRL_MQ_RSS_CONFIG VIRTIO_NET_CTRL_MQ_RSS_CONFIG
+#define CTRL_CMD_MAX       (2 + NFVM_RSS_CONFIG_MAX) /* the longest command taken */
+#define RSS_SAID_MAX       8 /* refused RSS_CONFIGs said on stderr; the rest counted */
+#define RSS_BURST          NFVM_VQ_SIZE_MAX /* frames read per TAP queue per poll */
 #define CTRL_OK            0
 #define CTRL_ERR           1
 
@@ -185,12 +194,29 @@ int nfvm_vnet_init_vhost(struct nfvm_vnet *n, const struct nfvm_mem *m, uint64_t
     return 0;
 }
 
+int nfvm_vnet_offer_rss(struct nfvm_vnet *n)
+{
+    if (n->vhost) {
+        fprintf(stderr, "nfvm: vnet: ,rss is the TAP backend's: a vhost-user backend moves the "
+                        "frames, not nfvm\n");
+        return -1;
+    }
+    if (n->pairs_max < 2) {
+        fprintf(stderr, "nfvm: vnet: one queue pair: RSS not offered (nothing to spread)\n");
+        return 0;
+    }
+    n->rss_offer = true;
+    return 0;
+}
+
 /* What the device offers the driver: MQ and the control queue only with
- * several pairs, so that a one-pair device is exactly what it was. */
+ * several pairs, so that a one-pair device is exactly what it was; RSS
+ * only when asked for (nfvm_vnet_offer_rss). */
 static uint64_t dev_features(const struct nfvm_vnet *n)
 {
     uint64_t mq = n->pairs_max > 1 ? F_MQ | F_CTRL_VQ : 0;
 
+    mq |= n->rss_offer ? F_RSS : 0;
     return (n->vhost ? (n->vhost->features & VHOST_FEATURES) | F_MAC : FEATURES) | mq;
 }
 
@@ -266,39 +292,78 @@ static void queue_ready(struct nfvm_vnet *n, struct nfvm_vq *q, uint32_t v)
     }
 }
 
+/* True when the queues of pairs 0 to pairs - 1 are all ready. */
+static bool pairs_ready(const struct nfvm_vnet *n, unsigned pairs)
+{
+    for (unsigned i = 0; i < 2u * pairs; i++)
+        if (!n->q[i].ready)
+            return false;
+    return true;
+}
+
+/* RSS_CONFIG (data: len bytes, over when the command was longer than any
+ * RSS configuration): taken when RSS was agreed, the configuration is
+ * sound and the queues it reaches are ready; its pairs attach their TAP
+ * queues as VQ_PAIRS_SET's would. A refusal is one line (the first few). */
+static uint8_t ctrl_rss(struct nfvm_vnet *n, const uint8_t *data, size_t len, bool over)
+{
+    const char *why = "its queues are not all ready";
+    struct nfvm_rss r;
+
+    if (!(n->rss_offer && (n->driver_features & F_RSS)))
+        return CTRL_ERR; /* as a device without RSS: a driver need not ask first */
+    if (over)
+        why = "longer than any RSS configuration";
+    else if (nfvm_rss_parse(&r, data, len, n->pairs_max, &why) == 0 && pairs_ready(n, r.pairs)) {
+        taps_attach(n, r.pairs);
+        n->pairs = r.pairs;
+        n->rss = r;
+        n->rss_on = true;
+        n->rss_sets++;
+        return CTRL_OK;
+    }
+    if (n->ctrl_errors < RSS_SAID_MAX)
+        fprintf(stderr, "nfvm: vnet: VIRTIO_NET_CTRL_MQ_RSS_CONFIG refused: %s\n", why);
+    return CTRL_ERR;
+}
+
 /* The control queue's commands, answered at once: VQ_PAIRS_SET with 1 to
- * pairs_max pairs whose queues are all ready; anything else is refused
- * (VIRTIO_NET_ERR), as a device without that command does. */
-static uint8_t ctrl_command(struct nfvm_vnet *n, const uint8_t *cmd, size_t len)
+ * pairs_max pairs whose queues are all ready (RSS off: the backend picks
+ * each frame's pair, as QEMU does), RSS_CONFIG when RSS was agreed;
+ * anything else is refused (VIRTIO_NET_ERR), as a device without that
+ * command does. */
+static uint8_t ctrl_command(struct nfvm_vnet *n, const uint8_t *cmd, size_t len, bool over)
 {
     uint16_t pairs;
 
+    if (len >= 2 && cmd[0] == CTRL_MQ && cmd[1] == CTRL_MQ_RSS_CONFIG)
+        return ctrl_rss(n, cmd + 2, len - 2, over);
     if (len < 4 || cmd[0] != CTRL_MQ || cmd[1] != CTRL_MQ_PAIRS_SET)
         return CTRL_ERR;
     pairs = (uint16_t)(cmd[2] | cmd[3] << 8);
-    if (pairs < 1 || pairs > n->pairs_max)
+    if (pairs < 1 || pairs > n->pairs_max || !pairs_ready(n, pairs))
         return CTRL_ERR;
-    for (unsigned i = 0; i < 2u * pairs; i++)
-        if (!n->q[i].ready)
-            return CTRL_ERR;
     if (n->vhost && n->vhost->running && nfvm_vhost_pairs(n->vhost, pairs) < 0)
         return CTRL_ERR;
     taps_attach(n, pairs);
     n->pairs = pairs;
+    n->rss_on = false;
     return CTRL_OK;
 }
 
-/* Each chain: the device-readable header and data (its first 64 bytes),
- * then the writable ack byte. */
+/* Each chain: the device-readable header and data (its first
+ * CTRL_CMD_MAX bytes, copied out of guest memory before they are looked
+ * at: the guest may change them meanwhile), then the writable ack byte. */
 static void ctrl_serve(struct nfvm_vnet *n)
 {
     struct nfvm_vq *q = &n->q[2 * n->pairs_max];
     struct nfvm_chain c;
-    uint8_t cmd[64];
+    uint8_t cmd[CTRL_CMD_MAX];
     int r;
 
     while (q->ready && (r = nfvm_vq_pop(q, n->mem, &c)) != 0) {
         size_t len = 0;
+        bool over = false;
         uint8_t *ack = NULL, answer;
 
         if (r < 0)
@@ -311,9 +376,10 @@ static void ctrl_serve(struct nfvm_vnet *n)
             } else if (!ack) {
                 memcpy(cmd + len, c.seg[i].p, k);
                 len += k;
+                over |= k < c.seg[i].len;
             }
         }
-        answer = ack ? ctrl_command(n, cmd, len) : CTRL_ERR;
+        answer = ack ? ctrl_command(n, cmd, len, over) : CTRL_ERR;
         n->ctrl_cmds++;
         n->ctrl_errors += answer != CTRL_OK;
         if (ack)
@@ -328,6 +394,7 @@ static void reset(struct nfvm_vnet *n)
         nfvm_vq_reset(&n->q[i]);
     n->driver_features = 0;
     n->pairs = 1;
+    n->rss_on = false;
     taps_attach(n, 1);
 }
 
@@ -413,12 +480,19 @@ int nfvm_vnet_mmio(struct nfvm_vnet *n, uint64_t off, uint8_t *data, unsigned le
     uint32_t v = 0;
 
     if (off >= R_CONFIG) { /* the config space, read-only */
-        uint8_t cfg[CONFIG_LEN] = { 0 };
+        uint8_t cfg[CONFIG_LEN_RSS] = { 0 };
+        size_t cfg_len = n->rss_offer ? CONFIG_LEN_RSS : CONFIG_LEN;
 
-        if (write || off - R_CONFIG > sizeof(cfg) || len > sizeof(cfg) - (off - R_CONFIG))
+        if (write || off - R_CONFIG > cfg_len || len > cfg_len - (off - R_CONFIG))
             return -1;
         memcpy(cfg, n->mac, sizeof(n->mac));
         cfg[8] = (uint8_t)n->pairs_max; /* max_virtqueue_pairs; status 0 (no F_STATUS) */
+        /* With RSS: mtu, speed and duplex 0 (not offered), then its three
+         * (one byte each is enough: see the assertion below). */
+        cfg[offsetof(struct virtio_net_config, rss_max_key_size)] = NFVM_RSS_KEY_MAX;
+        cfg[offsetof(struct virtio_net_config, rss_max_indirection_table_length)] =
+            NFVM_RSS_TABLE_MAX;
+        cfg[offsetof(struct virtio_net_config, supported_hash_types)] = NFVM_RSS_HASHES;
         memcpy(data, cfg + (off - R_CONFIG), len);
         return 0;
     }
@@ -435,6 +509,8 @@ int nfvm_vnet_mmio(struct nfvm_vnet *n, uint64_t off, uint8_t *data, unsigned le
     pthread_mutex_unlock(&n->lock);
     return ok ? 0 : -1;
 }
+
+_Static_assert(NFVM_RSS_TABLE_MAX < 256 && NFVM_RSS_HASHES < 256, "RSS config fields in a byte");
 
 /* --- packets (I/O thread) ------------------------------------------------- */
 
@@ -573,8 +649,48 @@ void nfvm_vnet_idle_wake(struct nfvm_vnet *n)
     pthread_mutex_unlock(&n->lock);
 }
 
+/* With RSS: true while a receive queue of the pairs in use has a buffer. */
+static bool rss_has_avail(const struct nfvm_vnet *n)
+{
+    for (unsigned i = 0; i < n->pairs; i++)
+        if (nfvm_vq_has_avail(&n->q[2 * i]))
+            return true;
+    return false;
+}
+
+/* With RSS: frames from TAP queue i, each to the receive queue RSS picks,
+ * while some queue has a buffer. The one I/O thread that already moves
+ * every pair does it: it holds the lock over all the rings, so steering a
+ * frame to another pair's ring needs no new thread, lock or hand-off, and
+ * without RSS nothing changes (a thread per pair would need a lock per
+ * ring and a hand-off for each frame RSS moves). A frame cannot go back
+ * to the TAP, so one whose queue has no buffer is a counted drop
+ * (rss_drops) rather than holding up the frames behind it for the other
+ * queues; RSS_BURST bounds the reads, so that a flood aimed at a full
+ * queue does not keep the lock from the vCPUs. */
+static void rss_rx(struct nfvm_vnet *n, unsigned i)
+{
+    struct nfvm_chain c;
+    struct nfvm_vq *rx;
+    ssize_t len;
+
+    for (unsigned k = 0; k < RSS_BURST && rss_has_avail(n); k++) {
+        len = read(n->tap[i], n->frame + HDR_LEN, sizeof(n->frame) - HDR_LEN);
+        if (len <= 0)
+            break;
+        /* The table names pairs below n->pairs (nfvm_rss_parse, ctrl_rss). */
+        rx = &n->q[2 * nfvm_rss_queue(&n->rss, n->frame + HDR_LEN, (size_t)len)];
+        if (nfvm_vq_pop(rx, n->mem, &c) > 0) {
+            rx_one(n, rx, &c, (size_t)len);
+        } else {
+            n->rx_drops++;
+            n->rss_drops++;
+        }
+    }
+}
+
 /* Pair i's transmit queue, then as many TAP frames as its receive queue
- * has buffers for. */
+ * has buffers for (with RSS: rss_rx). */
 static void poll_pair(struct nfvm_vnet *n, unsigned i)
 {
     struct nfvm_vq *rx = &n->q[2 * i], *tx = &n->q[2 * i + 1];
@@ -587,6 +703,11 @@ static void poll_pair(struct nfvm_vnet *n, unsigned i)
             tx_one(n, n->tap[i], &c);
             nfvm_vq_push(tx, c.head, 0);
         }
+    }
+    if (n->rss_on) {
+        if (n->tap[i] >= 0)
+            rss_rx(n, i);
+        return;
     }
     while (n->tap[i] >= 0 && nfvm_vq_has_avail(rx)) {
         len = read(n->tap[i], n->frame + HDR_LEN, sizeof(n->frame) - HDR_LEN);
@@ -616,10 +737,12 @@ static void *io_thread(void *arg)
         uint64_t v;
 
         pthread_mutex_lock(&n->lock);
-        /* A TAP queue only while the driver has buffers for it. */
+        /* A TAP queue only while the driver has buffers for it (with
+         * RSS: for any of its pairs, as any may get the frame). */
         for (unsigned i = 0; i < n->pairs_max; i++) {
             p[1 + i].fd = n->tap[i];
-            p[1 + i].events = nfvm_vq_has_avail(&n->q[2 * i]) ? POLLIN : 0;
+            p[1 + i].events =
+                (n->rss_on ? rss_has_avail(n) : nfvm_vq_has_avail(&n->q[2 * i])) ? POLLIN : 0;
         }
         pthread_mutex_unlock(&n->lock);
         if (poll(p, 1 + n->pairs_max, POLL_MS) < 0 && errno != EINTR)

@@ -3,12 +3,15 @@
  * queue, a thread of its own moves the packets between the rings and the
  * TAP. With several queue pairs (VIRTIO_NET_F_MQ): queue 2i receives and
  * 2i + 1 transmits for pair i, queue 2 * pairs_max is the control queue,
- * and pair i is the multi-queue TAP's queue i (one fd each). */
+ * and pair i is the multi-queue TAP's queue i (one fd each). With RSS
+ * (offered on request, TAP only: nfvm_vnet_offer_rss) the device, not the
+ * TAP, picks each received frame's pair (rss.h). */
 #ifndef NFVM_VNET_H
 #define NFVM_VNET_H
 
 #include <pthread.h>
 #include <stdbool.h>
+#include "rss.h"
 #include "vhost.h"
 #include "virtq.h"
 
@@ -33,6 +36,11 @@ struct nfvm_vnet {
     unsigned pairs;                         /* in use: 1 after a reset, then VQ_PAIRS_SET's */
     struct nfvm_vq q[NFVM_VNET_QUEUES_MAX]; /* 2i: receive, 2i + 1: transmit */
     uint64_t rx_packets, tx_packets, rx_drops, tx_drops, ctrl_cmds, ctrl_errors;
+    bool rss_offer;           /* VIRTIO_NET_F_RSS offered (nfvm_vnet_offer_rss) */
+    bool rss_on;              /* the driver's RSS_CONFIG is in force: rss picks rx queues */
+    struct nfvm_rss rss;      /* valid while rss_on */
+    uint64_t rss_sets;        /* RSS_CONFIGs taken */
+    uint64_t rss_drops;       /* frames (in rx_drops too) whose RSS queue had no buffer */
     struct nfvm_vhost *vhost; /* NULL: TAP (or no) backend */
     pthread_t thread;
     bool running;
@@ -52,6 +60,11 @@ int nfvm_vnet_init(struct nfvm_vnet *n, const struct nfvm_mem *m, uint64_t base,
  * n->wake. 0 or -1 after saying why. */
 int nfvm_vnet_init_vhost(struct nfvm_vnet *n, const struct nfvm_mem *m, uint64_t base,
                          const char *path, unsigned index, unsigned pairs);
+/* Offers VIRTIO_NET_F_RSS (and its config space fields) from now on: a
+ * device with several queue pairs over a TAP; with one pair it is said
+ * and not offered (0); a vhost-user device has none (-1, said: the
+ * backend, not nfvm, moves its frames). Before the guest starts. */
+int nfvm_vnet_offer_rss(struct nfvm_vnet *n);
 /* Starts the I/O thread (TAP only: with vhost-user nfvm moves no packet). */
 int nfvm_vnet_start(struct nfvm_vnet *n);
 /* A guest access of len bytes at offset off of the register window; data

@@ -377,10 +377,13 @@ def test_usage():
         r = run(["--net", f"tap:t0,mac={bad}", "x"])
         assert r.returncode == 2 and "--net ...,mac=MAC: a unicast" in r.stderr, (bad, r)
     for bad in ("tap:t0,mac=02:00:00:00:00:01,mac=02:00:00:00:00:02", "tap:t0,queues=2,queues=2",
-                "tap:t0,queues=2,x=1"):
+                "tap:t0,queues=2,x=1", "tap:t0,rss,rss"):
         r = run(["--net", bad, "x"])
         assert r.returncode == 2 and "once each" in r.stderr, (bad, r)
-    for good in ("tap:t0,mac=02:aB:00:00:00:01,queues=2", "tap:t0,queues=2,mac=02:00:00:00:00:01"):
+    r = run(["--net", "vhost-user:/s,rss", "x"])
+    assert r.returncode == 2 and "RSS is the TAP backend's" in r.stderr, r
+    for good in ("tap:t0,mac=02:aB:00:00:00:01,queues=2", "tap:t0,queues=2,mac=02:00:00:00:00:01",
+                 "tap:t0,rss,queues=2", "tap:t0,queues=2,rss", "tap:t0,rssx"):
         r = run(["--net", good, "x"])  # past the options: the missing image is refused
         assert r.returncode == 202 and "usage" not in r.stderr, (good, r)
     r = run(["--help"])
@@ -479,6 +482,8 @@ def test_nfos_run_nfvm_refuses_other_nets(monkeypatch):
     cmd = guest.nfvm_command("img", 2 << 20, "", [{"kind": "tap", "arg": "t0",
                                                    "mac": "02:00:00:00:00:07"}])
     assert cmd[3:5] == ["--net", "tap:t0,mac=02:00:00:00:00:07"], cmd
+    cmd = guest.nfvm_command("img", 2 << 20, "", [{"kind": "tap", "arg": "t0", "rss": True}])
+    assert cmd[3:5] == ["--net", "tap:t0,rss"], cmd
 
 
 # --- idle: the guest side under QEMU (TCG here) and linuxu --------------------

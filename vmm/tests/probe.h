@@ -12,9 +12,11 @@
 #include <stdint.h>
 #include "vnet.h"
 
-#define PROBE_RINGS 0x200000ULL
-#define PROBE_F_MAC (1ULL << 5)
-#define PROBE_F_MQ  ((1ULL << 17) | (1ULL << 22)) /* CTRL_VQ, MQ */
+#define PROBE_RINGS   0x200000ULL
+#define PROBE_F_MAC   (1ULL << 5)
+#define PROBE_F_MQ    ((1ULL << 17) | (1ULL << 22)) /* CTRL_VQ, MQ */
+#define PROBE_F_RSS   (1ULL << 60)
+#define PROBE_CMD_ACK 0x400 /* a control command's ack: past its data */
 
 /* The guest's memory and the device; the program creates and inits them. */
 extern struct nfvm_mem probe_mem;
@@ -34,8 +36,12 @@ uint16_t probe_used_idx(unsigned q);
 uint64_t probe_features(uint64_t want, uint64_t *offered);
 /* Queue q of qn entries on its rings, made ready. */
 void probe_queue_setup(unsigned q, uint16_t qn);
-/* VQ_PAIRS_SET n on control queue q, the command at guest address cmd (48
- * bytes), kicked: the device's ack (0: done). */
+/* VQ_PAIRS_SET n on control queue q, the command at guest address cmd
+ * (PROBE_CMD_ACK + 1 bytes), kicked: the device's ack (0: done). */
 uint8_t probe_pairs_set(unsigned q, uint16_t n, uint64_t cmd);
+/* RSS_CONFIG as nfos's driver sends it for n pairs (Microsoft's key, IPv4,
+ * TCPv4 and UDPv4, 128 entries, entry i on pair i % n, unclassified frames
+ * on pair 0), the same way: the device's ack. */
+uint8_t probe_rss_set(unsigned q, uint16_t n, uint64_t cmd);
 
 #endif /* NFVM_TESTS_PROBE_H */

@@ -4,11 +4,13 @@
  * offers them, VQ_PAIRS_SET for every pair, receive buffers on each pair,
  * and nfvm's I/O thread moving what the kernel puts on each TAP queue.
  *
- *   tap_probe IFNAME PAIRS SECONDS
+ *   tap_probe IFNAME PAIRS SECONDS [rss]
  *
  * prints "probe: N queue pairs" once the device is up, then, after SECONDS
  * (or once 64 frames came), each pair's count: "probe: pair I: rx N". 0,
- * or 1 when a step failed. */
+ * or 1 when a step failed. With rss nfvm offers RSS and the probe sends
+ * RSS_CONFIG as nfos's driver does instead of VQ_PAIRS_SET: nfvm, not the
+ * kernel, then picks each frame's pair; the drops RSS counted follow. */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,20 +47,27 @@ int main(int argc, char **argv)
     uint64_t f;
     int secs;
 
-    if (argc != 4 || nfvm_mem_create(&probe_mem, 64ULL << 20) < 0)
+    if ((argc != 4 && (argc != 5 || strcmp(argv[4], "rss"))) ||
+        nfvm_mem_create(&probe_mem, 64ULL << 20) < 0)
         return 2;
     pairs = (unsigned)atoi(argv[2]);
     secs = atoi(argv[3]);
-    if (nfvm_vnet_init(dev, &probe_mem, NFVM_MMIO_BASE, argv[1], 0, pairs) < 0)
+    if (nfvm_vnet_init(dev, &probe_mem, NFVM_MMIO_BASE, argv[1], 0, pairs) < 0 ||
+        (argc == 5 && nfvm_vnet_offer_rss(dev) < 0))
         return 1;
-    f = probe_features((1ULL << 32) | PROBE_F_MAC | PROBE_F_MQ, NULL);
+    f = probe_features((1ULL << 32) | PROBE_F_MAC | PROBE_F_MQ | PROBE_F_RSS, NULL);
     for (unsigned q = 0; q < 2 * dev->pairs_max + (dev->pairs_max > 1); q++)
         probe_queue_setup(q, QN);
     probe_wr(0x070, 1 | 2 | 8 | 4);
-    if (dev->pairs_max > 1 &&
-        probe_pairs_set(2 * dev->pairs_max, (uint16_t)dev->pairs_max, CMD) != 0) {
-        printf("probe: VQ_PAIRS_SET %u refused\n", dev->pairs_max);
-        return 1;
+    if (dev->pairs_max > 1) {
+        uint16_t n = (uint16_t)dev->pairs_max;
+        uint8_t ack =
+            f & PROBE_F_RSS ? probe_rss_set(2 * n, n, CMD) : probe_pairs_set(2 * n, n, CMD);
+
+        if (ack) {
+            printf("probe: %s %u refused\n", f & PROBE_F_RSS ? "RSS_CONFIG" : "VQ_PAIRS_SET", n);
+            return 1;
+        }
     }
     for (unsigned i = 0; i < dev->pairs_max; i++) {
         post_n(2 * i, QN, BUFS + i * QN * 2048ULL, 2048, 2);
@@ -66,7 +75,8 @@ int main(int argc, char **argv)
     }
     if (nfvm_vnet_start(dev) < 0)
         return 1;
-    printf("probe: %u queue pairs%s\n", dev->pairs_max, f & PROBE_F_MQ ? ", MQ" : "");
+    printf("probe: %u queue pairs%s%s\n", dev->pairs_max, f & PROBE_F_MQ ? ", MQ" : "",
+           f & PROBE_F_RSS ? ", RSS" : "");
     fflush(stdout);
     for (int t = 0; t < 10 * secs && total < 64; t++) {
         usleep(100000);
@@ -76,5 +86,7 @@ int main(int argc, char **argv)
     }
     for (unsigned i = 0; i < dev->pairs_max; i++)
         printf("probe: pair %u: rx %u\n", i, probe_used_idx(2 * i));
+    if (f & PROBE_F_RSS)
+        printf("probe: rss drops %llu\n", (unsigned long long)dev->rss_drops);
     return 0;
 }

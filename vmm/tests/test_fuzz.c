@@ -33,6 +33,68 @@ static void fill(void *p, size_t n)
         ((uint8_t *)p)[i] = (uint8_t)rnd();
 }
 
+#define CTRLQ  0x240000ULL /* the control queue's rings when rss_command() posts */
+#define RSSCMD 0x280000ULL /* its command */
+
+/* An RSS_CONFIG close to what a driver sends (a power-of-two table over
+ * pairs 0 and 1, a key), a few of its bytes or its length then garbled,
+ * chained (header, data, ack) on the control queue, RSS agreed: both the
+ * configurations nfvm takes and those it refuses, each check, get
+ * reached. Then the notify that has the vCPU thread answer it. */
+static void rss_command(struct nfvm_vnet *n, const struct nfvm_mem *m)
+{
+    struct nfvm_vq *q = &n->q[4];
+    unsigned entries = 1u << (rnd() % 9), key = rnd() % 4 ? 40 : (unsigned)(rnd() % 48);
+    uint32_t types = rnd() % 4 ? 7 : (uint32_t)rnd(), len = 8 + 2 * entries + 3 + key;
+    uint16_t mask = (uint16_t)(entries - 1), zero = 0, tx = (uint16_t)(1 + rnd() % 2);
+    uint8_t *d = m->host + RSSCMD + 16, *desc;
+
+    m->host[RSSCMD] = 4; /* VIRTIO_NET_CTRL_MQ, RSS_CONFIG */
+    m->host[RSSCMD + 1] = 1;
+    memcpy(d, &types, 4);
+    memcpy(d + 4, &mask, 2);
+    memcpy(d + 6, &zero, 2);
+    for (unsigned i = 0; i < entries; i++)
+        d[8 + 2 * i] = (uint8_t)(rnd() % 2), d[9 + 2 * i] = 0;
+    memcpy(d + 8 + 2 * entries, &tx, 2);
+    d[10 + 2 * entries] = (uint8_t)key;
+    fill(d + 11 + 2 * entries, key);
+    for (unsigned k = rnd() % 3; k; k--) /* a few bytes garbled, or none */
+        d[rnd() % len] = (uint8_t)rnd();
+    len = rnd() % 8 ? len : (uint32_t)(rnd() % 1024);
+    nfvm_vq_reset(q);
+    q->size = 8;
+    q->desc_gpa = CTRLQ, q->avail_gpa = CTRLQ + 0x1000, q->used_gpa = CTRLQ + 0x2000;
+    desc = m->host + CTRLQ;
+    memset(desc, 0, 0x3000);
+    for (int i = 0; i < 3; i++) {
+        uint64_t addr = i == 0 ? RSSCMD : i == 1 ? RSSCMD + 16 : RSSCMD + 0x1000;
+        uint32_t l = i == 0 ? 2 : i == 1 ? len : 1;
+        uint16_t flags = i < 2 ? 1 : 2, next = (uint16_t)(i + 1);
+
+        memcpy(desc + 16 * i, &addr, 8);
+        memcpy(desc + 16 * i + 8, &l, 4);
+        memcpy(desc + 16 * i + 12, &flags, 2);
+        memcpy(desc + 16 * i + 14, &next, 2);
+    }
+    m->host[CTRLQ + 0x1000 + 2] = 1; /* avail.idx 1, ring[0] = chain 0 */
+    if (nfvm_vq_enable(q, m) < 0)
+        return;
+    /* Pairs 0 and 1 ready (rings where the fuzz loop puts them), so that
+     * a sound configuration is taken. */
+    for (int i = 0; i < 4; i++) {
+        if (n->q[i].ready)
+            continue;
+        n->q[i].size = 8;
+        n->q[i].desc_gpa = 0x200000 + 0x10000 * (uint64_t)i;
+        n->q[i].avail_gpa = n->q[i].desc_gpa + 0x4000;
+        n->q[i].used_gpa = n->q[i].desc_gpa + 0x8000;
+        nfvm_vq_enable(&n->q[i], m);
+    }
+    n->driver_features |= 1ULL << 60;
+    nfvm_vnet_mmio(n, 0x050, (uint8_t *)&(uint32_t){ 4 }, 4, true);
+}
+
 /* An exit the way a guest could shape it, or KVM never would. */
 static void random_exit(struct kvm_run *run)
 {
@@ -77,8 +139,11 @@ Test(fuzz, random_exits_and_rings)
     uint8_t frame[1600];
 
     cr_assert_eq(nfvm_mem_create(&vm.mem, 4 * MIB), 0);
-    /* Two queue pairs: MQ's registers and the control queue fuzzed too. */
+    /* Two queue pairs: MQ's registers and the control queue fuzzed too,
+     * RSS offered: its command, and with it in force the steering of the
+     * frames below (rss_command). */
     cr_assert_eq(nfvm_vnet_init(n, &vm.mem, NFVM_MMIO_BASE, NULL, 0, 2), 0);
+    cr_assert_eq(nfvm_vnet_offer_rss(n), 0);
     cr_assert_eq(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sv), 0);
     n->tap[0] = sv[0];
     vm.net[0] = n;
@@ -147,6 +212,11 @@ Test(fuzz, random_exits_and_rings)
             }
             fill(vm.mem.host + 0x200000, 0x50000);
             fill(frame, sizeof(frame));
+            if (rnd() % 2) { /* mostly IPv4, TCP or UDP: what RSS hashes */
+                frame[12] = 0x08, frame[13] = 0;
+                frame[14] = rnd() % 4 ? 0x45 : frame[14];
+                frame[23] = rnd() % 2 ? 6 : 17;
+            }
             (void)!write(sv[1], frame, 14 + rnd() % (sizeof(frame) - 14));
             (void)!write(in[1], frame, rnd() % 8);
             nfvm_vnet_poll(n);
@@ -157,10 +227,14 @@ Test(fuzz, random_exits_and_rings)
 
                 nfvm_vnet_mmio(n, 0x050, (uint8_t *)&ctrlq, 4, true);
             }
+            if (rnd() % 4 == 0)
+                rss_command(n, &vm.mem);
         }
     }
     cr_assert(vm.idle.arms && vm.idle.sleeps, "the idle port was reached");
     cr_assert(n->ctrl_cmds + n->q[4].bad, "the control queue was reached");
+    cr_assert(n->rss_sets && n->ctrl_errors, "RSS_CONFIG taken and refused");
+    cr_assert(n->rx_packets + n->rx_drops, "frames reached the receive rings");
     cr_assert(vm.idle.cpu_waits && vm.idle.cpu_wakes, "the wait and wake ports were reached");
     close(vm.cpu_wake[0]);
     close(vm.cpu_wake[1]);

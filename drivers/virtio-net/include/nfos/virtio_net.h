@@ -98,6 +98,16 @@ struct virtio_net_ctrl_mq {
 #define VIRTIO_NET_HASH_TYPE_TCPv4    (1u << 1)
 #define VIRTIO_NET_HASH_TYPE_UDPv4    (1u << 2)
 #define VIRTIO_NET_RSS_KEY_MIN        40 /* rss_max_key_size is at least this */
+/* Microsoft's example Toeplitz key (its RSS specification's), which NIC
+ * drivers use by default: the key nfos's driver programs, as an
+ * initializer of VIRTIO_NET_RSS_KEY_MIN bytes (nfvm's probes play that
+ * driver with it). */
+#define VIRTIO_NET_RSS_KEY_MS                                                                     \
+    {                                                                                             \
+        0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3, 0x8f, \
+            0xb0, 0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3, 0x80,   \
+            0x30, 0xf2, 0x0c, 0x6a, 0x42, 0xb8, 0x73, 0xbe, 0xac, 0x01, 0xfa,                     \
+    }
 
 #define VIRTIO_NET_HDR_LEN 12
 _Static_assert(sizeof(struct virtio_net_hdr) == VIRTIO_NET_HDR_LEN, "virtio 1.x net header");
