@@ -19,7 +19,8 @@
  * SIGINT, SIGTERM and SIGHUP end the guest (status 128 + the signal);
  * --timeout SECONDS ends a guest that runs longer (NFVM_STATUS_TIMEOUT).
  * --trace prints, at the end, when each start-up step finished (from the
- * start of main) and how many exits the guest made.
+ * start of main), how many exits the guest made, the idle counters and
+ * each network device's counters.
  * Startup order below: memory, image (and the APs' blocks), KVM, boot
  * info, vCPUs, run. */
 #include <errno.h>
@@ -92,7 +93,8 @@ static int help(void)
            "                   driver programs it, picks each received frame's pair\n"
            "  --initrd FILE    FILE in guest RAM as the image's initrd (plat_initrd())\n"
            "  --timeout S      end the guest after S seconds (status 124)\n"
-           "  --trace          print when each start-up step finished\n"
+           "  --trace          at the end, print when each start-up step finished, and\n"
+           "                   the idle and network devices' counters\n"
            "The guest's exit status becomes nfvm's; nfvm's own: 2 usage, 124 timeout,\n"
            "125 shutdown or triple fault, 200 a wild access or unknown exit, 201 a KVM\n"
            "entry failure, 202 set-up failed, 128+N signal N.\n");
@@ -330,6 +332,8 @@ static void trace_print(const double *t, const struct nfvm *vm)
     if (vm->nr_cpus > 1)
         fprintf(stderr, "nfvm: %u vCPUs: %llu waits, %llu wakes\n", vm->nr_cpus,
                 (unsigned long long)vm->idle.cpu_waits, (unsigned long long)vm->idle.cpu_wakes);
+    for (unsigned i = 0; i < vm->nr_net; i++)
+        nfvm_vnet_report(vm->net[i], i, stderr);
 }
 
 /* Each device: nfvm_vnet_init, then announced to the guest the way Linux

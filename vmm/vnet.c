@@ -649,6 +649,25 @@ void nfvm_vnet_idle_wake(struct nfvm_vnet *n)
     pthread_mutex_unlock(&n->lock);
 }
 
+void nfvm_vnet_report(struct nfvm_vnet *n, unsigned index, FILE *f)
+{
+    pthread_mutex_lock(&n->lock);
+    fprintf(f, "nfvm: net %u: ", index);
+    if (n->vhost)
+        fprintf(f, "vhost-user (its frames are the backend's to count)");
+    else
+        fprintf(f, "rx %llu, tx %llu, rx drops %llu, tx drops %llu",
+                (unsigned long long)n->rx_packets, (unsigned long long)n->tx_packets,
+                (unsigned long long)n->rx_drops, (unsigned long long)n->tx_drops);
+    fprintf(f, ", control %llu (%llu refused)", (unsigned long long)n->ctrl_cmds,
+            (unsigned long long)n->ctrl_errors);
+    if (n->rss_offer)
+        fprintf(f, ", RSS: %llu configurations taken, %llu drops (no buffer on its queue)",
+                (unsigned long long)n->rss_sets, (unsigned long long)n->rss_drops);
+    fputc('\n', f);
+    pthread_mutex_unlock(&n->lock);
+}
+
 /* With RSS: true while a receive queue of the pairs in use has a buffer. */
 static bool rss_has_avail(const struct nfvm_vnet *n)
 {

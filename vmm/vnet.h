@@ -11,6 +11,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include "rss.h"
 #include "vhost.h"
 #include "virtq.h"
@@ -73,6 +74,12 @@ int nfvm_vnet_start(struct nfvm_vnet *n);
 int nfvm_vnet_mmio(struct nfvm_vnet *n, uint64_t off, uint8_t *data, unsigned len, bool write);
 /* Moves what can be moved now, both ways. I/O thread (or a test). */
 void nfvm_vnet_poll(struct nfvm_vnet *n);
+/* One line of the device's counters to f, for nfvm --trace: "nfvm: net
+ * I: rx N, tx N, rx drops N, tx drops N" (TAP; a vhost-user device's
+ * frames are the backend's to count), ", control N (N refused)", and
+ * ", RSS: N configurations taken, N drops (no buffer on its queue)" when
+ * RSS was offered. Any thread: taken under the device's lock. */
+void nfvm_vnet_report(struct nfvm_vnet *n, unsigned index, FILE *f);
 /* Idle (nfos/plat/nfvm_abi.h): wake vCPU cpu (its idle_fd, or n->wake)
  * once when the next frame reaches a receive queue. vCPU cpu's thread,
  * while that vCPU is stopped; other vCPUs may be armed too. */

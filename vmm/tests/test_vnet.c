@@ -115,6 +115,18 @@ static uint16_t used_idx(int q)
     return v;
 }
 
+/* The device's --trace line (nfvm_vnet_report), as text. */
+static char *report(void)
+{
+    static char buf[512];
+    FILE *f = fmemopen(buf, sizeof(buf), "w");
+
+    cr_assert_not_null(f);
+    nfvm_vnet_report(n, 0, f);
+    fclose(f);
+    return buf;
+}
+
 TestSuite(vnet, .init = setup, .fini = teardown);
 
 Test(vnet, identifies_as_a_modern_net_device)
@@ -207,6 +219,8 @@ Test(vnet, a_small_rx_buffer_drops_the_frame)
     used(0, 0, &id, &len);
     cr_assert_eq(len, 0);
     cr_assert_eq(n->rx_drops, 1);
+    cr_assert_str_eq(report(),
+                     "nfvm: net 0: rx 0, tx 0, rx drops 1, tx drops 0, control 0 (0 refused)\n");
 }
 
 Test(vnet, hostile_descriptors_are_given_back_unused)
@@ -701,6 +715,9 @@ Test(rss, a_queue_without_buffers_drops_its_frames_only)
     nfvm_vnet_poll(n);
     cr_assert_eq(n->rss_drops, 2, "no buffer anywhere: the frame waits in the TAP");
     cr_assert_eq(read(n->tap[0], f, sizeof(f)), 60);
+    cr_assert_str_eq(report(), "nfvm: net 0: rx 1, tx 0, rx drops 2, tx drops 0, control 1 (0 "
+                               "refused), RSS: 1 configurations taken, 2 drops (no buffer on its "
+                               "queue)\n");
 }
 
 /* Each refused RSS_CONFIG: ack VIRTIO_NET_ERR, RSS stays off. */
