@@ -40,6 +40,13 @@ def address(i):
     return f"10.77.{(i + 2) // 256}.{(i + 2) % 256}"
 
 
+def mac(i):
+    """Instance i's MAC, unique on the bridge: nfvm's default MAC is its
+    device's number (02:6e:66:76:6d:01 for every one-port guest), and on one
+    bridge N guests with one MAC leave all but one unanswered."""
+    return f"02:6e:64:00:{(i + 2) // 256:02x}:{(i + 2) % 256:02x}"
+
+
 def sh(*cmd, timeout=120):
     return subprocess.run(list(cmd), check=True, capture_output=True, text=True, timeout=timeout)
 
@@ -70,7 +77,7 @@ def command(vmm, image, i, mem):
     params = [f"netdev.ip={address(i)}/16"]
     if vmm == "nfvm":
         return guest.nfvm_command(image, mem, nfos_cli.guest_cmdline(params, []),
-                                  [{"kind": "tap", "arg": f"t{i}"}])
+                                  [{"kind": "tap", "arg": f"t{i}", "mac": mac(i)}])
     return [image, f"netdev.dev=tap:t{i}", f"nfos.mem={mem}"] + params + ["--"]
 
 

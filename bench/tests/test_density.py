@@ -1,6 +1,7 @@
 """bench density's pure parts: the address plan, when it grows, what it
 reads from /proc. (The driver itself runs in
-tests/integration/test_nfvm.py::test_density_driver_linuxu.)"""
+tests/integration/test_nfvm.py::test_density_driver_linuxu and
+test_density_driver_nfvm.)"""
 
 import os
 
@@ -12,6 +13,15 @@ def test_addresses_are_distinct_and_skip_the_bridge():
     assert len(got) == 8000
     assert "10.77.0.1" not in got and "10.77.0.0" not in got
     assert bd.address(0) == "10.77.0.2" and bd.address(254) == "10.77.1.0"
+
+
+def test_each_nfvm_instance_has_a_mac_of_its_own():
+    """One bridge: nfvm's default MAC is the same for every one-port guest."""
+    cmds = [bd.command("nfvm", "img", i, 8 << 20) for i in range(8000)]
+    macs = [c[c.index("--net") + 1].split(",mac=")[1] for c in cmds]
+    assert len(set(macs)) == 8000
+    assert all(int(m[:2], 16) & 1 == 0 for m in macs)  # unicast
+    assert cmds[0][cmds[0].index("--net") + 1] == "tap:t0,mac=02:6e:64:00:00:02"
 
 
 def test_grows_while_memory_allows(monkeypatch):

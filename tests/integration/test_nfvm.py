@@ -551,3 +551,21 @@ def test_density_driver_linuxu():
     if not nfos_cli.kvm_usable():
         r = nfos("bench", "density", "--smoke")
         assert r.status == 0 and "skipped: nfvm needs a usable /dev/kvm" in r.out, r
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root")
+def test_density_driver_nfvm():
+    """./nfos bench density's own subject, pongs under nfvm: three start on
+    TAPs on one bridge, all answer a ping, and the namespace and every
+    nfvm are gone afterwards. Needs /dev/kvm: here, in the nested VM
+    (python3 -m vmm.tests.nested_suite -- tests/integration/test_nfvm.py
+    -k density)."""
+    if not nfos_cli.kvm_usable():
+        pytest.skip("nfvm's pongs need a usable /dev/kvm (none here; the nested VM has one)")
+    r = nfos("bench", "density", "--counts", "3", "--idle-seconds", "1", "--smoke", timeout=600)
+    assert r.status == 0 and "3 pong instances under nfvm" in r.out, r
+    assert re.search(r"PSS \d+ KiB each, idle CPU [\d.]+% of a core, all answer", r.out), r
+    left = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    assert "nfos-density-" not in left, left
+    nfvms = subprocess.run(["pgrep", "-f", NFVM], capture_output=True, text=True).stdout
+    assert nfvms == "", nfvms

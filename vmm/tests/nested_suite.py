@@ -32,8 +32,9 @@ from vmm.tests import nested_kvm
 ROOT = nested_kvm.ROOT
 # virtio_pci for QEMU's virtio-9p-pci on the pc machine; overlay for the
 # writable layer; kvm_amd and tun as in nested_kvm; bridge for the tests
-# that join TAPs on one (test_kvstore_guard's reply loop).
-MODULES = ("kvm_amd", "tun", "virtio_pci", "9pnet_virtio", "9p", "overlay", "bridge")
+# that join TAPs on one (test_kvstore_guard's reply loop); veth for the
+# tests on veth pairs (test_packets' AF_PACKET cases, test_libvirt's lan).
+MODULES = ("kvm_amd", "tun", "virtio_pci", "9pnet_virtio", "9p", "overlay", "bridge", "veth")
 TAG = "nfoshost"
 ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root",
        "NFOS_VMM": "nfvm", "PYTHONDONTWRITEBYTECODE": "1", "COLUMNS": "150", "LANG": "C.UTF-8"}
