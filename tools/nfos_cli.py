@@ -435,10 +435,18 @@ BENCHES = ("boot", "pps", "kv", "density", "all", "accept")
 
 
 def cmd_bench(args):
+    """A benchmark's main; a measurement that could not be made (the benches
+    raise RuntimeError for that: a guest that never booted, a peer that never
+    answered) is one line and status 1, not a traceback."""
     if args.what not in BENCHES:
         raise UsageError(f"unknown benchmark '{args.what}'")
     import importlib
-    return importlib.import_module(f"bench.{args.what}.bench_{args.what}").main(args.app_args)
+    bench = importlib.import_module(f"bench.{args.what}.bench_{args.what}")
+    try:
+        return bench.main(args.app_args)
+    except RuntimeError as e:
+        print(f"nfos bench {args.what}: {e}", file=sys.stderr)
+        return 1
 
 
 # --- main ---------------------------------------------------------------------

@@ -42,3 +42,19 @@ def test_lists_keep_their_order_once_each():
     assert parse("1500,64,1500") == [1500, 64]
     assert bench_kv.count("100K") == 100000 and bench_kv.count("1m") == 1000000
     assert bench_kv.workload_list("get90-zipf,get90-zipf") == ["get90-zipf"]
+
+
+def test_a_measurement_that_fails_is_one_line_and_status_1(monkeypatch, capsys):
+    """bench boot's guest that never printed its boot trace (a RuntimeError
+    of the bench) reaches the user as one line, not a traceback."""
+    import argparse
+
+    from bench.boot import bench_boot
+    from tools import nfos_cli
+
+    def fails(argv):
+        raise RuntimeError("helloworld under kvm never printed 'Hello'")
+
+    monkeypatch.setattr(bench_boot, "main", fails)
+    assert nfos_cli.cmd_bench(argparse.Namespace(what="boot", app_args=[])) == 1
+    assert capsys.readouterr().err == "nfos bench boot: helloworld under kvm never printed 'Hello'\n"
