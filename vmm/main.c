@@ -154,11 +154,17 @@ static int parse_mac(const char *s, uint8_t mac[6])
     return 17;
 }
 
-/* The first ",rss" in v that ends v or is followed by a comma, or NULL. */
+/* Whether the option ",rss" starts at p (it ends the value or a comma follows). */
+static bool rss_at(const char *p)
+{
+    return !strncmp(p, ",rss", 4) && (!p[4] || p[4] == ',');
+}
+
+/* The first ",rss" option in v, or NULL. */
 static const char *rss_opt(const char *v)
 {
     for (const char *r = strstr(v, ",rss"); r; r = strstr(r + 1, ",rss"))
-        if (!r[4] || r[4] == ',')
+        if (rss_at(r))
             return r;
     return NULL;
 }
@@ -197,7 +203,7 @@ static int parse_net(struct opts *o, const char *v)
                 return usage("--net ...,mac=MAC: a unicast XX:XX:XX:XX:XX:XX");
             end = (char *)opt + 5 + k;
             has_mac = true;
-        } else if (!strncmp(opt, ",rss", 4) && (!opt[4] || opt[4] == ',') && !rss) {
+        } else if (rss_at(opt) && !rss) {
             end = (char *)opt + 4;
             rss = true;
         } else {

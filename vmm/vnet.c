@@ -677,44 +677,51 @@ static bool rss_has_avail(const struct nfvm_vnet *n)
     return false;
 }
 
-/* With RSS: frames from TAP queue i, each to the receive queue RSS picks,
- * while some queue has a buffer. The one I/O thread that already moves
+/* Whether TAP queue i may be read now, k frames into this poll: while its
+ * pair's receive queue has a buffer; with RSS while any pair's has one, at
+ * most RSS_BURST frames (see pair_rx). */
+static bool rx_room(const struct nfvm_vnet *n, unsigned i, unsigned k)
+{
+    return n->rss_on ? k < RSS_BURST && rss_has_avail(n) : nfvm_vq_has_avail(&n->q[2 * i]);
+}
+
+/* Frames from TAP queue i into pair i's receive queue; with RSS each into
+ * the receive queue RSS picks. The one I/O thread that already moves
  * every pair does it: it holds the lock over all the rings, so steering a
- * frame to another pair's ring needs no new thread, lock or hand-off, and
- * without RSS nothing changes (a thread per pair would need a lock per
- * ring and a hand-off for each frame RSS moves). A frame cannot go back
- * to the TAP, so one whose queue has no buffer is a counted drop
- * (rss_drops) rather than holding up the frames behind it for the other
- * queues; RSS_BURST bounds the reads, so that a flood aimed at a full
- * queue does not keep the lock from the vCPUs. */
-static void rss_rx(struct nfvm_vnet *n, unsigned i)
+ * frame to another pair's ring needs no new thread, lock or hand-off (a
+ * thread per pair would need a lock per ring and a hand-off for each
+ * frame RSS moves). A frame cannot go back to the TAP, so with RSS one
+ * whose queue has no buffer is a counted drop (rss_drops) rather than
+ * holding up the frames behind it for the other queues; RSS_BURST bounds
+ * the reads, so that a flood aimed at a full queue does not keep the lock
+ * from the vCPUs. */
+static void pair_rx(struct nfvm_vnet *n, unsigned i)
 {
     struct nfvm_chain c;
     struct nfvm_vq *rx;
     ssize_t len;
 
-    for (unsigned k = 0; k < RSS_BURST && rss_has_avail(n); k++) {
+    for (unsigned k = 0; n->tap[i] >= 0 && rx_room(n, i, k); k++) {
         len = read(n->tap[i], n->frame + HDR_LEN, sizeof(n->frame) - HDR_LEN);
         if (len <= 0)
             break;
         /* The table names pairs below n->pairs (nfvm_rss_parse, ctrl_rss). */
-        rx = &n->q[2 * nfvm_rss_queue(&n->rss, n->frame + HDR_LEN, (size_t)len)];
+        rx = &n->q[2 * (n->rss_on ? nfvm_rss_queue(&n->rss, n->frame + HDR_LEN, (size_t)len) : i)];
         if (nfvm_vq_pop(rx, n->mem, &c) > 0) {
             rx_one(n, rx, &c, (size_t)len);
         } else {
             n->rx_drops++;
-            n->rss_drops++;
+            n->rss_drops += n->rss_on;
         }
     }
 }
 
-/* Pair i's transmit queue, then as many TAP frames as its receive queue
- * has buffers for (with RSS: rss_rx). */
+/* Pair i's transmit queue, then as many TAP frames as there are receive
+ * buffers for (pair_rx). */
 static void poll_pair(struct nfvm_vnet *n, unsigned i)
 {
-    struct nfvm_vq *rx = &n->q[2 * i], *tx = &n->q[2 * i + 1];
+    struct nfvm_vq *tx = &n->q[2 * i + 1];
     struct nfvm_chain c;
-    ssize_t len;
     int r;
 
     while ((r = nfvm_vq_pop(tx, n->mem, &c)) != 0) {
@@ -723,20 +730,7 @@ static void poll_pair(struct nfvm_vnet *n, unsigned i)
             nfvm_vq_push(tx, c.head, 0);
         }
     }
-    if (n->rss_on) {
-        if (n->tap[i] >= 0)
-            rss_rx(n, i);
-        return;
-    }
-    while (n->tap[i] >= 0 && nfvm_vq_has_avail(rx)) {
-        len = read(n->tap[i], n->frame + HDR_LEN, sizeof(n->frame) - HDR_LEN);
-        if (len <= 0)
-            break;
-        if (nfvm_vq_pop(rx, n->mem, &c) > 0)
-            rx_one(n, rx, &c, (size_t)len);
-        else
-            n->rx_drops++;
-    }
+    pair_rx(n, i);
 }
 
 void nfvm_vnet_poll(struct nfvm_vnet *n)
