@@ -313,6 +313,7 @@ int nfvm_kvm_run(struct nfvm_kvm *k, struct nfvm *vm)
 
     k->status = NFVM_RUNNING;
     k->cpu[0].thread = pthread_self();
+    vm->run0 = k->cpu[0].run;
     if (aps_start(k, vm) < 0)
         status = NFVM_STATUS_SETUP;
     else

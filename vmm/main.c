@@ -496,15 +496,21 @@ static void stdin_restore(void)
         tcsetattr(STDIN_FILENO, TCSADRAIN, &term_saved);
 }
 
-/* A stop signal interrupts KVM_RUN (the vCPU thread takes it: the I/O
- * threads block it), or an idle sleep (through stop_fd, so that a signal
- * just before the sleep is not lost), so the console is flushed and
- * --trace printed. */
+/* A stop signal interrupts KVM_RUN (vCPU 0's thread takes it: the I/O
+ * threads and the other vCPUs block it), or an idle sleep (through
+ * stop_fd, so that a signal just before the sleep is not lost), so the
+ * console is flushed and --trace printed. immediate_exit covers the signal
+ * that lands between vcpu_loop's test of stop_signal and its KVM_RUN:
+ * that KVM_RUN returns EINTR at once instead of running a guest that may
+ * never exit again (KVM's documented answer to that race). */
 static void on_stop(int sig)
 {
+    struct kvm_run *run = vm.run0;
     uint64_t one = 1;
 
     vm.stop_signal = sig;
+    if (run)
+        run->immediate_exit = 1;
     if (vm.stop_fd >= 0)
         (void)!write(vm.stop_fd, &one, 8);
 }

@@ -169,6 +169,9 @@ struct nfvm {
     int stop_fd;                 /* eventfd the signal handler writes (an idle
                                     sleep wakes on it); -1: none */
     double first_exit_ms;        /* CLOCK_MONOTONIC */
+    /* vCPU 0's kvm_run, where the stop signal lands: the handler sets its
+     * immediate_exit. */
+    struct kvm_run *volatile run0;
     struct nfvm_idle_stats {
         uint64_t arms, sleeps, woken_dev, woken_timer, slept_ns;
         uint64_t cpu_waits, cpu_wakes; /* NFVM_PORT_CPU_WAIT / _WAKE */
