@@ -32,28 +32,55 @@ class Result:
         return f"Result(status={self.status}, out={self.out!r}, err={self.err!r})"
 
 
-def _init_script(order, cases):
+# guard SECONDS CMD...: runs CMD (its output to /tmp/o, /tmp/e) and returns
+# its status; once it has run SECONDS, says so on the console with where
+# each nfvm thread waits (its kernel stack), then ends it: SIGTERM to every
+# nfvm (nfvm stops its guest and prints --trace), SIGKILL 10 s later.
+GUARD = """guard() {
+  t=$1; shift
+  "$@" >/tmp/o 2>/tmp/e & c=$!
+  ( sleep $t
+    echo "@@@ guard: still running after $t s"
+    for p in $(pidof nfvm); do for d in /proc/$p/task/*; do
+      echo "@@@ guard: nfvm $p thread ${d##*/} $(cut -d' ' -f3 $d/stat) $(cat $d/wchan)"
+      cat $d/stack 2>/dev/null; done; done
+    killall -TERM nfvm; kill -TERM $c; sleep 10; killall -KILL nfvm; kill -KILL $c
+  ) 2>/dev/null & w=$!
+  wait $c; s=$?
+  kill $w 2>/dev/null
+  return $s
+}"""
+
+
+def _init_script(order, cases, case_timeout=None):
+    """The VM's /init: each case in turn, each ended (see GUARD) when it
+    outlasts case_timeout seconds, so that one hung case neither takes the
+    others' results with it nor leaves the VM's own timeout to end the
+    run."""
     lines = ["#!/bin/sh",
-             "mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev"]
+             "mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev",
+             GUARD]
     lines += [f"insmod /mod/{m}.ko" for m in order]
     lines.append("[ -e /dev/kvm ] || echo '@@@ no /dev/kvm in the VM'")
     for name, _, argv in cases:
         if isinstance(argv, str):  # a shell snippet of its own
-            cmd = f"( {argv} )"
+            cmd = "sh -c " + shlex.quote(argv)
         else:
             cmd = " ".join(shlex.quote(a) for a in ["/bin/nfvm"] + argv)
+        # guard redirects cmd itself: its own lines go to the console.
+        run = f"guard {int(case_timeout)} {cmd}" if case_timeout else f"{cmd} >/tmp/o 2>/tmp/e"
         # base64 keeps the guest's bytes out of the serial line discipline.
-        lines += [f"{cmd} >/tmp/o 2>/tmp/e; s=$?",
+        lines += [f"{run}; s=$?",
                   f"echo \"@@@ {name} $s $(base64 -w0 /tmp/o) $(base64 -w0 /tmp/e)\""]
     lines.append("poweroff -f")
     return "\n".join(lines) + "\n"
 
 
-def _initramfs(lv, cases, mods, order):
+def _initramfs(lv, cases, mods, order, case_timeout=None):
     c = lv.Cpio()
     c.file("/bin/busybox", open(lv.BUSYBOX, "rb").read(), 0o755)
     for a in ("sh", "mount", "insmod", "base64", "poweroff", "echo", "cat", "ip", "ping", "kill",
-              "sleep", "grep", "printf", "mkfifo"):
+              "sleep", "grep", "printf", "mkfifo", "killall", "pidof", "cut"):
         c.symlink(f"/bin/{a}", "busybox")
     for lib in LIBS:
         c.file(lib, open(lib, "rb").read(), 0o755)
@@ -65,7 +92,7 @@ def _initramfs(lv, cases, mods, order):
             c.file(f"/img/{os.path.basename(img)}", open(img, "rb").read(), 0o644)
     for d in ("proc", "sys", "dev", "tmp"):
         c.dir(f"/{d}")
-    c.file("/init", _init_script(order, cases).encode(), 0o755)
+    c.file("/init", _init_script(order, cases, case_timeout).encode(), 0o755)
     return c.bytes()
 
 
@@ -93,7 +120,8 @@ def _kernel(modules):
 
 
 def _boot(vmlinuz, initrd, timeout, mem="1G", extra=()):
-    """The VM's console (its stdout) once it powered off; while it runs,
+    """The VM's console (its stdout) once it powered off, or once timeout
+    seconds ended it (then its last line says so); while it runs,
     build/nfvm/nested/console.log has it so far (tail -f)."""
     work = os.path.dirname(os.path.dirname(vmlinuz))
     path = os.path.join(work, "initrd")
@@ -101,24 +129,31 @@ def _boot(vmlinuz, initrd, timeout, mem="1G", extra=()):
         f.write(initrd)
     log = os.path.join(work, "console.log")
     # Two CPUs (MTTCG: a host thread each), so that nfvm --cpus 2 has two.
+    killed = ""
     with open(log, "w") as out:
-        subprocess.run(["qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-smp", "2",
-                        "-m", mem,
-                        "-nodefaults", "-no-user-config", "-nographic", "-no-reboot",
-                        "-serial", "stdio", "-kernel", vmlinuz, "-initrd", path,
-                        "-append", "console=ttyS0 quiet panic=-1"] + list(extra),
-                       stdout=out, stderr=subprocess.STDOUT, timeout=timeout,
-                       stdin=subprocess.DEVNULL)
+        try:
+            subprocess.run(["qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-smp", "2",
+                            "-m", mem,
+                            "-nodefaults", "-no-user-config", "-nographic", "-no-reboot",
+                            "-serial", "stdio", "-kernel", vmlinuz, "-initrd", path,
+                            "-append", "console=ttyS0 quiet panic=-1"] + list(extra),
+                           stdout=out, stderr=subprocess.STDOUT, timeout=timeout,
+                           stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired:  # run() has killed QEMU
+            killed = f"\n@@@ the VM did not power off within {timeout:.0f} s: killed\n"
     with open(log, errors="replace") as f:
-        return f.read().replace("\r", "")
+        return f.read().replace("\r", "") + killed
 
 
-def run_cases(cases, timeout=900):
+def run_cases(cases, timeout=900, case_timeout=300):
     """cases: [(name, [host image paths], nfvm argv with images as
-    /img/<basename>, or a shell snippet: its status and output count)]. Returns {name: Result}; a case that did not report
-    is missing, and the VM's console is in the KeyError's reason."""
+    /img/<basename>, or a shell snippet: its status and output count)].
+    Returns {name: Result} and "_console" (the VM's console); a case that
+    outlasted case_timeout seconds was ended (GUARD: status 143 or 137,
+    what it printed by then, its nfvm threads' stacks on the console); one
+    that did not report (the VM's timeout came first) is missing."""
     vmlinuz, mods, order = _kernel(MODULES)
-    console = _boot(vmlinuz, _initramfs(_linuxvm(), cases, mods, order), timeout)
+    console = _boot(vmlinuz, _initramfs(_linuxvm(), cases, mods, order, case_timeout), timeout)
     out = {}
     for line in console.splitlines():
         w = line[line.find("@@@ "):].split(" ")  # firmware escapes may lead
