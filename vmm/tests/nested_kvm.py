@@ -11,6 +11,7 @@ All cases run in one VM boot, one after the other."""
 import base64
 import os
 import shlex
+import socket
 import subprocess
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -119,28 +120,70 @@ def _kernel(modules):
     return os.path.join(work, "vmlinuz"), mods, order
 
 
+# The lines of `info registers` kept for a stalled VM: where each vCPU was
+# (RIP, CPL, HLT), in which mode and address space (CS, CR0, CR3, EFER).
+REGS_KEPT = ("CPU#", "RAX", "RSI", "R8 ", "R12", "RIP", "CS ", "CR0", "EFER", "(QEMU")
+
+
+def _monitor(sock, command, wait=10.0):
+    """What QEMU's human monitor at the unix socket sock answers to
+    command (up to its next prompt), or why it could not be asked."""
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as c:
+            c.settimeout(wait)
+            c.connect(sock)
+            got = b""
+            for send in (None, command):
+                if send:
+                    c.sendall(send.encode() + b"\n")
+                    got = b""
+                while not got.rstrip().endswith(b"(qemu)"):
+                    chunk = c.recv(65536)
+                    if not chunk:
+                        break
+                    got += chunk
+        return got.decode(errors="replace").replace("\r", "")
+    except OSError as e:
+        return f"(QEMU's monitor did not answer: {e})"
+
+
 def _boot(vmlinuz, initrd, timeout, mem="1G", extra=()):
     """The VM's console (its stdout) once it powered off, or once timeout
-    seconds ended it (then its last line says so); while it runs,
-    build/nfvm/nested/console.log has it so far (tail -f)."""
+    seconds ended it: then its last lines say so, with each vCPU's
+    registers from QEMU's monitor (RIP and CS say whether a stalled vCPU
+    was in the VM's kernel, in user space, or in a nested guest); while it
+    runs, build/nfvm/nested/console.log has it so far (tail -f)."""
     work = os.path.dirname(os.path.dirname(vmlinuz))
     path = os.path.join(work, "initrd")
     with open(path, "wb") as f:
         f.write(initrd)
     log = os.path.join(work, "console.log")
+    mon = os.path.join(work, "monitor.sock")
+    if os.path.exists(mon):
+        os.unlink(mon)
     # Two CPUs (MTTCG: a host thread each), so that nfvm --cpus 2 has two.
     killed = ""
     with open(log, "w") as out:
+        p = subprocess.Popen(["qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-smp", "2",
+                              "-m", mem,
+                              "-nodefaults", "-no-user-config", "-nographic", "-no-reboot",
+                              "-serial", "stdio", "-monitor", f"unix:{mon},server=on,wait=off",
+                              "-kernel", vmlinuz, "-initrd", path,
+                              "-append", "console=ttyS0 quiet panic=-1"] + list(extra),
+                             stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         try:
-            subprocess.run(["qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-smp", "2",
-                            "-m", mem,
-                            "-nodefaults", "-no-user-config", "-nographic", "-no-reboot",
-                            "-serial", "stdio", "-kernel", vmlinuz, "-initrd", path,
-                            "-append", "console=ttyS0 quiet panic=-1"] + list(extra),
-                           stdout=out, stderr=subprocess.STDOUT, timeout=timeout,
-                           stdin=subprocess.DEVNULL)
-        except subprocess.TimeoutExpired:  # run() has killed QEMU
-            killed = f"\n@@@ the VM did not power off within {timeout:.0f} s: killed\n"
+            p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            regs = "\n".join(ln for ln in _monitor(mon, "info registers -a").splitlines()
+                              if ln.startswith(REGS_KEPT))
+            p.kill()
+            p.wait()
+            killed = (f"\n@@@ the VM did not power off within {timeout:.0f} s: killed; "
+                      f"its vCPUs then:\n{regs}\n")
+        except BaseException:  # ^C, a test runner's own timeout: no QEMU left behind
+            p.kill()
+            p.wait()
+            raise
     with open(log, errors="replace") as f:
         return f.read().replace("\r", "") + killed
 
