@@ -190,27 +190,25 @@ def keep_logs(ctx, procs, name_of):
 
 
 def timed_output(cmd, want, timeout):
-    """Runs cmd (stdin /dev/null, in its own session) and times it from exec
-    to its first stdout line holding want, and to its exit. Its session is
-    killed once it has run timeout s: a guest that never ends ends this run,
-    not the benchmark (reading its output to the end alone would wait for
-    ever). stderr is read beside stdout, so that neither pipe can fill.
-    Returns (s to want or None, s to exit, stdout, stderr, status, rusage);
-    status None when it had to be killed."""
+    """Runs cmd (stdin /dev/null) and times it from exec to its first stdout
+    line holding want, and to its exit. It is killed once it has run timeout
+    s: a guest that never ends ends this run, not the benchmark (reading its
+    output to the end alone would wait for ever). It stays in our process
+    group, so that whoever ends ours (a test's timeout) ends it too; a
+    monitor (QEMU, nfvm) starts no process that could hold its output open.
+    stderr is read beside stdout, so that neither pipe can fill. Returns
+    (s to want or None, s to exit, stdout, stderr, status, rusage); status
+    None when it had to be killed."""
     t0 = time.perf_counter()
     p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True, errors="replace",
-                         start_new_session=True)
+                         stderr=subprocess.PIPE, text=True, errors="replace")
     gone, killed = threading.Lock(), []
 
     def kill():
         with gone:  # never after the reaping below: its id could be another's
             if not killed:
                 killed.append(True)
-                try:
-                    os.killpg(p.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
+                os.kill(p.pid, signal.SIGKILL)  # not p.kill(): its poll() could reap it
 
     timer = threading.Timer(timeout, kill)
     timer.start()
