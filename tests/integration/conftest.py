@@ -152,11 +152,24 @@ def run_session(argv, timeout, input=None):
                           start_new_session=True) as p:
         try:
             out, err = p.communicate(input, timeout=timeout)
-        except subprocess.TimeoutExpired:
+        except subprocess.TimeoutExpired as e:
             os.killpg(p.pid, signal.SIGKILL)
             p.wait()
-            raise
+            raise TimedOut(argv, timeout, e.stdout, e.stderr) from None
     return Result(p.returncode, out, err)
+
+
+class TimedOut(subprocess.TimeoutExpired):
+    """TimeoutExpired that says what the command had printed by then (the
+    plain one names the command only, so a timed-out benchmark showed no
+    clue to where it stood)."""
+
+    def __str__(self):
+        def tail(b):
+            t = b.decode(errors="replace") if isinstance(b, bytes) else (b or "")
+            return t[-3000:]
+        return (f"{super().__str__()}; its stdout by then: {tail(self.stdout)!r}; "
+                f"its stderr: {tail(self.stderr)!r}")
 
 
 def nfos_argv(*argv):

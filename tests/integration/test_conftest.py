@@ -26,6 +26,7 @@ def test_run_session_timeout_ends_what_the_child_started(tmp_path):
     """nfos()'s timeout: ./nfos bench all's benchmark, and its QEMU, went on
     running after subprocess.run had killed ./nfos alone."""
     pidfile = tmp_path / "pid"
-    with pytest.raises(subprocess.TimeoutExpired):
-        run_session(["sh", "-c", f"sleep 1000 & echo $! > {pidfile}; wait"], 1)
+    with pytest.raises(subprocess.TimeoutExpired) as e:
+        run_session(["sh", "-c", f"sleep 1000 & echo $! > {pidfile}; echo so far; wait"], 1)
     assert ended(int(pidfile.read_text()))
+    assert "its stdout by then: 'so far\\n'" in str(e.value), str(e.value)
