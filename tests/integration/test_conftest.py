@@ -2,19 +2,28 @@
 every test that uses them. No guest: shell stand-ins."""
 
 import subprocess
+import time
 
 import pytest
 
 from conftest import run_session
 
 
-def ended(pid):
-    """Gone, or a zombie (its parent killed, init has not reaped it yet)."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
-    except FileNotFoundError:
-        return True
+def ended(pid, limit=10):
+    """Gone, or a zombie (its parent killed, init has not reaped it yet),
+    within limit s: SIGKILL is sent at once but takes effect a moment
+    later."""
+    end = time.monotonic() + limit
+    while True:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    return True
+        except FileNotFoundError:
+            return True
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.05)
 
 
 def test_run_session_output_and_status():
