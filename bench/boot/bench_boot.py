@@ -33,12 +33,11 @@ import platform
 import re
 import subprocess
 import sys
-import time
 
 from bench.boot import dpdk, nfvm, sizes, smp
 from bench.common import cli, host, stats
 from bench.common.images import build_images
-from bench.common.proc import Unavailable
+from bench.common.proc import Unavailable, timed_output
 from tools import nfos_cli
 from tools.nfos_cli import ROOT
 
@@ -111,18 +110,16 @@ def trace_ns(image, mem, accel, args=()):
 
 
 def wall_times(image, mem, accel, params=(), args=(), want=GREETING):
-    """Seconds from exec of QEMU to the line holding want, and to QEMU's exit."""
-    t0 = time.perf_counter()
-    p = subprocess.Popen(qemu(image, mem, accel, params, args), stdout=subprocess.PIPE,
-                         stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, text=True)
-    t_main = None
-    for line in p.stdout:
-        if t_main is None and want in line:
-            t_main = time.perf_counter() - t0
-    p.wait(timeout=TIMEOUT)
+    """Seconds from exec of QEMU to the line holding want, and to QEMU's exit.
+    A run that has not ended after TIMEOUT s is killed and fails."""
+    t_main, t_exit, _, _, status, _ = timed_output(qemu(image, mem, accel, params, args), want,
+                                                   TIMEOUT)
+    if status is None:
+        raise RuntimeError(f"{os.path.basename(image)} under {accel}: not ended after "
+                           f"{TIMEOUT} s (killed)")
     if t_main is None:
         raise RuntimeError(f"{os.path.basename(image)} under {accel} never printed {want!r}")
-    return t_main, time.perf_counter() - t0
+    return t_main, t_exit
 
 
 def summary(values):

@@ -12,10 +12,9 @@ and the ratio QEMU microvm / nfvm of exec -> helloworld main."""
 
 import os
 import re
-import subprocess
-import time
 
 from bench.common import stats
+from bench.common.proc import timed_output
 from tools import guest, nfos_cli
 
 TIMEOUT = 30
@@ -56,27 +55,19 @@ def parse_boottrace(out):
 
 
 def one_run(image, params, args, want):
-    """(exec -> want, exec -> exit, monitor ms, guest ns, peak RSS KiB)."""
+    """(exec -> want, exec -> exit, monitor ms, guest ns, peak RSS KiB).
+    A run that has not ended after TIMEOUT s is killed and fails."""
     cmd = guest.nfvm_command(image, 64 << 20, nfos_cli.guest_cmdline(
         list(params) + ["nfos.boottrace=1"], list(args)))
     cmd.insert(1, "--trace")
-    t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         stdin=subprocess.DEVNULL, text=True)
-    t_main, lines = None, []
-    for line in p.stdout:
-        lines.append(line)
-        if t_main is None and want in line:
-            t_main = time.perf_counter() - t0
-    err = p.stderr.read()
-    _, status, ru = os.wait4(p.pid, 0)
-    t_exit = time.perf_counter() - t0
-    p.returncode = os.waitstatus_to_exitcode(status)
-    if t_main is None or p.returncode != 0:
-        raise RuntimeError(f"{os.path.basename(image)} under nfvm: status {p.returncode}, "
-                           f"never printed {want!r}: {''.join(lines)[-1000:]} {err[-1000:]}")
-    return t_main, t_exit, parse_trace(err)["vcpu_ms"], parse_boottrace("".join(lines)), \
-        ru.ru_maxrss
+    t_main, t_exit, out, err, status, ru = timed_output(cmd, want, TIMEOUT)
+    if status is None:
+        raise RuntimeError(f"{os.path.basename(image)} under nfvm: not ended after {TIMEOUT} s "
+                           f"(killed): {out[-1000:]} {err[-1000:]}")
+    if t_main is None or status != 0:
+        raise RuntimeError(f"{os.path.basename(image)} under nfvm: status {status}, "
+                           f"never printed {want!r}: {out[-1000:]} {err[-1000:]}")
+    return t_main, t_exit, parse_trace(err)["vcpu_ms"], parse_boottrace(out), ru.ru_maxrss
 
 
 def measure(images, runs):

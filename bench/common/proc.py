@@ -189,6 +189,52 @@ def keep_logs(ctx, procs, name_of):
             shutil.copy(p.log.name, os.path.join(ctx.logs, name_of(p)))
 
 
+def timed_output(cmd, want, timeout):
+    """Runs cmd (stdin /dev/null) and times it from exec to its first stdout
+    line holding want, and to its exit. It is killed once it has run timeout
+    s: a guest that never ends ends this run, not the benchmark (reading its
+    output to the end alone would wait for ever). It stays in our process
+    group, so that whoever ends ours (a test's timeout) ends it too; a
+    monitor (QEMU, nfvm) starts no process that could hold its output open.
+    stderr is read beside stdout, so that neither pipe can fill. Returns
+    (s to want or None, s to exit, stdout, stderr, status, rusage); status
+    None when it had to be killed."""
+    t0 = time.perf_counter()
+    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, errors="replace")
+    gone, killed = threading.Lock(), []
+
+    def kill():
+        with gone:  # never after the reaping below: its id could be another's
+            if not killed:
+                killed.append(True)
+                os.kill(p.pid, signal.SIGKILL)  # not p.kill(): its poll() could reap it
+
+    timer = threading.Timer(timeout, kill)
+    timer.start()
+    err = []
+    reader = threading.Thread(target=lambda: err.append(p.stderr.read()), daemon=True)
+    reader.start()
+    t_want, lines = None, []
+    for line in p.stdout:
+        lines.append(line)
+        if t_want is None and want in line:
+            t_want = time.perf_counter() - t0
+    os.waitid(os.P_PID, p.pid, os.WEXITED | os.WNOWAIT)  # ended, not yet reaped
+    t_exit = time.perf_counter() - t0
+    with gone:
+        timer.cancel()
+        was_killed = bool(killed)
+        killed.append(False)  # kill() does nothing from here on
+    _, status, ru = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    reader.join()
+    p.stdout.close()
+    p.stderr.close()
+    return (t_want, t_exit, "".join(lines), "".join(err),
+            None if was_killed else p.returncode, ru)
+
+
 # --- a benchmark under its lock -------------------------------------------------
 
 # One lock for every benchmark that runs DPDK processes (pps, kv): they

@@ -4,6 +4,7 @@ always with a timeout."""
 
 import os
 import re
+import signal
 import subprocess
 
 import pytest
@@ -138,10 +139,37 @@ def nfos(*argv, timeout=BOOT_TIMEOUT, input=None):
     run_image_first(argv)
     if nfvm_switch.wanted() and argv[:1] == ("run",):
         argv = nfvm_switch.served_or_skip(nfvm_switch.nfos_run_argv, argv)
-    stdin = {"input": input} if input is not None else {"stdin": subprocess.DEVNULL}
-    r = subprocess.run([os.path.join(ROOT, "nfos")] + list(argv), capture_output=True,
-                       text=True, timeout=timeout, **stdin)
-    return Result(r.returncode, r.stdout, r.stderr)
+    return run_session([os.path.join(ROOT, "nfos")] + list(argv), timeout, input)
+
+
+def run_session(argv, timeout, input=None):
+    """Result of argv, run in a session of its own; at its timeout the whole
+    session is killed before TimeoutExpired: subprocess.run's timeout kills
+    the child alone, and what ./nfos had started (bench all's benchmarks,
+    their QEMU and nfvm) ran on into the next tests."""
+    with subprocess.Popen(argv, stdin=subprocess.DEVNULL if input is None else subprocess.PIPE,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          start_new_session=True) as p:
+        try:
+            out, err = p.communicate(input, timeout=timeout)
+        except subprocess.TimeoutExpired as e:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+            raise TimedOut(argv, timeout, e.stdout, e.stderr) from None
+    return Result(p.returncode, out, err)
+
+
+class TimedOut(subprocess.TimeoutExpired):
+    """TimeoutExpired that says what the command had printed by then (the
+    plain one names the command only, so a timed-out benchmark showed no
+    clue to where it stood)."""
+
+    def __str__(self):
+        def tail(b):
+            t = b.decode(errors="replace") if isinstance(b, bytes) else (b or "")
+            return t[-3000:]
+        return (f"{super().__str__()}; its stdout by then: {tail(self.stdout)!r}; "
+                f"its stderr: {tail(self.stderr)!r}")
 
 
 def nfos_argv(*argv):
