@@ -128,21 +128,22 @@ REGS_KEPT = ("CPU#", "RAX", "RSI", "R8 ", "R12", "RIP", "CS ", "CR0", "EFER", "(
 def _monitor(sock, command, wait=10.0):
     """What QEMU's human monitor at the unix socket sock answers to
     command (up to its next prompt), or why it could not be asked."""
+    def to_prompt(c):
+        got = b""
+        while not got.rstrip().endswith(b"(qemu)"):
+            chunk = c.recv(65536)
+            if not chunk:
+                break
+            got += chunk
+        return got
+
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as c:
             c.settimeout(wait)
             c.connect(sock)
-            got = b""
-            for send in (None, command):
-                if send:
-                    c.sendall(send.encode() + b"\n")
-                    got = b""
-                while not got.rstrip().endswith(b"(qemu)"):
-                    chunk = c.recv(65536)
-                    if not chunk:
-                        break
-                    got += chunk
-        return got.decode(errors="replace").replace("\r", "")
+            to_prompt(c)  # the banner
+            c.sendall(command.encode() + b"\n")
+            return to_prompt(c).decode(errors="replace").replace("\r", "")
     except OSError as e:
         return f"(QEMU's monitor did not answer: {e})"
 
@@ -176,14 +177,12 @@ def _boot(vmlinuz, initrd, timeout, mem="1G", extra=()):
         except subprocess.TimeoutExpired:
             regs = "\n".join(ln for ln in _monitor(mon, "info registers -a").splitlines()
                               if ln.startswith(REGS_KEPT))
-            p.kill()
-            p.wait()
             killed = (f"\n@@@ the VM did not power off within {timeout:.0f} s: killed; "
                       f"its vCPUs then:\n{regs}\n")
-        except BaseException:  # ^C, a test runner's own timeout: no QEMU left behind
-            p.kill()
-            p.wait()
-            raise
+        finally:  # also on ^C or a test runner's own timeout: no QEMU left behind
+            if p.poll() is None:
+                p.kill()
+                p.wait()
     with open(log, errors="replace") as f:
         return f.read().replace("\r", "") + killed
 

@@ -9,6 +9,7 @@ line's time in the VM."""
 import os
 import signal
 import subprocess
+import threading
 import time
 
 from bench.boot import nfvm
@@ -44,17 +45,21 @@ def streamed(argv, limit):
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                          stdin=subprocess.DEVNULL, start_new_session=True,
                          env=dict(os.environ, PYTHONUNBUFFERED="1"))
-    killer = subprocess.Popen(["sh", "-c", f"sleep {limit}; kill -9 -{p.pid}"])
+    def kill():
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    killer = threading.Timer(limit, kill)
+    killer.start()
     try:
         for line in p.stdout:
             say("| " + line.rstrip())
         st = p.wait()
     finally:
-        killer.kill()
-        try:
-            os.killpg(p.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        killer.cancel()
+        kill()
     say(f"status {st}")
     return st
 
@@ -68,8 +73,6 @@ def test_pps_smoke_streamed():
 
 
 def _beat(period):
-    import threading
-
     def loop():
         while True:
             with open("/proc/loadavg") as f:
