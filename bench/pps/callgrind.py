@@ -42,7 +42,7 @@ import tempfile
 import time
 
 from bench.common import cli
-from bench.common.dpdk import TESTPMD
+from bench.common.dpdk import TESTPMD, Memory
 from bench.common.images import build_images
 from bench.common.proc import Unavailable
 from bench.pps import dpdk_nfos, run
@@ -54,8 +54,8 @@ CASES = {"rx": ("txonly", "rxsink", "rxonly"), "tx": ("rxonly", "txgen", "txonly
 SIZE = 64
 FN_LINE = re.compile(r"^\s*([\d,]+) \([^)]*\)\s+(?:\?\?\?|[^:]*):(\S+)")
 NFOS_TOTAL = re.compile(r"^\w+: total rx (\d+) pkts .*\| tx (\d+) pkts")
-BURST_FNS = {"rx": ("nfos_pmd_rx_burst", "vhost_user_rx_burst"),
-             "tx": ("nfos_pmd_tx_burst", "vhost_user_tx_burst")}
+BURST_FNS = {"rx": ("nfos_pmd_rx_burst", "vhost_user_rx_burst", "virtio_recv_pkts"),
+             "tx": ("nfos_pmd_tx_burst", "vhost_user_tx_burst", "virtio_xmit_pkts")}
 
 
 def backend(case, sock, log):
@@ -83,6 +83,14 @@ def image(app, smp=False):
 def subject_argv(subject, case, port, seconds, smp=0):
     """port: the netdev.dev of the subject's one port; smp: the nfos apps'
     SMP variant with that many lcores (0: the single-CPU image)."""
+    if subject == "dpdk":
+        # bench pps's peer as it runs there (net_virtio_user, testpmd's
+        # arguments), on --no-huge memory: valgrind and hugepages do not mix.
+        sock = port.split(":", 1)[1]
+        argv = run.testpmd_argv("dpdk", f"net_virtio_user0,path={sock},queues=1", SUBJECT_CORE,
+                                Memory(True, []), CASES[case][2], SIZE, False)
+        # Without the periodic stats it waits for the newline run_subject sends.
+        return [a for a in argv[2:] if not a.startswith("--stats-period")]
     if subject == "nfos":
         app = CASES[case][1]
         args = {"tx": ["--size", str(SIZE - 4)], "fwd": ["--macswap"]}.get(case, [])
@@ -95,7 +103,8 @@ def subject_argv(subject, case, port, seconds, smp=0):
 
 
 def packets(subject, case, text):
-    """What the subject received (rx) or sent (tx, fwd), from its exit lines."""
+    """What the subject received (rx) or sent (tx, fwd), from its exit lines
+    (testpmd's accumulated statistics for testpmd and dpdk)."""
     if subject == "nfos":
         m = [NFOS_TOTAL.match(l) for l in text.splitlines()]
         m = [x for x in m if x]
@@ -153,7 +162,7 @@ def run_subject(subject, case, port, seconds, out, tmp, tag, smp=0):
     with open(log, "w") as f:
         p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=f, stderr=subprocess.STDOUT,
                              start_new_session=True)
-        if subject == "testpmd":
+        if subject in ("testpmd", "dpdk"):
             # Ready, then the window, then a newline: testpmd stops itself.
             if not wait_ready(log, r"^Press enter to exit", 300):
                 p.kill()
@@ -236,7 +245,8 @@ def measure(subject, case, short, long, tmp, port, tries=2, smp=0):
 
 def apps(cases, subjects):
     """The linuxu images the run needs."""
-    return [CASES[c][1] if s == "nfos" else dpdk_nfos.APP for c in cases for s in subjects]
+    return [CASES[c][1] if s == "nfos" else dpdk_nfos.APP for c in cases for s in subjects
+            if s != "dpdk"]
 
 
 def build(cases, subjects, smp=0):
@@ -291,7 +301,10 @@ def parse(ap, argv):
         ap.error(f"--short ({args.short:g}) must be above 0 and below --long ({args.long:g})")
     if not 0 <= args.smp <= 16:
         ap.error(f"--smp {args.smp}: 1 to 16 lcores (0: the single-CPU images)")
-    if args.smp and (args.cases != ["fwd"] or "testpmd" in args.subjects):
+    if "dpdk" in args.subjects and args.port != "vhost-user":
+        ap.error("--subjects dpdk: DPDK's testpmd on net_virtio_user needs the backend: "
+                 "--port vhost-user")
+    if args.smp and (args.cases != ["fwd"] or set(args.subjects) != {"nfos"}):
         ap.error("--smp: the nfos apps' lcores are l2fwd's only (rxsink and txgen have none, "
                  "testpmd's image is SMP already): --cases fwd --subjects nfos")
     return args
@@ -301,7 +314,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cases", type=cli.csv("case", tuple(CASES)), default=list(CASES))
-    ap.add_argument("--subjects", type=cli.csv("subject", ("nfos", "testpmd")),
+    ap.add_argument("--subjects", type=cli.csv("subject", ("nfos", "testpmd", "dpdk")),
                     default=["nfos", "testpmd"])
     ap.add_argument("--short", type=float, default=4)
     ap.add_argument("--long", type=float, default=12)
