@@ -43,7 +43,7 @@
 #define VNET_WANTED                                                     \
     ((1ULL << VIRTIO_NET_F_MAC) | (1ULL << VIRTIO_NET_F_STATUS) |       \
      (1ULL << VIRTIO_F_RING_EVENT_IDX) | (1ULL << VIRTIO_F_VERSION_1) | \
-     (1ULL << VIRTIO_NET_F_CTRL_VQ) | (1ULL << VIRTIO_NET_F_MQ))
+     (1ULL << VIRTIO_NET_F_CTRL_VQ) | (1ULL << VIRTIO_NET_F_MQ) | (1ULL << VIRTIO_F_IN_ORDER))
 
 struct vnet_rxq {
     struct virtqueue *vq;
@@ -118,15 +118,19 @@ static void vnet_rx_refill(struct vnet_rxq *q)
         want = have;
     }
     for (; want; want -= n) {
+        struct virtq_batch b;
+
         n = NFOS_MIN(want, VNET_BURST_MAX);
         if (unlikely(netbuf_alloc_bulk(q->pool, nbs, n)))
             break;
+        virtq_batch_begin(q->vq, &b);
         for (i = 0; i < n; i++) {
             struct netbuf *nb = nbs[i];
             uint8_t *hdr = netbuf_data(nb) - HDR_LEN;
 
-            virtq_add_buf(q->vq, (uintptr_t)hdr, nb->buf_len - nb->data_off + HDR_LEN, true, nb);
+            virtq_batch_add(&b, (uintptr_t)hdr, nb->buf_len - nb->data_off + HDR_LEN, true, nb);
         }
+        virtq_batch_end(q->vq, &b);
     }
     virtq_publish(q->vq);
 }
@@ -180,13 +184,14 @@ static inline void vnet_hdr_clear(uint8_t *hdr)
         memset(hdr, 0, HDR_LEN);
 }
 
+/* Sent frames back to their pools. No lengths: with IN_ORDER the ring
+ * reads only the newest used entry. */
 static void vnet_tx_reclaim(struct vnet_txq *q)
 {
     void *done[VNET_BURST_MAX];
-    uint32_t lens[VNET_BURST_MAX];
     unsigned got, i;
 
-    while ((got = virtq_get_used_burst(q->vq, done, lens, VNET_BURST_MAX)))
+    while ((got = virtq_get_used_burst(q->vq, done, NULL, VNET_BURST_MAX)))
         for (i = 0; i < got; i++)
             netbuf_free(done[i]);
 }
@@ -238,6 +243,7 @@ static int vnet_tx_chain(struct vnet_txq *q, struct netbuf *nb)
 static uint16_t vnet_tx_burst(void *queue, struct netbuf **pkts, uint16_t n)
 {
     struct vnet_txq *q = queue;
+    struct virtq_batch b;
     unsigned i, sent = 0;
     uint64_t bytes = 0;
     int err;
@@ -247,6 +253,7 @@ static uint16_t vnet_tx_burst(void *queue, struct netbuf **pkts, uint16_t n)
      * device while it writes them. */
     if (virtq_nr_free(q->vq) < NFOS_MAX(n, VNET_REFILL_MIN))
         vnet_tx_reclaim(q);
+    virtq_batch_begin(q->vq, &b);
     for (i = 0; i < n; i++) {
         struct netbuf *nb = pkts[i];
 
@@ -256,9 +263,11 @@ static uint16_t vnet_tx_burst(void *queue, struct netbuf **pkts, uint16_t n)
             uint8_t *hdr = netbuf_data(nb) - HDR_LEN;
 
             vnet_hdr_clear(hdr);
-            err = virtq_add_buf(q->vq, (uintptr_t)hdr, nb->len + HDR_LEN, false, nb);
+            err = virtq_batch_add(&b, (uintptr_t)hdr, nb->len + HDR_LEN, false, nb);
         } else {
+            virtq_batch_end(q->vq, &b);
             err = vnet_tx_chain(q, nb);
+            virtq_batch_begin(q->vq, &b);
         }
         if (unlikely(err)) {
             if (err == -ENOSPC)
@@ -271,6 +280,7 @@ static uint16_t vnet_tx_burst(void *queue, struct netbuf **pkts, uint16_t n)
         bytes += nb->pkt_len;
         sent++;
     }
+    virtq_batch_end(q->vq, &b);
     virtq_publish(q->vq);
     if (unlikely(i == 0) && n)
         vnet_tx_stalled(q);

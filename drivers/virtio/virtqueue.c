@@ -26,7 +26,7 @@ static uint16_t pow2_floor(uint16_t n)
 
 /* The ring as fresh: zeroed memory, all descriptors free, indices 0. */
 static void virtq_init(struct virtqueue *vq, void *mem, struct virtq_slot *slot, uint16_t size,
-                       bool event_idx)
+                       bool event_idx, bool in_order)
 {
     struct virtq_layout l;
     uint16_t i;
@@ -35,7 +35,7 @@ static void virtq_init(struct virtqueue *vq, void *mem, struct virtq_slot *slot,
     memset(mem, 0, l.total);
     memset(slot, 0, sizeof(*slot) * size);
     vq->avail_idx = vq->published = vq->last_used = 0;
-    vq->free_head = vq->in_flight = vq->used_event_base = 0;
+    vq->free_head = vq->in_flight = vq->used_event_base = vq->used_head = 0;
     vq->bad_idx_last = VIRTQ_NO_BAD_IDX;
     vq->desc = mem;
     vq->avail = (struct virtq_avail *)((char *)mem + l.avail_off);
@@ -46,6 +46,9 @@ static void virtq_init(struct virtqueue *vq, void *mem, struct virtq_slot *slot,
     vq->mask = (uint16_t)(size - 1);
     vq->nr_free = size;
     vq->event_idx = event_idx;
+    vq->in_order = in_order;
+    /* The free list in ring order, each slot.next its successor (the last
+     * one's 0, from the memset): what IN_ORDER's walk relies on. */
     for (i = 0; i + 1 < size; i++)
         slot[i].next = (uint16_t)(i + 1);
     vq->free_tail = (uint16_t)(size - 1);
@@ -84,7 +87,8 @@ int virtq_create(struct virtio_dev *vdev, uint16_t index, uint16_t size, struct 
         goto err_ring;
     vq->vdev = vdev;
     vq->t.index = index;
-    virtq_init(vq, vq->ring_mem, slot, size, virtio_has(vdev, VIRTIO_F_RING_EVENT_IDX));
+    virtq_init(vq, vq->ring_mem, slot, size, virtio_has(vdev, VIRTIO_F_RING_EVENT_IDX),
+               virtio_has(vdev, VIRTIO_F_IN_ORDER));
     if ((err = vdev->ops->queue_enable(vdev, vq)))
         goto err_slot;
     *out = vq;
@@ -110,6 +114,19 @@ void *virtq_detach_unused(struct virtqueue *vq)
 {
     uint16_t id;
 
+    if (vq->in_order) {
+        /* The oldest first, keeping the ring order of the free list. */
+        void *cookie = vq->slot[vq->used_head].cookie;
+
+        if (!vq->in_flight)
+            return NULL;
+        NFOS_ASSERT(cookie);
+        id = vq->used_head;
+        vq->used_head = (uint16_t)((id + vq->slot[id].ndesc) & vq->mask);
+        virtq__give_back(vq, id);
+        return cookie;
+    }
+
     for (id = 0; id <= vq->mask; id++) {
         void *cookie = vq->slot[id].cookie;
 
@@ -125,6 +142,6 @@ int virtq_rewind(struct virtqueue *vq)
 {
     if (vq->in_flight)
         return -EBUSY;
-    virtq_init(vq, vq->ring_mem, vq->slot, vq->t.size, vq->event_idx);
+    virtq_init(vq, vq->ring_mem, vq->slot, vq->t.size, vq->event_idx, vq->in_order);
     return 0;
 }

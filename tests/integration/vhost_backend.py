@@ -19,7 +19,7 @@ import threading
 import time
 
 TIMEOUT = 60
-VERSION_1, EVENT_IDX, F_PROTOCOL = 1 << 32, 1 << 29, 1 << 30
+VERSION_1, EVENT_IDX, F_PROTOCOL, IN_ORDER = 1 << 32, 1 << 29, 1 << 30, 1 << 35
 REPLY_ACK, PROTOCOL_MQ = 1 << 3, 1 << 0
 HDR_LEN = 12  # virtio_net_hdr
 NAMES = {1: "GET_FEATURES", 2: "SET_FEATURES", 3: "SET_OWNER", 5: "SET_MEM_TABLE",
@@ -122,13 +122,15 @@ class Backend(threading.Thread):
     (close on receipt). trickle: every reply one byte at a time, 10 ms apart.
     traffic(backend): run once the rings are enabled (the device side).
     queues: queue pairs offered (GET_QUEUE_NUM, with the MQ protocol
-    feature when more than one); traffic waits until all are enabled."""
+    feature when more than one); traffic waits until all are enabled.
+    features: more feature bits to offer (IN_ORDER)."""
 
-    def __init__(self, path, fault=None, trickle=False, traffic=None, queues=1):
+    def __init__(self, path, fault=None, trickle=False, traffic=None, queues=1, features=0):
         super().__init__(daemon=True)
         self.fault, self.trickle, self.traffic = fault, trickle, traffic
         self.queues, self.enabled = queues, set()
-        self.features = VERSION_1 | EVENT_IDX | F_PROTOCOL
+        self.features = VERSION_1 | EVENT_IDX | F_PROTOCOL | features
+        self.acked = None  # what SET_FEATURES said
         self.rings, self.vring, self.call = {}, {}, {}
         self.mem, self.conn, self.fds = None, None, []
         self.error, self.stop, self.sent_all = None, threading.Event(), threading.Event()
@@ -196,6 +198,8 @@ class Backend(threading.Thread):
             i = struct.unpack_from("<Q", payload)[0]
             if not i & 0x100:  # VHOST_USER_VRING_NOFD_MASK: no fd came
                 self.call[i & 0xff] = self.fds[-1]
+        elif name == "SET_FEATURES":
+            self.acked = struct.unpack_from("<Q", payload)[0]
         elif name == "SET_VRING_ADDR":
             i, _, desc, used, avail, _ = struct.unpack("<IIQQQQ", payload)
             self.vring.setdefault(i, {}).update(desc=desc, used=used, avail=avail)

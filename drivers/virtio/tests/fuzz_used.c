@@ -2,8 +2,8 @@
  * the driver side of drivers/virtio (virtqueue.h, virtqueue.c) against a
  * device that writes whatever the input says into the used ring, checked
  * against a model of which chains are in flight. Byte 0 sizes the ring
- * (1 to 256 entries) and sets EVENT_IDX; then each 6 bytes are an
- * operation, op % 8:
+ * (1 to 256 entries) and sets EVENT_IDX (0x80) and IN_ORDER (0x40); then
+ * each 6 bytes are an operation, op % 8:
  *
  *   0, 1: add a device-writable (rx) / readable (tx) buffer, length from a
  *   2: add a chain of 1 + a % 4 readable and b % 4 writable buffers
@@ -12,12 +12,14 @@
  *      popped head (a & 1) or 32 raw bits, length in range or raw (b & 1)
  *   5: the device writes used.idx: raw, or at most what it wrote ahead
  *   6: the device scribbles used.flags and avail_event
- *   7: the driver takes up to 1 + a % 64 used entries
+ *   7: the driver takes up to 1 + b % 64 used entries (without lengths
+ *      when a & 1: tx's way, which with IN_ORDER reads the newest entry)
  *
  * Checked: every cookie comes back at most once and only while its chain
  * is in flight, with a length no larger than its writable bytes; the ring's
  * in_flight and free count match the model after every operation; the free
- * list holds nr_free distinct descriptors; at the end virtq_detach_unused
+ * list holds nr_free distinct descriptors (with IN_ORDER: consecutive in
+ * ring order, right after the chains in flight); at the end virtq_detach_unused
  * gives back exactly the chains still in flight and the ring is whole. */
 #include <stdbool.h>
 #include <stdlib.h>
@@ -123,11 +125,11 @@ static void device_entry(struct virtqueue *vq, const uint8_t *r)
         __atomic_store_n(&vq->used->idx, dev_used_idx, __ATOMIC_RELEASE);
 }
 
-static void take(struct virtqueue *vq, unsigned n)
+static void take(struct virtqueue *vq, unsigned n, bool no_lens)
 {
     void *c[64];
-    uint32_t len[64];
-    unsigned got = virtq_get_used_burst(vq, c, len, n), i;
+    uint32_t len[64] = { 0 };
+    unsigned got = virtq_get_used_burst(vq, c, no_lens ? NULL : len, n), i;
 
     CHECK(got <= n, "%u of %u", got, n);
     for (i = 0; i < got; i++) {
@@ -152,9 +154,16 @@ static void check_ring(struct virtqueue *vq, uint16_t size)
     CHECK(vq->nr_free + model_desc == size, "free %u + in flight %u != %u", vq->nr_free, model_desc,
           size);
     memset(seen, 0, sizeof(seen));
+    if (vq->in_order && vq->nr_free)
+        CHECK(vq->free_head == ((vq->used_head + model_desc) & vq->mask),
+              "IN_ORDER: free list starts at %u, not after the %u descriptors in flight from %u",
+              vq->free_head, model_desc, vq->used_head);
     for (i = 0; i < vq->nr_free; i++) {
         CHECK(d < size && !seen[d], "free list broken at %u (descriptor %u)", i, d);
         seen[d] = true;
+        if (vq->in_order && i + 1 < vq->nr_free)
+            CHECK(vq->slot[d].next == ((d + 1) & vq->mask),
+                  "IN_ORDER: free list out of ring order at descriptor %u", d);
         d = vq->slot[d].next;
     }
 }
@@ -171,7 +180,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1)
         return 0;
     max_size = qsize = (uint16_t)(1u << (data[0] % 9));
-    vdev.features = data[0] & 0x80 ? 1ULL << VIRTIO_F_RING_EVENT_IDX : 0;
+    vdev.features = (data[0] & 0x80 ? 1ULL << VIRTIO_F_RING_EVENT_IDX : 0) |
+                    (data[0] & 0x40 ? 1ULL << VIRTIO_F_IN_ORDER : 0);
     CHECK(virtq_create(&vdev, 0, qsize, &vq) == 0, "create");
     memset(tok, 0, sizeof(tok));
     next_tok = model_in_flight = model_desc = 0;
@@ -201,7 +211,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             *vq->avail_event = (uint16_t)(r[4] | r[5] << 8);
             break;
         case 7:
-            take(vq, 1 + r[1] % 64);
+            take(vq, 1 + r[2] % 64, r[1] & 1);
             break;
         }
         check_ring(vq, qsize);

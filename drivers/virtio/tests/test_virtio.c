@@ -596,11 +596,212 @@ Test(ring, detach_unused_and_rewind)
     virtq_destroy(vq);
 }
 
+/* --- IN_ORDER ------------------------------------------------------------ */
+
+static uint8_t io_buf[16][32];
+
+/* Adds chains of the given descriptor counts (readable ones), cookie i =
+ * io_buf[i], and publishes; checks each head is the next descriptor in ring
+ * order and each chain's next fields are x + 1 (0 after the table's end). */
+static void io_add(struct virtqueue *vq, const unsigned *ndesc, unsigned n, unsigned first,
+                   uint16_t *expect_head)
+{
+    unsigned i, j;
+
+    for (i = 0; i < n; i++) {
+        struct virtq_sg sg[4];
+        uint16_t head = *expect_head, d;
+
+        for (j = 0; j < ndesc[i]; j++) {
+            sg[j].addr = (uintptr_t)io_buf[first + i];
+            sg[j].len = 8;
+        }
+        cr_assert_eq(virtq_add_chain(vq, sg, ndesc[i], 0, io_buf[first + i]), 0);
+        cr_expect_eq(vq->avail->ring[(vq->avail_idx - 1) & vq->mask], head, "chain %u", i);
+        for (d = head, j = 0; j + 1 < ndesc[i]; j++, d = (uint16_t)((d + 1) & vq->mask))
+            cr_expect_eq(vq->desc[d].next, (d + 1) & vq->mask, "chain %u descriptor %u", i, d);
+        *expect_head = (uint16_t)((head + ndesc[i]) & vq->mask);
+    }
+    virtq_publish(vq);
+}
+
+Test(ring, in_order_one_entry_stands_for_a_batch)
+{
+    struct virtqueue *vq = ring_setup(F(VIRTIO_F_IN_ORDER), 8, 8);
+    static const unsigned one[5] = { 1, 1, 1, 1, 1 };
+    struct fake_chain c[5];
+    void *cookies[8];
+    uint32_t lens[8];
+    uint16_t head = 0;
+    unsigned i;
+
+    cr_assert(vq->in_order);
+    io_add(vq, one, 5, 0, &head);
+    for (i = 0; i < 5; i++)
+        cr_assert(fake_pop(&fk, 0, &c[i]));
+    /* One entry for the first three: all three come back, oldest first,
+     * the skipped ones with length 0 (the device did not say). */
+    fake_push(&fk, 0, c[2].head, 0);
+    fake_flush(&fk, 0);
+    cr_assert_eq(virtq_get_used_burst(vq, cookies, lens, 8), 3);
+    for (i = 0; i < 3; i++) {
+        cr_expect_eq(cookies[i], io_buf[i]);
+        cr_expect_eq(lens[i], 0);
+    }
+    cr_expect_eq(virtq_nr_free(vq), 6);
+    cr_expect_eq(vq->in_flight, 2);
+    /* The burst's limit: the walk stops there and goes on at the next call. */
+    fake_push(&fk, 0, c[4].head, 0);
+    fake_flush(&fk, 0);
+    cr_assert_eq(virtq_get_used_burst(vq, cookies, lens, 1), 1);
+    cr_expect_eq(cookies[0], io_buf[3]);
+    cr_assert_eq(virtq_get_used_burst(vq, cookies, lens, 8), 1);
+    cr_expect_eq(cookies[0], io_buf[4]);
+    cr_expect_eq(virtq_nr_free(vq), 8);
+    cr_expect_eq(vq->in_flight, 0);
+    cr_expect_eq(vq->stats.bad_used_id, 0);
+    virtq_destroy(vq);
+}
+
+Test(ring, in_order_without_lengths_reads_only_the_newest_entry)
+{
+    struct virtqueue *vq = ring_setup(F(VIRTIO_F_IN_ORDER), 8, 8);
+    static const unsigned one[6] = { 1, 1, 1, 1, 1, 1 };
+    struct fake_chain c;
+    void *cookies[8];
+    uint16_t head = 0;
+    unsigned i;
+
+    io_add(vq, one, 6, 0, &head);
+    for (i = 0; i < 6; i++) {
+        cr_assert(fake_pop(&fk, 0, &c));
+        /* Every entry but the newest is garbage: tx never reads them. */
+        fake_push(&fk, 0, i == 5 ? c.head : 0xdead, 0);
+    }
+    fake_flush(&fk, 0);
+    cr_assert_eq(virtq_get_used_burst(vq, cookies, NULL, 8), 6);
+    for (i = 0; i < 6; i++)
+        cr_expect_eq(cookies[i], io_buf[i]);
+    cr_expect_eq(vq->stats.bad_used_id, 0);
+    cr_expect_eq(virtq_nr_free(vq), 8);
+    /* A burst limit inside the run: the rest at the next call, and the
+     * entries left over are not taken for more than is in flight. */
+    io_add(vq, one, 6, 0, &head);
+    for (i = 0; i < 6; i++) {
+        cr_assert(fake_pop(&fk, 0, &c));
+        fake_push(&fk, 0, c.head, 0);
+    }
+    fake_flush(&fk, 0);
+    cr_assert_eq(virtq_get_used_burst(vq, cookies, NULL, 4), 4);
+    cr_expect_eq(cookies[3], io_buf[3]);
+    cr_assert_eq(virtq_get_used_burst(vq, cookies, NULL, 8), 2);
+    cr_expect_eq(cookies[0], io_buf[4]);
+    cr_expect_eq(cookies[1], io_buf[5]);
+    cr_expect_eq(vq->stats.bad_used_idx, 0);
+    cr_expect_eq(virtq_nr_free(vq), 8);
+    virtq_destroy(vq);
+}
+
+Test(ring, in_order_chains_wrap_in_ring_order)
+{
+    struct virtqueue *vq = ring_setup(F(VIRTIO_F_IN_ORDER), 8, 8);
+    static const unsigned sizes[4] = { 3, 2, 1, 2 };
+    struct fake_chain c;
+    void *cookies[8];
+    uint32_t lens[8];
+    uint16_t head = 0;
+    unsigned round, i, got;
+
+    /* Chains of 1 to 3 descriptors around the ring many times, completed
+     * in order by batches of various sizes: each chain starts where the
+     * last ended, across the table's end too. */
+    for (round = 0; round < 12; round++) {
+        unsigned n = 1 + round % 4, last = 0;
+
+        io_add(vq, sizes + (4 - n), n, 0, &head);
+        for (i = 0; i < n; i++) {
+            cr_assert(fake_pop(&fk, 0, &c));
+            cr_expect_eq(c.ndesc, sizes[4 - n + i]);
+            last = c.head;
+            if (round % 2) /* every entry, or only the batch's last */
+                fake_push(&fk, 0, c.head, 0);
+        }
+        if (!(round % 2))
+            fake_push(&fk, 0, last, 0);
+        fake_flush(&fk, 0);
+        got = virtq_get_used_burst(vq, cookies, lens, 8);
+        cr_assert_eq(got, n, "round %u", round);
+        for (i = 0; i < n; i++)
+            cr_expect_eq(cookies[i], io_buf[i], "round %u", round);
+        cr_expect_eq(virtq_nr_free(vq), 8);
+    }
+    virtq_destroy(vq);
+}
+
+Test(ring, in_order_bad_ids_are_counted_not_followed)
+{
+    struct virtqueue *vq = ring_setup(F(VIRTIO_F_IN_ORDER), 8, 8);
+    static const unsigned one[3] = { 1, 1, 1 };
+    struct fake_chain c[3];
+    void *cookies[8];
+    uint32_t lens[8];
+    uint16_t head = 0;
+    unsigned i;
+
+    io_add(vq, one, 3, 0, &head);
+    for (i = 0; i < 3; i++)
+        cr_assert(fake_pop(&fk, 0, &c[i]));
+    fake_push(&fk, 0, 9, 0);                  /* out of the ring */
+    fake_push(&fk, 0, (c[2].head + 1) & 7, 0); /* a free descriptor */
+    fake_flush(&fk, 0);
+    cr_expect_eq(virtq_get_used_burst(vq, cookies, lens, 8), 0);
+    cr_expect_eq(vq->stats.bad_used_id, 2);
+    cr_expect_eq(vq->in_flight, 3);
+    /* Out of order: the second chain's entry finishes the first two; the
+     * first's, coming after, names a chain no longer in flight. */
+    fake_push(&fk, 0, c[1].head, 0);
+    fake_push(&fk, 0, c[0].head, 0);
+    fake_flush(&fk, 0);
+    cr_expect_eq(virtq_get_used_burst(vq, cookies, lens, 8), 2);
+    cr_expect_eq(vq->stats.bad_used_id, 3);
+    fake_push(&fk, 0, c[2].head, 0);
+    fake_flush(&fk, 0);
+    cr_expect_eq(virtq_get_used_burst(vq, cookies, lens, 8), 1);
+    cr_expect_eq(cookies[0], io_buf[2]);
+    cr_expect_eq(virtq_nr_free(vq), 8);
+    /* The ring is whole: a full ring's worth goes in ring order again. */
+    {
+        static const unsigned eight[8] = { 1, 1, 1, 1, 1, 1, 1, 1 };
+
+        io_add(vq, eight, 8, 0, &head);
+        cr_expect_eq(virtq_nr_free(vq), 0);
+    }
+    virtq_destroy(vq);
+}
+
+Test(ring, in_order_detach_unused_oldest_first)
+{
+    struct virtqueue *vq = ring_setup(F(VIRTIO_F_IN_ORDER), 8, 8);
+    static const unsigned sizes[3] = { 2, 1, 3 };
+    uint16_t head = 0;
+    unsigned i;
+
+    io_add(vq, sizes, 3, 0, &head);
+    for (i = 0; i < 3; i++)
+        cr_expect_eq(virtq_detach_unused(vq), io_buf[i]);
+    cr_expect_null(virtq_detach_unused(vq));
+    cr_expect_eq(virtq_nr_free(vq), 8);
+    cr_expect_eq(virtq_rewind(vq), 0);
+    cr_expect(vq->in_order);
+    cr_expect_eq(vq->used_head, 0);
+    virtq_destroy(vq);
+}
+
 /* --- Debug checks (unit tests build with CONFIG_NFOS_DEBUG) --------------- */
 
 Test(ring, layout_puts_the_hot_state_on_line_0)
 {
-    cr_assert_leq(offsetof(struct virtqueue, in_flight) + 2, NFOS_CACHE_LINE);
+    cr_assert_leq(offsetof(struct virtqueue, in_order) + 1, NFOS_CACHE_LINE);
     cr_assert_lt(offsetof(struct virtqueue, desc), NFOS_CACHE_LINE);
     cr_assert_eq(offsetof(struct virtqueue, used_event_base), NFOS_CACHE_LINE);
 }

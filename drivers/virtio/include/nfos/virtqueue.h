@@ -30,6 +30,15 @@
  * device writes into the shared rings (used ids and lengths) is checked,
  * counted when wrong, and never followed blindly.
  *
+ * Free descriptors form a list through slot.next, taken at free_head and
+ * given back at free_tail in the order chains come back. It starts in ring
+ * order (0, 1, ... size - 1, each slot.next its successor), so a device
+ * that completes in order gets descriptor i for avail slot i, and with
+ * VIRTIO_F_IN_ORDER (virtio 1.1, 2.7.9) it stays so by construction: the
+ * chains in flight are one run of the ring from used_head, every chain's
+ * descriptors consecutive, and completing them is a walk along that run
+ * (virtq__get_used_in_order) that leaves slot.next alone.
+ *
  * One core per queue, no locks. Adds stay invisible to the device until
  * virtq_publish(), which kicks only when the device asked for it. */
 
@@ -96,7 +105,6 @@ struct virtqueue {
     struct virtq_avail *avail;
     struct virtq_used *used;
     struct virtq_slot *slot;
-    uint16_t *used_event;           /* in avail, written by us */
     volatile uint16_t *avail_event; /* in used, written by the device */
     uint16_t mask;                  /* size - 1 */
     uint16_t avail_idx;             /* next avail.ring position (not yet published) */
@@ -106,9 +114,12 @@ struct virtqueue {
     uint16_t free_tail;             /* last free descriptor */
     uint16_t nr_free;               /* free descriptors */
     uint16_t in_flight;             /* chains the device owns (published or not) */
+    uint16_t used_head;             /* IN_ORDER: the head of the oldest chain in flight */
+    bool in_order;                  /* VIRTIO_F_IN_ORDER negotiated */
     /* Line 1: publish's notification state and the counters. */
     uint16_t used_event_base __nfos_cache_aligned; /* avail idx when used_event last moved */
     bool event_idx;
+    uint16_t *used_event; /* in avail, written by us (rarely: see virtq_publish) */
     uint32_t bad_idx_last; /* the last bad used.idx counted, or VIRTQ_NO_BAD_IDX */
     struct virtq_stats stats;
     /* Cold, and on a kick: the transport's view of the ring. */
@@ -117,7 +128,7 @@ struct virtqueue {
     void *ring_mem;
 } __nfos_cache_aligned;
 
-_Static_assert(offsetof(struct virtqueue, in_flight) + sizeof(uint16_t) <= NFOS_CACHE_LINE,
+_Static_assert(offsetof(struct virtqueue, in_order) + sizeof(bool) <= NFOS_CACHE_LINE,
                "the ring state add, publish and get_used touch fits line 0");
 _Static_assert(offsetof(struct virtqueue, used_event_base) == NFOS_CACHE_LINE &&
                    offsetof(struct virtqueue, stats) + sizeof(struct virtq_stats) <=
@@ -223,6 +234,67 @@ static inline int virtq_add_buf(struct virtqueue *vq, uint64_t addr, uint32_t le
     return 0;
 }
 
+/* A run of one-descriptor adds with the ring state in registers: a
+ * driver's burst loop calling virtq_add_buf reloads and stores the free
+ * list, the counts and the avail index on every buffer, since the compiler
+ * cannot tell the descriptor and slot stores from vq's fields; here they
+ * live in the caller's local struct until virtq_batch_end. Nothing else
+ * may touch the queue between begin and end (end, then begin again, around
+ * a virtq_add_chain). */
+struct virtq_batch {
+    struct virtq_desc *desc;
+    struct virtq_slot *slot;
+    uint16_t *ring; /* avail.ring */
+    uint16_t mask, head, avail_idx, nr_free, added;
+};
+
+static __nfos_always_inline void virtq_batch_begin(const struct virtqueue *vq,
+                                                   struct virtq_batch *b)
+{
+    b->desc = vq->desc;
+    b->slot = vq->slot;
+    b->ring = vq->avail->ring;
+    b->mask = vq->mask;
+    b->head = vq->free_head;
+    b->avail_idx = vq->avail_idx;
+    b->nr_free = vq->nr_free;
+    b->added = 0;
+}
+
+/* virtq_add_buf within a batch: 0, or -ENOSPC when no descriptor is free. */
+static __nfos_always_inline int virtq_batch_add(struct virtq_batch *b, uint64_t addr, uint32_t len,
+                                                bool device_writes, void *cookie)
+{
+    uint16_t head = b->head, *in_avail;
+    struct virtq_slot *s = &b->slot[head];
+    struct virtq_desc *d = &b->desc[head];
+
+    if (unlikely(b->nr_free == 0))
+        return -ENOSPC;
+    NFOS_ASSERT(cookie != NULL);
+    b->head = s->next;
+    b->nr_free--;
+    b->added++;
+    s->cookie = cookie;
+    s->in_len = device_writes ? len : 0;
+    s->ndesc = 1;
+    in_avail = &b->ring[b->avail_idx++ & b->mask];
+    if (*in_avail != head) /* as in virtq__take */
+        *in_avail = head;
+    d->addr = addr;
+    d->len = len;
+    d->flags = device_writes ? VIRTQ_DESC_F_WRITE : 0;
+    return 0;
+}
+
+static __nfos_always_inline void virtq_batch_end(struct virtqueue *vq, const struct virtq_batch *b)
+{
+    vq->free_head = b->head;
+    vq->nr_free = b->nr_free;
+    vq->avail_idx = b->avail_idx;
+    vq->in_flight = (uint16_t)(vq->in_flight + b->added);
+}
+
 /* Adds a chain of nout device-readable buffers then nin device-writable
  * ones (sg[0 .. nout + nin)). 0, -ENOSPC (too few free descriptors) or
  * -EINVAL (empty chain). */
@@ -314,17 +386,107 @@ static inline void virtq_publish(struct virtqueue *vq)
         virtq_notify(vq);
 }
 
+/* With VIRTIO_F_IN_ORDER: a used entry stands for its chain and for every
+ * chain added before it (a device may write one entry for a batch), so the
+ * chains from used_head through the entry's id are done, walked along the
+ * ring. Without lengths (lens NULL) only the newest entry is read: one
+ * line of the used ring a poll, where reading every entry would pull one
+ * line per eight chains from the device's core. A chain the device
+ * skipped has length 0 (it did not say). An id out of the ring or naming
+ * no chain in flight is counted and its entry skipped, as without
+ * IN_ORDER; a device that completes out of order then only finishes
+ * chains early, the driver's view of the ring stays whole. */
+static __nfos_always_inline unsigned virtq__get_used_in_order(struct virtqueue *vq,
+                                                             void **cookies, uint32_t *lens,
+                                                             unsigned n, uint16_t used_idx)
+{
+    const struct virtq_used_elem *ring = vq->used->ring;
+    struct virtq_slot *slot = vq->slot;
+    uint16_t last = vq->last_used, mask = vq->mask, head = vq->used_head;
+    uint16_t nr_free = vq->nr_free, in_flight = vq->in_flight;
+    unsigned got = 0;
+
+    while (got < n && last != used_idx) {
+        uint16_t at = lens ? last : (uint16_t)(used_idx - 1);
+        const struct virtq_used_elem *e = &ring[at & mask];
+        uint32_t id = e->id, len = e->len;
+        struct virtq_slot *s;
+
+        if (unlikely(id > mask || !slot[id].cookie)) {
+            vq->stats.bad_used_id++;
+            last = (uint16_t)(at + 1);
+            continue;
+        }
+        /* The chains before id, oldest first (for tx, all but the
+         * newest): an id in flight is on the way, the run from used_head
+         * holding every chain in flight. */
+        if (head != id) {
+            for (; head != id; got++) {
+                if (got == n)
+                    goto stop;
+                s = &slot[head];
+                NFOS_ASSERT(in_flight && s->cookie);
+                cookies[got] = s->cookie;
+                if (lens)
+                    lens[got] = 0;
+                s->cookie = NULL;
+                nr_free += s->ndesc;
+                in_flight--;
+                head = (uint16_t)((head + s->ndesc) & mask);
+            }
+            if (got == n)
+                goto stop;
+        }
+        s = &slot[id];
+        if (lens) {
+            if (unlikely(len > s->in_len)) {
+                if (s->in_len)
+                    vq->stats.bad_used_len++;
+                len = 0;
+            }
+            lens[got] = len;
+        }
+        cookies[got++] = s->cookie;
+        s->cookie = NULL;
+        nr_free += s->ndesc;
+        in_flight--;
+        head = (uint16_t)((id + s->ndesc) & mask);
+        last = (uint16_t)(at + 1);
+        continue;
+stop:
+        /* The rest at the next call, from this entry (the ones before it
+         * stand for chains done now: used.idx's check counts entries
+         * against chains in flight). */
+        last = at;
+        break;
+    }
+    if (got) {
+        /* Back at the end of the free list, in ring order: slot.next
+         * already links each to its successor. */
+        if (!vq->nr_free)
+            vq->free_head = vq->used_head;
+        vq->free_tail = (uint16_t)((head - 1) & mask);
+        vq->used_head = head;
+        vq->nr_free = nr_free;
+        vq->in_flight = in_flight;
+    }
+    vq->last_used = last;
+    return got;
+}
+
 /* Takes up to n finished chains off the used ring: their cookies into
  * cookies[] and the bytes the device wrote into lens[] (0 for chains
- * without writable buffers). Reads used.idx once. Entries the device got
- * wrong are counted in vq->stats and skipped (bad id: out of the ring, or
- * naming a chain not in flight, e.g. one already returned) or reported
- * with length 0 (length over the writable bytes); a used.idx beyond what
- * is in flight makes the whole poll return nothing. Each check is one
- * compare on a value already loaded (as DPDK's virtio PMD checks id >= num
- * and len > buffer). Returns the count. */
-static inline unsigned virtq_get_used_burst(struct virtqueue *vq, void **cookies, uint32_t *lens,
-                                            unsigned n)
+ * without writable buffers); lens NULL when the caller needs no lengths
+ * (tx), which with IN_ORDER reads only the newest used entry. Reads
+ * used.idx once. Entries the device got wrong are counted in vq->stats and
+ * skipped (bad id: out of the ring, or naming a chain not in flight, e.g.
+ * one already returned) or reported with length 0 (length over the
+ * writable bytes); a used.idx beyond what is in flight makes the whole
+ * poll return nothing. Each check is one compare on a value already loaded
+ * (as DPDK's virtio PMD checks id >= num and len > buffer). Returns the
+ * count. */
+static __nfos_always_inline unsigned virtq_get_used_burst(struct virtqueue *vq, void **cookies,
+                                                         uint32_t *lens, unsigned n)
 {
     /* The ring state lives in locals for the loop and is stored once: the
      * compiler cannot tell the stores below from vq's fields. */
@@ -344,6 +506,8 @@ static inline unsigned virtq_get_used_burst(struct virtqueue *vq, void **cookies
         }
         return 0;
     }
+    if (vq->in_order)
+        return virtq__get_used_in_order(vq, cookies, lens, n, used_idx);
     while (got < n && last != used_idx) {
         const struct virtq_used_elem *e = &ring[last++ & mask];
         uint32_t id = e->id, len = e->len;
@@ -355,13 +519,15 @@ static inline unsigned virtq_get_used_burst(struct virtqueue *vq, void **cookies
             continue;
         }
         s = &slot[id];
-        if (unlikely(len > s->in_len)) {
-            if (s->in_len)
-                vq->stats.bad_used_len++;
-            len = 0;
+        if (lens) {
+            if (unlikely(len > s->in_len)) {
+                if (s->in_len)
+                    vq->stats.bad_used_len++;
+                len = 0;
+            }
+            lens[got] = len;
         }
-        cookies[got] = s->cookie;
-        lens[got++] = len;
+        cookies[got++] = s->cookie;
         s->cookie = NULL;
         /* The chain goes to the end of the free list (virtq__give_back). */
         for (end = (uint16_t)id, i = 1; i < s->ndesc; i++)
