@@ -11,7 +11,7 @@ nothing; instruction counts do not depend on the load of the machine.
 Usage (from the repository root; the linuxu images it needs are built
 first: rxsink, txgen, l2fwd, dpdk-testpmd):
   /usr/bin/python3 -m bench.pps.callgrind [--cases rx,tx,fwd]
-      [--subjects nfos,testpmd] [--short 4] [--long 12] [--top 25] [--keep DIR]
+      [--subjects nfos,testpmd,dpdk] [--short 4] [--long 12] [--top 25] [--keep DIR]
       [--json FILE] [--smoke] [--smp N]
 
 --json FILE writes the figures (per case and subject: instructions per
@@ -25,8 +25,11 @@ l2fwd --macswap; --smp N with --cases fwd --subjects nfos: l2fwd's SMP
 variant, make SMP=1, with N lcores, nfos.cpus=N, each polling a queue pair,
 whose pools have per-lcore caches when N > 1: issue 13's per-packet cost
 against N), testpmd = the subject dpdk-in-nfos-linuxu (unmodified
-testpmd over net_nfos: rxonly, txonly, macswap), each with the bench's
-arguments (bench/pps/run.py, dpdk_nfos.py). Packets: rx counts what the
+testpmd over net_nfos: rxonly, txonly, macswap), dpdk = bench pps's peer,
+Debian's dpdk-testpmd on net_virtio_user (--port vhost-user only; on
+--no-huge memory, its functions named by address where Debian's libraries
+have no symbols), each with the bench's arguments (bench/pps/run.py,
+dpdk_nfos.py). Packets: rx counts what the
 subject received, tx and fwd what it sent. Polls that find nothing cost
 instructions too and are not per packet: the script prints the rx and tx
 burst calls per packet beside each table (32 packets a burst at best: 1/32

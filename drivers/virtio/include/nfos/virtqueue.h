@@ -386,6 +386,25 @@ static inline void virtq_publish(struct virtqueue *vq)
         virtq_notify(vq);
 }
 
+/* A finished chain's cookie (and, with lens, the length the device wrote,
+ * 0 when over the chain's writable bytes: counted) at position got; the
+ * slot no longer in flight. */
+static __nfos_always_inline void virtq__hand_back(struct virtqueue *vq, struct virtq_slot *s,
+                                                  uint32_t len, void **cookies, uint32_t *lens,
+                                                  unsigned got)
+{
+    if (lens) {
+        if (unlikely(len > s->in_len)) {
+            if (s->in_len)
+                vq->stats.bad_used_len++;
+            len = 0;
+        }
+        lens[got] = len;
+    }
+    cookies[got] = s->cookie;
+    s->cookie = NULL;
+}
+
 /* With VIRTIO_F_IN_ORDER: a used entry stands for its chain and for every
  * chain added before it (a device may write one entry for a batch), so the
  * chains from used_head through the entry's id are done, walked along the
@@ -438,16 +457,7 @@ static __nfos_always_inline unsigned virtq__get_used_in_order(struct virtqueue *
                 goto stop;
         }
         s = &slot[id];
-        if (lens) {
-            if (unlikely(len > s->in_len)) {
-                if (s->in_len)
-                    vq->stats.bad_used_len++;
-                len = 0;
-            }
-            lens[got] = len;
-        }
-        cookies[got++] = s->cookie;
-        s->cookie = NULL;
+        virtq__hand_back(vq, s, len, cookies, lens, got++);
         nr_free += s->ndesc;
         in_flight--;
         head = (uint16_t)((id + s->ndesc) & mask);
@@ -519,16 +529,7 @@ static __nfos_always_inline unsigned virtq_get_used_burst(struct virtqueue *vq, 
             continue;
         }
         s = &slot[id];
-        if (lens) {
-            if (unlikely(len > s->in_len)) {
-                if (s->in_len)
-                    vq->stats.bad_used_len++;
-                len = 0;
-            }
-            lens[got] = len;
-        }
-        cookies[got++] = s->cookie;
-        s->cookie = NULL;
+        virtq__hand_back(vq, s, len, cookies, lens, got++);
         /* The chain goes to the end of the free list (virtq__give_back). */
         for (end = (uint16_t)id, i = 1; i < s->ndesc; i++)
             end = slot[end].next;
