@@ -35,8 +35,9 @@
 #define F_RSS              (1ULL << VIRTIO_NET_F_RSS)
 #define F_EVENT_IDX        (1ULL << 29)
 #define F_VERSION1         (1ULL << 32)
-#define FEATURES           (F_MAC | F_VERSION1)
-#define VHOST_FEATURES     (F_VERSION1 | F_EVENT_IDX) /* when the backend offers them */
+#define F_IN_ORDER         (1ULL << 35) /* see dev_features */
+#define FEATURES           (F_MAC | F_VERSION1 | F_IN_ORDER)
+#define VHOST_FEATURES     (F_VERSION1 | F_EVENT_IDX | F_IN_ORDER) /* when the backend offers them */
 #define STATUS_DRIVER_OK   0x04
 #define STATUS_NEEDS_RESET 0x40
 #define AVAIL_NO_INTERRUPT 1
@@ -211,7 +212,10 @@ int nfvm_vnet_offer_rss(struct nfvm_vnet *n)
 
 /* What the device offers the driver: MQ and the control queue only with
  * several pairs, so that a one-pair device is exactly what it was; RSS
- * only when asked for (nfvm_vnet_offer_rss). */
+ * only when asked for (nfvm_vnet_offer_rss). IN_ORDER: the TAP backend
+ * completes every chain as it pops it, in ring order, one used entry each
+ * (poll_pair, pair_rx), and so does the control queue (ctrl_serve); with
+ * vhost-user, when the backend offers it (DPDK's vhost does). */
 static uint64_t dev_features(const struct nfvm_vnet *n)
 {
     uint64_t mq = n->pairs_max > 1 ? F_MQ | F_CTRL_VQ : 0;

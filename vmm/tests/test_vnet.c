@@ -137,7 +137,7 @@ Test(vnet, identifies_as_a_modern_net_device)
     cr_assert_eq(rd(0x004), 2);
     cr_assert_eq(rd(0x008), 1);
     wr(0x014, 1);
-    cr_assert_eq(rd(0x010), 1, "VERSION_1");
+    cr_assert_eq(rd(0x010), 1 | 1u << 3, "VERSION_1, IN_ORDER");
     wr(0x014, 0);
     cr_assert_eq(rd(0x010), 1 << 5, "MAC");
     cr_assert_eq(nfvm_vnet_mmio(n, 0x100, mac, 6, false), 0);
@@ -588,7 +588,7 @@ Test(rss, offered_with_its_config_fields)
     uint32_t types = 0;
 
     wr(0x014, 1);
-    cr_assert_eq(rd(0x010), 1 | 1u << 28, "VERSION_1, RSS");
+    cr_assert_eq(rd(0x010), 1 | 1u << 3 | 1u << 28, "VERSION_1, IN_ORDER, RSS");
     cr_assert_eq(nfvm_vnet_mmio(n, 0x111, &key, 1, false), 0);
     cr_assert_eq(key, 40, "rss_max_key_size");
     cr_assert_eq(nfvm_vnet_mmio(n, 0x112, (uint8_t *)&len, 2, false), 0);
@@ -603,7 +603,7 @@ Test(mq, offers_no_rss_unless_asked)
     uint8_t b;
 
     wr(0x014, 1);
-    cr_assert_eq(rd(0x010), 1, "VERSION_1 only");
+    cr_assert_eq(rd(0x010), 1 | 1u << 3, "VERSION_1 and IN_ORDER only");
     cr_assert_eq(nfvm_vnet_mmio(n, 0x111, &b, 1, false), -1, "no RSS config fields");
 }
 
@@ -611,7 +611,7 @@ Test(vnet, one_pair_has_no_rss_to_offer)
 {
     cr_assert_eq(nfvm_vnet_offer_rss(n), 0, "said, not an error");
     wr(0x014, 1);
-    cr_assert_eq(rd(0x010), 1, "VERSION_1 only");
+    cr_assert_eq(rd(0x010), 1 | 1u << 3, "VERSION_1 and IN_ORDER only");
 }
 
 Test(rss, frames_go_where_the_table_says_from_either_tap_queue)

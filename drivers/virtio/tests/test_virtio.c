@@ -751,7 +751,7 @@ Test(ring, in_order_bad_ids_are_counted_not_followed)
     io_add(vq, one, 3, 0, &head);
     for (i = 0; i < 3; i++)
         cr_assert(fake_pop(&fk, 0, &c[i]));
-    fake_push(&fk, 0, 9, 0);                  /* out of the ring */
+    fake_push(&fk, 0, 9, 0);                   /* out of the ring */
     fake_push(&fk, 0, (c[2].head + 1) & 7, 0); /* a free descriptor */
     fake_flush(&fk, 0);
     cr_expect_eq(virtq_get_used_burst(vq, cookies, lens, 8), 0);

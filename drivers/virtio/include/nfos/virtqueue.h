@@ -119,7 +119,7 @@ struct virtqueue {
     /* Line 1: publish's notification state and the counters. */
     uint16_t used_event_base __nfos_cache_aligned; /* avail idx when used_event last moved */
     bool event_idx;
-    uint16_t *used_event; /* in avail, written by us (rarely: see virtq_publish) */
+    uint16_t *used_event;  /* in avail, written by us (rarely: see virtq_publish) */
     uint32_t bad_idx_last; /* the last bad used.idx counted, or VIRTQ_NO_BAD_IDX */
     struct virtq_stats stats;
     /* Cold, and on a kick: the transport's view of the ring. */
@@ -415,9 +415,9 @@ static __nfos_always_inline void virtq__hand_back(struct virtqueue *vq, struct v
  * no chain in flight is counted and its entry skipped, as without
  * IN_ORDER; a device that completes out of order then only finishes
  * chains early, the driver's view of the ring stays whole. */
-static __nfos_always_inline unsigned virtq__get_used_in_order(struct virtqueue *vq,
-                                                             void **cookies, uint32_t *lens,
-                                                             unsigned n, uint16_t used_idx)
+static __nfos_always_inline unsigned virtq__get_used_in_order(struct virtqueue *vq, void **cookies,
+                                                              uint32_t *lens, unsigned n,
+                                                              uint16_t used_idx)
 {
     const struct virtq_used_elem *ring = vq->used->ring;
     struct virtq_slot *slot = vq->slot;
@@ -439,22 +439,23 @@ static __nfos_always_inline unsigned virtq__get_used_in_order(struct virtqueue *
         /* The chains before id, oldest first (for tx, all but the
          * newest): an id in flight is on the way, the run from used_head
          * holding every chain in flight. */
-        if (head != id) {
-            for (; head != id; got++) {
-                if (got == n)
-                    goto stop;
-                s = &slot[head];
-                NFOS_ASSERT(in_flight && s->cookie);
-                cookies[got] = s->cookie;
-                if (lens)
-                    lens[got] = 0;
-                s->cookie = NULL;
-                nr_free += s->ndesc;
-                in_flight--;
-                head = (uint16_t)((head + s->ndesc) & mask);
-            }
-            if (got == n)
-                goto stop;
+        for (; head != id && got < n; got++) {
+            s = &slot[head];
+            NFOS_ASSERT(in_flight && s->cookie);
+            cookies[got] = s->cookie;
+            if (lens)
+                lens[got] = 0;
+            s->cookie = NULL;
+            nr_free += s->ndesc;
+            in_flight--;
+            head = (uint16_t)((head + s->ndesc) & mask);
+        }
+        if (got == n) {
+            /* The rest at the next call, from this entry (the ones before
+             * it stand for chains done now: used.idx's check counts
+             * entries against chains in flight). */
+            last = at;
+            break;
         }
         s = &slot[id];
         virtq__hand_back(vq, s, len, cookies, lens, got++);
@@ -462,13 +463,6 @@ static __nfos_always_inline unsigned virtq__get_used_in_order(struct virtqueue *
         in_flight--;
         head = (uint16_t)((id + s->ndesc) & mask);
         last = (uint16_t)(at + 1);
-        continue;
-stop:
-        /* The rest at the next call, from this entry (the ones before it
-         * stand for chains done now: used.idx's check counts entries
-         * against chains in flight). */
-        last = at;
-        break;
     }
     if (got) {
         /* Back at the end of the free list, in ring order: slot.next
@@ -496,7 +490,7 @@ stop:
  * (as DPDK's virtio PMD checks id >= num and len > buffer). Returns the
  * count. */
 static __nfos_always_inline unsigned virtq_get_used_burst(struct virtqueue *vq, void **cookies,
-                                                         uint32_t *lens, unsigned n)
+                                                          uint32_t *lens, unsigned n)
 {
     /* The ring state lives in locals for the loop and is stored once: the
      * compiler cannot tell the stores below from vq's fields. */
