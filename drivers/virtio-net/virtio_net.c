@@ -240,12 +240,56 @@ static int vnet_tx_chain(struct vnet_txq *q, struct netbuf *nb)
     return virtq_add_chain(q->vq, sg, n, 0, nb);
 }
 
+/* The one-segment frames of pkts from i on, as one batch of adds: the
+ * index of the first frame it did not take (n, or a frame of several
+ * segments or without room for the header, or the ring full: *full). A
+ * loop of its own, the chains' way out of line, so that its state stays in
+ * registers. */
+static __nfos_noinline unsigned vnet_tx_simple(struct vnet_txq *q, struct netbuf **pkts, unsigned i,
+                                               unsigned n, uint64_t *bytes, bool *full)
+{
+    struct virtq_batch b;
+    uint64_t sum = 0;
+
+    virtq_batch_begin(q->vq, &b);
+    for (; i < n; i++) {
+        struct netbuf *nb = pkts[i];
+        uint8_t *hdr;
+
+        if (unlikely(nb->data_off < HDR_LEN || nb->next))
+            break;
+        hdr = netbuf_data(nb) - HDR_LEN;
+        vnet_hdr_clear(hdr);
+        if (unlikely(virtq_batch_add(&b, (uintptr_t)hdr, nb->len + HDR_LEN, false, nb))) {
+            *full = true;
+            break;
+        }
+        sum += nb->pkt_len;
+    }
+    virtq_batch_end(q->vq, &b);
+    *bytes += sum;
+    return i;
+}
+
+/* A frame vnet_tx_simple left: 0 sent, -ENOSPC (retry later), or taken
+ * and dropped (counted; the caller must not free it again). */
+static __nfos_noinline int vnet_tx_other(struct vnet_txq *q, struct netbuf *nb)
+{
+    int err = nb->data_off < HDR_LEN ? -EINVAL : vnet_tx_chain(q, nb);
+
+    if (err && err != -ENOSPC) {
+        q->stats.errors++;
+        netbuf_free(nb);
+    }
+    return err;
+}
+
 static uint16_t vnet_tx_burst(void *queue, struct netbuf **pkts, uint16_t n)
 {
     struct vnet_txq *q = queue;
-    struct virtq_batch b;
-    unsigned i, sent = 0;
+    unsigned i = 0, dropped = 0;
     uint64_t bytes = 0;
+    bool full = false;
     int err;
 
     /* Reclaim in big batches, only when the burst might not fit: reading
@@ -253,40 +297,21 @@ static uint16_t vnet_tx_burst(void *queue, struct netbuf **pkts, uint16_t n)
      * device while it writes them. */
     if (virtq_nr_free(q->vq) < NFOS_MAX(n, VNET_REFILL_MIN))
         vnet_tx_reclaim(q);
-    virtq_batch_begin(q->vq, &b);
-    for (i = 0; i < n; i++) {
-        struct netbuf *nb = pkts[i];
-
-        if (unlikely(nb->data_off < HDR_LEN)) {
-            err = -EINVAL;
-        } else if (likely(!nb->next)) {
-            uint8_t *hdr = netbuf_data(nb) - HDR_LEN;
-
-            vnet_hdr_clear(hdr);
-            err = virtq_batch_add(&b, (uintptr_t)hdr, nb->len + HDR_LEN, false, nb);
-        } else {
-            virtq_batch_end(q->vq, &b);
-            err = vnet_tx_chain(q, nb);
-            virtq_batch_begin(q->vq, &b);
-        }
-        if (unlikely(err)) {
-            if (err == -ENOSPC)
-                break;
-            /* Taken and dropped: the caller must not free it again. */
-            q->stats.errors++;
-            netbuf_free(nb);
-            continue;
-        }
-        bytes += nb->pkt_len;
-        sent++;
+    while ((i = vnet_tx_simple(q, pkts, i, n, &bytes, &full)) < n && !full) {
+        if ((err = vnet_tx_other(q, pkts[i])) == -ENOSPC)
+            break;
+        if (err)
+            dropped++;
+        else
+            bytes += pkts[i]->pkt_len;
+        i++;
     }
-    virtq_batch_end(q->vq, &b);
     virtq_publish(q->vq);
     if (unlikely(i == 0) && n)
         vnet_tx_stalled(q);
     else if (unlikely(q->stall_since))
         q->stall_since = 0;
-    q->stats.packets += sent;
+    q->stats.packets += i - dropped;
     q->stats.bytes += bytes;
     q->stats.drops += n - i;
     return (uint16_t)i;

@@ -245,7 +245,8 @@ struct virtq_batch {
     struct virtq_desc *desc;
     struct virtq_slot *slot;
     uint16_t *ring; /* avail.ring */
-    uint16_t mask, head, avail_idx, nr_free, added;
+    uint16_t mask, head, avail_idx;
+    uint16_t end; /* avail_idx once every free descriptor is taken */
 };
 
 static __nfos_always_inline void virtq_batch_begin(const struct virtqueue *vq,
@@ -257,11 +258,11 @@ static __nfos_always_inline void virtq_batch_begin(const struct virtqueue *vq,
     b->mask = vq->mask;
     b->head = vq->free_head;
     b->avail_idx = vq->avail_idx;
-    b->nr_free = vq->nr_free;
-    b->added = 0;
+    b->end = (uint16_t)(vq->avail_idx + vq->nr_free);
 }
 
-/* virtq_add_buf within a batch: 0, or -ENOSPC when no descriptor is free. */
+/* virtq_add_buf within a batch: 0, or -ENOSPC when no descriptor is free.
+ * One counter: each add takes one descriptor and one avail slot. */
 static __nfos_always_inline int virtq_batch_add(struct virtq_batch *b, uint64_t addr, uint32_t len,
                                                 bool device_writes, void *cookie)
 {
@@ -269,12 +270,10 @@ static __nfos_always_inline int virtq_batch_add(struct virtq_batch *b, uint64_t 
     struct virtq_slot *s = &b->slot[head];
     struct virtq_desc *d = &b->desc[head];
 
-    if (unlikely(b->nr_free == 0))
+    if (unlikely(b->avail_idx == b->end))
         return -ENOSPC;
     NFOS_ASSERT(cookie != NULL);
     b->head = s->next;
-    b->nr_free--;
-    b->added++;
     s->cookie = cookie;
     s->in_len = device_writes ? len : 0;
     s->ndesc = 1;
@@ -289,10 +288,12 @@ static __nfos_always_inline int virtq_batch_add(struct virtq_batch *b, uint64_t 
 
 static __nfos_always_inline void virtq_batch_end(struct virtqueue *vq, const struct virtq_batch *b)
 {
+    uint16_t added = (uint16_t)(b->avail_idx - vq->avail_idx);
+
     vq->free_head = b->head;
-    vq->nr_free = b->nr_free;
+    vq->nr_free = (uint16_t)(vq->nr_free - added);
+    vq->in_flight = (uint16_t)(vq->in_flight + added);
     vq->avail_idx = b->avail_idx;
-    vq->in_flight = (uint16_t)(vq->in_flight + b->added);
 }
 
 /* Adds a chain of nout device-readable buffers then nin device-writable
@@ -439,23 +440,25 @@ static __nfos_always_inline unsigned virtq__get_used_in_order(struct virtqueue *
         /* The chains before id, oldest first (for tx, all but the
          * newest): an id in flight is on the way, the run from used_head
          * holding every chain in flight. */
-        for (; head != id && got < n; got++) {
-            s = &slot[head];
-            NFOS_ASSERT(in_flight && s->cookie);
-            cookies[got] = s->cookie;
-            if (lens)
-                lens[got] = 0;
-            s->cookie = NULL;
-            nr_free += s->ndesc;
-            in_flight--;
-            head = (uint16_t)((head + s->ndesc) & mask);
-        }
-        if (got == n) {
-            /* The rest at the next call, from this entry (the ones before
-             * it stand for chains done now: used.idx's check counts
-             * entries against chains in flight). */
-            last = at;
-            break;
+        if (head != id) {
+            for (; head != id && got < n; got++) {
+                s = &slot[head];
+                NFOS_ASSERT(in_flight && s->cookie);
+                cookies[got] = s->cookie;
+                if (lens)
+                    lens[got] = 0;
+                s->cookie = NULL;
+                nr_free += s->ndesc;
+                in_flight--;
+                head = (uint16_t)((head + s->ndesc) & mask);
+            }
+            if (got == n) {
+                /* The rest at the next call, from this entry (the ones
+                 * before it stand for chains done now: used.idx's check
+                 * counts entries against chains in flight). */
+                last = at;
+                break;
+            }
         }
         s = &slot[id];
         virtq__hand_back(vq, s, len, cookies, lens, got++);
