@@ -27,7 +27,8 @@
 static struct fake_dev fk;
 static struct netdev *dev;
 static struct pool *pool;
-static int rx_wait_fd = -1; /* the transport's wait fd for the rx queue in start() */
+static int rx_wait_fd = -1;     /* the transport's wait fd for the rx queue in start() */
+static uint64_t extra_features; /* more for the device to offer in start() */
 
 static void start(unsigned pool_bufs)
 {
@@ -36,7 +37,8 @@ static void start(unsigned pool_bufs)
 
     fake_init(&fk, VIRTIO_ID_NET,
               F(VIRTIO_NET_F_MAC) | F(VIRTIO_NET_F_STATUS) | F(VIRTIO_NET_F_MRG_RXBUF) |
-                  F(VIRTIO_NET_F_CSUM) | F(VIRTIO_F_RING_EVENT_IDX) | F(VIRTIO_F_VERSION_1));
+                  F(VIRTIO_NET_F_CSUM) | F(VIRTIO_F_RING_EVENT_IDX) | F(VIRTIO_F_VERSION_1) |
+                  extra_features);
     for (q = 0; q < FAKE_QUEUES; q++)
         fk.max_size[q] = RING;
     memcpy(fk.config, mac, 6);
@@ -354,6 +356,66 @@ Test(virtio_net, tx_chain_and_refused_frames)
     cr_expect_eq(st.tx[0].errors, 1);
     cr_expect_eq(st.tx[0].packets, 1);
     cr_expect_eq(st.tx[0].bytes, 70);
+}
+
+/* One burst of one-segment frames, a chain, a frame without headroom and
+ * more one-segment frames: the device sees them in the burst's order, the
+ * bad one counted and dropped; all come back once the device is done, with
+ * IN_ORDER from one used entry for the lot. */
+static void tx_mixed_burst(bool in_order)
+{
+    struct netbuf *a, *b, *b2, *bad, *d, *e, *pkts[5], *more[RING - 1];
+    static const uint32_t out_len[4] = { HDR_LEN + 60, HDR_LEN + 70, HDR_LEN + 61, HDR_LEN + 62 };
+    struct fake_chain c;
+    struct netdev_stats st;
+    unsigned i, in_use, last = 0;
+
+    extra_features = in_order ? F(VIRTIO_F_IN_ORDER) : 0;
+    start(512);
+    cr_assert_eq(fk.vq[TXQ]->in_order, in_order);
+    in_use = pool_in_use(pool);
+    a = tx_frame(60, 1);
+    b = tx_frame(40, 2);
+    b2 = tx_frame(30, 3);
+    cr_assert_eq(netbuf_chain(b, b2), 0);
+    bad = tx_frame(60, 4);
+    bad->data_off = 4; /* no room for the header */
+    d = tx_frame(61, 5);
+    e = tx_frame(62, 6);
+    pkts[0] = a, pkts[1] = b, pkts[2] = bad, pkts[3] = d, pkts[4] = e;
+    cr_expect_eq(netdev_tx_burst(dev, 0, pkts, 5), 5);
+    for (i = 0; i < 4; i++) {
+        cr_assert(fake_pop(&fk, TXQ, &c), "frame %u", i);
+        cr_expect_eq(c.out_len, out_len[i], "frame %u", i);
+        cr_expect_eq(c.ndesc, i == 1 ? 2 : 1, "frame %u", i);
+        last = c.head;
+        if (!in_order)
+            fake_push(&fk, TXQ, c.head, 0);
+    }
+    cr_expect(!fake_pop(&fk, TXQ, &c));
+    if (in_order)
+        fake_push(&fk, TXQ, last, 0);
+    fake_flush(&fk, TXQ);
+    netdev_stats(dev, &st);
+    cr_expect_eq(st.tx[0].packets, 4);
+    cr_expect_eq(st.tx[0].errors, 1);
+    cr_expect_eq(st.tx[0].bytes, 60 + 70 + 61 + 62);
+    /* A burst that needs the room takes the finished ones back first. */
+    for (i = 0; i < RING - 1; i++)
+        more[i] = tx_frame(60, 7);
+    cr_expect_eq(netdev_tx_burst(dev, 0, more, RING - 1), RING - 1);
+    cr_expect_eq(pool_in_use(pool), in_use + RING - 1, "the first burst's buffers came back");
+    extra_features = 0;
+}
+
+Test(virtio_net, tx_mixed_burst_keeps_its_order)
+{
+    tx_mixed_burst(false);
+}
+
+Test(virtio_net, tx_mixed_burst_in_order_one_used_entry)
+{
+    tx_mixed_burst(true);
 }
 
 /* Netbufs the driver holds: rx buffers posted, tx frames not reclaimed. */
