@@ -11,7 +11,7 @@ import time
 
 import conftest
 from conftest import build
-from test_vhost_user_buggy import PORT, run_l2fwd, settle  # noqa: F401 (settle: run_l2fwd's)
+from test_vhost_user_buggy import PORT, run_l2fwd
 from vhost_backend import IN_ORDER, TIMEOUT, Backend, deliver, frame, pop_n, rand
 
 GOOD = 600

@@ -215,27 +215,8 @@ static inline void virtq__give_back(struct virtqueue *vq, uint16_t head)
     s->cookie = NULL;
 }
 
-/* Adds one buffer as a one-descriptor chain, device-writable (rx) when
- * device_writes, else device-readable (tx). cookie (not NULL) comes back
- * from virtq_get_used. 0, or -ENOSPC when no descriptor is free. */
-static inline int virtq_add_buf(struct virtqueue *vq, uint64_t addr, uint32_t len,
-                                bool device_writes, void *cookie)
-{
-    struct virtq_desc *d;
-    uint16_t head;
-
-    if (unlikely(vq->nr_free == 0))
-        return -ENOSPC;
-    head = virtq__take(vq, cookie, device_writes ? len : 0, 1);
-    d = &vq->desc[head];
-    d->addr = addr;
-    d->len = len;
-    d->flags = device_writes ? VIRTQ_DESC_F_WRITE : 0;
-    return 0;
-}
-
 /* A run of one-descriptor adds with the ring state in registers: a
- * driver's burst loop calling virtq_add_buf reloads and stores the free
+ * driver's burst loop of single adds would reload and store the free
  * list, the counts and the avail index on every buffer, since the compiler
  * cannot tell the descriptor and slot stores from vq's fields; here they
  * live in the caller's local struct until virtq_batch_end. Nothing else
@@ -294,6 +275,22 @@ static __nfos_always_inline void virtq_batch_end(struct virtqueue *vq, const str
     vq->nr_free = (uint16_t)(vq->nr_free - added);
     vq->in_flight = (uint16_t)(vq->in_flight + added);
     vq->avail_idx = b->avail_idx;
+}
+
+/* Adds one buffer as a one-descriptor chain, device-writable (rx) when
+ * device_writes, else device-readable (tx). cookie (not NULL) comes back
+ * from virtq_get_used. 0, or -ENOSPC when no descriptor is free. A batch
+ * of one: a burst of them is virtq_batch_add's. */
+static inline int virtq_add_buf(struct virtqueue *vq, uint64_t addr, uint32_t len,
+                                bool device_writes, void *cookie)
+{
+    struct virtq_batch b;
+    int err;
+
+    virtq_batch_begin(vq, &b);
+    err = virtq_batch_add(&b, addr, len, device_writes, cookie);
+    virtq_batch_end(vq, &b);
+    return err;
 }
 
 /* Adds a chain of nout device-readable buffers then nin device-writable
@@ -444,10 +441,7 @@ static __nfos_always_inline unsigned virtq__get_used_in_order(struct virtqueue *
             for (; head != id && got < n; got++) {
                 s = &slot[head];
                 NFOS_ASSERT(in_flight && s->cookie);
-                cookies[got] = s->cookie;
-                if (lens)
-                    lens[got] = 0;
-                s->cookie = NULL;
+                virtq__hand_back(vq, s, 0, cookies, lens, got);
                 nr_free += s->ndesc;
                 in_flight--;
                 head = (uint16_t)((head + s->ndesc) & mask);
