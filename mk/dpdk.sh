@@ -12,6 +12,10 @@
 # Prints the folder on success.
 # Usage: dpdk.sh [--dir] NFOS_ROOT   (--dir: only print the folder's name)
 set -eu
+# DPDK's build runs its own Python scripts (buildtools/pmdinfogen.py imports
+# coff.py from its folder): ./nfos's PYTHONSAFEPATH, inherited when ./nfos
+# starts this build, would keep that folder off their import path.
+unset PYTHONSAFEPATH
 [ "$1" = --dir ] && { only_dir=1; shift; } || only_dir=0
 root=$1
 cache=${NFOS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/nfos}
