@@ -587,8 +587,9 @@ int nfos_clone(int (*func)(void *), void *stack, int flags, void *arg, int *ptid
         *ctid = t->tid;
     if (flags & CLONE_PARENT_SETTID)
         *ptid = t->tid;
-    if (s.adopt) {
-        /* Not a new thread: lcore adopt's own context gets its TLS. */
+    if (SCHED_CPUS > 1 && s.adopt) {
+        /* Not a new thread: lcore adopt's own context gets its TLS (only
+         * with more than one lcore: the test lets a one-CPU build drop it). */
         t->base = 1;
         t->cpu = (unsigned)s.adopt;
         s.cpu[t->cpu].base = s.cpu[t->cpu].cur = i;
