@@ -80,8 +80,9 @@ int kvm_lapic_usable(void);
 void kvm_lapic_icr(unsigned apic_id, uint32_t lo);
 void kvm_lapic_enable(void);
 /* Lets the calling CPU halt until the wake vector (lapic.c): its IDT
- * entries, the BSP's syscall entry, the BSP's LAPIC on. 0, or -ENODEV
- * without a usable local APIC. Idempotent. kvm_halt_enabled: 1 once done. */
+ * entries, the BSP's syscall entry, the BSP's LAPIC on. 0, -ENODEV
+ * without a usable local APIC, or -ENOTSUP where CPL0 cannot halt (kvm-pvm:
+ * the LAPIC is on, callers poll). Idempotent. kvm_halt_enabled: 1 once done. */
 int kvm_halt_enable(void);
 int kvm_halt_enabled(void);
 /* Halts the calling CPU (CPL0 hlt) until an interrupt; kvm_halt_enable first. */

@@ -27,6 +27,8 @@ static struct {
     int checked;   /* the MADT was read */
     int ok;        /* the MADT's LAPIC is the usual one, mapped */
     int bsp_halts; /* halts enabled: the BSP has wake-ups and a #UD entry */
+    int halt_checked;
+    int no_halt; /* CPL0 cannot halt here (kvm-pvm): idle CPUs poll */
 } lapic_st;
 
 int kvm_lapic_usable(void)
@@ -74,10 +76,33 @@ void kvm_lapic_enable(void)
     *kvm_lapic(LAPIC_SVR) = LAPIC_SVR_ON | KVM_VEC_SPURIOUS;
 }
 
+/* Whether a CPL0 hlt can be reached at all. Under kvm-pvm (nested KVM
+ * without VT) the CPL0 that `syscall` enters is PVM's supervisor mode, whose
+ * interrupt flag is paravirtual (kept in a PVCS, which nfos does not
+ * register): `sti` there raises #GP, so nothing can halt until an interrupt.
+ * Told apart at CPL3 without a fault: PVM runs guest code with the
+ * hardware's IOPL 0, whatever entry.S's iretq asked for (3), and pushf reads
+ * the hardware's flags. Idle lcores and the console's reader then poll. */
+static int cpl0_halt_works(void)
+{
+    uint64_t flags;
+
+    __asm__ __volatile__("pushfq; popq %0" : "=r"(flags));
+    return ((flags >> 12) & 3) == 3;
+}
+
 int kvm_halt_enable(void)
 {
     if (!kvm_lapic_usable())
         return -ENODEV;
+    if (!lapic_st.halt_checked) {
+        lapic_st.halt_checked = 1;
+        lapic_st.no_halt = !cpl0_halt_works();
+        if (lapic_st.no_halt)
+            kvm_lapic_enable(); /* still needed to send INIT/SIPI and IPIs */
+    }
+    if (lapic_st.no_halt)
+        return -ENOTSUP;
     if (!lapic_st.bsp_halts) {
         kvm_idt_set(KVM_VEC_WAKE, kvm_smp_wake_irq);
         kvm_idt_set(KVM_VEC_SPURIOUS, kvm_smp_spurious_irq);

@@ -117,8 +117,11 @@ size_t plat_smp_area_size(void)
     return NFOS_ALIGN_UP(sizeof(struct kvm_ap_area), NFOS_PAGE_SIZE);
 }
 
-/* CR4 as entry.S sets it, computed here at CPL3 so that the BSP's boot
- * path pays nothing for SMP; XCR0 as the BSP has it (xgetbv works at CPL3). */
+/* CR4 and XCR0 as entry.S sets them, computed here at CPL3 so that the
+ * BSP's boot path pays nothing for SMP. XCR0 from CPUID as entry.S does, not
+ * by xgetbv: under kvm-pvm CPL3 code runs on the host CPU, and xgetbv there
+ * reads the host's XCR0 (0x600e7 here, AMX included), which the AP's
+ * emulated xsetbv refuses with #GP. */
 static uint32_t smp_cr4(void)
 {
     uint32_t r[4], cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
@@ -131,11 +134,8 @@ static uint32_t smp_cr4(void)
     }
     arch_cpuid(1, 0, r);
     if (r[2] & (1u << 26)) {
-        uint32_t lo, hi;
-
         cr4 |= CR4_OSXSAVE;
-        __asm__ __volatile__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-        kvm_ap_xcr0 = lo;
+        kvm_ap_xcr0 = 3 | (r[2] & (1u << 28) ? 4 : 0); /* x87 | SSE | AVX */
     }
     return cr4;
 }
@@ -285,6 +285,13 @@ void plat_smp_idle(const volatile uint32_t *word, uint32_t val, uint64_t deadlin
     if (!deadline_ns && kvm_halt_enabled()) {
         if (*word == val)
             kvm_smp_halt();
+        return;
+    }
+    if (!deadline_ns) {
+        /* No halt here (kvm-pvm, lapic.c): wait for the word itself, which
+         * every wake-up changes first. The vCPU spins, once. */
+        while (*word == val)
+            arch_pause();
         return;
     }
     /* No timer interrupt ends a halt: with a deadline, poll politely, for
