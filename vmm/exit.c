@@ -4,7 +4,7 @@
  * the exit port, the virtio-mmio devices' registers (vnet.c), and answers
  * "nothing there" (all ones) where nfos looks for PCI: the 0xcf8 ports and
  * reads in the MMIO hole (microvm's ECAM), the idle port and the vCPUs'
- * wait and wake ports (idle.c). Every vCPU thread runs it at once: the
+ * wait and wake ports (idle.c), the console's buffer port. Every vCPU thread runs it at once: the
  * console is under vm->lock, the devices under their own.
  * Anything else, any other port or
  * MMIO write, a shutdown
@@ -56,6 +56,26 @@ static int64_t out32(const struct nfvm *vm, unsigned cpu, const struct kvm_run *
     return v;
 }
 
+/* NFVM_PORT_CONSOLE_BUF: the record at gpa names the bytes to print. */
+static int console_buf(struct nfvm *vm, unsigned cpu, const struct kvm_run *run, uint32_t gpa)
+{
+    const struct nfvm_console_buf *rec;
+    struct nfvm_console_buf r;
+    const void *bytes;
+
+    if (gpa % 8 || !(rec = nfvm_gpa(&vm->mem, gpa, sizeof(r))))
+        return bad_port(vm, cpu, run, "the console record is not 8-byte aligned guest RAM");
+    memcpy(&r, rec, sizeof(r)); /* read once: another vCPU may write it */
+    if (r.reserved)
+        return bad_port(vm, cpu, run, "the console record's reserved word is not 0");
+    if (!(bytes = nfvm_gpa(&vm->mem, r.addr, r.len)))
+        return bad_port(vm, cpu, run, "the console record names bytes outside guest RAM");
+    pthread_mutex_lock(&vm->lock);
+    nfvm_console_put(&vm->con, bytes, r.len);
+    pthread_mutex_unlock(&vm->lock);
+    return NFVM_RUNNING;
+}
+
 static int io_out(struct nfvm *vm, unsigned cpu, const struct kvm_run *run, const uint8_t *data)
 {
     uint16_t port = run->io.port;
@@ -87,6 +107,11 @@ static int io_out(struct nfvm *vm, unsigned cpu, const struct kvm_run *run, cons
             return NFVM_STATUS_BAD_GUEST;
         nfvm_cpu_wait(vm, cpu, (uint32_t)v);
         return NFVM_RUNNING;
+    }
+    if (port == NFVM_PORT_CONSOLE_BUF) {
+        if ((v = out32(vm, cpu, run, data, "the console port takes one 4-byte write")) < 0)
+            return NFVM_STATUS_BAD_GUEST;
+        return console_buf(vm, cpu, run, (uint32_t)v);
     }
     if (port == NFVM_PORT_CPU_WAKE) {
         if ((v = out32(vm, cpu, run, data, "the wake port takes one 4-byte write")) < 0)

@@ -590,7 +590,7 @@ int main(int argc, char **argv)
         net_kicks(&k, vm.net[i]);
     ba.cmdline = o.cmdline;
     ba.tsc_khz = k.tsc_khz;
-    ba.flags = NFVM_BOOT_F_IDLE | NFVM_BOOT_F_CPU | NFVM_BOOT_F_COM1_IN;
+    ba.flags = NFVM_BOOT_F_IDLE | NFVM_BOOT_F_CPU | NFVM_BOOT_F_COM1_IN | NFVM_BOOT_F_CONSOLE_BUF;
     if (nfvm_boot_write(&vm.mem, &img, o.mode, &ba, err, sizeof(err)) < 0) {
         fprintf(stderr, "nfvm: %s: %s\n", o.image, err);
         return NFVM_STATUS_SETUP;

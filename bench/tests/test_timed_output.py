@@ -52,6 +52,28 @@ def test_a_full_stderr_does_not_block():
     assert status == 0 and out == "done\n" and len(err) == 524288 and t_want is not None
 
 
+def test_nfvm_walls_carry_no_boot_trace(monkeypatch):
+    """bench boot's nfvm walls run the command QEMU's walls run (no boot
+    trace, no --trace); the traced run gives the split."""
+    seen = []
+
+    def fake(cmd, want, timeout):
+        seen.append(cmd)
+        traced = "--trace" in cmd
+        out = "boottrace: main 1000 ns\nHello from nfos!\n" if traced else "Hello from nfos!\n"
+        err = ("nfvm: trace (ms after main): memory 0.1, image 0.2, kvm 0.3, boot info 0.4, "
+               "vcpu 0.5, end 0.9; first exit 0.6; 3 exits\n") if traced else ""
+        return 0.001, 0.002, out, err, 0, type("ru", (), {"ru_maxrss": 1})()
+    monkeypatch.setattr(nfvm, "timed_output", fake)
+    monkeypatch.setattr(nfvm.guest, "nfvm_command",
+                        lambda image, mem, cmdline: ["nfvm", image, "--", cmdline])
+    assert nfvm.one_run("/x/h", [], [], "Hello", False)[2:4] == (None, None)
+    assert nfvm.one_run("/x/h", [], [], "Hello", True)[2:4] == (0.5, 1000)
+    plain, traced = seen
+    assert "--trace" not in plain and "boottrace" not in plain[-1]
+    assert "--trace" in traced and "nfos.boottrace=1" in traced[-1]
+
+
 def test_nfvm_run_that_never_ends_fails(monkeypatch, tmp_path):
     """bench boot's nfvm part: a guest that hangs ends its run with the reason."""
     stand_in = tmp_path / "nfvm"
@@ -60,7 +82,7 @@ def test_nfvm_run_that_never_ends_fails(monkeypatch, tmp_path):
     monkeypatch.setattr(nfvm.guest, "nfvm_command", lambda image, mem, cmdline: [str(stand_in)])
     monkeypatch.setattr(nfvm, "TIMEOUT", 1)
     with pytest.raises(RuntimeError, match="not ended after 1 s"):
-        in_thread(lambda: nfvm.one_run("/x/helloworld", [], [], "Hello from nfos!"))
+        in_thread(lambda: nfvm.one_run("/x/helloworld", [], [], "Hello from nfos!", False))
 
 
 def test_qemu_wall_time_run_that_never_ends_fails(monkeypatch):

@@ -266,3 +266,47 @@ Test(exit, other_exits_have_their_own_status)
     cr_assert_eq(nfvm_exit_handle(&vm, 0, run, RUN_SIZE), NFVM_STATUS_BAD_GUEST);
     cr_assert_eq(vm.exits, 7);
 }
+
+/* NFVM_PORT_CONSOLE_BUF: the record at REC names bytes at TEXT. */
+#define CB_REC  0x1000
+#define CB_TEXT 0x2000
+
+static int console_buf_out(uint64_t addr, uint32_t len, uint32_t reserved, uint32_t rec_gpa)
+{
+    struct nfvm_console_buf r = { .addr = addr, .len = len, .reserved = reserved };
+
+    memcpy(vm.mem.host + CB_REC, &r, sizeof(r));
+    return testvm_out(&vm, run, 0, NFVM_PORT_CONSOLE_BUF, rec_gpa, 4);
+}
+
+Test(exit, console_buffer_port_prints_the_named_bytes)
+{
+    char buf[64] = { 0 };
+
+    cr_assert_eq(nfvm_mem_create(&vm.mem, 2 << 20), 0);
+    memcpy(vm.mem.host + CB_TEXT, "Hello from nfos!\n", 17);
+    cr_assert_eq(console_buf_out(CB_TEXT, 17, 0, CB_REC), NFVM_RUNNING);
+    cr_assert_eq(console_buf_out(CB_TEXT, 0, 0, CB_REC), NFVM_RUNNING, "an empty write is fine");
+    cr_assert_eq(drain(buf, sizeof(buf)), 17);
+    cr_assert_str_eq(buf, "Hello from nfos!\n");
+    nfvm_mem_destroy(&vm.mem);
+}
+
+Test(exit, console_buffer_port_refuses_what_is_not_guest_ram)
+{
+    uint8_t *d;
+
+    cr_assert_eq(nfvm_mem_create(&vm.mem, 2 << 20), 0);
+    cr_assert_eq(console_buf_out(CB_TEXT, 4, 0, CB_REC + 4), NFVM_STATUS_BAD_GUEST, "unaligned");
+    cr_assert_eq(console_buf_out(CB_TEXT, 4, 0, (2 << 20) - 8), NFVM_STATUS_BAD_GUEST,
+                 "a record running past RAM");
+    cr_assert_eq(console_buf_out((2 << 20) - 2, 4, 0, CB_REC), NFVM_STATUS_BAD_GUEST,
+                 "bytes running past RAM");
+    cr_assert_eq(console_buf_out(UINT64_MAX - 1, 4, 0, CB_REC), NFVM_STATUS_BAD_GUEST,
+                 "an address that wraps");
+    cr_assert_eq(console_buf_out(CB_TEXT, 4, 1, CB_REC), NFVM_STATUS_BAD_GUEST, "reserved set");
+    d = port(KVM_EXIT_IO_OUT, NFVM_PORT_CONSOLE_BUF, 1, 1);
+    d[0] = 0;
+    cr_assert_eq(nfvm_exit_handle(&vm, 0, run, RUN_SIZE), NFVM_STATUS_BAD_GUEST, "a byte write");
+    nfvm_mem_destroy(&vm.mem);
+}

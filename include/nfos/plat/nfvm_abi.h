@@ -46,7 +46,10 @@
  * until a WAKE names it or that long passed; a WAKE that came since its
  * last WAIT ends the next WAIT at once, so none is lost between the
  * guest's last check and the sleep; it may end early: re-check),
- * NFVM_PORT_CPU_WAKE (outl: the index of the vCPU to wake); the
+ * NFVM_PORT_CPU_WAKE (outl: the index of the vCPU to wake), with
+ * NFVM_BOOT_F_CONSOLE_BUF NFVM_PORT_CONSOLE_BUF (outl: the guest-physical
+ * address, below 4 GiB, of a struct nfvm_console_buf: console output in
+ * one exit, where `rep outsb` exits once a byte under nested PVM); the
  * PCI ports 0xcf8-0xcff and MMIO-hole reads answer "nothing there".
  *
  * A guest that entered through PVH finds nfvm by CPUID leaf
@@ -81,11 +84,12 @@
 #define NFVM_TSS_HEAD_SIZE 104
 #define NFVM_TSS_SIZE      (NFVM_TSS_HEAD_SIZE + 8192 + 1)
 
-#define NFVM_PORT_CONSOLE  0x3f8
-#define NFVM_PORT_EXIT     0xf4
-#define NFVM_PORT_IDLE     0xf8
-#define NFVM_PORT_CPU_WAIT 0xf9
-#define NFVM_PORT_CPU_WAKE 0xfa
+#define NFVM_PORT_CONSOLE     0x3f8
+#define NFVM_PORT_EXIT        0xf4
+#define NFVM_PORT_IDLE        0xf8
+#define NFVM_PORT_CPU_WAIT    0xf9
+#define NFVM_PORT_CPU_WAKE    0xfa
+#define NFVM_PORT_CONSOLE_BUF 0xfb
 
 /* Outside KVM's own leaves (0x40000000..0x40000010, which nfvm also sets):
  * the next hypervisor range, as Linux scans them. */
@@ -130,6 +134,8 @@
 #define NFVM_BOOT_F_COM1_IN                         \
     4 /* COM1 receives (LSR data ready, RBR; nfvm's \
          stdin, then one ^D); op NFVM_IDLE_CONSOLE */
+
+#define NFVM_BOOT_F_CONSOLE_BUF 8 /* NFVM_PORT_CONSOLE_BUF is served */
 
 #define NFVM_MEM_RAM 1
 
@@ -189,6 +195,15 @@ struct nfvm_cpu {
     uint64_t stack3_top; /* OUT: its CPL3 stack (RSP = this - 8 at ap_entry) */
     uint64_t stack0_top; /* OUT: its TSS's RSP0 */
     uint64_t tss;        /* OUT: its TSS (loaded in TR) */
+};
+
+/* What the guest names at NFVM_PORT_CONSOLE_BUF (8-byte aligned, in RAM):
+ * len bytes at guest-physical addr go to the console as COM1's would. A
+ * record or buffer not wholly in RAM, or reserved not 0, ends the guest. */
+struct nfvm_console_buf {
+    uint64_t addr;
+    uint32_t len;
+    uint32_t reserved; /* 0 */
 };
 
 /* What the guest names at NFVM_PORT_IDLE (8-byte aligned, in RAM). */
