@@ -76,6 +76,16 @@ static int cpuid_set(struct nfvm_kvm *k, unsigned id, uint32_t flags, struct nfv
         goto out;
     }
     if ((e = leaf(c, 1))) {
+        uint32_t a, b, ecx, d;
+
+        /* kvm-pvm's table strips leaf 1's ECX (no SSE3, XSAVE or AVX) while
+         * guest CPL3 code runs on the host CPU, its XSAVE on: XSAVE and AVX
+         * as the host has them enabled (OSXSAVE), so that the direct entry
+         * sets CR4.OSXSAVE and XCR0 as entry.S does. A no-op where KVM's
+         * table already says so (hardware KVM). */
+        __asm__("cpuid" : "=a"(a), "=b"(b), "=c"(ecx), "=d"(d) : "a"(1), "c"(0));
+        if (ecx & (1u << 27))
+            e->ecx |= ecx & ((1u << 26) | (1u << 28));
         f->xsave = !!(e->ecx & (1u << 26));
         f->avx = !!(e->ecx & (1u << 28));
         e->ebx = (e->ebx & 0x00ffffff) | (id << 24); /* initial APIC ID */
