@@ -1,5 +1,6 @@
 # nfvm, the KVM monitor (vmm/): a normal Linux program built with the host
-# compiler, libc only. `make nfvm` -> build/nfvm/nfvm.
+# compiler, libc only, linked static (no dynamic loader at each start:
+# ~0.2 ms of exec -> guest main here). `make nfvm` -> build/nfvm/nfvm.
 
 NFVM_DIR  := $(NFOS_ROOT)/vmm
 NFVM_BIN  := $(NFOS_ROOT)/build/nfvm/nfvm
@@ -15,7 +16,7 @@ $(NFVM_BIN): $(NFVM_SRCS) $(wildcard $(NFVM_DIR)/*.h) $(NFOS_ROOT)/include/nfos/
 		$(NFOS_ROOT)/drivers/virtio-net/include/nfos/virtio_net.h $(NFOS_ROOT)/mk/nfvm.mk
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  HOSTCC  nfvm")
-	$(Q)$(HOST_CC) $(NFVM_CFLAGS) -pthread -o $@ $(NFVM_SRCS)
+	$(Q)$(HOST_CC) $(NFVM_CFLAGS) -pthread -static -o $@ $(NFVM_SRCS)
 
 # The probes: nfvm's backends driven without /dev/kvm and without a guest
 # (tests/integration/test_nfvm_vhost.py), vmm/tests/probe.c playing the
