@@ -128,7 +128,19 @@ def testpmd_size(p):
 
 
 def testpmd_prompt(p):
-    return boot_row(all_dpdk.boot_rows({"dpdk": p.testpmd_prompt()}), "exec -> \"testpmd> \" (kvm")
+    """Under KVM, by QEMU or by nfvm (both monitors on this machine's KVM;
+    the faster one judged, both shown)."""
+    rows = all_dpdk.boot_rows({"dpdk": p.testpmd_prompt()})
+    got = []
+    for mon in ("kvm", "nfvm"):
+        try:
+            got.append((mon,) + boot_row(rows, f"exec -> \"testpmd> \" ({mon}"))
+        except NotMeasured:
+            pass
+    if not got:
+        raise NotMeasured("no KVM figure in the run")
+    return "; ".join(f"{'QEMU' if m == 'kvm' else m}: {v}" for m, v, _ in got), \
+        any(met for _, _, met in got)
 
 
 def testpmd_ram(p):
@@ -238,7 +250,7 @@ LINES = [
          lambda p: "./nfos bench pps -- --subjects nfos-kvm; ./nfos bench kv (both checkouts)"),
     Line(14, "testpmd image, stripped", "<= 1.4 MB (1,400,000 bytes, the talk's)", False,
          testpmd_size, lambda p: "./nfos bench boot (its 'dpdk-testpmd: image size' row)"),
-    Line(14, "testpmd exec -> \"testpmd> \" (KVM, 2 vCPUs)", "<= 87 ms (the talk's)", True,
+    Line(14, "testpmd exec -> \"testpmd> \" (KVM, 2 vCPUs; QEMU or nfvm)", "<= 87 ms (the talk's)", True,
          testpmd_prompt, boot_command),
     Line(14, "testpmd's guest RAM", "<= 64 MiB (the talk: 1 GB)", False, testpmd_ram,
          lambda p: "./nfos run dpdk-testpmd --cpus 2 --mem 64M -- " + " ".join(dpdk.ARGS)),

@@ -2,7 +2,8 @@
 (apps/dpdk-testpmd) on microvm with 2 vCPUs and two net_null ports, in 64
 MiB of guest RAM: wall time from exec of QEMU to its interactive prompt
 "testpmd> " on the serial console (EAL init, the mempool, both ports
-started), median of --runs, per accelerator. Skipped, with the reason in the
+started), median of --runs, per accelerator; under KVM also under nfvm
+(our monitor: the same image, 2 vCPUs started at its CPL3 entry). Skipped, with the reason in the
 results, when Debian's DPDK source cannot be fetched."""
 
 import os
@@ -10,13 +11,15 @@ import select
 import subprocess
 import time
 
+from bench.boot import nfvm
 from bench.common import stats
-from tools import nfos_cli
+from tools import guest, nfos_cli
 from tools.nfos_cli import ROOT
 
 APP = "dpdk-testpmd"
 PROMPT = b"testpmd> "
 CPUS = 2
+NFVM = "nfvm"  # the "accelerator" of the run under nfvm (KVM, our monitor)
 MEM = 64 << 20
 PARAMS = [f"nfos.cpus={CPUS}"]
 ARGS = ["--vdev", "net_null0", "--vdev", "net_null1", "--", "-i", "--total-num-mbufs", "2048"]
@@ -51,9 +54,11 @@ def until_prompt(stream, deadline):
 
 
 def prompt_s(path, accel):
-    """Seconds from exec of QEMU to "testpmd> " (the guest is killed then)."""
-    cmd = nfos_cli.qemu_command(path, MEM, "microvm", accel,
-                                nfos_cli.guest_cmdline(PARAMS, ARGS), cpus=CPUS)
+    """Seconds from exec of the monitor (accel: QEMU's accelerator, or
+    "nfvm") to "testpmd> " (the guest is killed then)."""
+    cmdline = nfos_cli.guest_cmdline(PARAMS, ARGS)
+    cmd = (guest.nfvm_command(path, MEM, cmdline, cpus=CPUS) if accel == NFVM else
+           nfos_cli.qemu_command(path, MEM, "microvm", accel, cmdline, cpus=CPUS))
     t0 = time.perf_counter()
     p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                          stderr=subprocess.DEVNULL)
@@ -79,6 +84,10 @@ def measure(accels, runs, log=print, build=True):
         return {"skipped": why}
     res = {"image": os.path.relpath(path, ROOT), "bytes": os.path.getsize(path),
            "cpus": CPUS, "mem_bytes": MEM, "times": {}}
+    # nfvm beside QEMU under KVM (its vCPUs start at the CPL3 entry).
+    accels = list(accels) + ([NFVM] if "kvm" in accels and nfvm.skip_reason() is None else [])
+    if NFVM in accels:
+        guest.nfvm_path()  # built once, before the timed runs
     for accel in accels:
         log(f"nfos bench boot: {APP} to its prompt under {accel}, {runs} runs ...")
         res["times"][accel] = stats.summary([prompt_s(path, accel) for _ in range(runs)],
