@@ -4,7 +4,8 @@
                      [--sizes 64,1500] [--subjects nfos-linuxu,dpdk,nfos-kvm,nfos-nfvm,nfos-tcg,
                                 linux-vm,
                                 dpdk-in-nfos-kvm,dpdk-in-nfos-tcg,dpdk-in-nfos-linuxu,
-                                dpdk-in-nfos-virtio-kvm,dpdk-in-nfos-virtio-tcg]
+                                dpdk-in-nfos-nfvm,dpdk-in-nfos-virtio-kvm,
+                                dpdk-in-nfos-virtio-tcg]
                      [--cpus N] [--no-huge]
                      [--json FILE]
 
@@ -30,6 +31,9 @@ The host backend is dpdk-testpmd with a net_vhost port (vhost-user server,
                (net_nfos over nfos's virtio-net) under KVM (skipped under
                TCG unless named), under TCG and as a Linux process (both
                only when named); see bench/pps/dpdk_nfos.py.
+  dpdk-in-nfos-nfvm  the same image under nfvm (needs a usable /dev/kvm):
+               testpmd's idle main lcore sleeps there, not beside the
+               forwarding one as under QEMU on kvm-pvm.
   dpdk-in-nfos-virtio-kvm, -tcg  the same testpmd with DPDK's own net_virtio
                on the virtio-net PCI function (apps/dpdk-testpmd-virtio),
                under KVM (skipped under TCG unless named) and TCG (when named).
@@ -198,17 +202,20 @@ def set_up(ctx, args, subjects):
 
 
 def nfvm_status(status, accel):
-    """nfos-nfvm runs where /dev/kvm is usable and nfvm builds (make nfvm);
-    there is no TCG nfvm."""
-    if "nfos-nfvm" not in status or status["nfos-nfvm"] != "available":
+    """nfos-nfvm and dpdk-in-nfos-nfvm run where /dev/kvm is usable and nfvm
+    builds (make nfvm); there is no TCG nfvm."""
+    subjects = [s for s in ("nfos-nfvm", dpdk_nfos.NFVM_SUBJECT) if status.get(s) == "available"]
+    if not subjects:
         return
     if accel != "kvm":
-        status["nfos-nfvm"] = "skipped: nfvm needs a usable /dev/kvm (none here)"
+        for s in subjects:
+            status[s] = "skipped: nfvm needs a usable /dev/kvm (none here)"
         return
     err = guest.nfvm_build()
     if err is not None:
         last = [l for l in err.splitlines() if l.strip()][-1:] or ["?"]
-        status["nfos-nfvm"] = f"unavailable: make nfvm failed: {last[0]}"
+        for s in subjects:
+            status[s] = f"unavailable: make nfvm failed: {last[0]}"
 
 
 def print_header(ctx, subjects, status, active, accel_of, lvm):

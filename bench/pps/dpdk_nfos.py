@@ -16,6 +16,11 @@ Mpp/s in the window is the backend's rate the other way (rx: the backend's
 Tx-pps; tx and fwd: its Rx-pps), which counts only what the subject took
 or sent.
 
+dpdk-in-nfos-nfvm is the kvm image under nfvm (our monitor: vhost-user
+through nfvm's front-end, nfvm out of the data path), where KVM is usable:
+there testpmd's idle main lcore sleeps in nfvm, where under QEMU on
+kvm-pvm it can only spin beside the forwarding lcore (README, SMP).
+
 The -virtio subjects are the same testpmd with DPDK's own net_virtio
 driving the virtio-net PCI function directly (apps/dpdk-testpmd-virtio:
 DPDK's bus/pci over nfos's PCI layer), side by side with net_nfos over
@@ -25,18 +30,20 @@ import re
 
 from bench.common import lcores
 from bench.linuxvm import linuxvm
-from tools import nfos_cli
+from tools import guest, nfos_cli
 
 APP = "dpdk-testpmd"
 VIRTIO_APP = "dpdk-testpmd-virtio"
 # subject -> (image platform, accelerator: "ctx" = the run's kvm accelerator)
-PLATS = {"dpdk-in-nfos-kvm": ("kvm", "ctx"), "dpdk-in-nfos-tcg": ("kvm", "tcg"),
+PLATS = {"dpdk-in-nfos-kvm": ("kvm", "ctx"), "dpdk-in-nfos-nfvm": ("kvm", "ctx"),
+         "dpdk-in-nfos-tcg": ("kvm", "tcg"),
          "dpdk-in-nfos-linuxu": ("linuxu", "native"),
          "dpdk-in-nfos-virtio-kvm": ("kvm", "ctx"), "dpdk-in-nfos-virtio-tcg": ("kvm", "tcg")}
 SUBJECTS = tuple(PLATS)
 ON_REQUEST = ("dpdk-in-nfos-tcg", "dpdk-in-nfos-linuxu", "dpdk-in-nfos-virtio-tcg")
 KVM_SUBJECT = "dpdk-in-nfos-kvm"
-KVM_SUBJECTS = (KVM_SUBJECT, "dpdk-in-nfos-virtio-kvm")
+NFVM_SUBJECT = "dpdk-in-nfos-nfvm"  # the kvm image under nfvm (where KVM is usable)
+KVM_SUBJECTS = (KVM_SUBJECT, "dpdk-in-nfos-virtio-kvm", NFVM_SUBJECT)
 LCORES = 2              # testpmd: a main lcore and a forwarding one
 GUEST_MEM = 128 << 20   # guest RAM: -m 64 beside the port's pools and testpmd
 EAL_MEM_MB = 64         # (lib/dpdk/README.md, eal_memory.c)
@@ -93,9 +100,12 @@ def argv(subject, mode, size, sock, image, kvm_accel, mbufs):
     if plat(subject) == "linuxu":
         return ([image, f"netdev.dev=vhost-user:{sock}", f"nfos.mem={LINUXU_MEM}"] + params +
                 ["--"] + testpmd_args(mode, size, mbufs, LINUXU_EAL_MEM_MB))
+    cmdline = nfos_cli.guest_cmdline(params, testpmd_args(mode, size, mbufs))
+    nets = [{"kind": "vhost-user", "arg": sock}]
+    if subject == NFVM_SUBJECT:
+        return guest.nfvm_command(image, GUEST_MEM, cmdline, nets, cpus=LCORES)
     return nfos_cli.qemu_command(image, GUEST_MEM, "microvm,pcie=on", accel(subject, kvm_accel),
-                                 nfos_cli.guest_cmdline(params, testpmd_args(mode, size, mbufs)),
-                                 [{"kind": "vhost-user", "arg": sock}], cpus=LCORES)
+                                 cmdline, nets, cpus=LCORES)
 
 
 def stop(su, timeout):
@@ -122,7 +132,8 @@ def parse(su, be, case, parse_backend, w0, w1):
 
 # --- the goal: within 1.1x of nfos, at or below DPDK on Linux ------------
 
-NFOS_PEER = {"dpdk-in-nfos-kvm": "nfos-kvm", "dpdk-in-nfos-tcg": "nfos-tcg",
+NFOS_PEER = {"dpdk-in-nfos-kvm": "nfos-kvm", "dpdk-in-nfos-nfvm": "nfos-nfvm",
+             "dpdk-in-nfos-tcg": "nfos-tcg",
              "dpdk-in-nfos-linuxu": "nfos-linuxu", "dpdk-in-nfos-virtio-kvm": "nfos-kvm",
              "dpdk-in-nfos-virtio-tcg": "nfos-tcg"}
 GOAL = 1.1

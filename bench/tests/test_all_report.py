@@ -136,12 +136,12 @@ def test_dpdk_section_judges_the_talks_figures(tmp_path):
 
 def test_dpdk_subjects_named_where_they_mean_something(tmp_path):
     from bench.all import dpdk
-    assert dpdk.pps_subjects(True) == ["dpdk-in-nfos-kvm", "dpdk-in-nfos-linuxu",
-                                       "dpdk-in-nfos-virtio-kvm"]
+    assert dpdk.pps_subjects(True) == ["dpdk-in-nfos-kvm", "dpdk-in-nfos-nfvm",
+                                       "dpdk-in-nfos-linuxu", "dpdk-in-nfos-virtio-kvm"]
     assert dpdk.pps_subjects(False) == ["dpdk-in-nfos-linuxu"]
     assert dpdk.kv_subjects(False) == ["kvstore-dpdk-linuxu"]
     assert set(dpdk.left_out(False)) == {"dpdk-in-nfos-kvm", "dpdk-in-nfos-virtio-kvm",
-                                         "kvstore-dpdk-kvm"}
+                                         "dpdk-in-nfos-nfvm", "kvstore-dpdk-kvm"}
     assert dpdk.left_out(True) == {}
     assert "## DPDK inside nfos: the talk" not in render(made_up_run(), str(tmp_path), "x.json")
 
