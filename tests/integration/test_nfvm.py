@@ -12,7 +12,9 @@ skipped with that reason. nfvm's own errors are checked everywhere."""
 
 import os
 import re
+import shutil
 import subprocess
+import tempfile
 import time
 
 import pytest
@@ -141,11 +143,8 @@ def run(argv, timeout=BOOT_TIMEOUT):
 
 
 def host_script(script, paths):
-    """A nested-VM script on this KVM host: in a network namespace of its
-    own (its TAPs and addresses stay there), nfvm and the images at their
-    host paths, its files in a folder of its own. Always removes both."""
-    import shutil
-    import tempfile
+    """A nested-VM script on this KVM host, in a network namespace and a
+    folder of its own (both always removed), nfvm and images at host paths."""
     ns, tmp = f"nfos-nfvm-{os.getpid()}", tempfile.mkdtemp(prefix="nfos-nfvm-")
     # Its files first: the host paths put in next may lie under /tmp too.
     script = script.replace("/tmp/", tmp + "/").replace("/bin/nfvm", NFVM)
@@ -153,9 +152,8 @@ def host_script(script, paths):
         script = script.replace(f"/img/{name}", paths[name])
     subprocess.run(["ip", "netns", "add", ns], check=True, capture_output=True)
     try:
-        subprocess.run(["ip", "-n", ns, "link", "set", "lo", "up"], check=True)
-        r = subprocess.run(["ip", "netns", "exec", ns, "sh", "-c", script], capture_output=True,
-                           text=True, timeout=240, stdin=subprocess.DEVNULL)
+        r = subprocess.run(["ip", "netns", "exec", ns, "sh", "-c", "ip link set lo up; " + script],
+                           capture_output=True, text=True, timeout=240, stdin=subprocess.DEVNULL)
         return Result(r.returncode, r.stdout, r.stderr)
     finally:
         subprocess.run(["ip", "netns", "del", ns], capture_output=True)
