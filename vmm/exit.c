@@ -4,8 +4,9 @@
  * the exit port, the virtio-mmio devices' registers (vnet.c), and answers
  * "nothing there" (all ones) where nfos looks for PCI: the 0xcf8 ports and
  * reads in the MMIO hole (microvm's ECAM), the idle port and the vCPUs'
- * wait and wake ports (idle.c), the console's buffer port. Every vCPU thread runs it at once: the
- * console is under vm->lock, the devices under their own.
+ * wait and wake ports (idle.c), the console's buffer port. Every vCPU
+ * thread runs it at once: the console is under vm->lock, the devices under
+ * their own.
  * Anything else, any other port or
  * MMIO write, a shutdown
  * (triple fault) or an exit it does not know ends the guest with a message

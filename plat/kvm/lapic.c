@@ -24,11 +24,10 @@
 #define ICR_MAX_SPINS 100000
 
 static struct {
-    int checked;   /* the MADT was read */
-    int ok;        /* the MADT's LAPIC is the usual one, mapped */
-    int bsp_halts; /* halts enabled: the BSP has wake-ups and a #UD entry */
-    int halt_checked;
-    int no_halt; /* CPL0 cannot halt here (kvm-pvm): idle CPUs poll */
+    int checked; /* the MADT was read */
+    int ok;      /* the MADT's LAPIC is the usual one, mapped */
+    int halts;   /* 0: not set up; 1: the BSP has wake-ups and a #UD entry;
+                    -1: CPL0 cannot halt here (kvm-pvm), idle CPUs poll */
 } lapic_st;
 
 int kvm_lapic_usable(void)
@@ -95,28 +94,23 @@ int kvm_halt_enable(void)
 {
     if (!kvm_lapic_usable())
         return -ENODEV;
-    if (!lapic_st.halt_checked) {
-        lapic_st.halt_checked = 1;
-        lapic_st.no_halt = !cpl0_halt_works();
-        if (lapic_st.no_halt)
-            kvm_lapic_enable(); /* still needed to send INIT/SIPI and IPIs */
-    }
-    if (lapic_st.no_halt)
-        return -ENOTSUP;
-    if (!lapic_st.bsp_halts) {
-        kvm_idt_set(KVM_VEC_WAKE, kvm_smp_wake_irq);
-        kvm_idt_set(KVM_VEC_SPURIOUS, kvm_smp_spurious_irq);
-        kvm_idt_set(KVM_VEC_UD, kvm_smp_ud_entry); /* the BSP's first halt */
-        lapic_st.bsp_halts = 1;
-        /* An AP enables its own LAPIC as it starts (kvm_ap_start). */
+    if (!lapic_st.halts) {
+        lapic_st.halts = cpl0_halt_works() ? 1 : -1;
+        if (lapic_st.halts > 0) {
+            kvm_idt_set(KVM_VEC_WAKE, kvm_smp_wake_irq);
+            kvm_idt_set(KVM_VEC_SPURIOUS, kvm_smp_spurious_irq);
+            kvm_idt_set(KVM_VEC_UD, kvm_smp_ud_entry); /* the BSP's first halt */
+        }
+        /* Either way: INIT/SIPI and IPIs need it. An AP enables its own
+         * LAPIC as it starts (kvm_ap_start). */
         kvm_lapic_enable();
     }
-    return 0;
+    return lapic_st.halts > 0 ? 0 : -ENOTSUP;
 }
 
 int kvm_halt_enabled(void)
 {
-    return lapic_st.bsp_halts;
+    return lapic_st.halts > 0;
 }
 
 unsigned kvm_lapic_id(void)
