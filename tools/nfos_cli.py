@@ -59,6 +59,7 @@ DEPS = [
     ("meson", "meson"),  # lib/dpdk: DPDK's build (mk/dpdk.sh)
     ("ninja-build", "ninja"),
     ("python3-pyelftools", None),  # DPDK's build: pmdinfogen
+    ("musl-tools", "musl-gcc"),  # nfvm's libc (mk/nfvm.mk)
 ]
 
 

@@ -9,7 +9,9 @@ Per app (helloworld; pong on a null port, --time 0.2), median of --runs:
     the vCPU's first entry, from `nfvm --trace`) and guest time (the image's
     entry -> main, from nfos.boottrace=1), from a traced run after each
     plain one
-  - nfvm's peak RSS (the guest RAM it touched included), from wait4()
+  - nfvm's peak RSS (the guest RAM it touched included), from the traced
+    run's `nfvm: peak RSS` line (/proc's VmHWM; wait4()'s ru_maxrss would
+    hold this Python's own peak: the child starts as its vfork)
 and the ratio QEMU microvm / nfvm of exec -> helloworld main."""
 
 import os
@@ -28,6 +30,7 @@ APPS = {
 TRACE = re.compile(r"^nfvm: trace \(ms after main\): memory ([\d.]+), image ([\d.]+), "
                    r"kvm ([\d.]+), boot info ([\d.]+), vcpu ([\d.]+), end ([\d.]+); "
                    r"first exit ([\d.]+); (\d+) exits$", re.M)
+PEAK_RSS = re.compile(r"^nfvm: peak RSS (\d+) KiB$", re.M)
 
 
 def skip_reason():
@@ -45,6 +48,10 @@ def parse_trace(err):
     names = ("memory", "image", "kvm", "boot_info", "vcpu", "end", "first_exit")
     out = {f"{n}_ms": float(v) for n, v in zip(names, m.groups())}
     out["exits"] = int(m.group(8))
+    rss = PEAK_RSS.search(err)
+    if not rss:
+        raise RuntimeError(f"no nfvm peak RSS line in: {err[-2000:]!r}")
+    out["peak_rss_kib"] = int(rss.group(1))
     return out
 
 
@@ -59,14 +66,14 @@ def parse_boottrace(out):
 def one_run(image, params, args, want, traced):
     """(exec -> want, exec -> exit, monitor ms, guest ns, peak RSS KiB);
     untraced, the command is QEMU's in bench boot (no boot trace), and the
-    split is None: the boot trace's lines cost a port exit per byte, which
+    split and the RSS are None: the boot trace's lines cost a port exit per byte, which
     the wall times must not carry. A run that has not ended after TIMEOUT s
     is killed and fails."""
     cmd = guest.nfvm_command(image, 64 << 20, nfos_cli.guest_cmdline(
         list(params) + (["nfos.boottrace=1"] if traced else []), list(args)))
     if traced:
         cmd.insert(1, "--trace")
-    t_main, t_exit, out, err, status, ru = timed_output(cmd, want, TIMEOUT)
+    t_main, t_exit, out, err, status, _ = timed_output(cmd, want, TIMEOUT)
     if status is None:
         raise RuntimeError(f"{os.path.basename(image)} under nfvm: not ended after {TIMEOUT} s "
                            f"(killed): {out[-1000:]} {err[-1000:]}")
@@ -74,8 +81,9 @@ def one_run(image, params, args, want, traced):
         raise RuntimeError(f"{os.path.basename(image)} under nfvm: status {status}, "
                            f"never printed {want!r}: {out[-1000:]} {err[-1000:]}")
     if not traced:
-        return t_main, t_exit, None, None, ru.ru_maxrss
-    return t_main, t_exit, parse_trace(err)["vcpu_ms"], parse_boottrace(out), ru.ru_maxrss
+        return t_main, t_exit, None, None, None
+    tr = parse_trace(err)
+    return t_main, t_exit, tr["vcpu_ms"], parse_boottrace(out), tr["peak_rss_kib"]
 
 
 def measure(images, runs):
@@ -95,7 +103,7 @@ def measure(images, runs):
             "wall_exec_to_exit_s": stats.summary([g[1] for g in plain], count="runs"),
             "monitor_main_to_vcpu_ms": stats.summary([g[2] for g in traced], count="runs"),
             "guest_entry_to_main_ns": stats.summary([g[3] for g in traced], count="runs"),
-            "nfvm_max_rss_kib": stats.summary([g[4] for g in plain], count="runs"),
+            "nfvm_max_rss_kib": stats.summary([g[4] for g in traced], count="runs"),
         }
     return res
 

@@ -11,12 +11,16 @@ from tools import nfos_cli
 
 TRACE = ("nfvm: trace (ms after main): memory 0.031, image 0.102, kvm 0.400, boot info 0.410, "
          "vcpu 0.522, end 3.100; first exit 0.801; 17 exits\n"
+         "nfvm: peak RSS 1234 KiB\n"
          "nfvm: idle: 0 arms, 0 sleeps (0 woken by a device, 0 by the timer), 0.000 ms asleep\n")
 
 
 def test_parse_trace():
     t = nfvm.parse_trace("something else\n" + TRACE)
     assert t["vcpu_ms"] == 0.522 and t["first_exit_ms"] == 0.801 and t["exits"] == 17, t
+    assert t["peak_rss_kib"] == 1234, t
+    with pytest.raises(RuntimeError):
+        nfvm.parse_trace(TRACE.replace("peak RSS", "peak"))
 
 
 def test_trace_format_is_nfvm_s():
@@ -24,6 +28,7 @@ def test_trace_format_is_nfvm_s():
     src = open(f"{nfos_cli.ROOT}/vmm/main.c").read()
     assert 'fprintf(stderr, "nfvm: trace (ms after main):");' in src
     assert re.search(r'"; first exit %\.3f; %llu exits\\n"', src)
+    assert 'fprintf(stderr, "nfvm: peak RSS %lu KiB\\n", peak_rss_kib());' in src
 
 
 def test_parse_boottrace():

@@ -62,7 +62,7 @@ def test_nfvm_walls_carry_no_boot_trace(monkeypatch):
         traced = "--trace" in cmd
         out = "boottrace: main 1000 ns\nHello from nfos!\n" if traced else "Hello from nfos!\n"
         err = ("nfvm: trace (ms after main): memory 0.1, image 0.2, kvm 0.3, boot info 0.4, "
-               "vcpu 0.5, end 0.9; first exit 0.6; 3 exits\n") if traced else ""
+               "vcpu 0.5, end 0.9; first exit 0.6; 3 exits\nnfvm: peak RSS 400 KiB\n") if traced else ""
         return 0.001, 0.002, out, err, 0, type("ru", (), {"ru_maxrss": 1})()
     monkeypatch.setattr(nfvm, "timed_output", fake)
     monkeypatch.setattr(nfvm.guest, "nfvm_command",
