@@ -12,7 +12,7 @@
 
 NFVM_DIR  := $(NFOS_ROOT)/vmm
 NFVM_BIN  := $(NFOS_ROOT)/build/nfvm/nfvm
-NFVM_SRCS := $(addprefix $(NFVM_DIR)/,main.c kvm.c boot.c cpus.c elf.c exit.c idle.c console.c mem.c vnet.c rss.c vhost.c virtq.c)
+NFVM_SRCS := $(addprefix $(NFVM_DIR)/,main.c kvm.c cpuid_cache.c boot.c cpus.c elf.c exit.c idle.c console.c mem.c vnet.c rss.c vhost.c virtq.c)
 NFVM_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -I$(NFOS_ROOT)/include \
 	-I$(NFOS_ROOT)/drivers/vhost-user/include -I$(NFOS_ROOT)/drivers/virtio-net/include
 

@@ -13,7 +13,7 @@ struct nfvm_vcpu {
 
 struct nfvm_kvm {
     int kvm, vm;
-    const struct nfvm_mem *mem;
+    int lapic; /* each vCPU has a LAPIC in KVM (split irqchip) */
     unsigned nr_cpus;
     struct nfvm_vcpu cpu[NFVM_CPUS_MAX];
     size_t run_size;
@@ -21,18 +21,17 @@ struct nfvm_kvm {
     int status;       /* nfvm_kvm_run: the first status a vCPU ended with */
 };
 
-/* Opens /dev/kvm and starts a helper thread that asks KVM's supported
- * CPUID, then gives the VM guest RAM m (created by then: m is read once
- * nfvm_kvm_open has made the VM). 0 or -1 after naming the failed call. */
-int nfvm_kvm_start(struct nfvm_kvm *k, const struct nfvm_mem *m);
-/* Creates the VM and its nr_cpus vCPUs. 0 or -1 after naming the failed
- * call on stderr. */
-int nfvm_kvm_open(struct nfvm_kvm *k, unsigned nr_cpus);
-/* Waits for the helper (a failure of its own named: -1), then each vCPU's CPUID (nfvm's leaf with
- * flags, NFVM_BOOT_F_*), then the registers of the entry mode boot.c describes: vCPU 0 at the
- * entry, vCPU i > 0 at the AP entry on the block cpus->block[i] (cpus NULL: one). */
+/* Opens /dev/kvm, creates the VM with guest RAM m and its nr_cpus vCPUs.
+ * 0 or -1 after naming the failed call on stderr. */
+int nfvm_kvm_open(struct nfvm_kvm *k, const struct nfvm_mem *m, unsigned nr_cpus);
+/* Each vCPU's CPUID (nfvm's leaf with flags, NFVM_BOOT_F_*), then the
+ * registers of the entry mode boot.c describes: vCPU 0 at the entry, vCPU
+ * i > 0 at the AP entry on the block cpus->block[i] (cpus NULL: one). */
 int nfvm_kvm_setup(struct nfvm_kvm *k, const struct nfvm_image *img, enum nfvm_boot_mode mode,
                    const struct nfvm_cpus *cpus, uint32_t flags);
+/* Where the vCPUs' CPUID table came from, for --trace: "the cache",
+ * "KVM (cached)", "KVM (not cached)", "KVM (no cache)" or "not asked". */
+const char *nfvm_kvm_cpuid_from(void);
 /* Has KVM signal fd on every 4-byte guest write to addr (of the value
  * match, unless match < 0), with no exit to nfvm (a virtqueue kick). 0 or
  * -1; the caller keeps the MMIO path. */
