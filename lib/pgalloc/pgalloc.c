@@ -4,11 +4,11 @@
  *
  * Region layout (page frame numbers, pfn = address >> 12):
  *
- *   base                                                         base + len
- *   | trim |<------------- usable: U pages ------------->|<- M pages ->| trim |
- *          | blocks: allocated or on  | never handed out  | meta[U]     |
- *          | the free lists           | (not even read)   | 1 B / page  |
- *          ^ start_pfn                ^ frontier          ^ end_pfn
+ *   base                                                            base + len
+ *   | trim |<--------------- usable: U pages -------------->|<- M pages ->| trim |
+ *          | blocks: allocated or on | not handed out | never |  meta[U]    |
+ *          | the free lists          | now            | used  |  1 B / page |
+ *          ^ start_pfn               ^ frontier       ^ high  ^ end_pfn
  *
  *   M = ceil((U + M) / 4097): one metadata byte per usable page, at the end
  *   so that the start keeps whatever large alignment the region has.
@@ -34,6 +34,11 @@
  *     (from a start aligned to 2^k these are N's binary digits, largest
  *     first); all but the first say ALLOC | RUN, so a run's length can be
  *     read back, and a plain block is one whose successor is not ALLOC | RUN.
+ *  6. high is the highest the frontier ever was. pgalloc writes list nodes
+ *     only into blocks below the frontier and meta[] only from end_pfn on, so
+ *     nothing at or above high was written since init, by pgalloc or by a
+ *     caller (pgalloc_untouched). Lowering the frontier leaves high alone:
+ *     the pages it gives back were used.
  * Moving the frontier up zeroes meta[] for the pages it passes (1/4096 of
  * what the caller is about to use) so that stale bytes can never read ALLOC. */
 #include <errno.h>
@@ -127,6 +132,7 @@ int pgalloc_init(struct pgalloc *pa, uintptr_t base, size_t len)
     pa->start_pfn = first;
     pa->end_pfn = last - meta_pages;
     pa->frontier = first;
+    pa->high = first;
     pa->meta = (uint8_t *)(pa->end_pfn << NFOS_PAGE_SHIFT);
     pa->listed_pages = 0;
     pa->invalid_frees = 0;
@@ -163,6 +169,7 @@ static uintptr_t frontier_take(struct pgalloc *pa, uintptr_t pages, unsigned ord
         pfn += (uintptr_t)1 << k;
     }
     pa->frontier = at + pages;
+    pa->high = NFOS_MAX(pa->high, pa->frontier);
     return at;
 }
 
@@ -317,7 +324,7 @@ static void *carve_run(struct pgalloc *pa, size_t npages, unsigned align_order)
 
 void *pgalloc_alloc_pages(struct pgalloc *pa, size_t npages, unsigned align_order)
 {
-    uintptr_t pfn, at, end, tail[PGALLOC_MAX_ORDER + 1];
+    uintptr_t pfn, at, end, tail[PGALLOC_MAX_ORDER + 1], high = pa->high;
     unsigned order, k, n = 0;
     void *p;
 
@@ -344,6 +351,9 @@ void *pgalloc_alloc_pages(struct pgalloc *pa, size_t npages, unsigned align_orde
     }
     while (n-- > 0)
         release(pa, tail[n], gap_order(tail[n], end));
+    /* A tail carved from the frontier is above it again (it came down),
+     * written only in meta[]: as untouched as before (invariant 6). */
+    pa->high = NFOS_MAX(high, pa->frontier);
     return p;
 }
 
@@ -409,6 +419,11 @@ bool pgalloc_contains(const struct pgalloc *pa, const void *p)
     uintptr_t pfn = node_pfn(p);
 
     return pfn >= pa->start_pfn && pfn < pa->end_pfn;
+}
+
+uintptr_t pgalloc_untouched(const struct pgalloc *pa)
+{
+    return pa->high << NFOS_PAGE_SHIFT;
 }
 
 size_t pgalloc_invalid_frees(const struct pgalloc *pa)

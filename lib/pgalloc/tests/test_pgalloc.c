@@ -1,7 +1,7 @@
 /* Unit tests for pgalloc: O(1) set-up (proved by PROT_NONE memory, not by
  * timing), every order and its alignment, runs of any length, coalescing
  * back to an untouched region, exhaustion and recovery, refused invalid
- * frees. */
+ * frees, the untouched mark (a pattern above it survives everything). */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -544,4 +544,100 @@ Test(pgalloc, largest_run_is_exact)
     cr_expect_eq(pgalloc_invalid_frees(&pa), 0);
     assert_pristine(&pa);
     munmap(m, len + 2 * MiB);
+}
+
+Test(pgalloc, untouched_mark_rises_and_never_falls)
+{
+    const size_t len = 8 * MiB;
+    char *m = map(len + 2 * MiB, PROT_READ | PROT_WRITE);
+    char *base = (char *)NFOS_ALIGN_UP((uintptr_t)m, 2 * MiB);
+    struct pgalloc pa;
+    char *a, *b, *r;
+
+    cr_assert_eq(pgalloc_init(&pa, (uintptr_t)base, len), 0);
+    cr_expect_eq(pgalloc_untouched(&pa), (uintptr_t)base, "nothing handed out yet");
+    a = pgalloc_alloc(&pa, 2);
+    cr_assert_eq(a, base);
+    cr_expect_eq(pgalloc_untouched(&pa), (uintptr_t)(base + 4 * PAGE));
+
+    /* The free that brings the frontier down leaves the mark: those pages
+     * were written. */
+    pgalloc_free(&pa, a, 2);
+    assert_pristine(&pa);
+    cr_expect_eq(pgalloc_untouched(&pa), (uintptr_t)(base + 4 * PAGE));
+    b = pgalloc_alloc(&pa, 0);
+    cr_expect_eq(b, base, "the used page comes back first");
+    cr_expect_eq(pgalloc_untouched(&pa), (uintptr_t)(base + 4 * PAGE));
+
+    /* An aligned run past the mark: the pages skipped to reach the
+     * alignment go on the free lists (a node written into them), so the
+     * mark passes them too. */
+    r = pgalloc_alloc_pages(&pa, 3, 9);
+    cr_assert_eq(r, base + 2 * MiB);
+    cr_expect_eq(pgalloc_untouched(&pa), (uintptr_t)(r + 3 * PAGE));
+    pgalloc_free_pages(&pa, r);
+    pgalloc_free(&pa, b, 0);
+    assert_pristine(&pa);
+    cr_expect_eq(pgalloc_untouched(&pa), (uintptr_t)(r + 3 * PAGE));
+    munmap(m, len + 2 * MiB);
+}
+
+/* Every byte of the usable part from the mark up still holds pattern. */
+static void assert_pattern_above_mark(const struct pgalloc *pa, uint8_t pattern)
+{
+    const uint8_t *p = (const uint8_t *)pgalloc_untouched(pa);
+    const uint8_t *end = (const uint8_t *)(pa->end_pfn * PAGE);
+
+    for (; p < end; p++)
+        cr_assert_eq(*p, pattern, "byte at %p above the mark was written", (const void *)p);
+}
+
+/* A region filled with a pattern, then random runs and frees whose owners
+ * overwrite them: what an allocation hands out from at or above the mark
+ * read before it still holds the pattern (nobody, pgalloc included, wrote
+ * there), and so does everything above the mark at every step. */
+Test(pgalloc, nothing_above_the_mark_is_ever_written)
+{
+    const size_t len = 4 * MiB + 3 * PAGE;
+    static struct blk live[512];
+    char *m = map(len, PROT_READ | PROT_WRITE);
+    uintptr_t mark, prev = 0;
+    struct pgalloc pa;
+    size_t n = 0, step;
+
+    srand(11);
+    memset(m, 0xa5, len);
+    cr_assert_eq(pgalloc_init(&pa, (uintptr_t)m, len), 0);
+    for (step = 0; step < 2000; step++) {
+        if (n && (rand() % 3 == 0 || n == 512)) {
+            size_t i = (size_t)rand() % n;
+
+            pgalloc_free_pages(&pa, live[i].p);
+            live[i] = live[--n];
+        } else {
+            size_t pages = 1 + (size_t)rand() % (rand() % 8 ? 8 : 200);
+            uint8_t *p;
+
+            mark = pgalloc_untouched(&pa);
+            p = pgalloc_alloc_pages(&pa, pages, (unsigned)(rand() % 4));
+            if (!p)
+                continue;
+            for (size_t i = 0; i < pages * PAGE; i++)
+                if ((uintptr_t)(p + i) >= mark)
+                    cr_assert_eq(p[i], 0xa5, "handed-out byte %zu above the mark", i);
+            memset(p, 0x3c, pages * PAGE);
+            live[n++] = (struct blk){ (uint32_t *)p, 0, pages };
+        }
+        cr_assert_geq(pgalloc_untouched(&pa), prev, "the mark never falls");
+        prev = pgalloc_untouched(&pa);
+        if (step % 100 == 0)
+            assert_pattern_above_mark(&pa, 0xa5);
+    }
+    cr_expect_gt(prev, (uintptr_t)m, "the test reached past the start");
+    cr_expect_lt(prev, pa.end_pfn * PAGE, "and left some of the region untouched");
+    while (n)
+        pgalloc_free_pages(&pa, live[--n].p);
+    assert_pristine(&pa);
+    assert_pattern_above_mark(&pa, 0xa5);
+    munmap(m, len);
 }

@@ -25,7 +25,8 @@ struct pgalloc {
     uint32_t nonempty;                                /* bit k set: free[k] is not empty */
     uintptr_t start_pfn;                              /* first usable page frame (address >> 12) */
     uintptr_t end_pfn;                                /* one past the last usable page frame */
-    uintptr_t frontier;   /* frames at or above it were never handed out */
+    uintptr_t frontier;   /* frames at or above it are not handed out now */
+    uintptr_t high;       /* frames at or above it were never handed out */
     uint8_t *meta;        /* one byte per usable page, valid below frontier */
     size_t listed_pages;  /* pages sitting on the free lists */
     size_t invalid_frees; /* frees refused */
@@ -86,6 +87,13 @@ size_t pgalloc_total_bytes(const struct pgalloc *pa);
 
 /* True when p lies in the allocatable part of the region. O(1). */
 bool pgalloc_contains(const struct pgalloc *pa, const void *p);
+
+/* The address from which every page of the allocatable part was never
+ * handed out (nor written by pgalloc) since pgalloc_init: those pages hold
+ * whatever the region held then. It only rises, as allocations first reach
+ * higher; frees never lower it. Read it before an allocation to learn which
+ * part of the block returned is untouched (e.g. still zero from boot). O(1). */
+uintptr_t pgalloc_untouched(const struct pgalloc *pa);
 
 /* Number of pgalloc_free calls refused as invalid since init. */
 size_t pgalloc_invalid_frees(const struct pgalloc *pa);
