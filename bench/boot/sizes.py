@@ -1,6 +1,8 @@
 """Image sizes alone: `./nfos bench boot --sizes` builds the kvm images of
 helloworld and the network functions and prints each stripped ELF's size
-in bytes (the figure bench boot reports), without booting anything.
+in bytes (the figure bench boot reports) and how many of them SMP's
+objects hold (lib/lcore, the kvm CPU bring-up and LAPIC: smp_bytes), without
+booting anything.
 
     ./nfos bench boot --sizes                     # one line per app
     ./nfos bench boot --sizes --smp               # their SMP variants (make SMP=1)
@@ -68,6 +70,31 @@ def symbols(image):
     return dict(sizes)
 
 
+# The objects SMP (issue 13) brought: lib/lcore, the kvm platform's CPU
+# bring-up and LAPIC, an app's own lcore file. What of them an image holds
+# is what SMP costs it (smp_bytes).
+SMP_OBJECTS = ("/liblcore/", "/plat/kvm/smp", "/plat/kvm/nfvm_smp", "/plat/kvm/lapic",
+               "/lcores.c.o")
+
+
+def smp_bytes(image):
+    """Bytes of the image's code and data that come from SMP_OBJECTS: the
+    names each of those objects defines, sized in the unstripped image
+    (a static name another file also uses counts whole: an upper bound).
+    None without the .dbg image or its objects."""
+    obj_dir = os.path.join(os.path.dirname(image), "obj")
+    if not os.path.exists(image + ".dbg") or not os.path.isdir(obj_dir):
+        return None
+    objs = [os.path.join(d, f) for d, _, fs in os.walk(obj_dir) for f in fs
+            if f.endswith(".o") and any(k in os.path.join(d, f) for k in SMP_OBJECTS)]
+    names = set()
+    for o in objs:
+        out = subprocess.run(["nm", "--defined-only", o], capture_output=True, text=True,
+                             check=True).stdout
+        names.update(w[2] for w in (line.split() for line in out.splitlines()) if len(w) == 3)
+    return sum(b for n, b in symbols(image).items() if n in names)
+
+
 def measure(apps=APPS, smp=False, against=None, build=True):
     """{app: {"bytes", "path"[, "against_bytes"]} or {"error"}}."""
     built = (build_images([(a, "kvm") for a in apps], cpus=2 if smp else 1) if build
@@ -80,7 +107,7 @@ def measure(apps=APPS, smp=False, against=None, build=True):
             continue
         smp_app = smp and nfos_cli.smp_variant(app, 2)
         res[app] = {"path": os.path.relpath(path, ROOT), "bytes": os.path.getsize(path),
-                    "loaded": loaded_bytes(path)}
+                    "loaded": loaded_bytes(path), "smp_bytes": smp_bytes(path)}
         if against:
             old = image_in(against, app, smp_app)
             res[app]["against"] = old
@@ -109,6 +136,8 @@ def report(res, top=0, smp=False):
             print(f"  {app:<10}  {r['error']}")
             continue
         line = f"  {app:<10}  {r['bytes']:>8}  loaded {r['loaded']:>8}"
+        if r.get("smp_bytes") is not None:
+            line += f"  SMP's {r['smp_bytes']:>6}"
         if "against" in r:
             old, old_l = r.get("against_bytes"), r.get("against_loaded")
             line += (f"   against {old:>8} ({r['bytes'] - old:+d})  loaded {old_l:>8} "

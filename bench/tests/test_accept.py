@@ -21,8 +21,8 @@ def s(median, lo=None, hi=None):
             "max": median if hi is None else hi, "runs": 3}
 
 
-def size(b, old=None):
-    r = {"path": "x", "bytes": b, "loaded": b - 100}
+def size(b, old=None, smp=None):
+    r = {"path": "x", "bytes": b, "loaded": b - 100, "smp_bytes": smp}
     if old is not None:
         r.update(against="/old/x", against_bytes=old, against_loaded=old - 100)
     return r
@@ -206,7 +206,10 @@ class Made:
     (lines.lua_size, {"sizes": {"lua": size((512 << 10) + 1)}}, False),
     (lines.hello_size, {"sizes": {"helloworld": size(100900, 100000)}}, True),
     (lines.hello_size, {"sizes": {"helloworld": size(101001, 100000)}}, False),
-    (lines.n1_sizes, {"sizes": {"pong": size(100, 100), "l2fwd": size(98, 100)}}, False),
+    (lines.n1_sizes, {"sizes": {"pong": size(10000, 9000, 100), "l2fwd": size(10000, smp=0)}},
+     True),
+    (lines.n1_sizes, {"sizes": {"pong": size(10000, 10000, 101), "l2fwd": size(9800, smp=0)}},
+     False),
     (lines.n1_boot, {"hello_against": {"new": s(0.050, 0.049, 0.052),
                                        "old": s(0.0525, 0.051, 0.053)}}, True),
     (lines.n1_boot, {"hello_against": {"new": s(0.050, 0.049, 0.052),
@@ -223,6 +226,13 @@ class Made:
 ])
 def test_goals_judge_both_ways(fn, res, met):
     assert fn(Made(**res))[1] is met
+
+
+def test_n1_sizes_shows_the_reference_and_needs_the_attribution():
+    fig, met = lines.n1_sizes(Made(sizes={"pong": size(10000, 9000, 100)}))
+    assert met and "pong 100 B (1.00%)" in fig and "pong +11.1%" in fig, fig
+    with pytest.raises(pieces.NotMeasured, match="no .dbg image"):
+        lines.n1_sizes(Made(sizes={"pong": size(10000)}))
 
 
 def test_ratios_need_the_subjects():

@@ -40,3 +40,26 @@ def test_size_options_need_sizes(opt, capsys):
         bench_boot.main(opt)
     assert e.value.code == 2
     assert "go with --sizes" in capsys.readouterr().err
+
+
+def test_smp_bytes_counts_the_smp_objects_only(tmp_path):
+    """Two objects linked into an image: only the names lib/lcore's object
+    defines count, sized as linked (its bss does not: no image bytes)."""
+    import subprocess
+    lcore, other = tmp_path / "obj" / "liblcore", tmp_path / "obj" / "libother"
+    lcore.mkdir(parents=True)
+    other.mkdir(parents=True)
+    (tmp_path / "l.c").write_text("int lcore_n[8];\nint lcore_f(int x) { return x * 3 + 1; }\n"
+                                  "int lcore_t[4] = {1, 2, 3, 4};\n")
+    (tmp_path / "o.c").write_text("int other_f(int x) { return x + 7; }\n"
+                                  "void _start(void) { for (;;) ; }\n")
+    for src, out in (("l.c", lcore / "l.c.o"), ("o.c", other / "o.c.o")):
+        subprocess.run(["gcc", "-O2", "-c", str(tmp_path / src), "-o", str(out)], check=True)
+    img = tmp_path / "img"
+    subprocess.run(["gcc", "-nostdlib", "-static", "-o", f"{img}.dbg", str(lcore / "l.c.o"),
+                    str(other / "o.c.o")], check=True)
+    img.write_bytes(b"")
+    syms = sizes.symbols(str(img))
+    assert sizes.smp_bytes(str(img)) == syms["lcore_f"] + syms["lcore_t"] == \
+        syms["lcore_f"] + 16, syms
+    assert sizes.smp_bytes(str(tmp_path / "none")) is None
