@@ -74,6 +74,7 @@ int alloc_init(void)
     int n = plat_mem_regions(&r), i, used = 0;
 
     memset(&alloc_default, 0, sizeof(alloc_default));
+    alloc_default.zeroed = plat_mem_zeroed() != 0;
     for (i = 0; i < n; i++) {
         if (alloc_default.nr_regions == ALLOC_HEAP_MAX_REGIONS)
             break;
@@ -102,6 +103,11 @@ int alloc_heap_init(struct alloc_heap *h, void *base, size_t len)
 int alloc_heap_add_region(struct alloc_heap *h, void *base, size_t len)
 {
     return heap_add_region(h, base, len);
+}
+
+void alloc_heap_declare_zeroed(struct alloc_heap *h)
+{
+    h->zeroed = true;
 }
 
 void *alloc_heap_malloc(struct alloc_heap *h, size_t size)
@@ -156,13 +162,14 @@ void *alloc_heap_realloc(struct alloc_heap *h, void *p, size_t size)
     return n;
 }
 
-int alloc_heap_memalign(struct alloc_heap *h, void **out, size_t align, size_t size)
+static int heap_memalign(struct alloc_heap *h, void **out, size_t align, size_t size, bool zero)
 {
+    size_t a = align <= ALLOC_SMALL_MIN ? 0 : align;
     void *p;
 
     if (!NFOS_IS_POW2(align) || align % sizeof(void *))
         return -EINVAL;
-    p = heap_alloc(h, size, align <= ALLOC_SMALL_MIN ? 0 : align);
+    p = zero ? heap_alloc_zeroed(h, size, a) : heap_alloc(h, size, a);
     if (unlikely(!p)) {
         char call[64];
 
@@ -172,6 +179,16 @@ int alloc_heap_memalign(struct alloc_heap *h, void **out, size_t align, size_t s
     }
     *out = p;
     return 0;
+}
+
+int alloc_heap_memalign(struct alloc_heap *h, void **out, size_t align, size_t size)
+{
+    return heap_memalign(h, out, align, size, false);
+}
+
+int alloc_heap_memalign_zeroed(struct alloc_heap *h, void **out, size_t align, size_t size)
+{
+    return heap_memalign(h, out, align, size, true);
 }
 
 size_t alloc_heap_largest(const struct alloc_heap *h, size_t align)
@@ -219,15 +236,14 @@ static void *default_calloc(size_t n, size_t size)
         ALLOC_SAY(&alloc_default, "alloc: calloc(%zu, %zu) failed: size overflows\n", n, size);
         return NULL;
     }
-    p = heap_alloc(&alloc_default, bytes, 0);
+    p = heap_alloc_zeroed(&alloc_default, bytes, 0);
     if (unlikely(!p)) {
         char call[64];
 
         snprintf(call, sizeof(call), "calloc(%zu, %zu)", n, size);
         alloc_fail(&alloc_default, call);
-        return NULL;
     }
-    return memset(p, 0, bytes);
+    return p;
 }
 
 void *alloc_calloc(size_t n, size_t size)
@@ -256,6 +272,16 @@ int alloc_memalign(void **out, size_t align, size_t size)
 
     DEFAULT_LOCK();
     err = alloc_heap_memalign(&alloc_default, out, align, size);
+    DEFAULT_UNLOCK();
+    return err;
+}
+
+int alloc_memalign_zeroed(void **out, size_t align, size_t size)
+{
+    int err;
+
+    DEFAULT_LOCK();
+    err = alloc_heap_memalign_zeroed(&alloc_default, out, align, size);
     DEFAULT_UNLOCK();
     return err;
 }

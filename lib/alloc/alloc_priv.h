@@ -45,6 +45,10 @@ _Static_assert((ALLOC_SMALL_MIN << (ALLOC_NR_CLASSES - 1)) == ALLOC_SMALL_MAX,
 int heap_add_region(struct alloc_heap *h, void *base, size_t len);
 /* align is 0 or a power of two; returns NULL when no memory fits. */
 void *heap_alloc(struct alloc_heap *h, size_t size, size_t align);
+/* As heap_alloc, the size bytes zeroed: all of them, or with h->zeroed only
+ * those below the mark of their region (pgalloc_untouched) before the
+ * allocation, the rest having never been written. */
+void *heap_alloc_zeroed(struct alloc_heap *h, size_t size, size_t align);
 /* 0, or -EINVAL when p is not a live allocation of h (nothing changes). */
 int heap_release(struct alloc_heap *h, void *p);
 /* The usable size at p, 0 when p is not a live allocation of h. */

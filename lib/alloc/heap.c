@@ -50,16 +50,20 @@ static struct pgalloc *heap_region(const struct alloc_heap *h, const void *p)
     return NULL;
 }
 
-/* A run of npages from the first region that has one. */
-static void *heap_pages(struct alloc_heap *h, size_t npages, unsigned align_order)
+/* A run of npages from the first region that has one; *fresh is where that
+ * region's untouched part started before the run was taken. */
+static void *heap_pages(struct alloc_heap *h, size_t npages, unsigned align_order, uintptr_t *fresh)
 {
     unsigned i;
 
     for (i = 0; i < h->nr_regions; i++) {
+        uintptr_t mark = pgalloc_untouched(h->region[i]);
         void *p = pgalloc_alloc_pages(h->region[i], npages, align_order);
 
-        if (p)
+        if (p) {
+            *fresh = mark;
             return p;
+        }
     }
     return NULL;
 }
@@ -86,7 +90,8 @@ static void partial_remove(struct alloc_heap *h, struct alloc_slab *s)
 
 static struct alloc_slab *slab_new(struct alloc_heap *h, unsigned cls)
 {
-    struct alloc_slab *s = heap_pages(h, 1u << ALLOC_SLAB_ORDER, 0);
+    uintptr_t fresh;
+    struct alloc_slab *s = heap_pages(h, 1u << ALLOC_SLAB_ORDER, 0, &fresh);
 
     if (!s)
         return NULL;
@@ -176,12 +181,16 @@ static int heap_find(const struct alloc_heap *h, const void *p, struct pgalloc *
     return 0;
 }
 
-void *heap_alloc(struct alloc_heap *h, size_t size, size_t align)
+/* heap_alloc, and in *fresh where the memory never handed out since its
+ * region was added starts (UINTPTR_MAX for a slab object: slabs are reused
+ * whole, so none of an object is known to be untouched). */
+static void *heap_take(struct alloc_heap *h, size_t size, size_t align, uintptr_t *fresh)
 {
     size_t granted, pages;
     unsigned align_order = 0;
     void *p;
 
+    *fresh = UINTPTR_MAX;
     if (size <= ALLOC_SMALL_MAX && align <= ALLOC_SMALL_MAX) {
         size_t want = NFOS_MAX(NFOS_MAX(size, align), ALLOC_SMALL_MIN);
         unsigned cls = ceil_log2(want) - ALLOC_MIN_SHIFT;
@@ -194,7 +203,7 @@ void *heap_alloc(struct alloc_heap *h, size_t size, size_t align)
         pages = (size + NFOS_PAGE_SIZE - 1) >> NFOS_PAGE_SHIFT;
         if (align > NFOS_PAGE_SIZE)
             align_order = ceil_log2(align) - NFOS_PAGE_SHIFT;
-        p = heap_pages(h, pages, align_order);
+        p = heap_pages(h, pages, align_order, fresh);
         granted = pages << NFOS_PAGE_SHIFT;
     }
     if (p) {
@@ -202,6 +211,28 @@ void *heap_alloc(struct alloc_heap *h, size_t size, size_t align)
         h->nr_allocs++;
     }
     return p;
+}
+
+void *heap_alloc(struct alloc_heap *h, size_t size, size_t align)
+{
+    uintptr_t fresh;
+
+    return heap_take(h, size, align, &fresh);
+}
+
+void *heap_alloc_zeroed(struct alloc_heap *h, size_t size, size_t align)
+{
+    uintptr_t fresh;
+    char *p = heap_take(h, size, align, &fresh);
+    size_t used = size;
+
+    if (!p)
+        return NULL;
+    /* From the mark up the region still holds what it held when added,
+     * which the owner promised was zero. */
+    if (h->zeroed && fresh < (uintptr_t)p + size)
+        used = fresh > (uintptr_t)p ? fresh - (uintptr_t)p : 0;
+    return memset(p, 0, used);
 }
 
 int heap_release(struct alloc_heap *h, void *p)

@@ -194,6 +194,15 @@ int plat_mem_regions(const struct plat_mem_region **regions)
     return mem.nr;
 }
 
+/* QEMU and nfvm give the guest zeroed RAM, and what this image or its
+ * monitor writes before the heap exists (the low MiB, the image, the
+ * initrd, nfvm's AP blocks, the page directories above) is cut out of the
+ * regions above. */
+int plat_mem_zeroed(void)
+{
+    return 1;
+}
+
 uint64_t plat_mem_total(void)
 {
     return mem.total;

@@ -101,6 +101,12 @@ int plat_mem_regions(const struct plat_mem_region **regions)
     return mem.nr;
 }
 
+/* A new memfd's pages, normal or huge, read as zero. */
+int plat_mem_zeroed(void)
+{
+    return 1;
+}
+
 uint64_t plat_mem_total(void)
 {
     return mem.region.len;

@@ -15,6 +15,13 @@ struct plat_mem_region {
  * returns their count (0 when there is none). */
 int plat_mem_regions(const struct plat_mem_region **regions);
 
+/* 1 when every byte of the regions plat_mem_regions() returns reads as zero
+ * until the image first writes it (fresh guest RAM, a fresh memfd), else 0.
+ * The heap then zeroes only memory it handed out before: on a host that
+ * backs guest pages on first touch, writing zeros to never-used memory
+ * costs a fault per page for nothing. */
+int plat_mem_zeroed(void);
+
 /* Bytes of RAM the machine has in all (including the image itself). */
 uint64_t plat_mem_total(void);
 

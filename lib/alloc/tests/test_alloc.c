@@ -26,6 +26,12 @@ int plat_mem_regions(const struct plat_mem_region **regions)
     return fake_count;
 }
 
+/* The fake regions are fresh anonymous memory: zero, as the platform's. */
+int plat_mem_zeroed(void)
+{
+    return 1;
+}
+
 static void *map(size_t len)
 {
     void *p =

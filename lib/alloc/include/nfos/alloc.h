@@ -17,6 +17,7 @@
 #ifndef NFOS_ALLOC_H
 #define NFOS_ALLOC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -54,6 +55,7 @@ struct alloc_heap {
     size_t nr_allocs;
     uint64_t nr_failures;
     uint64_t nr_invalid_frees;
+    bool zeroed; /* regions read as zero when added, where not yet handed out */
 };
 
 /* --- The default heap ------------------------------------------------ */
@@ -66,7 +68,8 @@ struct alloc_heap {
 int alloc_init(void);
 
 /* C semantics: malloc(0) returns a unique pointer; free(NULL) does nothing;
- * calloc checks n * size for overflow and zeroes; realloc(NULL, n) is
+ * calloc checks n * size for overflow and zeroes (as alloc_memalign_zeroed
+ * does: page runs only where used before); realloc(NULL, n) is
  * malloc, realloc(p, 0) frees p and returns NULL, a failed realloc leaves p
  * untouched, shrinking never fails. Pointers are 16-byte aligned.
  * Freeing a pointer this heap did not hand out, or twice, is refused,
@@ -82,6 +85,14 @@ void *alloc_realloc(void *p, size_t size);
  * the largest buddy block (4 GiB) really holds. Returns 0, -EINVAL for a
  * bad alignment (nothing printed, *out untouched) or -ENOMEM (one line). */
 int alloc_memalign(void **out, size_t align, size_t size);
+
+/* As alloc_memalign, the size bytes at *out zeroed. Where the platform's
+ * RAM reads as zero at boot (plat_mem_zeroed), page runs are zeroed only
+ * where the heap handed them out before: memory never used since boot is
+ * not written at all, so its pages cost nothing until the caller touches
+ * them. For large, mostly untouched blocks (mmap, DPDK's memory); sizes
+ * up to ALLOC_SMALL_MAX are zeroed whole. */
+int alloc_memalign_zeroed(void **out, size_t align, size_t size);
 
 /* Bytes usable at p (its size class or block), 0 for a foreign pointer. */
 size_t alloc_usable_size(const void *p);
@@ -106,12 +117,20 @@ int alloc_heap_init(struct alloc_heap *h, void *base, size_t len);
  * has ALLOC_HEAP_MAX_REGIONS). */
 int alloc_heap_add_region(struct alloc_heap *h, void *base, size_t len);
 
+/* The caller's promise that every region of h read as zero when it was
+ * added (fresh anonymous memory, RAM untouched since boot), as the
+ * platform's do for the default heap: alloc_heap_memalign_zeroed then
+ * leaves alone what h never handed out. Any time, for regions added before
+ * and after. */
+void alloc_heap_declare_zeroed(struct alloc_heap *h);
+
 /* As alloc_malloc, alloc_free, alloc_realloc, alloc_memalign,
- * alloc_largest and alloc_stats, on heap h. */
+ * alloc_memalign_zeroed, alloc_largest and alloc_stats, on heap h. */
 void *alloc_heap_malloc(struct alloc_heap *h, size_t size);
 void alloc_heap_free(struct alloc_heap *h, void *p);
 void *alloc_heap_realloc(struct alloc_heap *h, void *p, size_t size);
 int alloc_heap_memalign(struct alloc_heap *h, void **out, size_t align, size_t size);
+int alloc_heap_memalign_zeroed(struct alloc_heap *h, void **out, size_t align, size_t size);
 size_t alloc_heap_largest(const struct alloc_heap *h, size_t align);
 void alloc_heap_stats(const struct alloc_heap *h, struct alloc_stats *st);
 
