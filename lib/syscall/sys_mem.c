@@ -1,4 +1,5 @@
-/* Memory: anonymous private mappings from the nfos heap (lib/alloc), zeroed;
+/* Memory: anonymous private mappings from the nfos heap (lib/alloc), zeroed
+ * (by lib/alloc, which skips what was never used);
  * requests of whole 2 MiB multiples are 2 MiB aligned (so they sit on 2 MiB
  * pages of the identity map). No page protection exists: mprotect and
  * madvise succeed and change nothing; on kvm nothing is paged out, so the
@@ -92,9 +93,11 @@ static long sys_mmap(long addr, long len, long prot, long flags, long fd, long o
     if (!heap_ready())
         return syscall_host(9, addr, len, prot, flags, fd, off);
 #endif
-    if (alloc_memalign(&p, size % HUGE ? PAGE : HUGE, size))
+    /* Zeroed where the heap used it before; RAM untouched since boot is
+     * left alone (plat_mem_zeroed), so that a large mapping costs its
+     * pages only as the caller touches them, as on Linux. */
+    if (alloc_memalign_zeroed(&p, size % HUGE ? PAGE : HUGE, size))
         return -ENOMEM;
-    memset(p, 0, size);
     mem.st.mapped_bytes += alloc_usable_size(p);
     mem.st.nr_mmap++;
     return (long)p;

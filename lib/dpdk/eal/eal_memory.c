@@ -102,7 +102,10 @@ static bool eal_nfos_region_shared(const void *addr, uint64_t size)
 
 /* The region, zeroed (DPDK's malloc takes fresh memseg memory as clean),
  * or NULL after one line that says what -m would fit. The fit is asked
- * first so that nothing else of the EAL's takes heap memory in between. */
+ * first so that nothing else of the EAL's takes heap memory in between.
+ * Zeroed by the heap, which writes only what it handed out before: the
+ * rest is still zero from boot, and writing it would fault in every page
+ * of -m at start-up, most of which DPDK never uses. */
 static void *eal_nfos_region_alloc(uint64_t size)
 {
     uint64_t fits = alloc_largest(EAL_NFOS_PAGE) & ~(uint64_t)(EAL_NFOS_PAGE - 1);
@@ -114,7 +117,7 @@ static void *eal_nfos_region_alloc(uint64_t size)
                (unsigned long long)(size >> 20));
         return NULL;
     }
-    if (size > fits || alloc_memalign(&addr, EAL_NFOS_PAGE, (size_t)size)) {
+    if (size > fits || alloc_memalign_zeroed(&addr, EAL_NFOS_PAGE, (size_t)size)) {
         printf("EAL: no memory for -m %llu MiB: the largest run of free 2 MiB pages is "
                "%llu MiB, so -m %llu at most (the app needs some of the rest); give the "
                "image more RAM (--mem) or ask for less\n",
@@ -122,7 +125,7 @@ static void *eal_nfos_region_alloc(uint64_t size)
                (unsigned long long)(fits >> 20));
         return NULL;
     }
-    return memset(addr, 0, (size_t)size);
+    return addr;
 }
 
 int rte_eal_hugepage_init(void)
