@@ -9,6 +9,8 @@
  * heap: what musl mapped before the heap existed (constructors run before
  * main there), which mprotect, madvise and munmap then change for real. */
 #include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 #include <nfos/alloc.h>
 #include <nfos/compiler.h>
@@ -25,12 +27,53 @@
 #define MREMAP_MAYMOVE 1
 #define PAGE           4096UL
 #define HUGE           (2UL << 20)
+#define RESERVED_MAX   8
+
+struct reservation {
+    uintptr_t base;
+    size_t len; /* 0: a free entry */
+};
 
 static struct {
     struct syscall_mem_stats st;
     char *brk_base;
     size_t brk_len;
+    /* Anonymous PROT_NONE mappings, zero when made (DPDK reserves address
+     * space so, then maps parts of it writable with MAP_FIXED): no correct
+     * program writes what it cannot access, so they still read as zero
+     * until some part of them is made accessible. A full table only costs
+     * clearing. */
+    struct reservation reserved[RESERVED_MAX];
 } mem;
+
+static void reserved_add(void *p, size_t len)
+{
+    unsigned i;
+
+    for (i = 0; i < RESERVED_MAX; i++)
+        if (!mem.reserved[i].len) {
+            mem.reserved[i] = (struct reservation){ (uintptr_t)p, len };
+            return;
+        }
+}
+
+/* Forgets every reservation [addr, addr + len) overlaps (it becomes
+ * accessible, or goes); returns whether one of them held all of it. */
+static bool reserved_forget(uintptr_t addr, size_t len)
+{
+    bool inside = false;
+    unsigned i;
+
+    for (i = 0; i < RESERVED_MAX; i++) {
+        struct reservation *r = &mem.reserved[i];
+
+        if (!r->len || addr >= r->base + r->len || addr + len <= r->base)
+            continue;
+        inside |= addr >= r->base && len <= r->len - (addr - r->base);
+        r->len = 0;
+    }
+    return inside;
+}
 
 #if CONFIG_PLAT_LINUXU
 /* Whether the heap exists yet (before it, memory is the host's). */
@@ -76,7 +119,8 @@ static long sys_mmap(long addr, long len, long prot, long flags, long fd, long o
     /* Over memory the caller holds (DPDK reserves an area, then maps it
      * again writable): on kvm every page is mapped already, it reads as
      * new. On linuxu, whose heap is host memory, only within a block the
-     * heap gave: anything else would replace the host's own mappings. */
+     * heap gave: anything else would replace the host's own mappings.
+     * Cleared unless it lies in a reservation never accessible yet. */
     if (flags & MAP_FIXED) {
         if (addr & (PAGE - 1))
             return -EINVAL;
@@ -84,7 +128,8 @@ static long sys_mmap(long addr, long len, long prot, long flags, long fd, long o
         if (alloc_usable_size((void *)addr) < (size_t)len)
             return -EINVAL;
 #endif
-        memset((void *)addr, 0, (size_t)len);
+        if (!reserved_forget((uintptr_t)addr, (size_t)len))
+            memset((void *)addr, 0, (size_t)len);
         return addr;
     }
 #if CONFIG_PLAT_LINUXU
@@ -98,6 +143,8 @@ static long sys_mmap(long addr, long len, long prot, long flags, long fd, long o
      * pages only as the caller touches them, as on Linux. */
     if (alloc_memalign_zeroed(&p, size % HUGE ? PAGE : HUGE, size))
         return -ENOMEM;
+    if (prot == PROT_NONE)
+        reserved_add(p, size);
     mem.st.mapped_bytes += alloc_usable_size(p);
     mem.st.nr_mmap++;
     return (long)p;
@@ -125,6 +172,7 @@ static long sys_munmap(long addr, long len, long a3, long a4, long a5, long a6)
         mem.st.nr_partial_munmap++;
         return 0;
     }
+    reserved_forget((uintptr_t)addr, have);
     alloc_free((void *)addr);
     mem.st.mapped_bytes -= have;
     mem.st.nr_munmap++;
@@ -158,7 +206,11 @@ static long sys_mprotect(long addr, long len, long prot, long a4, long a5, long 
     if (!in_heap(addr))
         return syscall_host(10, addr, len, prot, 0, 0, 0);
 #endif
-    return addr & (PAGE - 1) ? -EINVAL : 0;
+    if (addr & (PAGE - 1))
+        return -EINVAL;
+    if (prot != PROT_NONE && len > 0)
+        reserved_forget((uintptr_t)addr, (size_t)len);
+    return 0;
 }
 
 static long sys_madvise(long addr, long len, long advice, long a4, long a5, long a6)

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -110,6 +111,54 @@ static void test_malloc(void)
            (unsigned long long)(after.nr_munmap - before.nr_munmap));
     check(after.mapped_bytes <= before.mapped_bytes + (512 << 10),
           "no leak: mapped memory back within 512 KiB of the start");
+}
+
+static int all_zero(const unsigned char *p, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < len && !p[i]; i++)
+        ;
+    return i == len;
+}
+
+/* New mappings read as zero even where the heap had used the memory (the
+ * heap skips clearing only what it never handed out), and so does a
+ * MAP_FIXED over memory that was accessible, even a reservation's part. */
+static void test_mmap_zero(void)
+{
+    const size_t len = 1 << 20, res = 64 << 10;
+    unsigned char *a, *b, *r;
+    int ok;
+
+    a = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    memset(a, 0xff, len);
+    munmap(a, len);
+    b = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    check(b != MAP_FAILED && all_zero(b, len), "mmap over memory used before reads as zero");
+
+    r = mmap(NULL, res, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ok =
+        mmap(r, res, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == r &&
+        all_zero(r, res);
+    memset(r, 0xee, res);
+    ok =
+        ok &&
+        mmap(r, res, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == r &&
+        all_zero(r, res);
+    check(ok, "MAP_FIXED into a reservation reads as zero, again once written");
+    munmap(r, res);
+
+    r = mmap(NULL, res, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    mprotect(r, res, PROT_READ | PROT_WRITE);
+    memset(r, 0xdd, res);
+    ok =
+        mmap(r, res, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == r &&
+        all_zero(r, res);
+    check(ok, "MAP_FIXED over a reservation made writable reads as zero");
+    munmap(r, res);
+    memset(b, 0xcc, len); /* used again for whatever comes next */
+    munmap(b, len);
 }
 
 static __thread int tls_data = 42; /* .tdata */
@@ -485,6 +534,7 @@ int main(int argc, char **argv)
     printf("# posixtest: musl in an nfos image\n");
     test_printf_scanf();
     test_malloc();
+    test_mmap_zero();
     test_tls();
     test_time();
     test_qsort();
