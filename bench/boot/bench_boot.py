@@ -297,6 +297,7 @@ def main(argv):
     else:
         accels = ["kvm", "tcg"] if nfos_cli.kvm_usable() else ["tcg"]
     res = run(runs, accels, smoke=args.smoke)
+    res["command"] = cli.command("boot", argv)  # for docs/PERFORMANCE.md's nfvm section
     report(res)
     if args.json or not args.smoke:
         out = cli.write_json(res, args.json or cli.default_results("boot"))

@@ -62,6 +62,12 @@ def has(command):
     return shutil.which(command) is not None
 
 
+def command(what, argv):
+    """The command line a benchmark's JSON records: `./nfos bench WHAT -- ARGV`
+    (no `--` without arguments)."""
+    return " ".join([f"./nfos bench {what}"] + (["--"] + list(argv) if argv else []))
+
+
 def now():
     return datetime.datetime.now().isoformat(timespec="seconds")
 

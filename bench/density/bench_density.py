@@ -225,6 +225,7 @@ def main(argv):
               "--vmm linuxu runs linuxu processes instead)")
         return 0
     res = run(args)
+    res["command"] = cli.command("density", argv)  # for docs/PERFORMANCE.md
     if args.json or not args.smoke:
         print(f"results: {cli.write_json(res, args.json or cli.default_results('density'))}")
     return 0 if all(r["all_answer"] for r in res["runs"]) else 1

@@ -3,6 +3,7 @@ reads from /proc. (The driver itself runs in
 tests/integration/test_nfvm.py::test_density_driver_linuxu and
 test_density_driver_nfvm.)"""
 
+import json
 import os
 
 from bench.density import bench_density as bd
@@ -36,3 +37,15 @@ def test_grows_while_memory_allows(monkeypatch):
 def test_reads_pss_and_cpu_of_a_process():
     assert bd.pss_kib(os.getpid()) > 1000
     assert bd.cpu_ticks(os.getpid()) >= 0
+
+
+def test_a_run_records_its_command(tmp_path, monkeypatch, capsys):
+    """docs/PERFORMANCE.md's density section shows the run's exact command."""
+    monkeypatch.setattr(bd.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(bd.nfos_cli, "kvm_usable", lambda: True)
+    monkeypatch.setattr(bd, "run", lambda args: {"benchmark": "density", "runs": []})
+    path = tmp_path / "d.json"
+    assert bd.main(["--counts", "100", "--json", str(path)]) == 0
+    got = json.loads(path.read_text())
+    assert got["command"] == f"./nfos bench density -- --counts 100 --json {path}"
+    assert bd.cli.command("density", []) == "./nfos bench density"
