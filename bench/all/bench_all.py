@@ -26,6 +26,11 @@ and the issue's targets). Ratios are given for the same accelerator first
 (TCG vs TCG) and then for the best each side has here (nfos under KVM vs
 the Linux VM under TCG), labelled as such. --smoke runs every piece in its
 smoke mode and renders into a temporary directory: nothing is kept.
+PERFORMANCE.md also shows nfvm's exec -> main split and the density curve
+(issue 15) from the newest bench boot JSON with an nfvm part and the newest
+bench density JSON in bench/results when it is rendered (--report
+included), each section naming that run (date, command); bench all does
+not run bench density (bench/all/issue15.py).
 """
 
 import argparse

@@ -1,12 +1,14 @@
 """bench all's report: the comparison rows (nfos against the Linux VM
 peer, with the issue's targets judged on the same accelerator), the
-gnuplot plots and docs/PERFORMANCE.md, from a run's JSON."""
+gnuplot plots and docs/PERFORMANCE.md, from a run's JSON (and issue 15's
+sections from the newest runs of their own: bench/all/issue15.py)."""
 
 import os
 import shutil
 import subprocess
 import tempfile
 
+from bench.all import issue15
 from bench.all.dpdk import md_dpdk, md_instr
 from bench.common.proc import BenchError
 from bench.common.stats import fmt as fmt_range  # median (min-max)
@@ -232,14 +234,18 @@ def _gnuplot(script):
         raise BenchError(f"gnuplot failed: {r.stderr.strip().splitlines()[-1:]}")
 
 
-def markdown(all_, made, json_rel):
-    """docs/PERFORMANCE.md from a run (all_), its plots and its JSON's path."""
+def markdown(all_, made, json_rel, separate=None, density_png=None):
+    """docs/PERFORMANCE.md from a run (all_), its plots and its JSON's path;
+    separate: issue15.separate_runs() (the nfvm and density sections' runs of
+    their own), density_png: the density plot's file name."""
     boot, lvm, pps, kv = (all_.get(k) for k in ("boot", "linuxvm", "pps", "kv"))
+    separate = separate if separate is not None else issue15.separate_runs()
     out = md_head(all_, json_rel) + md_compare(all_)
     if pps:
         out += md_pps(pps)
     if boot:
         out += md_boot(boot)
+    out += issue15.md_nfvm(all_, separate["boot"])
     if lvm:
         out += md_lvm(lvm)
     if kv:
@@ -247,6 +253,7 @@ def markdown(all_, made, json_rel):
                 "See the JSON for every workload; summary lines as the benchmark printed them:",
                 "", "```"] + kv.get("summary_lines", []) + ["```", ""]
     out += md_dpdk(all_) + md_instr(all_)
+    out += issue15.md_density(all_, separate["density"], density_png)
     if made:
         out += ["## Plots", ""] + [f"![{t}](perf/{f})" for t, f in made] + [""]
     out += md_tail()
@@ -448,11 +455,20 @@ def md_tail():
             "nfos is measured under both, and every row names its accelerator.", ""]
     return out
 
+
 def render(all_, docs_dir, json_rel):
     perf = os.path.join(docs_dir, "perf")
     os.makedirs(perf, exist_ok=True)
     made = plots(all_, perf)
-    md = markdown(all_, made, json_rel)
+    separate = issue15.separate_runs()
+    png = None
+    if separate["density"]:
+        tmp = tempfile.mkdtemp(prefix="nfos-plot-")
+        try:
+            png = issue15.density_plot(separate["density"][1], perf, tmp, _gnuplot)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    md = markdown(all_, made, json_rel, separate, png)
     with open(os.path.join(docs_dir, "PERFORMANCE.md"), "w") as f:
         f.write(md)
     return md
