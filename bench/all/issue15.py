@@ -148,7 +148,8 @@ def md_density(all_, found, png=None):
     h = d.get("host", {})
     out += [source(all_, "density", rel, d, f"`./nfos bench density` (--vmm {vmm})"), "",
             f"N pong instances under {vmm}, {d.get('mem', 0) >> 20} MiB of guest RAM each, "
-            "each on a TAP of its own, all on one bridge in a namespace of the bench's own "
+            "each on a TAP of its own, on bridges of 1,000 (a Linux bridge takes 1,024 "
+            "ports) in a namespace of the bench's own "
             f"(host: {h.get('cpu', '?')}, {h.get('cores', '?')} cores). Start: exec of the "
             "first -> the last one's \"answers\" line; PSS from smaps_rollup; idle CPU: the "
             f"instances' utime + stime over {idle} s; then every one is pinged.", "",

@@ -35,16 +35,26 @@ READY = "answers for"
 MAX_DEFAULT = 8000
 
 
+# A Linux bridge takes at most 1,024 ports (BR_MAX_PORTS): instances go
+# 1,000 to a bridge, bridge k on 10.(77+k).0.0/16 at .0.1.
+PER_BRIDGE = 1000
+
+
+def bridge(i):
+    return i // PER_BRIDGE
+
+
 def address(i):
-    """Instance i's address on the bridge's 10.77.0.0/16 (the bridge: .0.1)."""
-    return f"10.77.{(i + 2) // 256}.{(i + 2) % 256}"
+    """Instance i's address on its bridge's 10.(77+k).0.0/16 (the bridge: .0.1)."""
+    j = i % PER_BRIDGE + 2
+    return f"10.{77 + bridge(i)}.{j // 256}.{j % 256}"
 
 
 def mac(i):
-    """Instance i's MAC, unique on the bridge: nfvm's default MAC is its
+    """Instance i's MAC, unique among all: nfvm's default MAC is its
     device's number (02:6e:66:76:6d:01 for every one-port guest), and on one
     bridge N guests with one MAC leave all but one unanswered."""
-    return f"02:6e:64:00:{(i + 2) // 256:02x}:{(i + 2) % 256:02x}"
+    return f"02:6e:64:{(i + 2) >> 16:02x}:{((i + 2) >> 8) & 255:02x}:{(i + 2) & 255:02x}"
 
 
 def sh(*cmd, timeout=120):
@@ -52,19 +62,31 @@ def sh(*cmd, timeout=120):
 
 
 class Net:
-    """One namespace: a bridge at 10.77.0.1/16 and TAPs t0..tN-1 on it."""
+    """One namespace: bridges br0.. at 10.(77+k).0.1/16 and TAPs t0..tN-1,
+    PER_BRIDGE on each. A set-up that fails removes the namespace and says
+    what ip said."""
 
     def __init__(self, n):
         self.name = f"nfos-density-{os.getpid()}"
         sh("ip", "netns", "add", self.name)
-        lines = ["link set lo up", "link add br0 type bridge", "addr add 10.77.0.1/16 dev br0",
-                 "link set br0 up"]
+        lines = ["link set lo up"]
+        for k in range(bridge(n - 1) + 1 if n else 0):
+            lines += [f"link add br{k} type bridge", f"addr add 10.{77 + k}.0.1/16 dev br{k}",
+                      f"link set br{k} up"]
         for i in range(n):
-            lines += [f"tuntap add dev t{i} mode tap", f"link set t{i} master br0",
+            lines += [f"tuntap add dev t{i} mode tap", f"link set t{i} master br{bridge(i)}",
                       f"link set t{i} up"]
-        subprocess.run(["ip", "-n", self.name, "-batch", "-"], input="\n".join(lines) + "\n",
-                       check=True, capture_output=True, text=True, timeout=600)
-        sh("ip", "netns", "exec", self.name, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1")
+        try:
+            subprocess.run(["ip", "-n", self.name, "-batch", "-"], input="\n".join(lines) + "\n",
+                           check=True, capture_output=True, text=True, timeout=600)
+            sh("ip", "netns", "exec", self.name, "sysctl", "-qw",
+               "net.ipv6.conf.all.disable_ipv6=1")
+        except subprocess.CalledProcessError as e:
+            self.remove()
+            raise RuntimeError(f"setting up {n} TAPs in {self.name}: {e.stderr.strip()[-300:]}")
+        except BaseException:
+            self.remove()
+            raise
 
     def exec(self, *cmd):
         return ["ip", "netns", "exec", self.name, *cmd]

@@ -14,7 +14,29 @@ def test_addresses_are_distinct_and_skip_the_bridge():
     assert len(got) == 8000
     assert "10.77.0.1" not in got and "10.77.0.0" not in got
     assert bd.address(0) == "10.77.0.2" and bd.address(254) == "10.77.1.0"
+    # a Linux bridge holds 1,024 ports at most: 1,000 instances a bridge
+    assert bd.address(999) == "10.77.3.233" and bd.address(1000) == "10.78.0.2"
+    assert {bd.bridge(i) for i in range(8000)} == set(range(8))
 
+
+def test_failed_network_setup_leaves_no_namespace(monkeypatch):
+    """ip refusing the TAPs: one clear error, the namespace removed."""
+    import subprocess
+    calls = []
+    real = subprocess.run
+
+    def fake(cmd, **kw):
+        calls.append(cmd)
+        if "-batch" in cmd:
+            raise subprocess.CalledProcessError(1, cmd, stderr="RTNETLINK answers: No space")
+        return real(["true"], **{k: v for k, v in kw.items() if k != "input"})
+    monkeypatch.setattr(bd.subprocess, "run", fake)
+    try:
+        bd.Net(3)
+        assert False, "no error"
+    except RuntimeError as e:
+        assert "No space" in str(e), e
+    assert calls[-1][:3] == ["ip", "netns", "del"], calls
 
 def test_each_nfvm_instance_has_a_mac_of_its_own():
     """One bridge: nfvm's default MAC is the same for every one-port guest."""
